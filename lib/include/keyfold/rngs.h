@@ -1,0 +1,105 @@
+/* keyfold — nnx.Rngs: named key streams with counters (spec: flax-nnx.md §1–§2).
+ *
+ * A kf_rngs is an opaque handle owning its streams. It is not synchronised:
+ * callers that share one between threads must lock around every call.
+ *
+ * Stream semantics (Flax 0.9–0.10):
+ *  - a stream holds a key and a uint32 count; drawing returns
+ *    fold_in(key, count) and increments count;
+ *  - a name that is not a stream falls back to the 'default' stream and shares
+ *    its counter; with no 'default' stream the draw fails with KF_ENOTFOUND;
+ *  - a draw that would take the count past 2^32 - 1 fails with KF_EEXHAUSTED,
+ *    so no key is ever issued twice by a stream between two reseeds;
+ *  - reseed sets key := the given key and count := 0.
+ */
+#ifndef KEYFOLD_RNGS_H
+#define KEYFOLD_RNGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keyfold/prng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Stream names match [A-Za-z_][A-Za-z0-9_]{0,63}. */
+#define KF_STREAM_NAME_MAX 64
+#define KF_DEFAULT_STREAM "default"
+/* At most this many streams per Rngs. */
+#define KF_RNGS_MAX_STREAMS 64
+
+typedef struct kf_rngs kf_rngs;
+
+/* A stream's state, as read by kf_rngs_stream_at / restored by kf_rngs_add_stream. */
+typedef struct kf_stream_state {
+  char name[KF_STREAM_NAME_MAX + 1];
+  kf_key key;
+  uint32_t count;
+} kf_stream_state;
+
+/* Returns 1 if `name` is a valid stream name, else 0. */
+int kf_stream_name_valid(const char *name);
+
+/* Creates an Rngs with no streams whose samplers (models, kf_rngs_mode) use
+ * `mode`. On success *out is a new handle the caller frees with kf_rngs_free.
+ * Returns KF_EINVAL for an unknown mode or NULL out, KF_ENOMEM. */
+int kf_rngs_new(kf_threefry_mode mode, kf_rngs **out);
+
+/* Frees an Rngs; NULL is allowed. */
+void kf_rngs_free(kf_rngs *rngs);
+
+/* Returns a new handle with the same streams, counts and mode (NULL on ENOMEM). */
+kf_rngs *kf_rngs_clone(const kf_rngs *rngs);
+
+/* The threefry mode the Rngs was created with. */
+kf_threefry_mode kf_rngs_mode(const kf_rngs *rngs);
+
+/* Adds stream `name` with `key` and `count` (0 for a fresh stream; another
+ * value restores saved state exactly). Returns KF_EINVAL for an invalid name,
+ * KF_EEXIST if it exists, KF_ERANGE if more than KF_RNGS_MAX_STREAMS. */
+int kf_rngs_add_stream(kf_rngs *rngs, const char *name, kf_key key, uint32_t count);
+
+/* Number of real streams (fallback names are not streams). */
+size_t kf_rngs_stream_count(const kf_rngs *rngs);
+
+/* Copies the state of the i-th stream, in insertion order, to *out.
+ * Returns KF_ERANGE if i is out of range. */
+int kf_rngs_stream_at(const kf_rngs *rngs, size_t i, kf_stream_state *out);
+
+/* Finds a real stream by name (no fallback). Returns 1 and copies its state
+ * to *out (which may be NULL) if found, else 0. */
+int kf_rngs_has_stream(const kf_rngs *rngs, const char *name, kf_stream_state *out);
+
+/* Resolves `name` as a draw would: stores the index of the stream that serves
+ * it (the named stream, else 'default') in *index. NULL name means 'default'.
+ * Returns KF_EINVAL for an invalid name, KF_ENOTFOUND if neither exists. */
+int kf_rngs_resolve(const kf_rngs *rngs, const char *name, size_t *index);
+
+/* Draws n consecutive keys from stream `name` (with fallback), all or
+ * nothing: keys[i] = fold_in(key, count + i); count += n. On success stores the
+ * first count used in *first_count and the serving stream's index in *index
+ * (either may be NULL; keys may be NULL only when n is 0).
+ * Returns KF_EINVAL / KF_ENOTFOUND as kf_rngs_resolve, KF_EEXHAUSTED if
+ * count + n would pass 2^32 - 1 (nothing is drawn then). */
+int kf_rngs_draw(kf_rngs *rngs, const char *name, size_t n, kf_key *keys, uint32_t *first_count,
+                 size_t *index);
+
+/* Checks that n draws from `name` would succeed, without drawing. */
+int kf_rngs_can_draw(const kf_rngs *rngs, const char *name, size_t n);
+
+/* nnx.reseed for one stream: key := key, count := 0. The stream must exist
+ * (no fallback): KF_ENOTFOUND otherwise. */
+int kf_rngs_reseed(kf_rngs *rngs, const char *name, kf_key key);
+
+/* Formats Flax 0.10's not-found message for `name` into buf (always
+ * NUL-terminated when size > 0): "No RNG named 'NAME' or 'default' found in Rngs."
+ * Returns the length the full message needs, as snprintf does. */
+int kf_rngs_not_found_message(const char *name, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

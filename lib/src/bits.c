@@ -1,0 +1,119 @@
+/* keyfold — random_bits in both threefry modes (jax-random.md §7). */
+#include <string.h>
+
+#include "internal.h"
+#include "keyfold/error.h"
+#include "keyfold/prng.h"
+#include "keyfold/tensor.h"
+
+/* Words of the legacy hash of iota(m): word i pairs counter i with counter
+ * h + i, h = ceil(m / 2), and an odd m pads the last pair with a zero. */
+static inline uint32_t legacy_counter(uint64_t m, uint64_t x) { return x < m ? (uint32_t)x : 0u; }
+
+static void legacy_words(kf_key key, uint64_t m, uint64_t start, size_t len, uint32_t *out) {
+  const uint64_t h = (m + 1) / 2;
+  for (size_t t = 0; t < len; t++) {
+    const uint64_t i = start + t;
+    uint32_t y[2];
+    if (i < h) {
+      kf_threefry2x32(key.hi, key.lo, legacy_counter(m, i), legacy_counter(m, h + i), y);
+      out[t] = y[0];
+    } else {
+      kf_threefry2x32(key.hi, key.lo, legacy_counter(m, i - h), legacy_counter(m, i), y);
+      out[t] = y[1];
+    }
+  }
+}
+
+static uint64_t legacy_word_count(unsigned bit_width, uint64_t n) {
+  return (bit_width * n + 31u) / 32u;
+}
+
+int kf__bits_check(kf_threefry_mode mode, unsigned bit_width, uint64_t n) {
+  if (!kf__mode_valid(mode)) return KF_EINVAL;
+  if (bit_width != 8 && bit_width != 16 && bit_width != 32 && bit_width != 64) return KF_EINVAL;
+  if (n > KF_MAX_ELEMENTS) return KF_EOVERFLOW;
+  if (mode == KF_THREEFRY_LEGACY && legacy_word_count(bit_width, n) >= 0xFFFFFFFFu)
+    return KF_EOVERFLOW;
+  return KF_OK;
+}
+
+void kf__bits32_range(kf_key key, kf_threefry_mode mode, uint64_t n, uint64_t start, size_t len,
+                      uint32_t *out) {
+  if (mode == KF_THREEFRY_LEGACY) {
+    legacy_words(key, n, start, len, out);
+    return;
+  }
+  for (size_t t = 0; t < len; t++) {
+    const uint64_t j = start + t;
+    uint32_t y[2];
+    kf_threefry2x32(key.hi, key.lo, (uint32_t)(j >> 32), (uint32_t)j, y);
+    out[t] = y[0] ^ y[1];
+  }
+}
+
+void kf__bits64_range(kf_key key, kf_threefry_mode mode, uint64_t n, uint64_t start, size_t len,
+                      uint64_t *out) {
+  for (size_t t = 0; t < len; t++) {
+    const uint64_t j = start + t;
+    uint32_t y[2];
+    if (mode == KF_THREEFRY_LEGACY) {
+      /* m = 2n words, h = n: element j is words j and n + j, the two halves
+       * of the pair (j, n + j). */
+      kf_threefry2x32(key.hi, key.lo, (uint32_t)j, (uint32_t)(n + j), y);
+    } else {
+      kf_threefry2x32(key.hi, key.lo, (uint32_t)(j >> 32), (uint32_t)j, y);
+    }
+    out[t] = ((uint64_t)y[0] << 32) | y[1];
+  }
+}
+
+/* Legacy 8- and 16-bit draws view each hash word as 32/bit_width parts,
+ * least-significant first. */
+static void legacy_narrow_bits(kf_key key, unsigned bit_width, size_t n, void *out) {
+  const uint64_t m = legacy_word_count(bit_width, n);
+  const unsigned parts = 32u / bit_width;
+  uint32_t words[KF_BLOCK];
+  size_t e = 0;
+  for (uint64_t w0 = 0; w0 < m; w0 += KF_BLOCK) {
+    const size_t len = (m - w0 < KF_BLOCK) ? (size_t)(m - w0) : KF_BLOCK;
+    legacy_words(key, m, w0, len, words);
+    for (size_t t = 0; t < len; t++) {
+      for (unsigned p = 0; p < parts && e < n; p++, e++) {
+        const uint32_t v = words[t] >> (bit_width * p);
+        if (bit_width == 8)
+          ((uint8_t *)out)[e] = (uint8_t)v;
+        else
+          ((uint16_t *)out)[e] = (uint16_t)v;
+      }
+    }
+  }
+}
+
+int kf_random_bits(kf_key key, kf_threefry_mode mode, unsigned bit_width, size_t n, void *out) {
+  int rc = kf__bits_check(mode, bit_width, n);
+  if (rc != KF_OK) return rc;
+  if (n == 0) return KF_OK;
+  if (!out) return KF_EINVAL;
+  if (bit_width == 32) {
+    kf__bits32_range(key, mode, n, 0, n, (uint32_t *)out);
+  } else if (bit_width == 64) {
+    kf__bits64_range(key, mode, n, 0, n, (uint64_t *)out);
+  } else if (mode == KF_THREEFRY_LEGACY) {
+    legacy_narrow_bits(key, bit_width, n, out);
+  } else {
+    /* Partitionable narrow bits keep the low bits of element j's 32-bit draw. */
+    uint32_t block[KF_BLOCK];
+    for (size_t start = 0; start < n; start += KF_BLOCK) {
+      const size_t len = (n - start < KF_BLOCK) ? n - start : KF_BLOCK;
+      kf__bits32_range(key, mode, n, start, len, block);
+      for (size_t t = 0; t < len; t++) {
+        if (bit_width == 8)
+          ((uint8_t *)out)[start + t] = (uint8_t)block[t];
+        else
+          ((uint16_t *)out)[start + t] = (uint16_t)block[t];
+      }
+    }
+  }
+  return KF_OK;
+}

@@ -1,0 +1,370 @@
+/* keyfold — the forward pass of an NNX model: shapes, Linear, Embed, Dropout
+ * and activations (flax-nnx.md §3–§5, Flax 0.9–0.10 semantics).
+ *
+ * Linear, Embed and Dropout reproduce XLA:CPU's float32 results for the cases
+ * the spec pins down (a Linear sums k = 0 .. in-1 in order, with no fused
+ * multiply-add). The activations use libm's float functions; they are not
+ * claimed bit-exact with XLA, whose tanh and logistic are its own
+ * approximations.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keyfold/error.h"
+#include "keyfold/nn.h"
+#include "keyfold/random.h"
+#include "keyfold/rngs.h"
+#include "keyfold/tensor.h"
+#include "nn_internal.h"
+
+/* Python list indexing: a negative axis counts from the end. Returns the axis
+ * in 0..rank-1, or -1 if it is out of range. */
+static int normalize_axis(int axis, int rank) {
+  if (axis < 0) axis += rank;
+  return (axis >= 0 && axis < rank) ? axis : -1;
+}
+
+/* Output shape of one layer for an input of shape *in. Borrows both; writes *out. */
+static int layer_output_shape(const kf__layer *layer, const kf_shape *in, kf_shape *out) {
+  const kf_layer_spec *spec = &layer->spec;
+  kf_shape s = *in;
+  switch (spec->type) {
+    case KF_LAYER_LINEAR:
+      if (s.rank < 1 || s.dim[s.rank - 1] != spec->in_features) return KF_EMISMATCH;
+      s.dim[s.rank - 1] = spec->out_features;
+      break;
+    case KF_LAYER_EMBED:
+      if (s.rank >= KF_MAX_RANK) return KF_EMISMATCH;
+      s.dim[s.rank++] = spec->features;
+      break;
+    case KF_LAYER_DROPOUT:
+      for (int d = 0; d < spec->n_broadcast_dims; d++) {
+        if (normalize_axis(spec->broadcast_dims[d], s.rank) < 0) return KF_EMISMATCH;
+      }
+      break;
+    default:
+      break; /* activations keep the shape */
+  }
+  size_t numel;
+  const int rc = kf_shape_numel(&s, &numel);
+  if (rc != KF_OK) return rc;
+  *out = s;
+  return KF_OK;
+}
+
+/* Borrows model and in; writes the caller's *out, and *bad_layer on failure. */
+int kf_model_output_shape(const kf_model *model, const kf_shape *in, kf_dtype in_dtype,
+                          kf_shape *out, size_t *bad_layer) {
+  if (!model || !in || !out) {
+    if (bad_layer && model) *bad_layer = model->n_layers;
+    return KF_EINVAL;
+  }
+  /* Faults of the input itself are reported against the layer that reads it. */
+  size_t numel;
+  int rc = kf_shape_numel(in, &numel);
+  const kf_dtype wanted =
+      model->layers[0].spec.type == KF_LAYER_EMBED ? KF_INT32 : KF_FLOAT32;
+  if (rc == KF_OK && in_dtype != wanted) rc = KF_EMISMATCH;
+  if (rc != KF_OK) {
+    if (bad_layer) *bad_layer = 0;
+    return rc;
+  }
+  kf_shape s = *in;
+  for (size_t i = 0; i < model->n_layers; i++) {
+    rc = layer_output_shape(&model->layers[i], &s, &s);
+    if (rc != KF_OK) {
+      if (bad_layer) *bad_layer = i;
+      return rc;
+    }
+  }
+  *out = s;
+  return KF_OK;
+}
+
+/* Whether a dropout layer draws a key in this call: Flax returns before
+ * drawing when the layer is deterministic, when rate is 0 (identity) and when
+ * rate is 1 (zeros). */
+static int dropout_is_deterministic(const kf_layer_spec *spec, kf_deterministic det) {
+  return det == KF_DET_LAYER ? spec->deterministic != 0 : det == KF_DET_TRUE;
+}
+
+static int dropout_draws(const kf_layer_spec *spec, kf_deterministic det) {
+  return spec->type == KF_LAYER_DROPOUT && !dropout_is_deterministic(spec, det) &&
+         spec->rate != 0.0 && spec->rate != 1.0;
+}
+
+/* The shape of a dropout's mask: the input's, with each broadcast axis set to 1. */
+static kf_shape mask_shape(const kf_layer_spec *spec, const kf_shape *in) {
+  kf_shape m = *in;
+  for (int d = 0; d < spec->n_broadcast_dims; d++)
+    m.dim[normalize_axis(spec->broadcast_dims[d], m.rank)] = 1;
+  return m;
+}
+
+static size_t shape_numel(const kf_shape *shape) {
+  size_t n = 0;
+  kf_shape_numel(shape, &n); /* only called on shapes already validated */
+  return n;
+}
+
+/* Checks that every embed index lies in [-V, V). Borrows layer and indices. */
+static int check_indices(const kf__layer *layer, const int32_t *indices, size_t n) {
+  const int64_t v = layer->spec.num_embeddings;
+  for (size_t i = 0; i < n; i++) {
+    if (indices[i] < -v || indices[i] >= v) return KF_ERANGE;
+  }
+  return KF_OK;
+}
+
+/* Checks, without drawing, that every stream the stochastic dropouts draw from
+ * can serve all of this call's draws. Streams are counted after resolution so
+ * that two names falling back to 'default' add up. Borrows everything. */
+static int check_dropout_draws(const kf_model *model, const kf_rngs *rngs, kf_deterministic det,
+                               size_t *bad) {
+  size_t needed[KF_RNGS_MAX_STREAMS] = {0};
+  for (size_t i = 0; i < model->n_layers; i++) {
+    const kf_layer_spec *spec = &model->layers[i].spec;
+    if (!dropout_draws(spec, det)) continue;
+    size_t stream;
+    int rc = rngs ? kf_rngs_resolve(rngs, spec->rng_collection, &stream) : KF_EINVAL;
+    if (rc == KF_OK) rc = kf_rngs_can_draw(rngs, spec->rng_collection, ++needed[stream]);
+    if (rc != KF_OK) {
+      *bad = i;
+      return rc;
+    }
+  }
+  return KF_OK;
+}
+
+/* Scratch for the forward pass: two activation buffers (a linear cannot work
+ * in place) and one dropout mask, each sized for the largest use. */
+typedef struct scratch {
+  float *act[2];
+  uint8_t *mask;
+} scratch;
+
+static int scratch_alloc(const kf_model *model, const kf_shape *in, kf_deterministic det,
+                         scratch *s) {
+  size_t act_n = 0, mask_n = 0;
+  kf_shape shape = *in;
+  for (size_t i = 0; i < model->n_layers; i++) {
+    const kf__layer *layer = &model->layers[i];
+    if (dropout_draws(&layer->spec, det)) {
+      const kf_shape m = mask_shape(&layer->spec, &shape);
+      const size_t n = shape_numel(&m);
+      if (n > mask_n) mask_n = n;
+    }
+    layer_output_shape(layer, &shape, &shape); /* validated by kf_model_output_shape */
+    /* The last layer writes straight to the caller's output. */
+    const size_t n = shape_numel(&shape);
+    if (i + 1 < model->n_layers && n > act_n) act_n = n;
+  }
+  s->act[0] = s->act[1] = NULL;
+  s->mask = NULL;
+  if (act_n > SIZE_MAX / (2 * sizeof(float))) return KF_ENOMEM;
+  if (act_n > 0) {
+    s->act[0] = malloc(2 * act_n * sizeof(float));
+    if (s->act[0]) s->act[1] = s->act[0] + act_n;
+  }
+  if (mask_n > 0) s->mask = malloc(mask_n);
+  if ((act_n > 0 && !s->act[0]) || (mask_n > 0 && !s->mask)) {
+    free(s->act[0]);
+    free(s->mask);
+    return KF_ENOMEM;
+  }
+  return KF_OK;
+}
+
+static void scratch_free(scratch *s) {
+  free(s->act[0]);
+  free(s->mask);
+}
+
+/* y[r, j] = (x[r, 0] W[0, j] + ... + x[r, in-1] W[in-1, j]) + b[j] in float32.
+ * Products and sums are separate statements so that no compiler may fuse them. */
+static void linear_apply(const kf__layer *layer, size_t rows, const float *x, float *y) {
+  const size_t in = (size_t)layer->spec.in_features;
+  const size_t out = (size_t)layer->spec.out_features;
+  const float *kernel = layer->param[0];
+  const float *bias = layer->n_params > 1 ? layer->param[1] : NULL;
+  for (size_t r = 0; r < rows; r++) {
+    const float *xr = x + r * in;
+    float *yr = y + r * out;
+    for (size_t j = 0; j < out; j++) yr[j] = 0.0f;
+    /* k outermost walks the kernel row by row; each yr[j] still sums in k order. */
+    for (size_t k = 0; k < in; k++) {
+      const float xk = xr[k];
+      const float *wk = kernel + k * out;
+      for (size_t j = 0; j < out; j++) {
+        const float term = xk * wk[j];
+        yr[j] = yr[j] + term;
+      }
+    }
+    if (bias) {
+      for (size_t j = 0; j < out; j++) yr[j] = yr[j] + bias[j];
+    }
+  }
+}
+
+/* Copies embedding rows; the indices were checked by check_indices. */
+static void embed_apply(const kf__layer *layer, size_t n, const int32_t *indices, float *y) {
+  const int64_t v = layer->spec.num_embeddings;
+  const size_t features = (size_t)layer->spec.features;
+  for (size_t i = 0; i < n; i++) {
+    const int64_t row = indices[i] < 0 ? indices[i] + v : indices[i];
+    memcpy(y + i * features, layer->param[0] + (size_t)row * features, features * sizeof(float));
+  }
+}
+
+static float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+/* jax.nn.gelu(approximate=True): x * 0.5 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+static float gelu_tanh(float x) {
+  const float cube = x * (x * x);
+  const float inner = 0.7978845608f * (x + 0.044715f * cube);
+  const float cdf = 0.5f * (1.0f + tanhf(inner));
+  return x * cdf;
+}
+
+/* jnp.maximum(x, 0), which propagates NaN. */
+static float relu(float x) { return (x > 0.0f || isnan(x)) ? x : 0.0f; }
+
+static void activation_apply(kf_layer_type type, size_t n, const float *x, float *y) {
+  for (size_t i = 0; i < n; i++) {
+    const float v = x[i];
+    switch (type) {
+      case KF_LAYER_RELU: y[i] = relu(v); break;
+      case KF_LAYER_GELU: y[i] = gelu_tanh(v); break;
+      case KF_LAYER_TANH: y[i] = tanhf(v); break;
+      case KF_LAYER_SIGMOID: y[i] = sigmoid(v); break;
+      case KF_LAYER_SILU: y[i] = v * sigmoid(v); break;
+      default: y[i] = v; break;
+    }
+  }
+}
+
+/* y = mask ? x / keep : 0, the mask (of shape *mshape) broadcast to *shape. */
+static void mask_apply(const kf_shape *shape, const kf_shape *mshape, const uint8_t *mask,
+                       float keep, const float *x, float *y) {
+  const int rank = shape->rank;
+  /* Row-major mask strides, 0 on axes of extent 1 so they repeat the mask. */
+  size_t mstride[KF_MAX_RANK], coord[KF_MAX_RANK];
+  size_t stride = 1;
+  for (int a = rank - 1; a >= 0; a--) {
+    mstride[a] = mshape->dim[a] == 1 ? 0 : stride;
+    stride *= (size_t)mshape->dim[a];
+    coord[a] = 0;
+  }
+  const size_t n = shape_numel(shape);
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) {
+    y[i] = mask[m] ? x[i] / keep : 0.0f;
+    for (int a = rank - 1; a >= 0; a--) {
+      m += mstride[a];
+      if (++coord[a] < (size_t)shape->dim[a]) break;
+      m -= mstride[a] * coord[a];
+      coord[a] = 0;
+    }
+  }
+}
+
+/* One dropout call, Flax 0.10's stochastic.py. Draws from rngs only when
+ * dropout_draws says so; check_dropout_draws made sure that draw succeeds. */
+static int dropout_apply(const kf_model *model, const kf__layer *layer, kf_rngs *rngs,
+                         kf_deterministic det, const kf_shape *shape, const float *x, float *y,
+                         uint8_t *mask) {
+  const kf_layer_spec *spec = &layer->spec;
+  const size_t n = shape_numel(shape);
+  if (!dropout_draws(spec, det)) {
+    if (spec->rate == 1.0 && !dropout_is_deterministic(spec, det)) {
+      for (size_t i = 0; i < n; i++) y[i] = 0.0f;
+    } else if (y != x && n > 0) {
+      memcpy(y, x, n * sizeof(float));
+    }
+    return KF_OK;
+  }
+  kf_key key;
+  int rc = kf_rngs_draw(rngs, spec->rng_collection, 1, &key, NULL, NULL);
+  /* keep = 1.0 - rate in double, entering the float32 math as f32(keep). */
+  const float keep = (float)(1.0 - spec->rate);
+  const kf_shape mshape = mask_shape(spec, shape);
+  if (rc == KF_OK) rc = kf_random_bernoulli(key, model->mode, shape_numel(&mshape), keep, mask);
+  if (rc == KF_OK) mask_apply(shape, &mshape, mask, keep, x, y);
+  return rc;
+}
+
+/* Borrows model, x and rngs; advances rngs' dropout streams on success only;
+ * writes y->shape, y->dtype and y->data (caller-owned, not overlapping x->data). */
+int kf_model_forward(const kf_model *model, kf_rngs *rngs, const kf_tensor *x,
+                     kf_deterministic deterministic, kf_tensor *y, size_t *bad_layer) {
+  size_t bad = model ? model->n_layers : 0;
+  int rc = KF_OK;
+  if (!model || !x || !y ||
+      (deterministic != KF_DET_LAYER && deterministic != KF_DET_FALSE &&
+       deterministic != KF_DET_TRUE))
+    rc = KF_EINVAL;
+  kf_shape out_shape;
+  if (rc == KF_OK) rc = kf_model_output_shape(model, &x->shape, x->dtype, &out_shape, &bad);
+  const size_t n_in = rc == KF_OK ? shape_numel(&x->shape) : 0;
+  const size_t n_out = rc == KF_OK ? shape_numel(&out_shape) : 0;
+  if (rc == KF_OK && ((n_in > 0 && !x->data) || (n_out > 0 && !y->data))) rc = KF_EINVAL;
+  const int embed_first = rc == KF_OK && model->layers[0].spec.type == KF_LAYER_EMBED;
+  if (embed_first) {
+    rc = check_indices(&model->layers[0], x->data, n_in);
+    if (rc != KF_OK) bad = 0;
+  }
+  if (rc == KF_OK) rc = check_dropout_draws(model, rngs, deterministic, &bad);
+  scratch s;
+  if (rc == KF_OK) rc = scratch_alloc(model, &x->shape, deterministic, &s);
+  if (rc != KF_OK) {
+    if (bad_layer) *bad_layer = bad;
+    return rc;
+  }
+
+  /* From here on nothing can fail: shapes, indices and draws are checked and
+   * the scratch is allocated. */
+  const void *src = x->data;
+  kf_shape shape = x->shape;
+  for (size_t i = 0; rc == KF_OK && i < model->n_layers; i++) {
+    const kf__layer *layer = &model->layers[i];
+    kf_shape next;
+    layer_output_shape(layer, &shape, &next);
+    const int elementwise = layer->spec.type != KF_LAYER_LINEAR &&
+                            layer->spec.type != KF_LAYER_EMBED;
+    float *dst;
+    if (i + 1 == model->n_layers) {
+      dst = y->data;
+    } else if (elementwise && (src == s.act[0] || src == s.act[1])) {
+      dst = (float *)src; /* elementwise layers may work in place */
+    } else {
+      dst = src == s.act[0] ? s.act[1] : s.act[0];
+    }
+    switch (layer->spec.type) {
+      case KF_LAYER_LINEAR:
+        linear_apply(layer, shape_numel(&shape) / (size_t)layer->spec.in_features, src, dst);
+        break;
+      case KF_LAYER_EMBED:
+        embed_apply(layer, shape_numel(&shape), src, dst);
+        break;
+      case KF_LAYER_DROPOUT:
+        rc = dropout_apply(model, layer, rngs, deterministic, &shape, src, dst, s.mask);
+        break;
+      default:
+        activation_apply(layer->spec.type, shape_numel(&shape), src, dst);
+        break;
+    }
+    if (rc != KF_OK) bad = i;
+    src = dst;
+    shape = next;
+  }
+  scratch_free(&s);
+  if (rc != KF_OK) {
+    if (bad_layer) *bad_layer = bad;
+    return rc;
+  }
+  y->dtype = KF_FLOAT32;
+  y->shape = out_shape;
+  return KF_OK;
+}

@@ -1,0 +1,59 @@
+/* keyfold — float32 erf_inv and erf as XLA:CPU evaluates them
+ * (jax-random.md §13.2–§13.4). Every literal is a float32 constant and every
+ * step a float32 operation; fmaf stands exactly where XLA fuses. */
+#include <math.h>
+
+#include "keyfold/random.h"
+
+/* Giles (2010) single-precision coefficients, c0 first (StableHLO erfInv32). */
+static const float erf_inv_small[9] = {
+  2.81022636e-08f, 3.43273939e-07f, -3.5233877e-06f, -4.39150654e-06f, 2.1858087e-04f,
+  -1.25372503e-03f, -4.17768164e-03f, 2.46640727e-01f, 1.50140941f,
+};
+static const float erf_inv_large[9] = {
+  -2.00214257e-04f, 1.00950558e-04f, 1.34934322e-03f, -3.67342844e-03f, 5.73950773e-03f,
+  -7.6224613e-03f, 9.43887047e-03f, 1.00167406f, 2.83297682f,
+};
+
+float kf_erf_inv_f32(float x) {
+  /* The product is rounded to float before log1p (§13.4): log1p of the exact
+   * -x^2 breaks published values. log1pf is glibc's, the reference. */
+  const float t = x * -x;
+  const float w = -log1pf(t);
+  const int small = w < 5.0f;
+  /* XLA computes both branches and selects one; computing only the selected
+   * branch gives the same bits. */
+  const float ws = small ? w - 2.5f : sqrtf(w) - 3.0f;
+  const float *c = small ? erf_inv_small : erf_inv_large;
+  float p = c[0];
+  for (int i = 1; i < 9; i++) p = fmaf(p, ws, c[i]);
+  const float r = p * x;
+  return fabsf(x) == 1.0f ? x * INFINITY : r;
+}
+
+/* XLA:CPU's erf kernel (Eigen's generic_fast_erf_float): odd numerator over
+ * even denominator, explicit fmas, clamped to +-1 beyond 3.8325. */
+float kf_erf_f32(float x) {
+  const float a1 = (float)1.128379143519084, a3 = (float)0.18520832239976145,
+              a5 = (float)0.050955695062380861, a7 = (float)0.0034082910107109506,
+              a9 = (float)0.00022905065861350646;
+  const float b0 = 1.0f, b2 = (float)0.49746925110067538, b4 = (float)0.11098505178285362,
+              b6 = (float)0.014070470171167667, b8 = (float)0.0010179625278914885,
+              b10 = (float)0.000023547966471313185, b12 = (float)-1.1791602954361697e-7;
+  const float clamp_at = (float)3.832506856900711;
+
+  const int clamp = clamp_at <= fabsf(x);
+  const float x2 = x * x;
+  float p = fmaf(x2, a9, a7);
+  p = fmaf(x2, p, a5);
+  p = fmaf(x2, p, a3);
+  p = fmaf(x2, p, a1);
+  p = x * p;
+  float q = fmaf(x2, b12, b10);
+  q = fmaf(x2, q, b8);
+  q = fmaf(x2, q, b6);
+  q = fmaf(x2, q, b4);
+  q = fmaf(x2, q, b2);
+  q = fmaf(x2, q, b0);
+  return clamp ? copysignf(1.0f, x) : p / q;
+}

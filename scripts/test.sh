@@ -1,0 +1,39 @@
+#!/bin/sh
+# The whole test suite, as the README's test command runs it:
+#   1. installs the Debian packages it needs (as root; skipped when present),
+#   2. builds and runs every test with `meson test` (build/),
+#   3. builds and runs every test again under AddressSanitizer and
+#      UndefinedBehaviorSanitizer (build-asan/), unless --no-sanitize.
+set -eu
+cd "$(dirname "$0")/.."
+sanitize=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-sanitize) sanitize=0 ;;
+    *) echo "usage: $0 [--no-sanitize]" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$(id -u)" = 0 ]; then
+  sh scripts/install-deps.sh
+fi
+
+run_suite() {
+  dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@"
+  fi
+  ninja -C "$dir"
+  meson test -C "$dir" --print-errorlogs
+}
+
+run_suite build
+if [ "$sanitize" = 1 ]; then
+  # halt_on_error makes any UBSan report fail the test; CK_FORK=no keeps each
+  # Check suite in one process so LeakSanitizer sees every allocation.
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+  CK_FORK=no \
+    run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+      -Dc_args=-fno-sanitize-recover=all
+fi

@@ -1,0 +1,67 @@
+/* keyfoldd — the JSON codec for the API's values: fields, seeds, keys,
+ * shapes and tensors. Decoding reads jansson values and reports the
+ * offending field in a kd_err; encoding writes through kd_jw.
+ *
+ * `what` arguments name the field as the client wrote it, e.g.
+ * "model.layers[1].rate", and appear verbatim in error messages.
+ */
+#ifndef KEYFOLDD_CODEC_H
+#define KEYFOLDD_CODEC_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "apierr.h"
+#include "buf.h"
+#include "keyfold/keyfold.h"
+
+/* Fails with 400 naming the first member of obj not in the NULL-terminated
+ * list `allowed`; also fails if obj is not an object. */
+int kd_check_fields(const json_t *obj, const char *what, const char *const *allowed, kd_err *err);
+
+/* Reads member `name` of obj. Absent (or null) members take the default and
+ * succeed unless `required`. Each fails with 400 on a wrong type or range. */
+int kd_get_int(const json_t *obj, const char *what, const char *name, int required, int64_t min,
+               int64_t max, int64_t def, int64_t *out, kd_err *err);
+int kd_get_double(const json_t *obj, const char *what, const char *name, int required, double def,
+                  double *out, kd_err *err);
+/* A number that must be finite as a float32. */
+int kd_get_f32(const json_t *obj, const char *what, const char *name, int required, float def,
+               float *out, kd_err *err);
+int kd_get_bool(const json_t *obj, const char *what, const char *name, int def, int *out,
+                kd_err *err);
+/* *out borrows the string from obj (valid while obj lives). */
+int kd_get_string(const json_t *obj, const char *what, const char *name, int required,
+                  const char *def, const char **out, kd_err *err);
+
+/* A Key: [hi, lo], two integers in 0..4294967295. */
+int kd_parse_key(const json_t *v, const char *what, kf_key *out, kd_err *err);
+/* A Seed (integer, signed 64-bit: key(seed) = [0, seed mod 2^32]) or a Key. */
+int kd_parse_seed_or_key(const json_t *v, const char *what, kf_key *out, kd_err *err);
+/* "partitionable" / "legacy"; absent means partitionable. */
+int kd_get_threefry(const json_t *obj, const char *what, const char *name, kf_threefry_mode *out,
+                    kd_err *err);
+/* A shape: a list of at most KF_MAX_RANK non-negative integers whose product
+ * is at most max_elements (413 beyond). */
+int kd_parse_shape(const json_t *v, const char *what, uint64_t max_elements, kf_shape *out,
+                   size_t *numel, kd_err *err);
+
+/* An input tensor: a nested JSON array (rectangular, numbers) or an object
+ * {"shape", "dtype", "data"}. `dtype` is KF_FLOAT32 (finite float32 values)
+ * or KF_INT32 (integers in the int32 range). On success out->data is a new
+ * malloc'd buffer the caller frees. 413 beyond max_elements. */
+int kd_parse_tensor(const json_t *v, const char *what, kf_dtype dtype, uint64_t max_elements,
+                    kf_tensor *out, kd_err *err);
+
+/* Writes a Key as [hi, lo]. */
+void kd_write_key(kd_jw *w, kf_key key);
+/* Writes the members "shape", "dtype" and "data" of a tensor into the object
+ * being written (so callers can add more members), for every kf_dtype:
+ * uint64/int64 elements are written as decimal strings. */
+void kd_write_tensor_members(kd_jw *w, const kf_tensor *t);
+/* Writes a whole Tensor object. */
+void kd_write_tensor(kd_jw *w, const kf_tensor *t);
+/* Writes a shape as a JSON list. */
+void kd_write_shape(kd_jw *w, const kf_shape *s);
+
+#endif

@@ -1,0 +1,28 @@
+/* keyfoldd — every route handler. Handlers are thin: decode the JSON body
+ * with codec.h, call the library or the store, encode the answer. */
+#ifndef KEYFOLDD_HANDLERS_H
+#define KEYFOLDD_HANDLERS_H
+
+#include "server.h"
+
+/* h_sessions.c — /v1/sessions… ({name} is params[0]) */
+int kd_h_session_create(kd_request *req, kd_response *res, kd_err *err);
+int kd_h_session_list(kd_request *req, kd_response *res, kd_err *err);
+int kd_h_session_get(kd_request *req, kd_response *res, kd_err *err);
+int kd_h_session_delete(kd_request *req, kd_response *res, kd_err *err);
+int kd_h_session_keys(kd_request *req, kd_response *res, kd_err *err);
+int kd_h_session_sample(kd_request *req, kd_response *res, kd_err *err);
+int kd_h_session_forward(kd_request *req, kd_response *res, kd_err *err);
+int kd_h_session_reseed(kd_request *req, kd_response *res, kd_err *err);
+int kd_h_session_params(kd_request *req, kd_response *res, kd_err *err);
+
+/* h_random.c — stateless /v1/random/{op} and /v1/init/{initializer} (params[0]) */
+int kd_h_random(kd_request *req, kd_response *res, kd_err *err);
+int kd_h_init(kd_request *req, kd_response *res, kd_err *err);
+
+/* h_ops.c — health and metrics */
+int kd_h_health_live(kd_request *req, kd_response *res, kd_err *err);
+int kd_h_health_ready(kd_request *req, kd_response *res, kd_err *err);
+int kd_h_metrics(kd_request *req, kd_response *res, kd_err *err);
+
+#endif

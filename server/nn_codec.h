@@ -1,0 +1,41 @@
+/* keyfoldd — JSON codec for initializers and layer specs (the model part of
+ * the API), used by session creation and by POST /v1/init/{initializer}. */
+#ifndef KEYFOLDD_NN_CODEC_H
+#define KEYFOLDD_NN_CODEC_H
+
+#include <jansson.h>
+
+#include "apierr.h"
+#include "buf.h"
+#include "keyfold/keyfold.h"
+
+/* The NULL-terminated parameter fields an initializer kind takes:
+ * normal {stddev}, uniform {scale}, truncated_normal {stddev, lower, upper},
+ * constant {value}, variance_scaling {scale, mode, distribution, in_axis,
+ * out_axis}, the others none. */
+const char *const *kd_init_param_fields(kf_init_kind kind);
+
+/* Reads an initializer's parameters for `kind` from the members of obj
+ * (absent ones take JAX's defaults). Does not reject other members: the
+ * caller checks fields with kd_init_param_fields. 400 on bad values. */
+int kd_parse_init_params(kf_init_kind kind, const json_t *obj, const char *what, kf_init *out,
+                         kd_err *err);
+
+/* An initializer as a layer field: a name ("he_uniform", aliases allowed) or
+ * an object {"name": "uniform", "scale": 1.0} with the kind's parameters. */
+int kd_parse_init(const json_t *v, const char *what, kf_init *out, kd_err *err);
+
+/* Writes an initializer in canonical form: its name when it takes no
+ * parameters, else {"name": …, every parameter}. */
+void kd_write_init(kd_jw *w, const kf_init *init);
+
+/* A layer object {"type": "linear", …} with strict fields per type. Sizes
+ * must be positive (400); a single parameter tensor over max_elements is 413.
+ * Whole-model checks (widths, embed position) are kf_model_check's. */
+int kd_parse_layer(const json_t *v, const char *what, uint64_t max_elements, kf_layer_spec *out,
+                   kd_err *err);
+
+/* Writes a layer with every default filled in. */
+void kd_write_layer(kd_jw *w, const kf_layer_spec *spec);
+
+#endif

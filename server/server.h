@@ -1,0 +1,68 @@
+/* keyfoldd — the daemon's shared types: configuration, the server object
+ * handed to every handler, requests and responses.
+ */
+#ifndef KEYFOLDD_SERVER_H
+#define KEYFOLDD_SERVER_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apierr.h"
+#include "buf.h"
+
+typedef enum kd_log_level { KD_LOG_ERROR = 0, KD_LOG_WARN, KD_LOG_INFO, KD_LOG_DEBUG } kd_log_level;
+
+typedef struct kd_config {
+  char listen[256];        /* host:port; port 0 picks a free one */
+  int threads;             /* MHD worker threads; 0 = one per core */
+  size_t max_body;         /* bytes; larger bodies are 413 */
+  uint64_t max_elements;   /* per tensor or draw; larger is 413 */
+  size_t max_sessions;     /* more is 429 */
+  kd_log_level log_level;
+  unsigned connection_timeout; /* seconds an idle connection is kept */
+  unsigned connection_limit;   /* concurrent connections */
+} kd_config;
+
+/* Fills *cfg with the embedded defaults (127.0.0.1:8470, …). */
+void kd_config_defaults(kd_config *cfg);
+
+typedef struct kd_store kd_store;
+typedef struct kd_metrics kd_metrics;
+
+typedef struct kd_server {
+  kd_config cfg;
+  kd_store *store;
+  kd_metrics *metrics;
+  atomic_int ready; /* 0 until start-up (recovery) has finished */
+} kd_server;
+
+/* Path parameters a route pattern captures ({name}, {op}, …). */
+#define KD_MAX_PATH_PARAMS 2
+
+typedef struct kd_request {
+  kd_server *srv;
+  const char *method;
+  const char *path;
+  const char *params[KD_MAX_PATH_PARAMS]; /* captured segments, in pattern order */
+  json_t *body;                           /* the parsed JSON object; {} when the body was empty */
+} kd_request;
+
+typedef struct kd_response {
+  int status;           /* 200 unless the handler sets another 2xx */
+  kd_buf body;          /* the handler writes its JSON here */
+  const char *content_type; /* static string; "application/json" unless set */
+  char allow[64];       /* Allow header for 405 responses */
+} kd_response;
+
+/* A handler reads req and either writes res (returning 0) or fills err
+ * (returning -1, usually via kd_fail). Handlers must not write to res when
+ * they fail: the dispatcher discards res->body then. */
+typedef int (*kd_handler)(kd_request *req, kd_response *res, kd_err *err);
+
+/* Logging to stderr, one line per message, filtered by cfg.log_level. */
+void kd_log(const kd_server *srv, kd_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

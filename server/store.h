@@ -1,0 +1,71 @@
+/* keyfoldd — the session store: named sessions, each an nnx.Rngs plus an
+ * optional model, with per-session locking.
+ *
+ * Concurrency: the name → session map is guarded by a read-write lock;
+ * each session has its own mutex that serialises every read and change of
+ * its state, so concurrent requests on one session are linearizable and two
+ * draws can never see the same count. Sessions are reference counted:
+ * kd_store_get returns a reference the caller drops with kd_session_release,
+ * so a session deleted while a request uses it stays valid until that
+ * request ends.
+ */
+#ifndef KEYFOLDD_STORE_H
+#define KEYFOLDD_STORE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "apierr.h"
+#include "keyfold/keyfold.h"
+
+#define KD_SESSION_NAME_MAX 128
+
+typedef struct kd_session {
+  char name[KD_SESSION_NAME_MAX + 1];
+  pthread_mutex_t lock;   /* guards everything below */
+  atomic_int refs;
+  kf_rngs *rngs;          /* the session's streams (owned) */
+  kf_model *model;        /* NULL when the session has no model (owned) */
+  kf_layer_spec *layers;  /* the model spec with defaults filled in (owned), n_layers entries */
+  size_t n_layers;
+  kf_threefry_mode threefry;
+  char flax[8];           /* "0.10" */
+} kd_session;
+
+typedef struct kd_store kd_store;
+
+/* Returns 1 if name matches [A-Za-z0-9][A-Za-z0-9._-]{0,127}. */
+int kd_session_name_valid(const char *name);
+
+/* Creates an empty store holding at most max_sessions (NULL on ENOMEM). */
+kd_store *kd_store_new(size_t max_sessions);
+/* Frees the store and every session in it (no request may be running). */
+void kd_store_free(kd_store *store);
+
+/* Allocates a session with refs = 1 that owns rngs/model/layers; the
+ * caller fills the rest. NULL on ENOMEM (the parts are then not freed). */
+kd_session *kd_session_new(const char *name);
+
+/* Adds s (taking over the caller's reference). Fails with 409
+ * already_exists if the name is taken or 429 resource_exhausted when the
+ * store is full; then s is still the caller's. */
+int kd_store_insert(kd_store *store, kd_session *s, kd_err *err);
+
+/* Returns a new reference to the session called name, or NULL. */
+kd_session *kd_store_get(kd_store *store, const char *name);
+
+/* Removes the session called name; returns 0, or -1 if there is none. */
+int kd_store_remove(kd_store *store, const char *name);
+
+/* Drops a reference; the last one frees the session. NULL is allowed. */
+void kd_session_release(kd_session *s);
+
+/* Number of sessions. */
+size_t kd_store_count(kd_store *store);
+
+/* Returns a new malloc'd array of *n malloc'd names in sorted order (the
+ * caller frees each and the array), or NULL with *n = 0 on ENOMEM/empty. */
+char **kd_store_names(kd_store *store, size_t *n);
+
+#endif
