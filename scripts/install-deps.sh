@@ -3,7 +3,7 @@
 # Idempotent: skips apt entirely when everything is already installed.
 set -eu
 packages="build-essential pkg-config meson ninja-build check libjansson-dev libmicrohttpd-dev
-libuv1-dev libsqlite3-dev librandom123-dev curl python3"
+libuv1-dev libsqlite3-dev librandom123-dev curl python3 python3-jsonschema python3-yaml"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

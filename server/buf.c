@@ -1,6 +1,7 @@
 /* keyfoldd — byte buffer and JSON writer. */
 #include "buf.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,11 +85,12 @@ void kd_buf_printf(kd_buf *b, const char *fmt, ...) {
 int kd_format_f32(float v, char out[32]) {
   if (isnan(v)) return snprintf(out, 32, "NaN");
   if (isinf(v)) return snprintf(out, 32, v > 0 ? "Infinity" : "-Infinity");
-  /* A float32 carries about 7.2 decimal digits, so when 6 digits suffice
-   * %.6g already prints the shortest form; otherwise 7, 8 and at most 9
-   * (FLT_DECIMAL_DIG) are tried, keeping the first that reads back. */
+  /* A normal float32 carries over 7 decimal digits, so when 6 digits
+   * suffice %.6g already prints the shortest form; otherwise 7, 8 and at
+   * most 9 (FLT_DECIMAL_DIG) are tried, keeping the first that reads back.
+   * Subnormals carry fewer digits and are searched from 1. */
   int n = 0;
-  for (int prec = 6; prec <= 9; prec++) {
+  for (int prec = fabsf(v) < FLT_MIN ? 1 : 6; prec <= 9; prec++) {
     n = snprintf(out, 32, "%.*g", prec, (double)v);
     if ((float)strtod(out, NULL) == v) break;
   }

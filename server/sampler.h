@@ -43,8 +43,14 @@ int kd_sample_prepare(const kd_sampler *s, const json_t *body, const char *what,
                       uint64_t max_elements, kd_sample *out, kd_err *err);
 
 /* Draws the sample with key in mode into sample->out. Cannot fail after a
- * successful prepare. */
+ * successful prepare, with one exception: "permutation" allocates scratch
+ * memory inside the library, and if that fails the output is zero-filled
+ * (api.md offers permutation only statelessly, where kd_sample_draw is used). */
 void kd_sample_fill(kd_sample *sample, kf_key key, kf_threefry_mode mode);
+
+/* kd_sample_fill that reports that one failure (503 unavailable) instead.
+ * For stateless callers, which have nothing to undo when it fails. */
+int kd_sample_draw(kd_sample *sample, kf_key key, kf_threefry_mode mode, kd_err *err);
 
 /* Frees the output; the struct may be reused. */
 void kd_sample_free(kd_sample *sample);

@@ -65,7 +65,8 @@ void kd_session_release(kd_session *s);
 size_t kd_store_count(kd_store *store);
 
 /* Returns a new malloc'd array of *n malloc'd names in sorted order (the
- * caller frees each and the array), or NULL with *n = 0 on ENOMEM/empty. */
+ * caller frees each and the array), or NULL with *n = 0 on ENOMEM. An empty
+ * store gives a non-NULL array with *n = 0. */
 char **kd_store_names(kd_store *store, size_t *n);
 
 #endif

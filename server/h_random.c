@@ -1,0 +1,292 @@
+/* keyfoldd — stateless jax.random (POST /v1/random/{op}) and
+ * jax.nn.initializers (POST /v1/init/{initializer}). Nothing here has state,
+ * so a failure at any point only has to free what it allocated. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "handlers.h"
+#include "nn_codec.h"
+#include "sampler.h"
+
+/* Every message names fields from the request body as "body.<field>". */
+#define BODY "body"
+
+/* Fields a handler accepts beyond its operation's own: key + threefry. */
+#define MAX_FIELDS 16
+
+/* Copies a path segment for an error message: the router hands it over as
+ * the client wrote it, and the JSON writer passes bytes >= 0x80 through, so
+ * anything but printable ASCII becomes '?' to keep the body valid UTF-8. */
+static const char *printable(const char *s, char out[72]) {
+  size_t i = 0;
+  for (; s && s[i] && i < 64; i++) {
+    const unsigned char c = (unsigned char)s[i];
+    out[i] = (c >= 0x20 && c < 0x7F) ? (char)c : '?';
+  }
+  out[i] = '\0';
+  if (s && s[i]) strcpy(out + i, "...");
+  return out;
+}
+
+/* Builds the allowed-field list: "key", "threefry" and the NULL-terminated
+ * `extra` (borrowed; `out` points into it). */
+static void allowed_fields(const char *const *extra, const char *out[MAX_FIELDS]) {
+  size_t k = 0;
+  out[k++] = "key";
+  out[k++] = "threefry";
+  for (; extra && *extra && k < MAX_FIELDS - 1; extra++) out[k++] = *extra;
+  out[k] = NULL;
+}
+
+/* The required Key member `name` of the body. */
+static int require_key(const json_t *body, const char *name, kf_key *out, kd_err *err) {
+  const json_t *v = json_object_get(body, name);
+  if (!v || json_is_null(v)) return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".%s is required", name);
+  char what[64];
+  snprintf(what, sizeof what, BODY ".%s", name);
+  return kd_parse_key(v, what, out, err);
+}
+
+/* A response buffer that could not grow is reported as 503; the dispatcher
+ * discards the partial body of a failed handler. */
+static int finish(kd_response *res, kd_err *err) {
+  if (kd_buf_failed(&res->body))
+    return kd_fail(err, KD_UNAVAILABLE, "out of memory while writing the response");
+  return 0;
+}
+
+static int write_key_response(kd_response *res, kf_key key, kd_err *err) {
+  kd_jw w;
+  kd_jw_init(&w, &res->body);
+  kd_jw_object_begin(&w);
+  kd_jw_key(&w, "key");
+  kd_write_key(&w, key);
+  kd_jw_object_end(&w);
+  return finish(res, err);
+}
+
+/* key {seed}: jax.random.key(seed) in JAX's default 32-bit mode. A Key is
+ * accepted as a seed everywhere in the API (and returned as is). The mode
+ * is validated although key() is the same in both. */
+static int op_key(const json_t *body, kd_response *res, kd_err *err) {
+  static const char *const fields[] = {"seed", "threefry", NULL};
+  kf_threefry_mode mode;
+  kf_key key;
+  if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
+  if (kd_get_threefry(body, BODY, "threefry", &mode, err) != 0) return -1;
+  const json_t *seed = json_object_get(body, "seed");
+  if (!seed || json_is_null(seed)) return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".seed is required");
+  if (kd_parse_seed_or_key(seed, BODY ".seed", &key, err) != 0) return -1;
+  return write_key_response(res, key, err);
+}
+
+/* fold_in {key, data}: identical in both modes. */
+static int op_fold_in(const json_t *body, kd_response *res, kd_err *err) {
+  static const char *const extra[] = {"data", NULL};
+  const char *fields[MAX_FIELDS];
+  allowed_fields(extra, fields);
+  kf_threefry_mode mode;
+  kf_key key;
+  int64_t data;
+  if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
+  if (require_key(body, "key", &key, err) != 0) return -1;
+  if (kd_get_threefry(body, BODY, "threefry", &mode, err) != 0) return -1;
+  if (kd_get_int(body, BODY, "data", 1, 0, UINT32_MAX, 0, &data, err) != 0) return -1;
+  return write_key_response(res, kf_fold_in(key, (uint32_t)data), err);
+}
+
+/* split's num: an int n (shape [n]) or a shape list, as in jax.random.split;
+ * absent means 2. */
+static int read_split_num(const json_t *body, uint64_t max_elements, kf_shape *shape, size_t *n,
+                          kd_err *err) {
+  const json_t *v = json_object_get(body, "num");
+  int64_t dim = 2;
+  if (v && !json_is_null(v)) {
+    if (json_is_array(v)) return kd_parse_shape(v, BODY ".num", max_elements, shape, n, err);
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     BODY ".num must be a non-negative integer or a shape (a list of them)");
+    dim = (int64_t)json_integer_value(v);
+    if ((uint64_t)dim > max_elements)
+      return kd_fail(err, KD_PAYLOAD_TOO_LARGE, BODY ".num is %lld, more than the limit of %llu keys",
+                     (long long)dim, (unsigned long long)max_elements);
+  }
+  if (kf_shape_make(shape, 1, &dim) != KF_OK)
+    return kd_fail(err, KD_PAYLOAD_TOO_LARGE, BODY ".num is too large");
+  *n = (size_t)dim;
+  return 0;
+}
+
+/* split {key, num}: the keys flat in row-major order plus num's shape, so a
+ * client reshapes to shape + [2] as jax.random.split returns. */
+static int op_split(const json_t *body, uint64_t max_elements, kd_response *res, kd_err *err) {
+  static const char *const extra[] = {"num", NULL};
+  const char *fields[MAX_FIELDS];
+  allowed_fields(extra, fields);
+  kf_threefry_mode mode;
+  kf_key key;
+  kf_shape shape;
+  size_t n;
+  if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
+  if (require_key(body, "key", &key, err) != 0) return -1;
+  if (kd_get_threefry(body, BODY, "threefry", &mode, err) != 0) return -1;
+  if (read_split_num(body, max_elements, &shape, &n, err) != 0) return -1;
+  /* Legacy split hashes 2n words in one call; the library refuses 2^32 - 1
+   * or more (JAX would split into blocks). */
+  if (mode == KF_THREEFRY_LEGACY && 2u * (uint64_t)n >= 0xFFFFFFFFull)
+    return kd_fail(err, KD_PAYLOAD_TOO_LARGE,
+                   BODY ".num: a legacy split of %zu keys needs more than 4294967294 threefry words", n);
+  if (n > SIZE_MAX / sizeof(kf_key))
+    return kd_fail(err, KD_PAYLOAD_TOO_LARGE, BODY ".num: %zu keys do not fit in memory", n);
+  kf_key *keys = malloc(n ? n * sizeof *keys : 1);
+  if (!keys) return kd_fail(err, KD_UNAVAILABLE, BODY ".num: out of memory for %zu keys", n);
+  const int rc = kf_split(key, mode, n, keys);
+  if (rc != KF_OK) {
+    free(keys);
+    return kd_fail_kf(err, rc, BODY ".num");
+  }
+  kd_jw w;
+  kd_jw_init(&w, &res->body);
+  kd_buf_reserve(&res->body, n * 26 + 64);
+  kd_jw_object_begin(&w);
+  kd_jw_key(&w, "keys");
+  kd_jw_array_begin(&w);
+  for (size_t i = 0; i < n; i++) kd_write_key(&w, keys[i]);
+  kd_jw_array_end(&w);
+  kd_jw_key(&w, "shape");
+  kd_write_shape(&w, &shape);
+  kd_jw_object_end(&w);
+  free(keys);
+  return finish(res, err);
+}
+
+/* A sampler of sampler.h: {key, threefry, the sampler's fields} -> Tensor. */
+static int op_sample(const kd_sampler *s, const json_t *body, uint64_t max_elements,
+                     kd_response *res, kd_err *err) {
+  const char *fields[MAX_FIELDS];
+  allowed_fields(kd_sampler_fields(s), fields);
+  kf_threefry_mode mode;
+  kf_key key;
+  kd_sample sample;
+  if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
+  if (require_key(body, "key", &key, err) != 0) return -1;
+  if (kd_get_threefry(body, BODY, "threefry", &mode, err) != 0) return -1;
+  if (kd_sample_prepare(s, body, BODY, max_elements, &sample, err) != 0) return -1;
+  if (kd_sample_draw(&sample, key, mode, err) != 0) {
+    kd_sample_free(&sample);
+    return -1;
+  }
+  kd_jw w;
+  kd_jw_init(&w, &res->body);
+  kd_write_tensor(&w, &sample.out);
+  kd_sample_free(&sample);
+  return finish(res, err);
+}
+
+int kd_h_random(kd_request *req, kd_response *res, kd_err *err) {
+  const char *op = req->params[0] ? req->params[0] : "";
+  const uint64_t max_elements = req->srv->cfg.max_elements;
+  if (strcmp(op, "key") == 0) return op_key(req->body, res, err);
+  if (strcmp(op, "fold_in") == 0) return op_fold_in(req->body, res, err);
+  if (strcmp(op, "split") == 0) return op_split(req->body, max_elements, res, err);
+  const kd_sampler *s = kd_sampler_find(op);
+  if (s) return op_sample(s, req->body, max_elements, res, err);
+  char shown[72];
+  return kd_fail(err, KD_NOT_FOUND, "unknown random operation '%s'; one of: key, fold_in, split, %s",
+                 printable(op, shown), kd_sampler_names());
+}
+
+/* The initializer names, canonical ones from the library and then JAX's
+ * aliases, which the library accepts but cannot enumerate. */
+static const char *init_names(char *out, size_t cap) {
+  size_t len = 0;
+  out[0] = '\0';
+  for (int k = 0; k < KF_INIT_KIND_COUNT; k++) {
+    const char *name = kf_init_kind_name((kf_init_kind)k);
+    if (!name) continue;
+    const int w = snprintf(out + len, cap - len, "%s%s", len ? ", " : "", name);
+    if (w < 0 || (size_t)w >= cap - len) return out;
+    len += (size_t)w;
+  }
+  snprintf(out + len, cap - len, ", xavier_normal, xavier_uniform, kaiming_normal, kaiming_uniform");
+  return out;
+}
+
+/* Turns kf_init_check's refusal into a message about the body: the shape
+ * codes are about body.shape, the rest about the parameters. */
+static int init_check_failed(int rc, const kf_init *init, const char *name, const kf_shape *shape,
+                             kd_err *err) {
+  if (rc == KF_ESHAPE && shape->rank < 2)
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   BODY ".shape: %s needs a shape of rank >= 2 (it computes fans from two axes), got rank %d",
+                   name, shape->rank);
+  if (rc == KF_ESHAPE)
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   BODY ".shape: %s's in_axis %d or out_axis %d is outside a shape of rank %d", name,
+                   init->in_axis, init->out_axis, shape->rank);
+  if (rc == KF_ERANGE && !(init->value > 0.0))
+    return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".scale must be positive for %s", name);
+  if (rc == KF_ERANGE)
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   BODY ".shape: %s has a zero fan (a dimension of the shape is 0; JAX raises "
+                   "ZeroDivisionError)",
+                   name);
+  return kd_fail_kf(err, rc, BODY);
+}
+
+int kd_h_init(kd_request *req, kd_response *res, kd_err *err) {
+  const char *name = req->params[0] ? req->params[0] : "";
+  const json_t *body = req->body;
+  kf_init_kind kind;
+  if (kf_init_kind_from_name(name, &kind) != KF_OK) {
+    char shown[72], names[512];
+    return kd_fail(err, KD_NOT_FOUND, "unknown initializer '%s'; one of: %s", printable(name, shown),
+                   init_names(names, sizeof names));
+  }
+  const char *fields[MAX_FIELDS];
+  {
+    const char *const *params = kd_init_param_fields(kind);
+    const char *extra[MAX_FIELDS];
+    size_t k = 0;
+    extra[k++] = "shape";
+    for (; params && *params && k < MAX_FIELDS - 3; params++) extra[k++] = *params;
+    extra[k] = NULL;
+    allowed_fields(extra, fields);
+  }
+  kf_threefry_mode mode;
+  kf_key key;
+  kf_shape shape;
+  size_t n;
+  kf_init init;
+  if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
+  if (require_key(body, "key", &key, err) != 0) return -1;
+  if (kd_get_threefry(body, BODY, "threefry", &mode, err) != 0) return -1;
+  const json_t *sv = json_object_get(body, "shape");
+  if (!sv || json_is_null(sv)) return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".shape is required");
+  if (kd_parse_shape(sv, BODY ".shape", req->srv->cfg.max_elements, &shape, &n, err) != 0) return -1;
+  if (kd_parse_init_params(kind, body, BODY, &init, err) != 0) return -1;
+  int rc = kf_init_check(&init, &shape);
+  if (rc != KF_OK) return init_check_failed(rc, &init, name, &shape, err);
+  if (n > SIZE_MAX / sizeof(float))
+    return kd_fail(err, KD_PAYLOAD_TOO_LARGE, BODY ".shape: %zu elements do not fit in memory", n);
+  kf_tensor t;
+  t.dtype = KF_FLOAT32;
+  t.shape = shape;
+  t.data = malloc(n ? n * sizeof(float) : 1);
+  if (!t.data) return kd_fail(err, KD_UNAVAILABLE, BODY ".shape: out of memory for %zu elements", n);
+  rc = kf_init_apply(&init, key, mode, &shape, t.data);
+  if (rc != KF_OK) {
+    /* After kf_init_check only the draw size can still be refused
+     * (legacy threefry's one-call limit): 413 via kd_fail_kf. */
+    free(t.data);
+    return kd_fail_kf(err, rc, BODY ".shape");
+  }
+  kd_jw w;
+  kd_jw_init(&w, &res->body);
+  kd_write_tensor(&w, &t);
+  free(t.data);
+  return finish(res, err);
+}

@@ -1,0 +1,192 @@
+/* keyfoldd — libmicrohttpd glue (see ../shared notes: http-stack.md §1–§4). */
+#include "http.h"
+
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "metrics.h"
+#include "router.h"
+
+struct kd_http {
+  kd_server *srv;
+  struct MHD_Daemon *daemon;
+  atomic_int draining;
+};
+
+/* Per-request state, from the first call of the access handler until
+ * MHD's completion callback. */
+typedef struct request_state {
+  struct timespec started;
+  kd_buf body;
+  int too_large;
+} request_state;
+
+static double seconds_since(const struct timespec *t0) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static enum MHD_Result queue(kd_http *http, struct MHD_Connection *c, kd_response *res) {
+  struct MHD_Response *r;
+  if (res->status == 204 || res->body.len == 0) {
+    r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+  } else {
+    size_t len;
+    char *data = kd_buf_steal(&res->body, &len);
+    r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!r) free(data);
+  }
+  if (!r) return MHD_NO;
+  if (res->status != 204) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+  if (res->allow[0]) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow);
+  if (atomic_load(&http->draining)) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+  enum MHD_Result ok = MHD_queue_response(c, (unsigned)res->status, r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
+static void finish(kd_http *http, request_state *st, const char *method, const char *url,
+                   kd_response *res, size_t route) {
+  const double secs = seconds_since(&st->started);
+  kd_metrics_observe(http->srv->metrics, route, res->status, secs);
+  kd_log(http->srv, KD_LOG_INFO, "%s %s %d %.3fms", method, url, res->status, secs * 1e3);
+}
+
+static enum MHD_Result reply_too_large(kd_http *http, struct MHD_Connection *c, request_state *st,
+                                       const char *method, const char *url) {
+  kd_response res;
+  kd_response_init(&res);
+  kd_err err;
+  kd_fail(&err, KD_PAYLOAD_TOO_LARGE, "the request body exceeds the limit of %zu bytes (--max-body)",
+          http->srv->cfg.max_body);
+  kd_respond_error(&res, &err, strncmp(url, "/v2/models", 10) == 0);
+  finish(http, st, method, url, &res, kd_route_count);
+  enum MHD_Result ok = queue(http, c, &res);
+  kd_response_free(&res);
+  return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
+  (void)version;
+  kd_http *http = cls;
+  request_state *st = *con_cls;
+  if (!st) {
+    st = calloc(1, sizeof *st);
+    if (!st) return MHD_NO;
+    clock_gettime(CLOCK_MONOTONIC, &st->started);
+    kd_buf_init(&st->body);
+    *con_cls = st;
+    /* Refuse a declared oversized body before reading any of it. */
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > http->srv->cfg.max_body) {
+      st->too_large = 1;
+      return reply_too_large(http, c, st, method, url);
+    }
+    return MHD_YES;
+  }
+  if (*upload_data_size > 0) {
+    /* A chunked body can only be refused at its end (queueing a reply
+     * mid-upload drops the connection), so an oversized one is consumed
+     * without being stored. */
+    if (!st->too_large) {
+      if (*upload_data_size > http->srv->cfg.max_body - st->body.len) {
+        st->too_large = 1;
+        kd_buf_free(&st->body);
+      } else {
+        kd_buf_append(&st->body, upload_data, *upload_data_size);
+      }
+    }
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  if (st->too_large) return reply_too_large(http, c, st, method, url);
+  kd_response res;
+  kd_response_init(&res);
+  size_t route;
+  if (kd_buf_failed(&st->body)) {
+    kd_err err;
+    kd_fail(&err, KD_UNAVAILABLE, "out of memory reading the request body");
+    kd_respond_error(&res, &err, 0);
+    route = kd_route_count;
+  } else {
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    kd_dispatch(http->srv, method, url, ct, st->body.data ? st->body.data : "", st->body.len, &res, &route);
+  }
+  finish(http, st, method, url, &res, route);
+  enum MHD_Result ok = queue(http, c, &res);
+  kd_response_free(&res);
+  return ok;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+  (void)cls;
+  (void)c;
+  (void)toe;
+  request_state *st = *con_cls;
+  if (st) {
+    kd_buf_free(&st->body);
+    free(st);
+    *con_cls = NULL;
+  }
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
+  kd_http *http = cls;
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  size_t n = strlen(msg);
+  while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
+  kd_log(http->srv, KD_LOG_WARN, "http: %s", msg);
+}
+
+kd_http *kd_http_start(kd_server *srv, int listen_fd) {
+  kd_http *http = calloc(1, sizeof *http);
+  if (!http) return NULL;
+  http->srv = srv;
+  unsigned threads = srv->cfg.threads > 0 ? (unsigned)srv->cfg.threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+  if (threads < 1) threads = 1;
+  /* Epoll with a pool of one thread per core measured fastest once handlers
+   * do work; ALLOW_SUSPEND_RESUME also enables the ITC that quiesce needs. */
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                   MHD_USE_ERROR_LOG;
+  http->daemon = MHD_start_daemon(
+      flags, 0, NULL, NULL, on_request, http,
+      MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
+      MHD_OPTION_THREAD_POOL_SIZE, threads,
+      MHD_OPTION_CONNECTION_LIMIT, srv->cfg.connection_limit,
+      MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.connection_timeout,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
+      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http,
+      MHD_OPTION_END);
+  if (!http->daemon) {
+    kd_log(srv, KD_LOG_ERROR, "http: cannot start libmicrohttpd");
+    free(http);
+    return NULL;
+  }
+  return http;
+}
+
+void kd_http_quiesce(kd_http *http) {
+  atomic_store(&http->draining, 1);
+  MHD_quiesce_daemon(http->daemon);
+}
+
+unsigned kd_http_connections(kd_http *http) {
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+  return info ? info->num_connections : 0;
+}
+
+void kd_http_stop(kd_http *http) {
+  if (!http) return;
+  MHD_stop_daemon(http->daemon);
+  free(http);
+}

@@ -1,0 +1,25 @@
+/* keyfoldd — the HTTP layer: libmicrohttpd with an internal thread pool over
+ * epoll, reading bodies under the size limit and handing complete requests
+ * to kd_dispatch. */
+#ifndef KEYFOLDD_HTTP_H
+#define KEYFOLDD_HTTP_H
+
+#include "server.h"
+
+typedef struct kd_http kd_http;
+
+/* Starts serving on the bound, listening socket fd (not taken over: the
+ * caller closes it after kd_http_stop). Returns NULL on failure (logged). */
+kd_http *kd_http_start(kd_server *srv, int listen_fd);
+
+/* Stops accepting new connections; replies from now on carry
+ * "Connection: close" so keep-alive clients go away. */
+void kd_http_quiesce(kd_http *http);
+
+/* Connections currently open. */
+unsigned kd_http_connections(kd_http *http);
+
+/* Stops the daemon (waits for its threads) and frees it. */
+void kd_http_stop(kd_http *http);
+
+#endif

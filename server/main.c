@@ -1,0 +1,149 @@
+/* keyfoldd — process entry: configuration, the listening socket, the HTTP
+ * daemon and a libuv loop that owns signals and the graceful shutdown:
+ * stop accepting, let in-flight requests finish, exit 0. */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "config.h"
+#include "http.h"
+#include "metrics.h"
+#include "router.h"
+#include "store.h"
+
+/* How long a shutdown waits for open connections before stopping anyway. */
+#define DRAIN_DEADLINE_MS 10000
+#define DRAIN_POLL_MS 50
+
+typedef struct app {
+  kd_server srv;
+  kd_http *http;
+  int listen_fd;
+  uv_loop_t loop;
+  uv_signal_t sigterm, sigint;
+  uv_timer_t drain_timer;
+  uint64_t drain_started;
+  int stopping;
+} app;
+
+/* Binds host:port and listens; stores the bound address in `bound`. */
+static int open_listener(const kd_server *srv, char *bound, size_t bound_size) {
+  char host[256];
+  unsigned port;
+  if (kd_split_listen(srv->cfg.listen, host, sizeof host, &port) != 0) return -1;
+  char service[8];
+  snprintf(service, sizeof service, "%u", port);
+  struct addrinfo hints, *res = NULL;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  int gai = getaddrinfo(host, service, &hints, &res);
+  if (gai != 0) {
+    kd_log(srv, KD_LOG_ERROR, "cannot resolve %s: %s", srv->cfg.listen, gai_strerror(gai));
+    return -1;
+  }
+  int fd = -1;
+  for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) continue;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+      kd_log(srv, KD_LOG_ERROR, "cannot listen on %s: %s", srv->cfg.listen, strerror(errno));
+      close(fd);
+      fd = -1;
+    }
+  }
+  freeaddrinfo(res);
+  if (fd < 0) return -1;
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  getsockname(fd, (struct sockaddr *)&ss, &len);
+  char addr[INET6_ADDRSTRLEN + 8], serv[8];
+  getnameinfo((struct sockaddr *)&ss, len, addr, sizeof addr, serv, sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV);
+  snprintf(bound, bound_size, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", addr, serv);
+  return fd;
+}
+
+static void close_handle(uv_handle_t *h, void *arg) {
+  (void)arg;
+  if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+static void on_drain_tick(uv_timer_t *t) {
+  app *a = t->data;
+  const unsigned open = kd_http_connections(a->http);
+  const uint64_t waited = uv_now(&a->loop) - a->drain_started;
+  if (open > 0 && waited < DRAIN_DEADLINE_MS) return;
+  if (open > 0) kd_log(&a->srv, KD_LOG_WARN, "shutdown: closing %u connections still open", open);
+  uv_walk(&a->loop, close_handle, NULL);
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+  app *a = s->data;
+  if (a->stopping) {
+    kd_log(&a->srv, KD_LOG_WARN, "second signal: stopping now");
+    uv_walk(&a->loop, close_handle, NULL);
+    return;
+  }
+  a->stopping = 1;
+  kd_log(&a->srv, KD_LOG_INFO, "%s: shutting down, finishing in-flight requests",
+         signum == SIGTERM ? "SIGTERM" : "SIGINT");
+  atomic_store(&a->srv.ready, 0);
+  kd_http_quiesce(a->http);
+  /* Refuse new connections at once instead of leaving them in the backlog. */
+  shutdown(a->listen_fd, SHUT_RDWR);
+  a->drain_started = uv_now(&a->loop);
+  uv_timer_start(&a->drain_timer, on_drain_tick, 0, DRAIN_POLL_MS);
+}
+
+int main(int argc, char **argv) {
+  app a;
+  memset(&a, 0, sizeof a);
+  a.listen_fd = -1;
+  int rc = kd_config_parse(&a.srv.cfg, argc, argv, stdout, stderr);
+  if (rc != 0) return rc > 0 ? 0 : 2;
+  signal(SIGPIPE, SIG_IGN);
+
+  a.srv.store = kd_store_new(a.srv.cfg.max_sessions);
+  a.srv.metrics = kd_metrics_new(kd_route_count);
+  if (!a.srv.store || !a.srv.metrics) {
+    kd_log(&a.srv, KD_LOG_ERROR, "out of memory at start-up");
+    return 1;
+  }
+  char bound[300];
+  a.listen_fd = open_listener(&a.srv, bound, sizeof bound);
+  if (a.listen_fd < 0) return 1;
+  a.http = kd_http_start(&a.srv, a.listen_fd);
+  if (!a.http) return 1;
+
+  uv_loop_init(&a.loop);
+  uv_signal_init(&a.loop, &a.sigterm);
+  uv_signal_init(&a.loop, &a.sigint);
+  uv_timer_init(&a.loop, &a.drain_timer);
+  a.sigterm.data = a.sigint.data = a.drain_timer.data = &a;
+  uv_signal_start(&a.sigterm, on_signal, SIGTERM);
+  uv_signal_start(&a.sigint, on_signal, SIGINT);
+
+  kd_log(&a.srv, KD_LOG_WARN, "durability: memory — sessions are NOT persisted and are lost on exit");
+  atomic_store(&a.srv.ready, 1);
+  kd_log(&a.srv, KD_LOG_INFO, "keyfoldd %s listening on http://%s", kf_version(), bound);
+
+  uv_run(&a.loop, UV_RUN_DEFAULT);
+
+  kd_http_stop(a.http);
+  close(a.listen_fd);
+  uv_loop_close(&a.loop);
+  kd_store_free(a.srv.store);
+  kd_metrics_free(a.srv.metrics);
+  kd_log(&a.srv, KD_LOG_INFO, "stopped");
+  return 0;
+}

@@ -1,0 +1,109 @@
+/* keyfoldd — lock-free request counters and latency histograms. */
+#include "metrics.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "router.h"
+
+static const int statuses[] = {200, 201, 204, 400, 401, 404, 405, 409, 413, 415, 429, 500, 503};
+#define STATUS_COUNT (sizeof statuses / sizeof statuses[0])
+/* Seconds; the last bucket is +Inf. */
+static const double bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   2.5};
+#define BUCKET_COUNT (sizeof bounds / sizeof bounds[0] + 1)
+
+typedef struct route_stats {
+  atomic_uint_fast64_t by_status[STATUS_COUNT + 1]; /* + "other" */
+  atomic_uint_fast64_t buckets[BUCKET_COUNT];
+  atomic_uint_fast64_t sum_ns;
+} route_stats;
+
+struct kd_metrics {
+  size_t routes;
+  atomic_uint_fast64_t keys_drawn;
+  route_stats stats[]; /* routes + 1 (unmatched) */
+};
+
+kd_metrics *kd_metrics_new(size_t routes) {
+  kd_metrics *m = calloc(1, sizeof *m + (routes + 1) * sizeof(route_stats));
+  if (m) m->routes = routes;
+  return m;
+}
+
+void kd_metrics_free(kd_metrics *m) { free(m); }
+
+void kd_metrics_observe(kd_metrics *m, size_t route, int status, double seconds) {
+  if (!m) return;
+  if (route > m->routes) route = m->routes;
+  route_stats *r = &m->stats[route];
+  size_t s = STATUS_COUNT;
+  for (size_t i = 0; i < STATUS_COUNT; i++)
+    if (statuses[i] == status) s = i;
+  atomic_fetch_add_explicit(&r->by_status[s], 1, memory_order_relaxed);
+  size_t b = 0;
+  while (b < BUCKET_COUNT - 1 && seconds > bounds[b]) b++;
+  atomic_fetch_add_explicit(&r->buckets[b], 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&r->sum_ns, (uint_fast64_t)(seconds * 1e9), memory_order_relaxed);
+}
+
+void kd_metrics_add_keys(kd_metrics *m, uint64_t n) {
+  if (m) atomic_fetch_add_explicit(&m->keys_drawn, n, memory_order_relaxed);
+}
+
+static void labels(kd_buf *out, size_t route) {
+  if (route < kd_route_count)
+    kd_buf_printf(out, "method=\"%s\",route=\"%s\"", kd_routes[route].method, kd_routes[route].label);
+  else
+    kd_buf_puts(out, "method=\"\",route=\"unmatched\"");
+}
+
+void kd_metrics_write(kd_metrics *m, size_t sessions, kd_buf *out) {
+  kd_buf_puts(out, "# HELP keyfold_requests_total HTTP requests by route and status.\n"
+                   "# TYPE keyfold_requests_total counter\n");
+  for (size_t r = 0; r <= m->routes; r++) {
+    for (size_t s = 0; s <= STATUS_COUNT; s++) {
+      uint64_t v = atomic_load_explicit(&m->stats[r].by_status[s], memory_order_relaxed);
+      if (!v) continue;
+      kd_buf_puts(out, "keyfold_requests_total{");
+      labels(out, r);
+      if (s < STATUS_COUNT)
+        kd_buf_printf(out, ",status=\"%d\"} %llu\n", statuses[s], (unsigned long long)v);
+      else
+        kd_buf_printf(out, ",status=\"other\"} %llu\n", (unsigned long long)v);
+    }
+  }
+  kd_buf_puts(out, "# HELP keyfold_request_duration_seconds Time from request to response.\n"
+                   "# TYPE keyfold_request_duration_seconds histogram\n");
+  for (size_t r = 0; r <= m->routes; r++) {
+    uint64_t cum = 0;
+    uint64_t counts[BUCKET_COUNT];
+    for (size_t b = 0; b < BUCKET_COUNT; b++)
+      counts[b] = atomic_load_explicit(&m->stats[r].buckets[b], memory_order_relaxed);
+    uint64_t total = 0;
+    for (size_t b = 0; b < BUCKET_COUNT; b++) total += counts[b];
+    if (!total) continue;
+    for (size_t b = 0; b < BUCKET_COUNT; b++) {
+      cum += counts[b];
+      kd_buf_puts(out, "keyfold_request_duration_seconds_bucket{");
+      labels(out, r);
+      if (b < BUCKET_COUNT - 1)
+        kd_buf_printf(out, ",le=\"%g\"} %llu\n", bounds[b], (unsigned long long)cum);
+      else
+        kd_buf_printf(out, ",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+    }
+    kd_buf_puts(out, "keyfold_request_duration_seconds_sum{");
+    labels(out, r);
+    kd_buf_printf(out, "} %.9f\n",
+                  (double)atomic_load_explicit(&m->stats[r].sum_ns, memory_order_relaxed) / 1e9);
+    kd_buf_puts(out, "keyfold_request_duration_seconds_count{");
+    labels(out, r);
+    kd_buf_printf(out, "} %llu\n", (unsigned long long)total);
+  }
+  kd_buf_printf(out,
+                "# HELP keyfold_sessions Sessions held.\n# TYPE keyfold_sessions gauge\n"
+                "keyfold_sessions %zu\n"
+                "# HELP keyfold_keys_drawn_total Keys drawn from session streams.\n"
+                "# TYPE keyfold_keys_drawn_total counter\nkeyfold_keys_drawn_total %llu\n",
+                sessions, (unsigned long long)atomic_load_explicit(&m->keys_drawn, memory_order_relaxed));
+}

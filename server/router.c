@@ -1,0 +1,152 @@
+/* keyfoldd — route matching and dispatch, independent of the HTTP library. */
+#include "router.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+void kd_response_init(kd_response *res) {
+  memset(res, 0, sizeof *res);
+  res->status = 200;
+  kd_buf_init(&res->body);
+  res->content_type = "application/json";
+}
+
+void kd_response_free(kd_response *res) { kd_buf_free(&res->body); }
+
+void kd_respond_error(kd_response *res, const kd_err *err, int oip) {
+  kd_buf_free(&res->body);
+  res->status = kd_code_status(err->code);
+  res->content_type = "application/json";
+  if (oip)
+    kd_err_write_oip(err, &res->body);
+  else
+    kd_err_write_json(err, &res->body);
+}
+
+/* Matches path against pattern segment by segment; {x} captures one
+ * non-empty segment into a NUL-terminated copy in `store`. */
+static int match(const char *pattern, const char *path, char store[KD_MAX_PATH_PARAMS][512],
+                 int *nparams) {
+  const char *p = pattern, *s = path;
+  *nparams = 0;
+  while (*p && *s) {
+    if (*p == '{') {
+      const char *pe = strchr(p, '}');
+      const char *se = strchr(s, '/');
+      size_t n = se ? (size_t)(se - s) : strlen(s);
+      if (n == 0 || n >= 512 || *nparams >= KD_MAX_PATH_PARAMS) return 0;
+      memcpy(store[*nparams], s, n);
+      store[*nparams][n] = '\0';
+      (*nparams)++;
+      p = pe + 1;
+      s += n;
+    } else {
+      if (*p != *s) return 0;
+      p++;
+      s++;
+    }
+  }
+  return *p == '\0' && *s == '\0';
+}
+
+/* application/json, in any case, with optional parameters (charset). */
+static int is_json_media_type(const char *ct) {
+  if (!ct) return 0;
+  while (*ct == ' ') ct++;
+  static const char want[] = "application/json";
+  if (strncasecmp(ct, want, sizeof want - 1) != 0) return 0;
+  const char *rest = ct + sizeof want - 1;
+  while (*rest == ' ') rest++;
+  return *rest == '\0' || *rest == ';';
+}
+
+static int method_is(const char *method, const char *route_method) {
+  /* HEAD is served by the GET handler; the HTTP layer drops the body. */
+  return strcmp(method, route_method) == 0 ||
+         (strcmp(method, "HEAD") == 0 && strcmp(route_method, "GET") == 0);
+}
+
+static int parse_body(const kd_route *route, const char *content_type, const char *body,
+                      size_t body_len, json_t **out, kd_err *err) {
+  if (body_len == 0) {
+    *out = json_object();
+    return *out ? 0 : kd_fail(err, KD_UNAVAILABLE, "out of memory");
+  }
+  if (!is_json_media_type(content_type))
+    return kd_fail(err, KD_UNSUPPORTED_MEDIA, "request bodies must be application/json, got '%.100s'",
+                   content_type ? content_type : "(no Content-Type)");
+  json_error_t jerr;
+  json_t *v = json_loadb(body, body_len, JSON_REJECT_DUPLICATES, &jerr);
+  if (!v)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "malformed JSON at line %d column %d: %s", jerr.line,
+                   jerr.column, jerr.text);
+  if (!json_is_object(v)) {
+    json_decref(v);
+    return kd_fail(err, KD_INVALID_ARGUMENT, "the request body must be a JSON object");
+  }
+  (void)route;
+  *out = v;
+  return 0;
+}
+
+void kd_dispatch(kd_server *srv, const char *method, const char *path, const char *content_type,
+                 const char *body, size_t body_len, kd_response *res, size_t *route_index) {
+  char store[KD_MAX_PATH_PARAMS][512];
+  int nparams = 0;
+  const kd_route *route = NULL;
+  size_t allow_len = 0;
+  int oip_path = strncmp(path, "/v2/models", 10) == 0;
+  kd_err err = {KD_OK, ""};
+  res->allow[0] = '\0';
+  *route_index = kd_route_count;
+  for (size_t i = 0; i < kd_route_count; i++) {
+    if (!match(kd_routes[i].pattern, path, store, &nparams)) continue;
+    if (method_is(method, kd_routes[i].method)) {
+      route = &kd_routes[i];
+      *route_index = i;
+      break;
+    }
+    /* The path exists with another method: remember it for Allow. */
+    size_t n = strlen(kd_routes[i].method);
+    if (allow_len + n + 2 < sizeof res->allow) {
+      if (allow_len) {
+        memcpy(res->allow + allow_len, ", ", 2);
+        allow_len += 2;
+      }
+      memcpy(res->allow + allow_len, kd_routes[i].method, n + 1);
+      allow_len += n;
+    }
+  }
+  if (!route) {
+    if (allow_len) {
+      kd_fail(&err, KD_METHOD_NOT_ALLOWED, "%.16s is not allowed on %.200s; allowed: %s", method, path,
+              res->allow);
+    } else {
+      kd_fail(&err, KD_NOT_FOUND, "no route for %.16s %.200s", method, path);
+    }
+    kd_respond_error(res, &err, oip_path);
+    return;
+  }
+  res->allow[0] = '\0';
+  kd_request req;
+  memset(&req, 0, sizeof req);
+  req.srv = srv;
+  req.method = method;
+  req.path = path;
+  for (int i = 0; i < nparams; i++) req.params[i] = store[i];
+  if (route->flags & KD_ROUTE_JSON_BODY) {
+    if (parse_body(route, content_type, body, body_len, &req.body, &err) != 0) {
+      kd_respond_error(res, &err, (route->flags & KD_ROUTE_OIP) != 0);
+      return;
+    }
+  }
+  if (route->handler(&req, res, &err) != 0) {
+    if (err.code == KD_OK) kd_fail(&err, KD_INTERNAL, "handler failed without an error");
+    kd_respond_error(res, &err, (route->flags & KD_ROUTE_OIP) != 0);
+  } else if (kd_buf_failed(&res->body)) {
+    kd_fail(&err, KD_UNAVAILABLE, "out of memory while writing the response");
+    kd_respond_error(res, &err, (route->flags & KD_ROUTE_OIP) != 0);
+  }
+  json_decref(req.body);
+}

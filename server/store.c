@@ -1,0 +1,247 @@
+/* keyfoldd — the session store (store.h).
+ *
+ * The map is an open-addressing hash table with linear probing and
+ * backward-shift deletion: no tombstones, so lookups stay short however many
+ * sessions come and go, and the table only ever grows (doubling keeps the
+ * load factor at or below 1/2). Each slot caches its name's hash so that a
+ * probe compares strings only on a hash match. At a million sessions the
+ * table is 2^21 slots of 16 bytes.
+ */
+#include "store.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct slot {
+  uint64_t hash;
+  kd_session *s; /* NULL: empty */
+} slot;
+
+struct kd_store {
+  pthread_rwlock_t lock; /* guards everything below */
+  size_t max_sessions;
+  size_t count;
+  size_t mask; /* capacity - 1; capacity is a power of two */
+  slot *slots;
+};
+
+#define MIN_CAPACITY 64
+
+int kd_session_name_valid(const char *name) {
+  if (!name) return 0;
+  size_t n = 0;
+  for (const char *p = name; *p; p++, n++) {
+    const char c = *p;
+    const int alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!(alnum || (n > 0 && (c == '.' || c == '_' || c == '-')))) return 0;
+    if (n >= KD_SESSION_NAME_MAX) return 0;
+  }
+  return n > 0;
+}
+
+/* FNV-1a, then a murmur-style finaliser so that the low bits the mask keeps
+ * depend on every byte (names like run-000001 … run-999999 differ only at
+ * the end). */
+static uint64_t hash_name(const char *name) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+    h ^= *p;
+    h *= 0x100000001b3ull;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+
+kd_store *kd_store_new(size_t max_sessions) {
+  kd_store *store = calloc(1, sizeof *store);
+  if (!store) return NULL;
+  store->max_sessions = max_sessions;
+  store->mask = MIN_CAPACITY - 1;
+  store->slots = calloc(MIN_CAPACITY, sizeof *store->slots);
+  if (!store->slots || pthread_rwlock_init(&store->lock, NULL) != 0) {
+    free(store->slots);
+    free(store);
+    return NULL;
+  }
+  return store;
+}
+
+/* Takes the store's own reference of every session; a session some request
+ * still holds (not allowed by the contract, but harmless) outlives it. */
+void kd_store_free(kd_store *store) {
+  if (!store) return;
+  for (size_t i = 0; i <= store->mask; i++) kd_session_release(store->slots[i].s);
+  free(store->slots);
+  pthread_rwlock_destroy(&store->lock);
+  free(store);
+}
+
+/* Returns a session with refs = 1 owned by the caller, or NULL if the name is
+ * too long (callers validate it first) or memory runs out. */
+kd_session *kd_session_new(const char *name) {
+  if (!name || strlen(name) > KD_SESSION_NAME_MAX) return NULL;
+  kd_session *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  if (pthread_mutex_init(&s->lock, NULL) != 0) {
+    free(s);
+    return NULL;
+  }
+  strcpy(s->name, name);
+  atomic_init(&s->refs, 1);
+  s->threefry = KF_THREEFRY_PARTITIONABLE;
+  strcpy(s->flax, "0.10");
+  return s;
+}
+
+void kd_session_release(kd_session *s) {
+  if (!s) return;
+  /* The thread that drops the last reference is the only one left that can
+   * see s, so it frees without taking the lock. */
+  if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1) return;
+  kf_model_free(s->model);
+  kf_rngs_free(s->rngs);
+  free(s->layers);
+  pthread_mutex_destroy(&s->lock);
+  free(s);
+}
+
+/* Index of the slot holding name, or of the empty slot that ends its probe
+ * sequence. Caller holds the lock (either mode). */
+static size_t find_slot(const kd_store *store, const char *name, uint64_t h) {
+  size_t i = (size_t)h & store->mask;
+  while (store->slots[i].s) {
+    if (store->slots[i].hash == h && strcmp(store->slots[i].s->name, name) == 0) return i;
+    i = (i + 1) & store->mask;
+  }
+  return i;
+}
+
+/* Doubles the table. Caller holds the write lock. Returns 0, or -1 on ENOMEM
+ * with the table unchanged. */
+static int grow(kd_store *store) {
+  const size_t old_cap = store->mask + 1;
+  if (old_cap > SIZE_MAX / 2 / sizeof(slot)) return -1;
+  const size_t cap = old_cap * 2;
+  slot *slots = calloc(cap, sizeof *slots);
+  if (!slots) return -1;
+  for (size_t i = 0; i < old_cap; i++) {
+    if (!store->slots[i].s) continue;
+    size_t j = (size_t)store->slots[i].hash & (cap - 1);
+    while (slots[j].s) j = (j + 1) & (cap - 1);
+    slots[j] = store->slots[i];
+  }
+  free(store->slots);
+  store->slots = slots;
+  store->mask = cap - 1;
+  return 0;
+}
+
+int kd_store_insert(kd_store *store, kd_session *s, kd_err *err) {
+  const uint64_t h = hash_name(s->name);
+  int rc = 0;
+  pthread_rwlock_wrlock(&store->lock);
+  size_t i = find_slot(store, s->name, h);
+  if (store->slots[i].s) {
+    rc = kd_fail(err, KD_ALREADY_EXISTS, "session '%s' already exists", s->name);
+  } else if (store->count >= store->max_sessions) {
+    rc = kd_fail(err, KD_RESOURCE_EXHAUSTED, "the daemon holds the maximum of %zu sessions",
+                 store->max_sessions);
+  } else if ((store->count + 1) * 2 > store->mask + 1) {
+    if (grow(store) != 0)
+      rc = kd_fail(err, KD_UNAVAILABLE, "out of memory while adding session '%s'", s->name);
+    else
+      i = find_slot(store, s->name, h);
+  }
+  if (rc == 0) {
+    store->slots[i].hash = h;
+    store->slots[i].s = s;
+    store->count++;
+  }
+  pthread_rwlock_unlock(&store->lock);
+  return rc;
+}
+
+kd_session *kd_store_get(kd_store *store, const char *name) {
+  if (!name) return NULL;
+  const uint64_t h = hash_name(name);
+  pthread_rwlock_rdlock(&store->lock);
+  kd_session *s = store->slots[find_slot(store, name, h)].s;
+  /* Taking the reference under the lock is what keeps a concurrent remove
+   * from freeing s before the caller has it. */
+  if (s) atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+  pthread_rwlock_unlock(&store->lock);
+  return s;
+}
+
+int kd_store_remove(kd_store *store, const char *name) {
+  if (!name) return -1;
+  const uint64_t h = hash_name(name);
+  pthread_rwlock_wrlock(&store->lock);
+  size_t i = find_slot(store, name, h);
+  kd_session *s = store->slots[i].s;
+  if (s) {
+    /* Backward-shift deletion: pull later members of the cluster into the
+     * hole when their home slot lies cyclically at or before it, so every
+     * probe sequence stays unbroken without tombstones. */
+    size_t j = i;
+    for (;;) {
+      j = (j + 1) & store->mask;
+      if (!store->slots[j].s) break;
+      const size_t home = (size_t)store->slots[j].hash & store->mask;
+      const int movable = (i <= j) ? (home <= i || home > j) : (home <= i && home > j);
+      if (movable) {
+        store->slots[i] = store->slots[j];
+        i = j;
+      }
+    }
+    store->slots[i].s = NULL;
+    store->slots[i].hash = 0;
+    store->count--;
+  }
+  pthread_rwlock_unlock(&store->lock);
+  if (!s) return -1;
+  /* The store's reference; requests still holding s keep it alive. */
+  kd_session_release(s);
+  return 0;
+}
+
+size_t kd_store_count(kd_store *store) {
+  pthread_rwlock_rdlock(&store->lock);
+  const size_t n = store->count;
+  pthread_rwlock_unlock(&store->lock);
+  return n;
+}
+
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The caller owns the array and each name. An empty store gives a non-NULL
+ * array with *n = 0, so NULL always means out of memory. */
+char **kd_store_names(kd_store *store, size_t *n) {
+  *n = 0;
+  pthread_rwlock_rdlock(&store->lock);
+  const size_t count = store->count;
+  char **names = malloc((count ? count : 1) * sizeof *names);
+  size_t k = 0;
+  for (size_t i = 0; names && i <= store->mask && k < count; i++) {
+    if (!store->slots[i].s) continue;
+    names[k] = strdup(store->slots[i].s->name);
+    if (!names[k]) {
+      while (k > 0) free(names[--k]);
+      free(names);
+      names = NULL;
+      break;
+    }
+    k++;
+  }
+  pthread_rwlock_unlock(&store->lock);
+  if (!names) return NULL;
+  /* Sorting outside the lock keeps writers waiting only for the copy. */
+  qsort(names, k, sizeof *names, cmp_names);
+  *n = k;
+  return names;
+}

@@ -1,0 +1,142 @@
+"""Test harness for keyfoldd: starts the real daemon on an ephemeral port and
+talks to it over HTTP with the standard library only.
+
+Usage in a unittest module:
+
+    from kfharness import Daemon
+    class T(unittest.TestCase):
+        @classmethod
+        def setUpClass(cls):
+            cls.d = Daemon.start()          # extra flags: Daemon.start("--max-body", "2048")
+        @classmethod
+        def tearDownClass(cls):
+            cls.d.stop()                     # SIGTERM; asserts a clean exit 0
+        def test_x(self):
+            status, body = self.d.post("/v1/random/key", {"seed": 1})
+
+The daemon binary comes from $KEYFOLDD (set by meson), else ../../build/server/keyfoldd.
+"""
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_BINARY = os.path.join(HERE, "..", "..", "build", "server", "keyfoldd")
+
+
+class Daemon:
+    def __init__(self, proc, host, port):
+        self.proc = proc
+        self.host = host
+        self.port = port
+        self.stderr_lines = []
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    @classmethod
+    def start(cls, *flags, env=None, timeout=10.0):
+        binary = os.environ.get("KEYFOLDD", DEFAULT_BINARY)
+        full_env = dict(os.environ)
+        for k in list(full_env):
+            if k.startswith("KEYFOLD_"):
+                del full_env[k]
+        full_env.update(env or {})
+        args = [binary, "--listen", "127.0.0.1:0", *flags]
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                env=full_env, text=True)
+        deadline = time.time() + timeout
+        seen = []
+        while time.time() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            seen.append(line)
+            m = re.search(r"listening on http://(\S+):(\d+)", line)
+            if m:
+                d = cls(proc, m.group(1), int(m.group(2)))
+                d.stderr_lines.extend(seen)
+                return d
+        proc.kill()
+        raise RuntimeError("keyfoldd did not start: " + "".join(seen))
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line)
+
+    @property
+    def base(self):
+        return "http://%s:%d" % (self.host, self.port)
+
+    def connection(self):
+        return http.client.HTTPConnection(self.host, self.port, timeout=30)
+
+    def request(self, method, path, body=None, headers=None, raw=None, conn=None):
+        """Returns (status, parsed JSON or text or None, response headers).
+        `body` is JSON-encoded; `raw` bytes are sent as they are."""
+        own = conn is None
+        c = conn or self.connection()
+        hdrs = dict(headers or {})
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        c.request(method, path, body=data, headers=hdrs)
+        r = c.getresponse()
+        payload = r.read()
+        resp_headers = {k.lower(): v for k, v in r.getheaders()}
+        if own:
+            c.close()
+        ctype = resp_headers.get("content-type", "")
+        if payload and ctype.startswith("application/json"):
+            parsed = json.loads(payload)
+        elif payload:
+            parsed = payload.decode("utf-8", "replace")
+        else:
+            parsed = None
+        return r.status, parsed, resp_headers
+
+    def get(self, path, **kw):
+        s, b, _ = self.request("GET", path, **kw)
+        return s, b
+
+    def post(self, path, body=None, **kw):
+        s, b, _ = self.request("POST", path, body=body if body is not None else {}, **kw)
+        return s, b
+
+    def delete(self, path, **kw):
+        s, b, _ = self.request("DELETE", path, **kw)
+        return s, b
+
+    def alive(self):
+        try:
+            s, _ = self.get("/v2/health/live")
+            return s == 200 and self.proc.poll() is None
+        except OSError:
+            return False
+
+    def stop(self, timeout=15.0):
+        """Sends SIGTERM and returns the exit code (0 expected)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+
+def f32(x):
+    """Rounds a Python float to float32 and back (as the spec compares)."""
+    import struct
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+def f32_bits(x):
+    import struct
+    return struct.unpack("<I", struct.pack("<f", x))[0]
