@@ -139,20 +139,59 @@ void kd_jw_object_end(kd_jw *w) { close_(w, '}'); }
 void kd_jw_array_begin(kd_jw *w) { open(w, '['); }
 void kd_jw_array_end(kd_jw *w) { close_(w, ']'); }
 
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if it is invalid
+ * (overlong forms, surrogates and code points past U+10FFFF included). */
+static size_t utf8_sequence(const unsigned char *p) {
+  if (p[0] < 0x80) return 1;
+  size_t n;
+  uint32_t cp;
+  if ((p[0] & 0xE0) == 0xC0) {
+    n = 2;
+    cp = p[0] & 0x1Fu;
+  } else if ((p[0] & 0xF0) == 0xE0) {
+    n = 3;
+    cp = p[0] & 0x0Fu;
+  } else if ((p[0] & 0xF8) == 0xF0) {
+    n = 4;
+    cp = p[0] & 0x07u;
+  } else {
+    return 0;
+  }
+  for (size_t i = 1; i < n; i++) {
+    if ((p[i] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (p[i] & 0x3Fu);
+  }
+  static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+/* Writes a JSON string. Invalid UTF-8 (a client's bytes cut mid-character,
+ * say) becomes U+FFFD, so every body the daemon sends is valid JSON. */
 static void write_escaped(kd_buf *b, const char *s) {
   kd_buf_putc(b, '"');
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
     switch (*p) {
-      case '"': kd_buf_puts(b, "\\\""); break;
-      case '\\': kd_buf_puts(b, "\\\\"); break;
-      case '\n': kd_buf_puts(b, "\\n"); break;
-      case '\r': kd_buf_puts(b, "\\r"); break;
-      case '\t': kd_buf_puts(b, "\\t"); break;
-      default:
-        if (*p < 0x20 || *p == 0x7F)
-          kd_buf_printf(b, "\\u%04x", *p);
-        else
-          kd_buf_putc(b, (char)*p);
+      case '"': kd_buf_puts(b, "\\\""); p++; continue;
+      case '\\': kd_buf_puts(b, "\\\\"); p++; continue;
+      case '\n': kd_buf_puts(b, "\\n"); p++; continue;
+      case '\r': kd_buf_puts(b, "\\r"); p++; continue;
+      case '\t': kd_buf_puts(b, "\\t"); p++; continue;
+      default: break;
+    }
+    if (*p < 0x20 || *p == 0x7F) {
+      kd_buf_printf(b, "\\u%04x", *p);
+      p++;
+      continue;
+    }
+    const size_t n = utf8_sequence(p);
+    if (n == 0) {
+      kd_buf_puts(b, "\\ufffd");
+      p++;
+    } else {
+      kd_buf_append(b, p, n);
+      p += n;
     }
   }
   kd_buf_putc(b, '"');

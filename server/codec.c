@@ -18,7 +18,10 @@ int kd_check_fields(const json_t *obj, const char *what, const char *const *allo
         break;
       }
     }
-    if (!known) return kd_fail(err, KD_INVALID_ARGUMENT, "%s has an unknown field '%.100s'", what, key);
+    if (!known) {
+      char shown[72];
+      return kd_fail(err, KD_INVALID_ARGUMENT, "%s has an unknown field '%s'", what, kd_shown(key, shown));
+    }
   }
   return 0;
 }
@@ -259,6 +262,17 @@ int kd_parse_tensor(const json_t *v, const char *what, kf_dtype dtype, uint64_t 
   out->shape = shape;
   out->data = data;
   return 0;
+}
+
+const char *kd_shown(const char *s, char out[72]) {
+  size_t i = 0;
+  for (; s && s[i] && i < 64; i++) {
+    const unsigned char c = (unsigned char)s[i];
+    out[i] = (c >= 0x20 && c < 0x7F) ? (char)c : '?';
+  }
+  out[i] = '\0';
+  if (s && s[i]) memcpy(out + i, "...", 4);
+  return out;
 }
 
 void kd_write_key(kd_jw *w, kf_key key) {

@@ -53,6 +53,11 @@ int kd_parse_shape(const json_t *v, const char *what, uint64_t max_elements, kf_
 int kd_parse_tensor(const json_t *v, const char *what, kf_dtype dtype, uint64_t max_elements,
                     kf_tensor *out, kd_err *err);
 
+/* Copies a client-supplied string for an error message into out: at most 64
+ * characters, printable ASCII only (others become '?'), "..." when cut.
+ * Returns out. NULL becomes "". */
+const char *kd_shown(const char *s, char out[72]);
+
 /* Writes a Key as [hi, lo]. */
 void kd_write_key(kd_jw *w, kf_key key);
 /* Writes the members "shape", "dtype" and "data" of a tensor into the object

@@ -15,6 +15,7 @@ void kd_config_defaults(kd_config *cfg) {
   cfg->threads = 0;
   cfg->max_body = (size_t)16 << 20;
   cfg->max_elements = (uint64_t)1 << 24;
+  cfg->max_model_params = (uint64_t)1 << 26;
   cfg->max_sessions = 100000;
   cfg->log_level = KD_LOG_INFO;
   cfg->connection_timeout = 60;
@@ -43,6 +44,8 @@ static const option options[] = {
    "largest request body in bytes, with an optional k/m/g suffix (default 16m)"},
   {"--max-elements", "KEYFOLD_MAX_ELEMENTS", OPT_SIZE, OFF(max_elements), 1, (uint64_t)1 << 34,
    "largest tensor or draw in elements (default 16777216)"},
+  {"--max-model-params", "KEYFOLD_MAX_MODEL_PARAMS", OPT_SIZE, OFF(max_model_params), 1, (uint64_t)1 << 36,
+   "most parameters of one session's model, all layers together (default 67108864)"},
   {"--max-sessions", "KEYFOLD_MAX_SESSIONS", OPT_SIZE, OFF(max_sessions), 1, (uint64_t)1 << 32,
    "most sessions held at once (default 100000)"},
   {"--log-level", "KEYFOLD_LOG_LEVEL", OPT_LEVEL, OFF(log_level), 0, 0,
@@ -112,7 +115,7 @@ static int apply(kd_config *cfg, const option *o, const char *value, const char 
   }
   if (o->offset == OFF(threads)) *(int *)(void *)base = (int)v;
   else if (o->offset == OFF(max_body) || o->offset == OFF(max_sessions)) *(size_t *)(void *)base = (size_t)v;
-  else if (o->offset == OFF(max_elements)) *(uint64_t *)(void *)base = v;
+  else if (o->offset == OFF(max_elements) || o->offset == OFF(max_model_params)) *(uint64_t *)(void *)base = v;
   else *(unsigned *)(void *)base = (unsigned)v;
   return 0;
 }

@@ -17,20 +17,6 @@
 /* Fields a handler accepts beyond its operation's own: key + threefry. */
 #define MAX_FIELDS 16
 
-/* Copies a path segment for an error message: the router hands it over as
- * the client wrote it, and the JSON writer passes bytes >= 0x80 through, so
- * anything but printable ASCII becomes '?' to keep the body valid UTF-8. */
-static const char *printable(const char *s, char out[72]) {
-  size_t i = 0;
-  for (; s && s[i] && i < 64; i++) {
-    const unsigned char c = (unsigned char)s[i];
-    out[i] = (c >= 0x20 && c < 0x7F) ? (char)c : '?';
-  }
-  out[i] = '\0';
-  if (s && s[i]) strcpy(out + i, "...");
-  return out;
-}
-
 /* Builds the allowed-field list: "key", "threefry" and the NULL-terminated
  * `extra` (borrowed; `out` points into it). */
 static void allowed_fields(const char *const *extra, const char *out[MAX_FIELDS]) {
@@ -196,7 +182,7 @@ int kd_h_random(kd_request *req, kd_response *res, kd_err *err) {
   if (s) return op_sample(s, req->body, max_elements, res, err);
   char shown[72];
   return kd_fail(err, KD_NOT_FOUND, "unknown random operation '%s'; one of: key, fold_in, split, %s",
-                 printable(op, shown), kd_sampler_names());
+                 kd_shown(op, shown), kd_sampler_names());
 }
 
 /* The initializer names, canonical ones from the library and then JAX's
@@ -243,7 +229,7 @@ int kd_h_init(kd_request *req, kd_response *res, kd_err *err) {
   kf_init_kind kind;
   if (kf_init_kind_from_name(name, &kind) != KF_OK) {
     char shown[72], names[512];
-    return kd_fail(err, KD_NOT_FOUND, "unknown initializer '%s'; one of: %s", printable(name, shown),
+    return kd_fail(err, KD_NOT_FOUND, "unknown initializer '%s'; one of: %s", kd_shown(name, shown),
                    init_names(names, sizeof names));
   }
   const char *fields[MAX_FIELDS];

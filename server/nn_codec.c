@@ -59,6 +59,7 @@ int kd_parse_init_params(kf_init_kind kind, const json_t *obj, const char *what,
   if (kf_init_make(kind, &v) != KF_OK)
     return kd_fail(err, KD_INVALID_ARGUMENT, "%s: unknown initializer kind", what);
   const char *s;
+  char shown[72];
   switch (kind) {
     case KF_INIT_NORMAL:
     case KF_INIT_TRUNCATED_NORMAL:
@@ -81,14 +82,15 @@ int kd_parse_init_params(kf_init_kind kind, const json_t *obj, const char *what,
       if (kd_get_string(obj, what, "mode", 0, kf_fan_mode_name(v.fan_mode), &s, err) != 0) return -1;
       if (kf_fan_mode_from_name(s, &v.fan_mode) != KF_OK)
         return kd_fail(err, KD_INVALID_ARGUMENT,
-                       "%s.mode must be one of fan_in, fan_out, fan_avg, got '%.64s'", what, s);
+                       "%s.mode must be one of fan_in, fan_out, fan_avg, got '%s'", what,
+                       kd_shown(s, shown));
       if (kd_get_string(obj, what, "distribution", 0, kf_distribution_name(v.distribution), &s,
                         err) != 0)
         return -1;
       if (kf_distribution_from_name(s, &v.distribution) != KF_OK)
         return kd_fail(err, KD_INVALID_ARGUMENT,
-                       "%s.distribution must be one of truncated_normal, normal, uniform, got '%.64s'",
-                       what, s);
+                       "%s.distribution must be one of truncated_normal, normal, uniform, got '%s'",
+                       what, kd_shown(s, shown));
       if (get_axis(obj, what, "in_axis", v.in_axis, &v.in_axis, err) != 0 ||
           get_axis(obj, what, "out_axis", v.out_axis, &v.out_axis, err) != 0)
         return -1;
@@ -101,6 +103,7 @@ int kd_parse_init_params(kf_init_kind kind, const json_t *obj, const char *what,
 }
 
 static int unknown_init(const char *what, const char *name, kd_err *err) {
+  char shown[72];
   char known[320] = "";
   size_t len = 0;
   for (int k = 0; k < KF_INIT_KIND_COUNT; k++) {
@@ -110,9 +113,9 @@ static int unknown_init(const char *what, const char *name, kd_err *err) {
     len += (size_t)n;
   }
   return kd_fail(err, KD_INVALID_ARGUMENT,
-                 "%s: unknown initializer '%.64s'; known: %s (xavier_* and kaiming_* are aliases "
+                 "%s: unknown initializer '%s'; known: %s (xavier_* and kaiming_* are aliases "
                  "of glorot_* and he_*)",
-                 what, name, known);
+                 what, kd_shown(name, shown), known);
 }
 
 /* Borrows v; fills the caller's *out only on success. */
@@ -194,8 +197,11 @@ static int get_size(const json_t *obj, const char *what, const char *name, int64
                     kd_err *err) {
   const json_t *v = json_object_get(obj, name);
   if (!v || json_is_null(v)) return kd_fail(err, KD_INVALID_ARGUMENT, "%s.%s is required", what, name);
-  if (!json_is_integer(v) || json_integer_value(v) < 1)
+  if (!json_is_integer(v))
     return kd_fail(err, KD_INVALID_ARGUMENT, "%s.%s must be a positive integer", what, name);
+  if (json_integer_value(v) < 1)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.%s must be a positive integer, got %lld", what, name,
+                   (long long)json_integer_value(v));
   *out = (int64_t)json_integer_value(v);
   return 0;
 }
@@ -261,6 +267,7 @@ static const char *const dropout_fields[] = {"type", "rate", "rng_collection", "
 static const char *const activation_fields[] = {"type", NULL};
 
 static int unknown_layer(const char *what, const char *name, kd_err *err) {
+  char shown[72];
   char known[160] = "";
   size_t len = 0;
   for (int t = 0; t < KF_LAYER_TYPE_COUNT; t++) {
@@ -269,8 +276,8 @@ static int unknown_layer(const char *what, const char *name, kd_err *err) {
     if (n < 0 || (size_t)n >= sizeof known - len) break;
     len += (size_t)n;
   }
-  return kd_fail(err, KD_INVALID_ARGUMENT, "%s.type: unknown layer type '%.64s'; known: %s", what,
-                 name, known);
+  return kd_fail(err, KD_INVALID_ARGUMENT, "%s.type: unknown layer type '%s'; known: %s", what,
+                 kd_shown(name, shown), known);
 }
 
 static int parse_dropout(const json_t *v, const char *what, kf_layer_spec *spec, kd_err *err) {
@@ -278,12 +285,13 @@ static int parse_dropout(const json_t *v, const char *what, kf_layer_spec *spec,
   if (!(spec->rate >= 0.0 && spec->rate <= 1.0))
     return kd_fail(err, KD_INVALID_ARGUMENT, "%s.rate must be in [0, 1], got %g", what, spec->rate);
   const char *coll;
+  char shown[72];
   if (kd_get_string(v, what, "rng_collection", 0, "dropout", &coll, err) != 0) return -1;
   if (!kf_stream_name_valid(coll))
     return kd_fail(err, KD_INVALID_ARGUMENT,
                    "%s.rng_collection must be a stream name matching [A-Za-z_][A-Za-z0-9_]{0,63}, "
-                   "got '%.80s'",
-                   what, coll);
+                   "got '%s'",
+                   what, kd_shown(coll, shown));
   snprintf(spec->rng_collection, sizeof spec->rng_collection, "%s", coll);
   const json_t *dims = json_object_get(v, "broadcast_dims");
   if (dims && !json_is_null(dims)) {

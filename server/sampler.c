@@ -93,7 +93,10 @@ static int read_shape(const json_t *body, const char *what, uint64_t max_element
 static int read_permutation_n(const json_t *body, const char *what, uint64_t max_elements,
                               kf_shape *shape, size_t *n, kd_err *err) {
   int64_t v;
-  if (kd_get_int(body, what, "n", 1, 0, INT64_MAX, 0, &v, err) != 0) return -1;
+  if (kd_get_int(body, what, "n", 1, INT64_MIN, INT64_MAX, 0, &v, err) != 0) return -1;
+  if (v < 0)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.n must be a non-negative integer, got %lld", what,
+                   (long long)v);
   if ((uint64_t)v > max_elements)
     return kd_fail(err, KD_PAYLOAD_TOO_LARGE, "%s.n is %lld, more than the limit of %llu elements",
                    what, (long long)v, (unsigned long long)max_elements);

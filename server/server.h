@@ -19,6 +19,7 @@ typedef struct kd_config {
   int threads;             /* MHD worker threads; 0 = one per core */
   size_t max_body;         /* bytes; larger bodies are 413 */
   uint64_t max_elements;   /* per tensor or draw; larger is 413 */
+  uint64_t max_model_params; /* parameters of one session's model; more is 413 */
   size_t max_sessions;     /* more is 429 */
   kd_log_level log_level;
   unsigned connection_timeout; /* seconds an idle connection is kept */

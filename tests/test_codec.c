@@ -112,6 +112,12 @@ START_TEST(json_writer_nests_escapes_and_separates) {
   ck_assert_ptr_nonnull(v);
   json_decref(v);
   kd_buf_free(&b);
+  /* invalid UTF-8 (a cut multi-byte character, an overlong form, a
+   * surrogate) becomes U+FFFD; valid characters pass through */
+  kd_jw_init(&w, &b);
+  kd_jw_string(&w, "\xc3\xa9|\xc3|\xc0\xaf|\xed\xa0\x80|\xf0\x9f\x98\x80");
+  ck_assert_str_eq(b.data, "\"\xc3\xa9|\\ufffd|\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd|\xf0\x9f\x98\x80\"");
+  kd_buf_free(&b);
 }
 END_TEST
 

@@ -1,8 +1,10 @@
 /* keyfold — nnx.Rngs: named key streams with uint32 counters (flax-nnx.md §1–§2).
  *
- * Streams live in a fixed array inside the handle, in insertion order, so a
- * clone is one allocation and no operation after kf_rngs_new can fail for
- * lack of memory.
+ * Streams live in an array sized to what the Rngs holds, in insertion
+ * order: a daemon keeps one Rngs per session, so an Rngs with three streams
+ * must cost a few hundred bytes, not room for KF_RNGS_MAX_STREAMS. Only
+ * kf_rngs_add_stream (and clone) allocate; drawing and reseeding never can
+ * fail for lack of memory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +18,8 @@
 struct kf_rngs {
   kf_threefry_mode mode;
   size_t n_streams;
-  kf_stream_state streams[KF_RNGS_MAX_STREAMS];
+  size_t capacity;
+  kf_stream_state *streams;
 };
 
 /* A count may reach this value but never pass it: the draw that would wrap to
@@ -57,13 +60,28 @@ int kf_rngs_new(kf_threefry_mode mode, kf_rngs **out) {
 }
 
 /* Takes ownership of rngs and frees it; NULL is a no-op. */
-void kf_rngs_free(kf_rngs *rngs) { free(rngs); }
+void kf_rngs_free(kf_rngs *rngs) {
+  if (!rngs) return;
+  free(rngs->streams);
+  free(rngs);
+}
 
 /* Borrows rngs; returns a new handle owned by the caller, or NULL (NULL rngs, ENOMEM). */
 kf_rngs *kf_rngs_clone(const kf_rngs *rngs) {
   if (!rngs) return NULL;
   kf_rngs *copy = malloc(sizeof *copy);
-  if (copy) *copy = *rngs;
+  if (!copy) return NULL;
+  *copy = *rngs;
+  copy->capacity = rngs->n_streams;
+  copy->streams = NULL;
+  if (rngs->n_streams) {
+    copy->streams = malloc(rngs->n_streams * sizeof *copy->streams);
+    if (!copy->streams) {
+      free(copy);
+      return NULL;
+    }
+    memcpy(copy->streams, rngs->streams, rngs->n_streams * sizeof *copy->streams);
+  }
   return copy;
 }
 
@@ -77,6 +95,13 @@ int kf_rngs_add_stream(kf_rngs *rngs, const char *name, kf_key key, uint32_t cou
   if (!rngs || !kf_stream_name_valid(name)) return KF_EINVAL;
   if (find_stream(rngs, name) < rngs->n_streams) return KF_EEXIST;
   if (rngs->n_streams >= KF_RNGS_MAX_STREAMS) return KF_ERANGE;
+  if (rngs->n_streams == rngs->capacity) {
+    const size_t cap = rngs->capacity ? 2 * rngs->capacity : 3;
+    kf_stream_state *grown = realloc(rngs->streams, cap * sizeof *grown);
+    if (!grown) return KF_ENOMEM;
+    rngs->streams = grown;
+    rngs->capacity = cap;
+  }
   kf_stream_state *s = &rngs->streams[rngs->n_streams];
   memset(s, 0, sizeof *s);
   strcpy(s->name, name); /* fits: kf_stream_name_valid bounds the length */

@@ -58,7 +58,8 @@ kf_threefry_mode kf_rngs_mode(const kf_rngs *rngs);
 
 /* Adds stream `name` with `key` and `count` (0 for a fresh stream; another
  * value restores saved state exactly). Returns KF_EINVAL for an invalid name,
- * KF_EEXIST if it exists, KF_ERANGE if more than KF_RNGS_MAX_STREAMS. */
+ * KF_EEXIST if it exists, KF_ERANGE if more than KF_RNGS_MAX_STREAMS,
+ * KF_ENOMEM. */
 int kf_rngs_add_stream(kf_rngs *rngs, const char *name, kf_key key, uint32_t count);
 
 /* Number of real streams (fallback names are not streams). */
