@@ -18,16 +18,41 @@ if [ "$(id -u)" = 0 ]; then
   sh scripts/install-deps.sh
 fi
 
+passed=0
+failed=0
+skipped=0
 run_suite() {
   dir=$1; shift
   if [ ! -f "$dir/build.ninja" ]; then
     meson setup "$dir" "$@"
   fi
   ninja -C "$dir"
-  meson test -C "$dir" --print-errorlogs
+  status=0
+  meson test -C "$dir" --print-errorlogs || status=$?
+  # Count this pass's results for the closing line.
+  counts=$(/usr/bin/python3 - "$dir/meson-logs/testlog.json" <<'PY'
+import json, sys
+ok = bad = skip = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)["result"]
+    if r in ("OK", "EXPECTEDFAIL"):
+        ok += 1
+    elif r == "SKIP":
+        skip += 1
+    else:
+        bad += 1
+print(ok, bad, skip)
+PY
+)
+  set -- $counts
+  passed=$((passed + $1))
+  failed=$((failed + $2))
+  skipped=$((skipped + $3))
+  return $status
 }
 
-run_suite build
+rc=0
+run_suite build || rc=1
 if [ "$sanitize" = 1 ]; then
   # halt_on_error makes any UBSan report fail the test; CK_FORK=no keeps each
   # Check suite in one process so LeakSanitizer sees every allocation.
@@ -35,5 +60,7 @@ if [ "$sanitize" = 1 ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
   CK_FORK=no \
     run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false \
-      -Dc_args=-fno-sanitize-recover=all
+      -Dc_args=-fno-sanitize-recover=all || rc=1
 fi
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $rc

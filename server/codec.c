@@ -69,7 +69,7 @@ int kd_get_double(const json_t *obj, const char *what, const char *name, int req
 
 int kd_get_f32(const json_t *obj, const char *what, const char *name, int required, float def,
                float *out, kd_err *err) {
-  double d;
+  double d = 0.0;
   if (kd_get_double(obj, what, name, required, def, &d, err) != 0) return -1;
   const float f = (float)d;
   if (!isfinite(f))

@@ -136,7 +136,8 @@ static int op_split(const json_t *body, uint64_t max_elements, kd_response *res,
   }
   kd_jw w;
   kd_jw_init(&w, &res->body);
-  kd_buf_reserve(&res->body, n * 26 + 64);
+  /* One growth for the whole list: a key is at most 25 bytes with its comma. */
+  if (n < SIZE_MAX / 32) kd_buf_reserve(&res->body, n * 26 + 64);
   kd_jw_object_begin(&w);
   kd_jw_key(&w, "keys");
   kd_jw_array_begin(&w);

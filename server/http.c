@@ -16,6 +16,7 @@ struct kd_http {
   kd_server *srv;
   struct MHD_Daemon *daemon;
   atomic_int draining;
+  atomic_uint in_flight; /* requests between their first byte and completion */
 };
 
 /* Per-request state, from the first call of the access handler until
@@ -84,6 +85,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     clock_gettime(CLOCK_MONOTONIC, &st->started);
     kd_buf_init(&st->body);
     *con_cls = st;
+    atomic_fetch_add(&http->in_flight, 1);
     /* Refuse a declared oversized body before reading any of it. */
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > http->srv->cfg.max_body) {
@@ -128,14 +130,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
-  (void)cls;
   (void)c;
   (void)toe;
+  kd_http *http = cls;
   request_state *st = *con_cls;
   if (st) {
     kd_buf_free(&st->body);
     free(st);
     *con_cls = NULL;
+    atomic_fetch_sub(&http->in_flight, 1);
   }
 }
 
@@ -180,10 +183,7 @@ void kd_http_quiesce(kd_http *http) {
   MHD_quiesce_daemon(http->daemon);
 }
 
-unsigned kd_http_connections(kd_http *http) {
-  const union MHD_DaemonInfo *info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-  return info ? info->num_connections : 0;
-}
+unsigned kd_http_in_flight(kd_http *http) { return atomic_load(&http->in_flight); }
 
 void kd_http_stop(kd_http *http) {
   if (!http) return;

@@ -16,8 +16,9 @@ kd_http *kd_http_start(kd_server *srv, int listen_fd);
  * "Connection: close" so keep-alive clients go away. */
 void kd_http_quiesce(kd_http *http);
 
-/* Connections currently open. */
-unsigned kd_http_connections(kd_http *http);
+/* Requests received and not yet completed. Idle keep-alive connections do
+ * not count: a shutdown waits for requests, not for clients to hang up. */
+unsigned kd_http_in_flight(kd_http *http);
 
 /* Stops the daemon (waits for its threads) and frees it. */
 void kd_http_stop(kd_http *http);

@@ -18,7 +18,7 @@
 #include "router.h"
 #include "store.h"
 
-/* How long a shutdown waits for open connections before stopping anyway. */
+/* How long a shutdown waits for in-flight requests before stopping anyway. */
 #define DRAIN_DEADLINE_MS 10000
 #define DRAIN_POLL_MS 50
 
@@ -80,10 +80,10 @@ static void close_handle(uv_handle_t *h, void *arg) {
 
 static void on_drain_tick(uv_timer_t *t) {
   app *a = t->data;
-  const unsigned open = kd_http_connections(a->http);
+  const unsigned busy = kd_http_in_flight(a->http);
   const uint64_t waited = uv_now(&a->loop) - a->drain_started;
-  if (open > 0 && waited < DRAIN_DEADLINE_MS) return;
-  if (open > 0) kd_log(&a->srv, KD_LOG_WARN, "shutdown: closing %u connections still open", open);
+  if (busy > 0 && waited < DRAIN_DEADLINE_MS) return;
+  if (busy > 0) kd_log(&a->srv, KD_LOG_WARN, "shutdown: abandoning %u requests still in flight", busy);
   uv_walk(&a->loop, close_handle, NULL);
 }
 

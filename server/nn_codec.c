@@ -68,6 +68,10 @@ int kd_parse_init_params(kf_init_kind kind, const json_t *obj, const char *what,
           (kd_get_double(obj, what, "lower", 0, v.lower, &v.lower, err) != 0 ||
            kd_get_double(obj, what, "upper", 0, v.upper, &v.upper, err) != 0))
         return -1;
+      /* As /v1/random/truncated_normal: an empty interval has no samples. */
+      if (kind == KF_INIT_TRUNCATED_NORMAL && !(v.lower < v.upper))
+        return kd_fail(err, KD_INVALID_ARGUMENT, "%s.lower must be less than %s.upper, got %g and %g",
+                       what, what, v.lower, v.upper);
       break;
     case KF_INIT_UNIFORM:
       if (get_f32_param(obj, what, "scale", v.value, &v.value, err) != 0) return -1;

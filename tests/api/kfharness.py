@@ -129,6 +129,42 @@ class Daemon:
             self.proc.kill()
             self.proc.wait()
             raise
+        finally:
+            self._reader.join(timeout=5)
+            self.proc.stderr.close()
+
+
+M32 = 0xFFFFFFFF
+
+
+def _rotl(x, r):
+    return ((x << r) | (x >> (32 - r))) & M32
+
+
+def threefry2x32(k0, k1, x0, x1):
+    """jax-random.md §2: Threefry-2x32, 20 rounds, rotations
+    (13,15,26,6)/(17,29,16,24), key-schedule parity 0x1BD11BDA. An
+    independent pure-Python reference for checking the daemon's keys."""
+    ks = (k0, k1, k0 ^ k1 ^ 0x1BD11BDA)
+    x0 = (x0 + k0) & M32
+    x1 = (x1 + k1) & M32
+    rots = ((13, 15, 26, 6), (17, 29, 16, 24))
+    for b in range(5):
+        for r in rots[b % 2]:
+            x0 = (x0 + x1) & M32
+            x1 = _rotl(x1, r) ^ x0
+        x0 = (x0 + ks[(b + 1) % 3]) & M32
+        x1 = (x1 + ks[(b + 2) % 3] + b + 1) & M32
+    return [x0, x1]
+
+
+def key_of(seed):
+    """jax.random.key(seed) with x64 off: [0, seed mod 2^32]."""
+    return [0, seed & M32]
+
+
+def fold_in(key, d):
+    return threefry2x32(key[0], key[1], 0, d)
 
 
 def f32(x):

@@ -4,7 +4,6 @@ Dropout(0.5) model's forward pass for three Rngs variants, computed by hand
 from /v1/init/lecun_normal and /v1/random/bernoulli in float32 and compared
 bit for bit, and the reseed docstring example."""
 import os
-import struct
 import sys
 import unittest
 

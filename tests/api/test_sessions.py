@@ -13,35 +13,8 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from kfharness import Daemon, f32, f32_bits  # noqa: E402
+from kfharness import M32, Daemon, f32, f32_bits, fold_in, key_of  # noqa: E402
 
-M32 = 0xFFFFFFFF
-
-
-def _rotl(x, r):
-    return ((x << r) | (x >> (32 - r))) & M32
-
-
-def threefry2x32(k0, k1, x0, x1):
-    ks = (k0, k1, k0 ^ k1 ^ 0x1BD11BDA)
-    x0 = (x0 + k0) & M32
-    x1 = (x1 + k1) & M32
-    rots = ((13, 15, 26, 6), (17, 29, 16, 24))
-    for b in range(5):
-        for r in rots[b % 2]:
-            x0 = (x0 + x1) & M32
-            x1 = _rotl(x1, r) ^ x0
-        x0 = (x0 + ks[(b + 1) % 3]) & M32
-        x1 = (x1 + ks[(b + 2) % 3] + b + 1) & M32
-    return [x0, x1]
-
-
-def key_of(seed):
-    return [0, seed & M32]
-
-
-def fold_in(key, d):
-    return threefry2x32(key[0], key[1], 0, d)
 
 
 LINEAR_DROPOUT = {"layers": [{"type": "linear", "in_features": 2, "out_features": 3},

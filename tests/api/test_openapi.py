@@ -1,0 +1,952 @@
+#!/usr/bin/env python3
+"""proto/openapi.yaml against the code and against a running keyfoldd.
+
+Static part (no daemon): the document is OpenAPI 3.1 with resolvable $refs,
+valid JSON Schema 2020-12 schemas and examples that satisfy them, and it
+agrees with the code that defines the API: the route table (server/routes.c),
+the error codes (server/apierr.c), the limits (server/config.c), the random
+operations and their fields (server/h_random.c, server/sampler.c), the
+initializers (lib/src/init.c, server/nn_codec.c) and the layers
+(lib/src/model.c, server/nn_codec.c). A route, code, operation, field or
+layer added to the code without the spec makes this test fail.
+
+Live part: real requests to every operation, for success and for each error
+status the spec lists (400, 404, 405, 409, 413, 415, 429), on a daemon with
+the default limits and one with small ones. Every response must have a
+status the operation documents, the documented media type and headers, and a
+body valid against the documented schema; every request body that succeeded
+must be valid against the operation's requestBody schema, and bodies the
+daemon refuses for their form must be refused by the schema too. Requests
+that carry a spec example must give the example response exactly.
+"""
+import http.client
+import json
+import os
+import re
+import sys
+import unittest
+
+import yaml
+from jsonschema import Draft202012Validator, RefResolver
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from kfharness import Daemon  # noqa: E402
+
+
+def _source_root():
+    root = os.environ.get("KEYFOLD_SOURCE_ROOT")
+    if root and os.path.isfile(os.path.join(root, "proto", "openapi.yaml")):
+        return root
+    return os.path.normpath(os.path.join(HERE, "..", ".."))
+
+
+ROOT = _source_root()
+SPEC_PATH = os.path.join(ROOT, "proto", "openapi.yaml")
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+# Open Inference Protocol model routes: described outside this document.
+def _oip_excluded(pattern):
+    return pattern == "/v2" or pattern.startswith("/v2/models")
+
+
+def _read(rel):
+    with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
+        return f.read()
+
+
+def _load_spec():
+    with open(SPEC_PATH, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+SPEC = _load_spec()
+RESOLVER = RefResolver("", SPEC)
+
+
+def resolve(obj):
+    """Follows local $refs ("#/a/b") of OpenAPI objects (responses, parameters)."""
+    seen = 0
+    while isinstance(obj, dict) and "$ref" in obj:
+        ref = obj["$ref"]
+        assert ref.startswith("#/"), ref
+        node = SPEC
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        obj = node
+        seen += 1
+        assert seen < 20, "reference loop at " + ref
+    return obj
+
+
+def schema_errors(schema, instance):
+    """Validation errors of instance against a schema of the spec (refs resolve
+    against the whole document)."""
+    v = Draft202012Validator(schema, resolver=RESOLVER)
+    return sorted(("%s: %s" % ("/".join(str(p) for p in e.absolute_path), e.message))
+                  for e in v.iter_errors(instance))
+
+
+def component(name):
+    return {"$ref": "#/components/schemas/" + name}
+
+
+def spec_operations():
+    """Yields (path, method, operation)."""
+    for path, item in SPEC["paths"].items():
+        for m in METHODS:
+            if m in item:
+                yield path, m, item[m]
+
+
+def _segments(p):
+    return p.strip("/").split("/") if p != "/" else []
+
+
+def _is_param(seg):
+    return seg.startswith("{") and seg.endswith("}")
+
+
+def spec_path_for(request_path):
+    """The spec path item a concrete request path selects: concrete paths
+    before templated ones (OpenAPI's rule), then fewer templated segments."""
+    segs = _segments(request_path.split("?")[0])
+    best = None
+    for path in SPEC["paths"]:
+        ps = _segments(path)
+        if len(ps) != len(segs):
+            continue
+        if all(_is_param(p) or p == s for p, s in zip(ps, segs)):
+            rank = sum(1 for p in ps if _is_param(p))
+            if best is None or rank < best[0]:
+                best = (rank, path)
+    return best[1] if best else None
+
+
+def route_table():
+    """(method, pattern) of every route in server/routes.c."""
+    text = _read("server/routes.c")
+    table = re.search(r"kd_routes\[\]\s*=\s*\{(.*?)\n\};", text, re.S)
+    assert table, "cannot find the kd_routes table in server/routes.c"
+    routes = re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"([^"]+)"\s*,', table.group(1))
+    assert routes, "no routes parsed from server/routes.c"
+    return routes
+
+
+def route_matches(pattern, spec_path):
+    rs, ss = _segments(pattern), _segments(spec_path)
+    if len(rs) != len(ss):
+        return False
+    for r, s in zip(rs, ss):
+        if _is_param(r):
+            continue
+        if _is_param(s) or r != s:
+            return False
+    return True
+
+
+def c_string_list(text, name):
+    m = re.search(r"static const char \*const %s\[\]\s*=\s*\{([^}]*)\};" % re.escape(name), text)
+    assert m, "cannot find %s" % name
+    return re.findall(r'"([^"]+)"', m.group(1))
+
+
+def request_schema(op):
+    rb = resolve(op.get("requestBody") or {})
+    content = rb.get("content", {})
+    return content.get("application/json", {}).get("schema")
+
+
+def schema_properties(schema):
+    schema = resolve(schema)
+    return set(schema.get("properties", {}))
+
+
+# --------------------------------------------------------------------------
+class StaticSpec(unittest.TestCase):
+    """The document itself and its agreement with the code."""
+
+    maxDiff = None
+
+    def test_openapi_31(self):
+        self.assertTrue(str(SPEC.get("openapi", "")).startswith("3.1."), SPEC.get("openapi"))
+        for k in ("info", "paths", "components"):
+            self.assertIn(k, SPEC)
+        ids = [op.get("operationId") for _, _, op in spec_operations()]
+        self.assertTrue(all(ids), "every operation needs an operationId")
+        self.assertEqual(len(ids), len(set(ids)), "operationIds must be unique")
+
+    def test_refs_resolve(self):
+        bad = []
+
+        def walk(node, where):
+            if isinstance(node, dict):
+                ref = node.get("$ref")
+                if isinstance(ref, str):
+                    try:
+                        resolve({"$ref": ref})
+                    except (KeyError, AssertionError, TypeError):
+                        bad.append("%s -> %s" % (where, ref))
+                for k, v in node.items():
+                    walk(v, where + "/" + str(k))
+            elif isinstance(node, list):
+                for i, v in enumerate(node):
+                    walk(v, "%s/%d" % (where, i))
+
+        walk(SPEC, "#")
+        self.assertEqual(bad, [], "unresolvable $refs")
+
+    def test_schemas_are_valid_2020_12(self):
+        for name, schema in SPEC["components"]["schemas"].items():
+            with self.subTest(schema=name):
+                Draft202012Validator.check_schema(schema)
+
+    def test_path_parameters_declared(self):
+        for path, item in SPEC["paths"].items():
+            names = set(re.findall(r"\{([^}]+)\}", path))
+            for m in METHODS:
+                if m not in item:
+                    continue
+                params = [resolve(p) for p in item.get("parameters", []) + item[m].get("parameters", [])]
+                declared = {p["name"] for p in params if p.get("in") == "path"}
+                self.assertEqual(declared, names, "%s %s: path parameters" % (m.upper(), path))
+
+    def test_request_objects_are_closed(self):
+        """The daemon rejects unknown members everywhere in a request, so every
+        object schema a requestBody reaches says additionalProperties: false
+        (maps say what their values are)."""
+        open_objects = []
+
+        def walk(node, where, seen):
+            if isinstance(node, dict):
+                ref = node.get("$ref")
+                if isinstance(ref, str):
+                    if ref not in seen:
+                        walk(resolve(node), ref, seen | {ref})
+                    return
+                if "properties" in node and node.get("additionalProperties") is not False:
+                    open_objects.append(where)
+                if node.get("type") == "object" and "properties" not in node and \
+                        not isinstance(node.get("additionalProperties"), (dict, bool)):
+                    open_objects.append(where)
+                for k, v in node.items():
+                    if k not in ("examples", "example", "default", "const", "enum"):
+                        walk(v, where + "/" + k, seen)
+            elif isinstance(node, list):
+                for i, v in enumerate(node):
+                    walk(v, "%s/%d" % (where, i), seen)
+
+        for path, m, op in spec_operations():
+            schema = request_schema(op)
+            if schema is not None:
+                walk(schema, op["operationId"], frozenset())
+        self.assertEqual(sorted(set(open_objects)), [], "request objects that accept unknown members")
+
+    def test_examples_satisfy_schemas(self):
+        checked = 0
+        for path, m, op in spec_operations():
+            media = []
+            rb = resolve(op.get("requestBody") or {})
+            for ct, mt in rb.get("content", {}).items():
+                media.append(("request " + ct, mt))
+            for status, resp in op["responses"].items():
+                for ct, mt in resolve(resp).get("content", {}).items():
+                    media.append(("%s %s" % (status, ct), mt))
+            for label, mt in media:
+                examples = []
+                if "example" in mt:
+                    examples.append(("example", mt["example"]))
+                for name, ex in (mt.get("examples") or {}).items():
+                    examples.append((name, resolve(ex)["value"]))
+                for name, value in examples:
+                    with self.subTest(op=op["operationId"], media=label, example=name):
+                        self.assertEqual(schema_errors(mt["schema"], value), [])
+                        checked += 1
+        for name, schema in SPEC["components"]["schemas"].items():
+            for i, value in enumerate(schema.get("examples", [])):
+                with self.subTest(schema=name, example=i):
+                    self.assertEqual(schema_errors(component(name), value), [])
+        self.assertGreater(checked, 20)
+
+    def test_route_table_matches_spec(self):
+        routes = route_table()
+        ops = [(m.upper(), p) for p, m, _ in spec_operations()]
+        missing = [r for r in routes if not _oip_excluded(r[1])
+                   and not any(m == r[0] and route_matches(r[1], p) for m, p in ops)]
+        self.assertEqual(missing, [], "routes of server/routes.c without an operation in the spec")
+        extra = [(m, p) for m, p in ops
+                 if not any(r[0] == m and route_matches(r[1], p) for r in routes)]
+        self.assertEqual(extra, [], "spec operations that no route of server/routes.c serves")
+
+    def test_error_codes_match_apierr(self):
+        text = _read("server/apierr.c")
+        table = dict((name, int(status)) for status, name in
+                     re.findall(r'\[KD_\w+\]\s*=\s*\{\s*(\d+)\s*,\s*"(\w+)"\s*\}', text))
+        table.pop("ok", None)
+        self.assertTrue(table, "no codes parsed from server/apierr.c")
+        code = SPEC["components"]["schemas"]["ErrorCode"]
+        self.assertEqual(set(code["enum"]), set(table))
+        self.assertEqual(code["x-keyfold-status"], table)
+        # Each documented error response constrains the code to one whose
+        # status is the response's status.
+        for path, m, op in spec_operations():
+            for status, resp in op["responses"].items():
+                if not status.startswith(("4", "5")):
+                    continue
+                schema = resolve(resolve(resp)["content"]["application/json"]["schema"])
+                consts = [s["properties"]["error"]["properties"]["code"]["const"]
+                          for s in schema.get("allOf", []) if "properties" in s]
+                with self.subTest(op=op["operationId"], status=status):
+                    self.assertEqual(len(consts), 1, "error response without a fixed code")
+                    self.assertEqual(table[consts[0]], int(status))
+
+    def test_limits_match_config(self):
+        text = _read("server/config.c")
+        body = re.search(r"void kd_config_defaults\(.*?\{(.*?)\n\}", text, re.S).group(1)
+        defaults = {}
+        for field, expr in re.findall(r"cfg->(\w+)\s*=\s*([^;]+);", body):
+            expr = re.sub(r"\((?:size_t|uint64_t|unsigned|int)\)", "", expr).strip()
+            if re.fullmatch(r"[0-9 <*()+]+", expr):
+                defaults[field] = eval(expr)  # digits and shifts only
+        limits = SPEC["info"]["x-keyfold-limits"]
+        description = SPEC["info"]["description"]
+        for field, lim in limits.items():
+            with self.subTest(limit=field):
+                self.assertEqual(lim["default"], defaults.get(field), "default of %s" % field)
+                self.assertRegex(text, r'\{"%s",\s*"%s"' % (re.escape(lim["flag"]), lim["env"]))
+                self.assertIn("`%s`" % lim["flag"], description)
+        # Every max_* setting of the daemon is documented.
+        self.assertEqual(set(limits), {f for f in defaults if f.startswith("max_")})
+
+    def test_random_operations_match_code(self):
+        h_random = _read("server/h_random.c")
+        sampler = _read("server/sampler.c")
+        plain = re.findall(r'strcmp\(op,\s*"(\w+)"\)', h_random)
+        samplers = re.findall(r'\{"(\w+)",\s*S_\w+,\s*(\w+)\}', sampler)
+        self.assertEqual(set(plain), {"key", "fold_in", "split"})
+        self.assertTrue(samplers)
+        spec_ops = {p.rsplit("/", 1)[1] for p in SPEC["paths"] if p.startswith("/v1/random/")}
+        self.assertEqual(spec_ops, set(plain) | {n for n, _ in samplers})
+        sample_branches = {}
+        for branch in resolve(component("SampleRequest"))["oneOf"]:
+            sample_branches[branch["properties"]["distribution"]["const"]] = set(branch["properties"])
+        # h_sessions.c refuses some samplers by name before looking them up:
+        # `strcmp(dist, "permutation") ? kd_sampler_find(dist) : NULL`.
+        stateless_only = set(re.findall(r'strcmp\(dist,\s*"(\w+)"\)\s*\?\s*kd_sampler_find',
+                                        _read("server/h_sessions.c")))
+        self.assertEqual(set(sample_branches), {n for n, _ in samplers} - stateless_only,
+                         "POST /v1/sessions/{name}/sample accepts the samplers h_sessions.c accepts")
+        for name, fields_var in samplers:
+            fields = set(c_string_list(sampler, fields_var))
+            op = SPEC["paths"]["/v1/random/" + name]["post"]
+            with self.subTest(op=name):
+                self.assertEqual(schema_properties(request_schema(op)), fields | {"key", "threefry"})
+                if name not in stateless_only:
+                    self.assertEqual(sample_branches[name], fields | {"stream", "distribution"})
+
+    def test_initializers_match_code(self):
+        init_c = _read("lib/src/init.c")
+        names = dict(re.findall(r'\{"(\w+)",\s*(KF_INIT_\w+)\}', init_c))
+        self.assertTrue(names)
+        schemas = SPEC["components"]["schemas"]
+        self.assertEqual(set(schemas["InitializerName"]["enum"]), set(names))
+        nn = _read("server/nn_codec.c")
+        switch = re.search(r"kd_init_param_fields\(kf_init_kind kind\)\s*\{(.*?)\n\}", nn, re.S).group(1)
+        kind_fields = {k: c_string_list(nn, v) for k, v in
+                       re.findall(r"case (KF_INIT_\w+):\s*return (\w+);", switch)}
+        with_params = {n for n, k in names.items() if kind_fields.get(k)}
+        concrete = {p.rsplit("/", 1)[1] for p in SPEC["paths"]
+                    if p.startswith("/v1/init/") and not p.endswith("}")}
+        self.assertEqual(concrete, with_params, "a path item per initializer with parameters")
+        self.assertEqual(set(schemas["PlainInitializerName"]["enum"]), set(names) - with_params)
+        objects = {}
+        for branch in schemas["Initializer"]["oneOf"]:
+            if "properties" in branch:
+                nm = resolve(branch["properties"]["name"])
+                for n in nm.get("enum", [nm.get("const")]):
+                    objects[n] = set(branch["properties"])
+        for n, k in names.items():
+            fields = set(kind_fields.get(k, []))
+            with self.subTest(initializer=n):
+                self.assertEqual(objects.get(n), fields | {"name"})
+                if n in with_params:
+                    op = SPEC["paths"]["/v1/init/" + n]["post"]
+                else:
+                    op = SPEC["paths"]["/v1/init/{initializer}"]["post"]
+                self.assertEqual(schema_properties(request_schema(op)), fields | {"key", "shape", "threefry"})
+
+    def test_layers_match_code(self):
+        model_c = _read("lib/src/model.c")
+        types = set(re.findall(r'\[KF_LAYER_\w+\]\s*=\s*"(\w+)"', model_c))
+        self.assertTrue(types)
+        nn = _read("server/nn_codec.c")
+        schemas = SPEC["components"]["schemas"]
+        by_type = {}
+        for ref in schemas["Layer"]["oneOf"]:
+            s = resolve(ref)
+            t = s["properties"]["type"]
+            for name in t.get("enum", [t.get("const")]):
+                by_type[name] = set(s["properties"])
+        self.assertEqual(set(by_type), types)
+        for var, layer in (("linear_fields", "linear"), ("embed_fields", "embed"),
+                           ("dropout_fields", "dropout"), ("activation_fields", "relu")):
+            with self.subTest(layer=layer):
+                self.assertEqual(by_type[layer], set(c_string_list(nn, var)))
+
+    def test_session_fields_match_code(self):
+        hs = _read("server/h_sessions.c")
+        schemas = SPEC["components"]["schemas"]
+        create = re.search(r"kd_h_session_create\(.*?fields\[\]\s*=\s*\{([^}]*)\}", hs, re.S)
+        self.assertEqual(set(re.findall(r'"(\w+)"', create.group(1))), set(schemas["SessionCreate"]["properties"]))
+        keys = re.search(r"kd_h_session_keys\(.*?fields\[\]\s*=\s*\{([^}]*)\}", hs, re.S)
+        self.assertEqual(set(re.findall(r'"(\w+)"', keys.group(1))), set(schemas["KeysRequest"]["properties"]))
+        fwd = re.search(r"kd_h_session_forward\(.*?fields\[\]\s*=\s*\{([^}]*)\}", hs, re.S)
+        self.assertEqual(set(re.findall(r'"(\w+)"', fwd.group(1))), set(schemas["ForwardRequest"]["properties"]))
+        rs = re.search(r"kd_h_session_reseed\(.*?fields\[\]\s*=\s*\{([^}]*)\}", hs, re.S)
+        self.assertEqual(set(re.findall(r'"(\w+)"', rs.group(1))), set(schemas["ReseedRequest"]["properties"]))
+        opts = re.search(r"parse_options\(.*?fields\[\]\s*=\s*\{([^}]*)\}", hs, re.S)
+        self.assertEqual(set(re.findall(r'"(\w+)"', opts.group(1))), set(schemas["SessionOptions"]["properties"]))
+
+
+# --------------------------------------------------------------------------
+def _reject_constant(name):
+    raise ValueError("bare %s is not JSON" % name)
+
+
+class Live(unittest.TestCase):
+    """Real requests to every operation, validated against the spec."""
+
+    maxDiff = None
+
+    # (operationId, status) pairs documented but not reachable from a test,
+    # with the reason.
+    UNREACHABLE = {
+        ("sampleSession", "409"): "needs a stream at count 2^32 - 1, i.e. 2^32 keys drawn first "
+                                  "(the /keys exhaustion case refuses without drawing)",
+        ("healthReady", "503"): "only while the daemon starts or drains",
+    }
+    NEVER_EXPECTED = {"500", "503"}
+    SCENARIOS = ("test_10_sessions", "test_20_random", "test_30_init", "test_40_operations",
+                 "test_50_errors_everywhere", "test_60_limits")
+
+    @classmethod
+    def setUpClass(cls):
+        # Large element limit: lets /keys ask for 2^32 + 1 keys, which the
+        # daemon refuses (409) before allocating anything.
+        cls.d = Daemon.start("--max-elements", str(1 << 34))
+        cls.small = Daemon.start("--max-body", "1024", "--max-elements", "64", "--max-sessions", "2",
+                                 "--max-model-params", "100")
+        cls.seen = {}
+        cls.done = set()
+
+    @classmethod
+    def tearDownClass(cls):
+        codes = [cls.d.stop(), cls.small.stop()]
+        assert codes == [0, 0], "keyfoldd exit codes %r" % codes
+
+    # ---------------------------------------------------------------- plumbing
+    def send(self, daemon, method, path, data=None, ctype=None):
+        conn = http.client.HTTPConnection(daemon.host, daemon.port, timeout=60)
+        headers = {}
+        if ctype:
+            headers["Content-Type"] = ctype
+        try:
+            conn.request(method, path, body=data, headers=headers)
+            r = conn.getresponse()
+            payload = r.read()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, payload
+        finally:
+            conn.close()
+
+    def call(self, method, path, body=None, *, expect, raw=None, ctype="application/json",
+             daemon=None, schema_rejects=False):
+        """Sends one request, checks the status and validates the exchange
+        against the spec; returns the parsed JSON body (or text, or None)."""
+        daemon = daemon or self.d
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        status, headers, payload = self.send(daemon, method, path, data,
+                                             ctype if data is not None else None)
+        where = "%s %s %s" % (method, path, (data or b"")[:200])
+        self.assertEqual(status, expect, "%s -> %d %s" % (where, status, payload[:300]))
+        parsed = self.validate_response(method, path, status, headers, payload, where)
+        if body is not None and raw is None:
+            op = self.operation(method, path)
+            schema = request_schema(op) if op else None
+            if schema is not None:
+                errors = schema_errors(schema, body)
+                if 200 <= status < 300:
+                    self.assertEqual(errors, [], "%s: request accepted by the daemon but invalid "
+                                     "against %s's requestBody" % (where, op["operationId"]))
+                if schema_rejects:
+                    self.assertNotEqual(errors, [], "%s: the daemon refuses this body but the "
+                                        "requestBody schema accepts it" % where)
+        return parsed
+
+    def operation(self, method, path):
+        sp = spec_path_for(path)
+        if sp is None:
+            return None
+        return SPEC["paths"][sp].get(method.lower() if method != "HEAD" else "get")
+
+    def validate_response(self, method, path, status, headers, payload, where):
+        sp = spec_path_for(path)
+        op = self.operation(method, path)
+        if op is None:
+            # Not an operation of the spec: an unknown path (404) or a method
+            # the path item does not define (405 with Allow).
+            if sp is None:
+                self.assertEqual(status, 404, where)
+                resp = resolve({"$ref": "#/components/responses/NotFound"})
+            else:
+                self.assertEqual(status, 405, where)
+                resp = resolve({"$ref": "#/components/responses/MethodNotAllowed"})
+                allowed = {m.upper() for m in METHODS if m in SPEC["paths"][sp]}
+                got = {m.strip() for m in headers.get("allow", "").split(",") if m.strip()}
+                self.assertEqual(got, allowed, "%s: Allow header vs the spec's methods of %s" % (where, sp))
+            self.seen.setdefault(("(no operation)", str(status)), 0)
+        else:
+            responses = op["responses"]
+            if str(status) not in responses:
+                self.fail("%s: status %d is not documented for %s (documented: %s)" %
+                          (where, status, op["operationId"], ", ".join(sorted(responses))))
+            resp = resolve(responses[str(status)])
+            key = (op["operationId"], str(status))
+            self.seen[key] = self.seen.get(key, 0) + 1
+        for name, h in resp.get("headers", {}).items():
+            h = resolve(h)
+            value = headers.get(name.lower())
+            if h.get("required"):
+                self.assertIsNotNone(value, "%s: header %s missing" % (where, name))
+            if value is not None and "schema" in h:
+                self.assertEqual(schema_errors(h["schema"], value), [], "%s: header %s" % (where, name))
+        content = resp.get("content")
+        if method == "HEAD":
+            self.assertEqual(payload, b"", where)
+            return None
+        if not content:
+            self.assertEqual(payload, b"", "%s: status %d has no documented body" % (where, status))
+            return None
+        ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+        self.assertIn(ctype, content, "%s: Content-Type %r not documented" % (where, ctype))
+        text = payload.decode("utf-8")
+        if ctype == "application/json":
+            body = json.loads(text, parse_constant=_reject_constant)
+        else:
+            body = text
+        errors = schema_errors(content[ctype]["schema"], body)
+        self.assertEqual(errors, [], "%s: the %d response does not match the spec: %s" %
+                         (where, status, text[:500]))
+        return body
+
+    def example(self, path, method, name, status="200"):
+        """(request example, response example) named `name`."""
+        op = SPEC["paths"][path][method]
+        req = op["requestBody"]["content"]["application/json"]["examples"][name]["value"]
+        resp = resolve(op["responses"][status])["content"]["application/json"]["examples"][name]["value"]
+        return req, resp
+
+    def response_example(self, path, method, name, status="200"):
+        op = SPEC["paths"][path][method]
+        return resolve(op["responses"][status])["content"]["application/json"]["examples"][name]["value"]
+
+    # ---------------------------------------------------------------- sessions
+    def test_10_sessions(self):
+        call = self.call
+        S = "/v1/sessions"
+        design, design_out = self.example(S, "post", "design", "201")
+        self.assertEqual(call("POST", S, design, expect=201), design_out)
+        self.assertEqual(call("GET", S + "/exp1", expect=200), design_out)
+        call("POST", S, design, expect=409)
+        flax_doc, flax_doc_out = self.example(S, "post", "rngs_only", "201")
+        self.assertEqual(call("POST", S, flax_doc, expect=201), flax_doc_out)
+        # Every layer type, object initializers, legacy threefry.
+        call("POST", S, {"name": "all-layers", "rngs": {"default": [1, 2]},
+                         "options": {"threefry": "legacy", "flax": "0.10"},
+                         "model": {"layers": [
+                             {"type": "linear", "in_features": 3, "out_features": 4, "use_bias": False,
+                              "kernel_init": {"name": "variance_scaling", "scale": 2.0, "mode": "fan_avg",
+                                              "distribution": "uniform"}},
+                             {"type": "relu"}, {"type": "gelu"}, {"type": "tanh"}, {"type": "sigmoid"},
+                             {"type": "silu"},
+                             {"type": "dropout", "rate": 0.25, "rng_collection": "noise",
+                              "broadcast_dims": [0], "deterministic": True},
+                             {"type": "linear", "in_features": 4, "out_features": 2,
+                              "kernel_init": "xavier_uniform",
+                              "bias_init": {"name": "truncated_normal", "stddev": 0.1}},
+                             {"type": "linear", "in_features": 2, "out_features": 2,
+                              "kernel_init": {"name": "normal", "stddev": 1.0},
+                              "bias_init": {"name": "constant", "value": 0.5}},
+                             {"type": "linear", "in_features": 2, "out_features": 1,
+                              "kernel_init": {"name": "uniform"}, "bias_init": {"name": "ones"}}]}},
+             expect=201)
+        call("POST", S, {"name": "embed.v1", "rngs": {"params": 7},
+                         "model": {"layers": [{"type": "embed", "num_embeddings": 5, "features": 3},
+                                              {"type": "linear", "in_features": 3, "out_features": 2}]}},
+             expect=201)
+        call("POST", S, {"name": "no-default", "rngs": {"params": 0},
+                         "model": {"layers": [{"type": "linear", "in_features": 2, "out_features": 2},
+                                              {"type": "dropout", "rate": 0.5}]}}, expect=201)
+        call("POST", S, {"name": "bare"}, expect=201)
+        # 400s.
+        call("POST", S, {"name": "x", "colour": 1}, expect=400, schema_rejects=True)
+        call("POST", S, {"name": "-x"}, expect=400, schema_rejects=True)
+        call("POST", S, {"rngs": {"default": 0}}, expect=400, schema_rejects=True)
+        call("POST", S, {"name": "x", "rngs": {"9lives": 0}}, expect=400, schema_rejects=True)
+        call("POST", S, {"name": "x", "rngs": {"default": [1]}}, expect=400, schema_rejects=True)
+        call("POST", S, {"name": "x", "options": {"flax": "0.11"}}, expect=400, schema_rejects=True)
+        call("POST", S, {"name": "x", "options": {"threefry": "philox"}}, expect=400, schema_rejects=True)
+        call("POST", S, {"name": "x", "rngs": {"params": 0}, "model": {"layers": [
+            {"type": "linear", "in_features": 2, "out_features": 3, "bias": True}]}},
+             expect=400, schema_rejects=True)
+        call("POST", S, {"name": "x", "rngs": {"params": 0}, "model": {"layers": [
+            {"type": "conv", "features": 3}]}}, expect=400, schema_rejects=True)
+        call("POST", S, {"name": "x", "rngs": {"params": 0}, "model": {"layers": [
+            {"type": "dropout", "rate": 1.5}]}}, expect=400, schema_rejects=True)
+        call("POST", S, {"name": "x", "rngs": {"params": 0}, "model": {"layers": [
+            {"type": "linear", "in_features": 2, "out_features": 3,
+             "kernel_init": {"name": "uniform", "stddev": 1}}]}}, expect=400, schema_rejects=True)
+        call("POST", S, {"name": "x", "rngs": {"params": 0}, "model": {"layers": []}},
+             expect=400, schema_rejects=True)
+        # Semantic 400s the schema cannot see.
+        call("POST", S, {"name": "x", "rngs": {"params": 0}, "model": {"layers": [
+            {"type": "linear", "in_features": 2, "out_features": 3},
+            {"type": "linear", "in_features": 2, "out_features": 3}]}}, expect=400)
+        call("POST", S, {"name": "x", "rngs": {"dropout": 0}, "model": {"layers": [
+            {"type": "linear", "in_features": 2, "out_features": 3}]}}, expect=400)
+        call("POST", S, raw=b'{"name": "x",', expect=400)
+        call("POST", S, raw=b'[1, 2]', expect=400)
+        call("POST", S, raw=b'{"name": "x", "name": "y"}', expect=400)
+        call("POST", S, raw=b'{"name": "x"}', ctype="text/plain", expect=415)
+
+        # List (sorted) and HEAD.
+        listing = call("GET", S, expect=200)
+        self.assertEqual(listing["sessions"], sorted(listing["sessions"]))
+        self.assertTrue({"exp1", "flax-doc", "bare"} <= set(listing["sessions"]))
+        call("HEAD", S, expect=200)
+        call("GET", S + "/nope", expect=404)
+        call("GET", S + "/-bad", expect=400)
+
+        # Keys: the examples, fallback, errors, exhaustion.
+        K = S + "/exp1/keys"
+        req, out = self.example(S + "/{name}/keys", "post", "params")
+        self.assertEqual(call("POST", K, req, expect=200), out)
+        call("POST", S + "/flax-doc/keys", {"stream": "params"}, expect=200)
+        fallback = self.response_example(S + "/{name}/keys", "post", "fallback")
+        self.assertEqual(call("POST", S + "/flax-doc/keys", {"stream": "dropout"}, expect=200), fallback)
+        got = call("POST", S + "/flax-doc/keys", expect=200)  # empty body: default stream, n = 1
+        self.assertEqual((got["stream"], got["source"], got["counts"]), ("default", "default", [1]))
+        call("POST", K, {"stream": "nope"}, expect=404)
+        call("POST", S + "/nope/keys", {}, expect=404)
+        call("POST", S + "/-bad/keys", {}, expect=400)
+        call("POST", K, {"n": 0}, expect=400, schema_rejects=True)
+        call("POST", K, {"n": 1.5}, expect=400, schema_rejects=True)
+        call("POST", K, {"stream": "9"}, expect=400, schema_rejects=True)
+        call("POST", K, {"count": 1}, expect=400, schema_rejects=True)
+        err = call("POST", S + "/flax-doc/keys", {"stream": "params", "n": (1 << 32) + 1}, expect=409)
+        self.assertEqual(err["error"]["code"], "failed_precondition")
+        again = call("POST", S + "/flax-doc/keys", {"stream": "params"}, expect=200)
+        self.assertEqual(again["counts"], [1], "a refused draw changes nothing")
+
+        # Forward: the design example, reseed, same output again.
+        F = S + "/exp1/forward"
+        fwd_req = SPEC["paths"][S + "/{name}/forward"]["post"]["requestBody"]["content"][
+            "application/json"]["examples"]["ones"]["value"]
+        fwd_out = self.response_example(S + "/{name}/forward", "post", "ones")
+        y1 = call("POST", F, fwd_req, expect=200)
+        self.assertEqual(y1, fwd_out)
+        y_other = call("POST", F, fwd_req, expect=200)
+        self.assertNotEqual(y_other, y1, "the second pass draws the next dropout key")
+        rs = call("POST", S + "/exp1/reseed", {"streams": {"dropout": 42}}, expect=200)
+        self.assertEqual(rs["rngs"]["dropout"], {"key": [0, 42], "count": 0})
+        self.assertEqual(call("POST", F, fwd_req, expect=200), y1, "reseeded forward equals the first")
+        det = call("POST", F, {"x": {"shape": [1, 2], "dtype": "float32", "data": [1, 1]},
+                               "deterministic": True}, expect=200)
+        self.assertEqual(det["y"]["shape"], [1, 3])
+        call("POST", F, {"x": [[[1.0, 2.0]], [[3.0, 4.0]]], "deterministic": False}, expect=200)
+        call("POST", F, {"x": [[1.0, 2.0, 3.0]]}, expect=400)
+        call("POST", F, {"x": [[1.0], [2.0, 3.0]]}, expect=400)
+        call("POST", F, {"x": [[1.0, 1.0]], "deterministic": "yes"}, expect=400, schema_rejects=True)
+        call("POST", F, {"y": [[1.0, 1.0]]}, expect=400, schema_rejects=True)
+        call("POST", F, {}, expect=400, schema_rejects=True)
+        call("POST", F, {"x": {"shape": [2], "data": [1.0, 1.0], "layout": "C"}}, expect=400,
+             schema_rejects=True)
+        call("POST", S + "/embed.v1/forward", {"x": [[0, 4, -1]]}, expect=200)
+        call("POST", S + "/embed.v1/forward", {"x": [[5]]}, expect=400)
+        call("POST", S + "/all-layers/forward", {"x": [[0.5, -1.0, 2.0]]}, expect=200)
+        call("POST", S + "/flax-doc/forward", {"x": [[1.0]]}, expect=409)
+        call("POST", S + "/no-default/forward", {"x": [[1.0, 1.0]]}, expect=404)
+        call("POST", S + "/no-default/forward", {"x": [[1.0, 1.0]], "deterministic": True}, expect=200)
+        call("POST", S + "/nope/forward", {"x": [[1.0]]}, expect=404)
+
+        # Sample: every distribution, fallback, errors.
+        P = S + "/flax-doc/sample"
+        for body in ({"distribution": "bits", "shape": [2], "bit_width": 8},
+                     {"distribution": "bits", "shape": [2], "bit_width": 16},
+                     {"distribution": "bits", "shape": [2, 1]},
+                     {"distribution": "bits", "shape": [3], "bit_width": 64},
+                     {"stream": "params", "distribution": "uniform", "shape": [2], "minval": -1, "maxval": 1},
+                     {"stream": "dropout", "distribution": "normal", "shape": [2, 2]},
+                     {"distribution": "normal"},
+                     {"distribution": "truncated_normal", "shape": [3], "lower": -1, "upper": 2},
+                     {"distribution": "bernoulli", "shape": [4], "p": 0.25},
+                     {"distribution": "randint", "shape": [4], "minval": -5, "maxval": 5}):
+            got = call("POST", P, body, expect=200)
+            self.assertEqual(got["stream"], body.get("stream", "default"))
+        ex = SPEC["paths"][S + "/{name}/sample"]["post"]["requestBody"]["content"]["application/json"][
+            "examples"]["normal"]["value"]
+        call("POST", S + "/exp1/sample", ex, expect=200)
+        call("POST", P, {"distribution": "gamma", "shape": [2]}, expect=400, schema_rejects=True)
+        call("POST", P, {"distribution": "permutation", "n": 6}, expect=400, schema_rejects=True)
+        call("POST", P, {"distribution": "normal", "shape": [2], "p": 0.5}, expect=400, schema_rejects=True)
+        call("POST", P, {"distribution": "randint", "shape": [2], "minval": 0, "maxval": 1 << 31},
+             expect=400, schema_rejects=True)
+        call("POST", P, {"distribution": "truncated_normal", "lower": 1, "upper": 0}, expect=400)
+        call("POST", P, {"shape": [2]}, expect=400, schema_rejects=True)
+        call("POST", S + "/exp1/sample", {"stream": "nope", "distribution": "normal"}, expect=404)
+        call("POST", S + "/nope/sample", {"distribution": "normal"}, expect=404)
+
+        # Reseed.
+        R = S + "/flax-doc/reseed"
+        out = call("POST", R, {"streams": {"default": [3, 4], "params": -1}}, expect=200)
+        self.assertEqual(out["rngs"]["params"], {"key": [0, 4294967295], "count": 0})
+        self.assertEqual(out["rngs"]["default"], {"key": [3, 4], "count": 0})
+        call("POST", R, {"streams": {"dropout": 1}}, expect=400)  # fallback names are not streams
+        call("POST", R, {"streams": {}}, expect=400, schema_rejects=True)
+        call("POST", R, {}, expect=400, schema_rejects=True)
+        call("POST", R, {"streams": {"params": "one"}}, expect=400, schema_rejects=True)
+        call("POST", R, {"streams": {"params": 1}, "also": 2}, expect=400, schema_rejects=True)
+        call("POST", S + "/nope/reseed", {"streams": {"default": 1}}, expect=404)
+
+        # Params.
+        params = call("GET", S + "/exp1/params", expect=200)
+        self.assertEqual(params, self.response_example(S + "/{name}/params", "get", "design"))
+        self.assertEqual(call("GET", S + "/flax-doc/params", expect=200), {"params": []})
+        embed = call("GET", S + "/embed.v1/params", expect=200)
+        self.assertEqual(embed["params"][0]["embedding"]["shape"], [5, 3])
+        nobias = call("GET", S + "/all-layers/params", expect=200)
+        self.assertEqual(set(nobias["params"][0]), {"kernel"})
+        call("GET", S + "/nope/params", expect=404)
+        call("GET", S + "/-bad/params", expect=400)
+
+        # Delete.
+        call("DELETE", S + "/bare", expect=204)
+        call("DELETE", S + "/bare", expect=404)
+        call("DELETE", S + "/-bad", expect=400)
+        call("GET", S + "/bare", expect=404)
+        self.done.add("test_10_sessions")
+
+    # ------------------------------------------------------------------ random
+    def test_20_random(self):
+        call = self.call
+        # Every example request gives its example response.
+        for path, item in SPEC["paths"].items():
+            if not path.startswith("/v1/random/"):
+                continue
+            op = item["post"]
+            reqs = op["requestBody"]["content"]["application/json"].get("examples", {})
+            outs = resolve(op["responses"]["200"])["content"]["application/json"].get("examples", {})
+            self.assertTrue(reqs, "%s has no request example" % path)
+            for name, ex in reqs.items():
+                got = call("POST", path, ex["value"], expect=200)
+                if name in outs:
+                    self.assertEqual(got, outs[name]["value"], "%s example %s" % (path, name))
+        key = [0, 7]
+        ok = [
+            ("key", {"seed": [5, 6], "threefry": "legacy"}),
+            ("key", {"seed": -9223372036854775808}),
+            ("fold_in", {"key": key, "data": 4294967295, "threefry": "legacy"}),
+            ("split", {"key": key}),
+            ("split", {"key": key, "num": [2, 3], "threefry": "legacy"}),
+            ("split", {"key": key, "num": 0}),
+            ("bits", {"key": key}),
+            ("bits", {"key": key, "shape": [2], "bit_width": 8}),
+            ("bits", {"key": key, "shape": [2], "bit_width": 16, "threefry": "legacy"}),
+            ("bits", {"key": key, "shape": [2, 2], "bit_width": 32}),
+            ("bits", {"key": key, "shape": [0], "bit_width": 64}),
+            ("uniform", {"key": key, "shape": [3], "minval": -2.5, "maxval": 2.5}),
+            ("uniform", {"key": key, "shape": [2], "minval": 3, "maxval": 1}),
+            # maxval - minval overflows float32: non-finite elements, written as strings.
+            ("uniform", {"key": key, "shape": [2], "minval": -3e38, "maxval": 3e38}),
+            ("normal", {"key": key}),
+            ("normal", {"key": key, "shape": [2, 2], "threefry": "legacy"}),
+            ("truncated_normal", {"key": key, "shape": [2], "lower": -1e300, "upper": 0}),
+            ("bernoulli", {"key": key, "shape": [3], "p": 2}),
+            ("randint", {"key": key, "shape": [3], "minval": -2147483648, "maxval": 2147483647}),
+            ("permutation", {"key": key, "n": 0}),
+            ("permutation", {"key": key, "n": 10, "threefry": "legacy"}),
+        ]
+        for op, body in ok:
+            call("POST", "/v1/random/" + op, body, expect=200)
+        split = call("POST", "/v1/random/split", {"key": key, "num": [2, 3]}, expect=200)
+        self.assertEqual((len(split["keys"]), split["shape"]), (6, [2, 3]))
+        bad = [
+            ("key", {}), ("key", {"seed": "1"}), ("key", {"seed": 1, "key": [0, 1]}),
+            ("key", {"seed": 1, "threefry": "fast"}),
+            ("fold_in", {"key": key}), ("fold_in", {"key": key, "data": -1}),
+            ("fold_in", {"key": [0, 1, 2], "data": 1}),
+            ("split", {"key": key, "num": -1}), ("split", {"key": key, "num": [2, -1]}),
+            ("split", {"num": 2}),
+            ("bits", {"key": key, "bit_width": 12}), ("bits", {"key": [0, 4294967296]}),
+            ("bits", {"key": key, "shape": [1, 1, 1, 1, 1, 1, 1, 1, 1]}),
+            ("uniform", {"key": key, "low": 0}),
+            ("normal", {"key": key, "shape": "3"}), ("normal", {"key": key, "mean": 0}),
+            ("truncated_normal", {"key": key, "shape": [2]}),
+            ("bernoulli", {"key": key, "p": "half"}),
+            ("randint", {"key": key, "shape": [2], "minval": 0}),
+            ("randint", {"key": key, "shape": [2], "minval": 0, "maxval": 3000000000}),
+            ("permutation", {"key": key}), ("permutation", {"key": key, "n": -1}),
+            ("permutation", {"key": key, "n": 2147483648}),
+        ]
+        for op, body in bad:
+            call("POST", "/v1/random/" + op, body, expect=400, schema_rejects=True)
+        # Semantic 400s: order of the truncation bounds after rounding.
+        call("POST", "/v1/random/truncated_normal", {"key": key, "lower": 1, "upper": 1}, expect=400)
+        call("POST", "/v1/random/uniform", {"key": key, "maxval": 1e39}, expect=400)
+        call("POST", "/v1/random/nope", {"key": key}, expect=404)
+        self.done.add("test_20_random")
+
+    # -------------------------------------------------------------------- init
+    def test_30_init(self):
+        call = self.call
+        for path, item in SPEC["paths"].items():
+            if not path.startswith("/v1/init/") or "{" in path:
+                continue
+            op = item["post"]
+            reqs = op["requestBody"]["content"]["application/json"]["examples"]
+            outs = resolve(op["responses"]["200"])["content"]["application/json"].get("examples", {})
+            for name, ex in reqs.items():
+                got = call("POST", path, ex["value"], expect=200)
+                if name in outs:
+                    self.assertEqual(got, outs[name]["value"], "%s example %s" % (path, name))
+            call("POST", path, {"key": [0, 1], "shape": [2, 2], "threefry": "legacy"}, expect=200)
+        tmpl = "/v1/init/{initializer}"
+        req, out = self.example(tmpl, "post", "kernel")
+        for name in SPEC["components"]["schemas"]["PlainInitializerName"]["enum"]:
+            got = call("POST", "/v1/init/" + name, req, expect=200)
+            if name == "lecun_normal":
+                self.assertEqual(got, out)
+        call("POST", "/v1/init/he_uniform", {"key": [0, 1], "shape": [3, 2, 4], "threefry": "legacy"},
+             expect=200)
+        call("POST", "/v1/init/variance_scaling",
+             {"key": [0, 1], "shape": [4, 3], "in_axis": 1, "out_axis": 0, "mode": "fan_out"}, expect=200)
+        call("POST", "/v1/init/lecun_normal", {"key": [0, 1], "shape": [3]}, expect=400)
+        call("POST", "/v1/init/lecun_normal", {"key": [0, 1], "shape": [3, 0]}, expect=400)
+        call("POST", "/v1/init/lecun_normal", {"key": [0, 1], "shape": [2, 2], "scale": 1},
+             expect=400, schema_rejects=True)
+        call("POST", "/v1/init/zeros", {"key": [0, 1]}, expect=400, schema_rejects=True)
+        call("POST", "/v1/init/ones", {"shape": [2]}, expect=400, schema_rejects=True)
+        call("POST", "/v1/init/normal", {"key": [0, 1], "shape": [2], "stddev": "big"},
+             expect=400, schema_rejects=True)
+        call("POST", "/v1/init/uniform", {"key": [0, 1], "shape": [2], "stddev": 1},
+             expect=400, schema_rejects=True)
+        call("POST", "/v1/init/truncated_normal", {"key": [0, 1], "shape": [2], "scale": 1},
+             expect=400, schema_rejects=True)
+        call("POST", "/v1/init/constant", {"key": [0, 1], "shape": [2], "value": 1e39}, expect=400)
+        call("POST", "/v1/init/variance_scaling", {"key": [0, 1], "shape": [2, 2], "scale": 0},
+             expect=400, schema_rejects=True)
+        call("POST", "/v1/init/variance_scaling", {"key": [0, 1], "shape": [2, 2], "mode": "fan_max"},
+             expect=400, schema_rejects=True)
+        call("POST", "/v1/init/variance_scaling", {"key": [0, 1], "shape": [2, 2], "in_axis": 5}, expect=400)
+        call("POST", "/v1/init/orthogonal", {"key": [0, 1], "shape": [2, 2]}, expect=404)
+        self.done.add("test_30_init")
+
+    # -------------------------------------------------------------- operations
+    def test_40_operations(self):
+        self.assertEqual(self.call("GET", "/v2/health/live", expect=200), {})
+        self.assertEqual(self.call("GET", "/v2/health/ready", expect=200), {})
+        text = self.call("GET", "/metrics", expect=200)
+        self.assertIn("keyfold_requests_total", text)
+        self.call("HEAD", "/v2/health/live", expect=200)
+        self.call("GET", "/v1/nope", expect=404)
+        self.call("GET", "/", expect=404)
+        # 405 on every path item for a method it does not define; Allow lists
+        # exactly the spec's methods of the path.
+        samples = {"{name}": "exp1", "{initializer}": "he_normal"}
+        for path, item in SPEC["paths"].items():
+            concrete = path
+            for k, v in samples.items():
+                concrete = concrete.replace(k, v)
+            self.assertNotIn("{", concrete)
+            for m in ("GET", "POST", "PUT", "DELETE", "PATCH"):
+                if m.lower() not in item:
+                    self.call(m, concrete, expect=405)
+        self.done.add("test_40_operations")
+
+    # ------------------------------------------- 413 and 415 on every POST op
+    def test_50_errors_everywhere(self):
+        samples = {"{name}": "exp1", "{initializer}": "glorot_normal"}
+        big = json.dumps({"pad": "x" * 2048}).encode()
+        for path, item in SPEC["paths"].items():
+            if "post" not in item:
+                continue
+            concrete = path
+            for k, v in samples.items():
+                concrete = concrete.replace(k, v)
+            self.call("POST", concrete, raw=b'{"a": 1}', ctype="text/plain", expect=415)
+            self.call("POST", concrete, raw=b'{"a": 1}', ctype="application/x-www-form-urlencoded",
+                      expect=415)
+            self.call("POST", concrete, raw=b'{"a": ', expect=400)
+            self.call("POST", concrete, raw=big, expect=413, daemon=self.small)
+        self.done.add("test_50_errors_everywhere")
+
+    # ------------------------------------------------- element and session limits
+    def test_60_limits(self):
+        call, small = self.call, self.small
+        S = "/v1/sessions"
+        call("POST", S, {"name": "lim", "rngs": {"default": 0},
+                         "model": {"layers": [{"type": "linear", "in_features": 2, "out_features": 2}]}},
+             expect=201, daemon=small)
+        call("POST", S, {"name": "huge", "rngs": {"default": 0},
+                         "model": {"layers": [{"type": "linear", "in_features": 10, "out_features": 10}]}},
+             expect=413, daemon=small)
+        # Each parameter within --max-elements, together over --max-model-params.
+        err = call("POST", S, {"name": "many", "rngs": {"default": 0}, "model": {"layers": [
+            {"type": "linear", "in_features": 8, "out_features": 8, "use_bias": False},
+            {"type": "linear", "in_features": 8, "out_features": 8}]}}, expect=413, daemon=small)
+        self.assertIn("--max-model-params", err["error"]["message"])
+        call("POST", S + "/lim/keys", {"n": 65}, expect=413, daemon=small)
+        call("POST", S + "/lim/sample", {"distribution": "normal", "shape": [65]}, expect=413, daemon=small)
+        call("POST", S + "/lim/forward", {"x": [[1.0, 1.0]] * 33}, expect=413, daemon=small)
+        call("POST", S + "/lim/forward", {"x": [[1.0, 1.0]] * 32}, expect=200, daemon=small)
+        key = [0, 1]
+        for op, body in (("split", {"key": key, "num": 65}), ("split", {"key": key, "num": [8, 9]}),
+                         ("bits", {"key": key, "shape": [65]}), ("uniform", {"key": key, "shape": [5, 13]}),
+                         ("normal", {"key": key, "shape": [65]}),
+                         ("truncated_normal", {"key": key, "shape": [65], "lower": -1, "upper": 1}),
+                         ("bernoulli", {"key": key, "shape": [65]}),
+                         ("randint", {"key": key, "shape": [65], "minval": 0, "maxval": 2}),
+                         ("permutation", {"key": key, "n": 65})):
+            call("POST", "/v1/random/" + op, body, expect=413, daemon=small)
+        for path in ("/v1/init/lecun_uniform", "/v1/init/normal", "/v1/init/uniform",
+                     "/v1/init/truncated_normal", "/v1/init/constant", "/v1/init/variance_scaling"):
+            call("POST", path, {"key": key, "shape": [8, 9]}, expect=413, daemon=small)
+        # Random ops that cannot exceed the element limit still refuse a big body.
+        for op in ("key", "fold_in"):
+            call("POST", "/v1/random/" + op, raw=json.dumps({"seed": 1, "pad": "x" * 1100}).encode(),
+                 expect=413, daemon=small)
+        call("POST", S, {"name": "second"}, expect=201, daemon=small)
+        call("POST", S, {"name": "third"}, expect=429, daemon=small)
+        call("DELETE", S + "/second", expect=204, daemon=small)
+        call("POST", S, {"name": "third"}, expect=201, daemon=small)
+        self.done.add("test_60_limits")
+
+    # ---------------------------------------------------------------- coverage
+    def test_99_every_operation_and_status_exercised(self):
+        if set(self.SCENARIOS) - self.done:
+            self.skipTest("needs every scenario to have run and passed: %s" %
+                          sorted(set(self.SCENARIOS) - self.done))
+        missing = []
+        for path, m, op in spec_operations():
+            for status in op["responses"]:
+                key = (op["operationId"], status)
+                if status in self.NEVER_EXPECTED or key in self.UNREACHABLE:
+                    continue
+                if key not in self.seen:
+                    missing.append("%s %s %s (%s)" % (m.upper(), path, status, op["operationId"]))
+        self.assertEqual(missing, [], "documented statuses no request exercised")
+        self.assertIn(("(no operation)", "405"), self.seen)
+        self.assertIn(("(no operation)", "404"), self.seen)
+
+
+if __name__ == "__main__":
+    unittest.main()
