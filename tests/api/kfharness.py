@@ -24,6 +24,7 @@ import signal
 import subprocess
 import threading
 import time
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_BINARY = os.path.join(HERE, "..", "..", "build", "server", "keyfoldd")
@@ -132,6 +133,22 @@ class Daemon:
         finally:
             self._reader.join(timeout=5)
             self.proc.stderr.close()
+
+
+class DaemonTestCase(unittest.TestCase):
+    """A test class with its own daemon, started with FLAGS, for all its
+    tests; it must exit 0 on SIGTERM afterwards (under ASan that also means
+    no leaks)."""
+    FLAGS = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon.start(*cls.FLAGS)
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.d.stop()
+        assert rc == 0, "keyfoldd exited with %r" % rc
 
 
 M32 = 0xFFFFFFFF

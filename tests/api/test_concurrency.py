@@ -23,7 +23,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from kfharness import Daemon, f32, f32_bits, fold_in, key_of, threefry2x32  # noqa: E402
+from kfharness import DaemonTestCase, f32, f32_bits, fold_in, key_of, threefry2x32  # noqa: E402
 
 
 
@@ -47,16 +47,7 @@ class ThreadErrors:
             self.items.append(what)
 
 
-class ConcurrencyTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Daemon.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.d.stop()
-        assert rc == 0, "keyfoldd exited with %r" % rc
-
+class ConcurrencyTest(DaemonTestCase):
     def run_threads(self, targets, timeout=120):
         threads = [threading.Thread(target=t) for t in targets]
         for t in threads:

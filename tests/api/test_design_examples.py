@@ -10,7 +10,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from kfharness import Daemon, f32, f32_bits  # noqa: E402
+from kfharness import DaemonTestCase, f32, f32_bits  # noqa: E402
 
 MODEL = {"layers": [{"type": "linear", "in_features": 2, "out_features": 3},
                     {"type": "dropout", "rate": 0.5}]}
@@ -27,16 +27,7 @@ def f32_add(a, b):
     return f32(f32(a) + f32(b))
 
 
-class DesignExamplesTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Daemon.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.d.stop()
-        assert rc == 0, "keyfoldd exited with %r" % rc
-
+class DesignExamplesTest(DaemonTestCase):
     def ok(self, path, body=None, status=200):
         s, b = self.d.post(path, body)
         self.assertEqual(s, status, "%s %r -> %s %r" % (path, body, s, b))

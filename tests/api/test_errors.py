@@ -14,7 +14,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from kfharness import Daemon  # noqa: E402
+from kfharness import DaemonTestCase  # noqa: E402
 
 LINEAR_DROPOUT = {"layers": [{"type": "linear", "in_features": 2, "out_features": 3},
                              {"type": "dropout", "rate": 0.5}]}
@@ -46,10 +46,10 @@ def model_body(*layers):
     return create_body(model={"layers": list(layers)})
 
 
-class ErrorsTest(unittest.TestCase):
+class ErrorsTest(DaemonTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.d = Daemon.start()
+        super().setUpClass()
         for name, spec in SESSIONS.items():
             body = dict(spec)
             body["name"] = name
@@ -60,11 +60,6 @@ class ErrorsTest(unittest.TestCase):
         assert s == 200, (s, b)
         s, b = cls.d.post(V + "/forward", {"x": [[1.0, 1.0]]})
         assert s == 200, (s, b)
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.d.stop()
-        assert rc == 0, "keyfoldd exited with %r" % rc
 
     # ------------------------------------------------------------ helpers
     def snapshot(self):

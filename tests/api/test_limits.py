@@ -12,23 +12,12 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from kfharness import Daemon  # noqa: E402
+from kfharness import DaemonTestCase  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
 
 
-class LimitTestBase(unittest.TestCase):
-    FLAGS = ()
-
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Daemon.start(*cls.FLAGS)
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.d.stop()
-        assert rc == 0, "keyfoldd exited with %r" % rc
-
+class LimitTestBase(DaemonTestCase):
     def assert_error(self, s, b, status, code, label=""):
         self.assertEqual(s, status, "%s -> %s %r" % (label, s, b))
         self.assertIsInstance(b, dict, label)
