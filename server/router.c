@@ -90,6 +90,18 @@ static int parse_body(const kd_route *route, const char *content_type, const cha
   return 0;
 }
 
+/* Appends ", method" (or "method" first) to an Allow header value. */
+static void allow_add(char allow[64], size_t *len, const char *method) {
+  const size_t n = strlen(method);
+  if (*len + n + 3 > 64) return;
+  if (*len) {
+    memcpy(allow + *len, ", ", 2);
+    *len += 2;
+  }
+  memcpy(allow + *len, method, n + 1);
+  *len += n;
+}
+
 void kd_dispatch(kd_server *srv, const char *method, const char *path, const char *content_type,
                  const char *body, size_t body_len, kd_response *res, size_t *route_index) {
   char store[KD_MAX_PATH_PARAMS][512];
@@ -107,16 +119,10 @@ void kd_dispatch(kd_server *srv, const char *method, const char *path, const cha
       *route_index = i;
       break;
     }
-    /* The path exists with another method: remember it for Allow. */
-    size_t n = strlen(kd_routes[i].method);
-    if (allow_len + n + 2 < sizeof res->allow) {
-      if (allow_len) {
-        memcpy(res->allow + allow_len, ", ", 2);
-        allow_len += 2;
-      }
-      memcpy(res->allow + allow_len, kd_routes[i].method, n + 1);
-      allow_len += n;
-    }
+    /* The path exists with another method: remember it for Allow (GET
+     * routes also serve HEAD). */
+    allow_add(res->allow, &allow_len, kd_routes[i].method);
+    if (strcmp(kd_routes[i].method, "GET") == 0) allow_add(res->allow, &allow_len, "HEAD");
   }
   if (!route) {
     if (allow_len) {

@@ -20,7 +20,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from kfharness import Daemon  # noqa: E402
+from kfharness import DaemonTestCase  # noqa: E402
 
 BEGIN, END = "<!-- cookbook:begin -->", "<!-- cookbook:end -->"
 ADDRESS = "127.0.0.1:8470"
@@ -54,18 +54,14 @@ def cookbook_steps():
     return [tuple(s) for s in steps]
 
 
-class Cookbook(unittest.TestCase):
+class Cookbook(DaemonTestCase):
+    """A fresh daemon with the defaults, as `sh scripts/run.sh` starts it."""
     maxDiff = None
 
     @classmethod
     def setUpClass(cls):
         cls.steps = cookbook_steps()
-        cls.d = Daemon.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.d.stop()
-        assert code == 0, "keyfoldd exited with %r" % code
+        super().setUpClass()
 
     def run_curl(self, command):
         address = "%s:%d" % (self.d.host, self.d.port)
