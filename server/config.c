@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "keyfold/version.h"
+#include "persist.h"
 
 void kd_config_defaults(kd_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
@@ -20,9 +21,12 @@ void kd_config_defaults(kd_config *cfg) {
   cfg->log_level = KD_LOG_INFO;
   cfg->connection_timeout = 60;
   cfg->connection_limit = 1024;
+  snprintf(cfg->data_dir, sizeof cfg->data_dir, "./var");
+  cfg->durability = KD_DURABILITY_STRICT;
+  cfg->lease_block = 4096;
 }
 
-typedef enum { OPT_STRING, OPT_SIZE, OPT_COUNT, OPT_LEVEL } opt_kind;
+typedef enum { OPT_LISTEN, OPT_PATH, OPT_SIZE, OPT_COUNT, OPT_LEVEL, OPT_DURABILITY } opt_kind;
 
 typedef struct {
   const char *flag;  /* "--listen" */
@@ -36,7 +40,7 @@ typedef struct {
 #define OFF(f) offsetof(kd_config, f)
 
 static const option options[] = {
-  {"--listen", "KEYFOLD_LISTEN", OPT_STRING, OFF(listen), 0, 0,
+  {"--listen", "KEYFOLD_LISTEN", OPT_LISTEN, OFF(listen), 0, 0,
    "address to listen on, host:port (default 127.0.0.1:8470; port 0 picks a free port)"},
   {"--threads", "KEYFOLD_THREADS", OPT_COUNT, OFF(threads), 0, 1024,
    "HTTP worker threads (default 0 = one per core)"},
@@ -50,6 +54,12 @@ static const option options[] = {
    "most sessions held at once (default 100000)"},
   {"--log-level", "KEYFOLD_LOG_LEVEL", OPT_LEVEL, OFF(log_level), 0, 0,
    "error, warn, info (default; one access line per request) or debug"},
+  {"--data-dir", "KEYFOLD_DATA_DIR", OPT_PATH, OFF(data_dir), 0, 0,
+   "directory of the session store, keyfold.db (default ./var)"},
+  {"--durability", "KEYFOLD_DURABILITY", OPT_DURABILITY, OFF(durability), 0, 0,
+   "strict (default: a 2xx means fsync'd), lease (counts reserved in blocks) or memory (no store)"},
+  {"--lease-block", "KEYFOLD_LEASE_BLOCK", OPT_COUNT, OFF(lease_block), 1, 1u << 30,
+   "counts a stream reserves on disk at once in lease mode (default 4096)"},
   {"--connection-timeout", "KEYFOLD_CONNECTION_TIMEOUT", OPT_COUNT, OFF(connection_timeout), 1, 86400,
    "seconds before an idle connection is closed (default 60)"},
   {"--connection-limit", "KEYFOLD_CONNECTION_LIMIT", OPT_COUNT, OFF(connection_limit), 1, 1000000,
@@ -83,7 +93,24 @@ static int parse_u64(const char *s, int suffixes, uint64_t *out) {
 
 static int apply(kd_config *cfg, const option *o, const char *value, const char *source, FILE *errout) {
   char *base = (char *)cfg + o->offset;
-  if (o->kind == OPT_STRING) {
+  if (o->kind == OPT_PATH) {
+    if (!*value || strlen(value) >= sizeof cfg->data_dir) {
+      fprintf(errout, "keyfoldd: %s: expected a directory path\n", source);
+      return -1;
+    }
+    snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", value);
+    return 0;
+  }
+  if (o->kind == OPT_DURABILITY) {
+    kd_durability d;
+    if (kd_durability_from_name(value, &d) != 0) {
+      fprintf(errout, "keyfoldd: %s: expected strict, lease or memory, got '%s'\n", source, value);
+      return -1;
+    }
+    cfg->durability = (int)d;
+    return 0;
+  }
+  if (o->kind == OPT_LISTEN) {
     if (strlen(value) >= sizeof cfg->listen) {
       fprintf(errout, "keyfoldd: %s: value too long\n", source);
       return -1;
@@ -116,6 +143,7 @@ static int apply(kd_config *cfg, const option *o, const char *value, const char 
   if (o->offset == OFF(threads)) *(int *)(void *)base = (int)v;
   else if (o->offset == OFF(max_body) || o->offset == OFF(max_sessions)) *(size_t *)(void *)base = (size_t)v;
   else if (o->offset == OFF(max_elements) || o->offset == OFF(max_model_params)) *(uint64_t *)(void *)base = v;
+  else if (o->offset == OFF(lease_block)) *(uint32_t *)(void *)base = (uint32_t)v;
   else *(unsigned *)(void *)base = (unsigned)v;
   return 0;
 }

@@ -1,6 +1,7 @@
 /* keyfoldd — health (Open Inference Protocol) and Prometheus metrics. */
 #include "handlers.h"
 #include "metrics.h"
+#include "persist.h"
 #include "store.h"
 
 int kd_h_health_live(kd_request *req, kd_response *res, kd_err *err) {
@@ -12,6 +13,9 @@ int kd_h_health_live(kd_request *req, kd_response *res, kd_err *err) {
 
 int kd_h_health_ready(kd_request *req, kd_response *res, kd_err *err) {
   if (!atomic_load(&req->srv->ready)) return kd_fail(err, KD_UNAVAILABLE, "the daemon is starting up");
+  if (atomic_load(&req->srv->stopping)) return kd_fail(err, KD_UNAVAILABLE, "the daemon is shutting down");
+  if (!kd_persist_healthy(req->srv->persist))
+    return kd_fail(err, KD_UNAVAILABLE, "the session store is failing to write; retrying");
   kd_buf_puts(&res->body, "{}");
   return 0;
 }

@@ -19,7 +19,9 @@
 #include "handlers.h"
 #include "metrics.h"
 #include "nn_codec.h"
+#include "persist.h"
 #include "sampler.h"
+#include "session.h"
 #include "store.h"
 
 /* Every message names fields from the request body as "body.<field>". */
@@ -289,34 +291,67 @@ static int parse_model(const json_t *v, uint64_t max_elements, uint64_t max_para
   return 0;
 }
 
-int kd_h_session_create(kd_request *req, kd_response *res, kd_err *err) {
-  static const char *const fields[] = {"name", "rngs", "model", "options", NULL};
-  const json_t *body = req->body;
-  const char *name;
-  char shown[72];
+/* Writes the canonical creation spec of a session being built: its initial
+ * keys (count 0), its canonical layers and options. */
+static char *canonical_spec(const stream_seed *seeds, size_t n_seeds, const kf_layer_spec *layers,
+                            size_t n_layers, kf_threefry_mode mode) {
+  kd_buf b;
+  kd_buf_init(&b);
+  kd_jw w;
+  kd_jw_init(&w, &b);
+  kd_jw_object_begin(&w);
+  kd_jw_key(&w, "rngs");
+  kd_jw_object_begin(&w);
+  for (size_t i = 0; i < n_seeds; i++) {
+    kd_jw_key(&w, seeds[i].name);
+    kd_write_key(&w, seeds[i].key);
+  }
+  kd_jw_object_end(&w);
+  kd_jw_key(&w, "model");
+  if (!layers) {
+    kd_jw_null(&w);
+  } else {
+    kd_jw_object_begin(&w);
+    kd_jw_key(&w, "layers");
+    kd_jw_array_begin(&w);
+    for (size_t i = 0; i < n_layers; i++) kd_write_layer(&w, &layers[i]);
+    kd_jw_array_end(&w);
+    kd_jw_object_end(&w);
+  }
+  kd_jw_key(&w, "options");
+  kd_jw_object_begin(&w);
+  kd_jw_key(&w, "threefry");
+  kd_jw_string(&w, kf_threefry_mode_name(mode));
+  kd_jw_key(&w, "flax");
+  kd_jw_string(&w, "0.10");
+  kd_jw_object_end(&w);
+  kd_jw_object_end(&w);
+  if (kd_buf_failed(&b)) {
+    kd_buf_free(&b);
+    return NULL;
+  }
+  return kd_buf_steal(&b, NULL);
+}
+
+int kd_session_build(const char *name, const json_t *spec, const kd_config *cfg, kd_session **out,
+                     char **spec_out, kd_err *err) {
   stream_seed seeds[KF_RNGS_MAX_STREAMS];
   size_t n_seeds;
   kf_threefry_mode mode;
-  if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
-  if (kd_get_string(body, BODY, "name", 1, NULL, &name, err) != 0) return -1;
-  if (!kd_session_name_valid(name))
-    return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".name must match " SESSION_NAME_RULE ", got '%s'",
-                   kd_shown(name, shown));
-  if (parse_options(json_object_get(body, "options"), &mode, err) != 0) return -1;
-  if (parse_rngs(json_object_get(body, "rngs"), seeds, &n_seeds, err) != 0) return -1;
-  /* Fail fast on a taken name before building a possibly large model;
-   * kd_store_insert checks again atomically. */
-  kd_session *existing = kd_store_get(req->srv->store, name);
-  if (existing) {
-    kd_session_release(existing);
-    return kd_fail(err, KD_ALREADY_EXISTS, "session '%s' already exists", name);
-  }
+  *out = NULL;
+  if (spec_out) *spec_out = NULL;
+  if (parse_options(json_object_get(spec, "options"), &mode, err) != 0) return -1;
+  if (parse_rngs(json_object_get(spec, "rngs"), seeds, &n_seeds, err) != 0) return -1;
   kf_layer_spec *layers;
   size_t n_layers;
-  if (parse_model(json_object_get(body, "model"), req->srv->cfg.max_elements,
-                  req->srv->cfg.max_model_params, &layers, &n_layers,
-                  err) != 0)
+  if (parse_model(json_object_get(spec, "model"), cfg->max_elements, cfg->max_model_params, &layers,
+                  &n_layers, err) != 0)
     return -1;
+  char *canonical = NULL;
+  if (spec_out && !(canonical = canonical_spec(seeds, n_seeds, layers, n_layers, mode))) {
+    free(layers);
+    return out_of_memory(err);
+  }
 
   kf_rngs *rngs = NULL;
   kf_model *model = NULL;
@@ -326,6 +361,7 @@ int kd_h_session_create(kd_request *req, kd_response *res, kd_err *err) {
   if (rc != KF_OK) {
     kf_rngs_free(rngs);
     free(layers);
+    free(canonical);
     return kd_fail_kf(err, rc, BODY ".rngs");
   }
   if (layers) {
@@ -334,6 +370,7 @@ int kd_h_session_create(kd_request *req, kd_response *res, kd_err *err) {
     if (rc != KF_OK) {
       kf_rngs_free(rngs);
       free(layers);
+      free(canonical);
       if (rc == KF_ENOTFOUND)
         return kd_fail(err, KD_INVALID_ARGUMENT,
                        BODY ".model.layers[%zu] draws from 'params' but the rngs have neither "
@@ -349,6 +386,7 @@ int kd_h_session_create(kd_request *req, kd_response *res, kd_err *err) {
     kf_model_free(model);
     kf_rngs_free(rngs);
     free(layers);
+    free(canonical);
     return out_of_memory(err);
   }
   /* From here on s owns the parts: kd_session_release frees them all. */
@@ -358,6 +396,47 @@ int kd_h_session_create(kd_request *req, kd_response *res, kd_err *err) {
   s->n_layers = n_layers;
   s->threefry = mode;
   snprintf(s->flax, sizeof s->flax, "0.10");
+  *out = s;
+  if (spec_out) *spec_out = canonical;
+  return 0;
+}
+
+/* Hands a recorded change's commit to the response: the HTTP layer holds
+ * the reply until the change is durable. */
+static int record_change(kd_request *req, kd_response *res, kd_session *s, kd_change change,
+                         const char *spec, kd_err *err) {
+  kd_commit *commit = NULL;
+  if (kd_persist_record(req->srv->persist, s, change, spec, change == KD_CHANGE_CREATE ? kd_model_checksum(s->model) : 0,
+                        &commit, err) != 0)
+    return -1;
+  if (commit) {
+    kd_commit_release(res->commit); /* at most one per request */
+    res->commit = commit;
+  }
+  return 0;
+}
+
+int kd_h_session_create(kd_request *req, kd_response *res, kd_err *err) {
+  static const char *const fields[] = {"name", "rngs", "model", "options", NULL};
+  const json_t *body = req->body;
+  const char *name;
+  char shown[72];
+  if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
+  if (kd_get_string(body, BODY, "name", 1, NULL, &name, err) != 0) return -1;
+  if (!kd_session_name_valid(name))
+    return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".name must match " SESSION_NAME_RULE ", got '%s'",
+                   kd_shown(name, shown));
+  /* Fail fast on a taken name before building a possibly large model;
+   * kd_store_insert checks again atomically. */
+  kd_session *existing = kd_store_get(req->srv->store, name);
+  if (existing) {
+    kd_session_release(existing);
+    return kd_fail(err, KD_ALREADY_EXISTS, "session '%s' already exists", name);
+  }
+  kd_session *s;
+  char *spec = NULL;
+  if (kd_session_build(name, body, &req->srv->cfg, &s, req->srv->persist ? &spec : NULL, err) != 0)
+    return -1;
 
   /* Written before publishing: nobody else can see s yet, and a failure
    * here still leaves the store untouched. */
@@ -369,11 +448,26 @@ int kd_h_session_create(kd_request *req, kd_response *res, kd_err *err) {
   if (kd_buf_failed(&out)) {
     kd_buf_free(&out);
     kd_session_release(s);
+    free(spec);
     return out_of_memory(err);
   }
-  if (kd_store_insert(req->srv->store, s, err) != 0) {
+  /* Published and recorded under the session's lock: a request that finds
+   * the new session waits for the lock, so its changes reach the writer
+   * after the creation. The extra reference keeps s alive until unlocked. */
+  atomic_fetch_add(&s->refs, 1);
+  pthread_mutex_lock(&s->lock);
+  const int inserted = kd_store_insert(req->srv->store, s, err) == 0;
+  int rc = inserted ? 0 : -1;
+  if (inserted && record_change(req, res, s, KD_CHANGE_CREATE, spec, err) != 0) {
+    kd_store_remove(req->srv->store, s->name, s); /* drops the store's reference */
+    rc = -1;
+  }
+  pthread_mutex_unlock(&s->lock);
+  kd_session_release(s);
+  if (!inserted) kd_session_release(s); /* the store did not take ours */
+  free(spec);
+  if (rc != 0) {
     kd_buf_free(&out);
-    kd_session_release(s);
     return -1;
   }
   res->status = 201;
@@ -420,8 +514,19 @@ int kd_h_session_delete(kd_request *req, kd_response *res, kd_err *err) {
   if (!kd_session_name_valid(name))
     return kd_fail(err, KD_INVALID_ARGUMENT, "session name '%s' must match " SESSION_NAME_RULE,
                    kd_shown(name, shown));
-  if (kd_store_remove(req->srv->store, name) != 0)
-    return kd_fail(err, KD_NOT_FOUND, "session '%s' not found", name);
+  kd_session *s = kd_store_get(req->srv->store, name);
+  if (!s) return kd_fail(err, KD_NOT_FOUND, "session '%s' not found", name);
+  /* Removed and recorded under the session's lock, so the deletion reaches
+   * the writer after every change made before it. */
+  pthread_mutex_lock(&s->lock);
+  int rc = kd_store_remove(req->srv->store, name, s);
+  if (rc != 0)
+    kd_fail(err, KD_NOT_FOUND, "session '%s' not found", name);
+  else
+    rc = record_change(req, res, s, KD_CHANGE_DELETE, NULL, err);
+  pthread_mutex_unlock(&s->lock);
+  kd_session_release(s);
+  if (rc != 0) return -1;
   res->status = 204;
   return 0;
 }
@@ -452,8 +557,9 @@ static int draw_failed(int rc, const char *stream, const kf_stream_state *src, i
 /* Draws n keys from stream under the session lock (taken here). keys may be
  * NULL only when no draw of n keys can succeed. On success *src is the
  * serving stream's state before the draw. */
-static int locked_draw(kd_session *s, const char *stream, uint64_t n, kf_key *keys,
-                       kf_stream_state *src, kf_threefry_mode *mode, kd_err *err) {
+static int locked_draw(kd_request *req, kd_response *res, kd_session *s, const char *stream,
+                       uint64_t n, kf_key *keys, kf_stream_state *src, kf_threefry_mode *mode,
+                       kd_err *err) {
   size_t index = 0;
   pthread_mutex_lock(&s->lock);
   int rc = kf_rngs_resolve(s->rngs, stream, &index);
@@ -462,7 +568,11 @@ static int locked_draw(kd_session *s, const char *stream, uint64_t n, kf_key *ke
   if (rc == KF_OK) rc = kf_rngs_can_draw(s->rngs, stream, (size_t)n);
   if (rc == KF_OK) rc = kf_rngs_draw(s->rngs, stream, (size_t)n, keys, NULL, NULL);
   if (mode) *mode = s->threefry;
+  /* The keys are only handed out once the new count is durable (strict) or
+   * inside a durable reservation (lease). */
+  const int recorded = rc != KF_OK || record_change(req, res, s, KD_CHANGE_STATE, NULL, err) == 0;
   pthread_mutex_unlock(&s->lock);
+  if (!recorded) return -1;
   if (rc == KF_OK) return 0;
   draw_failed(rc, stream, src, resolved, n, err);
   return -1;
@@ -498,7 +608,7 @@ int kd_h_session_keys(kd_request *req, kd_response *res, kd_err *err) {
     return out_of_memory(err);
   }
   kf_stream_state src;
-  int rc = locked_draw(s, stream, (uint64_t)n, keys, &src, NULL, err);
+  int rc = locked_draw(req, res, s, stream, (uint64_t)n, keys, &src, NULL, err);
   /* Without a buffer the library refuses the draw; this only makes sure. */
   if (rc == 0 && !keys) {
     kd_fail(err, KD_INTERNAL, "a draw of %lld keys succeeded without a buffer", (long long)n);
@@ -570,7 +680,7 @@ int kd_h_session_sample(kd_request *req, kd_response *res, kd_err *err) {
   kf_key key;
   kf_stream_state src;
   kf_threefry_mode mode;
-  if (locked_draw(s, stream, 1, &key, &src, &mode, err) != 0) {
+  if (locked_draw(req, res, s, stream, 1, &key, &src, &mode, err) != 0) {
     kd_sample_free(&sample);
     kd_buf_free(&out);
     kd_session_release(s);
@@ -763,9 +873,18 @@ int kd_h_session_forward(kd_request *req, kd_response *res, kd_err *err) {
   size_t bad = 0;
   pthread_mutex_lock(&s->lock);
   const uint64_t before = total_count(s->rngs);
-  const int rc = kf_model_forward(s->model, s->rngs, &x, det, &y, &bad);
+  int rc = kf_model_forward(s->model, s->rngs, &x, det, &y, &bad);
   const uint64_t drawn = total_count(s->rngs) - before;
+  const int recorded = rc != KF_OK || drawn == 0 ||
+                       record_change(req, res, s, KD_CHANGE_STATE, NULL, err) == 0;
   pthread_mutex_unlock(&s->lock);
+  if (!recorded) {
+    free(x.data);
+    free(y.data);
+    kd_buf_free(&out);
+    kd_session_release(s);
+    return -1;
+  }
   if (rc != KF_OK) {
     forward_failed(rc, s, &x.shape, bad, err);
     free(x.data);
@@ -856,6 +975,7 @@ int kd_h_session_reseed(kd_request *req, kd_response *res, kd_err *err) {
     kf_rngs *old = s->rngs;
     s->rngs = next;
     next = old;
+    rc = record_change(req, res, s, KD_CHANGE_RESEED, NULL, err);
   }
   pthread_mutex_unlock(&s->lock);
   kf_rngs_free(next);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "persist.h"
 #include "router.h"
 
 struct kd_http {
@@ -25,6 +26,11 @@ typedef struct request_state {
   struct timespec started;
   kd_buf body;
   int too_large;
+  /* While the connection is suspended waiting for a commit: */
+  int waiting;
+  struct MHD_Connection *conn;
+  kd_response res;
+  size_t route;
 } request_state;
 
 static double seconds_since(const struct timespec *t0) {
@@ -73,6 +79,20 @@ static enum MHD_Result reply_too_large(kd_http *http, struct MHD_Connection *c, 
   return ok;
 }
 
+/* The writer thread calls this once the commit completes. */
+static void resume(void *arg) {
+  request_state *st = arg;
+  MHD_resume_connection(st->conn);
+}
+
+static enum MHD_Result send_reply(kd_http *http, struct MHD_Connection *c, request_state *st,
+                                  const char *method, const char *url) {
+  finish(http, st, method, url, &st->res, st->route);
+  enum MHD_Result ok = queue(http, c, &st->res);
+  kd_response_free(&st->res);
+  return ok;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls) {
@@ -110,22 +130,41 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return MHD_YES;
   }
   if (st->too_large) return reply_too_large(http, c, st, method, url);
-  kd_response res;
-  kd_response_init(&res);
-  size_t route;
+  if (st->waiting) {
+    /* Resumed: the commit this reply waited for has completed. */
+    st->waiting = 0;
+    const int ok = st->res.commit->ok;
+    kd_commit_release(st->res.commit);
+    st->res.commit = NULL;
+    if (!ok) {
+      kd_err err;
+      kd_fail(&err, KD_UNAVAILABLE, "the change could not be made durable (the store is failing); "
+                                    "nothing was acknowledged, retry later");
+      kd_respond_error(&st->res, &err, strncmp(url, "/v2/models", 10) == 0);
+    }
+    return send_reply(http, c, st, method, url);
+  }
+  kd_response_init(&st->res);
   if (kd_buf_failed(&st->body)) {
     kd_err err;
     kd_fail(&err, KD_UNAVAILABLE, "out of memory reading the request body");
-    kd_respond_error(&res, &err, 0);
-    route = kd_route_count;
+    kd_respond_error(&st->res, &err, 0);
+    st->route = kd_route_count;
   } else {
     const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    kd_dispatch(http->srv, method, url, ct, st->body.data ? st->body.data : "", st->body.len, &res, &route);
+    kd_dispatch(http->srv, method, url, ct, st->body.data ? st->body.data : "", st->body.len, &st->res,
+                &st->route);
   }
-  finish(http, st, method, url, &res, route);
-  enum MHD_Result ok = queue(http, c, &res);
-  kd_response_free(&res);
-  return ok;
+  if (st->res.commit) {
+    /* Hold the reply until the change is durable. The commit may complete
+     * before it is armed: then resume at once. */
+    st->waiting = 1;
+    st->conn = c;
+    MHD_suspend_connection(c);
+    if (kd_commit_arm(st->res.commit, resume, st)) MHD_resume_connection(c);
+    return MHD_YES;
+  }
+  return send_reply(http, c, st, method, url);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -136,6 +175,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   request_state *st = *con_cls;
   if (st) {
     kd_buf_free(&st->body);
+    kd_response_free(&st->res);
     free(st);
     *con_cls = NULL;
     atomic_fetch_sub(&http->in_flight, 1);

@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "config.h"
 #include "http.h"
 #include "metrics.h"
+#include "persist.h"
 #include "router.h"
 #include "store.h"
 
@@ -73,6 +75,39 @@ static int open_listener(const kd_server *srv, char *bound, size_t bound_size) {
   return fd;
 }
 
+/* Opens the store and recovers every session (strict/lease), or says loudly
+ * that nothing will be kept (memory). Returns 0, or -1 (logged): the daemon
+ * must not start on a store it cannot trust. */
+static int open_store(kd_server *srv) {
+  const kd_durability mode = (kd_durability)srv->cfg.durability;
+  if (mode == KD_DURABILITY_MEMORY) {
+    kd_log(srv, KD_LOG_WARN,
+           "durability: memory — sessions are NOT persisted: a restart forgets every session "
+           "and its counts");
+    return 0;
+  }
+  char msg[1024];
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  kd_persist *p;
+  if (kd_persist_open(srv->cfg.data_dir, mode, srv->cfg.lease_block, &p, msg, sizeof msg) != 0) {
+    kd_log(srv, KD_LOG_ERROR, "%s", msg);
+    return -1;
+  }
+  const long n = kd_persist_load(p, srv, msg, sizeof msg);
+  if (n < 0 || kd_persist_start(p) != 0) {
+    kd_log(srv, KD_LOG_ERROR, "%s", n < 0 ? msg : "cannot start the store's writer thread");
+    kd_persist_close(p);
+    return -1;
+  }
+  srv->persist = p;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  kd_log(srv, KD_LOG_INFO, "durability: %s; recovered %ld sessions from %s/keyfold.db in %.3fs",
+         kd_durability_name(mode), n, srv->cfg.data_dir,
+         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+  return 0;
+}
+
 static void close_handle(uv_handle_t *h, void *arg) {
   (void)arg;
   if (!uv_is_closing(h)) uv_close(h, NULL);
@@ -97,7 +132,7 @@ static void on_signal(uv_signal_t *s, int signum) {
   a->stopping = 1;
   kd_log(&a->srv, KD_LOG_INFO, "%s: shutting down, finishing in-flight requests",
          signum == SIGTERM ? "SIGTERM" : "SIGINT");
-  atomic_store(&a->srv.ready, 0);
+  atomic_store(&a->srv.stopping, 1);
   kd_http_quiesce(a->http);
   /* Refuse new connections at once instead of leaving them in the backlog. */
   shutdown(a->listen_fd, SHUT_RDWR);
@@ -133,13 +168,30 @@ int main(int argc, char **argv) {
   uv_signal_start(&a.sigterm, on_signal, SIGTERM);
   uv_signal_start(&a.sigint, on_signal, SIGINT);
 
-  kd_log(&a.srv, KD_LOG_WARN, "durability: memory — sessions are NOT persisted and are lost on exit");
-  atomic_store(&a.srv.ready, 1);
   kd_log(&a.srv, KD_LOG_INFO, "keyfoldd %s listening on http://%s", kf_version(), bound);
+  /* Recovery runs with the listener up, so that /v2/health/ready can answer
+   * 503 while it runs; every other route answers 503 until it is done. */
+  if (open_store(&a.srv) != 0) {
+    a.stopping = 1;
+    kd_http_stop(a.http);
+    close(a.listen_fd);
+    kd_store_free(a.srv.store);
+    kd_metrics_free(a.srv.metrics);
+    return 1;
+  }
+  atomic_store(&a.srv.ready, 1);
+  kd_log(&a.srv, KD_LOG_INFO, "ready");
 
   uv_run(&a.loop, UV_RUN_DEFAULT);
 
+  /* Every request has finished (or the deadline passed): commit what is
+   * queued and resume any reply still waiting, then stop the HTTP side —
+   * libmicrohttpd aborts if stopped with a suspended connection. */
+  kd_persist_stop(a.srv.persist);
+  const struct timespec tick = {0, 10 * 1000 * 1000};
+  for (int i = 0; i < 100 && kd_http_in_flight(a.http) > 0; i++) nanosleep(&tick, NULL);
   kd_http_stop(a.http);
+  kd_persist_close(a.srv.persist);
   close(a.listen_fd);
   uv_loop_close(&a.loop);
   kd_store_free(a.srv.store);

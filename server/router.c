@@ -1,6 +1,8 @@
 /* keyfoldd — route matching and dispatch, independent of the HTTP library. */
 #include "router.h"
 
+#include "persist.h"
+
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
@@ -12,10 +14,17 @@ void kd_response_init(kd_response *res) {
   res->content_type = "application/json";
 }
 
-void kd_response_free(kd_response *res) { kd_buf_free(&res->body); }
+void kd_response_free(kd_response *res) {
+  kd_buf_free(&res->body);
+  kd_commit_release(res->commit);
+  res->commit = NULL;
+}
 
 void kd_respond_error(kd_response *res, const kd_err *err, int oip) {
   kd_buf_free(&res->body);
+  /* An error acknowledges nothing, so it need not wait for a commit. */
+  kd_commit_release(res->commit);
+  res->commit = NULL;
   res->status = kd_code_status(err->code);
   res->content_type = "application/json";
   if (oip)
@@ -135,6 +144,11 @@ void kd_dispatch(kd_server *srv, const char *method, const char *path, const cha
     return;
   }
   res->allow[0] = '\0';
+  if (!atomic_load(&srv->ready) && !(route->flags & KD_ROUTE_OPEN)) {
+    kd_fail(&err, KD_UNAVAILABLE, "the daemon is starting up (recovering sessions); retry shortly");
+    kd_respond_error(res, &err, (route->flags & KD_ROUTE_OIP) != 0);
+    return;
+  }
   kd_request req;
   memset(&req, 0, sizeof req);
   req.srv = srv;

@@ -24,6 +24,9 @@ typedef struct kd_config {
   kd_log_level log_level;
   unsigned connection_timeout; /* seconds an idle connection is kept */
   unsigned connection_limit;   /* concurrent connections */
+  char data_dir[2048];     /* where the store lives (--data-dir) */
+  int durability;          /* a kd_durability (persist.h) */
+  uint32_t lease_block;    /* counts a lease reserves at once */
 } kd_config;
 
 /* Fills *cfg with the embedded defaults (127.0.0.1:8470, …). */
@@ -31,12 +34,16 @@ void kd_config_defaults(kd_config *cfg);
 
 typedef struct kd_store kd_store;
 typedef struct kd_metrics kd_metrics;
+typedef struct kd_persist kd_persist;
+typedef struct kd_commit kd_commit;
 
 typedef struct kd_server {
   kd_config cfg;
   kd_store *store;
   kd_metrics *metrics;
-  atomic_int ready; /* 0 until start-up (recovery) has finished */
+  kd_persist *persist; /* NULL in memory mode */
+  atomic_int ready;    /* 0 until start-up (recovery) has finished; never reset */
+  atomic_int stopping; /* 1 once a shutdown has begun: readiness turns 503 */
 } kd_server;
 
 /* Path parameters a route pattern captures ({name}, {op}, …). */
@@ -55,6 +62,8 @@ typedef struct kd_response {
   kd_buf body;          /* the handler writes its JSON here */
   const char *content_type; /* static string; "application/json" unless set */
   char allow[64];       /* Allow header for 405 responses */
+  kd_commit *commit;    /* when set, the reply waits until this commit completes
+                           and becomes a 503 if it fails (persist.h) */
 } kd_response;
 
 /* A handler reads req and either writes res (returning 0) or fills err

@@ -104,6 +104,7 @@ void kd_session_release(kd_session *s) {
   kf_model_free(s->model);
   kf_rngs_free(s->rngs);
   free(s->layers);
+  free(s->durable);
   pthread_mutex_destroy(&s->lock);
   free(s);
 }
@@ -176,12 +177,13 @@ kd_session *kd_store_get(kd_store *store, const char *name) {
   return s;
 }
 
-int kd_store_remove(kd_store *store, const char *name) {
+int kd_store_remove(kd_store *store, const char *name, const kd_session *only) {
   if (!name) return -1;
   const uint64_t h = hash_name(name);
   pthread_rwlock_wrlock(&store->lock);
   size_t i = find_slot(store, name, h);
   kd_session *s = store->slots[i].s;
+  if (s && only && s != only) s = NULL;
   if (s) {
     /* Backward-shift deletion: pull later members of the cluster into the
      * hole when their home slot lies cyclically at or before it, so every

@@ -21,6 +21,14 @@
 
 #define KD_SESSION_NAME_MAX 128
 
+/* What the persistence layer has asked to be on disk for one stream
+ * (target) and what is known to be committed (durable): the key and the
+ * count a restart resumes at. Indexed like the Rngs' streams. */
+typedef struct kd_durable_stream {
+  kf_key key_target, key_durable;
+  uint32_t count_target, count_durable;
+} kd_durable_stream;
+
 typedef struct kd_session {
   char name[KD_SESSION_NAME_MAX + 1];
   pthread_mutex_t lock;   /* guards everything below */
@@ -31,6 +39,8 @@ typedef struct kd_session {
   size_t n_layers;
   kf_threefry_mode threefry;
   char flax[8];           /* "0.10" */
+  kd_durable_stream *durable; /* persistence bookkeeping (owned; NULL in memory mode) */
+  size_t n_durable;
 } kd_session;
 
 typedef struct kd_store kd_store;
@@ -55,8 +65,10 @@ int kd_store_insert(kd_store *store, kd_session *s, kd_err *err);
 /* Returns a new reference to the session called name, or NULL. */
 kd_session *kd_store_get(kd_store *store, const char *name);
 
-/* Removes the session called name; returns 0, or -1 if there is none. */
-int kd_store_remove(kd_store *store, const char *name);
+/* Removes the session called name — only if it is `only`, when that is not
+ * NULL (a session recreated under the same name is left alone). Returns 0,
+ * or -1 if there is no such session. */
+int kd_store_remove(kd_store *store, const char *name, const kd_session *only);
 
 /* Drops a reference; the last one frees the session. NULL is allowed. */
 void kd_session_release(kd_session *s);

@@ -21,7 +21,9 @@ import json
 import os
 import re
 import signal
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -31,10 +33,11 @@ DEFAULT_BINARY = os.path.join(HERE, "..", "..", "build", "server", "keyfoldd")
 
 
 class Daemon:
-    def __init__(self, proc, host, port):
+    def __init__(self, proc, host, port, data_dir=None):
         self.proc = proc
         self.host = host
         self.port = port
+        self.data_dir = data_dir  # a temporary store the harness removes on stop
         self.stderr_lines = []
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
@@ -48,6 +51,11 @@ class Daemon:
                 del full_env[k]
         full_env.update(env or {})
         args = [binary, "--listen", "127.0.0.1:0", *flags]
+        # Every daemon gets a store of its own unless the test chose one.
+        data_dir = None
+        if not any(f.startswith("--data-dir") for f in flags) and "KEYFOLD_DATA_DIR" not in full_env:
+            data_dir = tempfile.mkdtemp(prefix="keyfold-test-")
+            args += ["--data-dir", data_dir]
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 env=full_env, text=True)
         deadline = time.time() + timeout
@@ -59,11 +67,28 @@ class Daemon:
             seen.append(line)
             m = re.search(r"listening on http://(\S+):(\d+)", line)
             if m:
-                d = cls(proc, m.group(1), int(m.group(2)))
+                d = cls(proc, m.group(1), int(m.group(2)), data_dir)
                 d.stderr_lines.extend(seen)
+                d.wait_ready(deadline - time.time())
                 return d
         proc.kill()
+        if data_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
         raise RuntimeError("keyfoldd did not start: " + "".join(seen))
+
+    def wait_ready(self, timeout):
+        """Waits for /v2/health/ready (the store is recovered)."""
+        deadline = time.time() + max(timeout, 1.0)
+        while time.time() < deadline:
+            try:
+                if self.get("/v2/health/ready")[0] == 200:
+                    return
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError("keyfoldd exited during start-up: " + "".join(self.stderr_lines))
+            time.sleep(0.01)
+        raise RuntimeError("keyfoldd never became ready")
 
     def _drain(self):
         for line in self.proc.stderr:
@@ -133,6 +158,8 @@ class Daemon:
         finally:
             self._reader.join(timeout=5)
             self.proc.stderr.close()
+            if self.data_dir:
+                shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 class DaemonTestCase(unittest.TestCase):

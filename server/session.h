@@ -1,0 +1,22 @@
+/* keyfoldd — building a session from its creation spec, shared by
+ * POST /v1/sessions and by recovery from the store. */
+#ifndef KEYFOLDD_SESSION_H
+#define KEYFOLDD_SESSION_H
+
+#include <jansson.h>
+
+#include "apierr.h"
+#include "server.h"
+#include "store.h"
+
+/* Builds an unpublished session (refs 1) called name from a creation spec:
+ * an object with the optional members "rngs", "model" and "options" of
+ * POST /v1/sessions (other members are the caller's to check). Draws the
+ * model's parameters as Flax does. On success, if spec_out is not NULL, it
+ * receives a new malloc'd canonical spec {"rngs": {stream: [hi, lo]},
+ * "model": {"layers": […]} | null, "options": {…}} that rebuilds the same
+ * session. 400/413 on a bad spec. */
+int kd_session_build(const char *name, const json_t *spec, const kd_config *cfg, kd_session **out,
+                     char **spec_out, kd_err *err);
+
+#endif

@@ -1,0 +1,332 @@
+/* keyfoldd — libFuzzer harness for the request router (kd_dispatch).
+ *
+ * It drives everything after the HTTP layer in-process: route matching,
+ * media type, JSON parsing, every handler and the error bodies.
+ *
+ * Input format (docs/testing.md, "Fuzzing"): the input is split at its
+ * first three '\n' bytes into
+ *
+ *     METHOD \n PATH \n CONTENT-TYPE \n BODY…
+ *
+ * A missing field is empty. An empty method becomes "GET", a path that does
+ * not start with '/' gets one prepended, an empty content type means "no
+ * Content-Type header". The body is the rest of the input, bytes as they are.
+ * An input that starts with "MULT" holds several such requests separated by
+ * "\n--\n" (one '\n' right after "MULT" is skipped, so seeds can start the
+ * first request on a line of its own); they run in order against the same
+ * server, so one input can create a session and then use it. After every
+ * input all sessions are deleted, so inputs are independent of each other.
+ *
+ * After every request the harness checks these invariants and abort()s (so
+ * the fuzzer reports the input) when one does not hold:
+ *   - the status is in 200..599; a non-empty body is NUL-terminated at len;
+ *   - a JSON body has no raw NUL byte;
+ *   - status >= 400: the body is a JSON object (valid UTF-8, no duplicate
+ *     keys) with an "error" member: on /v2/models… paths a string (the Open
+ *     Inference Protocol form), elsewhere an object with a string "code"
+ *     that names the response's status and a non-empty string "message";
+ *   - 2xx application/json responses are a JSON object; 204 has no body;
+ *   - 405 has a non-empty Allow value, other statuses none;
+ *   - a request that fails (>= 400) changes no session (api.md: "A request
+ *     that fails changes nothing"): the store is compared before and after.
+ *
+ * With KF_FUZZ_TRACE set in the environment every request is printed with
+ * its status and the start of its body (to check what a seed exercises).
+ *
+ * This file never defines main(): libFuzzer provides it, or replay.c does in
+ * the fuzz_replay build (compiled with -DKF_FUZZ_REPLAY) for compilers
+ * without libFuzzer — the fuzz_corpus test.
+ */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "router.h"
+#include "server.h"
+#include "store.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+void kf_fuzz_teardown(void);
+
+/* Limits small enough that every run stays fast and its memory bounded. */
+#define FUZZ_MAX_SESSIONS 64
+#define FUZZ_MAX_ELEMENTS 4096
+#define FUZZ_MAX_MODEL_PARAMS 65536
+#define FUZZ_MAX_BODY 65536
+
+/* Requests of one MULT input beyond this are ignored. */
+#define FUZZ_MAX_REQUESTS 128
+
+static const char MULT_MAGIC[] = "MULT";
+static const char MULT_SEPARATOR[] = "\n--\n";
+
+static kd_server srv;
+static int initialised;
+static int trace; /* KF_FUZZ_TRACE set: print every request and its status */
+
+static void fuzz_init(void) {
+  memset(&srv, 0, sizeof srv);
+  kd_config_defaults(&srv.cfg);
+  srv.cfg.max_sessions = FUZZ_MAX_SESSIONS;
+  srv.cfg.max_elements = FUZZ_MAX_ELEMENTS;
+  srv.cfg.max_model_params = FUZZ_MAX_MODEL_PARAMS;
+  srv.cfg.max_body = FUZZ_MAX_BODY;
+  srv.cfg.log_level = KD_LOG_ERROR;
+  srv.store = kd_store_new(srv.cfg.max_sessions);
+  srv.metrics = kd_metrics_new(kd_route_count);
+  if (!srv.store || !srv.metrics) {
+    fprintf(stderr, "fuzz_router: out of memory at start-up\n");
+    abort();
+  }
+  atomic_store(&srv.ready, 1);
+  trace = getenv("KF_FUZZ_TRACE") != NULL;
+  initialised = 1;
+}
+
+/* Frees the server (replay.c calls it before exiting, so LeakSanitizer
+ * sees a clean heap; under libFuzzer the server lives until exit). */
+void kf_fuzz_teardown(void) {
+  if (!initialised) return;
+  kd_store_free(srv.store);
+  kd_metrics_free(srv.metrics);
+  memset(&srv, 0, sizeof srv);
+  initialised = 0;
+}
+
+/* ------------------------------------------------------------ invariants */
+
+typedef struct request {
+  const char *method;
+  const char *path;
+  const char *content_type; /* NULL: no header */
+} request;
+
+static void violation(const request *rq, const kd_response *res, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
+
+static void violation(const request *rq, const kd_response *res, const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "\nfuzz_router: INVARIANT VIOLATED: ");
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\n  request: %s %s (Content-Type: %s)\n", rq->method, rq->path,
+          rq->content_type ? rq->content_type : "none");
+  if (res) {
+    fprintf(stderr, "  response: %d, Content-Type %s, Allow '%s', %zu bytes: %.*s\n", res->status,
+            res->content_type ? res->content_type : "(null)", res->allow, res->body.len,
+            (int)(res->body.len > 2000 ? 2000 : res->body.len), res->body.data ? res->body.data : "");
+  }
+  abort();
+}
+
+static int is_json_type(const char *ct) { return ct && strncmp(ct, "application/json", 16) == 0; }
+
+/* Parses the body strictly: valid UTF-8, no duplicate keys, one object. */
+static json_t *parse_object(const request *rq, const kd_response *res) {
+  json_error_t jerr;
+  json_t *v = json_loadb(res->body.data ? res->body.data : "", res->body.len, JSON_REJECT_DUPLICATES, &jerr);
+  if (!v) violation(rq, res, "the body is not valid JSON: %s (line %d column %d)", jerr.text, jerr.line, jerr.column);
+  if (!json_is_object(v)) {
+    json_decref(v);
+    violation(rq, res, "the body is JSON but not an object");
+  }
+  return v;
+}
+
+static void check_error_body(const request *rq, const kd_response *res) {
+  if (!is_json_type(res->content_type)) violation(rq, res, "an error response is not application/json");
+  json_t *v = parse_object(rq, res);
+  const json_t *e = json_object_get(v, "error");
+  const int oip = strncmp(rq->path, "/v2/models", 10) == 0;
+  const char *problem = NULL;
+  if (!e) {
+    problem = "the error body has no \"error\" member";
+  } else if (oip) {
+    if (!json_is_string(e)) problem = "the Open Inference Protocol error is not a string";
+  } else if (!json_is_object(e)) {
+    problem = "\"error\" is not an object";
+  } else {
+    const json_t *code = json_object_get(e, "code");
+    const json_t *msg = json_object_get(e, "message");
+    if (!json_is_string(code)) {
+      problem = "error.code is not a string";
+    } else if (!json_is_string(msg) || json_string_length(msg) == 0) {
+      problem = "error.message is not a non-empty string";
+    } else {
+      int known = 0;
+      for (int c = KD_INVALID_ARGUMENT; c <= KD_UNAVAILABLE; c++) {
+        if (strcmp(kd_code_name((kd_code)c), json_string_value(code)) == 0 &&
+            kd_code_status((kd_code)c) == res->status)
+          known = 1;
+      }
+      if (!known) problem = "error.code is not a code of the response's status";
+    }
+  }
+  json_decref(v);
+  if (problem) violation(rq, res, "%s", problem);
+}
+
+static void check_response(const request *rq, const kd_response *res) {
+  if (res->status < 200 || res->status > 599) violation(rq, res, "status %d outside 200..599", res->status);
+  if (!res->content_type) violation(rq, res, "no content type");
+  if (res->body.len > 0) {
+    if (!res->body.data || res->body.data[res->body.len] != '\0')
+      violation(rq, res, "the body is not NUL-terminated at its length");
+    if (is_json_type(res->content_type) && memchr(res->body.data, '\0', res->body.len))
+      violation(rq, res, "the JSON body contains a NUL byte");
+  }
+  if (res->status == 405 && res->allow[0] == '\0') violation(rq, res, "405 without Allow");
+  if (res->status != 405 && res->allow[0] != '\0') violation(rq, res, "Allow on a %d response", res->status);
+  if (res->status >= 400) {
+    check_error_body(rq, res);
+  } else if (res->status == 204) {
+    if (res->body.len != 0) violation(rq, res, "204 with a body");
+  } else if (res->status < 300 && is_json_type(res->content_type)) {
+    json_decref(parse_object(rq, res));
+  }
+}
+
+/* The observable state of every session: the GET /v1/sessions/{name} body
+ * of each, in name order. Returns a malloc'd string. */
+static char *snapshot(void) {
+  kd_buf out;
+  kd_buf_init(&out);
+  size_t n = 0;
+  char **names = kd_store_names(srv.store, &n);
+  if (!names) abort();
+  for (size_t i = 0; i < n; i++) {
+    char path[sizeof "/v1/sessions/" + KD_SESSION_NAME_MAX + 1];
+    snprintf(path, sizeof path, "/v1/sessions/%s", names[i]);
+    kd_response res;
+    kd_response_init(&res);
+    size_t route;
+    kd_dispatch(&srv, "GET", path, NULL, "", 0, &res, &route);
+    kd_buf_printf(&out, "%d %s\n", res.status, res.body.data ? res.body.data : "");
+    kd_response_free(&res);
+    free(names[i]);
+  }
+  free(names);
+  kd_buf_putc(&out, '\0');
+  if (kd_buf_failed(&out)) abort();
+  return kd_buf_steal(&out, &n);
+}
+
+/* ---------------------------------------------------------------- inputs */
+
+/* A NUL-terminated copy of n bytes, after an optional prefix. */
+static char *copy_field(const uint8_t *p, size_t n, const char *prefix) {
+  const size_t k = prefix ? strlen(prefix) : 0;
+  char *s = malloc(k + n + 1);
+  if (!s) abort();
+  if (k) memcpy(s, prefix, k);
+  if (n) memcpy(s + k, p, n);
+  s[k + n] = '\0';
+  return s;
+}
+
+/* Runs one request: METHOD\nPATH\nCONTENT-TYPE\nBODY. */
+static void run_request(const uint8_t *data, size_t size) {
+  const uint8_t *field[3];
+  size_t len[3];
+  const uint8_t *p = data, *end = data + size;
+  for (int i = 0; i < 3; i++) {
+    const uint8_t *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+    field[i] = p;
+    len[i] = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    p = nl ? nl + 1 : end;
+  }
+  const size_t body_len = (size_t)(end - p);
+  /* The HTTP layer answers 413 itself before dispatching. */
+  if (body_len > srv.cfg.max_body) return;
+
+  char *method = copy_field(field[0], len[0], NULL);
+  if (method[0] == '\0') {
+    free(method);
+    method = copy_field((const uint8_t *)"GET", 3, NULL);
+  }
+  char *path = copy_field(field[1], len[1], len[1] > 0 && field[1][0] == '/' ? NULL : "/");
+  char *ct = len[2] ? copy_field(field[2], len[2], NULL) : NULL;
+  /* An exact-size copy, so that ASan sees any read past the body. */
+  char *body = malloc(body_len ? body_len : 1);
+  if (!body) abort();
+  if (body_len) memcpy(body, p, body_len);
+
+  const request rq = {method, path, ct};
+  char *before = snapshot();
+  kd_response res;
+  kd_response_init(&res);
+  size_t route = 0;
+  kd_dispatch(&srv, method, path, ct, body, body_len, &res, &route);
+  if (route > kd_route_count) violation(&rq, &res, "route index %zu out of range", route);
+  kd_metrics_observe(srv.metrics, route, res.status, 0.0005);
+  if (trace)
+    fprintf(stderr, "  %s %s -> %d %.*s\n", method, path, res.status,
+            (int)(res.body.len > 160 ? 160 : res.body.len), res.body.data ? res.body.data : "");
+  check_response(&rq, &res);
+  if (res.status >= 400) {
+    char *after = snapshot();
+    if (strcmp(before, after) != 0) {
+      fprintf(stderr, "sessions before:\n%s\nsessions after:\n%s\n", before, after);
+      violation(&rq, &res, "a failed request changed the sessions");
+    }
+    free(after);
+  }
+  free(before);
+  kd_response_free(&res);
+  free(body);
+  free(ct);
+  free(path);
+  free(method);
+}
+
+/* Deletes every session, so the next input starts from an empty store. */
+static void reset_store(void) {
+  size_t n = 0;
+  char **names = kd_store_names(srv.store, &n);
+  if (!names) abort();
+  for (size_t i = 0; i < n; i++) {
+    kd_store_remove(srv.store, names[i], NULL);
+    free(names[i]);
+  }
+  free(names);
+  if (kd_store_count(srv.store) != 0) {
+    fprintf(stderr, "fuzz_router: the store still holds sessions after deleting all\n");
+    abort();
+  }
+}
+
+/* The first occurrence of the separator in [p, end), or NULL. */
+static const uint8_t *find_separator(const uint8_t *p, const uint8_t *end) {
+  const size_t k = sizeof MULT_SEPARATOR - 1;
+  while ((size_t)(end - p) >= k) {
+    const uint8_t *nl = memchr(p, '\n', (size_t)(end - p) - (k - 1));
+    if (!nl) return NULL;
+    if (memcmp(nl, MULT_SEPARATOR, k) == 0) return nl;
+    p = nl + 1;
+  }
+  return NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (!initialised) fuzz_init();
+  const size_t magic = sizeof MULT_MAGIC - 1;
+  if (size >= magic && memcmp(data, MULT_MAGIC, magic) == 0) {
+    const uint8_t *p = data + magic, *end = data + size;
+    if (p < end && *p == '\n') p++;
+    for (int i = 0; i < FUZZ_MAX_REQUESTS; i++) {
+      const uint8_t *sep = find_separator(p, end);
+      run_request(p, (size_t)((sep ? sep : end) - p));
+      if (!sep) break;
+      p = sep + (sizeof MULT_SEPARATOR - 1);
+    }
+  } else {
+    run_request(data, size);
+  }
+  reset_store();
+  return 0;
+}
