@@ -24,9 +24,14 @@ void kd_config_defaults(kd_config *cfg) {
   snprintf(cfg->data_dir, sizeof cfg->data_dir, "./var");
   cfg->durability = KD_DURABILITY_STRICT;
   cfg->lease_block = 4096;
+  cfg->max_connections_per_ip = 256;
+  cfg->request_timeout = 30;
 }
 
 typedef enum { OPT_LISTEN, OPT_PATH, OPT_SIZE, OPT_COUNT, OPT_LEVEL, OPT_DURABILITY } opt_kind;
+
+/* Every OPT_PATH field is a char[2048]. */
+#define PATH_SIZE sizeof(((kd_config *)0)->data_dir)
 
 typedef struct {
   const char *flag;  /* "--listen" */
@@ -60,6 +65,14 @@ static const option options[] = {
    "strict (default: a 2xx means fsync'd), lease (counts reserved in blocks) or memory (no store)"},
   {"--lease-block", "KEYFOLD_LEASE_BLOCK", OPT_COUNT, OFF(lease_block), 1, 1u << 30,
    "counts a stream reserves on disk at once in lease mode (default 4096)"},
+  {"--snapshot-dir", "KEYFOLD_SNAPSHOT_DIR", OPT_PATH, OFF(snapshot_dir), 0, 0,
+   "where POST /v1/admin/snapshot and SIGUSR1 write backups (default <data-dir>/snapshots)"},
+  {"--auth-token-file", "KEYFOLD_AUTH_TOKEN_FILE", OPT_PATH, OFF(auth_token_file), 0, 0,
+   "require Authorization: Bearer <token> (the file's first line) on all but health routes"},
+  {"--max-connections-per-ip", "KEYFOLD_MAX_CONNECTIONS_PER_IP", OPT_COUNT, OFF(max_connections_per_ip), 0,
+   1000000, "most concurrent connections from one address, 0 = no limit (default 256)"},
+  {"--request-timeout", "KEYFOLD_REQUEST_TIMEOUT", OPT_COUNT, OFF(request_timeout), 1, 86400,
+   "seconds a request body may take to arrive before the connection is dropped (default 30)"},
   {"--connection-timeout", "KEYFOLD_CONNECTION_TIMEOUT", OPT_COUNT, OFF(connection_timeout), 1, 86400,
    "seconds before an idle connection is closed (default 60)"},
   {"--connection-limit", "KEYFOLD_CONNECTION_LIMIT", OPT_COUNT, OFF(connection_limit), 1, 1000000,
@@ -94,11 +107,11 @@ static int parse_u64(const char *s, int suffixes, uint64_t *out) {
 static int apply(kd_config *cfg, const option *o, const char *value, const char *source, FILE *errout) {
   char *base = (char *)cfg + o->offset;
   if (o->kind == OPT_PATH) {
-    if (!*value || strlen(value) >= sizeof cfg->data_dir) {
-      fprintf(errout, "keyfoldd: %s: expected a directory path\n", source);
+    if (!*value || strlen(value) >= PATH_SIZE) {
+      fprintf(errout, "keyfoldd: %s: expected a path\n", source);
       return -1;
     }
-    snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", value);
+    snprintf(base, PATH_SIZE, "%s", value);
     return 0;
   }
   if (o->kind == OPT_DURABILITY) {

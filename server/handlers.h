@@ -24,5 +24,11 @@ int kd_h_init(kd_request *req, kd_response *res, kd_err *err);
 int kd_h_health_live(kd_request *req, kd_response *res, kd_err *err);
 int kd_h_health_ready(kd_request *req, kd_response *res, kd_err *err);
 int kd_h_metrics(kd_request *req, kd_response *res, kd_err *err);
+/* POST /v1/admin/snapshot: an online backup of the store. */
+int kd_h_admin_snapshot(kd_request *req, kd_response *res, kd_err *err);
+
+/* Writes a snapshot of the store to the snapshot directory (the endpoint and
+ * SIGUSR1 share it). Returns 0 with its path, or -1 with msg. */
+int kd_snapshot(kd_server *srv, char *path, size_t path_size, char *msg, size_t msg_size);
 
 #endif

@@ -52,6 +52,7 @@ static enum MHD_Result queue(kd_http *http, struct MHD_Connection *c, kd_respons
   if (!r) return MHD_NO;
   if (res->status != 204) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
   if (res->allow[0]) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow);
+  if (res->www_authenticate) MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
   if (atomic_load(&http->draining)) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
   enum MHD_Result ok = MHD_queue_response(c, (unsigned)res->status, r);
   MHD_destroy_response(r);
@@ -115,6 +116,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return MHD_YES;
   }
   if (*upload_data_size > 0) {
+    /* A client trickling its body would hold a worker's connection slot for
+     * as long as it likes; past the request timeout it is dropped. */
+    if (seconds_since(&st->started) > (double)http->srv->cfg.request_timeout) {
+      kd_log(http->srv, KD_LOG_WARN, "%s %s: body not received within %us; dropping the connection",
+             method, url, http->srv->cfg.request_timeout);
+      return MHD_NO;
+    }
     /* A chunked body can only be refused at its end (queueing a reply
      * mid-upload drops the connection), so an oversized one is consumed
      * without being stored. */
@@ -151,9 +159,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     kd_respond_error(&st->res, &err, 0);
     st->route = kd_route_count;
   } else {
-    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    kd_dispatch(http->srv, method, url, ct, st->body.data ? st->body.data : "", st->body.len, &st->res,
-                &st->route);
+    const kd_http_input in = {
+        .method = method,
+        .path = url,
+        .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+        .body = st->body.data ? st->body.data : "",
+        .body_len = st->body.len,
+    };
+    kd_dispatch(http->srv, &in, &st->res, &st->route);
   }
   if (st->res.commit) {
     /* Hold the reply until the change is durable. The commit may complete
@@ -207,6 +221,7 @@ kd_http *kd_http_start(kd_server *srv, int listen_fd) {
       MHD_OPTION_THREAD_POOL_SIZE, threads,
       MHD_OPTION_CONNECTION_LIMIT, srv->cfg.connection_limit,
       MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.connection_timeout,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->cfg.max_connections_per_ip,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http,
       MHD_OPTION_END);

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "handlers.h"
 #include "http.h"
 #include "metrics.h"
 #include "persist.h"
@@ -29,7 +30,7 @@ typedef struct app {
   kd_http *http;
   int listen_fd;
   uv_loop_t loop;
-  uv_signal_t sigterm, sigint;
+  uv_signal_t sigterm, sigint, sigusr1;
   uv_timer_t drain_timer;
   uint64_t drain_started;
   int stopping;
@@ -122,6 +123,41 @@ static void on_drain_tick(uv_timer_t *t) {
   uv_walk(&a->loop, close_handle, NULL);
 }
 
+static void on_snapshot_signal(uv_signal_t *s, int signum) {
+  (void)signum;
+  app *a = s->data;
+  char path[4200], msg[1024];
+  if (kd_snapshot(&a->srv, path, sizeof path, msg, sizeof msg) == 0)
+    kd_log(&a->srv, KD_LOG_INFO, "SIGUSR1: snapshot written to %s", path);
+  else
+    kd_log(&a->srv, KD_LOG_ERROR, "SIGUSR1: %s", msg);
+}
+
+/* Reads the bearer token: the file's first line, surrounding blanks removed. */
+static int load_token(kd_server *srv) {
+  if (!srv->cfg.auth_token_file[0]) return 0;
+  FILE *f = fopen(srv->cfg.auth_token_file, "r");
+  if (!f) {
+    kd_log(srv, KD_LOG_ERROR, "cannot read --auth-token-file %s: %s", srv->cfg.auth_token_file, strerror(errno));
+    return -1;
+  }
+  char line[sizeof srv->auth_token + 2] = "";
+  const int got = fgets(line, sizeof line, f) != NULL;
+  fclose(f);
+  char *p = line;
+  while (*p == ' ' || *p == '\t') p++;
+  size_t n = strlen(p);
+  while (n && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t')) p[--n] = '\0';
+  if (!got || n == 0 || n >= sizeof srv->auth_token) {
+    kd_log(srv, KD_LOG_ERROR, "--auth-token-file %s: the first line must hold a token of 1..%zu characters",
+           srv->cfg.auth_token_file, sizeof srv->auth_token - 1);
+    return -1;
+  }
+  memcpy(srv->auth_token, p, n + 1);
+  kd_log(srv, KD_LOG_INFO, "authentication: bearer token required on all routes but health");
+  return 0;
+}
+
 static void on_signal(uv_signal_t *s, int signum) {
   app *a = s->data;
   if (a->stopping) {
@@ -147,6 +183,7 @@ int main(int argc, char **argv) {
   int rc = kd_config_parse(&a.srv.cfg, argc, argv, stdout, stderr);
   if (rc != 0) return rc > 0 ? 0 : 2;
   signal(SIGPIPE, SIG_IGN);
+  if (load_token(&a.srv) != 0) return 1;
 
   a.srv.store = kd_store_new(a.srv.cfg.max_sessions);
   a.srv.metrics = kd_metrics_new(kd_route_count);
@@ -163,10 +200,12 @@ int main(int argc, char **argv) {
   uv_loop_init(&a.loop);
   uv_signal_init(&a.loop, &a.sigterm);
   uv_signal_init(&a.loop, &a.sigint);
+  uv_signal_init(&a.loop, &a.sigusr1);
   uv_timer_init(&a.loop, &a.drain_timer);
-  a.sigterm.data = a.sigint.data = a.drain_timer.data = &a;
+  a.sigterm.data = a.sigint.data = a.sigusr1.data = a.drain_timer.data = &a;
   uv_signal_start(&a.sigterm, on_signal, SIGTERM);
   uv_signal_start(&a.sigint, on_signal, SIGINT);
+  uv_signal_start(&a.sigusr1, on_snapshot_signal, SIGUSR1);
 
   kd_log(&a.srv, KD_LOG_INFO, "keyfoldd %s listening on http://%s", kf_version(), bound);
   /* Recovery runs with the listener up, so that /v2/health/ready can answer

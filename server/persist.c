@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "session.h"
 
@@ -93,6 +94,7 @@ struct kd_persist {
   pthread_cond_t wake;
   op *head, *tail;
   int stopping;
+  kd_store *store;      /* where failed creations are withdrawn from */
   atomic_int healthy;   /* 0 after a failed commit, 1 after a good one */
 };
 
@@ -378,6 +380,11 @@ static void *writer_main(void *arg) {
         }
         pthread_mutex_unlock(&s->lock);
       }
+      if (!ok && batch->change == KD_CHANGE_CREATE && p->store) {
+        /* The client is told 503: withdraw the session so that it can retry
+         * the creation (which replaces whatever the failed commit left). */
+        kd_store_remove(p->store, batch->session->name, batch->session);
+      }
       if (batch->commit) commit_complete(batch->commit, ok);
       batch->commit = NULL;
       op_free(batch);
@@ -513,6 +520,7 @@ int kd_persist_open(const char *data_dir, kd_durability mode, uint32_t lease_blo
 
 long kd_persist_load(kd_persist *p, kd_server *srv, char *msg, size_t msg_size) {
   sqlite3_stmt *st;
+  p->store = srv->store;
   if (sqlite3_prepare_v2(p->db, "SELECT name, spec, streams, checksum FROM sessions", -1, &st, NULL) != SQLITE_OK)
     return fail_msg(msg, msg_size, "cannot read the store %s: %s", p->path, sqlite3_errmsg(p->db));
   long loaded = 0;
@@ -608,6 +616,24 @@ void kd_persist_close(kd_persist *p) {
 }
 
 int kd_persist_healthy(const kd_persist *p) { return !p || atomic_load(&p->healthy); }
+
+int kd_persist_snapshot(kd_persist *p, const char *dir, char *path, size_t path_size, char *msg,
+                        size_t msg_size) {
+  if (mkdir_p(dir) != 0) {
+    snprintf(msg, msg_size, "cannot create the snapshot directory %s: %s", dir, strerror(errno));
+    return -1;
+  }
+  /* Named by UTC time; a sequence number keeps two snapshots in the same
+   * second apart. */
+  static atomic_uint sequence;
+  const time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  snprintf(path, path_size, "%s/keyfold-%s-%u.db", dir, stamp, atomic_fetch_add(&sequence, 1));
+  return kd_persist_backup(p, path, msg, msg_size);
+}
 
 int kd_persist_backup(kd_persist *p, const char *path, char *msg, size_t msg_size) {
   /* A connection of its own: WAL lets it read a consistent snapshot while

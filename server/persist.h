@@ -99,6 +99,11 @@ int kd_persist_healthy(const kd_persist *p);
  * Returns 0, or -1 with msg. */
 int kd_persist_backup(kd_persist *p, const char *path, char *msg, size_t msg_size);
 
+/* Writes a backup named keyfold-<UTC time>-<n>.db into dir (created if
+ * needed) and stores its path. Returns 0, or -1 with msg. */
+int kd_persist_snapshot(kd_persist *p, const char *dir, char *path, size_t path_size, char *msg,
+                        size_t msg_size);
+
 /* 64-bit FNV-1a over a model's parameters, the check that a model re-derived
  * from its spec at recovery is the one the session was created with. 0 for NULL. */
 uint64_t kd_model_checksum(const kf_model *model);

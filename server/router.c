@@ -111,8 +111,22 @@ static void allow_add(char allow[64], size_t *len, const char *method) {
   *len += n;
 }
 
-void kd_dispatch(kd_server *srv, const char *method, const char *path, const char *content_type,
-                 const char *body, size_t body_len, kd_response *res, size_t *route_index) {
+/* Bearer-token check in constant time: the time taken does not depend on
+ * how much of the token a guess got right. */
+static int authorized(const kd_server *srv, const char *header) {
+  if (!srv->auth_token[0]) return 1;
+  static const char prefix[] = "Bearer ";
+  if (!header || strncasecmp(header, prefix, sizeof prefix - 1) != 0) return 0;
+  const char *given = header + sizeof prefix - 1;
+  const size_t want_len = strlen(srv->auth_token), given_len = strlen(given);
+  unsigned char diff = (unsigned char)(want_len != given_len);
+  for (size_t i = 0; i < want_len; i++)
+    diff |= (unsigned char)srv->auth_token[i] ^ (unsigned char)(i < given_len ? given[i] : 0);
+  return diff == 0;
+}
+
+void kd_dispatch(kd_server *srv, const kd_http_input *in, kd_response *res, size_t *route_index) {
+  const char *method = in->method, *path = in->path;
   char store[KD_MAX_PATH_PARAMS][512];
   int nparams = 0;
   const kd_route *route = NULL;
@@ -144,6 +158,12 @@ void kd_dispatch(kd_server *srv, const char *method, const char *path, const cha
     return;
   }
   res->allow[0] = '\0';
+  if (!(route->flags & KD_ROUTE_OPEN) && !authorized(srv, in->authorization)) {
+    kd_fail(&err, KD_UNAUTHENTICATED, "missing or wrong bearer token (Authorization: Bearer <token>)");
+    kd_respond_error(res, &err, (route->flags & KD_ROUTE_OIP) != 0);
+    res->www_authenticate = 1;
+    return;
+  }
   if (!atomic_load(&srv->ready) && !(route->flags & KD_ROUTE_OPEN)) {
     kd_fail(&err, KD_UNAVAILABLE, "the daemon is starting up (recovering sessions); retry shortly");
     kd_respond_error(res, &err, (route->flags & KD_ROUTE_OIP) != 0);
@@ -156,7 +176,7 @@ void kd_dispatch(kd_server *srv, const char *method, const char *path, const cha
   req.path = path;
   for (int i = 0; i < nparams; i++) req.params[i] = store[i];
   if (route->flags & KD_ROUTE_JSON_BODY) {
-    if (parse_body(route, content_type, body, body_len, &req.body, &err) != 0) {
+    if (parse_body(route, in->content_type, in->body, in->body_len, &req.body, &err) != 0) {
       kd_respond_error(res, &err, (route->flags & KD_ROUTE_OIP) != 0);
       return;
     }

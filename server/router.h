@@ -28,12 +28,21 @@ typedef struct kd_route {
 extern const kd_route kd_routes[];
 extern const size_t kd_route_count;
 
-/* Processes one request. `content_type` may be NULL; `body` need not be
- * NUL-terminated. Fills res (status, body, content type, Allow) for success
- * and failure alike and stores the matched route's index in *route_index
- * (kd_route_count when none matched) for metrics. */
-void kd_dispatch(kd_server *srv, const char *method, const char *path, const char *content_type,
-                 const char *body, size_t body_len, kd_response *res, size_t *route_index);
+/* What the HTTP layer read of a request. Header values may be NULL; the
+ * body need not be NUL-terminated. */
+typedef struct kd_http_input {
+  const char *method;
+  const char *path;
+  const char *content_type;
+  const char *authorization; /* the Authorization header */
+  const char *body;
+  size_t body_len;
+} kd_http_input;
+
+/* Processes one request. Fills res (status, body, content type, Allow) for
+ * success and failure alike and stores the matched route's index in
+ * *route_index (kd_route_count when none matched) for metrics. */
+void kd_dispatch(kd_server *srv, const kd_http_input *in, kd_response *res, size_t *route_index);
 
 /* Writes err as the response (status, JSON error body). `oip` selects the
  * Open Inference Protocol form. */

@@ -20,6 +20,7 @@ const kd_route kd_routes[] = {
   {"GET", "/v2/health/live", kd_h_health_live, "/v2/health/live", KD_ROUTE_OPEN},
   {"GET", "/v2/health/ready", kd_h_health_ready, "/v2/health/ready", KD_ROUTE_OPEN},
   {"GET", "/metrics", kd_h_metrics, "/metrics", 0},
+  {"POST", "/v1/admin/snapshot", kd_h_admin_snapshot, "/v1/admin/snapshot", BODY},
 };
 
 const size_t kd_route_count = sizeof kd_routes / sizeof kd_routes[0];

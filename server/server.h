@@ -27,6 +27,10 @@ typedef struct kd_config {
   char data_dir[2048];     /* where the store lives (--data-dir) */
   int durability;          /* a kd_durability (persist.h) */
   uint32_t lease_block;    /* counts a lease reserves at once */
+  char auth_token_file[2048]; /* empty: no authentication */
+  unsigned max_connections_per_ip; /* 0: unlimited */
+  unsigned request_timeout; /* seconds a request body may take to arrive */
+  char snapshot_dir[2048];  /* where snapshots go; empty: <data_dir>/snapshots */
 } kd_config;
 
 /* Fills *cfg with the embedded defaults (127.0.0.1:8470, …). */
@@ -42,6 +46,7 @@ typedef struct kd_server {
   kd_store *store;
   kd_metrics *metrics;
   kd_persist *persist; /* NULL in memory mode */
+  char auth_token[256];  /* the bearer token; empty: no authentication */
   atomic_int ready;    /* 0 until start-up (recovery) has finished; never reset */
   atomic_int stopping; /* 1 once a shutdown has begun: readiness turns 503 */
 } kd_server;
@@ -62,6 +67,7 @@ typedef struct kd_response {
   kd_buf body;          /* the handler writes its JSON here */
   const char *content_type; /* static string; "application/json" unless set */
   char allow[64];       /* Allow header for 405 responses */
+  int www_authenticate; /* 401: add WWW-Authenticate: Bearer */
   kd_commit *commit;    /* when set, the reply waits until this commit completes
                            and becomes a 503 if it fails (persist.h) */
 } kd_response;

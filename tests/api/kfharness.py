@@ -72,9 +72,12 @@ class Daemon:
                 d.wait_ready(deadline - time.time())
                 return d
         proc.kill()
+        rest = proc.stderr.read()
+        proc.stderr.close()
+        proc.wait()
         if data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
-        raise RuntimeError("keyfoldd did not start: " + "".join(seen))
+        raise RuntimeError("keyfoldd did not start: " + "".join(seen) + rest)
 
     def wait_ready(self, timeout):
         """Waits for /v2/health/ready (the store is recovered)."""

@@ -435,7 +435,7 @@ class Live(unittest.TestCase):
         # daemon refuses (409) before allocating anything.
         cls.d = Daemon.start("--max-elements", str(1 << 34))
         cls.small = Daemon.start("--max-body", "1024", "--max-elements", "64", "--max-sessions", "2",
-                                 "--max-model-params", "100")
+                                 "--max-model-params", "100", "--durability", "memory")
         cls.seen = {}
         cls.done = set()
 
@@ -859,6 +859,9 @@ class Live(unittest.TestCase):
         text = self.call("GET", "/metrics", expect=200)
         self.assertIn("keyfold_requests_total", text)
         self.call("HEAD", "/v2/health/live", expect=200)
+        snap = self.call("POST", "/v1/admin/snapshot", {}, expect=200)
+        self.assertTrue(os.path.isfile(snap["path"]), snap)
+        self.call("POST", "/v1/admin/snapshot", {}, expect=409, daemon=self.small)
         self.call("GET", "/v1/nope", expect=404)
         self.call("GET", "/", expect=404)
         # 405 on every path item for a method it does not define; Allow lists

@@ -191,8 +191,10 @@ static void check_response(const request *rq, const kd_response *res) {
   }
 }
 
-/* The observable state of every session: the GET /v1/sessions/{name} body
- * of each, in name order. Returns a malloc'd string. */
+/* The mutable state of every session — its name and each stream's name,
+ * key and count (models never change after creation) — in name order.
+ * Read through the store rather than GET /v1/sessions/{name}, which costs
+ * too much to run twice per request. Returns a malloc'd string. */
 static char *snapshot(void) {
   kd_buf out;
   kd_buf_init(&out);
@@ -200,14 +202,21 @@ static char *snapshot(void) {
   char **names = kd_store_names(srv.store, &n);
   if (!names) abort();
   for (size_t i = 0; i < n; i++) {
-    char path[sizeof "/v1/sessions/" + KD_SESSION_NAME_MAX + 1];
-    snprintf(path, sizeof path, "/v1/sessions/%s", names[i]);
-    kd_response res;
-    kd_response_init(&res);
-    size_t route;
-    kd_dispatch(&srv, "GET", path, NULL, "", 0, &res, &route);
-    kd_buf_printf(&out, "%d %s\n", res.status, res.body.data ? res.body.data : "");
-    kd_response_free(&res);
+    kd_session *s = kd_store_get(srv.store, names[i]);
+    kd_buf_printf(&out, "%s:", names[i]);
+    if (s) {
+      pthread_mutex_lock(&s->lock);
+      const size_t streams = kf_rngs_stream_count(s->rngs);
+      for (size_t j = 0; j < streams; j++) {
+        kf_stream_state st;
+        if (kf_rngs_stream_at(s->rngs, j, &st) == KF_OK)
+          kd_buf_printf(&out, " %s=[%lu,%lu]@%lu", st.name, (unsigned long)st.key.hi,
+                        (unsigned long)st.key.lo, (unsigned long)st.count);
+      }
+      pthread_mutex_unlock(&s->lock);
+      kd_session_release(s);
+    }
+    kd_buf_putc(&out, '\n');
     free(names[i]);
   }
   free(names);

@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# HTTP benchmark of keyfoldd (see docs/benchmarks.md, "HTTP benchmarks"):
+# draws per second, POST /v1/sessions/{name}/keys {"stream":"dropout","n":1},
+# with 64 concurrent keep-alive clients (wrk), for --durability memory, strict
+# and lease, over one session and over 64 sessions; and the same load on
+# tests/bench/http_anchor, a libmicrohttpd server under the same threading
+# that answers a fixed JSON body (the ceiling of this machine).
+#
+#   bash scripts/bench-http.sh          # as root on Debian 12 (installs wrk)
+#
+# Environment (defaults in brackets):
+#   DURATION     seconds of each measured wrk run [10]
+#   RUNS         runs of each configuration; the median is reported [3]
+#   WARMUP       seconds of unmeasured load after each start [1]
+#   CONNECTIONS  concurrent keep-alive connections [64]
+#   WRK_THREADS  wrk threads [2]
+#   THREADS      server threads, keyfoldd's --threads and the anchor's [0 = one per core]
+#   MODES        keyfoldd durability modes ["memory strict lease"]
+#   SESSIONS     session counts, one variant each ["1 64"]
+#   BUILD_DIR    release build directory [build-release]
+#
+# Prints one JSON object per configuration and line on stdout,
+#   {"name": "http_keys_<mode>_<variant>", "items_per_s": …, "unit": "req/s",
+#    "p50_ms": …, "p99_ms": …, "runs": […], "non_2xx": …, "socket_errors": …}
+# (<mode> memory, strict, lease or anchor; <variant> 1session or 64sessions;
+# each figure the median over RUNS), then a table of each mode's ratio to
+# memory and to the anchor against the targets (strict >= 50% of memory,
+# lease >= 90% of memory). Progress goes to stderr. Exits 1 if any request got
+# a non-2xx reply or a daemon failed, never for a missed target (the figures
+# are noisy: wrk shares the cores with the server).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10}
+RUNS=${RUNS:-3}
+WARMUP=${WARMUP:-1}
+CONNECTIONS=${CONNECTIONS:-64}
+WRK_THREADS=${WRK_THREADS:-2}
+THREADS=${THREADS:-0}
+MODES=${MODES:-"memory strict lease"}
+SESSIONS=${SESSIONS:-"1 64"}
+BUILD_DIR=${BUILD_DIR:-build-release}
+LUA=tests/bench/keys.lua
+
+say() { echo "bench-http: $*" >&2; }
+
+# ------------------------------------------------------------------ tools
+need=""
+command -v wrk >/dev/null 2>&1 || need="$need wrk"
+command -v ss >/dev/null 2>&1 || need="$need iproute2"
+command -v curl >/dev/null 2>&1 || need="$need curl"
+if [ -n "$need" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    say "missing:$need (run as root to have them installed)"
+    exit 2
+  fi
+  say "installing:$need"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $need >/dev/null
+fi
+if [ "$(id -u)" = 0 ]; then
+  sh scripts/install-deps.sh
+fi
+
+# ------------------------------------------------------------------ build
+# werror is off here: a release (-O3) build may warn where the default
+# debugoptimized build does not, and a benchmark should not stop for it.
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  meson setup "$BUILD_DIR" --buildtype=release -Dwerror=false >&2
+fi
+ninja -C "$BUILD_DIR" server/keyfoldd >&2
+KEYFOLDD=$BUILD_DIR/server/keyfoldd
+if ninja -C "$BUILD_DIR" -t targets all 2>/dev/null | grep -q '^tests/bench/http_anchor:'; then
+  ninja -C "$BUILD_DIR" tests/bench/http_anchor >&2
+  ANCHOR=$BUILD_DIR/tests/bench/http_anchor
+else
+  # tests/meson.build does not include tests/bench yet: build it by hand.
+  ANCHOR=$BUILD_DIR/bench-http_anchor
+  say "tests/bench is not in the meson build; compiling $ANCHOR directly"
+  # shellcheck disable=SC2046
+  cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -pthread -o "$ANCHOR" tests/bench/http_anchor.c \
+    $(pkg-config --cflags --libs libmicrohttpd)
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/keyfold-bench.XXXXXX")
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+FAILED=0
+
+# ------------------------------------------------------------------ servers
+# The port the server with pid $1 listens on, once it does (keyfoldd prints
+# its address only at --log-level info, which the access log would swamp).
+wait_port() {
+  local pid=$1 port=""
+  for _ in $(seq 1 200); do
+    if ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    port=$(ss -Hltnp 2>/dev/null | awk -v p="pid=$pid," 'index($0, p) { n = split($4, a, ":"); print a[n]; exit }')
+    if [ -n "$port" ]; then echo "$port"; return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# Starts keyfoldd in mode $1 with $2 sessions bench0..; sets SERVER_PID, PORT.
+start_keyfoldd() {
+  local mode=$1 n=$2 dir=$WORK/data-$RANDOM$RANDOM
+  "$KEYFOLDD" --listen 127.0.0.1:0 --threads "$THREADS" --log-level warn --durability "$mode" \
+    --data-dir "$dir" 2>>"$WORK/server.log" &
+  SERVER_PID=$!
+  PORT=$(wait_port "$SERVER_PID") || { say "keyfoldd ($mode) did not start:"; cat "$WORK/server.log" >&2; exit 1; }
+  local ready=""
+  for _ in $(seq 1 200); do
+    ready=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/v2/health/ready" || true)
+    [ "$ready" = 200 ] && break
+    sleep 0.05
+  done
+  [ "$ready" = 200 ] || { say "keyfoldd ($mode) never became ready"; exit 1; }
+  local i code
+  for ((i = 0; i < n; i++)); do
+    code=$(curl -s -o "$WORK/create.out" -w '%{http_code}' -H 'Content-Type: application/json' \
+      -d "{\"name\":\"bench$i\",\"rngs\":{\"default\":0,\"dropout\":$((i + 1))}}" \
+      "http://127.0.0.1:$PORT/v1/sessions")
+    if [ "$code" != 201 ]; then
+      say "creating session bench$i ($mode) answered $code: $(cat "$WORK/create.out")"
+      exit 1
+    fi
+  done
+}
+
+start_anchor() {
+  local threads=$THREADS
+  [ "$threads" = 0 ] && threads=$(nproc)
+  "$ANCHOR" --listen 127.0.0.1:0 --threads "$threads" 2>>"$WORK/server.log" &
+  SERVER_PID=$!
+  PORT=$(wait_port "$SERVER_PID") || { say "http_anchor did not start:"; cat "$WORK/server.log" >&2; exit 1; }
+}
+
+stop_server() {
+  local rc=0
+  kill -TERM "$SERVER_PID"
+  wait "$SERVER_PID" || rc=$?
+  if [ "$rc" != 0 ]; then
+    say "server exited with status $rc:"
+    tail -20 "$WORK/server.log" >&2
+    FAILED=1
+  fi
+  SERVER_PID=""
+}
+
+# ------------------------------------------------------------------ wrk
+# Runs wrk against $PORT with $1 sessions; appends "req/s p50_ms p99_ms
+# non_2xx socket_errors" to the file $2.
+measure() {
+  local n=$1 out=$2 log=$WORK/wrk.out
+  if [ "$WARMUP" != 0 ]; then
+    wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$LUA" "http://127.0.0.1:$PORT" -- "$n" >/dev/null
+  fi
+  wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$LUA" \
+    "http://127.0.0.1:$PORT" -- "$n" >"$log"
+  cat "$log" >>"$WORK/wrk.all"
+  awk '
+    function ms(v) {
+      if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+      if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+      if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000
+      return v + 0
+    }
+    /^Requests\/sec:/ { rps = $2 }
+    $1 == "50%" { p50 = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    /Non-2xx or 3xx responses:/ { bad = $NF }
+    /Socket errors:/ { gsub(/,/, ""); sock = $4 + $6 + $8 + $10 }
+    END {
+      if (rps == "") exit 1
+      printf "%s %s %s %d %d\n", rps, p50, p99, bad, sock
+    }' "$log" >>"$out" || { say "could not read wrk's output:"; cat "$log" >&2; exit 1; }
+}
+
+# ------------------------------------------------------------------ runs
+configs=""
+for n in $SESSIONS; do
+  for mode in anchor $MODES; do configs="$configs $mode:$n"; done
+done
+# Run r of every configuration before run r+1 of any, so that a slow spell
+# of the machine spreads over all of them instead of sinking one.
+say "$RUNS runs x$(echo "$configs" | wc -w) configurations, ${DURATION}s each, $CONNECTIONS connections, $WRK_THREADS wrk threads"
+for ((r = 1; r <= RUNS; r++)); do
+  for c in $configs; do
+    mode=${c%%:*}
+    n=${c##*:}
+    if [ "$mode" = anchor ]; then start_anchor; else start_keyfoldd "$mode" "$n"; fi
+    measure "$n" "$WORK/res-$mode-$n"
+    stop_server
+    say "run $r/$RUNS $mode, $n sessions: $(tail -1 "$WORK/res-$mode-$n" | awk '{printf "%.0f req/s, p50 %.2f ms, p99 %.2f ms, non-2xx %d, socket errors %d", $1, $2, $3, $4, $5}')"
+  done
+done
+
+# ------------------------------------------------------------------ report
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+declare -A RPS
+for c in $configs; do
+  mode=${c%%:*}
+  n=${c##*:}
+  f=$WORK/res-$mode-$n
+  variant="${n}sessions"
+  [ "$n" = 1 ] && variant=1session
+  rps=$(cut -d' ' -f1 "$f" | median)
+  p50=$(cut -d' ' -f2 "$f" | median)
+  p99=$(cut -d' ' -f3 "$f" | median)
+  bad=$(awk '{ s += $4 } END { print s + 0 }' "$f")
+  sock=$(awk '{ s += $5 } END { print s + 0 }' "$f")
+  runs=$(awk '{ printf "%s%.0f", NR > 1 ? ", " : "", $1 }' "$f")
+  RPS[$mode:$n]=$rps
+  printf '{"name": "http_keys_%s_%s", "items_per_s": %.0f, "unit": "req/s", "p50_ms": %.3f, "p99_ms": %.3f, "runs": [%s], "non_2xx": %d, "socket_errors": %d}\n' \
+    "$mode" "$variant" "$rps" "$p50" "$p99" "$runs" "$bad" "$sock"
+  if [ "$bad" != 0 ]; then
+    say "ERROR: http_keys_${mode}_$variant: $bad non-2xx replies"
+    FAILED=1
+  fi
+  if [ "$sock" != 0 ]; then say "warning: http_keys_${mode}_$variant: $sock socket errors"; fi
+done
+
+echo
+printf '%-10s %-8s %10s %9s %9s  %s\n' variant mode req/s vs_memory vs_anchor target
+for n in $SESSIONS; do
+  variant="${n}sessions"
+  [ "$n" = 1 ] && variant=1session
+  for mode in $MODES anchor; do
+    rps=${RPS[$mode:$n]}
+    mem=${RPS[memory:$n]:-}
+    anc=${RPS[anchor:$n]}
+    target="-"
+    case $mode in
+      strict) goal=0.50 ;;
+      lease) goal=0.90 ;;
+      *) goal="" ;;
+    esac
+    if [ -n "$goal" ] && [ -n "$mem" ]; then
+      target=$(awk -v r="$rps" -v m="$mem" -v g="$goal" 'BEGIN { printf ">= %d%% of memory: %s", g * 100, (r >= g * m) ? "met" : "MISSED" }')
+    fi
+    awk -v v="$variant" -v mo="$mode" -v r="$rps" -v m="$mem" -v a="$anc" -v t="$target" 'BEGIN {
+      vm = (m == "") ? "-" : sprintf("%.0f%%", 100 * r / m)
+      printf "%-10s %-8s %10.0f %9s %8.0f%%  %s\n", v, mo, r, vm, 100 * r / a, t
+    }'
+  done
+done
+exit "$FAILED"
