@@ -9,9 +9,9 @@
 #   bash scripts/bench-http.sh          # as root on Debian 12 (installs wrk)
 #
 # Environment (defaults in brackets):
-#   DURATION     seconds of each measured wrk run [10]
+#   DURATION     seconds of each measured wrk run, an integer [10]
 #   RUNS         runs of each configuration; the median is reported [3]
-#   WARMUP       seconds of unmeasured load after each start [1]
+#   WARMUP       seconds of unmeasured load after each start, an integer [1]
 #   CONNECTIONS  concurrent keep-alive connections [64]
 #   WRK_THREADS  wrk threads [2]
 #   THREADS      server threads, keyfoldd's --threads and the anchor's [0 = one per core]
@@ -159,10 +159,11 @@ stop_server() {
 measure() {
   local n=$1 out=$2 log=$WORK/wrk.out
   if [ "$WARMUP" != 0 ]; then
-    wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$LUA" "http://127.0.0.1:$PORT" -- "$n" >/dev/null
+    wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$LUA" "http://127.0.0.1:$PORT" -- "$n" \
+      >"$log" 2>&1 || { say "wrk (warm-up) failed:"; cat "$log" >&2; exit 1; }
   fi
   wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$LUA" \
-    "http://127.0.0.1:$PORT" -- "$n" >"$log"
+    "http://127.0.0.1:$PORT" -- "$n" >"$log" 2>&1 || { say "wrk failed:"; cat "$log" >&2; exit 1; }
   cat "$log" >>"$WORK/wrk.all"
   awk '
     function ms(v) {
@@ -216,7 +217,7 @@ for c in $configs; do
   p99=$(cut -d' ' -f3 "$f" | median)
   bad=$(awk '{ s += $4 } END { print s + 0 }' "$f")
   sock=$(awk '{ s += $5 } END { print s + 0 }' "$f")
-  runs=$(awk '{ printf "%s%.0f", NR > 1 ? ", " : "", $1 }' "$f")
+  runs=$(awk '{ printf "%s%.0f", (NR > 1 ? ", " : ""), $1 }' "$f")
   RPS[$mode:$n]=$rps
   printf '{"name": "http_keys_%s_%s", "items_per_s": %.0f, "unit": "req/s", "p50_ms": %.3f, "p99_ms": %.3f, "runs": [%s], "non_2xx": %d, "socket_errors": %d}\n' \
     "$mode" "$variant" "$rps" "$p50" "$p99" "$runs" "$bad" "$sock"

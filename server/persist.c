@@ -88,6 +88,7 @@ struct kd_persist {
   kd_durability mode;
   uint32_t lease_block;
   sqlite3 *db;
+  sqlite3_stmt *put, *update, *del; /* prepared once; used by the writer only */
   pthread_t writer;
   int writer_started;
   pthread_mutex_t lock; /* guards the queue and the flags below */
@@ -307,45 +308,38 @@ int kd_persist_record(kd_persist *p, kd_session *s, kd_change change, const char
 
 static int exec(sqlite3 *db, const char *sql) { return sqlite3_exec(db, sql, NULL, NULL, NULL); }
 
-static int apply_op(sqlite3 *db, const op *o) {
-  sqlite3_stmt *st = NULL;
-  int rc;
+static int apply_op(kd_persist *p, const op *o) {
+  sqlite3_stmt *st;
   switch (o->change) {
     case KD_CHANGE_CREATE:
-      rc = sqlite3_prepare_v2(db,
-                              "INSERT OR REPLACE INTO sessions(name, spec, streams, checksum) "
-                              "VALUES (?1, ?2, ?3, ?4)",
-                              -1, &st, NULL);
-      if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, o->session->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, o->spec, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 3, o->blob, (int)o->blob_len, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)o->checksum);
-      }
+      st = p->put;
+      sqlite3_bind_text(st, 1, o->session->name, -1, SQLITE_STATIC);
+      sqlite3_bind_text(st, 2, o->spec, -1, SQLITE_STATIC);
+      sqlite3_bind_blob(st, 3, o->blob, (int)o->blob_len, SQLITE_STATIC);
+      sqlite3_bind_int64(st, 4, (sqlite3_int64)o->checksum);
       break;
     case KD_CHANGE_STATE:
     case KD_CHANGE_RESEED:
-      rc = sqlite3_prepare_v2(db, "UPDATE sessions SET streams = ?2 WHERE name = ?1", -1, &st, NULL);
-      if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, o->session->name, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 2, o->blob, (int)o->blob_len, SQLITE_STATIC);
-      }
+      st = p->update;
+      sqlite3_bind_text(st, 1, o->session->name, -1, SQLITE_STATIC);
+      sqlite3_bind_blob(st, 2, o->blob, (int)o->blob_len, SQLITE_STATIC);
       break;
     case KD_CHANGE_DELETE:
     default:
-      rc = sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE name = ?1", -1, &st, NULL);
-      if (rc == SQLITE_OK) sqlite3_bind_text(st, 1, o->session->name, -1, SQLITE_STATIC);
+      st = p->del;
+      sqlite3_bind_text(st, 1, o->session->name, -1, SQLITE_STATIC);
       break;
   }
-  if (rc == SQLITE_OK) rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
-  sqlite3_finalize(st);
+  const int rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(p->db);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
   return rc;
 }
 
 /* Commits a batch in one transaction: one fsync for all of its changes. */
 static int commit_batch(kd_persist *p, op *batch) {
   int rc = exec(p->db, "BEGIN IMMEDIATE");
-  for (op *o = batch; rc == SQLITE_OK && o; o = o->next) rc = apply_op(p->db, o);
+  for (op *o = batch; rc == SQLITE_OK && o; o = o->next) rc = apply_op(p, o);
   if (rc == SQLITE_OK) rc = exec(p->db, "COMMIT");
   if (rc != SQLITE_OK) {
     fprintf(stderr, "keyfoldd: store %s: commit failed: %s\n", p->path, sqlite3_errmsg(p->db));
@@ -514,6 +508,17 @@ int kd_persist_open(const char *data_dir, kd_durability mode, uint32_t lease_blo
     kd_persist_close(p);
     return -1;
   }
+  if (sqlite3_prepare_v3(p->db,
+                         "INSERT OR REPLACE INTO sessions(name, spec, streams, checksum) VALUES (?1, ?2, ?3, ?4)",
+                         -1, SQLITE_PREPARE_PERSISTENT, &p->put, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v3(p->db, "UPDATE sessions SET streams = ?2 WHERE name = ?1", -1,
+                         SQLITE_PREPARE_PERSISTENT, &p->update, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v3(p->db, "DELETE FROM sessions WHERE name = ?1", -1, SQLITE_PREPARE_PERSISTENT,
+                         &p->del, NULL) != SQLITE_OK) {
+    fail_msg(msg, msg_size, "refusing the store %s: %s", p->path, sqlite3_errmsg(p->db));
+    kd_persist_close(p);
+    return -1;
+  }
   *out = p;
   return 0;
 }
@@ -609,6 +614,9 @@ void kd_persist_stop(kd_persist *p) {
 void kd_persist_close(kd_persist *p) {
   if (!p) return;
   kd_persist_stop(p);
+  sqlite3_finalize(p->put);
+  sqlite3_finalize(p->update);
+  sqlite3_finalize(p->del);
   if (p->db) sqlite3_close(p->db);
   pthread_mutex_destroy(&p->lock);
   pthread_cond_destroy(&p->wake);
