@@ -721,9 +721,9 @@ static kf_shape shape_reaching(const kf_layer_spec *layers, size_t upto, const k
 }
 
 /* Explains why x does not fit the model at layer `bad`. */
-static int mismatch(const kd_session *s, const kf_shape *x, size_t bad, kd_err *err) {
+static int mismatch(const kd_session *s, const char *what, const kf_shape *x, size_t bad, kd_err *err) {
   char shape[160];
-  if (bad >= s->n_layers) return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".x does not fit the model");
+  if (bad >= s->n_layers) return kd_fail(err, KD_INVALID_ARGUMENT, "%s does not fit the model", what);
   const kf_layer_spec *l = &s->layers[bad];
   const kf_shape in = shape_reaching(s->layers, bad, x);
   format_shape(&in, shape, sizeof shape);
@@ -731,38 +731,38 @@ static int mismatch(const kd_session *s, const kf_shape *x, size_t bad, kd_err *
     case KF_LAYER_LINEAR:
       if (in.rank == 0)
         return kd_fail(err, KD_INVALID_ARGUMENT,
-                       BODY ".x does not fit model.layers[%zu]: linear needs an input of rank 1 or "
-                            "more, got a scalar",
+                       "%s does not fit model.layers[%zu]: linear needs an input of rank 1 or "
+                            "more, got a scalar", what,
                        bad);
       return kd_fail(err, KD_INVALID_ARGUMENT,
-                     BODY ".x does not fit model.layers[%zu]: linear expects the last dimension to be "
-                          "in_features = %lld, but its input has shape %s",
+                     "%s does not fit model.layers[%zu]: linear expects the last dimension to be "
+                          "in_features = %lld, but its input has shape %s", what,
                      bad, (long long)l->in_features, shape);
     case KF_LAYER_EMBED:
       return kd_fail(err, KD_INVALID_ARGUMENT,
-                     BODY ".x does not fit model.layers[%zu]: embed adds a dimension, so x may have at "
-                          "most %d dimensions, got shape %s",
+                     "%s does not fit model.layers[%zu]: embed adds a dimension, so x may have at "
+                          "most %d dimensions, got shape %s", what,
                      bad, KF_MAX_RANK - 1, shape);
     case KF_LAYER_DROPOUT:
       return kd_fail(err, KD_INVALID_ARGUMENT,
-                     BODY ".x does not fit model.layers[%zu]: broadcast_dims name an axis its input "
-                          "of shape %s does not have",
+                     "%s does not fit model.layers[%zu]: broadcast_dims name an axis its input "
+                          "of shape %s does not have", what,
                      bad, shape);
     default:
-      return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".x does not fit model.layers[%zu] (input shape %s)",
+      return kd_fail(err, KD_INVALID_ARGUMENT, "%s does not fit model.layers[%zu] (input shape %s)", what,
                      bad, shape);
   }
 }
 
 /* Python indexing as nnx.Embed does it: [-V, V) is valid. */
-static int check_indices(const kd_session *s, const kf_tensor *x, size_t n, kd_err *err) {
+static int check_indices(const kd_session *s, const char *what, const kf_tensor *x, size_t n, kd_err *err) {
   const int64_t v = s->layers[0].num_embeddings;
   const int32_t *idx = x->data;
   for (size_t i = 0; i < n; i++) {
     if (idx[i] < -v || idx[i] >= v)
       return kd_fail(err, KD_INVALID_ARGUMENT,
-                     BODY ".x: element %zu is %ld, outside [-%lld, %lld) for model.layers[0] "
-                          "(num_embeddings = %lld)",
+                     "%s: element %zu is %ld, outside [-%lld, %lld) for model.layers[0] "
+                          "(num_embeddings = %lld)", what,
                      i, (long)idx[i], (long long)v, (long long)v, (long long)v);
   }
   return 0;
@@ -779,10 +779,11 @@ static uint64_t total_count(const kf_rngs *rngs) {
 }
 
 /* Explains a failed kf_model_forward at layer `bad`. */
-static int forward_failed(int rc, const kd_session *s, const kf_shape *x, size_t bad, kd_err *err) {
+static int forward_failed(int rc, const kd_session *s, const char *what, const kf_shape *x, size_t bad,
+                          kd_err *err) {
   const char *coll = bad < s->n_layers ? s->layers[bad].rng_collection : KF_DEFAULT_STREAM;
   switch (rc) {
-    case KF_EMISMATCH: return mismatch(s, x, bad, err);
+    case KF_EMISMATCH: return mismatch(s, what, x, bad, err);
     case KF_ENOTFOUND: {
       char flax[160];
       kf_rngs_not_found_message(coll, flax, sizeof flax);
@@ -794,7 +795,7 @@ static int forward_failed(int rc, const kd_session *s, const kf_shape *x, size_t
                      "it first",
                      bad, coll);
     case KF_ERANGE:
-      return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".x: an index is out of range for model.layers[%zu]",
+      return kd_fail(err, KD_INVALID_ARGUMENT, "%s: an index is out of range for model.layers[%zu]", what,
                      bad);
     default: {
       char what[64];
@@ -806,15 +807,14 @@ static int forward_failed(int rc, const kd_session *s, const kf_shape *x, size_t
 
 /* Runs the checks and allocations of a forward pass that need no lock. On
  * success *x and *y own malloc'd data and *out has room for the response. */
-static int forward_prepare(const kd_request *req, const kd_session *s, kf_tensor *x, kf_tensor *y,
-                           kd_buf *out, kd_err *err) {
+static int forward_prepare(const kd_request *req, const kd_session *s, const json_t *xv,
+                           const char *what, kf_tensor *x, kf_tensor *y, kd_buf *out, kd_err *err) {
   const uint64_t max_elements = req->srv->cfg.max_elements;
-  const json_t *xv = json_object_get(req->body, "x");
-  if (!xv || json_is_null(xv)) return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".x is required");
+  if (!xv || json_is_null(xv)) return kd_fail(err, KD_INVALID_ARGUMENT, "%s is required", what);
   if (!s->model)
     return kd_fail(err, KD_FAILED_PRECONDITION, "session '%s' has no model", s->name);
   const kf_dtype dtype = s->layers[0].type == KF_LAYER_EMBED ? KF_INT32 : KF_FLOAT32;
-  if (kd_parse_tensor(xv, BODY ".x", dtype, max_elements, x, err) != 0) return -1;
+  if (kd_parse_tensor(xv, what, dtype, max_elements, x, err) != 0) return -1;
   size_t n_in = 0, n_out = 0;
   kf_shape_numel(&x->shape, &n_in);
   kf_shape out_shape;
@@ -826,11 +826,11 @@ static int forward_prepare(const kd_request *req, const kd_session *s, kf_tensor
     rc = kd_fail(err, KD_PAYLOAD_TOO_LARGE, "the output y would have more than the limit of %llu elements",
                  (unsigned long long)max_elements);
   else if (rc == KF_EMISMATCH)
-    rc = mismatch(s, &x->shape, bad, err);
+    rc = mismatch(s, what, &x->shape, bad, err);
   else if (rc != KF_OK)
-    rc = kd_fail_kf(err, rc, BODY ".x");
+    rc = kd_fail_kf(err, rc, what);
   else if (dtype == KF_INT32)
-    rc = check_indices(s, x, n_in, err);
+    rc = check_indices(s, what, x, n_in, err);
   if (rc == 0) {
     y->data = malloc(n_out ? n_out * sizeof(float) : 1);
     /* A float32 is at most 15 characters and a comma; non-finite ones are
@@ -862,39 +862,15 @@ int kd_h_session_forward(kd_request *req, kd_response *res, kd_err *err) {
   }
   kd_session *s;
   if (path_session(req, &s, err) != 0) return -1;
-  kf_tensor x = {0}, y = {0};
+  kf_tensor y = {0};
   kd_buf out;
   kd_buf_init(&out);
-  if (forward_prepare(req, s, &x, &y, &out, err) != 0) {
-    kd_buf_free(&out);
-    kd_session_release(s);
-    return -1;
-  }
-  size_t bad = 0;
-  pthread_mutex_lock(&s->lock);
-  const uint64_t before = total_count(s->rngs);
-  int rc = kf_model_forward(s->model, s->rngs, &x, det, &y, &bad);
-  const uint64_t drawn = total_count(s->rngs) - before;
-  const int recorded = rc != KF_OK || drawn == 0 ||
-                       record_change(req, res, s, KD_CHANGE_STATE, NULL, err) == 0;
-  pthread_mutex_unlock(&s->lock);
-  if (!recorded) {
-    free(x.data);
-    free(y.data);
-    kd_buf_free(&out);
-    kd_session_release(s);
-    return -1;
-  }
-  if (rc != KF_OK) {
-    forward_failed(rc, s, &x.shape, bad, err);
-    free(x.data);
-    free(y.data);
-    kd_buf_free(&out);
-    kd_session_release(s);
-    return -1;
-  }
+  const int rc = kd_session_forward(req, res, s, json_object_get(body, "x"), BODY ".x", det, &y, &out, err);
   kd_session_release(s);
-  free(x.data);
+  if (rc != 0) {
+    kd_buf_free(&out);
+    return -1;
+  }
   kd_jw w;
   kd_jw_init(&w, &out);
   kd_jw_object_begin(&w);
@@ -902,8 +878,31 @@ int kd_h_session_forward(kd_request *req, kd_response *res, kd_err *err) {
   kd_write_tensor(&w, &y);
   kd_jw_object_end(&w);
   free(y.data);
-  kd_metrics_add_keys(req->srv->metrics, drawn);
   give_body(res, &out);
+  return 0;
+}
+
+int kd_session_forward(kd_request *req, kd_response *res, kd_session *s, const json_t *xv,
+                       const char *what, kf_deterministic det, kf_tensor *y, kd_buf *out,
+                       kd_err *err) {
+  kf_tensor x = {0};
+  if (forward_prepare(req, s, xv, what, &x, y, out, err) != 0) return -1;
+  size_t bad = 0;
+  pthread_mutex_lock(&s->lock);
+  const uint64_t before = total_count(s->rngs);
+  int rc = kf_model_forward(s->model, s->rngs, &x, det, y, &bad);
+  const uint64_t drawn = total_count(s->rngs) - before;
+  const int recorded = rc != KF_OK || drawn == 0 ||
+                       record_change(req, res, s, KD_CHANGE_STATE, NULL, err) == 0;
+  pthread_mutex_unlock(&s->lock);
+  if (recorded && rc != KF_OK) forward_failed(rc, s, what, &x.shape, bad, err);
+  free(x.data);
+  if (!recorded || rc != KF_OK) {
+    free(y->data);
+    y->data = NULL;
+    return -1;
+  }
+  kd_metrics_add_keys(req->srv->metrics, drawn);
   return 0;
 }
 

@@ -20,6 +20,12 @@ int kd_h_session_params(kd_request *req, kd_response *res, kd_err *err);
 int kd_h_random(kd_request *req, kd_response *res, kd_err *err);
 int kd_h_init(kd_request *req, kd_response *res, kd_err *err);
 
+/* h_oip.c — Open Inference Protocol (errors as {"error": "<text>"}) */
+int kd_h_oip_server(kd_request *req, kd_response *res, kd_err *err);
+int kd_h_oip_model(kd_request *req, kd_response *res, kd_err *err);
+int kd_h_oip_model_ready(kd_request *req, kd_response *res, kd_err *err);
+int kd_h_oip_infer(kd_request *req, kd_response *res, kd_err *err);
+
 /* h_ops.c — health and metrics */
 int kd_h_health_live(kd_request *req, kd_response *res, kd_err *err);
 int kd_h_health_ready(kd_request *req, kd_response *res, kd_err *err);

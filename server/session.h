@@ -19,4 +19,12 @@
 int kd_session_build(const char *name, const json_t *spec, const kd_config *cfg, kd_session **out,
                      char **spec_out, kd_err *err);
 
+/* Runs the session's model on the input tensor x (a nested list or tensor
+ * object; `what` names it in messages) and records the dropout draws like
+ * POST …/forward. On success *y owns malloc'd float32 output data and `out`
+ * has room reserved for writing it. 400/409/413 as the forward endpoint. */
+int kd_session_forward(kd_request *req, kd_response *res, kd_session *s, const json_t *x,
+                       const char *what, kf_deterministic det, kf_tensor *y, kd_buf *out,
+                       kd_err *err);
+
 #endif
