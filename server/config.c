@@ -28,7 +28,7 @@ void kd_config_defaults(kd_config *cfg) {
   cfg->request_timeout = 30;
 }
 
-typedef enum { OPT_LISTEN, OPT_PATH, OPT_SIZE, OPT_COUNT, OPT_LEVEL, OPT_DURABILITY } opt_kind;
+typedef enum { OPT_LISTEN, OPT_PATH, OPT_SIZE, OPT_COUNT, OPT_LEVEL, OPT_DURABILITY, OPT_LOG_FORMAT } opt_kind;
 
 /* Every OPT_PATH field is a char[2048]. */
 #define PATH_SIZE sizeof(((kd_config *)0)->data_dir)
@@ -59,6 +59,8 @@ static const option options[] = {
    "most sessions held at once (default 100000)"},
   {"--log-level", "KEYFOLD_LOG_LEVEL", OPT_LEVEL, OFF(log_level), 0, 0,
    "error, warn, info (default; one access line per request) or debug"},
+  {"--log-format", "KEYFOLD_LOG_FORMAT", OPT_LOG_FORMAT, OFF(log_format), 0, 0,
+   "text (default) or json (one JSON object per line)"},
   {"--data-dir", "KEYFOLD_DATA_DIR", OPT_PATH, OFF(data_dir), 0, 0,
    "directory of the session store, keyfold.db (default ./var)"},
   {"--durability", "KEYFOLD_DURABILITY", OPT_DURABILITY, OFF(durability), 0, 0,
@@ -113,6 +115,14 @@ static int apply(kd_config *cfg, const option *o, const char *value, const char 
     }
     snprintf(base, PATH_SIZE, "%s", value);
     return 0;
+  }
+  if (o->kind == OPT_LOG_FORMAT) {
+    if (strcmp(value, "text") == 0 || strcmp(value, "json") == 0) {
+      cfg->log_format = value[0] == 'j' ? KD_LOG_JSON : KD_LOG_TEXT;
+      return 0;
+    }
+    fprintf(errout, "keyfoldd: %s: expected text or json, got '%s'\n", source, value);
+    return -1;
   }
   if (o->kind == OPT_DURABILITY) {
     kd_durability d;

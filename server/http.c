@@ -63,7 +63,7 @@ static void finish(kd_http *http, request_state *st, const char *method, const c
                    kd_response *res, size_t route) {
   const double secs = seconds_since(&st->started);
   kd_metrics_observe(http->srv->metrics, route, res->status, secs);
-  kd_log(http->srv, KD_LOG_INFO, "%s %s %d %.3fms", method, url, res->status, secs * 1e3);
+  kd_log_access(http->srv, method, url, res->status, secs);
 }
 
 static enum MHD_Result reply_too_large(kd_http *http, struct MHD_Connection *c, request_state *st,
@@ -217,13 +217,13 @@ kd_http *kd_http_start(kd_server *srv, int listen_fd) {
                    MHD_USE_ERROR_LOG;
   http->daemon = MHD_start_daemon(
       flags, 0, NULL, NULL, on_request, http,
+      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http, /* first, or MHD logs on its own */
       MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
       MHD_OPTION_THREAD_POOL_SIZE, threads,
       MHD_OPTION_CONNECTION_LIMIT, srv->cfg.connection_limit,
       MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.connection_timeout,
       MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->cfg.max_connections_per_ip,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
-      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http,
       MHD_OPTION_END);
   if (!http->daemon) {
     kd_log(srv, KD_LOG_ERROR, "http: cannot start libmicrohttpd");

@@ -13,6 +13,7 @@
 #include "buf.h"
 
 typedef enum kd_log_level { KD_LOG_ERROR = 0, KD_LOG_WARN, KD_LOG_INFO, KD_LOG_DEBUG } kd_log_level;
+typedef enum kd_log_format { KD_LOG_TEXT = 0, KD_LOG_JSON } kd_log_format;
 
 typedef struct kd_config {
   char listen[256];        /* host:port; port 0 picks a free one */
@@ -22,6 +23,7 @@ typedef struct kd_config {
   uint64_t max_model_params; /* parameters of one session's model; more is 413 */
   size_t max_sessions;     /* more is 429 */
   kd_log_level log_level;
+  kd_log_format log_format;
   unsigned connection_timeout; /* seconds an idle connection is kept */
   unsigned connection_limit;   /* concurrent connections */
   char data_dir[2048];     /* where the store lives (--data-dir) */
@@ -77,8 +79,14 @@ typedef struct kd_response {
  * they fail: the dispatcher discards res->body then. */
 typedef int (*kd_handler)(kd_request *req, kd_response *res, kd_err *err);
 
-/* Logging to stderr, one line per message, filtered by cfg.log_level. */
+/* Logging to stderr, one line per message, filtered by cfg.log_level:
+ * text ("<time> <level> <message>") or, with --log-format json, one JSON
+ * object per line {"ts", "level", "msg"}. */
 void kd_log(const kd_server *srv, kd_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The access log line of one request (level info). */
+void kd_log_access(const kd_server *srv, const char *method, const char *path, int status,
+                   double seconds);
 
 #endif

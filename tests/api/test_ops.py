@@ -1,5 +1,6 @@
 """Operations: bearer-token authentication, snapshots (endpoint and SIGUSR1),
 per-address connection limits and the request timeout."""
+import json
 import os
 import signal
 import socket
@@ -110,6 +111,23 @@ class SnapshotTest(unittest.TestCase):
             self.assertEqual((s, b["error"]["code"]), (409, "failed_precondition"))
         finally:
             self.assertEqual(d.stop(), 0)
+
+
+class JsonLogTest(unittest.TestCase):
+    def test_every_line_is_a_json_object(self):
+        d = Daemon.start("--log-format", "json", "--durability", "memory")
+        try:
+            self.assertEqual(d.get("/v2/health/live")[0], 200)
+            self.assertEqual(d.get('/nope%22%5C%01')[0], 404)  # a quote, a backslash, a control byte
+        finally:
+            self.assertEqual(d.stop(), 0)
+        records = [json.loads(line) for line in d.stderr_lines if line.strip()]
+        self.assertTrue(all({"ts", "level", "msg"} <= set(r) for r in records), records)
+        access = [r for r in records if r["msg"] == "request"]
+        self.assertIn(("GET", "/v2/health/live", 200), [(r["method"], r["path"], r["status"]) for r in access])
+        self.assertIn(404, [r["status"] for r in access])
+        self.assertTrue(all(r["duration_ms"] >= 0 for r in access))
+        self.assertTrue(any("NOT persisted" in r["msg"] for r in records))
 
 
 class ConnectionLimitTest(DaemonTestCase):
