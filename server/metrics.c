@@ -22,8 +22,12 @@ typedef struct route_stats {
 struct kd_metrics {
   size_t routes;
   atomic_uint_fast64_t keys_drawn;
+  route_stats commits;                /* by_status[0] ok, [1] failed */
+  atomic_uint_fast64_t committed_changes;
   route_stats stats[]; /* routes + 1 (unmatched) */
 };
+
+static void observe_histogram(route_stats *r, double seconds);
 
 kd_metrics *kd_metrics_new(size_t routes) {
   kd_metrics *m = calloc(1, sizeof *m + (routes + 1) * sizeof(route_stats));
@@ -41,10 +45,21 @@ void kd_metrics_observe(kd_metrics *m, size_t route, int status, double seconds)
   for (size_t i = 0; i < STATUS_COUNT; i++)
     if (statuses[i] == status) s = i;
   atomic_fetch_add_explicit(&r->by_status[s], 1, memory_order_relaxed);
+  observe_histogram(r, seconds);
+}
+
+static void observe_histogram(route_stats *r, double seconds) {
   size_t b = 0;
   while (b < BUCKET_COUNT - 1 && seconds > bounds[b]) b++;
   atomic_fetch_add_explicit(&r->buckets[b], 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&r->sum_ns, (uint_fast64_t)(seconds * 1e9), memory_order_relaxed);
+}
+
+void kd_metrics_observe_commit(kd_metrics *m, double seconds, uint64_t changes, int ok) {
+  if (!m) return;
+  observe_histogram(&m->commits, seconds);
+  atomic_fetch_add_explicit(&m->commits.by_status[ok ? 0 : 1], 1, memory_order_relaxed);
+  if (ok) atomic_fetch_add_explicit(&m->committed_changes, changes, memory_order_relaxed);
 }
 
 void kd_metrics_add_keys(kd_metrics *m, uint64_t n) {
@@ -99,6 +114,32 @@ void kd_metrics_write(kd_metrics *m, size_t sessions, kd_buf *out) {
     kd_buf_puts(out, "keyfold_request_duration_seconds_count{");
     labels(out, r);
     kd_buf_printf(out, "} %llu\n", (unsigned long long)total);
+  }
+  kd_buf_puts(out, "# HELP keyfold_store_commit_seconds Time of one group commit (one fsync) of the store.\n"
+                   "# TYPE keyfold_store_commit_seconds histogram\n");
+  {
+    uint64_t cum = 0, total = 0;
+    for (size_t b = 0; b < BUCKET_COUNT; b++) {
+      cum += atomic_load_explicit(&m->commits.buckets[b], memory_order_relaxed);
+      if (b < BUCKET_COUNT - 1)
+        kd_buf_printf(out, "keyfold_store_commit_seconds_bucket{le=\"%g\"} %llu\n", bounds[b], (unsigned long long)cum);
+      else
+        kd_buf_printf(out, "keyfold_store_commit_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+    }
+    total = cum;
+    kd_buf_printf(out, "keyfold_store_commit_seconds_sum %.9f\nkeyfold_store_commit_seconds_count %llu\n",
+                  (double)atomic_load_explicit(&m->commits.sum_ns, memory_order_relaxed) / 1e9,
+                  (unsigned long long)total);
+    kd_buf_printf(out,
+                  "# HELP keyfold_store_commits_total Group commits by result.\n"
+                  "# TYPE keyfold_store_commits_total counter\n"
+                  "keyfold_store_commits_total{result=\"ok\"} %llu\n"
+                  "keyfold_store_commits_total{result=\"failed\"} %llu\n"
+                  "# HELP keyfold_store_changes_total Session changes made durable.\n"
+                  "# TYPE keyfold_store_changes_total counter\nkeyfold_store_changes_total %llu\n",
+                  (unsigned long long)atomic_load_explicit(&m->commits.by_status[0], memory_order_relaxed),
+                  (unsigned long long)atomic_load_explicit(&m->commits.by_status[1], memory_order_relaxed),
+                  (unsigned long long)atomic_load_explicit(&m->committed_changes, memory_order_relaxed));
   }
   kd_buf_printf(out,
                 "# HELP keyfold_sessions Sessions held.\n# TYPE keyfold_sessions gauge\n"

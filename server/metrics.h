@@ -16,6 +16,8 @@ void kd_metrics_free(kd_metrics *m);
 
 void kd_metrics_observe(kd_metrics *m, size_t route, int status, double seconds);
 void kd_metrics_add_keys(kd_metrics *m, uint64_t n);
+/* One group commit of the store: its duration, the changes it made durable, success. */
+void kd_metrics_observe_commit(kd_metrics *m, double seconds, uint64_t changes, int ok);
 
 /* Writes the text exposition format; route labels come from the route table. */
 void kd_metrics_write(kd_metrics *m, size_t sessions, kd_buf *out);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "metrics.h"
 #include "session.h"
 
 /* The on-disk format. A store of another version is refused, never
@@ -96,6 +97,7 @@ struct kd_persist {
   op *head, *tail;
   int stopping;
   kd_store *store;      /* where failed creations are withdrawn from */
+  kd_metrics *metrics;
   atomic_int healthy;   /* 0 after a failed commit, 1 after a good one */
 };
 
@@ -359,7 +361,14 @@ static void *writer_main(void *arg) {
     const int stop = p->stopping && !batch;
     pthread_mutex_unlock(&p->lock);
     if (stop) break;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     const int ok = commit_batch(p, batch) == 0;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    uint64_t changes = 0;
+    for (const op *o = batch; o; o = o->next) changes++;
+    kd_metrics_observe_commit(p->metrics, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+                              changes, ok);
     atomic_store(&p->healthy, ok);
     while (batch) {
       op *next = batch->next;
@@ -526,6 +535,7 @@ int kd_persist_open(const char *data_dir, kd_durability mode, uint32_t lease_blo
 long kd_persist_load(kd_persist *p, kd_server *srv, char *msg, size_t msg_size) {
   sqlite3_stmt *st;
   p->store = srv->store;
+  p->metrics = srv->metrics;
   if (sqlite3_prepare_v2(p->db, "SELECT name, spec, streams, checksum FROM sessions", -1, &st, NULL) != SQLITE_OK)
     return fail_msg(msg, msg_size, "cannot read the store %s: %s", p->path, sqlite3_errmsg(p->db));
   long loaded = 0;
