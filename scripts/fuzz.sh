@@ -5,14 +5,15 @@
 #   3. runs tests/fuzz/fuzz_router for SECONDS (default 60) on a working
 #      corpus in build-fuzz/fuzz-corpus, seeded from tests/fuzz/corpus,
 #   4. with --merge, adds the inputs that reach new code to tests/fuzz/corpus
-#      (libFuzzer -merge=1 keeps only those, so the committed corpus stays small).
+#      (libFuzzer -merge=1 -use_counters=0 keeps only inputs that cover an
+#      edge the corpus does not, so the committed corpus stays small).
 # Exits non-zero when the fuzzer finds a crash, leak, timeout or violated
 # invariant, and prints where the reproducer was saved.
 #
 #   sh scripts/fuzz.sh [--merge] [SECONDS]
 #
 # KEYFOLD_FUZZ_BUILD overrides the build directory (default build-fuzz);
-# KEYFOLD_FUZZ_ARGS adds libFuzzer flags (e.g. "-jobs=4 -workers=4").
+# KEYFOLD_FUZZ_ARGS adds libFuzzer flags (e.g. -fork=4 for four processes).
 set -eu
 cd "$(dirname "$0")/.."
 seconds=60
@@ -82,8 +83,10 @@ fi
 
 if [ "$merge" = 1 ]; then
   n0=$(ls "$seeds" | wc -l)
+  # -use_counters=0: keep an input only for a new edge, not for a new hit
+  # count of a known one (which would commit hundreds of near-duplicates).
   # shellcheck disable=SC2086
-  "$fuzzer" -merge=1 $limits -artifact_prefix="$artifacts/" "$seeds" "$work"
+  "$fuzzer" -merge=1 -use_counters=0 $limits -artifact_prefix="$artifacts/" "$seeds" "$work"
   n1=$(ls "$seeds" | wc -l)
   echo "fuzz: merged $((n1 - n0)) new inputs into $seeds/ ($n1 files)"
 fi

@@ -28,7 +28,9 @@
  *   - 2xx application/json responses are a JSON object; 204 has no body;
  *   - 405 has a non-empty Allow value, other statuses none;
  *   - a request that fails (>= 400) changes no session (api.md: "A request
- *     that fails changes nothing"): the store is compared before and after.
+ *     that fails changes nothing"): the store is compared before and after;
+ *   - the stateless routes (/v1/random/…, /v1/init/…) answer a repeated
+ *     request with the same bytes.
  *
  * With KF_FUZZ_TRACE set in the environment every request is printed with
  * its status and the start of its body (to check what a seed exercises).
@@ -277,6 +279,20 @@ static void run_request(const uint8_t *data, size_t size) {
     fprintf(stderr, "  %s %s -> %d %.*s\n", method, path, res.status,
             (int)(res.body.len > 160 ? 160 : res.body.len), res.body.data ? res.body.data : "");
   check_response(&rq, &res);
+  if (strncmp(path, "/v1/random/", 11) == 0 || strncmp(path, "/v1/init/", 9) == 0) {
+    /* Stateless routes are pure functions of the request: a second run must
+     * give the same bytes (catches reads of uninitialised memory). */
+    kd_response again;
+    kd_response_init(&again);
+    size_t route2 = 0;
+    kd_dispatch(&srv, method, path, ct, body, body_len, &again, &route2);
+    if (again.status != res.status || again.body.len != res.body.len ||
+        (res.body.len && memcmp(again.body.data, res.body.data, res.body.len) != 0))
+      violation(&rq, &res, "the same stateless request answered differently the second time: %d %.*s",
+                again.status, (int)(again.body.len > 500 ? 500 : again.body.len),
+                again.body.data ? again.body.data : "");
+    kd_response_free(&again);
+  }
   if (res.status >= 400) {
     char *after = snapshot();
     if (strcmp(before, after) != 0) {

@@ -1,0 +1,1238 @@
+"""keyfold_client: a one-file Python client for keyfoldd, the keyfold daemon.
+
+keyfoldd serves JAX's random keys (threefry, ``fold_in``, ``split``, the samplers and
+``jax.nn.initializers``) and small Flax NNX models built on named ``nnx.Rngs`` sessions,
+bit-exactly, over HTTP/JSON. This module talks to it with the Python standard library only
+(Python 3.9+; ``http.client`` with keep-alive connections, ``json``). Install it by copying this
+one file next to your code. The contract it follows is ``proto/openapi.yaml``.
+
+The session of the Flax ``nnx.reseed`` docstring, ``Linear(2, 3)`` + ``Dropout(0.5)`` built with
+``nnx.Rngs(params=0, dropout=42)``::
+
+    from keyfold_client import KeyfoldClient, dropout, init, linear
+
+    kf = KeyfoldClient()          # $KEYFOLD_URL or http://127.0.0.1:8470, $KEYFOLD_TOKEN if set
+    s = kf.create_session("exp1", rngs={"params": 0, "dropout": 42},
+                          model=[linear(2, 3), dropout(0.5)])
+    s.rngs["params"].count        # 2: building the Linear drew the kernel key, then the bias key
+
+    kf.keys("exp1", "params", n=2).keys
+    # [[4146024105, 2718843009], [2467461003, 3840466878]]  = fold_in(key(0), 2), fold_in(key(0), 3)
+
+    y1 = kf.forward("exp1", [[1.0, 1.0]])   # the Dropout draws fold_in(key(42), 0) for its mask
+    y1          # Tensor(shape=[1, 3], dtype='float32', data=[0.0, -2.6912866, 0.0])
+    kf.reseed("exp1", dropout=42)           # nnx.reseed(model, dropout=42): key(42), count 0
+    y2 = kf.forward("exp1", [[1.0, 1.0]])
+    assert y1 == y2                         # the same mask key again
+
+    kernel = kf.params("exp1")[0]["kernel"]
+    kernel      # Tensor(shape=[2, 3], dtype='float32', data=[0.7567299, -0.68570054, ...])
+    kernel.tolist()                         # [[0.7567299008369446, ...], [...]]: exact float32s
+    kf.sample("exp1", "normal", (2, 2), stream="dropout")   # rngs.dropout.normal((2, 2))
+    kf.delete_session("exp1")
+
+    # stateless jax.random and jax.nn.initializers
+    k = kf.random_key(42)                   # [0, 42]
+    kf.fold_in(k, 0)                        # [1832780943, 270669613]
+    kf.uniform([0, 0], (3,))
+    # Tensor(shape=[3], dtype='float32', data=[0.947667, 0.9785799, 0.33229148])
+    kf.init_lecun_normal(kf.fold_in(k, 0), (4, 2))
+    kf.initialize(init.uniform(scale=1.0), k, (2, 2))
+
+Values: a key is its raw data ``[hi, lo]`` (a list of two ints; wherever a seed is accepted, a key
+is too). Tensors come back as :class:`Tensor` with a flat row-major ``data`` list: float32
+elements are Python floats holding the exact float32 value (so ``struct.pack("<f", x)`` gives
+the daemon's bits), non-finite ones ``nan``/``inf``; ``uint64`` elements (decimal strings on the
+wire) are ints. ``Tensor.tolist()`` nests them by shape; ``Tensor.to_numpy()`` needs numpy, which
+this module never requires otherwise. Inputs (``forward``'s ``x``) may be nested lists, a
+:class:`Tensor` or anything with ``tolist()`` (numpy arrays).
+
+Errors: every 4xx/5xx raises a subclass of :class:`KeyfoldError` chosen by the API's error code
+(:class:`NotFound`, :class:`AlreadyExists`, :class:`FailedPrecondition`, ...), carrying
+``status``, ``code`` and ``message``. A daemon that cannot be reached raises
+:class:`KeyfoldConnectionError` (also a ``ConnectionError``).
+
+Run ``python3 keyfold_client.py --url http://127.0.0.1:8470 demo`` for the example above.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import numbers
+import operator
+import os
+import select
+import socket
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+from array import array
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+
+__version__ = "1.0.0"
+
+__all__ = [
+    "KeyfoldClient", "SessionHandle",
+    "Tensor", "Sample", "Session", "StreamState", "ModelInfo", "ParamSpec", "KeyDraw",
+    "Initializer", "init", "Linear", "Embed", "Dropout", "Activation",
+    "linear", "embed", "dropout", "relu", "gelu", "tanh", "sigmoid", "silu", "model",
+    "KeyfoldError", "KeyfoldConnectionError", "InvalidArgument", "Unauthenticated", "NotFound",
+    "MethodNotAllowed", "AlreadyExists", "FailedPrecondition", "PayloadTooLarge",
+    "UnsupportedMediaType", "ResourceExhausted", "Internal", "Unavailable",
+    "DEFAULT_URL", "format_float32", "error_from_response",
+]
+
+DEFAULT_URL = "http://127.0.0.1:8470"
+
+Key = List[int]
+"""A key's raw data ``[hi, lo]``, as ``jax.random.key_data(key)`` holds it."""
+KeyLike = Sequence[int]
+SeedOrKey = Union[int, Sequence[int]]
+Shape = Union[int, Sequence[int]]
+
+
+# --------------------------------------------------------------------------- errors
+
+class KeyfoldError(Exception):
+    """An error answered by keyfoldd (a 4xx/5xx status), or raised on its behalf.
+
+    ``status`` is the HTTP status (None when no response arrived), ``code`` the API error code
+    (``"not_found"``, ...), ``message`` the daemon's text (it names the offending field as
+    ``body.<field>``), ``headers`` the response headers (lower-case names)."""
+
+    CODE: Optional[str] = None
+    STATUS: Optional[int] = None
+
+    def __init__(self, message: str, status: Optional[int] = None, code: Optional[str] = None,
+                 headers: Optional[Mapping[str, str]] = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status if status is not None else self.STATUS
+        self.code = code if code is not None else self.CODE
+        self.headers: Dict[str, str] = dict(headers or {})
+
+    def __str__(self) -> str:
+        if self.status is None:
+            return "%s: %s" % (self.code, self.message)
+        return "%s %s: %s" % (self.status, self.code, self.message)
+
+
+class InvalidArgument(KeyfoldError):
+    """400 ``invalid_argument``: malformed JSON, an unknown member, a wrong type or value."""
+    CODE, STATUS = "invalid_argument", 400
+
+
+class Unauthenticated(KeyfoldError):
+    """401 ``unauthenticated``: the daemon requires a bearer token and it is missing or wrong."""
+    CODE, STATUS = "unauthenticated", 401
+
+
+class NotFound(KeyfoldError):
+    """404 ``not_found``: no such session, route or initializer, or a stream with no default."""
+    CODE, STATUS = "not_found", 404
+
+
+class MethodNotAllowed(KeyfoldError):
+    """405 ``method_not_allowed``; ``allow`` lists the path's methods."""
+    CODE, STATUS = "method_not_allowed", 405
+
+    @property
+    def allow(self) -> List[str]:
+        return [m.strip() for m in self.headers.get("allow", "").split(",") if m.strip()]
+
+
+class AlreadyExists(KeyfoldError):
+    """409 ``already_exists``: a session with this name exists."""
+    CODE, STATUS = "already_exists", 409
+
+
+class FailedPrecondition(KeyfoldError):
+    """409 ``failed_precondition``: a stream would pass count 2^32 - 1 (reseed it first), a
+    forward pass on a session without a model, or a snapshot without a store."""
+    CODE, STATUS = "failed_precondition", 409
+
+
+class PayloadTooLarge(KeyfoldError):
+    """413 ``payload_too_large``: the body, a tensor, a draw or a model is over a limit."""
+    CODE, STATUS = "payload_too_large", 413
+
+
+class UnsupportedMediaType(KeyfoldError):
+    """415 ``unsupported_media_type``: a body that is not application/json."""
+    CODE, STATUS = "unsupported_media_type", 415
+
+
+class ResourceExhausted(KeyfoldError):
+    """429 ``resource_exhausted``: ``--max-sessions`` sessions exist already."""
+    CODE, STATUS = "resource_exhausted", 429
+
+
+class Internal(KeyfoldError):
+    """500 ``internal``: a bug in the daemon."""
+    CODE, STATUS = "internal", 500
+
+
+class Unavailable(KeyfoldError):
+    """503 ``unavailable``: starting up, out of memory or the store failing (retry later).
+    A change answered 503 by a failing store may or may not have been made."""
+    CODE, STATUS = "unavailable", 503
+
+
+class KeyfoldConnectionError(KeyfoldError, ConnectionError):
+    """No answer from the daemon: refused, reset, timed out or closed mid-response."""
+    CODE = "connection_error"
+
+
+_ERRORS_BY_CODE = {cls.CODE: cls for cls in (
+    InvalidArgument, Unauthenticated, NotFound, MethodNotAllowed, AlreadyExists,
+    FailedPrecondition, PayloadTooLarge, UnsupportedMediaType, ResourceExhausted, Internal,
+    Unavailable)}
+# A body without a known code (e.g. libmicrohttpd's own HTML 400/413 pages): by status. 409 has
+# two codes; without one it is the generic KeyfoldError.
+_ERRORS_BY_STATUS = {cls.STATUS: cls for cls in _ERRORS_BY_CODE.values()
+                     if cls not in (AlreadyExists, FailedPrecondition)}
+
+
+def error_from_response(status: int, headers: Mapping[str, str], payload: bytes) -> KeyfoldError:
+    """The exception for an error response: the class of its ``error.code``, else of its
+    status. Accepts the API's ``{"error": {"code", "message"}}`` body, the Open Inference
+    Protocol's ``{"error": "<text>"}`` and non-JSON bodies."""
+    headers = {k.lower(): v for k, v in headers.items()}
+    code = None
+    message = None
+    try:
+        body = json.loads(payload.decode("utf-8")) if payload else None
+    except (UnicodeDecodeError, ValueError):
+        body = None
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict):
+            code = err.get("code") if isinstance(err.get("code"), str) else None
+            message = err.get("message") if isinstance(err.get("message"), str) else None
+        elif isinstance(err, str):
+            message = err
+    if message is None:
+        text = payload.decode("utf-8", "replace").strip() if payload else ""
+        message = text[:500] or http.client.responses.get(status, "HTTP error")
+    cls = _ERRORS_BY_CODE.get(code or "") or _ERRORS_BY_STATUS.get(status, KeyfoldError)
+    return cls(message, status=status, code=code or cls.CODE or "http_%d" % status,
+               headers=headers)
+
+
+# --------------------------------------------------------------------------- values
+
+_NONFINITE = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+
+
+def _float32_list(values: Iterable[Any]) -> List[float]:
+    """JSON float32 elements -> Python floats holding the exact float32 values."""
+    vals = [_NONFINITE[v] if isinstance(v, str) else v for v in values]
+    # array('f') rounds each double to float32 (round to nearest even): the shortest
+    # round-trip text the daemon writes reads back as exactly the value it computed.
+    return array("f", vals).tolist()
+
+
+def _decode_data(dtype: str, data: Sequence[Any]) -> List[Any]:
+    if dtype == "float32":
+        return _float32_list(data)
+    if dtype == "uint64":
+        return [int(v) for v in data]
+    return list(data)
+
+
+def format_float32(x: float) -> str:
+    """The shortest decimal text that reads back (as a double, rounded to float32) as the
+    float32 value of ``x``, the form keyfoldd writes: ``format_float32(0.9476670026779175)``
+    is ``"0.947667"``. Non-finite values give ``"nan"``, ``"inf"``, ``"-inf"``."""
+    if x != x or x in (float("inf"), float("-inf")):
+        return repr(float(x))
+    target = array("f", [x])[0]
+    text = repr(target)
+    for digits in range(1, 10):
+        candidate = "%.*g" % (digits, target)
+        if array("f", [float(candidate)])[0] == target:
+            text = repr(float(candidate))
+            break
+    return text
+
+
+def _encode_float(x: float) -> Union[float, str]:
+    if x != x:
+        return "NaN"
+    if x in (float("inf"), float("-inf")):
+        return "Infinity" if x > 0 else "-Infinity"
+    return x
+
+
+@dataclass
+class Tensor:
+    """A keyfold Tensor: ``shape``, ``dtype`` (``float32``, ``int32``, ``uint32``, ``bool``,
+    ``uint8``, ``uint16``, ``uint64``) and ``data``, the elements flat in row-major order
+    (exact float32 values as Python floats; uint64 as ints)."""
+
+    shape: List[int]
+    dtype: str
+    data: List[Any]
+
+    def _data_repr(self, limit: int = 32) -> str:
+        fmt = format_float32 if self.dtype == "float32" else repr
+        items = [fmt(v) for v in self.data[:limit]]
+        if len(self.data) > limit:
+            items.append("... (%d elements)" % len(self.data))
+        return "[" + ", ".join(items) + "]"
+
+    def __repr__(self) -> str:
+        # float32 elements in their shortest form, as the daemon writes them
+        return "Tensor(shape=%r, dtype=%r, data=%s)" % (self.shape, self.dtype, self._data_repr())
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> "Tensor":
+        """A Tensor from its JSON object (as the daemon writes it)."""
+        dtype = obj["dtype"]
+        return cls(shape=list(obj["shape"]), dtype=dtype, data=_decode_data(dtype, obj["data"]))
+
+    def to_json(self) -> Dict[str, Any]:
+        """The JSON object of this Tensor, in the daemon's wire form (uint64 as decimal
+        strings, non-finite floats as "NaN"/"Infinity"/"-Infinity")."""
+        if self.dtype == "uint64":
+            data: List[Any] = [str(int(v)) for v in self.data]
+        elif self.dtype == "float32":
+            data = [_encode_float(float(v)) for v in self.data]
+        else:
+            data = list(self.data)
+        return {"shape": list(self.shape), "dtype": self.dtype, "data": data}
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def tolist(self) -> Any:
+        """The elements nested by shape (a bare element for shape ``[]``), like
+        ``numpy.ndarray.tolist()``."""
+        if not self.shape:
+            return self.data[0]
+
+        def build(dim: int, offset: int, stride: int) -> List[Any]:
+            n = self.shape[dim]
+            if dim == len(self.shape) - 1:
+                return list(self.data[offset:offset + n])
+            inner = stride // n if n else 0
+            return [build(dim + 1, offset + i * inner, inner) for i in range(n)]
+
+        return build(0, 0, self.size)
+
+    def to_numpy(self) -> Any:
+        """A numpy array of this shape and dtype. Needs numpy (ImportError otherwise)."""
+        try:
+            import numpy as np
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            raise ImportError("Tensor.to_numpy() needs numpy; Tensor.tolist() does not") from e
+        return np.array(self.data, dtype=np.dtype("bool" if self.dtype == "bool" else self.dtype)
+                        ).reshape(self.shape)
+
+
+@dataclass(repr=False)
+class Sample(Tensor):
+    """A session sample: the Tensor plus the key it was drawn with, the stream's count at the
+    draw, the stream asked for and the stream that served it (``default`` on fallback)."""
+
+    key: Key = field(default_factory=list)
+    count: int = 0
+    stream: str = ""
+    source: str = ""
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> "Sample":
+        t = Tensor.from_json(obj)
+        return cls(shape=t.shape, dtype=t.dtype, data=t.data, key=list(obj["key"]),
+                   count=obj["count"], stream=obj["stream"], source=obj["source"])
+
+    def __repr__(self) -> str:
+        return "Sample(shape=%r, dtype=%r, data=%s, key=%r, count=%r, stream=%r, source=%r)" % (
+            self.shape, self.dtype, self._data_repr(), self.key, self.count, self.stream,
+            self.source)
+
+    def tensor(self) -> Tensor:
+        """The sample alone, as a plain Tensor."""
+        return Tensor(list(self.shape), self.dtype, list(self.data))
+
+
+@dataclass
+class StreamState:
+    """One stream of a session's ``nnx.Rngs``: its key and its count (the next draw's)."""
+    key: Key
+    count: int
+
+
+@dataclass
+class ParamSpec:
+    """A parameter's shape and dtype (without its values)."""
+    shape: List[int]
+    dtype: str
+
+
+@dataclass
+class ModelInfo:
+    """A session's model: the layers as the daemon echoes them (every default filled in,
+    initializers in canonical form) and each layer's parameter specs."""
+    layers: List[Dict[str, Any]]
+    params: List[Dict[str, ParamSpec]]
+
+
+@dataclass
+class Session:
+    """A session: name, streams (``rngs``), model (None without one) and options
+    (``threefry``, ``flax``). ``raw`` is the JSON object as received."""
+    name: str
+    rngs: Dict[str, StreamState]
+    model: Optional[ModelInfo]
+    options: Dict[str, str]
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> "Session":
+        m = obj.get("model")
+        model = None
+        if m is not None:
+            model = ModelInfo(layers=list(m["layers"]),
+                              params=[{k: ParamSpec(list(v["shape"]), v["dtype"])
+                                       for k, v in p.items()} for p in m["params"]])
+        return cls(name=obj["name"],
+                   rngs={k: StreamState(list(v["key"]), v["count"])
+                         for k, v in obj["rngs"].items()},
+                   model=model, options=dict(obj["options"]), raw=dict(obj))
+
+
+@dataclass
+class KeyDraw:
+    """Keys drawn from a stream: the stream asked for, the one that served it (``default`` on
+    fallback), the counts drawn at and the keys."""
+    stream: str
+    source: str
+    counts: List[int]
+    keys: List[Key]
+
+
+# --------------------------------------------------------------------------- model specs
+
+@dataclass(frozen=True)
+class Initializer:
+    """An initializer of a layer spec (``init.uniform(scale=1.0)``, ``init.he_uniform()``).
+    Also accepted by :meth:`KeyfoldClient.initialize`."""
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> Union[str, Dict[str, Any]]:
+        """A bare name for initializers without parameters, else ``{"name": ..., params}``."""
+        if not self.params:
+            return self.name
+        out: Dict[str, Any] = {"name": self.name}
+        out.update(self.params)
+        return out
+
+
+class _InitSpecs:
+    """Initializer specs, named and parameterised as ``jax.nn.initializers``."""
+
+    @staticmethod
+    def zeros() -> Initializer:
+        return Initializer("zeros")
+
+    @staticmethod
+    def ones() -> Initializer:
+        return Initializer("ones")
+
+    @staticmethod
+    def constant(value: float = 0.0) -> Initializer:
+        return Initializer("constant", {"value": value})
+
+    @staticmethod
+    def normal(stddev: float = 1e-2) -> Initializer:
+        return Initializer("normal", {"stddev": stddev})
+
+    @staticmethod
+    def uniform(scale: float = 1e-2) -> Initializer:
+        return Initializer("uniform", {"scale": scale})
+
+    @staticmethod
+    def truncated_normal(stddev: float = 1e-2, lower: float = -2.0,
+                         upper: float = 2.0) -> Initializer:
+        return Initializer("truncated_normal", {"stddev": stddev, "lower": lower, "upper": upper})
+
+    @staticmethod
+    def variance_scaling(scale: float = 1.0, mode: str = "fan_in",
+                         distribution: str = "truncated_normal", in_axis: int = -2,
+                         out_axis: int = -1) -> Initializer:
+        return Initializer("variance_scaling", {
+            "scale": scale, "mode": mode, "distribution": distribution,
+            "in_axis": in_axis, "out_axis": out_axis})
+
+    @staticmethod
+    def lecun_normal() -> Initializer:
+        return Initializer("lecun_normal")
+
+    @staticmethod
+    def lecun_uniform() -> Initializer:
+        return Initializer("lecun_uniform")
+
+    @staticmethod
+    def glorot_normal() -> Initializer:
+        return Initializer("glorot_normal")
+
+    @staticmethod
+    def glorot_uniform() -> Initializer:
+        return Initializer("glorot_uniform")
+
+    @staticmethod
+    def he_normal() -> Initializer:
+        return Initializer("he_normal")
+
+    @staticmethod
+    def he_uniform() -> Initializer:
+        return Initializer("he_uniform")
+
+    xavier_normal = glorot_normal
+    xavier_uniform = glorot_uniform
+    kaiming_normal = he_normal
+    kaiming_uniform = he_uniform
+
+
+init = _InitSpecs()
+"""Initializer specs: ``init.uniform(scale=1.0)``, ``init.lecun_normal()``, ..."""
+
+InitLike = Union[str, Initializer, Mapping[str, Any]]
+
+
+def _init_json(x: InitLike) -> Any:
+    return x.to_json() if isinstance(x, Initializer) else x
+
+
+@dataclass(frozen=True)
+class Linear:
+    """``nnx.Linear(in_features, out_features)``: draws ``params`` twice (kernel, then bias;
+    once with ``use_bias=False``)."""
+    in_features: int
+    out_features: int
+    use_bias: bool = True
+    kernel_init: InitLike = "lecun_normal"
+    bias_init: InitLike = "zeros"
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"type": "linear", "in_features": self.in_features,
+                "out_features": self.out_features, "use_bias": self.use_bias,
+                "kernel_init": _init_json(self.kernel_init),
+                "bias_init": _init_json(self.bias_init)}
+
+
+_EMBED_INIT = Initializer("variance_scaling", {
+    "scale": 1.0, "mode": "fan_in", "distribution": "normal", "in_axis": -2, "out_axis": 0})
+
+
+@dataclass(frozen=True)
+class Embed:
+    """``nnx.Embed(num_embeddings, features)``: integer input, first layer only; one draw."""
+    num_embeddings: int
+    features: int
+    embedding_init: InitLike = _EMBED_INIT
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"type": "embed", "num_embeddings": self.num_embeddings,
+                "features": self.features, "embedding_init": _init_json(self.embedding_init)}
+
+
+@dataclass(frozen=True)
+class Dropout:
+    """``nnx.Dropout(rate)`` (Flax 0.10): one key from ``rng_collection`` (falling back to
+    ``default``) per non-deterministic forward pass."""
+    rate: float
+    rng_collection: str = "dropout"
+    broadcast_dims: Sequence[int] = ()
+    deterministic: bool = False
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"type": "dropout", "rate": self.rate, "rng_collection": self.rng_collection,
+                "broadcast_dims": list(self.broadcast_dims), "deterministic": self.deterministic}
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation layer: ``relu``, ``gelu`` (tanh approximation), ``tanh``, ``sigmoid``,
+    ``silu``."""
+    type: str
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"type": self.type}
+
+
+LayerLike = Union[Linear, Embed, Dropout, Activation, Mapping[str, Any]]
+
+
+def linear(in_features: int, out_features: int, use_bias: bool = True,
+           kernel_init: InitLike = "lecun_normal", bias_init: InitLike = "zeros") -> Linear:
+    """A ``linear`` layer spec."""
+    return Linear(in_features, out_features, use_bias, kernel_init, bias_init)
+
+
+def embed(num_embeddings: int, features: int, embedding_init: InitLike = _EMBED_INIT) -> Embed:
+    """An ``embed`` layer spec (default init: variance_scaling(1, fan_in, normal, out_axis=0))."""
+    return Embed(num_embeddings, features, embedding_init)
+
+
+def dropout(rate: float, rng_collection: str = "dropout", broadcast_dims: Sequence[int] = (),
+            deterministic: bool = False) -> Dropout:
+    """A ``dropout`` layer spec."""
+    return Dropout(rate, rng_collection, tuple(broadcast_dims), deterministic)
+
+
+def relu() -> Activation:
+    return Activation("relu")
+
+
+def gelu() -> Activation:
+    return Activation("gelu")
+
+
+def tanh() -> Activation:
+    return Activation("tanh")
+
+
+def sigmoid() -> Activation:
+    return Activation("sigmoid")
+
+
+def silu() -> Activation:
+    return Activation("silu")
+
+
+def _layer_json(layer: LayerLike) -> Any:
+    return layer.to_json() if hasattr(layer, "to_json") else dict(layer)
+
+
+def model(*layers: LayerLike) -> Dict[str, Any]:
+    """The ``model`` member of a session creation: ``{"layers": [...]}``."""
+    return {"layers": [_layer_json(x) for x in layers]}
+
+
+ModelLike = Union[Mapping[str, Any], Sequence[LayerLike]]
+
+
+def _model_json(m: ModelLike) -> Dict[str, Any]:
+    if isinstance(m, Mapping):
+        out = dict(m)
+        if "layers" in out:
+            out["layers"] = [_layer_json(x) for x in out["layers"]]
+        return out
+    return model(*m)
+
+
+# --------------------------------------------------------------------------- argument coercion
+
+def _key(k: KeyLike) -> Key:
+    return [operator.index(v) for v in k]
+
+
+def _seed_or_key(x: SeedOrKey) -> Any:
+    if isinstance(x, bool):
+        return x  # refused by the daemon, not silently turned into 0 or 1
+    if isinstance(x, numbers.Integral):
+        return operator.index(x)
+    return _key(x)
+
+
+def _shape(s: Shape) -> List[int]:
+    if isinstance(s, numbers.Integral) and not isinstance(s, bool):
+        return [operator.index(s)]
+    return [operator.index(d) for d in s]
+
+
+def _input(x: Any) -> Any:
+    """A forward input: nested lists as they are, a Tensor as its JSON object, numpy arrays
+    (anything with tolist() and shape) as a tensor object."""
+    if isinstance(x, Tensor):
+        return x.to_json()
+    if hasattr(x, "tolist") and hasattr(x, "shape") and hasattr(x, "dtype"):
+        kind = getattr(x.dtype, "kind", "f")
+        flat = x.reshape(-1).tolist() if hasattr(x, "reshape") else x.tolist()
+        return {"shape": [int(d) for d in x.shape],
+                "dtype": "int32" if kind in "iu" else "float32", "data": flat}
+    return x
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "to_json"):
+        return o.to_json()
+    if hasattr(o, "tolist"):  # numpy scalars and arrays
+        return o.tolist()
+    raise TypeError("%r is not JSON serializable" % (o,))
+
+
+def _drop_none(d: Mapping[str, Any]) -> Dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+# --------------------------------------------------------------------------- the client
+
+_NO_BODY = object()
+
+
+class KeyfoldClient:
+    """A client of one keyfoldd.
+
+    ``url`` defaults to ``$KEYFOLD_URL``, else ``http://127.0.0.1:8470`` (``https://`` and a
+    path prefix such as ``http://proxy/keyfold`` work too); ``token`` to ``$KEYFOLD_TOKEN``
+    (sent as ``Authorization: Bearer <token>``; none if unset or empty); ``timeout`` is the
+    socket timeout in seconds; ``threefry`` (``"partitionable"`` or ``"legacy"``), if given,
+    is sent with every stateless call and session creation that does not name its own.
+
+    Each thread uses one keep-alive connection of its own, so a client may be shared between
+    threads. A connection the daemon closed while idle is noticed and replaced before it is
+    used; a request that fails on a reused connection before it was sent (or an idempotent one
+    that got no answer) is retried once on a new connection. Use the client as a context
+    manager or call :meth:`close` to close its connections."""
+
+    def __init__(self, url: Optional[str] = None, token: Optional[str] = None,
+                 timeout: float = 30.0, threefry: Optional[str] = None,
+                 ssl_context: Optional[ssl.SSLContext] = None):
+        url = url or os.environ.get("KEYFOLD_URL") or DEFAULT_URL
+        if "://" not in url:
+            url = "http://" + url
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise ValueError("keyfold URL must be http:// or https://, got %r" % url)
+        if not parts.hostname:
+            raise ValueError("keyfold URL has no host: %r" % url)
+        self.url = url.rstrip("/")
+        self._scheme = parts.scheme
+        self._host = parts.hostname
+        self._port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._prefix = parts.path.rstrip("/")
+        self._ssl_context = ssl_context
+        if token is None:
+            token = os.environ.get("KEYFOLD_TOKEN") or None
+        self.token = token
+        self.timeout = timeout
+        self.threefry = threefry
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._conns: List[http.client.HTTPConnection] = []
+        self._opened = 0
+
+    # -- connection handling
+
+    def __enter__(self) -> "KeyfoldClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return "KeyfoldClient(%r)" % self.url
+
+    def close(self) -> None:
+        """Closes every connection of this client (it reconnects if used again)."""
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for c in conns:
+            c.close()
+        self._local = threading.local()
+
+    @property
+    def connections_opened(self) -> int:
+        """How many TCP connections this client has opened so far (keep-alive reuses one per
+        thread)."""
+        return self._opened
+
+    def _connection(self) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._scheme == "https":
+                conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout,
+                                                   context=self._ssl_context)
+            else:
+                conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
+            self._local.conn = conn
+            with self._lock:
+                self._conns.append(conn)
+        return conn
+
+    @staticmethod
+    def _dropped(sock: socket.socket) -> bool:
+        """An idle keep-alive socket that is readable has been closed by the peer."""
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
+
+    def request(self, method: str, path: str, body: Any = _NO_BODY, *,
+                idempotent: Optional[bool] = None, parse: str = "json") -> Any:
+        """Sends one request and returns the parsed reply: the JSON value (None for an empty
+        body) with ``parse="json"``, the text with ``parse="text"``. ``body`` (any JSON value)
+        is sent as application/json. Raises a :class:`KeyfoldError` for 4xx/5xx."""
+        url = self._prefix + path
+        headers = {"Accept": "application/json" if parse == "json" else "*/*",
+                   "User-Agent": "keyfold-client-python/" + __version__}
+        if self.token:
+            headers["Authorization"] = "Bearer " + self.token
+        data = None
+        if body is not _NO_BODY:
+            data = json.dumps(body, separators=(",", ":"), allow_nan=False,
+                              default=_json_default).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        if idempotent is None:
+            idempotent = method in ("GET", "HEAD")
+        attempt = 0
+        while True:
+            attempt += 1
+            conn = self._connection()
+            reused = conn.sock is not None
+            if reused and self._dropped(conn.sock):
+                conn.close()
+                reused = False
+            if conn.sock is None:
+                with self._lock:
+                    self._opened += 1
+            sent = False
+            try:
+                try:
+                    conn.request(method, url, body=data, headers=headers)
+                    sent = True
+                except (BrokenPipeError, ConnectionResetError):
+                    # The daemon may have answered before reading the whole body (a
+                    # Content-Length over --max-body gets its 413 at once): read that answer.
+                    if conn.sock is None:
+                        raise
+                resp = conn.getresponse()
+                payload = resp.read()
+                status = resp.status
+                rheaders = {k.lower(): v for k, v in resp.getheaders()}
+                if resp.will_close:
+                    conn.close()
+            except (http.client.HTTPException, OSError) as e:
+                conn.close()
+                timed_out = isinstance(e, socket.timeout)
+                if reused and attempt == 1 and not timed_out and (not sent or idempotent):
+                    continue
+                what = "timed out" if timed_out else "failed"
+                raise KeyfoldConnectionError(
+                    "%s %s to %s %s: %s" % (method, path, self.url, what, e or type(e).__name__)
+                ) from e
+            break
+        if status >= 400:
+            raise error_from_response(status, rheaders, payload)
+        if parse == "text":
+            return payload.decode("utf-8")
+        if not payload:
+            return None
+        try:
+            return json.loads(payload.decode("utf-8"))
+        except ValueError as e:
+            raise KeyfoldError("%s %s: the reply is not JSON: %s" % (method, path, e),
+                               status=status, code="bad_response", headers=rheaders) from e
+
+    def _post(self, path: str, body: Mapping[str, Any], idempotent: bool = False) -> Any:
+        return self.request("POST", path, _drop_none(body), idempotent=idempotent)
+
+    def _stateless(self, path: str, body: Mapping[str, Any], threefry: Optional[str]) -> Any:
+        body = dict(body)
+        body["threefry"] = threefry or self.threefry
+        return self._post(path, body, idempotent=True)
+
+    @staticmethod
+    def _name(name: str) -> str:
+        return urllib.parse.quote(name, safe="")
+
+    # -- sessions
+
+    def create_session(self, name: str, rngs: Optional[Mapping[str, SeedOrKey]] = None,
+                       model: Optional[ModelLike] = None,
+                       options: Optional[Mapping[str, Any]] = None, *,
+                       threefry: Optional[str] = None, flax: Optional[str] = None) -> Session:
+        """``POST /v1/sessions``: a named ``nnx.Rngs(**rngs)`` (``"default"`` is the positional
+        seed) with an optional model: a list of layer specs (``[linear(2, 3), dropout(0.5)]``)
+        or ``{"layers": [...]}``. ``threefry``/``flax`` set the options of that name."""
+        body: Dict[str, Any] = {"name": name}
+        if rngs is not None:
+            body["rngs"] = {k: _seed_or_key(v) for k, v in rngs.items()}
+        if model is not None:
+            body["model"] = _model_json(model)
+        opts = dict(options or {})
+        if threefry is not None:
+            opts["threefry"] = threefry
+        elif "threefry" not in opts and self.threefry is not None:
+            opts["threefry"] = self.threefry
+        if flax is not None:
+            opts["flax"] = flax
+        if opts:
+            body["options"] = opts
+        return Session.from_json(self._post("/v1/sessions", body))
+
+    def list_sessions(self) -> List[str]:
+        """``GET /v1/sessions``: the session names, sorted."""
+        return list(self.request("GET", "/v1/sessions")["sessions"])
+
+    def get_session(self, name: str) -> Session:
+        """``GET /v1/sessions/{name}``: the session with its current keys and counts."""
+        return Session.from_json(self.request("GET", "/v1/sessions/" + self._name(name)))
+
+    def delete_session(self, name: str) -> None:
+        """``DELETE /v1/sessions/{name}``."""
+        self.request("DELETE", "/v1/sessions/" + self._name(name))
+
+    def session(self, name: str) -> "SessionHandle":
+        """A handle on the session ``name`` whose methods omit the name."""
+        return SessionHandle(self, name)
+
+    def keys(self, name: str, stream: Optional[str] = None, n: Optional[int] = None) -> KeyDraw:
+        """``POST /v1/sessions/{name}/keys``: ``rngs.<stream>()`` n times (stream defaults to
+        ``default``, n to 1; an unknown stream falls back to ``default``)."""
+        b = self._post("/v1/sessions/%s/keys" % self._name(name), {"stream": stream, "n": n})
+        return KeyDraw(b["stream"], b["source"], list(b["counts"]), [list(k) for k in b["keys"]])
+
+    def sample(self, name: str, distribution: str, shape: Optional[Shape] = None, *,
+               stream: Optional[str] = None, bit_width: Optional[int] = None,
+               minval: Optional[float] = None, maxval: Optional[float] = None,
+               lower: Optional[float] = None, upper: Optional[float] = None,
+               p: Optional[float] = None) -> Sample:
+        """``POST /v1/sessions/{name}/sample``: ``rngs.<stream>.<distribution>(shape, ...)`` —
+        one key from the stream, then the stateless sampler of that name (``bits``,
+        ``uniform``, ``normal``, ``truncated_normal``, ``bernoulli``, ``randint``) with it."""
+        body = {"stream": stream, "distribution": distribution,
+                "shape": None if shape is None else _shape(shape), "bit_width": bit_width,
+                "minval": minval, "maxval": maxval, "lower": lower, "upper": upper, "p": p}
+        return Sample.from_json(self._post("/v1/sessions/%s/sample" % self._name(name), body))
+
+    def forward(self, name: str, x: Any, deterministic: Optional[bool] = None) -> Tensor:
+        """``POST /v1/sessions/{name}/forward``: the model's output for ``x`` (nested lists, a
+        Tensor or a numpy array). ``deterministic`` overrides every dropout layer."""
+        body = {"x": _input(x), "deterministic": deterministic}
+        b = self._post("/v1/sessions/%s/forward" % self._name(name), body)
+        return Tensor.from_json(b["y"])
+
+    def reseed(self, name: str, streams: Optional[Mapping[str, SeedOrKey]] = None, /,
+               **kw: SeedOrKey) -> Session:
+        """``POST /v1/sessions/{name}/reseed``: ``nnx.reseed`` — each named stream gets
+        ``key(seed)`` (or the given key) and count 0: ``reseed("exp1", dropout=42)`` or
+        ``reseed("exp1", {"dropout": 42})``. Returns the session."""
+        merged: Dict[str, Any] = dict(streams or {})
+        merged.update(kw)
+        body = {"streams": {k: _seed_or_key(v) for k, v in merged.items()}}
+        return Session.from_json(self._post("/v1/sessions/%s/reseed" % self._name(name), body))
+
+    def params(self, name: str) -> List[Dict[str, Tensor]]:
+        """``GET /v1/sessions/{name}/params``: one dict per layer (``{}`` without parameters,
+        ``kernel``/``bias`` for linear, ``embedding`` for embed)."""
+        b = self.request("GET", "/v1/sessions/%s/params" % self._name(name))
+        return [{k: Tensor.from_json(v) for k, v in layer.items()} for layer in b["params"]]
+
+    # -- stateless jax.random
+
+    def random_key(self, seed: SeedOrKey, threefry: Optional[str] = None) -> Key:
+        """``jax.random.key(seed)`` as key data: ``[0, seed mod 2^32]`` (a key is returned as
+        is)."""
+        b = self._stateless("/v1/random/key", {"seed": _seed_or_key(seed)}, threefry)
+        return list(b["key"])
+
+    def fold_in(self, key: KeyLike, data: int, threefry: Optional[str] = None) -> Key:
+        """``jax.random.fold_in(key, data)``, data in 0..2^32-1."""
+        body = {"key": _key(key), "data": operator.index(data)}
+        return list(self._stateless("/v1/random/fold_in", body, threefry)["key"])
+
+    def split(self, key: KeyLike, num: Shape = 2, threefry: Optional[str] = None) -> List[Key]:
+        """``jax.random.split(key, num)``: the keys flat in row-major order (``num`` may be a
+        shape)."""
+        n: Any = operator.index(num) if isinstance(num, numbers.Integral) else _shape(num)
+        b = self._stateless("/v1/random/split", {"key": _key(key), "num": n}, threefry)
+        return [list(k) for k in b["keys"]]
+
+    def bits(self, key: KeyLike, shape: Shape = (), bit_width: Optional[int] = None,
+             threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.bits(key, shape, uint<bit_width>)`` (8, 16, 32 = default, 64); uint64
+        elements come back as ints."""
+        body = {"key": _key(key), "shape": _shape(shape), "bit_width": bit_width}
+        return Tensor.from_json(self._stateless("/v1/random/bits", body, threefry))
+
+    def uniform(self, key: KeyLike, shape: Shape = (), minval: Optional[float] = None,
+                maxval: Optional[float] = None, threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.uniform(key, shape, float32, minval=0, maxval=1)``."""
+        body = {"key": _key(key), "shape": _shape(shape), "minval": minval, "maxval": maxval}
+        return Tensor.from_json(self._stateless("/v1/random/uniform", body, threefry))
+
+    def normal(self, key: KeyLike, shape: Shape = (), threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.normal(key, shape, float32)``."""
+        body = {"key": _key(key), "shape": _shape(shape)}
+        return Tensor.from_json(self._stateless("/v1/random/normal", body, threefry))
+
+    def truncated_normal(self, key: KeyLike, lower: float, upper: float, shape: Shape = (),
+                         threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.truncated_normal(key, lower, upper, shape, float32)``."""
+        body = {"key": _key(key), "shape": _shape(shape), "lower": lower, "upper": upper}
+        return Tensor.from_json(self._stateless("/v1/random/truncated_normal", body, threefry))
+
+    def bernoulli(self, key: KeyLike, p: Optional[float] = None, shape: Shape = (),
+                  threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.bernoulli(key, p=0.5, shape)``: a bool Tensor."""
+        body = {"key": _key(key), "shape": _shape(shape), "p": p}
+        return Tensor.from_json(self._stateless("/v1/random/bernoulli", body, threefry))
+
+    def randint(self, key: KeyLike, shape: Shape, minval: int, maxval: int,
+                threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.randint(key, shape, minval, maxval, int32)`` (bounds in int32)."""
+        body = {"key": _key(key), "shape": _shape(shape), "minval": operator.index(minval),
+                "maxval": operator.index(maxval)}
+        return Tensor.from_json(self._stateless("/v1/random/randint", body, threefry))
+
+    def permutation(self, key: KeyLike, n: int, threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.permutation(key, n)``: an int32 Tensor of shape [n]."""
+        body = {"key": _key(key), "n": operator.index(n)}
+        return Tensor.from_json(self._stateless("/v1/random/permutation", body, threefry))
+
+    # -- stateless jax.nn.initializers
+
+    def initialize(self, initializer: InitLike, key: KeyLike, shape: Shape,
+                   threefry: Optional[str] = None) -> Tensor:
+        """``POST /v1/init/{name}``: ``initializer`` is a name (``"he_uniform"``, also the
+        ``xavier_*``/``kaiming_*`` aliases), an :class:`Initializer` (``init.uniform(1.0)``)
+        or a ``{"name": ..., params}`` mapping."""
+        spec = _init_json(initializer)
+        if isinstance(spec, Mapping):
+            params = dict(spec)
+            name = params.pop("name")
+        else:
+            name, params = spec, {}
+        body = {"key": _key(key), "shape": _shape(shape)}
+        body.update(params)
+        return Tensor.from_json(self._stateless("/v1/init/" + self._name(name), body, threefry))
+
+    def init_zeros(self, key: KeyLike, shape: Shape, threefry: Optional[str] = None) -> Tensor:
+        """``jax.nn.initializers.zeros`` (ignores the key)."""
+        return self.initialize("zeros", key, shape, threefry)
+
+    def init_ones(self, key: KeyLike, shape: Shape, threefry: Optional[str] = None) -> Tensor:
+        """``jax.nn.initializers.ones`` (ignores the key)."""
+        return self.initialize("ones", key, shape, threefry)
+
+    def init_constant(self, key: KeyLike, shape: Shape, value: Optional[float] = None,
+                      threefry: Optional[str] = None) -> Tensor:
+        """``jax.nn.initializers.constant(value=0.0)`` (ignores the key)."""
+        return self.initialize(_spec("constant", value=value), key, shape, threefry)
+
+    def init_normal(self, key: KeyLike, shape: Shape, stddev: Optional[float] = None,
+                    threefry: Optional[str] = None) -> Tensor:
+        """``jax.nn.initializers.normal(stddev=0.01)``."""
+        return self.initialize(_spec("normal", stddev=stddev), key, shape, threefry)
+
+    def init_uniform(self, key: KeyLike, shape: Shape, scale: Optional[float] = None,
+                     threefry: Optional[str] = None) -> Tensor:
+        """``jax.nn.initializers.uniform(scale=0.01)``: U[0, scale)."""
+        return self.initialize(_spec("uniform", scale=scale), key, shape, threefry)
+
+    def init_truncated_normal(self, key: KeyLike, shape: Shape, stddev: Optional[float] = None,
+                              lower: Optional[float] = None, upper: Optional[float] = None,
+                              threefry: Optional[str] = None) -> Tensor:
+        """``jax.nn.initializers.truncated_normal(stddev=0.01, lower=-2.0, upper=2.0)``."""
+        spec = _spec("truncated_normal", stddev=stddev, lower=lower, upper=upper)
+        return self.initialize(spec, key, shape, threefry)
+
+    def init_variance_scaling(self, key: KeyLike, shape: Shape, scale: Optional[float] = None,
+                              mode: Optional[str] = None, distribution: Optional[str] = None,
+                              in_axis: Optional[int] = None, out_axis: Optional[int] = None,
+                              threefry: Optional[str] = None) -> Tensor:
+        """``jax.nn.initializers.variance_scaling(scale=1.0, mode="fan_in",
+        distribution="truncated_normal", in_axis=-2, out_axis=-1)``."""
+        spec = _spec("variance_scaling", scale=scale, mode=mode, distribution=distribution,
+                     in_axis=in_axis, out_axis=out_axis)
+        return self.initialize(spec, key, shape, threefry)
+
+    def init_lecun_normal(self, key: KeyLike, shape: Shape,
+                          threefry: Optional[str] = None) -> Tensor:
+        """``jax.nn.initializers.lecun_normal()`` (rank >= 2)."""
+        return self.initialize("lecun_normal", key, shape, threefry)
+
+    def init_lecun_uniform(self, key: KeyLike, shape: Shape,
+                           threefry: Optional[str] = None) -> Tensor:
+        """``jax.nn.initializers.lecun_uniform()`` (rank >= 2)."""
+        return self.initialize("lecun_uniform", key, shape, threefry)
+
+    def init_glorot_normal(self, key: KeyLike, shape: Shape,
+                           threefry: Optional[str] = None) -> Tensor:
+        """``jax.nn.initializers.glorot_normal()`` (= xavier_normal; rank >= 2)."""
+        return self.initialize("glorot_normal", key, shape, threefry)
+
+    def init_glorot_uniform(self, key: KeyLike, shape: Shape,
+                            threefry: Optional[str] = None) -> Tensor:
+        """``jax.nn.initializers.glorot_uniform()`` (= xavier_uniform; rank >= 2)."""
+        return self.initialize("glorot_uniform", key, shape, threefry)
+
+    def init_he_normal(self, key: KeyLike, shape: Shape,
+                       threefry: Optional[str] = None) -> Tensor:
+        """``jax.nn.initializers.he_normal()`` (= kaiming_normal; rank >= 2)."""
+        return self.initialize("he_normal", key, shape, threefry)
+
+    def init_he_uniform(self, key: KeyLike, shape: Shape,
+                        threefry: Optional[str] = None) -> Tensor:
+        """``jax.nn.initializers.he_uniform()`` (= kaiming_uniform; rank >= 2)."""
+        return self.initialize("he_uniform", key, shape, threefry)
+
+    # -- operations
+
+    def _health(self, path: str) -> bool:
+        try:
+            self.request("GET", path)
+        except Unavailable:
+            return False
+        return True
+
+    def health_live(self) -> bool:
+        """``GET /v2/health/live``: True when the daemon serves (no token needed). Raises
+        :class:`KeyfoldConnectionError` when it cannot be reached."""
+        return self._health("/v2/health/live")
+
+    def health_ready(self) -> bool:
+        """``GET /v2/health/ready``: True when ready, False while it answers 503 (recovering
+        sessions at start-up, shutting down, or the store failing to write)."""
+        return self._health("/v2/health/ready")
+
+    def wait_ready(self, timeout: float = 10.0, interval: float = 0.05) -> None:
+        """Waits until the daemon answers ready, tolerating a daemon not yet listening.
+        Raises :class:`Unavailable` (or the last connection error) after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        last: KeyfoldError = Unavailable("keyfoldd at %s is not ready" % self.url)
+        while True:
+            try:
+                if self.health_ready():
+                    return
+                last = Unavailable("keyfoldd at %s is not ready" % self.url)
+            except KeyfoldConnectionError as e:
+                last = e
+            if time.monotonic() >= deadline:
+                raise last
+            time.sleep(interval)
+
+    def metrics(self) -> str:
+        """``GET /metrics``: the Prometheus text exposition."""
+        return self.request("GET", "/metrics", parse="text")
+
+    def snapshot(self) -> str:
+        """``POST /v1/admin/snapshot``: writes an online backup of the store and returns its
+        path (on the daemon's host). :class:`FailedPrecondition` with
+        ``--durability memory``."""
+        return self._post("/v1/admin/snapshot", {})["path"]
+
+
+def _spec(name: str, **params: Any) -> Initializer:
+    return Initializer(name, _drop_none(params))
+
+
+class SessionHandle:
+    """``client.session("exp1")``: the session methods of a client bound to one name."""
+
+    def __init__(self, client: KeyfoldClient, name: str):
+        self.client = client
+        self.name = name
+
+    def __repr__(self) -> str:
+        return "SessionHandle(%r)" % self.name
+
+    def get(self) -> Session:
+        return self.client.get_session(self.name)
+
+    def delete(self) -> None:
+        self.client.delete_session(self.name)
+
+    def keys(self, stream: Optional[str] = None, n: Optional[int] = None) -> KeyDraw:
+        return self.client.keys(self.name, stream, n)
+
+    def sample(self, distribution: str, shape: Optional[Shape] = None, **kw: Any) -> Sample:
+        return self.client.sample(self.name, distribution, shape, **kw)
+
+    def forward(self, x: Any, deterministic: Optional[bool] = None) -> Tensor:
+        return self.client.forward(self.name, x, deterministic)
+
+    def reseed(self, streams: Optional[Mapping[str, SeedOrKey]] = None, /,
+               **kw: SeedOrKey) -> Session:
+        return self.client.reseed(self.name, streams, **kw)
+
+    def params(self) -> List[Dict[str, Tensor]]:
+        return self.client.params(self.name)
+
+
+# --------------------------------------------------------------------------- command line
+
+def _demo(kf: KeyfoldClient, out: Any) -> None:
+    name = "demo-%d-%d" % (os.getpid(), int(time.time() * 1000) % 1000000)
+
+    def show(label: str, value: Any) -> None:
+        print("%-44s %s" % (label, value), file=out)
+
+    s = kf.create_session(name, rngs={"params": 0, "dropout": 42},
+                          model=[linear(2, 3), dropout(0.5)])
+    try:
+        show("session", s.name)
+        show("counts after construction",
+             {k: v.count for k, v in s.rngs.items()})
+        show("rngs.params() x2", kf.keys(name, "params", n=2).keys)
+        y1 = kf.forward(name, [[1.0, 1.0]])
+        show("y1 = model(ones((1, 2)))", y1.tolist())
+        s = kf.reseed(name, dropout=42)
+        show("after reseed(dropout=42)", {k: (v.key, v.count) for k, v in s.rngs.items()})
+        y2 = kf.forward(name, [[1.0, 1.0]])
+        show("y2 = model(ones((1, 2)))", y2.tolist())
+        show("y1 == y2", y1 == y2)
+        p = kf.params(name)[0]
+        show("kernel", p["kernel"].tolist())
+        show("bias", p["bias"].tolist())
+        show("rngs.dropout.normal((2,))", kf.sample(name, "normal", [2], stream="dropout").data)
+        show("key(42)", kf.random_key(42))
+        show("uniform(key [0, 0], (3,))", kf.uniform([0, 0], [3]).data)
+    finally:
+        kf.delete_session(name)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="keyfold_client.py",
+                                 description="keyfoldd client (Python standard library only)")
+    ap.add_argument("--url", help="daemon URL (default $KEYFOLD_URL or %s)" % DEFAULT_URL)
+    ap.add_argument("--token", help="bearer token (default $KEYFOLD_TOKEN)")
+    ap.add_argument("--timeout", type=float, default=30.0, help="socket timeout in seconds")
+    sub = ap.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="the Linear(2,3)+Dropout(0.5) session of the Flax reseed docstring")
+    sub.add_parser("health", help="liveness and readiness")
+    sub.add_parser("sessions", help="list the sessions")
+    sub.add_parser("metrics", help="print the Prometheus metrics")
+    sub.add_parser("snapshot", help="write a snapshot of the store and print its path")
+    args = ap.parse_args(argv)
+    try:
+        with KeyfoldClient(args.url, token=args.token, timeout=args.timeout) as kf:
+            if args.command == "demo":
+                _demo(kf, sys.stdout)
+            elif args.command == "health":
+                live, ready = kf.health_live(), kf.health_ready()
+                print("live: %s\nready: %s" % (live, ready))
+                return 0 if live and ready else 1
+            elif args.command == "sessions":
+                for n in kf.list_sessions():
+                    print(n)
+            elif args.command == "metrics":
+                sys.stdout.write(kf.metrics())
+            elif args.command == "snapshot":
+                print(kf.snapshot())
+    except KeyfoldError as e:
+        print("keyfold_client: %s" % e, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
