@@ -82,6 +82,7 @@ typedef struct op {
   kd_durable_stream *streams; /* the targets this op makes durable, n_streams */
   size_t n_streams;
   kd_commit *commit;         /* NULL when nobody waits */
+  int orphaned;              /* its session's row does not exist (a creation failed) */
 } op;
 
 struct kd_persist {
@@ -189,6 +190,33 @@ static int decode_streams(const unsigned char *b, size_t len, kf_rngs *rngs) {
   return 0;
 }
 
+/* FNV-1a 64, continued from h. */
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
+  const unsigned char *p = data;
+  for (size_t i = 0; i < n; i++) {
+    h ^= p[i];
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+#define FNV_BASIS 0xcbf29ce484222325ull
+
+/* Checks stored beside each row, so that damage inside a row — which leaves
+ * SQLite's pages well-formed and passes its integrity check — is caught at
+ * recovery instead of restoring, say, a smaller count. */
+static uint64_t spec_check(const char *name, const char *spec, uint64_t params) {
+  unsigned char le[8];
+  for (int i = 0; i < 8; i++) le[i] = (unsigned char)(params >> (8 * i));
+  uint64_t h = fnv1a(FNV_BASIS, name, strlen(name) + 1);
+  h = fnv1a(h, spec, strlen(spec) + 1);
+  return fnv1a(h, le, 8);
+}
+
+static uint64_t streams_check(const char *name, const unsigned char *blob, size_t len) {
+  return fnv1a(fnv1a(FNV_BASIS, name, strlen(name) + 1), blob, len);
+}
+
 uint64_t kd_model_checksum(const kf_model *model) {
   if (!model) return 0;
   uint64_t h = 0xcbf29ce484222325ull;
@@ -285,12 +313,14 @@ int kd_persist_record(kd_persist *p, kd_session *s, kd_change change, const char
       return kd_fail(err, KD_UNAVAILABLE, "out of memory recording a change");
     }
   }
+  /* Once queued, o belongs to the writer, which may free it at once. */
+  kd_commit *waiter = o->commit;
   pthread_mutex_lock(&p->lock);
   if (p->stopping) {
     pthread_mutex_unlock(&p->lock);
-    if (o->commit) {
-      kd_commit_release(o->commit);
-      kd_commit_release(o->commit);
+    if (waiter) {
+      kd_commit_release(waiter);
+      kd_commit_release(waiter);
     }
     op_free(o);
     return kd_fail(err, KD_UNAVAILABLE, "the daemon is shutting down");
@@ -302,7 +332,7 @@ int kd_persist_record(kd_persist *p, kd_session *s, kd_change change, const char
   p->tail = o;
   pthread_cond_signal(&p->wake);
   pthread_mutex_unlock(&p->lock);
-  *commit = o->commit;
+  *commit = waiter;
   return 0;
 }
 
@@ -310,7 +340,7 @@ int kd_persist_record(kd_persist *p, kd_session *s, kd_change change, const char
 
 static int exec(sqlite3 *db, const char *sql) { return sqlite3_exec(db, sql, NULL, NULL, NULL); }
 
-static int apply_op(kd_persist *p, const op *o) {
+static int apply_op(kd_persist *p, op *o) {
   sqlite3_stmt *st;
   switch (o->change) {
     case KD_CHANGE_CREATE:
@@ -319,12 +349,15 @@ static int apply_op(kd_persist *p, const op *o) {
       sqlite3_bind_text(st, 2, o->spec, -1, SQLITE_STATIC);
       sqlite3_bind_blob(st, 3, o->blob, (int)o->blob_len, SQLITE_STATIC);
       sqlite3_bind_int64(st, 4, (sqlite3_int64)o->checksum);
+      sqlite3_bind_int64(st, 5, (sqlite3_int64)spec_check(o->session->name, o->spec, o->checksum));
+      sqlite3_bind_int64(st, 6, (sqlite3_int64)streams_check(o->session->name, o->blob, o->blob_len));
       break;
     case KD_CHANGE_STATE:
     case KD_CHANGE_RESEED:
       st = p->update;
       sqlite3_bind_text(st, 1, o->session->name, -1, SQLITE_STATIC);
       sqlite3_bind_blob(st, 2, o->blob, (int)o->blob_len, SQLITE_STATIC);
+      sqlite3_bind_int64(st, 3, (sqlite3_int64)streams_check(o->session->name, o->blob, o->blob_len));
       break;
     case KD_CHANGE_DELETE:
     default:
@@ -333,6 +366,10 @@ static int apply_op(kd_persist *p, const op *o) {
       break;
   }
   const int rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(p->db);
+  /* A change to a row that is not there belongs to a session whose creation
+   * failed: it must not be acknowledged (a retried creation with the same
+   * seeds would hand its keys out again). */
+  o->orphaned = rc == SQLITE_OK && o->change != KD_CHANGE_DELETE && sqlite3_changes(p->db) == 0;
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   return rc;
@@ -351,16 +388,94 @@ static int commit_batch(kd_persist *p, op *batch) {
   return 0;
 }
 
+/* While the store fails, the writer retries every RETRY_MS: the changes of
+ * the failed batch, or an empty probe commit, so that readiness comes back
+ * by itself once the disk does. */
+#define RETRY_MS 200
+
+static int probe_commit(kd_persist *p) {
+  /* Rewriting a row forces a log write and an fsync, like a real change. */
+  if (exec(p->db, "BEGIN IMMEDIATE;"
+                  "UPDATE meta SET value = value WHERE key = 'format_version';"
+                  "COMMIT") == SQLITE_OK)
+    return 0;
+  if (!sqlite3_get_autocommit(p->db)) exec(p->db, "ROLLBACK");
+  return -1;
+}
+
+/* Finishes the ops of a committed (ok) or failed batch. Returns the ops to
+ * apply again in the next batch: after a failure, every change but a
+ * creation, so that what clients read (memory) is what the disk ends up
+ * with, even though their 503 said the outcome was unknown. */
+static op *finish_batch(kd_persist *p, op *batch, int ok) {
+  op *retry_head = NULL, **retry_tail = &retry_head;
+  while (batch) {
+    op *next = batch->next;
+    batch->next = NULL;
+    const int done_ok = ok && !batch->orphaned;
+    if (done_ok && batch->change != KD_CHANGE_DELETE) {
+      /* Ops of one session commit in the order they were recorded, so the
+       * last committed one holds the durable state. */
+      kd_session *s = batch->session;
+      pthread_mutex_lock(&s->lock);
+      for (size_t i = 0; i < batch->n_streams && i < s->n_durable; i++) {
+        s->durable[i].key_durable = batch->streams[i].key_target;
+        s->durable[i].count_durable = batch->streams[i].count_target;
+      }
+      pthread_mutex_unlock(&s->lock);
+    }
+    if (!ok && batch->change == KD_CHANGE_CREATE && p->store) {
+      /* The client is told 503: withdraw the session so that it can retry
+       * the creation (which replaces whatever the failed commit left). */
+      kd_store_remove(p->store, batch->session->name, batch->session);
+    }
+    if (batch->commit) commit_complete(batch->commit, done_ok);
+    batch->commit = NULL;
+    if (!ok && batch->change != KD_CHANGE_CREATE) {
+      *retry_tail = batch;
+      retry_tail = &batch->next;
+    } else {
+      op_free(batch);
+    }
+    batch = next;
+  }
+  return retry_head;
+}
+
 static void *writer_main(void *arg) {
   kd_persist *p = arg;
+  op *retry = NULL;
   for (;;) {
     pthread_mutex_lock(&p->lock);
-    while (!p->head && !p->stopping) pthread_cond_wait(&p->wake, &p->lock);
+    if (atomic_load(&p->healthy)) {
+      while (!p->head && !retry && !p->stopping) pthread_cond_wait(&p->wake, &p->lock);
+    } else if (!p->stopping) {
+      /* Failing: wait before trying again, however much is queued. */
+      struct timespec until;
+      clock_gettime(CLOCK_REALTIME, &until);
+      until.tv_nsec += RETRY_MS * 1000000L;
+      until.tv_sec += until.tv_nsec / 1000000000L;
+      until.tv_nsec %= 1000000000L;
+      while (!p->stopping && pthread_cond_timedwait(&p->wake, &p->lock, &until) == 0) {
+      }
+    }
+    /* Retries go first: they are older than anything queued since. */
     op *batch = p->head;
+    if (retry) {
+      op *last = retry;
+      while (last->next) last = last->next;
+      last->next = batch;
+      batch = retry;
+      retry = NULL;
+    }
     p->head = p->tail = NULL;
-    const int stop = p->stopping && !batch;
+    const int stopping = p->stopping;
     pthread_mutex_unlock(&p->lock);
-    if (stop) break;
+    if (!batch) {
+      if (stopping) break;
+      if (!atomic_load(&p->healthy)) atomic_store(&p->healthy, probe_commit(p) == 0);
+      continue;
+    }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     const int ok = commit_batch(p, batch) == 0;
@@ -370,28 +485,17 @@ static void *writer_main(void *arg) {
     kd_metrics_observe_commit(p->metrics, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
                               changes, ok);
     atomic_store(&p->healthy, ok);
-    while (batch) {
-      op *next = batch->next;
-      if (ok && batch->change != KD_CHANGE_DELETE) {
-        /* Ops of one session commit in the order they were recorded, so the
-         * last committed one holds the durable state. */
-        kd_session *s = batch->session;
-        pthread_mutex_lock(&s->lock);
-        for (size_t i = 0; i < batch->n_streams && i < s->n_durable; i++) {
-          s->durable[i].key_durable = batch->streams[i].key_target;
-          s->durable[i].count_durable = batch->streams[i].count_target;
-        }
-        pthread_mutex_unlock(&s->lock);
+    retry = finish_batch(p, batch, ok);
+    if (retry && stopping) {
+      /* Shutting down on a failing disk: these changes cannot be kept. */
+      fprintf(stderr, "keyfoldd: store %s: giving up on %s unwritten change(s) at shutdown\n", p->path,
+              retry->next ? "several" : "one");
+      while (retry) {
+        op *next = retry->next;
+        op_free(retry);
+        retry = next;
       }
-      if (!ok && batch->change == KD_CHANGE_CREATE && p->store) {
-        /* The client is told 503: withdraw the session so that it can retry
-         * the creation (which replaces whatever the failed commit left). */
-        kd_store_remove(p->store, batch->session->name, batch->session);
-      }
-      if (batch->commit) commit_complete(batch->commit, ok);
-      batch->commit = NULL;
-      op_free(batch);
-      batch = next;
+      break;
     }
   }
   return NULL;
@@ -440,7 +544,8 @@ static int check_schema(kd_persist *p, char *msg, size_t size) {
              "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
              "INSERT INTO meta VALUES ('format_version', '" FORMAT_VERSION "');"
              "CREATE TABLE sessions(name TEXT PRIMARY KEY, spec TEXT NOT NULL,"
-             " streams BLOB NOT NULL, checksum INTEGER NOT NULL) WITHOUT ROWID;"
+             " streams BLOB NOT NULL, checksum INTEGER NOT NULL, spec_check INTEGER NOT NULL,"
+             " streams_check INTEGER NOT NULL) WITHOUT ROWID;"
              "COMMIT;",
              APPLICATION_ID);
     if (exec(db, sql) != SQLITE_OK)
@@ -490,16 +595,9 @@ int kd_persist_open(const char *data_dir, kd_durability mode, uint32_t lease_blo
     return -1;
   }
   sqlite3_busy_timeout(p->db, 5000);
-  /* WAL with synchronous=FULL: a COMMIT returns after the log is fsync'd. */
   long quick = -1;
   sqlite3_stmt *st;
   char ok[64] = "";
-  if (exec(p->db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
-      exec(p->db, "PRAGMA synchronous=FULL") != SQLITE_OK) {
-    fail_msg(msg, msg_size, "%s is not a usable keyfold store: %s", p->path, sqlite3_errmsg(p->db));
-    kd_persist_close(p);
-    return -1;
-  }
   if (sqlite3_prepare_v2(p->db, "PRAGMA quick_check", -1, &st, NULL) == SQLITE_OK) {
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
       snprintf(ok, sizeof ok, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -517,10 +615,20 @@ int kd_persist_open(const char *data_dir, kd_durability mode, uint32_t lease_blo
     kd_persist_close(p);
     return -1;
   }
+  /* Only a file known to be a keyfold store is switched to WAL (a refused
+   * file is left byte for byte as it was). synchronous=FULL: a COMMIT
+   * returns after the log is fsync'd. */
+  if (exec(p->db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
+      exec(p->db, "PRAGMA synchronous=FULL") != SQLITE_OK) {
+    fail_msg(msg, msg_size, "%s is not a usable keyfold store: %s", p->path, sqlite3_errmsg(p->db));
+    kd_persist_close(p);
+    return -1;
+  }
   if (sqlite3_prepare_v3(p->db,
-                         "INSERT OR REPLACE INTO sessions(name, spec, streams, checksum) VALUES (?1, ?2, ?3, ?4)",
+                         "INSERT OR REPLACE INTO sessions(name, spec, streams, checksum, spec_check, streams_check) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                          -1, SQLITE_PREPARE_PERSISTENT, &p->put, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v3(p->db, "UPDATE sessions SET streams = ?2 WHERE name = ?1", -1,
+      sqlite3_prepare_v3(p->db, "UPDATE sessions SET streams = ?2, streams_check = ?3 WHERE name = ?1", -1,
                          SQLITE_PREPARE_PERSISTENT, &p->update, NULL) != SQLITE_OK ||
       sqlite3_prepare_v3(p->db, "DELETE FROM sessions WHERE name = ?1", -1, SQLITE_PREPARE_PERSISTENT,
                          &p->del, NULL) != SQLITE_OK) {
@@ -536,7 +644,8 @@ long kd_persist_load(kd_persist *p, kd_server *srv, char *msg, size_t msg_size) 
   sqlite3_stmt *st;
   p->store = srv->store;
   p->metrics = srv->metrics;
-  if (sqlite3_prepare_v2(p->db, "SELECT name, spec, streams, checksum FROM sessions", -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(p->db, "SELECT name, spec, streams, checksum, spec_check, streams_check FROM sessions",
+                         -1, &st, NULL) != SQLITE_OK)
     return fail_msg(msg, msg_size, "cannot read the store %s: %s", p->path, sqlite3_errmsg(p->db));
   long loaded = 0;
   int rc;
@@ -546,6 +655,8 @@ long kd_persist_load(kd_persist *p, kd_server *srv, char *msg, size_t msg_size) 
     const unsigned char *blob = sqlite3_column_blob(st, 2);
     const size_t blob_len = (size_t)sqlite3_column_bytes(st, 2);
     const uint64_t checksum = (uint64_t)sqlite3_column_int64(st, 3);
+    const uint64_t stored_spec_check = (uint64_t)sqlite3_column_int64(st, 4);
+    const uint64_t stored_streams_check = (uint64_t)sqlite3_column_int64(st, 5);
     char detail[700];
     kd_err err = {KD_OK, ""};
     json_error_t jerr;
@@ -555,6 +666,10 @@ long kd_persist_load(kd_persist *p, kd_server *srv, char *msg, size_t msg_size) 
     int bad = !name || !spec;
     if (bad) {
       snprintf(detail, sizeof detail, "session '%s': unreadable spec", name ? name : "?");
+    } else if (spec_check(name, spec_text, checksum) != stored_spec_check ||
+               streams_check(name, blob ? blob : (const unsigned char *)"", blob_len) != stored_streams_check) {
+      snprintf(detail, sizeof detail, "session '%s': the row does not match its check (damaged)", name);
+      bad = 1;
     } else if (kd_session_build(name, spec, &srv->cfg, &s, NULL, &err) != 0) {
       snprintf(detail, sizeof detail, "session '%s': %s", name, err.message);
       bad = 1;
