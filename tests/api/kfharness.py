@@ -148,6 +148,15 @@ class Daemon:
         except OSError:
             return False
 
+    def kill9(self):
+        """SIGKILL: no shutdown code runs, the store is left as a crash
+        leaves it. The data directory is kept (a test restarts on it)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self._reader.join(timeout=5)
+        self.proc.stderr.close()
+
     def stop(self, timeout=15.0):
         """Sends SIGTERM and returns the exit code (0 expected)."""
         if self.proc.poll() is None:

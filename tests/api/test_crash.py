@@ -30,7 +30,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -51,13 +50,6 @@ MODEL = {"layers": [{"type": "linear", "in_features": 2, "out_features": 3},
                     {"type": "dropout", "rate": 0.5}]}
 CONNECTION_ERRORS = (OSError, http.client.HTTPException)
 
-
-def kill9(d):
-    if d.proc.poll() is None:
-        d.proc.send_signal(signal.SIGKILL)
-    d.proc.wait(timeout=10)
-    d._reader.join(timeout=5)
-    d.proc.stderr.close()
 
 
 def param_bits(params):
@@ -242,7 +234,7 @@ class CrashTest(unittest.TestCase):
         data = tempfile.mkdtemp(prefix="keyfold-crash-")
         self.addCleanup(shutil.rmtree, data, ignore_errors=True)
         self._daemons = []
-        self.addCleanup(lambda: [kill9(d) for d in self._daemons if d.proc.poll() is None])
+        self.addCleanup(lambda: [d.kill9() for d in self._daemons if d.proc.poll() is None])
         rng = random.Random(4242)
         ledger = Ledger()
         clients = [Client(i, ledger) for i in range(THREADS)]
@@ -263,7 +255,7 @@ class CrashTest(unittest.TestCase):
                 t.start()
             time.sleep(rng.uniform(0.2, 1.0))
             killed.set()
-            kill9(d)
+            d.kill9()
             for t in threads:
                 t.join(15)
                 self.assertFalse(t.is_alive(), "a client thread hung after the kill")

@@ -24,7 +24,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import sqlite3
 import struct
 import subprocess
@@ -49,14 +48,6 @@ LINEAR_DROPOUT = {"layers": [{"type": "linear", "in_features": 2, "out_features"
 def clean_env():
     return {k: v for k, v in os.environ.items() if not k.startswith("KEYFOLD_")}
 
-
-def kill9(d):
-    """SIGKILL: no shutdown code runs, the store is left as a crash leaves it."""
-    if d.proc.poll() is None:
-        d.proc.send_signal(signal.SIGKILL)
-    d.proc.wait(timeout=10)
-    d._reader.join(timeout=5)
-    d.proc.stderr.close()
 
 
 def log_match(d, pattern, timeout=5.0):
@@ -101,7 +92,7 @@ class StoreTestCase(unittest.TestCase):
     def _reap(self):
         for d in self._daemons:
             if d.proc.poll() is None:
-                kill9(d)
+                d.kill9()
 
     def start(self, mode="strict", *flags, data=None):
         d = Daemon.start("--data-dir", data or self.data, "--durability", mode, *flags)
@@ -117,7 +108,7 @@ class StoreTestCase(unittest.TestCase):
         if how == "term":
             self.term(d)
         else:
-            kill9(d)
+            d.kill9()
         t0 = time.time()
         d2 = self.start(mode, *flags)
         self.assertLess(time.time() - t0, 5.0, "recovery took too long")

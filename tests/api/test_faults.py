@@ -21,7 +21,6 @@ import http.client
 import os
 import random
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -48,13 +47,6 @@ FSYNC_EIO = "fsync=EIO\n"
 DISK_FULL = "write=ENOSPC\n"
 CONNECTION_ERRORS = (ConnectionError, http.client.HTTPException, OSError)
 
-
-def kill9(d):
-    if d.proc.poll() is None:
-        d.proc.send_signal(signal.SIGKILL)
-    d.proc.wait(timeout=10)
-    d._reader.join(timeout=5)
-    d.proc.stderr.close()
 
 
 def float_bits(v):
@@ -86,7 +78,7 @@ class FaultCase(unittest.TestCase):
     def _reap(self):
         for d in self._daemons:
             if d.proc.poll() is None:
-                kill9(d)
+                d.kill9()
 
     def set_faults(self, body):
         """Replaces the control file atomically (docs/fault-injection.md)."""
@@ -160,7 +152,7 @@ class StrictFaults(FaultCase):
         self.assertEqual(d.get("/v2/health/ready")[0], 200, "ready once commits succeed again")
         self.ok(d, "POST", "/v1/sessions/f0/keys", {"stream": "dropout", "n": 1})
 
-        kill9(d)
+        d.kill9()
         d = self.start(faults=False)
         self.assertEqual(d.get("/v2/health/ready")[0], 200)
         pre = self.ok(d, "GET", "/v1/sessions/pre")["rngs"]["dropout"]
@@ -183,7 +175,7 @@ class StrictFaults(FaultCase):
         self.set_faults("")
         created = self.create(d, "r", 500)
         params = float_bits(self.ok(d, "GET", "/v1/sessions/r/params"))
-        kill9(d)
+        d.kill9()
         d = self.start(faults=False)
         self.assertEqual(self.ok(d, "GET", "/v1/sessions/r"), created)
         self.assertEqual(float_bits(self.ok(d, "GET", "/v1/sessions/r/params")), params)
@@ -333,7 +325,7 @@ class LeaseFaults(FaultCase):
         acked += r["counts"]
         self.create(d, "f0", 100)
         self.assertEqual(d.get("/v2/health/ready")[0], 200)
-        kill9(d)
+        d.kill9()
         d = self.start(faults=False)
         pre = self.ok(d, "GET", "/v1/sessions/pre")["rngs"]["dropout"]
         self.assertGreater(pre["count"], max(acked))
@@ -442,7 +434,7 @@ class NoAcknowledgedLoss(FaultCase):
                 time.sleep(secs)
             # kill -9 under load (and, if asked, with the disk still failing).
             stop.set()
-            kill9(d)
+            d.kill9()
         finally:
             stop.set()
             for t in threads:
