@@ -137,12 +137,12 @@ LOG=$(mktemp /tmp/keyfold-container-daemon.XXXXXX)
 cleanup() {
   if [ -n "$BGPID" ] && kill -0 "$BGPID" 2>/dev/null; then
     kd=$(daemon_pid || true)
-    [ -n "$kd" ] && kill -TERM "$kd" 2>/dev/null || true
+    if [ -n "$kd" ]; then kill -TERM "$kd" 2>/dev/null || true; fi
     sleep 1
     kill -TERM "$BGPID" 2>/dev/null || true
     wait "$BGPID" 2>/dev/null || true
   fi
-  [ -n "$CTR" ] && buildah rm "$CTR" >/dev/null 2>&1 || true
+  if [ -n "$CTR" ]; then buildah rm "$CTR" >/dev/null 2>&1 || true; fi
   rm -f "$LOG"
   if [ "$KEEP_IMAGE" = 0 ]; then buildah rmi "$IMAGE" >/dev/null 2>&1 || true; fi
 }

@@ -3,7 +3,7 @@
 # Idempotent: skips apt entirely when everything is already installed.
 set -eu
 packages="build-essential pkg-config meson ninja-build check libjansson-dev libmicrohttpd-dev
-libuv1-dev libsqlite3-dev librandom123-dev curl python3 python3-jsonschema python3-yaml"
+libuv1-dev libsqlite3-dev librandom123-dev curl python3 python3-jsonschema python3-yaml nginx"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -12,6 +12,15 @@ if [ -n "$missing" ]; then
   echo "install-deps: installing:$missing"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # The tests start nginx themselves on loopback ports: keep the package
+  # from starting a system nginx on port 80 while it installs.
+  guard=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    guard=1
+  fi
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  if [ -n "$guard" ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi

@@ -166,7 +166,7 @@ int kd_parse_shape(const json_t *v, const char *what, uint64_t max_elements, kf_
       return kd_fail(err, KD_INVALID_ARGUMENT, "%s[%zu] must be a non-negative integer", what, i);
     dims[i] = (int64_t)json_integer_value(e);
   }
-  size_t n;
+  size_t n = 0;
   if (count_elements(dims, (int)rank, max_elements, what, &n, err) != 0) return -1;
   if (kf_shape_make(out, (int)rank, dims) != KF_OK)
     return kd_fail(err, KD_PAYLOAD_TOO_LARGE, "%s is too large", what);
@@ -210,7 +210,7 @@ static int fill_nested(const json_t *v, int depth, const kf_shape *s, kf_dtype d
 int kd_parse_tensor(const json_t *v, const char *what, kf_dtype dtype, uint64_t max_elements,
                     kf_tensor *out, kd_err *err) {
   kf_shape shape;
-  size_t n;
+  size_t n = 0;
   const json_t *flat = NULL;
   if (json_is_object(v)) {
     static const char *const fields[] = {"shape", "dtype", "data", NULL};

@@ -39,6 +39,8 @@ class Daemon:
         self.port = port
         self.data_dir = data_dir  # a temporary store the harness removes on stop
         self.stderr_lines = []
+        self._lines_changed = threading.Condition()
+        self._eof = False
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
 
@@ -58,26 +60,32 @@ class Daemon:
             args += ["--data-dir", data_dir]
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 env=full_env, text=True)
+        d = cls(proc, None, None, data_dir)
+        # The reader thread collects stderr from the first line on; waiting on
+        # it with a deadline means a daemon that never prints its address (say,
+        # --log-level warn) fails the test instead of hanging it.
         deadline = time.time() + timeout
-        seen = []
-        while time.time() < deadline:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            seen.append(line)
-            m = re.search(r"listening on http://(\S+):(\d+)", line)
-            if m:
-                d = cls(proc, m.group(1), int(m.group(2)), data_dir)
-                d.stderr_lines.extend(seen)
-                d.wait_ready(deadline - time.time())
-                return d
+        with d._lines_changed:
+            while True:
+                for line in d.stderr_lines:
+                    m = re.search(r"listening on http://(\S+):(\d+)", line)
+                    if m:
+                        d.host, d.port = m.group(1), int(m.group(2))
+                        break
+                left = deadline - time.time()
+                if d.port is not None or left <= 0 or d._eof:
+                    break
+                d._lines_changed.wait(left)
+        if d.port is not None:
+            d.wait_ready(deadline - time.time())
+            return d
         proc.kill()
-        rest = proc.stderr.read()
-        proc.stderr.close()
         proc.wait()
+        d._reader.join(timeout=5)
+        proc.stderr.close()
         if data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
-        raise RuntimeError("keyfoldd did not start: " + "".join(seen) + rest)
+        raise RuntimeError("keyfoldd did not start: " + "".join(d.stderr_lines))
 
     def wait_ready(self, timeout):
         """Waits for /v2/health/ready (the store is recovered)."""
@@ -95,7 +103,12 @@ class Daemon:
 
     def _drain(self):
         for line in self.proc.stderr:
-            self.stderr_lines.append(line)
+            with self._lines_changed:
+                self.stderr_lines.append(line)
+                self._lines_changed.notify_all()
+        with self._lines_changed:
+            self._eof = True
+            self._lines_changed.notify_all()
 
     @property
     def base(self):

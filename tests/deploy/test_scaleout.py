@@ -124,9 +124,19 @@ class Nginx:
                 return False
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return True
+                    pass
             except OSError:
                 time.sleep(0.05)
+                continue
+            # the listener is nginx (not another process that took the port
+            # first) once it proxies a health check and is still running
+            try:
+                status = request(self.port, "GET", "/v2/health/live")[0]
+            except OSError:
+                status = None
+            if status == 200 and self.proc.poll() is None:
+                return True
+            time.sleep(0.05)
         return False
 
     def _error_log(self):

@@ -39,6 +39,7 @@
  * the fuzz_replay build (compiled with -DKF_FUZZ_REPLAY) for compilers
  * without libFuzzer — the fuzz_corpus test.
  */
+#include <ctype.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -355,3 +356,69 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   reset_store();
   return 0;
 }
+
+#ifndef KF_FUZZ_REPLAY
+/* ------------------------------------------------------------- mutation */
+
+/* libFuzzer's byte-level mutations seldom turn "3" into "5" inside JSON
+ * text, and the comparison hints they use are binary, not decimal. So one
+ * mutation in four replaces a decimal number of the input instead: with its
+ * neighbour, or with a boundary value of the API and of the harness's limits
+ * (64 sessions, 4096 elements, 65536 parameters, 2^32 counts, int32/int64,
+ * float32). The rest are libFuzzer's own (LLVMFuzzerMutate, which also uses
+ * the dictionary). Not in the replay build, which has no libFuzzer. */
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
+
+static const char *const boundary_numbers[] = {
+  "0", "1", "2", "3", "5", "7", "8", "16", "-1", "-2", "63", "64", "65", "127", "128", "129",
+  "255", "256", "1023", "1024", "4095", "4096", "4097", "65535", "65536", "65537", "16777216",
+  "2147483647", "2147483648", "-2147483648", "-2147483649", "4294967294", "4294967295",
+  "4294967296", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+  "18446744073709551616", "0.0", "-0.0", "0.5", "1.5", "1e-45", "1e-46", "3.4028235e38",
+  "3.5e38", "1e308", "1e309",
+};
+
+static uint32_t next_random(uint32_t *state) {
+  *state ^= *state << 13;
+  *state ^= *state >> 17;
+  *state ^= *state << 5;
+  return *state;
+}
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed) {
+  uint32_t r = seed | 1u;
+  if (next_random(&r) % 4 != 0) return LLVMFuzzerMutate(data, size, max_size);
+  size_t numbers = 0;
+  for (size_t i = 0; i < size; i++)
+    if (isdigit(data[i]) && (i == 0 || !isdigit(data[i - 1]))) numbers++;
+  if (numbers == 0) return LLVMFuzzerMutate(data, size, max_size);
+  size_t pick = next_random(&r) % numbers, start = 0;
+  for (size_t i = 0; i < size; i++) {
+    if (isdigit(data[i]) && (i == 0 || !isdigit(data[i - 1])) && pick-- == 0) {
+      start = i;
+      break;
+    }
+  }
+  size_t end = start;
+  while (end < size && isdigit(data[end])) end++;
+  char repl[32];
+  if (next_random(&r) % 3 == 0 && end - start <= 18) {
+    /* The number's neighbour: n + 1 or n - 1 (the digits only; a sign stays). */
+    unsigned long long v = 0;
+    for (size_t i = start; i < end; i++) v = v * 10 + (unsigned long long)(data[i] - '0');
+    v = (next_random(&r) & 1) || v == 0 ? v + 1 : v - 1;
+    snprintf(repl, sizeof repl, "%llu", v);
+  } else {
+    if (start > 0 && data[start - 1] == '-') start--;
+    snprintf(repl, sizeof repl, "%s",
+             boundary_numbers[next_random(&r) % (sizeof boundary_numbers / sizeof boundary_numbers[0])]);
+  }
+  const size_t len = strlen(repl);
+  const size_t new_size = size - (end - start) + len;
+  if (new_size > max_size) return LLVMFuzzerMutate(data, size, max_size);
+  memmove(data + start + len, data + end, size - end);
+  memcpy(data + start, repl, len);
+  return new_size;
+}
+#endif
