@@ -22,11 +22,14 @@
  *   - the status is in 200..599; a non-empty body is NUL-terminated at len;
  *   - a JSON body has no raw NUL byte;
  *   - status >= 400: the body is a JSON object (valid UTF-8, no duplicate
- *     keys) with an "error" member: on /v2/models… paths a string (the Open
- *     Inference Protocol form), elsewhere an object with a string "code"
- *     that names the response's status and a non-empty string "message";
+ *     keys) with an "error" member: a string (the Open Inference Protocol
+ *     form) on the protocol's routes (/v2, /v2/models/…) and, when no route
+ *     matched, on paths under /v2/models; elsewhere an object with a string
+ *     "code" that names the response's status and a non-empty "message";
  *   - 2xx application/json responses are a JSON object; 204 has no body;
- *   - 405 has a non-empty Allow value, other statuses none;
+ *   - 405 has a non-empty Allow value, other statuses none; 401 and only
+ *     401 asks for WWW-Authenticate; no reply waits for a commit (the
+ *     harness runs in memory mode, without persistence or a bearer token);
  *   - a request that fails (>= 400) changes no session (api.md: "A request
  *     that fails changes nothing"): the store is compared before and after;
  *   - the stateless routes (/v1/random/…, /v1/init/…) answer a repeated
@@ -48,6 +51,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "persist.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
@@ -79,6 +83,8 @@ static void fuzz_init(void) {
   srv.cfg.max_model_params = FUZZ_MAX_MODEL_PARAMS;
   srv.cfg.max_body = FUZZ_MAX_BODY;
   srv.cfg.log_level = KD_LOG_ERROR;
+  /* Memory mode (srv.persist stays NULL) and no bearer token. */
+  srv.cfg.durability = KD_DURABILITY_MEMORY;
   srv.store = kd_store_new(srv.cfg.max_sessions);
   srv.metrics = kd_metrics_new(kd_route_count);
   if (!srv.store || !srv.metrics) {
@@ -141,11 +147,14 @@ static json_t *parse_object(const request *rq, const kd_response *res) {
   return v;
 }
 
-static void check_error_body(const request *rq, const kd_response *res) {
+/* The Open Inference Protocol's error form is used on its routes (/v2…)
+ * and, when no route matched, on paths under /v2/models. */
+static void check_error_body(const request *rq, const kd_response *res, size_t route) {
   if (!is_json_type(res->content_type)) violation(rq, res, "an error response is not application/json");
   json_t *v = parse_object(rq, res);
   const json_t *e = json_object_get(v, "error");
-  const int oip = strncmp(rq->path, "/v2/models", 10) == 0;
+  const int oip = route < kd_route_count ? (kd_routes[route].flags & KD_ROUTE_OIP) != 0
+                                         : strncmp(rq->path, "/v2/models", 10) == 0;
   const char *problem = NULL;
   if (!e) {
     problem = "the error body has no \"error\" member";
@@ -174,7 +183,7 @@ static void check_error_body(const request *rq, const kd_response *res) {
   if (problem) violation(rq, res, "%s", problem);
 }
 
-static void check_response(const request *rq, const kd_response *res) {
+static void check_response(const request *rq, const kd_response *res, size_t route) {
   if (res->status < 200 || res->status > 599) violation(rq, res, "status %d outside 200..599", res->status);
   if (!res->content_type) violation(rq, res, "no content type");
   if (res->body.len > 0) {
@@ -185,8 +194,11 @@ static void check_response(const request *rq, const kd_response *res) {
   }
   if (res->status == 405 && res->allow[0] == '\0') violation(rq, res, "405 without Allow");
   if (res->status != 405 && res->allow[0] != '\0') violation(rq, res, "Allow on a %d response", res->status);
+  if ((res->status == 401) != (res->www_authenticate != 0))
+    violation(rq, res, "WWW-Authenticate must come with 401 and only with it");
+  if (res->commit) violation(rq, res, "a commit to wait for in memory mode");
   if (res->status >= 400) {
-    check_error_body(rq, res);
+    check_error_body(rq, res, route);
   } else if (res->status == 204) {
     if (res->body.len != 0) violation(rq, res, "204 with a body");
   } else if (res->status < 300 && is_json_type(res->content_type)) {
@@ -270,23 +282,25 @@ static void run_request(const uint8_t *data, size_t size) {
 
   const request rq = {method, path, ct};
   char *before = snapshot();
+  const kd_http_input in = {.method = method, .path = path, .content_type = ct, .body = body,
+                           .body_len = body_len};
   kd_response res;
   kd_response_init(&res);
   size_t route = 0;
-  kd_dispatch(&srv, method, path, ct, body, body_len, &res, &route);
+  kd_dispatch(&srv, &in, &res, &route);
   if (route > kd_route_count) violation(&rq, &res, "route index %zu out of range", route);
   kd_metrics_observe(srv.metrics, route, res.status, 0.0005);
   if (trace)
     fprintf(stderr, "  %s %s -> %d %.*s\n", method, path, res.status,
             (int)(res.body.len > 160 ? 160 : res.body.len), res.body.data ? res.body.data : "");
-  check_response(&rq, &res);
+  check_response(&rq, &res, route);
   if (strncmp(path, "/v1/random/", 11) == 0 || strncmp(path, "/v1/init/", 9) == 0) {
     /* Stateless routes are pure functions of the request: a second run must
      * give the same bytes (catches reads of uninitialised memory). */
     kd_response again;
     kd_response_init(&again);
     size_t route2 = 0;
-    kd_dispatch(&srv, method, path, ct, body, body_len, &again, &route2);
+    kd_dispatch(&srv, &in, &again, &route2);
     if (again.status != res.status || again.body.len != res.body.len ||
         (res.body.len && memcmp(again.body.data, res.body.data, res.body.len) != 0))
       violation(&rq, &res, "the same stateless request answered differently the second time: %d %.*s",
