@@ -45,24 +45,15 @@ LUA=tests/bench/keys.lua
 say() { echo "bench-http: $*" >&2; }
 
 # ------------------------------------------------------------------ tools
-need=""
-command -v wrk >/dev/null 2>&1 || need="$need wrk"
-command -v ss >/dev/null 2>&1 || need="$need iproute2"
-command -v curl >/dev/null 2>&1 || need="$need curl"
-if [ -n "$need" ]; then
-  if [ "$(id -u)" != 0 ]; then
-    say "missing:$need (run as root to have them installed)"
+if [ "$(id -u)" = 0 ]; then
+  sh scripts/install-deps.sh wrk iproute2
+fi
+for tool in wrk ss curl; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    say "missing: $tool (run as root to have it installed)"
     exit 2
   fi
-  say "installing:$need"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $need >/dev/null
-fi
-if [ "$(id -u)" = 0 ]; then
-  sh scripts/install-deps.sh
-fi
+done
 
 # ------------------------------------------------------------------ build
 # werror is off here: a release (-O3) build may warn where the default

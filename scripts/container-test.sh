@@ -43,17 +43,7 @@ fail() {
 [ "$(id -u)" = 0 ] || fail "run as root (buildah in chroot isolation needs it)"
 
 # ---------------------------------------------------------------- 1. tools
-missing=""
-for p in buildah podman debootstrap curl; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  say "installing:$missing"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+sh scripts/install-deps.sh buildah podman debootstrap
 
 # ---------------------------------------------------------- 2. base images
 # One minbase rootfs stands in for both debian:bookworm (the build stage

@@ -30,18 +30,7 @@ build=${KEYFOLD_FUZZ_BUILD:-build-fuzz}
 seeds=tests/fuzz/corpus
 
 if [ "$(id -u)" = 0 ]; then
-  sh scripts/install-deps.sh
-  missing=""
-  for p in clang libclang-rt-14-dev; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-  done
-  if [ -n "$missing" ]; then
-    echo "fuzz: installing:$missing"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    # shellcheck disable=SC2086
-    apt-get install -y -qq --no-install-recommends $missing >/dev/null
-  fi
+  sh scripts/install-deps.sh clang libclang-rt-14-dev
 fi
 
 if [ ! -f "$build/build.ninja" ]; then

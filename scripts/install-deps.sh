@@ -1,9 +1,11 @@
 #!/bin/sh
-# Installs the Debian 12 packages keyfold builds and tests with. Run as root.
+# Installs the Debian 12 packages keyfold builds and tests with, plus any
+# package named as an argument (scripts/fuzz.sh adds clang, …). Run as root.
 # Idempotent: skips apt entirely when everything is already installed.
+#   sh scripts/install-deps.sh [EXTRA-PACKAGE...]
 set -eu
 packages="build-essential pkg-config meson ninja-build check libjansson-dev libmicrohttpd-dev
-libuv1-dev libsqlite3-dev librandom123-dev curl python3 python3-jsonschema python3-yaml nginx"
+libuv1-dev libsqlite3-dev librandom123-dev curl python3 python3-jsonschema python3-yaml nginx $*"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
