@@ -203,6 +203,23 @@ class DaemonTestCase(unittest.TestCase):
         assert rc == 0, "keyfoldd exited with %r" % rc
 
 
+class StoreTestCase(unittest.TestCase):
+    """A temporary directory per test (self.root, with self.data for a
+    store) and the daemons of self._daemons killed when the test ends."""
+
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="keyfold-store-")
+        self.addCleanup(shutil.rmtree, self.root, ignore_errors=True)
+        self.data = os.path.realpath(os.path.join(self.root, "data"))
+        self._daemons = []
+        self.addCleanup(self._reap)
+
+    def _reap(self):
+        for d in self._daemons:
+            if d.proc.poll() is None:
+                d.kill9()
+
+
 M32 = 0xFFFFFFFF
 
 

@@ -79,20 +79,8 @@ def float_bits(v):
     return v
 
 
-class StoreTestCase(unittest.TestCase):
+class StoreTestCase(kfharness.StoreTestCase):
     """A data directory per test and daemons that are always cleaned up."""
-
-    def setUp(self):
-        self.root = tempfile.mkdtemp(prefix="keyfold-dur-")
-        self.addCleanup(shutil.rmtree, self.root, ignore_errors=True)
-        self.data = os.path.join(self.root, "data")
-        self._daemons = []
-        self.addCleanup(self._reap)
-
-    def _reap(self):
-        for d in self._daemons:
-            if d.proc.poll() is None:
-                d.kill9()
 
     def start(self, mode="strict", *flags, data=None):
         d = Daemon.start("--data-dir", data or self.data, "--durability", mode, *flags)

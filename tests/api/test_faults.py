@@ -20,9 +20,7 @@ module is skipped.
 import http.client
 import os
 import random
-import shutil
 import sys
-import tempfile
 import threading
 import time
 import unittest
@@ -30,7 +28,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from kfharness import Daemon, f32_bits, fold_in, key_of  # noqa: E402
+from kfharness import Daemon, StoreTestCase, f32_bits, fold_in, key_of  # noqa: E402
 
 IOFAULT_LIB = os.environ.get("IOFAULT_LIB", "")
 if not IOFAULT_LIB:
@@ -60,25 +58,16 @@ def float_bits(v):
 
 
 @unittest.skipIf(SKIP_REASON, SKIP_REASON or "")
-class FaultCase(unittest.TestCase):
+class FaultCase(StoreTestCase):
     MODE = "strict"
     FLAGS = ()
 
     def setUp(self):
-        self.root = tempfile.mkdtemp(prefix="keyfold-fault-")
-        self.addCleanup(shutil.rmtree, self.root, ignore_errors=True)
-        self.data = os.path.realpath(os.path.join(self.root, "data"))
+        super().setUp()
         os.makedirs(self.data)
         # Outside path_prefix: the shim never faults its own control file.
         self.ctl = os.path.join(self.root, "iofault.ctl")
         self.set_faults("")
-        self._daemons = []
-        self.addCleanup(self._reap)
-
-    def _reap(self):
-        for d in self._daemons:
-            if d.proc.poll() is None:
-                d.kill9()
 
     def set_faults(self, body):
         """Replaces the control file atomically (docs/fault-injection.md)."""

@@ -17,7 +17,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from kfharness import M32, Daemon, f32, f32_bits, fold_in, key_of, threefry2x32  # noqa: E402
+from kfharness import M32, DaemonTestCase, f32, f32_bits, fold_in, key_of, threefry2x32  # noqa: E402
 
 VECTORS = os.path.join(HERE, "..", "vectors", "jax-random.json")
 
@@ -130,16 +130,7 @@ class ReferenceSelfTest(unittest.TestCase):
 # ------------------------------------------------------------------- tests
 
 
-class RandomApiTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Daemon.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.d.stop()
-        assert rc == 0, "keyfoldd exited with %r" % rc
-
+class RandomApiTest(DaemonTestCase):
     # helpers
     def ok(self, path, body):
         s, b = self.d.post(path, body)

@@ -13,7 +13,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from kfharness import M32, Daemon, f32, f32_bits, fold_in, key_of  # noqa: E402
+from kfharness import M32, DaemonTestCase, f32, f32_bits, fold_in, key_of  # noqa: E402
 
 
 
@@ -21,16 +21,7 @@ LINEAR_DROPOUT = {"layers": [{"type": "linear", "in_features": 2, "out_features"
                              {"type": "dropout", "rate": 0.5}]}
 
 
-class SessionsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.d = Daemon.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.d.stop()
-        assert rc == 0, "keyfoldd exited with %r" % rc
-
+class SessionsTest(DaemonTestCase):
     # ------------------------------------------------------------ helpers
     def create(self, name, rngs=None, model=None, options=None):
         body = {"name": name}
