@@ -5,6 +5,7 @@
 #include "keyfold/error.h"
 #include "keyfold/prng.h"
 #include "keyfold/tensor.h"
+#include "simd.h"
 
 /* Words of the legacy hash of iota(m): word i pairs counter i with counter
  * h + i, h = ceil(m / 2), and an odd m pads the last pair with a zero. */
@@ -12,16 +13,18 @@ static inline uint32_t legacy_counter(uint64_t m, uint64_t x) { return x < m ? (
 
 static void legacy_words(kf_key key, uint64_t m, uint64_t start, size_t len, uint32_t *out) {
   const uint64_t h = (m + 1) / 2;
-  for (size_t t = 0; t < len; t++) {
-    const uint64_t i = start + t;
-    uint32_t y[2];
-    if (i < h) {
-      kf_threefry2x32(key.hi, key.lo, legacy_counter(m, i), legacy_counter(m, h + i), y);
-      out[t] = y[0];
-    } else {
-      kf_threefry2x32(key.hi, key.lo, legacy_counter(m, i - h), legacy_counter(m, i), y);
-      out[t] = y[1];
+  const kf__isa isa = kf__isa_best();
+  uint32_t x0[KF_BLOCK], x1[KF_BLOCK], y0[KF_BLOCK], y1[KF_BLOCK];
+  for (size_t b = 0; b < len; b += KF_BLOCK) {
+    const size_t n = (len - b < KF_BLOCK) ? len - b : KF_BLOCK;
+    for (size_t t = 0; t < n; t++) {
+      const uint64_t i = start + b + t;
+      const uint64_t first = (i < h) ? i : i - h; /* the pair (first, h + first) */
+      x0[t] = legacy_counter(m, first);
+      x1[t] = legacy_counter(m, h + first);
     }
+    kf__k_hash_pairs(isa, key.hi, key.lo, x0, x1, n, y0, y1);
+    for (size_t t = 0; t < n; t++) out[b + t] = (start + b + t < h) ? y0[t] : y1[t];
   }
 }
 
@@ -40,31 +43,32 @@ int kf__bits_check(kf_threefry_mode mode, unsigned bit_width, uint64_t n) {
 
 void kf__bits32_range(kf_key key, kf_threefry_mode mode, uint64_t n, uint64_t start, size_t len,
                       uint32_t *out) {
-  if (mode == KF_THREEFRY_LEGACY) {
+  if (mode == KF_THREEFRY_LEGACY)
     legacy_words(key, n, start, len, out);
-    return;
-  }
-  for (size_t t = 0; t < len; t++) {
-    const uint64_t j = start + t;
-    uint32_t y[2];
-    kf_threefry2x32(key.hi, key.lo, (uint32_t)(j >> 32), (uint32_t)j, y);
-    out[t] = y[0] ^ y[1];
-  }
+  else
+    kf__k_bits32(kf__isa_best(), key.hi, key.lo, start, len, out);
 }
 
 void kf__bits64_range(kf_key key, kf_threefry_mode mode, uint64_t n, uint64_t start, size_t len,
                       uint64_t *out) {
-  for (size_t t = 0; t < len; t++) {
-    const uint64_t j = start + t;
-    uint32_t y[2];
-    if (mode == KF_THREEFRY_LEGACY) {
-      /* m = 2n words, h = n: element j is words j and n + j, the two halves
-       * of the pair (j, n + j). */
-      kf_threefry2x32(key.hi, key.lo, (uint32_t)j, (uint32_t)(n + j), y);
-    } else {
-      kf_threefry2x32(key.hi, key.lo, (uint32_t)(j >> 32), (uint32_t)j, y);
+  const kf__isa isa = kf__isa_best();
+  uint32_t x0[KF_BLOCK], x1[KF_BLOCK], y0[KF_BLOCK], y1[KF_BLOCK];
+  for (size_t b = 0; b < len; b += KF_BLOCK) {
+    const size_t cnt = (len - b < KF_BLOCK) ? len - b : KF_BLOCK;
+    for (size_t t = 0; t < cnt; t++) {
+      const uint64_t j = start + b + t;
+      if (mode == KF_THREEFRY_LEGACY) {
+        /* m = 2n words, h = n: element j is words j and n + j, the two
+         * halves of the pair (j, n + j). */
+        x0[t] = (uint32_t)j;
+        x1[t] = (uint32_t)(n + j);
+      } else {
+        x0[t] = (uint32_t)(j >> 32);
+        x1[t] = (uint32_t)j;
+      }
     }
-    out[t] = ((uint64_t)y[0] << 32) | y[1];
+    kf__k_hash_pairs(isa, key.hi, key.lo, x0, x1, cnt, y0, y1);
+    for (size_t t = 0; t < cnt; t++) out[b + t] = ((uint64_t)y0[t] << 32) | y1[t];
   }
 }
 

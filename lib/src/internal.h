@@ -37,4 +37,9 @@ int kf__bits_check(kf_threefry_mode mode, unsigned bit_width, uint64_t n);
 /* The float in [0, 1) that uniform builds from 32 random bits (§8). */
 float kf__unit_float(uint32_t bits);
 
+/* StableHLO's erf_inv coefficients (Giles 2010, c0 first) for w < 5 and
+ * w >= 5 (jax-random.md §13.2); shared by the scalar and vector forms. */
+extern const float kf__erf_inv_small[9];
+extern const float kf__erf_inv_large[9];
+
 #endif

@@ -7,6 +7,7 @@
 #include "keyfold/error.h"
 #include "keyfold/random.h"
 #include "keyfold/tensor.h"
+#include "simd.h"
 
 float kf__unit_float(uint32_t bits) {
   /* 23 random mantissa bits under the exponent of 1.0, minus 1: exact. */
@@ -24,18 +25,25 @@ static int sampler_check(kf_threefry_mode mode, unsigned bit_width, size_t n, co
 }
 
 /* uniform's affine step (§8): XLA:CPU fuses f * span + lo, then clamps below
- * by lo. Shared by uniform, normal, truncated_normal and bernoulli. */
+ * by lo. Shared by uniform, normal, truncated_normal and bernoulli. When
+ * post is given, each block then goes through scale * erf_inv and the clip
+ * while it is still in cache (normal, truncated_normal). */
+typedef struct {
+  float scale, clip_lo, clip_hi;
+} erf_inv_post;
+
 static void uniform_fill(kf_key key, kf_threefry_mode mode, size_t n, float lo, float hi,
-                         float *out) {
+                         const erf_inv_post *post, float *out) {
   const float span = hi - lo;
+  const kf__isa isa = kf__isa_best();
   uint32_t bits[KF_BLOCK];
   for (size_t start = 0; start < n; start += KF_BLOCK) {
     const size_t len = (n - start < KF_BLOCK) ? n - start : KF_BLOCK;
     kf__bits32_range(key, mode, n, start, len, bits);
-    for (size_t t = 0; t < len; t++) {
-      const float v = fmaf(kf__unit_float(bits[t]), span, lo);
-      out[start + t] = (lo > v) ? lo : v;
-    }
+    kf__k_uniform(isa, bits, len, lo, span, out + start);
+    if (post)
+      kf__k_erf_inv(isa, out + start, len, post->scale, post->clip_lo, post->clip_hi,
+                    out + start);
   }
 }
 
@@ -44,7 +52,7 @@ int kf_random_uniform(kf_key key, kf_threefry_mode mode, size_t n, float minval,
   int rc = sampler_check(mode, 32, n, out);
   if (rc != KF_OK) return rc;
   if (!isfinite(minval) || !isfinite(maxval)) return KF_EINVAL;
-  uniform_fill(key, mode, n, minval, maxval, out);
+  uniform_fill(key, mode, n, minval, maxval, NULL, out);
   return KF_OK;
 }
 
@@ -75,8 +83,8 @@ int kf_random_normal(kf_key key, kf_threefry_mode mode, size_t n, float *out) {
   /* u in [nextafter(-1, 0), 1): |u| is never 1. 1 - lo rounds to exactly 2. */
   const float lo = nextafterf(-1.0f, 0.0f);
   const float sqrt2 = 0x1.6a09e6p+0f; /* f32(sqrt(2)) = 1.4142135 */
-  uniform_fill(key, mode, n, lo, 1.0f, out);
-  for (size_t i = 0; i < n; i++) out[i] = sqrt2 * kf_erf_inv_f32(out[i]);
+  const erf_inv_post post = {sqrt2, -INFINITY, INFINITY};
+  uniform_fill(key, mode, n, lo, 1.0f, &post, out);
   return KF_OK;
 }
 
@@ -99,13 +107,8 @@ int kf_random_truncated_normal(kf_key key, kf_threefry_mode mode, size_t n, floa
   const float b = kf_erf_f32(upper * inv_sqrt2);
   const float lo_clip = clip_bound(lower, INFINITY);
   const float hi_clip = clip_bound(upper, -INFINITY);
-  uniform_fill(key, mode, n, a, b, out);
-  for (size_t i = 0; i < n; i++) {
-    float v = sqrt2 * kf_erf_inv_f32(out[i]);
-    v = (lo_clip > v) ? lo_clip : v; /* jnp.clip: maximum with the lower bound first */
-    v = (hi_clip < v) ? hi_clip : v;
-    out[i] = v;
-  }
+  const erf_inv_post post = {sqrt2, lo_clip, hi_clip};
+  uniform_fill(key, mode, n, a, b, &post, out);
   return KF_OK;
 }
 
@@ -113,12 +116,13 @@ int kf_random_bernoulli(kf_key key, kf_threefry_mode mode, size_t n, float p, ui
   int rc = sampler_check(mode, 32, n, out);
   if (rc != KF_OK) return rc;
   if (isnan(p)) return KF_EINVAL;
+  const kf__isa isa = kf__isa_best();
   uint32_t bits[KF_BLOCK];
   for (size_t start = 0; start < n; start += KF_BLOCK) {
     const size_t len = (n - start < KF_BLOCK) ? n - start : KF_BLOCK;
     kf__bits32_range(key, mode, n, start, len, bits);
     /* uniform with the default bounds is exactly the unit float. */
-    for (size_t t = 0; t < len; t++) out[start + t] = kf__unit_float(bits[t]) < p;
+    kf__k_bernoulli(isa, bits, len, p, out + start);
   }
   return KF_OK;
 }

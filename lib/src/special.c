@@ -3,28 +3,30 @@
  * step a float32 operation; fmaf stands exactly where XLA fuses. */
 #include <math.h>
 
+#include "internal.h"
 #include "keyfold/random.h"
+#include "simd.h"
 
 /* Giles (2010) single-precision coefficients, c0 first (StableHLO erfInv32). */
-static const float erf_inv_small[9] = {
+const float kf__erf_inv_small[9] = {
   2.81022636e-08f, 3.43273939e-07f, -3.5233877e-06f, -4.39150654e-06f, 2.1858087e-04f,
   -1.25372503e-03f, -4.17768164e-03f, 2.46640727e-01f, 1.50140941f,
 };
-static const float erf_inv_large[9] = {
+const float kf__erf_inv_large[9] = {
   -2.00214257e-04f, 1.00950558e-04f, 1.34934322e-03f, -3.67342844e-03f, 5.73950773e-03f,
   -7.6224613e-03f, 9.43887047e-03f, 1.00167406f, 2.83297682f,
 };
 
 float kf_erf_inv_f32(float x) {
   /* The product is rounded to float before log1p (§13.4): log1p of the exact
-   * -x^2 breaks published values. log1pf is glibc's, the reference. */
+   * -x^2 breaks published values. kf__log1pf is glibc 2.36's log1pf. */
   const float t = x * -x;
-  const float w = -log1pf(t);
+  const float w = -kf__log1pf(t);
   const int small = w < 5.0f;
   /* XLA computes both branches and selects one; computing only the selected
    * branch gives the same bits. */
   const float ws = small ? w - 2.5f : sqrtf(w) - 3.0f;
-  const float *c = small ? erf_inv_small : erf_inv_large;
+  const float *c = small ? kf__erf_inv_small : kf__erf_inv_large;
   float p = c[0];
   for (int i = 1; i < 9; i++) p = fmaf(p, ws, c[i]);
   const float r = p * x;

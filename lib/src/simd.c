@@ -1,0 +1,125 @@
+/* keyfold — run-time choice of the bulk kernels, and their scalar forms,
+ * which define the results every vector form must reproduce. */
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+#include "keyfold/prng.h"
+#include "keyfold/random.h"
+#include "simd.h"
+
+int kf__isa_usable(kf__isa isa) {
+  switch (isa) {
+    case KF__ISA_SCALAR:
+      return 1;
+#if defined(KF_HAVE_X86_KERNELS)
+    case KF__ISA_AVX2:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case KF__ISA_AVX512:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+#endif
+    default:
+      return 0;
+  }
+}
+
+kf__isa kf__isa_best(void) {
+  if (kf__isa_usable(KF__ISA_AVX512)) return KF__ISA_AVX512;
+  if (kf__isa_usable(KF__ISA_AVX2)) return KF__ISA_AVX2;
+  return KF__ISA_SCALAR;
+}
+
+const char *kf__isa_name(kf__isa isa) {
+  switch (isa) {
+    case KF__ISA_SCALAR: return "scalar";
+    case KF__ISA_AVX2: return "avx2";
+    case KF__ISA_AVX512: return "avx512";
+    default: return "unknown";
+  }
+}
+
+/* ------------------------------------------------------------ scalar forms */
+
+static void bits32_scalar(uint32_t k0, uint32_t k1, uint64_t start, size_t len, uint32_t *out) {
+  for (size_t t = 0; t < len; t++) {
+    const uint64_t j = start + t;
+    uint32_t y[2];
+    kf_threefry2x32(k0, k1, (uint32_t)(j >> 32), (uint32_t)j, y);
+    out[t] = y[0] ^ y[1];
+  }
+}
+
+static void hash_pairs_scalar(uint32_t k0, uint32_t k1, const uint32_t *x0, const uint32_t *x1,
+                              size_t len, uint32_t *y0, uint32_t *y1) {
+  for (size_t t = 0; t < len; t++) {
+    uint32_t y[2];
+    kf_threefry2x32(k0, k1, x0[t], x1[t], y);
+    if (y0) y0[t] = y[0];
+    if (y1) y1[t] = y[1];
+  }
+}
+
+static void uniform_scalar(const uint32_t *bits, size_t len, float lo, float span, float *out) {
+  for (size_t t = 0; t < len; t++) {
+    const float v = fmaf(kf__unit_float(bits[t]), span, lo);
+    out[t] = (lo > v) ? lo : v;
+  }
+}
+
+static void erf_inv_scalar(const float *in, size_t len, float scale, float clip_lo,
+                           float clip_hi, float *out) {
+  for (size_t t = 0; t < len; t++) {
+    float v = scale * kf_erf_inv_f32(in[t]);
+    v = (clip_lo > v) ? clip_lo : v;
+    v = (clip_hi < v) ? clip_hi : v;
+    out[t] = v;
+  }
+}
+
+static void bernoulli_scalar(const uint32_t *bits, size_t len, float p, uint8_t *out) {
+  for (size_t t = 0; t < len; t++) out[t] = kf__unit_float(bits[t]) < p;
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+#if defined(KF_HAVE_X86_KERNELS)
+#define KF__DISPATCH(isa, name, ...)                  \
+  switch (isa) {                                      \
+    case KF__ISA_AVX512: name##_avx512(__VA_ARGS__); return; \
+    case KF__ISA_AVX2: name##_avx2(__VA_ARGS__); return;     \
+    default: break;                                   \
+  }
+#else
+#define KF__DISPATCH(isa, name, ...) (void)(isa);
+#endif
+
+void kf__k_bits32(kf__isa isa, uint32_t k0, uint32_t k1, uint64_t start, size_t len,
+                  uint32_t *out) {
+  KF__DISPATCH(isa, kf__k_bits32, k0, k1, start, len, out)
+  bits32_scalar(k0, k1, start, len, out);
+}
+
+void kf__k_hash_pairs(kf__isa isa, uint32_t k0, uint32_t k1, const uint32_t *x0,
+                      const uint32_t *x1, size_t len, uint32_t *y0, uint32_t *y1) {
+  KF__DISPATCH(isa, kf__k_hash_pairs, k0, k1, x0, x1, len, y0, y1)
+  hash_pairs_scalar(k0, k1, x0, x1, len, y0, y1);
+}
+
+void kf__k_uniform(kf__isa isa, const uint32_t *bits, size_t len, float lo, float span,
+                   float *out) {
+  KF__DISPATCH(isa, kf__k_uniform, bits, len, lo, span, out)
+  uniform_scalar(bits, len, lo, span, out);
+}
+
+void kf__k_erf_inv(kf__isa isa, const float *in, size_t len, float scale, float clip_lo,
+                   float clip_hi, float *out) {
+  KF__DISPATCH(isa, kf__k_erf_inv, in, len, scale, clip_lo, clip_hi, out)
+  erf_inv_scalar(in, len, scale, clip_lo, clip_hi, out);
+}
+
+void kf__k_bernoulli(kf__isa isa, const uint32_t *bits, size_t len, float p, uint8_t *out) {
+  KF__DISPATCH(isa, kf__k_bernoulli, bits, len, p, out)
+  bernoulli_scalar(bits, len, p, out);
+}

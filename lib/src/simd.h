@@ -1,0 +1,78 @@
+/* keyfold — the bulk kernels behind the samplers, in a portable scalar form
+ * and in vector forms for x86-64 (AVX2+FMA, AVX-512F), chosen at run time.
+ * Every form gives the same bits for the same input: the vector kernels do
+ * the scalar code's float32 operations in the same order, lane by lane, and
+ * the tests compare them on millions of inputs. Not installed. */
+#ifndef KEYFOLD_SIMD_H
+#define KEYFOLD_SIMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+  KF__ISA_SCALAR = 0,
+  KF__ISA_AVX2 = 1,   /* AVX2 and FMA: 8 lanes */
+  KF__ISA_AVX512 = 2, /* AVX-512F: 16 lanes */
+  KF__ISA_COUNT
+} kf__isa;
+
+/* The widest instruction set this build has kernels for and this CPU (and
+ * OS) supports. Cheap enough to call per block: it reads the CPU model that
+ * libgcc caches. */
+kf__isa kf__isa_best(void);
+
+/* Returns 1 if this build has kernels for isa and the CPU runs them. */
+int kf__isa_usable(kf__isa isa);
+
+/* Lower-case name of an instruction set: "scalar", "avx2", "avx512". */
+const char *kf__isa_name(kf__isa isa);
+
+/* The kernels. isa must be usable. Buffers never overlap unless stated. */
+
+/* Partitionable threefry bits (jax-random.md §7): out[t] = y0 ^ y1 of
+ * threefry2x32(key, (j >> 32, j mod 2^32)) for j = start + t. */
+void kf__k_bits32(kf__isa isa, uint32_t k0, uint32_t k1, uint64_t start, size_t len,
+                  uint32_t *out);
+
+/* threefry2x32 of the counter pairs (x0[t], x1[t]) under one key, for the
+ * legacy layouts: y0/y1 receive the two output words (either may be NULL). */
+void kf__k_hash_pairs(kf__isa isa, uint32_t k0, uint32_t k1, const uint32_t *x0,
+                      const uint32_t *x1, size_t len, uint32_t *y0, uint32_t *y1);
+
+/* uniform's affine step (§8): out[t] = max(lo, fma(unit(bits[t]), span, lo))
+ * with jnp.maximum's operand order (lo > v ? lo : v). */
+void kf__k_uniform(kf__isa isa, const uint32_t *bits, size_t len, float lo, float span,
+                   float *out);
+
+/* out[t] = clip(scale * erf_inv(in[t]), clip_lo, clip_hi), the clip as
+ * jnp.clip does it (maximum with clip_lo first); ±infinity bounds make it
+ * the identity. in and out may be the same array. */
+void kf__k_erf_inv(kf__isa isa, const float *in, size_t len, float scale, float clip_lo,
+                   float clip_hi, float *out);
+
+/* bernoulli (§11): out[t] = unit(bits[t]) < p. */
+void kf__k_bernoulli(kf__isa isa, const uint32_t *bits, size_t len, float p, uint8_t *out);
+
+/* glibc 2.36's log1pf (the fdlibm algorithm), reimplemented so that results
+ * do not depend on the C library a program runs with; equal to glibc 2.36's
+ * log1pf on every float in [-1, 0] (tests/test_simd.c checks all of them). */
+float kf__log1pf(float x);
+
+/* Vector kernels, one set per instruction set (simd_kernels.c). */
+#define KF__DECLARE_KERNELS(isa)                                                              \
+  void kf__k_bits32_##isa(uint32_t k0, uint32_t k1, uint64_t start, size_t len,              \
+                          uint32_t *out);                                                     \
+  void kf__k_hash_pairs_##isa(uint32_t k0, uint32_t k1, const uint32_t *x0,                  \
+                              const uint32_t *x1, size_t len, uint32_t *y0, uint32_t *y1);   \
+  void kf__k_uniform_##isa(const uint32_t *bits, size_t len, float lo, float span,           \
+                           float *out);                                                       \
+  void kf__k_erf_inv_##isa(const float *in, size_t len, float scale, float clip_lo,          \
+                           float clip_hi, float *out);                                        \
+  void kf__k_bernoulli_##isa(const uint32_t *bits, size_t len, float p, uint8_t *out);
+
+#if defined(KF_HAVE_X86_KERNELS)
+KF__DECLARE_KERNELS(avx2)
+KF__DECLARE_KERNELS(avx512)
+#endif
+
+#endif

@@ -1,0 +1,242 @@
+/* keyfold — the vector kernels of simd.h, written once with GCC's vector
+ * extensions and compiled once per instruction set by lib/meson.build, with
+ * KF_W lanes and names suffixed by KF_ISA (avx2: 8 lanes with -mavx2 -mfma;
+ * avx512: 16 lanes with -mavx512f). Only simd.c calls them, after checking
+ * that the CPU has the instructions.
+ *
+ * Each kernel performs the scalar form's float32 operations (simd.c,
+ * special.c, log1pf.c) in the same order on every lane, with fused
+ * multiply-adds exactly where the scalar code calls fmaf and nowhere else
+ * (the build sets -ffp-contract=off), so every lane gives the scalar bits. */
+#include <immintrin.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "internal.h"
+#include "simd.h"
+
+#if !defined(KF_W) || !defined(KF_ISA)
+#error "simd_kernels.c is compiled by lib/meson.build with KF_W and KF_ISA defined"
+#endif
+
+#define KF_PASTE2(a, b) a##_##b
+#define KF_PASTE(a, b) KF_PASTE2(a, b)
+#define KF_FN(name) KF_PASTE(name, KF_ISA)
+
+typedef uint32_t vu __attribute__((vector_size(KF_W * 4)));
+typedef int32_t vi __attribute__((vector_size(KF_W * 4)));
+typedef float vf __attribute__((vector_size(KF_W * 4)));
+typedef uint8_t vb __attribute__((vector_size(KF_W)));
+
+#if KF_W == 16
+static inline vf v_fma(vf a, vf b, vf c) {
+  return (vf)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+}
+static inline vf v_sqrt(vf a) { return (vf)_mm512_sqrt_ps((__m512)a); }
+#define V_ROTL(v, r) ((vu)_mm512_rol_epi32((__m512i)(v), (r)))
+static inline int v_any(vi m) { return _mm512_test_epi32_mask((__m512i)m, (__m512i)m) != 0; }
+#elif KF_W == 8
+static inline vf v_fma(vf a, vf b, vf c) {
+  return (vf)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
+}
+static inline vf v_sqrt(vf a) { return (vf)_mm256_sqrt_ps((__m256)a); }
+#define V_ROTL(v, r) (((v) << (r)) | ((v) >> (32 - (r))))
+static inline int v_any(vi m) { return !_mm256_testz_si256((__m256i)m, (__m256i)m); }
+#else
+#error "KF_W must be 8 or 16"
+#endif
+
+static inline vf splat_f(float x) {
+  vf v;
+  for (int i = 0; i < KF_W; i++) v[i] = x;
+  return v;
+}
+
+static inline vi splat_i(int32_t x) {
+  vi v;
+  for (int i = 0; i < KF_W; i++) v[i] = x;
+  return v;
+}
+
+/* m is all-ones or all-zeros per lane: a where set, b elsewhere. */
+static inline vf sel_f(vi m, vf a, vf b) { return (vf)(((vi)a & m) | ((vi)b & ~m)); }
+static inline vi sel_i(vi m, vi a, vi b) { return (a & m) | (b & ~m); }
+
+static inline vu load_u(const uint32_t *p) {
+  vu v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+static inline vf load_f(const float *p) {
+  vf v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/* ---------------------------------------------------------------- threefry */
+
+/* Independent vectors hashed together: one threefry chain is a long series
+ * of dependent add/rotate/xor steps, so interleaving several hides latency. */
+#define NV 4
+#define GROUP (NV * KF_W)
+
+#define TF_ROUND(r)                              \
+  _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) { \
+    x0[v] += x1[v];                              \
+    x1[v] = V_ROTL(x1[v], r) ^ x0[v];            \
+  }
+
+static inline __attribute__((always_inline)) void threefry(uint32_t k0, uint32_t k1, vu x0[NV],
+                                                           vu x1[NV]) {
+  const uint32_t ks[3] = {k0, k1, k0 ^ k1 ^ 0x1BD11BDAu};
+  _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {
+    x0[v] += k0;
+    x1[v] += k1;
+  }
+  _Pragma("GCC unroll 5") for (int s = 0; s < 5; s++) {
+    if (s % 2 == 0) {
+      TF_ROUND(13) TF_ROUND(15) TF_ROUND(26) TF_ROUND(6)
+    } else {
+      TF_ROUND(17) TF_ROUND(29) TF_ROUND(16) TF_ROUND(24)
+    }
+    const uint32_t a = ks[(s + 1) % 3], b = ks[(s + 2) % 3] + (uint32_t)(s + 1);
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {
+      x0[v] += a;
+      x1[v] += b;
+    }
+  }
+}
+
+void KF_FN(kf__k_bits32)(uint32_t k0, uint32_t k1, uint64_t start, size_t len, uint32_t *out) {
+  vu iota;
+  for (int i = 0; i < KF_W; i++) iota[i] = (uint32_t)i;
+  for (size_t t = 0; t < len; t += GROUP) {
+    vu x0[NV], x1[NV];
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {
+      const uint64_t base = start + t + (uint64_t)v * KF_W;
+      const vu lo = (uint32_t)base + iota;
+      const vi wrapped = lo < (uint32_t)base; /* the counter's low word wrapped: carry */
+      x0[v] = (uint32_t)(base >> 32) - (vu)wrapped;
+      x1[v] = lo;
+    }
+    threefry(k0, k1, x0, x1);
+    vu y[NV];
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) y[v] = x0[v] ^ x1[v];
+    const size_t n = (len - t < GROUP) ? len - t : GROUP;
+    memcpy(out + t, y, n * sizeof *out);
+  }
+}
+
+void KF_FN(kf__k_hash_pairs)(uint32_t k0, uint32_t k1, const uint32_t *x0_in,
+                             const uint32_t *x1_in, size_t len, uint32_t *y0, uint32_t *y1) {
+  for (size_t t = 0; t < len; t += GROUP) {
+    const size_t n = (len - t < GROUP) ? len - t : GROUP;
+    vu x0[NV] = {0}, x1[NV] = {0};
+    memcpy(x0, x0_in + t, n * sizeof *x0_in);
+    memcpy(x1, x1_in + t, n * sizeof *x1_in);
+    threefry(k0, k1, x0, x1);
+    if (y0) memcpy(y0 + t, x0, n * sizeof *y0);
+    if (y1) memcpy(y1 + t, x1, n * sizeof *y1);
+  }
+}
+
+/* ---------------------------------------------------------------- samplers */
+
+/* The float in [0, 1) from 23 random bits (kf__unit_float). */
+static inline vf unit_float(vu bits) { return (vf)((bits >> 9) | 0x3F800000u) - 1.0f; }
+
+void KF_FN(kf__k_uniform)(const uint32_t *bits, size_t len, float lo, float span, float *out) {
+  const vf lo_v = splat_f(lo), span_v = splat_f(span);
+  for (size_t t = 0; t < len; t += KF_W) {
+    const size_t n = (len - t < KF_W) ? len - t : KF_W;
+    vu b = {0};
+    memcpy(&b, bits + t, n * sizeof *bits);
+    const vf v = v_fma(unit_float(b), span_v, lo_v);
+    const vf r = sel_f(lo_v > v, lo_v, v);
+    memcpy(out + t, &r, n * sizeof *out);
+  }
+}
+
+void KF_FN(kf__k_bernoulli)(const uint32_t *bits, size_t len, float p, uint8_t *out) {
+  const vf p_v = splat_f(p);
+  for (size_t t = 0; t < len; t += KF_W) {
+    const size_t n = (len - t < KF_W) ? len - t : KF_W;
+    vu b = {0};
+    memcpy(&b, bits + t, n * sizeof *bits);
+    const vb r = __builtin_convertvector((unit_float(b) < p_v) & 1, vb);
+    memcpy(out + t, &r, n);
+  }
+}
+
+/* log1pf (log1pf.c) on lanes that all take its two common paths: x negative
+ * with 2^-29 <= |x| < 1, and a reduced argument whose mantissa is not 0.
+ * Sets *ok to 0, and returns garbage, if any lane needs another path. */
+static inline vf v_log1p(vf x, int *ok) {
+  static const float lp[7] = {6.6666668653e-01f, 4.0000000596e-01f, 2.8571429849e-01f,
+                              2.2222198546e-01f, 1.8183572590e-01f, 1.5313838422e-01f,
+                              1.4798198640e-01f};
+  const float ln2_hi = 6.9313812256e-01f, ln2_lo = 9.0580006145e-06f;
+  const vi hx = (vi)x;
+  const vi ax = hx & 0x7fffffff;
+  const vi common = (hx < 0) & (ax >= 0x31000000) & (ax < 0x3f800000);
+  const vi unreduced = hx <= (int32_t)0xbe95f61f; /* -0.2929 < x < 0 */
+
+  /* Lanes below -0.2929: 1 + x = 2^k (1 + f) with a correction term c. */
+  const vf u = 1.0f + x;
+  vi hu = (vi)u;
+  vi k = (hu >> 23) - 127;
+  const vf c = (x - (u - 1.0f)) / u; /* k < 0 here: fdlibm's x - (u - 1) branch */
+  hu &= 0x007fffff;
+  const vi above = hu >= 0x3504f7;
+  k -= above; /* + 1 where above */
+  const vf un = (vf)(hu | sel_i(above, splat_i(0x3f000000), splat_i(0x3f800000)));
+  hu = sel_i(above, (0x00800000 - hu) >> 2, hu);
+
+  *ok = !v_any(~common | (~unreduced & (hu == 0)));
+
+  const vf f = sel_f(unreduced, x, un - 1.0f);
+  const vf hfsq = 0.5f * f * f;
+  const vf s = f / (2.0f + f);
+  const vf z = s * s;
+  vf r = splat_f(lp[6]);
+  for (int i = 5; i >= 0; i--) r = lp[i] + z * r;
+  r = z * r;
+  const vf plain = f - (hfsq - s * (hfsq + r));
+  const vf kf = __builtin_convertvector(k, vf);
+  const vf scaled = kf * ln2_hi - ((hfsq - (s * (hfsq + r) + (kf * ln2_lo + c))) - f);
+  return sel_f(unreduced, plain, scaled);
+}
+
+/* kf_erf_inv_f32 (special.c) on every lane. */
+static inline vf v_erf_inv(vf x) {
+  const vf t = x * -x;
+  int ok;
+  vf l = v_log1p(t, &ok);
+  if (!ok) {
+    for (int i = 0; i < KF_W; i++) l[i] = kf__log1pf(t[i]);
+  }
+  const vf w = -l;
+  const vi small = w < 5.0f;
+  const vf ws = sel_f(small, w - 2.5f, v_sqrt(w) - 3.0f);
+  vf p = sel_f(small, splat_f(kf__erf_inv_small[0]), splat_f(kf__erf_inv_large[0]));
+  for (int i = 1; i < 9; i++)
+    p = v_fma(p, ws, sel_f(small, splat_f(kf__erf_inv_small[i]), splat_f(kf__erf_inv_large[i])));
+  const vf r = p * x;
+  const vi unit_magnitude = ((vi)x & 0x7fffffff) == 0x3f800000;
+  return sel_f(unit_magnitude, x * INFINITY, r);
+}
+
+void KF_FN(kf__k_erf_inv)(const float *in, size_t len, float scale, float clip_lo, float clip_hi,
+                          float *out) {
+  const vf lo_v = splat_f(clip_lo), hi_v = splat_f(clip_hi);
+  for (size_t t = 0; t < len; t += KF_W) {
+    const size_t n = (len - t < KF_W) ? len - t : KF_W;
+    vf x = {0};
+    memcpy(&x, in + t, n * sizeof *in);
+    vf v = scale * v_erf_inv(x);
+    v = sel_f(lo_v > v, lo_v, v);
+    v = sel_f(hi_v < v, hi_v, v);
+    memcpy(out + t, &v, n * sizeof *out);
+  }
+}

@@ -1,0 +1,305 @@
+/* The vector kernels against the scalar forms they must reproduce bit for
+ * bit (lib/src/simd.h), on millions of inputs per instruction set this CPU
+ * has, and keyfold's log1pf against the C library's where that library is
+ * the reference glibc 2.36.
+ *
+ * KEYFOLD_EXHAUSTIVE=1 widens the sampled float ranges to every float
+ * (scripts/test-exhaustive.sh; a few minutes). */
+#include <check.h>
+#include <gnu/libc-version.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/src/simd.h"
+#include "keyfold/keyfold.h"
+
+static int exhaustive(void) {
+  const char *e = getenv("KEYFOLD_EXHAUSTIVE");
+  return e && strcmp(e, "1") == 0;
+}
+
+static uint32_t float_bits(float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  return u;
+}
+
+static float bits_float(uint32_t u) {
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+static uint64_t splitmix(uint64_t *s) {
+  uint64_t z = (*s += 0x9E3779B97F4A7C15u);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+  return z ^ (z >> 31);
+}
+
+/* The vector instruction sets to compare with the scalar form. */
+static int vector_isas(kf__isa *isas) {
+  int n = 0;
+  for (int i = KF__ISA_SCALAR + 1; i < KF__ISA_COUNT; i++)
+    if (kf__isa_usable((kf__isa)i)) isas[n++] = (kf__isa)i;
+  return n;
+}
+
+/* On an x86-64 build, this machine's CPU must have at least AVX2, or the
+ * other tests would compare nothing. */
+START_TEST(a_vector_isa_is_usable_on_x86_64) {
+#if defined(__x86_64__)
+  kf__isa isas[KF__ISA_COUNT];
+  const int n = vector_isas(isas);
+  printf("test_simd: vector kernels: %d (best: %s)\n", n, kf__isa_name(kf__isa_best()));
+  ck_assert_int_ge(n, 1);
+  ck_assert_int_ne(kf__isa_best(), KF__ISA_SCALAR);
+#else
+  ck_assert_int_eq(kf__isa_best(), KF__ISA_SCALAR);
+#endif
+  ck_assert_str_eq(kf__isa_name(KF__ISA_SCALAR), "scalar");
+  ck_assert_int_eq(kf__isa_usable(KF__ISA_COUNT), 0);
+}
+END_TEST
+
+START_TEST(log1pf_is_glibc_2_36_on_minus_one_to_zero) {
+  if (strcmp(gnu_get_libc_version(), "2.36") != 0) {
+    printf("test_simd: C library is glibc %s, not the reference 2.36: log1pf not compared\n",
+           gnu_get_libc_version());
+    return;
+  }
+  /* Every float in [-1, 0]: erf_inv takes log1p of -x^2 only. */
+  uint64_t bad = 0;
+  for (uint32_t b = 0x80000000u; b <= 0xBF800000u; b++) {
+    const float x = bits_float(b);
+    if (float_bits(kf__log1pf(x)) != float_bits(log1pf(x)) && bad++ < 5)
+      printf("log1pf(%a): keyfold %a, glibc %a\n", x, kf__log1pf(x), log1pf(x));
+  }
+  /* The rest of the floats, sampled (all of them with KEYFOLD_EXHAUSTIVE=1). */
+  const uint32_t step = exhaustive() ? 1 : 9973;
+  for (uint64_t b = 0; b < 0x80000000u; b += step) {
+    const float x = bits_float((uint32_t)b);
+    if (float_bits(kf__log1pf(x)) != float_bits(log1pf(x)) && !isnan(x) && bad++ < 10)
+      printf("log1pf(%a): keyfold %a, glibc %a\n", x, kf__log1pf(x), log1pf(x));
+  }
+  for (uint64_t b = 0xBF800001u; b <= 0xFFFFFFFFu; b += step) {
+    const float x = bits_float((uint32_t)b);
+    const int same = isnan(kf__log1pf(x)) == isnan(log1pf(x)) &&
+                     (isnan(x) || float_bits(kf__log1pf(x)) == float_bits(log1pf(x)) ||
+                      (isnan(kf__log1pf(x)) && isnan(log1pf(x))));
+    if (!same && bad++ < 15) printf("log1pf(%a): keyfold %a, glibc %a\n", x, kf__log1pf(x), log1pf(x));
+  }
+  ck_assert_uint_eq(bad, 0);
+}
+END_TEST
+
+START_TEST(bits32_match_scalar) {
+  kf__isa isas[KF__ISA_COUNT];
+  const int n_isa = vector_isas(isas);
+  enum { N = 1 << 20 };
+  uint32_t *want = malloc(N * sizeof *want), *got = malloc(N * sizeof *got);
+  ck_assert_ptr_nonnull(want);
+  ck_assert_ptr_nonnull(got);
+  uint64_t seed = 1;
+  /* Starts that cross the low word's wrap (the carry into the high word) and
+   * the top of the counter space; lengths around the vector group size. */
+  const uint64_t starts[] = {0, 0xFFFFFFFFu - 1000, 0x1FFFFFFF0u, UINT64_MAX - 100000, 12345};
+  size_t checked = 0;
+  for (size_t s = 0; s < sizeof starts / sizeof *starts; s++) {
+    const uint32_t k0 = (uint32_t)splitmix(&seed), k1 = (uint32_t)splitmix(&seed);
+    const size_t len = (s == 0) ? N : 200003;
+    kf__k_bits32(KF__ISA_SCALAR, k0, k1, starts[s], len, want);
+    for (int i = 0; i < n_isa; i++) {
+      memset(got, 0, len * sizeof *got);
+      kf__k_bits32(isas[i], k0, k1, starts[s], len, got);
+      ck_assert_mem_eq(got, want, len * sizeof *got);
+      checked += len;
+      /* Short calls: the tail paths, at odd offsets. */
+      for (size_t l = 0; l <= 70; l++) {
+        uint32_t part[72];
+        memset(part, 0xAB, sizeof part);
+        kf__k_bits32(isas[i], k0, k1, starts[s] + 3, l, part);
+        ck_assert_mem_eq(part, want + 3, l * sizeof *part);
+        ck_assert_uint_eq(part[l], 0xABABABABu); /* nothing written past len */
+      }
+    }
+  }
+  /* Known answer through the dispatching path: threefry2x32(0, 0, 0, 0) words. */
+  uint32_t w[1];
+  kf__k_bits32(kf__isa_best(), 0, 0, 0, 1, w);
+  ck_assert_uint_eq(w[0], 0x6B200159u ^ 0x99BA4EFEu);
+  printf("test_simd: bits32: %zu counters compared\n", checked);
+  free(want);
+  free(got);
+}
+END_TEST
+
+START_TEST(hash_pairs_match_scalar) {
+  kf__isa isas[KF__ISA_COUNT];
+  const int n_isa = vector_isas(isas);
+  enum { N = 300007 };
+  uint32_t *x0 = malloc(N * 4), *x1 = malloc(N * 4), *w0 = malloc(N * 4), *w1 = malloc(N * 4),
+           *g0 = malloc(N * 4), *g1 = malloc(N * 4);
+  ck_assert(x0 && x1 && w0 && w1 && g0 && g1);
+  uint64_t seed = 2;
+  for (size_t t = 0; t < N; t++) {
+    const uint64_t r = splitmix(&seed);
+    x0[t] = (uint32_t)r;
+    x1[t] = (uint32_t)(r >> 32);
+  }
+  kf__k_hash_pairs(KF__ISA_SCALAR, 0x12345678u, 0x9ABCDEF0u, x0, x1, N, w0, w1);
+  for (int i = 0; i < n_isa; i++) {
+    kf__k_hash_pairs(isas[i], 0x12345678u, 0x9ABCDEF0u, x0, x1, N, g0, g1);
+    ck_assert_mem_eq(g0, w0, N * 4);
+    ck_assert_mem_eq(g1, w1, N * 4);
+    memset(g0, 0, N * 4);
+    kf__k_hash_pairs(isas[i], 0x12345678u, 0x9ABCDEF0u, x0, x1, 77, g0, NULL);
+    ck_assert_mem_eq(g0, w0, 77 * 4);
+    ck_assert_uint_eq(g0[77], 0);
+    kf__k_hash_pairs(isas[i], 0x12345678u, 0x9ABCDEF0u, x0, x1, 5, NULL, g1);
+    ck_assert_mem_eq(g1, w1, 5 * 4);
+  }
+  free(x0), free(x1), free(w0), free(w1), free(g0), free(g1);
+}
+END_TEST
+
+START_TEST(uniform_and_bernoulli_match_scalar) {
+  kf__isa isas[KF__ISA_COUNT];
+  const int n_isa = vector_isas(isas);
+  enum { N = 1 << 20 };
+  uint32_t *bits = malloc(N * 4);
+  float *want = malloc(N * 4), *got = malloc(N * 4);
+  uint8_t *bw = malloc(N), *bg = malloc(N);
+  ck_assert(bits && want && got && bw && bg);
+  uint64_t seed = 3;
+  for (size_t t = 0; t < N; t++) bits[t] = (uint32_t)splitmix(&seed);
+  bits[0] = 0;
+  bits[1] = 0xFFFFFFFFu;
+  const float bounds[][2] = {{0.0f, 1.0f},      {-0.9544997f, 0.9544997f}, {-1.0f, 1.0f},
+                             {-0.0f, 0.0f},     {-3e38f, 3e38f},           {5.0f, -5.0f},
+                             {1e-40f, 2e-40f},  {-1.0f, -0.999f},          {nextafterf(-1.0f, 0.0f), 1.0f}};
+  const float ps[] = {0.5f, 0.0f, 1.0f, -1.0f, 2.0f, 1e-30f, 0.99999994f, 0.3f, -0.0f};
+  for (size_t b = 0; b < sizeof bounds / sizeof *bounds; b++) {
+    const float lo = bounds[b][0], span = bounds[b][1] - bounds[b][0];
+    kf__k_uniform(KF__ISA_SCALAR, bits, N, lo, span, want);
+    for (int i = 0; i < n_isa; i++) {
+      kf__k_uniform(isas[i], bits, N, lo, span, got);
+      ck_assert_mem_eq(got, want, N * 4);
+      kf__k_uniform(isas[i], bits, 13, lo, span, got + 1);
+      ck_assert_mem_eq(got + 1, want, 13 * 4);
+    }
+  }
+  for (size_t p = 0; p < sizeof ps / sizeof *ps; p++) {
+    kf__k_bernoulli(KF__ISA_SCALAR, bits, N, ps[p], bw);
+    for (int i = 0; i < n_isa; i++) {
+      kf__k_bernoulli(isas[i], bits, N, ps[p], bg);
+      ck_assert_mem_eq(bg, bw, N);
+      bg[9] = 7;
+      kf__k_bernoulli(isas[i], bits, 9, ps[p], bg);
+      ck_assert_uint_eq(bg[9], 7);
+    }
+  }
+  free(bits), free(want), free(got), free(bw), free(bg);
+}
+END_TEST
+
+/* Compares erf_inv over the n inputs for every vector isa and clip. */
+static size_t compare_erf_inv(const float *in, size_t n, float *want, float *got) {
+  kf__isa isas[KF__ISA_COUNT];
+  const int n_isa = vector_isas(isas);
+  const float sqrt2 = 0x1.6a09e6p+0f;
+  const float clips[][2] = {{-INFINITY, INFINITY}, {-0.5f, 1.25f}, {0.0f, 0.0f}};
+  size_t compared = 0;
+  for (size_t c = 0; c < sizeof clips / sizeof *clips; c++) {
+    kf__k_erf_inv(KF__ISA_SCALAR, in, n, sqrt2, clips[c][0], clips[c][1], want);
+    for (int i = 0; i < n_isa; i++) {
+      kf__k_erf_inv(isas[i], in, n, sqrt2, clips[c][0], clips[c][1], got);
+      for (size_t t = 0; t < n; t++) {
+        /* NaN in, NaN out; no sampler feeds erf_inv a NaN, so its sign and
+         * payload are left to the instructions. */
+        if (float_bits(got[t]) != float_bits(want[t]) && !(isnan(got[t]) && isnan(want[t]))) {
+          ck_abort_msg("%s erf_inv(%a) = %a, scalar %a", kf__isa_name(isas[i]), in[t], got[t],
+                       want[t]);
+        }
+      }
+      compared += n;
+    }
+  }
+  return compared;
+}
+
+START_TEST(erf_inv_matches_scalar_on_every_normal_input) {
+  /* normal's uniform has 2^23 possible values: all of them. */
+  enum { N = 1 << 23 };
+  uint32_t *bits = malloc(N * 4);
+  float *u = malloc(N * 4), *want = malloc(N * 4), *got = malloc(N * 4);
+  ck_assert(bits && u && want && got);
+  for (uint32_t m = 0; m < N; m++) bits[m] = m << 9;
+  const float lo = nextafterf(-1.0f, 0.0f);
+  kf__k_uniform(KF__ISA_SCALAR, bits, N, lo, 1.0f - lo, u);
+  const size_t compared = compare_erf_inv(u, N, want, got);
+  printf("test_simd: erf_inv: %zu normal inputs compared\n", compared);
+  /* Through the public sampler: erf_inv(u) for sampled u equals the kernel's. */
+  float *pub = malloc(4096 * 4);
+  ck_assert_int_eq(kf_random_normal(kf_key_from_data(0, 42), KF_THREEFRY_PARTITIONABLE, 4096, pub),
+                   KF_OK);
+  uint32_t b[4096];
+  kf_random_bits(kf_key_from_data(0, 42), KF_THREEFRY_PARTITIONABLE, 32, 4096, b);
+  for (size_t t = 0; t < 4096; t++) {
+    const float x = u[b[t] >> 9];
+    ck_assert_uint_eq(float_bits(pub[t]), float_bits(0x1.6a09e6p+0f * kf_erf_inv_f32(x)));
+  }
+  free(pub), free(bits), free(u), free(want), free(got);
+}
+END_TEST
+
+START_TEST(erf_inv_matches_scalar_on_sampled_floats) {
+  /* truncated_normal's uniform can be any float in [-1, 1]; every 127th of
+   * them (all with KEYFOLD_EXHAUSTIVE=1), plus the specials. */
+  const uint32_t step = exhaustive() ? 1 : 127;
+  enum { CHUNK = 1 << 20 };
+  float *in = malloc(CHUNK * 4), *want = malloc(CHUNK * 4), *got = malloc(CHUNK * 4);
+  ck_assert(in && want && got);
+  size_t n = 0, compared = 0;
+  const float specials[] = {0.0f, -0.0f, 1.0f, -1.0f, INFINITY, -INFINITY, NAN, 1e-45f,
+                            -1e-45f, 1.5f, -2.0f, 0x1p-15f, 0x1p-14f, 0.2929f, -0.2929f};
+  for (size_t i = 0; i < sizeof specials / sizeof *specials; i++) in[n++] = specials[i];
+  for (int sign = 0; sign < 2; sign++) {
+    for (uint64_t b = 0; b <= 0x3F800000u; b += step) {
+      in[n++] = bits_float((uint32_t)b | (sign ? 0x80000000u : 0u));
+      if (n == CHUNK) {
+        compared += compare_erf_inv(in, n, want, got);
+        n = 0;
+      }
+    }
+  }
+  compared += compare_erf_inv(in, n, want, got);
+  printf("test_simd: erf_inv: %zu sampled floats compared\n", compared);
+  free(in), free(want), free(got);
+}
+END_TEST
+
+static Suite *simd_suite(void) {
+  Suite *s = suite_create("simd");
+  TCase *tc = tcase_create("kernels");
+  tcase_set_timeout(tc, 600);
+  tcase_add_test(tc, a_vector_isa_is_usable_on_x86_64);
+  tcase_add_test(tc, log1pf_is_glibc_2_36_on_minus_one_to_zero);
+  tcase_add_test(tc, bits32_match_scalar);
+  tcase_add_test(tc, hash_pairs_match_scalar);
+  tcase_add_test(tc, uniform_and_bernoulli_match_scalar);
+  tcase_add_test(tc, erf_inv_matches_scalar_on_every_normal_input);
+  tcase_add_test(tc, erf_inv_matches_scalar_on_sampled_floats);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(simd_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  const int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
