@@ -340,15 +340,15 @@ END_TEST
 
 /* ---- forward ------------------------------------------------------------- */
 
-/* x @ W + b by hand, k ascending, for rows of a linear layer's input. */
+/* x @ W + b by hand, for rows of a linear layer's input: each output the
+ * fused multiply-add chain over k ascending from +0, then + b. */
 static void linear_by_hand(const float *x, size_t rows, const float *w, const float *b, int in,
                            int out, float *y) {
   for (size_t r = 0; r < rows; r++) {
     for (int j = 0; j < out; j++) {
       float acc = 0.0f;
       for (int k = 0; k < in; k++) {
-        const float term = x[r * in + k] * w[k * out + j];
-        acc = acc + term;
+        acc = fmaf(x[r * in + k], w[k * out + j], acc);
       }
       y[r * out + j] = b ? acc + b[j] : acc;
     }

@@ -281,6 +281,57 @@ START_TEST(erf_inv_matches_scalar_on_sampled_floats) {
 }
 END_TEST
 
+/* The fma chain over k in order, by hand. */
+static void gemm_by_hand(size_t m, size_t n, size_t k, const float *a, const float *b, float *c) {
+  for (size_t i = 0; i < m; i++) {
+    for (size_t j = 0; j < n; j++) {
+      float acc = 0.0f;
+      for (size_t p = 0; p < k; p++) acc = fmaf(a[i * k + p], b[p * n + j], acc);
+      c[i * n + j] = acc;
+    }
+  }
+}
+
+START_TEST(gemm_is_the_fma_chain_on_every_isa_and_shape) {
+  /* Shapes around the tiles (mr, nr), the k panel (256), the row block (96)
+   * and the column panel (2048). */
+  static const size_t shapes[][3] = {
+      {1, 1, 1},    {1, 3, 2},     {2, 3, 2},    {7, 33, 5},     {8, 32, 256},   {9, 31, 257},
+      {13, 47, 600}, {96, 64, 300}, {97, 65, 513}, {3, 2100, 40}, {256, 10, 1024}, {1, 1000, 784},
+      {5, 0, 3},    {0, 4, 3},     {4, 5, 0}};
+  uint64_t seed = 9;
+  for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+    const size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+    float *a = malloc((m * k + 1) * 4), *b = malloc((k * n + 1) * 4);
+    float *want = malloc((m * n + 1) * 4), *got = malloc((m * n + 1) * 4);
+    ck_assert(a && b && want && got);
+    /* Values whose products and sums round: uniform in (-2, 2) with full
+     * mantissas, and some exact zeros and negative zeros. */
+    for (size_t i = 0; i < m * k; i++) {
+      const uint64_t r = splitmix(&seed);
+      a[i] = (r % 17 == 0) ? -0.0f : (float)((double)(r >> 11) * 0x1p-51 - 2.0);
+    }
+    for (size_t i = 0; i < k * n; i++)
+      b[i] = (float)((double)(splitmix(&seed) >> 11) * 0x1p-51 - 2.0);
+    gemm_by_hand(m, n, k, a, b, want);
+    for (int isa = 0; isa < KF__ISA_COUNT; isa++) {
+      if (!kf__isa_usable((kf__isa)isa)) continue;
+      float *work = malloc(kf__gemm_workspace((kf__isa)isa) * 4);
+      ck_assert_ptr_nonnull(work);
+      for (size_t i = 0; i < m * n; i++) got[i] = NAN;
+      kf__gemm((kf__isa)isa, m, n, k, a, b, got, work);
+      for (size_t i = 0; i < m * n; i++) {
+        if (float_bits(got[i]) != float_bits(want[i]))
+          ck_abort_msg("%s gemm %zux%zux%zu: c[%zu] = %a, by hand %a", kf__isa_name((kf__isa)isa),
+                       m, n, k, i, got[i], want[i]);
+      }
+      free(work);
+    }
+    free(a), free(b), free(want), free(got);
+  }
+}
+END_TEST
+
 static Suite *simd_suite(void) {
   Suite *s = suite_create("simd");
   TCase *tc = tcase_create("kernels");
@@ -292,6 +343,7 @@ static Suite *simd_suite(void) {
   tcase_add_test(tc, uniform_and_bernoulli_match_scalar);
   tcase_add_test(tc, erf_inv_matches_scalar_on_every_normal_input);
   tcase_add_test(tc, erf_inv_matches_scalar_on_sampled_floats);
+  tcase_add_test(tc, gemm_is_the_fma_chain_on_every_isa_and_shape);
   suite_add_tcase(s, tc);
   return s;
 }

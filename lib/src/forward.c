@@ -2,8 +2,10 @@
  * and activations (flax-nnx.md §3–§5, Flax 0.9–0.10 semantics).
  *
  * Linear, Embed and Dropout reproduce XLA:CPU's float32 results for the cases
- * the spec pins down (a Linear sums k = 0 .. in-1 in order, with no fused
- * multiply-add). The activations use libm's float functions; they are not
+ * the spec pins down. A Linear's product is a fused multiply-add chain over
+ * k = 0 .. in-1 in order (gemm.c), the same on every CPU; XLA's own order
+ * depends on the CPU, so larger products agree with JAX to float32
+ * rounding, not bit for bit (flax-nnx.md §3). The activations use libm's float functions; they are not
  * claimed bit-exact with XLA, whose tanh and logistic are its own
  * approximations.
  */
@@ -18,6 +20,7 @@
 #include "keyfold/rngs.h"
 #include "keyfold/tensor.h"
 #include "nn_internal.h"
+#include "simd.h"
 
 /* Python list indexing: a negative axis counts from the end. Returns the axis
  * in 0..rank-1, or -1 if it is out of range. */
@@ -143,14 +146,18 @@ static int check_dropout_draws(const kf_model *model, const kf_rngs *rngs, kf_de
 typedef struct scratch {
   float *act[2];
   uint8_t *mask;
+  kf__isa isa;  /* the matrix product's instruction set */
+  float *gemm;  /* its packing space, when the model has a linear */
 } scratch;
 
 static int scratch_alloc(const kf_model *model, const kf_shape *in, kf_deterministic det,
                          scratch *s) {
   size_t act_n = 0, mask_n = 0;
+  int has_linear = 0;
   kf_shape shape = *in;
   for (size_t i = 0; i < model->n_layers; i++) {
     const kf__layer *layer = &model->layers[i];
+    if (layer->spec.type == KF_LAYER_LINEAR) has_linear = 1;
     if (dropout_draws(&layer->spec, det)) {
       const kf_shape m = mask_shape(&layer->spec, &shape);
       const size_t n = shape_numel(&m);
@@ -163,15 +170,19 @@ static int scratch_alloc(const kf_model *model, const kf_shape *in, kf_determini
   }
   s->act[0] = s->act[1] = NULL;
   s->mask = NULL;
+  s->isa = kf__isa_best();
+  s->gemm = NULL;
   if (act_n > SIZE_MAX / (2 * sizeof(float))) return KF_ENOMEM;
   if (act_n > 0) {
     s->act[0] = malloc(2 * act_n * sizeof(float));
     if (s->act[0]) s->act[1] = s->act[0] + act_n;
   }
   if (mask_n > 0) s->mask = malloc(mask_n);
-  if ((act_n > 0 && !s->act[0]) || (mask_n > 0 && !s->mask)) {
+  if (has_linear) s->gemm = malloc(kf__gemm_workspace(s->isa) * sizeof(float));
+  if ((act_n > 0 && !s->act[0]) || (mask_n > 0 && !s->mask) || (has_linear && !s->gemm)) {
     free(s->act[0]);
     free(s->mask);
+    free(s->gemm);
     return KF_ENOMEM;
   }
   return KF_OK;
@@ -180,29 +191,20 @@ static int scratch_alloc(const kf_model *model, const kf_shape *in, kf_determini
 static void scratch_free(scratch *s) {
   free(s->act[0]);
   free(s->mask);
+  free(s->gemm);
 }
 
-/* y[r, j] = (x[r, 0] W[0, j] + ... + x[r, in-1] W[in-1, j]) + b[j] in float32.
- * Products and sums are separate statements so that no compiler may fuse them. */
-static void linear_apply(const kf__layer *layer, size_t rows, const float *x, float *y) {
+/* y[r, j] = fma chain over k of x[r, k] W[k, j] (kf__gemm), then + b[j] in
+ * float32, as a separate rounding like XLA's dot followed by its add. */
+static void linear_apply(const kf__layer *layer, size_t rows, const float *x, float *y,
+                         const scratch *s) {
   const size_t in = (size_t)layer->spec.in_features;
   const size_t out = (size_t)layer->spec.out_features;
-  const float *kernel = layer->param[0];
   const float *bias = layer->n_params > 1 ? layer->param[1] : NULL;
-  for (size_t r = 0; r < rows; r++) {
-    const float *xr = x + r * in;
-    float *yr = y + r * out;
-    for (size_t j = 0; j < out; j++) yr[j] = 0.0f;
-    /* k outermost walks the kernel row by row; each yr[j] still sums in k order. */
-    for (size_t k = 0; k < in; k++) {
-      const float xk = xr[k];
-      const float *wk = kernel + k * out;
-      for (size_t j = 0; j < out; j++) {
-        const float term = xk * wk[j];
-        yr[j] = yr[j] + term;
-      }
-    }
-    if (bias) {
+  kf__gemm(s->isa, rows, out, in, x, layer->param[0], y, s->gemm);
+  if (bias) {
+    for (size_t r = 0; r < rows; r++) {
+      float *yr = y + r * out;
       for (size_t j = 0; j < out; j++) yr[j] = yr[j] + bias[j];
     }
   }
@@ -343,7 +345,7 @@ int kf_model_forward(const kf_model *model, kf_rngs *rngs, const kf_tensor *x,
     }
     switch (layer->spec.type) {
       case KF_LAYER_LINEAR:
-        linear_apply(layer, shape_numel(&shape) / (size_t)layer->spec.in_features, src, dst);
+        linear_apply(layer, shape_numel(&shape) / (size_t)layer->spec.in_features, src, dst, &s);
         break;
       case KF_LAYER_EMBED:
         embed_apply(layer, shape_numel(&shape), src, dst);

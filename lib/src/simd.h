@@ -53,6 +53,27 @@ void kf__k_erf_inv(kf__isa isa, const float *in, size_t len, float scale, float 
 /* bernoulli (§11): out[t] = unit(bits[t]) < p. */
 void kf__k_bernoulli(kf__isa isa, const uint32_t *bits, size_t len, float p, uint8_t *out);
 
+/* Matrix product for Linear: c[m x n] = a[m x k] . b[k x n], all row-major
+ * and dense. Every c element is the fused multiply-add chain over k in
+ * order, starting from +0: acc = fma(a[i][p], b[p][j], acc) for p = 0..k-1,
+ * whatever the blocking or the instruction set. work is the caller's scratch
+ * of kf__gemm_workspace(isa) floats. */
+void kf__gemm(kf__isa isa, size_t m, size_t n, size_t k, const float *a, const float *b, float *c,
+              float *work);
+
+/* Floats of scratch kf__gemm needs. */
+size_t kf__gemm_workspace(kf__isa isa);
+
+/* The register tile of an instruction set's gemm kernel: mr rows, nr columns. */
+void kf__gemm_tile_dims(kf__isa isa, size_t *mr, size_t *nr);
+
+/* One tile: c[i][j] (i < mv <= mr, j < nv <= nr, row stride ldc) continues
+ * its chain (accumulate) or starts one from +0 over kc steps; ap holds kc
+ * groups of mr a values (a panel packed by kf__gemm), b kc rows of nr values
+ * with row stride ldb. */
+void kf__k_gemm_tile(kf__isa isa, size_t kc, const float *ap, const float *b, size_t ldb,
+                     float *c, size_t ldc, int accumulate, size_t mv, size_t nv);
+
 /* glibc 2.36's log1pf (the fdlibm algorithm), reimplemented so that results
  * do not depend on the C library a program runs with; equal to glibc 2.36's
  * log1pf on every float in [-1, 0] (tests/test_simd.c checks all of them). */
@@ -68,7 +89,19 @@ float kf__log1pf(float x);
                            float *out);                                                       \
   void kf__k_erf_inv_##isa(const float *in, size_t len, float scale, float clip_lo,          \
                            float clip_hi, float *out);                                        \
-  void kf__k_bernoulli_##isa(const uint32_t *bits, size_t len, float p, uint8_t *out);
+  void kf__k_bernoulli_##isa(const uint32_t *bits, size_t len, float p, uint8_t *out);        \
+  void kf__k_gemm_tile_##isa(size_t kc, const float *ap, const float *b, size_t ldb, float *c, \
+                             size_t ldc, int accumulate, size_t mv, size_t nv);
+
+/* Register tiles: rows x columns (columns a multiple of the lane count). */
+#define KF__GEMM_MR_scalar 4
+#define KF__GEMM_NR_scalar 16
+#define KF__GEMM_MR_avx2 6
+#define KF__GEMM_NR_avx2 16
+#define KF__GEMM_MR_avx512 8
+#define KF__GEMM_NR_avx512 32
+#define KF__GEMM_MR_MAX 8
+#define KF__GEMM_NR_MAX 32
 
 #if defined(KF_HAVE_X86_KERNELS)
 KF__DECLARE_KERNELS(avx2)

@@ -240,3 +240,47 @@ void KF_FN(kf__k_erf_inv)(const float *in, size_t len, float scale, float clip_l
     memcpy(out + t, &v, n * sizeof *out);
   }
 }
+
+/* ------------------------------------------------------------------- gemm */
+
+#define MR KF_PASTE(KF__GEMM_MR, KF_ISA)
+#define NR KF_PASTE(KF__GEMM_NR, KF_ISA)
+#define NV_B (NR / KF_W)
+
+void KF_FN(kf__k_gemm_tile)(size_t kc, const float *ap, const float *b, size_t ldb, float *c,
+                            size_t ldc, int accumulate, size_t mv, size_t nv) {
+  vf acc[MR][NV_B];
+  const int full = mv == MR && nv == NR;
+  float edge[MR][NR];
+  if (!full) memset(edge, 0, sizeof edge);
+  if (!full && accumulate) {
+    for (size_t i = 0; i < mv; i++) memcpy(edge[i], c + i * ldc, nv * sizeof(float));
+  }
+  _Pragma("GCC unroll 8") for (int i = 0; i < MR; i++) {
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV_B; v++) {
+      if (!accumulate)
+        acc[i][v] = splat_f(0.0f);
+      else if (full)
+        acc[i][v] = load_f(c + (size_t)i * ldc + (size_t)v * KF_W);
+      else
+        acc[i][v] = load_f(&edge[i][v * KF_W]);
+    }
+  }
+  for (size_t p = 0; p < kc; p++) {
+    vf bv[NV_B];
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV_B; v++) bv[v] = load_f(b + p * ldb + (size_t)v * KF_W);
+    _Pragma("GCC unroll 8") for (int i = 0; i < MR; i++) {
+      const vf av = splat_f(ap[p * MR + (size_t)i]);
+      _Pragma("GCC unroll 4") for (int v = 0; v < NV_B; v++) acc[i][v] = v_fma(av, bv[v], acc[i][v]);
+    }
+  }
+  if (full) {
+    _Pragma("GCC unroll 8") for (int i = 0; i < MR; i++) {
+      _Pragma("GCC unroll 4") for (int v = 0; v < NV_B; v++)
+        memcpy(c + (size_t)i * ldc + (size_t)v * KF_W, &acc[i][v], sizeof(vf));
+    }
+  } else {
+    memcpy(edge, acc, sizeof edge);
+    for (size_t i = 0; i < mv; i++) memcpy(c + i * ldc, edge[i], nv * sizeof(float));
+  }
+}

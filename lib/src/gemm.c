@@ -1,0 +1,126 @@
+/* keyfold — the matrix product behind Linear (simd.h: kf__gemm).
+ *
+ * Goto-style blocking: panels of b (KC rows) and blocks of a (MC rows,
+ * packed into mr-row slivers) stay in cache while a register tile of the
+ * chosen instruction set runs over them. Splitting k into panels keeps each
+ * c element's chain intact: the tile stores its accumulators to c after one
+ * panel and loads them back for the next, so the float operations are the
+ * same as one unblocked loop over k. That makes the result independent of
+ * the blocking and of the instruction set (the tests compare them), unlike
+ * XLA's and BLAS libraries' products, whose summation order depends on the
+ * CPU (flax-nnx.md §3).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "simd.h"
+
+enum {
+  KC = 256,  /* k steps per panel: a tile's slivers of a and b fit in L1 */
+  MC = 96,   /* rows of a per packed block (a multiple of every mr) */
+  NC = 2048, /* columns of b per panel */
+};
+
+void kf__gemm_tile_dims(kf__isa isa, size_t *mr, size_t *nr) {
+  switch (isa) {
+    case KF__ISA_AVX2: *mr = KF__GEMM_MR_avx2, *nr = KF__GEMM_NR_avx2; return;
+    case KF__ISA_AVX512: *mr = KF__GEMM_MR_avx512, *nr = KF__GEMM_NR_avx512; return;
+    default: *mr = KF__GEMM_MR_scalar, *nr = KF__GEMM_NR_scalar; return;
+  }
+}
+
+static void tile_scalar(size_t kc, const float *ap, const float *b, size_t ldb, float *c,
+                        size_t ldc, int accumulate, size_t mv, size_t nv) {
+  const size_t mr = KF__GEMM_MR_scalar;
+  for (size_t i = 0; i < mv; i++) {
+    for (size_t j = 0; j < nv; j++) {
+      float acc = accumulate ? c[i * ldc + j] : 0.0f;
+      for (size_t p = 0; p < kc; p++) acc = fmaf(ap[p * mr + i], b[p * ldb + j], acc);
+      c[i * ldc + j] = acc;
+    }
+  }
+}
+
+void kf__k_gemm_tile(kf__isa isa, size_t kc, const float *ap, const float *b, size_t ldb,
+                     float *c, size_t ldc, int accumulate, size_t mv, size_t nv) {
+  switch (isa) {
+#if defined(KF_HAVE_X86_KERNELS)
+    case KF__ISA_AVX512:
+      kf__k_gemm_tile_avx512(kc, ap, b, ldb, c, ldc, accumulate, mv, nv);
+      return;
+    case KF__ISA_AVX2:
+      kf__k_gemm_tile_avx2(kc, ap, b, ldb, c, ldc, accumulate, mv, nv);
+      return;
+#endif
+    default:
+      tile_scalar(kc, ap, b, ldb, c, ldc, accumulate, mv, nv);
+      return;
+  }
+}
+
+/* Packs rows [0, mc) and k steps [0, kc) of a (row stride lda) into slivers
+ * of mr rows: sliver s holds a[s*mr + i][p] at [p*mr + i], zero past mc. */
+static void pack_a(const float *a, size_t lda, size_t mc, size_t kc, size_t mr, float *out) {
+  for (size_t s = 0; s < mc; s += mr) {
+    const size_t rows = (mc - s < mr) ? mc - s : mr;
+    for (size_t p = 0; p < kc; p++) {
+      for (size_t i = 0; i < rows; i++) out[p * mr + i] = a[(s + i) * lda + p];
+      for (size_t i = rows; i < mr; i++) out[p * mr + i] = 0.0f;
+    }
+    out += kc * mr;
+  }
+}
+
+/* Copies columns [0, nv) of kc rows of b (row stride ldb) into kc rows of
+ * nr values, zero past nv: the last panel of columns, which a tile would
+ * otherwise read past the end of b's rows. */
+static void pack_b_edge(const float *b, size_t ldb, size_t kc, size_t nv, size_t nr, float *out) {
+  for (size_t p = 0; p < kc; p++) {
+    memcpy(out + p * nr, b + p * ldb, nv * sizeof(float));
+    memset(out + p * nr + nv, 0, (nr - nv) * sizeof(float));
+  }
+}
+
+size_t kf__gemm_workspace(kf__isa isa) {
+  size_t mr, nr;
+  kf__gemm_tile_dims(isa, &mr, &nr);
+  return (size_t)MC * KC + (size_t)KC * nr;
+}
+
+void kf__gemm(kf__isa isa, size_t m, size_t n, size_t k, const float *a, const float *b, float *c,
+              float *work) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (size_t i = 0; i < m * n; i++) c[i] = 0.0f;
+    return;
+  }
+  size_t mr, nr;
+  kf__gemm_tile_dims(isa, &mr, &nr);
+  float *ap = work;
+  float *bp = work + (size_t)MC * KC;
+  for (size_t jc = 0; jc < n; jc += NC) {
+    const size_t nc = (n - jc < NC) ? n - jc : NC;
+    for (size_t pc = 0; pc < k; pc += KC) {
+      const size_t kc = (k - pc < KC) ? k - pc : KC;
+      for (size_t ic = 0; ic < m; ic += MC) {
+        const size_t mc = (m - ic < MC) ? m - ic : MC;
+        pack_a(a + ic * k + pc, k, mc, kc, mr, ap);
+        for (size_t jr = 0; jr < nc; jr += nr) {
+          const size_t nv = (nc - jr < nr) ? nc - jr : nr;
+          const float *bsrc = b + pc * n + jc + jr;
+          size_t ldb = n;
+          if (nv < nr) {
+            pack_b_edge(bsrc, n, kc, nv, nr, bp);
+            bsrc = bp;
+            ldb = nr;
+          }
+          for (size_t ir = 0; ir < mc; ir += mr) {
+            const size_t mv = (mc - ir < mr) ? mc - ir : mr;
+            kf__k_gemm_tile(isa, kc, ap + ir * kc, bsrc, ldb, c + (ic + ir) * n + jc + jr, n,
+                            pc > 0, mv, nv);
+          }
+        }
+      }
+    }
+  }
+}
