@@ -230,20 +230,32 @@ static float gelu_tanh(float x) {
   return x * cdf;
 }
 
-/* jnp.maximum(x, 0), which propagates NaN. */
-static float relu(float x) { return (x > 0.0f || isnan(x)) ? x : 0.0f; }
+/* jnp.maximum(x, 0), which propagates NaN; one comparison, so that the loop
+ * below compiles to a compare and a mask rather than a branch per value. */
+static float relu(float x) { return (x <= 0.0f) ? 0.0f : x; }
 
+/* The switch stands outside the loops so that each loop is a simple one the
+ * compiler can vectorize. */
 static void activation_apply(kf_layer_type type, size_t n, const float *x, float *y) {
-  for (size_t i = 0; i < n; i++) {
-    const float v = x[i];
-    switch (type) {
-      case KF_LAYER_RELU: y[i] = relu(v); break;
-      case KF_LAYER_GELU: y[i] = gelu_tanh(v); break;
-      case KF_LAYER_TANH: y[i] = tanhf(v); break;
-      case KF_LAYER_SIGMOID: y[i] = sigmoid(v); break;
-      case KF_LAYER_SILU: y[i] = v * sigmoid(v); break;
-      default: y[i] = v; break;
-    }
+  switch (type) {
+    case KF_LAYER_RELU:
+      for (size_t i = 0; i < n; i++) y[i] = relu(x[i]);
+      break;
+    case KF_LAYER_GELU:
+      for (size_t i = 0; i < n; i++) y[i] = gelu_tanh(x[i]);
+      break;
+    case KF_LAYER_TANH:
+      for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+      break;
+    case KF_LAYER_SIGMOID:
+      for (size_t i = 0; i < n; i++) y[i] = sigmoid(x[i]);
+      break;
+    case KF_LAYER_SILU:
+      for (size_t i = 0; i < n; i++) y[i] = x[i] * sigmoid(x[i]);
+      break;
+    default:
+      if (y != x) memmove(y, x, n * sizeof *y);
+      break;
   }
 }
 

@@ -18,7 +18,7 @@
 enum {
   KC = 256,  /* k steps per panel: a tile's slivers of a and b fit in L1 */
   MC = 96,   /* rows of a per packed block (a multiple of every mr) */
-  NC = 2048, /* columns of b per panel */
+  NC = 1024, /* columns of b per packed block */
 };
 
 void kf__gemm_tile_dims(kf__isa isa, size_t *mr, size_t *nr) {
@@ -71,20 +71,26 @@ static void pack_a(const float *a, size_t lda, size_t mc, size_t kc, size_t mr, 
   }
 }
 
-/* Copies columns [0, nv) of kc rows of b (row stride ldb) into kc rows of
- * nr values, zero past nv: the last panel of columns, which a tile would
- * otherwise read past the end of b's rows. */
-static void pack_b_edge(const float *b, size_t ldb, size_t kc, size_t nv, size_t nr, float *out) {
-  for (size_t p = 0; p < kc; p++) {
-    memcpy(out + p * nr, b + p * ldb, nv * sizeof(float));
-    memset(out + p * nr + nv, 0, (nr - nv) * sizeof(float));
+/* Packs kc rows and columns [0, nc) of b (row stride ldb) into panels of
+ * nr columns, each panel kc contiguous rows of nr values, zero past nc.
+ * Contiguous panels matter: b's own rows are often 4 KiB apart, which maps
+ * a tile's rows of b to the same few cache sets. */
+static void pack_b(const float *b, size_t ldb, size_t kc, size_t nc, size_t nr, float *out) {
+  for (size_t j = 0; j < nc; j += nr) {
+    const size_t nv = (nc - j < nr) ? nc - j : nr;
+    for (size_t p = 0; p < kc; p++) {
+      memcpy(out + p * nr, b + p * ldb + j, nv * sizeof(float));
+      if (nv < nr) memset(out + p * nr + nv, 0, (nr - nv) * sizeof(float));
+    }
+    out += kc * nr;
   }
 }
 
 size_t kf__gemm_workspace(kf__isa isa) {
   size_t mr, nr;
   kf__gemm_tile_dims(isa, &mr, &nr);
-  return (size_t)MC * KC + (size_t)KC * nr;
+  const size_t nc = (NC + nr - 1) / nr * nr;
+  return (size_t)MC * KC + (size_t)KC * nc;
 }
 
 void kf__gemm(kf__isa isa, size_t m, size_t n, size_t k, const float *a, const float *b, float *c,
@@ -98,25 +104,26 @@ void kf__gemm(kf__isa isa, size_t m, size_t n, size_t k, const float *a, const f
   kf__gemm_tile_dims(isa, &mr, &nr);
   float *ap = work;
   float *bp = work + (size_t)MC * KC;
+  /* A few rows of a (a single request's input) use b in place: packing it
+   * would cost as much as the product. The last panel of columns is still
+   * packed, or a tile would read past the end of b's rows. */
+  const int pack_all = m > 2 * mr;
   for (size_t jc = 0; jc < n; jc += NC) {
     const size_t nc = (n - jc < NC) ? n - jc : NC;
     for (size_t pc = 0; pc < k; pc += KC) {
       const size_t kc = (k - pc < KC) ? k - pc : KC;
+      const size_t n_full = pack_all ? 0 : nc / nr * nr; /* columns read in place */
+      pack_b(b + pc * n + jc + n_full, n, kc, nc - n_full, nr, bp);
       for (size_t ic = 0; ic < m; ic += MC) {
         const size_t mc = (m - ic < MC) ? m - ic : MC;
         pack_a(a + ic * k + pc, k, mc, kc, mr, ap);
         for (size_t jr = 0; jr < nc; jr += nr) {
           const size_t nv = (nc - jr < nr) ? nc - jr : nr;
-          const float *bsrc = b + pc * n + jc + jr;
-          size_t ldb = n;
-          if (nv < nr) {
-            pack_b_edge(bsrc, n, kc, nv, nr, bp);
-            bsrc = bp;
-            ldb = nr;
-          }
+          const float *panel = jr < n_full ? b + pc * n + jc + jr : bp + (jr - n_full) * kc;
+          const size_t ldb = jr < n_full ? n : nr;
           for (size_t ir = 0; ir < mc; ir += mr) {
             const size_t mv = (mc - ir < mr) ? mc - ir : mr;
-            kf__k_gemm_tile(isa, kc, ap + ir * kc, bsrc, ldb, c + (ic + ir) * n + jc + jr, n,
+            kf__k_gemm_tile(isa, kc, ap + ir * kc, panel, ldb, c + (ic + ir) * n + jc + jr, n,
                             pc > 0, mv, nv);
           }
         }

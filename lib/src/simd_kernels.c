@@ -47,17 +47,13 @@ static inline int v_any(vi m) { return !_mm256_testz_si256((__m256i)m, (__m256i)
 #error "KF_W must be 8 or 16"
 #endif
 
-static inline vf splat_f(float x) {
-  vf v;
-  for (int i = 0; i < KF_W; i++) v[i] = x;
-  return v;
-}
-
-static inline vi splat_i(int32_t x) {
-  vi v;
-  for (int i = 0; i < KF_W; i++) v[i] = x;
-  return v;
-}
+#if KF_W == 16
+static inline vf splat_f(float x) { return (vf)_mm512_set1_ps(x); }
+static inline vi splat_i(int32_t x) { return (vi)_mm512_set1_epi32(x); }
+#else
+static inline vf splat_f(float x) { return (vf)_mm256_set1_ps(x); }
+static inline vi splat_i(int32_t x) { return (vi)_mm256_set1_epi32(x); }
+#endif
 
 /* m is all-ones or all-zeros per lane: a where set, b elsewhere. */
 static inline vf sel_f(vi m, vf a, vf b) { return (vf)(((vi)a & m) | ((vi)b & ~m)); }
@@ -71,6 +67,17 @@ static inline vu load_u(const uint32_t *p) {
 static inline vf load_f(const float *p) {
   vf v;
   memcpy(&v, p, sizeof v);
+  return v;
+}
+/* The first n < KF_W values, zero in the other lanes (a tail). */
+static inline vu load_part_u(const uint32_t *p, size_t n) {
+  vu v = {0};
+  memcpy(&v, p, n * sizeof *p);
+  return v;
+}
+static inline vf load_part_f(const float *p, size_t n) {
+  vf v = {0};
+  memcpy(&v, p, n * sizeof *p);
   return v;
 }
 
@@ -150,11 +157,13 @@ void KF_FN(kf__k_uniform)(const uint32_t *bits, size_t len, float lo, float span
   const vf lo_v = splat_f(lo), span_v = splat_f(span);
   for (size_t t = 0; t < len; t += KF_W) {
     const size_t n = (len - t < KF_W) ? len - t : KF_W;
-    vu b = {0};
-    memcpy(&b, bits + t, n * sizeof *bits);
+    const vu b = (n == KF_W) ? load_u(bits + t) : load_part_u(bits + t, n);
     const vf v = v_fma(unit_float(b), span_v, lo_v);
     const vf r = sel_f(lo_v > v, lo_v, v);
-    memcpy(out + t, &r, n * sizeof *out);
+    if (n == KF_W)
+      memcpy(out + t, &r, sizeof r);
+    else
+      memcpy(out + t, &r, n * sizeof *out);
   }
 }
 
@@ -162,10 +171,12 @@ void KF_FN(kf__k_bernoulli)(const uint32_t *bits, size_t len, float p, uint8_t *
   const vf p_v = splat_f(p);
   for (size_t t = 0; t < len; t += KF_W) {
     const size_t n = (len - t < KF_W) ? len - t : KF_W;
-    vu b = {0};
-    memcpy(&b, bits + t, n * sizeof *bits);
+    const vu b = (n == KF_W) ? load_u(bits + t) : load_part_u(bits + t, n);
     const vb r = __builtin_convertvector((unit_float(b) < p_v) & 1, vb);
-    memcpy(out + t, &r, n);
+    if (n == KF_W)
+      memcpy(out + t, &r, sizeof r);
+    else
+      memcpy(out + t, &r, n);
   }
 }
 
@@ -200,7 +211,7 @@ static inline vf v_log1p(vf x, int *ok) {
   const vf s = f / (2.0f + f);
   const vf z = s * s;
   vf r = splat_f(lp[6]);
-  for (int i = 5; i >= 0; i--) r = lp[i] + z * r;
+  _Pragma("GCC unroll 6") for (int i = 5; i >= 0; i--) r = lp[i] + z * r;
   r = z * r;
   const vf plain = f - (hfsq - s * (hfsq + r));
   const vf kf = __builtin_convertvector(k, vf);
@@ -208,8 +219,13 @@ static inline vf v_log1p(vf x, int *ok) {
   return sel_f(unreduced, plain, scaled);
 }
 
+/* erf_inv's coefficients as vectors, made once per kernel call. */
+typedef struct {
+  vf small[9], large[9];
+} erf_inv_coefs;
+
 /* kf_erf_inv_f32 (special.c) on every lane. */
-static inline vf v_erf_inv(vf x) {
+static inline vf v_erf_inv(vf x, const erf_inv_coefs *k) {
   const vf t = x * -x;
   int ok;
   vf l = v_log1p(t, &ok);
@@ -218,10 +234,18 @@ static inline vf v_erf_inv(vf x) {
   }
   const vf w = -l;
   const vi small = w < 5.0f;
-  const vf ws = sel_f(small, w - 2.5f, v_sqrt(w) - 3.0f);
-  vf p = sel_f(small, splat_f(kf__erf_inv_small[0]), splat_f(kf__erf_inv_large[0]));
-  for (int i = 1; i < 9; i++)
-    p = v_fma(p, ws, sel_f(small, splat_f(kf__erf_inv_small[i]), splat_f(kf__erf_inv_large[i])));
+  vf p;
+  if (!v_any(~small)) {
+    /* Every lane takes the w < 5 polynomial (|x| < 0.9966: most vectors). */
+    const vf ws = w - 2.5f;
+    p = k->small[0];
+    _Pragma("GCC unroll 8") for (int i = 1; i < 9; i++) p = v_fma(p, ws, k->small[i]);
+  } else {
+    const vf ws = sel_f(small, w - 2.5f, v_sqrt(w) - 3.0f);
+    p = sel_f(small, k->small[0], k->large[0]);
+    _Pragma("GCC unroll 8") for (int i = 1; i < 9; i++)
+      p = v_fma(p, ws, sel_f(small, k->small[i], k->large[i]));
+  }
   const vf r = p * x;
   const vi unit_magnitude = ((vi)x & 0x7fffffff) == 0x3f800000;
   return sel_f(unit_magnitude, x * INFINITY, r);
@@ -230,14 +254,21 @@ static inline vf v_erf_inv(vf x) {
 void KF_FN(kf__k_erf_inv)(const float *in, size_t len, float scale, float clip_lo, float clip_hi,
                           float *out) {
   const vf lo_v = splat_f(clip_lo), hi_v = splat_f(clip_hi);
+  erf_inv_coefs k;
+  for (int i = 0; i < 9; i++) {
+    k.small[i] = splat_f(kf__erf_inv_small[i]);
+    k.large[i] = splat_f(kf__erf_inv_large[i]);
+  }
   for (size_t t = 0; t < len; t += KF_W) {
     const size_t n = (len - t < KF_W) ? len - t : KF_W;
-    vf x = {0};
-    memcpy(&x, in + t, n * sizeof *in);
-    vf v = scale * v_erf_inv(x);
+    const vf x = (n == KF_W) ? load_f(in + t) : load_part_f(in + t, n);
+    vf v = scale * v_erf_inv(x, &k);
     v = sel_f(lo_v > v, lo_v, v);
     v = sel_f(hi_v < v, hi_v, v);
-    memcpy(out + t, &v, n * sizeof *out);
+    if (n == KF_W)
+      memcpy(out + t, &v, sizeof v);
+    else
+      memcpy(out + t, &v, n * sizeof *out);
   }
 }
 
@@ -266,7 +297,7 @@ void KF_FN(kf__k_gemm_tile)(size_t kc, const float *ap, const float *b, size_t l
         acc[i][v] = load_f(&edge[i][v * KF_W]);
     }
   }
-  for (size_t p = 0; p < kc; p++) {
+  _Pragma("GCC unroll 4") for (size_t p = 0; p < kc; p++) {
     vf bv[NV_B];
     _Pragma("GCC unroll 4") for (int v = 0; v < NV_B; v++) bv[v] = load_f(b + p * ldb + (size_t)v * KF_W);
     _Pragma("GCC unroll 8") for (int i = 0; i < MR; i++) {

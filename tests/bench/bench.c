@@ -1,0 +1,270 @@
+/* bench — keyfold's sampler, initializer and forward-pass throughput, with
+ * the anchors they are judged against, measured in the same run.
+ *
+ *   bench [--seconds S] [--only NAME-SUBSTRING]
+ *
+ * Prints one JSON object per line on stdout:
+ *   {"name": …, "items_per_s": …, "unit": …, "isa": …, "runs": [...]}
+ * items are samples (unit "samples/s", "words/s" for Random123's words), or
+ * floating-point operations for the forward pass and sgemm ("FLOP/s",
+ * 2·m·n·k per product). Each figure is the median of five timed windows that
+ * together last about S seconds (default 1). Every benchmark runs on one
+ * thread. Names ending in _scalar force keyfold's portable scalar kernels,
+ * to show what the vector kernels add. scripts/bench.sh runs this with the
+ * NumPy anchor and prints the targets; docs/benchmarks.md explains them.
+ * Built by tests/bench/meson.build; not a test. */
+#include <cblas.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../lib/src/simd.h"
+#include "keyfold/keyfold.h"
+
+/* Random123's threefry2x32 over a run of counters, 20 rounds, scalar
+ * (bench_anchor_r123.c, built without auto-vectorization). Returns an xor of
+ * the words so that the work cannot be dropped. */
+uint32_t bench_r123_threefry2x32(uint32_t k0, uint32_t k1, uint64_t first, size_t calls,
+                                 uint32_t *out);
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double seconds_per_bench = 1.0;
+static const char *only = NULL;
+static volatile uint32_t sink;
+
+typedef void (*bench_fn)(void *ctx);
+
+static int cmp_double(const void *a, const void *b) {
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Runs fn until each of five windows has lasted seconds/5, and prints the
+ * median rate of items_per_call per call. */
+static void run(const char *name, const char *unit, const char *isa, double items_per_call,
+                bench_fn fn, void *ctx) {
+  if (only && !strstr(name, only)) return;
+  enum { WINDOWS = 5 };
+  double rate[WINDOWS];
+  fn(ctx); /* warm-up: page faults, caches, OpenBLAS's first-call setup */
+  for (int w = 0; w < WINDOWS; w++) {
+    const double t0 = now();
+    double t = t0;
+    long calls = 0;
+    do {
+      fn(ctx);
+      calls++;
+      t = now();
+    } while (t - t0 < seconds_per_bench / WINDOWS);
+    rate[w] = items_per_call * (double)calls / (t - t0);
+  }
+  double sorted[WINDOWS];
+  memcpy(sorted, rate, sizeof rate);
+  qsort(sorted, WINDOWS, sizeof *sorted, cmp_double);
+  printf("{\"name\": \"%s\", \"items_per_s\": %.6g, \"unit\": \"%s\", \"isa\": \"%s\", \"runs\": [",
+         name, sorted[WINDOWS / 2], unit, isa);
+  for (int w = 0; w < WINDOWS; w++) printf("%s%.4g", w ? ", " : "", rate[w]);
+  printf("]}\n");
+  fflush(stdout);
+}
+
+/* ------------------------------------------------------------ the samplers */
+
+enum { N = 1 << 20 }; /* samples per call: 4 MiB of output, L2-sized blocks inside */
+
+typedef struct {
+  kf_key key;
+  float *f;
+  uint32_t *u;
+  uint8_t *b;
+  kf__isa isa;
+} sample_ctx;
+
+static void b_bits(void *p) {
+  sample_ctx *c = p;
+  kf_random_bits(c->key, KF_THREEFRY_PARTITIONABLE, 32, N, c->u);
+  sink ^= c->u[N - 1];
+}
+static void b_bits_isa(void *p) {
+  sample_ctx *c = p;
+  kf__k_bits32(c->isa, c->key.hi, c->key.lo, 0, N, c->u);
+  sink ^= c->u[N - 1];
+}
+static void b_uniform(void *p) {
+  sample_ctx *c = p;
+  kf_random_uniform(c->key, KF_THREEFRY_PARTITIONABLE, N, 0.0f, 1.0f, c->f);
+  sink ^= (uint32_t)c->f[N - 1];
+}
+static void b_normal(void *p) {
+  sample_ctx *c = p;
+  kf_random_normal(c->key, KF_THREEFRY_PARTITIONABLE, N, c->f);
+  sink ^= (uint32_t)c->f[N - 1];
+}
+/* normal through the given kernels: bits, affine step, erf_inv. */
+static void b_normal_isa(void *p) {
+  sample_ctx *c = p;
+  const float lo = nextafterf(-1.0f, 0.0f);
+  for (size_t s = 0; s < N; s += 256) {
+    kf__k_bits32(c->isa, c->key.hi, c->key.lo, s, 256, c->u + s);
+    kf__k_uniform(c->isa, c->u + s, 256, lo, 1.0f - lo, c->f + s);
+    kf__k_erf_inv(c->isa, c->f + s, 256, 0x1.6a09e6p+0f, -INFINITY, INFINITY, c->f + s);
+  }
+  sink ^= (uint32_t)c->f[N - 1];
+}
+static void b_truncated(void *p) {
+  sample_ctx *c = p;
+  kf_random_truncated_normal(c->key, KF_THREEFRY_PARTITIONABLE, N, -2.0f, 2.0f, c->f);
+  sink ^= (uint32_t)c->f[N - 1];
+}
+static void b_bernoulli(void *p) {
+  sample_ctx *c = p;
+  kf_random_bernoulli(c->key, KF_THREEFRY_PARTITIONABLE, N, 0.9f, c->b);
+  sink ^= c->b[N - 1];
+}
+static void b_r123(void *p) {
+  sample_ctx *c = p;
+  sink ^= bench_r123_threefry2x32(c->key.hi, c->key.lo, 0, N / 2, c->u);
+}
+
+/* ------------------------------------------------------- init and forward */
+
+typedef struct {
+  kf_init init;
+  kf_shape shape;
+  float *out;
+} init_ctx;
+
+static void b_init(void *p) {
+  init_ctx *c = p;
+  kf_init_apply(&c->init, kf_key_from_data(0, 42), KF_THREEFRY_PARTITIONABLE, &c->shape, c->out);
+  sink ^= (uint32_t)c->out[0];
+}
+
+enum { BATCH = 256 };
+static const int mlp_widths[] = {784, 1024, 1024, 10};
+enum { MLP_LINEARS = 3 };
+
+static double mlp_flops(void) {
+  double f = 0;
+  for (int i = 0; i < MLP_LINEARS; i++) f += 2.0 * BATCH * mlp_widths[i] * mlp_widths[i + 1];
+  return f;
+}
+
+typedef struct {
+  kf_model *model;
+  kf_rngs *rngs;
+  kf_tensor x, y;
+  /* The anchor: the same three products with OpenBLAS. */
+  const float *w[MLP_LINEARS];
+  float *act[MLP_LINEARS + 1];
+} mlp_ctx;
+
+static void b_forward(void *p) {
+  mlp_ctx *c = p;
+  kf_model_forward(c->model, c->rngs, &c->x, KF_DET_TRUE, &c->y, NULL);
+  sink ^= (uint32_t)((float *)c->y.data)[0];
+}
+
+static void b_sgemm(void *p) {
+  mlp_ctx *c = p;
+  for (int i = 0; i < MLP_LINEARS; i++) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, BATCH, mlp_widths[i + 1],
+                mlp_widths[i], 1.0f, c->act[i], mlp_widths[i], c->w[i], mlp_widths[i + 1], 0.0f,
+                c->act[i + 1], mlp_widths[i + 1]);
+  }
+  sink ^= (uint32_t)c->act[MLP_LINEARS][0];
+}
+
+static int build_mlp(mlp_ctx *c) {
+  kf_layer_spec layers[5];
+  kf_layer_spec_make(KF_LAYER_LINEAR, &layers[0]);
+  layers[0].in_features = 784, layers[0].out_features = 1024;
+  kf_layer_spec_make(KF_LAYER_RELU, &layers[1]);
+  kf_layer_spec_make(KF_LAYER_LINEAR, &layers[2]);
+  layers[2].in_features = 1024, layers[2].out_features = 1024;
+  kf_layer_spec_make(KF_LAYER_RELU, &layers[3]);
+  kf_layer_spec_make(KF_LAYER_LINEAR, &layers[4]);
+  layers[4].in_features = 1024, layers[4].out_features = 10;
+  if (kf_rngs_new(KF_THREEFRY_PARTITIONABLE, &c->rngs) != KF_OK ||
+      kf_rngs_add_stream(c->rngs, "default", kf_key_from_data(0, 0), 0) != KF_OK ||
+      kf_model_new(layers, 5, c->rngs, &c->model, NULL) != KF_OK)
+    return -1;
+  c->x.dtype = KF_FLOAT32;
+  const int64_t dims[] = {BATCH, 784};
+  kf_shape_make(&c->x.shape, 2, dims);
+  c->x.data = malloc(sizeof(float) * BATCH * 784);
+  c->y.data = malloc(sizeof(float) * BATCH * 10);
+  if (!c->x.data || !c->y.data) return -1;
+  kf_random_normal(kf_key_from_data(0, 1), KF_THREEFRY_PARTITIONABLE, BATCH * 784, c->x.data);
+  c->act[0] = c->x.data;
+  for (int i = 0; i < MLP_LINEARS; i++) {
+    const char *name;
+    kf_tensor view;
+    if (kf_model_param(c->model, (size_t)(2 * i), 0, &name, &view) != KF_OK) return -1;
+    c->w[i] = view.data;
+    c->act[i + 1] = malloc(sizeof(float) * BATCH * (size_t)mlp_widths[i + 1]);
+    if (!c->act[i + 1]) return -1;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
+      seconds_per_bench = atof(argv[++i]);
+    } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+      only = argv[++i];
+    } else {
+      fprintf(stderr, "usage: %s [--seconds S] [--only NAME-SUBSTRING]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (!(seconds_per_bench > 0)) seconds_per_bench = 1.0;
+  openblas_set_num_threads(1);
+  const kf__isa best = kf__isa_best();
+  const char *isa = kf__isa_name(best);
+  fprintf(stderr, "bench: keyfold kernels %s; OpenBLAS %s (core %s), one thread\n", isa,
+          openblas_get_config(), openblas_get_corename());
+
+  sample_ctx s = {kf_key_from_data(0, 42), malloc(N * sizeof(float)), malloc(N * sizeof(uint32_t)),
+                  malloc(N), best};
+  if (!s.f || !s.u || !s.b) return 1;
+  run("bits_u32", "samples/s", isa, N, b_bits, &s);
+  run("anchor_random123_threefry2x32", "words/s", "scalar", N, b_r123, &s);
+  sample_ctx s_scalar = s;
+  s_scalar.isa = KF__ISA_SCALAR;
+  run("bits_u32_scalar", "samples/s", "scalar", N, b_bits_isa, &s_scalar);
+  run("uniform_f32", "samples/s", isa, N, b_uniform, &s);
+  run("normal_f32", "samples/s", isa, N, b_normal, &s);
+  run("normal_f32_scalar", "samples/s", "scalar", N, b_normal_isa, &s_scalar);
+  run("truncated_normal_f32", "samples/s", isa, N, b_truncated, &s);
+  run("bernoulli", "samples/s", isa, N, b_bernoulli, &s);
+
+  init_ctx in;
+  kf_init_make(KF_INIT_LECUN_NORMAL, &in.init);
+  const int64_t dims[] = {4096, 4096};
+  kf_shape_make(&in.shape, 2, dims);
+  in.out = malloc(sizeof(float) * 4096 * 4096);
+  if (!in.out) return 1;
+  run("lecun_normal_init_4096x4096", "samples/s", isa, 4096.0 * 4096.0, b_init, &in);
+
+  mlp_ctx m;
+  memset(&m, 0, sizeof m);
+  if (build_mlp(&m) != 0) {
+    fprintf(stderr, "bench: cannot build the MLP\n");
+    return 1;
+  }
+  run("forward_mlp_784_1024_1024_10_batch256", "FLOP/s", isa, mlp_flops(), b_forward, &m);
+  run("anchor_openblas_sgemm_mlp_784_1024_1024_10_batch256", "FLOP/s", "openblas", mlp_flops(),
+      b_sgemm, &m);
+  fprintf(stderr, "bench: checksum %08x\n", (unsigned)sink);
+  return 0;
+}

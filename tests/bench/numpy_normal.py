@@ -1,0 +1,39 @@
+"""The normal_f32 anchor: NumPy's Generator(PCG64).standard_normal(dtype=float32),
+single-threaded, into a preallocated array of 2^20 samples per call (as
+tests/bench/bench.c draws). Prints one JSON line like bench does:
+  {"name": "anchor_numpy_pcg64_standard_normal_f32", "items_per_s": …, "unit": "samples/s", …}
+Run by scripts/bench.sh with Debian's python3-numpy; not a test."""
+import json
+import statistics
+import sys
+import time
+
+import numpy as np
+
+N = 1 << 20
+
+
+def main():
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+    rng = np.random.Generator(np.random.PCG64(42))
+    out = np.empty(N, dtype=np.float32)
+    rng.standard_normal(dtype=np.float32, out=out)  # warm-up
+    rates = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        calls = 0
+        while True:
+            rng.standard_normal(dtype=np.float32, out=out)
+            calls += 1
+            t = time.perf_counter()
+            if t - t0 >= seconds / 5:
+                break
+        rates.append(N * calls / (t - t0))
+    print(json.dumps({"name": "anchor_numpy_pcg64_standard_normal_f32",
+                      "items_per_s": float("%.6g" % statistics.median(rates)),
+                      "unit": "samples/s", "isa": "numpy " + np.__version__,
+                      "runs": [float("%.4g" % r) for r in rates]}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
