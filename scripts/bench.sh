@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Compute benchmarks of libkeyfold (see docs/benchmarks.md, "Compute
+# benchmarks"): tests/bench/bench (threefry bits, samplers, lecun_normal over
+# 4096x4096, an MLP forward pass) with its anchors Random123 threefry2x32 and
+# OpenBLAS sgemm, then NumPy's PCG64 standard_normal (tests/bench/numpy_normal.py),
+# all in one run, and the targets of issue 5 against them.
+#
+#   bash scripts/bench.sh             # as root on Debian 12 (installs what it needs)
+#   SECONDS_PER=0.2 bash scripts/bench.sh    # the short version CI runs
+#
+# Environment: SECONDS_PER  seconds of CPU time per benchmark [1]
+#              BUILD_DIR    release build directory [build-release]
+# Prints one JSON object per benchmark on stdout, then one per target:
+#   {"name": "target_bits_u32_vs_random123", "ratio": …, "target": 4, "met": true}
+# Exits 1 if a program fails, never for a missed target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECONDS_PER=${SECONDS_PER:-1}
+BUILD_DIR=${BUILD_DIR:-build-release}
+say() { echo "bench: $*" >&2; }
+
+if [ "$(id -u)" = 0 ]; then
+  sh scripts/install-deps.sh librandom123-dev libopenblas-dev python3-numpy
+fi
+
+# werror off, as in bench-http.sh: -O3 may warn where debugoptimized does not.
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  meson setup "$BUILD_DIR" --buildtype=release -Dwerror=false >&2
+else
+  meson setup --reconfigure "$BUILD_DIR" >&2 # picks up OpenBLAS/Random123 installed since
+fi
+ninja -C "$BUILD_DIR" tests/bench/bench >&2
+
+OUT=$(mktemp "${TMPDIR:-/tmp}/keyfold-bench.XXXXXX")
+trap 'rm -f "$OUT"' EXIT
+"$BUILD_DIR/tests/bench/bench" --seconds "$SECONDS_PER" | tee "$OUT"
+# NumPy with OpenBLAS's own CPU detection: some machines here set
+# OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for older OpenBLAS builds, which slow a
+# current NumPy. Unset in this command only.
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 tests/bench/numpy_normal.py \
+  "$SECONDS_PER" | tee -a "$OUT"
+
+/usr/bin/python3 - "$OUT" <<'PY'
+import json, sys
+rows = {}
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if line.startswith("{"):
+        r = json.loads(line)
+        rows[r["name"]] = r["items_per_s"]
+targets = [
+    ("target_bits_u32_vs_random123", "bits_u32", "anchor_random123_threefry2x32", 4.0),
+    ("target_normal_f32_vs_numpy", "normal_f32", "anchor_numpy_pcg64_standard_normal_f32", 3.0),
+    ("target_forward_mlp_vs_openblas_sgemm", "forward_mlp_784_1024_1024_10_batch256",
+     "anchor_openblas_sgemm_mlp_784_1024_1024_10_batch256", 0.8),
+]
+for name, ours, anchor, target in targets:
+    ratio = rows[ours] / rows[anchor]
+    print(json.dumps({"name": name, "ratio": round(ratio, 3), "target": target,
+                      "met": ratio >= target}))
+PY
