@@ -207,7 +207,8 @@ int main(int argc, char **argv) {
   uv_signal_start(&a.sigint, on_signal, SIGINT);
   uv_signal_start(&a.sigusr1, on_snapshot_signal, SIGUSR1);
 
-  kd_log(&a.srv, KD_LOG_INFO, "keyfoldd %s listening on http://%s", kf_version(), bound);
+  kd_log(&a.srv, KD_LOG_INFO, "keyfoldd %s (kernels: %s) listening on http://%s", kf_version(),
+         kf_kernels(), bound);
   /* Recovery runs with the listener up, so that /v2/health/ready can answer
    * 503 while it runs; every other route answers 503 until it is done. */
   if (open_store(&a.srv) != 0) {

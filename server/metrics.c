@@ -1,5 +1,6 @@
 /* keyfoldd — lock-free request counters and latency histograms. */
 #include "metrics.h"
+#include "keyfold/version.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -74,6 +75,11 @@ static void labels(kd_buf *out, size_t route) {
 }
 
 void kd_metrics_write(kd_metrics *m, size_t sessions, kd_buf *out) {
+  kd_buf_printf(out,
+                "# HELP keyfold_build_info The library version and the kernels this CPU runs.\n"
+                "# TYPE keyfold_build_info gauge\n"
+                "keyfold_build_info{version=\"%s\",kernels=\"%s\"} 1\n",
+                kf_version(), kf_kernels());
   kd_buf_puts(out, "# HELP keyfold_requests_total HTTP requests by route and status.\n"
                    "# TYPE keyfold_requests_total counter\n");
   for (size_t r = 0; r <= m->routes; r++) {

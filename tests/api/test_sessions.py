@@ -432,6 +432,10 @@ class SessionsTest(DaemonTestCase):
         self.assertIn("# TYPE keyfold_sessions gauge", text)
         self.assertIn("# TYPE keyfold_keys_drawn_total counter", text)
         samples = self._samples(text)
+        info = [dict(l) for (n, l), v in samples.items() if n == "keyfold_build_info" and v == 1]
+        self.assertEqual(len(info), 1, info)
+        self.assertIn(info[0]["kernels"], ("avx512", "avx2", "scalar"))
+        self.assertRegex(info[0]["version"], r"^\d+\.\d+\.\d+$")
         req = {dict(l).get("route"): None for (n, l) in samples if n == "keyfold_requests_total"}
         self.assertIn("/v1/sessions", req)
         self.assertIn("/v1/sessions/{name}", req)

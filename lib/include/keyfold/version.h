@@ -14,6 +14,11 @@ extern "C" {
 /* Returns the version of the library actually linked (static string). */
 const char *kf_version(void);
 
+/* Returns which form of the bulk kernels (threefry bits, samplers, Linear's
+ * product) this CPU runs: "avx512", "avx2" or "scalar" (static string). All
+ * forms give the same bits; only their speed differs. */
+const char *kf_kernels(void);
+
 #ifdef __cplusplus
 }
 #endif
