@@ -12,8 +12,9 @@
  * (CLOCK_THREAD_CPUTIME_ID): on an idle machine that is the wall-clock time,
  * and on a busy one it leaves out the time other processes held the core,
  * so figures taken in one run stay comparable ("wall_items_per_s" gives the
- * wall-clock rate too). Every benchmark runs on one thread. Names ending in _scalar force keyfold's portable scalar kernels,
- * to show what the vector kernels add. scripts/bench.sh runs this with the
+ * wall-clock rate too). Every benchmark runs on one thread. Names ending in
+ * _scalar (or _avx2) force keyfold's portable scalar (or AVX2) kernels, to
+ * show what the vector kernels add. scripts/bench.sh runs this with the
  * NumPy anchor and prints the targets; docs/benchmarks.md explains them.
  * Built by tests/bench/meson.build; not a test. */
 #include <cblas.h>
@@ -252,6 +253,13 @@ int main(int argc, char **argv) {
   run("uniform_f32", "samples/s", isa, N, b_uniform, &s);
   run("normal_f32", "samples/s", isa, N, b_normal, &s);
   run("normal_f32_scalar", "samples/s", "scalar", N, b_normal_isa, &s_scalar);
+  if (best == KF__ISA_AVX512 && kf__isa_usable(KF__ISA_AVX2)) {
+    /* What a CPU without AVX-512 gets. */
+    sample_ctx s_avx2 = s;
+    s_avx2.isa = KF__ISA_AVX2;
+    run("bits_u32_avx2", "samples/s", "avx2", N, b_bits_isa, &s_avx2);
+    run("normal_f32_avx2", "samples/s", "avx2", N, b_normal_isa, &s_avx2);
+  }
   run("truncated_normal_f32", "samples/s", isa, N, b_truncated, &s);
   run("bernoulli", "samples/s", isa, N, b_bernoulli, &s);
 
