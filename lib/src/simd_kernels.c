@@ -130,8 +130,10 @@ void KF_FN(kf__k_bits32)(uint32_t k0, uint32_t k1, uint64_t start, size_t len, u
     threefry(k0, k1, x0, x1);
     vu y[NV];
     _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) y[v] = x0[v] ^ x1[v];
-    const size_t n = (len - t < GROUP) ? len - t : GROUP;
-    memcpy(out + t, y, n * sizeof *out);
+    if (len - t >= GROUP)
+      memcpy(out + t, y, sizeof y); /* a constant size: plain vector stores */
+    else
+      memcpy(out + t, y, (len - t) * sizeof *out);
   }
 }
 
