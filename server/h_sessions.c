@@ -874,13 +874,13 @@ static int forward_prepare(const kd_request *req, const kd_session *s, const cha
  * unchanged when absent. */
 static int forward_query(const kd_request *req, kf_deterministic *det, kd_err *err) {
   char shown[72];
-  for (size_t i = 0; i < req->n_query; i++) {
-    if (i >= KD_MAX_QUERY_ARGS || i > 0)
-      return kd_fail(err, KD_INVALID_ARGUMENT,
-                     "the query has %zu parameters; POST /v1/sessions/{name}/forward takes at most "
-                     "one, deterministic",
-                     req->n_query);
-    const kd_query_arg *a = &req->query[i];
+  if (req->n_query > 1)
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   "the query has %zu parameters; POST /v1/sessions/{name}/forward takes at most "
+                   "one, deterministic",
+                   req->n_query);
+  if (req->n_query == 1) {
+    const kd_query_arg *a = &req->query[0];
     if (strcmp(a->name, "deterministic") != 0)
       return kd_fail(err, KD_INVALID_ARGUMENT,
                      "unknown query parameter '%s'; POST /v1/sessions/{name}/forward takes only "
