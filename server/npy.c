@@ -421,9 +421,9 @@ int kd_npy_parse(const void *body, size_t len, const char *what, uint64_t max_el
                      "header",
                      what, shape, r.descr, need, data_len);
     return kd_fail(err, KD_INVALID_ARGUMENT,
-                   "%s: %zu trailing bytes after the .npy data (shape %s of '%s' is %zu bytes; a "
+                   "%s: %zu trailing byte%s after the .npy data (shape %s of '%s' is %zu bytes; a "
                    "body holds exactly one array)",
-                   what, data_len - need, shape, r.descr, need);
+                   what, data_len - need, data_len - need == 1 ? "" : "s", shape, r.descr, need);
   }
   r.data = b + prefix + hlen;
   *out = r;

@@ -174,6 +174,8 @@ void kd_dispatch(kd_server *srv, const kd_http_input *in, kd_response *res, size
     return;
   }
   res->allow[0] = '\0';
+  /* Every reply of a negotiating route depends on Accept, errors included. */
+  res->vary_accept = (route->flags & KD_ROUTE_NEGOTIATE) != 0;
   if (!(route->flags & KD_ROUTE_OPEN) && !authorized(srv, in->authorization)) {
     kd_fail(&err, KD_UNAUTHENTICATED, "missing or wrong bearer token (Authorization: Bearer <token>)");
     kd_respond_error(res, &err, (route->flags & KD_ROUTE_OIP) != 0);
@@ -195,7 +197,6 @@ void kd_dispatch(kd_server *srv, const kd_http_input *in, kd_response *res, size
   req.n_query = in->n_query;
   req.accept = (kd_accept){1, 0, 0};
   if (route->flags & KD_ROUTE_NEGOTIATE) {
-    res->vary_accept = 1;
     kd_accept_parse(in->accept, &req.accept);
     if (!req.accept.json_ok && !req.accept.npy_ok) {
       char shown[72];

@@ -424,7 +424,7 @@ START_TEST(preamble_errors) {
   memcpy(longer, f.bytes, f.len);
   longer[f.len] = 0;
   npy_file extra = {longer, f.len + 1};
-  expect_refused(&extra, BIG, KD_INVALID_ARGUMENT, "1 trailing bytes after the .npy data");
+  expect_refused(&extra, BIG, KD_INVALID_ARGUMENT, "1 trailing byte after the .npy data");
   free(longer);
 
   /* Not .npy at all, even when short. */
@@ -583,7 +583,7 @@ START_TEST(size_errors) {
   refused_header("{'descr': '<f4', 'fortran_order': False, 'shape': ()}", data, 0,
                  KD_INVALID_ARGUMENT, "shape () of '<f4' needs 4 bytes, but 0");
   refused_header("{'descr': '<f4', 'fortran_order': False, 'shape': (0,)}", data, 1,
-                 KD_INVALID_ARGUMENT, "1 trailing bytes");
+                 KD_INVALID_ARGUMENT, "1 trailing byte after");
   /* Over the element limit: 413, before the data is looked at. */
   npy_file f = make(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4)}", data, 48);
   expect_refused(&f, 11, KD_PAYLOAD_TOO_LARGE, "more than the limit of 11 elements");

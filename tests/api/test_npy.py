@@ -377,7 +377,7 @@ class Bodies(NpyTestCase):
             ("version 4", good[:6] + b"\x04\x00" + good[8:], "unsupported .npy format version 4.0"),
             ("header cut", good[:60], "truncated .npy file"),
             ("data cut", good[:-1], "truncated .npy data"),
-            ("trailing", good + b"\x00", "1 trailing bytes"),
+            ("trailing", good + b"\x00", "1 trailing byte after"),
             ("big-endian", npy_bytes(">f4", [1, 2], struct.pack(">2f", 1.0, 1.0)), "big-endian"),
             ("object", npy_bytes("|O", [1, 2], b"\x00" * 16), "object arrays"),
             ("structured", npy_bytes("", [], data, header="{'descr': [('a', '<f4'), ('b', '<f4')], "
