@@ -1,8 +1,9 @@
 /* keyfoldd — the route table and the transport-independent dispatcher.
  *
  * kd_dispatch does everything after the HTTP layer has read a request:
- * route matching (404, 405 with Allow), media type (415), JSON parsing
- * (400), the handler, and the error body. It never touches the network, so
+ * route matching (404, 405 with Allow), content negotiation (406, accept.h),
+ * media type (415), JSON parsing (400; .npy bodies are left to the handler),
+ * the handler, and the error body. It never touches the network, so
  * the fuzzer and the unit tests drive it directly.
  */
 #ifndef KEYFOLDD_ROUTER_H
