@@ -15,6 +15,7 @@ static const struct {
   [KD_UNAUTHENTICATED] = {401, "unauthenticated"},
   [KD_NOT_FOUND] = {404, "not_found"},
   [KD_METHOD_NOT_ALLOWED] = {405, "method_not_allowed"},
+  [KD_NOT_ACCEPTABLE] = {406, "not_acceptable"},
   [KD_ALREADY_EXISTS] = {409, "already_exists"},
   [KD_FAILED_PRECONDITION] = {409, "failed_precondition"},
   [KD_PAYLOAD_TOO_LARGE] = {413, "payload_too_large"},

@@ -15,6 +15,7 @@ typedef enum kd_code {
   KD_UNAUTHENTICATED,      /* 401 */
   KD_NOT_FOUND,            /* 404 */
   KD_METHOD_NOT_ALLOWED,   /* 405 */
+  KD_NOT_ACCEPTABLE,       /* 406 */
   KD_ALREADY_EXISTS,       /* 409 */
   KD_FAILED_PRECONDITION,  /* 409 */
   KD_PAYLOAD_TOO_LARGE,    /* 413 */

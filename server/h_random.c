@@ -9,6 +9,7 @@
 #include "codec.h"
 #include "handlers.h"
 #include "nn_codec.h"
+#include "npy.h"
 #include "sampler.h"
 
 /* Every message names fields from the request body as "body.<field>". */
@@ -42,6 +43,21 @@ static int finish(kd_response *res, kd_err *err) {
   if (kd_buf_failed(&res->body))
     return kd_fail(err, KD_UNAVAILABLE, "out of memory while writing the response");
   return 0;
+}
+
+/* A Tensor reply: .npy when the Accept header prefers it, else JSON.
+ * Borrows t. */
+static int write_tensor_response(const kd_request *req, kd_response *res, const kf_tensor *t,
+                                 kd_err *err) {
+  if (req->accept.prefer_npy) {
+    kd_npy_write(&res->body, t);
+    res->content_type = KD_NPY_MEDIA_TYPE;
+  } else {
+    kd_jw w;
+    kd_jw_init(&w, &res->body);
+    kd_write_tensor(&w, t);
+  }
+  return finish(res, err);
 }
 
 static int write_key_response(kd_response *res, kf_key key, kd_err *err) {
@@ -151,8 +167,9 @@ static int op_split(const json_t *body, uint64_t max_elements, kd_response *res,
 }
 
 /* A sampler of sampler.h: {key, threefry, the sampler's fields} -> Tensor. */
-static int op_sample(const kd_sampler *s, const json_t *body, uint64_t max_elements,
-                     kd_response *res, kd_err *err) {
+static int op_sample(const kd_sampler *s, const kd_request *req, kd_response *res, kd_err *err) {
+  const json_t *body = req->body;
+  const uint64_t max_elements = req->srv->cfg.max_elements;
   const char *fields[MAX_FIELDS];
   allowed_fields(kd_sampler_fields(s), fields);
   kf_threefry_mode mode;
@@ -166,21 +183,29 @@ static int op_sample(const kd_sampler *s, const json_t *body, uint64_t max_eleme
     kd_sample_free(&sample);
     return -1;
   }
-  kd_jw w;
-  kd_jw_init(&w, &res->body);
-  kd_write_tensor(&w, &sample.out);
+  const int rc = write_tensor_response(req, res, &sample.out, err);
   kd_sample_free(&sample);
-  return finish(res, err);
+  return rc;
 }
 
 int kd_h_random(kd_request *req, kd_response *res, kd_err *err) {
   const char *op = req->params[0] ? req->params[0] : "";
   const uint64_t max_elements = req->srv->cfg.max_elements;
+  const int keys_op = strcmp(op, "key") == 0 || strcmp(op, "fold_in") == 0 || strcmp(op, "split") == 0;
+  /* Keys are not one tensor: these answer JSON only (whatever the Accept
+   * header prefers), or 406 when it refuses JSON. */
+  if (keys_op && !req->accept.json_ok) {
+    char shown[72];
+    return kd_fail(err, KD_NOT_ACCEPTABLE,
+                   "/v1/random/%s answers application/json only (.npy is for tensor replies), "
+                   "which the Accept header refuses",
+                   kd_shown(op, shown));
+  }
   if (strcmp(op, "key") == 0) return op_key(req->body, res, err);
   if (strcmp(op, "fold_in") == 0) return op_fold_in(req->body, res, err);
   if (strcmp(op, "split") == 0) return op_split(req->body, max_elements, res, err);
   const kd_sampler *s = kd_sampler_find(op);
-  if (s) return op_sample(s, req->body, max_elements, res, err);
+  if (s) return op_sample(s, req, res, err);
   char shown[72];
   return kd_fail(err, KD_NOT_FOUND, "unknown random operation '%s'; one of: key, fold_in, split, %s",
                  kd_shown(op, shown), kd_sampler_names());
@@ -271,9 +296,7 @@ int kd_h_init(kd_request *req, kd_response *res, kd_err *err) {
     free(t.data);
     return kd_fail_kf(err, rc, BODY ".shape");
   }
-  kd_jw w;
-  kd_jw_init(&w, &res->body);
-  kd_write_tensor(&w, &t);
+  rc = write_tensor_response(req, res, &t, err) != 0 ? -1 : 0;
   free(t.data);
-  return finish(res, err);
+  return rc;
 }

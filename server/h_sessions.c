@@ -19,7 +19,9 @@
 #include "handlers.h"
 #include "metrics.h"
 #include "nn_codec.h"
+#include "npy.h"
 #include "persist.h"
+#include "router.h"
 #include "sampler.h"
 #include "session.h"
 #include "store.h"
@@ -688,19 +690,30 @@ int kd_h_session_sample(kd_request *req, kd_response *res, kd_err *err) {
   }
   kd_session_release(s);
   kd_sample_fill(&sample, key, mode);
-  kd_jw w;
-  kd_jw_init(&w, &out);
-  kd_jw_object_begin(&w);
-  kd_write_tensor_members(&w, &sample.out);
-  kd_jw_key(&w, "key");
-  kd_write_key(&w, key);
-  kd_jw_key(&w, "count");
-  kd_jw_uint(&w, src.count);
-  kd_jw_key(&w, "stream");
-  kd_jw_string(&w, stream);
-  kd_jw_key(&w, "source");
-  kd_jw_string(&w, src.name);
-  kd_jw_object_end(&w);
+  if (req->accept.prefer_npy) {
+    /* The tensor as .npy; what the JSON reply adds goes in headers. */
+    kd_npy_write(&out, &sample.out);
+    res->content_type = KD_NPY_MEDIA_TYPE;
+    kd_response_add_header(res, "Keyfold-Key", "%lu,%lu", (unsigned long)key.hi,
+                           (unsigned long)key.lo);
+    kd_response_add_header(res, "Keyfold-Count", "%lu", (unsigned long)src.count);
+    kd_response_add_header(res, "Keyfold-Stream", "%s", stream);
+    kd_response_add_header(res, "Keyfold-Source", "%s", src.name);
+  } else {
+    kd_jw w;
+    kd_jw_init(&w, &out);
+    kd_jw_object_begin(&w);
+    kd_write_tensor_members(&w, &sample.out);
+    kd_jw_key(&w, "key");
+    kd_write_key(&w, key);
+    kd_jw_key(&w, "count");
+    kd_jw_uint(&w, src.count);
+    kd_jw_key(&w, "stream");
+    kd_jw_string(&w, stream);
+    kd_jw_key(&w, "source");
+    kd_jw_string(&w, src.name);
+    kd_jw_object_end(&w);
+  }
   kd_sample_free(&sample);
   kd_metrics_add_keys(req->srv->metrics, 1);
   give_body(res, &out);
@@ -805,16 +818,23 @@ static int forward_failed(int rc, const kd_session *s, const char *what, const k
   }
 }
 
-/* Runs the checks and allocations of a forward pass that need no lock. On
- * success *x and *y own malloc'd data and *out has room for the response. */
-static int forward_prepare(const kd_request *req, const kd_session *s, const json_t *xv,
-                           const char *what, kf_tensor *x, kf_tensor *y, kd_buf *out, kd_err *err) {
-  const uint64_t max_elements = req->srv->cfg.max_elements;
-  if (!xv || json_is_null(xv)) return kd_fail(err, KD_INVALID_ARGUMENT, "%s is required", what);
+/* The dtype the session's model reads: int32 indices when it starts with
+ * embed, else float32. 409 for a session without a model. */
+static int input_dtype(const kd_session *s, kf_dtype *out, kd_err *err) {
   if (!s->model)
     return kd_fail(err, KD_FAILED_PRECONDITION, "session '%s' has no model", s->name);
-  const kf_dtype dtype = s->layers[0].type == KF_LAYER_EMBED ? KF_INT32 : KF_FLOAT32;
-  if (kd_parse_tensor(xv, what, dtype, max_elements, x, err) != 0) return -1;
+  *out = s->layers[0].type == KF_LAYER_EMBED ? KF_INT32 : KF_FLOAT32;
+  return 0;
+}
+
+/* Runs the checks and allocations of a forward pass that need no lock, for
+ * the decoded input *x (of input_dtype; its data is freed on failure). On
+ * success *y owns malloc'd data and *out has room for the response in JSON
+ * or .npy. */
+static int forward_prepare(const kd_request *req, const kd_session *s, const char *what,
+                           kf_tensor *x, kf_tensor *y, kd_buf *out, kd_err *err) {
+  const uint64_t max_elements = req->srv->cfg.max_elements;
+  const kf_dtype dtype = x->dtype;
   size_t n_in = 0, n_out = 0;
   kf_shape_numel(&x->shape, &n_in);
   kf_shape out_shape;
@@ -849,34 +869,93 @@ static int forward_prepare(const kd_request *req, const kd_session *s, const jso
   return 0;
 }
 
+/* The query of POST …/forward: only ?deterministic=true|false, and only
+ * with a .npy body (a JSON body says it in body.deterministic). Leaves *det
+ * unchanged when absent. */
+static int forward_query(const kd_request *req, kf_deterministic *det, kd_err *err) {
+  char shown[72];
+  if (req->n_query > 1)
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   "the query has %zu parameters; POST /v1/sessions/{name}/forward takes at most "
+                   "one, deterministic",
+                   req->n_query);
+  if (req->n_query == 1) {
+    const kd_query_arg *a = &req->query[0];
+    if (strcmp(a->name, "deterministic") != 0)
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     "unknown query parameter '%s'; POST /v1/sessions/{name}/forward takes only "
+                     "?deterministic=true|false (with an " KD_NPY_MEDIA_TYPE " body)",
+                     kd_shown(a->name, shown));
+    if (!req->npy)
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     "the query parameter deterministic is for " KD_NPY_MEDIA_TYPE
+                     " bodies; a JSON body gives body.deterministic");
+    if (a->value && strcmp(a->value, "true") == 0)
+      *det = KF_DET_TRUE;
+    else if (a->value && strcmp(a->value, "false") == 0)
+      *det = KF_DET_FALSE;
+    else
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     "the query parameter deterministic must be true or false, got '%s'",
+                     a->value ? kd_shown(a->value, shown) : "(no value)");
+  }
+  return 0;
+}
+
 int kd_h_session_forward(kd_request *req, kd_response *res, kd_err *err) {
   static const char *const fields[] = {"x", "deterministic", NULL};
   const json_t *body = req->body;
   kf_deterministic det = KF_DET_LAYER;
-  if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
-  const json_t *dv = json_object_get(body, "deterministic");
-  if (dv && !json_is_null(dv)) {
-    int d;
-    if (kd_get_bool(body, BODY, "deterministic", 0, &d, err) != 0) return -1;
-    det = d ? KF_DET_TRUE : KF_DET_FALSE;
+  kd_npy npy;
+  const json_t *xv = NULL;
+  /* The request is decoded in two steps, around looking up the session:
+   * the body's form first (400 before 404, as for malformed JSON), the
+   * tensor once the model tells its dtype. */
+  if (forward_query(req, &det, err) != 0) return -1;
+  if (req->npy) {
+    if (kd_npy_parse(req->npy_body, req->npy_len, BODY, req->srv->cfg.max_elements, &npy, err) != 0)
+      return -1;
+  } else {
+    if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
+    const json_t *dv = json_object_get(body, "deterministic");
+    if (dv && !json_is_null(dv)) {
+      int d;
+      if (kd_get_bool(body, BODY, "deterministic", 0, &d, err) != 0) return -1;
+      det = d ? KF_DET_TRUE : KF_DET_FALSE;
+    }
+    xv = json_object_get(body, "x");
   }
   kd_session *s;
   if (path_session(req, &s, err) != 0) return -1;
   kf_tensor y = {0};
   kd_buf out;
   kd_buf_init(&out);
-  const int rc = kd_session_forward(req, res, s, json_object_get(body, "x"), BODY ".x", det, &y, &out, err);
+  int rc;
+  if (req->npy) {
+    kf_dtype dtype = KF_FLOAT32;
+    kf_tensor x = {0};
+    rc = input_dtype(s, &dtype, err);
+    if (rc == 0) rc = kd_npy_convert(&npy, dtype, BODY, &x, err);
+    if (rc == 0) rc = kd_session_forward_tensor(req, res, s, &x, BODY, det, &y, &out, err);
+  } else {
+    rc = kd_session_forward(req, res, s, xv, BODY ".x", det, &y, &out, err);
+  }
   kd_session_release(s);
   if (rc != 0) {
     kd_buf_free(&out);
     return -1;
   }
-  kd_jw w;
-  kd_jw_init(&w, &out);
-  kd_jw_object_begin(&w);
-  kd_jw_key(&w, "y");
-  kd_write_tensor(&w, &y);
-  kd_jw_object_end(&w);
+  if (req->accept.prefer_npy) {
+    kd_npy_write(&out, &y);
+    res->content_type = KD_NPY_MEDIA_TYPE;
+  } else {
+    kd_jw w;
+    kd_jw_init(&w, &out);
+    kd_jw_object_begin(&w);
+    kd_jw_key(&w, "y");
+    kd_write_tensor(&w, &y);
+    kd_jw_object_end(&w);
+  }
   free(y.data);
   give_body(res, &out);
   return 0;
@@ -885,8 +964,20 @@ int kd_h_session_forward(kd_request *req, kd_response *res, kd_err *err) {
 int kd_session_forward(kd_request *req, kd_response *res, kd_session *s, const json_t *xv,
                        const char *what, kf_deterministic det, kf_tensor *y, kd_buf *out,
                        kd_err *err) {
+  kf_dtype dtype = KF_FLOAT32;
   kf_tensor x = {0};
-  if (forward_prepare(req, s, xv, what, &x, y, out, err) != 0) return -1;
+  if (!xv || json_is_null(xv)) return kd_fail(err, KD_INVALID_ARGUMENT, "%s is required", what);
+  if (input_dtype(s, &dtype, err) != 0) return -1;
+  if (kd_parse_tensor(xv, what, dtype, req->srv->cfg.max_elements, &x, err) != 0) return -1;
+  return kd_session_forward_tensor(req, res, s, &x, what, det, y, out, err);
+}
+
+int kd_session_forward_tensor(kd_request *req, kd_response *res, kd_session *s, kf_tensor *xp,
+                              const char *what, kf_deterministic det, kf_tensor *y, kd_buf *out,
+                              kd_err *err) {
+  kf_tensor x = *xp;
+  xp->data = NULL;
+  if (forward_prepare(req, s, what, &x, y, out, err) != 0) return -1;
   size_t bad = 0;
   pthread_mutex_lock(&s->lock);
   const uint64_t before = total_count(s->rngs);

@@ -53,6 +53,9 @@ static enum MHD_Result queue(kd_http *http, struct MHD_Connection *c, kd_respons
   if (res->status != 204) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
   if (res->allow[0]) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow);
   if (res->www_authenticate) MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+  if (res->vary_accept) MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept");
+  for (size_t i = 0; i < res->n_headers; i++)
+    MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
   if (atomic_load(&http->draining)) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
   enum MHD_Result ok = MHD_queue_response(c, (unsigned)res->status, r);
   MHD_destroy_response(r);
@@ -92,6 +95,37 @@ static enum MHD_Result send_reply(kd_http *http, struct MHD_Connection *c, reque
   enum MHD_Result ok = queue(http, c, &st->res);
   kd_response_free(&st->res);
   return ok;
+}
+
+/* Collects the query parameters of a request (MHD_GET_ARGUMENT_KIND). */
+typedef struct query_args {
+  kd_query_arg arg[KD_MAX_QUERY_ARGS];
+  size_t n;
+} query_args;
+
+static enum MHD_Result collect_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value) {
+  (void)kind;
+  query_args *q = cls;
+  if (q->n < KD_MAX_QUERY_ARGS) {
+    q->arg[q->n].name = key;
+    q->arg[q->n].value = value;
+  }
+  q->n++;
+  return MHD_YES;
+}
+
+/* Joins every Accept header of a request into one list (RFC 9110 allows a
+ * list field to be split over several lines). */
+static enum MHD_Result collect_accept(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value) {
+  (void)kind;
+  kd_buf *b = cls;
+  if (value && strcasecmp(key, MHD_HTTP_HEADER_ACCEPT) == 0) {
+    if (b->len) kd_buf_puts(b, ", ");
+    kd_buf_puts(b, value);
+  }
+  return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -159,15 +193,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     kd_respond_error(&st->res, &err, 0);
     st->route = kd_route_count;
   } else {
+    query_args query = {.n = 0};
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query_arg, &query);
+    kd_buf accept;
+    kd_buf_init(&accept);
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_accept, &accept);
     const kd_http_input in = {
         .method = method,
         .path = url,
         .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
         .authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+        /* The first Accept header alone if joining them ran out of memory. */
+        .accept = accept.len && !kd_buf_failed(&accept)
+                      ? accept.data
+                      : MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
         .body = st->body.data ? st->body.data : "",
         .body_len = st->body.len,
+        .query = query.arg,
+        .n_query = query.n,
     };
     kd_dispatch(http->srv, &in, &st->res, &st->route);
+    kd_buf_free(&accept);
   }
   if (st->res.commit) {
     /* Hold the reply until the change is durable. The commit may complete

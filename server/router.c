@@ -4,8 +4,13 @@
 #include "persist.h"
 
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include "codec.h"
+#include "npy.h"
 
 void kd_response_init(kd_response *res) {
   memset(res, 0, sizeof *res);
@@ -20,8 +25,18 @@ void kd_response_free(kd_response *res) {
   res->commit = NULL;
 }
 
+void kd_response_add_header(kd_response *res, const char *name, const char *fmt, ...) {
+  if (res->n_headers >= KD_MAX_RESPONSE_HEADERS) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(res->headers[res->n_headers].value, sizeof res->headers[0].value, fmt, ap);
+  va_end(ap);
+  res->headers[res->n_headers++].name = name;
+}
+
 void kd_respond_error(kd_response *res, const kd_err *err, int oip) {
   kd_buf_free(&res->body);
+  res->n_headers = 0; /* what a handler added describes a success */
   /* An error acknowledges nothing, so it need not wait for a commit. */
   kd_commit_release(res->commit);
   res->commit = NULL;
@@ -59,13 +74,14 @@ static int match(const char *pattern, const char *path, char store[KD_MAX_PATH_P
   return *p == '\0' && *s == '\0';
 }
 
-/* application/json, in any case, with optional parameters (charset). */
-static int is_json_media_type(const char *ct) {
+/* The media type `want` (e.g. application/json), in any case, with optional
+ * parameters (charset). */
+static int is_media_type(const char *ct, const char *want) {
   if (!ct) return 0;
   while (*ct == ' ') ct++;
-  static const char want[] = "application/json";
-  if (strncasecmp(ct, want, sizeof want - 1) != 0) return 0;
-  const char *rest = ct + sizeof want - 1;
+  const size_t n = strlen(want);
+  if (strncasecmp(ct, want, n) != 0) return 0;
+  const char *rest = ct + n;
   while (*rest == ' ') rest++;
   return *rest == '\0' || *rest == ';';
 }
@@ -82,8 +98,9 @@ static int parse_body(const kd_route *route, const char *content_type, const cha
     *out = json_object();
     return *out ? 0 : kd_fail(err, KD_UNAVAILABLE, "out of memory");
   }
-  if (!is_json_media_type(content_type))
-    return kd_fail(err, KD_UNSUPPORTED_MEDIA, "request bodies must be application/json, got '%.100s'",
+  if (!is_media_type(content_type, "application/json"))
+    return kd_fail(err, KD_UNSUPPORTED_MEDIA, "request bodies must be application/json%s, got '%.100s'",
+                   route->flags & KD_ROUTE_NPY_BODY ? " or " KD_NPY_MEDIA_TYPE : "",
                    content_type ? content_type : "(no Content-Type)");
   json_error_t jerr;
   json_t *v = json_loadb(body, body_len, JSON_REJECT_DUPLICATES, &jerr);
@@ -94,7 +111,6 @@ static int parse_body(const kd_route *route, const char *content_type, const cha
     json_decref(v);
     return kd_fail(err, KD_INVALID_ARGUMENT, "the request body must be a JSON object");
   }
-  (void)route;
   *out = v;
   return 0;
 }
@@ -158,6 +174,8 @@ void kd_dispatch(kd_server *srv, const kd_http_input *in, kd_response *res, size
     return;
   }
   res->allow[0] = '\0';
+  /* Every reply of a negotiating route depends on Accept, errors included. */
+  res->vary_accept = (route->flags & KD_ROUTE_NEGOTIATE) != 0;
   if (!(route->flags & KD_ROUTE_OPEN) && !authorized(srv, in->authorization)) {
     kd_fail(&err, KD_UNAUTHENTICATED, "missing or wrong bearer token (Authorization: Bearer <token>)");
     kd_respond_error(res, &err, (route->flags & KD_ROUTE_OIP) != 0);
@@ -175,7 +193,26 @@ void kd_dispatch(kd_server *srv, const kd_http_input *in, kd_response *res, size
   req.method = method;
   req.path = path;
   for (int i = 0; i < nparams; i++) req.params[i] = store[i];
-  if (route->flags & KD_ROUTE_JSON_BODY) {
+  req.query = in->query;
+  req.n_query = in->n_query;
+  req.accept = (kd_accept){1, 0, 0};
+  if (route->flags & KD_ROUTE_NEGOTIATE) {
+    kd_accept_parse(in->accept, &req.accept);
+    if (!req.accept.json_ok && !req.accept.npy_ok) {
+      char shown[72];
+      kd_fail(&err, KD_NOT_ACCEPTABLE,
+              "Accept '%s' allows neither application/json nor " KD_NPY_MEDIA_TYPE
+              ", the media types of this route (errors are always application/json)",
+              kd_shown(in->accept, shown));
+      kd_respond_error(res, &err, (route->flags & KD_ROUTE_OIP) != 0);
+      return;
+    }
+  }
+  if ((route->flags & KD_ROUTE_NPY_BODY) && is_media_type(in->content_type, KD_NPY_MEDIA_TYPE)) {
+    req.npy = 1;
+    req.npy_body = in->body;
+    req.npy_len = in->body_len;
+  } else if (route->flags & KD_ROUTE_JSON_BODY) {
     if (parse_body(route, in->content_type, in->body, in->body_len, &req.body, &err) != 0) {
       kd_respond_error(res, &err, (route->flags & KD_ROUTE_OIP) != 0);
       return;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "accept.h"
 #include "apierr.h"
 #include "buf.h"
 
@@ -56,19 +57,50 @@ typedef struct kd_server {
 /* Path parameters a route pattern captures ({name}, {op}, …). */
 #define KD_MAX_PATH_PARAMS 2
 
+/* One query parameter of the request URL, percent-decoded: "?a=1&b" gives
+ * {"a", "1"} and {"b", NULL}. */
+typedef struct kd_query_arg {
+  const char *name;
+  const char *value; /* NULL when the parameter has no '=' */
+} kd_query_arg;
+
+/* Query parameters kept per request; n_query still counts the others. */
+#define KD_MAX_QUERY_ARGS 8
+
 typedef struct kd_request {
   kd_server *srv;
   const char *method;
   const char *path;
   const char *params[KD_MAX_PATH_PARAMS]; /* captured segments, in pattern order */
-  json_t *body;                           /* the parsed JSON object; {} when the body was empty */
+  json_t *body;                           /* the parsed JSON object; {} when the body was empty;
+                                             NULL when the body is .npy */
+  /* KD_ROUTE_NPY_BODY routes, Content-Type application/x-npy: the raw body
+   * (npy is then 1 and body NULL). */
+  int npy;
+  const char *npy_body;
+  size_t npy_len;
+  /* What the Accept header allows (accept.h); on routes without
+   * KD_ROUTE_NEGOTIATE always JSON: {1, 0, 0}. */
+  kd_accept accept;
+  const kd_query_arg *query; /* the first min(n_query, KD_MAX_QUERY_ARGS) parameters */
+  size_t n_query;
 } kd_request;
+
+#define KD_MAX_RESPONSE_HEADERS 4
 
 typedef struct kd_response {
   int status;           /* 200 unless the handler sets another 2xx */
   kd_buf body;          /* the handler writes its JSON here */
-  const char *content_type; /* static string; "application/json" unless set */
+  const char *content_type; /* static string; "application/json" unless set (npy.h: .npy) */
   char allow[64];       /* Allow header for 405 responses */
+  int vary_accept;      /* add "Vary: Accept": the route negotiates its media type */
+  /* Further headers a successful handler adds (Keyfold-Key, …); an error
+   * response drops them. Names are static strings. */
+  struct {
+    const char *name;
+    char value[80];
+  } headers[KD_MAX_RESPONSE_HEADERS];
+  size_t n_headers;
   int www_authenticate; /* 401: add WWW-Authenticate: Bearer */
   kd_commit *commit;    /* when set, the reply waits until this commit completes
                            and becomes a 503 if it fails (persist.h) */

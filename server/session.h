@@ -27,4 +27,12 @@ int kd_session_forward(kd_request *req, kd_response *res, kd_session *s, const j
                        const char *what, kf_deterministic det, kf_tensor *y, kd_buf *out,
                        kd_err *err);
 
+/* kd_session_forward for an input already decoded (from JSON or .npy) into
+ * *x, of the dtype the model reads (int32 when it starts with embed, else
+ * float32). Takes over x->data (freed, and set to NULL, in every case). The
+ * one forward path: every input form ends here. */
+int kd_session_forward_tensor(kd_request *req, kd_response *res, kd_session *s, kf_tensor *x,
+                              const char *what, kf_deterministic det, kf_tensor *y, kd_buf *out,
+                              kd_err *err);
+
 #endif

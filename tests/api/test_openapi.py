@@ -278,6 +278,32 @@ class StaticSpec(unittest.TestCase):
                  if not any(r[0] == m and route_matches(r[1], p) for r in routes)]
         self.assertEqual(extra, [], "spec operations that no route of server/routes.c serves")
 
+    def test_negotiation_matches_route_flags(self):
+        """Routes flagged NEG (KD_ROUTE_NEGOTIATE) in server/routes.c document
+        406 and Vary: Accept, the others neither; NPY (KD_ROUTE_NPY_BODY)
+        routes document an application/x-npy request body, the others not."""
+        text = _read("server/routes.c")
+        table = re.search(r"kd_routes\[\]\s*=\s*\{(.*?)\n\};", text, re.S).group(1)
+        rows = re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"([^"]+)"\s*,\s*\w+\s*,\s*"[^"]*"\s*,\s*([^}]*)\}',
+                          table)
+        self.assertEqual(len(rows), len(route_table()))
+        checked = 0
+        for method, pattern, flags in rows:
+            if _oip_excluded(pattern):
+                continue
+            flags = {f.strip() for f in flags.split("|")}
+            for path, m, op in spec_operations():
+                if m.upper() != method or not route_matches(pattern, path):
+                    continue
+                with self.subTest(op=op["operationId"]):
+                    ok = resolve(op["responses"].get("200") or op["responses"].get("201") or {})
+                    self.assertEqual("406" in op["responses"], "NEG" in flags)
+                    self.assertEqual("Vary" in ok.get("headers", {}), "NEG" in flags)
+                    rb = resolve(op.get("requestBody") or {}).get("content", {})
+                    self.assertEqual("application/x-npy" in rb, "NPY" in flags)
+                    checked += 1
+        self.assertGreater(checked, 20)
+
     def test_error_codes_match_apierr(self):
         text = _read("server/apierr.c")
         table = dict((name, int(status)) for status, name in
@@ -409,6 +435,27 @@ class StaticSpec(unittest.TestCase):
 
 
 # --------------------------------------------------------------------------
+def parse_npy(test, payload, where):
+    """Checks a .npy reply as the spec describes it (format 1.0, C order,
+    numpy's 64-byte alignment, exactly the data the shape needs) and returns
+    (descr, shape, data bytes)."""
+    import ast
+    import struct
+    test.assertEqual(payload[:8], b"\x93NUMPY\x01\x00", where)
+    hlen = struct.unpack("<H", payload[8:10])[0]
+    test.assertEqual((10 + hlen) % 64, 0, where)
+    header = ast.literal_eval(payload[10:10 + hlen].decode("latin1"))
+    test.assertEqual(set(header), {"descr", "fortran_order", "shape"}, where)
+    test.assertIs(header["fortran_order"], False, where)
+    size = int(header["descr"][2:])
+    n = 1
+    for d in header["shape"]:
+        n *= d
+    data = payload[10 + hlen:]
+    test.assertEqual(len(data), n * size, where)
+    return header["descr"], list(header["shape"]), data
+
+
 def _reject_constant(name):
     raise ValueError("bare %s is not JSON" % name)
 
@@ -427,7 +474,7 @@ class Live(unittest.TestCase):
     }
     NEVER_EXPECTED = {"500", "503"}
     SCENARIOS = ("test_10_sessions", "test_20_random", "test_30_init", "test_40_operations",
-                 "test_50_errors_everywhere", "test_60_limits")
+                 "test_50_errors_everywhere", "test_60_limits", "test_70_npy")
 
     @classmethod
     def setUpClass(cls):
@@ -445,11 +492,13 @@ class Live(unittest.TestCase):
         assert codes == [0, 0], "keyfoldd exit codes %r" % codes
 
     # ---------------------------------------------------------------- plumbing
-    def send(self, daemon, method, path, data=None, ctype=None):
+    def send(self, daemon, method, path, data=None, ctype=None, accept=None):
         conn = http.client.HTTPConnection(daemon.host, daemon.port, timeout=60)
         headers = {}
         if ctype:
             headers["Content-Type"] = ctype
+        if accept:
+            headers["Accept"] = accept
         try:
             conn.request(method, path, body=data, headers=headers)
             r = conn.getresponse()
@@ -459,13 +508,14 @@ class Live(unittest.TestCase):
             conn.close()
 
     def call(self, method, path, body=None, *, expect, raw=None, ctype="application/json",
-             daemon=None, schema_rejects=False):
+             daemon=None, schema_rejects=False, accept=None):
         """Sends one request, checks the status and validates the exchange
-        against the spec; returns the parsed JSON body (or text, or None)."""
+        against the spec; returns the parsed JSON body (or text, or None;
+        a .npy reply as (dtype descr, shape, data bytes))."""
         daemon = daemon or self.d
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         status, headers, payload = self.send(daemon, method, path, data,
-                                             ctype if data is not None else None)
+                                             ctype if data is not None else None, accept)
         where = "%s %s %s" % (method, path, (data or b"")[:200])
         self.assertEqual(status, expect, "%s -> %d %s" % (where, status, payload[:300]))
         parsed = self.validate_response(method, path, status, headers, payload, where)
@@ -530,6 +580,10 @@ class Live(unittest.TestCase):
             return None
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
         self.assertIn(ctype, content, "%s: Content-Type %r not documented" % (where, ctype))
+        if ctype == "application/x-npy":
+            schema = resolve(content[ctype]["schema"])
+            self.assertEqual(schema.get("contentMediaType"), ctype, where)
+            return parse_npy(self, payload, where)
         text = payload.decode("utf-8")
         if ctype == "application/json":
             body = json.loads(text, parse_constant=_reject_constant)
@@ -934,6 +988,75 @@ class Live(unittest.TestCase):
         call("DELETE", S + "/second", expect=204, daemon=small)
         call("POST", S, {"name": "third"}, expect=201, daemon=small)
         self.done.add("test_60_limits")
+
+    # ------------------------------------------- .npy replies and bodies, 406
+    def test_70_npy(self):
+        """Every operation that documents an application/x-npy reply gives
+        one for its examples (equal to the JSON reply), and 406 where
+        documented; forward takes a .npy body."""
+        import struct
+        call = self.call
+        samples = {"{initializer}": "he_normal"}
+        S = "/v1/sessions"
+        call("POST", S, {"name": "npy1", "rngs": {"default": 3},
+                         "model": {"layers": [{"type": "linear", "in_features": 2, "out_features": 3},
+                                              {"type": "dropout", "rate": 0.5}]}}, expect=201)
+        for path, item in SPEC["paths"].items():
+            op = item.get("post")
+            if not op or "406" not in op["responses"]:
+                continue
+            concrete = path.replace("{name}", "npy1")
+            for k, v in samples.items():
+                concrete = concrete.replace(k, v)
+            reqs = op["requestBody"]["content"]["application/json"].get("examples", {})
+            body = next(iter(reqs.values()))["value"] if reqs else {"key": [0, 1], "shape": [2, 2]}
+            if path.endswith("/sample"):
+                body = dict(body, stream="default")
+            npy_ok = "application/x-npy" in resolve(op["responses"]["200"])["content"]
+            with self.subTest(path=path):
+                if npy_ok:
+                    call("POST", concrete, body, expect=406, accept="text/html")
+                    call("POST", concrete, body, expect=406, accept="application/*;q=0")
+                    descr, shape, data = call("POST", concrete, body, expect=200,
+                                              accept="application/x-npy")
+                    js = call("POST", concrete, body, expect=200,
+                              accept="application/x-npy;q=0.5, application/json")
+                    if path.endswith("/forward"):
+                        js = js["y"]
+                    if not path.endswith(("/sample", "/forward")):  # stateful: a new draw
+                        self.assertEqual(shape, js["shape"])
+                        fmt = {"<f4": "f", "<i4": "i", "<u4": "I", "|b1": "?", "|u1": "B",
+                               "<u2": "H", "<u8": "Q"}[descr]
+                        values = list(struct.unpack("<%d%s" % (len(js["data"]), fmt), data))
+                        want = [int(v) if descr == "<u8" else v for v in js["data"]]
+                        self.assertEqual(values, want if descr != "<f4" else
+                                         [struct.unpack("<f", struct.pack("<f", v))[0] for v in want])
+                else:
+                    call("POST", concrete, body, expect=406, accept="application/x-npy")
+                    call("POST", concrete, body, expect=200, accept="application/x-npy, application/json;q=0.1")
+        # .npy forward bodies.
+        x = b"\x93NUMPY\x01\x00" + struct.pack("<H", 118) + \
+            b"{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }".ljust(117) + b"\n" + \
+            struct.pack("<2f", 1.0, 1.0)
+        F = S + "/npy1/forward"
+        out = call("POST", F + "?deterministic=true", raw=x, ctype="application/x-npy", expect=200)
+        self.assertEqual(out["y"]["shape"], [1, 3])
+        call("POST", F, raw=x, ctype="application/x-npy", expect=200, accept="application/x-npy")
+        call("POST", F + "?deterministic=maybe", raw=x, ctype="application/x-npy", expect=400)
+        call("POST", F + "?deterministic=true", {"x": [[1.0, 1.0]]}, expect=400)
+        call("POST", F, raw=x[:-1], ctype="application/x-npy", expect=400)
+        call("POST", F, raw=x.replace(b"'<f4'", b"'>f4'"), ctype="application/x-npy", expect=400)
+        # Over --max-elements of the small daemon (64; test_60 made "lim", linear 2 -> 2).
+        big = b"\x93NUMPY\x01\x00" + struct.pack("<H", 118) + \
+            b"{'descr': '<f4', 'fortran_order': False, 'shape': (33, 2), }".ljust(117) + b"\n" + \
+            struct.pack("<66f", *([1.0] * 66))
+        call("POST", S + "/lim/forward", raw=big, ctype="application/x-npy", expect=413, daemon=self.small)
+        call("POST", S + "/lim/forward", raw=big[:-8].replace(b"(33, 2)", b"(32, 2)"),
+             ctype="application/x-npy", expect=200, daemon=self.small)
+        call("POST", S + "/nope/forward", raw=x, ctype="application/x-npy", expect=404)
+        call("POST", S + "/npy1/keys", raw=x, ctype="application/x-npy", expect=415)
+        call("DELETE", S + "/npy1", expect=204)
+        self.done.add("test_70_npy")
 
     # ---------------------------------------------------------------- coverage
     def test_99_every_operation_and_status_exercised(self):

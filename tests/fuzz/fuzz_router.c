@@ -10,7 +10,11 @@
  *
  * A missing field is empty. An empty method becomes "GET", a path that does
  * not start with '/' gets one prepended, an empty content type means "no
- * Content-Type header". The body is the rest of the input, bytes as they are.
+ * Content-Type header". A '?' in the path starts the query: "a=1&b" gives
+ * the parameters {a, 1} and {b, no value} (not percent-decoded). A tab in
+ * the content-type field starts the Accept header: "application/json\t
+ * application/x-npy" (an empty content type before the tab still means none).
+ * The body is the rest of the input, bytes as they are.
  * An input that starts with "MULT" holds several such requests separated by
  * "\n--\n" (one '\n' right after "MULT" is skipped, so seeds can start the
  * first request on a line of its own); they run in order against the same
@@ -27,6 +31,10 @@
  *     matched, on paths under /v2/models; elsewhere an object with a string
  *     "code" that names the response's status and a non-empty "message";
  *   - 2xx application/json responses are a JSON object; 204 has no body;
+ *   - a 2xx application/x-npy response is a .npy file that kd_npy_parse
+ *     reads back, with no trailing bytes, on a route that negotiates
+ *     (KD_ROUTE_NEGOTIATE); only such routes answer 406 or send Vary, and
+ *     Keyfold-* headers come only with .npy replies;
  *   - 405 has a non-empty Allow value, other statuses none; 401 and only
  *     401 asks for WWW-Authenticate; no reply waits for a commit (the
  *     harness runs in memory mode, without persistence or a bearer token);
@@ -51,6 +59,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "npy.h"
 #include "persist.h"
 #include "router.h"
 #include "server.h"
@@ -112,6 +121,7 @@ typedef struct request {
   const char *method;
   const char *path;
   const char *content_type; /* NULL: no header */
+  const char *accept;       /* NULL: no header */
 } request;
 
 static void violation(const request *rq, const kd_response *res, const char *fmt, ...)
@@ -123,8 +133,8 @@ static void violation(const request *rq, const kd_response *res, const char *fmt
   va_start(ap, fmt);
   vfprintf(stderr, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "\n  request: %s %s (Content-Type: %s)\n", rq->method, rq->path,
-          rq->content_type ? rq->content_type : "none");
+  fprintf(stderr, "\n  request: %s %s (Content-Type: %s, Accept: %s)\n", rq->method, rq->path,
+          rq->content_type ? rq->content_type : "none", rq->accept ? rq->accept : "none");
   if (res) {
     fprintf(stderr, "  response: %d, Content-Type %s, Allow '%s', %zu bytes: %.*s\n", res->status,
             res->content_type ? res->content_type : "(null)", res->allow, res->body.len,
@@ -183,6 +193,29 @@ static void check_error_body(const request *rq, const kd_response *res, size_t r
   if (problem) violation(rq, res, "%s", problem);
 }
 
+/* .npy replies, 406 and Vary belong to the routes that negotiate. */
+static void check_negotiation(const request *rq, const kd_response *res, size_t route) {
+  const int negotiates = route < kd_route_count && (kd_routes[route].flags & KD_ROUTE_NEGOTIATE);
+  const int npy = res->content_type && strcmp(res->content_type, KD_NPY_MEDIA_TYPE) == 0;
+  if (npy) {
+    if (res->status < 200 || res->status > 299) violation(rq, res, "a .npy reply with status %d", res->status);
+    if (!negotiates) violation(rq, res, "a .npy reply from a route that does not negotiate");
+    kd_npy parsed;
+    kd_err err;
+    if (kd_npy_parse(res->body.data, res->body.len, "reply", UINT64_MAX, &parsed, &err) != 0)
+      violation(rq, res, "the .npy reply does not parse: %s", err.message);
+  }
+  if (res->status == 406 && !negotiates) violation(rq, res, "406 from a route that does not negotiate");
+  if (res->vary_accept != negotiates)
+    violation(rq, res, "Vary: Accept %s on a route that %s", res->vary_accept ? "sent" : "missing",
+              negotiates ? "negotiates" : "does not negotiate");
+  for (size_t i = 0; i < res->n_headers; i++) {
+    if (!npy || strncmp(res->headers[i].name, "Keyfold-", 8) != 0)
+      violation(rq, res, "header %s on a reply that is not .npy", res->headers[i].name);
+    if (strpbrk(res->headers[i].value, "\r\n")) violation(rq, res, "a header value with a line break");
+  }
+}
+
 static void check_response(const request *rq, const kd_response *res, size_t route) {
   if (res->status < 200 || res->status > 599) violation(rq, res, "status %d outside 200..599", res->status);
   if (!res->content_type) violation(rq, res, "no content type");
@@ -197,6 +230,7 @@ static void check_response(const request *rq, const kd_response *res, size_t rou
   if ((res->status == 401) != (res->www_authenticate != 0))
     violation(rq, res, "WWW-Authenticate must come with 401 and only with it");
   if (res->commit) violation(rq, res, "a commit to wait for in memory mode");
+  check_negotiation(rq, res, route);
   if (res->status >= 400) {
     check_error_body(rq, res, route);
   } else if (res->status == 204) {
@@ -274,16 +308,38 @@ static void run_request(const uint8_t *data, size_t size) {
     method = copy_field((const uint8_t *)"GET", 3, NULL);
   }
   char *path = copy_field(field[1], len[1], len[1] > 0 && field[1][0] == '/' ? NULL : "/");
-  char *ct = len[2] ? copy_field(field[2], len[2], NULL) : NULL;
+  /* The query: split off and cut into parameters in place. */
+  kd_query_arg query[KD_MAX_QUERY_ARGS];
+  size_t n_query = 0;
+  char *q = strchr(path, '?');
+  if (q) {
+    *q++ = '\0';
+    for (char *arg = q; arg; ) {
+      char *next = strchr(arg, '&');
+      if (next) *next++ = '\0';
+      if (*arg) {
+        char *eq = strchr(arg, '=');
+        if (eq) *eq++ = '\0';
+        if (n_query < KD_MAX_QUERY_ARGS) query[n_query] = (kd_query_arg){arg, eq};
+        n_query++;
+      }
+      arg = next;
+    }
+  }
+  /* Content type, then after a tab the Accept header. */
+  const uint8_t *tab = len[2] ? memchr(field[2], '\t', len[2]) : NULL;
+  const size_t ct_len = tab ? (size_t)(tab - field[2]) : len[2];
+  char *ct = ct_len ? copy_field(field[2], ct_len, NULL) : NULL;
+  char *accept = tab ? copy_field(tab + 1, len[2] - ct_len - 1, NULL) : NULL;
   /* An exact-size copy, so that ASan sees any read past the body. */
   char *body = malloc(body_len ? body_len : 1);
   if (!body) abort();
   if (body_len) memcpy(body, p, body_len);
 
-  const request rq = {method, path, ct};
+  const request rq = {method, path, ct, accept};
   char *before = snapshot();
-  const kd_http_input in = {.method = method, .path = path, .content_type = ct, .body = body,
-                           .body_len = body_len};
+  const kd_http_input in = {.method = method, .path = path, .content_type = ct, .accept = accept,
+                           .body = body, .body_len = body_len, .query = query, .n_query = n_query};
   kd_response res;
   kd_response_init(&res);
   size_t route = 0;
@@ -319,6 +375,7 @@ static void run_request(const uint8_t *data, size_t size) {
   free(before);
   kd_response_free(&res);
   free(body);
+  free(accept);
   free(ct);
   free(path);
   free(method);

@@ -47,6 +47,12 @@ wire) are ints. ``Tensor.tolist()`` nests them by shape; ``Tensor.to_numpy()`` n
 this module never requires otherwise. Inputs (``forward``'s ``x``) may be nested lists, a
 :class:`Tensor` or anything with ``tolist()`` (numpy arrays).
 
+Binary tensors: ``KeyfoldClient(binary=True)`` asks for tensor replies (samplers, initializers,
+``sample``, ``forward``) as NumPy ``.npy`` files instead of JSON (``Accept: application/x-npy``)
+and sends ``forward`` inputs given as a :class:`Tensor` or a numpy array as ``.npy`` bodies; the
+results are the same :class:`Tensor` objects, bit for bit. :meth:`Tensor.to_npy` and
+:meth:`Tensor.from_npy` convert without numpy.
+
 Errors: every 4xx/5xx raises a subclass of :class:`KeyfoldError` chosen by the API's error code
 (:class:`NotFound`, :class:`AlreadyExists`, :class:`FailedPrecondition`, ...), carrying
 ``status``, ``code`` and ``message``. A daemon that cannot be reached raises
@@ -57,7 +63,9 @@ Run ``python3 keyfold_client.py --url http://127.0.0.1:8470 demo`` for the examp
 from __future__ import annotations
 
 import argparse
+import ast
 import http.client
+import io
 import json
 import numbers
 import operator
@@ -65,6 +73,7 @@ import os
 import select
 import socket
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -81,12 +90,13 @@ __all__ = [
     "Initializer", "init", "Linear", "Embed", "Dropout", "Activation",
     "linear", "embed", "dropout", "relu", "gelu", "tanh", "sigmoid", "silu", "model",
     "KeyfoldError", "KeyfoldConnectionError", "InvalidArgument", "Unauthenticated", "NotFound",
-    "MethodNotAllowed", "AlreadyExists", "FailedPrecondition", "PayloadTooLarge",
+    "MethodNotAllowed", "NotAcceptable", "AlreadyExists", "FailedPrecondition", "PayloadTooLarge",
     "UnsupportedMediaType", "ResourceExhausted", "Internal", "Unavailable",
-    "DEFAULT_URL", "format_float32", "error_from_response",
+    "DEFAULT_URL", "NPY_MEDIA_TYPE", "format_float32", "error_from_response",
 ]
 
 DEFAULT_URL = "http://127.0.0.1:8470"
+NPY_MEDIA_TYPE = "application/x-npy"
 
 Key = List[int]
 """A key's raw data ``[hi, lo]``, as ``jax.random.key_data(key)`` holds it."""
@@ -145,6 +155,11 @@ class MethodNotAllowed(KeyfoldError):
         return [m.strip() for m in self.headers.get("allow", "").split(",") if m.strip()]
 
 
+class NotAcceptable(KeyfoldError):
+    """406 ``not_acceptable``: the Accept header allows neither JSON nor ``.npy``."""
+    CODE, STATUS = "not_acceptable", 406
+
+
 class AlreadyExists(KeyfoldError):
     """409 ``already_exists``: a session with this name exists."""
     CODE, STATUS = "already_exists", 409
@@ -188,7 +203,7 @@ class KeyfoldConnectionError(KeyfoldError, ConnectionError):
 
 
 _ERRORS_BY_CODE = {cls.CODE: cls for cls in (
-    InvalidArgument, Unauthenticated, NotFound, MethodNotAllowed, AlreadyExists,
+    InvalidArgument, Unauthenticated, NotFound, MethodNotAllowed, NotAcceptable, AlreadyExists,
     FailedPrecondition, PayloadTooLarge, UnsupportedMediaType, ResourceExhausted, Internal,
     Unavailable)}
 # A body without a known code (e.g. libmicrohttpd's own HTML 400/413 pages): by status. 409 has
@@ -268,6 +283,14 @@ def _encode_float(x: float) -> Union[float, str]:
     return x
 
 
+# .npy descr and struct format of each Tensor dtype (little-endian, as numpy.save writes them).
+_NPY_DESCR = {"float32": "<f4", "int32": "<i4", "uint32": "<u4", "bool": "|b1", "uint8": "|u1",
+              "uint16": "<u2", "uint64": "<u8"}
+_NPY_DTYPE = {v: k for k, v in _NPY_DESCR.items()}
+_STRUCT = {"float32": "f", "int32": "i", "uint32": "I", "bool": "?", "uint8": "B", "uint16": "H",
+           "uint64": "Q"}
+
+
 @dataclass
 class Tensor:
     """A keyfold Tensor: ``shape``, ``dtype`` (``float32``, ``int32``, ``uint32``, ``bool``,
@@ -331,6 +354,51 @@ class Tensor:
             return [build(dim + 1, offset + i * inner, inner) for i in range(n)]
 
         return build(0, 0, self.size)
+
+    def to_npy(self) -> bytes:
+        """This Tensor as a NumPy ``.npy`` file: exactly the bytes ``numpy.save`` writes for
+        the same array (format 1.0, C order, little-endian). Needs no numpy."""
+        descr = _NPY_DESCR[self.dtype]
+        dims = ", ".join(str(int(d)) for d in self.shape) + ("," if len(self.shape) == 1 else "")
+        header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (descr, dims)
+        if self.shape:  # numpy leaves room for the first dimension to grow to 21 digits
+            header += " " * (21 - len(str(int(self.shape[0]))))
+        pad = 64 - (10 + len(header) + 1) % 64
+        text = (header + " " * pad + "\n").encode("latin1")
+        data = struct.pack("<%d%s" % (len(self.data), _STRUCT[self.dtype]), *self.data)
+        return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text + data
+
+    @classmethod
+    def from_npy(cls, payload: bytes) -> "Tensor":
+        """A Tensor from a ``.npy`` file (versions 1.0-3.0, C order) whose descr is one of the
+        daemon's dtypes (``<f4``, ``<i4``, ``<u4``, ``|b1``, ``|u1``, ``<u2``, ``<u8``).
+        Raises ValueError for anything else. Needs no numpy."""
+        if payload[:6] != b"\x93NUMPY" or len(payload) < 10 or payload[6] not in (1, 2, 3):
+            raise ValueError("not a .npy file (format 1.0, 2.0 or 3.0)")
+        if payload[6] == 1:
+            (hlen,), start = struct.unpack("<H", payload[8:10]), 10
+        else:
+            (hlen,), start = struct.unpack("<I", payload[8:12]), 12
+        try:
+            header = ast.literal_eval(payload[start:start + hlen].decode("latin1"))
+            descr, fortran, shape = header["descr"], header["fortran_order"], header["shape"]
+        except (ValueError, SyntaxError, TypeError, KeyError) as e:
+            raise ValueError("not a .npy header: %s" % e) from e
+        if isinstance(descr, str) and descr[:1] == "=":  # native: little-endian hosts only
+            descr = ("<" if sys.byteorder == "little" else ">") + descr[1:]
+        dtype = _NPY_DTYPE.get(descr) if isinstance(descr, str) else None
+        if dtype is None or fortran is not False or not isinstance(shape, tuple):
+            raise ValueError(".npy descr %r / fortran_order %r is not a keyfold Tensor"
+                             % (descr, fortran))
+        n = 1
+        for d in shape:
+            n *= d
+        data = payload[start + hlen:]
+        fmt = "<%d%s" % (n, _STRUCT[dtype])
+        if len(data) != struct.calcsize(fmt):
+            raise ValueError(".npy data is %d bytes, shape %r needs %d"
+                             % (len(data), shape, struct.calcsize(fmt)))
+        return cls(shape=list(shape), dtype=dtype, data=list(struct.unpack(fmt, data)))
 
     def to_numpy(self) -> Any:
         """A numpy array of this shape and dtype. Needs numpy (ImportError otherwise)."""
@@ -669,6 +737,19 @@ def _input(x: Any) -> Any:
     return x
 
 
+def _npy_input(x: Any) -> Optional[bytes]:
+    """A forward input as a .npy body when it already is an array (a Tensor, or a numpy array,
+    saved by numpy itself); None for nested lists, which go as JSON."""
+    if isinstance(x, Tensor):
+        return x.to_npy()
+    if hasattr(x, "shape") and hasattr(x, "dtype") and type(x).__module__.startswith("numpy"):
+        import numpy
+        buf = io.BytesIO()
+        numpy.save(buf, x)
+        return buf.getvalue()
+    return None
+
+
 def _json_default(o: Any) -> Any:
     if hasattr(o, "to_json"):
         return o.to_json()
@@ -693,7 +774,9 @@ class KeyfoldClient:
     path prefix such as ``http://proxy/keyfold`` work too); ``token`` to ``$KEYFOLD_TOKEN``
     (sent as ``Authorization: Bearer <token>``; none if unset or empty); ``timeout`` is the
     socket timeout in seconds; ``threefry`` (``"partitionable"`` or ``"legacy"``), if given,
-    is sent with every stateless call and session creation that does not name its own.
+    is sent with every stateless call and session creation that does not name its own;
+    ``binary=True`` moves tensors as ``.npy`` (replies of the samplers, initializers,
+    ``sample`` and ``forward``; ``forward`` inputs given as a Tensor or a numpy array).
 
     Each thread uses one keep-alive connection of its own, so a client may be shared between
     threads. A connection the daemon closed while idle is noticed and replaced before it is
@@ -703,7 +786,7 @@ class KeyfoldClient:
 
     def __init__(self, url: Optional[str] = None, token: Optional[str] = None,
                  timeout: float = 30.0, threefry: Optional[str] = None,
-                 ssl_context: Optional[ssl.SSLContext] = None):
+                 ssl_context: Optional[ssl.SSLContext] = None, binary: bool = False):
         url = url or os.environ.get("KEYFOLD_URL") or DEFAULT_URL
         if "://" not in url:
             url = "http://" + url
@@ -723,6 +806,7 @@ class KeyfoldClient:
         self.token = token
         self.timeout = timeout
         self.threefry = threefry
+        self.binary = binary
         self._local = threading.local()
         self._lock = threading.Lock()
         self._conns: List[http.client.HTTPConnection] = []
@@ -776,17 +860,23 @@ class KeyfoldClient:
         return bool(readable)
 
     def request(self, method: str, path: str, body: Any = _NO_BODY, *,
-                idempotent: Optional[bool] = None, parse: str = "json") -> Any:
+                idempotent: Optional[bool] = None, parse: str = "json",
+                npy_body: Optional[bytes] = None) -> Any:
         """Sends one request and returns the parsed reply: the JSON value (None for an empty
-        body) with ``parse="json"``, the text with ``parse="text"``. ``body`` (any JSON value)
-        is sent as application/json. Raises a :class:`KeyfoldError` for 4xx/5xx."""
+        body) with ``parse="json"``, the text with ``parse="text"``, ``(Tensor, headers)``
+        with ``parse="npy"`` (asking for ``application/x-npy``). ``body`` (any JSON value) is
+        sent as application/json, ``npy_body`` (bytes) as application/x-npy. Raises a
+        :class:`KeyfoldError` for 4xx/5xx."""
         url = self._prefix + path
-        headers = {"Accept": "application/json" if parse == "json" else "*/*",
-                   "User-Agent": "keyfold-client-python/" + __version__}
+        accept = {"json": "application/json", "npy": NPY_MEDIA_TYPE}.get(parse, "*/*")
+        headers = {"Accept": accept, "User-Agent": "keyfold-client-python/" + __version__}
         if self.token:
             headers["Authorization"] = "Bearer " + self.token
         data = None
-        if body is not _NO_BODY:
+        if npy_body is not None:
+            data = npy_body
+            headers["Content-Type"] = NPY_MEDIA_TYPE
+        elif body is not _NO_BODY:
             data = json.dumps(body, separators=(",", ":"), allow_nan=False,
                               default=_json_default).encode("utf-8")
             headers["Content-Type"] = "application/json"
@@ -833,6 +923,12 @@ class KeyfoldClient:
             raise error_from_response(status, rheaders, payload)
         if parse == "text":
             return payload.decode("utf-8")
+        if parse == "npy":
+            try:
+                return Tensor.from_npy(payload), rheaders
+            except ValueError as e:
+                raise KeyfoldError("%s %s: the reply is not a .npy tensor: %s" % (method, path, e),
+                                   status=status, code="bad_response", headers=rheaders) from e
         if not payload:
             return None
         try:
@@ -848,6 +944,15 @@ class KeyfoldClient:
         body = dict(body)
         body["threefry"] = threefry or self.threefry
         return self._post(path, body, idempotent=True)
+
+    def _stateless_tensor(self, path: str, body: Mapping[str, Any],
+                          threefry: Optional[str]) -> Tensor:
+        """A stateless call that answers one tensor, as .npy when ``binary``."""
+        if not self.binary:
+            return Tensor.from_json(self._stateless(path, body, threefry))
+        body = dict(body)
+        body["threefry"] = threefry or self.threefry
+        return self.request("POST", path, _drop_none(body), idempotent=True, parse="npy")[0]
 
     @staticmethod
     def _name(name: str) -> str:
@@ -911,14 +1016,29 @@ class KeyfoldClient:
         body = {"stream": stream, "distribution": distribution,
                 "shape": None if shape is None else _shape(shape), "bit_width": bit_width,
                 "minval": minval, "maxval": maxval, "lower": lower, "upper": upper, "p": p}
-        return Sample.from_json(self._post("/v1/sessions/%s/sample" % self._name(name), body))
+        path = "/v1/sessions/%s/sample" % self._name(name)
+        if not self.binary:
+            return Sample.from_json(self._post(path, body))
+        t, h = self.request("POST", path, _drop_none(body), parse="npy")
+        return Sample(shape=t.shape, dtype=t.dtype, data=t.data,
+                      key=[int(v) for v in h["keyfold-key"].split(",")],
+                      count=int(h["keyfold-count"]), stream=h["keyfold-stream"],
+                      source=h["keyfold-source"])
 
     def forward(self, name: str, x: Any, deterministic: Optional[bool] = None) -> Tensor:
         """``POST /v1/sessions/{name}/forward``: the model's output for ``x`` (nested lists, a
         Tensor or a numpy array). ``deterministic`` overrides every dropout layer."""
-        body = {"x": _input(x), "deterministic": deterministic}
-        b = self._post("/v1/sessions/%s/forward" % self._name(name), body)
-        return Tensor.from_json(b["y"])
+        path = "/v1/sessions/%s/forward" % self._name(name)
+        if not self.binary:
+            body = {"x": _input(x), "deterministic": deterministic}
+            return Tensor.from_json(self._post(path, body)["y"])
+        npy = _npy_input(x)
+        if npy is None:
+            body = {"x": _input(x), "deterministic": deterministic}
+            return self.request("POST", path, _drop_none(body), parse="npy")[0]
+        if deterministic is not None:
+            path += "?deterministic=" + ("true" if deterministic else "false")
+        return self.request("POST", path, npy_body=npy, parse="npy")[0]
 
     def reseed(self, name: str, streams: Optional[Mapping[str, SeedOrKey]] = None, /,
                **kw: SeedOrKey) -> Session:
@@ -961,42 +1081,42 @@ class KeyfoldClient:
         """``jax.random.bits(key, shape, uint<bit_width>)`` (8, 16, 32 = default, 64); uint64
         elements come back as ints."""
         body = {"key": _key(key), "shape": _shape(shape), "bit_width": bit_width}
-        return Tensor.from_json(self._stateless("/v1/random/bits", body, threefry))
+        return self._stateless_tensor("/v1/random/bits", body, threefry)
 
     def uniform(self, key: KeyLike, shape: Shape = (), minval: Optional[float] = None,
                 maxval: Optional[float] = None, threefry: Optional[str] = None) -> Tensor:
         """``jax.random.uniform(key, shape, float32, minval=0, maxval=1)``."""
         body = {"key": _key(key), "shape": _shape(shape), "minval": minval, "maxval": maxval}
-        return Tensor.from_json(self._stateless("/v1/random/uniform", body, threefry))
+        return self._stateless_tensor("/v1/random/uniform", body, threefry)
 
     def normal(self, key: KeyLike, shape: Shape = (), threefry: Optional[str] = None) -> Tensor:
         """``jax.random.normal(key, shape, float32)``."""
         body = {"key": _key(key), "shape": _shape(shape)}
-        return Tensor.from_json(self._stateless("/v1/random/normal", body, threefry))
+        return self._stateless_tensor("/v1/random/normal", body, threefry)
 
     def truncated_normal(self, key: KeyLike, lower: float, upper: float, shape: Shape = (),
                          threefry: Optional[str] = None) -> Tensor:
         """``jax.random.truncated_normal(key, lower, upper, shape, float32)``."""
         body = {"key": _key(key), "shape": _shape(shape), "lower": lower, "upper": upper}
-        return Tensor.from_json(self._stateless("/v1/random/truncated_normal", body, threefry))
+        return self._stateless_tensor("/v1/random/truncated_normal", body, threefry)
 
     def bernoulli(self, key: KeyLike, p: Optional[float] = None, shape: Shape = (),
                   threefry: Optional[str] = None) -> Tensor:
         """``jax.random.bernoulli(key, p=0.5, shape)``: a bool Tensor."""
         body = {"key": _key(key), "shape": _shape(shape), "p": p}
-        return Tensor.from_json(self._stateless("/v1/random/bernoulli", body, threefry))
+        return self._stateless_tensor("/v1/random/bernoulli", body, threefry)
 
     def randint(self, key: KeyLike, shape: Shape, minval: int, maxval: int,
                 threefry: Optional[str] = None) -> Tensor:
         """``jax.random.randint(key, shape, minval, maxval, int32)`` (bounds in int32)."""
         body = {"key": _key(key), "shape": _shape(shape), "minval": operator.index(minval),
                 "maxval": operator.index(maxval)}
-        return Tensor.from_json(self._stateless("/v1/random/randint", body, threefry))
+        return self._stateless_tensor("/v1/random/randint", body, threefry)
 
     def permutation(self, key: KeyLike, n: int, threefry: Optional[str] = None) -> Tensor:
         """``jax.random.permutation(key, n)``: an int32 Tensor of shape [n]."""
         body = {"key": _key(key), "n": operator.index(n)}
-        return Tensor.from_json(self._stateless("/v1/random/permutation", body, threefry))
+        return self._stateless_tensor("/v1/random/permutation", body, threefry)
 
     # -- stateless jax.nn.initializers
 
@@ -1013,7 +1133,7 @@ class KeyfoldClient:
             name, params = spec, {}
         body = {"key": _key(key), "shape": _shape(shape)}
         body.update(params)
-        return Tensor.from_json(self._stateless("/v1/init/" + self._name(name), body, threefry))
+        return self._stateless_tensor("/v1/init/" + self._name(name), body, threefry)
 
     def init_zeros(self, key: KeyLike, shape: Shape, threefry: Optional[str] = None) -> Tensor:
         """``jax.nn.initializers.zeros`` (ignores the key)."""

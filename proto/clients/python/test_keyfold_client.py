@@ -135,6 +135,7 @@ class ValuesTest(unittest.TestCase):
     def test_error_mapping(self):
         cases = [(400, "invalid_argument", kc.InvalidArgument), (401, "unauthenticated", Unauthenticated),
                  (404, "not_found", NotFound), (405, "method_not_allowed", MethodNotAllowed),
+                 (406, "not_acceptable", kc.NotAcceptable),
                  (409, "already_exists", AlreadyExists), (409, "failed_precondition", FailedPrecondition),
                  (413, "payload_too_large", PayloadTooLarge),
                  (415, "unsupported_media_type", kc.UnsupportedMediaType),
@@ -641,6 +642,81 @@ class ClientTest(Tracked):
 
 
 # ------------------------------------------------------------------------- a small daemon
+
+class BinaryTest(Tracked):
+    """binary=True: the same Tensors and Samples as JSON, moved as .npy."""
+
+    def test_npy_round_trip_without_the_daemon(self):
+        for t in (Tensor([2, 3], "float32", [0.0, 0.25, -0.5, f32(0.1), float("inf"), f32(1e-45)]),
+                  Tensor([], "int32", [-7]), Tensor([0, 4], "bool", []),
+                  Tensor([3], "uint64", [2 ** 64 - 1, 0, 1]), Tensor([2], "uint8", [0, 255]),
+                  Tensor([1, 2], "uint16", [65535, 1]), Tensor([2], "uint32", [2 ** 32 - 1, 3])):
+            with self.subTest(t=t):
+                raw = t.to_npy()
+                self.assertEqual((10 + struct.unpack("<H", raw[8:10])[0]) % 64, 0)
+                back = Tensor.from_npy(raw)
+                self.assertEqual((back.shape, back.dtype), (t.shape, t.dtype))
+                if t.dtype == "float32":
+                    self.assertEqual([bits32(v) for v in back.data], [bits32(v) for v in t.data])
+                else:
+                    self.assertEqual(back.data, t.data)
+                if numpy is not None:
+                    buf = io.BytesIO()
+                    numpy.save(buf, t.to_numpy())
+                    self.assertEqual(raw, buf.getvalue())
+        two = Tensor([2], "float32", [1.0, 2.0]).to_npy()
+        for bad in (b"", b"PK\x03\x04", b"\x93NUMPY\x01\x00\x10\x00{'descr': 1}     ", two[:-1],
+                    two.replace(b"'<f4'", b"'>f4'"), two.replace(b"False", b"True "),
+                    two.replace(b"'<f4'", b"'<f8'")):
+            with self.subTest(bad=bad[:40]):
+                with self.assertRaises(ValueError):
+                    Tensor.from_npy(bad)
+
+    def test_binary_client_equals_json_client(self):
+        with KeyfoldClient(self.d.base) as js, KeyfoldClient(self.d.base, binary=True) as kb:
+            k = [0, 42]
+            for call in (lambda c: c.bits(k, (2, 3)), lambda c: c.bits(k, 3, bit_width=64),
+                         lambda c: c.bits(k, 2, bit_width=8), lambda c: c.uniform(k, (2, 2)),
+                         lambda c: c.normal(k, ()), lambda c: c.truncated_normal(k, -1, 1, 4),
+                         lambda c: c.bernoulli(k, 0.3, 5), lambda c: c.randint(k, 3, -4, 4),
+                         lambda c: c.permutation(k, 6), lambda c: c.init_he_uniform(k, (3, 2)),
+                         lambda c: c.initialize(init.uniform(2.0), k, (2, 2), threefry="legacy")):
+                a, b = call(js), call(kb)
+                self.assertEqual((a.shape, a.dtype), (b.shape, b.dtype))
+                if a.dtype == "float32":
+                    self.assertEqual([bits32(v) for v in a.data], [bits32(v) for v in b.data])
+                else:
+                    self.assertEqual(a.data, b.data)
+            layers = [linear(2, 3), dropout(0.5)]
+            for c in (js, kb):
+                c.create_session("bin-" + str(c.binary), rngs={"params": 0, "dropout": 42}, model=layers)
+            try:
+                sj = js.sample("bin-False", "normal", (2,), stream="dropout")
+                sb = kb.sample("bin-True", "normal", (2,), stream="dropout")
+                self.assertEqual(sj, sb)  # the same key, count, streams and data
+                self.assertEqual((sb.count, sb.stream, sb.source), (0, "dropout", "dropout"))
+                inputs = [[[1.0, 1.0]], Tensor([1, 2], "float32", [1.0, 1.0])]
+                if numpy is not None:
+                    inputs += [numpy.ones((1, 2), numpy.float64), numpy.ones((2, 1)).T]
+                for x in inputs:
+                    for det in (None, True, False):
+                        with self.subTest(x=type(x).__name__, deterministic=det):
+                            js.reseed("bin-False", dropout=42)
+                            kb.reseed("bin-True", dropout=42)
+                            self.assertEqual(js.forward("bin-False", x, det), kb.forward("bin-True", x, det))
+                            self.assertEqual(js.get_session("bin-False").rngs["dropout"],
+                                             kb.get_session("bin-True").rngs["dropout"])
+                # Errors are still JSON errors.
+                with self.assertRaises(InvalidArgument):
+                    kb.forward("bin-True", Tensor([1, 3], "float32", [1.0, 2.0, 3.0]))
+                t, h = kb.request("POST", "/v1/random/normal", {"key": k, "shape": [2]}, parse="npy")
+                self.assertEqual((t.shape, h["content-type"], h["vary"]), ([2], "application/x-npy", "Accept"))
+                with self.assertRaises(kc.NotAcceptable):
+                    kb.request("POST", "/v1/random/split", {"key": k}, parse="npy")
+            finally:
+                js.delete_session("bin-False")
+                kb.delete_session("bin-True")
+
 
 class SmallLimitsTest(Tracked):
     FLAGS = ("--max-body", "1024", "--max-elements", "64", "--max-sessions", "2",
