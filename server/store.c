@@ -82,14 +82,16 @@ void kd_store_free(kd_store *store) {
 /* Returns a session with refs = 1 owned by the caller, or NULL if the name is
  * too long (callers validate it first) or memory runs out. */
 kd_session *kd_session_new(const char *name) {
-  if (!name || strlen(name) > KD_SESSION_NAME_MAX) return NULL;
-  kd_session *s = calloc(1, sizeof *s);
+  if (!name) return NULL;
+  const size_t len = strlen(name);
+  if (len > KD_SESSION_NAME_MAX) return NULL;
+  kd_session *s = calloc(1, sizeof *s + len + 1);
   if (!s) return NULL;
   if (pthread_mutex_init(&s->lock, NULL) != 0) {
     free(s);
     return NULL;
   }
-  strcpy(s->name, name);
+  memcpy(s->name, name, len + 1);
   atomic_init(&s->refs, 1);
   s->threefry = KF_THREEFRY_PARTITIONABLE;
   strcpy(s->flax, "0.10");

@@ -30,17 +30,19 @@ typedef struct kd_durable_stream {
 } kd_durable_stream;
 
 typedef struct kd_session {
-  char name[KD_SESSION_NAME_MAX + 1];
-  pthread_mutex_t lock;   /* guards everything below */
+  pthread_mutex_t lock;   /* guards everything below but name */
   atomic_int refs;
+  kf_threefry_mode threefry;
   kf_rngs *rngs;          /* the session's streams (owned) */
   kf_model *model;        /* NULL when the session has no model (owned) */
   kf_layer_spec *layers;  /* the model spec with defaults filled in (owned), n_layers entries */
   size_t n_layers;
-  kf_threefry_mode threefry;
-  char flax[8];           /* "0.10" */
   kd_durable_stream *durable; /* persistence bookkeeping (owned; NULL in memory mode) */
   size_t n_durable;
+  char flax[8];           /* "0.10" */
+  /* Sized to the name (at most KD_SESSION_NAME_MAX characters): a million
+   * sessions must not each carry room for the longest name. */
+  char name[];
 } kd_session;
 
 typedef struct kd_store kd_store;
