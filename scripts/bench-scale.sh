@@ -16,11 +16,13 @@
 # read, SAMPLE sessions spread over the range draw keys (dropout n=3, params
 # n=1, a fallback name n=2 served by default) and their GET is saved. The
 # daemon is stopped with SIGTERM (it must exit 0). In a durable mode it is
-# then started again on the same data directory and port, and the time from
-# its exec to GET /v2/health/ready answering 200 is measured (polled every
-# 10 ms); its RSS is read again, /metrics must count SESSIONS again and every
-# sampled session must GET exactly as before (same keys, same counts). Memory
-# mode has no restart to measure: a restart forgets everything.
+# then started again on the same data directory and port, RESTARTS times, and
+# each time the time from its exec to GET /v2/health/ready answering 200 is
+# measured (polled every 10 ms), with the CPU time it took; its RSS is read
+# again, /metrics must count SESSIONS again, every sampled session must GET
+# exactly as before (same keys, same counts) and a SIGTERM must stop it with
+# status 0. Memory mode has no restart to measure: a restart forgets
+# everything.
 #
 # Environment (defaults in brackets):
 #   SESSIONS     sessions to create [1000000]
@@ -28,6 +30,7 @@
 #   CONNECTIONS  concurrent creating connections [64]
 #   THREADS      keyfoldd --threads [0 = one per core]
 #   SAMPLE       sessions drawn from and checked across the restart [20]
+#   RESTARTS     restarts measured (each checked); medians are reported [3]
 #   BUILD_DIR    release build directory [build-release]
 #
 # Prints one JSON object per figure and line on stdout:
@@ -37,8 +40,12 @@
 #    "rss_bytes": …, "rss_mib": …, "hwm_mib": …, "empty_rss_mib": …,
 #    "bytes_per_session": …, "target_mib": 1024, "met": true}
 #   {"name": "scale_restart_ready", "durability": "strict", "sessions": N,
-#    "seconds": …, "recovery_s": …, "stop_s": …, "db_mib": …, "target_s": 5, "met": true}
+#    "seconds": …, "runs": […], "recovery_s": …, "cpu_s": …, "stop_s": …,
+#    "db_mib": …, "target_s": 5, "met": true}
 #   {"name": "scale_restarted_rss", …same members as scale_idle_sessions_rss}
+# (restart figures are medians over the RESTARTS runs: seconds from exec to
+# ready, recovery_s as keyfoldd logs it, cpu_s the daemon's CPU time until
+# ready, stop_s from SIGTERM to exit)
 # (memory mode's names carry a _memory suffix and it has no restart lines).
 # The targets are for a million sessions; for fewer, "met" compares with the
 # same absolute targets. Progress goes to stderr. Exits 1 if a creation or a
@@ -51,6 +58,7 @@ MODES=${MODES:-"strict memory"}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-0}
 SAMPLE=${SAMPLE:-20}
+RESTARTS=${RESTARTS:-3}
 BUILD_DIR=${BUILD_DIR:-build-release}
 TARGET_MIB=1024
 TARGET_S=5
@@ -130,8 +138,38 @@ sample_indices() {
   }' | sort -nu
 }
 
-post() { # path body -> the reply body; fails unless 2xx
-  curl -sf -H 'Content-Type: application/json' -d "$2" "http://127.0.0.1:$PORT$1"
+# sample draw: each sampled session draws dropout n=3, params n=1 and
+# "other" n=2 (served by default), and must then have exactly those counts
+# on its seeded keys; prints every sampled session's GET, one per line.
+# sample get: only prints them. One keep-alive connection for all of it.
+sample() {
+  # shellcheck disable=SC2046
+  python3 - "$1" "$PORT" $(sample_indices) <<'EOF'
+import http.client, json, sys
+what, port, indices = sys.argv[1], int(sys.argv[2]), [int(i) for i in sys.argv[3:]]
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+def call(method, path, body=None):
+    c.request(method, path, body=json.dumps(body) if body is not None else None,
+              headers={"Content-Type": "application/json"})
+    r = c.getresponse()
+    data = r.read()
+    if r.status // 100 != 2:
+        sys.exit("%s %s: HTTP %d %s" % (method, path, r.status, data[:200]))
+    return data
+for i in indices:
+    if what == "draw":
+        for stream, n in (("dropout", 3), ("params", 1), ("other", 2)):
+            call("POST", "/v1/sessions/s%d/keys" % i, {"stream": stream, "n": n})
+    got = call("GET", "/v1/sessions/s%d" % i)
+    if what == "draw":
+        s = json.loads(got)
+        r = s["rngs"]
+        want = {"dropout": {"key": [0, i + 7], "count": 3}, "params": {"key": [0, i], "count": 1},
+                "default": {"key": [0, i], "count": 2}}
+        if s["name"] != "s%d" % i or s["model"] is not None or r != want:
+            sys.exit("s%d after the draws: %s" % (i, got.decode()))
+    print(got.decode())
+EOF
 }
 
 json_line() { python3 -c 'import json, sys; print(json.dumps(json.loads(sys.argv[1])))' "$1"; }
@@ -175,51 +213,43 @@ for mode in $MODES; do
   rss_line "scale_idle_sessions_rss$suffix" "$rss" "$hwm"
 
   # --- draw from a sample, remember what each sampled session looks like
-  : >"$WORK/before"
-  for i in $(sample_indices); do
-    post "/v1/sessions/s$i/keys" '{"stream": "dropout", "n": 3}' >/dev/null || die "$mode: drawing from s$i failed"
-    post "/v1/sessions/s$i/keys" '{"stream": "params", "n": 1}' >/dev/null || die "$mode: drawing from s$i failed"
-    post "/v1/sessions/s$i/keys" '{"stream": "other", "n": 2}' >/dev/null || die "$mode: drawing from s$i failed"
-    got=$(curl -sf "http://127.0.0.1:$PORT/v1/sessions/s$i") || die "$mode: GET s$i failed"
-    python3 - "$got" "$i" <<'EOF' || die "$mode: s$i has the wrong counts after the draws"
-import json, sys
-s, i = json.loads(sys.argv[1]), int(sys.argv[2])
-r = s["rngs"]
-assert s["name"] == f"s{i}" and s["model"] is None, s
-assert r["dropout"]["count"] == 3 and r["params"]["count"] == 1 and r["default"]["count"] == 2, r
-assert r["params"]["key"] == [0, i] and r["dropout"]["key"] == [0, i + 7] and r["default"]["key"] == [0, i], r
-EOF
-    echo "$got" >>"$WORK/before"
-  done
+  sample draw >"$WORK/before" || die "$mode: drawing from the sampled sessions failed"
   stop_server
   say "$mode: stopped in ${STOP_S}s"
   [ "$mode" = memory ] && continue
 
-  # --- restart on the same store and port
+  # --- restart on the same store and port, RESTARTS times
   db_bytes=$(stat -c %s "$data/keyfold.db")
-  t0=$EPOCHREALTIME
-  "$KEYFOLDD" --listen "127.0.0.1:$PORT" --threads "$THREADS" --log-level info --durability "$mode" \
-    --data-dir "$data" --max-sessions "$SESSIONS" 2>>"$WORK/server.log" &
-  SERVER_PID=$!
-  "$LOAD" ready --port "$PORT" --timeout 300 --interval-ms 10 --pid "$SERVER_PID" ||
-    { tail -5 "$WORK/server.log" >&2; die "$mode: the restarted keyfoldd never became ready"; }
-  t1=$EPOCHREALTIME
-  ready_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-  recovery_s=$(sed -n 's/.*recovered [0-9]* sessions from .* in \([0-9.]*\)s.*/\1/p' "$WORK/server.log" | tail -1)
-  sleep 1
-  read -r rss2 hwm2 < <(rss_of "$SERVER_PID")
-  n=$(metric_sessions)
-  [ "$n" = "$SESSIONS" ] || die "$mode: after the restart /metrics counts $n sessions, expected $SESSIONS"
-  : >"$WORK/after"
-  for i in $(sample_indices); do
-    curl -sf "http://127.0.0.1:$PORT/v1/sessions/s$i" >>"$WORK/after" || die "$mode: GET s$i failed after the restart"
-    echo >>"$WORK/after"
+  : >"$WORK/restarts"
+  for ((r = 1; r <= RESTARTS; r++)); do
+    : >"$WORK/server.log"
+    t0=$EPOCHREALTIME
+    "$KEYFOLDD" --listen "127.0.0.1:$PORT" --threads "$THREADS" --log-level info --durability "$mode" \
+      --data-dir "$data" --max-sessions "$SESSIONS" 2>>"$WORK/server.log" &
+    SERVER_PID=$!
+    "$LOAD" ready --port "$PORT" --timeout 300 --interval-ms 10 --pid "$SERVER_PID" ||
+      { tail -5 "$WORK/server.log" >&2; die "$mode: the restarted keyfoldd never became ready"; }
+    t1=$EPOCHREALTIME
+    # CPU seconds the daemon has used so far (user + system): unlike the wall
+    # time, barely moved by other processes competing for the cores.
+    cpu_s=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$SERVER_PID/stat")
+    ready_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+    recovery_s=$(sed -n 's/.*recovered [0-9]* sessions from .* in \([0-9.]*\)s.*/\1/p' "$WORK/server.log" | tail -1)
+    sleep 1
+    read -r rss2 hwm2 < <(rss_of "$SERVER_PID")
+    n=$(metric_sessions)
+    [ "$n" = "$SESSIONS" ] || die "$mode: after the restart /metrics counts $n sessions, expected $SESSIONS"
+    sample get >"$WORK/after" || die "$mode: reading the sampled sessions failed after the restart"
+    cmp -s "$WORK/before" "$WORK/after" || { diff "$WORK/before" "$WORK/after" | head >&2; die "$mode: sampled sessions differ after the restart"; }
+    stop_server
+    say "$mode: restart $r/$RESTARTS ready in ${ready_s}s (recovery ${recovery_s:-?}s, ${cpu_s} CPU-s), RSS $((rss2 / 1048576)) MiB; $(sample_indices | wc -l) sampled sessions identical; stopped in ${STOP_S}s"
+    echo "$ready_s ${recovery_s:-0} $cpu_s $STOP_S $rss2 $hwm2" >>"$WORK/restarts"
   done
-  cmp -s "$WORK/before" "$WORK/after" || { diff "$WORK/before" "$WORK/after" | head >&2; die "$mode: sampled sessions differ after the restart"; }
-  say "$mode: restart ready in ${ready_s}s (recovery ${recovery_s:-?}s); $(sample_indices | wc -l) sampled sessions identical"
-  stop_server
-  json_line "$(awk -v mode="$mode" -v n="$SESSIONS" -v s="$ready_s" -v rec="${recovery_s:-null}" -v st="$STOP_S" -v db="$db_bytes" -v t="$TARGET_S" 'BEGIN {
-    printf "{\"name\": \"scale_restart_ready\", \"durability\": \"%s\", \"sessions\": %d, \"seconds\": %s, \"recovery_s\": %s, \"stop_s\": %s, \"db_mib\": %.1f, \"target_s\": %d, \"met\": %s}",
-      mode, n, s, rec, st, db / 1048576, t, (s < t) ? "true" : "false" }')"
-  rss_line "scale_restarted_rss" "$rss2" "$hwm2"
+  median_col() { cut -d' ' -f"$1" "$WORK/restarts" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  runs=$(awk '{ printf "%s%s", (NR > 1 ? ", " : ""), $1 }' "$WORK/restarts")
+  json_line "$(awk -v mode="$mode" -v n="$SESSIONS" -v s="$(median_col 1)" -v rec="$(median_col 2)" -v cpu="$(median_col 3)" \
+    -v st="$(median_col 4)" -v db="$db_bytes" -v t="$TARGET_S" -v runs="$runs" 'BEGIN {
+    printf "{\"name\": \"scale_restart_ready\", \"durability\": \"%s\", \"sessions\": %d, \"seconds\": %s, \"runs\": [%s], \"recovery_s\": %s, \"cpu_s\": %s, \"stop_s\": %s, \"db_mib\": %.1f, \"target_s\": %d, \"met\": %s}",
+      mode, n, s, runs, rec, cpu, st, db / 1048576, t, (s < t) ? "true" : "false" }')"
+  rss_line "scale_restarted_rss" "$(median_col 5)" "$(median_col 6)"
 done
