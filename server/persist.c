@@ -733,6 +733,9 @@ long kd_persist_load(kd_persist *p, kd_server *srv, char *msg, size_t msg_size) 
     kf_threefry_mode mode;
     size_t spec_streams = 0;
     int bad = !name || !spec_text;
+    /* The table slot is a cache miss of its own (a million sessions: 32 MiB
+     * of table): let it load while the row is checked and built. */
+    if (name) kd_store_prefetch(srv->store, name);
     if (bad) {
       snprintf(detail, sizeof detail, "session '%s': unreadable spec", name ? name : "?");
     } else if (spec_check(name, spec_text, checksum) != stored_spec_check ||

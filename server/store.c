@@ -193,6 +193,13 @@ int kd_store_insert(kd_store *store, kd_session *s, kd_err *err) {
   return rc;
 }
 
+void kd_store_prefetch(kd_store *store, const char *name) {
+  const uint64_t h = hash_name(name);
+  pthread_rwlock_rdlock(&store->lock);
+  __builtin_prefetch(&store->slots[(size_t)h & store->mask], 1);
+  pthread_rwlock_unlock(&store->lock);
+}
+
 kd_session *kd_store_get(kd_store *store, const char *name) {
   if (!name) return NULL;
   const uint64_t h = hash_name(name);

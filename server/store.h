@@ -64,6 +64,12 @@ kd_session *kd_session_new(const char *name);
  * store is full; then s is still the caller's. */
 int kd_store_insert(kd_store *store, kd_session *s, kd_err *err);
 
+/* A hint that name is about to be inserted or looked up: starts loading
+ * its slot of the table into the cache, so that a caller with other work to
+ * do first (recovery, building a session from its row) does not wait for
+ * memory then. Changes nothing. */
+void kd_store_prefetch(kd_store *store, const char *name);
+
 /* Returns a new reference to the session called name, or NULL. */
 kd_session *kd_store_get(kd_store *store, const char *name);
 
