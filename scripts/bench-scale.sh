@@ -3,7 +3,7 @@
 # idle sessions (three streams, no model) must fit in under 1 GiB of RSS, and
 # a restart with them stored must be ready in under 5 seconds.
 #
-#   bash scripts/bench-scale.sh                  # as root on Debian 12: ~2-3 minutes
+#   bash scripts/bench-scale.sh                  # as root on Debian 12: 3-5 minutes
 #   SESSIONS=20000 bash scripts/bench-scale.sh   # the short version (CI-sized)
 #
 # For each durability mode of MODES, a fresh keyfoldd (release build, a new
