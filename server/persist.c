@@ -640,6 +640,73 @@ int kd_persist_open(const char *data_dir, kd_durability mode, uint32_t lease_blo
   return 0;
 }
 
+/* ------------------------------------------------------------ recovery */
+
+/* Skips the literal `lit` at *p; 0, or -1 (leaving *p) if it is not there. */
+static int skip(const char **p, const char *lit) {
+  const size_t n = strlen(lit);
+  if (strncmp(*p, lit, n) != 0) return -1;
+  *p += n;
+  return 0;
+}
+
+/* A JSON integer in 0..4294967295 written as kd_jw_uint writes it (no sign,
+ * no leading zero). */
+static int read_u32(const char **p) {
+  const char *q = *p;
+  uint64_t v = 0;
+  if (*q < '0' || *q > '9' || (*q == '0' && q[1] >= '0' && q[1] <= '9')) return -1;
+  while (*q >= '0' && *q <= '9') {
+    v = v * 10 + (uint64_t)(*q++ - '0');
+    if (v > UINT32_MAX) return -1;
+  }
+  *p = q;
+  return 0;
+}
+
+/* Recovery's fast path, for the spec of a session without a model exactly
+ * as canonical_spec (h_sessions.c) writes it:
+ *   {"rngs":{"NAME":[HI,LO],…},"model":null,"options":{"threefry":"MODE","flax":"0.10"}}
+ * Reads the threefry mode and the number of streams, checking what
+ * kd_session_build would: stream names valid and distinct, at most
+ * KF_RNGS_MAX_STREAMS of them, keys of two integers in 0..2^32-1, a known
+ * mode, flax "0.10". Returns 0, or -1 for anything else (a model, other
+ * spacing, any error), which takes the general path through jansson and
+ * kd_session_build — and gets its messages. A million sessions recover in
+ * seconds only without a JSON tree per row. */
+static int plain_spec(const char *spec, kf_threefry_mode *mode, size_t *n_streams) {
+  char names[KF_RNGS_MAX_STREAMS][KF_STREAM_NAME_MAX + 1];
+  size_t n = 0;
+  const char *p = spec;
+  if (skip(&p, "{\"rngs\":{") != 0) return -1;
+  while (*p != '}') {
+    if (n > 0 && skip(&p, ",") != 0) return -1;
+    if (n == KF_RNGS_MAX_STREAMS || *p++ != '"') return -1;
+    const char *end = strchr(p, '"');
+    if (!end || end - p > KF_STREAM_NAME_MAX) return -1;
+    memcpy(names[n], p, (size_t)(end - p));
+    names[n][end - p] = '\0';
+    if (!kf_stream_name_valid(names[n])) return -1;
+    for (size_t i = 0; i < n; i++)
+      if (strcmp(names[i], names[n]) == 0) return -1;
+    p = end + 1;
+    if (skip(&p, ":[") != 0 || read_u32(&p) != 0 || skip(&p, ",") != 0 || read_u32(&p) != 0 ||
+        skip(&p, "]") != 0)
+      return -1;
+    n++;
+  }
+  if (skip(&p, "},\"model\":null,\"options\":{\"threefry\":\"") != 0) return -1;
+  if (skip(&p, "partitionable\"") == 0)
+    *mode = KF_THREEFRY_PARTITIONABLE;
+  else if (skip(&p, "legacy\"") == 0)
+    *mode = KF_THREEFRY_LEGACY;
+  else
+    return -1;
+  if (skip(&p, ",\"flax\":\"0.10\"}}") != 0 || *p != '\0') return -1;
+  *n_streams = n;
+  return 0;
+}
+
 long kd_persist_load(kd_persist *p, kd_server *srv, char *msg, size_t msg_size) {
   sqlite3_stmt *st;
   p->store = srv->store;
@@ -660,24 +727,46 @@ long kd_persist_load(kd_persist *p, kd_server *srv, char *msg, size_t msg_size) 
     char detail[700];
     kd_err err = {KD_OK, ""};
     json_error_t jerr;
-    json_t *spec = spec_text ? json_loads(spec_text, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+    json_t *spec = NULL;
     kd_session *s = NULL;
     kf_rngs *rngs = NULL;
-    int bad = !name || !spec;
+    kf_threefry_mode mode;
+    size_t spec_streams = 0;
+    int bad = !name || !spec_text;
+    /* The table slot is a cache miss of its own (a million sessions: 32 MiB
+     * of table): let it load while the row is checked and built. */
+    if (name) kd_store_prefetch(srv->store, name);
     if (bad) {
       snprintf(detail, sizeof detail, "session '%s': unreadable spec", name ? name : "?");
     } else if (spec_check(name, spec_text, checksum) != stored_spec_check ||
                streams_check(name, blob ? blob : (const unsigned char *)"", blob_len) != stored_streams_check) {
       snprintf(detail, sizeof detail, "session '%s': the row does not match its check (damaged)", name);
       bad = 1;
+    } else if (plain_spec(spec_text, &mode, &spec_streams) == 0) {
+      /* No model: the spec gives nothing but the mode and the streams'
+       * number; their state comes from the stored streams below. */
+      if (!(s = kd_session_new(name))) {
+        snprintf(detail, sizeof detail, "out of memory");
+        bad = 1;
+      } else {
+        s->threefry = mode;
+      }
+    } else if (!(spec = json_loads(spec_text, JSON_REJECT_DUPLICATES, &jerr))) {
+      snprintf(detail, sizeof detail, "session '%s': unreadable spec", name);
+      bad = 1;
     } else if (kd_session_build(name, spec, &srv->cfg, &s, NULL, &err) != 0) {
       snprintf(detail, sizeof detail, "session '%s': %s", name, err.message);
       bad = 1;
+    } else {
+      spec_streams = kf_rngs_stream_count(s->rngs);
+    }
+    if (bad) {
+      /* reported below */
     } else if (kd_model_checksum(s->model) != checksum) {
       snprintf(detail, sizeof detail, "session '%s': its model does not re-derive to the stored parameters", name);
       bad = 1;
     } else if (kf_rngs_new(s->threefry, &rngs) != KF_OK || decode_streams(blob, blob_len, rngs) != 0 ||
-               kf_rngs_stream_count(rngs) != kf_rngs_stream_count(s->rngs)) {
+               kf_rngs_stream_count(rngs) != spec_streams) {
       snprintf(detail, sizeof detail, "session '%s': malformed stream state", name);
       bad = 1;
     }

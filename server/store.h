@@ -30,17 +30,19 @@ typedef struct kd_durable_stream {
 } kd_durable_stream;
 
 typedef struct kd_session {
-  char name[KD_SESSION_NAME_MAX + 1];
-  pthread_mutex_t lock;   /* guards everything below */
+  pthread_mutex_t lock;   /* guards everything below but name */
   atomic_int refs;
+  kf_threefry_mode threefry;
   kf_rngs *rngs;          /* the session's streams (owned) */
   kf_model *model;        /* NULL when the session has no model (owned) */
   kf_layer_spec *layers;  /* the model spec with defaults filled in (owned), n_layers entries */
   size_t n_layers;
-  kf_threefry_mode threefry;
-  char flax[8];           /* "0.10" */
   kd_durable_stream *durable; /* persistence bookkeeping (owned; NULL in memory mode) */
   size_t n_durable;
+  char flax[8];           /* "0.10" */
+  /* Sized to the name (at most KD_SESSION_NAME_MAX characters): a million
+   * sessions must not each carry room for the longest name. */
+  char name[];
 } kd_session;
 
 typedef struct kd_store kd_store;
@@ -61,6 +63,12 @@ kd_session *kd_session_new(const char *name);
  * already_exists if the name is taken or 429 resource_exhausted when the
  * store is full; then s is still the caller's. */
 int kd_store_insert(kd_store *store, kd_session *s, kd_err *err);
+
+/* A hint that name is about to be inserted or looked up: starts loading
+ * its slot of the table into the cache, so that a caller with other work to
+ * do first (recovery, building a session from its row) does not wait for
+ * memory then. Changes nothing. */
+void kd_store_prefetch(kd_store *store, const char *name);
 
 /* Returns a new reference to the session called name, or NULL. */
 kd_session *kd_store_get(kd_store *store, const char *name);

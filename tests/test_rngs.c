@@ -369,6 +369,47 @@ START_TEST(too_many_streams) {
 }
 END_TEST
 
+/* The streams and their names share one block that grows as streams are
+ * added: every stream keeps its name, key and count across the moves, and a
+ * clone taken at any size is exact. */
+START_TEST(growth_keeps_every_stream) {
+  kf_rngs *r = new_rngs();
+  kf_rngs *clones[KF_RNGS_MAX_STREAMS];
+  char name[KF_STREAM_NAME_MAX + 1];
+  for (int i = 0; i < KF_RNGS_MAX_STREAMS; i++) {
+    /* Unique names of growing length, the last one 64 characters long. */
+    const int len = 1 + i % KF_STREAM_NAME_MAX;
+    int w = snprintf(name, sizeof name, "%c%d", 'a' + i % 26, i);
+    while (w < len) name[w++] = '_';
+    name[w] = '\0';
+    add(r, name, 1000 + i);
+    for (int k = 0; k < i % 3; k++) draw1(r, name);
+    clones[i] = kf_rngs_clone(r);
+    ck_assert_ptr_nonnull(clones[i]);
+  }
+  for (int n = 0; n < KF_RNGS_MAX_STREAMS; n++) {
+    const kf_rngs *c = clones[n];
+    ck_assert_uint_eq(kf_rngs_stream_count(c), (size_t)n + 1);
+    for (int i = 0; i <= n; i++) {
+      kf_stream_state a, b;
+      ck_assert_int_eq(kf_rngs_stream_at(r, (size_t)i, &a), KF_OK);
+      ck_assert_int_eq(kf_rngs_stream_at(c, (size_t)i, &b), KF_OK);
+      ck_assert_str_eq(a.name, b.name);
+      ck_assert_mem_eq(&a, &b, sizeof a); /* zeroed past the name, so comparable whole */
+      ck_assert_key_eq(a.key, seed_key(1000 + i));
+      ck_assert_uint_eq(a.count, (uint32_t)(i % 3));
+      ck_assert(kf_rngs_has_stream(c, a.name, NULL));
+    }
+  }
+  kf_stream_state last;
+  ck_assert_int_eq(kf_rngs_stream_at(r, KF_RNGS_MAX_STREAMS - 1, &last), KF_OK);
+  ck_assert_uint_eq(strlen(last.name), KF_STREAM_NAME_MAX);
+  ck_assert_key_eq(draw1(r, last.name), kf_fold_in(seed_key(1000 + KF_RNGS_MAX_STREAMS - 1), 0));
+  for (int n = 0; n < KF_RNGS_MAX_STREAMS; n++) kf_rngs_free(clones[n]);
+  kf_rngs_free(r);
+}
+END_TEST
+
 START_TEST(null_arguments) {
   kf_rngs *r = NULL;
   ck_assert_int_eq(kf_rngs_new(KF_THREEFRY_PARTITIONABLE, NULL), KF_EINVAL);
@@ -429,6 +470,7 @@ static Suite *rngs_suite(void) {
   tcase_add_test(errors, stream_names);
   tcase_add_test(errors, duplicate_stream_is_refused);
   tcase_add_test(errors, too_many_streams);
+  tcase_add_test(errors, growth_keeps_every_stream);
   tcase_add_test(errors, null_arguments);
   suite_add_tcase(s, errors);
   return s;

@@ -1,10 +1,11 @@
 /* keyfold — nnx.Rngs: named key streams with uint32 counters (flax-nnx.md §1–§2).
  *
- * Streams live in an array sized to what the Rngs holds, in insertion
- * order: a daemon keeps one Rngs per session, so an Rngs with three streams
- * must cost a few hundred bytes, not room for KF_RNGS_MAX_STREAMS. Only
- * kf_rngs_add_stream (and clone) allocate; drawing and reseeding never can
- * fail for lack of memory.
+ * A daemon keeps one Rngs per session, a million of them at once, so the
+ * layout is compact: the handle (24 bytes) and one block holding the
+ * streams, 16 bytes each in insertion order, followed by their names packed
+ * end to end, each NUL-terminated. An Rngs with three streams costs about
+ * 110 bytes of heap in two allocations. Only kf_rngs_add_stream (and clone)
+ * allocate; drawing and reseeding never can fail for lack of memory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +16,37 @@
 #include "keyfold/prng.h"
 #include "keyfold/rngs.h"
 
+/* One stream: its key, its count and where its name lies among the names. */
+typedef struct stream {
+  kf_key key;
+  uint32_t count;
+  uint16_t name_off; /* into the names, which follow the streams in the block */
+  uint8_t name_len;  /* at most KF_STREAM_NAME_MAX */
+} stream;
+
+/* Names take at most KF_RNGS_MAX_STREAMS * (KF_STREAM_NAME_MAX + 1) bytes,
+ * and capacity never passes 2 * KF_RNGS_MAX_STREAMS: both fit their types. */
 struct kf_rngs {
   kf_threefry_mode mode;
-  size_t n_streams;
-  size_t capacity;
-  kf_stream_state *streams;
+  uint8_t n_streams;
+  uint8_t capacity;    /* streams the block has room for */
+  uint16_t names_len;  /* bytes of names in use */
+  uint16_t names_cap;  /* bytes of names the block has room for */
+  stream *streams;     /* the block: capacity streams, then names_cap bytes; NULL when empty */
 };
+
+_Static_assert(2 * KF_RNGS_MAX_STREAMS <= UINT8_MAX, "capacity fits a uint8_t");
+_Static_assert(4 * KF_RNGS_MAX_STREAMS * (KF_STREAM_NAME_MAX + 1) <= UINT16_MAX, "names fit uint16_t offsets");
+_Static_assert(KF_STREAM_NAME_MAX <= UINT8_MAX, "a name's length fits a uint8_t");
+
+/* The names of the streams, right after the room for `capacity` streams. */
+static char *names_of(const kf_rngs *rngs) {
+  return (char *)(rngs->streams + rngs->capacity);
+}
+
+static const char *name_at(const kf_rngs *rngs, size_t i) {
+  return names_of(rngs) + rngs->streams[i].name_off;
+}
 
 /* A count may reach this value but never pass it: the draw that would wrap to
  * 0 is refused, so no stream issues the same key twice between reseeds. */
@@ -45,8 +71,24 @@ int kf_stream_name_valid(const char *name) {
 /* Index of the real stream called `name`, or n_streams if there is none. */
 static size_t find_stream(const kf_rngs *rngs, const char *name) {
   size_t i = 0;
-  while (i < rngs->n_streams && strcmp(rngs->streams[i].name, name) != 0) i++;
+  while (i < rngs->n_streams && strcmp(name_at(rngs, i), name) != 0) i++;
   return i;
+}
+
+/* Moves rngs to a block with room for `capacity` streams and `names_cap`
+ * bytes of names (at least what it holds). KF_ENOMEM leaves it unchanged. */
+static int resize(kf_rngs *rngs, size_t capacity, size_t names_cap) {
+  stream *block = malloc(capacity * sizeof(stream) + names_cap);
+  if (!block) return KF_ENOMEM;
+  if (rngs->n_streams) {
+    memcpy(block, rngs->streams, rngs->n_streams * sizeof(stream));
+    memcpy((char *)(block + capacity), names_of(rngs), rngs->names_len);
+  }
+  free(rngs->streams);
+  rngs->streams = block;
+  rngs->capacity = (uint8_t)capacity;
+  rngs->names_cap = (uint16_t)names_cap;
+  return KF_OK;
 }
 
 /* On success *out receives a new handle owned by the caller (kf_rngs_free). */
@@ -69,19 +111,19 @@ void kf_rngs_free(kf_rngs *rngs) {
 /* Borrows rngs; returns a new handle owned by the caller, or NULL (NULL rngs, ENOMEM). */
 kf_rngs *kf_rngs_clone(const kf_rngs *rngs) {
   if (!rngs) return NULL;
-  kf_rngs *copy = malloc(sizeof *copy);
+  kf_rngs *copy = calloc(1, sizeof *copy);
   if (!copy) return NULL;
-  *copy = *rngs;
-  copy->capacity = rngs->n_streams;
-  copy->streams = NULL;
-  if (rngs->n_streams) {
-    copy->streams = malloc(rngs->n_streams * sizeof *copy->streams);
-    if (!copy->streams) {
-      free(copy);
-      return NULL;
-    }
-    memcpy(copy->streams, rngs->streams, rngs->n_streams * sizeof *copy->streams);
+  copy->mode = rngs->mode;
+  if (rngs->n_streams && resize(copy, rngs->n_streams, rngs->names_len) != KF_OK) {
+    free(copy);
+    return NULL;
   }
+  if (rngs->n_streams) {
+    memcpy(copy->streams, rngs->streams, rngs->n_streams * sizeof(stream));
+    memcpy(names_of(copy), names_of(rngs), rngs->names_len);
+  }
+  copy->n_streams = rngs->n_streams;
+  copy->names_len = rngs->names_len;
   return copy;
 }
 
@@ -95,20 +137,35 @@ int kf_rngs_add_stream(kf_rngs *rngs, const char *name, kf_key key, uint32_t cou
   if (!rngs || !kf_stream_name_valid(name)) return KF_EINVAL;
   if (find_stream(rngs, name) < rngs->n_streams) return KF_EEXIST;
   if (rngs->n_streams >= KF_RNGS_MAX_STREAMS) return KF_ERANGE;
-  if (rngs->n_streams == rngs->capacity) {
-    const size_t cap = rngs->capacity ? 2 * rngs->capacity : 3;
-    kf_stream_state *grown = realloc(rngs->streams, cap * sizeof *grown);
-    if (!grown) return KF_ENOMEM;
-    rngs->streams = grown;
-    rngs->capacity = cap;
+  const size_t len = strlen(name); /* at most KF_STREAM_NAME_MAX: the name is valid */
+  if (rngs->n_streams == rngs->capacity || rngs->names_len + len + 1 > rngs->names_cap) {
+    /* Room for three streams with names of up to seven characters at first
+     * (default, params, dropout), then doubling. */
+    size_t cap = rngs->capacity, names_cap = rngs->names_cap;
+    if (rngs->n_streams == cap) cap = cap ? 2 * cap : 3;
+    if (names_cap < 24) names_cap = 24;
+    while (rngs->names_len + len + 1 > names_cap) names_cap *= 2;
+    const int rc = resize(rngs, cap, names_cap);
+    if (rc != KF_OK) return rc;
   }
-  kf_stream_state *s = &rngs->streams[rngs->n_streams];
-  memset(s, 0, sizeof *s);
-  strcpy(s->name, name); /* fits: kf_stream_name_valid bounds the length */
+  stream *s = &rngs->streams[rngs->n_streams];
   s->key = key;
   s->count = count;
+  s->name_off = rngs->names_len;
+  s->name_len = (uint8_t)len;
+  memcpy(names_of(rngs) + rngs->names_len, name, len + 1);
+  rngs->names_len = (uint16_t)(rngs->names_len + len + 1);
   rngs->n_streams++;
   return KF_OK;
+}
+
+/* Copies stream i's state into *out (which is zeroed past the name). */
+static void state_at(const kf_rngs *rngs, size_t i, kf_stream_state *out) {
+  const stream *s = &rngs->streams[i];
+  memset(out, 0, sizeof *out);
+  memcpy(out->name, name_at(rngs, i), s->name_len);
+  out->key = s->key;
+  out->count = s->count;
 }
 
 /* Borrows rngs; 0 for NULL. */
@@ -118,7 +175,7 @@ size_t kf_rngs_stream_count(const kf_rngs *rngs) { return rngs ? rngs->n_streams
 int kf_rngs_stream_at(const kf_rngs *rngs, size_t i, kf_stream_state *out) {
   if (!rngs || !out) return KF_EINVAL;
   if (i >= rngs->n_streams) return KF_ERANGE;
-  *out = rngs->streams[i];
+  state_at(rngs, i, out);
   return KF_OK;
 }
 
@@ -127,7 +184,7 @@ int kf_rngs_has_stream(const kf_rngs *rngs, const char *name, kf_stream_state *o
   if (!rngs || !name) return 0;
   const size_t i = find_stream(rngs, name);
   if (i >= rngs->n_streams) return 0;
-  if (out) *out = rngs->streams[i];
+  if (out) state_at(rngs, i, out);
   return 1;
 }
 
@@ -160,7 +217,7 @@ int kf_rngs_draw(kf_rngs *rngs, const char *name, size_t n, kf_key *keys, uint32
   size_t i;
   const int rc = check_draw(rngs, name, n, &i);
   if (rc != KF_OK) return rc;
-  kf_stream_state *s = &rngs->streams[i];
+  stream *s = &rngs->streams[i];
   for (size_t j = 0; j < n; j++) keys[j] = kf_fold_in(s->key, s->count + (uint32_t)j);
   if (first_count) *first_count = s->count;
   if (index) *index = i;

@@ -381,6 +381,158 @@ class MemoryMode(StoreTestCase):
         self.term(d)
 
 
+# Sessions without a model take recovery's fast path (persist.c,
+# plain_spec); these cover its edges: no streams, legacy threefry, the
+# longest stream name, the most streams, extreme keys, 'default' given first.
+LONG_STREAM = "s" * 64
+PLAIN_SESSIONS = [
+    {"name": "none"},
+    {"name": "legacy", "rngs": {"default": 3, "dropout": [7, 8]}, "options": {"threefry": "legacy"}},
+    {"name": "wide", "rngs": dict([(LONG_STREAM, 1)] + [("st%02d" % i, i) for i in range(63)])},
+    {"name": "edges", "rngs": {"default": -1, "params": [4294967295, 4294967295], "zero": [0, 0]}},
+    {"name": "x" * 128, "rngs": {"dropout": 5}, "options": {"threefry": "partitionable", "flax": "0.10"}},
+]
+PLAIN_HISTORY = [
+    ("POST", "/v1/sessions/legacy/keys", {"stream": "dropout", "n": 2}),
+    ("POST", "/v1/sessions/legacy/sample", {"stream": "other", "distribution": "bits", "shape": [2]}),
+    ("POST", "/v1/sessions/wide/keys", {"stream": LONG_STREAM, "n": 3}),
+    ("POST", "/v1/sessions/wide/keys", {"stream": "st62", "n": 1}),
+    ("POST", "/v1/sessions/edges/keys", {"stream": "params", "n": 4}),
+    ("POST", "/v1/sessions/edges/reseed", {"streams": {"zero": [1, 2]}}),
+    ("POST", "/v1/sessions/%s/keys" % ("x" * 128), {"stream": "dropout", "n": 1}),
+]
+
+
+def fnv1a(h, data):
+    for byte in data:
+        h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def int64(v):
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def rewrite_spec(path, name, spec, checksum=0):
+    """Replaces a stored row's creation spec (and model checksum) and
+    recomputes the row's spec_check as persist.c does, so that the row is
+    well-formed and passes its own check: what recovery makes of it is up to
+    the spec alone."""
+    h = fnv1a(0xcbf29ce484222325, name.encode() + b"\0")
+    h = fnv1a(h, spec.encode() + b"\0")
+    h = fnv1a(h, (checksum & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little"))
+    c = sqlite3.connect(path)
+    n = c.execute("UPDATE sessions SET spec = ?, checksum = ?, spec_check = ? WHERE name = ?",
+                  (spec, int64(checksum), int64(h), name)).rowcount
+    c.commit()
+    c.close()
+    assert n == 1, (name, n)
+
+
+class RecoveryPaths(StoreTestCase):
+    """Rows of sessions without a model are read without jansson; anything
+    that is not exactly such a spec goes through the general path. Both must
+    give the same sessions and refuse the same stores."""
+
+    def test_plain_sessions_recover_exactly(self):
+        ref = Daemon.start("--durability", "memory")
+        self.addCleanup(ref.stop)
+        d = self.start("strict")
+        for spec in PLAIN_SESSIONS:
+            self.assertEqual(self.ok(d, "POST", "/v1/sessions", spec, status=201),
+                             self.ok(ref, "POST", "/v1/sessions", spec, status=201))
+        for method, path, body in PLAIN_HISTORY:
+            self.assertEqual(self.ok(d, method, path, body), self.ok(ref, method, path, body))
+        before = self.snapshot(d)
+        self.assertEqual(len(before["wide"]["session"]["rngs"]), 64)
+        d = self.restart(d, "term")
+        self.assert_recovered(d, len(PLAIN_SESSIONS))
+        self.assertEqual(self.snapshot(d), before)
+        for method, path, body in PLAIN_HISTORY:
+            self.assertEqual(self.ok(d, method, path, body), self.ok(ref, method, path, body))
+        self.assertEqual(self.snapshot(d), self.snapshot(ref))
+        self.term(d)
+
+    def _store(self):
+        """A cleanly stopped store with session 'p' {default, dropout} at
+        counts 2 and 1 (no model); returns the path of its file."""
+        d = self.start("strict")
+        self.ok(d, "POST", "/v1/sessions", {"name": "p", "rngs": {"default": 4, "dropout": 6}}, status=201)
+        self.ok(d, "POST", "/v1/sessions/p/keys", {"n": 2})
+        self.ok(d, "POST", "/v1/sessions/p/keys", {"stream": "dropout", "n": 1})
+        self.expected = self.ok(d, "GET", "/v1/sessions/p")
+        self.term(d)
+        return os.path.join(self.data, DB)
+
+    def test_a_spec_in_another_layout_takes_the_general_path(self):
+        # Same meaning, other spacing and member order: not the canonical
+        # text, so jansson reads it; the session is the same.
+        path = self._store()
+        rewrite_spec(path, "p", '{ "options": {"flax": "0.10", "threefry": "partitionable"},'
+                                ' "model": null, "rngs": {"default": [0, 4], "dropout": [0, 6]} }')
+        d = self.start("strict")
+        self.assert_recovered(d, 1)
+        self.assertEqual(self.ok(d, "GET", "/v1/sessions/p"), self.expected)
+        k = self.ok(d, "POST", "/v1/sessions/p/keys", {"n": 1})
+        self.assertEqual(k["keys"], [fold_in(key_of(4), 2)])
+        self.term(d)
+
+    def assert_refused(self, path, *expected):
+        with open(path, "rb") as f:
+            before = f.read()
+        try:
+            p = subprocess.run([BINARY, "--listen", "127.0.0.1:0", "--data-dir", self.data,
+                                "--durability", "strict"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               env=clean_env(), timeout=10)
+        except subprocess.TimeoutExpired as e:
+            self.fail("keyfoldd started on a store it should refuse:\n%s" % e.stderr)
+        self.assertNotEqual(p.returncode, 0, p.stderr)
+        self.assertIn(path, p.stderr)
+        for e in expected:
+            self.assertIn(e, p.stderr)
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), before, "a refused store must be left as it was")
+
+    def test_bad_specs_that_pass_their_row_check_are_refused(self):
+        canonical = '{"rngs":{"dropout":[0,6],"default":[0,4]},"model":null,' \
+                    '"options":{"threefry":"partitionable","flax":"0.10"}}'
+        bad = [
+            # (spec, model checksum, what the message must say)
+            (canonical.replace('"dropout":[0,6]', '"default":[0,6]'), 0, "unreadable spec"),
+            (canonical.replace('"dropout":[0,6],', ''), 0, "malformed stream state"),
+            (canonical.replace('"default":[0,4]', '"default":[0,4],"third":[0,1]'), 0,
+             "malformed stream state"),
+            (canonical.replace("[0,6]", "[0,4294967296]"), 0, "0..4294967295"),
+            (canonical.replace("[0,6]", "[0,-1]"), 0, "0..4294967295"),
+            (canonical.replace("partitionable", "fast"), 0, "threefry"),
+            (canonical.replace("0.10", "0.11"), 0, "flax"),
+            (canonical.replace('"dropout"', '"1bad"'), 0, "stream name"),
+            (canonical, 12345, "does not re-derive"),
+        ]
+        path = self._store()
+        with open(path, "rb") as f:
+            image = f.read()
+        self.assertEqual(self.expected["rngs"]["dropout"]["count"], 1)
+        c = sqlite3.connect(path)
+        self.assertEqual(c.execute("SELECT spec FROM sessions WHERE name = 'p'").fetchone()[0], canonical)
+        c.close()
+        for spec, checksum, message in bad:
+            with self.subTest(spec=spec, checksum=checksum):
+                with open(path, "wb") as f:
+                    f.write(image)
+                rewrite_spec(path, "p", spec, checksum)
+                self.assert_refused(path, "session 'p'", message)
+        # The canonical spec itself is accepted (the row check is right).
+        with open(path, "wb") as f:
+            f.write(image)
+        rewrite_spec(path, "p", canonical)
+        d = self.start("strict")
+        self.assert_recovered(d, 1)
+        self.assertEqual(self.ok(d, "GET", "/v1/sessions/p"), self.expected)
+        self.term(d)
+
+
 class RefusedStores(unittest.TestCase):
     """A store the daemon cannot trust stops it from starting."""
 
