@@ -221,56 +221,82 @@ static inline vf v_log1p(vf x, int *ok) {
   return sel_f(unreduced, plain, scaled);
 }
 
-/* erf_inv's coefficients as vectors, made once per kernel call. */
-typedef struct {
-  vf small[9], large[9];
-} erf_inv_coefs;
-
-/* kf_erf_inv_f32 (special.c) on every lane. */
-static inline vf v_erf_inv(vf x, const erf_inv_coefs *k) {
+/* w = -log1p(-x^2) of kf_erf_inv_f32 (special.c) on every lane. */
+static inline vf v_erf_inv_w(vf x) {
   const vf t = x * -x;
   int ok;
   vf l = v_log1p(t, &ok);
-  if (!ok) {
+  if (__builtin_expect(!ok, 0)) {
     for (int i = 0; i < KF_W; i++) l[i] = kf__log1pf(t[i]);
   }
-  const vf w = -l;
+  return -l;
+}
+
+/* The rest of kf_erf_inv_f32: the polynomial in w chosen per lane. */
+static inline vf v_erf_inv_poly(vf w) {
   const vi small = w < 5.0f;
-  vf p;
-  if (!v_any(~small)) {
-    /* Every lane takes the w < 5 polynomial (|x| < 0.9966: most vectors). */
-    const vf ws = w - 2.5f;
-    p = k->small[0];
-    _Pragma("GCC unroll 8") for (int i = 1; i < 9; i++) p = v_fma(p, ws, k->small[i]);
-  } else {
-    const vf ws = sel_f(small, w - 2.5f, v_sqrt(w) - 3.0f);
-    p = sel_f(small, k->small[0], k->large[0]);
-    _Pragma("GCC unroll 8") for (int i = 1; i < 9; i++)
-      p = v_fma(p, ws, sel_f(small, k->small[i], k->large[i]));
-  }
+  const vf ws = sel_f(small, w - 2.5f, v_sqrt(w) - 3.0f);
+  vf p = sel_f(small, splat_f(kf__erf_inv_small[0]), splat_f(kf__erf_inv_large[0]));
+  _Pragma("GCC unroll 8") for (int i = 1; i < 9; i++)
+    p = v_fma(p, ws, sel_f(small, splat_f(kf__erf_inv_small[i]), splat_f(kf__erf_inv_large[i])));
+  return p;
+}
+
+/* p * x, and x * inf where |x| = 1. */
+static inline vf v_erf_inv_finish(vf x, vf p) {
   const vf r = p * x;
   const vi unit_magnitude = ((vi)x & 0x7fffffff) == 0x3f800000;
   return sel_f(unit_magnitude, x * INFINITY, r);
 }
 
+/* kf_erf_inv_f32 on two vectors at once: one erf_inv is a long chain of
+ * dependent steps, and two independent chains keep the units busy. */
+static inline void v_erf_inv2(vf x0, vf x1, vf *r0, vf *r1) {
+  const vf w0 = v_erf_inv_w(x0), w1 = v_erf_inv_w(x1);
+  vf p0, p1;
+  if (__builtin_expect(!v_any(~((w0 < 5.0f) & (w1 < 5.0f))), 1)) {
+    /* Every lane takes the w < 5 polynomial (|x| < 0.9966: most vectors). */
+    const vf ws0 = w0 - 2.5f, ws1 = w1 - 2.5f;
+    p0 = p1 = splat_f(kf__erf_inv_small[0]);
+    _Pragma("GCC unroll 8") for (int i = 1; i < 9; i++) {
+      p0 = v_fma(p0, ws0, splat_f(kf__erf_inv_small[i]));
+      p1 = v_fma(p1, ws1, splat_f(kf__erf_inv_small[i]));
+    }
+  } else {
+    p0 = v_erf_inv_poly(w0);
+    p1 = v_erf_inv_poly(w1);
+  }
+  *r0 = v_erf_inv_finish(x0, p0);
+  *r1 = v_erf_inv_finish(x1, p1);
+}
+
+static inline vf clip(vf v, vf lo, vf hi) {
+  v = sel_f(lo > v, lo, v);
+  return sel_f(hi < v, hi, v);
+}
+
 void KF_FN(kf__k_erf_inv)(const float *in, size_t len, float scale, float clip_lo, float clip_hi,
                           float *out) {
   const vf lo_v = splat_f(clip_lo), hi_v = splat_f(clip_hi);
-  erf_inv_coefs k;
-  for (int i = 0; i < 9; i++) {
-    k.small[i] = splat_f(kf__erf_inv_small[i]);
-    k.large[i] = splat_f(kf__erf_inv_large[i]);
+  size_t t = 0;
+  for (; t + 2 * KF_W <= len; t += 2 * KF_W) {
+    vf r0, r1;
+    v_erf_inv2(load_f(in + t), load_f(in + t + KF_W), &r0, &r1);
+    r0 = clip(scale * r0, lo_v, hi_v);
+    r1 = clip(scale * r1, lo_v, hi_v);
+    memcpy(out + t, &r0, sizeof r0);
+    memcpy(out + t + KF_W, &r1, sizeof r1);
   }
-  for (size_t t = 0; t < len; t += KF_W) {
-    const size_t n = (len - t < KF_W) ? len - t : KF_W;
-    const vf x = (n == KF_W) ? load_f(in + t) : load_part_f(in + t, n);
-    vf v = scale * v_erf_inv(x, &k);
-    v = sel_f(lo_v > v, lo_v, v);
-    v = sel_f(hi_v < v, hi_v, v);
-    if (n == KF_W)
-      memcpy(out + t, &v, sizeof v);
-    else
-      memcpy(out + t, &v, n * sizeof *out);
+  if (t < len) { /* the tail: one or two partial vectors */
+    float tail[2 * KF_W] = {0};
+    memcpy(tail, in + t, (len - t) * sizeof *in);
+    vf r0, r1;
+    v_erf_inv2(load_f(tail), load_f(tail + KF_W), &r0, &r1);
+    r0 = clip(scale * r0, lo_v, hi_v);
+    r1 = clip(scale * r1, lo_v, hi_v);
+    memcpy(tail, &r0, sizeof r0);
+    memcpy(tail + KF_W, &r1, sizeof r1);
+    memcpy(out + t, tail, (len - t) * sizeof *out);
   }
 }
 
