@@ -182,92 +182,98 @@ void KF_FN(kf__k_bernoulli)(const uint32_t *bits, size_t len, float p, uint8_t *
   }
 }
 
-/* log1pf (log1pf.c) on lanes that all take its two common paths: x negative
- * with 2^-29 <= |x| < 1, and a reduced argument whose mantissa is not 0.
- * Sets *ok to 0, and returns garbage, if any lane needs another path. */
-static inline vf v_log1p(vf x, int *ok) {
+/* erf_inv works on NE vectors at a time, each step written for all of them
+ * before the next step: one erf_inv is a chain of ~50 dependent operations,
+ * and independent chains side by side in program order keep the units busy
+ * where the scheduler's window would not reach far enough ahead. */
+#define NE 4
+
+/* w = -log1pf(t) (log1pf.c) for NE vectors, on lanes that all take its two
+ * common paths: t negative with 2^-29 <= |t| < 1, and a reduced argument
+ * whose mantissa is not 0. Returns 0 (and garbage) if any lane needs
+ * another path. */
+static inline __attribute__((always_inline)) int v_minus_log1p(const vf t[NE], vf w[NE]) {
   static const float lp[7] = {6.6666668653e-01f, 4.0000000596e-01f, 2.8571429849e-01f,
                               2.2222198546e-01f, 1.8183572590e-01f, 1.5313838422e-01f,
                               1.4798198640e-01f};
   const float ln2_hi = 6.9313812256e-01f, ln2_lo = 9.0580006145e-06f;
-  const vi hx = (vi)x;
-  const vi ax = hx & 0x7fffffff;
-  const vi common = (hx < 0) & (ax >= 0x31000000) & (ax < 0x3f800000);
-  const vi unreduced = hx <= (int32_t)0xbe95f61f; /* -0.2929 < x < 0 */
-
-  /* Lanes below -0.2929: 1 + x = 2^k (1 + f) with a correction term c. */
-  const vf u = 1.0f + x;
-  vi hu = (vi)u;
-  vi k = (hu >> 23) - 127;
-  const vf c = (x - (u - 1.0f)) / u; /* k < 0 here: fdlibm's x - (u - 1) branch */
-  hu &= 0x007fffff;
-  const vi above = hu >= 0x3504f7;
-  k -= above; /* + 1 where above */
-  const vf un = (vf)(hu | sel_i(above, splat_i(0x3f000000), splat_i(0x3f800000)));
-  hu = sel_i(above, (0x00800000 - hu) >> 2, hu);
-
-  *ok = !v_any(~common | (~unreduced & (hu == 0)));
-
-  const vf f = sel_f(unreduced, x, un - 1.0f);
-  const vf hfsq = 0.5f * f * f;
-  const vf s = f / (2.0f + f);
-  const vf z = s * s;
-  vf r = splat_f(lp[6]);
-  _Pragma("GCC unroll 6") for (int i = 5; i >= 0; i--) r = lp[i] + z * r;
-  r = z * r;
-  const vf plain = f - (hfsq - s * (hfsq + r));
-  const vf kf = __builtin_convertvector(k, vf);
-  const vf scaled = kf * ln2_hi - ((hfsq - (s * (hfsq + r) + (kf * ln2_lo + c))) - f);
-  return sel_f(unreduced, plain, scaled);
-}
-
-/* w = -log1p(-x^2) of kf_erf_inv_f32 (special.c) on every lane. */
-static inline vf v_erf_inv_w(vf x) {
-  const vf t = x * -x;
-  int ok;
-  vf l = v_log1p(t, &ok);
-  if (__builtin_expect(!ok, 0)) {
-    for (int i = 0; i < KF_W; i++) l[i] = kf__log1pf(t[i]);
+  vi unreduced[NE], bad = splat_i(0);
+  vf c[NE], f[NE], kf[NE], hfsq[NE], s[NE], z[NE], r[NE];
+  _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++) {
+    const vi hx = (vi)t[e];
+    const vi ax = hx & 0x7fffffff;
+    const vi common = (hx < 0) & (ax >= 0x31000000) & (ax < 0x3f800000);
+    unreduced[e] = hx <= (int32_t)0xbe95f61f; /* -0.2929 < t < 0 */
+    /* Lanes below -0.2929: 1 + t = 2^k (1 + f) with a correction term c. */
+    const vf u = 1.0f + t[e];
+    vi hu = (vi)u;
+    vi k = (hu >> 23) - 127;
+    c[e] = (t[e] - (u - 1.0f)) / u; /* k < 0 here: fdlibm's t - (u - 1) branch */
+    hu &= 0x007fffff;
+    const vi above = hu >= 0x3504f7;
+    k -= above; /* + 1 where above */
+    const vf un = (vf)(hu | sel_i(above, splat_i(0x3f000000), splat_i(0x3f800000)));
+    hu = sel_i(above, (0x00800000 - hu) >> 2, hu);
+    bad |= ~common | (~unreduced[e] & (hu == 0));
+    f[e] = sel_f(unreduced[e], t[e], un - 1.0f);
+    kf[e] = __builtin_convertvector(k, vf);
   }
-  return -l;
+  _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++) {
+    hfsq[e] = 0.5f * f[e] * f[e];
+    s[e] = f[e] / (2.0f + f[e]);
+    z[e] = s[e] * s[e];
+    r[e] = splat_f(lp[6]);
+  }
+  _Pragma("GCC unroll 6") for (int i = 5; i >= 0; i--) {
+    _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++) r[e] = lp[i] + z[e] * r[e];
+  }
+  _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++) {
+    r[e] = z[e] * r[e];
+    const vf plain = f[e] - (hfsq[e] - s[e] * (hfsq[e] + r[e]));
+    const vf scaled =
+        kf[e] * ln2_hi - ((hfsq[e] - (s[e] * (hfsq[e] + r[e]) + (kf[e] * ln2_lo + c[e]))) - f[e]);
+    w[e] = -sel_f(unreduced[e], plain, scaled);
+  }
+  return !v_any(bad);
 }
 
-/* The rest of kf_erf_inv_f32: the polynomial in w chosen per lane. */
-static inline vf v_erf_inv_poly(vf w) {
-  const vi small = w < 5.0f;
-  const vf ws = sel_f(small, w - 2.5f, v_sqrt(w) - 3.0f);
-  vf p = sel_f(small, splat_f(kf__erf_inv_small[0]), splat_f(kf__erf_inv_large[0]));
-  _Pragma("GCC unroll 8") for (int i = 1; i < 9; i++)
-    p = v_fma(p, ws, sel_f(small, splat_f(kf__erf_inv_small[i]), splat_f(kf__erf_inv_large[i])));
-  return p;
-}
-
-/* p * x, and x * inf where |x| = 1. */
-static inline vf v_erf_inv_finish(vf x, vf p) {
-  const vf r = p * x;
-  const vi unit_magnitude = ((vi)x & 0x7fffffff) == 0x3f800000;
-  return sel_f(unit_magnitude, x * INFINITY, r);
-}
-
-/* kf_erf_inv_f32 on two vectors at once: one erf_inv is a long chain of
- * dependent steps, and two independent chains keep the units busy. */
-static inline void v_erf_inv2(vf x0, vf x1, vf *r0, vf *r1) {
-  const vf w0 = v_erf_inv_w(x0), w1 = v_erf_inv_w(x1);
-  vf p0, p1;
-  if (__builtin_expect(!v_any(~((w0 < 5.0f) & (w1 < 5.0f))), 1)) {
+/* scale * kf_erf_inv_f32(x) (special.c) for NE vectors, lane by lane. */
+static inline __attribute__((always_inline)) void v_erf_inv(const vf x[NE], float scale,
+                                                            vf out[NE]) {
+  vf t[NE], w[NE], p[NE];
+  _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++) t[e] = x[e] * -x[e];
+  if (__builtin_expect(!v_minus_log1p(t, w), 0)) {
+    for (int e = 0; e < NE; e++)
+      for (int i = 0; i < KF_W; i++) w[e][i] = -kf__log1pf(t[e][i]);
+  }
+  vi small_all = splat_i(-1);
+  _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++) small_all &= w[e] < 5.0f;
+  if (__builtin_expect(!v_any(~small_all), 1)) {
     /* Every lane takes the w < 5 polynomial (|x| < 0.9966: most vectors). */
-    const vf ws0 = w0 - 2.5f, ws1 = w1 - 2.5f;
-    p0 = p1 = splat_f(kf__erf_inv_small[0]);
+    vf ws[NE];
+    _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++) {
+      ws[e] = w[e] - 2.5f;
+      p[e] = splat_f(kf__erf_inv_small[0]);
+    }
     _Pragma("GCC unroll 8") for (int i = 1; i < 9; i++) {
-      p0 = v_fma(p0, ws0, splat_f(kf__erf_inv_small[i]));
-      p1 = v_fma(p1, ws1, splat_f(kf__erf_inv_small[i]));
+      _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++)
+        p[e] = v_fma(p[e], ws[e], splat_f(kf__erf_inv_small[i]));
     }
   } else {
-    p0 = v_erf_inv_poly(w0);
-    p1 = v_erf_inv_poly(w1);
+    for (int e = 0; e < NE; e++) {
+      const vi small = w[e] < 5.0f;
+      const vf ws = sel_f(small, w[e] - 2.5f, v_sqrt(w[e]) - 3.0f);
+      p[e] = sel_f(small, splat_f(kf__erf_inv_small[0]), splat_f(kf__erf_inv_large[0]));
+      for (int i = 1; i < 9; i++)
+        p[e] = v_fma(p[e], ws,
+                     sel_f(small, splat_f(kf__erf_inv_small[i]), splat_f(kf__erf_inv_large[i])));
+    }
   }
-  *r0 = v_erf_inv_finish(x0, p0);
-  *r1 = v_erf_inv_finish(x1, p1);
+  _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++) {
+    /* p * x, and x * inf where |x| = 1. */
+    const vi unit_magnitude = ((vi)x[e] & 0x7fffffff) == 0x3f800000;
+    out[e] = scale * sel_f(unit_magnitude, x[e] * INFINITY, p[e] * x[e]);
+  }
 }
 
 static inline vf clip(vf v, vf lo, vf hi) {
@@ -278,25 +284,21 @@ static inline vf clip(vf v, vf lo, vf hi) {
 void KF_FN(kf__k_erf_inv)(const float *in, size_t len, float scale, float clip_lo, float clip_hi,
                           float *out) {
   const vf lo_v = splat_f(clip_lo), hi_v = splat_f(clip_hi);
-  size_t t = 0;
-  for (; t + 2 * KF_W <= len; t += 2 * KF_W) {
-    vf r0, r1;
-    v_erf_inv2(load_f(in + t), load_f(in + t + KF_W), &r0, &r1);
-    r0 = clip(scale * r0, lo_v, hi_v);
-    r1 = clip(scale * r1, lo_v, hi_v);
-    memcpy(out + t, &r0, sizeof r0);
-    memcpy(out + t + KF_W, &r1, sizeof r1);
-  }
-  if (t < len) { /* the tail: one or two partial vectors */
-    float tail[2 * KF_W] = {0};
-    memcpy(tail, in + t, (len - t) * sizeof *in);
-    vf r0, r1;
-    v_erf_inv2(load_f(tail), load_f(tail + KF_W), &r0, &r1);
-    r0 = clip(scale * r0, lo_v, hi_v);
-    r1 = clip(scale * r1, lo_v, hi_v);
-    memcpy(tail, &r0, sizeof r0);
-    memcpy(tail + KF_W, &r1, sizeof r1);
-    memcpy(out + t, tail, (len - t) * sizeof *out);
+  for (size_t t = 0; t < len; t += NE * KF_W) {
+    const size_t n = (len - t < NE * KF_W) ? len - t : NE * KF_W;
+    vf x[NE], r[NE];
+    if (n == NE * KF_W) {
+      memcpy(x, in + t, sizeof x);
+    } else { /* the tail, zero-padded */
+      memset(x, 0, sizeof x);
+      memcpy(x, in + t, n * sizeof *in);
+    }
+    v_erf_inv(x, scale, r);
+    _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++) r[e] = clip(r[e], lo_v, hi_v);
+    if (n == NE * KF_W)
+      memcpy(out + t, r, sizeof r);
+    else
+      memcpy(out + t, r, n * sizeof *out);
   }
 }
 
