@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# HTTP benchmark of keyfoldd (see docs/benchmarks.md, "HTTP benchmarks"):
-# draws per second, POST /v1/sessions/{name}/keys {"stream":"dropout","n":1},
-# with 64 concurrent keep-alive clients (wrk), for --durability memory, strict
-# and lease, over one session and over 64 sessions; and the same load on
-# tests/bench/http_anchor, a libmicrohttpd server under the same threading
-# that answers a fixed JSON body (the ceiling of this machine).
+# HTTP benchmark of keyfoldd (see docs/benchmarks.md, "HTTP benchmarks"), with
+# 64 concurrent keep-alive clients (wrk), for --durability memory, strict and
+# lease, next to tests/bench/http_anchor, a libmicrohttpd server under the
+# same threading that answers a fixed JSON body (the ceiling of this machine).
+# Two workloads:
+#   keys     POST /v1/sessions/{name}/keys {"stream":"dropout","n":1}: draws per
+#            second, over one session and over 64 sessions;
+#   forward  POST /v1/sessions/{name}/forward {"x": [...], "deterministic": false}
+#            on an MLP (64 -> linear 256 -> relu -> dropout 0.1 -> linear 10),
+#            every call drawing one dropout key, for x of 1 and of 32 rows;
+#            its anchor answers a real /forward reply of the same size.
 #
 #   bash scripts/bench-http.sh          # as root on Debian 12 (installs wrk)
 #
@@ -15,19 +20,23 @@
 #   CONNECTIONS  concurrent keep-alive connections [64]
 #   WRK_THREADS  wrk threads [2]
 #   THREADS      server threads, keyfoldd's --threads and the anchor's [0 = one per core]
+#   WORKLOADS    workloads to run ["keys forward"]
 #   MODES        keyfoldd durability modes ["memory strict lease"]
-#   SESSIONS     session counts, one variant each ["1 64"]
+#   SESSIONS     keys: session counts, one variant each ["1 64"]
+#   FORWARD_SESSIONS  forward: session counts, one variant each ["1"]
+#   BATCHES      forward: rows of x, one variant each ["1 32"]
 #   BUILD_DIR    release build directory [build-release]
 #
 # Prints one JSON object per configuration and line on stdout,
-#   {"name": "http_keys_<mode>_<variant>", "items_per_s": …, "unit": "req/s",
+#   {"name": "http_<workload>_<mode>_<variant>", "items_per_s": …, "unit": "req/s",
 #    "p50_ms": …, "p99_ms": …, "runs": […], "non_2xx": …, "socket_errors": …}
-# (<mode> memory, strict, lease or anchor; <variant> 1session or 64sessions;
-# each figure the median over RUNS), then a table of each mode's ratio to
-# memory and to the anchor against the targets (strict >= 50% of memory,
-# lease >= 90% of memory). Progress goes to stderr. Exits 1 if any request got
-# a non-2xx reply or a daemon failed, never for a missed target (the figures
-# are noisy: wrk shares the cores with the server).
+# (<mode> memory, strict, lease or anchor; <variant> 1session or 64sessions
+# for keys, 1session_b1 or 1session_b32 for forward; each figure the median
+# over RUNS), then a table per workload of each mode's ratio to memory and to
+# the anchor, against the targets (keys: memory >= 70% of the anchor, strict
+# >= 50% of memory, lease >= 90% of memory). Progress goes to stderr. Exits 1
+# if any request got a non-2xx reply or a daemon failed, never for a missed
+# target (the figures are noisy: wrk shares the cores with the server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,12 +46,25 @@ WARMUP=${WARMUP:-1}
 CONNECTIONS=${CONNECTIONS:-64}
 WRK_THREADS=${WRK_THREADS:-2}
 THREADS=${THREADS:-0}
+WORKLOADS=${WORKLOADS:-"keys forward"}
 MODES=${MODES:-"memory strict lease"}
 SESSIONS=${SESSIONS:-"1 64"}
+FORWARD_SESSIONS=${FORWARD_SESSIONS:-"1"}
+BATCHES=${BATCHES:-"1 32"}
 BUILD_DIR=${BUILD_DIR:-build-release}
-LUA=tests/bench/keys.lua
+
+# The forward workload's model and the width of its input.
+FORWARD_MODEL='{"layers":[{"type":"linear","in_features":64,"out_features":256},{"type":"relu"},{"type":"dropout","rate":0.1},{"type":"linear","in_features":256,"out_features":10}]}'
+FORWARD_IN=64
 
 say() { echo "bench-http: $*" >&2; }
+
+for wl in $WORKLOADS; do
+  case $wl in
+    keys | forward) ;;
+    *) say "unknown workload '$wl' (WORKLOADS: keys, forward)"; exit 2 ;;
+  esac
+done
 
 # ------------------------------------------------------------------ tools
 if [ "$(id -u)" = 0 ]; then
@@ -63,7 +85,9 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
 fi
 ninja -C "$BUILD_DIR" server/keyfoldd >&2
 KEYFOLDD=$BUILD_DIR/server/keyfoldd
-if ninja -C "$BUILD_DIR" -t targets all 2>/dev/null | grep -q '^tests/bench/http_anchor:'; then
+# (grep reads all of ninja's output: with -q it could exit first, and the
+# SIGPIPE would fail the pipeline under pipefail.)
+if ninja -C "$BUILD_DIR" -t targets all 2>/dev/null | grep '^tests/bench/http_anchor:' >/dev/null; then
   ninja -C "$BUILD_DIR" tests/bench/http_anchor >&2
   ANCHOR=$BUILD_DIR/tests/bench/http_anchor
 else
@@ -98,9 +122,10 @@ wait_port() {
   return 1
 }
 
-# Starts keyfoldd in mode $1 with $2 sessions bench0..; sets SERVER_PID, PORT.
+# Starts keyfoldd in mode $1 with $2 sessions bench0.. for workload $3 (the
+# forward workload's sessions have FORWARD_MODEL); sets SERVER_PID, PORT.
 start_keyfoldd() {
-  local mode=$1 n=$2 dir=$WORK/data-$RANDOM$RANDOM
+  local mode=$1 n=$2 wl=$3 dir=$WORK/data-$RANDOM$RANDOM
   "$KEYFOLDD" --listen 127.0.0.1:0 --threads "$THREADS" --log-level warn --durability "$mode" \
     --data-dir "$dir" 2>>"$WORK/server.log" &
   SERVER_PID=$!
@@ -112,11 +137,15 @@ start_keyfoldd() {
     sleep 0.05
   done
   [ "$ready" = 200 ] || { say "keyfoldd ($mode) never became ready"; exit 1; }
-  local i code
+  local i code body
   for ((i = 0; i < n; i++)); do
+    if [ "$wl" = forward ]; then
+      body="{\"name\":\"bench$i\",\"rngs\":{\"default\":0,\"params\":42,\"dropout\":$((i + 1))},\"model\":$FORWARD_MODEL}"
+    else
+      body="{\"name\":\"bench$i\",\"rngs\":{\"default\":0,\"dropout\":$((i + 1))}}"
+    fi
     code=$(curl -s -o "$WORK/create.out" -w '%{http_code}' -H 'Content-Type: application/json' \
-      -d "{\"name\":\"bench$i\",\"rngs\":{\"default\":0,\"dropout\":$((i + 1))}}" \
-      "http://127.0.0.1:$PORT/v1/sessions")
+      -d "$body" "http://127.0.0.1:$PORT/v1/sessions")
     if [ "$code" != 201 ]; then
       say "creating session bench$i ($mode) answered $code: $(cat "$WORK/create.out")"
       exit 1
@@ -124,10 +153,13 @@ start_keyfoldd() {
   done
 }
 
+# Starts the anchor answering the default body, or the file $1; sets
+# SERVER_PID, PORT.
 start_anchor() {
-  local threads=$THREADS
+  local threads=$THREADS body=()
   [ "$threads" = 0 ] && threads=$(nproc)
-  "$ANCHOR" --listen 127.0.0.1:0 --threads "$threads" 2>>"$WORK/server.log" &
+  [ -n "${1:-}" ] && body=(--body-file "$1")
+  "$ANCHOR" --listen 127.0.0.1:0 --threads "$threads" "${body[@]}" 2>>"$WORK/server.log" &
   SERVER_PID=$!
   PORT=$(wait_port "$SERVER_PID") || { say "http_anchor did not start:"; cat "$WORK/server.log" >&2; exit 1; }
 }
@@ -144,17 +176,52 @@ stop_server() {
   SERVER_PID=""
 }
 
+# ------------------------------------------------------------------ forward inputs
+# $WORK/x-b<rows>.json: {"x": rows x FORWARD_IN floats in (-1, 1), "deterministic": false},
+# the same on every run (a Park-Miller generator, exact in awk's doubles),
+# written with 8 significant digits like float32 data; and
+# $WORK/reply-b<rows>.json, keyfoldd's reply to it, which the anchor sends.
+if [[ " $WORKLOADS " == *" forward "* ]]; then
+  for b in $BATCHES; do
+    awk -v rows="$b" -v cols="$FORWARD_IN" 'BEGIN {
+      s = 12345
+      printf "{\"x\":["
+      for (r = 0; r < rows; r++) {
+        printf "%s[", (r ? "," : "")
+        for (c = 0; c < cols; c++) {
+          s = (s * 16807) % 2147483647
+          printf "%s%.8g", (c ? "," : ""), 2 * s / 2147483647 - 1
+        }
+        printf "]"
+      }
+      printf "],\"deterministic\":false}"
+    }' >"$WORK/x-b$b.json"
+  done
+  start_keyfoldd memory 1 forward
+  for b in $BATCHES; do
+    code=$(curl -s -o "$WORK/reply-b$b.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+      --data-binary "@$WORK/x-b$b.json" "http://127.0.0.1:$PORT/v1/sessions/bench0/forward")
+    if [ "$code" != 200 ]; then
+      say "POST …/forward with $b rows answered $code: $(head -c 300 "$WORK/reply-b$b.json")"
+      exit 1
+    fi
+    say "forward, $b rows: request $(wc -c <"$WORK/x-b$b.json") bytes, reply $(wc -c <"$WORK/reply-b$b.json") bytes"
+  done
+  stop_server
+fi
+
 # ------------------------------------------------------------------ wrk
-# Runs wrk against $PORT with $1 sessions; appends "req/s p50_ms p99_ms
-# non_2xx socket_errors" to the file $2.
+# Runs wrk with the Lua script $1 against $PORT, passing it the arguments
+# after $2; appends "req/s p50_ms p99_ms non_2xx socket_errors" to the file $2.
 measure() {
-  local n=$1 out=$2 log=$WORK/wrk.out
+  local lua=$1 out=$2 log=$WORK/wrk.out
+  shift 2
   if [ "$WARMUP" != 0 ]; then
-    wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$LUA" "http://127.0.0.1:$PORT" -- "$n" \
+    wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$lua" "http://127.0.0.1:$PORT" -- "$@" \
       >"$log" 2>&1 || { say "wrk (warm-up) failed:"; cat "$log" >&2; exit 1; }
   fi
-  wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$LUA" \
-    "http://127.0.0.1:$PORT" -- "$n" >"$log" 2>&1 || { say "wrk failed:"; cat "$log" >&2; exit 1; }
+  wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$lua" \
+    "http://127.0.0.1:$PORT" -- "$@" >"$log" 2>&1 || { say "wrk failed:"; cat "$log" >&2; exit 1; }
   cat "$log" >>"$WORK/wrk.all"
   awk '
     function ms(v) {
@@ -175,72 +242,106 @@ measure() {
 }
 
 # ------------------------------------------------------------------ runs
+# A configuration is workload:mode:sessions:rows (rows 0 for keys); its
+# variant names the sessions (and the rows).
+variant_of() {
+  local n=$2 b=$3 v="${2}sessions"
+  [ "$n" = 1 ] && v=1session
+  [ "$1" = forward ] && v="${v}_b$b"
+  echo "$v"
+}
 configs=""
-for n in $SESSIONS; do
-  for mode in anchor $MODES; do configs="$configs $mode:$n"; done
+for wl in $WORKLOADS; do
+  if [ "$wl" = keys ]; then
+    for n in $SESSIONS; do
+      for mode in anchor $MODES; do configs="$configs keys:$mode:$n:0"; done
+    done
+  else
+    for n in $FORWARD_SESSIONS; do
+      for b in $BATCHES; do
+        for mode in anchor $MODES; do configs="$configs forward:$mode:$n:$b"; done
+      done
+    done
+  fi
 done
 # Run r of every configuration before run r+1 of any, so that a slow spell
 # of the machine spreads over all of them instead of sinking one.
 say "$RUNS runs x$(echo "$configs" | wc -w) configurations, ${DURATION}s each, $CONNECTIONS connections, $WRK_THREADS wrk threads"
 for ((r = 1; r <= RUNS; r++)); do
   for c in $configs; do
-    mode=${c%%:*}
-    n=${c##*:}
-    if [ "$mode" = anchor ]; then start_anchor; else start_keyfoldd "$mode" "$n"; fi
-    measure "$n" "$WORK/res-$mode-$n"
+    IFS=: read -r wl mode n b <<<"$c"
+    res=$WORK/res-$wl-$mode-$n-$b
+    if [ "$wl" = keys ]; then
+      if [ "$mode" = anchor ]; then start_anchor; else start_keyfoldd "$mode" "$n" keys; fi
+      measure tests/bench/keys.lua "$res" "$n"
+    else
+      if [ "$mode" = anchor ]; then start_anchor "$WORK/reply-b$b.json"; else start_keyfoldd "$mode" "$n" forward; fi
+      measure tests/bench/forward.lua "$res" "$n" bench "$WORK/x-b$b.json"
+    fi
     stop_server
-    say "run $r/$RUNS $mode, $n sessions: $(tail -1 "$WORK/res-$mode-$n" | awk '{printf "%.0f req/s, p50 %.2f ms, p99 %.2f ms, non-2xx %d, socket errors %d", $1, $2, $3, $4, $5}')"
+    say "run $r/$RUNS $wl $mode $(variant_of "$wl" "$n" "$b"): $(tail -1 "$res" | awk '{printf "%.0f req/s, p50 %.2f ms, p99 %.2f ms, non-2xx %d, socket errors %d", $1, $2, $3, $4, $5}')"
   done
 done
 
 # ------------------------------------------------------------------ report
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-declare -A RPS
+declare -A RPS P99
 for c in $configs; do
-  mode=${c%%:*}
-  n=${c##*:}
-  f=$WORK/res-$mode-$n
-  variant="${n}sessions"
-  [ "$n" = 1 ] && variant=1session
+  IFS=: read -r wl mode n b <<<"$c"
+  f=$WORK/res-$wl-$mode-$n-$b
+  name=http_${wl}_${mode}_$(variant_of "$wl" "$n" "$b")
   rps=$(cut -d' ' -f1 "$f" | median)
   p50=$(cut -d' ' -f2 "$f" | median)
   p99=$(cut -d' ' -f3 "$f" | median)
   bad=$(awk '{ s += $4 } END { print s + 0 }' "$f")
   sock=$(awk '{ s += $5 } END { print s + 0 }' "$f")
   runs=$(awk '{ printf "%s%.0f", (NR > 1 ? ", " : ""), $1 }' "$f")
-  RPS[$mode:$n]=$rps
-  printf '{"name": "http_keys_%s_%s", "items_per_s": %.0f, "unit": "req/s", "p50_ms": %.3f, "p99_ms": %.3f, "runs": [%s], "non_2xx": %d, "socket_errors": %d}\n' \
-    "$mode" "$variant" "$rps" "$p50" "$p99" "$runs" "$bad" "$sock"
+  RPS[$c]=$rps
+  P99[$c]=$p99
+  printf '{"name": "%s", "items_per_s": %.0f, "unit": "req/s", "p50_ms": %.3f, "p99_ms": %.3f, "runs": [%s], "non_2xx": %d, "socket_errors": %d}\n' \
+    "$name" "$rps" "$p50" "$p99" "$runs" "$bad" "$sock"
   if [ "$bad" != 0 ]; then
-    say "ERROR: http_keys_${mode}_$variant: $bad non-2xx replies"
+    say "ERROR: $name: $bad non-2xx replies"
     FAILED=1
   fi
-  if [ "$sock" != 0 ]; then say "warning: http_keys_${mode}_$variant: $sock socket errors"; fi
+  if [ "$sock" != 0 ]; then say "warning: $name: $sock socket errors"; fi
 done
 
+# One table for all workloads: each row's throughput relative to memory and
+# to the anchor of the same workload and variant, and its target if it has one.
 echo
-printf '%-10s %-8s %10s %9s %9s  %s\n' variant mode req/s vs_memory vs_anchor target
-for n in $SESSIONS; do
-  variant="${n}sessions"
-  [ "$n" = 1 ] && variant=1session
-  for mode in $MODES anchor; do
-    rps=${RPS[$mode:$n]}
-    mem=${RPS[memory:$n]:-}
-    anc=${RPS[anchor:$n]}
-    target="-"
-    case $mode in
-      strict) goal=0.50 ;;
-      lease) goal=0.90 ;;
-      *) goal="" ;;
-    esac
-    if [ -n "$goal" ] && [ -n "$mem" ]; then
-      target=$(awk -v r="$rps" -v m="$mem" -v g="$goal" 'BEGIN { printf ">= %d%% of memory: %s", g * 100, (r >= g * m) ? "met" : "MISSED" }')
-    fi
-    awk -v v="$variant" -v mo="$mode" -v r="$rps" -v m="$mem" -v a="$anc" -v t="$target" 'BEGIN {
-      vm = (m == "") ? "-" : sprintf("%.0f%%", 100 * r / m)
-      printf "%-10s %-8s %10.0f %9s %8.0f%%  %s\n", v, mo, r, vm, 100 * r / a, t
-    }'
+printf '%-8s %-18s %-7s %10s %8s %10s %10s  %s\n' workload variant mode req/s p99_ms vs_memory vs_anchor target
+for wl in $WORKLOADS; do
+  for c0 in $configs; do
+    IFS=: read -r w0 m0 n b <<<"$c0"
+    # one group of rows per workload and variant, met at its anchor
+    if [ "$w0" != "$wl" ] || [ "$m0" != anchor ]; then continue; fi
+    variant=$(variant_of "$wl" "$n" "$b")
+    for mode in $MODES anchor; do
+      c="$wl:$mode:$n:$b"
+      rps=${RPS[$c]}
+      mem=${RPS[$wl:memory:$n:$b]:-}
+      anc=${RPS[$wl:anchor:$n:$b]}
+      target="-"
+      goal="" ref=""
+      if [ "$wl" = keys ]; then
+        case $mode in
+          memory) goal=0.70 ref=anchor ;;
+          strict) goal=0.50 ref=memory ;;
+          lease) goal=0.90 ref=memory ;;
+        esac
+      fi
+      if [ "$ref" = anchor ]; then
+        target=$(awk -v r="$rps" -v a="$anc" -v g="$goal" 'BEGIN { printf ">= %d%% of anchor: %s", g * 100, (r >= g * a) ? "met" : "MISSED" }')
+      elif [ -n "$goal" ] && [ -n "$mem" ]; then
+        target=$(awk -v r="$rps" -v m="$mem" -v g="$goal" 'BEGIN { printf ">= %d%% of memory: %s", g * 100, (r >= g * m) ? "met" : "MISSED" }')
+      fi
+      awk -v w="$wl" -v v="$variant" -v mo="$mode" -v r="$rps" -v p="${P99[$c]}" -v m="$mem" -v a="$anc" -v t="$target" 'BEGIN {
+        vm = (m == "") ? "-" : sprintf("%.0f%%", 100 * r / m)
+        printf "%-8s %-18s %-7s %10.0f %8.2f %10s %9.0f%%  %s\n", w, v, mo, r, p, vm, 100 * r / a, t
+      }'
+    done
   done
 done
 exit "$FAILED"

@@ -82,13 +82,35 @@ void kd_buf_printf(kd_buf *b, const char *fmt, ...) {
   va_end(ap);
 }
 
-int kd_format_f32(float v, char out[32]) {
-  if (isnan(v)) return snprintf(out, 32, "NaN");
-  if (isinf(v)) return snprintf(out, 32, v > 0 ? "Infinity" : "-Infinity");
-  /* A normal float32 carries over 7 decimal digits, so when 6 digits
-   * suffice %.6g already prints the shortest form; otherwise 7, 8 and at
-   * most 9 (FLT_DECIMAL_DIG) are tried, keeping the first that reads back.
-   * Subnormals carry fewer digits and are searched from 1. */
+/* ------------------------------------------------------------ float32 text
+ *
+ * kd_format_f32 prints what this search prints, string for string:
+ *
+ *   for p = 6, 7, 8, 9 (from 1 for subnormals):
+ *     s = snprintf("%.{p}g", (double)v); stop if (float)strtod(s) == v
+ *   append ".0" if s has neither '.' nor an exponent
+ *
+ * (tests/f32fmt_ref.h keeps that search verbatim; tests/test_f32fmt.c and
+ * tests/f32fmt_exhaustive.c compare with it, the latter over all 2^32 bit
+ * patterns). It is not quite the shortest round-trip form: at a power of two
+ * the p-digit rounding of v may miss the narrower half of v's interval while
+ * another p-digit decimal is in it; then it prints p + 1 digits, and so does
+ * this formatter, so that no string changes.
+ *
+ * The fast path does the same search without libc. The digits: v = m * 2^e
+ * is scaled by 10^s to 2v * 10^s in [2e8, 2e9), computed exactly in 128-bit
+ * integers (floor and whether anything was cut off), which gives the
+ * correctly rounded p-digit decimal for every p <= 9 as %.{p}g does (round to
+ * nearest, ties to even, on the exact value). The check: D * 10^q with
+ * D < 2^53 and |q| <= 22 is one correctly rounded multiplication or division
+ * of two exact doubles, which is what strtod returns (Clinger's fast path);
+ * other exponents format the candidate and call strtod. Subnormals and
+ * |v| < 1e-36 take the snprintf search itself. Needs float arithmetic in its
+ * own precision (FLT_EVAL_METHOD 0, as on x86-64 and AArch64); elsewhere only
+ * the search is used. */
+
+/* The search above. */
+static int format_f32_search(float v, char out[32]) {
   int n = 0;
   for (int prec = fabsf(v) < FLT_MIN ? 1 : 6; prec <= 9; prec++) {
     n = snprintf(out, 32, "%.*g", prec, (double)v);
@@ -100,6 +122,206 @@ int kd_format_f32(float v, char out[32]) {
     out[n] = '\0';
   }
   return n;
+}
+
+#if FLT_EVAL_METHOD == 0 && defined(__SIZEOF_INT128__)
+#define KD_F32_FAST 1
+
+__extension__ typedef unsigned __int128 u128;
+
+static const uint32_t pow10_u32[10] = {1,      10,      100,      1000,      10000,
+                                       100000, 1000000, 10000000, 100000000, 1000000000};
+
+/* 10^0 .. 10^22: exact doubles. */
+static const double pow10_f64[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* 5^n for 0 <= n <= 44 (5^27 is the last below 2^64). */
+static u128 pow5(int n) {
+  static const uint64_t small[28] = {
+      1ull,
+      5ull,
+      25ull,
+      125ull,
+      625ull,
+      3125ull,
+      15625ull,
+      78125ull,
+      390625ull,
+      1953125ull,
+      9765625ull,
+      48828125ull,
+      244140625ull,
+      1220703125ull,
+      6103515625ull,
+      30517578125ull,
+      152587890625ull,
+      762939453125ull,
+      3814697265625ull,
+      19073486328125ull,
+      95367431640625ull,
+      476837158203125ull,
+      2384185791015625ull,
+      11920928955078125ull,
+      59604644775390625ull,
+      298023223876953125ull,
+      1490116119384765625ull,
+      7450580596923828125ull,
+  };
+  if (n <= 27) return small[n];
+  return (u128)small[27] * small[n - 27];
+}
+
+/* floor(2 * m * 2^e * 10^s) into *y, and whether that dropped a nonzero
+ * fraction into *sticky; -1 if it needs more than 128 bits. */
+static int scaled2(uint32_t m, int e, int s, uint64_t *y, int *sticky) {
+  if (s >= 0) {
+    if (s > 44) return -1;
+    const u128 p = pow5(s) * m; /* < 2^103 * 2^24 */
+    const int sh = e + 1 + s;
+    if (sh >= 0) {
+      if (sh > 32) return -1; /* cannot happen for a 10-digit result */
+      *y = (uint64_t)(p << sh);
+      *sticky = 0;
+    } else {
+      if (-sh >= 127) return -1;
+      *y = (uint64_t)(p >> -sh);
+      *sticky = (p & (((u128)1 << -sh) - 1)) != 0;
+    }
+  } else {
+    const int t = -s, sh = e + 1 - t;
+    if (t > 44 || sh < 0 || sh > 100) return -1;
+    const u128 n = (u128)m << sh, d = pow5(t);
+    *y = (uint64_t)(n / d);
+    *sticky = n % d != 0;
+  }
+  return 0;
+}
+
+/* Whether D * 10^q reads back (strtod, then float) as a; -1 if |q| > 22. */
+static int reads_back(uint32_t d, int q, float a) {
+  double x;
+  if (q >= 0 && q <= 22)
+    x = (double)d * pow10_f64[q];
+  else if (q < 0 && q >= -22)
+    x = (double)d / pow10_f64[-q];
+  else
+    return -1;
+  return (float)x == a;
+}
+
+/* Writes D (p digits) with decimal exponent x as %.{p}g does, then ".0" if
+ * that has neither '.' nor exponent; returns the length. */
+static int spell(char *out, int neg, uint32_t d, int p, int x) {
+  char dig[10];
+  for (int i = p - 1; i >= 0; i--) {
+    dig[i] = (char)('0' + d % 10);
+    d /= 10;
+  }
+  int nd = p;
+  while (nd > 1 && dig[nd - 1] == '0') nd--;
+  char *o = out;
+  if (neg) *o++ = '-';
+  if (x < -4 || x >= p) {
+    *o++ = dig[0];
+    if (nd > 1) {
+      *o++ = '.';
+      memcpy(o, dig + 1, (size_t)nd - 1);
+      o += nd - 1;
+    }
+    *o++ = 'e';
+    *o++ = x < 0 ? '-' : '+';
+    const int ax = x < 0 ? -x : x;
+    if (ax >= 100) *o++ = (char)('0' + ax / 100);
+    *o++ = (char)('0' + ax / 10 % 10);
+    *o++ = (char)('0' + ax % 10);
+  } else if (x >= 0) {
+    for (int i = 0; i <= x; i++) *o++ = i < nd ? dig[i] : '0';
+    *o++ = '.';
+    if (nd > x + 1) {
+      memcpy(o, dig + x + 1, (size_t)(nd - x - 1));
+      o += nd - x - 1;
+    } else {
+      *o++ = '0';
+    }
+  } else {
+    *o++ = '0';
+    *o++ = '.';
+    for (int i = -1; i > x; i--) *o++ = '0';
+    memcpy(o, dig, (size_t)nd);
+    o += nd;
+  }
+  *o = '\0';
+  return (int)(o - out);
+}
+
+/* The search, without libc where it can; -1 where it cannot. */
+static int format_f32_fast(float v, char out[32]) {
+  uint32_t bits;
+  memcpy(&bits, &v, sizeof bits);
+  const int neg = (int)(bits >> 31);
+  const int biased = (int)(bits >> 23 & 0xFF);
+  if (biased == 0) return -1; /* zero, subnormal: the search */
+  const uint32_t m = (bits & 0x7FFFFFu) | 0x800000u;
+  const int e = biased - 150; /* |v| = m * 2^e, in [2^b, 2^(b+1)) */
+  const int b = e + 23;
+  /* floor(b * log10(2)) (78913 / 2^18 is exact enough for |b| < 1650) */
+  int k = b >= 0 ? (b * 78913) >> 18 : -((-b * 78913 + 262143) >> 18);
+  uint64_t y;
+  int sticky;
+  /* k is floor(log10 |v|) or one less: then 2|v| * 10^(8-k) >= 2e9 (the
+   * other test is for an estimate one too high, which should not happen). */
+  if (scaled2(m, e, 8 - k, &y, &sticky) != 0) return -1;
+  if (y >= 2000000000u || y < 200000000u) {
+    k += y >= 2000000000u ? 1 : -1;
+    if (scaled2(m, e, 8 - k, &y, &sticky) != 0) return -1;
+    if (y >= 2000000000u || y < 200000000u) return -1;
+  }
+  /* |v| * 10^(8-k) = f + frac, f of 9 digits; half: frac >= 1/2;
+   * sticky: frac is neither 0 nor 1/2. */
+  const uint32_t f = (uint32_t)(y >> 1);
+  const int half = (int)(y & 1);
+  float a;
+  const uint32_t abits = bits & 0x7FFFFFFFu;
+  memcpy(&a, &abits, sizeof a);
+  for (int p = 6; p <= 9; p++) {
+    const uint32_t div = pow10_u32[9 - p];
+    uint32_t d = f / div;
+    int up;
+    if (p == 9) {
+      up = half && (sticky || (d & 1));
+    } else {
+      const uint32_t r = f % div, h = div / 2;
+      up = r > h || (r == h && (half || sticky || (d & 1)));
+    }
+    d += (uint32_t)up;
+    int x = k;
+    if (d == pow10_u32[p]) { /* 99…9.5 became 10^p */
+      d /= 10;
+      x++;
+    }
+    int ok = p == 9 ? 1 : reads_back(d, x - p + 1, a);
+    if (ok < 0) { /* exponent out of the fast range: as the search does it */
+      const int n = spell(out, neg, d, p, x);
+      ok = (float)strtod(out, NULL) == v;
+      if (ok) return n;
+      continue;
+    }
+    if (ok) return spell(out, neg, d, p, x);
+  }
+  return -1; /* not reached: 9 digits always read back */
+}
+#endif
+
+int kd_format_f32(float v, char out[32]) {
+  if (isnan(v)) return snprintf(out, 32, "NaN");
+  if (isinf(v)) return snprintf(out, 32, v > 0 ? "Infinity" : "-Infinity");
+#ifdef KD_F32_FAST
+  const int n = format_f32_fast(v, out);
+  if (n >= 0) return n;
+#endif
+  return format_f32_search(v, out);
 }
 
 void kd_jw_init(kd_jw *w, kd_buf *buf) {
