@@ -8,8 +8,10 @@
 #            second, over one session and over 64 sessions;
 #   forward  POST /v1/sessions/{name}/forward {"x": [...], "deterministic": false}
 #            on an MLP (64 -> linear 256 -> relu -> dropout 0.1 -> linear 10),
-#            every call drawing one dropout key, for x of 1 and of 32 rows;
-#            its anchor answers a real /forward reply of the same size.
+#            every call drawing one dropout key, for x of 1 and of 32 rows, in
+#            JSON and as .npy (Content-Type and Accept application/x-npy,
+#            ?deterministic=false); its anchor answers a real /forward reply
+#            of the same size and encoding.
 #
 #   bash scripts/bench-http.sh          # as root on Debian 12 (installs wrk)
 #
@@ -25,13 +27,14 @@
 #   SESSIONS     keys: session counts, one variant each ["1 64"]
 #   FORWARD_SESSIONS  forward: session counts, one variant each ["1"]
 #   BATCHES      forward: rows of x, one variant each ["1 32"]
+#   ENCODINGS    forward: body encodings, one variant each ["json npy"]
 #   BUILD_DIR    release build directory [build-release]
 #
 # Prints one JSON object per configuration and line on stdout,
 #   {"name": "http_<workload>_<mode>_<variant>", "items_per_s": …, "unit": "req/s",
 #    "p50_ms": …, "p99_ms": …, "runs": […], "non_2xx": …, "socket_errors": …}
 # (<mode> memory, strict, lease or anchor; <variant> 1session or 64sessions
-# for keys, 1session_b1 or 1session_b32 for forward; each figure the median
+# for keys, 1session_b1 or 1session_b32 (+ _npy) for forward; each figure the median
 # over RUNS), then a table per workload of each mode's ratio to memory and to
 # the anchor, against the targets (keys: memory >= 70% of the anchor, strict
 # >= 50% of memory, lease >= 90% of memory). Progress goes to stderr. Exits 1
@@ -51,6 +54,7 @@ MODES=${MODES:-"memory strict lease"}
 SESSIONS=${SESSIONS:-"1 64"}
 FORWARD_SESSIONS=${FORWARD_SESSIONS:-"1"}
 BATCHES=${BATCHES:-"1 32"}
+ENCODINGS=${ENCODINGS:-"json npy"}
 BUILD_DIR=${BUILD_DIR:-build-release}
 
 # The forward workload's model and the width of its input.
@@ -206,6 +210,27 @@ if [[ " $WORKLOADS " == *" forward "* ]]; then
       exit 1
     fi
     say "forward, $b rows: request $(wc -c <"$WORK/x-b$b.json") bytes, reply $(wc -c <"$WORK/reply-b$b.json") bytes"
+    if [[ " $ENCODINGS " == *" npy "* ]]; then
+      # The same x as float32 .npy (the format numpy.save writes), and the
+      # binary reply to it.
+      /usr/bin/python3 - "$WORK/x-b$b.json" "$WORK/x-b$b.npy" <<'PY'
+import json, struct, sys
+x = json.load(open(sys.argv[1]))["x"]
+header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }" % (len(x), len(x[0]))
+header += " " * (63 - (10 + len(header)) % 64) + "\n"
+with open(sys.argv[2], "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1"))
+    f.write(struct.pack("<%df" % (len(x) * len(x[0])), *[v for row in x for v in row]))
+PY
+      code=$(curl -s -o "$WORK/reply-b$b.npy" -w '%{http_code}' -H 'Content-Type: application/x-npy' \
+        -H 'Accept: application/x-npy' --data-binary "@$WORK/x-b$b.npy" \
+        "http://127.0.0.1:$PORT/v1/sessions/bench0/forward?deterministic=false")
+      if [ "$code" != 200 ]; then
+        say "POST …/forward with $b rows as .npy answered $code: $(head -c 300 "$WORK/reply-b$b.npy")"
+        exit 1
+      fi
+      say "forward, $b rows, .npy: request $(wc -c <"$WORK/x-b$b.npy") bytes, reply $(wc -c <"$WORK/reply-b$b.npy") bytes"
+    fi
   done
   stop_server
 fi
@@ -242,24 +267,28 @@ measure() {
 }
 
 # ------------------------------------------------------------------ runs
-# A configuration is workload:mode:sessions:rows (rows 0 for keys); its
-# variant names the sessions (and the rows).
+# A configuration is workload:mode:sessions:rows:encoding (rows 0 and
+# encoding json for keys); its variant names the sessions (and the rows, and
+# npy).
 variant_of() {
   local n=$2 b=$3 v="${2}sessions"
   [ "$n" = 1 ] && v=1session
   [ "$1" = forward ] && v="${v}_b$b"
+  [ "${4:-json}" = npy ] && v="${v}_npy"
   echo "$v"
 }
 configs=""
 for wl in $WORKLOADS; do
   if [ "$wl" = keys ]; then
     for n in $SESSIONS; do
-      for mode in anchor $MODES; do configs="$configs keys:$mode:$n:0"; done
+      for mode in anchor $MODES; do configs="$configs keys:$mode:$n:0:json"; done
     done
   else
     for n in $FORWARD_SESSIONS; do
       for b in $BATCHES; do
-        for mode in anchor $MODES; do configs="$configs forward:$mode:$n:$b"; done
+        for enc in $ENCODINGS; do
+          for mode in anchor $MODES; do configs="$configs forward:$mode:$n:$b:$enc"; done
+        done
       done
     done
   fi
@@ -269,17 +298,22 @@ done
 say "$RUNS runs x$(echo "$configs" | wc -w) configurations, ${DURATION}s each, $CONNECTIONS connections, $WRK_THREADS wrk threads"
 for ((r = 1; r <= RUNS; r++)); do
   for c in $configs; do
-    IFS=: read -r wl mode n b <<<"$c"
-    res=$WORK/res-$wl-$mode-$n-$b
+    IFS=: read -r wl mode n b enc <<<"$c"
+    res=$WORK/res-$wl-$mode-$n-$b-$enc
     if [ "$wl" = keys ]; then
       if [ "$mode" = anchor ]; then start_anchor; else start_keyfoldd "$mode" "$n" keys; fi
       measure tests/bench/keys.lua "$res" "$n"
     else
-      if [ "$mode" = anchor ]; then start_anchor "$WORK/reply-b$b.json"; else start_keyfoldd "$mode" "$n" forward; fi
-      measure tests/bench/forward.lua "$res" "$n" bench "$WORK/x-b$b.json"
+      if [ "$mode" = anchor ]; then start_anchor "$WORK/reply-b$b.$enc"; else start_keyfoldd "$mode" "$n" forward; fi
+      if [ "$enc" = npy ]; then
+        measure tests/bench/forward.lua "$res" "$n" bench "$WORK/x-b$b.npy" application/x-npy \
+          application/x-npy "?deterministic=false"
+      else
+        measure tests/bench/forward.lua "$res" "$n" bench "$WORK/x-b$b.json"
+      fi
     fi
     stop_server
-    say "run $r/$RUNS $wl $mode $(variant_of "$wl" "$n" "$b"): $(tail -1 "$res" | awk '{printf "%.0f req/s, p50 %.2f ms, p99 %.2f ms, non-2xx %d, socket errors %d", $1, $2, $3, $4, $5}')"
+    say "run $r/$RUNS $wl $mode $(variant_of "$wl" "$n" "$b" "$enc"): $(tail -1 "$res" | awk '{printf "%.0f req/s, p50 %.2f ms, p99 %.2f ms, non-2xx %d, socket errors %d", $1, $2, $3, $4, $5}')"
   done
 done
 
@@ -288,9 +322,9 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 
 declare -A RPS P99
 for c in $configs; do
-  IFS=: read -r wl mode n b <<<"$c"
-  f=$WORK/res-$wl-$mode-$n-$b
-  name=http_${wl}_${mode}_$(variant_of "$wl" "$n" "$b")
+  IFS=: read -r wl mode n b enc <<<"$c"
+  f=$WORK/res-$wl-$mode-$n-$b-$enc
+  name=http_${wl}_${mode}_$(variant_of "$wl" "$n" "$b" "$enc")
   rps=$(cut -d' ' -f1 "$f" | median)
   p50=$(cut -d' ' -f2 "$f" | median)
   p99=$(cut -d' ' -f3 "$f" | median)
@@ -314,15 +348,15 @@ echo
 printf '%-8s %-18s %-7s %10s %8s %10s %10s  %s\n' workload variant mode req/s p99_ms vs_memory vs_anchor target
 for wl in $WORKLOADS; do
   for c0 in $configs; do
-    IFS=: read -r w0 m0 n b <<<"$c0"
+    IFS=: read -r w0 m0 n b enc <<<"$c0"
     # one group of rows per workload and variant, met at its anchor
     if [ "$w0" != "$wl" ] || [ "$m0" != anchor ]; then continue; fi
-    variant=$(variant_of "$wl" "$n" "$b")
+    variant=$(variant_of "$wl" "$n" "$b" "$enc")
     for mode in $MODES anchor; do
-      c="$wl:$mode:$n:$b"
+      c="$wl:$mode:$n:$b:$enc"
       rps=${RPS[$c]}
-      mem=${RPS[$wl:memory:$n:$b]:-}
-      anc=${RPS[$wl:anchor:$n:$b]}
+      mem=${RPS[$wl:memory:$n:$b:$enc]:-}
+      anc=${RPS[$wl:anchor:$n:$b:$enc]}
       target="-"
       goal="" ref=""
       if [ "$wl" = keys ]; then

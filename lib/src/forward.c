@@ -152,12 +152,17 @@ typedef struct scratch {
 
 static int scratch_alloc(const kf_model *model, const kf_shape *in, kf_deterministic det,
                          scratch *s) {
-  size_t act_n = 0, mask_n = 0;
-  int has_linear = 0;
+  size_t act_n = 0, mask_n = 0, gemm_n = 0;
+  s->isa = kf__isa_best();
   kf_shape shape = *in;
   for (size_t i = 0; i < model->n_layers; i++) {
     const kf__layer *layer = &model->layers[i];
-    if (layer->spec.type == KF_LAYER_LINEAR) has_linear = 1;
+    if (layer->spec.type == KF_LAYER_LINEAR) {
+      const size_t in_f = (size_t)layer->spec.in_features;
+      const size_t w = kf__gemm_workspace(s->isa, shape_numel(&shape) / in_f,
+                                          (size_t)layer->spec.out_features, in_f);
+      if (w > gemm_n) gemm_n = w;
+    }
     if (dropout_draws(&layer->spec, det)) {
       const kf_shape m = mask_shape(&layer->spec, &shape);
       const size_t n = shape_numel(&m);
@@ -170,7 +175,6 @@ static int scratch_alloc(const kf_model *model, const kf_shape *in, kf_determini
   }
   s->act[0] = s->act[1] = NULL;
   s->mask = NULL;
-  s->isa = kf__isa_best();
   s->gemm = NULL;
   if (act_n > SIZE_MAX / (2 * sizeof(float))) return KF_ENOMEM;
   if (act_n > 0) {
@@ -178,8 +182,8 @@ static int scratch_alloc(const kf_model *model, const kf_shape *in, kf_determini
     if (s->act[0]) s->act[1] = s->act[0] + act_n;
   }
   if (mask_n > 0) s->mask = malloc(mask_n);
-  if (has_linear) s->gemm = malloc(kf__gemm_workspace(s->isa) * sizeof(float));
-  if ((act_n > 0 && !s->act[0]) || (mask_n > 0 && !s->mask) || (has_linear && !s->gemm)) {
+  if (gemm_n > 0) s->gemm = malloc(gemm_n * sizeof(float));
+  if ((act_n > 0 && !s->act[0]) || (mask_n > 0 && !s->mask) || (gemm_n > 0 && !s->gemm)) {
     free(s->act[0]);
     free(s->mask);
     free(s->gemm);
@@ -262,6 +266,19 @@ static void activation_apply(kf_layer_type type, size_t n, const float *x, float
 /* y = mask ? x / keep : 0, the mask (of shape *mshape) broadcast to *shape. */
 static void mask_apply(const kf_shape *shape, const kf_shape *mshape, const uint8_t *mask,
                        float keep, const float *x, float *y) {
+  const size_t n = shape_numel(shape);
+  if (kf_shape_equal(shape, mshape)) {
+    /* No broadcast: one mask value per element. jnp.where(mask, x / keep, 0)
+     * as a bit mask rather than a branch, so that the loop vectorizes. */
+    for (size_t i = 0; i < n; i++) {
+      const float v = x[i] / keep;
+      uint32_t bits;
+      memcpy(&bits, &v, sizeof bits);
+      bits &= 0u - (uint32_t)(mask[i] != 0);
+      memcpy(&y[i], &bits, sizeof bits);
+    }
+    return;
+  }
   const int rank = shape->rank;
   /* Row-major mask strides, 0 on axes of extent 1 so they repeat the mask. */
   size_t mstride[KF_MAX_RANK], coord[KF_MAX_RANK];
@@ -271,7 +288,6 @@ static void mask_apply(const kf_shape *shape, const kf_shape *mshape, const uint
     stride *= (size_t)mshape->dim[a];
     coord[a] = 0;
   }
-  const size_t n = shape_numel(shape);
   size_t m = 0;
   for (size_t i = 0; i < n; i++) {
     y[i] = mask[m] ? x[i] / keep : 0.0f;

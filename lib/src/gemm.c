@@ -86,11 +86,13 @@ static void pack_b(const float *b, size_t ldb, size_t kc, size_t nc, size_t nr, 
   }
 }
 
-size_t kf__gemm_workspace(kf__isa isa) {
+size_t kf__gemm_workspace(kf__isa isa, size_t m, size_t n, size_t k) {
   size_t mr, nr;
   kf__gemm_tile_dims(isa, &mr, &nr);
-  const size_t nc = (NC + nr - 1) / nr * nr;
-  return (size_t)MC * KC + (size_t)KC * nc;
+  const size_t mc = (m < MC ? m : MC) + mr; /* a block's rows, rounded up to slivers */
+  const size_t kc = k < KC ? k : KC;
+  const size_t nc = (n < NC ? n : NC) + nr; /* a panel's columns, rounded up */
+  return mc * kc + kc * nc;
 }
 
 void kf__gemm(kf__isa isa, size_t m, size_t n, size_t k, const float *a, const float *b, float *c,
@@ -103,7 +105,7 @@ void kf__gemm(kf__isa isa, size_t m, size_t n, size_t k, const float *a, const f
   size_t mr, nr;
   kf__gemm_tile_dims(isa, &mr, &nr);
   float *ap = work;
-  float *bp = work + (size_t)MC * KC;
+  float *bp = work + ((m < MC ? m : MC) + mr) * (k < KC ? k : KC);
   /* A few rows of a (a single request's input) use b in place: packing it
    * would cost as much as the product. The last panel of columns is still
    * packed, or a tile would read past the end of b's rows. */

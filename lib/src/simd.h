@@ -57,12 +57,14 @@ void kf__k_bernoulli(kf__isa isa, const uint32_t *bits, size_t len, float p, uin
  * and dense. Every c element is the fused multiply-add chain over k in
  * order, starting from +0: acc = fma(a[i][p], b[p][j], acc) for p = 0..k-1,
  * whatever the blocking or the instruction set. work is the caller's scratch
- * of kf__gemm_workspace(isa) floats. */
+ * of kf__gemm_workspace(isa, m, n, k) floats. */
 void kf__gemm(kf__isa isa, size_t m, size_t n, size_t k, const float *a, const float *b, float *c,
               float *work);
 
-/* Floats of scratch kf__gemm needs. */
-size_t kf__gemm_workspace(kf__isa isa);
+/* Floats of scratch kf__gemm needs for that shape: at most about a megabyte
+ * whatever the shape, and little for small products (a forward pass of one
+ * request allocates it per call). */
+size_t kf__gemm_workspace(kf__isa isa, size_t m, size_t n, size_t k);
 
 /* The register tile of an instruction set's gemm kernel: mr rows, nr columns. */
 void kf__gemm_tile_dims(kf__isa isa, size_t *mr, size_t *nr);

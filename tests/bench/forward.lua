@@ -4,8 +4,12 @@
 -- that takes the x of BODY_FILE (scripts/bench-http.sh writes it:
 -- {"x": [[…64 floats…], …], "deterministic": false}).
 --
---   wrk -t2 -c64 -d10s --latency -s tests/bench/forward.lua URL -- N prefix BODY_FILE
+--   wrk -t2 -c64 -d10s --latency -s tests/bench/forward.lua URL -- N prefix BODY_FILE \
+--       [CONTENT_TYPE [ACCEPT [QUERY]]]
 --
+-- CONTENT_TYPE defaults to application/json; ACCEPT (sent when given) and
+-- QUERY (appended to the path, e.g. "?deterministic=false") serve the .npy
+-- variant, whose BODY_FILE is a .npy file.
 -- As keys.lua: requests formatted once in init, each wrk thread walking the
 -- sessions round-robin from its own starting point, no response() callback
 -- (wrk counts non-2xx/3xx replies itself, "Non-2xx or 3xx responses").
@@ -28,10 +32,12 @@ function init(args)
   local f = assert(io.open(path, "rb"))
   local body = f:read("*a")
   f:close()
-  local headers = {["Content-Type"] = "application/json"}
+  local headers = {["Content-Type"] = args[4] or "application/json"}
+  if args[5] then headers["Accept"] = args[5] end
+  local query = args[6] or ""
   for i = 0, n - 1 do
     requests[#requests + 1] =
-      wrk.format("POST", "/v1/sessions/" .. prefix .. i .. "/forward", headers, body)
+      wrk.format("POST", "/v1/sessions/" .. prefix .. i .. "/forward" .. query, headers, body)
   end
   local first = tonumber(thread_index or 0) or 0
   next_request = (first * 32) % #requests + 1
