@@ -82,50 +82,15 @@ for tool in wrk ss curl; do
 done
 
 # ------------------------------------------------------------------ build
-# werror is off here: a release (-O3) build may warn where the default
-# debugoptimized build does not, and a benchmark should not stop for it.
-if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-  meson setup "$BUILD_DIR" --buildtype=release -Dwerror=false >&2
-fi
-ninja -C "$BUILD_DIR" server/keyfoldd >&2
+. scripts/bench-lib.sh
+release_build server/keyfoldd tests/bench/http_anchor
 KEYFOLDD=$BUILD_DIR/server/keyfoldd
-# (grep reads all of ninja's output: with -q it could exit first, and the
-# SIGPIPE would fail the pipeline under pipefail.)
-if ninja -C "$BUILD_DIR" -t targets all 2>/dev/null | grep '^tests/bench/http_anchor:' >/dev/null; then
-  ninja -C "$BUILD_DIR" tests/bench/http_anchor >&2
-  ANCHOR=$BUILD_DIR/tests/bench/http_anchor
-else
-  # tests/meson.build does not include tests/bench yet: build it by hand.
-  ANCHOR=$BUILD_DIR/bench-http_anchor
-  say "tests/bench is not in the meson build; compiling $ANCHOR directly"
-  # shellcheck disable=SC2046
-  cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -pthread -o "$ANCHOR" tests/bench/http_anchor.c \
-    $(pkg-config --cflags --libs libmicrohttpd)
-fi
+ANCHOR=$BUILD_DIR/tests/bench/http_anchor
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/keyfold-bench.XXXXXX")
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_workdir keyfold-bench
 FAILED=0
 
 # ------------------------------------------------------------------ servers
-# The port the server with pid $1 listens on, once it does (keyfoldd prints
-# its address only at --log-level info, which the access log would swamp).
-wait_port() {
-  local pid=$1 port=""
-  for _ in $(seq 1 200); do
-    if ! kill -0 "$pid" 2>/dev/null; then return 1; fi
-    port=$(ss -Hltnp 2>/dev/null | awk -v p="pid=$pid," 'index($0, p) { n = split($4, a, ":"); print a[n]; exit }')
-    if [ -n "$port" ]; then echo "$port"; return 0; fi
-    sleep 0.05
-  done
-  return 1
-}
-
 # Starts keyfoldd in mode $1 with $2 sessions bench0.. for workload $3 (the
 # forward workload's sessions have FORWARD_MODEL); sets SERVER_PID, PORT.
 start_keyfoldd() {

@@ -76,36 +76,14 @@ done
 [ "$SESSIONS" -ge 1 ] 2>/dev/null || { say "SESSIONS must be a positive integer"; exit 2; }
 
 # ------------------------------------------------------------------ build
-# werror is off here, as in bench-http.sh: -O3 may warn where the default
-# build does not, and a benchmark should not stop for it.
-if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-  meson setup "$BUILD_DIR" --buildtype=release -Dwerror=false >&2
-fi
-ninja -C "$BUILD_DIR" server/keyfoldd tests/bench/scale_load >&2
+. scripts/bench-lib.sh
+release_build server/keyfoldd tests/bench/scale_load
 KEYFOLDD=$BUILD_DIR/server/keyfoldd
 LOAD=$BUILD_DIR/tests/bench/scale_load
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/keyfold-scale.XXXXXX")
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_workdir keyfold-scale
 
 # ------------------------------------------------------------------ helpers
-# The port the server with pid $1 listens on, once it does.
-wait_port() {
-  local pid=$1 port=""
-  for _ in $(seq 1 400); do
-    if ! kill -0 "$pid" 2>/dev/null; then return 1; fi
-    port=$(ss -Hltnp 2>/dev/null | awk -v p="pid=$pid," 'index($0, p) { n = split($4, a, ":"); print a[n]; exit }')
-    if [ -n "$port" ]; then echo "$port"; return 0; fi
-    sleep 0.05
-  done
-  return 1
-}
-
 # "VmRSS VmHWM" of pid $1, in bytes.
 rss_of() {
   awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { printf "%d %d\n", r * 1024, h * 1024 }' "/proc/$1/status"

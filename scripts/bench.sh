@@ -24,13 +24,11 @@ if [ "$(id -u)" = 0 ]; then
   sh scripts/install-deps.sh librandom123-dev libopenblas-dev python3-numpy
 fi
 
-# werror off, as in bench-http.sh: -O3 may warn where debugoptimized does not.
-if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-  meson setup "$BUILD_DIR" --buildtype=release -Dwerror=false >&2
-else
-  meson setup --reconfigure "$BUILD_DIR" >&2 # picks up OpenBLAS/Random123 installed since
-fi
-ninja -C "$BUILD_DIR" tests/bench/bench >&2
+. scripts/bench-lib.sh
+# The bench target exists only where OpenBLAS and Random123 were found: a
+# configuration made before they were installed must look again.
+if [ -f "$BUILD_DIR/build.ninja" ]; then meson setup --reconfigure "$BUILD_DIR" >&2; fi
+release_build tests/bench/bench
 
 OUT=$(mktemp "${TMPDIR:-/tmp}/keyfold-bench.XXXXXX")
 trap 'rm -f "$OUT"' EXIT

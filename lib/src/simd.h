@@ -102,8 +102,6 @@ float kf__log1pf(float x);
 #define KF__GEMM_NR_avx2 16
 #define KF__GEMM_MR_avx512 8
 #define KF__GEMM_NR_avx512 32
-#define KF__GEMM_MR_MAX 8
-#define KF__GEMM_NR_MAX 32
 
 #if defined(KF_HAVE_X86_KERNELS)
 KF__DECLARE_KERNELS(avx2)

@@ -75,11 +75,7 @@ static inline vu load_part_u(const uint32_t *p, size_t n) {
   memcpy(&v, p, n * sizeof *p);
   return v;
 }
-static inline vf load_part_f(const float *p, size_t n) {
-  vf v = {0};
-  memcpy(&v, p, n * sizeof *p);
-  return v;
-}
+
 
 /* ---------------------------------------------------------------- threefry */
 
