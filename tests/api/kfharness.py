@@ -23,6 +23,7 @@ import re
 import signal
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -185,6 +186,11 @@ class Daemon:
             self.proc.stderr.close()
             if self.data_dir:
                 shutil.rmtree(self.data_dir, ignore_errors=True)
+            if self.proc.returncode not in (0, None):
+                # The caller asserts on the code; the daemon's last words
+                # (a sanitizer report, an abort message) say why.
+                sys.stderr.write("keyfoldd exited with %d; its stderr ended with:\n%s\n"
+                                 % (self.proc.returncode, "".join(self.stderr_lines[-40:])))
 
 
 class DaemonTestCase(unittest.TestCase):
