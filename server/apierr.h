@@ -22,7 +22,8 @@ typedef enum kd_code {
   KD_UNSUPPORTED_MEDIA,    /* 415 */
   KD_RESOURCE_EXHAUSTED,   /* 429 */
   KD_INTERNAL,             /* 500 */
-  KD_UNAVAILABLE           /* 503 */
+  KD_UNAVAILABLE,          /* 503 */
+  KD_CODE_COUNT
 } kd_code;
 
 #define KD_ERR_MESSAGE_MAX 512

@@ -2,13 +2,33 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "keyfold/version.h"
-#include "persist.h"
+
+const char *kd_durability_name(kd_durability d) {
+  switch (d) {
+    case KD_DURABILITY_STRICT: return "strict";
+    case KD_DURABILITY_LEASE: return "lease";
+    case KD_DURABILITY_MEMORY: return "memory";
+  }
+  return "unknown";
+}
+
+int kd_durability_from_name(const char *name, kd_durability *out) {
+  static const kd_durability all[] = {KD_DURABILITY_STRICT, KD_DURABILITY_LEASE, KD_DURABILITY_MEMORY};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+    if (strcmp(name, kd_durability_name(all[i])) == 0) {
+      *out = all[i];
+      return 0;
+    }
+  }
+  return -1;
+}
 
 void kd_config_defaults(kd_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
@@ -130,7 +150,7 @@ static int apply(kd_config *cfg, const option *o, const char *value, const char 
       fprintf(errout, "keyfoldd: %s: expected strict, lease or memory, got '%s'\n", source, value);
       return -1;
     }
-    cfg->durability = (int)d;
+    cfg->durability = d;
     return 0;
   }
   if (o->kind == OPT_LISTEN) {

@@ -1,10 +1,50 @@
-/* keyfoldd — command-line flags and environment variables. */
+/* keyfoldd — configuration: the embedded defaults, KEYFOLD_* environment
+ * variables and command-line flags, all read from one option table. */
 #ifndef KEYFOLDD_CONFIG_H
 #define KEYFOLDD_CONFIG_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
-#include "server.h"
+typedef enum kd_log_level { KD_LOG_ERROR = 0, KD_LOG_WARN, KD_LOG_INFO, KD_LOG_DEBUG } kd_log_level;
+typedef enum kd_log_format { KD_LOG_TEXT = 0, KD_LOG_JSON } kd_log_format;
+
+/* How changes reach the disk (--durability):
+ *   strict  every change is on disk (fsync'd) before its 2xx is sent;
+ *   lease   a stream reserves a block of counts on disk and hands them out
+ *           from memory; after a crash it resumes past the block (gaps,
+ *           never reuse). Creations, deletions and reseeds are strict;
+ *   memory  nothing is persisted. */
+typedef enum kd_durability { KD_DURABILITY_STRICT = 0, KD_DURABILITY_LEASE, KD_DURABILITY_MEMORY } kd_durability;
+
+/* Static name ("strict", …); "unknown" for another value. */
+const char *kd_durability_name(kd_durability d);
+/* Returns 0 and sets *out, or -1 for an unknown name. */
+int kd_durability_from_name(const char *name, kd_durability *out);
+
+typedef struct kd_config {
+  char listen[256];        /* host:port; port 0 picks a free one */
+  int threads;             /* MHD worker threads; 0 = one per core */
+  size_t max_body;         /* bytes; larger bodies are 413 */
+  uint64_t max_elements;   /* per tensor or draw; larger is 413 */
+  uint64_t max_model_params; /* parameters of one session's model; more is 413 */
+  size_t max_sessions;     /* more is 429 */
+  kd_log_level log_level;
+  kd_log_format log_format;
+  unsigned connection_timeout; /* seconds an idle connection is kept */
+  unsigned connection_limit;   /* concurrent connections */
+  char data_dir[2048];     /* where the store lives (--data-dir) */
+  kd_durability durability;
+  uint32_t lease_block;    /* counts a lease reserves at once */
+  char auth_token_file[2048]; /* empty: no authentication */
+  unsigned max_connections_per_ip; /* 0: unlimited */
+  unsigned request_timeout; /* seconds a request body may take to arrive */
+  char snapshot_dir[2048];  /* where snapshots go; empty: <data_dir>/snapshots */
+} kd_config;
+
+/* Fills *cfg with the embedded defaults (127.0.0.1:8470, …). */
+void kd_config_defaults(kd_config *cfg);
 
 /* Fills cfg from the defaults, then the KEYFOLD_* environment (getenv), then
  * argv (flags win). Returns 0 to run, 1 when the process should exit 0

@@ -10,8 +10,8 @@
 #include "codec.h"
 #include "handlers.h"
 #include "keyfold/version.h"
+#include "router.h"
 #include "session.h"
-#include "store.h"
 
 #define PLATFORM "keyfold-flax-nnx-0.10"
 
@@ -38,8 +38,9 @@ static int model_session(const kd_request *req, kd_session **out, kd_err *err) {
   char shown[72];
   const char *name = req->params[0];
   *out = NULL;
-  kd_session *s = kd_session_name_valid(name) ? kd_store_get(req->srv->store, name) : NULL;
-  if (s && !s->model) {
+  kd_session *s = NULL;
+  kd_err ignored;
+  if (kd_session_find(req->srv, name, &s, &ignored) == 0 && !s->model) {
     kd_session_release(s);
     s = NULL;
   }
@@ -68,13 +69,17 @@ int kd_h_oip_model(kd_request *req, kd_response *res, kd_err *err) {
   kd_session *s;
   if (model_session(req, &s, err) != 0) return -1;
   int64_t in_width = -1, out_width = -1;
-  const int embed = s->layers[0].type == KF_LAYER_EMBED;
-  for (size_t i = 0; i < s->n_layers; i++) {
-    if (s->layers[i].type == KF_LAYER_LINEAR) {
-      if (in_width < 0 && out_width < 0) in_width = s->layers[i].in_features;
-      out_width = s->layers[i].out_features;
-    } else if (s->layers[i].type == KF_LAYER_EMBED) {
-      out_width = s->layers[i].features;
+  kf_dtype dtype = KF_FLOAT32;
+  kd_session_input_dtype(s, &dtype, err);
+  const int embed = dtype == KF_INT32;
+  for (size_t i = 0; i < kf_model_layer_count(s->model); i++) {
+    kf_layer_spec l;
+    kf_model_layer_spec(s->model, i, &l);
+    if (l.type == KF_LAYER_LINEAR) {
+      if (in_width < 0 && out_width < 0) in_width = l.in_features;
+      out_width = l.out_features;
+    } else if (l.type == KF_LAYER_EMBED) {
+      out_width = l.features;
     }
   }
   kd_jw w;
@@ -147,7 +152,9 @@ static json_t *input_tensor(const json_t *inputs, const kd_session *s, kd_err *e
             s->name);
     return NULL;
   }
-  const int embed = s->layers[0].type == KF_LAYER_EMBED;
+  kf_dtype dtype = KF_FLOAT32;
+  if (kd_session_input_dtype(s, &dtype, err) != 0) return NULL;
+  const int embed = dtype == KF_INT32;
   const char *want = embed ? "INT32" : "FP32";
   if (strcmp(datatype, want) != 0) {
     kd_fail(err, KD_INVALID_ARGUMENT, "inputs[0].datatype must be %s, got '%s'", want, kd_shown(datatype, shown));
@@ -206,16 +213,23 @@ int kd_h_oip_infer(kd_request *req, kd_response *res, kd_err *err) {
     kd_session_release(s);
     return -1;
   }
-  kf_tensor y = {0};
+  kf_dtype dtype = KF_FLOAT32;
+  kf_tensor xt = {0}, y = {0};
   kd_buf out;
   kd_buf_init(&out);
-  const int rc = kd_session_forward(req, res, s, x, "inputs[0]", det, &y, &out, err);
+  kd_ticket *ticket = NULL;
+  int rc = kd_session_input_dtype(s, &dtype, err);
+  if (rc == 0) rc = kd_parse_tensor(x, "inputs[0]", dtype, req->srv->cfg.max_elements, &xt, err);
+  /* A float32 is at most 15 characters and a comma. */
+  if (rc == 0)
+    rc = kd_session_forward(req->srv, s, &xt, "inputs[0]", det, &y, &out, 1024, 16, &ticket, err);
   json_decref(x);
   kd_session_release(s);
   if (rc != 0) {
     kd_buf_free(&out);
     return -1;
   }
+  kd_response_wait(res, ticket);
   kd_jw w;
   kd_jw_init(&w, &out);
   kd_jw_object_begin(&w);
@@ -244,7 +258,6 @@ int kd_h_oip_infer(kd_request *req, kd_response *res, kd_err *err) {
   kd_jw_array_end(&w);
   kd_jw_object_end(&w);
   free(y.data);
-  kd_buf_free(&res->body);
-  res->body = out;
+  kd_response_take_body(res, &out);
   return 0;
 }

@@ -10,7 +10,7 @@
 #include "handlers.h"
 #include "nn_codec.h"
 #include "npy.h"
-#include "sampler.h"
+#include "ops.h"
 
 /* Every message names fields from the request body as "body.<field>". */
 #define BODY "body"
@@ -74,7 +74,7 @@ static int write_key_response(kd_response *res, kf_key key, kd_err *err) {
  * accepted as a seed everywhere in the API (and returned as is). The mode
  * is validated although key() is the same in both. */
 static int op_key(const json_t *body, kd_response *res, kd_err *err) {
-  static const char *const fields[] = {"seed", "threefry", NULL};
+  const char *const fields[] = {kd_op_find("key")->fields[0], "threefry", NULL};
   kf_threefry_mode mode;
   kf_key key;
   if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
@@ -87,7 +87,7 @@ static int op_key(const json_t *body, kd_response *res, kd_err *err) {
 
 /* fold_in {key, data}: identical in both modes. */
 static int op_fold_in(const json_t *body, kd_response *res, kd_err *err) {
-  static const char *const extra[] = {"data", NULL};
+  const char *const *extra = kd_op_find("fold_in")->fields;
   const char *fields[MAX_FIELDS];
   allowed_fields(extra, fields);
   kf_threefry_mode mode;
@@ -125,7 +125,7 @@ static int read_split_num(const json_t *body, uint64_t max_elements, kf_shape *s
 /* split {key, num}: the keys flat in row-major order plus num's shape, so a
  * client reshapes to shape + [2] as jax.random.split returns. */
 static int op_split(const json_t *body, uint64_t max_elements, kd_response *res, kd_err *err) {
-  static const char *const extra[] = {"num", NULL};
+  const char *const *extra = kd_op_find("split")->fields;
   const char *fields[MAX_FIELDS];
   allowed_fields(extra, fields);
   kf_threefry_mode mode;
@@ -166,12 +166,12 @@ static int op_split(const json_t *body, uint64_t max_elements, kd_response *res,
   return finish(res, err);
 }
 
-/* A sampler of sampler.h: {key, threefry, the sampler's fields} -> Tensor. */
-static int op_sample(const kd_sampler *s, const kd_request *req, kd_response *res, kd_err *err) {
+/* A sampler of ops.h: {key, threefry, the sampler's fields} -> Tensor. */
+static int op_sample(const kd_op *s, const kd_request *req, kd_response *res, kd_err *err) {
   const json_t *body = req->body;
   const uint64_t max_elements = req->srv->cfg.max_elements;
   const char *fields[MAX_FIELDS];
-  allowed_fields(kd_sampler_fields(s), fields);
+  allowed_fields(s->fields, fields);
   kf_threefry_mode mode;
   kf_key key;
   kd_sample sample;
@@ -189,26 +189,29 @@ static int op_sample(const kd_sampler *s, const kd_request *req, kd_response *re
 }
 
 int kd_h_random(kd_request *req, kd_response *res, kd_err *err) {
-  const char *op = req->params[0] ? req->params[0] : "";
+  const char *name = req->params[0] ? req->params[0] : "";
   const uint64_t max_elements = req->srv->cfg.max_elements;
-  const int keys_op = strcmp(op, "key") == 0 || strcmp(op, "fold_in") == 0 || strcmp(op, "split") == 0;
+  const kd_op *op = kd_op_find(name);
+  char shown[72];
+  if (!op || !(op->flags & KD_OP_RANDOM)) {
+    char names[512];
+    return kd_fail(err, KD_NOT_FOUND, "unknown random operation '%s'; one of: %s", kd_shown(name, shown),
+                   kd_op_names(KD_OP_RANDOM, names, sizeof names));
+  }
   /* Keys are not one tensor: these answer JSON only (whatever the Accept
    * header prefers), or 406 when it refuses JSON. */
-  if (keys_op && !req->accept.json_ok) {
-    char shown[72];
+  if (!(op->flags & KD_OP_TENSOR) && !req->accept.json_ok)
     return kd_fail(err, KD_NOT_ACCEPTABLE,
                    "/v1/random/%s answers application/json only (.npy is for tensor replies), "
                    "which the Accept header refuses",
-                   kd_shown(op, shown));
+                   kd_shown(name, shown));
+  switch (op->cls) {
+    case KD_OP_KEY: return op_key(req->body, res, err);
+    case KD_OP_FOLD_IN: return op_fold_in(req->body, res, err);
+    case KD_OP_SPLIT: return op_split(req->body, max_elements, res, err);
+    case KD_OP_SAMPLER: break;
   }
-  if (strcmp(op, "key") == 0) return op_key(req->body, res, err);
-  if (strcmp(op, "fold_in") == 0) return op_fold_in(req->body, res, err);
-  if (strcmp(op, "split") == 0) return op_split(req->body, max_elements, res, err);
-  const kd_sampler *s = kd_sampler_find(op);
-  if (s) return op_sample(s, req, res, err);
-  char shown[72];
-  return kd_fail(err, KD_NOT_FOUND, "unknown random operation '%s'; one of: key, fold_in, split, %s",
-                 kd_shown(op, shown), kd_sampler_names());
+  return op_sample(op, req, res, err);
 }
 
 /* The initializer names, canonical ones from the library and then JAX's

@@ -3,7 +3,7 @@
 #ifndef KEYFOLDD_HANDLERS_H
 #define KEYFOLDD_HANDLERS_H
 
-#include "server.h"
+#include "router.h"
 
 /* h_sessions.c — /v1/sessions… ({name} is params[0]) */
 int kd_h_session_create(kd_request *req, kd_response *res, kd_err *err);
@@ -32,9 +32,7 @@ int kd_h_health_ready(kd_request *req, kd_response *res, kd_err *err);
 int kd_h_metrics(kd_request *req, kd_response *res, kd_err *err);
 /* POST /v1/admin/snapshot: an online backup of the store. */
 int kd_h_admin_snapshot(kd_request *req, kd_response *res, kd_err *err);
-
-/* Writes a snapshot of the store to the snapshot directory (the endpoint and
- * SIGUSR1 share it). Returns 0 with its path, or -1 with msg. */
-int kd_snapshot(kd_server *srv, char *path, size_t path_size, char *msg, size_t msg_size);
+/* POST /v1/admin/restore: ends the fence of a store restored from a snapshot. */
+int kd_h_admin_restore(kd_request *req, kd_response *res, kd_err *err);
 
 #endif

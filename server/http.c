@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "metrics.h"
-#include "persist.h"
 #include "router.h"
 
 struct kd_http {
@@ -66,7 +65,7 @@ static void finish(kd_http *http, request_state *st, const char *method, const c
                    kd_response *res, size_t route) {
   const double secs = seconds_since(&st->started);
   kd_metrics_observe(http->srv->metrics, route, res->status, secs);
-  kd_log_access(http->srv, method, url, res->status, secs);
+  kd_log_access(&http->srv->log, method, url, res->status, secs);
 }
 
 static enum MHD_Result reply_too_large(kd_http *http, struct MHD_Connection *c, request_state *st,
@@ -153,7 +152,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     /* A client trickling its body would hold a worker's connection slot for
      * as long as it likes; past the request timeout it is dropped. */
     if (seconds_since(&st->started) > (double)http->srv->cfg.request_timeout) {
-      kd_log(http->srv, KD_LOG_WARN, "%s %s: body not received within %us; dropping the connection",
+      kd_log(&http->srv->log, KD_LOG_WARN, "%s %s: body not received within %us; dropping the connection",
              method, url, http->srv->cfg.request_timeout);
       return MHD_NO;
     }
@@ -175,9 +174,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   if (st->waiting) {
     /* Resumed: the commit this reply waited for has completed. */
     st->waiting = 0;
-    const int ok = st->res.commit->ok;
-    kd_commit_release(st->res.commit);
-    st->res.commit = NULL;
+    const int ok = st->res.ticket->ok;
+    kd_ticket_release(st->res.ticket);
+    st->res.ticket = NULL;
     if (!ok) {
       kd_err err;
       kd_fail(&err, KD_UNAVAILABLE, "the change could not be made durable (the store is failing); "
@@ -215,13 +214,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     kd_dispatch(http->srv, &in, &st->res, &st->route);
     kd_buf_free(&accept);
   }
-  if (st->res.commit) {
+  if (st->res.ticket) {
     /* Hold the reply until the change is durable. The commit may complete
      * before it is armed: then resume at once. */
     st->waiting = 1;
     st->conn = c;
     MHD_suspend_connection(c);
-    if (kd_commit_arm(st->res.commit, resume, st)) MHD_resume_connection(c);
+    if (kd_ticket_arm(st->res.ticket, resume, st)) MHD_resume_connection(c);
     return MHD_YES;
   }
   return send_reply(http, c, st, method, url);
@@ -248,7 +247,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
   vsnprintf(msg, sizeof msg, fmt, ap);
   size_t n = strlen(msg);
   while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
-  kd_log(http->srv, KD_LOG_WARN, "http: %s", msg);
+  kd_log(&http->srv->log, KD_LOG_WARN, "http: %s", msg);
 }
 
 kd_http *kd_http_start(kd_server *srv, int listen_fd) {
@@ -272,7 +271,7 @@ kd_http *kd_http_start(kd_server *srv, int listen_fd) {
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
       MHD_OPTION_END);
   if (!http->daemon) {
-    kd_log(srv, KD_LOG_ERROR, "http: cannot start libmicrohttpd");
+    kd_log(&srv->log, KD_LOG_ERROR, "http: cannot start libmicrohttpd");
     free(http);
     return NULL;
   }

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "buf.h"
-#include "server.h"
+#include "log.h"
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -27,14 +27,17 @@ static void emit(kd_buf *line) {
   kd_buf_free(line);
 }
 
-static int wanted(const kd_server *srv, kd_log_level level) {
-  return !srv || level <= srv->cfg.log_level;
+void kd_logger_init(kd_logger *log, const kd_config *cfg) {
+  log->level = cfg->log_level;
+  log->format = cfg->log_format;
 }
 
-static int as_json(const kd_server *srv) { return srv && srv->cfg.log_format == KD_LOG_JSON; }
+static int wanted(const kd_logger *log, kd_log_level level) { return !log || level <= log->level; }
 
-void kd_log(const kd_server *srv, kd_log_level level, const char *fmt, ...) {
-  if (!wanted(srv, level)) return;
+static int as_json(const kd_logger *log) { return log && log->format == KD_LOG_JSON; }
+
+void kd_log(const kd_logger *log, kd_log_level level, const char *fmt, ...) {
+  if (!wanted(log, level)) return;
   char ts[64], msg[2048];
   timestamp(ts);
   va_list ap;
@@ -43,7 +46,7 @@ void kd_log(const kd_server *srv, kd_log_level level, const char *fmt, ...) {
   va_end(ap);
   kd_buf line;
   kd_buf_init(&line);
-  if (as_json(srv)) {
+  if (as_json(log)) {
     kd_jw w;
     kd_jw_init(&w, &line);
     kd_jw_object_begin(&w);
@@ -60,11 +63,11 @@ void kd_log(const kd_server *srv, kd_log_level level, const char *fmt, ...) {
   emit(&line);
 }
 
-void kd_log_access(const kd_server *srv, const char *method, const char *path, int status,
+void kd_log_access(const kd_logger *log, const char *method, const char *path, int status,
                    double seconds) {
-  if (!wanted(srv, KD_LOG_INFO)) return;
-  if (!as_json(srv)) {
-    kd_log(srv, KD_LOG_INFO, "%s %s %d %.3fms", method, path, status, seconds * 1e3);
+  if (!wanted(log, KD_LOG_INFO)) return;
+  if (!as_json(log)) {
+    kd_log(log, KD_LOG_INFO, "%s %s %d %.3fms", method, path, status, seconds * 1e3);
     return;
   }
   char ts[64];

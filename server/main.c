@@ -20,7 +20,7 @@
 #include "handlers.h"
 #include "http.h"
 #include "metrics.h"
-#include "persist.h"
+#include "session.h"
 #include "router.h"
 #include "store.h"
 
@@ -53,7 +53,7 @@ static int open_listener(const kd_server *srv, char *bound, size_t bound_size) {
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   int gai = getaddrinfo(host, service, &hints, &res);
   if (gai != 0) {
-    kd_log(srv, KD_LOG_ERROR, "cannot resolve %s: %s", srv->cfg.listen, gai_strerror(gai));
+    kd_log(&srv->log, KD_LOG_ERROR, "cannot resolve %s: %s", srv->cfg.listen, gai_strerror(gai));
     return -1;
   }
   int fd = -1;
@@ -63,7 +63,7 @@ static int open_listener(const kd_server *srv, char *bound, size_t bound_size) {
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
-      kd_log(srv, KD_LOG_ERROR, "cannot listen on %s: %s", srv->cfg.listen, strerror(errno));
+      kd_log(&srv->log, KD_LOG_ERROR, "cannot listen on %s: %s", srv->cfg.listen, strerror(errno));
       close(fd);
       fd = -1;
     }
@@ -83,9 +83,9 @@ static int open_listener(const kd_server *srv, char *bound, size_t bound_size) {
  * that nothing will be kept (memory). Returns 0, or -1 (logged): the daemon
  * must not start on a store it cannot trust. */
 static int open_store(kd_server *srv) {
-  const kd_durability mode = (kd_durability)srv->cfg.durability;
+  const kd_durability mode = srv->cfg.durability;
   if (mode == KD_DURABILITY_MEMORY) {
-    kd_log(srv, KD_LOG_WARN,
+    kd_log(&srv->log, KD_LOG_WARN,
            "durability: memory — sessions are NOT persisted: a restart forgets every session "
            "and its counts");
     return 0;
@@ -93,22 +93,30 @@ static int open_store(kd_server *srv) {
   char msg[1024];
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  kd_persist *p;
-  if (kd_persist_open(srv->cfg.data_dir, mode, srv->cfg.lease_block, &p, msg, sizeof msg) != 0) {
-    kd_log(srv, KD_LOG_ERROR, "%s", msg);
+  kd_durable *d;
+  if (kd_durable_open(&srv->cfg, srv->store, srv->metrics, &d, msg, sizeof msg) != 0) {
+    kd_log(&srv->log, KD_LOG_ERROR, "%s", msg);
     return -1;
   }
-  const long n = kd_persist_load(p, srv, msg, sizeof msg);
-  if (n < 0 || kd_persist_start(p) != 0) {
-    kd_log(srv, KD_LOG_ERROR, "%s", n < 0 ? msg : "cannot start the store's writer thread");
-    kd_persist_close(p);
+  srv->durable = d;
+  const long n = kd_service_recover(srv, msg, sizeof msg);
+  if (n < 0 || kd_durable_start(d) != 0) {
+    kd_log(&srv->log, KD_LOG_ERROR, "%s", n < 0 ? msg : "cannot start the store's writer thread");
+    srv->durable = NULL;
+    kd_durable_close(d);
     return -1;
   }
-  srv->persist = p;
   clock_gettime(CLOCK_MONOTONIC, &t1);
-  kd_log(srv, KD_LOG_INFO, "durability: %s; recovered %ld sessions from %s/keyfold.db in %.3fs",
+  kd_log(&srv->log, KD_LOG_INFO, "durability: %s; recovered %ld sessions from %s/keyfold.db in %.3fs",
          kd_durability_name(mode), n, srv->cfg.data_dir,
          (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+  const char *note;
+  if (kd_durable_fenced(d, &note))
+    kd_log(&srv->log, KD_LOG_WARN,
+           "the store is a restored snapshot (%s): every session is fenced — draws answer 409 until "
+           "POST /v1/admin/restore {\"advance\": N} advances every stream by N counts (or a reseed "
+           "replaces all of a session's streams)",
+           note);
   return 0;
 }
 
@@ -122,18 +130,19 @@ static void on_drain_tick(uv_timer_t *t) {
   const unsigned busy = kd_http_in_flight(a->http);
   const uint64_t waited = uv_now(&a->loop) - a->drain_started;
   if (busy > 0 && waited < DRAIN_DEADLINE_MS) return;
-  if (busy > 0) kd_log(&a->srv, KD_LOG_WARN, "shutdown: abandoning %u requests still in flight", busy);
+  if (busy > 0) kd_log(&a->srv.log, KD_LOG_WARN, "shutdown: abandoning %u requests still in flight", busy);
   uv_walk(&a->loop, close_handle, NULL);
 }
 
 static void on_snapshot_signal(uv_signal_t *s, int signum) {
   (void)signum;
   app *a = s->data;
-  char path[4200], msg[1024];
-  if (kd_snapshot(&a->srv, path, sizeof path, msg, sizeof msg) == 0)
-    kd_log(&a->srv, KD_LOG_INFO, "SIGUSR1: snapshot written to %s", path);
+  char path[4200];
+  kd_err err;
+  if (kd_service_snapshot(&a->srv, path, sizeof path, &err) == 0)
+    kd_log(&a->srv.log, KD_LOG_INFO, "SIGUSR1: snapshot written to %s", path);
   else
-    kd_log(&a->srv, KD_LOG_ERROR, "SIGUSR1: %s", msg);
+    kd_log(&a->srv.log, KD_LOG_ERROR, "SIGUSR1: %s", err.message);
 }
 
 /* Reads the bearer token: the file's first line, surrounding blanks removed. */
@@ -141,7 +150,7 @@ static int load_token(kd_server *srv) {
   if (!srv->cfg.auth_token_file[0]) return 0;
   FILE *f = fopen(srv->cfg.auth_token_file, "r");
   if (!f) {
-    kd_log(srv, KD_LOG_ERROR, "cannot read --auth-token-file %s: %s", srv->cfg.auth_token_file, strerror(errno));
+    kd_log(&srv->log, KD_LOG_ERROR, "cannot read --auth-token-file %s: %s", srv->cfg.auth_token_file, strerror(errno));
     return -1;
   }
   char line[sizeof srv->auth_token + 2] = "";
@@ -152,24 +161,24 @@ static int load_token(kd_server *srv) {
   size_t n = strlen(p);
   while (n && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t')) p[--n] = '\0';
   if (!got || n == 0 || n >= sizeof srv->auth_token) {
-    kd_log(srv, KD_LOG_ERROR, "--auth-token-file %s: the first line must hold a token of 1..%zu characters",
+    kd_log(&srv->log, KD_LOG_ERROR, "--auth-token-file %s: the first line must hold a token of 1..%zu characters",
            srv->cfg.auth_token_file, sizeof srv->auth_token - 1);
     return -1;
   }
   memcpy(srv->auth_token, p, n + 1);
-  kd_log(srv, KD_LOG_INFO, "authentication: bearer token required on all routes but health");
+  kd_log(&srv->log, KD_LOG_INFO, "authentication: bearer token required on all routes but health");
   return 0;
 }
 
 static void on_signal(uv_signal_t *s, int signum) {
   app *a = s->data;
   if (a->stopping) {
-    kd_log(&a->srv, KD_LOG_WARN, "second signal: stopping now");
+    kd_log(&a->srv.log, KD_LOG_WARN, "second signal: stopping now");
     uv_walk(&a->loop, close_handle, NULL);
     return;
   }
   a->stopping = 1;
-  kd_log(&a->srv, KD_LOG_INFO, "%s: shutting down, finishing in-flight requests",
+  kd_log(&a->srv.log, KD_LOG_INFO, "%s: shutting down, finishing in-flight requests",
          signum == SIGTERM ? "SIGTERM" : "SIGINT");
   atomic_store(&a->srv.stopping, 1);
   kd_http_quiesce(a->http);
@@ -185,6 +194,7 @@ int main(int argc, char **argv) {
   a.listen_fd = -1;
   int rc = kd_config_parse(&a.srv.cfg, argc, argv, stdout, stderr);
   if (rc != 0) return rc > 0 ? 0 : 2;
+  kd_logger_init(&a.srv.log, &a.srv.cfg);
   signal(SIGPIPE, SIG_IGN);
 #if defined(__GLIBC__)
   /* Every forward pass and large draw allocates scratch and frees it. With
@@ -198,9 +208,9 @@ int main(int argc, char **argv) {
   if (load_token(&a.srv) != 0) return 1;
 
   a.srv.store = kd_store_new(a.srv.cfg.max_sessions);
-  a.srv.metrics = kd_metrics_new(kd_route_count);
+  a.srv.metrics = kd_metrics_new(kd_route_label, kd_route_count);
   if (!a.srv.store || !a.srv.metrics) {
-    kd_log(&a.srv, KD_LOG_ERROR, "out of memory at start-up");
+    kd_log(&a.srv.log, KD_LOG_ERROR, "out of memory at start-up");
     return 1;
   }
   char bound[300];
@@ -219,7 +229,7 @@ int main(int argc, char **argv) {
   uv_signal_start(&a.sigint, on_signal, SIGINT);
   uv_signal_start(&a.sigusr1, on_snapshot_signal, SIGUSR1);
 
-  kd_log(&a.srv, KD_LOG_INFO, "keyfoldd %s (kernels: %s) listening on http://%s", kf_version(),
+  kd_log(&a.srv.log, KD_LOG_INFO, "keyfoldd %s (kernels: %s) listening on http://%s", kf_version(),
          kf_kernels(), bound);
   /* Recovery runs with the listener up, so that /v2/health/ready can answer
    * 503 while it runs; every other route answers 503 until it is done. */
@@ -232,22 +242,22 @@ int main(int argc, char **argv) {
     return 1;
   }
   atomic_store(&a.srv.ready, 1);
-  kd_log(&a.srv, KD_LOG_INFO, "ready");
+  kd_log(&a.srv.log, KD_LOG_INFO, "ready");
 
   uv_run(&a.loop, UV_RUN_DEFAULT);
 
   /* Every request has finished (or the deadline passed): commit what is
    * queued and resume any reply still waiting, then stop the HTTP side —
    * libmicrohttpd aborts if stopped with a suspended connection. */
-  kd_persist_stop(a.srv.persist);
+  kd_durable_stop(a.srv.durable);
   const struct timespec tick = {0, 10 * 1000 * 1000};
   for (int i = 0; i < 100 && kd_http_in_flight(a.http) > 0; i++) nanosleep(&tick, NULL);
   kd_http_stop(a.http);
-  kd_persist_close(a.srv.persist);
+  kd_durable_close(a.srv.durable);
   close(a.listen_fd);
   uv_loop_close(&a.loop);
   kd_store_free(a.srv.store);
   kd_metrics_free(a.srv.metrics);
-  kd_log(&a.srv, KD_LOG_INFO, "stopped");
+  kd_log(&a.srv.log, KD_LOG_INFO, "stopped");
   return 0;
 }

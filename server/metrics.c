@@ -5,10 +5,11 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "router.h"
+#include "apierr.h"
 
-static const int statuses[] = {200, 201, 204, 400, 401, 404, 405, 409, 413, 415, 429, 500, 503};
-#define STATUS_COUNT (sizeof statuses / sizeof statuses[0])
+/* The statuses a reply can have: the successes, then every status of the
+ * error table (the first of codes sharing one). */
+#define STATUS_COUNT (3 + KD_CODE_COUNT)
 /* Seconds; the last bucket is +Inf. */
 static const double bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                 0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   2.5};
@@ -22,6 +23,9 @@ typedef struct route_stats {
 
 struct kd_metrics {
   size_t routes;
+  kd_route_label_fn label;
+  int statuses[STATUS_COUNT];
+  size_t n_statuses;
   atomic_uint_fast64_t keys_drawn;
   route_stats commits;                /* by_status[0] ok, [1] failed */
   atomic_uint_fast64_t committed_changes;
@@ -30,9 +34,19 @@ struct kd_metrics {
 
 static void observe_histogram(route_stats *r, double seconds);
 
-kd_metrics *kd_metrics_new(size_t routes) {
+kd_metrics *kd_metrics_new(kd_route_label_fn label, size_t routes) {
   kd_metrics *m = calloc(1, sizeof *m + (routes + 1) * sizeof(route_stats));
-  if (m) m->routes = routes;
+  if (!m) return NULL;
+  m->routes = routes;
+  m->label = label;
+  static const int successes[] = {200, 201, 204};
+  for (size_t i = 0; i < 3; i++) m->statuses[m->n_statuses++] = successes[i];
+  for (int c = KD_OK + 1; c < KD_CODE_COUNT; c++) {
+    const int status = kd_code_status((kd_code)c);
+    int seen = 0;
+    for (size_t i = 0; i < m->n_statuses; i++) seen |= m->statuses[i] == status;
+    if (!seen) m->statuses[m->n_statuses++] = status;
+  }
   return m;
 }
 
@@ -42,9 +56,9 @@ void kd_metrics_observe(kd_metrics *m, size_t route, int status, double seconds)
   if (!m) return;
   if (route > m->routes) route = m->routes;
   route_stats *r = &m->stats[route];
-  size_t s = STATUS_COUNT;
-  for (size_t i = 0; i < STATUS_COUNT; i++)
-    if (statuses[i] == status) s = i;
+  size_t s = m->n_statuses;
+  for (size_t i = 0; i < m->n_statuses; i++)
+    if (m->statuses[i] == status) s = i;
   atomic_fetch_add_explicit(&r->by_status[s], 1, memory_order_relaxed);
   observe_histogram(r, seconds);
 }
@@ -67,9 +81,12 @@ void kd_metrics_add_keys(kd_metrics *m, uint64_t n) {
   if (m) atomic_fetch_add_explicit(&m->keys_drawn, n, memory_order_relaxed);
 }
 
-static void labels(kd_buf *out, size_t route) {
-  if (route < kd_route_count)
-    kd_buf_printf(out, "method=\"%s\",route=\"%s\"", kd_routes[route].method, kd_routes[route].label);
+static void labels(const kd_metrics *m, kd_buf *out, size_t route) {
+  const char *method, *pattern;
+  if (route < m->routes) {
+    m->label(route, &method, &pattern);
+    kd_buf_printf(out, "method=\"%s\",route=\"%s\"", method, pattern);
+  }
   else
     kd_buf_puts(out, "method=\"\",route=\"unmatched\"");
 }
@@ -83,13 +100,13 @@ void kd_metrics_write(kd_metrics *m, size_t sessions, kd_buf *out) {
   kd_buf_puts(out, "# HELP keyfold_requests_total HTTP requests by route and status.\n"
                    "# TYPE keyfold_requests_total counter\n");
   for (size_t r = 0; r <= m->routes; r++) {
-    for (size_t s = 0; s <= STATUS_COUNT; s++) {
+    for (size_t s = 0; s <= m->n_statuses; s++) {
       uint64_t v = atomic_load_explicit(&m->stats[r].by_status[s], memory_order_relaxed);
       if (!v) continue;
       kd_buf_puts(out, "keyfold_requests_total{");
-      labels(out, r);
-      if (s < STATUS_COUNT)
-        kd_buf_printf(out, ",status=\"%d\"} %llu\n", statuses[s], (unsigned long long)v);
+      labels(m, out, r);
+      if (s < m->n_statuses)
+        kd_buf_printf(out, ",status=\"%d\"} %llu\n", m->statuses[s], (unsigned long long)v);
       else
         kd_buf_printf(out, ",status=\"other\"} %llu\n", (unsigned long long)v);
     }
@@ -107,18 +124,18 @@ void kd_metrics_write(kd_metrics *m, size_t sessions, kd_buf *out) {
     for (size_t b = 0; b < BUCKET_COUNT; b++) {
       cum += counts[b];
       kd_buf_puts(out, "keyfold_request_duration_seconds_bucket{");
-      labels(out, r);
+      labels(m, out, r);
       if (b < BUCKET_COUNT - 1)
         kd_buf_printf(out, ",le=\"%g\"} %llu\n", bounds[b], (unsigned long long)cum);
       else
         kd_buf_printf(out, ",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
     }
     kd_buf_puts(out, "keyfold_request_duration_seconds_sum{");
-    labels(out, r);
+    labels(m, out, r);
     kd_buf_printf(out, "} %.9f\n",
                   (double)atomic_load_explicit(&m->stats[r].sum_ns, memory_order_relaxed) / 1e9);
     kd_buf_puts(out, "keyfold_request_duration_seconds_count{");
-    labels(out, r);
+    labels(m, out, r);
     kd_buf_printf(out, "} %llu\n", (unsigned long long)total);
   }
   kd_buf_puts(out, "# HELP keyfold_store_commit_seconds Time of one group commit (one fsync) of the store.\n"

@@ -10,8 +10,13 @@
 
 typedef struct kd_metrics kd_metrics;
 
-/* routes: number of route labels; index `routes` itself counts unmatched requests. */
-kd_metrics *kd_metrics_new(size_t routes);
+/* Route i's labels: its method and pattern (static strings). */
+typedef void (*kd_route_label_fn)(size_t i, const char **method, const char **pattern);
+
+/* Counters for n routes labelled by `label` (the route table's reader);
+ * index n counts unmatched requests. Statuses are counted for 200, 201, 204
+ * and every status of the error table (apierr.h). NULL on ENOMEM. */
+kd_metrics *kd_metrics_new(kd_route_label_fn label, size_t n);
 void kd_metrics_free(kd_metrics *m);
 
 void kd_metrics_observe(kd_metrics *m, size_t route, int status, double seconds);
@@ -19,7 +24,7 @@ void kd_metrics_add_keys(kd_metrics *m, uint64_t n);
 /* One group commit of the store: its duration, the changes it made durable, success. */
 void kd_metrics_observe_commit(kd_metrics *m, double seconds, uint64_t changes, int ok);
 
-/* Writes the text exposition format; route labels come from the route table. */
+/* Writes the text exposition format. */
 void kd_metrics_write(kd_metrics *m, size_t sessions, kd_buf *out);
 
 #endif

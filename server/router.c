@@ -1,8 +1,6 @@
 /* keyfoldd — route matching and dispatch, independent of the HTTP library. */
 #include "router.h"
 
-#include "persist.h"
-
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +9,11 @@
 
 #include "codec.h"
 #include "npy.h"
+
+void kd_route_label(size_t i, const char **method, const char **pattern) {
+  *method = kd_routes[i].method;
+  *pattern = kd_routes[i].pattern;
+}
 
 void kd_response_init(kd_response *res) {
   memset(res, 0, sizeof *res);
@@ -21,8 +24,20 @@ void kd_response_init(kd_response *res) {
 
 void kd_response_free(kd_response *res) {
   kd_buf_free(&res->body);
-  kd_commit_release(res->commit);
-  res->commit = NULL;
+  kd_ticket_release(res->ticket);
+  res->ticket = NULL;
+}
+
+void kd_response_wait(kd_response *res, kd_ticket *ticket) {
+  if (!ticket) return;
+  kd_ticket_release(res->ticket); /* at most one per request */
+  res->ticket = ticket;
+}
+
+void kd_response_take_body(kd_response *res, kd_buf *body) {
+  kd_buf_free(&res->body);
+  res->body = *body;
+  kd_buf_init(body);
 }
 
 void kd_response_add_header(kd_response *res, const char *name, const char *fmt, ...) {
@@ -38,8 +53,8 @@ void kd_respond_error(kd_response *res, const kd_err *err, int oip) {
   kd_buf_free(&res->body);
   res->n_headers = 0; /* what a handler added describes a success */
   /* An error acknowledges nothing, so it need not wait for a commit. */
-  kd_commit_release(res->commit);
-  res->commit = NULL;
+  kd_ticket_release(res->ticket);
+  res->ticket = NULL;
   res->status = kd_code_status(err->code);
   res->content_type = "application/json";
   if (oip)

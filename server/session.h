@@ -1,38 +1,110 @@
-/* keyfoldd — building a session from its creation spec, shared by
- * POST /v1/sessions and by recovery from the store. */
+/* keyfoldd — the session service: every operation on sessions, with no
+ * HTTP in sight. Handlers (v1 and the Open Inference Protocol alike) decode
+ * a request, call one of these, and encode the result; recovery builds
+ * sessions with the same function as POST /v1/sessions.
+ *
+ * The choreography lives here, once: validate and allocate before the
+ * session's lock; under it check that the session still exists (a request
+ * that takes the lock after a DELETE comes after it and answers 404), make
+ * the change, record it with the durability policy; on failure put things
+ * back. A change that must be durable before its client is answered returns
+ * a ticket (ticket.h) that the caller waits on or hands to the transport.
+ *
+ * A session's model never changes once the session is published, so it is
+ * read without the lock; only the Rngs (streams and counts) are mutable.
+ */
 #ifndef KEYFOLDD_SESSION_H
 #define KEYFOLDD_SESSION_H
 
-#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "apierr.h"
+#include "buf.h"
 #include "server.h"
+#include "spec.h"
 #include "store.h"
+#include "ticket.h"
 
-/* Builds an unpublished session (refs 1) called name from a creation spec:
- * an object with the optional members "rngs", "model" and "options" of
- * POST /v1/sessions (other members are the caller's to check). Draws the
- * model's parameters as Flax does. On success, if spec_out is not NULL, it
- * receives a new malloc'd canonical spec {"rngs": {stream: [hi, lo]},
- * "model": {"layers": […]} | null, "options": {…}} that rebuilds the same
- * session. 400/413 on a bad spec. */
-int kd_session_build(const char *name, const json_t *spec, const kd_config *cfg, kd_session **out,
-                     char **spec_out, kd_err *err);
+/* What a client sees of a session at one moment: its streams as they were
+ * under the lock, and its immutable parts (borrowed from the session, valid
+ * while the caller holds a reference to it). */
+typedef struct kd_session_view {
+  const kd_session *session;
+  kf_stream_state streams[KF_RNGS_MAX_STREAMS];
+  size_t n_streams;
+} kd_session_view;
 
-/* Runs the session's model on the input tensor x (a nested list or tensor
- * object; `what` names it in messages) and records the dropout draws like
- * POST …/forward. On success *y owns malloc'd float32 output data and `out`
- * has room reserved for writing it. 400/409/413 as the forward endpoint. */
-int kd_session_forward(kd_request *req, kd_response *res, kd_session *s, const json_t *x,
-                       const char *what, kf_deterministic det, kf_tensor *y, kd_buf *out,
+/* Looks up a session by name. On success *out is a new reference
+ * (kd_session_release). 400 for an invalid name, 404. */
+int kd_session_find(kd_server *srv, const char *name, kd_session **out, kd_err *err);
+
+/* Builds an unpublished session (refs 1) called name from spec, drawing its
+ * model's parameters as Flax does. 400 when the model needs a stream the
+ * rngs lack; 503 on ENOMEM. */
+int kd_session_build(const char *name, const kd_spec *spec, kd_session **out, kd_err *err);
+
+/* Creates and publishes a session: builds it, inserts it (409 when the name
+ * is taken, 429 when the table is full) and records its creation. *view
+ * receives it as created and *out a reference (for the view's borrows). */
+int kd_session_create(kd_server *srv, const char *name, const kd_spec *spec, kd_session **out,
+                      kd_session_view *view, kd_ticket **ticket, kd_err *err);
+
+/* The session's current state. */
+void kd_session_get(kd_session *s, kd_session_view *view);
+
+/* Removes the session called name and records the deletion. 400/404. */
+int kd_session_delete(kd_server *srv, const char *name, kd_ticket **ticket, kd_err *err);
+
+/* What a draw took: the serving stream's state before it. */
+typedef struct kd_draw {
+  kf_stream_state source;
+  kf_threefry_mode mode;
+} kd_draw;
+
+/* Draws n keys from stream (Flax's fallback to 'default') into keys, which
+ * the caller allocated before (NULL only when n cannot succeed, > 2^32).
+ * 404 for an unknown stream (with Flax's message), 409 past count
+ * 4294967295 or when the session is fenced. */
+int kd_session_draw(kd_server *srv, kd_session *s, const char *stream, uint64_t n, kf_key *keys,
+                    kd_draw *out, kd_ticket **ticket, kd_err *err);
+
+/* The dtype the session's model reads: int32 indices when it starts with
+ * embed, else float32. 409 for a session without a model. */
+int kd_session_input_dtype(const kd_session *s, kf_dtype *out, kd_err *err);
+
+/* Runs the model on *x (of kd_session_input_dtype; its data is taken over
+ * and freed) and records the dropout draws. `what` names x in messages. On
+ * success *y owns malloc'd float32 output, and `reply` (may be NULL) has
+ * room for reply_base + reply_per_element bytes per output element, reserved
+ * before any key is drawn. 400/409/413 as POST …/forward. */
+int kd_session_forward(kd_server *srv, kd_session *s, kf_tensor *x, const char *what,
+                       kf_deterministic det, kf_tensor *y, kd_buf *reply, size_t reply_base,
+                       size_t reply_per_element, kd_ticket **ticket, kd_err *err);
+
+/* Replaces the keys of the named streams (count 0, Flax 0.10's reseed).
+ * A reseed that covers every stream of a fenced session unfences it. 400
+ * for a stream the session lacks. *view receives the state after it. */
+int kd_session_reseed(kd_server *srv, kd_session *s, const kd_stream_seed *seeds, size_t n,
+                      kd_session_view *view, kd_ticket **ticket, kd_err *err);
+
+/* Recovery: loads every stored session into the table, rebuilding models
+ * from their specs and verifying their checksums. Returns the number loaded,
+ * or -1 with msg (the daemon must refuse to start). */
+long kd_service_recover(kd_server *srv, char *msg, size_t msg_size);
+
+/* Writes a snapshot of the store into the snapshot directory. 0 with its
+ * path, or -1 with err (409 in memory mode, 503 on failure). */
+int kd_service_snapshot(kd_server *srv, char *path, size_t path_size, kd_err *err);
+
+/* Ends the fence of a store restored from a snapshot: advances every stream
+ * of every fenced session by `advance` counts (all or nothing: 409 if one
+ * would pass 4294967295 — reseed it first) and removes the store's
+ * snapshot marker. *advanced receives the number of sessions advanced. */
+int kd_service_restore(kd_server *srv, uint32_t advance, size_t *advanced, kd_ticket **ticket,
                        kd_err *err);
 
-/* kd_session_forward for an input already decoded (from JSON or .npy) into
- * *x, of the dtype the model reads (int32 when it starts with embed, else
- * float32). Takes over x->data (freed, and set to NULL, in every case). The
- * one forward path: every input form ends here. */
-int kd_session_forward_tensor(kd_request *req, kd_response *res, kd_session *s, kf_tensor *x,
-                              const char *what, kf_deterministic det, kf_tensor *y, kd_buf *out,
-                              kd_err *err);
+/* 1 when the store is fenced (restored from a snapshot), with its note. */
+int kd_service_fenced(const kd_server *srv, const char **note);
 
 #endif

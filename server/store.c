@@ -131,7 +131,6 @@ void kd_session_release(kd_session *s) {
   if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1) return;
   kf_model_free(s->model);
   kf_rngs_free(s->rngs);
-  free(s->layers);
   free(s->durable);
   pthread_mutex_destroy(&s->lock);
   free(s);

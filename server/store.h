@@ -21,7 +21,7 @@
 
 #define KD_SESSION_NAME_MAX 128
 
-/* What the persistence layer has asked to be on disk for one stream
+/* What the durability policy has asked to be on disk for one stream
  * (target) and what is known to be committed (durable): the key and the
  * count a restart resumes at. Indexed like the Rngs' streams. */
 typedef struct kd_durable_stream {
@@ -34,11 +34,18 @@ typedef struct kd_session {
   atomic_int refs;
   kf_threefry_mode threefry;
   kf_rngs *rngs;          /* the session's streams (owned) */
-  kf_model *model;        /* NULL when the session has no model (owned) */
-  kf_layer_spec *layers;  /* the model spec with defaults filled in (owned), n_layers entries */
-  size_t n_layers;
-  kd_durable_stream *durable; /* persistence bookkeeping (owned; NULL in memory mode) */
+  kf_model *model;        /* NULL when the session has no model (owned); never
+                             changes once the session is published */
+  kd_durable_stream *durable; /* durability bookkeeping (owned; NULL in memory mode) */
   size_t n_durable;
+  /* Set under the lock by the DELETE that removed the session from the
+   * table: a request that takes the lock afterwards comes after the delete
+   * in the session's order and answers 404. */
+  unsigned char deleted;
+  /* Recovered from a store restored from a snapshot: its counts may be
+   * behind keys already handed out, so it draws nothing until an operator
+   * advances or reseeds it (durability.h). */
+  unsigned char fenced;
   char flax[8];           /* "0.10" */
   /* Sized to the name (at most KD_SESSION_NAME_MAX characters): a million
    * sessions must not each carry room for the longest name. */

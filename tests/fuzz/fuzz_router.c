@@ -60,7 +60,7 @@
 
 #include "metrics.h"
 #include "npy.h"
-#include "persist.h"
+#include "server.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
@@ -92,10 +92,11 @@ static void fuzz_init(void) {
   srv.cfg.max_model_params = FUZZ_MAX_MODEL_PARAMS;
   srv.cfg.max_body = FUZZ_MAX_BODY;
   srv.cfg.log_level = KD_LOG_ERROR;
-  /* Memory mode (srv.persist stays NULL) and no bearer token. */
+  kd_logger_init(&srv.log, &srv.cfg);
+  /* Memory mode (srv.durable stays NULL) and no bearer token. */
   srv.cfg.durability = KD_DURABILITY_MEMORY;
   srv.store = kd_store_new(srv.cfg.max_sessions);
-  srv.metrics = kd_metrics_new(kd_route_count);
+  srv.metrics = kd_metrics_new(kd_route_label, kd_route_count);
   if (!srv.store || !srv.metrics) {
     fprintf(stderr, "fuzz_router: out of memory at start-up\n");
     abort();
@@ -229,7 +230,7 @@ static void check_response(const request *rq, const kd_response *res, size_t rou
   if (res->status != 405 && res->allow[0] != '\0') violation(rq, res, "Allow on a %d response", res->status);
   if ((res->status == 401) != (res->www_authenticate != 0))
     violation(rq, res, "WWW-Authenticate must come with 401 and only with it");
-  if (res->commit) violation(rq, res, "a commit to wait for in memory mode");
+  if (res->ticket) violation(rq, res, "a ticket to wait for in memory mode");
   check_negotiation(rq, res, route);
   if (res->status >= 400) {
     check_error_body(rq, res, route);

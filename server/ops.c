@@ -1,5 +1,5 @@
-/* keyfoldd — the jax.random samplers as API operations (sampler.h). */
-#include "sampler.h"
+/* keyfoldd — the jax.random operations table (ops.h). */
+#include "ops.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -8,22 +8,9 @@
 
 #include "codec.h"
 
-typedef enum sampler_kind {
-  S_BITS,
-  S_UNIFORM,
-  S_NORMAL,
-  S_TRUNCATED_NORMAL,
-  S_BERNOULLI,
-  S_RANDINT,
-  S_PERMUTATION
-} sampler_kind;
-
-struct kd_sampler {
-  const char *name;
-  sampler_kind kind;
-  const char *const *fields;
-};
-
+static const char *const key_fields[] = {"seed", NULL};
+static const char *const fold_in_fields[] = {"data", NULL};
+static const char *const split_fields[] = {"num", NULL};
 static const char *const bits_fields[] = {"shape", "bit_width", NULL};
 static const char *const uniform_fields[] = {"shape", "minval", "maxval", NULL};
 static const char *const normal_fields[] = {"shape", NULL};
@@ -32,30 +19,49 @@ static const char *const bernoulli_fields[] = {"shape", "p", NULL};
 static const char *const randint_fields[] = {"shape", "minval", "maxval", NULL};
 static const char *const permutation_fields[] = {"n", NULL};
 
-static const kd_sampler samplers[] = {
-  {"bits", S_BITS, bits_fields},
-  {"uniform", S_UNIFORM, uniform_fields},
-  {"normal", S_NORMAL, normal_fields},
-  {"truncated_normal", S_TRUNCATED_NORMAL, truncated_normal_fields},
-  {"bernoulli", S_BERNOULLI, bernoulli_fields},
-  {"randint", S_RANDINT, randint_fields},
-  {"permutation", S_PERMUTATION, permutation_fields},
-};
-#define SAMPLER_COUNT (sizeof samplers / sizeof samplers[0])
+#define RS (KD_OP_RANDOM | KD_OP_SESSION | KD_OP_TENSOR)
 
-const kd_sampler *kd_sampler_find(const char *name) {
+/* Permutation is not a session distribution: its draw allocates inside the
+ * library and so could fail after the key was taken, and api.md offers it
+ * only statelessly. */
+static const kd_op ops[] = {
+  {"key", KD_OP_KEY, KD_S_NONE, key_fields, KD_OP_RANDOM, "jax.random.key(seed): a key from a seed"},
+  {"fold_in", KD_OP_FOLD_IN, KD_S_NONE, fold_in_fields, KD_OP_RANDOM, "jax.random.fold_in(key, data)"},
+  {"split", KD_OP_SPLIT, KD_S_NONE, split_fields, KD_OP_RANDOM, "jax.random.split(key, num)"},
+  {"bits", KD_OP_SAMPLER, KD_S_BITS, bits_fields, RS, "jax.random.bits(key, shape, dtype)"},
+  {"uniform", KD_OP_SAMPLER, KD_S_UNIFORM, uniform_fields, RS, "jax.random.uniform(key, shape, minval, maxval)"},
+  {"normal", KD_OP_SAMPLER, KD_S_NORMAL, normal_fields, RS, "jax.random.normal(key, shape)"},
+  {"truncated_normal", KD_OP_SAMPLER, KD_S_TRUNCATED_NORMAL, truncated_normal_fields, RS,
+   "jax.random.truncated_normal(key, lower, upper, shape)"},
+  {"bernoulli", KD_OP_SAMPLER, KD_S_BERNOULLI, bernoulli_fields, RS, "jax.random.bernoulli(key, p, shape)"},
+  {"randint", KD_OP_SAMPLER, KD_S_RANDINT, randint_fields, RS, "jax.random.randint(key, shape, minval, maxval)"},
+  {"permutation", KD_OP_SAMPLER, KD_S_PERMUTATION, permutation_fields, KD_OP_RANDOM | KD_OP_TENSOR,
+   "jax.random.permutation(key, n)"},
+};
+#define OP_COUNT (sizeof ops / sizeof ops[0])
+
+size_t kd_op_count(void) { return OP_COUNT; }
+
+const kd_op *kd_op_at(size_t i) { return i < OP_COUNT ? &ops[i] : NULL; }
+
+const kd_op *kd_op_find(const char *name) {
   if (!name) return NULL;
-  for (size_t i = 0; i < SAMPLER_COUNT; i++)
-    if (strcmp(samplers[i].name, name) == 0) return &samplers[i];
+  for (size_t i = 0; i < OP_COUNT; i++)
+    if (strcmp(ops[i].name, name) == 0) return &ops[i];
   return NULL;
 }
 
-const char *kd_sampler_names(void) {
-  /* Kept in the order of the table above. */
-  return "bits, uniform, normal, truncated_normal, bernoulli, randint, permutation";
+const char *kd_op_names(unsigned flags, char *buf, size_t size) {
+  size_t len = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < OP_COUNT; i++) {
+    if ((ops[i].flags & flags) != flags) continue;
+    const int w = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", ops[i].name);
+    if (w < 0 || (size_t)w >= size - len) break;
+    len += (size_t)w;
+  }
+  return buf;
 }
-
-const char *const *kd_sampler_fields(const kd_sampler *s) { return s->fields; }
 
 /* Legacy threefry hashes a whole draw in one call of at most 2^32 - 2 words
  * (JAX would split the key into blocks beyond that; the library refuses).
@@ -127,10 +133,10 @@ static int read_int32_bound(const json_t *body, const char *what, const char *na
 
 /* Decodes the sampler's parameters into *out (everything but the output
  * buffer) and sets the output dtype. */
-static int read_params(const kd_sampler *s, const json_t *body, const char *what, kd_sample *out,
+static int read_params(const kd_op *s, const json_t *body, const char *what, kd_sample *out,
                        kd_err *err) {
-  switch (s->kind) {
-    case S_BITS: {
+  switch (s->sampler) {
+    case KD_S_BITS: {
       int64_t bw;
       if (kd_get_int(body, what, "bit_width", 0, INT64_MIN, INT64_MAX, 32, &bw, err) != 0) return -1;
       switch (bw) {
@@ -145,15 +151,15 @@ static int read_params(const kd_sampler *s, const json_t *body, const char *what
       out->bit_width = (unsigned)bw;
       return 0;
     }
-    case S_UNIFORM:
+    case KD_S_UNIFORM:
       out->out.dtype = KF_FLOAT32;
       /* minval > maxval is allowed, as in JAX: every element is then minval. */
       if (kd_get_f32(body, what, "minval", 0, 0.0f, &out->f1, err) != 0) return -1;
       return kd_get_f32(body, what, "maxval", 0, 1.0f, &out->f2, err);
-    case S_NORMAL:
+    case KD_S_NORMAL:
       out->out.dtype = KF_FLOAT32;
       return 0;
-    case S_TRUNCATED_NORMAL: {
+    case KD_S_TRUNCATED_NORMAL: {
       out->out.dtype = KF_FLOAT32;
       double lo, hi;
       if (kd_get_double(body, what, "lower", 1, 0.0, &lo, err) != 0) return -1;
@@ -169,33 +175,34 @@ static int read_params(const kd_sampler *s, const json_t *body, const char *what
                        what, (double)out->f1, (double)out->f2);
       return 0;
     }
-    case S_BERNOULLI:
+    case KD_S_BERNOULLI:
       out->out.dtype = KF_BOOL;
       /* Any finite p: values outside [0, 1] simply give all-false/all-true. */
       return kd_get_f32(body, what, "p", 0, 0.5f, &out->f1, err);
-    case S_RANDINT:
+    case KD_S_RANDINT:
       out->out.dtype = KF_INT32;
       if (read_int32_bound(body, what, "minval", &out->i1, err) != 0) return -1;
       return read_int32_bound(body, what, "maxval", &out->i2, err);
-    case S_PERMUTATION:
+    case KD_S_PERMUTATION:
       out->out.dtype = KF_INT32;
       return 0;
+    case KD_S_NONE: break;
   }
   return kd_fail(err, KD_INTERNAL, "unknown sampler");
 }
 
-int kd_sample_prepare(const kd_sampler *s, const json_t *body, const char *what,
+int kd_sample_prepare(const kd_op *s, const json_t *body, const char *what,
                       uint64_t max_elements, kd_sample *out, kd_err *err) {
   kd_sample smp;
   memset(&smp, 0, sizeof smp);
-  smp.sampler = s;
+  smp.op = s;
   size_t n;
-  const int is_perm = s->kind == S_PERMUTATION;
+  const int is_perm = s->sampler == KD_S_PERMUTATION;
   if (is_perm ? read_permutation_n(body, what, max_elements, &smp.out.shape, &n, err)
               : read_shape(body, what, max_elements, &smp.out.shape, &n, err))
     return -1;
   if (read_params(s, body, what, &smp, err) != 0) return -1;
-  if (check_draw_size(n, s->kind == S_BITS ? smp.bit_width : 32u, what, is_perm ? "n" : "shape",
+  if (check_draw_size(n, s->sampler == KD_S_BITS ? smp.bit_width : 32u, what, is_perm ? "n" : "shape",
                       err) != 0)
     return -1;
   const size_t size = kf_dtype_size(smp.out.dtype);
@@ -217,15 +224,16 @@ int kd_sample_prepare(const kd_sampler *s, const json_t *body, const char *what,
 static int draw(kd_sample *sample, kf_key key, kf_threefry_mode mode) {
   void *data = sample->out.data;
   const size_t n = sample->n;
-  switch (sample->sampler->kind) {
-    case S_BITS: return kf_random_bits(key, mode, sample->bit_width, n, data);
-    case S_UNIFORM: return kf_random_uniform(key, mode, n, sample->f1, sample->f2, data);
-    case S_NORMAL: return kf_random_normal(key, mode, n, data);
-    case S_TRUNCATED_NORMAL:
+  switch (sample->op->sampler) {
+    case KD_S_BITS: return kf_random_bits(key, mode, sample->bit_width, n, data);
+    case KD_S_UNIFORM: return kf_random_uniform(key, mode, n, sample->f1, sample->f2, data);
+    case KD_S_NORMAL: return kf_random_normal(key, mode, n, data);
+    case KD_S_TRUNCATED_NORMAL:
       return kf_random_truncated_normal(key, mode, n, sample->f1, sample->f2, data);
-    case S_BERNOULLI: return kf_random_bernoulli(key, mode, n, sample->f1, data);
-    case S_RANDINT: return kf_random_randint(key, mode, n, sample->i1, sample->i2, data);
-    case S_PERMUTATION: return kf_random_permutation(key, mode, n, data);
+    case KD_S_BERNOULLI: return kf_random_bernoulli(key, mode, n, sample->f1, data);
+    case KD_S_RANDINT: return kf_random_randint(key, mode, n, sample->i1, sample->i2, data);
+    case KD_S_PERMUTATION: return kf_random_permutation(key, mode, n, data);
+    case KD_S_NONE: break;
   }
   return KF_EINVAL;
 }
@@ -239,7 +247,7 @@ void kd_sample_fill(kd_sample *sample, kf_key key, kf_threefry_mode mode) {
 
 int kd_sample_draw(kd_sample *sample, kf_key key, kf_threefry_mode mode, kd_err *err) {
   const int rc = draw(sample, key, mode);
-  if (rc != KF_OK) return kd_fail_kf(err, rc, sample->sampler->name);
+  if (rc != KF_OK) return kd_fail_kf(err, rc, sample->op->name);
   return 0;
 }
 

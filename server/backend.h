@@ -1,0 +1,102 @@
+/* keyfoldd — the store interface: what a durable backend (SQLite today)
+ * offers the durability policy above it (durability.h).
+ *
+ * A backend keeps one row per session (row.h) and applies recorded changes
+ * in the order they were submitted. It completes each record through the
+ * finish hook it was opened with — committed or failed — from a thread of
+ * its own; the policy turns that into tickets and bookkeeping. Everything
+ * the policy decides (what to write, who waits) is the same for every
+ * backend, so a new backend is one new file implementing these operations.
+ */
+#ifndef KEYFOLDD_BACKEND_H
+#define KEYFOLDD_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics.h"
+#include "row.h"
+#include "store.h"
+#include "ticket.h"
+
+/* One change on its way to the backend. Built by the policy, owned by the
+ * backend once submitted, freed by kd_record_free after it is finished. */
+typedef struct kd_record {
+  struct kd_record *next;     /* the backend's queue */
+  kd_change change;
+  kd_session *session;        /* a reference (NULL for UNFENCE) */
+  char *spec;                 /* CREATE: the canonical creation spec */
+  uint64_t checksum;          /* CREATE: kd_model_checksum */
+  unsigned char *blob;        /* the streams as stored (CREATE, STATE, RESEED) */
+  size_t blob_len;
+  kd_durable_stream *targets; /* what this record makes durable, n_targets */
+  size_t n_targets;
+  kd_ticket *ticket;          /* NULL when nobody waits */
+  int orphaned;               /* set by the backend: the session's row is not there */
+} kd_record;
+
+void kd_record_free(kd_record *r);
+
+/* A stored row as read, before its checks. Borrowed for one callback. */
+typedef struct kd_raw_row {
+  const char *name, *spec;
+  const unsigned char *blob;
+  size_t blob_len;
+  uint64_t checksum, spec_check, streams_check;
+} kd_raw_row;
+
+/* Returns 0 to go on, -1 to stop the scan (msg says why). */
+typedef int (*kd_scan_fn)(void *arg, const kd_raw_row *row, char *msg, size_t msg_size);
+
+/* Called by the backend once per record, in submission order per session:
+ * ok 1 if its change is committed. Returns 1 if the backend must apply the
+ * record again with the next batch (a failed change memory already shows),
+ * 0 if the record is done (the backend frees it). */
+typedef int (*kd_finish_fn)(void *arg, kd_record *r, int ok);
+
+typedef struct kd_backend kd_backend;
+
+typedef struct kd_backend_ops {
+  const char *name;
+  /* Calls fn for every stored row. Returns 0, or -1 with msg. */
+  int (*scan)(kd_backend *b, kd_scan_fn fn, void *arg, char *msg, size_t msg_size);
+  /* Starts applying submitted records (after the scan). 0 or -1. */
+  int (*start)(kd_backend *b);
+  /* Queues r (taking it over) and returns 0; -1 once stopped (r is still
+   * the caller's). */
+  int (*submit)(kd_backend *b, kd_record *r);
+  /* 1 unless the last commit failed. */
+  int (*healthy)(const kd_backend *b);
+  /* Writes a consistent copy of the store to path, marked as a snapshot:
+   * a daemon that opens the copy fences every stream. 0, or -1 with msg. */
+  int (*snapshot)(kd_backend *b, const char *path, char *msg, size_t msg_size);
+  /* Applies what is queued, then stops applying; later submits fail. */
+  void (*stop)(kd_backend *b);
+  /* Stops and frees the backend. */
+  void (*close)(kd_backend *b);
+} kd_backend_ops;
+
+struct kd_backend {
+  const kd_backend_ops *ops;
+  char where[4096]; /* names the store in messages (the file's path) */
+  /* The store carries a snapshot marker (opened from a restored snapshot)
+   * and the marker's text: when and from which store it was taken. */
+  int fenced;
+  char fence_note[256];
+};
+
+/* What a backend is opened with. */
+typedef struct kd_backend_hooks {
+  kd_finish_fn finish;
+  void *finish_arg;
+  kd_metrics *metrics; /* commit latency and results */
+} kd_backend_hooks;
+
+/* SQLite in WAL mode: <data_dir>/keyfold.db (backend_sqlite.c). Refuses —
+ * returning NULL with a message naming the file — a file that is not a
+ * keyfold store, is of an unknown format version, or fails SQLite's
+ * integrity check. */
+kd_backend *kd_backend_sqlite_open(const char *data_dir, const kd_backend_hooks *hooks, char *msg,
+                                   size_t msg_size);
+
+#endif

@@ -1,0 +1,319 @@
+/* keyfoldd — the durability policy (durability.h): what to write, who
+ * waits, and what a committed or failed record means for the session. */
+#include "durability.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fsutil.h"
+
+struct kd_durable {
+  kd_durability mode;
+  uint32_t lease_block;
+  kd_store *table;
+  kd_backend *backend; /* NULL in memory mode */
+  atomic_int fenced;
+};
+
+static int key_eq(kf_key a, kf_key b) { return a.hi == b.hi && a.lo == b.lo; }
+
+static uint32_t lease_end(uint32_t count, uint32_t block) {
+  const uint64_t t = (uint64_t)count + block;
+  return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
+
+void kd_durable_plan_stream(kd_durability mode, uint32_t lease_block, kd_change change,
+                            const kf_stream_state *now, kd_durable_stream *ds, int *write, int *wait) {
+  if (mode == KD_DURABILITY_MEMORY) return;
+  if (mode == KD_DURABILITY_STRICT || change == KD_CHANGE_CREATE) {
+    const uint32_t target = mode == KD_DURABILITY_LEASE ? lease_end(now->count, lease_block) : now->count;
+    if (!key_eq(ds->key_target, now->key) || ds->count_target != target) {
+      ds->key_target = now->key;
+      ds->count_target = target;
+      *write = *wait = 1;
+    }
+    return;
+  }
+  /* Lease: renew the reservation once the count passes it; wait only when
+   * the count is beyond what is known to be committed. */
+  if (!key_eq(ds->key_target, now->key) || now->count > ds->count_target) {
+    ds->key_target = now->key;
+    ds->count_target = lease_end(now->count, lease_block);
+    *write = 1;
+  }
+  if (!key_eq(ds->key_durable, now->key) || now->count > ds->count_durable) *wait = 1;
+}
+
+/* ------------------------------------------------------------ completion */
+
+/* The backend's finish hook: a record committed (ok) or failed. */
+static int finish_record(void *arg, kd_record *r, int ok) {
+  kd_durable *d = arg;
+  const int done_ok = ok && !r->orphaned;
+  kd_session *s = r->session;
+  if (done_ok && s && r->change != KD_CHANGE_DELETE) {
+    /* Records of one session commit in the order they were recorded, so
+     * the last committed one holds the durable state. */
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < r->n_targets && i < s->n_durable; i++) {
+      s->durable[i].key_durable = r->targets[i].key_target;
+      s->durable[i].count_durable = r->targets[i].count_target;
+    }
+    pthread_mutex_unlock(&s->lock);
+  }
+  if (done_ok && r->change == KD_CHANGE_UNFENCE) atomic_store(&d->fenced, 0);
+  if (!ok && r->change == KD_CHANGE_CREATE && s) {
+    /* The client is told 503: withdraw the session so that it can retry
+     * the creation (which replaces whatever the failed commit left). */
+    kd_store_remove(d->table, s->name, s);
+  }
+  if (r->ticket) kd_ticket_complete(r->ticket, done_ok);
+  r->ticket = NULL;
+  /* After a failure every change but a creation is applied again, so that
+   * what clients read (memory) is what the disk ends up with, even though
+   * their 503 said the outcome was unknown. */
+  return !ok && r->change != KD_CHANGE_CREATE;
+}
+
+/* ------------------------------------------------------------ opening */
+
+int kd_durable_open(const kd_config *cfg, kd_store *table, kd_metrics *metrics, kd_durable **out,
+                    char *msg, size_t msg_size) {
+  *out = NULL;
+  kd_durable *d = calloc(1, sizeof *d);
+  if (!d) {
+    snprintf(msg, msg_size, "out of memory");
+    return -1;
+  }
+  d->mode = cfg->durability;
+  d->lease_block = cfg->lease_block ? cfg->lease_block : 1;
+  d->table = table;
+  if (d->mode != KD_DURABILITY_MEMORY) {
+    const kd_backend_hooks hooks = {finish_record, d, metrics};
+    d->backend = kd_backend_sqlite_open(cfg->data_dir, &hooks, msg, msg_size);
+    if (!d->backend) {
+      free(d);
+      return -1;
+    }
+    atomic_init(&d->fenced, d->backend->fenced);
+  }
+  *out = d;
+  return 0;
+}
+
+int kd_durable_start(kd_durable *d) { return d->backend ? d->backend->ops->start(d->backend) : 0; }
+
+void kd_durable_stop(kd_durable *d) {
+  if (d && d->backend) d->backend->ops->stop(d->backend);
+}
+
+void kd_durable_close(kd_durable *d) {
+  if (!d) return;
+  if (d->backend) d->backend->ops->close(d->backend);
+  free(d);
+}
+
+int kd_durable_healthy(const kd_durable *d) {
+  return !d || !d->backend || d->backend->ops->healthy(d->backend);
+}
+
+int kd_durable_fenced(const kd_durable *d, const char **note) {
+  const int fenced = d && d->backend && atomic_load(&d->fenced);
+  if (note) *note = fenced ? d->backend->fence_note : "";
+  return fenced;
+}
+
+/* ------------------------------------------------------------ recovery */
+
+typedef struct recover_ctx {
+  kd_recover_fn fn;
+  void *arg;
+  const char *where;
+  long rows;
+} recover_ctx;
+
+static int check_row(recover_ctx *ctx, const kd_raw_row *raw, char *detail, size_t size) {
+  kd_row row;
+  if (!raw->name || !raw->spec) {
+    snprintf(detail, size, "session '%s': unreadable spec", raw->name ? raw->name : "?");
+    return -1;
+  }
+  if (kd_row_spec_check(raw->name, raw->spec, raw->checksum) != raw->spec_check ||
+      kd_row_streams_check(raw->name, raw->blob, raw->blob_len) != raw->streams_check) {
+    snprintf(detail, size, "session '%s': the row does not match its check (damaged)", raw->name);
+    return -1;
+  }
+  if (kd_row_decode_streams(raw->blob, raw->blob_len, row.streams, &row.n_streams) != 0) {
+    snprintf(detail, size, "session '%s': malformed stream state", raw->name);
+    return -1;
+  }
+  row.name = raw->name;
+  row.spec = raw->spec;
+  row.checksum = raw->checksum;
+  return ctx->fn(ctx->arg, &row, detail, size);
+}
+
+static int recover_row(void *arg, const kd_raw_row *raw, char *msg, size_t msg_size) {
+  recover_ctx *ctx = arg;
+  char detail[800];
+  if (check_row(ctx, raw, detail, sizeof detail) != 0) {
+    snprintf(msg, msg_size, "refusing the store %s: %s", ctx->where, detail);
+    return -1;
+  }
+  ctx->rows++;
+  return 0;
+}
+
+long kd_durable_recover(kd_durable *d, kd_recover_fn fn, void *arg, char *msg, size_t msg_size) {
+  if (!d->backend) return 0;
+  recover_ctx ctx = {fn, arg, d->backend->where, 0};
+  if (d->backend->ops->scan(d->backend, recover_row, &ctx, msg, msg_size) != 0) return -1;
+  return ctx.rows;
+}
+
+int kd_durable_adopt(kd_durable *d, kd_session *s) {
+  if (!d->backend) return 0;
+  const size_t n = kf_rngs_stream_count(s->rngs);
+  kd_durable_stream *ds = calloc(n ? n : 1, sizeof *ds);
+  if (!ds) return -1;
+  for (size_t i = 0; i < n; i++) {
+    kf_stream_state st;
+    kf_rngs_stream_at(s->rngs, i, &st);
+    ds[i].key_target = ds[i].key_durable = st.key;
+    ds[i].count_target = ds[i].count_durable = st.count;
+  }
+  free(s->durable);
+  s->durable = ds;
+  s->n_durable = n;
+  if (atomic_load(&d->fenced)) s->fenced = 1;
+  return 0;
+}
+
+/* ------------------------------------------------------------ recording */
+
+static int out_of_memory(kd_err *err) { return kd_fail(err, KD_UNAVAILABLE, "out of memory recording a change"); }
+
+/* Sizes s's bookkeeping to its streams (a new session, or one whose
+ * streams changed in number). */
+static int ensure_bookkeeping(kd_session *s) {
+  const size_t n = kf_rngs_stream_count(s->rngs);
+  if (s->durable && s->n_durable == n) return 0;
+  kd_durable_stream *ds = calloc(n ? n : 1, sizeof *ds);
+  if (!ds) return -1;
+  free(s->durable);
+  s->durable = ds;
+  s->n_durable = n;
+  return 0;
+}
+
+/* Hands r to the backend; on success *ticket is the waiter's reference. */
+static int submit(kd_durable *d, kd_record *r, kd_ticket **ticket, kd_err *err) {
+  kd_ticket *waiter = r->ticket;
+  if (d->backend->ops->submit(d->backend, r) != 0) {
+    if (waiter) {
+      kd_ticket_release(waiter);
+      kd_ticket_release(waiter);
+      r->ticket = NULL;
+    }
+    kd_record_free(r);
+    return kd_fail(err, KD_UNAVAILABLE, "the daemon is shutting down");
+  }
+  *ticket = waiter;
+  return 0;
+}
+
+int kd_durable_record(kd_durable *d, kd_session *s, kd_change change, const char *spec,
+                      uint64_t checksum, kd_ticket **ticket, kd_err *err) {
+  *ticket = NULL;
+  if (!d || !d->backend) return 0;
+  if (ensure_bookkeeping(s) != 0) return out_of_memory(err);
+  const size_t n = s->n_durable;
+  kf_stream_state streams[KF_RNGS_MAX_STREAMS];
+  int write = change != KD_CHANGE_STATE;
+  int wait = change != KD_CHANGE_STATE;
+  /* The plan changes the bookkeeping; it is put back if recording fails,
+   * so that the next change plans again. */
+  kd_durable_stream saved[KF_RNGS_MAX_STREAMS];
+  memcpy(saved, s->durable, n * sizeof *saved);
+  for (size_t i = 0; i < n; i++) {
+    kf_rngs_stream_at(s->rngs, i, &streams[i]);
+    kd_durable_plan_stream(d->mode, d->lease_block, change, &streams[i], &s->durable[i], &write, &wait);
+  }
+  if (!write && !wait) return 0;
+
+  kd_record *r = calloc(1, sizeof *r);
+  if (r) {
+    r->change = change;
+    r->checksum = checksum;
+    atomic_fetch_add(&s->refs, 1);
+    r->session = s;
+    r->n_targets = n;
+    r->targets = malloc((n ? n : 1) * sizeof *r->targets);
+    if (change != KD_CHANGE_DELETE) {
+      /* Stored: the targets, not the counts (lease stores the reservation). */
+      for (size_t i = 0; i < n; i++) {
+        streams[i].key = s->durable[i].key_target;
+        streams[i].count = s->durable[i].count_target;
+      }
+      r->blob = kd_row_encode_streams(streams, n, &r->blob_len);
+    }
+    if (spec) r->spec = strdup(spec);
+    if (wait) r->ticket = kd_ticket_new();
+  }
+  if (!r || !r->targets || (change != KD_CHANGE_DELETE && !r->blob) || (spec && !r->spec) ||
+      (change == KD_CHANGE_CREATE && !spec) || (wait && !r->ticket)) {
+    if (r && r->ticket) {
+      kd_ticket_release(r->ticket);
+      kd_ticket_release(r->ticket);
+      r->ticket = NULL;
+    }
+    kd_record_free(r);
+    memcpy(s->durable, saved, n * sizeof *saved);
+    return out_of_memory(err);
+  }
+  memcpy(r->targets, s->durable, n * sizeof *r->targets);
+  return submit(d, r, ticket, err);
+}
+
+int kd_durable_unfence(kd_durable *d, kd_ticket **ticket, kd_err *err) {
+  *ticket = NULL;
+  if (!d || !d->backend || !atomic_load(&d->fenced)) return 0;
+  kd_record *r = calloc(1, sizeof *r);
+  if (r) {
+    r->change = KD_CHANGE_UNFENCE;
+    r->ticket = kd_ticket_new();
+  }
+  if (!r || !r->ticket) {
+    free(r);
+    return out_of_memory(err);
+  }
+  return submit(d, r, ticket, err);
+}
+
+/* ------------------------------------------------------------ backups */
+
+int kd_durable_snapshot(kd_durable *d, const char *dir, char *path, size_t path_size, char *msg,
+                        size_t msg_size) {
+  if (!d || !d->backend) {
+    snprintf(msg, msg_size, "there is no store to snapshot: the daemon runs with --durability memory");
+    return -1;
+  }
+  if (kd_mkdir_p(dir) != 0) {
+    snprintf(msg, msg_size, "cannot create the snapshot directory %s: %s", dir, strerror(errno));
+    return -1;
+  }
+  /* Named by UTC time; a sequence number keeps two snapshots in the same
+   * second apart. */
+  static atomic_uint sequence;
+  const time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  snprintf(path, path_size, "%s/keyfold-%s-%u.db", dir, stamp, atomic_fetch_add(&sequence, 1));
+  return d->backend->ops->snapshot(d->backend, path, msg, msg_size);
+}

@@ -1,0 +1,93 @@
+/* keyfoldd — a session's stored row: the streams blob and the row checks. */
+#include "row.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void put_u32(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)v;
+  p[1] = (unsigned char)(v >> 8);
+  p[2] = (unsigned char)(v >> 16);
+  p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t get_u32(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+unsigned char *kd_row_encode_streams(const kf_stream_state *streams, size_t n, size_t *len) {
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++) total += 1 + strlen(streams[i].name) + 12;
+  unsigned char *b = malloc(total ? total : 1);
+  if (!b) return NULL;
+  unsigned char *p = b;
+  for (size_t i = 0; i < n; i++) {
+    const size_t nl = strlen(streams[i].name);
+    *p++ = (unsigned char)nl;
+    memcpy(p, streams[i].name, nl);
+    p += nl;
+    put_u32(p, streams[i].key.hi);
+    put_u32(p + 4, streams[i].key.lo);
+    put_u32(p + 8, streams[i].count);
+    p += 12;
+  }
+  *len = total;
+  return b;
+}
+
+int kd_row_decode_streams(const unsigned char *b, size_t len, kf_stream_state *out, size_t *n) {
+  size_t i = 0;
+  *n = 0;
+  while (i < len) {
+    const size_t nl = b[i++];
+    if (nl == 0 || nl > KF_STREAM_NAME_MAX || len - i < nl + 12 || *n == KF_RNGS_MAX_STREAMS) return -1;
+    kf_stream_state *st = &out[(*n)++];
+    memcpy(st->name, b + i, nl);
+    st->name[nl] = '\0';
+    if (!kf_stream_name_valid(st->name)) return -1;
+    i += nl;
+    st->key = kf_key_from_data(get_u32(b + i), get_u32(b + i + 4));
+    st->count = get_u32(b + i + 8);
+    i += 12;
+  }
+  return 0;
+}
+
+#define FNV_BASIS 0xcbf29ce484222325ull
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
+  const unsigned char *p = data;
+  for (size_t i = 0; i < n; i++) {
+    h ^= p[i];
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+uint64_t kd_row_spec_check(const char *name, const char *spec, uint64_t checksum) {
+  unsigned char le[8];
+  for (int i = 0; i < 8; i++) le[i] = (unsigned char)(checksum >> (8 * i));
+  uint64_t h = fnv1a(FNV_BASIS, name, strlen(name) + 1);
+  h = fnv1a(h, spec, strlen(spec) + 1);
+  return fnv1a(h, le, 8);
+}
+
+uint64_t kd_row_streams_check(const char *name, const unsigned char *blob, size_t len) {
+  return fnv1a(fnv1a(FNV_BASIS, name, strlen(name) + 1), blob, len);
+}
+
+uint64_t kd_model_checksum(const kf_model *model) {
+  if (!model) return 0;
+  uint64_t h = FNV_BASIS;
+  const size_t layers = kf_model_layer_count(model);
+  for (size_t i = 0; i < layers; i++) {
+    for (size_t j = 0; j < kf_model_param_count(model, i); j++) {
+      kf_tensor t;
+      if (kf_model_param(model, i, j, NULL, &t) != KF_OK) continue;
+      size_t n = 0;
+      kf_shape_numel(&t.shape, &n);
+      h = fnv1a(h, t.data, n * sizeof(float));
+    }
+  }
+  return h;
+}

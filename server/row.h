@@ -1,0 +1,53 @@
+/* keyfoldd — what the durable store keeps of a session, independent of the
+ * backend that keeps it: its row (name, canonical creation spec, model
+ * checksum, streams) and the checks that catch a damaged row.
+ *
+ * Streams are stored as a compact blob, per stream: one byte of name
+ * length, the name, then hi, lo and count as little-endian uint32.
+ */
+#ifndef KEYFOLDD_ROW_H
+#define KEYFOLDD_ROW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keyfold/keyfold.h"
+
+/* What changed in a session (or, for UNFENCE, in the store). */
+typedef enum kd_change {
+  KD_CHANGE_CREATE,  /* a new session: its row is written whole */
+  KD_CHANGE_STATE,   /* its streams advanced (draws) */
+  KD_CHANGE_RESEED,  /* its stream keys were replaced */
+  KD_CHANGE_DELETE,  /* its row goes */
+  KD_CHANGE_UNFENCE  /* the store's restored-from-snapshot marker goes (no session) */
+} kd_change;
+
+/* A stored row after its checks passed and its streams were decoded. The
+ * strings are borrowed from the backend for the duration of a callback. */
+typedef struct kd_row {
+  const char *name;
+  const char *spec;      /* canonical creation spec (spec.h) */
+  uint64_t checksum;     /* kd_model_checksum of the model the spec builds */
+  kf_stream_state streams[KF_RNGS_MAX_STREAMS];
+  size_t n_streams;
+} kd_row;
+
+/* The blob of n streams; returns a new malloc'd buffer of *len bytes, or
+ * NULL on ENOMEM. */
+unsigned char *kd_row_encode_streams(const kf_stream_state *streams, size_t n, size_t *len);
+
+/* Decodes a blob into at most KF_RNGS_MAX_STREAMS streams. Returns 0, or -1
+ * if it is malformed (bad lengths, invalid or too many names). */
+int kd_row_decode_streams(const unsigned char *blob, size_t len, kf_stream_state *out, size_t *n);
+
+/* Checks stored beside each row, so that damage inside a row — which leaves
+ * the backend's pages well formed — is caught at recovery instead of
+ * restoring, say, a smaller count. FNV-1a 64 over the fields. */
+uint64_t kd_row_spec_check(const char *name, const char *spec, uint64_t checksum);
+uint64_t kd_row_streams_check(const char *name, const unsigned char *blob, size_t len);
+
+/* 64-bit FNV-1a over a model's parameters, the check that a model re-derived
+ * from its spec at recovery is the one the session was created with. 0 for NULL. */
+uint64_t kd_model_checksum(const kf_model *model);
+
+#endif

@@ -1,0 +1,641 @@
+/* keyfoldd — the session service (session.h). */
+#include "session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+
+#define SESSION_NAME_RULE "[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
+
+static int out_of_memory(kd_err *err) {
+  return kd_fail(err, KD_UNAVAILABLE, "out of memory while handling the request");
+}
+
+/* A request that took the lock after the DELETE that removed s. */
+static int deleted(const kd_session *s, kd_err *err) {
+  return kd_fail(err, KD_NOT_FOUND, "session '%s' not found", s->name);
+}
+
+static int fenced(const kd_session *s, kd_err *err) {
+  return kd_fail(err, KD_FAILED_PRECONDITION,
+                 "session '%s' was restored from a snapshot and may be behind keys it already handed "
+                 "out: it draws nothing until POST /v1/admin/restore {\"advance\": N} advances it or a "
+                 "reseed replaces every one of its streams",
+                 s->name);
+}
+
+static void take_view(const kd_session *s, const kf_rngs *rngs, kd_session_view *view) {
+  view->session = s;
+  view->n_streams = kf_rngs_stream_count(rngs);
+  for (size_t i = 0; i < view->n_streams; i++) kf_rngs_stream_at(rngs, i, &view->streams[i]);
+}
+
+int kd_session_find(kd_server *srv, const char *name, kd_session **out, kd_err *err) {
+  char shown[72];
+  *out = NULL;
+  if (!kd_session_name_valid(name))
+    return kd_fail(err, KD_INVALID_ARGUMENT, "session name '%s' must match " SESSION_NAME_RULE,
+                   kd_shown(name, shown));
+  *out = kd_store_get(srv->store, name);
+  if (!*out) return kd_fail(err, KD_NOT_FOUND, "session '%s' not found", name);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- create */
+
+int kd_session_build(const char *name, const kd_spec *spec, kd_session **out, kd_err *err) {
+  *out = NULL;
+  kf_rngs *rngs = NULL;
+  kf_model *model = NULL;
+  int rc = kf_rngs_new(spec->mode, &rngs);
+  for (size_t i = 0; rc == KF_OK && i < spec->n_seeds; i++)
+    rc = kf_rngs_add_stream(rngs, spec->seeds[i].name, spec->seeds[i].key, 0);
+  if (rc != KF_OK) {
+    kf_rngs_free(rngs);
+    return kd_fail_kf(err, rc, "body.rngs");
+  }
+  if (spec->layers) {
+    size_t bad = spec->n_layers;
+    rc = kf_model_new(spec->layers, spec->n_layers, rngs, &model, &bad);
+    if (rc != KF_OK) {
+      kf_rngs_free(rngs);
+      if (rc == KF_ENOTFOUND)
+        return kd_fail(err, KD_INVALID_ARGUMENT,
+                       "body.model.layers[%zu] draws from 'params' but the rngs have neither 'params' nor "
+                       "'default'",
+                       bad);
+      char what[64];
+      snprintf(what, sizeof what, "body.model.layers[%zu]", bad);
+      return kd_fail_kf(err, rc, what);
+    }
+  }
+  kd_session *s = kd_session_new(name);
+  if (!s) {
+    kf_model_free(model);
+    kf_rngs_free(rngs);
+    return out_of_memory(err);
+  }
+  s->rngs = rngs;
+  s->model = model;
+  s->threefry = spec->mode;
+  snprintf(s->flax, sizeof s->flax, "%s", spec->flax);
+  *out = s;
+  return 0;
+}
+
+int kd_session_create(kd_server *srv, const char *name, const kd_spec *spec, kd_session **out,
+                      kd_session_view *view, kd_ticket **ticket, kd_err *err) {
+  *out = NULL;
+  *ticket = NULL;
+  /* Fail fast on a taken name before building a possibly large model;
+   * kd_store_insert checks again atomically. */
+  kd_session *existing = kd_store_get(srv->store, name);
+  if (existing) {
+    kd_session_release(existing);
+    return kd_fail(err, KD_ALREADY_EXISTS, "session '%s' already exists", name);
+  }
+  kd_session *s;
+  if (kd_session_build(name, spec, &s, err) != 0) return -1;
+  char *canonical = NULL;
+  if (srv->durable && !(canonical = kd_spec_write(spec))) {
+    kd_session_release(s);
+    return out_of_memory(err);
+  }
+  take_view(s, s->rngs, view);
+  /* Published and recorded under the session's lock: a request that finds
+   * the new session waits for the lock, so its changes reach the store
+   * after the creation. The caller's reference keeps s alive throughout. */
+  pthread_mutex_lock(&s->lock);
+  atomic_fetch_add(&s->refs, 1); /* the table's, once inserted */
+  int rc = kd_store_insert(srv->store, s, err);
+  if (rc != 0) {
+    atomic_fetch_sub(&s->refs, 1);
+  } else if (kd_durable_record(srv->durable, s, KD_CHANGE_CREATE, canonical, kd_model_checksum(s->model),
+                               ticket, err) != 0) {
+    s->deleted = 1;
+    kd_store_remove(srv->store, s->name, s); /* drops the table's reference */
+    rc = -1;
+  }
+  pthread_mutex_unlock(&s->lock);
+  free(canonical);
+  if (rc != 0) {
+    kd_session_release(s);
+    return -1;
+  }
+  *out = s;
+  return 0;
+}
+
+/* ------------------------------------------------------- get, delete */
+
+void kd_session_get(kd_session *s, kd_session_view *view) {
+  pthread_mutex_lock(&s->lock);
+  take_view(s, s->rngs, view);
+  pthread_mutex_unlock(&s->lock);
+}
+
+int kd_session_delete(kd_server *srv, const char *name, kd_ticket **ticket, kd_err *err) {
+  *ticket = NULL;
+  kd_session *s;
+  if (kd_session_find(srv, name, &s, err) != 0) return -1;
+  /* Removed and recorded under the session's lock, so the deletion reaches
+   * the store after every change made before it, and every request that
+   * takes the lock afterwards sees `deleted`. */
+  pthread_mutex_lock(&s->lock);
+  int rc = s->deleted || kd_store_remove(srv->store, name, s) != 0 ? deleted(s, err) : 0;
+  if (rc == 0) {
+    s->deleted = 1;
+    rc = kd_durable_record(srv->durable, s, KD_CHANGE_DELETE, NULL, 0, ticket, err);
+  }
+  pthread_mutex_unlock(&s->lock);
+  kd_session_release(s);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ draw */
+
+/* Explains a failed draw of n keys from `stream` (served by `src` when the
+ * resolve succeeded). */
+static int draw_failed(int rc, const char *stream, const kf_stream_state *src, int resolved, uint64_t n,
+                       kd_err *err) {
+  if (rc == KF_ENOTFOUND) {
+    kd_fail(err, KD_NOT_FOUND, "%s", "");
+    kf_rngs_not_found_message(stream, err->message, sizeof err->message);
+    return -1;
+  }
+  if (rc == KF_EEXHAUSTED && resolved) {
+    const int other = strcmp(stream, src->name) != 0;
+    return kd_fail(err, KD_FAILED_PRECONDITION,
+                   "stream '%s'%s%s%s is at count %lu: drawing %llu more key%s would take it past "
+                   "4294967295; reseed it first",
+                   stream, other ? " (served by '" : "", other ? src->name : "", other ? "')" : "",
+                   (unsigned long)src->count, (unsigned long long)n, n == 1 ? "" : "s");
+  }
+  char what[96];
+  snprintf(what, sizeof what, "stream '%s'", stream);
+  return kd_fail_kf(err, rc, what);
+}
+
+int kd_session_draw(kd_server *srv, kd_session *s, const char *stream, uint64_t n, kf_key *keys,
+                    kd_draw *out, kd_ticket **ticket, kd_err *err) {
+  *ticket = NULL;
+  size_t index = 0;
+  pthread_mutex_lock(&s->lock);
+  if (s->deleted || s->fenced) {
+    const int rc = s->deleted ? deleted(s, err) : fenced(s, err);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+  }
+  int rc = kf_rngs_resolve(s->rngs, stream, &index);
+  const int resolved = rc == KF_OK;
+  if (rc == KF_OK) rc = kf_rngs_stream_at(s->rngs, index, &out->source);
+  if (rc == KF_OK && n > ((uint64_t)1 << 32)) rc = KF_EEXHAUSTED;
+  if (rc == KF_OK) rc = kf_rngs_can_draw(s->rngs, stream, (size_t)n);
+  if (rc == KF_OK) rc = kf_rngs_draw(s->rngs, stream, (size_t)n, keys, NULL, NULL);
+  out->mode = s->threefry;
+  /* The keys are handed out only once the new count is durable (strict) or
+   * inside a durable reservation (lease). A failed record leaves a gap in
+   * the stream, never a key handed out twice. */
+  const int recorded = rc != KF_OK || kd_durable_record(srv->durable, s, KD_CHANGE_STATE, NULL, 0, ticket, err) == 0;
+  pthread_mutex_unlock(&s->lock);
+  if (!recorded) return -1;
+  if (rc != KF_OK) return draw_failed(rc, stream, &out->source, resolved, n, err);
+  kd_metrics_add_keys(srv->metrics, n);
+  return 0;
+}
+
+/* --------------------------------------------------------------- forward */
+
+int kd_session_input_dtype(const kd_session *s, kf_dtype *out, kd_err *err) {
+  if (!s->model) return kd_fail(err, KD_FAILED_PRECONDITION, "session '%s' has no model", s->name);
+  kf_layer_spec first;
+  kf_model_layer_spec(s->model, 0, &first);
+  *out = first.type == KF_LAYER_EMBED ? KF_INT32 : KF_FLOAT32;
+  return 0;
+}
+
+static void format_shape(const kf_shape *s, char *buf, size_t size) {
+  size_t len = 0;
+  int n = snprintf(buf, size, "[");
+  for (int i = 0; n >= 0 && (size_t)n < size - len && i < s->rank; i++) {
+    len += (size_t)n;
+    n = snprintf(buf + len, size - len, "%s%lld", i ? ", " : "", (long long)s->dim[i]);
+  }
+  if (n >= 0 && (size_t)n < size - len) len += (size_t)n;
+  if (len + 1 < size) snprintf(buf + len, size - len, "]");
+}
+
+/* The shape that reaches layer `upto` for an input of shape *x (the model
+ * accepted every layer before it). */
+static kf_shape shape_reaching(const kf_model *model, size_t upto, const kf_shape *x) {
+  kf_shape s = *x;
+  for (size_t i = 0; i < upto; i++) {
+    kf_layer_spec l;
+    kf_model_layer_spec(model, i, &l);
+    if (l.type == KF_LAYER_LINEAR && s.rank > 0) s.dim[s.rank - 1] = l.out_features;
+    if (l.type == KF_LAYER_EMBED && s.rank < KF_MAX_RANK) s.dim[s.rank++] = l.features;
+  }
+  return s;
+}
+
+/* Explains why x does not fit the model at layer `bad`. */
+static int mismatch(const kd_session *s, const char *what, const kf_shape *x, size_t bad, kd_err *err) {
+  char shape[160];
+  kf_layer_spec l;
+  if (kf_model_layer_spec(s->model, bad, &l) != KF_OK)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s does not fit the model", what);
+  const kf_shape in = shape_reaching(s->model, bad, x);
+  format_shape(&in, shape, sizeof shape);
+  switch (l.type) {
+    case KF_LAYER_LINEAR:
+      if (in.rank == 0)
+        return kd_fail(err, KD_INVALID_ARGUMENT,
+                       "%s does not fit model.layers[%zu]: linear needs an input of rank 1 or more, got a "
+                       "scalar",
+                       what, bad);
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     "%s does not fit model.layers[%zu]: linear expects the last dimension to be "
+                     "in_features = %lld, but its input has shape %s",
+                     what, bad, (long long)l.in_features, shape);
+    case KF_LAYER_EMBED:
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     "%s does not fit model.layers[%zu]: embed adds a dimension, so x may have at most %d "
+                     "dimensions, got shape %s",
+                     what, bad, KF_MAX_RANK - 1, shape);
+    case KF_LAYER_DROPOUT:
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     "%s does not fit model.layers[%zu]: broadcast_dims name an axis its input of shape %s "
+                     "does not have",
+                     what, bad, shape);
+    default:
+      return kd_fail(err, KD_INVALID_ARGUMENT, "%s does not fit model.layers[%zu] (input shape %s)", what,
+                     bad, shape);
+  }
+}
+
+/* Python indexing as nnx.Embed does it: [-V, V) is valid. */
+static int check_indices(const kd_session *s, const char *what, const kf_tensor *x, size_t n, kd_err *err) {
+  kf_layer_spec first;
+  kf_model_layer_spec(s->model, 0, &first);
+  const int64_t v = first.num_embeddings;
+  const int32_t *idx = x->data;
+  for (size_t i = 0; i < n; i++) {
+    if (idx[i] < -v || idx[i] >= v)
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     "%s: element %zu is %ld, outside [-%lld, %lld) for model.layers[0] (num_embeddings = "
+                     "%lld)",
+                     what, i, (long)idx[i], (long long)v, (long long)v, (long long)v);
+  }
+  return 0;
+}
+
+static uint64_t total_count(const kf_rngs *rngs) {
+  uint64_t total = 0;
+  const size_t n = kf_rngs_stream_count(rngs);
+  for (size_t i = 0; i < n; i++) {
+    kf_stream_state st;
+    if (kf_rngs_stream_at(rngs, i, &st) == KF_OK) total += st.count;
+  }
+  return total;
+}
+
+/* Explains a failed kf_model_forward at layer `bad`. */
+static int forward_failed(int rc, const kd_session *s, const char *what, const kf_shape *x, size_t bad,
+                          kd_err *err) {
+  kf_layer_spec l;
+  const char *coll = kf_model_layer_spec(s->model, bad, &l) == KF_OK ? l.rng_collection : KF_DEFAULT_STREAM;
+  switch (rc) {
+    case KF_EMISMATCH: return mismatch(s, what, x, bad, err);
+    case KF_ENOTFOUND: {
+      char flax[160];
+      kf_rngs_not_found_message(coll, flax, sizeof flax);
+      return kd_fail(err, KD_NOT_FOUND, "model.layers[%zu]: %s", bad, flax);
+    }
+    case KF_EEXHAUSTED:
+      return kd_fail(err, KD_FAILED_PRECONDITION,
+                     "model.layers[%zu] draws from '%s', whose count would pass 4294967295; reseed it first",
+                     bad, coll);
+    case KF_ERANGE:
+      return kd_fail(err, KD_INVALID_ARGUMENT, "%s: an index is out of range for model.layers[%zu]", what, bad);
+    default: {
+      char layer[64];
+      snprintf(layer, sizeof layer, "model.layers[%zu]", bad);
+      return kd_fail_kf(err, rc, layer);
+    }
+  }
+}
+
+/* The checks and allocations of a forward pass that need no lock. On
+ * success *y owns malloc'd data and reply has the room asked for. */
+static int forward_prepare(const kd_server *srv, const kd_session *s, const char *what, const kf_tensor *x,
+                           kf_tensor *y, kd_buf *reply, size_t reply_base, size_t per_element,
+                           kd_err *err) {
+  const uint64_t max_elements = srv->cfg.max_elements;
+  size_t n_in = 0, n_out = 0;
+  kf_shape_numel(&x->shape, &n_in);
+  kf_shape out_shape;
+  size_t bad = 0;
+  int rc = kf_model_output_shape(s->model, &x->shape, x->dtype, &out_shape, &bad);
+  if (rc == KF_OK) rc = kf_shape_numel(&out_shape, &n_out);
+  if (rc == KF_OK && (uint64_t)n_out > max_elements) rc = KF_EOVERFLOW;
+  if (rc == KF_EOVERFLOW)
+    return kd_fail(err, KD_PAYLOAD_TOO_LARGE, "the output y would have more than the limit of %llu elements",
+                   (unsigned long long)max_elements);
+  if (rc == KF_EMISMATCH) return mismatch(s, what, &x->shape, bad, err);
+  if (rc != KF_OK) return kd_fail_kf(err, rc, what);
+  if (x->dtype == KF_INT32 && check_indices(s, what, x, n_in, err) != 0) return -1;
+  y->data = malloc(n_out ? n_out * sizeof(float) : 1);
+  if (!y->data) return out_of_memory(err);
+  if (reply && (per_element && n_out > (SIZE_MAX - reply_base) / per_element)) return out_of_memory(err);
+  if (reply && kd_buf_reserve(reply, reply_base + n_out * per_element) != 0) return out_of_memory(err);
+  y->shape = out_shape;
+  y->dtype = KF_FLOAT32;
+  return 0;
+}
+
+/* Whether the model would draw for this call: run on a copy of the
+ * streams. Only a fenced session asks (a deterministic pass may run). */
+static int forward_would_draw(const kd_session *s, const kf_tensor *x, kf_deterministic det, kf_tensor *y) {
+  kf_rngs *copy = kf_rngs_clone(s->rngs);
+  if (!copy) return 1;
+  size_t bad;
+  const int rc = kf_model_forward(s->model, copy, x, det, y, &bad);
+  const int drew = rc != KF_OK || total_count(copy) != total_count(s->rngs);
+  kf_rngs_free(copy);
+  return drew;
+}
+
+int kd_session_forward(kd_server *srv, kd_session *s, kf_tensor *xp, const char *what,
+                       kf_deterministic det, kf_tensor *y, kd_buf *reply, size_t reply_base,
+                       size_t reply_per_element, kd_ticket **ticket, kd_err *err) {
+  kf_tensor x = *xp;
+  xp->data = NULL;
+  *ticket = NULL;
+  y->data = NULL;
+  if (forward_prepare(srv, s, what, &x, y, reply, reply_base, reply_per_element, err) != 0) {
+    free(x.data);
+    free(y->data);
+    y->data = NULL;
+    return -1;
+  }
+  size_t bad = 0;
+  uint64_t drawn = 0;
+  int rc = KF_OK, refused = 0;
+  pthread_mutex_lock(&s->lock);
+  if (s->deleted) {
+    refused = deleted(s, err);
+  } else if (s->fenced && forward_would_draw(s, &x, det, y)) {
+    refused = fenced(s, err);
+  } else {
+    const uint64_t before = total_count(s->rngs);
+    rc = kf_model_forward(s->model, s->rngs, &x, det, y, &bad);
+    drawn = total_count(s->rngs) - before;
+    if (rc == KF_OK && drawn > 0 &&
+        kd_durable_record(srv->durable, s, KD_CHANGE_STATE, NULL, 0, ticket, err) != 0)
+      refused = -1;
+  }
+  pthread_mutex_unlock(&s->lock);
+  if (!refused && rc != KF_OK) refused = forward_failed(rc, s, what, &x.shape, bad, err);
+  free(x.data);
+  if (refused) {
+    free(y->data);
+    y->data = NULL;
+    return -1;
+  }
+  kd_metrics_add_keys(srv->metrics, drawn);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- reseed */
+
+int kd_session_reseed(kd_server *srv, kd_session *s, const kd_stream_seed *seeds, size_t n,
+                      kd_session_view *view, kd_ticket **ticket, kd_err *err) {
+  *ticket = NULL;
+  int rc = 0;
+  pthread_mutex_lock(&s->lock);
+  if (s->deleted) rc = deleted(s, err);
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    if (!kf_rngs_has_stream(s->rngs, seeds[i].name, NULL))
+      rc = kd_fail(err, KD_INVALID_ARGUMENT, "body.streams.%s: session '%s' has no stream '%s'", seeds[i].name,
+                   s->name, seeds[i].name);
+  }
+  /* The new state is built on a copy and swapped in only once everything
+   * that can fail has succeeded, so a failure changes nothing. */
+  kf_rngs *next = NULL;
+  if (rc == 0 && !(next = kf_rngs_clone(s->rngs))) rc = out_of_memory(err);
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    const int krc = kf_rngs_reseed(next, seeds[i].name, seeds[i].key);
+    if (krc != KF_OK) rc = kd_fail_kf(err, krc, "body.streams");
+  }
+  if (rc == 0) {
+    kf_rngs *old = s->rngs;
+    s->rngs = next;
+    next = old;
+    rc = kd_durable_record(srv->durable, s, KD_CHANGE_RESEED, NULL, 0, ticket, err);
+    if (rc != 0) {
+      /* Not recorded: put the old streams back. */
+      next = s->rngs;
+      s->rngs = old;
+    } else {
+      take_view(s, s->rngs, view);
+      /* Every stream replaced: nothing it held can be reissued. */
+      if (s->fenced && n >= kf_rngs_stream_count(s->rngs)) s->fenced = 0;
+    }
+  }
+  pthread_mutex_unlock(&s->lock);
+  kf_rngs_free(next);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- recovery */
+
+typedef struct recover_ctx {
+  kd_server *srv;
+  kd_spec spec; /* reused row after row: 4 KiB of seeds */
+} recover_ctx;
+
+/* Rebuilds one stored session: its model from the spec (verified by the
+ * checksum), its streams as stored. */
+static int recover_session(void *arg, const kd_row *row, char *msg, size_t msg_size) {
+  recover_ctx *ctx = arg;
+  kd_server *srv = ctx->srv;
+  /* The table slot is a cache miss of its own (a million sessions: 32 MiB
+   * of table): let it load while the row is built. */
+  kd_store_prefetch(srv->store, row->name);
+  const kd_spec_limits limits = {srv->cfg.max_elements, srv->cfg.max_model_params};
+  kd_err err = {KD_OK, ""};
+  kd_session *s = NULL;
+  kf_rngs *rngs = NULL;
+  int rc = -1;
+  if (kd_spec_read(row->spec, &limits, &ctx->spec, &err) != 0) {
+    snprintf(msg, msg_size, "session '%s': %s", row->name, err.message);
+    goto done;
+  }
+  if (ctx->spec.layers) {
+    if (kd_session_build(row->name, &ctx->spec, &s, &err) != 0) {
+      snprintf(msg, msg_size, "session '%s': %s", row->name, err.message);
+      goto done;
+    }
+  } else if ((s = kd_session_new(row->name)) != NULL) {
+    /* No model: nothing to derive, the streams come from the row. */
+    s->threefry = ctx->spec.mode;
+    snprintf(s->flax, sizeof s->flax, "%s", ctx->spec.flax);
+  } else {
+    snprintf(msg, msg_size, "out of memory");
+    goto done;
+  }
+  if (kd_model_checksum(s->model) != row->checksum) {
+    snprintf(msg, msg_size, "session '%s': its model does not re-derive to the stored parameters", row->name);
+    goto done;
+  }
+  int krc = kf_rngs_new(s->threefry, &rngs);
+  for (size_t i = 0; krc == KF_OK && i < row->n_streams; i++)
+    krc = kf_rngs_add_stream(rngs, row->streams[i].name, row->streams[i].key, row->streams[i].count);
+  if (krc != KF_OK || row->n_streams != ctx->spec.n_seeds) {
+    snprintf(msg, msg_size, "session '%s': malformed stream state", row->name);
+    goto done;
+  }
+  /* The model was derived from the initial streams; the session continues
+   * from the stored ones. */
+  kf_rngs_free(s->rngs);
+  s->rngs = rngs;
+  rngs = NULL;
+  if (kd_durable_adopt(srv->durable, s) != 0) {
+    snprintf(msg, msg_size, "out of memory");
+    goto done;
+  }
+  if (kd_store_insert(srv->store, s, &err) != 0) {
+    snprintf(msg, msg_size, "session '%s': %s", row->name, err.message);
+    goto done;
+  }
+  s = NULL;
+  rc = 0;
+done:
+  kd_spec_free(&ctx->spec);
+  kf_rngs_free(rngs);
+  kd_session_release(s);
+  return rc;
+}
+
+long kd_service_recover(kd_server *srv, char *msg, size_t msg_size) {
+  if (!srv->durable) return 0;
+  recover_ctx *ctx = malloc(sizeof *ctx);
+  if (!ctx) {
+    snprintf(msg, msg_size, "out of memory");
+    return -1;
+  }
+  ctx->srv = srv;
+  ctx->spec.layers = NULL;
+  const long n = kd_durable_recover(srv->durable, recover_session, ctx, msg, msg_size);
+  free(ctx);
+  return n;
+}
+
+/* ------------------------------------------------------------- backups */
+
+int kd_service_snapshot(kd_server *srv, char *path, size_t path_size, kd_err *err) {
+  char dir[4096], msg[1024];
+  if (srv->cfg.snapshot_dir[0])
+    snprintf(dir, sizeof dir, "%s", srv->cfg.snapshot_dir);
+  else
+    snprintf(dir, sizeof dir, "%s/snapshots", srv->cfg.data_dir);
+  if (kd_durable_snapshot(srv->durable, dir, path, path_size, msg, sizeof msg) != 0)
+    return kd_fail(err, srv->durable ? KD_UNAVAILABLE : KD_FAILED_PRECONDITION, "%s", msg);
+  return 0;
+}
+
+int kd_service_fenced(const kd_server *srv, const char **note) { return kd_durable_fenced(srv->durable, note); }
+
+/* The streams of rngs advanced by `advance` counts: a new Rngs, or NULL
+ * with *rc (KF_EEXHAUSTED when a count would pass 4294967295). */
+static kf_rngs *advanced_copy(const kf_rngs *rngs, kf_threefry_mode mode, uint32_t advance, int *rc,
+                              char *stream, size_t stream_size) {
+  kf_rngs *next = NULL;
+  *rc = kf_rngs_new(mode, &next);
+  const size_t n = kf_rngs_stream_count(rngs);
+  for (size_t i = 0; *rc == KF_OK && i < n; i++) {
+    kf_stream_state st;
+    kf_rngs_stream_at(rngs, i, &st);
+    if ((uint64_t)st.count + advance > UINT32_MAX) {
+      snprintf(stream, stream_size, "%s", st.name);
+      *rc = KF_EEXHAUSTED;
+    } else {
+      *rc = kf_rngs_add_stream(next, st.name, st.key, st.count + advance);
+    }
+  }
+  if (*rc != KF_OK) {
+    kf_rngs_free(next);
+    return NULL;
+  }
+  return next;
+}
+
+int kd_service_restore(kd_server *srv, uint32_t advance, size_t *advanced, kd_ticket **ticket,
+                       kd_err *err) {
+  *ticket = NULL;
+  *advanced = 0;
+  size_t n = 0;
+  char **names = kd_store_names(srv->store, &n);
+  if (!names) return out_of_memory(err);
+  /* First pass: every fenced session can be advanced (all or nothing). */
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    kd_session *s = kd_store_get(srv->store, names[i]);
+    if (!s) continue;
+    pthread_mutex_lock(&s->lock);
+    if (s->fenced && !s->deleted) {
+      const size_t streams = kf_rngs_stream_count(s->rngs);
+      for (size_t j = 0; rc == 0 && j < streams; j++) {
+        kf_stream_state st;
+        kf_rngs_stream_at(s->rngs, j, &st);
+        if ((uint64_t)st.count + advance > UINT32_MAX)
+          rc = kd_fail(err, KD_FAILED_PRECONDITION,
+                       "session '%s': stream '%s' is at count %lu, and advancing it by %lu would pass "
+                       "4294967295; reseed it first (nothing was advanced)",
+                       s->name, st.name, (unsigned long)st.count, (unsigned long)advance);
+      }
+    }
+    pthread_mutex_unlock(&s->lock);
+    kd_session_release(s);
+  }
+  /* Second pass: advance and record each; the store keeps their order, so
+   * the unfence record below commits after all of them. */
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    kd_session *s = kd_store_get(srv->store, names[i]);
+    if (!s) continue;
+    pthread_mutex_lock(&s->lock);
+    if (s->fenced && !s->deleted) {
+      int krc;
+      char stream[KF_STREAM_NAME_MAX + 1] = "";
+      kf_rngs *next = advanced_copy(s->rngs, s->threefry, advance, &krc, stream, sizeof stream);
+      if (!next) {
+        rc = krc == KF_EEXHAUSTED ? kd_fail(err, KD_FAILED_PRECONDITION,
+                                            "session '%s': stream '%s' would pass 4294967295; reseed it first",
+                                            s->name, stream)
+                                  : out_of_memory(err);
+      } else {
+        kf_rngs *old = s->rngs;
+        s->rngs = next;
+        kd_ticket *t = NULL;
+        if (kd_durable_record(srv->durable, s, KD_CHANGE_STATE, NULL, 0, &t, err) != 0) {
+          s->rngs = old;
+          kf_rngs_free(next);
+          rc = -1;
+        } else {
+          kf_rngs_free(old);
+          kd_ticket_release(t);
+          s->fenced = 0;
+          (*advanced)++;
+        }
+      }
+    }
+    pthread_mutex_unlock(&s->lock);
+    kd_session_release(s);
+  }
+  for (size_t i = 0; i < n; i++) free(names[i]);
+  free(names);
+  if (rc != 0) return -1;
+  return kd_durable_unfence(srv->durable, ticket, err);
+}

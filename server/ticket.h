@@ -1,0 +1,45 @@
+/* keyfoldd — durability tickets: the promise that a recorded change will be
+ * reported committed or failed.
+ *
+ * A change that must be durable before its client is answered comes back
+ * from the store with a ticket. The waiter either blocks on it
+ * (kd_ticket_wait) or arms a callback (kd_ticket_arm: the HTTP layer
+ * resumes a suspended connection from it). Reference counted: the store
+ * holds one reference until it completes the ticket, the waiter the other.
+ */
+#ifndef KEYFOLDD_TICKET_H
+#define KEYFOLDD_TICKET_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+typedef struct kd_ticket {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  atomic_int refs;
+  int done;
+  int ok;                         /* 1 committed, 0 failed */
+  void (*notify)(void *arg);      /* armed by the waiter; called once when done */
+  void *notify_arg;
+} kd_ticket;
+
+/* A new ticket with two references (the completer's and the waiter's), or
+ * NULL on ENOMEM. */
+kd_ticket *kd_ticket_new(void);
+
+/* Completes t (ok: 1 committed, 0 failed), wakes its waiter or calls its
+ * armed callback (outside t's lock), and drops the completer's reference.
+ * Called once. */
+void kd_ticket_complete(kd_ticket *t, int ok);
+
+/* Arms `notify` to be called (from the completing thread) when t completes.
+ * Returns 1 if t has already completed (notify will not be called), else 0. */
+int kd_ticket_arm(kd_ticket *t, void (*notify)(void *arg), void *arg);
+
+/* Blocks until t completes; returns its ok flag. */
+int kd_ticket_wait(kd_ticket *t);
+
+/* Drops a reference; the last one frees t. NULL is allowed. */
+void kd_ticket_release(kd_ticket *t);
+
+#endif

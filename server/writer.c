@@ -1,0 +1,176 @@
+/* keyfoldd — the group-commit writer (writer.h). */
+#include "writer.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct kd_writer {
+  const kd_writer_ops *ops;
+  void *backend;
+  kd_backend_hooks hooks;
+  char what[256];       /* names the store in messages */
+  pthread_t thread;
+  int started;
+  pthread_mutex_t lock; /* guards the queue and stopping */
+  pthread_cond_t wake;
+  kd_record *head, *tail;
+  int stopping;
+  atomic_int healthy;   /* 0 after a failed commit, 1 after a good one */
+};
+
+void kd_record_free(kd_record *r) {
+  if (!r) return;
+  kd_session_release(r->session);
+  free(r->spec);
+  free(r->blob);
+  free(r->targets);
+  free(r);
+}
+
+kd_writer *kd_writer_new(const kd_writer_ops *ops, void *backend, const kd_backend_hooks *hooks,
+                         const char *what) {
+  kd_writer *w = calloc(1, sizeof *w);
+  if (!w) return NULL;
+  w->ops = ops;
+  w->backend = backend;
+  w->hooks = *hooks;
+  snprintf(w->what, sizeof w->what, "%s", what);
+  pthread_mutex_init(&w->lock, NULL);
+  pthread_cond_init(&w->wake, NULL);
+  atomic_init(&w->healthy, 1);
+  return w;
+}
+
+int kd_writer_submit(kd_writer *w, kd_record *r) {
+  r->next = NULL;
+  pthread_mutex_lock(&w->lock);
+  if (w->stopping) {
+    pthread_mutex_unlock(&w->lock);
+    return -1;
+  }
+  if (w->tail)
+    w->tail->next = r;
+  else
+    w->head = r;
+  w->tail = r;
+  pthread_cond_signal(&w->wake);
+  pthread_mutex_unlock(&w->lock);
+  return 0;
+}
+
+int kd_writer_healthy(const kd_writer *w) { return atomic_load(&w->healthy); }
+
+/* Finishes every record of a batch; returns those the hook keeps for the
+ * next batch, in order. */
+static kd_record *finish_batch(kd_writer *w, kd_record *batch, int ok) {
+  kd_record *retry_head = NULL, **retry_tail = &retry_head;
+  while (batch) {
+    kd_record *next = batch->next;
+    batch->next = NULL;
+    if (w->hooks.finish(w->hooks.finish_arg, batch, ok)) {
+      *retry_tail = batch;
+      retry_tail = &batch->next;
+    } else {
+      kd_record_free(batch);
+    }
+    batch = next;
+  }
+  return retry_head;
+}
+
+static void wait_for_work(kd_writer *w, const kd_record *retry) {
+  if (atomic_load(&w->healthy)) {
+    while (!w->head && !retry && !w->stopping) pthread_cond_wait(&w->wake, &w->lock);
+    return;
+  }
+  if (w->stopping) return;
+  /* Failing: wait before trying again, however much is queued. */
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_nsec += KD_WRITER_RETRY_MS * 1000000L;
+  until.tv_sec += until.tv_nsec / 1000000000L;
+  until.tv_nsec %= 1000000000L;
+  while (!w->stopping && pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0) {
+  }
+}
+
+static double seconds_between(const struct timespec *a, const struct timespec *b) {
+  return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void *writer_main(void *arg) {
+  kd_writer *w = arg;
+  kd_record *retry = NULL;
+  for (;;) {
+    pthread_mutex_lock(&w->lock);
+    wait_for_work(w, retry);
+    /* Retries go first: they are older than anything queued since. */
+    kd_record *batch = w->head;
+    if (retry) {
+      kd_record *last = retry;
+      while (last->next) last = last->next;
+      last->next = batch;
+      batch = retry;
+      retry = NULL;
+    }
+    w->head = w->tail = NULL;
+    const int stopping = w->stopping;
+    pthread_mutex_unlock(&w->lock);
+    if (!batch) {
+      if (stopping) break;
+      if (!atomic_load(&w->healthy)) atomic_store(&w->healthy, w->ops->probe(w->backend) == 0);
+      continue;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    const int ok = w->ops->commit(w->backend, batch) == 0;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    uint64_t changes = 0;
+    for (const kd_record *r = batch; r; r = r->next) changes++;
+    kd_metrics_observe_commit(w->hooks.metrics, seconds_between(&t0, &t1), changes, ok);
+    atomic_store(&w->healthy, ok);
+    retry = finish_batch(w, batch, ok);
+    if (retry && stopping) {
+      /* Shutting down on a failing disk: these changes cannot be kept. */
+      fprintf(stderr, "keyfoldd: store %s: giving up on %s unwritten change(s) at shutdown\n", w->what,
+              retry->next ? "several" : "one");
+      while (retry) {
+        kd_record *next = retry->next;
+        kd_record_free(retry);
+        retry = next;
+      }
+      break;
+    }
+  }
+  return NULL;
+}
+
+int kd_writer_start(kd_writer *w) {
+  if (pthread_create(&w->thread, NULL, writer_main, w) != 0) return -1;
+  w->started = 1;
+  return 0;
+}
+
+void kd_writer_stop(kd_writer *w) {
+  if (!w) return;
+  pthread_mutex_lock(&w->lock);
+  w->stopping = 1;
+  pthread_cond_signal(&w->wake);
+  pthread_mutex_unlock(&w->lock);
+  if (w->started) pthread_join(w->thread, NULL);
+  w->started = 0;
+}
+
+void kd_writer_free(kd_writer *w) {
+  if (!w) return;
+  kd_writer_stop(w);
+  /* Records queued after the thread ended (none: submit refuses once
+   * stopping) would be freed here. */
+  pthread_mutex_destroy(&w->lock);
+  pthread_cond_destroy(&w->wake);
+  free(w);
+}
