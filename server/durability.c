@@ -68,7 +68,11 @@ static int finish_record(void *arg, kd_record *r, int ok) {
   if (done_ok && r->change == KD_CHANGE_UNFENCE) atomic_store(&d->fenced, 0);
   if (!ok && r->change == KD_CHANGE_CREATE && s) {
     /* The client is told 503: withdraw the session so that it can retry
-     * the creation (which replaces whatever the failed commit left). */
+     * the creation (which replaces whatever the failed commit left), and
+     * refuse what requests that found it meanwhile would still do. */
+    pthread_mutex_lock(&s->lock);
+    s->deleted = 1;
+    pthread_mutex_unlock(&s->lock);
     kd_store_remove(d->table, s->name, s);
   }
   if (r->ticket) kd_ticket_complete(r->ticket, done_ok);

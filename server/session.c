@@ -144,10 +144,11 @@ int kd_session_delete(kd_server *srv, const char *name, kd_ticket **ticket, kd_e
    * the store after every change made before it, and every request that
    * takes the lock afterwards sees `deleted`. */
   pthread_mutex_lock(&s->lock);
-  int rc = s->deleted || kd_store_remove(srv->store, name, s) != 0 ? deleted(s, err) : 0;
+  /* Recorded first: a deletion that cannot be recorded changes nothing. */
+  int rc = s->deleted ? deleted(s, err) : kd_durable_record(srv->durable, s, KD_CHANGE_DELETE, NULL, 0, ticket, err);
   if (rc == 0) {
     s->deleted = 1;
-    rc = kd_durable_record(srv->durable, s, KD_CHANGE_DELETE, NULL, 0, ticket, err);
+    kd_store_remove(srv->store, name, s);
   }
   pthread_mutex_unlock(&s->lock);
   kd_session_release(s);
@@ -196,9 +197,10 @@ int kd_session_draw(kd_server *srv, kd_session *s, const char *stream, uint64_t 
   if (rc == KF_OK) rc = kf_rngs_draw(s->rngs, stream, (size_t)n, keys, NULL, NULL);
   out->mode = s->threefry;
   /* The keys are handed out only once the new count is durable (strict) or
-   * inside a durable reservation (lease). A failed record leaves a gap in
-   * the stream, never a key handed out twice. */
+   * inside a durable reservation (lease). When the change cannot even be
+   * recorded, the keys were never seen: the stream goes back. */
   const int recorded = rc != KF_OK || kd_durable_record(srv->durable, s, KD_CHANGE_STATE, NULL, 0, ticket, err) == 0;
+  if (!recorded) kf_rngs_set_stream(s->rngs, index, &out->source);
   pthread_mutex_unlock(&s->lock);
   if (!recorded) return -1;
   if (rc != KF_OK) return draw_failed(rc, stream, &out->source, resolved, n, err);
@@ -389,12 +391,18 @@ int kd_session_forward(kd_server *srv, kd_session *s, kf_tensor *xp, const char 
   } else if (s->fenced && forward_would_draw(s, &x, det, y)) {
     refused = fenced(s, err);
   } else {
-    const uint64_t before = total_count(s->rngs);
+    kf_stream_state before[KF_RNGS_MAX_STREAMS];
+    const size_t n_streams = kf_rngs_stream_count(s->rngs);
+    for (size_t i = 0; i < n_streams; i++) kf_rngs_stream_at(s->rngs, i, &before[i]);
+    const uint64_t counted = total_count(s->rngs);
     rc = kf_model_forward(s->model, s->rngs, &x, det, y, &bad);
-    drawn = total_count(s->rngs) - before;
+    drawn = total_count(s->rngs) - counted;
     if (rc == KF_OK && drawn > 0 &&
-        kd_durable_record(srv->durable, s, KD_CHANGE_STATE, NULL, 0, ticket, err) != 0)
+        kd_durable_record(srv->durable, s, KD_CHANGE_STATE, NULL, 0, ticket, err) != 0) {
+      /* Not recorded: the masks are never returned, so the draws go back. */
+      for (size_t i = 0; i < n_streams; i++) kf_rngs_set_stream(s->rngs, i, &before[i]);
       refused = -1;
+    }
   }
   pthread_mutex_unlock(&s->lock);
   if (!refused && rc != KF_OK) refused = forward_failed(rc, s, what, &x.shape, bad, err);

@@ -242,6 +242,17 @@ int kf_rngs_reseed(kf_rngs *rngs, const char *name, kf_key key) {
   return KF_OK;
 }
 
+int kf_rngs_set_stream(kf_rngs *rngs, size_t i, const kf_stream_state *state) {
+  if (!rngs || !state) return KF_EINVAL;
+  if (i >= rngs->n_streams) return KF_ERANGE;
+  kf_stream_state now;
+  kf_rngs_stream_at(rngs, i, &now);
+  if (strcmp(now.name, state->name) != 0) return KF_EINVAL;
+  rngs->streams[i].key = state->key;
+  rngs->streams[i].count = state->count;
+  return KF_OK;
+}
+
 /* Borrows name (NULL means 'default'); writes at most size bytes to the caller's buf. */
 int kf_rngs_not_found_message(const char *name, char *buf, size_t size) {
   if (!name) name = KF_DEFAULT_STREAM;

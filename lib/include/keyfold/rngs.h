@@ -94,6 +94,11 @@ int kf_rngs_can_draw(const kf_rngs *rngs, const char *name, size_t n);
  * (no fallback): KF_ENOTFOUND otherwise. */
 int kf_rngs_reseed(kf_rngs *rngs, const char *name, kf_key key);
 
+/* Puts stream i back into a state read earlier by kf_rngs_stream_at (its
+ * key and count; the name must match): the undo of a draw whose keys were
+ * never handed out. KF_ERANGE for a bad index, KF_EINVAL for another name. */
+int kf_rngs_set_stream(kf_rngs *rngs, size_t i, const kf_stream_state *state);
+
 /* Formats Flax 0.10's not-found message for `name` into buf (always
  * NUL-terminated when size > 0): "No RNG named 'NAME' or 'default' found in Rngs."
  * Returns the length the full message needs, as snprintf does. */
