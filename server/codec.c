@@ -5,6 +5,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* jansson 2.14 does not survive a failed allocation inside its reader: the
+ * lexer drops the byte it could not save and later reads past its buffer
+ * (the allocation-failure sweep, tests/alloc_sweep.c, found it). So when
+ * malloc fails, jansson gets its memory from a per-thread emergency arena
+ * instead (the request goes on; its reply may still fail for want of
+ * memory, with a 503). Only when the arena is exhausted too does jansson
+ * see NULL, and kd_json_load then reports the failure. The arena is reused
+ * once every block of it is freed. */
+#define JSON_ARENA_BYTES (64 * 1024)
+static _Thread_local int json_alloc_failed;
+static _Thread_local _Alignas(16) unsigned char json_arena[JSON_ARENA_BYTES];
+static _Thread_local size_t json_arena_used, json_arena_live;
+
+static int in_arena(const void *p) {
+  return (const unsigned char *)p >= json_arena && (const unsigned char *)p < json_arena + JSON_ARENA_BYTES;
+}
+
+static void *json_alloc(size_t n) {
+  void *p = malloc(n);
+  if (p) return p;
+  json_alloc_failed = 1;
+  const size_t rounded = (n + 15) & ~(size_t)15;
+  if (rounded > JSON_ARENA_BYTES - json_arena_used) return NULL;
+  p = json_arena + json_arena_used;
+  json_arena_used += rounded;
+  json_arena_live++;
+  return p;
+}
+
+static void json_free(void *p) {
+  if (!in_arena(p)) {
+    free(p);
+    return;
+  }
+  if (--json_arena_live == 0) json_arena_used = 0;
+}
+
+void kd_json_setup(void) { json_set_alloc_funcs(json_alloc, json_free); }
+
+json_t *kd_json_load(const char *buf, size_t len, int *oom, json_error_t *jerr) {
+  json_alloc_failed = 0;
+  json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, jerr);
+  *oom = !v && json_alloc_failed;
+  return v;
+}
+
 int kd_check_fields(const json_t *obj, const char *what, const char *const *allowed, kd_err *err) {
   if (!json_is_object(obj)) return kd_fail(err, KD_INVALID_ARGUMENT, "%s must be a JSON object", what);
   const char *key;

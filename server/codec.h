@@ -15,6 +15,17 @@
 #include "buf.h"
 #include "keyfold/keyfold.h"
 
+/* Routes jansson's allocations through the C library's malloc with a
+ * per-thread note of failures, so that kd_json_load can tell a request
+ * that ran out of memory (503) from a malformed one (400): jansson itself
+ * reports some allocation failures as syntax errors. Call once at start-up,
+ * before any thread uses jansson. */
+void kd_json_setup(void);
+
+/* json_loadb with JSON_REJECT_DUPLICATES; on failure *oom says whether an
+ * allocation failed. Returns a new reference or NULL. */
+json_t *kd_json_load(const char *buf, size_t len, int *oom, json_error_t *jerr);
+
 /* Fails with 400 naming the first member of obj not in the NULL-terminated
  * list `allowed`; also fails if obj is not an object. */
 int kd_check_fields(const json_t *obj, const char *what, const char *const *allowed, kd_err *err);

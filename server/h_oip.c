@@ -174,9 +174,15 @@ static json_t *input_tensor(const json_t *inputs, const kd_session *s, kd_err *e
     json_decref(t);
     return NULL;
   }
-  json_object_set(t, "shape", (json_t *)shape);
-  json_object_set_new(t, "dtype", json_string(embed ? "int32" : "float32"));
-  json_object_set_new(t, "data", flat);
+  /* json_object_set_new takes its value's reference even when it fails. */
+  const int set = json_object_set_new(t, "data", flat) == 0 &&
+                  json_object_set(t, "shape", (json_t *)shape) == 0 &&
+                  json_object_set_new(t, "dtype", json_string(embed ? "int32" : "float32")) == 0;
+  if (!set) {
+    json_decref(t);
+    kd_fail(err, KD_UNAVAILABLE, "out of memory");
+    return NULL;
+  }
   return t;
 }
 

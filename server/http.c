@@ -40,7 +40,10 @@ static double seconds_since(const struct timespec *t0) {
 
 static enum MHD_Result queue(kd_http *http, struct MHD_Connection *c, kd_response *res) {
   struct MHD_Response *r;
-  if (res->status == 204 || res->body.len == 0) {
+  if (res->static_body) {
+    r = MHD_create_response_from_buffer(strlen(res->static_body), (void *)res->static_body,
+                                        MHD_RESPMEM_PERSISTENT);
+  } else if (res->status == 204 || res->body.len == 0) {
     r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
   } else {
     size_t len;

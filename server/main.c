@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "codec.h"
 #include "config.h"
 #include "handlers.h"
 #include "http.h"
@@ -195,6 +196,7 @@ int main(int argc, char **argv) {
   int rc = kd_config_parse(&a.srv.cfg, argc, argv, stdout, stderr);
   if (rc != 0) return rc > 0 ? 0 : 2;
   kd_logger_init(&a.srv.log, &a.srv.cfg);
+  kd_json_setup();
   signal(SIGPIPE, SIG_IGN);
 #if defined(__GLIBC__)
   /* Every forward pass and large draw allocates scratch and frees it. With

@@ -61,6 +61,13 @@ void kd_respond_error(kd_response *res, const kd_err *err, int oip) {
     kd_err_write_oip(err, &res->body);
   else
     kd_err_write_json(err, &res->body);
+  if (kd_buf_failed(&res->body)) {
+    /* Not even the error fits in memory: a reply that needs none. */
+    kd_buf_free(&res->body);
+    res->status = kd_code_status(KD_UNAVAILABLE);
+    res->static_body = oip ? "{\"error\":\"out of memory\"}"
+                           : "{\"error\":{\"code\":\"unavailable\",\"message\":\"out of memory\"}}";
+  }
 }
 
 /* Matches path against pattern segment by segment; {x} captures one
@@ -118,7 +125,9 @@ static int parse_body(const kd_route *route, const char *content_type, const cha
                    route->flags & KD_ROUTE_NPY_BODY ? " or " KD_NPY_MEDIA_TYPE : "",
                    content_type ? content_type : "(no Content-Type)");
   json_error_t jerr;
-  json_t *v = json_loadb(body, body_len, JSON_REJECT_DUPLICATES, &jerr);
+  int oom;
+  json_t *v = kd_json_load(body, body_len, &oom, &jerr);
+  if (oom) return kd_fail(err, KD_UNAVAILABLE, "out of memory while reading the request body");
   if (!v)
     return kd_fail(err, KD_INVALID_ARGUMENT, "malformed JSON at line %d column %d: %s", jerr.line,
                    jerr.column, jerr.text);

@@ -55,6 +55,9 @@ typedef struct kd_request {
 typedef struct kd_response {
   int status;           /* 200 unless the handler sets another 2xx */
   kd_buf body;          /* the handler writes its JSON here */
+  /* A static body sent instead of `body` (the reply to a request that ran
+   * out of memory even for its error body). */
+  const char *static_body;
   const char *content_type; /* static string; "application/json" unless set (npy.h: .npy) */
   char allow[64];       /* Allow header for 405 responses */
   int vary_accept;      /* add "Vary: Accept": the route negotiates its media type */

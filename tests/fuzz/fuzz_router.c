@@ -61,6 +61,7 @@
 #include "metrics.h"
 #include "npy.h"
 #include "server.h"
+#include "codec.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
@@ -93,6 +94,7 @@ static void fuzz_init(void) {
   srv.cfg.max_body = FUZZ_MAX_BODY;
   srv.cfg.log_level = KD_LOG_ERROR;
   kd_logger_init(&srv.log, &srv.cfg);
+  kd_json_setup();
   /* Memory mode (srv.durable stays NULL) and no bearer token. */
   srv.cfg.durability = KD_DURABILITY_MEMORY;
   srv.store = kd_store_new(srv.cfg.max_sessions);
