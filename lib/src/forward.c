@@ -19,7 +19,8 @@
 #include "keyfold/random.h"
 #include "keyfold/rngs.h"
 #include "keyfold/tensor.h"
-#include "nn_internal.h"
+#include "model.h"
+#include "gemm.h"
 #include "simd.h"
 
 /* Python list indexing: a negative axis counts from the end. Returns the axis

@@ -9,7 +9,7 @@
 #include "keyfold/nn.h"
 #include "keyfold/rngs.h"
 #include "keyfold/tensor.h"
-#include "nn_internal.h"
+#include "model.h"
 
 /* Bounds the work kf_model_check does for one call; far beyond any model the
  * HTTP API is meant to build. */

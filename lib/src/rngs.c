@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
 #include "keyfold/error.h"
 #include "keyfold/prng.h"
 #include "keyfold/rngs.h"
+#include "mode.h"
 
 /* One stream: its key, its count and where its name lies among the names. */
 typedef struct stream {

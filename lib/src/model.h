@@ -1,7 +1,7 @@
-/* keyfold — the kf_model layout shared by model.c (construction, accessors)
- * and forward.c (shapes, forward pass); not installed. */
-#ifndef KEYFOLD_NN_INTERNAL_H
-#define KEYFOLD_NN_INTERNAL_H
+/* keyfold — the kf_model layout, built by model.c (construction, accessors)
+ * and read by forward.c (shapes, forward pass); not installed. */
+#ifndef KEYFOLD_MODEL_H
+#define KEYFOLD_MODEL_H
 
 #include <stddef.h>
 
