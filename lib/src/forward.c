@@ -11,9 +11,9 @@
  */
 #include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "keyfold/error.h"
 #include "keyfold/nn.h"
 #include "keyfold/random.h"
@@ -179,24 +179,24 @@ static int scratch_alloc(const kf_model *model, const kf_shape *in, kf_determini
   s->gemm = NULL;
   if (act_n > SIZE_MAX / (2 * sizeof(float))) return KF_ENOMEM;
   if (act_n > 0) {
-    s->act[0] = malloc(2 * act_n * sizeof(float));
+    s->act[0] = kf__malloc(2 * act_n * sizeof(float));
     if (s->act[0]) s->act[1] = s->act[0] + act_n;
   }
-  if (mask_n > 0) s->mask = malloc(mask_n);
-  if (gemm_n > 0) s->gemm = malloc(gemm_n * sizeof(float));
+  if (mask_n > 0) s->mask = kf__malloc(mask_n);
+  if (gemm_n > 0) s->gemm = kf__malloc(gemm_n * sizeof(float));
   if ((act_n > 0 && !s->act[0]) || (mask_n > 0 && !s->mask) || (gemm_n > 0 && !s->gemm)) {
-    free(s->act[0]);
-    free(s->mask);
-    free(s->gemm);
+    kf__free(s->act[0]);
+    kf__free(s->mask);
+    kf__free(s->gemm);
     return KF_ENOMEM;
   }
   return KF_OK;
 }
 
 static void scratch_free(scratch *s) {
-  free(s->act[0]);
-  free(s->mask);
-  free(s->gemm);
+  kf__free(s->act[0]);
+  kf__free(s->mask);
+  kf__free(s->gemm);
 }
 
 /* y[r, j] = fma chain over k of x[r, k] W[k, j] (kf__gemm), then + b[j] in

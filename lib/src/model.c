@@ -1,9 +1,9 @@
 /* keyfold — building NNX models: layer specs, validation, parameter draws
  * (flax-nnx.md §3–§5, Flax 0.9–0.10 semantics). */
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "keyfold/error.h"
 #include "keyfold/init.h"
 #include "keyfold/nn.h"
@@ -172,9 +172,9 @@ int kf_model_check(const kf_layer_spec *layers, size_t n_layers, uint64_t *param
 /* Takes ownership of model and frees it with everything it owns; NULL is a no-op. */
 void kf_model_free(kf_model *model) {
   if (!model) return;
-  free(model->param_storage);
-  free(model->layers);
-  free(model);
+  kf__free(model->param_storage);
+  kf__free(model->layers);
+  kf__free(model);
 }
 
 /* Allocates a model for layers already validated by kf_model_check, with
@@ -183,12 +183,12 @@ void kf_model_free(kf_model *model) {
 static int model_alloc(const kf_layer_spec *layers, size_t n_layers, uint64_t param_elements,
                        kf_threefry_mode mode, kf_model **out) {
   if (param_elements > SIZE_MAX / sizeof(float)) return KF_ENOMEM;
-  kf_model *model = calloc(1, sizeof *model);
+  kf_model *model = kf__calloc(1, sizeof *model);
   if (!model) return KF_ENOMEM;
   model->mode = mode;
   model->n_layers = n_layers;
-  model->layers = calloc(n_layers, sizeof *model->layers);
-  if (param_elements > 0) model->param_storage = malloc((size_t)param_elements * sizeof(float));
+  model->layers = kf__calloc(n_layers, sizeof *model->layers);
+  if (param_elements > 0) model->param_storage = kf__malloc((size_t)param_elements * sizeof(float));
   if (!model->layers || (param_elements > 0 && !model->param_storage)) {
     kf_model_free(model);
     return KF_ENOMEM;
@@ -231,7 +231,7 @@ int kf_model_new(const kf_layer_spec *layers, size_t n_layers, kf_rngs *rngs, kf
   }
   kf_key *keys = NULL;
   if (rc == KF_OK && n_keys > 0) {
-    keys = malloc(n_keys * sizeof *keys);
+    keys = kf__malloc(n_keys * sizeof *keys);
     if (!keys) rc = KF_ENOMEM;
   }
 
@@ -247,7 +247,7 @@ int kf_model_new(const kf_layer_spec *layers, size_t n_layers, kf_rngs *rngs, kf
       if (rc != KF_OK) bad = i;
     }
   }
-  free(keys);
+  kf__free(keys);
   if (rc != KF_OK) {
     kf_model_free(model);
     if (bad_layer) *bad_layer = bad;

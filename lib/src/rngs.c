@@ -8,9 +8,9 @@
  * allocate; drawing and reseeding never can fail for lack of memory.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "keyfold/error.h"
 #include "keyfold/prng.h"
 #include "keyfold/rngs.h"
@@ -78,13 +78,13 @@ static size_t find_stream(const kf_rngs *rngs, const char *name) {
 /* Moves rngs to a block with room for `capacity` streams and `names_cap`
  * bytes of names (at least what it holds). KF_ENOMEM leaves it unchanged. */
 static int resize(kf_rngs *rngs, size_t capacity, size_t names_cap) {
-  stream *block = malloc(capacity * sizeof(stream) + names_cap);
+  stream *block = kf__malloc(capacity * sizeof(stream) + names_cap);
   if (!block) return KF_ENOMEM;
   if (rngs->n_streams) {
     memcpy(block, rngs->streams, rngs->n_streams * sizeof(stream));
     memcpy((char *)(block + capacity), names_of(rngs), rngs->names_len);
   }
-  free(rngs->streams);
+  kf__free(rngs->streams);
   rngs->streams = block;
   rngs->capacity = (uint8_t)capacity;
   rngs->names_cap = (uint16_t)names_cap;
@@ -94,7 +94,7 @@ static int resize(kf_rngs *rngs, size_t capacity, size_t names_cap) {
 /* On success *out receives a new handle owned by the caller (kf_rngs_free). */
 int kf_rngs_new(kf_threefry_mode mode, kf_rngs **out) {
   if (!out || !kf__mode_valid(mode)) return KF_EINVAL;
-  kf_rngs *rngs = calloc(1, sizeof *rngs);
+  kf_rngs *rngs = kf__calloc(1, sizeof *rngs);
   if (!rngs) return KF_ENOMEM;
   rngs->mode = mode;
   *out = rngs;
@@ -104,18 +104,18 @@ int kf_rngs_new(kf_threefry_mode mode, kf_rngs **out) {
 /* Takes ownership of rngs and frees it; NULL is a no-op. */
 void kf_rngs_free(kf_rngs *rngs) {
   if (!rngs) return;
-  free(rngs->streams);
-  free(rngs);
+  kf__free(rngs->streams);
+  kf__free(rngs);
 }
 
 /* Borrows rngs; returns a new handle owned by the caller, or NULL (NULL rngs, ENOMEM). */
 kf_rngs *kf_rngs_clone(const kf_rngs *rngs) {
   if (!rngs) return NULL;
-  kf_rngs *copy = calloc(1, sizeof *copy);
+  kf_rngs *copy = kf__calloc(1, sizeof *copy);
   if (!copy) return NULL;
   copy->mode = rngs->mode;
   if (rngs->n_streams && resize(copy, rngs->n_streams, rngs->names_len) != KF_OK) {
-    free(copy);
+    kf__free(copy);
     return NULL;
   }
   if (rngs->n_streams) {

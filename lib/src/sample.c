@@ -1,8 +1,8 @@
 /* keyfold — float32 and integer samplers (jax-random.md §8–§12). */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "bits.h"
 #include "internal.h"
 #include "keyfold/error.h"
@@ -208,13 +208,13 @@ int kf_random_permutation(kf_key key, kf_threefry_mode mode, size_t n, int32_t *
   if (n == 0) return KF_OK;
   /* JAX computes the round count in double: ceil(3 ln n / ln(2^32 - 1)). */
   const int rounds = (int)ceil(3.0 * log((double)n) / log(4294967295.0));
-  sort_pair *a = malloc(n * sizeof *a);
-  sort_pair *tmp = malloc(n * sizeof *tmp);
-  uint32_t *bits = malloc(n * sizeof *bits);
+  sort_pair *a = kf__malloc(n * sizeof *a);
+  sort_pair *tmp = kf__malloc(n * sizeof *tmp);
+  uint32_t *bits = kf__malloc(n * sizeof *bits);
   if (!a || !tmp || !bits) {
-    free(a);
-    free(tmp);
-    free(bits);
+    kf__free(a);
+    kf__free(tmp);
+    kf__free(bits);
     return KF_ENOMEM;
   }
   for (size_t i = 0; i < n; i++) a[i].value = (int32_t)i;
@@ -227,8 +227,8 @@ int kf_random_permutation(kf_key key, kf_threefry_mode mode, size_t n, int32_t *
     stable_sort_pairs(a, tmp, n);
   }
   for (size_t i = 0; i < n; i++) out[i] = a[i].value;
-  free(a);
-  free(tmp);
-  free(bits);
+  kf__free(a);
+  kf__free(tmp);
+  kf__free(bits);
   return KF_OK;
 }
