@@ -1048,8 +1048,7 @@ int kd_h_session_reseed(kd_request *req, kd_response *res, kd_err *err) {
    * is written, so running out of memory anywhere changes nothing. */
   kf_rngs *next = NULL;
   if (rc == 0) {
-    next = kf_rngs_clone(s->rngs);
-    if (!next) rc = out_of_memory(err);
+    if (kf_rngs_clone(s->rngs, &next) != KF_OK) rc = out_of_memory(err);
   }
   for (size_t i = 0; rc == 0 && i < n; i++) {
     const int krc = kf_rngs_reseed(next, seeds[i].name, seeds[i].key);
