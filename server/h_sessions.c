@@ -274,11 +274,11 @@ static int parse_model(const json_t *v, uint64_t max_elements, uint64_t max_para
       return -1;
     }
   }
-  size_t bad = count;
+  kf_model_diag diag = KF_MODEL_DIAG_INIT;
   uint64_t total = 0;
-  const int rc = kf_model_check(specs, count, &total, &bad);
+  const int rc = kf_model_check(specs, count, &total, &diag);
   if (rc != KF_OK) {
-    model_check_failed(rc, specs, count, bad, err);
+    model_check_failed(rc, specs, count, diag.layer, err);
     free(specs);
     return -1;
   }
@@ -367,8 +367,9 @@ int kd_session_build(const char *name, const json_t *spec, const kd_config *cfg,
     return kd_fail_kf(err, rc, BODY ".rngs");
   }
   if (layers) {
-    size_t bad = n_layers;
-    rc = kf_model_new(layers, n_layers, rngs, &model, &bad);
+    kf_model_diag diag = KF_MODEL_DIAG_INIT;
+    rc = kf_model_new(layers, n_layers, rngs, &model, &diag);
+    const size_t bad = diag.layer;
     if (rc != KF_OK) {
       kf_rngs_free(rngs);
       free(layers);
@@ -838,15 +839,15 @@ static int forward_prepare(const kd_request *req, const kd_session *s, const cha
   size_t n_in = 0, n_out = 0;
   kf_shape_numel(&x->shape, &n_in);
   kf_shape out_shape;
-  size_t bad = 0;
-  int rc = kf_model_output_shape(s->model, &x->shape, x->dtype, &out_shape, &bad);
+  kf_model_diag diag = KF_MODEL_DIAG_INIT;
+  int rc = kf_model_output_shape(s->model, &x->shape, x->dtype, &out_shape, &diag);
   if (rc == KF_OK) rc = kf_shape_numel(&out_shape, &n_out);
   if (rc == KF_OK && (uint64_t)n_out > max_elements) rc = KF_EOVERFLOW;
   if (rc == KF_EOVERFLOW)
     rc = kd_fail(err, KD_PAYLOAD_TOO_LARGE, "the output y would have more than the limit of %llu elements",
                  (unsigned long long)max_elements);
   else if (rc == KF_EMISMATCH)
-    rc = mismatch(s, what, &x->shape, bad, err);
+    rc = mismatch(s, what, &x->shape, diag.layer, err);
   else if (rc != KF_OK)
     rc = kd_fail_kf(err, rc, what);
   else if (dtype == KF_INT32)
@@ -978,15 +979,15 @@ int kd_session_forward_tensor(kd_request *req, kd_response *res, kd_session *s, 
   kf_tensor x = *xp;
   xp->data = NULL;
   if (forward_prepare(req, s, what, &x, y, out, err) != 0) return -1;
-  size_t bad = 0;
+  kf_model_diag diag = KF_MODEL_DIAG_INIT;
   pthread_mutex_lock(&s->lock);
   const uint64_t before = total_count(s->rngs);
-  int rc = kf_model_forward(s->model, s->rngs, &x, det, y, &bad);
+  int rc = kf_model_forward(s->model, s->rngs, &x, det, y, &diag);
   const uint64_t drawn = total_count(s->rngs) - before;
   const int recorded = rc != KF_OK || drawn == 0 ||
                        record_change(req, res, s, KD_CHANGE_STATE, NULL, err) == 0;
   pthread_mutex_unlock(&s->lock);
-  if (recorded && rc != KF_OK) forward_failed(rc, s, what, &x.shape, bad, err);
+  if (recorded && rc != KF_OK) forward_failed(rc, s, what, &x.shape, diag.layer, err);
   free(x.data);
   if (!recorded || rc != KF_OK) {
     free(y->data);
