@@ -272,13 +272,16 @@ static int scratch_alloc(const kf_model *model, const kf_shape *in, kf_determini
   s->mask = NULL;
   s->gemm = NULL;
   if (act_n > SIZE_MAX / (2 * sizeof(float))) return KF_ENOMEM;
+  /* Each allocation only after the ones before it worked. */
+  bool ok = true;
   if (act_n > 0) {
     s->act[0] = kf__malloc(2 * act_n * sizeof(float));
     if (s->act[0]) s->act[1] = s->act[0] + act_n;
+    ok = s->act[0] != NULL;
   }
-  if (mask_n > 0) s->mask = kf__malloc(mask_n);
-  if (gemm_n > 0) s->gemm = kf__malloc(gemm_n * sizeof(float));
-  if ((act_n > 0 && !s->act[0]) || (mask_n > 0 && !s->mask) || (gemm_n > 0 && !s->gemm)) {
+  if (ok && mask_n > 0) ok = (s->mask = kf__malloc(mask_n)) != NULL;
+  if (ok && gemm_n > 0) ok = (s->gemm = kf__malloc(gemm_n * sizeof(float))) != NULL;
+  if (!ok) {
     kf__free(s->act[0]);
     kf__free(s->mask);
     kf__free(s->gemm);

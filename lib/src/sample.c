@@ -208,10 +208,12 @@ int kf_random_permutation(kf_key key, kf_threefry_mode mode, size_t n, int32_t *
   if (n == 0) return KF_OK;
   /* JAX computes the round count in double: ceil(3 ln n / ln(2^32 - 1)). */
   const int rounds = (int)ceil(3.0 * log((double)n) / log(4294967295.0));
+  /* Each allocation only after the one before it worked: a failure asks the
+   * allocator for nothing more. */
   sort_pair *a = kf__malloc(n * sizeof *a);
-  sort_pair *tmp = kf__malloc(n * sizeof *tmp);
-  uint32_t *bits = kf__malloc(n * sizeof *bits);
-  if (!a || !tmp || !bits) {
+  sort_pair *tmp = a ? kf__malloc(n * sizeof *tmp) : NULL;
+  uint32_t *bits = tmp ? kf__malloc(n * sizeof *bits) : NULL;
+  if (!bits) {
     kf__free(a);
     kf__free(tmp);
     kf__free(bits);
