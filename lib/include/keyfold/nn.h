@@ -117,7 +117,7 @@ typedef struct kf_model_diag {
   size_t struct_size;        /* sizeof(kf_model_diag) of the caller's header */
   kf_diag_reason reason;
   size_t layer;              /* index of the layer at fault; the layer count for the call itself */
-  kf_layer_type layer_type;  /* that layer's type, when layer < count */
+  kf_layer_type layer_type;  /* that layer's type, when its spec could be read */
   const char *field;         /* KF_DIAG_SPEC: the member's name, e.g. "rate" (static); else NULL */
   int64_t expected;          /* per reason, above */
   int64_t actual;            /* per reason, above */
