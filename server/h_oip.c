@@ -73,7 +73,7 @@ int kd_h_oip_model(kd_request *req, kd_response *res, kd_err *err) {
   kd_session_input_dtype(s, &dtype, err);
   const int embed = dtype == KF_INT32;
   for (size_t i = 0; i < kf_model_layer_count(s->model); i++) {
-    kf_layer_spec l;
+    kf_layer_spec l = {.struct_size = sizeof l};
     kf_model_layer_spec(s->model, i, &l);
     if (l.type == KF_LAYER_LINEAR) {
       if (in_width < 0 && out_width < 0) in_width = l.in_features;

@@ -80,7 +80,7 @@ static void write_session(kd_jw *w, const kd_session_view *v) {
     kd_jw_key(w, "layers");
     kd_jw_array_begin(w);
     for (size_t i = 0; i < n_layers; i++) {
-      kf_layer_spec l;
+      kf_layer_spec l = {.struct_size = sizeof l};
       if (kf_model_layer_spec(s->model, i, &l) == KF_OK) kd_write_layer(w, &l);
     }
     kd_jw_array_end(w);

@@ -57,8 +57,9 @@ int kd_session_build(const char *name, const kd_spec *spec, kd_session **out, kd
     return kd_fail_kf(err, rc, "body.rngs");
   }
   if (spec->layers) {
-    size_t bad = spec->n_layers;
-    rc = kf_model_new(spec->layers, spec->n_layers, rngs, &model, &bad);
+    kf_model_diag diag = KF_MODEL_DIAG_INIT;
+    rc = kf_model_new(spec->layers, spec->n_layers, rngs, &model, &diag);
+    const size_t bad = diag.layer;
     if (rc != KF_OK) {
       kf_rngs_free(rngs);
       if (rc == KF_ENOTFOUND)
@@ -212,9 +213,7 @@ int kd_session_draw(kd_server *srv, kd_session *s, const char *stream, uint64_t 
 
 int kd_session_input_dtype(const kd_session *s, kf_dtype *out, kd_err *err) {
   if (!s->model) return kd_fail(err, KD_FAILED_PRECONDITION, "session '%s' has no model", s->name);
-  kf_layer_spec first;
-  kf_model_layer_spec(s->model, 0, &first);
-  *out = first.type == KF_LAYER_EMBED ? KF_INT32 : KF_FLOAT32;
+  *out = kf_model_input_dtype(s->model);
   return 0;
 }
 
@@ -229,68 +228,55 @@ static void format_shape(const kf_shape *s, char *buf, size_t size) {
   if (len + 1 < size) snprintf(buf + len, size - len, "]");
 }
 
-/* The shape that reaches layer `upto` for an input of shape *x (the model
- * accepted every layer before it). */
-static kf_shape shape_reaching(const kf_model *model, size_t upto, const kf_shape *x) {
-  kf_shape s = *x;
-  for (size_t i = 0; i < upto; i++) {
-    kf_layer_spec l;
-    kf_model_layer_spec(model, i, &l);
-    if (l.type == KF_LAYER_LINEAR && s.rank > 0) s.dim[s.rank - 1] = l.out_features;
-    if (l.type == KF_LAYER_EMBED && s.rank < KF_MAX_RANK) s.dim[s.rank++] = l.features;
-  }
-  return s;
-}
-
-/* Explains why x does not fit the model at layer `bad`. */
-static int mismatch(const kd_session *s, const char *what, const kf_shape *x, size_t bad, kd_err *err) {
-  char shape[160];
-  kf_layer_spec l;
-  if (kf_model_layer_spec(s->model, bad, &l) != KF_OK)
-    return kd_fail(err, KD_INVALID_ARGUMENT, "%s does not fit the model", what);
-  const kf_shape in = shape_reaching(s->model, bad, x);
-  format_shape(&in, shape, sizeof shape);
-  switch (l.type) {
-    case KF_LAYER_LINEAR:
-      if (in.rank == 0)
-        return kd_fail(err, KD_INVALID_ARGUMENT,
-                       "%s does not fit model.layers[%zu]: linear needs an input of rank 1 or more, got a "
-                       "scalar",
-                       what, bad);
+/* Explains, from the library's diagnostic, why x does not fit the model or
+ * why running it failed. */
+static int forward_failed(int rc, const char *what, const kf_model_diag *d, kd_err *err) {
+  char shape[160] = "?";
+  const size_t bad = d->layer;
+  if (d->has_shape) format_shape(&d->shape, shape, sizeof shape);
+  switch (d->reason) {
+    case KF_DIAG_RANK_TOO_LOW:
       return kd_fail(err, KD_INVALID_ARGUMENT,
-                     "%s does not fit model.layers[%zu]: linear expects the last dimension to be "
-                     "in_features = %lld, but its input has shape %s",
-                     what, bad, (long long)l.in_features, shape);
-    case KF_LAYER_EMBED:
+                     "%s does not fit model.layers[%zu]: linear needs an input of rank 1 or more, got a scalar",
+                     what, bad);
+    case KF_DIAG_WIDTH:
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     "%s does not fit model.layers[%zu]: linear expects the last dimension to be in_features = "
+                     "%lld, but its input has shape %s",
+                     what, bad, (long long)d->expected, shape);
+    case KF_DIAG_RANK_TOO_HIGH:
       return kd_fail(err, KD_INVALID_ARGUMENT,
                      "%s does not fit model.layers[%zu]: embed adds a dimension, so x may have at most %d "
                      "dimensions, got shape %s",
                      what, bad, KF_MAX_RANK - 1, shape);
-    case KF_LAYER_DROPOUT:
+    case KF_DIAG_BROADCAST_AXIS:
       return kd_fail(err, KD_INVALID_ARGUMENT,
-                     "%s does not fit model.layers[%zu]: broadcast_dims name an axis its input of shape %s "
-                     "does not have",
+                     "%s does not fit model.layers[%zu]: broadcast_dims name an axis its input of shape %s does "
+                     "not have",
                      what, bad, shape);
-    default:
-      return kd_fail(err, KD_INVALID_ARGUMENT, "%s does not fit model.layers[%zu] (input shape %s)", what,
-                     bad, shape);
-  }
-}
-
-/* Python indexing as nnx.Embed does it: [-V, V) is valid. */
-static int check_indices(const kd_session *s, const char *what, const kf_tensor *x, size_t n, kd_err *err) {
-  kf_layer_spec first;
-  kf_model_layer_spec(s->model, 0, &first);
-  const int64_t v = first.num_embeddings;
-  const int32_t *idx = x->data;
-  for (size_t i = 0; i < n; i++) {
-    if (idx[i] < -v || idx[i] >= v)
+    case KF_DIAG_INDEX_RANGE:
       return kd_fail(err, KD_INVALID_ARGUMENT,
-                     "%s: element %zu is %ld, outside [-%lld, %lld) for model.layers[0] (num_embeddings = "
-                     "%lld)",
-                     what, i, (long)idx[i], (long long)v, (long long)v, (long long)v);
+                     "%s: element %zu is %lld, outside [-%lld, %lld) for model.layers[%zu] (num_embeddings = %lld)",
+                     what, d->element, (long long)d->index, (long long)d->expected, (long long)d->expected, bad,
+                     (long long)d->expected);
+    case KF_DIAG_TOO_LARGE:
+      return kd_fail(err, KD_PAYLOAD_TOO_LARGE, "%s: the output y would have more than %llu elements", what,
+                     (unsigned long long)KF_MAX_ELEMENTS);
+    case KF_DIAG_STREAM:
+      if (rc == KF_ENOTFOUND) {
+        char flax[160];
+        kf_rngs_not_found_message(d->stream, flax, sizeof flax);
+        return kd_fail(err, KD_NOT_FOUND, "model.layers[%zu]: %s", bad, flax);
+      }
+      return kd_fail(err, KD_FAILED_PRECONDITION,
+                     "model.layers[%zu] draws from '%s', whose count would pass 4294967295; reseed it first", bad,
+                     d->stream);
+    default:
+      if (rc == KF_EMISMATCH)
+        return kd_fail(err, KD_INVALID_ARGUMENT, "%s does not fit model.layers[%zu] (input shape %s)", what, bad,
+                       shape);
+      return kd_fail_kf(err, rc, what);
   }
-  return 0;
 }
 
 static uint64_t total_count(const kf_rngs *rngs) {
@@ -303,51 +289,21 @@ static uint64_t total_count(const kf_rngs *rngs) {
   return total;
 }
 
-/* Explains a failed kf_model_forward at layer `bad`. */
-static int forward_failed(int rc, const kd_session *s, const char *what, const kf_shape *x, size_t bad,
-                          kd_err *err) {
-  kf_layer_spec l;
-  const char *coll = kf_model_layer_spec(s->model, bad, &l) == KF_OK ? l.rng_collection : KF_DEFAULT_STREAM;
-  switch (rc) {
-    case KF_EMISMATCH: return mismatch(s, what, x, bad, err);
-    case KF_ENOTFOUND: {
-      char flax[160];
-      kf_rngs_not_found_message(coll, flax, sizeof flax);
-      return kd_fail(err, KD_NOT_FOUND, "model.layers[%zu]: %s", bad, flax);
-    }
-    case KF_EEXHAUSTED:
-      return kd_fail(err, KD_FAILED_PRECONDITION,
-                     "model.layers[%zu] draws from '%s', whose count would pass 4294967295; reseed it first",
-                     bad, coll);
-    case KF_ERANGE:
-      return kd_fail(err, KD_INVALID_ARGUMENT, "%s: an index is out of range for model.layers[%zu]", what, bad);
-    default: {
-      char layer[64];
-      snprintf(layer, sizeof layer, "model.layers[%zu]", bad);
-      return kd_fail_kf(err, rc, layer);
-    }
-  }
-}
-
 /* The checks and allocations of a forward pass that need no lock. On
  * success *y owns malloc'd data and reply has the room asked for. */
 static int forward_prepare(const kd_server *srv, const kd_session *s, const char *what, const kf_tensor *x,
                            kf_tensor *y, kd_buf *reply, size_t reply_base, size_t per_element,
                            kd_err *err) {
   const uint64_t max_elements = srv->cfg.max_elements;
-  size_t n_in = 0, n_out = 0;
-  kf_shape_numel(&x->shape, &n_in);
+  size_t n_out = 0;
   kf_shape out_shape;
-  size_t bad = 0;
-  int rc = kf_model_output_shape(s->model, &x->shape, x->dtype, &out_shape, &bad);
+  kf_model_diag diag = KF_MODEL_DIAG_INIT;
+  int rc = kf_model_output_shape(s->model, &x->shape, x->dtype, &out_shape, &diag);
   if (rc == KF_OK) rc = kf_shape_numel(&out_shape, &n_out);
-  if (rc == KF_OK && (uint64_t)n_out > max_elements) rc = KF_EOVERFLOW;
-  if (rc == KF_EOVERFLOW)
+  if (rc == KF_EOVERFLOW || (rc == KF_OK && (uint64_t)n_out > max_elements))
     return kd_fail(err, KD_PAYLOAD_TOO_LARGE, "the output y would have more than the limit of %llu elements",
                    (unsigned long long)max_elements);
-  if (rc == KF_EMISMATCH) return mismatch(s, what, &x->shape, bad, err);
-  if (rc != KF_OK) return kd_fail_kf(err, rc, what);
-  if (x->dtype == KF_INT32 && check_indices(s, what, x, n_in, err) != 0) return -1;
+  if (rc != KF_OK) return forward_failed(rc, what, &diag, err);
   y->data = malloc(n_out ? n_out * sizeof(float) : 1);
   if (!y->data) return out_of_memory(err);
   if (reply && (per_element && n_out > (SIZE_MAX - reply_base) / per_element)) return out_of_memory(err);
@@ -360,10 +316,9 @@ static int forward_prepare(const kd_server *srv, const kd_session *s, const char
 /* Whether the model would draw for this call: run on a copy of the
  * streams. Only a fenced session asks (a deterministic pass may run). */
 static int forward_would_draw(const kd_session *s, const kf_tensor *x, kf_deterministic det, kf_tensor *y) {
-  kf_rngs *copy = kf_rngs_clone(s->rngs);
-  if (!copy) return 1;
-  size_t bad;
-  const int rc = kf_model_forward(s->model, copy, x, det, y, &bad);
+  kf_rngs *copy = NULL;
+  if (kf_rngs_clone(s->rngs, &copy) != KF_OK) return 1;
+  const int rc = kf_model_forward(s->model, copy, x, det, y, NULL);
   const int drew = rc != KF_OK || total_count(copy) != total_count(s->rngs);
   kf_rngs_free(copy);
   return drew;
@@ -382,7 +337,7 @@ int kd_session_forward(kd_server *srv, kd_session *s, kf_tensor *xp, const char 
     y->data = NULL;
     return -1;
   }
-  size_t bad = 0;
+  kf_model_diag diag = KF_MODEL_DIAG_INIT;
   uint64_t drawn = 0;
   int rc = KF_OK, refused = 0;
   pthread_mutex_lock(&s->lock);
@@ -395,7 +350,7 @@ int kd_session_forward(kd_server *srv, kd_session *s, kf_tensor *xp, const char 
     const size_t n_streams = kf_rngs_stream_count(s->rngs);
     for (size_t i = 0; i < n_streams; i++) kf_rngs_stream_at(s->rngs, i, &before[i]);
     const uint64_t counted = total_count(s->rngs);
-    rc = kf_model_forward(s->model, s->rngs, &x, det, y, &bad);
+    rc = kf_model_forward(s->model, s->rngs, &x, det, y, &diag);
     drawn = total_count(s->rngs) - counted;
     if (rc == KF_OK && drawn > 0 &&
         kd_durable_record(srv->durable, s, KD_CHANGE_STATE, NULL, 0, ticket, err) != 0) {
@@ -405,7 +360,7 @@ int kd_session_forward(kd_server *srv, kd_session *s, kf_tensor *xp, const char 
     }
   }
   pthread_mutex_unlock(&s->lock);
-  if (!refused && rc != KF_OK) refused = forward_failed(rc, s, what, &x.shape, bad, err);
+  if (!refused && rc != KF_OK) refused = forward_failed(rc, what, &diag, err);
   free(x.data);
   if (refused) {
     free(y->data);
@@ -432,7 +387,7 @@ int kd_session_reseed(kd_server *srv, kd_session *s, const kd_stream_seed *seeds
   /* The new state is built on a copy and swapped in only once everything
    * that can fail has succeeded, so a failure changes nothing. */
   kf_rngs *next = NULL;
-  if (rc == 0 && !(next = kf_rngs_clone(s->rngs))) rc = out_of_memory(err);
+  if (rc == 0 && kf_rngs_clone(s->rngs, &next) != KF_OK) rc = out_of_memory(err);
   for (size_t i = 0; rc == 0 && i < n; i++) {
     const int krc = kf_rngs_reseed(next, seeds[i].name, seeds[i].key);
     if (krc != KF_OK) rc = kd_fail_kf(err, krc, "body.streams");

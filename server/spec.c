@@ -70,29 +70,32 @@ static int parse_options(const json_t *v, kd_spec *out, kd_err *err) {
   return 0;
 }
 
-/* Explains a kf_model_check failure at layer `bad` (all layers parsed). */
-static int model_check_failed(int rc, const kf_layer_spec *layers, size_t n, size_t bad, kd_err *err) {
+/* Explains a kf_model_check failure. */
+static int model_check_failed(int rc, const kf_model_diag *d, size_t n, kd_err *err) {
+  const size_t bad = d->layer;
   if (bad >= n) return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".model.layers is invalid");
-  if (rc == KF_EMISMATCH && layers[bad].type == KF_LAYER_EMBED)
-    return kd_fail(err, KD_INVALID_ARGUMENT,
-                   BODY ".model.layers[%zu]: embed reads integer indices, so it can only be the first layer",
-                   bad);
-  if (rc == KF_EMISMATCH && layers[bad].type == KF_LAYER_LINEAR) {
-    int64_t width = -1;
-    for (size_t i = 0; i < bad; i++) {
-      if (layers[i].type == KF_LAYER_LINEAR) width = layers[i].out_features;
-      if (layers[i].type == KF_LAYER_EMBED) width = layers[i].features;
+  switch (d->reason) {
+    case KF_DIAG_EMBED_NOT_FIRST:
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     BODY ".model.layers[%zu]: embed reads integer indices, so it can only be the first layer",
+                     bad);
+    case KF_DIAG_WIDTH:
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     BODY ".model.layers[%zu].in_features is %lld, but the layers before it produce width %lld",
+                     bad, (long long)d->expected, (long long)d->actual);
+    case KF_DIAG_TOO_LARGE:
+      return kd_fail(err, KD_PAYLOAD_TOO_LARGE,
+                     BODY ".model: the parameters up to layers[%zu] total more than %llu elements", bad,
+                     (unsigned long long)KF_MAX_ELEMENTS);
+    default: {
+      char what[96];
+      if (d->reason == KF_DIAG_SPEC && d->field)
+        snprintf(what, sizeof what, BODY ".model.layers[%zu].%s", bad, d->field);
+      else
+        snprintf(what, sizeof what, BODY ".model.layers[%zu]", bad);
+      return kd_fail_kf(err, rc, what);
     }
-    return kd_fail(err, KD_INVALID_ARGUMENT,
-                   BODY ".model.layers[%zu].in_features is %lld, but the layers before it produce width %lld",
-                   bad, (long long)layers[bad].in_features, (long long)width);
   }
-  if (rc == KF_EOVERFLOW)
-    return kd_fail(err, KD_PAYLOAD_TOO_LARGE, BODY ".model: the parameters up to layers[%zu] total more than %llu elements",
-                   bad, (unsigned long long)KF_MAX_ELEMENTS);
-  char what[64];
-  snprintf(what, sizeof what, BODY ".model.layers[%zu]", bad);
-  return kd_fail_kf(err, rc, what);
 }
 
 /* body.model: {"layers": [...]}. */
@@ -121,11 +124,11 @@ static int parse_model(const json_t *v, const kd_spec_limits *limits, kd_spec *o
       return -1;
     }
   }
-  size_t bad = count;
+  kf_model_diag diag = KF_MODEL_DIAG_INIT;
   uint64_t total = 0;
-  const int rc = kf_model_check(specs, count, &total, &bad);
+  const int rc = kf_model_check(specs, count, &total, &diag);
   if (rc != KF_OK) {
-    model_check_failed(rc, specs, count, bad, err);
+    model_check_failed(rc, &diag, count, err);
     free(specs);
     return -1;
   }

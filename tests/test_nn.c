@@ -72,11 +72,18 @@ static kf_layer_spec dropout_bcast(double rate, int n, int d0, int d1) {
   return s;
 }
 
+/* A diag whose layer is preset, so that a test sees whether it was written. */
+static kf_model_diag diag_at(size_t layer) {
+  kf_model_diag d = KF_MODEL_DIAG_INIT;
+  d.layer = layer;
+  return d;
+}
+
 static kf_model *build(const kf_layer_spec *layers, size_t n, kf_rngs *r) {
   kf_model *m = NULL;
-  size_t bad = 999;
-  const int rc = kf_model_new(layers, n, r, &m, &bad);
-  ck_assert_msg(rc == KF_OK, "kf_model_new: %s at layer %zu", kf_err_name(rc), bad);
+  kf_model_diag diag = diag_at(999);
+  const int rc = kf_model_new(layers, n, r, &m, &diag);
+  ck_assert_msg(rc == KF_OK, "kf_model_new: %s at layer %zu", kf_err_name(rc), diag.layer);
   ck_assert_ptr_nonnull(m);
   return m;
 }
@@ -90,10 +97,10 @@ static kf_shape shape_of(int rank, const int64_t *dims) {
 /* Runs the model on data of the given shape and dtype; y must hold the output. */
 static int run(const kf_model *m, kf_rngs *r, kf_dtype dtype, void *data, int rank,
                const int64_t *dims, kf_deterministic det, float *y, kf_shape *out_shape,
-               size_t *bad) {
+               kf_model_diag *diag) {
   kf_tensor x = {dtype, shape_of(rank, dims), data};
   kf_tensor out = {KF_UINT8, {0, {0}}, y};
-  const int rc = kf_model_forward(m, r, &x, det, &out, bad);
+  const int rc = kf_model_forward(m, r, &x, det, &out, diag);
   if (rc == KF_OK) {
     ck_assert_int_eq(out.dtype, KF_FLOAT32);
     if (out_shape) *out_shape = out.shape;
@@ -315,9 +322,9 @@ START_TEST(embed_index_out_of_range) {
     const int64_t dims[] = {2};
     float y[8];
     for (int j = 0; j < 8; j++) y[j] = SENTINEL;
-    size_t bad = 99;
-    ck_assert_int_eq(run(m, r, KF_INT32, idx, 1, dims, KF_DET_LAYER, y, NULL, &bad), KF_ERANGE);
-    ck_assert_uint_eq(bad, 0);
+    kf_model_diag diag = diag_at(99);
+    ck_assert_int_eq(run(m, r, KF_INT32, idx, 1, dims, KF_DET_LAYER, y, NULL, &diag), KF_ERANGE);
+    ck_assert_uint_eq(diag.layer, 0);
     ck_assert(y[0] == SENTINEL && y[7] == SENTINEL);
   }
   ck_assert_uint_eq(count_of(r, "default"), 1); /* the dropout drew nothing */
@@ -325,12 +332,12 @@ START_TEST(embed_index_out_of_range) {
   float fx[2] = {0, 1};
   const int64_t dims[] = {2};
   float y[8];
-  size_t bad = 99;
-  ck_assert_int_eq(run(m, r, KF_FLOAT32, fx, 1, dims, KF_DET_LAYER, y, NULL, &bad), KF_EMISMATCH);
-  ck_assert_uint_eq(bad, 0);
+  kf_model_diag diag = diag_at(99);
+  ck_assert_int_eq(run(m, r, KF_FLOAT32, fx, 1, dims, KF_DET_LAYER, y, NULL, &diag), KF_EMISMATCH);
+  ck_assert_uint_eq(diag.layer, 0);
   int64_t rank8[KF_MAX_RANK] = {1, 1, 1, 1, 1, 1, 1, 1};
   int32_t one = 0;
-  ck_assert_int_eq(run(m, r, KF_INT32, &one, KF_MAX_RANK, rank8, KF_DET_LAYER, y, NULL, &bad),
+  ck_assert_int_eq(run(m, r, KF_INT32, &one, KF_MAX_RANK, rank8, KF_DET_LAYER, y, NULL, &diag),
                    KF_EMISMATCH);
   ck_assert_uint_eq(count_of(r, "default"), 1);
   kf_model_free(m);
@@ -599,20 +606,238 @@ START_TEST(deep_model_runs_through_scratch) {
 }
 END_TEST
 
+/* ---- diagnostics and shape queries --------------------------------------- */
+
+START_TEST(check_diag_names_the_fault) {
+  kf_layer_spec l[3] = {linear(2, 4), layer(KF_LAYER_RELU), linear(3, 2)};
+  kf_model_diag d = diag_at(99);
+  ck_assert_int_eq(kf_model_check(l, 3, NULL, &d), KF_EMISMATCH);
+  ck_assert_int_eq(d.reason, KF_DIAG_WIDTH);
+  ck_assert_uint_eq(d.layer, 2);
+  ck_assert_int_eq(d.layer_type, KF_LAYER_LINEAR);
+  ck_assert_int_eq(d.expected, 3); /* in_features */
+  ck_assert_int_eq(d.actual, 4);   /* what the layers before produce */
+  ck_assert_uint_eq(d.struct_size, sizeof d);
+
+  l[2] = embed(5, 2);
+  ck_assert_int_eq(kf_model_check(l, 3, NULL, &d), KF_EMISMATCH);
+  ck_assert_int_eq(d.reason, KF_DIAG_EMBED_NOT_FIRST);
+  ck_assert_uint_eq(d.layer, 2);
+
+  l[2] = dropout(1.5);
+  ck_assert_int_eq(kf_model_check(l, 3, NULL, &d), KF_ERANGE);
+  ck_assert_int_eq(d.reason, KF_DIAG_SPEC);
+  ck_assert_str_eq(d.field, "rate");
+  l[2] = linear(4, 0);
+  ck_assert_int_eq(kf_model_check(l, 3, NULL, &d), KF_ERANGE);
+  ck_assert_str_eq(d.field, "out_features");
+  l[2] = linear(4, 2);
+  l[2].bias_init.kind = KF_INIT_NORMAL;
+  l[2].bias_init.value = NAN;
+  ck_assert_int_eq(kf_model_check(l, 3, NULL, &d), KF_EINVAL);
+  ck_assert_str_eq(d.field, "bias_init");
+
+  ck_assert_int_eq(kf_model_check(l, 0, NULL, &d), KF_EINVAL);
+  ck_assert_int_eq(d.reason, KF_DIAG_ARGUMENT);
+  ck_assert_uint_eq(d.layer, 0);
+
+  /* A diag from a header older than the library's first version is refused. */
+  kf_model_diag tiny = {.struct_size = sizeof(size_t)};
+  ck_assert_int_eq(kf_model_check(l, 3, NULL, &tiny), KF_EINVAL);
+}
+END_TEST
+
+START_TEST(forward_diag_names_the_fault) {
+  kf_rngs *r = rngs_of(PART, "params", 0, END_STREAMS);
+  const kf_layer_spec layers[] = {linear(2, 3), dropout_bcast(0.5, 1, -3, 0)};
+  kf_model *m = build(layers, 2, r);
+  float x[12] = {0}, y[12];
+  kf_model_diag d = diag_at(99);
+
+  const int64_t wide[] = {2, 5};
+  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 2, wide, KF_DET_FALSE, y, NULL, &d), KF_EMISMATCH);
+  ck_assert_int_eq(d.reason, KF_DIAG_WIDTH);
+  ck_assert_uint_eq(d.layer, 0);
+  ck_assert_int_eq(d.expected, 2);
+  ck_assert_int_eq(d.actual, 5);
+  ck_assert(d.has_shape && kf_shape_equal(&d.shape, &(kf_shape){2, {2, 5}}));
+
+  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 0, NULL, KF_DET_FALSE, y, NULL, &d), KF_EMISMATCH);
+  ck_assert_int_eq(d.reason, KF_DIAG_RANK_TOO_LOW);
+  ck_assert_int_eq(d.expected, 1);
+  ck_assert_int_eq(d.actual, 0);
+
+  /* Axis -3 of the (1, 3) activation reaching the dropout does not exist. */
+  const int64_t row[] = {1, 2};
+  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 2, row, KF_DET_FALSE, y, NULL, &d), KF_EMISMATCH);
+  ck_assert_int_eq(d.reason, KF_DIAG_BROADCAST_AXIS);
+  ck_assert_uint_eq(d.layer, 1);
+  ck_assert_int_eq(d.expected, 2);
+  ck_assert_int_eq(d.actual, -3);
+  ck_assert(kf_shape_equal(&d.shape, &(kf_shape){2, {1, 3}}));
+
+  ck_assert_int_eq(run(m, r, KF_INT32, x, 2, row, KF_DET_FALSE, y, NULL, &d), KF_EMISMATCH);
+  ck_assert_int_eq(d.reason, KF_DIAG_DTYPE);
+  ck_assert_int_eq(d.expected, KF_FLOAT32);
+  ck_assert_int_eq(d.actual, KF_INT32);
+
+  /* A rank-3 input gives the dropout an axis -3: now the stream is missing. */
+  const int64_t cube[] = {1, 1, 2};
+  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 3, cube, KF_DET_FALSE, y, NULL, &d), KF_ENOTFOUND);
+  ck_assert_int_eq(d.reason, KF_DIAG_STREAM);
+  ck_assert_uint_eq(d.layer, 1);
+  ck_assert_str_eq(d.stream, "dropout");
+  kf_model_free(m);
+
+  const kf_layer_spec table[] = {embed(5, 2)};
+  m = build(table, 1, r);
+  int32_t idx[3] = {4, -5, 5};
+  const int64_t three[] = {3};
+  ck_assert_int_eq(run(m, r, KF_INT32, idx, 1, three, KF_DET_FALSE, y, NULL, &d), KF_ERANGE);
+  ck_assert_int_eq(d.reason, KF_DIAG_INDEX_RANGE);
+  ck_assert_uint_eq(d.element, 2);
+  ck_assert_int_eq(d.index, 5);
+  ck_assert_int_eq(d.expected, 5);
+  int64_t rank8[KF_MAX_RANK] = {1, 1, 1, 1, 1, 1, 1, 1};
+  ck_assert_int_eq(run(m, r, KF_INT32, idx, KF_MAX_RANK, rank8, KF_DET_FALSE, y, NULL, &d),
+                   KF_EMISMATCH);
+  ck_assert_int_eq(d.reason, KF_DIAG_RANK_TOO_HIGH);
+  ck_assert_int_eq(d.expected, KF_MAX_RANK - 1);
+  ck_assert_int_eq(d.actual, KF_MAX_RANK);
+  kf_model_free(m);
+  kf_rngs_free(r);
+}
+END_TEST
+
+START_TEST(model_new_diag_names_the_stream) {
+  kf_rngs *r = rngs_of(PART, "dropout", 0, END_STREAMS);
+  const kf_layer_spec layers[] = {dropout(0.5), linear(2, 3)};
+  kf_model *m = NULL;
+  kf_model_diag d = diag_at(99);
+  ck_assert_int_eq(kf_model_new(layers, 2, r, &m, &d), KF_ENOTFOUND);
+  ck_assert_int_eq(d.reason, KF_DIAG_STREAM);
+  ck_assert_uint_eq(d.layer, 1);
+  ck_assert_str_eq(d.stream, "params");
+  kf_rngs_free(r);
+}
+END_TEST
+
+START_TEST(input_dtype_and_layer_input_shapes) {
+  kf_rngs *r = rngs_of(PART, "default", 0, END_STREAMS);
+  const kf_layer_spec layers[] = {embed(7, 3), linear(3, 2), dropout(0.25)};
+  kf_model *m = build(layers, 3, r);
+  ck_assert_int_eq(kf_model_input_dtype(m), KF_INT32);
+  kf_dtype dt = KF_BOOL;
+  ck_assert_int_eq(kf_layers_input_dtype(layers, 3, &dt), KF_OK);
+  ck_assert_int_eq(dt, KF_INT32);
+  ck_assert_int_eq(kf_layers_input_dtype(layers + 1, 2, &dt), KF_OK);
+  ck_assert_int_eq(dt, KF_FLOAT32);
+  ck_assert_int_eq(kf_layers_input_dtype(layers, 0, &dt), KF_EINVAL);
+  ck_assert_int_eq(kf_model_input_dtype(NULL), KF_FLOAT32);
+
+  const int64_t dims[] = {4, 5};
+  const kf_shape in = shape_of(2, dims);
+  const kf_shape want[4] = {{2, {4, 5}}, {3, {4, 5, 3}}, {3, {4, 5, 2}}, {3, {4, 5, 2}}};
+  for (size_t i = 0; i < 4; i++) {
+    kf_shape a, b;
+    ck_assert_int_eq(kf_model_layer_input_shape(m, &in, KF_INT32, i, &a, NULL), KF_OK);
+    ck_assert_int_eq(kf_layers_input_shape(layers, 3, &in, KF_INT32, i, &b, NULL), KF_OK);
+    ck_assert_msg(kf_shape_equal(&a, &want[i]) && kf_shape_equal(&b, &want[i]), "layer %zu", i);
+  }
+  kf_shape out;
+  kf_model_diag d = diag_at(99);
+  ck_assert_int_eq(kf_model_layer_input_shape(m, &in, KF_INT32, 4, &out, &d), KF_ERANGE);
+  ck_assert_int_eq(kf_layers_input_shape(layers, 3, &in, KF_INT32, 4, &out, &d), KF_ERANGE);
+  ck_assert_int_eq(d.reason, KF_DIAG_ARGUMENT);
+  ck_assert_int_eq(kf_model_layer_input_shape(m, &in, KF_FLOAT32, 0, &out, &d), KF_EMISMATCH);
+  ck_assert_int_eq(d.reason, KF_DIAG_DTYPE);
+
+  /* The specs answer even where they do not chain: only the layers before i count. */
+  const kf_layer_spec broken[] = {linear(2, 4), linear(3, 1)};
+  const int64_t two[] = {2};
+  const kf_shape x = shape_of(1, two);
+  ck_assert_int_eq(kf_layers_input_shape(broken, 2, &x, KF_FLOAT32, 1, &out, &d), KF_OK);
+  ck_assert(kf_shape_equal(&out, &(kf_shape){1, {4}}));
+  ck_assert_int_eq(kf_layers_input_shape(broken, 2, &x, KF_FLOAT32, 2, &out, &d), KF_EMISMATCH);
+  ck_assert_int_eq(d.reason, KF_DIAG_WIDTH);
+  ck_assert_uint_eq(d.layer, 1);
+  ck_assert_int_eq(d.expected, 3);
+  ck_assert_int_eq(d.actual, 4);
+  kf_model_free(m);
+  kf_rngs_free(r);
+}
+END_TEST
+
+/* A caller built against a newer header: its specs are larger and carry a
+ * member this library does not know. */
+typedef struct {
+  kf_layer_spec v1;
+  int64_t newer_member;
+} future_spec;
+
+START_TEST(layer_spec_versions) {
+  future_spec f[2];
+  memset(f, 0, sizeof f);
+  f[0].v1 = linear(2, 3);
+  f[1].v1 = dropout(0.5);
+  for (int i = 0; i < 2; i++) f[i].v1.struct_size = sizeof(future_spec);
+  const kf_layer_spec *as_specs = &f[0].v1;
+  uint64_t elements = 0;
+  ck_assert_int_eq(kf_model_check(as_specs, 2, &elements, NULL), KF_OK);
+  ck_assert_uint_eq(elements, 9);
+  kf_shape out;
+  const int64_t dims[] = {5, 2};
+  const kf_shape in = shape_of(2, dims);
+  ck_assert_int_eq(kf_layers_input_shape(as_specs, 2, &in, KF_FLOAT32, 2, &out, NULL), KF_OK);
+  ck_assert(kf_shape_equal(&out, &(kf_shape){2, {5, 3}}));
+
+  /* A member it does not know that is not zero asks for something it cannot do. */
+  f[1].newer_member = 1;
+  kf_model_diag d = diag_at(99);
+  ck_assert_int_eq(kf_model_check(as_specs, 2, NULL, &d), KF_EUNSUPPORTED);
+  ck_assert_uint_eq(d.layer, 1);
+  ck_assert_str_eq(d.field, "struct_size");
+  f[1].newer_member = 0;
+  f[1].v1.struct_size = sizeof(kf_layer_spec); /* elements must agree */
+  ck_assert_int_eq(kf_model_check(as_specs, 2, NULL, &d), KF_EINVAL);
+  ck_assert_uint_eq(d.layer, 1);
+
+  kf_layer_spec zeroed;
+  memset(&zeroed, 0, sizeof zeroed); /* never made: no struct_size */
+  ck_assert_int_eq(kf_model_check(&zeroed, 1, NULL, NULL), KF_EINVAL);
+
+  /* Reading a spec back into the newer struct zeroes what the library does not know. */
+  kf_rngs *r = rngs_of(PART, "default", 0, END_STREAMS);
+  const kf_layer_spec one[] = {linear(2, 3)};
+  kf_model *m = build(one, 1, r);
+  future_spec back;
+  memset(&back, 0xAB, sizeof back);
+  back.v1.struct_size = sizeof back;
+  ck_assert_int_eq(kf_model_layer_spec(m, 0, &back.v1), KF_OK);
+  ck_assert_uint_eq(back.v1.struct_size, sizeof back);
+  ck_assert_int_eq(back.v1.out_features, 3);
+  ck_assert_int_eq(back.newer_member, 0);
+  kf_layer_spec old = {.struct_size = sizeof(size_t)};
+  ck_assert_int_eq(kf_model_layer_spec(m, 0, &old), KF_EINVAL);
+  kf_model_free(m);
+  kf_rngs_free(r);
+}
+END_TEST
+
 /* ---- validation ---------------------------------------------------------- */
 
 /* kf_model_check and kf_model_new both refuse the spec, and nothing is drawn. */
 static void expect_rejected(const kf_layer_spec *layers, size_t n, int rc, size_t bad_layer) {
-  size_t bad = 12345;
+  kf_model_diag diag = diag_at(12345);
   uint64_t elements = 777;
-  ck_assert_int_eq(kf_model_check(layers, n, &elements, &bad), rc);
-  ck_assert_uint_eq(bad, bad_layer);
+  ck_assert_int_eq(kf_model_check(layers, n, &elements, &diag), rc);
+  ck_assert_uint_eq(diag.layer, bad_layer);
   ck_assert_uint_eq(elements, 777);
   kf_rngs *r = rngs_of(PART, "default", 0, END_STREAMS);
   kf_model *m = NULL;
-  bad = 12345;
-  ck_assert_int_eq(kf_model_new(layers, n, r, &m, &bad), rc);
-  ck_assert_uint_eq(bad, bad_layer);
+  diag = diag_at(12345);
+  ck_assert_int_eq(kf_model_new(layers, n, r, &m, &diag), rc);
+  ck_assert_uint_eq(diag.layer, bad_layer);
   ck_assert_ptr_null(m);
   ck_assert_uint_eq(count_of(r, "default"), 0);
   kf_rngs_free(r);
@@ -683,10 +908,10 @@ START_TEST(check_structure) {
   expect_rejected(l, 3, KF_EMISMATCH, 2);
   l[2] = linear(4, 2);
   uint64_t elements = 0;
-  size_t bad = 77;
-  ck_assert_int_eq(kf_model_check(l, 3, &elements, &bad), KF_OK);
+  kf_model_diag diag = diag_at(77);
+  ck_assert_int_eq(kf_model_check(l, 3, &elements, &diag), KF_OK);
   ck_assert_uint_eq(elements, 20 + 8 + 2);
-  ck_assert_uint_eq(bad, 77);
+  ck_assert_uint_eq(diag.layer, 77);
 
   l[1] = layer(KF_LAYER_RELU);
   l[1].type = KF_LAYER_TYPE_COUNT;
@@ -730,13 +955,13 @@ START_TEST(forward_shape_mismatch_draws_nothing) {
   kf_model *m = build(layers, 2, r);
   float x[4] = {1, 2, 3, 4}, y[4] = {SENTINEL, SENTINEL, SENTINEL, SENTINEL};
   const int64_t wide[] = {1, 4};
-  size_t bad = 99;
-  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 2, wide, KF_DET_LAYER, y, NULL, &bad), KF_EMISMATCH);
-  ck_assert_uint_eq(bad, 0);
-  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 0, NULL, KF_DET_LAYER, y, NULL, &bad), KF_EMISMATCH);
+  kf_model_diag diag = diag_at(99);
+  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 2, wide, KF_DET_LAYER, y, NULL, &diag), KF_EMISMATCH);
+  ck_assert_uint_eq(diag.layer, 0);
+  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 0, NULL, KF_DET_LAYER, y, NULL, &diag), KF_EMISMATCH);
   int32_t ix[2] = {0, 1};
   const int64_t narrow[] = {1, 2};
-  ck_assert_int_eq(run(m, r, KF_INT32, ix, 2, narrow, KF_DET_LAYER, y, NULL, &bad), KF_EMISMATCH);
+  ck_assert_int_eq(run(m, r, KF_INT32, ix, 2, narrow, KF_DET_LAYER, y, NULL, &diag), KF_EMISMATCH);
   ck_assert_uint_eq(count_of(r, "default"), 2);
   ck_assert(y[0] == SENTINEL && y[3] == SENTINEL);
   kf_model_free(m);
@@ -750,15 +975,15 @@ START_TEST(bad_broadcast_dim_at_forward) {
   kf_model *m = build(layers, 2, r);
   float x[2] = {1, 1}, y[3];
   const int64_t dims[] = {1, 2};
-  size_t bad = 99;
-  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 2, dims, KF_DET_LAYER, y, NULL, &bad), KF_EMISMATCH);
-  ck_assert_uint_eq(bad, 1);
+  kf_model_diag diag = diag_at(99);
+  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 2, dims, KF_DET_LAYER, y, NULL, &diag), KF_EMISMATCH);
+  ck_assert_uint_eq(diag.layer, 1);
   kf_model_free(m);
   layers[1].broadcast_dims[0] = -3;
   m = build(layers, 2, r);
-  bad = 99;
-  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 2, dims, KF_DET_LAYER, y, NULL, &bad), KF_EMISMATCH);
-  ck_assert_uint_eq(bad, 1);
+  diag = diag_at(99);
+  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 2, dims, KF_DET_LAYER, y, NULL, &diag), KF_EMISMATCH);
+  ck_assert_uint_eq(diag.layer, 1);
   kf_shape out;
   const kf_shape in = shape_of(2, dims);
   ck_assert_int_eq(kf_model_output_shape(m, &in, KF_FLOAT32, &out, NULL), KF_EMISMATCH);
@@ -780,9 +1005,9 @@ START_TEST(missing_dropout_stream_draws_nothing) {
   kf_model *m = build(layers, 2, r);
   float x[2] = {1, 1}, y[3] = {SENTINEL, SENTINEL, SENTINEL};
   const int64_t dims[] = {1, 2};
-  size_t bad = 99;
-  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 2, dims, KF_DET_LAYER, y, NULL, &bad), KF_ENOTFOUND);
-  ck_assert_uint_eq(bad, 1);
+  kf_model_diag diag = diag_at(99);
+  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 2, dims, KF_DET_LAYER, y, NULL, &diag), KF_ENOTFOUND);
+  ck_assert_uint_eq(diag.layer, 1);
   ck_assert(y[0] == SENTINEL && y[2] == SENTINEL);
   ck_assert_uint_eq(count_of(r, "params"), 2);
   ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 2, dims, KF_DET_TRUE, y, NULL, NULL), KF_OK);
@@ -798,11 +1023,11 @@ START_TEST(exhausted_dropout_stream_draws_nothing) {
   kf_model *m = build(layers, 3, r);
   float x[2] = {1, 1}, y[3] = {SENTINEL, SENTINEL, SENTINEL};
   const int64_t dims[] = {1, 2};
-  size_t bad = 99;
+  kf_model_diag diag = diag_at(99);
   /* The first dropout could draw, the second could not: neither does. */
-  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 2, dims, KF_DET_LAYER, y, NULL, &bad),
+  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 2, dims, KF_DET_LAYER, y, NULL, &diag),
                    KF_EEXHAUSTED);
-  ck_assert_uint_eq(bad, 2);
+  ck_assert_uint_eq(diag.layer, 2);
   ck_assert_uint_eq(count_of(r, "dropout"), UINT32_MAX - 1);
   ck_assert_uint_eq(count_of(r, "params"), 2);
   ck_assert(y[0] == SENTINEL && y[2] == SENTINEL);
@@ -815,10 +1040,10 @@ START_TEST(exhausted_dropout_stream_draws_nothing) {
   layers[0] = dropout(0.5);
   strcpy(layers[1].rng_collection, "other");
   m = build(layers, 2, d);
-  bad = 99;
-  ck_assert_int_eq(run(m, d, KF_FLOAT32, x, 1, dims + 1, KF_DET_LAYER, y, NULL, &bad),
+  diag = diag_at(99);
+  ck_assert_int_eq(run(m, d, KF_FLOAT32, x, 1, dims + 1, KF_DET_LAYER, y, NULL, &diag),
                    KF_EEXHAUSTED);
-  ck_assert_uint_eq(bad, 1);
+  ck_assert_uint_eq(diag.layer, 1);
   ck_assert_uint_eq(count_of(d, "default"), UINT32_MAX - 1);
   kf_model_free(m);
   kf_rngs_free(d);
@@ -832,17 +1057,17 @@ START_TEST(model_new_failure_leaves_rngs_unchanged) {
   ck_assert_int_eq(kf_rngs_new(PART, &r), KF_OK);
   ck_assert_int_eq(kf_rngs_add_stream(r, "params", seed_key(0), UINT32_MAX - 3), KF_OK);
   kf_model *m = NULL;
-  size_t bad = 99;
+  kf_model_diag diag = diag_at(99);
   /* Four keys needed, three left: the second linear would run dry. */
-  ck_assert_int_eq(kf_model_new(layers, 3, r, &m, &bad), KF_EEXHAUSTED);
-  ck_assert_uint_eq(bad, 1);
+  ck_assert_int_eq(kf_model_new(layers, 3, r, &m, &diag), KF_EEXHAUSTED);
+  ck_assert_uint_eq(diag.layer, 1);
   ck_assert_ptr_null(m);
   ck_assert_uint_eq(count_of(r, "params"), UINT32_MAX - 3);
   /* With exactly four left it builds and uses them all. */
   kf_rngs_free(r);
   ck_assert_int_eq(kf_rngs_new(PART, &r), KF_OK);
   ck_assert_int_eq(kf_rngs_add_stream(r, "params", seed_key(0), UINT32_MAX - 4), KF_OK);
-  ck_assert_int_eq(kf_model_new(layers, 3, r, &m, &bad), KF_OK);
+  ck_assert_int_eq(kf_model_new(layers, 3, r, &m, &diag), KF_OK);
   ck_assert_uint_eq(count_of(r, "params"), UINT32_MAX);
   kf_model_free(m);
   kf_rngs_free(r);
@@ -851,13 +1076,13 @@ START_TEST(model_new_failure_leaves_rngs_unchanged) {
   const kf_layer_spec later[] = {layer(KF_LAYER_RELU), linear(2, 3)};
   r = rngs_of(PART, "dropout", 1, END_STREAMS);
   m = NULL;
-  ck_assert_int_eq(kf_model_new(later, 2, r, &m, &bad), KF_ENOTFOUND);
-  ck_assert_uint_eq(bad, 1);
+  ck_assert_int_eq(kf_model_new(later, 2, r, &m, &diag), KF_ENOTFOUND);
+  ck_assert_uint_eq(diag.layer, 1);
   ck_assert_ptr_null(m);
   ck_assert_uint_eq(count_of(r, "dropout"), 0);
   /* A model without parameters needs no stream at construction. */
   const kf_layer_spec no_params[] = {dropout(0.5), layer(KF_LAYER_SILU)};
-  ck_assert_int_eq(kf_model_new(no_params, 2, r, &m, &bad), KF_OK);
+  ck_assert_int_eq(kf_model_new(no_params, 2, r, &m, &diag), KF_OK);
   kf_model_free(m);
   kf_rngs_free(r);
 }
@@ -906,7 +1131,7 @@ START_TEST(model_accessors) {
   kf_model *m = build(layers, 3, r);
   ck_assert_uint_eq(kf_model_layer_count(m), 3);
   ck_assert_int_eq(kf_model_mode(m), KF_THREEFRY_LEGACY);
-  kf_layer_spec s;
+  kf_layer_spec s = {.struct_size = sizeof s};
   for (size_t i = 0; i < 3; i++) {
     ck_assert_int_eq(kf_model_layer_spec(m, i, &s), KF_OK);
     ck_assert_int_eq(s.type, layers[i].type);
@@ -933,15 +1158,15 @@ START_TEST(model_accessors) {
 
   const int64_t dims[] = {4, 5};
   kf_shape in = shape_of(2, dims), out;
-  size_t bad = 99;
-  ck_assert_int_eq(kf_model_output_shape(m, &in, KF_INT32, &out, &bad), KF_OK);
+  kf_model_diag diag = diag_at(99);
+  ck_assert_int_eq(kf_model_output_shape(m, &in, KF_INT32, &out, &diag), KF_OK);
   ck_assert(kf_shape_equal(&out, &(kf_shape){3, {4, 5, 2}}));
-  ck_assert_int_eq(kf_model_output_shape(m, &in, KF_FLOAT32, &out, &bad), KF_EMISMATCH);
-  ck_assert_uint_eq(bad, 0);
+  ck_assert_int_eq(kf_model_output_shape(m, &in, KF_FLOAT32, &out, &diag), KF_EMISMATCH);
+  ck_assert_uint_eq(diag.layer, 0);
   in.rank = KF_MAX_RANK + 1;
-  ck_assert_int_eq(kf_model_output_shape(m, &in, KF_INT32, &out, &bad), KF_ESHAPE);
-  ck_assert_int_eq(kf_model_output_shape(m, NULL, KF_INT32, &out, &bad), KF_EINVAL);
-  ck_assert_int_eq(kf_model_output_shape(NULL, &in, KF_INT32, &out, &bad), KF_EINVAL);
+  ck_assert_int_eq(kf_model_output_shape(m, &in, KF_INT32, &out, &diag), KF_ESHAPE);
+  ck_assert_int_eq(kf_model_output_shape(m, NULL, KF_INT32, &out, &diag), KF_EINVAL);
+  ck_assert_int_eq(kf_model_output_shape(NULL, &in, KF_INT32, &out, &diag), KF_EINVAL);
 
   ck_assert_uint_eq(kf_model_layer_count(NULL), 0);
   ck_assert_int_eq(kf_model_mode(NULL), KF_THREEFRY_PARTITIONABLE);
@@ -955,9 +1180,9 @@ START_TEST(null_arguments) {
   kf_rngs *r = rngs_of(PART, "default", 0, END_STREAMS);
   const kf_layer_spec layers[] = {linear(2, 3), dropout(0.5)};
   kf_model *m = NULL;
-  size_t bad = 99;
-  ck_assert_int_eq(kf_model_new(layers, 2, NULL, &m, &bad), KF_EINVAL);
-  ck_assert_int_eq(kf_model_new(layers, 2, r, NULL, &bad), KF_EINVAL);
+  kf_model_diag diag = diag_at(99);
+  ck_assert_int_eq(kf_model_new(layers, 2, NULL, &m, &diag), KF_EINVAL);
+  ck_assert_int_eq(kf_model_new(layers, 2, r, NULL, &diag), KF_EINVAL);
   ck_assert_uint_eq(count_of(r, "default"), 0);
   m = build(layers, 2, r);
 
@@ -1030,6 +1255,11 @@ static Suite *nn_suite(void) {
   tcase_add_test(api, layer_spec_defaults_and_names);
   tcase_add_test(api, model_accessors);
   tcase_add_test(api, null_arguments);
+  tcase_add_test(api, check_diag_names_the_fault);
+  tcase_add_test(api, forward_diag_names_the_fault);
+  tcase_add_test(api, model_new_diag_names_the_stream);
+  tcase_add_test(api, input_dtype_and_layer_input_shapes);
+  tcase_add_test(api, layer_spec_versions);
   suite_add_tcase(s, api);
   return s;
 }

@@ -1,10 +1,12 @@
 /* keyfold — random_bits in both threefry modes (jax-random.md §7). */
 #include <string.h>
 
+#include "bits.h"
 #include "internal.h"
 #include "keyfold/error.h"
 #include "keyfold/prng.h"
 #include "keyfold/tensor.h"
+#include "mode.h"
 #include "simd.h"
 
 /* Words of the legacy hash of iota(m): word i pairs counter i with counter

@@ -11,15 +11,16 @@
  */
 #include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "keyfold/error.h"
 #include "keyfold/nn.h"
 #include "keyfold/random.h"
 #include "keyfold/rngs.h"
 #include "keyfold/tensor.h"
-#include "nn_internal.h"
+#include "model.h"
+#include "gemm.h"
 #include "simd.h"
 
 /* Python list indexing: a negative axis counts from the end. Returns the axis
@@ -29,22 +30,43 @@ static int normalize_axis(int axis, int rank) {
   return (axis >= 0 && axis < rank) ? axis : -1;
 }
 
-/* Output shape of one layer for an input of shape *in. Borrows both; writes *out. */
-static int layer_output_shape(const kf__layer *layer, const kf_shape *in, kf_shape *out) {
-  const kf_layer_spec *spec = &layer->spec;
+/* A fault of layer `index` for the input shape *in reaching it. */
+static int shape_fault(kf_model_diag *d, kf_diag_reason reason, size_t index,
+                       const kf_layer_spec *spec, const kf_shape *in, int64_t expected,
+                       int64_t actual, int rc) {
+  *d = kf__diag_at(reason, index, spec);
+  d->expected = expected;
+  d->actual = actual;
+  d->has_shape = true;
+  d->shape = *in;
+  return rc;
+}
+
+/* Output shape of layer `index` for an input of shape *in. Borrows spec and
+ * in; writes *out, or *d on failure. */
+static int layer_output_shape(const kf_layer_spec *spec, size_t index, const kf_shape *in,
+                              kf_shape *out, kf_model_diag *d) {
   kf_shape s = *in;
   switch (spec->type) {
     case KF_LAYER_LINEAR:
-      if (s.rank < 1 || s.dim[s.rank - 1] != spec->in_features) return KF_EMISMATCH;
+      if (s.rank < 1)
+        return shape_fault(d, KF_DIAG_RANK_TOO_LOW, index, spec, in, 1, 0, KF_EMISMATCH);
+      if (s.dim[s.rank - 1] != spec->in_features)
+        return shape_fault(d, KF_DIAG_WIDTH, index, spec, in, spec->in_features,
+                           s.dim[s.rank - 1], KF_EMISMATCH);
       s.dim[s.rank - 1] = spec->out_features;
       break;
     case KF_LAYER_EMBED:
-      if (s.rank >= KF_MAX_RANK) return KF_EMISMATCH;
+      if (s.rank >= KF_MAX_RANK)
+        return shape_fault(d, KF_DIAG_RANK_TOO_HIGH, index, spec, in, KF_MAX_RANK - 1, s.rank,
+                           KF_EMISMATCH);
       s.dim[s.rank++] = spec->features;
       break;
     case KF_LAYER_DROPOUT:
-      for (int d = 0; d < spec->n_broadcast_dims; d++) {
-        if (normalize_axis(spec->broadcast_dims[d], s.rank) < 0) return KF_EMISMATCH;
+      for (int a = 0; a < spec->n_broadcast_dims; a++) {
+        if (normalize_axis(spec->broadcast_dims[a], s.rank) < 0)
+          return shape_fault(d, KF_DIAG_BROADCAST_AXIS, index, spec, in, s.rank,
+                             spec->broadcast_dims[a], KF_EMISMATCH);
       }
       break;
     default:
@@ -52,38 +74,101 @@ static int layer_output_shape(const kf__layer *layer, const kf_shape *in, kf_sha
   }
   size_t numel;
   const int rc = kf_shape_numel(&s, &numel);
-  if (rc != KF_OK) return rc;
+  if (rc != KF_OK) return shape_fault(d, KF_DIAG_TOO_LARGE, index, spec, in, 0, 0, rc);
   *out = s;
   return KF_OK;
 }
 
-/* Borrows model and in; writes the caller's *out, and *bad_layer on failure. */
-int kf_model_output_shape(const kf_model *model, const kf_shape *in, kf_dtype in_dtype,
-                          kf_shape *out, size_t *bad_layer) {
-  if (!model || !in || !out) {
-    if (bad_layer && model) *bad_layer = model->n_layers;
-    return KF_EINVAL;
-  }
-  /* Faults of the input itself are reported against the layer that reads it. */
-  size_t numel;
-  int rc = kf_shape_numel(in, &numel);
-  const kf_dtype wanted =
-      model->layers[0].spec.type == KF_LAYER_EMBED ? KF_INT32 : KF_FLOAT32;
-  if (rc == KF_OK && in_dtype != wanted) rc = KF_EMISMATCH;
-  if (rc != KF_OK) {
-    if (bad_layer) *bad_layer = 0;
+/* Where a shape walk reads its layers: a built model's, or a caller's list
+ * of specs (model NULL). */
+typedef struct layer_source {
+  const kf_model *model;
+  const kf_layer_spec *list;
+} layer_source;
+
+/* Layer i's spec: the model's own, or the list's read into *buf. NULL (with
+ * *rc set) if the list's element cannot be read. */
+static const kf_layer_spec *source_spec(const layer_source *src, size_t i, kf_layer_spec *buf,
+                                        int *rc) {
+  if (src->model) return &src->model->layers[i].spec;
+  *rc = kf__spec_read(src->list, i, buf);
+  return *rc == KF_OK ? buf : NULL;
+}
+
+/* The shape reaching layer `upto` for an input of shape *in and dtype
+ * in_dtype, the source having more than `upto` layers or exactly as many.
+ * Faults of the input itself are reported against layer 0, which reads it.
+ * Borrows src and in; writes *out, or *d on failure. */
+static int walk_shapes(const layer_source *src, const kf_shape *in, kf_dtype in_dtype,
+                       size_t upto, kf_shape *out, kf_model_diag *d) {
+  kf_layer_spec buf;
+  int rc = KF_OK;
+  const kf_layer_spec *first = source_spec(src, 0, &buf, &rc);
+  if (!first) {
+    *d = kf__diag_at(KF_DIAG_ARGUMENT, 0, NULL);
+    d->field = "struct_size";
     return rc;
   }
+  size_t numel;
+  rc = kf_shape_numel(in, &numel);
+  if (rc != KF_OK) {
+    *d = kf__diag_at(KF_DIAG_SHAPE, 0, first);
+    return rc;
+  }
+  const kf_dtype wanted = first->type == KF_LAYER_EMBED ? KF_INT32 : KF_FLOAT32;
+  if (in_dtype != wanted)
+    return shape_fault(d, KF_DIAG_DTYPE, 0, first, in, wanted, in_dtype, KF_EMISMATCH);
   kf_shape s = *in;
-  for (size_t i = 0; i < model->n_layers; i++) {
-    rc = layer_output_shape(&model->layers[i], &s, &s);
-    if (rc != KF_OK) {
-      if (bad_layer) *bad_layer = i;
+  for (size_t i = 0; i < upto; i++) {
+    const kf_layer_spec *spec = source_spec(src, i, &buf, &rc);
+    if (!spec) {
+      *d = kf__diag_at(KF_DIAG_ARGUMENT, i, NULL);
+      d->field = "struct_size";
       return rc;
     }
+    rc = layer_output_shape(spec, i, &s, &s, d);
+    if (rc != KF_OK) return rc;
   }
   *out = s;
   return KF_OK;
+}
+
+/* The public shape queries: checks the arguments, walks, reports. */
+static int shape_query(const layer_source *src, size_t n_layers, const kf_shape *in,
+                       kf_dtype in_dtype, size_t upto, kf_shape *out, kf_model_diag *diag) {
+  if (!kf__diag_usable(diag)) return KF_EINVAL;
+  kf_model_diag d = kf__diag_at(KF_DIAG_ARGUMENT, n_layers, NULL);
+  int rc = KF_OK;
+  if (!in || !out || n_layers == 0 || (!src->model && !src->list))
+    rc = KF_EINVAL;
+  else if (upto > n_layers)
+    rc = KF_ERANGE;
+  else
+    rc = walk_shapes(src, in, in_dtype, upto, out, &d);
+  if (rc != KF_OK) kf__diag_report(diag, &d);
+  return rc;
+}
+
+/* Borrows model and in; writes the caller's *out, or *diag on failure. */
+int kf_model_output_shape(const kf_model *model, const kf_shape *in, kf_dtype in_dtype,
+                          kf_shape *out, kf_model_diag *diag) {
+  const layer_source src = {model, NULL};
+  const size_t n = model ? model->n_layers : 0;
+  return shape_query(&src, n, in, in_dtype, n, out, diag);
+}
+
+/* Borrows model and in; writes the caller's *out, or *diag on failure. */
+int kf_model_layer_input_shape(const kf_model *model, const kf_shape *in, kf_dtype in_dtype,
+                               size_t i, kf_shape *out, kf_model_diag *diag) {
+  const layer_source src = {model, NULL};
+  return shape_query(&src, model ? model->n_layers : 0, in, in_dtype, i, out, diag);
+}
+
+/* Borrows layers and in; writes the caller's *out, or *diag on failure. */
+int kf_layers_input_shape(const kf_layer_spec *layers, size_t n_layers, const kf_shape *in,
+                          kf_dtype in_dtype, size_t i, kf_shape *out, kf_model_diag *diag) {
+  const layer_source src = {NULL, layers};
+  return shape_query(&src, n_layers, in, in_dtype, i, out, diag);
 }
 
 /* Whether a dropout layer draws a key in this call: Flax returns before
@@ -112,11 +197,19 @@ static size_t shape_numel(const kf_shape *shape) {
   return n;
 }
 
-/* Checks that every embed index lies in [-V, V). Borrows layer and indices. */
-static int check_indices(const kf__layer *layer, const int32_t *indices, size_t n) {
+/* Checks that every index of x lies in [-V, V) for the embed that reads it
+ * (layer 0). Borrows layer and x; writes *d on failure. */
+static int check_indices(const kf__layer *layer, const kf_tensor *x, size_t n,
+                         kf_model_diag *d) {
   const int64_t v = layer->spec.num_embeddings;
+  const int32_t *indices = x->data;
   for (size_t i = 0; i < n; i++) {
-    if (indices[i] < -v || indices[i] >= v) return KF_ERANGE;
+    if (indices[i] < -v || indices[i] >= v) {
+      shape_fault(d, KF_DIAG_INDEX_RANGE, 0, &layer->spec, &x->shape, v, 0, KF_ERANGE);
+      d->element = i;
+      d->index = indices[i];
+      return KF_ERANGE;
+    }
   }
   return KF_OK;
 }
@@ -125,7 +218,7 @@ static int check_indices(const kf__layer *layer, const int32_t *indices, size_t 
  * can serve all of this call's draws. Streams are counted after resolution so
  * that two names falling back to 'default' add up. Borrows everything. */
 static int check_dropout_draws(const kf_model *model, const kf_rngs *rngs, kf_deterministic det,
-                               size_t *bad) {
+                               kf_model_diag *d) {
   size_t needed[KF_RNGS_MAX_STREAMS] = {0};
   for (size_t i = 0; i < model->n_layers; i++) {
     const kf_layer_spec *spec = &model->layers[i].spec;
@@ -134,7 +227,8 @@ static int check_dropout_draws(const kf_model *model, const kf_rngs *rngs, kf_de
     int rc = rngs ? kf_rngs_resolve(rngs, spec->rng_collection, &stream) : KF_EINVAL;
     if (rc == KF_OK) rc = kf_rngs_can_draw(rngs, spec->rng_collection, ++needed[stream]);
     if (rc != KF_OK) {
-      *bad = i;
+      *d = kf__diag_at(rngs ? KF_DIAG_STREAM : KF_DIAG_ARGUMENT, i, spec);
+      memcpy(d->stream, spec->rng_collection, sizeof d->stream);
       return rc;
     }
   }
@@ -168,7 +262,8 @@ static int scratch_alloc(const kf_model *model, const kf_shape *in, kf_determini
       const size_t n = shape_numel(&m);
       if (n > mask_n) mask_n = n;
     }
-    layer_output_shape(layer, &shape, &shape); /* validated by kf_model_output_shape */
+    kf_model_diag unused;
+    layer_output_shape(&layer->spec, i, &shape, &shape, &unused); /* validated before */
     /* The last layer writes straight to the caller's output. */
     const size_t n = shape_numel(&shape);
     if (i + 1 < model->n_layers && n > act_n) act_n = n;
@@ -177,25 +272,28 @@ static int scratch_alloc(const kf_model *model, const kf_shape *in, kf_determini
   s->mask = NULL;
   s->gemm = NULL;
   if (act_n > SIZE_MAX / (2 * sizeof(float))) return KF_ENOMEM;
+  /* Each allocation only after the ones before it worked. */
+  bool ok = true;
   if (act_n > 0) {
-    s->act[0] = malloc(2 * act_n * sizeof(float));
+    s->act[0] = kf__malloc(2 * act_n * sizeof(float));
     if (s->act[0]) s->act[1] = s->act[0] + act_n;
+    ok = s->act[0] != NULL;
   }
-  if (mask_n > 0) s->mask = malloc(mask_n);
-  if (gemm_n > 0) s->gemm = malloc(gemm_n * sizeof(float));
-  if ((act_n > 0 && !s->act[0]) || (mask_n > 0 && !s->mask) || (gemm_n > 0 && !s->gemm)) {
-    free(s->act[0]);
-    free(s->mask);
-    free(s->gemm);
+  if (ok && mask_n > 0) ok = (s->mask = kf__malloc(mask_n)) != NULL;
+  if (ok && gemm_n > 0) ok = (s->gemm = kf__malloc(gemm_n * sizeof(float))) != NULL;
+  if (!ok) {
+    kf__free(s->act[0]);
+    kf__free(s->mask);
+    kf__free(s->gemm);
     return KF_ENOMEM;
   }
   return KF_OK;
 }
 
 static void scratch_free(scratch *s) {
-  free(s->act[0]);
-  free(s->mask);
-  free(s->gemm);
+  kf__free(s->act[0]);
+  kf__free(s->mask);
+  kf__free(s->gemm);
 }
 
 /* y[r, j] = fma chain over k of x[r, k] W[k, j] (kf__gemm), then + b[j] in
@@ -328,28 +426,33 @@ static int dropout_apply(const kf_model *model, const kf__layer *layer, kf_rngs 
 /* Borrows model, x and rngs; advances rngs' dropout streams on success only;
  * writes y->shape, y->dtype and y->data (caller-owned, not overlapping x->data). */
 int kf_model_forward(const kf_model *model, kf_rngs *rngs, const kf_tensor *x,
-                     kf_deterministic deterministic, kf_tensor *y, size_t *bad_layer) {
-  size_t bad = model ? model->n_layers : 0;
+                     kf_deterministic deterministic, kf_tensor *y, kf_model_diag *diag) {
+  if (!kf__diag_usable(diag)) return KF_EINVAL;
+  const size_t n_layers = model ? model->n_layers : 0;
+  kf_model_diag d = kf__diag_at(KF_DIAG_ARGUMENT, n_layers, NULL);
   int rc = KF_OK;
   if (!model || !x || !y ||
       (deterministic != KF_DET_LAYER && deterministic != KF_DET_FALSE &&
        deterministic != KF_DET_TRUE))
     rc = KF_EINVAL;
   kf_shape out_shape;
-  if (rc == KF_OK) rc = kf_model_output_shape(model, &x->shape, x->dtype, &out_shape, &bad);
+  if (rc == KF_OK) {
+    const layer_source src = {model, NULL};
+    rc = walk_shapes(&src, &x->shape, x->dtype, n_layers, &out_shape, &d);
+  }
   const size_t n_in = rc == KF_OK ? shape_numel(&x->shape) : 0;
   const size_t n_out = rc == KF_OK ? shape_numel(&out_shape) : 0;
   if (rc == KF_OK && ((n_in > 0 && !x->data) || (n_out > 0 && !y->data))) rc = KF_EINVAL;
-  const int embed_first = rc == KF_OK && model->layers[0].spec.type == KF_LAYER_EMBED;
-  if (embed_first) {
-    rc = check_indices(&model->layers[0], x->data, n_in);
-    if (rc != KF_OK) bad = 0;
-  }
-  if (rc == KF_OK) rc = check_dropout_draws(model, rngs, deterministic, &bad);
+  if (rc == KF_OK && kf_model_input_dtype(model) == KF_INT32)
+    rc = check_indices(&model->layers[0], x, n_in, &d);
+  if (rc == KF_OK) rc = check_dropout_draws(model, rngs, deterministic, &d);
   scratch s;
-  if (rc == KF_OK) rc = scratch_alloc(model, &x->shape, deterministic, &s);
+  if (rc == KF_OK) {
+    rc = scratch_alloc(model, &x->shape, deterministic, &s);
+    if (rc != KF_OK) d = kf__diag_at(KF_DIAG_NO_MEMORY, n_layers, NULL);
+  }
   if (rc != KF_OK) {
-    if (bad_layer) *bad_layer = bad;
+    kf__diag_report(diag, &d);
     return rc;
   }
 
@@ -360,7 +463,8 @@ int kf_model_forward(const kf_model *model, kf_rngs *rngs, const kf_tensor *x,
   for (size_t i = 0; rc == KF_OK && i < model->n_layers; i++) {
     const kf__layer *layer = &model->layers[i];
     kf_shape next;
-    layer_output_shape(layer, &shape, &next);
+    kf_model_diag unused;
+    layer_output_shape(&layer->spec, i, &shape, &next, &unused);
     const int elementwise = layer->spec.type != KF_LAYER_LINEAR &&
                             layer->spec.type != KF_LAYER_EMBED;
     float *dst;
@@ -385,13 +489,13 @@ int kf_model_forward(const kf_model *model, kf_rngs *rngs, const kf_tensor *x,
         activation_apply(layer->spec.type, shape_numel(&shape), src, dst);
         break;
     }
-    if (rc != KF_OK) bad = i;
+    if (rc != KF_OK) d = kf__diag_at(KF_DIAG_STREAM, i, &layer->spec);
     src = dst;
     shape = next;
   }
   scratch_free(&s);
   if (rc != KF_OK) {
-    if (bad_layer) *bad_layer = bad;
+    kf__diag_report(diag, &d);
     return rc;
   }
   y->dtype = KF_FLOAT32;

@@ -13,6 +13,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "simd.h"
 
 enum {

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "simd.h"
+#include "log1pf.h"
 
 static uint32_t float_bits(float f) {
   uint32_t u;

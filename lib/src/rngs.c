@@ -8,13 +8,13 @@
  * allocate; drawing and reseeding never can fail for lack of memory.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "alloc.h"
 #include "keyfold/error.h"
 #include "keyfold/prng.h"
 #include "keyfold/rngs.h"
+#include "mode.h"
 
 /* One stream: its key, its count and where its name lies among the names. */
 typedef struct stream {
@@ -58,14 +58,14 @@ static int is_name_start(char c) {
 
 static int is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
 
-/* Returns 1 or 0; borrows name (NULL is invalid). */
-int kf_stream_name_valid(const char *name) {
-  if (!name || !is_name_start(name[0])) return 0;
+/* Borrows name (NULL is invalid). */
+bool kf_stream_name_valid(const char *name) {
+  if (!name || !is_name_start(name[0])) return false;
   size_t len = 1;
   for (; name[len] != '\0'; len++) {
-    if (len >= KF_STREAM_NAME_MAX || !is_name_char(name[len])) return 0;
+    if (len >= KF_STREAM_NAME_MAX || !is_name_char(name[len])) return false;
   }
-  return 1;
+  return true;
 }
 
 /* Index of the real stream called `name`, or n_streams if there is none. */
@@ -78,13 +78,13 @@ static size_t find_stream(const kf_rngs *rngs, const char *name) {
 /* Moves rngs to a block with room for `capacity` streams and `names_cap`
  * bytes of names (at least what it holds). KF_ENOMEM leaves it unchanged. */
 static int resize(kf_rngs *rngs, size_t capacity, size_t names_cap) {
-  stream *block = malloc(capacity * sizeof(stream) + names_cap);
+  stream *block = kf__malloc(capacity * sizeof(stream) + names_cap);
   if (!block) return KF_ENOMEM;
   if (rngs->n_streams) {
     memcpy(block, rngs->streams, rngs->n_streams * sizeof(stream));
     memcpy((char *)(block + capacity), names_of(rngs), rngs->names_len);
   }
-  free(rngs->streams);
+  kf__free(rngs->streams);
   rngs->streams = block;
   rngs->capacity = (uint8_t)capacity;
   rngs->names_cap = (uint16_t)names_cap;
@@ -94,7 +94,7 @@ static int resize(kf_rngs *rngs, size_t capacity, size_t names_cap) {
 /* On success *out receives a new handle owned by the caller (kf_rngs_free). */
 int kf_rngs_new(kf_threefry_mode mode, kf_rngs **out) {
   if (!out || !kf__mode_valid(mode)) return KF_EINVAL;
-  kf_rngs *rngs = calloc(1, sizeof *rngs);
+  kf_rngs *rngs = kf__calloc(1, sizeof *rngs);
   if (!rngs) return KF_ENOMEM;
   rngs->mode = mode;
   *out = rngs;
@@ -104,19 +104,19 @@ int kf_rngs_new(kf_threefry_mode mode, kf_rngs **out) {
 /* Takes ownership of rngs and frees it; NULL is a no-op. */
 void kf_rngs_free(kf_rngs *rngs) {
   if (!rngs) return;
-  free(rngs->streams);
-  free(rngs);
+  kf__free(rngs->streams);
+  kf__free(rngs);
 }
 
-/* Borrows rngs; returns a new handle owned by the caller, or NULL (NULL rngs, ENOMEM). */
-kf_rngs *kf_rngs_clone(const kf_rngs *rngs) {
-  if (!rngs) return NULL;
-  kf_rngs *copy = calloc(1, sizeof *copy);
-  if (!copy) return NULL;
+/* Borrows rngs; on success *out is a new handle owned by the caller (kf_rngs_free). */
+int kf_rngs_clone(const kf_rngs *rngs, kf_rngs **out) {
+  if (!rngs || !out) return KF_EINVAL;
+  kf_rngs *copy = kf__calloc(1, sizeof *copy);
+  if (!copy) return KF_ENOMEM;
   copy->mode = rngs->mode;
   if (rngs->n_streams && resize(copy, rngs->n_streams, rngs->names_len) != KF_OK) {
-    free(copy);
-    return NULL;
+    kf__free(copy);
+    return KF_ENOMEM;
   }
   if (rngs->n_streams) {
     memcpy(copy->streams, rngs->streams, rngs->n_streams * sizeof(stream));
@@ -124,7 +124,8 @@ kf_rngs *kf_rngs_clone(const kf_rngs *rngs) {
   }
   copy->n_streams = rngs->n_streams;
   copy->names_len = rngs->names_len;
-  return copy;
+  *out = copy;
+  return KF_OK;
 }
 
 /* Borrows rngs. A NULL handle reports the library default, partitionable. */
@@ -180,12 +181,12 @@ int kf_rngs_stream_at(const kf_rngs *rngs, size_t i, kf_stream_state *out) {
 }
 
 /* Borrows rngs and name; copies the state into *out when both are non-NULL. */
-int kf_rngs_has_stream(const kf_rngs *rngs, const char *name, kf_stream_state *out) {
-  if (!rngs || !name) return 0;
+bool kf_rngs_has_stream(const kf_rngs *rngs, const char *name, kf_stream_state *out) {
+  if (!rngs || !name) return false;
   const size_t i = find_stream(rngs, name);
-  if (i >= rngs->n_streams) return 0;
+  if (i >= rngs->n_streams) return false;
   if (out) state_at(rngs, i, out);
-  return 1;
+  return true;
 }
 
 /* Borrows rngs and name; *index may be NULL when only the outcome matters. */
@@ -254,8 +255,11 @@ int kf_rngs_set_stream(kf_rngs *rngs, size_t i, const kf_stream_state *state) {
 }
 
 /* Borrows name (NULL means 'default'); writes at most size bytes to the caller's buf. */
-int kf_rngs_not_found_message(const char *name, char *buf, size_t size) {
+size_t kf_rngs_not_found_message(const char *name, char *buf, size_t size) {
   if (!name) name = KF_DEFAULT_STREAM;
   if (!buf) size = 0; /* still report the length, as snprintf(NULL, 0, ...) does */
-  return snprintf(buf, size, "No RNG named '%s' or '%s' found in Rngs.", name, KF_DEFAULT_STREAM);
+  /* Only a format error makes snprintf negative, and this format has none. */
+  const int n = snprintf(buf, size, "No RNG named '%s' or '%s' found in Rngs.", name,
+                         KF_DEFAULT_STREAM);
+  return n > 0 ? (size_t)n : 0;
 }

@@ -1,21 +1,15 @@
 /* keyfold — float32 and integer samplers (jax-random.md §8–§12). */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+#include "bits.h"
 #include "internal.h"
 #include "keyfold/error.h"
 #include "keyfold/random.h"
 #include "keyfold/tensor.h"
 #include "simd.h"
-
-float kf__unit_float(uint32_t bits) {
-  /* 23 random mantissa bits under the exponent of 1.0, minus 1: exact. */
-  const uint32_t fbits = (bits >> 9) | 0x3F800000u;
-  float f;
-  memcpy(&f, &fbits, sizeof f);
-  return f - 1.0f;
-}
+#include "special.h"
 
 static int sampler_check(kf_threefry_mode mode, unsigned bit_width, size_t n, const void *out) {
   int rc = kf__bits_check(mode, bit_width, n);
@@ -103,8 +97,8 @@ int kf_random_truncated_normal(kf_key key, kf_threefry_mode mode, size_t n, floa
   const float sqrt2 = 0x1.6a09e6p+0f;      /* f32(sqrt(2)) */
   const float inv_sqrt2 = 0x1.6a09e6p-1f;  /* f32(1/sqrt(2)) = 0.70710677 */
   /* XLA rewrites x / sqrt2 as x * f32(1 / sqrt2) for non-constant x (§10). */
-  const float a = kf_erf_f32(lower * inv_sqrt2);
-  const float b = kf_erf_f32(upper * inv_sqrt2);
+  const float a = kf__erf_f32(lower * inv_sqrt2);
+  const float b = kf__erf_f32(upper * inv_sqrt2);
   const float lo_clip = clip_bound(lower, INFINITY);
   const float hi_clip = clip_bound(upper, -INFINITY);
   const erf_inv_post post = {sqrt2, lo_clip, hi_clip};
@@ -214,13 +208,15 @@ int kf_random_permutation(kf_key key, kf_threefry_mode mode, size_t n, int32_t *
   if (n == 0) return KF_OK;
   /* JAX computes the round count in double: ceil(3 ln n / ln(2^32 - 1)). */
   const int rounds = (int)ceil(3.0 * log((double)n) / log(4294967295.0));
-  sort_pair *a = malloc(n * sizeof *a);
-  sort_pair *tmp = malloc(n * sizeof *tmp);
-  uint32_t *bits = malloc(n * sizeof *bits);
-  if (!a || !tmp || !bits) {
-    free(a);
-    free(tmp);
-    free(bits);
+  /* Each allocation only after the one before it worked: a failure asks the
+   * allocator for nothing more. */
+  sort_pair *a = kf__malloc(n * sizeof *a);
+  sort_pair *tmp = a ? kf__malloc(n * sizeof *tmp) : NULL;
+  uint32_t *bits = tmp ? kf__malloc(n * sizeof *bits) : NULL;
+  if (!bits) {
+    kf__free(a);
+    kf__free(tmp);
+    kf__free(bits);
     return KF_ENOMEM;
   }
   for (size_t i = 0; i < n; i++) a[i].value = (int32_t)i;
@@ -233,8 +229,8 @@ int kf_random_permutation(kf_key key, kf_threefry_mode mode, size_t n, int32_t *
     stable_sort_pairs(a, tmp, n);
   }
   for (size_t i = 0; i < n; i++) out[i] = a[i].value;
-  free(a);
-  free(tmp);
-  free(bits);
+  kf__free(a);
+  kf__free(tmp);
+  kf__free(bits);
   return KF_OK;
 }

@@ -5,10 +5,10 @@
 
 #include "internal.h"
 #include "keyfold/prng.h"
-#include "keyfold/random.h"
 #include "simd.h"
+#include "special.h"
 
-int kf__isa_usable(kf__isa isa) {
+bool kf__isa_usable(kf__isa isa) {
   switch (isa) {
     case KF__ISA_SCALAR:
       return 1;
@@ -71,7 +71,7 @@ static void uniform_scalar(const uint32_t *bits, size_t len, float lo, float spa
 static void erf_inv_scalar(const float *in, size_t len, float scale, float clip_lo,
                            float clip_hi, float *out) {
   for (size_t t = 0; t < len; t++) {
-    float v = scale * kf_erf_inv_f32(in[t]);
+    float v = scale * kf__erf_inv_f32(in[t]);
     v = (clip_lo > v) ? clip_lo : v;
     v = (clip_hi < v) ? clip_hi : v;
     out[t] = v;

@@ -6,6 +6,7 @@
 #ifndef KEYFOLD_SIMD_H
 #define KEYFOLD_SIMD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,8 +22,8 @@ typedef enum {
  * libgcc caches. */
 kf__isa kf__isa_best(void);
 
-/* Returns 1 if this build has kernels for isa and the CPU runs them. */
-int kf__isa_usable(kf__isa isa);
+/* Whether this build has kernels for isa and the CPU runs them. */
+bool kf__isa_usable(kf__isa isa);
 
 /* Lower-case name of an instruction set: "scalar", "avx2", "avx512". */
 const char *kf__isa_name(kf__isa isa);
@@ -52,34 +53,6 @@ void kf__k_erf_inv(kf__isa isa, const float *in, size_t len, float scale, float 
 
 /* bernoulli (§11): out[t] = unit(bits[t]) < p. */
 void kf__k_bernoulli(kf__isa isa, const uint32_t *bits, size_t len, float p, uint8_t *out);
-
-/* Matrix product for Linear: c[m x n] = a[m x k] . b[k x n], all row-major
- * and dense. Every c element is the fused multiply-add chain over k in
- * order, starting from +0: acc = fma(a[i][p], b[p][j], acc) for p = 0..k-1,
- * whatever the blocking or the instruction set. work is the caller's scratch
- * of kf__gemm_workspace(isa, m, n, k) floats. */
-void kf__gemm(kf__isa isa, size_t m, size_t n, size_t k, const float *a, const float *b, float *c,
-              float *work);
-
-/* Floats of scratch kf__gemm needs for that shape: at most about a megabyte
- * whatever the shape, and little for small products (a forward pass of one
- * request allocates it per call). */
-size_t kf__gemm_workspace(kf__isa isa, size_t m, size_t n, size_t k);
-
-/* The register tile of an instruction set's gemm kernel: mr rows, nr columns. */
-void kf__gemm_tile_dims(kf__isa isa, size_t *mr, size_t *nr);
-
-/* One tile: c[i][j] (i < mv <= mr, j < nv <= nr, row stride ldc) continues
- * its chain (accumulate) or starts one from +0 over kc steps; ap holds kc
- * groups of mr a values (a panel packed by kf__gemm), b kc rows of nr values
- * with row stride ldb. */
-void kf__k_gemm_tile(kf__isa isa, size_t kc, const float *ap, const float *b, size_t ldb,
-                     float *c, size_t ldc, int accumulate, size_t mv, size_t nv);
-
-/* glibc 2.36's log1pf (the fdlibm algorithm), reimplemented so that results
- * do not depend on the C library a program runs with; equal to glibc 2.36's
- * log1pf on every float in [-1, 0] (tests/test_simd.c checks all of them). */
-float kf__log1pf(float x);
 
 /* Vector kernels, one set per instruction set (simd_kernels.c). */
 #define KF__DECLARE_KERNELS(isa)                                                              \

@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "internal.h"
+#include "log1pf.h"
 #include "simd.h"
+#include "special.h"
 
 #if !defined(KF_W) || !defined(KF_ISA)
 #error "simd_kernels.c is compiled by lib/meson.build with KF_W and KF_ISA defined"
@@ -233,7 +235,7 @@ static inline __attribute__((always_inline)) int v_minus_log1p(const vf t[NE], v
   return !v_any(bad);
 }
 
-/* scale * kf_erf_inv_f32(x) (special.c) for NE vectors, lane by lane. */
+/* scale * kf__erf_inv_f32(x) (special.c) for NE vectors, lane by lane. */
 static inline __attribute__((always_inline)) void v_erf_inv(const vf x[NE], float scale,
                                                             vf out[NE]) {
   vf t[NE], w[NE], p[NE];

@@ -1,11 +1,21 @@
-/* keyfold — float32 erf_inv and erf as XLA:CPU evaluates them
- * (jax-random.md §13.2–§13.4). Every literal is a float32 constant and every
- * step a float32 operation; fmaf stands exactly where XLA fuses. */
+/* keyfold — the float32 primitives of the samplers: the unit float of
+ * uniform, and erf_inv and erf as XLA:CPU evaluates them (jax-random.md
+ * §8, §13.2–§13.4). Every literal is a float32 constant and every step a
+ * float32 operation; fmaf stands exactly where XLA fuses. */
 #include <math.h>
+#include <string.h>
 
 #include "internal.h"
-#include "keyfold/random.h"
-#include "simd.h"
+#include "log1pf.h"
+#include "special.h"
+
+float kf__unit_float(uint32_t bits) {
+  /* 23 random mantissa bits under the exponent of 1.0, minus 1: exact. */
+  const uint32_t fbits = (bits >> 9) | 0x3F800000u;
+  float f;
+  memcpy(&f, &fbits, sizeof f);
+  return f - 1.0f;
+}
 
 /* Giles (2010) single-precision coefficients, c0 first (StableHLO erfInv32). */
 const float kf__erf_inv_small[9] = {
@@ -17,7 +27,7 @@ const float kf__erf_inv_large[9] = {
   -7.6224613e-03f, 9.43887047e-03f, 1.00167406f, 2.83297682f,
 };
 
-float kf_erf_inv_f32(float x) {
+float kf__erf_inv_f32(float x) {
   /* The product is rounded to float before log1p (§13.4): log1p of the exact
    * -x^2 breaks published values. kf__log1pf is glibc 2.36's log1pf. */
   const float t = x * -x;
@@ -35,7 +45,7 @@ float kf_erf_inv_f32(float x) {
 
 /* XLA:CPU's erf kernel (Eigen's generic_fast_erf_float): odd numerator over
  * even denominator, explicit fmas, clamped to +-1 beyond 3.8325. */
-float kf_erf_f32(float x) {
+float kf__erf_f32(float x) {
   const float a1 = (float)1.128379143519084, a3 = (float)0.18520832239976145,
               a5 = (float)0.050955695062380861, a7 = (float)0.0034082910107109506,
               a9 = (float)0.00022905065861350646;

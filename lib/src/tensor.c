@@ -42,11 +42,11 @@ int kf_shape_numel(const kf_shape *shape, size_t *numel) {
   return shape_validate(shape->rank, shape->dim, numel);
 }
 
-int kf_shape_equal(const kf_shape *a, const kf_shape *b) {
-  if (!a || !b || a->rank != b->rank) return 0;
+bool kf_shape_equal(const kf_shape *a, const kf_shape *b) {
+  if (!a || !b || a->rank != b->rank) return false;
   for (int i = 0; i < a->rank && i < KF_MAX_RANK; i++)
-    if (a->dim[i] != b->dim[i]) return 0;
-  return 1;
+    if (a->dim[i] != b->dim[i]) return false;
+  return true;
 }
 
 static const struct {

@@ -1,6 +1,5 @@
 /* keyfold — the Threefry-2x32 block function and JAX's counter hash
  * (jax-random.md §2–§3). */
-#include "internal.h"
 #include "keyfold/error.h"
 #include "keyfold/prng.h"
 

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../lib/src/simd.h"
+#include "../../lib/src/testing.h"
 #include "keyfold/keyfold.h"
 
 /* Random123's threefry2x32 over a run of counters, 20 rounds, scalar

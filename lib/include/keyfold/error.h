@@ -1,9 +1,18 @@
 /* keyfold — error codes shared by every function of the library.
  *
- * Every fallible function returns an int: KF_OK (0) on success or one of the
- * negative codes below. Functions never abort on caller input and leave their
- * outputs and any handle they were given unchanged when they fail, unless the
- * function comment says otherwise.
+ * One return convention runs through the API:
+ *  - every call that can fail returns an int: KF_OK (0) on success or one of
+ *    the negative codes below, and hands its results back through pointer
+ *    arguments (new handles too: kf_rngs_new(mode, &rngs));
+ *  - predicates ("is it valid?", "is there one?") return bool;
+ *  - calls that cannot fail return their value directly (kf_fold_in, counts,
+ *    accessors that read a handle);
+ *  - kf_<enum>_name(value) returns a static string, NULL for a value outside
+ *    the enum (a look-up, like getenv); kf_strerror and kf_err_name never
+ *    return NULL, so that any code can be printed.
+ * Functions never abort on caller input and leave their outputs and any
+ * handle they were given unchanged when they fail, unless the function
+ * comment says otherwise.
  */
 #ifndef KEYFOLD_ERROR_H
 #define KEYFOLD_ERROR_H

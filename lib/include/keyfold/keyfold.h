@@ -5,6 +5,7 @@
 #ifndef KEYFOLD_KEYFOLD_H
 #define KEYFOLD_KEYFOLD_H
 
+#include "keyfold/alloc.h"
 #include "keyfold/error.h"
 #include "keyfold/init.h"
 #include "keyfold/nn.h"

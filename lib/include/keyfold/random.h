@@ -59,11 +59,6 @@ int kf_random_randint64(kf_key key, kf_threefry_mode mode, size_t n, int64_t min
  * (KF_ENOMEM if that fails). */
 int kf_random_permutation(kf_key key, kf_threefry_mode mode, size_t n, int32_t *out);
 
-/* The float32 special functions the samplers use, exposed for testing:
- * erf_inv as the StableHLO expansion (§13.2) and erf as XLA:CPU's kernel (§13.3). */
-float kf_erf_inv_f32(float x);
-float kf_erf_f32(float x);
-
 #ifdef __cplusplus
 }
 #endif

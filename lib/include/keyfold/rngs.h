@@ -15,6 +15,7 @@
 #ifndef KEYFOLD_RNGS_H
 #define KEYFOLD_RNGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,8 +40,8 @@ typedef struct kf_stream_state {
   uint32_t count;
 } kf_stream_state;
 
-/* Returns 1 if `name` is a valid stream name, else 0. */
-int kf_stream_name_valid(const char *name);
+/* Whether `name` is a valid stream name (NULL is not). */
+bool kf_stream_name_valid(const char *name);
 
 /* Creates an Rngs with no streams whose samplers (models, kf_rngs_mode) use
  * `mode`. On success *out is a new handle the caller frees with kf_rngs_free.
@@ -50,8 +51,10 @@ int kf_rngs_new(kf_threefry_mode mode, kf_rngs **out);
 /* Frees an Rngs; NULL is allowed. */
 void kf_rngs_free(kf_rngs *rngs);
 
-/* Returns a new handle with the same streams, counts and mode (NULL on ENOMEM). */
-kf_rngs *kf_rngs_clone(const kf_rngs *rngs);
+/* Copies rngs: on success *out is a new handle with the same streams, counts
+ * and mode, freed with kf_rngs_free. Returns KF_EINVAL for a NULL argument,
+ * KF_ENOMEM (*out unchanged). */
+int kf_rngs_clone(const kf_rngs *rngs, kf_rngs **out);
 
 /* The threefry mode the Rngs was created with. */
 kf_threefry_mode kf_rngs_mode(const kf_rngs *rngs);
@@ -69,9 +72,9 @@ size_t kf_rngs_stream_count(const kf_rngs *rngs);
  * Returns KF_ERANGE if i is out of range. */
 int kf_rngs_stream_at(const kf_rngs *rngs, size_t i, kf_stream_state *out);
 
-/* Finds a real stream by name (no fallback). Returns 1 and copies its state
- * to *out (which may be NULL) if found, else 0. */
-int kf_rngs_has_stream(const kf_rngs *rngs, const char *name, kf_stream_state *out);
+/* Whether a real stream is called `name` (no fallback); if so and out is not
+ * NULL, copies its state to *out. */
+bool kf_rngs_has_stream(const kf_rngs *rngs, const char *name, kf_stream_state *out);
 
 /* Resolves `name` as a draw would: stores the index of the stream that serves
  * it (the named stream, else 'default') in *index. NULL name means 'default'.
@@ -101,8 +104,9 @@ int kf_rngs_set_stream(kf_rngs *rngs, size_t i, const kf_stream_state *state);
 
 /* Formats Flax 0.10's not-found message for `name` into buf (always
  * NUL-terminated when size > 0): "No RNG named 'NAME' or 'default' found in Rngs."
- * Returns the length the full message needs, as snprintf does. */
-int kf_rngs_not_found_message(const char *name, char *buf, size_t size);
+ * Returns the length the full message needs (without the NUL), as snprintf
+ * does; it cannot fail. */
+size_t kf_rngs_not_found_message(const char *name, char *buf, size_t size);
 
 #ifdef __cplusplus
 }

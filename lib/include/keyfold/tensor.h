@@ -6,6 +6,7 @@
 #ifndef KEYFOLD_TENSOR_H
 #define KEYFOLD_TENSOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,8 +53,8 @@ int kf_shape_make(kf_shape *out, int rank, const int64_t *dims);
  * Returns KF_ESHAPE / KF_EOVERFLOW as kf_shape_make does for an invalid one. */
 int kf_shape_numel(const kf_shape *shape, size_t *numel);
 
-/* Returns 1 if the two shapes are equal (same rank and dims), else 0. */
-int kf_shape_equal(const kf_shape *a, const kf_shape *b);
+/* Whether the two shapes are equal (same rank and dims). */
+bool kf_shape_equal(const kf_shape *a, const kf_shape *b);
 
 /* Bytes per element of `dtype`, 0 for an unknown value. */
 size_t kf_dtype_size(kf_dtype dtype);
