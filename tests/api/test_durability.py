@@ -381,8 +381,8 @@ class MemoryMode(StoreTestCase):
         self.term(d)
 
 
-# Sessions without a model take recovery's fast path (persist.c,
-# plain_spec); these cover its edges: no streams, legacy threefry, the
+# Sessions without a model take recovery's fast path (spec.c,
+# read_plain); these cover its edges: no streams, legacy threefry, the
 # longest stream name, the most streams, extreme keys, 'default' given first.
 LONG_STREAM = "s" * 64
 PLAIN_SESSIONS = [
@@ -415,7 +415,7 @@ def int64(v):
 
 def rewrite_spec(path, name, spec, checksum=0):
     """Replaces a stored row's creation spec (and model checksum) and
-    recomputes the row's spec_check as persist.c does, so that the row is
+    recomputes the row's spec_check as row.c does, so that the row is
     well-formed and passes its own check: what recovery makes of it is up to
     the spec alone."""
     h = fnv1a(0xcbf29ce484222325, name.encode() + b"\0")
