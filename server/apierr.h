@@ -41,6 +41,8 @@ int kd_fail(kd_err *err, kd_code code, const char *fmt, ...) __attribute__((form
  * operation name) and returns -1. */
 int kd_fail_kf(kd_err *err, int kf_rc, const char *what);
 
+/* A code's HTTP status and name ("not_found"). The API's codes are
+ * KD_OK + 1 .. KD_CODE_COUNT - 1; --dump-tables (tables.h) lists them. */
 int kd_code_status(kd_code code);
 const char *kd_code_name(kd_code code);
 

@@ -48,57 +48,81 @@ void kd_config_defaults(kd_config *cfg) {
   cfg->request_timeout = 30;
 }
 
-typedef enum { OPT_LISTEN, OPT_PATH, OPT_SIZE, OPT_COUNT, OPT_LEVEL, OPT_DURABILITY, OPT_LOG_FORMAT } opt_kind;
+typedef enum {
+  OPT_LISTEN,
+  OPT_PATH,
+  OPT_SIZE,
+  OPT_COUNT,
+  OPT_LEVEL,
+  OPT_DURABILITY,
+  OPT_LOG_FORMAT,
+  OPT_SWITCH /* takes no value, has no variable and ends the parse with its outcome */
+} opt_kind;
 
-/* Every OPT_PATH field is a char[2048]. */
-#define PATH_SIZE sizeof(((kd_config *)0)->data_dir)
+/* Indexed by opt_kind: the names --dump-tables reports. */
+static const char *const kind_names[] = {"address", "path", "size", "count", "log_level",
+                                         "durability", "log_format", "switch"};
+_Static_assert(sizeof kind_names / sizeof kind_names[0] == OPT_SWITCH + 1, "a name per opt_kind");
 
 typedef struct {
   const char *flag;  /* "--listen" */
-  const char *env;   /* "KEYFOLD_LISTEN" */
+  const char *env;   /* "KEYFOLD_LISTEN"; NULL for a switch */
   opt_kind kind;
   size_t offset;     /* into kd_config */
+  size_t size;       /* of that field */
   uint64_t min, max; /* numeric range */
   const char *help;
+  /* A switch's: what it prints to `out` (may be NULL) and what it asks of the process. */
+  void (*print)(FILE *out);
+  kd_config_outcome outcome;
 } option;
 
-#define OFF(f) offsetof(kd_config, f)
+#define FIELD(f) offsetof(kd_config, f), sizeof(((kd_config *)0)->f)
+#define SWITCH(flag, help, print, outcome) {flag, NULL, OPT_SWITCH, 0, 0, 0, 0, help, print, outcome}
+
+static void usage(FILE *out);
+static void version(FILE *out);
 
 static const option options[] = {
-  {"--listen", "KEYFOLD_LISTEN", OPT_LISTEN, OFF(listen), 0, 0,
-   "address to listen on, host:port (default 127.0.0.1:8470; port 0 picks a free port)"},
-  {"--threads", "KEYFOLD_THREADS", OPT_COUNT, OFF(threads), 0, 1024,
-   "HTTP worker threads (default 0 = one per core)"},
-  {"--max-body", "KEYFOLD_MAX_BODY", OPT_SIZE, OFF(max_body), 1024, (uint64_t)1 << 34,
-   "largest request body in bytes, with an optional k/m/g suffix (default 16m)"},
-  {"--max-elements", "KEYFOLD_MAX_ELEMENTS", OPT_SIZE, OFF(max_elements), 1, (uint64_t)1 << 34,
-   "largest tensor or draw in elements (default 16777216)"},
-  {"--max-model-params", "KEYFOLD_MAX_MODEL_PARAMS", OPT_SIZE, OFF(max_model_params), 1, (uint64_t)1 << 36,
-   "most parameters of one session's model, all layers together (default 67108864)"},
-  {"--max-sessions", "KEYFOLD_MAX_SESSIONS", OPT_SIZE, OFF(max_sessions), 1, (uint64_t)1 << 32,
-   "most sessions held at once (default 100000)"},
-  {"--log-level", "KEYFOLD_LOG_LEVEL", OPT_LEVEL, OFF(log_level), 0, 0,
-   "error, warn, info (default; one access line per request) or debug"},
-  {"--log-format", "KEYFOLD_LOG_FORMAT", OPT_LOG_FORMAT, OFF(log_format), 0, 0,
-   "text (default) or json (one JSON object per line)"},
-  {"--data-dir", "KEYFOLD_DATA_DIR", OPT_PATH, OFF(data_dir), 0, 0,
-   "directory of the session store, keyfold.db (default ./var)"},
-  {"--durability", "KEYFOLD_DURABILITY", OPT_DURABILITY, OFF(durability), 0, 0,
-   "strict (default: a 2xx means fsync'd), lease (counts reserved in blocks) or memory (no store)"},
-  {"--lease-block", "KEYFOLD_LEASE_BLOCK", OPT_COUNT, OFF(lease_block), 1, 1u << 30,
-   "counts a stream reserves on disk at once in lease mode (default 4096)"},
-  {"--snapshot-dir", "KEYFOLD_SNAPSHOT_DIR", OPT_PATH, OFF(snapshot_dir), 0, 0,
-   "where POST /v1/admin/snapshot and SIGUSR1 write backups (default <data-dir>/snapshots)"},
-  {"--auth-token-file", "KEYFOLD_AUTH_TOKEN_FILE", OPT_PATH, OFF(auth_token_file), 0, 0,
-   "require Authorization: Bearer <token> (the file's first line) on all but health routes"},
-  {"--max-connections-per-ip", "KEYFOLD_MAX_CONNECTIONS_PER_IP", OPT_COUNT, OFF(max_connections_per_ip), 0,
-   1000000, "most concurrent connections from one address, 0 = no limit (default 256)"},
-  {"--request-timeout", "KEYFOLD_REQUEST_TIMEOUT", OPT_COUNT, OFF(request_timeout), 1, 86400,
-   "seconds a request body may take to arrive before the connection is dropped (default 30)"},
-  {"--connection-timeout", "KEYFOLD_CONNECTION_TIMEOUT", OPT_COUNT, OFF(connection_timeout), 1, 86400,
-   "seconds before an idle connection is closed (default 60)"},
-  {"--connection-limit", "KEYFOLD_CONNECTION_LIMIT", OPT_COUNT, OFF(connection_limit), 1, 1000000,
-   "most concurrent connections (default 1024)"},
+  {"--listen", "KEYFOLD_LISTEN", OPT_LISTEN, FIELD(listen), 0, 0,
+   "address to listen on, host:port (default 127.0.0.1:8470; port 0 picks a free port)", NULL, 0},
+  {"--threads", "KEYFOLD_THREADS", OPT_COUNT, FIELD(threads), 0, 1024,
+   "HTTP worker threads (default 0 = one per core)", NULL, 0},
+  {"--max-body", "KEYFOLD_MAX_BODY", OPT_SIZE, FIELD(max_body), 1024, (uint64_t)1 << 34,
+   "largest request body in bytes, with an optional k/m/g suffix (default 16m)", NULL, 0},
+  {"--max-elements", "KEYFOLD_MAX_ELEMENTS", OPT_SIZE, FIELD(max_elements), 1, (uint64_t)1 << 34,
+   "largest tensor or draw in elements (default 16777216)", NULL, 0},
+  {"--max-model-params", "KEYFOLD_MAX_MODEL_PARAMS", OPT_SIZE, FIELD(max_model_params), 1, (uint64_t)1 << 36,
+   "most parameters of one session's model, all layers together (default 67108864)", NULL, 0},
+  {"--max-sessions", "KEYFOLD_MAX_SESSIONS", OPT_SIZE, FIELD(max_sessions), 1, (uint64_t)1 << 32,
+   "most sessions held at once (default 100000)", NULL, 0},
+  {"--log-level", "KEYFOLD_LOG_LEVEL", OPT_LEVEL, FIELD(log_level), 0, 0,
+   "error, warn, info (default; one access line per request) or debug", NULL, 0},
+  {"--log-format", "KEYFOLD_LOG_FORMAT", OPT_LOG_FORMAT, FIELD(log_format), 0, 0,
+   "text (default) or json (one JSON object per line)", NULL, 0},
+  {"--data-dir", "KEYFOLD_DATA_DIR", OPT_PATH, FIELD(data_dir), 0, 0,
+   "directory of the session store, keyfold.db (default ./var)", NULL, 0},
+  {"--durability", "KEYFOLD_DURABILITY", OPT_DURABILITY, FIELD(durability), 0, 0,
+   "strict (default: a 2xx means fsync'd), lease (counts reserved in blocks) or memory (no store)", NULL, 0},
+  {"--lease-block", "KEYFOLD_LEASE_BLOCK", OPT_COUNT, FIELD(lease_block), 1, 1u << 30,
+   "counts a stream reserves on disk at once in lease mode (default 4096)", NULL, 0},
+  {"--snapshot-dir", "KEYFOLD_SNAPSHOT_DIR", OPT_PATH, FIELD(snapshot_dir), 0, 0,
+   "where POST /v1/admin/snapshot and SIGUSR1 write backups (default <data-dir>/snapshots)", NULL, 0},
+  {"--auth-token-file", "KEYFOLD_AUTH_TOKEN_FILE", OPT_PATH, FIELD(auth_token_file), 0, 0,
+   "require Authorization: Bearer <token> (the file's first line) on all but health routes", NULL, 0},
+  {"--max-connections-per-ip", "KEYFOLD_MAX_CONNECTIONS_PER_IP", OPT_COUNT, FIELD(max_connections_per_ip), 0,
+   1000000, "most concurrent connections from one address, 0 = no limit (default 256)", NULL, 0},
+  {"--request-timeout", "KEYFOLD_REQUEST_TIMEOUT", OPT_COUNT, FIELD(request_timeout), 1, 86400,
+   "seconds a request body may take to arrive before the connection is dropped (default 30)", NULL, 0},
+  {"--connection-timeout", "KEYFOLD_CONNECTION_TIMEOUT", OPT_COUNT, FIELD(connection_timeout), 1, 86400,
+   "seconds before an idle connection is closed (default 60)", NULL, 0},
+  {"--connection-limit", "KEYFOLD_CONNECTION_LIMIT", OPT_COUNT, FIELD(connection_limit), 1, 1000000,
+   "most concurrent connections (default 1024)", NULL, 0},
+  SWITCH("--help", "print this help and exit (also -h)", usage, KD_CONFIG_DONE),
+  SWITCH("--version", "print the version and exit", version, KD_CONFIG_DONE),
+  SWITCH("--dump-tables", "print the daemon's tables (routes, error codes, options, operations, "
+                          "initializers, layers, request fields) as one JSON object and exit",
+         NULL, KD_CONFIG_DUMP_TABLES),
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
 
@@ -126,14 +150,36 @@ static int parse_u64(const char *s, int suffixes, uint64_t *out) {
   return 0;
 }
 
+/* The numeric fields are unsigned integers of 4 or 8 bytes (threads, an
+ * int, holds 0..1024), read and written through their size. */
+static void store_number(char *field, size_t size, uint64_t v) {
+  if (size == sizeof(uint32_t)) {
+    const uint32_t narrow = (uint32_t)v;
+    memcpy(field, &narrow, sizeof narrow);
+  } else {
+    memcpy(field, &v, sizeof v);
+  }
+}
+
+static uint64_t load_number(const char *field, size_t size) {
+  if (size == sizeof(uint32_t)) {
+    uint32_t narrow;
+    memcpy(&narrow, field, sizeof narrow);
+    return narrow;
+  }
+  uint64_t v;
+  memcpy(&v, field, sizeof v);
+  return v;
+}
+
 static int apply(kd_config *cfg, const option *o, const char *value, const char *source, FILE *errout) {
-  char *base = (char *)cfg + o->offset;
+  char *field = (char *)cfg + o->offset;
   if (o->kind == OPT_PATH) {
-    if (!*value || strlen(value) >= PATH_SIZE) {
+    if (!*value || strlen(value) >= o->size) {
       fprintf(errout, "keyfoldd: %s: expected a path\n", source);
       return -1;
     }
-    snprintf(base, PATH_SIZE, "%s", value);
+    snprintf(field, o->size, "%s", value);
     return 0;
   }
   if (o->kind == OPT_LOG_FORMAT) {
@@ -183,11 +229,7 @@ static int apply(kd_config *cfg, const option *o, const char *value, const char 
             (unsigned long long)o->min, (unsigned long long)o->max, value);
     return -1;
   }
-  if (o->offset == OFF(threads)) *(int *)(void *)base = (int)v;
-  else if (o->offset == OFF(max_body) || o->offset == OFF(max_sessions)) *(size_t *)(void *)base = (size_t)v;
-  else if (o->offset == OFF(max_elements) || o->offset == OFF(max_model_params)) *(uint64_t *)(void *)base = v;
-  else if (o->offset == OFF(lease_block)) *(uint32_t *)(void *)base = (uint32_t)v;
-  else *(unsigned *)(void *)base = (unsigned)v;
+  store_number(field, o->size, v);
   return 0;
 }
 
@@ -195,30 +237,23 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: keyfoldd [options]\n\n"
           "keyfold daemon %s: JAX/Flax NNX random-key streams and models over HTTP/JSON.\n\n"
-          "Every option can also be set by its environment variable; a flag wins.\n\n",
+          "An option with an environment variable (second column) can also be set by it; a flag wins.\n\n",
           KF_VERSION_STRING);
   for (size_t i = 0; i < OPTION_COUNT; i++)
-    fprintf(out, "  %-22s %-28s %s\n", options[i].flag, options[i].env, options[i].help);
-  fprintf(out, "  %-22s %-28s %s\n  %-22s %-28s %s\n", "--help", "", "print this help and exit",
-          "--version", "", "print the version and exit");
+    fprintf(out, "  %-22s %-28s %s\n", options[i].flag, options[i].env ? options[i].env : "",
+            options[i].help);
 }
 
-int kd_config_parse(kd_config *cfg, int argc, char **argv, FILE *out, FILE *errout) {
+static void version(FILE *out) { fprintf(out, "keyfoldd %s\n", KF_VERSION_STRING); }
+
+kd_config_outcome kd_config_parse(kd_config *cfg, int argc, char **argv, FILE *out, FILE *errout) {
   kd_config_defaults(cfg);
   for (size_t i = 0; i < OPTION_COUNT; i++) {
-    const char *v = getenv(options[i].env);
-    if (v && *v && apply(cfg, &options[i], v, options[i].env, errout) != 0) return -1;
+    const char *v = options[i].env ? getenv(options[i].env) : NULL;
+    if (v && *v && apply(cfg, &options[i], v, options[i].env, errout) != 0) return KD_CONFIG_BAD;
   }
   for (int a = 1; a < argc; a++) {
-    const char *arg = argv[a];
-    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-      usage(out);
-      return 1;
-    }
-    if (strcmp(arg, "--version") == 0) {
-      fprintf(out, "keyfoldd %s\n", KF_VERSION_STRING);
-      return 1;
-    }
+    const char *arg = strcmp(argv[a], "-h") == 0 ? "--help" : argv[a];
     const option *o = NULL;
     const char *value = NULL;
     for (size_t i = 0; i < OPTION_COUNT && !o; i++) {
@@ -230,16 +265,53 @@ int kd_config_parse(kd_config *cfg, int argc, char **argv, FILE *out, FILE *erro
     }
     if (!o) {
       fprintf(errout, "keyfoldd: unknown option '%s' (see --help)\n", arg);
-      return -1;
+      return KD_CONFIG_BAD;
+    }
+    if (o->kind == OPT_SWITCH) {
+      if (value) {
+        fprintf(errout, "keyfoldd: %s takes no value\n", o->flag);
+        return KD_CONFIG_BAD;
+      }
+      if (o->print) o->print(out);
+      return o->outcome;
     }
     if (!value) {
       if (a + 1 >= argc) {
         fprintf(errout, "keyfoldd: %s needs a value\n", o->flag);
-        return -1;
+        return KD_CONFIG_BAD;
       }
       value = argv[++a];
     }
-    if (apply(cfg, o, value, o->flag, errout) != 0) return -1;
+    if (apply(cfg, o, value, o->flag, errout) != 0) return KD_CONFIG_BAD;
+  }
+  return KD_CONFIG_RUN;
+}
+
+size_t kd_option_count(void) { return OPTION_COUNT; }
+
+int kd_option_at(size_t i, const kd_config *cfg, kd_option_info *info) {
+  if (i >= OPTION_COUNT) return -1;
+  const option *o = &options[i];
+  const char *field = (const char *)cfg + o->offset;
+  memset(info, 0, sizeof *info);
+  info->flag = o->flag;
+  info->env = o->env;
+  info->kind = kind_names[o->kind];
+  info->help = o->help;
+  switch (o->kind) {
+    case OPT_SIZE:
+    case OPT_COUNT:
+      info->numeric = 1;
+      info->min = o->min;
+      info->max = o->max;
+      info->value_number = load_number(field, o->size);
+      break;
+    case OPT_LISTEN:
+    case OPT_PATH: info->value_text = *field ? field : NULL; break;
+    case OPT_LEVEL: info->value_text = level_names[cfg->log_level]; break;
+    case OPT_LOG_FORMAT: info->value_text = cfg->log_format == KD_LOG_JSON ? "json" : "text"; break;
+    case OPT_DURABILITY: info->value_text = kd_durability_name(cfg->durability); break;
+    case OPT_SWITCH: break;
   }
   return 0;
 }

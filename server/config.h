@@ -46,11 +46,37 @@ typedef struct kd_config {
 /* Fills *cfg with the embedded defaults (127.0.0.1:8470, …). */
 void kd_config_defaults(kd_config *cfg);
 
+/* What kd_config_parse asks of the process. */
+typedef enum kd_config_outcome {
+  KD_CONFIG_BAD = -1,        /* a bad value; the message went to `errout` */
+  KD_CONFIG_RUN = 0,         /* serve */
+  KD_CONFIG_DONE = 1,        /* exit 0: --help or --version printed to `out` */
+  KD_CONFIG_DUMP_TABLES = 2  /* --dump-tables: the caller prints the tables and exits 0 */
+} kd_config_outcome;
+
 /* Fills cfg from the defaults, then the KEYFOLD_* environment (getenv), then
- * argv (flags win). Returns 0 to run, 1 when the process should exit 0
- * (--help, --version: the text went to `out`), or -1 on a bad value (the
- * message went to `errout`). */
-int kd_config_parse(kd_config *cfg, int argc, char **argv, FILE *out, FILE *errout);
+ * argv (flags win). */
+kd_config_outcome kd_config_parse(kd_config *cfg, int argc, char **argv, FILE *out, FILE *errout);
+
+/* One row of the option table, for --dump-tables: the flag, its variable
+ * (NULL for the switches --help, --version, --dump-tables, which only
+ * exist as flags), what it takes and its value in a configuration. */
+typedef struct kd_option_info {
+  const char *flag;
+  const char *env;
+  const char *kind;  /* "address", "path", "size" (k/m/g suffixes), "count", "log_level",
+                        "log_format", "durability" or "switch" */
+  int numeric;       /* size and count: value_number, min and max apply */
+  uint64_t min, max;
+  uint64_t value_number;
+  const char *value_text; /* the other kinds: the value as the flag spells it; NULL when unset
+                             (an empty path) and for switches */
+  const char *help;
+} kd_option_info;
+
+size_t kd_option_count(void);
+/* Row i with its value in cfg. Returns 0, or -1 past the last row. */
+int kd_option_at(size_t i, const kd_config *cfg, kd_option_info *info);
 
 /* Parses "host:port" ("[::1]:8470" for IPv6) into host (without brackets)
  * and port. Returns 0, or -1 if malformed. */

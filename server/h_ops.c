@@ -37,11 +37,12 @@ int kd_h_admin_snapshot(kd_request *req, kd_response *res, kd_err *err) {
   return 0;
 }
 
+const char *const kd_admin_restore_fields[] = {"advance", NULL};
+
 int kd_h_admin_restore(kd_request *req, kd_response *res, kd_err *err) {
-  static const char *const fields[] = {"advance", NULL};
   const json_t *body = req->body;
   int64_t advance;
-  if (kd_check_fields(body, "body", fields, err) != 0) return -1;
+  if (kd_check_fields(body, "body", kd_admin_restore_fields, err) != 0) return -1;
   if (kd_get_int(body, "body", "advance", 1, 1, UINT32_MAX, 0, &advance, err) != 0) return -1;
   const char *note;
   if (!kd_service_fenced(req->srv, &note))

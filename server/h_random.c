@@ -214,22 +214,6 @@ int kd_h_random(kd_request *req, kd_response *res, kd_err *err) {
   return op_sample(op, req, res, err);
 }
 
-/* The initializer names, canonical ones from the library and then JAX's
- * aliases, which the library accepts but cannot enumerate. */
-static const char *init_names(char *out, size_t cap) {
-  size_t len = 0;
-  out[0] = '\0';
-  for (int k = 0; k < KF_INIT_KIND_COUNT; k++) {
-    const char *name = kf_init_kind_name((kf_init_kind)k);
-    if (!name) continue;
-    const int w = snprintf(out + len, cap - len, "%s%s", len ? ", " : "", name);
-    if (w < 0 || (size_t)w >= cap - len) return out;
-    len += (size_t)w;
-  }
-  snprintf(out + len, cap - len, ", xavier_normal, xavier_uniform, kaiming_normal, kaiming_uniform");
-  return out;
-}
-
 /* Turns kf_init_check's refusal into a message about the body: the shape
  * codes are about body.shape, the rest about the parameters. */
 static int init_check_failed(int rc, const kf_init *init, const char *name, const kf_shape *shape,
@@ -259,7 +243,7 @@ int kd_h_init(kd_request *req, kd_response *res, kd_err *err) {
   if (kf_init_kind_from_name(name, &kind) != KF_OK) {
     char shown[72], names[512];
     return kd_fail(err, KD_NOT_FOUND, "unknown initializer '%s'; one of: %s", kd_shown(name, shown),
-                   init_names(names, sizeof names));
+                   kd_init_names(names, sizeof names));
   }
   const char *fields[MAX_FIELDS];
   {

@@ -127,13 +127,14 @@ static size_t model_layers(const kd_session *s) { return s->model ? kf_model_lay
 
 /* ---------------------------------------------------------------- create */
 
+const char *const kd_session_create_fields[] = {"name", "rngs", "model", "options", NULL};
+
 int kd_h_session_create(kd_request *req, kd_response *res, kd_err *err) {
-  static const char *const fields[] = {"name", "rngs", "model", "options", NULL};
   const json_t *body = req->body;
   const kd_config *cfg = &req->srv->cfg;
   const char *name;
   char shown[72];
-  if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
+  if (kd_check_fields(body, BODY, kd_session_create_fields, err) != 0) return -1;
   if (kd_get_string(body, BODY, "name", 1, NULL, &name, err) != 0) return -1;
   if (!kd_session_name_valid(name))
     return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".name must match " SESSION_NAME_RULE ", got '%s'",
@@ -212,13 +213,14 @@ int kd_h_session_delete(kd_request *req, kd_response *res, kd_err *err) {
 
 /* ---------------------------------------------------------- keys, sample */
 
+const char *const kd_session_keys_fields[] = {"stream", "n", NULL};
+
 int kd_h_session_keys(kd_request *req, kd_response *res, kd_err *err) {
-  static const char *const fields[] = {"stream", "n", NULL};
   const json_t *body = req->body;
   const uint64_t max_elements = req->srv->cfg.max_elements;
   const char *stream;
   int64_t n;
-  if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
+  if (kd_check_fields(body, BODY, kd_session_keys_fields, err) != 0) return -1;
   if (get_stream(body, &stream, err) != 0) return -1;
   if (kd_get_int(body, BODY, "n", 0, INT64_MIN, INT64_MAX, 1, &n, err) != 0) return -1;
   if (n < 1) return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".n must be at least 1, got %lld", (long long)n);
@@ -385,8 +387,9 @@ static int forward_query(const kd_request *req, kf_deterministic *det, kd_err *e
 #define FORWARD_REPLY_BASE 1024
 #define FORWARD_REPLY_PER_ELEMENT 16
 
+const char *const kd_session_forward_fields[] = {"x", "deterministic", NULL};
+
 int kd_h_session_forward(kd_request *req, kd_response *res, kd_err *err) {
-  static const char *const fields[] = {"x", "deterministic", NULL};
   const json_t *body = req->body;
   kf_deterministic det = KF_DET_LAYER;
   kd_npy npy;
@@ -399,7 +402,7 @@ int kd_h_session_forward(kd_request *req, kd_response *res, kd_err *err) {
     if (kd_npy_parse(req->npy_body, req->npy_len, BODY, req->srv->cfg.max_elements, &npy, err) != 0)
       return -1;
   } else {
-    if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
+    if (kd_check_fields(body, BODY, kd_session_forward_fields, err) != 0) return -1;
     const json_t *dv = json_object_get(body, "deterministic");
     if (dv && !json_is_null(dv)) {
       int d;
@@ -449,10 +452,11 @@ int kd_h_session_forward(kd_request *req, kd_response *res, kd_err *err) {
 
 /* ----------------------------------------------------------------- reseed */
 
+const char *const kd_session_reseed_fields[] = {"streams", NULL};
+
 int kd_h_session_reseed(kd_request *req, kd_response *res, kd_err *err) {
-  static const char *const fields[] = {"streams", NULL};
   const json_t *body = req->body;
-  if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
+  if (kd_check_fields(body, BODY, kd_session_reseed_fields, err) != 0) return -1;
   const json_t *streams = json_object_get(body, "streams");
   if (!json_is_object(streams) || json_object_size(streams) == 0)
     return kd_fail(err, KD_INVALID_ARGUMENT,

@@ -26,6 +26,15 @@ int kd_h_oip_model(kd_request *req, kd_response *res, kd_err *err);
 int kd_h_oip_model_ready(kd_request *req, kd_response *res, kd_err *err);
 int kd_h_oip_infer(kd_request *req, kd_response *res, kd_err *err);
 
+/* The members the JSON bodies of these handlers take (kd_check_fields
+ * refuses others), NULL-terminated, for --dump-tables. The random
+ * operations' fields are in ops.h, the options' in spec.h. */
+extern const char *const kd_session_create_fields[];
+extern const char *const kd_session_keys_fields[];
+extern const char *const kd_session_forward_fields[];
+extern const char *const kd_session_reseed_fields[];
+extern const char *const kd_admin_restore_fields[];
+
 /* h_ops.c — health and metrics */
 int kd_h_health_live(kd_request *req, kd_response *res, kd_err *err);
 int kd_h_health_ready(kd_request *req, kd_response *res, kd_err *err);

@@ -24,6 +24,7 @@
 #include "session.h"
 #include "router.h"
 #include "store.h"
+#include "tables.h"
 
 /* How long a shutdown waits for in-flight requests before stopping anyway. */
 #define DRAIN_DEADLINE_MS 10000
@@ -193,8 +194,12 @@ int main(int argc, char **argv) {
   app a;
   memset(&a, 0, sizeof a);
   a.listen_fd = -1;
-  int rc = kd_config_parse(&a.srv.cfg, argc, argv, stdout, stderr);
-  if (rc != 0) return rc > 0 ? 0 : 2;
+  switch (kd_config_parse(&a.srv.cfg, argc, argv, stdout, stderr)) {
+    case KD_CONFIG_RUN: break;
+    case KD_CONFIG_DONE: return 0;
+    case KD_CONFIG_DUMP_TABLES: return kd_tables_dump(stdout) == 0 ? 0 : 1;
+    case KD_CONFIG_BAD: return 2;
+  }
   kd_logger_init(&a.srv.log, &a.srv.cfg);
   kd_json_setup();
   signal(SIGPIPE, SIG_IGN);

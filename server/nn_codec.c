@@ -106,20 +106,24 @@ int kd_parse_init_params(kf_init_kind kind, const json_t *obj, const char *what,
   return 0;
 }
 
-static int unknown_init(const char *what, const char *name, kd_err *err) {
-  char shown[72];
-  char known[320] = "";
+const char *kd_init_names(char *out, size_t cap) {
   size_t len = 0;
-  for (int k = 0; k < KF_INIT_KIND_COUNT; k++) {
-    const int n = snprintf(known + len, sizeof known - len, "%s%s", k ? ", " : "",
-                           kf_init_kind_name((kf_init_kind)k));
-    if (n < 0 || (size_t)n >= sizeof known - len) break;
-    len += (size_t)n;
+  out[0] = '\0';
+  const char *name;
+  for (size_t i = 0; (name = kf_init_name_at(i, NULL)) != NULL; i++) {
+    const int w = snprintf(out + len, cap - len, "%s%s", len ? ", " : "", name);
+    if (w < 0 || (size_t)w >= cap - len) break;
+    len += (size_t)w;
   }
+  return out;
+}
+
+static int unknown_init(const char *what, const char *name, kd_err *err) {
+  char shown[72], known[512];
   return kd_fail(err, KD_INVALID_ARGUMENT,
                  "%s: unknown initializer '%s'; known: %s (xavier_* and kaiming_* are aliases "
                  "of glorot_* and he_*)",
-                 what, kd_shown(name, shown), known);
+                 what, kd_shown(name, shown), kd_init_names(known, sizeof known));
 }
 
 /* Borrows v; fills the caller's *out only on success. */
@@ -270,6 +274,15 @@ static const char *const dropout_fields[] = {"type", "rate", "rng_collection", "
                                              "deterministic", NULL};
 static const char *const activation_fields[] = {"type", NULL};
 
+const char *const *kd_layer_fields(kf_layer_type type) {
+  switch (type) {
+    case KF_LAYER_LINEAR: return linear_fields;
+    case KF_LAYER_EMBED: return embed_fields;
+    case KF_LAYER_DROPOUT: return dropout_fields;
+    default: return activation_fields;
+  }
+}
+
 static int unknown_layer(const char *what, const char *name, kd_err *err) {
   char shown[72];
   char known[160] = "";
@@ -328,10 +341,10 @@ int kd_parse_layer(const json_t *v, const char *what, uint64_t max_elements, kf_
   kf_layer_spec spec;
   if (kf_layer_type_from_name(type_name, &type) != KF_OK || kf_layer_spec_make(type, &spec) != KF_OK)
     return unknown_layer(what, type_name, err);
+  if (kd_check_fields(v, what, kd_layer_fields(type), err) != 0) return -1;
   switch (type) {
     case KF_LAYER_LINEAR:
-      if (kd_check_fields(v, what, linear_fields, err) != 0 ||
-          get_size(v, what, "in_features", &spec.in_features, err) != 0 ||
+      if (get_size(v, what, "in_features", &spec.in_features, err) != 0 ||
           get_size(v, what, "out_features", &spec.out_features, err) != 0 ||
           kd_get_bool(v, what, "use_bias", 1, &spec.use_bias, err) != 0 ||
           get_init(v, what, "kernel_init", &spec.kernel_init, err) != 0 ||
@@ -345,8 +358,7 @@ int kd_parse_layer(const json_t *v, const char *what, uint64_t max_elements, kf_
         return -1;
       break;
     case KF_LAYER_EMBED:
-      if (kd_check_fields(v, what, embed_fields, err) != 0 ||
-          get_size(v, what, "num_embeddings", &spec.num_embeddings, err) != 0 ||
+      if (get_size(v, what, "num_embeddings", &spec.num_embeddings, err) != 0 ||
           get_size(v, what, "features", &spec.features, err) != 0 ||
           get_init(v, what, "embedding_init", &spec.embedding_init, err) != 0 ||
           check_param(what, "embedding", "embedding_init", &spec.embedding_init, 2,
@@ -354,13 +366,10 @@ int kd_parse_layer(const json_t *v, const char *what, uint64_t max_elements, kf_
         return -1;
       break;
     case KF_LAYER_DROPOUT:
-      if (kd_check_fields(v, what, dropout_fields, err) != 0 ||
-          parse_dropout(v, what, &spec, err) != 0)
-        return -1;
+      if (parse_dropout(v, what, &spec, err) != 0) return -1;
       break;
     default:
-      if (kd_check_fields(v, what, activation_fields, err) != 0) return -1;
-      break;
+      break; /* activations: nothing but their type */
   }
   *out = spec;
   return 0;

@@ -15,6 +15,10 @@
  * out_axis}, the others none. */
 const char *const *kd_init_param_fields(kf_init_kind kind);
 
+/* Every initializer name the API accepts, canonical ones and then JAX's
+ * aliases, comma separated into out (for messages). Returns out. */
+const char *kd_init_names(char *out, size_t cap);
+
 /* Reads an initializer's parameters for `kind` from the members of obj
  * (absent ones take JAX's defaults). Does not reject other members: the
  * caller checks fields with kd_init_param_fields. 400 on bad values. */
@@ -34,6 +38,10 @@ void kd_write_init(kd_jw *w, const kf_init *init);
  * Whole-model checks (widths, embed position) are kf_model_check's. */
 int kd_parse_layer(const json_t *v, const char *what, uint64_t max_elements, kf_layer_spec *out,
                    kd_err *err);
+
+/* The NULL-terminated fields a layer object of `type` takes ("type"
+ * included). */
+const char *const *kd_layer_fields(kf_layer_type type);
 
 /* Writes a layer with every default filled in. */
 void kd_write_layer(kd_jw *w, const kf_layer_spec *spec);

@@ -55,13 +55,14 @@ static int parse_rngs(const json_t *v, kd_spec *out, kd_err *err) {
   return 0;
 }
 
+const char *const kd_spec_options_fields[] = {"threefry", "flax", NULL};
+
 /* body.options: threefry mode and Flax semantics. */
 static int parse_options(const json_t *v, kd_spec *out, kd_err *err) {
-  static const char *const fields[] = {"threefry", "flax", NULL};
   out->mode = KF_THREEFRY_PARTITIONABLE;
   snprintf(out->flax, sizeof out->flax, "0.10");
   if (!v || json_is_null(v)) return 0;
-  if (kd_check_fields(v, BODY ".options", fields, err) != 0) return -1;
+  if (kd_check_fields(v, BODY ".options", kd_spec_options_fields, err) != 0) return -1;
   if (kd_get_threefry(v, BODY ".options", "threefry", &out->mode, err) != 0) return -1;
   const char *flax;
   if (kd_get_string(v, BODY ".options", "flax", 0, "0.10", &flax, err) != 0) return -1;

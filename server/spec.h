@@ -39,6 +39,9 @@ typedef struct kd_spec_limits {
   uint64_t max_model_params; /* all of them; more is 413 */
 } kd_spec_limits;
 
+/* The members of "options", NULL-terminated. */
+extern const char *const kd_spec_options_fields[];
+
 /* Decodes and validates the members "rngs", "model" and "options" of obj
  * (other members are the caller's to check); messages name them as
  * body.<member>. On success *out owns its layers (kd_spec_free). 400/413. */

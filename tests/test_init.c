@@ -165,6 +165,28 @@ START_TEST(names_and_aliases) {
 }
 END_TEST
 
+/* kf_init_name_at lists every accepted name once: the canonical names in
+ * kind order, then the four aliases, each resolving to the kind it reports. */
+START_TEST(names_enumerated) {
+  size_t i = 0;
+  const char *name;
+  kf_init_kind kind, found;
+  for (; (name = kf_init_name_at(i, &kind)) != NULL; i++) {
+    ck_assert_int_eq(kf_init_kind_from_name(name, &found), KF_OK);
+    ck_assert_int_eq(found, kind);
+    if (i < KF_INIT_KIND_COUNT) {
+      ck_assert_int_eq(kind, (kf_init_kind)i);
+      ck_assert_str_eq(name, kf_init_kind_name(kind));
+    } else {
+      ck_assert_str_ne(name, kf_init_kind_name(kind));
+    }
+    for (size_t j = 0; j < i; j++) ck_assert_str_ne(kf_init_name_at(j, NULL), name);
+  }
+  ck_assert_uint_eq(i, KF_INIT_KIND_COUNT + 4);
+  ck_assert_str_eq(kf_init_name_at(KF_INIT_KIND_COUNT, NULL), "xavier_normal");
+}
+END_TEST
+
 START_TEST(init_error_paths) {
   const kf_key key = kf_key_from_seed(1, 0);
   float out[16];
@@ -225,6 +247,7 @@ static Suite *init_suite(void) {
   tcase_add_test(tc, conv_and_embed_fans);
   tcase_add_test(tc, simple_initializers);
   tcase_add_test(tc, names_and_aliases);
+  tcase_add_test(tc, names_enumerated);
   tcase_add_test(tc, init_error_paths);
   suite_add_tcase(s, tc);
   return s;

@@ -51,6 +51,12 @@ const char *kf_init_kind_name(kf_init_kind kind) {
   return NULL;
 }
 
+const char *kf_init_name_at(size_t i, kf_init_kind *kind) {
+  if (i >= INIT_NAME_COUNT) return NULL;
+  if (kind) *kind = init_names[i].kind;
+  return init_names[i].name;
+}
+
 const char *kf_fan_mode_name(kf_fan_mode mode) {
   return (unsigned)mode < 3 ? fan_names[mode] : NULL;
 }

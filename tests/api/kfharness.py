@@ -33,6 +33,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_BINARY = os.path.join(HERE, "..", "..", "build", "server", "keyfoldd")
 
 
+def binary():
+    return os.environ.get("KEYFOLDD", DEFAULT_BINARY)
+
+
+def dump_tables():
+    """The daemon's tables (`keyfoldd --dump-tables`, server/tables.h): the
+    routes, error codes, options, operations, initializers, layers and
+    request fields, as the daemon itself holds them."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEYFOLD_")}
+    out = subprocess.run([binary(), "--dump-tables"], env=env, check=True, timeout=30,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE).stdout
+    return json.loads(out)
+
+
 class Daemon:
     def __init__(self, proc, host, port, data_dir=None):
         self.proc = proc
@@ -47,13 +61,12 @@ class Daemon:
 
     @classmethod
     def start(cls, *flags, env=None, timeout=10.0):
-        binary = os.environ.get("KEYFOLDD", DEFAULT_BINARY)
         full_env = dict(os.environ)
         for k in list(full_env):
             if k.startswith("KEYFOLD_"):
                 del full_env[k]
         full_env.update(env or {})
-        args = [binary, "--listen", "127.0.0.1:0", *flags]
+        args = [binary(), "--listen", "127.0.0.1:0", *flags]
         # Every daemon gets a store of its own unless the test chose one.
         data_dir = None
         if not any(f.startswith("--data-dir") for f in flags) and "KEYFOLD_DATA_DIR" not in full_env:

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """proto/openapi.yaml against the code and against a running keyfoldd.
 
-Static part (no daemon): the document is OpenAPI 3.1 with resolvable $refs,
+Static part (no server): the document is OpenAPI 3.1 with resolvable $refs,
 valid JSON Schema 2020-12 schemas and examples that satisfy them, and it
-agrees with the code that defines the API: the route table (server/routes.c),
-the error codes (server/apierr.c), the limits (server/config.c), the random
-operations and their fields (server/h_random.c, server/sampler.c), the
-initializers (lib/src/init.c, server/nn_codec.c) and the layers
-(lib/src/model.c, server/nn_codec.c). A route, code, operation, field or
-layer added to the code without the spec makes this test fail.
+agrees with the tables that define the API, as `keyfoldd --dump-tables`
+prints them (server/tables.h): the routes and their flags, the error codes,
+the options and their defaults, the random operations and their fields, the
+initializers, the layers and the members of the request bodies. A route,
+code, option, operation, field or layer added to the daemon without the spec
+makes this test fail.
 
 Live part: real requests to every operation, for success and for each error
 status the spec lists (400, 404, 405, 409, 413, 415, 429), on a daemon with
@@ -31,7 +31,7 @@ from jsonschema import Draft202012Validator, RefResolver
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from kfharness import Daemon  # noqa: E402
+from kfharness import Daemon, dump_tables  # noqa: E402
 
 
 def _source_root():
@@ -50,11 +50,6 @@ def _oip_excluded(pattern):
     return pattern == "/v2" or pattern.startswith("/v2/models")
 
 
-def _read(rel):
-    with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
-        return f.read()
-
-
 def _load_spec():
     with open(SPEC_PATH, encoding="utf-8") as f:
         return yaml.safe_load(f)
@@ -62,6 +57,7 @@ def _load_spec():
 
 SPEC = _load_spec()
 RESOLVER = RefResolver("", SPEC)
+TABLES = dump_tables()
 
 
 def resolve(obj):
@@ -124,12 +120,9 @@ def spec_path_for(request_path):
 
 
 def route_table():
-    """(method, pattern) of every route in server/routes.c."""
-    text = _read("server/routes.c")
-    table = re.search(r"kd_routes\[\]\s*=\s*\{(.*?)\n\};", text, re.S)
-    assert table, "cannot find the kd_routes table in server/routes.c"
-    routes = re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"([^"]+)"\s*,', table.group(1))
-    assert routes, "no routes parsed from server/routes.c"
+    """(method, pattern) of every route of the daemon."""
+    routes = [(r["method"], r["pattern"]) for r in TABLES["routes"]]
+    assert routes, "keyfoldd --dump-tables lists no routes"
     return routes
 
 
@@ -145,10 +138,16 @@ def route_matches(pattern, spec_path):
     return True
 
 
-def c_string_list(text, name):
-    m = re.search(r"static const char \*const %s\[\]\s*=\s*\{([^}]*)\};" % re.escape(name), text)
-    assert m, "cannot find %s" % name
-    return re.findall(r'"([^"]+)"', m.group(1))
+def operations(flag):
+    """The operations of the daemon's table offered where `flag` says
+    ("random": POST /v1/random/{op}, "session_sample": a distribution of
+    POST /v1/sessions/{name}/sample), by name."""
+    return {op["name"]: op for op in TABLES["operations"] if op[flag]}
+
+
+def limit_key(flag):
+    """x-keyfold-limits names a limit by its configuration field: --max-body -> max_body."""
+    return flag[2:].replace("-", "_")
 
 
 def request_schema(op):
@@ -273,46 +272,54 @@ class StaticSpec(unittest.TestCase):
         ops = [(m.upper(), p) for p, m, _ in spec_operations()]
         missing = [r for r in routes if not _oip_excluded(r[1])
                    and not any(m == r[0] and route_matches(r[1], p) for m, p in ops)]
-        self.assertEqual(missing, [], "routes of server/routes.c without an operation in the spec")
+        self.assertEqual(missing, [], "routes of keyfoldd without an operation in the spec")
         extra = [(m, p) for m, p in ops
                  if not any(r[0] == m and route_matches(r[1], p) for r in routes)]
-        self.assertEqual(extra, [], "spec operations that no route of server/routes.c serves")
+        self.assertEqual(extra, [], "spec operations that no route of keyfoldd serves")
 
     def test_negotiation_matches_route_flags(self):
-        """Routes flagged NEG (KD_ROUTE_NEGOTIATE) in server/routes.c document
-        406 and Vary: Accept, the others neither; NPY (KD_ROUTE_NPY_BODY)
-        routes document an application/x-npy request body, the others not."""
-        text = _read("server/routes.c")
-        table = re.search(r"kd_routes\[\]\s*=\s*\{(.*?)\n\};", text, re.S).group(1)
-        rows = re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"([^"]+)"\s*,\s*\w+\s*,\s*"[^"]*"\s*,\s*([^}]*)\}',
-                          table)
-        self.assertEqual(len(rows), len(route_table()))
+        """Routes flagged negotiate (KD_ROUTE_NEGOTIATE) document 406 and
+        Vary: Accept, the others neither; npy_body routes (KD_ROUTE_NPY_BODY)
+        document an application/x-npy request body, the others not; json_body
+        routes have a requestBody, the others none."""
         checked = 0
-        for method, pattern, flags in rows:
-            if _oip_excluded(pattern):
+        for route in TABLES["routes"]:
+            if _oip_excluded(route["pattern"]):
                 continue
-            flags = {f.strip() for f in flags.split("|")}
+            flags = set(route["flags"])
             for path, m, op in spec_operations():
-                if m.upper() != method or not route_matches(pattern, path):
+                if m.upper() != route["method"] or not route_matches(route["pattern"], path):
                     continue
                 with self.subTest(op=op["operationId"]):
                     ok = resolve(op["responses"].get("200") or op["responses"].get("201") or {})
-                    self.assertEqual("406" in op["responses"], "NEG" in flags)
-                    self.assertEqual("Vary" in ok.get("headers", {}), "NEG" in flags)
+                    self.assertEqual("406" in op["responses"], "negotiate" in flags)
+                    self.assertEqual("Vary" in ok.get("headers", {}), "negotiate" in flags)
                     rb = resolve(op.get("requestBody") or {}).get("content", {})
-                    self.assertEqual("application/x-npy" in rb, "NPY" in flags)
+                    self.assertEqual("application/x-npy" in rb, "npy_body" in flags)
+                    self.assertEqual("application/json" in rb, "json_body" in flags)
                     checked += 1
         self.assertGreater(checked, 20)
 
-    def test_error_codes_match_apierr(self):
-        text = _read("server/apierr.c")
-        table = dict((name, int(status)) for status, name in
-                     re.findall(r'\[KD_\w+\]\s*=\s*\{\s*(\d+)\s*,\s*"(\w+)"\s*\}', text))
-        table.pop("ok", None)
-        self.assertTrue(table, "no codes parsed from server/apierr.c")
+    def test_open_routes_are_the_documented_ones(self):
+        """The routes reachable without a token (open) are the ones the
+        spec's Authentication convention names."""
+        open_routes = {r["pattern"] for r in TABLES["routes"] if "open" in r["flags"]}
+        flat = " ".join(SPEC["info"]["description"].split())
+        m = re.search(r"every route except ((?:`[^`]+`(?:, | and )?)+) requires", flat)
+        self.assertIsNotNone(m, "the Authentication convention names the routes without a token")
+        self.assertEqual(open_routes, set(re.findall(r"`([^`]+)`", m.group(1))))
+
+    def test_error_codes_match_table(self):
+        table = {e["code"]: e["status"] for e in TABLES["errors"]}
+        self.assertEqual(len(table), len(TABLES["errors"]), "error codes must be unique")
+        self.assertTrue(table, "keyfoldd --dump-tables lists no error codes")
         code = SPEC["components"]["schemas"]["ErrorCode"]
         self.assertEqual(set(code["enum"]), set(table))
         self.assertEqual(code["x-keyfold-status"], table)
+        # The Errors convention lists every code with its status.
+        description = " ".join(SPEC["info"]["description"].split())
+        for name, status in table.items():
+            self.assertRegex(description, r"`%s` %d\b" % (name, status))
         # Each documented error response constrains the code to one whose
         # status is the response's status.
         for path, m, op in spec_operations():
@@ -326,73 +333,117 @@ class StaticSpec(unittest.TestCase):
                     self.assertEqual(len(consts), 1, "error response without a fixed code")
                     self.assertEqual(table[consts[0]], int(status))
 
-    def test_limits_match_config(self):
-        text = _read("server/config.c")
-        body = re.search(r"void kd_config_defaults\(.*?\{(.*?)\n\}", text, re.S).group(1)
-        defaults = {}
-        for field, expr in re.findall(r"cfg->(\w+)\s*=\s*([^;]+);", body):
-            expr = re.sub(r"\((?:size_t|uint64_t|unsigned|int)\)", "", expr).strip()
-            if re.fullmatch(r"[0-9 <*()+]+", expr):
-                defaults[field] = eval(expr)  # digits and shifts only
+    def test_limits_match_options(self):
+        options = {o["flag"]: o for o in TABLES["options"]}
         limits = SPEC["info"]["x-keyfold-limits"]
         description = SPEC["info"]["description"]
-        for field, lim in limits.items():
-            with self.subTest(limit=field):
-                self.assertEqual(lim["default"], defaults.get(field), "default of %s" % field)
-                self.assertRegex(text, r'\{"%s",\s*"%s"' % (re.escape(lim["flag"]), lim["env"]))
+        for key, lim in limits.items():
+            with self.subTest(limit=key):
+                opt = options.get(lim["flag"])
+                self.assertIsNotNone(opt, "%s is not an option of keyfoldd" % lim["flag"])
+                self.assertEqual(limit_key(lim["flag"]), key)
+                self.assertEqual(lim["env"], opt["env"])
+                self.assertEqual(lim["default"], opt["default"], "default of %s" % lim["flag"])
                 self.assertIn("`%s`" % lim["flag"], description)
-        # Every max_* setting of the daemon is documented.
-        self.assertEqual(set(limits), {f for f in defaults if f.startswith("max_")})
+        # Every --max-* option of the daemon is documented as a limit.
+        self.assertEqual(set(limits), {limit_key(f) for f in options if f.startswith("--max-")})
 
-    def test_random_operations_match_code(self):
-        h_random = _read("server/h_random.c")
-        sampler = _read("server/sampler.c")
-        plain = re.findall(r'strcmp\(op,\s*"(\w+)"\)', h_random)
-        samplers = re.findall(r'\{"(\w+)",\s*S_\w+,\s*(\w+)\}', sampler)
-        self.assertEqual(set(plain), {"key", "fold_in", "split"})
-        self.assertTrue(samplers)
+    def test_documented_options_exist(self):
+        """Every flag the spec's conventions name, and every KEYFOLD_*
+        variable the deployment documents and files name, is an option of
+        the daemon; the defaults the spec states are the daemon's."""
+        options = {o["flag"]: o for o in TABLES["options"]}
+        envs = {o["env"] for o in TABLES["options"] if o["env"]}
+        description = SPEC["info"]["description"]
+        named = set(re.findall(r"`(--[a-z][a-z-]*)", description))
+        self.assertTrue(named)
+        self.assertEqual(sorted(named - set(options)), [], "flags in the spec that keyfoldd lacks")
+        flat = " ".join(description.split())
+        stated = 0
+        for flag, opt in options.items():
+            for m in re.finditer(r"`%s` \((?:`\w+`, )?default ([0-9]+)\b" % re.escape(flag), flat):
+                self.assertEqual(int(m.group(1)), opt["default"], flag)
+                stated += 1
+        self.assertGreater(stated, 5)
+        # The Python client's own variables (docs/python-client.md) are not the daemon's.
+        client_vars = {"KEYFOLD_URL", "KEYFOLD_TOKEN"}
+        files = ["README.md", "docs/deployment.md"] + \
+            [os.path.join("deploy", f) for f in sorted(os.listdir(os.path.join(ROOT, "deploy")))
+             if os.path.isfile(os.path.join(ROOT, "deploy", f))]
+        for rel in files:
+            with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
+                text = f.read()
+            with self.subTest(file=rel):
+                used = set(re.findall(r"\bKEYFOLD_[A-Z_]*[A-Z]\b", text)) - client_vars
+                self.assertEqual(sorted(used - envs), [], "variables keyfoldd does not read")
+
+    def test_option_help_states_the_defaults(self):
+        """--help's texts that state a numeric default state the one the
+        daemon sets (the help is typed by hand beside the defaults)."""
+        mult = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+        checked = 0
+        for opt in TABLES["options"]:
+            m = re.search(r"\(default ([0-9]+)([kmg]?)\b", opt["help"])
+            if "min" in opt and m:
+                with self.subTest(option=opt["flag"]):
+                    self.assertEqual(int(m.group(1)) * mult[m.group(2)], opt["default"])
+                    self.assertTrue(opt["min"] <= opt["default"] <= opt["max"])
+                    checked += 1
+            elif opt["kind"] not in ("switch", "path") and opt["default"] is not None \
+                    and "(default" in opt["help"]:
+                with self.subTest(option=opt["flag"]):
+                    self.assertRegex(opt["help"], r"(\(default %s\b|\b%s \(default\b)"
+                                     % (re.escape(opt["default"]), re.escape(opt["default"])))
+                    checked += 1
+        self.assertGreater(checked, 10)
+        flags = {o["flag"] for o in TABLES["options"] if o["kind"] == "switch"}
+        self.assertEqual(flags, {"--help", "--version", "--dump-tables"})
+
+    def test_random_operations_match_table(self):
+        random_ops = operations("random")
+        self.assertTrue({"key", "fold_in", "split"} <= set(random_ops), sorted(random_ops))
         spec_ops = {p.rsplit("/", 1)[1] for p in SPEC["paths"] if p.startswith("/v1/random/")}
-        self.assertEqual(spec_ops, set(plain) | {n for n, _ in samplers})
+        self.assertEqual(spec_ops, set(random_ops), "a path item per operation of /v1/random/{op}")
         sample_branches = {}
         for branch in resolve(component("SampleRequest"))["oneOf"]:
             sample_branches[branch["properties"]["distribution"]["const"]] = set(branch["properties"])
-        # h_sessions.c refuses some samplers by name before looking them up:
-        # `strcmp(dist, "permutation") ? kd_sampler_find(dist) : NULL`.
-        stateless_only = set(re.findall(r'strcmp\(dist,\s*"(\w+)"\)\s*\?\s*kd_sampler_find',
-                                        _read("server/h_sessions.c")))
-        self.assertEqual(set(sample_branches), {n for n, _ in samplers} - stateless_only,
-                         "POST /v1/sessions/{name}/sample accepts the samplers h_sessions.c accepts")
-        for name, fields_var in samplers:
-            fields = set(c_string_list(sampler, fields_var))
-            op = SPEC["paths"]["/v1/random/" + name]["post"]
+        session_ops = operations("session_sample")
+        self.assertEqual(set(sample_branches), set(session_ops),
+                         "POST /v1/sessions/{name}/sample accepts the distributions of the table")
+        for name, op in random_ops.items():
+            spec_op = SPEC["paths"]["/v1/random/" + name]["post"]
             with self.subTest(op=name):
-                self.assertEqual(schema_properties(request_schema(op)), fields | {"key", "threefry"})
-                if name not in stateless_only:
+                fields = set(op["fields"])
+                # An operation that reads a seed makes the key; every other one takes it.
+                takes = {"threefry"} | (set() if "seed" in fields else {"key"})
+                self.assertEqual(schema_properties(request_schema(spec_op)), fields | takes)
+                # Tensor replies negotiate .npy; keys are JSON only.
+                ok = resolve(spec_op["responses"]["200"])["content"]
+                self.assertEqual("application/x-npy" in ok, op["tensor"])
+                if name in session_ops:
                     self.assertEqual(sample_branches[name], fields | {"stream", "distribution"})
 
-    def test_initializers_match_code(self):
-        init_c = _read("lib/src/init.c")
-        names = dict(re.findall(r'\{"(\w+)",\s*(KF_INIT_\w+)\}', init_c))
-        self.assertTrue(names)
+    def test_initializers_match_table(self):
+        inits = {i["name"]: i for i in TABLES["initializers"]}
+        self.assertTrue(inits)
+        for alias in (i for i in inits.values() if i["alias_of"]):
+            self.assertIn(alias["alias_of"], inits, alias["name"])
+            self.assertEqual(alias["fields"], inits[alias["alias_of"]]["fields"])
         schemas = SPEC["components"]["schemas"]
-        self.assertEqual(set(schemas["InitializerName"]["enum"]), set(names))
-        nn = _read("server/nn_codec.c")
-        switch = re.search(r"kd_init_param_fields\(kf_init_kind kind\)\s*\{(.*?)\n\}", nn, re.S).group(1)
-        kind_fields = {k: c_string_list(nn, v) for k, v in
-                       re.findall(r"case (KF_INIT_\w+):\s*return (\w+);", switch)}
-        with_params = {n for n, k in names.items() if kind_fields.get(k)}
+        self.assertEqual(set(schemas["InitializerName"]["enum"]), set(inits))
+        with_params = {n for n, i in inits.items() if i["fields"]}
         concrete = {p.rsplit("/", 1)[1] for p in SPEC["paths"]
                     if p.startswith("/v1/init/") and not p.endswith("}")}
         self.assertEqual(concrete, with_params, "a path item per initializer with parameters")
-        self.assertEqual(set(schemas["PlainInitializerName"]["enum"]), set(names) - with_params)
+        self.assertEqual(set(schemas["PlainInitializerName"]["enum"]), set(inits) - with_params)
         objects = {}
         for branch in schemas["Initializer"]["oneOf"]:
             if "properties" in branch:
                 nm = resolve(branch["properties"]["name"])
                 for n in nm.get("enum", [nm.get("const")]):
                     objects[n] = set(branch["properties"])
-        for n, k in names.items():
-            fields = set(kind_fields.get(k, []))
+        for n, init in inits.items():
+            fields = set(init["fields"])
             with self.subTest(initializer=n):
                 self.assertEqual(objects.get(n), fields | {"name"})
                 if n in with_params:
@@ -401,11 +452,9 @@ class StaticSpec(unittest.TestCase):
                     op = SPEC["paths"]["/v1/init/{initializer}"]["post"]
                 self.assertEqual(schema_properties(request_schema(op)), fields | {"key", "shape", "threefry"})
 
-    def test_layers_match_code(self):
-        model_c = _read("lib/src/model.c")
-        types = set(re.findall(r'\[KF_LAYER_\w+\]\s*=\s*"(\w+)"', model_c))
-        self.assertTrue(types)
-        nn = _read("server/nn_codec.c")
+    def test_layers_match_table(self):
+        layers = {layer["type"]: set(layer["fields"]) for layer in TABLES["layers"]}
+        self.assertTrue(layers)
         schemas = SPEC["components"]["schemas"]
         by_type = {}
         for ref in schemas["Layer"]["oneOf"]:
@@ -413,25 +462,19 @@ class StaticSpec(unittest.TestCase):
             t = s["properties"]["type"]
             for name in t.get("enum", [t.get("const")]):
                 by_type[name] = set(s["properties"])
-        self.assertEqual(set(by_type), types)
-        for var, layer in (("linear_fields", "linear"), ("embed_fields", "embed"),
-                           ("dropout_fields", "dropout"), ("activation_fields", "relu")):
-            with self.subTest(layer=layer):
-                self.assertEqual(by_type[layer], set(c_string_list(nn, var)))
+        self.assertEqual(by_type, layers)
 
-    def test_session_fields_match_code(self):
-        hs = _read("server/h_sessions.c")
+    def test_request_fields_match_table(self):
         schemas = SPEC["components"]["schemas"]
-        create = re.search(r"kd_h_session_create\(.*?fields\[\]\s*=\s*\{([^}]*)\}", hs, re.S)
-        self.assertEqual(set(re.findall(r'"(\w+)"', create.group(1))), set(schemas["SessionCreate"]["properties"]))
-        keys = re.search(r"kd_h_session_keys\(.*?fields\[\]\s*=\s*\{([^}]*)\}", hs, re.S)
-        self.assertEqual(set(re.findall(r'"(\w+)"', keys.group(1))), set(schemas["KeysRequest"]["properties"]))
-        fwd = re.search(r"kd_h_session_forward\(.*?fields\[\]\s*=\s*\{([^}]*)\}", hs, re.S)
-        self.assertEqual(set(re.findall(r'"(\w+)"', fwd.group(1))), set(schemas["ForwardRequest"]["properties"]))
-        rs = re.search(r"kd_h_session_reseed\(.*?fields\[\]\s*=\s*\{([^}]*)\}", hs, re.S)
-        self.assertEqual(set(re.findall(r'"(\w+)"', rs.group(1))), set(schemas["ReseedRequest"]["properties"]))
-        opts = re.search(r"parse_options\(.*?fields\[\]\s*=\s*\{([^}]*)\}", hs, re.S)
-        self.assertEqual(set(re.findall(r'"(\w+)"', opts.group(1))), set(schemas["SessionOptions"]["properties"]))
+        bodies = {"session_create": "SessionCreate", "session_options": "SessionOptions",
+                  "session_keys": "KeysRequest", "session_forward": "ForwardRequest",
+                  "session_reseed": "ReseedRequest", "admin_restore": "AdminRestoreRequest"}
+        self.assertEqual(set(TABLES["request_fields"]), set(bodies))
+        for body, fields in TABLES["request_fields"].items():
+            with self.subTest(body=body):
+                self.assertEqual(set(schemas[bodies[body]]["properties"]), set(fields))
+        restore = SPEC["paths"]["/v1/admin/restore"]["post"]
+        self.assertEqual(schema_properties(request_schema(restore)), set(TABLES["request_fields"]["admin_restore"]))
 
 
 # --------------------------------------------------------------------------
@@ -468,13 +511,11 @@ class Live(unittest.TestCase):
     # (operationId, status) pairs documented but not reachable from a test,
     # with the reason.
     UNREACHABLE = {
-        ("sampleSession", "409"): "needs a stream at count 2^32 - 1, i.e. 2^32 keys drawn first "
-                                  "(the /keys exhaustion case refuses without drawing)",
         ("healthReady", "503"): "only while the daemon starts or drains",
     }
     NEVER_EXPECTED = {"500", "503"}
     SCENARIOS = ("test_10_sessions", "test_20_random", "test_30_init", "test_40_operations",
-                 "test_50_errors_everywhere", "test_60_limits", "test_70_npy")
+                 "test_50_errors_everywhere", "test_60_limits", "test_70_npy", "test_80_restore")
 
     @classmethod
     def setUpClass(cls):
@@ -1057,6 +1098,56 @@ class Live(unittest.TestCase):
         call("POST", S + "/npy1/keys", raw=x, ctype="application/x-npy", expect=415)
         call("DELETE", S + "/npy1", expect=204)
         self.done.add("test_70_npy")
+
+    # ----------------------------------------------------- snapshot and restore
+    def test_80_restore(self):
+        """A daemon started on a copy of a snapshot refuses every draw (409)
+        until POST /v1/admin/restore advances its streams; reads and
+        deterministic passes work throughout."""
+        import shutil
+        import tempfile
+        call, S = self.call, "/v1/sessions"
+        R = "/v1/admin/restore"
+        call("POST", R, {"advance": 5}, expect=409)  # this store was never restored
+        for body in ({}, {"advance": 0}, {"advance": 4294967296}, {"advance": "5"},
+                     {"advance": 5, "sessions": ["fence1"]}):
+            call("POST", R, body, expect=400, schema_rejects=True)
+        call("POST", R, {"advance": 5}, expect=409, daemon=self.small)  # memory: no store
+        call("POST", S, {"name": "fence1", "rngs": {"params": 0, "dropout": 1},
+                         "model": {"layers": [{"type": "linear", "in_features": 2, "out_features": 2},
+                                              {"type": "dropout", "rate": 0.5}]}}, expect=201)
+        snap = call("POST", "/v1/admin/snapshot", {}, expect=200)["path"]
+        data_dir = tempfile.mkdtemp(prefix="keyfold-restored-")
+        try:
+            shutil.copy(snap, os.path.join(data_dir, "keyfold.db"))
+            fenced = Daemon.start("--data-dir", data_dir)
+            try:
+                before = call("GET", S + "/fence1", expect=200, daemon=fenced)
+                names = call("GET", S, expect=200, daemon=fenced)["sessions"]
+                for path, body in (("/keys", {"stream": "params"}),
+                                   ("/sample", {"stream": "dropout", "distribution": "normal"}),
+                                   ("/forward", {"x": [[1.0, 1.0]]})):
+                    err = call("POST", S + "/fence1" + path, body, expect=409, daemon=fenced)
+                    self.assertEqual(err["error"]["code"], "failed_precondition")
+                status, _ = fenced.post("/v2/models/fence1/infer", {"inputs": [
+                    {"name": "x", "shape": [1, 2], "datatype": "FP32", "data": [1.0, 1.0]}]})
+                self.assertEqual(status, 409, "an Open Inference Protocol infer draws a dropout key")
+                call("POST", S + "/fence1/forward", {"x": [[1.0, 1.0]], "deterministic": True},
+                     expect=200, daemon=fenced)
+                # params is at count 2 (the linear layer's draws): all or nothing.
+                call("POST", R, {"advance": 4294967295}, expect=409, daemon=fenced)
+                self.assertEqual(call("GET", S + "/fence1", expect=200, daemon=fenced), before)
+                out = call("POST", R, {"advance": 1000}, expect=200, daemon=fenced)
+                self.assertEqual(out, {"advanced_sessions": len(names), "advance": 1000})
+                keys = call("POST", S + "/fence1/keys", {"stream": "params"}, expect=200, daemon=fenced)
+                self.assertEqual(keys["counts"], [before["rngs"]["params"]["count"] + 1000])
+                call("POST", R, {"advance": 1000}, expect=409, daemon=fenced)  # no longer fenced
+            finally:
+                self.assertEqual(fenced.stop(), 0)
+        finally:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        call("DELETE", S + "/fence1", expect=204)
+        self.done.add("test_80_restore")
 
     # ---------------------------------------------------------------- coverage
     def test_99_every_operation_and_status_exercised(self):

@@ -1,4 +1,4 @@
-"""The process: --help and --version, bad flags and values (exit 2), the
+"""The process: --help, --version and --dump-tables, bad flags and values (exit 2), the
 KEYFOLD_* environment and its precedence under flags, graceful SIGTERM
 (in-flight requests complete, exit 0, promptly) and the access log (one
 stderr line per request with method, path, status and duration)."""
@@ -68,9 +68,9 @@ class CommandLineTest(unittest.TestCase):
                 p = run(flag)
                 self.assertEqual(p.returncode, 0, p.stderr)
                 self.assertIn("usage", p.stdout.lower())
-                for opt in ["--listen", "--max-body", "--max-elements", "--max-sessions", "--version",
-                            "KEYFOLD_MAX_SESSIONS"]:
-                    self.assertIn(opt, p.stdout)
+                # Every option of the table, with its variable.
+                for opt in kfharness.dump_tables()["options"]:
+                    self.assertRegex(p.stdout, r"\n  %s +%s" % (re.escape(opt["flag"]), opt["env"] or ""))
 
     def test_version(self):
         p = run("--version")
@@ -80,13 +80,29 @@ class CommandLineTest(unittest.TestCase):
         p = run("--listen", "127.0.0.1:0", "--version")
         self.assertEqual(p.returncode, 0, p.stderr)
 
+    def test_dump_tables(self):
+        """One JSON object on stdout, exit 0, and nothing started: no store
+        is opened (the data directory is not created), no port bound."""
+        missing = os.path.join(os.environ.get("TMPDIR", "/tmp"), "keyfold-never-%d" % os.getpid(), "var")
+        p = run("--listen", "127.0.0.1:1", "--data-dir", missing, "--dump-tables")
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        tables = json.loads(p.stdout)
+        self.assertEqual(set(tables), {"routes", "errors", "options", "operations", "initializers",
+                                       "layers", "request_fields"})
+        self.assertTrue(all(tables[k] for k in tables), "an empty table")
+        self.assertFalse(os.path.exists(os.path.dirname(missing)))
+        # The defaults are the embedded ones, not the environment's.
+        p = run("--dump-tables", env={"KEYFOLD_MAX_SESSIONS": "7"})
+        sessions = next(o for o in json.loads(p.stdout)["options"] if o["flag"] == "--max-sessions")
+        self.assertEqual(sessions["default"], 100000)
+
     def test_bad_flags_exit_2(self):
         cases = [
             ("--no-such-flag",), ("-x",), ("listen",), ("--max-body",), ("--max-body", "abc"),
             ("--max-body", "10"), ("--max-body", "-5"), ("--max-body", "12q"),
             ("--max-sessions", "0"), ("--max-elements", "1.5"), ("--listen", "nonsense"),
             ("--listen", "127.0.0.1:99999"), ("--log-level", "loud"), ("--threads", "-1"),
-            ("--connection-timeout", "0"), ("--max-body=",),
+            ("--connection-timeout", "0"), ("--max-body=",), ("--dump-tables=yes",), ("--help=1",),
         ]
         for args in cases:
             with self.subTest(args=args):

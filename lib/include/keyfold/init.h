@@ -61,6 +61,11 @@ int kf_init_kind_from_name(const char *name, kf_init_kind *out);
 /* Static canonical name of a kind ("glorot_normal" for both glorot and xavier). */
 const char *kf_init_kind_name(kf_init_kind kind);
 
+/* The i-th name kf_init_kind_from_name accepts, canonical names first and
+ * then JAX's aliases (xavier_*, kaiming_*), with its kind in *kind (may be
+ * NULL); NULL past the last. */
+const char *kf_init_name_at(size_t i, kf_init_kind *kind);
+
 /* Static names of fan modes ("fan_in", ...) and distributions ("normal", ...),
  * and their inverse look-ups (KF_EINVAL for an unknown name). */
 const char *kf_fan_mode_name(kf_fan_mode mode);

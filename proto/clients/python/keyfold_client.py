@@ -167,7 +167,8 @@ class AlreadyExists(KeyfoldError):
 
 class FailedPrecondition(KeyfoldError):
     """409 ``failed_precondition``: a stream would pass count 2^32 - 1 (reseed it first), a
-    forward pass on a session without a model, or a snapshot without a store."""
+    forward pass on a session without a model, a snapshot without a store, or a draw from a
+    store restored from a snapshot before ``POST /v1/admin/restore``."""
     CODE, STATUS = "failed_precondition", 409
 
 
@@ -202,10 +203,9 @@ class KeyfoldConnectionError(KeyfoldError, ConnectionError):
     CODE = "connection_error"
 
 
-_ERRORS_BY_CODE = {cls.CODE: cls for cls in (
-    InvalidArgument, Unauthenticated, NotFound, MethodNotAllowed, NotAcceptable, AlreadyExists,
-    FailedPrecondition, PayloadTooLarge, UnsupportedMediaType, ResourceExhausted, Internal,
-    Unavailable)}
+# One class per code of the daemon's error table (server/apierr.c); test_keyfold_client.py holds
+# them to `keyfoldd --dump-tables`.
+_ERRORS_BY_CODE = {cls.CODE: cls for cls in KeyfoldError.__subclasses__() if cls.STATUS is not None}
 # A body without a known code (e.g. libmicrohttpd's own HTML 400/413 pages): by status. 409 has
 # two codes; without one it is the generic KeyfoldError.
 _ERRORS_BY_STATUS = {cls.STATUS: cls for cls in _ERRORS_BY_CODE.values()

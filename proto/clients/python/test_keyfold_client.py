@@ -30,7 +30,7 @@ from keyfold_client import (  # noqa: E402
     AlreadyExists, FailedPrecondition, InvalidArgument, KeyfoldClient, KeyfoldConnectionError,
     KeyfoldError, MethodNotAllowed, NotFound, PayloadTooLarge, ResourceExhausted, Tensor,
     Unauthenticated, Unavailable, dropout, embed, gelu, init, linear, relu, sigmoid, silu, tanh)
-from kfharness import DaemonTestCase, f32, fold_in, key_of  # noqa: E402
+from kfharness import DaemonTestCase, dump_tables, f32, fold_in, key_of  # noqa: E402
 
 try:
     import numpy
@@ -132,16 +132,41 @@ class ValuesTest(unittest.TestCase):
         self.assertEqual(repr(Tensor([1], "float32", [f32(0.1)])),
                          "Tensor(shape=[1], dtype='float32', data=[0.1])")
 
+    def test_error_classes_match_the_daemon(self):
+        """One exception class per code of the daemon's error table
+        (`keyfoldd --dump-tables`), with its status, and no other."""
+        table = {e["code"]: e["status"] for e in dump_tables()["errors"]}
+        self.assertTrue(table)
+        classes = {cls.CODE: cls for cls in KeyfoldError.__subclasses__() if cls.STATUS is not None}
+        self.assertEqual(sorted(classes), sorted(table))
+        for code, status in table.items():
+            with self.subTest(code=code):
+                cls = classes[code]
+                self.assertEqual(cls.STATUS, status)
+                self.assertIn(cls.__name__, kc.__all__)
+                self.assertIn("%d ``%s``" % (status, code), cls.__doc__)
+
+    def test_client_covers_the_daemon_tables(self):
+        """A method per random operation (key is random_key), an init.<name>
+        spec per initializer name, a KeyfoldClient.init_<name> per canonical
+        one, and a builder per layer type of `keyfoldd --dump-tables`."""
+        tables = dump_tables()
+        for op in tables["operations"]:
+            method = "random_key" if op["name"] == "key" else op["name"]
+            self.assertTrue(callable(getattr(KeyfoldClient, method, None)), method)
+        for i in tables["initializers"]:
+            self.assertTrue(callable(getattr(init, i["name"], None)), "init." + i["name"])
+            if i["alias_of"] is None:
+                self.assertTrue(callable(getattr(KeyfoldClient, "init_" + i["name"], None)), i["name"])
+        for layer in tables["layers"]:
+            build = getattr(kc, layer["type"], None)
+            self.assertTrue(callable(build), layer["type"])
+            if layer["fields"] == ["type"]:  # an activation: nothing but its type
+                self.assertEqual(build().to_json(), {"type": layer["type"]})
+
     def test_error_mapping(self):
-        cases = [(400, "invalid_argument", kc.InvalidArgument), (401, "unauthenticated", Unauthenticated),
-                 (404, "not_found", NotFound), (405, "method_not_allowed", MethodNotAllowed),
-                 (406, "not_acceptable", kc.NotAcceptable),
-                 (409, "already_exists", AlreadyExists), (409, "failed_precondition", FailedPrecondition),
-                 (413, "payload_too_large", PayloadTooLarge),
-                 (415, "unsupported_media_type", kc.UnsupportedMediaType),
-                 (429, "resource_exhausted", ResourceExhausted), (500, "internal", kc.Internal),
-                 (503, "unavailable", Unavailable)]
-        for status, code, cls in cases:
+        for code, status in ((e["code"], e["status"]) for e in dump_tables()["errors"]):
+            cls = next(c for c in KeyfoldError.__subclasses__() if c.CODE == code)
             body = json.dumps({"error": {"code": code, "message": "body.x is wrong"}}).encode()
             e = kc.error_from_response(status, {"Allow": "POST, GET"}, body)
             self.assertIs(type(e), cls, code)
