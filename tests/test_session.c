@@ -480,11 +480,12 @@ START_TEST(forward_without_a_model_is_409) {
   kd_session *d = create(&srv, "flax-doc", FLAX_DOC);
   float y[3];
   kd_err err = {KD_OK, ""};
-  ck_assert_int_eq(forward(&srv, d, KF_DET_LAYER, 2, y, &err), -1);
+  const int rc = forward(&srv, d, KF_DET_LAYER, 2, y, &err);
+  kd_session_release(d);
+  server_close(&srv); /* before the assertions, so that a failure leaks nothing */
+  ck_assert_int_eq(rc, -1);
   ck_assert_msg(err.code == KD_FAILED_PRECONDITION, "%s: %s", kd_code_name(err.code), err.message);
   ck_assert_str_eq(err.message, "session 'flax-doc' has no model");
-  kd_session_release(d);
-  server_close(&srv);
 }
 END_TEST
 
