@@ -48,12 +48,9 @@ LAYERS = [
 # once a pair closes none, the check says the entry can go. Any cycle that
 # needs an edge not listed here fails.
 ALLOWED_EDGES = [
-    # bits.c uses kf__mode_valid (key.c), key.c uses kf__bits32_range
-    # (bits.c), both declared in lib/src/internal.h.
-    frozenset({"lib/src/bits", "lib/src/key"}),
-    # sample.c includes simd.h (the vector kernels); simd.c uses
-    # kf__unit_float (sample.c), declared in lib/src/internal.h.
-    frozenset({"lib/src/sample", "lib/src/simd"}),
+    # Cycles that are known and being removed, each with the reason it is
+    # still there: none today (lib/src's bits <-> key and sample <-> simd
+    # were broken up by moving their helpers into modules of their own).
 ]
 
 SCANNED = [("server", (".c", ".h")), ("lib/src", (".c", ".h")), ("lib/include/keyfold", (".h",))]

@@ -42,6 +42,8 @@ int kd_row_decode_streams(const unsigned char *b, size_t len, kf_stream_state *o
     const size_t nl = b[i++];
     if (nl == 0 || nl > KF_STREAM_NAME_MAX || len - i < nl + 12 || *n == KF_RNGS_MAX_STREAMS) return -1;
     kf_stream_state *st = &out[(*n)++];
+    /* A NUL inside would make the stored length and the name disagree. */
+    if (memchr(b + i, '\0', nl)) return -1;
     memcpy(st->name, b + i, nl);
     st->name[nl] = '\0';
     if (!kf_stream_name_valid(st->name)) return -1;

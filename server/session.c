@@ -295,6 +295,8 @@ static int forward_prepare(const kd_server *srv, const kd_session *s, const char
                            kf_tensor *y, kd_buf *reply, size_t reply_base, size_t per_element,
                            kd_err *err) {
   const uint64_t max_elements = srv->cfg.max_elements;
+  kf_dtype dtype;
+  if (kd_session_input_dtype(s, &dtype, err) != 0) return -1;
   size_t n_out = 0;
   kf_shape out_shape;
   kf_model_diag diag = KF_MODEL_DIAG_INIT;

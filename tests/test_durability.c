@@ -444,14 +444,9 @@ START_TEST(damaged_specs_are_refused) {
 }
 END_TEST
 
-/* KNOWN BUG (run by durability_known_bugs, expected to fail until fixed):
- * row.h promises kd_row_decode_streams refuses a malformed blob, "bad
- * lengths, invalid … names". A name whose length byte counts a NUL inside
- * it (length 2, bytes 'a' NUL) decodes as the stream "a": the decoder
- * copies the bytes, terminates them and checks only the string up to the
- * first NUL, so the declared length and the name disagree and encoding the
- * result gives another blob. Recovery still catches such damage through
- * the streams check, which is computed over the raw blob. */
+/* row.h promises kd_row_decode_streams refuses a malformed blob, "bad
+ * lengths, invalid … names": a name whose length byte counts a NUL inside
+ * it (length 2, bytes 's' NUL) must not decode as the stream "s". */
 START_TEST(a_name_with_a_nul_inside_is_refused) {
   kf_stream_state in[1];
   fill_streams(in, 1);
@@ -464,14 +459,8 @@ START_TEST(a_name_with_a_nul_inside_is_refused) {
 }
 END_TEST
 
-static Suite *durability_suite(int known_bugs) {
+static Suite *durability_suite(void) {
   Suite *s = suite_create("durability");
-  if (known_bugs) {
-    TCase *bugs = tcase_create("known_bugs");
-    tcase_add_test(bugs, a_name_with_a_nul_inside_is_refused);
-    suite_add_tcase(s, bugs);
-    return s;
-  }
   TCase *p = tcase_create("plan");
   tcase_add_test(p, strict_writes_and_waits_for_every_change);
   tcase_add_test(p, lease_reserves_a_block);
@@ -481,6 +470,7 @@ static Suite *durability_suite(int known_bugs) {
   TCase *r = tcase_create("row");
   tcase_add_test(r, streams_blob_round_trips);
   tcase_add_test(r, malformed_blobs_are_refused);
+  tcase_add_test(r, a_name_with_a_nul_inside_is_refused);
   tcase_add_test(r, row_checks_see_every_byte);
   suite_add_tcase(s, r);
   TCase *sp = tcase_create("spec");
@@ -491,9 +481,8 @@ static Suite *durability_suite(int known_bugs) {
   return s;
 }
 
-/* --known-bugs runs only the tests of bugs reported and not yet fixed. */
-int main(int argc, char **argv) {
-  SRunner *sr = srunner_create(durability_suite(argc > 1 && strcmp(argv[1], "--known-bugs") == 0));
+int main(void) {
+  SRunner *sr = srunner_create(durability_suite());
   srunner_run_all(sr, CK_NORMAL);
   const int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

@@ -465,15 +465,10 @@ START_TEST(forward_draws_for_dropout_only) {
 }
 END_TEST
 
-/* KNOWN BUG (run by the test session_known_bugs, which is expected to
- * fail until it is fixed): session.h promises kd_session_forward answers
- * "400/409/413 as POST …/forward", and POST …/forward on a session without
- * a model is 409 failed_precondition "session '…' has no model". The
- * service itself answers 400 invalid_argument "body.x: invalid argument":
- * forward_prepare() hands the NULL model to kf_model_output_shape and maps
- * its KF_EINVAL with kd_fail_kf. Both handlers today call
- * kd_session_input_dtype first, so HTTP clients see 409; any new caller of
- * the service would not. */
+/* session.h promises kd_session_forward answers "400/409/413 as POST
+ * …/forward", and POST …/forward on a session without a model is 409
+ * failed_precondition "session '…' has no model" — from the service itself,
+ * not only because both handlers ask kd_session_input_dtype first. */
 START_TEST(forward_without_a_model_is_409) {
   kd_server srv;
   server_open(&srv, KD_DURABILITY_MEMORY, NULL);
@@ -730,14 +725,8 @@ START_TEST(restore_is_all_or_nothing) {
 }
 END_TEST
 
-static Suite *session_suite(int known_bugs) {
+static Suite *session_suite(void) {
   Suite *s = suite_create("session");
-  if (known_bugs) {
-    TCase *bugs = tcase_create("known_bugs");
-    tcase_add_test(bugs, forward_without_a_model_is_409);
-    suite_add_tcase(s, bugs);
-    return s;
-  }
   TCase *mem = tcase_create("memory");
   tcase_add_test(mem, create_builds_the_readme_model);
   tcase_add_test(mem, draws_give_flax_keys_and_counts);
@@ -746,6 +735,7 @@ static Suite *session_suite(int known_bugs) {
   tcase_add_test(mem, reseed_restarts_the_named_streams_only);
   tcase_add_test(mem, forward_draws_for_dropout_only);
   tcase_add_test(mem, input_dtype_follows_the_first_layer);
+  tcase_add_test(mem, forward_without_a_model_is_409);
   suite_add_tcase(s, mem);
   TCase *strict = tcase_create("strict");
   tcase_set_timeout(strict, 120);
@@ -756,11 +746,8 @@ static Suite *session_suite(int known_bugs) {
   return s;
 }
 
-/* --known-bugs runs only the tests of bugs reported and not yet fixed
- * (meson: session_known_bugs, should_fail). */
-int main(int argc, char **argv) {
-  const int known_bugs = argc > 1 && strcmp(argv[1], "--known-bugs") == 0;
-  SRunner *sr = srunner_create(session_suite(known_bugs));
+int main(void) {
+  SRunner *sr = srunner_create(session_suite());
   srunner_run_all(sr, CK_NORMAL);
   const int failed = srunner_ntests_failed(sr);
   srunner_free(sr);
