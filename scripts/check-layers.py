@@ -35,14 +35,15 @@ LAYERS = [
     ("lib", None),
     ("base", ["buf", "apierr", "accept", "codec", "nn_codec", "npy", "ops", "config", "log",
               "metrics", "fsutil"]),
-    ("store", ["store", "ticket", "row", "writer", "backend", "backend_sqlite", "durability"]),
+    ("store", ["store", "ticket", "row", "writer", "backend", "backend_sqlite", "durability",
+               "durable_internal", "recovery", "backup"]),
     ("service", ["server", "spec", "session"]),
     ("handlers", ["router", "routes", "handlers", "h_sessions", "h_random", "h_oip", "h_ops",
                   "tables"]),
     ("transport", ["http", "main"]),
 ]
 
-# Cycles known today and being removed on another branch: each entry is a
+# Cycles known and being removed: each entry is a
 # pair of modules whose include edges (both directions) are left out of the
 # cycle search. They are reported as notes while they still close a cycle;
 # once a pair closes none, the check says the entry can go. Any cycle that

@@ -2,22 +2,14 @@
  * waits, and what a committed or failed record means for the session. */
 #include "durability.h"
 
-#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "fsutil.h"
 
-struct kd_durable {
-  kd_durability mode;
-  uint32_t lease_block;
-  kd_store *table;
-  kd_backend *backend; /* NULL in memory mode */
-  atomic_int fenced;
-};
+#include "durable_internal.h"
+
 
 static int key_eq(kf_key a, kf_key b) { return a.hi == b.hi && a.lo == b.lo; }
 
@@ -131,72 +123,6 @@ int kd_durable_fenced(const kd_durable *d, const char **note) {
   return fenced;
 }
 
-/* ------------------------------------------------------------ recovery */
-
-typedef struct recover_ctx {
-  kd_recover_fn fn;
-  void *arg;
-  const char *where;
-  long rows;
-} recover_ctx;
-
-static int check_row(recover_ctx *ctx, const kd_raw_row *raw, char *detail, size_t size) {
-  kd_row row;
-  if (!raw->name || !raw->spec) {
-    snprintf(detail, size, "session '%s': unreadable spec", raw->name ? raw->name : "?");
-    return -1;
-  }
-  if (kd_row_spec_check(raw->name, raw->spec, raw->checksum) != raw->spec_check ||
-      kd_row_streams_check(raw->name, raw->blob, raw->blob_len) != raw->streams_check) {
-    snprintf(detail, size, "session '%s': the row does not match its check (damaged)", raw->name);
-    return -1;
-  }
-  if (kd_row_decode_streams(raw->blob, raw->blob_len, row.streams, &row.n_streams) != 0) {
-    snprintf(detail, size, "session '%s': malformed stream state", raw->name);
-    return -1;
-  }
-  row.name = raw->name;
-  row.spec = raw->spec;
-  row.checksum = raw->checksum;
-  return ctx->fn(ctx->arg, &row, detail, size);
-}
-
-static int recover_row(void *arg, const kd_raw_row *raw, char *msg, size_t msg_size) {
-  recover_ctx *ctx = arg;
-  char detail[800];
-  if (check_row(ctx, raw, detail, sizeof detail) != 0) {
-    snprintf(msg, msg_size, "refusing the store %s: %s", ctx->where, detail);
-    return -1;
-  }
-  ctx->rows++;
-  return 0;
-}
-
-long kd_durable_recover(kd_durable *d, kd_recover_fn fn, void *arg, char *msg, size_t msg_size) {
-  if (!d->backend) return 0;
-  recover_ctx ctx = {fn, arg, d->backend->where, 0};
-  if (d->backend->ops->scan(d->backend, recover_row, &ctx, msg, msg_size) != 0) return -1;
-  return ctx.rows;
-}
-
-int kd_durable_adopt(kd_durable *d, kd_session *s) {
-  if (!d->backend) return 0;
-  const size_t n = kf_rngs_stream_count(s->rngs);
-  kd_durable_stream *ds = calloc(n ? n : 1, sizeof *ds);
-  if (!ds) return -1;
-  for (size_t i = 0; i < n; i++) {
-    kf_stream_state st;
-    kf_rngs_stream_at(s->rngs, i, &st);
-    ds[i].key_target = ds[i].key_durable = st.key;
-    ds[i].count_target = ds[i].count_durable = st.count;
-  }
-  free(s->durable);
-  s->durable = ds;
-  s->n_durable = n;
-  if (atomic_load(&d->fenced)) s->fenced = 1;
-  return 0;
-}
-
 /* ------------------------------------------------------------ recording */
 
 static int out_of_memory(kd_err *err) { return kd_fail(err, KD_UNAVAILABLE, "out of memory recording a change"); }
@@ -296,28 +222,4 @@ int kd_durable_unfence(kd_durable *d, kd_ticket **ticket, kd_err *err) {
     return out_of_memory(err);
   }
   return submit(d, r, ticket, err);
-}
-
-/* ------------------------------------------------------------ backups */
-
-int kd_durable_snapshot(kd_durable *d, const char *dir, char *path, size_t path_size, char *msg,
-                        size_t msg_size) {
-  if (!d || !d->backend) {
-    snprintf(msg, msg_size, "there is no store to snapshot: the daemon runs with --durability memory");
-    return -1;
-  }
-  if (kd_mkdir_p(dir) != 0) {
-    snprintf(msg, msg_size, "cannot create the snapshot directory %s: %s", dir, strerror(errno));
-    return -1;
-  }
-  /* Named by UTC time; a sequence number keeps two snapshots in the same
-   * second apart. */
-  static atomic_uint sequence;
-  const time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  char stamp[32];
-  strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-  snprintf(path, path_size, "%s/keyfold-%s-%u.db", dir, stamp, atomic_fetch_add(&sequence, 1));
-  return d->backend->ops->snapshot(d->backend, path, msg, msg_size);
 }
