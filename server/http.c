@@ -3,6 +3,7 @@
 
 #include <microhttpd.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -250,12 +251,26 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
   kd_log(&http->srv->log, KD_LOG_WARN, "http: %s", msg);
 }
 
+/* libmicrohttpd's fatal errors: say which, and write the lines the log
+ * thread still holds, before the abort that MHD's own handler would do. */
+static void on_mhd_panic(void *cls, const char *file, unsigned int line, const char *reason) {
+  const kd_logger *log = cls;
+  char why[256];
+  snprintf(why, sizeof why, "%s", reason ? reason : "?");
+  size_t n = strlen(why);
+  while (n && (why[n - 1] == '\n' || why[n - 1] == '\r')) why[--n] = '\0';
+  kd_log(log, KD_LOG_ERROR, "libmicrohttpd: fatal error at %s:%u: %s", file ? file : "?", line, why);
+  kd_logger_flush(log);
+  abort();
+}
+
 kd_http *kd_http_start(kd_server *srv, int listen_fd) {
   kd_http *http = calloc(1, sizeof *http);
   if (!http) return NULL;
   http->srv = srv;
   unsigned threads = srv->cfg.threads > 0 ? (unsigned)srv->cfg.threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
   if (threads < 1) threads = 1;
+  MHD_set_panic_func(on_mhd_panic, &srv->log);
   /* Epoll with a pool of one thread per core measured fastest once handlers
    * do work; ALLOW_SUSPEND_RESUME also enables the ITC that quiesce needs. */
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
