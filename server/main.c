@@ -182,8 +182,6 @@ static void on_signal(uv_signal_t *s, int signum) {
          signum == SIGTERM ? "SIGTERM" : "SIGINT");
   atomic_store(&a->srv.stopping, 1);
   kd_http_quiesce(a->http);
-  /* Refuse new connections at once instead of leaving them in the backlog. */
-  shutdown(a->listen_fd, SHUT_RDWR);
   a->drain_started = uv_now(&a->loop);
   uv_timer_start(&a->drain_timer, on_drain_tick, 0, DRAIN_POLL_MS);
 }
