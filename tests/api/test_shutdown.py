@@ -156,6 +156,7 @@ class SignalTest(unittest.TestCase):
 
     def test_sigint_exits_0(self):
         d = Daemon.start()
+        self.addCleanup(d.stop)  # its store, once the test has seen it exit
         d.proc.send_signal(signal.SIGINT)
         self.assertEqual(d.proc.wait(timeout=15), 0)
 
@@ -164,6 +165,7 @@ class SignalTest(unittest.TestCase):
         flight: the daemon should not wait for it to go away."""
         d = Daemon.start()
         c = d.connection()
+        self.addCleanup(d.stop)  # its store, once the test has seen it exit
         try:
             s, _, _ = d.request("GET", "/v2/health/live", conn=c)
             self.assertEqual(s, 200)
@@ -186,6 +188,7 @@ class SignalTest(unittest.TestCase):
         answered in full, and then the process exits 0."""
         d = Daemon.start()
         s, b = d.post("/v1/sessions", {"name": "inflight", "rngs": {"default": 0}})
+        self.addCleanup(d.stop)  # its store, once the test has seen it exit
         self.assertEqual(s, 201, b)
         body = b'{"n": 2}'
         socks = []
@@ -246,6 +249,7 @@ class SignalTest(unittest.TestCase):
         complete; after it, new connections are refused (never half-served)."""
         d = Daemon.start()
         self.assertEqual(d.post("/v1/sessions", {"name": "load", "rngs": {"default": 0}})[0], 201)
+        self.addCleanup(d.stop)  # its store, once the test has seen it exit
         stop = threading.Event()
         results = {"ok": 0, "refused": 0, "bad": []}
         lock = threading.Lock()
