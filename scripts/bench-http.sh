@@ -24,6 +24,9 @@
 #   THREADS      server threads, keyfoldd's --threads and the anchor's [0 = one per core]
 #   WORKLOADS    workloads to run ["keys forward"]
 #   MODES        keyfoldd durability modes ["memory strict lease"]
+#   LOG_LEVELS   keyfoldd --log-level, one variant of every mode each ["warn"];
+#                at info (the daemon's default) every request writes an access
+#                line, to a file in the work directory
 #   SESSIONS     keys: session counts, one variant each ["1 64"]
 #   FORWARD_SESSIONS  forward: session counts, one variant each ["1"]
 #   BATCHES      forward: rows of x, one variant each ["1 32"]
@@ -33,7 +36,8 @@
 # Prints one JSON object per configuration and line on stdout,
 #   {"name": "http_<workload>_<mode>_<variant>", "items_per_s": …, "unit": "req/s",
 #    "p50_ms": …, "p99_ms": …, "runs": […], "non_2xx": …, "socket_errors": …}
-# (<mode> memory, strict, lease or anchor; <variant> 1session or 64sessions
+# (<mode> memory, strict, lease or anchor, with -<level> for a log level
+# other than warn, e.g. memory-info; <variant> 1session or 64sessions
 # for keys, 1session_b1 or 1session_b32 (+ _npy) for forward; each figure the median
 # over RUNS), then a table per workload of each mode's ratio to memory and to
 # the anchor, against the targets (keys: memory >= 70% of the anchor, strict
@@ -51,6 +55,7 @@ WRK_THREADS=${WRK_THREADS:-2}
 THREADS=${THREADS:-0}
 WORKLOADS=${WORKLOADS:-"keys forward"}
 MODES=${MODES:-"memory strict lease"}
+LOG_LEVELS=${LOG_LEVELS:-"warn"}
 SESSIONS=${SESSIONS:-"1 64"}
 FORWARD_SESSIONS=${FORWARD_SESSIONS:-"1"}
 BATCHES=${BATCHES:-"1 32"}
@@ -91,14 +96,18 @@ bench_workdir keyfold-bench
 FAILED=0
 
 # ------------------------------------------------------------------ servers
-# Starts keyfoldd in mode $1 with $2 sessions bench0.. for workload $3 (the
+# Starts keyfoldd in mode $1 (durability, then -level for a log level other
+# than warn: strict-info) with $2 sessions bench0.. for workload $3 (the
 # forward workload's sessions have FORWARD_MODEL); sets SERVER_PID, PORT.
+# At info the access log goes to a file of its own, emptied at each start,
+# so that what is measured includes writing it but the disk does not fill.
 start_keyfoldd() {
-  local mode=$1 n=$2 wl=$3 dir=$WORK/data-$RANDOM$RANDOM
-  "$KEYFOLDD" --listen 127.0.0.1:0 --threads "$THREADS" --log-level warn --durability "$mode" \
-    --data-dir "$dir" 2>>"$WORK/server.log" &
-  SERVER_PID=$!
-  PORT=$(wait_port "$SERVER_PID") || { say "keyfoldd ($mode) did not start:"; cat "$WORK/server.log" >&2; exit 1; }
+  local mode=${1%%-*} level=warn n=$2 wl=$3 dir=$WORK/data-$RANDOM$RANDOM log=$WORK/server.log
+  case $1 in *-*) level=${1#*-} log=$WORK/server-$level.log; : >"$log" ;; esac
+  "$KEYFOLDD" --listen 127.0.0.1:0 --threads "$THREADS" --log-level "$level" --durability "$mode" \
+    --data-dir "$dir" 2>>"$log" &
+  SERVER_PID=$! SERVER_LOG=$log
+  PORT=$(wait_port "$SERVER_PID") || { say "keyfoldd ($mode) did not start:"; cat "$log" >&2; exit 1; }
   local ready=""
   for _ in $(seq 1 200); do
     ready=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/v2/health/ready" || true)
@@ -129,7 +138,7 @@ start_anchor() {
   [ "$threads" = 0 ] && threads=$(nproc)
   [ -n "${1:-}" ] && body=(--body-file "$1")
   "$ANCHOR" --listen 127.0.0.1:0 --threads "$threads" "${body[@]}" 2>>"$WORK/server.log" &
-  SERVER_PID=$!
+  SERVER_PID=$! SERVER_LOG=$WORK/server.log
   PORT=$(wait_port "$SERVER_PID") || { say "http_anchor did not start:"; cat "$WORK/server.log" >&2; exit 1; }
 }
 
@@ -139,7 +148,7 @@ stop_server() {
   wait "$SERVER_PID" || rc=$?
   if [ "$rc" != 0 ]; then
     say "server exited with status $rc:"
-    tail -20 "$WORK/server.log" >&2
+    tail -20 "$SERVER_LOG" >&2
     FAILED=1
   fi
   SERVER_PID=""
@@ -242,17 +251,24 @@ variant_of() {
   [ "${4:-json}" = npy ] && v="${v}_npy"
   echo "$v"
 }
+# Every durability mode at every log level: memory, memory-info, …
+RUN_MODES=""
+for mode in $MODES; do
+  for level in $LOG_LEVELS; do
+    if [ "$level" = warn ]; then RUN_MODES="$RUN_MODES $mode"; else RUN_MODES="$RUN_MODES $mode-$level"; fi
+  done
+done
 configs=""
 for wl in $WORKLOADS; do
   if [ "$wl" = keys ]; then
     for n in $SESSIONS; do
-      for mode in anchor $MODES; do configs="$configs keys:$mode:$n:0:json"; done
+      for mode in anchor $RUN_MODES; do configs="$configs keys:$mode:$n:0:json"; done
     done
   else
     for n in $FORWARD_SESSIONS; do
       for b in $BATCHES; do
         for enc in $ENCODINGS; do
-          for mode in anchor $MODES; do configs="$configs forward:$mode:$n:$b:$enc"; done
+          for mode in anchor $RUN_MODES; do configs="$configs forward:$mode:$n:$b:$enc"; done
         done
       done
     done
@@ -310,22 +326,25 @@ done
 # One table for all workloads: each row's throughput relative to memory and
 # to the anchor of the same workload and variant, and its target if it has one.
 echo
-printf '%-8s %-18s %-7s %10s %8s %10s %10s  %s\n' workload variant mode req/s p99_ms vs_memory vs_anchor target
+printf '%-8s %-18s %-12s %10s %8s %10s %10s  %s\n' workload variant mode req/s p99_ms vs_memory vs_anchor target
 for wl in $WORKLOADS; do
   for c0 in $configs; do
     IFS=: read -r w0 m0 n b enc <<<"$c0"
     # one group of rows per workload and variant, met at its anchor
     if [ "$w0" != "$wl" ] || [ "$m0" != anchor ]; then continue; fi
     variant=$(variant_of "$wl" "$n" "$b" "$enc")
-    for mode in $MODES anchor; do
+    for mode in $RUN_MODES anchor; do
       c="$wl:$mode:$n:$b:$enc"
       rps=${RPS[$c]}
-      mem=${RPS[$wl:memory:$n:$b:$enc]:-}
+      # against memory at the same log level
+      suffix=""
+      case $mode in *-*) suffix=-${mode#*-} ;; esac
+      mem=${RPS[$wl:memory$suffix:$n:$b:$enc]:-}
       anc=${RPS[$wl:anchor:$n:$b:$enc]}
       target="-"
       goal="" ref=""
       if [ "$wl" = keys ]; then
-        case $mode in
+        case ${mode%%-*} in
           memory) goal=0.70 ref=anchor ;;
           strict) goal=0.50 ref=memory ;;
           lease) goal=0.90 ref=memory ;;
@@ -338,7 +357,7 @@ for wl in $WORKLOADS; do
       fi
       awk -v w="$wl" -v v="$variant" -v mo="$mode" -v r="$rps" -v p="${P99[$c]}" -v m="$mem" -v a="$anc" -v t="$target" 'BEGIN {
         vm = (m == "") ? "-" : sprintf("%.0f%%", 100 * r / m)
-        printf "%-8s %-18s %-7s %10.0f %8.2f %10s %9.0f%%  %s\n", w, v, mo, r, p, vm, 100 * r / a, t
+        printf "%-8s %-18s %-12s %10.0f %8.2f %10s %9.0f%%  %s\n", w, v, mo, r, p, vm, 100 * r / a, t
       }'
     done
   done

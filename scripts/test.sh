@@ -3,7 +3,10 @@
 #   1. installs the Debian packages it needs (as root; skipped when present),
 #   2. builds and runs every test with `meson test` (build/),
 #   3. builds and runs every test again under AddressSanitizer and
-#      UndefinedBehaviorSanitizer (build-asan/), unless --no-sanitize.
+#      UndefinedBehaviorSanitizer (build-asan/), unless --no-sanitize,
+#   4. checks that the tests left nothing in the temporary directory: they
+#      run with TMPDIR set to a directory of this run's own (so that other
+#      runs on the machine do not count), which must be empty at the end.
 set -eu
 cd "$(dirname "$0")/.."
 sanitize=1
@@ -51,6 +54,10 @@ PY
   return $status
 }
 
+# Python's tempfile, mktemp(1) and the C tests all honour TMPDIR.
+TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/keyfold-testrun.XXXXXX")
+export TMPDIR
+
 rc=0
 run_suite build || rc=1
 if [ "$sanitize" = 1 ]; then
@@ -62,5 +69,13 @@ if [ "$sanitize" = 1 ]; then
     run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false \
       -Dc_args=-fno-sanitize-recover=all || rc=1
 fi
+left=$(ls -A "$TMPDIR")
+if [ -n "$left" ]; then
+  echo "the tests left these in the temporary directory $TMPDIR:" >&2
+  echo "$left" | sed 's/^/  /' >&2
+  rc=1
+  failed=$((failed + 1))
+fi
+rm -rf "$TMPDIR"
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $rc

@@ -1,11 +1,16 @@
 /* keyfoldd — libmicrohttpd glue (see ../shared notes: http-stack.md §1–§4). */
 #include "http.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +20,9 @@
 struct kd_http {
   kd_server *srv;
   struct MHD_Daemon *daemon;
+  int listen_fd;
+  pthread_t acceptor;
+  int acceptor_running;  /* until kd_http_quiesce has joined it */
   atomic_int draining;
   atomic_uint in_flight; /* requests between their first byte and completion */
 };
@@ -253,20 +261,68 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
   kd_log(&http->srv->log, KD_LOG_WARN, "http: %s", msg);
 }
 
+/* libmicrohttpd's fatal errors: say which, and write the lines the log
+ * thread still holds, before the abort that MHD's own handler would do. */
+static void on_mhd_panic(void *cls, const char *file, unsigned int line, const char *reason) {
+  const kd_logger *log = cls;
+  char why[256];
+  snprintf(why, sizeof why, "%s", reason ? reason : "?");
+  size_t n = strlen(why);
+  while (n && (why[n - 1] == '\n' || why[n - 1] == '\r')) why[--n] = '\0';
+  kd_log(log, KD_LOG_ERROR, "libmicrohttpd: fatal error at %s:%u: %s", file ? file : "?", line, why);
+  kd_logger_flush(log);
+  abort();
+}
+
+/* The acceptor thread: takes each connection off the listening socket and
+ * hands it to libmicrohttpd, which gives it to a worker (MHD_add_connection
+ * closes it if the connection limits refuse it). libmicrohttpd is not left
+ * to accept on its own because stopping that needs MHD_quiesce_daemon,
+ * which on an epoll thread pool races the workers removing the listening
+ * socket from their epoll sets: the loser's epoll_ctl fails with ENOENT
+ * and libmicrohttpd (0.9.75) aborts the process. Here quiescing is a
+ * shutdown(2) of the listening socket, which ends the blocked accept. */
+static void *accept_main(void *arg) {
+  kd_http *http = arg;
+  unsigned failures = 0;
+  for (;;) {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    const int fd = accept(http->listen_fd, (struct sockaddr *)&ss, &len);
+    if (fd >= 0) {
+      failures = 0;
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
+      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+      MHD_add_connection(http->daemon, fd, (const struct sockaddr *)&ss, len);
+      continue;
+    }
+    if (atomic_load(&http->draining)) break;
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    /* Out of descriptors or memory: the connection stays in the backlog;
+     * retry shortly instead of spinning, and say so once per spell. */
+    if (failures++ == 0) kd_log(&http->srv->log, KD_LOG_WARN, "http: accept: %s", strerror(errno));
+    const struct timespec pause = {0, 10 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
+  return NULL;
+}
+
 kd_http *kd_http_start(kd_server *srv, int listen_fd) {
   kd_http *http = calloc(1, sizeof *http);
   if (!http) return NULL;
   http->srv = srv;
+  http->listen_fd = listen_fd;
   unsigned threads = srv->cfg.threads > 0 ? (unsigned)srv->cfg.threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
   if (threads < 1) threads = 1;
+  MHD_set_panic_func(on_mhd_panic, &srv->log);
   /* Epoll with a pool of one thread per core measured fastest once handlers
-   * do work; ALLOW_SUSPEND_RESUME also enables the ITC that quiesce needs. */
+   * do work; ALLOW_SUSPEND_RESUME also enables the ITC that
+   * MHD_add_connection from the acceptor thread needs. */
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                   MHD_USE_ERROR_LOG;
+                   MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
   http->daemon = MHD_start_daemon(
       flags, 0, NULL, NULL, on_request, http,
       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http, /* first, or MHD logs on its own */
-      MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
       MHD_OPTION_THREAD_POOL_SIZE, threads,
       MHD_OPTION_CONNECTION_LIMIT, srv->cfg.connection_limit,
       MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.connection_timeout,
@@ -278,18 +334,31 @@ kd_http *kd_http_start(kd_server *srv, int listen_fd) {
     free(http);
     return NULL;
   }
+  if (pthread_create(&http->acceptor, NULL, accept_main, http) != 0) {
+    kd_log(&srv->log, KD_LOG_ERROR, "http: cannot start the acceptor thread");
+    MHD_stop_daemon(http->daemon);
+    free(http);
+    return NULL;
+  }
+  http->acceptor_running = 1;
   return http;
 }
 
 void kd_http_quiesce(kd_http *http) {
+  if (!http->acceptor_running) return;
   atomic_store(&http->draining, 1);
-  MHD_quiesce_daemon(http->daemon);
+  /* Refuses new connections at once (instead of leaving them in the
+   * backlog) and wakes the acceptor's accept with EINVAL. */
+  shutdown(http->listen_fd, SHUT_RDWR);
+  pthread_join(http->acceptor, NULL);
+  http->acceptor_running = 0;
 }
 
 unsigned kd_http_in_flight(kd_http *http) { return atomic_load(&http->in_flight); }
 
 void kd_http_stop(kd_http *http) {
   if (!http) return;
+  kd_http_quiesce(http);
   MHD_stop_daemon(http->daemon);
   free(http);
 }

@@ -12,15 +12,17 @@ typedef struct kd_http kd_http;
  * caller closes it after kd_http_stop). Returns NULL on failure (logged). */
 kd_http *kd_http_start(kd_server *srv, int listen_fd);
 
-/* Stops accepting new connections; replies from now on carry
- * "Connection: close" so keep-alive clients go away. */
+/* Stops accepting new connections (they are refused, the listening socket
+ * is shut down) and returns once the acceptor thread has ended; replies
+ * from now on carry "Connection: close" so keep-alive clients go away. */
 void kd_http_quiesce(kd_http *http);
 
 /* Requests received and not yet completed. Idle keep-alive connections do
  * not count: a shutdown waits for requests, not for clients to hang up. */
 unsigned kd_http_in_flight(kd_http *http);
 
-/* Stops the daemon (waits for its threads) and frees it. */
+/* Stops accepting if still accepting, stops the daemon (waits for its
+ * threads) and frees it. */
 void kd_http_stop(kd_http *http);
 
 #endif

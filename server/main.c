@@ -184,8 +184,6 @@ static void on_signal(uv_signal_t *s, int signum) {
          signum == SIGTERM ? "SIGTERM" : "SIGINT");
   atomic_store(&a->srv.stopping, 1);
   kd_http_quiesce(a->http);
-  /* Refuse new connections at once instead of leaving them in the backlog. */
-  shutdown(a->listen_fd, SHUT_RDWR);
   a->drain_started = uv_now(&a->loop);
   uv_timer_start(&a->drain_timer, on_drain_tick, 0, DRAIN_POLL_MS);
 }
@@ -223,8 +221,15 @@ int main(int argc, char **argv) {
   char bound[300];
   a.listen_fd = open_listener(&a.srv, bound, sizeof bound);
   if (a.listen_fd < 0) return 1;
+  /* From here on a line is written by the log thread: every way out stops
+   * it, which writes what it holds. */
+  if (kd_logger_start(&a.srv.log) != 0)
+    kd_log(&a.srv.log, KD_LOG_WARN, "cannot start the log thread: every line is written as it is logged");
   a.http = kd_http_start(&a.srv, a.listen_fd);
-  if (!a.http) return 1;
+  if (!a.http) {
+    kd_logger_stop(&a.srv.log);
+    return 1;
+  }
 
   uv_loop_init(&a.loop);
   uv_signal_init(&a.loop, &a.sigterm);
@@ -246,6 +251,7 @@ int main(int argc, char **argv) {
     close(a.listen_fd);
     kd_store_free(a.srv.store);
     kd_metrics_free(a.srv.metrics);
+    kd_logger_stop(&a.srv.log);
     return 1;
   }
   atomic_store(&a.srv.ready, 1);
@@ -265,6 +271,9 @@ int main(int argc, char **argv) {
   uv_loop_close(&a.loop);
   kd_store_free(a.srv.store);
   kd_metrics_free(a.srv.metrics);
+  /* Every thread that logs has ended: what the log thread holds goes out
+   * before the last line. */
+  kd_logger_stop(&a.srv.log);
   kd_log(&a.srv.log, KD_LOG_INFO, "stopped");
   return 0;
 }

@@ -16,6 +16,7 @@ Usage in a unittest module:
 
 The daemon binary comes from $KEYFOLDD (set by meson), else ../../build/server/keyfoldd.
 """
+import atexit
 import http.client
 import json
 import os
@@ -31,6 +32,38 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_BINARY = os.path.join(HERE, "..", "..", "build", "server", "keyfoldd")
+
+# Every temporary directory the harness made, and every daemon it started,
+# so that whatever a test forgot is found when the process exits.
+_temp_dirs = []
+_daemons = []
+
+
+def mkdtemp(prefix):
+    """A temporary directory the caller must remove (Daemon.stop removes a
+    daemon's own store); one still there when the tests end fails the run."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    _temp_dirs.append(path)
+    return path
+
+
+@atexit.register
+def _check_leftovers():
+    """Stops the daemons and removes the directories that tests left behind,
+    names them, and makes the process fail: a green run leaves nothing in
+    the temporary directory."""
+    for d in _daemons:
+        if d.proc.poll() is None:
+            d.proc.kill()
+            d.proc.wait()
+    left = [p for p in _temp_dirs if os.path.exists(p)]
+    for p in left:
+        shutil.rmtree(p, ignore_errors=True)
+    if left:
+        sys.stderr.write("kfharness: the tests left %d temporary directories behind (removed now): %s\n"
+                         % (len(left), " ".join(left)))
+        sys.stderr.flush()
+        os._exit(1)
 
 
 def binary():
@@ -70,11 +103,12 @@ class Daemon:
         # Every daemon gets a store of its own unless the test chose one.
         data_dir = None
         if not any(f.startswith("--data-dir") for f in flags) and "KEYFOLD_DATA_DIR" not in full_env:
-            data_dir = tempfile.mkdtemp(prefix="keyfold-test-")
+            data_dir = mkdtemp("keyfold-test-")
             args += ["--data-dir", data_dir]
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 env=full_env, text=True)
         d = cls(proc, None, None, data_dir)
+        _daemons.append(d)
         # The reader thread collects stderr from the first line on; waiting on
         # it with a deadline means a daemon that never prints its address (say,
         # --log-level warn) fails the test instead of hanging it.
@@ -227,7 +261,7 @@ class StoreTestCase(unittest.TestCase):
     store) and the daemons of self._daemons killed when the test ends."""
 
     def setUp(self):
-        self.root = tempfile.mkdtemp(prefix="keyfold-store-")
+        self.root = mkdtemp("keyfold-store-")
         self.addCleanup(shutil.rmtree, self.root, ignore_errors=True)
         self.data = os.path.realpath(os.path.join(self.root, "data"))
         self._daemons = []

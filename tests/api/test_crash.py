@@ -31,7 +31,6 @@ import random
 import re
 import shutil
 import sys
-import tempfile
 import threading
 import time
 import unittest
@@ -39,7 +38,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from kfharness import Daemon, f32_bits, fold_in, key_of  # noqa: E402
+from kfharness import Daemon, f32_bits, fold_in, key_of, mkdtemp  # noqa: E402
 
 CYCLES = int(os.environ.get("CRASH_CYCLES", "20"))
 LEASE_CYCLES = max(3, CYCLES // 4)
@@ -231,7 +230,7 @@ class CrashTest(unittest.TestCase):
         self.assertEqual(ledger.failures, [])
 
     def _run(self, mode, cycles, *flags):
-        data = tempfile.mkdtemp(prefix="keyfold-crash-")
+        data = mkdtemp("keyfold-crash-")
         self.addCleanup(shutil.rmtree, data, ignore_errors=True)
         self._daemons = []
         self.addCleanup(lambda: [d.kill9() for d in self._daemons if d.proc.poll() is None])

@@ -28,7 +28,6 @@ import sqlite3
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
@@ -36,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import kfharness  # noqa: E402
-from kfharness import Daemon, f32_bits, fold_in, key_of  # noqa: E402
+from kfharness import Daemon, f32_bits, fold_in, key_of, mkdtemp  # noqa: E402
 
 BINARY = os.environ.get("KEYFOLDD", kfharness.DEFAULT_BINARY)
 DB = "keyfold.db"
@@ -540,7 +539,7 @@ class RefusedStores(unittest.TestCase):
     def setUpClass(cls):
         # A multi-page store: 150 sessions with models, some draws, a clean
         # stop (the WAL checkpointed into keyfold.db).
-        cls.base = tempfile.mkdtemp(prefix="keyfold-dur-base-")
+        cls.base = mkdtemp("keyfold-dur-base-")
         try:
             d = Daemon.start("--data-dir", cls.base, "--durability", "strict")
             try:
@@ -566,7 +565,7 @@ class RefusedStores(unittest.TestCase):
         shutil.rmtree(cls.base, ignore_errors=True)
 
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="keyfold-dur-bad-")
+        self.dir = mkdtemp("keyfold-dur-bad-")
         self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
         self.path = os.path.join(self.dir, DB)
 

@@ -28,7 +28,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
@@ -36,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.environ.get("KEYFOLD_SOURCE_ROOT", os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "api"))
 
-from kfharness import Daemon  # noqa: E402
+from kfharness import Daemon, mkdtemp  # noqa: E402
 
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
 TEMPLATE = os.path.join(ROOT, "deploy", "nginx", "keyfold.conf")
@@ -75,7 +74,7 @@ class Nginx:
     """Debian's nginx in the foreground with everything under one temp dir."""
 
     def __init__(self, replica_ports):
-        self.dir = tempfile.mkdtemp(prefix="keyfold-nginx-")
+        self.dir = mkdtemp("keyfold-nginx-")
         # workers drop to nobody when the master runs as root
         os.chmod(self.dir, 0o755)
         with open(TEMPLATE) as f:
@@ -193,7 +192,7 @@ def request(port, method, path, body=None, headers=None):
 class ScaleOutTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="keyfold-scaleout-")
+        cls.tmp = mkdtemp("keyfold-scaleout-")
         cls.daemons = [None] * REPLICAS
         cls.nginx = None
         try:
