@@ -394,6 +394,14 @@ static void write_escaped(kd_buf *b, const char *s) {
   kd_buf_putc(b, '"');
   const unsigned char *p = (const unsigned char *)s;
   while (*p) {
+    /* Names, stream names and messages are mostly plain ASCII: copy each
+     * run of it at once. */
+    const unsigned char *run = p;
+    while (*p >= 0x20 && *p < 0x7F && *p != '"' && *p != '\\') p++;
+    if (p > run) {
+      kd_buf_append(b, run, (size_t)(p - run));
+      continue;
+    }
     switch (*p) {
       case '"': kd_buf_puts(b, "\\\""); p++; continue;
       case '\\': kd_buf_puts(b, "\\\\"); p++; continue;
@@ -431,14 +439,32 @@ void kd_jw_string(kd_jw *w, const char *s) {
   write_escaped(w->buf, s);
 }
 
+/* The decimal digits of v, written backwards from end; returns the first. */
+static char *decimal(uint64_t v, char *end) {
+  char *p = end;
+  do {
+    *--p = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  return p;
+}
+
 void kd_jw_int(kd_jw *w, int64_t v) {
+  char tmp[24];
+  char *end = tmp + sizeof tmp;
+  /* The magnitude as unsigned, so INT64_MIN needs no special case. */
+  char *p = decimal(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, end);
+  if (v < 0) *--p = '-';
   before_value(w);
-  kd_buf_printf(w->buf, "%lld", (long long)v);
+  kd_buf_append(w->buf, p, (size_t)(end - p));
 }
 
 void kd_jw_uint(kd_jw *w, uint64_t v) {
+  char tmp[24];
+  char *end = tmp + sizeof tmp;
+  char *p = decimal(v, end);
   before_value(w);
-  kd_buf_printf(w->buf, "%llu", (unsigned long long)v);
+  kd_buf_append(w->buf, p, (size_t)(end - p));
 }
 
 void kd_jw_bool(kd_jw *w, int v) {

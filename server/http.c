@@ -25,6 +25,7 @@ struct kd_http {
   int acceptor_running;  /* until kd_http_quiesce has joined it */
   atomic_int draining;
   atomic_uint in_flight; /* requests between their first byte and completion */
+  int can_suspend;       /* MHD_ALLOW_SUSPEND_RESUME was given */
 };
 
 /* Per-request state, from the first call of the access handler until
@@ -94,6 +95,18 @@ static enum MHD_Result reply_too_large(kd_http *http, struct MHD_Connection *c, 
 }
 
 /* The writer thread calls this once the commit completes. */
+/* The reply once its ticket has completed: as written if committed, else a
+ * 503 (nothing it did is acknowledged). Drops the ticket. */
+static void finish_ticket(kd_response *res, int ok, const char *url) {
+  kd_ticket_release(res->ticket);
+  res->ticket = NULL;
+  if (ok) return;
+  kd_err err;
+  kd_fail(&err, KD_UNAVAILABLE, "the change could not be made durable (the store is failing); "
+                                "nothing was acknowledged, retry later");
+  kd_respond_error(res, &err, strncmp(url, "/v2/models", 10) == 0);
+}
+
 static void resume(void *arg) {
   request_state *st = arg;
   MHD_resume_connection(st->conn);
@@ -185,15 +198,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   if (st->waiting) {
     /* Resumed: the commit this reply waited for has completed. */
     st->waiting = 0;
-    const int ok = st->res.ticket->ok;
-    kd_ticket_release(st->res.ticket);
-    st->res.ticket = NULL;
-    if (!ok) {
-      kd_err err;
-      kd_fail(&err, KD_UNAVAILABLE, "the change could not be made durable (the store is failing); "
-                                    "nothing was acknowledged, retry later");
-      kd_respond_error(&st->res, &err, strncmp(url, "/v2/models", 10) == 0);
-    }
+    finish_ticket(&st->res, st->res.ticket->ok, url);
     return send_reply(http, c, st, method, url);
   }
   kd_response_init(&st->res);
@@ -224,6 +229,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     };
     kd_dispatch(http->srv, &in, &st->res, &st->route);
     kd_buf_free(&accept);
+  }
+  if (st->res.ticket && !http->can_suspend) {
+    /* A daemon without a disk gives no tickets; if one came anyway, the
+     * reply still waits for it, on this thread. */
+    finish_ticket(&st->res, kd_ticket_wait(st->res.ticket), url);
   }
   if (st->res.ticket) {
     /* Hold the reply until the change is durable. The commit may complete
@@ -318,8 +328,11 @@ kd_http *kd_http_start(kd_server *srv, int listen_fd) {
   /* Epoll with a pool of one thread per core measured fastest once handlers
    * do work; ALLOW_SUSPEND_RESUME also enables the ITC that
    * MHD_add_connection from the acceptor thread needs. */
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                   MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
+  /* Replies wait for the disk only when there is one: suspending costs
+   * every worker loop a look at the resumed connections. */
+  http->can_suspend = srv->cfg.durability != KD_DURABILITY_MEMORY;
+  if (http->can_suspend) flags |= MHD_ALLOW_SUSPEND_RESUME;
   http->daemon = MHD_start_daemon(
       flags, 0, NULL, NULL, on_request, http,
       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http, /* first, or MHD logs on its own */
