@@ -33,6 +33,9 @@ typedef struct kd_record {
   size_t n_targets;
   kd_ticket *ticket;          /* NULL when nobody waits */
   int orphaned;               /* set by the backend: the session's row is not there */
+  /* Set by the backend for a batch: a later record of the batch rewrites
+   * this one's row whole, so this one need not be applied. */
+  struct kd_record *superseded_by;
 } kd_record;
 
 void kd_record_free(kd_record *r);

@@ -2,6 +2,7 @@
  * mode, one row per session, written by a group-commit writer (writer.h). */
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ typedef struct sqlite_backend {
   char path[4096];
   sqlite3 *db;
   sqlite3_stmt *put, *update, *del, *unfence; /* prepared once; used by the writer only */
+  sqlite3_stmt *begin, *commit;
   kd_writer *writer;
 } sqlite_backend;
 
@@ -81,11 +83,57 @@ static int apply_record(sqlite_backend *b, kd_record *r) {
   return rc;
 }
 
+/* Runs a prepared statement that returns no row. */
+static int run(sqlite_backend *b, sqlite3_stmt *st) {
+  const int rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(b->db);
+  sqlite3_reset(st);
+  return rc;
+}
+
+/* Marks the records of a batch whose row a later record of the same session
+ * rewrites whole (draws and reseeds store every stream): only the last one
+ * of such a run is applied. Walks the batch from its end, remembering the
+ * sessions seen in a small open-addressing table. */
+static void mark_superseded(kd_record *batch) {
+  size_t n = 0;
+  for (kd_record *r = batch; r; r = r->next) {
+    r->superseded_by = NULL; /* a retried record may carry an old mark */
+    n++;
+  }
+  if (n < 2) return;
+  size_t cap = 64;
+  while (cap < 2 * n) cap *= 2;
+  kd_record **slots = calloc(cap, sizeof *slots);
+  kd_record **order = malloc(n * sizeof *order);
+  if (slots && order) {
+    size_t i = 0;
+    for (kd_record *r = batch; r; r = r->next) order[i++] = r;
+    while (i-- > 0) {
+      kd_record *r = order[i];
+      if (!r->session) continue;
+      size_t h = ((uintptr_t)r->session >> 4) & (cap - 1);
+      while (slots[h] && slots[h]->session != r->session) h = (h + 1) & (cap - 1);
+      kd_record *later = slots[h];
+      const int whole = r->change == KD_CHANGE_STATE || r->change == KD_CHANGE_RESEED;
+      if (whole && later && (later->change == KD_CHANGE_STATE || later->change == KD_CHANGE_RESEED))
+        r->superseded_by = later->superseded_by ? later->superseded_by : later;
+      slots[h] = r;
+    }
+  }
+  /* Without memory for the tables every record is applied: slower, same result. */
+  free(slots);
+  free(order);
+}
+
 static int commit_batch(void *arg, kd_record *batch) {
   sqlite_backend *b = arg;
-  int rc = exec(b->db, "BEGIN IMMEDIATE");
-  for (kd_record *r = batch; rc == SQLITE_OK && r; r = r->next) rc = apply_record(b, r);
-  if (rc == SQLITE_OK) rc = exec(b->db, "COMMIT");
+  mark_superseded(batch);
+  int rc = run(b, b->begin);
+  for (kd_record *r = batch; rc == SQLITE_OK && r; r = r->next)
+    if (!r->superseded_by) rc = apply_record(b, r);
+  if (rc == SQLITE_OK) rc = run(b, b->commit);
+  for (kd_record *r = batch; rc == SQLITE_OK && r; r = r->next)
+    if (r->superseded_by) r->orphaned = r->superseded_by->orphaned;
   if (rc != SQLITE_OK) {
     fprintf(stderr, "keyfoldd: store %s: commit failed: %s\n", b->path, sqlite3_errmsg(b->db));
     if (!sqlite3_get_autocommit(b->db)) exec(b->db, "ROLLBACK");
@@ -200,6 +248,8 @@ static void sqlite_close(kd_backend *base) {
   sqlite3_finalize(b->update);
   sqlite3_finalize(b->del);
   sqlite3_finalize(b->unfence);
+  sqlite3_finalize(b->begin);
+  sqlite3_finalize(b->commit);
   if (b->db) sqlite3_close(b->db);
   free(b);
 }
@@ -336,7 +386,8 @@ kd_backend *kd_backend_sqlite_open(const char *data_dir, const kd_backend_hooks 
               &b->put) != SQLITE_OK ||
       prepare(b, "UPDATE sessions SET streams = ?2, streams_check = ?3 WHERE name = ?1", &b->update) != SQLITE_OK ||
       prepare(b, "DELETE FROM sessions WHERE name = ?1", &b->del) != SQLITE_OK ||
-      prepare(b, "DELETE FROM meta WHERE key = '" SNAPSHOT_KEY "'", &b->unfence) != SQLITE_OK) {
+      prepare(b, "DELETE FROM meta WHERE key = '" SNAPSHOT_KEY "'", &b->unfence) != SQLITE_OK ||
+      prepare(b, "BEGIN IMMEDIATE", &b->begin) != SQLITE_OK || prepare(b, "COMMIT", &b->commit) != SQLITE_OK) {
     fail(msg, msg_size, "refusing the store %s: %s", b->path, sqlite3_errmsg(b->db));
     sqlite_close(&b->base);
     return NULL;
