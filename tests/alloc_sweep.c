@@ -28,7 +28,6 @@
  * sites reached, and exits non-zero on the first violation.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -45,6 +44,7 @@
 
 #include "alloc_hooks.h" /* tests/faults/ */
 #include "fault_vfs.h"
+#include "test_server.h"
 
 /* ------------------------------------------------------------ the script */
 
@@ -136,57 +136,18 @@ static void server_open(void) {
   kd_config_defaults(&srv.cfg);
   srv.cfg.log_level = KD_LOG_ERROR;
   srv.cfg.max_elements = 1 << 16;
-  kd_logger_init(&srv.log, &srv.cfg);
-  srv.store = kd_store_new(64);
-  srv.metrics = kd_metrics_new(kd_route_label, kd_route_count);
-  if (!srv.store || !srv.metrics) abort();
-  if (store_dir) {
-    char msg[1024];
-    srv.cfg.durability = KD_DURABILITY_STRICT;
-    snprintf(srv.cfg.data_dir, sizeof srv.cfg.data_dir, "%s", store_dir);
-    if (kd_durable_open(&srv.cfg, srv.store, srv.metrics, &srv.durable, msg, sizeof msg) != 0 ||
-        kd_service_recover(&srv, msg, sizeof msg) < 0 || kd_durable_start(srv.durable) != 0) {
-      fprintf(stderr, "alloc_sweep: cannot open the store: %s\n", msg);
-      exit(2);
-    }
-  } else {
-    srv.cfg.durability = KD_DURABILITY_MEMORY;
+  srv.cfg.max_sessions = 64;
+  char msg[1024];
+  if (kf_server_open(&srv, store_dir, msg, sizeof msg) != 0) {
+    fprintf(stderr, "alloc_sweep: cannot open the store: %s\n", msg);
+    exit(2);
   }
-  atomic_store(&srv.ready, 1);
 }
 
-static void server_close(void) {
-  kd_durable_close(srv.durable);
-  kd_store_free(srv.store);
-  kd_metrics_free(srv.metrics);
-  memset(&srv, 0, sizeof srv);
-}
-
-static void remove_snapshots(void) {
-  char dir[4200];
-  snprintf(dir, sizeof dir, "%s/snapshots", store_dir);
-  DIR *d = opendir(dir);
-  if (!d) return;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.') continue;
-    char path[8500];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    unlink(path);
-  }
-  closedir(d);
-  rmdir(dir);
-}
+static void server_close(void) { kf_server_close(&srv); }
 
 static void remove_store(void) {
-  if (!store_dir) return;
-  remove_snapshots();
-  static const char *const files[] = {"keyfold.db", "keyfold.db-wal", "keyfold.db-shm"};
-  char path[4200];
-  for (size_t i = 0; i < 3; i++) {
-    snprintf(path, sizeof path, "%s/%s", store_dir, files[i]);
-    unlink(path);
-  }
+  if (store_dir) kf_store_remove(store_dir);
 }
 
 typedef struct reply {
