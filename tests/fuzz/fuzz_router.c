@@ -158,6 +158,10 @@ static void remove_store(void) {
   if (store_dir) kf_store_remove(store_dir);
 }
 
+#ifndef KF_FUZZ_REPLAY
+static void print_summary(void) { kf_fuzz_summary(stderr); }
+#endif
+
 static void fuzz_init(void) {
   trace = getenv("KF_FUZZ_TRACE") != NULL;
   const char *dir = getenv("KF_FUZZ_STORE");
@@ -174,6 +178,10 @@ static void fuzz_init(void) {
   }
   kd_json_setup();
   initialised = 1;
+#ifndef KF_FUZZ_REPLAY
+  /* Under libFuzzer (which exits through exit()) the totals come last. */
+  atexit(print_summary);
+#endif
 }
 
 /* Frees the server (replay.c calls it before exiting, so LeakSanitizer
