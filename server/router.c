@@ -62,9 +62,11 @@ void kd_respond_error(kd_response *res, const kd_err *err, int oip) {
   else
     kd_err_write_json(err, &res->body);
   if (kd_buf_failed(&res->body)) {
-    /* Not even the error fits in memory: a reply that needs none. */
+    /* Not even the error fits in memory: a reply that needs none. It is a
+     * 503, so a 405's Allow does not come with it. */
     kd_buf_free(&res->body);
     res->status = kd_code_status(KD_UNAVAILABLE);
+    res->allow[0] = '\0';
     res->static_body = oip ? "{\"error\":\"out of memory\"}"
                            : "{\"error\":{\"code\":\"unavailable\",\"message\":\"out of memory\"}}";
   }
@@ -203,7 +205,7 @@ void kd_dispatch(kd_server *srv, const kd_http_input *in, kd_response *res, size
   if (!(route->flags & KD_ROUTE_OPEN) && !authorized(srv, in->authorization)) {
     kd_fail(&err, KD_UNAUTHENTICATED, "missing or wrong bearer token (Authorization: Bearer <token>)");
     kd_respond_error(res, &err, (route->flags & KD_ROUTE_OIP) != 0);
-    res->www_authenticate = 1;
+    res->www_authenticate = res->status == 401; /* not on the out-of-memory 503 */
     return;
   }
   if (!atomic_load(&srv->ready) && !(route->flags & KD_ROUTE_OPEN)) {

@@ -19,17 +19,16 @@
  * Allocations are counted on the dispatching thread only (the store's
  * writer thread is not the request's). The daemon and the library are
  * compiled into this program and linked with --wrap=malloc,… so their
- * calls land here, and so do jansson's (kd_json_setup routes them through
- * the daemon's own malloc calls).
+ * calls land in the hooks of tests/faults/alloc_hooks.c, and so do
+ * jansson's (kd_json_setup routes them through the daemon's own malloc
+ * calls). The failing disk is tests/faults/fault_vfs.c.
  *
  *   alloc_sweep [--strict DIR] [--verbose]
  * prints the number of runs, failures injected and distinct allocation
  * sites reached, and exits non-zero on the first violation.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,126 +42,9 @@
 #include "server.h"
 #include "session.h"
 
-/* ------------------------------------------------------------ allocation hooks */
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-char *__wrap_strdup(const char *s);
-
-static _Thread_local int armed;        /* counting on this thread */
-static _Thread_local uint64_t seen;    /* allocations counted since armed */
-static _Thread_local uint64_t fail_at; /* fail allocation number fail_at (1-based) */
-static _Thread_local int injected;     /* the failure happened */
-
-#define MAX_SITES 4096
-static void *sites[MAX_SITES];
-static size_t n_sites;
-
-static void note_site(void *site) {
-  for (size_t i = 0; i < n_sites; i++)
-    if (sites[i] == site) return;
-  if (n_sites < MAX_SITES) sites[n_sites++] = site;
-}
-
-/* 1 if this allocation must fail. */
-static int should_fail(void *site) {
-  if (!armed) return 0;
-  if (++seen != fail_at) return 0;
-  injected = 1;
-  note_site(site);
-  return 1;
-}
-
-void *__wrap_malloc(size_t n) {
-  if (should_fail(__builtin_return_address(0))) return NULL;
-  return __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t size) {
-  if (should_fail(__builtin_return_address(0))) return NULL;
-  return __real_calloc(n, size);
-}
-
-void *__wrap_realloc(void *p, size_t n) {
-  if (should_fail(__builtin_return_address(0))) return NULL;
-  return __real_realloc(p, n);
-}
-
-char *__wrap_strdup(const char *s) {
-  if (should_fail(__builtin_return_address(0))) return NULL;
-  const size_t n = strlen(s) + 1;
-  char *d = __real_malloc(n);
-  if (d) memcpy(d, s, n);
-  return d;
-}
-
-
-/* ------------------------------------------------------------ disk faults */
-
-/* A VFS over the default one whose writes and syncs fail while io_failing
- * is set: the store's commits then fail as on a full or broken disk. */
-static sqlite3_vfs fault_vfs;
-static sqlite3_vfs *base_vfs;
-static volatile int io_failing;
-
-typedef struct fault_file {
-  sqlite3_file base;
-  sqlite3_file *real; /* follows this struct */
-} fault_file;
-
-static sqlite3_io_methods fault_methods;
-
-#define REAL(f) (((fault_file *)(f))->real)
-static int f_close(sqlite3_file *f) { return REAL(f)->pMethods->xClose(REAL(f)); }
-static int f_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o) { return REAL(f)->pMethods->xRead(REAL(f), b, n, o); }
-static int f_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o) {
-  return io_failing ? SQLITE_IOERR_WRITE : REAL(f)->pMethods->xWrite(REAL(f), b, n, o);
-}
-static int f_truncate(sqlite3_file *f, sqlite3_int64 n) { return REAL(f)->pMethods->xTruncate(REAL(f), n); }
-static int f_sync(sqlite3_file *f, int flags) {
-  return io_failing ? SQLITE_IOERR_FSYNC : REAL(f)->pMethods->xSync(REAL(f), flags);
-}
-static int f_size(sqlite3_file *f, sqlite3_int64 *n) { return REAL(f)->pMethods->xFileSize(REAL(f), n); }
-static int f_lock(sqlite3_file *f, int l) { return REAL(f)->pMethods->xLock(REAL(f), l); }
-static int f_unlock(sqlite3_file *f, int l) { return REAL(f)->pMethods->xUnlock(REAL(f), l); }
-static int f_check(sqlite3_file *f, int *r) { return REAL(f)->pMethods->xCheckReservedLock(REAL(f), r); }
-static int f_control(sqlite3_file *f, int op, void *a) { return REAL(f)->pMethods->xFileControl(REAL(f), op, a); }
-static int f_sector(sqlite3_file *f) { return REAL(f)->pMethods->xSectorSize(REAL(f)); }
-static int f_caps(sqlite3_file *f) { return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f)); }
-static int f_shm_map(sqlite3_file *f, int i, int sz, int ext, void volatile **p) {
-  return REAL(f)->pMethods->xShmMap(REAL(f), i, sz, ext, p);
-}
-static int f_shm_lock(sqlite3_file *f, int o, int n, int fl) { return REAL(f)->pMethods->xShmLock(REAL(f), o, n, fl); }
-static void f_shm_barrier(sqlite3_file *f) { REAL(f)->pMethods->xShmBarrier(REAL(f)); }
-static int f_shm_unmap(sqlite3_file *f, int d) { return REAL(f)->pMethods->xShmUnmap(REAL(f), d); }
-
-static int v_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags, int *out) {
-  (void)vfs;
-  fault_file *ff = (fault_file *)file;
-  ff->real = (sqlite3_file *)(ff + 1);
-  const int rc = base_vfs->xOpen(base_vfs, name, ff->real, flags, out);
-  file->pMethods = rc == SQLITE_OK ? &fault_methods : NULL;
-  return rc;
-}
-
-static void install_fault_vfs(void) {
-  base_vfs = sqlite3_vfs_find(NULL);
-  fault_vfs = *base_vfs;
-  fault_vfs.zName = "keyfold-fault";
-  fault_vfs.szOsFile = (int)sizeof(fault_file) + base_vfs->szOsFile;
-  fault_vfs.xOpen = v_open;
-  fault_methods = (sqlite3_io_methods){
-      .iVersion = 2, .xClose = f_close, .xRead = f_read, .xWrite = f_write, .xTruncate = f_truncate,
-      .xSync = f_sync, .xFileSize = f_size, .xLock = f_lock, .xUnlock = f_unlock,
-      .xCheckReservedLock = f_check, .xFileControl = f_control, .xSectorSize = f_sector,
-      .xDeviceCharacteristics = f_caps, .xShmMap = f_shm_map, .xShmLock = f_shm_lock,
-      .xShmBarrier = f_shm_barrier, .xShmUnmap = f_shm_unmap};
-  sqlite3_vfs_register(&fault_vfs, 1);
-}
+#include "alloc_hooks.h" /* tests/faults/ */
+#include "fault_vfs.h"
+#include "test_server.h"
 
 /* ------------------------------------------------------------ the script */
 
@@ -254,57 +136,18 @@ static void server_open(void) {
   kd_config_defaults(&srv.cfg);
   srv.cfg.log_level = KD_LOG_ERROR;
   srv.cfg.max_elements = 1 << 16;
-  kd_logger_init(&srv.log, &srv.cfg);
-  srv.store = kd_store_new(64);
-  srv.metrics = kd_metrics_new(kd_route_label, kd_route_count);
-  if (!srv.store || !srv.metrics) abort();
-  if (store_dir) {
-    char msg[1024];
-    srv.cfg.durability = KD_DURABILITY_STRICT;
-    snprintf(srv.cfg.data_dir, sizeof srv.cfg.data_dir, "%s", store_dir);
-    if (kd_durable_open(&srv.cfg, srv.store, srv.metrics, &srv.durable, msg, sizeof msg) != 0 ||
-        kd_service_recover(&srv, msg, sizeof msg) < 0 || kd_durable_start(srv.durable) != 0) {
-      fprintf(stderr, "alloc_sweep: cannot open the store: %s\n", msg);
-      exit(2);
-    }
-  } else {
-    srv.cfg.durability = KD_DURABILITY_MEMORY;
+  srv.cfg.max_sessions = 64;
+  char msg[1024];
+  if (kf_server_open(&srv, store_dir, msg, sizeof msg) != 0) {
+    fprintf(stderr, "alloc_sweep: cannot open the store: %s\n", msg);
+    exit(2);
   }
-  atomic_store(&srv.ready, 1);
 }
 
-static void server_close(void) {
-  kd_durable_close(srv.durable);
-  kd_store_free(srv.store);
-  kd_metrics_free(srv.metrics);
-  memset(&srv, 0, sizeof srv);
-}
-
-static void remove_snapshots(void) {
-  char dir[4200];
-  snprintf(dir, sizeof dir, "%s/snapshots", store_dir);
-  DIR *d = opendir(dir);
-  if (!d) return;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.') continue;
-    char path[8500];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    unlink(path);
-  }
-  closedir(d);
-  rmdir(dir);
-}
+static void server_close(void) { kf_server_close(&srv); }
 
 static void remove_store(void) {
-  if (!store_dir) return;
-  remove_snapshots();
-  static const char *const files[] = {"keyfold.db", "keyfold.db-wal", "keyfold.db-shm"};
-  char path[4200];
-  for (size_t i = 0; i < 3; i++) {
-    snprintf(path, sizeof path, "%s/%s", store_dir, files[i]);
-    unlink(path);
-  }
+  if (store_dir) kf_store_remove(store_dir);
 }
 
 typedef struct reply {
@@ -334,15 +177,14 @@ static void run(const step *st, reply *out) {
   kd_response_init(&res);
   size_t route;
   kd_dispatch(&srv, &in, &res, &route);
-  const int was_armed = armed;
-  armed = 0;
+  const int paused = kf_alloc_pause();
   if (res.ticket && !kd_ticket_wait(res.ticket)) {
     /* The transport answers a failed ticket with 503 (http.c). */
     kd_err err;
     kd_fail(&err, KD_UNAVAILABLE, "the change could not be made durable");
     kd_respond_error(&res, &err, 0);
   }
-  armed = was_armed;
+  kf_alloc_resume(paused);
   out->status = res.status;
   const char *body = res.static_body ? res.static_body : res.body.data ? res.body.data : "";
   out->len = res.static_body ? strlen(res.static_body) : res.body.len;
@@ -445,14 +287,10 @@ static void sweep_step(size_t i) {
     if (strcmp(b, before) != 0) die(i, k, NULL, "replaying the script is not deterministic");
     free(b);
     reply got;
-    seen = 0;
-    fail_at = k;
-    injected = 0;
-    armed = 1;
+    kf_alloc_arm(k);
     run(&script[i], &got);
-    armed = 0;
+    const int hit = kf_alloc_disarm();
     runs++;
-    const int hit = injected;
     char *now = digest();
     if (!hit) {
       if (!same_reply(&script[i], &got, &want)) die(i, k, &got, "without a failure the reply differs from the first run");
@@ -488,9 +326,9 @@ static void sweep_step(size_t i) {
 static void io_step(size_t i) {
   prepare(i);
   reply r;
-  io_failing = 1;
+  kf_fault_io_set(1);
   run(&script[i], &r);
-  io_failing = 0;
+  kf_fault_io_set(0);
   if (r.status >= 400 && !is_error_reply(&r)) die(i, 0, &r, "a failed commit's reply is not a JSON error");
   if (r.status == 503) io_refused++;
   /* Let the writer's retry land, then compare memory with the disk. */
@@ -530,7 +368,7 @@ int main(int argc, char **argv) {
   kd_json_setup();
   if (store_dir) {
     mkdir(store_dir, 0700);
-    install_fault_vfs();
+    kf_fault_vfs_install();
   }
   for (size_t i = 0; i < SCRIPT_LEN; i++) sweep_step(i);
   if (store_dir)
@@ -546,6 +384,6 @@ int main(int argc, char **argv) {
   printf("alloc_sweep (%s): %zu requests, %llu runs, %llu allocation failures injected (%llu absorbed), "
          "%zu distinct allocation sites, %llu requests answered 503 on a failing disk\n",
          store_dir ? "strict" : "memory", SCRIPT_LEN, (unsigned long long)runs, (unsigned long long)failures,
-         (unsigned long long)absorbed, n_sites, (unsigned long long)io_refused);
+         (unsigned long long)absorbed, kf_alloc_sites(), (unsigned long long)io_refused);
   return 0;
 }

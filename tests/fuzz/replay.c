@@ -1,6 +1,6 @@
 /* keyfoldd — runs fuzz inputs through the router harness without libFuzzer.
  *
- *   fuzz_replay [-v] PATH…
+ *   fuzz_replay [-v] [--every N] PATH…
  *
  * Each PATH is a file or a directory; every regular file of a directory
  * (not recursive, names starting with '.' skipped, in name order) is read
@@ -9,7 +9,13 @@
  * process, so any compiler (gcc, with or without ASan/UBSan) regression-tests
  * the whole corpus: this is the `fuzz_corpus` meson test. Exits 0 when every
  * input ran, 1 if a file could not be read or no input was found, 2 on a
- * usage error. -v prints each file name before running it.
+ * usage error. -v prints each file name before running it; --every N runs
+ * only every Nth file of each directory (the 1st, the N+1st, … in name order:
+ * a deterministic subset, for the slow allocation-failure sweep). At the end
+ * the harness prints its totals (kf_fuzz_summary).
+ *
+ * KF_FUZZ_STORE=DIR runs the inputs in store mode (fuzz_router.c); the
+ * fuzz_replay_alloc build (-DKF_FUZZ_ALLOC) sweeps allocation failures.
  *
  * Built with fuzz_router.c and -DKF_FUZZ_REPLAY (tests/fuzz/meson.build).
  */
@@ -23,8 +29,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 void kf_fuzz_teardown(void);
+void kf_fuzz_summary(FILE *out);
 
 static int verbose;
+static size_t every = 1; /* --every N */
 static size_t inputs;
 
 /* Reads a whole file into an exact-size buffer (as libFuzzer passes inputs,
@@ -113,7 +121,9 @@ static int run_dir(const char *dir) {
   if (n) qsort(names, n, sizeof *names, cmp_names);
   for (size_t i = 0; i < n; i++) {
     struct stat st;
-    if (rc == 0 && stat(names[i], &st) == 0 && S_ISREG(st.st_mode) && run_file(names[i]) != 0) rc = -1;
+    if (rc == 0 && i % every == 0 && stat(names[i], &st) == 0 && S_ISREG(st.st_mode) &&
+        run_file(names[i]) != 0)
+      rc = -1;
     free(names[i]);
   }
   free(names);
@@ -122,12 +132,20 @@ static int run_dir(const char *dir) {
 
 int main(int argc, char **argv) {
   int first = 1;
-  if (argc > 1 && strcmp(argv[1], "-v") == 0) {
-    verbose = 1;
-    first = 2;
+  for (; first < argc; first++) {
+    if (strcmp(argv[first], "-v") == 0) {
+      verbose = 1;
+    } else if (strcmp(argv[first], "--every") == 0 && first + 1 < argc) {
+      char *end;
+      const unsigned long n = strtoul(argv[++first], &end, 10);
+      if (*end || n == 0) break;
+      every = n;
+    } else {
+      break;
+    }
   }
-  if (first >= argc) {
-    fprintf(stderr, "usage: %s [-v] CORPUS_DIR_OR_FILE...\n", argv[0]);
+  if (first >= argc || argv[first][0] == '-') {
+    fprintf(stderr, "usage: %s [-v] [--every N] CORPUS_DIR_OR_FILE...\n", argv[0]);
     return 2;
   }
   int rc = 0;
@@ -147,6 +165,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "fuzz_replay: no inputs found\n");
     return 1;
   }
+  kf_fuzz_summary(stdout);
   printf("fuzz_replay: %zu inputs ran, every invariant held\n", inputs);
   return rc;
 }
