@@ -12,6 +12,7 @@ typedef struct recover_ctx {
   kd_recover_fn fn;
   void *arg;
   const char *where;
+  kd_store *table;
   long rows;
 } recover_ctx;
 
@@ -38,6 +39,10 @@ static int check_row(recover_ctx *ctx, const kd_raw_row *raw, char *detail, size
 
 static int recover_row(void *arg, const kd_raw_row *raw, char *msg, size_t msg_size) {
   recover_ctx *ctx = arg;
+  /* The session's table slot is a cache miss of its own (a million
+   * sessions: 32 MiB of table): let it load while the row is checked and
+   * built. */
+  if (raw->name) kd_store_prefetch(ctx->table, raw->name);
   char detail[800];
   if (check_row(ctx, raw, detail, sizeof detail) != 0) {
     snprintf(msg, msg_size, "refusing the store %s: %s", ctx->where, detail);
@@ -49,7 +54,7 @@ static int recover_row(void *arg, const kd_raw_row *raw, char *msg, size_t msg_s
 
 long kd_durable_recover(kd_durable *d, kd_recover_fn fn, void *arg, char *msg, size_t msg_size) {
   if (!d->backend) return 0;
-  recover_ctx ctx = {fn, arg, d->backend->where, 0};
+  recover_ctx ctx = {fn, arg, d->backend->where, d->table, 0};
   if (d->backend->ops->scan(d->backend, recover_row, &ctx, msg, msg_size) != 0) return -1;
   return ctx.rows;
 }

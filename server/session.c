@@ -81,7 +81,7 @@ int kd_session_build(const char *name, const kd_spec *spec, kd_session **out, kd
   s->rngs = rngs;
   s->model = model;
   s->threefry = spec->mode;
-  snprintf(s->flax, sizeof s->flax, "%s", spec->flax);
+  memcpy(s->flax, spec->flax, sizeof s->flax);
   *out = s;
   return 0;
 }
@@ -426,9 +426,6 @@ typedef struct recover_ctx {
 static int recover_session(void *arg, const kd_row *row, char *msg, size_t msg_size) {
   recover_ctx *ctx = arg;
   kd_server *srv = ctx->srv;
-  /* The table slot is a cache miss of its own (a million sessions: 32 MiB
-   * of table): let it load while the row is built. */
-  kd_store_prefetch(srv->store, row->name);
   const kd_spec_limits limits = {srv->cfg.max_elements, srv->cfg.max_model_params};
   kd_err err = {KD_OK, ""};
   kd_session *s = NULL;
@@ -446,7 +443,7 @@ static int recover_session(void *arg, const kd_row *row, char *msg, size_t msg_s
   } else if ((s = kd_session_new(row->name)) != NULL) {
     /* No model: nothing to derive, the streams come from the row. */
     s->threefry = ctx->spec.mode;
-    snprintf(s->flax, sizeof s->flax, "%s", ctx->spec.flax);
+    memcpy(s->flax, ctx->spec.flax, sizeof s->flax);
   } else {
     snprintf(msg, msg_size, "out of memory");
     goto done;

@@ -150,7 +150,7 @@ static void spec_clear(kd_spec *out) {
   out->layers = NULL;
   out->n_layers = 0;
   out->mode = KF_THREEFRY_PARTITIONABLE;
-  out->flax[0] = '\0';
+  memset(out->flax, 0, sizeof out->flax);
 }
 
 int kd_spec_parse(const json_t *obj, const kd_spec_limits *limits, kd_spec *out, kd_err *err) {
@@ -270,7 +270,7 @@ static int read_plain(const char *text, kd_spec *out) {
     return -1;
   if (skip(&p, ",\"flax\":\"0.10\"}}") != 0 || *p != '\0') return -1;
   out->n_seeds = n;
-  snprintf(out->flax, sizeof out->flax, "0.10");
+  memcpy(out->flax, "0.10", sizeof "0.10");
   return 0;
 }
 

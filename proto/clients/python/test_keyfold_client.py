@@ -614,6 +614,12 @@ class ClientTest(Tracked):
         path = kf.snapshot()
         self.assertTrue(path.startswith(os.path.join(self.d.data_dir, "snapshots")), path)
         self.assertTrue(os.path.isfile(path))
+        # The live store is not fenced: there is nothing to restore.
+        with self.assertRaises(FailedPrecondition) as cm:
+            kf.restore(100)
+        self.assertIn("not fenced", cm.exception.message)
+        with self.assertRaises(InvalidArgument):
+            kf.restore(0)
         kf.delete_session("m")
 
     def test_docstring_example(self):
