@@ -1,0 +1,518 @@
+"""Known answers from real JAX and Flax for keyfold (test tooling only).
+
+Run under an oracle venv (scripts/oracle-venvs.sh creates them):
+
+    V=/work/venvs/kf-oracle-flax-0.10/bin/python
+    $V scripts/gen-vectors.py --keyfold build/lib/libkeyfold.so        # tests/vectors/jax-oracle-flax-0.10.json
+    /work/venvs/kf-oracle-flax-0.12/bin/python scripts/gen-vectors.py --keyfold build/lib/libkeyfold.so
+    $V scripts/gen-vectors.py --measure -o /tmp/measure.json          # big draws, for measuring only
+
+The era (flax-0.10 or flax-0.12) follows the installed Flax; the output file
+is tests/vectors/jax-oracle-<era>.json unless -o says otherwise; "-o -"
+prints the JSON on stdout. Every case is computed in both threefry modes
+(jax_threefry_partitionable True and False).
+
+--keyfold LIB (the built libkeyfold.so) is used for one thing only: the cases
+of operations whose float32 results depend on XLA's log1p (normal,
+truncated_normal, the initializers drawing from them) get the tolerance
+measured against that library written beside them (max ulp distance and
+fraction bit-identical), with the reason. Without it those cases get
+{"ulps": null} and the test refuses them. Nothing here is needed by the
+product or by the default test command.
+"""
+import argparse
+import ctypes
+import json
+import os
+import platform
+import sys
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+import jaxlib
+import flax
+from flax import nnx
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FLAX_ERA = "flax-0.10" if flax.__version__.startswith(("0.9.", "0.10.")) else \
+    "flax-%s" % ".".join(flax.__version__.split(".")[:2])
+MODES = {"partitionable": True, "legacy": False}
+LOG1P_REASON = ("depends on float32 log1p inside erf_inv: keyfold uses glibc 2.36's log1pf "
+                "(lib/src/log1pf.c), XLA:CPU its own rational approximation (xla-numerics.md "
+                "A.6), which differ on about 5.6% of the arguments normal() feeds log1p, by at "
+                "most 2 ulps (scripts/oracle/log1p-check.py); tolerance = measured max")
+
+
+# ---- encoding ---------------------------------------------------------------
+
+def hexdata(a):
+    """Row-major little-endian bytes as hex: exact for every dtype."""
+    a = np.ascontiguousarray(a)
+    return a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes().hex()
+
+
+def keydata(k):
+    return [int(v) for v in np.asarray(jax.random.key_data(k)).reshape(-1)]
+
+
+def result(a, dtype=None):
+    a = np.asarray(a)
+    if dtype:
+        a = a.astype(dtype)
+    return {"dtype": str(a.dtype), "shape": list(a.shape), "expect": hexdata(a)}
+
+
+# ---- keyfold (only for measured tolerances) ----------------------------------
+
+class KfKey(ctypes.Structure):
+    _fields_ = [("hi", ctypes.c_uint32), ("lo", ctypes.c_uint32)]
+
+
+class KfShape(ctypes.Structure):
+    _fields_ = [("rank", ctypes.c_int), ("dim", ctypes.c_int64 * 8)]
+
+
+class KfInit(ctypes.Structure):
+    _fields_ = [("kind", ctypes.c_int), ("value", ctypes.c_double), ("lower", ctypes.c_double),
+                ("upper", ctypes.c_double), ("fan_mode", ctypes.c_int),
+                ("distribution", ctypes.c_int), ("in_axis", ctypes.c_int), ("out_axis", ctypes.c_int)]
+
+
+class Keyfold:
+    def __init__(self, path):
+        self.lib = ctypes.CDLL(path)
+
+    def _init(self, name, params):
+        kind = ctypes.c_int()
+        init = KfInit()
+        assert self.lib.kf_init_kind_from_name(name.encode(), ctypes.byref(kind)) == 0, name
+        assert self.lib.kf_init_make(kind, ctypes.byref(init)) == 0
+        for k, v in params.items():
+            if k in ("stddev", "scale", "value"):
+                init.value = v
+            elif k == "mode":
+                init.fan_mode = ["fan_in", "fan_out", "fan_avg"].index(v)
+            elif k == "distribution":
+                init.distribution = ["truncated_normal", "normal", "uniform"].index(v)
+            else:
+                setattr(init, k, v)
+        return init
+
+    def run(self, case):
+        a, mode = case["args"], 0 if case["mode"] == "partitionable" else 1
+        key = KfKey(*a["key"])
+        n = int(np.prod(case["shape"], dtype=np.int64))
+        out = np.zeros(max(n, 1), np.float32)
+        p = out.ctypes.data_as(ctypes.c_void_p)
+        if case["op"] == "normal":
+            rc = self.lib.kf_random_normal(key, mode, ctypes.c_size_t(n), p)
+        elif case["op"] == "truncated_normal":
+            rc = self.lib.kf_random_truncated_normal(key, mode, ctypes.c_size_t(n),
+                                                     ctypes.c_float(float(a["lower"])), ctypes.c_float(float(a["upper"])), p)
+        else:
+            init = self._init(a["init"], a.get("params", {}))
+            shape = KfShape(len(a["shape"]), (ctypes.c_int64 * 8)(*a["shape"]))
+            rc = self.lib.kf_init_apply(ctypes.byref(init), key, mode, ctypes.byref(shape), p)
+        assert rc == 0, (case["id"], rc)
+        return out[:n]
+
+
+def ordered(x):
+    b = x.view(np.uint32).astype(np.int64)
+    return np.where(b & 0x80000000, 0x80000000 - (b & 0x7FFFFFFF), 0x80000000 + b)
+
+
+def log1p_dependent(case):
+    if case["op"] in ("normal", "truncated_normal"):
+        return True
+    if case["op"] != "init":
+        return False
+    a = case["args"]
+    if a["init"] in ("lecun_normal", "glorot_normal", "he_normal", "normal", "truncated_normal",
+                     "xavier_normal", "kaiming_normal"):
+        return True
+    return a["init"] == "variance_scaling" and a["params"]["distribution"] != "uniform"
+
+
+def set_tolerance(case, kf):
+    if not log1p_dependent(case):
+        case["tolerance"] = "exact"
+        return
+    if kf is None:
+        case["tolerance"] = {"ulps": None, "reason": LOG1P_REASON}
+        return
+    want = np.frombuffer(bytes.fromhex(case["expect"]), "<f4")
+    got = kf.run(case)
+    d = np.abs(ordered(want) - ordered(got))
+    case["tolerance"] = {"ulps": int(d.max()) if d.size else 0,
+                         "identical": round(float((d == 0).mean()) if d.size else 1.0, 6),
+                         "reason": LOG1P_REASON}
+
+
+# ---- cases ------------------------------------------------------------------
+
+SEEDS = [0, 1, 42, -1, -7, 2**31 - 1, -2**31, 2**32 - 1, 123456789]
+X64_SEEDS = [0, 42, -1, -2**31 - 5, 2**32, 2**32 + 7, 2**40 + 3, 2**63 - 1, -2**63, 2**62 + 12345]
+
+
+class Gen:
+    def __init__(self, measure):
+        self.cases = []
+        self.measure = measure
+        self.mode = None
+
+    def add(self, op, cid, args, res, x64=False, **extra):
+        c = {"id": "%s/%s/%s" % (op, self.mode, cid), "op": op, "mode": self.mode, "x64": x64,
+             "args": args}
+        c.update(res)
+        c.update(extra)
+        self.cases.append(c)
+
+    # keys, fold_in, split, bits -------------------------------------------------
+    def keys(self):
+        for s in SEEDS:
+            self.add("key", "seed=%d" % s, {"seed": s}, result(jax.random.key_data(jax.random.key(s))))
+            self.add("key", "PRNGKey(%d)" % s, {"seed": s, "legacy_prngkey": True},
+                     result(jax.random.PRNGKey(s)))
+        jax.config.update("jax_enable_x64", True)
+        try:
+            for s in X64_SEEDS:
+                self.add("key", "x64/seed=%d" % s, {"seed": s},
+                         result(jax.random.key_data(jax.random.key(s))), x64=True)
+        finally:
+            jax.config.update("jax_enable_x64", False)
+
+    def derived_keys(self):
+        out = []
+        for s in (0, 42, -3, 2**31 - 1):
+            out.append(("key(%d)" % s, jax.random.key(s)))
+        out.append(("wrap[0x12345678,0x9abcdef0]",
+                    jax.random.wrap_key_data(np.array([0x12345678, 0x9ABCDEF0], np.uint32))))
+        out.append(("fold_in(key(1),7)", jax.random.fold_in(jax.random.key(1), 7)))
+        return out
+
+    def fold_split_bits(self):
+        for name, k in self.derived_keys():
+            kd = keydata(k)
+            for d in (0, 1, 2, 41, 2**31, 2**32 - 1):
+                self.add("fold_in", "%s/%d" % (name, d), {"key": kd, "data": d},
+                         result(jax.random.key_data(jax.random.fold_in(k, d))))
+            for num in (1, 2, 3, 7, [2, 3], [4, 1, 3], 1000):
+                shape = num if isinstance(num, list) else [num]
+                self.add("split", "%s/%s" % (name, num), {"key": kd, "num": num},
+                         result(jax.random.key_data(jax.random.split(k, tuple(shape) if isinstance(num, list) else num))))
+            for width in (8, 16, 32):
+                for shape in ([], [1], [7], [3, 5], [1025]):
+                    dt = {8: jnp.uint8, 16: jnp.uint16, 32: jnp.uint32}[width]
+                    self.add("bits", "%s/%d/%s" % (name, width, shape),
+                             {"key": kd, "shape": shape, "bit_width": width},
+                             result(jax.random.bits(k, tuple(shape), dt)))
+        jax.config.update("jax_enable_x64", True)
+        try:
+            for name, k in self.derived_keys()[:3]:
+                kd = keydata(k)
+                for shape in ([], [5], [2, 3], [513]):
+                    self.add("bits", "%s/64/%s" % (name, shape), {"key": kd, "shape": shape, "bit_width": 64},
+                             result(jax.random.bits(k, tuple(shape), jnp.uint64)), x64=True)
+        finally:
+            jax.config.update("jax_enable_x64", False)
+
+    # samplers ----------------------------------------------------------------
+    def sampler_keys(self):
+        ks = [("key(0)", jax.random.key(0)), ("key(42)", jax.random.key(42)),
+              ("key(-5)", jax.random.key(-5)),
+              ("fold_in(key(7),3)", jax.random.fold_in(jax.random.key(7), 3))]
+        return ks
+
+    def shapes(self, big):
+        s = [[], [1], [7], [3, 5], [2, 3, 4], [255]]
+        return s + ([[5000]] if big else [])
+
+    def samplers(self):
+        def f32(v):  # JSON has no infinities: "inf" / "-inf"
+            v = float(np.float32(v))
+            return v if np.isfinite(v) else ("inf" if v > 0 else "-inf")
+        for ki, (name, k) in enumerate(self.sampler_keys()):
+            kd = keydata(k)
+            big = ki == 0
+            for shape in self.shapes(big):
+                sh = tuple(shape)
+                for lo, hi in ((0.0, 1.0), (-1.0, 1.0), (-3.0, 7.0), (0.1, 0.7), (2.5, 2.75),
+                               (-1e6, 1e6), (1e-3, 3e-3), (-5.0, -4.5)):
+                    if (len(shape) > 1 or shape == [5000]) and (lo, hi) not in ((0.0, 1.0), (-3.0, 7.0)):
+                        continue
+                    self.add("uniform", "%s/%s/[%g,%g)" % (name, shape, lo, hi),
+                             {"key": kd, "shape": shape, "minval": f32(lo), "maxval": f32(hi)},
+                             result(jax.random.uniform(k, sh, jnp.float32, lo, hi)))
+                self.add("normal", "%s/%s" % (name, shape), {"key": kd, "shape": shape},
+                         result(jax.random.normal(k, sh, jnp.float32)))
+                for lo, hi in ((-2.0, 2.0), (-1.0, 3.5), (0.0, 1.0), (-0.5, 0.25), (2.0, 6.0),
+                               (-6.0, -5.0), (-float("inf"), 0.0), (1.0, float("inf"))):
+                    if (len(shape) > 1 or shape == [5000]) and (lo, hi) not in ((-2.0, 2.0), (-1.0, 3.5)):
+                        continue
+                    self.add("truncated_normal", "%s/%s/[%g,%g]" % (name, shape, lo, hi),
+                             {"key": kd, "shape": shape, "lower": f32(lo), "upper": f32(hi)},
+                             result(jax.random.truncated_normal(k, lo, hi, sh, jnp.float32)))
+                for p in (0.5, 0.1, 0.3, 0.75, 0.999, 0.0, 1.0):
+                    if (len(shape) > 1 or shape == [5000]) and p not in (0.5, 0.3):
+                        continue
+                    self.add("bernoulli", "%s/%s/p=%g" % (name, shape, p),
+                             {"key": kd, "shape": shape, "p": f32(p)},
+                             result(jax.random.bernoulli(k, np.float32(p), sh), np.uint8))
+                for lo, hi in ((0, 10), (-5, 5), (0, 1), (0, 3), (-100, 1000), (0, 2**31 - 1),
+                               (-2**31, 2**31 - 1), (-2**31, 0), (2**31 - 10, 2**31 - 1), (7, 7),
+                               (5, 3), (0, 2**24 + 1), (-(2**30), 2**30 + 12345)):
+                    if (len(shape) > 1 or shape == [5000]) and (lo, hi) not in ((0, 10), (-2**31, 2**31 - 1)):
+                        continue
+                    self.add("randint", "%s/%s/[%d,%d)" % (name, shape, lo, hi),
+                             {"key": kd, "shape": shape, "minval": lo, "maxval": hi},
+                             result(jax.random.randint(k, sh, lo, hi, jnp.int32)))
+            for n in (0, 1, 2, 5, 10, 100, 1000) + ((5000,) if big else ()):
+                self.add("permutation", "%s/%d" % (name, n), {"key": kd, "n": n},
+                         result(jax.random.permutation(k, n)))
+
+    # initializers --------------------------------------------------------------
+    INITS = [
+        ("lecun_normal", {}), ("lecun_uniform", {}), ("glorot_normal", {}), ("glorot_uniform", {}),
+        ("he_normal", {}), ("he_uniform", {}), ("xavier_normal", {}), ("kaiming_uniform", {}),
+        ("normal", {}), ("normal", {"stddev": 0.5}), ("uniform", {}), ("uniform", {"scale": 3.0}),
+        ("truncated_normal", {}), ("truncated_normal", {"stddev": 2.0, "lower": -1.0, "upper": 3.0}),
+        ("zeros", {}), ("ones", {}), ("constant", {"value": -1.5}),
+    ] + [("variance_scaling", {"scale": sc, "mode": m, "distribution": d})
+         for sc in (1.0, 0.3) for m in ("fan_in", "fan_out", "fan_avg")
+         for d in ("truncated_normal", "normal", "uniform")] + [
+        ("variance_scaling", {"scale": 2.0, "mode": "fan_in", "distribution": "normal",
+                              "in_axis": 0, "out_axis": 1}),
+        ("variance_scaling", {"scale": 1.0, "mode": "fan_out", "distribution": "uniform",
+                              "in_axis": -3, "out_axis": 0}),
+    ]
+
+    @staticmethod
+    def jax_init(name, params):
+        I = jax.nn.initializers
+        if name == "constant":
+            return I.constant(params["value"])
+        if name in ("zeros", "ones"):
+            return getattr(I, name)  # an initializer itself, not a factory
+        if name == "variance_scaling":
+            p = dict(params)
+            return I.variance_scaling(p.pop("scale"), p.pop("mode"), p.pop("distribution"), **p)
+        if name == "normal":
+            return I.normal(**params)
+        if name == "uniform":
+            return I.uniform(**params)
+        return getattr(I, name)(**params) if params else getattr(I, name)()
+
+    def inits(self):
+        keys = self.sampler_keys()[:3]
+        for ii, (name, params) in enumerate(self.INITS):
+            for ki, (kn, k) in enumerate(keys):
+                shapes = [[2, 3], [3, 4, 5]]
+                if ki == 0:
+                    shapes += [[7, 13]] + ([[64, 80]] if ii % 3 == 0 else [])
+                if ki == 0 and ii % 8 == 0:
+                    shapes.append([2, 2, 3, 700])  # > 4096 elements
+                for shape in shapes:
+                    if params.get("in_axis") == -3 and len(shape) < 3:
+                        continue
+                    out = self.jax_init(name, params)(k, tuple(shape), jnp.float32)
+                    pid = ",".join("%s=%s" % kv for kv in sorted(params.items()))
+                    self.add("init", "%s(%s)/%s/%s" % (name, pid, kn, shape),
+                             {"init": name, "params": params, "key": keydata(k), "shape": shape},
+                             result(out))
+
+    # measurement -------------------------------------------------------------
+    def measurement(self):
+        k = jax.random.key(2026)
+        kd = keydata(k)
+        n5, n6 = 200000, 1000000
+        self.add("bits", "measure/32", {"key": kd, "shape": [n5], "bit_width": 32},
+                 result(jax.random.bits(k, (n5,), jnp.uint32)))
+        self.add("uniform", "measure/[-3,7)", {"key": kd, "shape": [n5], "minval": -3.0, "maxval": 7.0},
+                 result(jax.random.uniform(k, (n5,), jnp.float32, -3.0, 7.0)))
+        self.add("normal", "measure", {"key": kd, "shape": [n6]}, result(jax.random.normal(k, (n6,))))
+        self.add("truncated_normal", "measure/[-2,2]", {"key": kd, "shape": [n6], "lower": -2.0, "upper": 2.0},
+                 result(jax.random.truncated_normal(k, -2.0, 2.0, (n6,))))
+        self.add("truncated_normal", "measure/[-1,3.5]", {"key": kd, "shape": [n5], "lower": -1.0, "upper": 3.5},
+                 result(jax.random.truncated_normal(k, -1.0, 3.5, (n5,))))
+        self.add("bernoulli", "measure/p=0.3", {"key": kd, "shape": [n5], "p": float(np.float32(0.3))},
+                 result(jax.random.bernoulli(k, np.float32(0.3), (n5,)), np.uint8))
+        self.add("randint", "measure/[-100,1000)", {"key": kd, "shape": [n5], "minval": -100, "maxval": 1000},
+                 result(jax.random.randint(k, (n5,), -100, 1000, jnp.int32)))
+        self.add("permutation", "measure/200000", {"key": kd, "n": n5}, result(jax.random.permutation(k, n5)))
+        for name in ("lecun_normal", "he_uniform", "glorot_normal"):
+            shape = [1000, 1000] if name == "lecun_normal" else [500, 400]
+            self.add("init", "measure/%s" % name, {"init": name, "params": {}, "key": kd, "shape": shape},
+                     result(self.jax_init(name, {})(k, tuple(shape), jnp.float32)))
+
+    # flax --------------------------------------------------------------------
+    def flax_cases(self):
+        era = FLAX_ERA
+        tested = era == "flax-0.10"
+        tag = {"era": era, "tested": tested}
+        if not tested:
+            tag["why_untested"] = ("Flax >= 0.11 semantics (forked Dropout streams, fold_in-style "
+                                   "reseed); keyfold implements 0.9-0.10, recorded for the next issue")
+        seqs = [
+            ("docstring", {"default": 100, "params": 42}, ["params", "dropout", None, "params"]),
+            ("no-default", {"params": 0, "dropout": 1}, ["params", "dropout", "dropout", "params"]),
+            ("fallback-shares-count", {"default": 3}, ["params", "dropout", None, "params", "xyz", None]),
+            ("reseed", {"default": 5, "params": 0, "dropout": 9},
+             ["params", "dropout", {"reseed": {"dropout": 11}}, "dropout", "params",
+              {"reseed": {"params": 0, "default": 5}}, "params", None, "other"]),
+            ("negative-and-big-seeds", {"params": -1, "dropout": 2**31 - 1, "default": 2**32 - 1},
+             ["params", "dropout", None, "params", "dropout", None]),
+        ]
+        for name, streams, calls in seqs:
+            r = nnx.Rngs(**streams)
+            out = []
+            for c in calls:
+                if isinstance(c, dict):
+                    nnx.reseed(r, **c["reseed"])
+                else:
+                    out.append(keydata(r() if c is None else r[c]()))
+            self.add("flax_rngs", name, {"streams": streams, "calls": calls},
+                     result(np.array(out, np.uint32)), **tag)
+
+        class Model(nnx.Module):
+            def __init__(self, rngs):
+                self.linear = nnx.Linear(2, 3, rngs=rngs)
+                self.dropout = nnx.Dropout(0.5, rngs=rngs)
+
+            def __call__(self, x):
+                return self.dropout(self.linear(x))
+
+        xs = {"ones(1,2)": np.ones((1, 2), np.float32),
+              "x(4,2)": np.array([[0.5, -1.25], [2.0, 3.0], [-0.75, 0.125], [10.0, -3.0]], np.float32)}
+        for rngs_args, script_name, script in (
+            ({"params": 0, "dropout": 42}, "reseed-docstring",
+             ["ones(1,2)", {"reseed": {"dropout": 42}}, "ones(1,2)"]),
+            ({"params": 0, "dropout": 42}, "train-steps",
+             ["ones(1,2)", "ones(1,2)", "x(4,2)", {"reseed": {"dropout": 42}}, "x(4,2)", "ones(1,2)"]),
+            ({"default": 7}, "default-only",
+             ["x(4,2)", "x(4,2)", {"reseed": {"default": 7}}, "x(4,2)"]),
+        ):
+            m = Model(nnx.Rngs(**rngs_args))
+            m.train()
+            val = lambda v: v.get_value() if hasattr(v, "get_value") else v.value  # 0.12: .value deprecated
+            kernel = np.asarray(val(m.linear.kernel))
+            bias = np.asarray(val(m.linear.bias))
+            outs = []
+            for step in script:
+                if isinstance(step, dict):
+                    nnx.reseed(m, **step["reseed"])
+                else:
+                    outs.append(result(m(jnp.asarray(xs[step]))))
+            self.add("flax_model", script_name,
+                     {"rngs": rngs_args, "layers": ["linear(2,3)", "dropout(0.5)"], "train": True,
+                      "inputs": {k: v.tolist() for k, v in xs.items()}, "script": script},
+                     {"kernel": result(kernel), "bias": result(bias), "outputs": outs}, **tag)
+
+    def run(self):
+        for mode, part in MODES.items():
+            jax.config.update("jax_threefry_partitionable", part)
+            self.mode = mode
+            try:
+                if self.measure:
+                    self.measurement()
+                    continue
+                self.keys()
+                self.fold_split_bits()
+                self.samplers()
+                self.inits()
+                self.flax_cases()
+            finally:
+                jax.config.update("jax_threefry_partitionable", True)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-o", "--output")
+    ap.add_argument("--keyfold", help="libkeyfold.so, to measure the log1p-dependent tolerances")
+    ap.add_argument("--measure", action="store_true", help="large draws for measuring, not committed")
+    args = ap.parse_args()
+    kf = Keyfold(args.keyfold) if args.keyfold else None
+    g = Gen(args.measure)
+    g.run()
+    for c in g.cases:
+        if c["op"] in ("normal", "truncated_normal", "init"):
+            set_tolerance(c, kf)
+        elif args.measure:
+            c["tolerance"] = "exact"
+        elif c["op"] == "flax_model":
+            c["tolerance"] = "exact"
+        else:
+            c["tolerance"] = "exact"
+    if args.measure:
+        for c in g.cases:
+            c["tolerance"] = "report"
+    doc = {
+        "format": 1,
+        "notes": NOTES,
+        "generator": {
+            "script": "scripts/gen-vectors.py" + (" --measure" if args.measure else ""),
+            "era": FLAX_ERA,
+            "jax": jax.__version__, "jaxlib": jaxlib.__version__, "flax": flax.__version__,
+            "numpy": np.__version__, "python": platform.python_version(),
+            "platform": platform.platform(), "cpu": cpu_model(),
+            "devices": [str(d) for d in jax.devices()],
+            "flags": {"jax_threefry_partitionable": "both: see each case's mode",
+                      "jax_enable_x64": "false unless the case's x64 is true",
+                      "jax_default_prng_impl": jax.config.jax_default_prng_impl},
+        },
+        "cases": g.cases,
+    }
+    text = json.dumps(doc, separators=(",", ":"), allow_nan=False).replace('{"id"', '\n{"id"') + "\n"
+    out = args.output or os.path.join(ROOT, "tests", "vectors", "jax-oracle-%s.json" % FLAX_ERA)
+    if out == "-":
+        sys.stdout.write(text)
+    else:
+        with open(out, "w") as f:
+            f.write(text)
+        counts = {}
+        for c in g.cases:
+            counts[c["op"]] = counts.get(c["op"], 0) + 1
+        print("gen-vectors: %s: %d cases %s" % (out, len(g.cases), counts), file=sys.stderr)
+
+
+NOTES = (
+    "Known answers printed by real JAX and Flax (scripts/gen-vectors.py; the versions, Python and "
+    "CPU are in \"generator\"). Every case was computed by the recorded jaxlib on CPU, in the threefry "
+    "mode its \"mode\" names: 'partitionable' = jax_threefry_partitionable=True, 'legacy' = False; "
+    "\"x64\": jax_enable_x64 for that case (false otherwise). Results: \"dtype\" (numpy name), "
+    "\"shape\", and \"expect\" = the row-major little-endian bytes of the array as hex (float32 as its "
+    "exact bit pattern; bool as uint8 0/1; keys as their uint32 key data [hi, lo] in a trailing "
+    "axis of 2). args.key is raw key data [hi, lo]. ops: key {seed, legacy_prngkey: PRNGKey(seed) "
+    "instead of key_data(key(seed))}; fold_in {key, data}; split {key, num: int or shape}; bits "
+    "{key, shape, bit_width}; uniform {key, shape, minval, maxval} float32; normal {key, shape}; "
+    "truncated_normal {key, shape, lower, upper} (float32 bounds; the strings \"inf\" and \"-inf\" for infinities); bernoulli {key, shape, p} (p as float32); "
+    "randint {key, shape, minval, maxval} int32; permutation {key, n} = permutation(key, n); init "
+    "{init, params, key, shape} = jax.nn.initializers.<init>(**params)(key, shape, float32) "
+    "(variance_scaling(scale, mode, distribution, in_axis, out_axis)); flax_rngs {streams, calls} "
+    "= nnx.Rngs(**streams) and, per call, the key data of rngs[name]() (null: rngs()) or "
+    "nnx.reseed(rngs, **reseed) for a {\"reseed\": ...} step; flax_model: nnx.Linear(2, 3) then "
+    "nnx.Dropout(0.5) built with nnx.Rngs(**rngs), model.train(), kernel and bias after "
+    "construction, then the script: a name = model(inputs[name]) (its result appended to "
+    "outputs), a {\"reseed\": ...} = nnx.reseed(model, ...). \"era\" tags Flax cases: "
+    "'flax-0.10' cases are tested against keyfold; others are recorded only (\"tested\": false). "
+    "tolerance: 'exact' = every element bit for bit; {ulps, identical, reason} for results that "
+    "depend on float32 log1p (normal, truncated_normal, initializers drawing from them): each "
+    "element within ulps float32 steps (+0 and -0 one point), ulps and identical (the fraction "
+    "bit-identical) as measured against libkeyfold when the file was generated; 'report' (the "
+    "--measure files) = counted, never failed."
+)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,406 @@
+/* test_oracle — every case of the files printed by real JAX and Flax
+ * (scripts/gen-vectors.py: tests/vectors/jax-oracle-*.json, paths in
+ * $KEYFOLD_ORACLE, separated by ':') against libkeyfold, bit for bit.
+ *
+ * The file format is its "notes" string. Cases whose results depend on float32
+ * log1p carry a measured tolerance (max ulps, fraction identical, reason);
+ * every other case must be exact. Flax cases of another era than flax-0.10
+ * are recorded only ("tested": false) and skipped. A 'report' tolerance (the
+ * --measure files) counts and never fails.
+ *
+ * At the end each file gets a table on stdout: per operation and mode, the
+ * elements compared, the fraction bit-identical and the largest ulp distance.
+ */
+#include <check.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keyfold/keyfold.h"
+
+#define MAX_FILES 8
+#define MAX_OPS 32
+
+typedef struct {
+  char op[24];
+  int mode;
+  uint64_t elems, same, max_ulp, cases, failed;
+} tally;
+
+static json_t *g_files[MAX_FILES];
+static char g_names[MAX_FILES][512];
+static size_t g_nfiles;
+static tally g_tally[MAX_FILES][MAX_OPS];
+
+/* Case index i across all files: (file, case). */
+static size_t g_case_file[1 << 20];
+static size_t g_case_idx[1 << 20];
+static size_t g_ncases;
+
+static void load(void) {
+  const char *env = getenv("KEYFOLD_ORACLE");
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s", env && *env ? env : "tests/vectors/jax-oracle-flax-0.10.json");
+  for (char *save = NULL, *p = strtok_r(buf, ":", &save); p && g_nfiles < MAX_FILES;
+       p = strtok_r(NULL, ":", &save)) {
+    json_error_t err;
+    json_t *root = json_load_file(p, JSON_REJECT_DUPLICATES, &err);
+    if (!root) {
+      fprintf(stderr, "test_oracle: cannot load %s: %s (line %d)\n", p, err.text, err.line);
+      exit(2);
+    }
+    snprintf(g_names[g_nfiles], sizeof g_names[0], "%s", p);
+    const json_t *cs = json_object_get(root, "cases");
+    for (size_t i = 0; i < json_array_size(cs) && g_ncases < (1u << 20); i++) {
+      g_case_file[g_ncases] = g_nfiles;
+      g_case_idx[g_ncases++] = i;
+    }
+    g_files[g_nfiles++] = root;
+  }
+}
+
+/* ---- decoding ------------------------------------------------------------ */
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+/* The expect hex of `res` ({dtype, shape, expect}) into a new buffer. */
+static unsigned char *expect_bytes(const json_t *res, size_t *nbytes) {
+  const char *h = json_string_value(json_object_get(res, "expect"));
+  ck_assert_ptr_nonnull(h);
+  size_t len = strlen(h);
+  ck_assert_uint_eq(len % 2, 0);
+  unsigned char *b = malloc(len / 2 + 1);
+  ck_assert_ptr_nonnull(b);
+  for (size_t i = 0; i < len / 2; i++) {
+    int hi = hexval(h[2 * i]), lo = hexval(h[2 * i + 1]);
+    ck_assert(hi >= 0 && lo >= 0);
+    b[i] = (unsigned char)(hi << 4 | lo);
+  }
+  *nbytes = len / 2;
+  return b;
+}
+
+static size_t numel(const json_t *shape, kf_shape *ks) {
+  size_t n = 1;
+  if (ks) ks->rank = (int)json_array_size(shape);
+  for (size_t i = 0; i < json_array_size(shape); i++) {
+    json_int_t d = json_integer_value(json_array_get(shape, i));
+    n *= (size_t)d;
+    if (ks) ks->dim[i] = d;
+  }
+  return n;
+}
+
+static size_t dtype_size(const char *dt) {
+  if (!strcmp(dt, "uint8") || !strcmp(dt, "bool")) return 1;
+  if (!strcmp(dt, "uint16")) return 2;
+  if (!strcmp(dt, "uint64") || !strcmp(dt, "int64")) return 8;
+  return 4;
+}
+
+static uint64_t ord32(uint32_t b) {
+  return (b & 0x80000000u) ? 0x80000000u - (uint64_t)(b & 0x7fffffffu) : 0x80000000u + (uint64_t)b;
+}
+
+static kf_key get_key(const json_t *v) {
+  return kf_key_from_data((uint32_t)json_integer_value(json_array_get(v, 0)),
+                          (uint32_t)json_integer_value(json_array_get(v, 1)));
+}
+
+static double num(const json_t *o, const char *name, double dflt) {
+  const json_t *v = json_object_get(o, name);
+  const char *s = json_string_value(v); /* JSON has no infinities */
+  if (s && !strcmp(s, "inf")) return INFINITY;
+  if (s && !strcmp(s, "-inf")) return -INFINITY;
+  return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+/* ---- comparison ---------------------------------------------------------- */
+
+typedef struct {
+  int report;       /* 'report': never fail */
+  int64_t ulps;     /* -1: exact */
+  double identical; /* measured fraction (informational) */
+} tolerance;
+
+static tolerance get_tol(const json_t *c) {
+  tolerance t = {0, -1, 1.0};
+  const json_t *v = json_object_get(c, "tolerance");
+  if (json_is_string(v)) {
+    if (!strcmp(json_string_value(v), "report")) t.report = 1;
+    else ck_assert_str_eq(json_string_value(v), "exact");
+  } else {
+    const json_t *u = json_object_get(v, "ulps");
+    ck_assert_msg(json_is_integer(u), "%s: tolerance without a measured ulps (generate with --keyfold)",
+                  json_string_value(json_object_get(c, "id")));
+    t.ulps = json_integer_value(u);
+    t.identical = num(v, "identical", 1.0);
+    ck_assert_msg(json_is_string(json_object_get(v, "reason")), "tolerance without a reason");
+  }
+  return t;
+}
+
+static tally *tally_for(size_t f, const char *op, int mode) {
+  for (int i = 0; i < MAX_OPS; i++) {
+    tally *t = &g_tally[f][i];
+    if (t->op[0] == 0) {
+      snprintf(t->op, sizeof t->op, "%s", op);
+      t->mode = mode;
+      return t;
+    }
+    if (!strcmp(t->op, op) && t->mode == mode) return t;
+  }
+  return &g_tally[f][MAX_OPS - 1];
+}
+
+/* Compares `got` (same dtype and layout as the case's result) and counts.
+ * Returns the number of elements outside the tolerance. */
+static uint64_t compare(const json_t *res, const void *got, tolerance tol, tally *ta,
+                        const char *id, const char *what) {
+  const char *dt = json_string_value(json_object_get(res, "dtype"));
+  ck_assert_ptr_nonnull(dt);
+  size_t n = numel(json_object_get(res, "shape"), NULL), es = dtype_size(dt), nb;
+  unsigned char *want = expect_bytes(res, &nb);
+  ck_assert_msg(nb == n * es, "%s %s: %zu bytes of expect for %zu elements of %s", id, what, nb, n, dt);
+  int is_f32 = !strcmp(dt, "float32");
+  uint64_t bad = 0, same = 0, maxd = 0;
+  size_t first = (size_t)-1;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t d;
+    if (is_f32) {
+      uint32_t a, b;
+      memcpy(&a, want + 4 * i, 4);
+      memcpy(&b, (const unsigned char *)got + 4 * i, 4);
+      d = a == b ? 0 : ord32(a) > ord32(b) ? ord32(a) - ord32(b) : ord32(b) - ord32(a);
+      if (a != b && d == 0) d = 1; /* +0 / -0: same point, not the same bits */
+    } else {
+      d = memcmp(want + es * i, (const unsigned char *)got + es * i, es) != 0;
+    }
+    same += d == 0;
+    if (d > maxd) maxd = d;
+    int ok = d == 0 || (is_f32 && tol.ulps >= 0 && d <= (uint64_t)tol.ulps) || tol.report;
+    if (!ok && bad++ == 0) first = i;
+  }
+  ta->elems += n;
+  ta->same += same;
+  if (maxd > ta->max_ulp) ta->max_ulp = maxd;
+  if (bad && first != (size_t)-1)
+    fprintf(stderr, "%s %s: %" PRIu64 " of %zu elements outside the tolerance, first at %zu, max distance %" PRIu64 "\n",
+            id, what, bad, n, first, maxd);
+  free(want);
+  return bad;
+}
+
+/* ---- running a case ------------------------------------------------------ */
+
+/* Adds (or, with reseed, reseeds) one stream per member of `seeds`: key(seed). */
+static void seed_streams(kf_rngs *r, const json_t *seeds, int reseed) {
+  const char *name;
+  json_t *v;
+  json_object_foreach((json_t *)seeds, name, v) {
+    kf_key k = kf_key_from_seed(json_integer_value(v), 0);
+    ck_assert_int_eq(reseed ? kf_rngs_reseed(r, name, k) : kf_rngs_add_stream(r, name, k, 0), KF_OK);
+  }
+}
+
+static uint64_t run_rngs(const json_t *c, const json_t *a, kf_threefry_mode mode, tally *ta,
+                         const char *id) {
+  kf_rngs *r;
+  ck_assert_int_eq(kf_rngs_new(mode, &r), KF_OK);
+  seed_streams(r, json_object_get(a, "streams"), 0);
+  const json_t *calls = json_object_get(a, "calls");
+  uint32_t *got = calloc(2 * json_array_size(calls) + 2, 4);
+  size_t k = 0;
+  for (size_t i = 0; i < json_array_size(calls); i++) {
+    const json_t *call = json_array_get(calls, i);
+    if (json_is_object(call)) {
+      seed_streams(r, json_object_get(call, "reseed"), 1);
+      continue;
+    }
+    kf_key key;
+    ck_assert_int_eq(kf_rngs_draw(r, json_string_value(call), 1, &key, NULL, NULL), KF_OK);
+    got[k++] = key.hi;
+    got[k++] = key.lo;
+  }
+  tolerance exact = {0, -1, 1};
+  uint64_t bad = compare(c, got, exact, ta, id, "keys");
+  free(got);
+  kf_rngs_free(r);
+  return bad;
+}
+
+static uint64_t run_model(const json_t *c, const json_t *a, kf_threefry_mode mode, tally *ta,
+                          const char *id, tolerance tol) {
+  kf_rngs *r;
+  ck_assert_int_eq(kf_rngs_new(mode, &r), KF_OK);
+  seed_streams(r, json_object_get(a, "rngs"), 0);
+  kf_layer_spec layers[2];
+  ck_assert_int_eq(kf_layer_spec_make(KF_LAYER_LINEAR, &layers[0]), KF_OK);
+  layers[0].in_features = 2;
+  layers[0].out_features = 3;
+  ck_assert_int_eq(kf_layer_spec_make(KF_LAYER_DROPOUT, &layers[1]), KF_OK);
+  layers[1].rate = 0.5;
+  kf_model *m = NULL;
+  kf_model_diag diag = KF_MODEL_DIAG_INIT;
+  ck_assert_int_eq(kf_model_new(layers, 2, r, &m, &diag), KF_OK);
+  uint64_t bad = 0;
+  static const char *pnames[2] = {"kernel", "bias"};
+  for (size_t j = 0; j < 2; j++) {
+    const char *pn;
+    kf_tensor view;
+    ck_assert_int_eq(kf_model_param(m, 0, j, &pn, &view), KF_OK);
+    ck_assert_str_eq(pn, pnames[j]);
+    bad += compare(json_object_get(c, pnames[j]), view.data, tol, ta, id, pnames[j]);
+  }
+  const json_t *inputs = json_object_get(a, "inputs"), *script = json_object_get(a, "script");
+  size_t o = 0;
+  for (size_t i = 0; i < json_array_size(script); i++) {
+    const json_t *step = json_array_get(script, i);
+    if (json_is_object(step)) {
+      seed_streams(r, json_object_get(step, "reseed"), 1);
+      continue;
+    }
+    const json_t *x = json_object_get(inputs, json_string_value(step));
+    size_t rows = json_array_size(x);
+    float xs[64], ys[64];
+    ck_assert(rows * 2 <= 64);
+    for (size_t p = 0; p < rows; p++)
+      for (size_t q = 0; q < 2; q++) xs[2 * p + q] = (float)json_number_value(json_array_get(json_array_get(x, p), q));
+    kf_tensor xt = {KF_FLOAT32, {2, {(int64_t)rows, 2}}, xs};
+    kf_tensor yt = {KF_FLOAT32, {0, {0}}, ys};
+    ck_assert_int_eq(kf_model_forward(m, r, &xt, KF_DET_FALSE, &yt, &diag), KF_OK);
+    char what[32];
+    snprintf(what, sizeof what, "output %zu", o);
+    bad += compare(json_array_get(json_object_get(c, "outputs"), o++), ys, tol, ta, id, what);
+  }
+  ck_assert_uint_eq(o, json_array_size(json_object_get(c, "outputs")));
+  kf_model_free(m);
+  kf_rngs_free(r);
+  return bad;
+}
+
+static uint64_t run_case(const json_t *c, tally *ta, const char *id) {
+  const char *op = json_string_value(json_object_get(c, "op"));
+  const json_t *a = json_object_get(c, "args");
+  int x64 = json_is_true(json_object_get(c, "x64"));
+  kf_threefry_mode mode;
+  ck_assert_int_eq(kf_threefry_mode_from_name(json_string_value(json_object_get(c, "mode")), &mode), KF_OK);
+  tolerance tol = get_tol(c);
+  if (!strcmp(op, "flax_rngs")) return run_rngs(c, a, mode, ta, id);
+  if (!strcmp(op, "flax_model")) return run_model(c, a, mode, ta, id, tol);
+
+  size_t n = numel(json_object_get(c, "shape"), NULL);
+  void *got = calloc(n ? n : 1, 8);
+  ck_assert_ptr_nonnull(got);
+  kf_key key = {0, 0};
+  if (json_object_get(a, "key")) key = get_key(json_object_get(a, "key"));
+  int rc = KF_OK;
+  if (!strcmp(op, "key")) {
+    kf_key k = kf_key_from_seed(json_integer_value(json_object_get(a, "seed")), x64 ? KF_SEED_X64 : 0u);
+    ((uint32_t *)got)[0] = k.hi;
+    ((uint32_t *)got)[1] = k.lo;
+  } else if (!strcmp(op, "fold_in")) {
+    kf_key k = kf_fold_in(key, (uint32_t)json_integer_value(json_object_get(a, "data")));
+    ((uint32_t *)got)[0] = k.hi;
+    ((uint32_t *)got)[1] = k.lo;
+  } else if (!strcmp(op, "split")) {
+    rc = kf_split(key, mode, n / 2, got); /* kf_key is {hi, lo}: the same layout */
+  } else if (!strcmp(op, "bits")) {
+    rc = kf_random_bits(key, mode, (unsigned)json_integer_value(json_object_get(a, "bit_width")), n, got);
+  } else if (!strcmp(op, "uniform")) {
+    rc = kf_random_uniform(key, mode, n, (float)num(a, "minval", 0), (float)num(a, "maxval", 1), got);
+  } else if (!strcmp(op, "normal")) {
+    rc = kf_random_normal(key, mode, n, got);
+  } else if (!strcmp(op, "truncated_normal")) {
+    rc = kf_random_truncated_normal(key, mode, n, (float)num(a, "lower", -2), (float)num(a, "upper", 2), got);
+  } else if (!strcmp(op, "bernoulli")) {
+    rc = kf_random_bernoulli(key, mode, n, (float)num(a, "p", 0.5), got);
+  } else if (!strcmp(op, "randint")) {
+    rc = kf_random_randint(key, mode, n, json_integer_value(json_object_get(a, "minval")),
+                           json_integer_value(json_object_get(a, "maxval")), got);
+  } else if (!strcmp(op, "permutation")) {
+    rc = kf_random_permutation(key, mode, n, got);
+  } else if (!strcmp(op, "init")) {
+    kf_init init;
+    kf_init_kind kind;
+    kf_shape shape;
+    const json_t *p = json_object_get(a, "params");
+    ck_assert_int_eq(kf_init_kind_from_name(json_string_value(json_object_get(a, "init")), &kind), KF_OK);
+    ck_assert_int_eq(kf_init_make(kind, &init), KF_OK);
+    init.value = num(p, "stddev", num(p, "scale", num(p, "value", init.value)));
+    init.lower = num(p, "lower", init.lower);
+    init.upper = num(p, "upper", init.upper);
+    if (json_object_get(p, "mode"))
+      ck_assert_int_eq(kf_fan_mode_from_name(json_string_value(json_object_get(p, "mode")), &init.fan_mode), KF_OK);
+    if (json_object_get(p, "distribution"))
+      ck_assert_int_eq(kf_distribution_from_name(json_string_value(json_object_get(p, "distribution")),
+                                                 &init.distribution), KF_OK);
+    init.in_axis = (int)num(p, "in_axis", init.in_axis);
+    init.out_axis = (int)num(p, "out_axis", init.out_axis);
+    ck_assert_uint_eq(numel(json_object_get(a, "shape"), &shape), n);
+    rc = kf_init_apply(&init, key, mode, &shape, got);
+  } else {
+    ck_abort_msg("%s: unknown op %s", id, op);
+  }
+  ck_assert_msg(rc == KF_OK, "%s: %s", id, kf_err_name(rc));
+  uint64_t bad = compare(c, got, tol, ta, id, "result");
+  free(got);
+  return bad;
+}
+
+START_TEST(test_case) {
+  size_t f = g_case_file[_i];
+  const json_t *c = json_array_get(json_object_get(g_files[f], "cases"), g_case_idx[_i]);
+  const char *id = json_string_value(json_object_get(c, "id"));
+  const json_t *tested = json_object_get(c, "tested");
+  if (tested && !json_is_true(tested)) return; /* another Flax era: recorded only */
+  kf_threefry_mode mode = KF_THREEFRY_PARTITIONABLE;
+  kf_threefry_mode_from_name(json_string_value(json_object_get(c, "mode")), &mode);
+  tally *ta = tally_for(f, json_string_value(json_object_get(c, "op")), (int)mode);
+  uint64_t bad = run_case(c, ta, id);
+  ta->cases++;
+  ta->failed += bad != 0;
+  ck_assert_msg(bad == 0, "%s: %" PRIu64 " elements outside the tolerance", id, bad);
+}
+END_TEST
+
+static void print_tallies(void) {
+  for (size_t f = 0; f < g_nfiles; f++) {
+    const json_t *gen = json_object_get(g_files[f], "generator");
+    printf("oracle %s: jax %s, jaxlib %s, flax %s, cpu %s\n", g_names[f],
+           json_string_value(json_object_get(gen, "jax")), json_string_value(json_object_get(gen, "jaxlib")),
+           json_string_value(json_object_get(gen, "flax")), json_string_value(json_object_get(gen, "cpu")));
+    printf("  %-18s %-14s %6s %10s %12s %8s\n", "op", "mode", "cases", "elements", "identical", "max_ulp");
+    for (int i = 0; i < MAX_OPS && g_tally[f][i].op[0]; i++) {
+      const tally *t = &g_tally[f][i];
+      printf("  %-18s %-14s %6" PRIu64 " %10" PRIu64 " %12.8f %8" PRIu64 "%s\n", t->op,
+             kf_threefry_mode_name((kf_threefry_mode)t->mode), t->cases, t->elems,
+             t->elems ? (double)t->same / (double)t->elems : 1.0, t->max_ulp,
+             t->failed ? "  FAILED" : "");
+    }
+  }
+}
+
+int main(void) {
+  load();
+  Suite *s = suite_create("oracle");
+  TCase *tc = tcase_create("cases");
+  tcase_add_loop_test(tc, test_case, 0, (int)g_ncases);
+  tcase_set_timeout(tc, 60);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_set_fork_status(sr, CK_NOFORK); /* the tallies live in this process */
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  print_tallies();
+  for (size_t f = 0; f < g_nfiles; f++) json_decref(g_files[f]);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
