@@ -65,8 +65,9 @@ typedef struct kd_backend_ops {
   int (*scan)(kd_backend *b, kd_scan_fn fn, void *arg, char *msg, size_t msg_size);
   /* Starts applying submitted records (after the scan). 0 or -1. */
   int (*start)(kd_backend *b);
-  /* Queues r (taking it over) and returns 0; -1 once stopped (r is still
-   * the caller's). */
+  /* Queues r, and the records linked after it by next, together and in
+   * order (taking them over); 0, or -1 once stopped (they are still the
+   * caller's). */
   int (*submit)(kd_backend *b, kd_record *r);
   /* 1 unless the last commit failed. */
   int (*healthy)(const kd_backend *b);

@@ -140,34 +140,41 @@ static int ensure_bookkeeping(kd_session *s) {
   return 0;
 }
 
-/* Hands r to the backend; on success *ticket is the waiter's reference. */
-static int submit(kd_durable *d, kd_record *r, kd_ticket **ticket, kd_err *err) {
-  kd_ticket *waiter = r->ticket;
-  if (d->backend->ops->submit(d->backend, r) != 0) {
-    if (waiter) {
-      kd_ticket_release(waiter);
-      kd_ticket_release(waiter);
-      r->ticket = NULL;
-    }
-    kd_record_free(r);
-    return kd_fail(err, KD_UNAVAILABLE, "the daemon is shutting down");
+/* Drops a record that was prepared but not submitted (its ticket has both
+ * references still). NULL ok. */
+static void discard(kd_record *r) {
+  if (r && r->ticket) {
+    kd_ticket_release(r->ticket);
+    kd_ticket_release(r->ticket);
+    r->ticket = NULL;
   }
-  *ticket = waiter;
-  return 0;
+  kd_record_free(r);
 }
 
-int kd_durable_record(kd_durable *d, kd_session *s, kd_change change, const char *spec,
-                      uint64_t checksum, kd_ticket **ticket, kd_err *err) {
-  *ticket = NULL;
-  if (!d || !d->backend) return 0;
+/* Hands a chain of records (linked by next) to the backend, which queues
+ * them together. On failure the records are dropped. */
+static int submit(kd_durable *d, kd_record *chain, kd_err *err) {
+  if (d->backend->ops->submit(d->backend, chain) == 0) return 0;
+  while (chain) {
+    kd_record *next = chain->next;
+    chain->next = NULL;
+    discard(chain);
+    chain = next;
+  }
+  return kd_fail(err, KD_UNAVAILABLE, "the daemon is shutting down");
+}
+
+/* Plans s's change and allocates its record without submitting it: *out is
+ * NULL when nothing needs writing. *saved receives s's bookkeeping as it was
+ * before the plan (s->n_durable entries); on failure it is put back. */
+static int prepare(kd_durable *d, kd_session *s, kd_change change, const char *spec, uint64_t checksum,
+                   kd_durable_stream *saved, kd_record **out, kd_err *err) {
+  *out = NULL;
   if (ensure_bookkeeping(s) != 0) return out_of_memory(err);
   const size_t n = s->n_durable;
   kf_stream_state streams[KF_RNGS_MAX_STREAMS];
   int write = change != KD_CHANGE_STATE;
   int wait = change != KD_CHANGE_STATE;
-  /* The plan changes the bookkeeping; it is put back if recording fails,
-   * so that the next change plans again. */
-  kd_durable_stream saved[KF_RNGS_MAX_STREAMS];
   memcpy(saved, s->durable, n * sizeof *saved);
   for (size_t i = 0; i < n; i++) {
     kf_rngs_stream_at(s->rngs, i, &streams[i]);
@@ -196,17 +203,62 @@ int kd_durable_record(kd_durable *d, kd_session *s, kd_change change, const char
   }
   if (!r || !r->targets || (change != KD_CHANGE_DELETE && !r->blob) || (spec && !r->spec) ||
       (change == KD_CHANGE_CREATE && !spec) || (wait && !r->ticket)) {
-    if (r && r->ticket) {
-      kd_ticket_release(r->ticket);
-      kd_ticket_release(r->ticket);
-      r->ticket = NULL;
-    }
-    kd_record_free(r);
+    discard(r);
     memcpy(s->durable, saved, n * sizeof *saved);
     return out_of_memory(err);
   }
   memcpy(r->targets, s->durable, n * sizeof *r->targets);
-  return submit(d, r, ticket, err);
+  *out = r;
+  return 0;
+}
+
+int kd_durable_record(kd_durable *d, kd_session *s, kd_change change, const char *spec,
+                      uint64_t checksum, kd_ticket **ticket, kd_err *err) {
+  *ticket = NULL;
+  if (!d || !d->backend) return 0;
+  kd_durable_stream saved[KF_RNGS_MAX_STREAMS];
+  kd_record *r;
+  if (prepare(d, s, change, spec, checksum, saved, &r, err) != 0) return -1;
+  if (!r) return 0;
+  kd_ticket *waiter = r->ticket;
+  if (submit(d, r, err) != 0) {
+    memcpy(s->durable, saved, s->n_durable * sizeof *saved);
+    return -1;
+  }
+  *ticket = waiter;
+  return 0;
+}
+
+int kd_durable_record_pair(kd_durable *d, kd_session *first, kd_change first_change, kd_session *second,
+                           kd_change second_change, const char *spec, uint64_t checksum, kd_ticket **ticket,
+                           kd_err *err) {
+  *ticket = NULL;
+  if (!d || !d->backend) return 0;
+  kd_durable_stream saved1[KF_RNGS_MAX_STREAMS], saved2[KF_RNGS_MAX_STREAMS];
+  kd_record *r1, *r2;
+  if (prepare(d, first, first_change, NULL, 0, saved1, &r1, err) != 0) return -1;
+  if (prepare(d, second, second_change, spec, checksum, saved2, &r2, err) != 0) {
+    discard(r1);
+    memcpy(first->durable, saved1, first->n_durable * sizeof *saved1);
+    return -1;
+  }
+  /* One waiter: the second record's ticket covers the first, which the
+   * writer commits in the same batch or an earlier one. */
+  kd_record *chain = r1 ? r1 : r2;
+  if (r1) r1->next = r2;
+  /* Read before submitting: the writer may finish and free the records at once. */
+  kd_ticket *t1 = r1 ? r1->ticket : NULL, *t2 = r2 ? r2->ticket : NULL;
+  kd_ticket *waiter = t2 ? t2 : t1;
+  if (!chain) return 0;
+  if (submit(d, chain, err) != 0) {
+    memcpy(first->durable, saved1, first->n_durable * sizeof *saved1);
+    memcpy(second->durable, saved2, second->n_durable * sizeof *saved2);
+    return -1;
+  }
+  /* The other ticket's waiter is nobody: drop that reference. */
+  if (t1 && t1 != waiter) kd_ticket_release(t1);
+  *ticket = waiter;
+  return 0;
 }
 
 int kd_durable_unfence(kd_durable *d, kd_ticket **ticket, kd_err *err) {
@@ -218,8 +270,11 @@ int kd_durable_unfence(kd_durable *d, kd_ticket **ticket, kd_err *err) {
     r->ticket = kd_ticket_new();
   }
   if (!r || !r->ticket) {
-    free(r);
+    discard(r);
     return out_of_memory(err);
   }
-  return submit(d, r, ticket, err);
+  kd_ticket *waiter = r->ticket;
+  if (submit(d, r, err) != 0) return -1;
+  *ticket = waiter;
+  return 0;
 }

@@ -56,6 +56,16 @@ int kd_durable_start(kd_durable *d);
 int kd_durable_record(kd_durable *d, kd_session *s, kd_change change, const char *spec,
                       uint64_t checksum, kd_ticket **ticket, kd_err *err);
 
+/* Records two changes that must reach the disk together, first before
+ * second (a fork: the parent's advanced streams, then the child's creation),
+ * queued at once so that the writer commits them in one batch. All or
+ * nothing: if either cannot be recorded, neither is, and both sessions'
+ * bookkeeping is as before. *ticket as for kd_durable_record (it covers
+ * both). Call with both sessions' locks held. */
+int kd_durable_record_pair(kd_durable *d, kd_session *first, kd_change first_change, kd_session *second,
+                           kd_change second_change, const char *spec, uint64_t checksum, kd_ticket **ticket,
+                           kd_err *err);
+
 /* 1 unless the last commit failed (memory mode: 1). */
 int kd_durable_healthy(const kd_durable *d);
 

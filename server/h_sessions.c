@@ -170,6 +170,88 @@ int kd_h_session_create(kd_request *req, kd_response *res, kd_err *err) {
   return 0;
 }
 
+/* ------------------------------------------------------------------ fork */
+
+const char *const kd_session_fork_fields[] = {"name", "streams", "model", "options", NULL};
+
+/* body.streams: an optional list of distinct stream names (NULL or empty:
+ * every stream). *names borrows from body; *n counts them. */
+static int get_fork_streams(const json_t *body, const char **names, size_t *n, kd_err *err) {
+  const json_t *v = json_object_get(body, "streams");
+  *n = 0;
+  if (!v || json_is_null(v)) return 0;
+  if (!json_is_array(v))
+    return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".streams must be a list of stream names");
+  if (json_array_size(v) > KF_RNGS_MAX_STREAMS)
+    return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".streams names %zu streams; a session has at most %d",
+                   json_array_size(v), KF_RNGS_MAX_STREAMS);
+  for (size_t i = 0; i < json_array_size(v); i++) {
+    const json_t *e = json_array_get(v, i);
+    char shown[72];
+    if (!json_is_string(e) || !kf_stream_name_valid(json_string_value(e)))
+      return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".streams[%zu] must be a stream name matching " STREAM_NAME_RULE
+                     "%s%s%s", i, json_is_string(e) ? ", got '" : "",
+                     json_is_string(e) ? kd_shown(json_string_value(e), shown) : "", json_is_string(e) ? "'" : "");
+    names[i] = json_string_value(e);
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(names[j], names[i]) == 0)
+        return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".streams names '%s' twice", names[i]);
+  }
+  *n = json_array_size(v);
+  return 0;
+}
+
+int kd_h_session_fork(kd_request *req, kd_response *res, kd_err *err) {
+  const json_t *body = req->body;
+  const kd_config *cfg = &req->srv->cfg;
+  const char *name;
+  const char *streams[KF_RNGS_MAX_STREAMS];
+  size_t n_streams;
+  char shown[72];
+  if (kd_check_fields(body, BODY, kd_session_fork_fields, err) != 0) return -1;
+  if (kd_get_string(body, BODY, "name", 1, NULL, &name, err) != 0) return -1;
+  if (!kd_session_name_valid(name))
+    return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".name must match " SESSION_NAME_RULE ", got '%s'",
+                   kd_shown(name, shown));
+  if (get_fork_streams(body, streams, &n_streams, err) != 0) return -1;
+  const kd_spec_limits limits = {cfg->max_elements, cfg->max_model_params};
+  kd_spec *spec = malloc(sizeof *spec);
+  if (!spec) return out_of_memory(err);
+  if (kd_spec_parse(body, &limits, spec, err) != 0) {
+    free(spec);
+    return -1;
+  }
+  kd_session *parent = NULL;
+  kd_session *child = NULL;
+  kd_session_view view;
+  kd_ticket *ticket = NULL;
+  kd_buf out;
+  kd_buf_init(&out);
+  int rc = kd_session_find(req->srv, req->params[0], &parent, err);
+  if (rc == 0) {
+    /* Options default to the parent's, as a fork in Flax keeps its mode. */
+    const json_t *options = json_object_get(body, "options");
+    if (!options || json_is_null(options)) {
+      spec->mode = parent->threefry;
+      memcpy(spec->flax, parent->flax, sizeof spec->flax);
+    }
+    if (kd_buf_reserve(&out, session_bytes(KF_RNGS_MAX_STREAMS, spec->n_layers)) != 0) rc = out_of_memory(err);
+  }
+  if (rc == 0) rc = kd_session_fork(req->srv, parent, name, streams, n_streams, spec, &child, &view, &ticket, err);
+  kd_session_release(parent);
+  kd_spec_free(spec);
+  free(spec);
+  if (rc != 0) {
+    kd_buf_free(&out);
+    return -1;
+  }
+  kd_response_wait(res, ticket);
+  res->status = 201;
+  reply_session(res, &out, &view);
+  kd_session_release(child);
+  return 0;
+}
+
 /* ------------------------------------------------------- list, get, delete */
 
 int kd_h_session_list(kd_request *req, kd_response *res, kd_err *err) {

@@ -7,6 +7,7 @@
 
 /* h_sessions.c — /v1/sessions… ({name} is params[0]) */
 int kd_h_session_create(kd_request *req, kd_response *res, kd_err *err);
+int kd_h_session_fork(kd_request *req, kd_response *res, kd_err *err);
 int kd_h_session_list(kd_request *req, kd_response *res, kd_err *err);
 int kd_h_session_get(kd_request *req, kd_response *res, kd_err *err);
 int kd_h_session_delete(kd_request *req, kd_response *res, kd_err *err);
@@ -30,6 +31,7 @@ int kd_h_oip_infer(kd_request *req, kd_response *res, kd_err *err);
  * refuses others), NULL-terminated, for --dump-tables. The random
  * operations' fields are in ops.h, the options' in spec.h. */
 extern const char *const kd_session_create_fields[];
+extern const char *const kd_session_fork_fields[];
 extern const char *const kd_session_keys_fields[];
 extern const char *const kd_session_forward_fields[];
 extern const char *const kd_session_reseed_fields[];

@@ -129,6 +129,106 @@ int kd_session_create(kd_server *srv, const char *name, const kd_spec *spec, kd_
   return 0;
 }
 
+/* ------------------------------------------------------------------ fork */
+
+/* Under the parent's lock: the parent streams to fork (their indices and
+ * states now), and the child's seeds in the parent's order. */
+static int fork_plan(const kd_session *parent, const char *const *streams, size_t n, size_t *index,
+                     kf_stream_state *before, size_t *count, kd_spec *spec, kd_err *err) {
+  const size_t all = kf_rngs_stream_count(parent->rngs);
+  *count = 0;
+  for (size_t i = 0; i < all; i++) {
+    kf_stream_state st;
+    kf_rngs_stream_at(parent->rngs, i, &st);
+    int wanted = n == 0;
+    for (size_t j = 0; !wanted && j < n; j++) wanted = strcmp(streams[j], st.name) == 0;
+    if (!wanted) continue;
+    if (st.count == UINT32_MAX)
+      return kd_fail(err, KD_FAILED_PRECONDITION,
+                     "stream '%s' of session '%s' is at count 4294967295: forking it would take it past; "
+                     "reseed it first",
+                     st.name, parent->name);
+    index[*count] = i;
+    before[*count] = st;
+    kd_stream_seed *seed = &spec->seeds[*count];
+    memcpy(seed->name, st.name, sizeof seed->name);
+    seed->key = kf_fold_in(st.key, st.count);
+    (*count)++;
+  }
+  for (size_t j = 0; j < n; j++) {
+    if (!kf_rngs_has_stream(parent->rngs, streams[j], NULL))
+      return kd_fail(err, KD_INVALID_ARGUMENT, "body.streams: session '%s' has no stream '%s' (fork takes the "
+                                               "parent's own streams, without falling back to 'default')",
+                     parent->name, streams[j]);
+  }
+  spec->n_seeds = *count;
+  return 0;
+}
+
+int kd_session_fork(kd_server *srv, kd_session *parent, const char *name, const char *const *streams,
+                    size_t n, kd_spec *spec, kd_session **out, kd_session_view *view, kd_ticket **ticket,
+                    kd_err *err) {
+  *out = NULL;
+  *ticket = NULL;
+  kd_session *existing = kd_store_get(srv->store, name);
+  if (existing) {
+    kd_session_release(existing);
+    return kd_fail(err, KD_ALREADY_EXISTS, "session '%s' already exists", name);
+  }
+  size_t index[KF_RNGS_MAX_STREAMS];
+  kf_stream_state before[KF_RNGS_MAX_STREAMS];
+  size_t count = 0;
+  kd_session *child = NULL;
+  char *canonical = NULL;
+  int rc = 0;
+  /* Everything under the parent's lock: the child's keys are the parent's
+   * next keys, valid only while nobody else draws. */
+  pthread_mutex_lock(&parent->lock);
+  if (parent->deleted)
+    rc = deleted(parent, err);
+  else if (parent->fenced)
+    rc = fenced(parent, err);
+  if (rc == 0) rc = fork_plan(parent, streams, n, index, before, &count, spec, err);
+  if (rc == 0) rc = kd_session_build(name, spec, &child, err);
+  if (rc == 0 && srv->durable && !(canonical = kd_spec_write(spec))) rc = out_of_memory(err);
+  if (rc == 0) {
+    take_view(child, child->rngs, view);
+    pthread_mutex_lock(&child->lock);
+    atomic_fetch_add(&child->refs, 1); /* the table's, once inserted */
+    rc = kd_store_insert(srv->store, child, err);
+    if (rc != 0) {
+      atomic_fetch_sub(&child->refs, 1);
+    } else {
+      /* The parent moves on, and its change is recorded together with the
+       * child's creation, parent first: a store that holds the child holds
+       * the parent's new counts too, so the parent never hands out a
+       * child's key. If they cannot be recorded, the parent goes back. */
+      for (size_t i = 0; i < count; i++) {
+        kf_key next;
+        kf_rngs_draw(parent->rngs, before[i].name, 1, &next, NULL, NULL);
+      }
+      rc = kd_durable_record_pair(srv->durable, parent, KD_CHANGE_STATE, child, KD_CHANGE_CREATE, canonical,
+                                  kd_model_checksum(child->model), ticket, err);
+      if (rc != 0)
+        for (size_t i = 0; i < count; i++) kf_rngs_set_stream(parent->rngs, index[i], &before[i]);
+      if (rc != 0) {
+        child->deleted = 1;
+        kd_store_remove(srv->store, child->name, child);
+      }
+    }
+    pthread_mutex_unlock(&child->lock);
+  }
+  pthread_mutex_unlock(&parent->lock);
+  free(canonical);
+  if (rc != 0) {
+    kd_session_release(child);
+    return -1;
+  }
+  kd_metrics_add_keys(srv->metrics, count);
+  *out = child;
+  return 0;
+}
+
 /* ------------------------------------------------------- get, delete */
 
 void kd_session_get(kd_session *s, kd_session_view *view) {

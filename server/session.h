@@ -50,6 +50,21 @@ int kd_session_build(const char *name, const kd_spec *spec, kd_session **out, kd
 int kd_session_create(kd_server *srv, const char *name, const kd_spec *spec, kd_session **out,
                       kd_session_view *view, kd_ticket **ticket, kd_err *err);
 
+/* Flax's Rngs.fork(): creates the session `name` whose streams are forks of
+ * the parent's streams named in `streams` (n of them; n = 0: every stream
+ * of the parent): each child key is fold_in(parent key, parent count), at
+ * count 0, and each parent stream moves on by one count. `spec` brings the
+ * child's model and options (its seeds are filled here). Atomic and durable
+ * like a creation: the parent's new counts and the child are recorded
+ * together (kd_durable_record_pair), and the ticket covers both; if they
+ * cannot be, nothing has changed. 400 for a stream the parent lacks (no
+ * fallback: Flax forks real streams) or a model the streams cannot build,
+ * 404 for a deleted parent, 409 for a fenced or exhausted parent stream or a
+ * taken name, 429. *out and *view as for kd_session_create. */
+int kd_session_fork(kd_server *srv, kd_session *parent, const char *name, const char *const *streams,
+                    size_t n, kd_spec *spec, kd_session **out, kd_session_view *view, kd_ticket **ticket,
+                    kd_err *err);
+
 /* The session's current state. */
 void kd_session_get(kd_session *s, kd_session_view *view);
 

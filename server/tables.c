@@ -146,6 +146,7 @@ static void write_request_fields(kd_jw *w) {
     const char *const *fields;
   } bodies[] = {
     {"session_create", kd_session_create_fields}, {"session_options", kd_spec_options_fields},
+    {"session_fork", kd_session_fork_fields},
     {"session_keys", kd_session_keys_fields},     {"session_forward", kd_session_forward_fields},
     {"session_reseed", kd_session_reseed_fields}, {"admin_restore", kd_admin_restore_fields},
   };

@@ -46,7 +46,8 @@ kd_writer *kd_writer_new(const kd_writer_ops *ops, void *backend, const kd_backe
 }
 
 int kd_writer_submit(kd_writer *w, kd_record *r) {
-  r->next = NULL;
+  kd_record *last = r;
+  while (last->next) last = last->next;
   pthread_mutex_lock(&w->lock);
   if (w->stopping) {
     pthread_mutex_unlock(&w->lock);
@@ -56,7 +57,7 @@ int kd_writer_submit(kd_writer *w, kd_record *r) {
     w->tail->next = r;
   else
     w->head = r;
-  w->tail = r;
+  w->tail = last;
   pthread_cond_signal(&w->wake);
   pthread_mutex_unlock(&w->lock);
   return 0;

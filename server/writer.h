@@ -27,7 +27,8 @@ typedef struct kd_writer kd_writer;
 kd_writer *kd_writer_new(const kd_writer_ops *ops, void *backend, const kd_backend_hooks *hooks,
                          const char *what);
 int kd_writer_start(kd_writer *w);
-/* Queues r (taking it over): 0, or -1 once stopping (r is still the caller's). */
+/* Queues r and the records linked after it by next, together (taking them
+ * over): 0, or -1 once stopping (they are still the caller's). */
 int kd_writer_submit(kd_writer *w, kd_record *r);
 int kd_writer_healthy(const kd_writer *w);
 /* Commits what is queued and stops the thread. Idempotent. */

@@ -99,6 +99,8 @@ static const step script[] = {
     {"POST", "/v1/sessions/exp1/forward", NPY_BODY, "application/x-npy", "application/x-npy"},
     {"POST", "/v1/sessions/emb/forward", "{\"x\":[[0,4],[-1,2]]}", 0, 0},
     {"POST", "/v1/sessions/exp1/reseed", "{\"streams\":{\"dropout\":42}}", 0, 0},
+    {"POST", "/v1/sessions/exp1/fork", "{\"name\":\"worker\",\"model\":" MLP "}", 0, 0},
+    {"POST", "/v1/sessions/doc/fork", "{\"name\":\"doc-child\",\"streams\":[\"params\"]}", 0, 0},
     {"GET", "/v1/sessions/exp1/params", NULL, 0, 0},
     {"GET", "/v1/sessions/emb/params", NULL, 0, 0},
     {"POST", "/v1/random/key", "{\"seed\":42}", 0, 0},

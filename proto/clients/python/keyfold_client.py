@@ -1050,6 +1050,23 @@ class KeyfoldClient:
         body = {"streams": {k: _seed_or_key(v) for k, v in merged.items()}}
         return Session.from_json(self._post("/v1/sessions/%s/reseed" % self._name(name), body))
 
+    def fork(self, name: str, child: str, streams: Optional[Sequence[str]] = None,
+             model: Optional[ModelLike] = None,
+             options: Optional[Mapping[str, Any]] = None) -> Session:
+        """``POST /v1/sessions/{name}/fork``: ``Rngs.fork()`` as a new session ``child`` whose
+        streams are forks of the parent's (``streams``, default every one): child key =
+        ``fold_in(parent key, parent count)``, and each forked parent stream moves on by one.
+        ``model`` is built from the child's streams; ``options`` default to the parent's.
+        Returns the child session."""
+        body: Dict[str, Any] = {"name": child}
+        if streams is not None:
+            body["streams"] = list(streams)
+        if model is not None:
+            body["model"] = _model_json(model)
+        if options is not None:
+            body["options"] = dict(options)
+        return Session.from_json(self._post("/v1/sessions/%s/fork" % self._name(name), body))
+
     def params(self, name: str) -> List[Dict[str, Tensor]]:
         """``GET /v1/sessions/{name}/params``: one dict per layer (``{}`` without parameters,
         ``kernel``/``bias`` for linear, ``embedding`` for embed)."""
@@ -1294,6 +1311,12 @@ class SessionHandle:
 
     def params(self) -> List[Dict[str, Tensor]]:
         return self.client.params(self.name)
+
+    def fork(self, child: str, streams: Optional[Sequence[str]] = None, model: Optional[ModelLike] = None,
+             options: Optional[Mapping[str, Any]] = None) -> "SessionHandle":
+        """Forks this session into ``child`` (:meth:`KeyfoldClient.fork`); returns its handle."""
+        self.client.fork(self.name, child, streams, model, options)
+        return SessionHandle(self.client, child)
 
 
 # --------------------------------------------------------------------------- command line

@@ -504,6 +504,26 @@ class ClientTest(Tracked):
         kf.delete_session("layers-b")
         self.assertEqual([n for n in kf.list_sessions() if n.startswith("layers-")], [])
 
+    def test_fork(self):
+        kf = self.kf
+        kf.create_session("fork-parent", rngs={"params": 0, "dropout": 42})
+        kf.keys("fork-parent", "dropout", n=3)
+        child = kf.fork("fork-parent", "fork-child", streams=["params", "dropout"], model=[linear(2, 3)])
+        self.assertEqual(child.name, "fork-child")
+        # Each child key is the parent's next key; the child's model drew kernel and bias.
+        self.assertEqual(child.rngs["dropout"].key, kf.fold_in([0, 42], 3))
+        self.assertEqual(child.rngs["dropout"].count, 0)
+        self.assertEqual(child.rngs["params"].key, kf.fold_in([0, 0], 0))
+        self.assertEqual(child.rngs["params"].count, 2)
+        parent = kf.get_session("fork-parent")
+        self.assertEqual((parent.rngs["params"].count, parent.rngs["dropout"].count), (1, 4))
+        grandchild = kf.session("fork-child").fork("fork-grandchild")
+        self.assertEqual(grandchild.get().rngs["params"].key, kf.fold_in(child.rngs["params"].key, 2))
+        with self.assertRaises(InvalidArgument):
+            kf.fork("fork-parent", "fork-bad", streams=["default"])  # no fallback
+        for name in ("fork-grandchild", "fork-child", "fork-parent"):
+            kf.delete_session(name)
+
     def test_float_inputs(self):
         kf = self.kf
         kf.create_session("floats", rngs={"params": 1}, model=[linear(2, 2)])
