@@ -129,43 +129,60 @@ static size_t model_layers(const kd_session *s) { return s->model ? kf_model_lay
 
 const char *const kd_session_create_fields[] = {"name", "rngs", "model", "options", NULL};
 
-int kd_h_session_create(kd_request *req, kd_response *res, kd_err *err) {
+/* The body of a request that makes a session (create, fork): its fields,
+ * its valid "name" (borrowed from body) and its spec (a new malloc'd one,
+ * freed with free_spec). */
+static int decode_new_session(const kd_request *req, const char *const *fields, const char **name,
+                              kd_spec **spec, kd_err *err) {
   const json_t *body = req->body;
-  const kd_config *cfg = &req->srv->cfg;
-  const char *name;
+  const kd_spec_limits limits = {req->srv->cfg.max_elements, req->srv->cfg.max_model_params};
   char shown[72];
-  if (kd_check_fields(body, BODY, kd_session_create_fields, err) != 0) return -1;
-  if (kd_get_string(body, BODY, "name", 1, NULL, &name, err) != 0) return -1;
-  if (!kd_session_name_valid(name))
+  *spec = NULL;
+  if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
+  if (kd_get_string(body, BODY, "name", 1, NULL, name, err) != 0) return -1;
+  if (!kd_session_name_valid(*name))
     return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".name must match " SESSION_NAME_RULE ", got '%s'",
-                   kd_shown(name, shown));
-  const kd_spec_limits limits = {cfg->max_elements, cfg->max_model_params};
-  kd_spec *spec = malloc(sizeof *spec);
-  if (!spec) return out_of_memory(err);
-  if (kd_spec_parse(body, &limits, spec, err) != 0) {
-    free(spec);
+                   kd_shown(*name, shown));
+  kd_spec *s = malloc(sizeof *s);
+  if (!s) return out_of_memory(err);
+  if (kd_spec_parse(body, &limits, s, err) != 0) {
+    free(s);
     return -1;
   }
+  *spec = s;
+  return 0;
+}
+
+static void free_spec(kd_spec *spec) {
+  if (!spec) return;
+  kd_spec_free(spec);
+  free(spec);
+}
+
+/* Answers 201 with the new session, once its ticket allows. */
+static void reply_created(kd_response *res, kd_buf *out, kd_ticket *ticket, const kd_session_view *view) {
+  kd_response_wait(res, ticket);
+  res->status = 201;
+  reply_session(res, out, view);
+}
+
+int kd_h_session_create(kd_request *req, kd_response *res, kd_err *err) {
+  const char *name;
+  kd_spec *spec;
+  if (decode_new_session(req, kd_session_create_fields, &name, &spec, err) != 0) return -1;
   kd_buf out;
   kd_buf_init(&out);
-  if (kd_buf_reserve(&out, session_bytes(spec->n_seeds, spec->n_layers)) != 0) {
-    kd_spec_free(spec);
-    free(spec);
-    return out_of_memory(err);
-  }
   kd_session *s = NULL;
   kd_session_view view;
   kd_ticket *ticket = NULL;
-  const int rc = kd_session_create(req->srv, name, spec, &s, &view, &ticket, err);
-  kd_spec_free(spec);
-  free(spec);
+  int rc = kd_buf_reserve(&out, session_bytes(spec->n_seeds, spec->n_layers)) != 0 ? out_of_memory(err) : 0;
+  if (rc == 0) rc = kd_session_create(req->srv, name, spec, &s, &view, &ticket, err);
+  free_spec(spec);
   if (rc != 0) {
     kd_buf_free(&out);
     return -1;
   }
-  kd_response_wait(res, ticket);
-  res->status = 201;
-  reply_session(res, &out, &view);
+  reply_created(res, &out, ticket, &view);
   kd_session_release(s);
   return 0;
 }
@@ -202,35 +219,21 @@ static int get_fork_streams(const json_t *body, const char **names, size_t *n, k
 }
 
 int kd_h_session_fork(kd_request *req, kd_response *res, kd_err *err) {
-  const json_t *body = req->body;
-  const kd_config *cfg = &req->srv->cfg;
   const char *name;
   const char *streams[KF_RNGS_MAX_STREAMS];
   size_t n_streams;
-  char shown[72];
-  if (kd_check_fields(body, BODY, kd_session_fork_fields, err) != 0) return -1;
-  if (kd_get_string(body, BODY, "name", 1, NULL, &name, err) != 0) return -1;
-  if (!kd_session_name_valid(name))
-    return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".name must match " SESSION_NAME_RULE ", got '%s'",
-                   kd_shown(name, shown));
-  if (get_fork_streams(body, streams, &n_streams, err) != 0) return -1;
-  const kd_spec_limits limits = {cfg->max_elements, cfg->max_model_params};
-  kd_spec *spec = malloc(sizeof *spec);
-  if (!spec) return out_of_memory(err);
-  if (kd_spec_parse(body, &limits, spec, err) != 0) {
-    free(spec);
-    return -1;
-  }
-  kd_session *parent = NULL;
-  kd_session *child = NULL;
+  kd_spec *spec;
+  if (decode_new_session(req, kd_session_fork_fields, &name, &spec, err) != 0) return -1;
+  kd_session *parent = NULL, *child = NULL;
   kd_session_view view;
   kd_ticket *ticket = NULL;
   kd_buf out;
   kd_buf_init(&out);
-  int rc = kd_session_find(req->srv, req->params[0], &parent, err);
+  int rc = get_fork_streams(req->body, streams, &n_streams, err);
+  if (rc == 0) rc = kd_session_find(req->srv, req->params[0], &parent, err);
   if (rc == 0) {
     /* Options default to the parent's, as a fork in Flax keeps its mode. */
-    const json_t *options = json_object_get(body, "options");
+    const json_t *options = json_object_get(req->body, "options");
     if (!options || json_is_null(options)) {
       spec->mode = parent->threefry;
       memcpy(spec->flax, parent->flax, sizeof spec->flax);
@@ -239,15 +242,12 @@ int kd_h_session_fork(kd_request *req, kd_response *res, kd_err *err) {
   }
   if (rc == 0) rc = kd_session_fork(req->srv, parent, name, streams, n_streams, spec, &child, &view, &ticket, err);
   kd_session_release(parent);
-  kd_spec_free(spec);
-  free(spec);
+  free_spec(spec);
   if (rc != 0) {
     kd_buf_free(&out);
     return -1;
   }
-  kd_response_wait(res, ticket);
-  res->status = 201;
-  reply_session(res, &out, &view);
+  reply_created(res, &out, ticket, &view);
   kd_session_release(child);
   return 0;
 }
