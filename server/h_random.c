@@ -214,28 +214,6 @@ int kd_h_random(kd_request *req, kd_response *res, kd_err *err) {
   return op_sample(op, req, res, err);
 }
 
-/* Turns kf_init_check's refusal into a message about the body: the shape
- * codes are about body.shape, the rest about the parameters. */
-static int init_check_failed(int rc, const kf_init *init, const char *name, const kf_shape *shape,
-                             kd_err *err) {
-  if (rc == KF_ESHAPE && shape->rank < 2)
-    return kd_fail(err, KD_INVALID_ARGUMENT,
-                   BODY ".shape: %s needs a shape of rank >= 2 (it computes fans from two axes), got rank %d",
-                   name, shape->rank);
-  if (rc == KF_ESHAPE)
-    return kd_fail(err, KD_INVALID_ARGUMENT,
-                   BODY ".shape: %s's in_axis %d or out_axis %d is outside a shape of rank %d", name,
-                   init->in_axis, init->out_axis, shape->rank);
-  if (rc == KF_ERANGE && !(init->value > 0.0))
-    return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".scale must be positive for %s", name);
-  if (rc == KF_ERANGE)
-    return kd_fail(err, KD_INVALID_ARGUMENT,
-                   BODY ".shape: %s has a zero fan (a dimension of the shape is 0; JAX raises "
-                   "ZeroDivisionError)",
-                   name);
-  return kd_fail_kf(err, rc, BODY);
-}
-
 int kd_h_init(kd_request *req, kd_response *res, kd_err *err) {
   const char *name = req->params[0] ? req->params[0] : "";
   const json_t *body = req->body;
@@ -257,26 +235,13 @@ int kd_h_init(kd_request *req, kd_response *res, kd_err *err) {
   }
   kf_threefry_mode mode;
   kf_key key;
-  kf_shape shape;
-  size_t n;
   kf_init init;
+  kf_tensor t;
   if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
   if (require_key(body, "key", &key, err) != 0) return -1;
   if (kd_get_threefry(body, BODY, "threefry", &mode, err) != 0) return -1;
-  const json_t *sv = json_object_get(body, "shape");
-  if (!sv || json_is_null(sv)) return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".shape is required");
-  if (kd_parse_shape(sv, BODY ".shape", req->srv->cfg.max_elements, &shape, &n, err) != 0) return -1;
-  if (kd_parse_init_params(kind, body, BODY, &init, err) != 0) return -1;
-  int rc = kf_init_check(&init, &shape);
-  if (rc != KF_OK) return init_check_failed(rc, &init, name, &shape, err);
-  if (n > SIZE_MAX / sizeof(float))
-    return kd_fail(err, KD_PAYLOAD_TOO_LARGE, BODY ".shape: %zu elements do not fit in memory", n);
-  kf_tensor t;
-  t.dtype = KF_FLOAT32;
-  t.shape = shape;
-  t.data = malloc(n ? n * sizeof(float) : 1);
-  if (!t.data) return kd_fail(err, KD_UNAVAILABLE, BODY ".shape: out of memory for %zu elements", n);
-  rc = kf_init_apply(&init, key, mode, &shape, t.data);
+  if (kd_init_prepare(kind, name, body, BODY, req->srv->cfg.max_elements, &init, &t, err) != 0) return -1;
+  int rc = kf_init_apply(&init, key, mode, &t.shape, t.data);
   if (rc != KF_OK) {
     /* After kf_init_check only the draw size can still be refused
      * (legacy threefry's one-call limit): 413 via kd_fail_kf. */

@@ -356,54 +356,117 @@ int kd_h_session_keys(kd_request *req, kd_response *res, kd_err *err) {
   return 0;
 }
 
-int kd_h_session_sample(kd_request *req, kd_response *res, kd_err *err) {
-  const json_t *body = req->body;
-  const char *dist;
-  const char *stream;
-  char shown[72];
-  if (kd_get_string(body, BODY, "distribution", 1, NULL, &dist, err) != 0) return -1;
-  const kd_op *op = kd_op_find(dist);
-  if (!op || !(op->flags & KD_OP_SESSION)) {
-    char names[512];
-    return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".distribution must be one of %s, got '%s'",
-                   kd_op_names(KD_OP_SESSION, names, sizeof names), kd_shown(dist, shown));
+/* What POST …/sample computes once its key is drawn: a jax.random
+ * distribution, or (Flax 0.12's keyless initializers,
+ * rngs.params.lecun_normal()(shape)) an initializer. Decoded, checked and
+ * allocated before the key is drawn, so that the draw cannot be wasted. */
+typedef struct session_sample {
+  int is_init;
+  kd_sample dist;     /* a distribution */
+  kf_init init;       /* an initializer, */
+  kf_tensor init_out; /* and its output (data owned) */
+} session_sample;
+
+static const kf_tensor *sample_tensor(const session_sample *ss) {
+  return ss->is_init ? &ss->init_out : &ss->dist.out;
+}
+
+static void free_sample(session_sample *ss) {
+  if (ss->is_init)
+    free(ss->init_out.data);
+  else
+    kd_sample_free(&ss->dist);
+}
+
+static void fill_sample(session_sample *ss, kf_key key, kf_threefry_mode mode) {
+  if (!ss->is_init) {
+    kd_sample_fill(&ss->dist, key, mode);
+  } else if (kf_init_apply(&ss->init, key, mode, &ss->init_out.shape, ss->init_out.data) != KF_OK) {
+    /* kd_init_prepare refused every draw kf_init_apply could: not reached.
+     * Never hand out uninitialised memory all the same. */
+    size_t n = 0;
+    kf_shape_numel(&ss->init_out.shape, &n);
+    memset(ss->init_out.data, 0, n * sizeof(float));
   }
-  const char *fields[24] = {"stream", "distribution"};
-  size_t k = 2;
-  for (const char *const *f = op->fields; f && *f && k + 1 < 24; f++) fields[k++] = *f;
+}
+
+/* The body's fields beyond "stream": a distribution's or an initializer's. */
+static int decode_sample(const json_t *body, uint64_t max_elements, session_sample *ss, kd_err *err) {
+  const char *fields[24] = {"stream"};
+  size_t k = 1;
+  const char *const *own;
+  const char *name;
+  char shown[72];
+  memset(ss, 0, sizeof *ss);
+  const json_t *initializer = json_object_get(body, "initializer");
+  const kd_op *op = NULL;
+  kf_init_kind kind = KF_INIT_ZEROS;
+  if (initializer && !json_is_null(initializer)) {
+    if (kd_get_string(body, BODY, "initializer", 1, NULL, &name, err) != 0) return -1;
+    if (kf_init_kind_from_name(name, &kind) != KF_OK) {
+      char names[512];
+      return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".initializer must be one of %s, got '%s'",
+                     kd_init_names(names, sizeof names), kd_shown(name, shown));
+    }
+    ss->is_init = 1;
+    fields[k++] = "initializer";
+    fields[k++] = "shape";
+    own = kd_init_param_fields(kind);
+    /* variance_scaling has a parameter called distribution; for the others
+     * it can only be a second choice of what to sample. */
+    int takes_distribution = 0;
+    for (const char *const *f = own; f && *f; f++) takes_distribution |= strcmp(*f, "distribution") == 0;
+    if (json_object_get(body, "distribution") && !takes_distribution)
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     BODY " gives both distribution and initializer; a sample draws one or the other");
+  } else {
+    if (kd_get_string(body, BODY, "distribution", 1, NULL, &name, err) != 0) return -1;
+    op = kd_op_find(name);
+    if (!op || !(op->flags & KD_OP_SESSION)) {
+      char names[512];
+      return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".distribution must be one of %s, got '%s'",
+                     kd_op_names(KD_OP_SESSION, names, sizeof names), kd_shown(name, shown));
+    }
+    fields[k++] = "distribution";
+    own = op->fields;
+  }
+  for (const char *const *f = own; f && *f && k + 1 < 24; f++) fields[k++] = *f;
   fields[k] = NULL;
   if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
-  if (get_stream(body, &stream, err) != 0) return -1;
-  kd_sample sample;
-  if (kd_sample_prepare(op, body, BODY, req->srv->cfg.max_elements, &sample, err) != 0) return -1;
-  kd_session *s;
-  if (kd_session_find(req->srv, req->params[0], &s, err) != 0) {
-    kd_sample_free(&sample);
-    return -1;
-  }
+  if (ss->is_init) return kd_init_prepare(kind, name, body, BODY, max_elements, &ss->init, &ss->init_out, err);
+  return kd_sample_prepare(op, body, BODY, max_elements, &ss->dist, err);
+}
+
+int kd_h_session_sample(kd_request *req, kd_response *res, kd_err *err) {
+  const json_t *body = req->body;
+  const char *stream;
+  session_sample ss;
+  if (decode_sample(body, req->srv->cfg.max_elements, &ss, err) != 0) return -1;
+  kd_session *s = NULL;
   kd_buf out;
   kd_buf_init(&out);
+  size_t n = 0;
+  kf_shape_numel(&sample_tensor(&ss)->shape, &n);
+  int rc = get_stream(body, &stream, err);
+  if (rc == 0) rc = kd_session_find(req->srv, req->params[0], &s, err);
   /* The widest element is a quoted 20-digit uint64 and a comma. */
-  if (sample.n > (SIZE_MAX - 1024) / 24 || kd_buf_reserve(&out, 1024 + sample.n * 24) != 0) {
-    kd_sample_free(&sample);
-    kd_session_release(s);
-    return out_of_memory(err);
-  }
+  if (rc == 0 && (n > (SIZE_MAX - 1024) / 24 || kd_buf_reserve(&out, 1024 + n * 24) != 0)) rc = out_of_memory(err);
   kf_key key;
   kd_draw draw;
   kd_ticket *ticket = NULL;
-  const int rc = kd_session_draw(req->srv, s, stream, 1, &key, &draw, &ticket, err);
+  if (rc == 0) rc = kd_session_draw(req->srv, s, stream, 1, &key, &draw, &ticket, err);
   kd_session_release(s);
   if (rc != 0) {
-    kd_sample_free(&sample);
+    free_sample(&ss);
     kd_buf_free(&out);
     return -1;
   }
   kd_response_wait(res, ticket);
-  kd_sample_fill(&sample, key, draw.mode);
+  fill_sample(&ss, key, draw.mode);
+  const kf_tensor *t = sample_tensor(&ss);
   if (req->accept.prefer_npy) {
     /* The tensor as .npy; what the JSON reply adds goes in headers. */
-    kd_npy_write(&out, &sample.out);
+    kd_npy_write(&out, t);
     res->content_type = KD_NPY_MEDIA_TYPE;
     kd_response_add_header(res, "Keyfold-Key", "%lu,%lu", (unsigned long)key.hi, (unsigned long)key.lo);
     kd_response_add_header(res, "Keyfold-Count", "%lu", (unsigned long)draw.source.count);
@@ -413,7 +476,7 @@ int kd_h_session_sample(kd_request *req, kd_response *res, kd_err *err) {
     kd_jw w;
     kd_jw_init(&w, &out);
     kd_jw_object_begin(&w);
-    kd_write_tensor_members(&w, &sample.out);
+    kd_write_tensor_members(&w, t);
     kd_jw_key(&w, "key");
     kd_write_key(&w, key);
     kd_jw_key(&w, "count");
@@ -424,7 +487,7 @@ int kd_h_session_sample(kd_request *req, kd_response *res, kd_err *err) {
     kd_jw_string(&w, draw.source.name);
     kd_jw_object_end(&w);
   }
-  kd_sample_free(&sample);
+  free_sample(&ss);
   kd_response_take_body(res, &out);
   return 0;
 }

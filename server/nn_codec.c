@@ -8,6 +8,8 @@
 #include "nn_codec.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -418,4 +420,49 @@ void kd_write_layer(kd_jw *w, const kf_layer_spec *spec) {
       break;
   }
   kd_jw_object_end(w);
+}
+
+/* Turns kf_init_check's refusal into a message about the body `what`: the
+ * shape codes are about its shape, the rest about the parameters. */
+static int init_check_failed(int rc, const kf_init *init, const char *name, const kf_shape *shape,
+                             const char *what, kd_err *err) {
+  if (rc == KF_ESHAPE && shape->rank < 2)
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   "%s.shape: %s needs a shape of rank >= 2 (it computes fans from two axes), got rank %d",
+                   what, name, shape->rank);
+  if (rc == KF_ESHAPE)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.shape: %s's in_axis %d or out_axis %d is outside a shape of rank %d",
+                   what, name, init->in_axis, init->out_axis, shape->rank);
+  if (rc == KF_ERANGE && !(init->value > 0.0))
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.scale must be positive for %s", what, name);
+  if (rc == KF_ERANGE)
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   "%s.shape: %s has a zero fan (a dimension of the shape is 0; JAX raises ZeroDivisionError)",
+                   what, name);
+  return kd_fail_kf(err, rc, what);
+}
+
+int kd_init_prepare(kf_init_kind kind, const char *name, const json_t *obj, const char *what,
+                    uint64_t max_elements, kf_init *init, kf_tensor *out, kd_err *err) {
+  char field[96];
+  kf_shape shape;
+  size_t n;
+  out->data = NULL;
+  const json_t *sv = json_object_get(obj, "shape");
+  if (!sv || json_is_null(sv)) return kd_fail(err, KD_INVALID_ARGUMENT, "%s.shape is required", what);
+  snprintf(field, sizeof field, "%s.shape", what);
+  if (kd_parse_shape(sv, field, max_elements, &shape, &n, err) != 0) return -1;
+  if (kd_parse_init_params(kind, obj, what, init, err) != 0) return -1;
+  const int rc = kf_init_check(init, &shape);
+  if (rc != KF_OK) return init_check_failed(rc, init, name, &shape, what, err);
+  /* Legacy threefry hashes a draw in one call of at most 2^32 - 2 words:
+   * refused here, before a key is drawn for it (kf_init_apply cannot fail
+   * otherwise). */
+  if (n > SIZE_MAX / sizeof(float) || n > (size_t)UINT32_MAX - 2)
+    return kd_fail(err, KD_PAYLOAD_TOO_LARGE, "%s.shape: %zu elements are too many for one draw", what, n);
+  out->data = malloc(n ? n * sizeof(float) : 1);
+  if (!out->data) return kd_fail(err, KD_UNAVAILABLE, "%s.shape: out of memory for %zu elements", what, n);
+  out->dtype = KF_FLOAT32;
+  out->shape = shape;
+  return 0;
 }

@@ -25,6 +25,15 @@ const char *kd_init_names(char *out, size_t cap);
 int kd_parse_init_params(kf_init_kind kind, const json_t *obj, const char *what, kf_init *out,
                          kd_err *err);
 
+/* The request of one initializer draw (`what` names the body in messages):
+ * its shape (required, at most max_elements: 413) and kind's parameters,
+ * checked with kf_init_check (400 naming the field); on success *init is
+ * ready for kf_init_apply and *out a float32 tensor of that shape with
+ * malloc'd data the caller frees. `name` is the initializer as the client
+ * called it, for messages. */
+int kd_init_prepare(kf_init_kind kind, const char *name, const json_t *obj, const char *what,
+                    uint64_t max_elements, kf_init *init, kf_tensor *out, kd_err *err);
+
 /* An initializer as a layer field: a name ("he_uniform", aliases allowed) or
  * an object {"name": "uniform", "scale": 1.0} with the kind's parameters. */
 int kd_parse_init(const json_t *v, const char *what, kf_init *out, kd_err *err);

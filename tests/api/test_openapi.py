@@ -408,9 +408,18 @@ class StaticSpec(unittest.TestCase):
         self.assertTrue({"key", "fold_in", "split"} <= set(random_ops), sorted(random_ops))
         spec_ops = {p.rsplit("/", 1)[1] for p in SPEC["paths"] if p.startswith("/v1/random/")}
         self.assertEqual(spec_ops, set(random_ops), "a path item per operation of /v1/random/{op}")
-        sample_branches = {}
+        sample_branches, init_branches = {}, {}
         for branch in resolve(component("SampleRequest"))["oneOf"]:
+            if "initializer" in branch["properties"]:  # Flax 0.12's keyless initializers
+                nm = resolve(branch["properties"]["initializer"])
+                for n in nm.get("enum", [nm.get("const")]):
+                    init_branches[n] = set(branch["properties"])
+                continue
             sample_branches[branch["properties"]["distribution"]["const"]] = set(branch["properties"])
+        for init in TABLES["initializers"]:
+            with self.subTest(keyless_initializer=init["name"]):
+                self.assertEqual(init_branches.get(init["name"]),
+                                 set(init["fields"]) | {"stream", "initializer", "shape"})
         session_ops = operations("session_sample")
         self.assertEqual(set(sample_branches), set(session_ops),
                          "POST /v1/sessions/{name}/sample accepts the distributions of the table")

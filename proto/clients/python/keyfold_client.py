@@ -1016,6 +1016,17 @@ class KeyfoldClient:
         body = {"stream": stream, "distribution": distribution,
                 "shape": None if shape is None else _shape(shape), "bit_width": bit_width,
                 "minval": minval, "maxval": maxval, "lower": lower, "upper": upper, "p": p}
+        return self._sample(name, body)
+
+    def sample_init(self, name: str, initializer: str, shape: Shape, *, stream: Optional[str] = None,
+                    **params: Any) -> Sample:
+        """``POST /v1/sessions/{name}/sample`` with ``initializer``: Flax 0.12's keyless
+        initializers, ``rngs.<stream>.<initializer>(**params)(shape)`` — one key from the stream,
+        then ``jax.nn.initializers.<initializer>`` with it (parameters as for ``init_*``)."""
+        body = dict(params, stream=stream, initializer=initializer, shape=_shape(shape))
+        return self._sample(name, body)
+
+    def _sample(self, name: str, body: Dict[str, Any]) -> Sample:
         path = "/v1/sessions/%s/sample" % self._name(name)
         if not self.binary:
             return Sample.from_json(self._post(path, body))

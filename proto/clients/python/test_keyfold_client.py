@@ -524,6 +524,17 @@ class ClientTest(Tracked):
         for name in ("fork-grandchild", "fork-child", "fork-parent"):
             kf.delete_session(name)
 
+    def test_keyless_initializer(self):
+        kf = self.kf
+        kf.create_session("keyless", rngs={"params": 0})
+        got = kf.sample_init("keyless", "lecun_normal", (2, 3), stream="params")
+        self.assertEqual((got.key, got.count, got.source), (kf.fold_in([0, 0], 0), 0, "params"))
+        self.assertEqual(got.data, kf.init_lecun_normal(got.key, (2, 3)).data)
+        again = kf.sample_init("keyless", "variance_scaling", (3, 4), stream="params", scale=2.0,
+                               distribution="uniform")
+        self.assertEqual(again.count, 1)
+        kf.delete_session("keyless")
+
     def test_float_inputs(self):
         kf = self.kf
         kf.create_session("floats", rngs={"params": 1}, model=[linear(2, 2)])
