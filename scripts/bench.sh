@@ -10,6 +10,9 @@
 #
 # Environment: SECONDS_PER  seconds of CPU time per benchmark [1]
 #              BUILD_DIR    release build directory [build-release]
+#              JAX_PYTHON   a Python with JAX for the jax.random anchors
+#                           [$KF_ORACLE_VENVS/kf-oracle-flax-0.12/bin/python, made by
+#                           scripts/oracle-venvs.sh; skipped with a note when absent]
 # Prints one JSON object per benchmark on stdout, then one per target:
 #   {"name": "target_bits_u32_vs_random123", "ratio": …, "target": 4, "met": true}
 # Exits 1 if a program fails, never for a missed target.
@@ -39,6 +42,15 @@ trap 'rm -f "$OUT"' EXIT
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 tests/bench/numpy_normal.py \
   "$SECONDS_PER" | tee -a "$OUT"
 
+# Real jax.random, jit-compiled, pinned to one CPU (XLA's own threads
+# included): the anchor of keyfold's samplers when JAX is installed.
+JAX_PYTHON=${JAX_PYTHON:-${KF_ORACLE_VENVS:-/work/venvs}/kf-oracle-flax-0.12/bin/python}
+if [ -x "$JAX_PYTHON" ] && "$JAX_PYTHON" -c 'import jax' 2>/dev/null; then
+  taskset -c 0 "$JAX_PYTHON" tests/bench/jax_random.py "$SECONDS_PER" | tee -a "$OUT"
+else
+  say "no JAX at $JAX_PYTHON (sh scripts/oracle-venvs.sh makes one): jax.random anchors skipped"
+fi
+
 /usr/bin/python3 - "$OUT" <<'PY'
 import json, sys
 rows = {}
@@ -57,4 +69,9 @@ for name, ours, anchor, target in targets:
     ratio = rows[ours] / rows[anchor]
     print(json.dumps({"name": name, "ratio": round(ratio, 3), "target": target,
                       "met": ratio >= target}))
+# Against real jax.random (when it ran): keyfold's rate over JAX's.
+for ours in ("bits_u32", "uniform_f32", "normal_f32", "lecun_normal_init_4096x4096"):
+    anchor = "anchor_jax_" + ours
+    if anchor in rows:
+        print(json.dumps({"name": "ratio_%s_vs_jax" % ours, "ratio": round(rows[ours] / rows[anchor], 3)}))
 PY

@@ -1,0 +1,69 @@
+"""Real jax.random as an anchor for tests/bench/bench.c: bits, uniform and
+normal over 2^20 float32/uint32 samples and lecun_normal over 4096x4096,
+each jit-compiled for the CPU, on one thread, after a warm-up, timed as
+bench.c times keyfold: the median of five windows of CPU time (the process's:
+XLA runs on its own threads, held to one by the flags below). Prints one JSON
+line per figure like bench does:
+  {"name": "anchor_jax_normal_f32", "items_per_s": …, "unit": "samples/s", "isa": "jax 0.10.2", …}
+Run by scripts/bench.sh with a Python that has JAX (scripts/oracle-venvs.sh);
+never a test, never needed by the product.
+
+  python tests/bench/jax_random.py [SECONDS]
+"""
+import os
+
+# One CPU thread for XLA, before jax is imported.
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import json  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+
+N = 1 << 20
+
+
+def measure(name, unit, items, fn, key, seconds):
+    fn(key).block_until_ready()  # compile and warm up
+    rates, wall = [], []
+    for _ in range(5):
+        t0, w0 = time.process_time(), time.perf_counter()
+        calls = 0
+        while True:
+            fn(key).block_until_ready()
+            calls += 1
+            t = time.process_time()
+            if t - t0 >= seconds / 5:
+                break
+        rates.append(items * calls / (t - t0))
+        wall.append(items * calls / (time.perf_counter() - w0))
+    print(json.dumps({"name": name, "items_per_s": float("%.6g" % statistics.median(rates)), "unit": unit,
+                      "isa": "jax %s, jaxlib %s, %s" % (jax.__version__, jax.lib.__version__
+                                                        if hasattr(jax.lib, "__version__") else "?",
+                                                        "partitionable"),
+                      "runs": [float("%.4g" % r) for r in rates],
+                      "wall_items_per_s": float("%.6g" % statistics.median(wall))}), flush=True)
+
+
+def main():
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+    jax.config.update("jax_threefry_partitionable", True)
+    key = jax.random.key(42)
+    lecun = jax.nn.initializers.lecun_normal()
+    figures = [
+        ("anchor_jax_bits_u32", N, jax.jit(lambda k: jax.random.bits(k, (N,), jnp.uint32))),
+        ("anchor_jax_uniform_f32", N, jax.jit(lambda k: jax.random.uniform(k, (N,), jnp.float32))),
+        ("anchor_jax_normal_f32", N, jax.jit(lambda k: jax.random.normal(k, (N,), jnp.float32))),
+        ("anchor_jax_lecun_normal_init_4096x4096", 4096 * 4096,
+         jax.jit(lambda k: lecun(k, (4096, 4096), jnp.float32))),
+    ]
+    for name, items, fn in figures:
+        measure(name, "samples/s", items, fn, key, seconds)
+
+
+if __name__ == "__main__":
+    main()
