@@ -26,6 +26,10 @@ struct kd_http {
   atomic_int draining;
   atomic_uint in_flight; /* requests between their first byte and completion */
   int can_suspend;       /* MHD_ALLOW_SUSPEND_RESUME was given */
+  /* kd_http_close: requests not yet dispatched are dropped, and the
+   * closer waits for the dispatches under way (kd_http_close). */
+  atomic_int closed;
+  atomic_uint dispatching;
 };
 
 /* Per-request state, from the first call of the access handler until
@@ -201,6 +205,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     finish_ticket(&st->res, st->res.ticket->ok, url);
     return send_reply(http, c, st, method, url);
   }
+  /* Counted before the flag is read, so that kd_http_close, which sets the
+   * flag before it reads the count, either sees this dispatch or is seen. */
+  atomic_fetch_add(&http->dispatching, 1);
+  if (atomic_load(&http->closed)) {
+    atomic_fetch_sub(&http->dispatching, 1);
+    return MHD_NO; /* the connection goes: a client sees it refused, not half-served */
+  }
   kd_response_init(&st->res);
   if (kd_buf_failed(&st->body)) {
     kd_err err;
@@ -230,6 +241,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     kd_dispatch(http->srv, &in, &st->res, &st->route);
     kd_buf_free(&accept);
   }
+  atomic_fetch_sub(&http->dispatching, 1);
   if (st->res.ticket && !http->can_suspend) {
     /* A daemon without a disk gives no tickets; if one came anyway, the
      * reply still waits for it, on this thread. */
@@ -368,6 +380,12 @@ void kd_http_quiesce(kd_http *http) {
 }
 
 unsigned kd_http_in_flight(kd_http *http) { return atomic_load(&http->in_flight); }
+
+void kd_http_close(kd_http *http) {
+  atomic_store(&http->closed, 1);
+  const struct timespec tick = {0, 1000 * 1000};
+  for (int i = 0; i < 5000 && atomic_load(&http->dispatching) > 0; i++) nanosleep(&tick, NULL);
+}
 
 void kd_http_stop(kd_http *http) {
   if (!http) return;

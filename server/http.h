@@ -21,6 +21,13 @@ void kd_http_quiesce(kd_http *http);
  * not count: a shutdown waits for requests, not for clients to hang up. */
 unsigned kd_http_in_flight(kd_http *http);
 
+/* After the drain: requests that arrive from now on (a keep-alive client
+ * may send one after the last in flight ended) are dropped with their
+ * connection, and the dispatches under way are waited for, so that nothing
+ * reaches the session service once the store stops taking changes. Replies
+ * waiting for a commit are not affected. */
+void kd_http_close(kd_http *http);
+
 /* Stops accepting if still accepting, stops the daemon (waits for its
  * threads) and frees it. */
 void kd_http_stop(kd_http *http);

@@ -265,6 +265,7 @@ int main(int argc, char **argv) {
   /* Every request has finished (or the deadline passed): commit what is
    * queued and resume any reply still waiting, then stop the HTTP side —
    * libmicrohttpd aborts if stopped with a suspended connection. */
+  kd_http_close(a.http);
   kd_durable_stop(a.srv.durable);
   const struct timespec tick = {0, 10 * 1000 * 1000};
   for (int i = 0; i < 100 && kd_http_in_flight(a.http) > 0; i++) nanosleep(&tick, NULL);

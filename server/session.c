@@ -209,9 +209,8 @@ int kd_session_fork(kd_server *srv, kd_session *parent, const char *name, const 
       }
       rc = kd_durable_record_pair(srv->durable, parent, KD_CHANGE_STATE, child, KD_CHANGE_CREATE, canonical,
                                   kd_model_checksum(child->model), ticket, err);
-      if (rc != 0)
-        for (size_t i = 0; i < count; i++) kf_rngs_set_stream(parent->rngs, index[i], &before[i]);
       if (rc != 0) {
+        for (size_t i = 0; i < count; i++) kf_rngs_set_stream(parent->rngs, index[i], &before[i]);
         child->deleted = 1;
         kd_store_remove(srv->store, child->name, child);
       }
@@ -610,26 +609,16 @@ int kd_service_snapshot(kd_server *srv, char *path, size_t path_size, kd_err *er
 
 int kd_service_fenced(const kd_server *srv, const char **note) { return kd_durable_fenced(srv->durable, note); }
 
-/* The streams of rngs advanced by `advance` counts: a new Rngs, or NULL
- * with *rc (KF_EEXHAUSTED when a count would pass 4294967295). */
-static kf_rngs *advanced_copy(const kf_rngs *rngs, kf_threefry_mode mode, uint32_t advance, int *rc,
-                              char *stream, size_t stream_size) {
+/* A copy of rngs with every stream `advance` counts on, or NULL on ENOMEM.
+ * The caller has checked that no count passes 4294967295. */
+static kf_rngs *advanced_copy(const kf_rngs *rngs, uint32_t advance) {
   kf_rngs *next = NULL;
-  *rc = kf_rngs_new(mode, &next);
-  const size_t n = kf_rngs_stream_count(rngs);
-  for (size_t i = 0; *rc == KF_OK && i < n; i++) {
+  if (kf_rngs_clone(rngs, &next) != KF_OK) return NULL;
+  for (size_t i = 0; i < kf_rngs_stream_count(next); i++) {
     kf_stream_state st;
-    kf_rngs_stream_at(rngs, i, &st);
-    if ((uint64_t)st.count + advance > UINT32_MAX) {
-      snprintf(stream, stream_size, "%s", st.name);
-      *rc = KF_EEXHAUSTED;
-    } else {
-      *rc = kf_rngs_add_stream(next, st.name, st.key, st.count + advance);
-    }
-  }
-  if (*rc != KF_OK) {
-    kf_rngs_free(next);
-    return NULL;
+    kf_rngs_stream_at(next, i, &st);
+    st.count += advance;
+    kf_rngs_set_stream(next, i, &st);
   }
   return next;
 }
@@ -669,14 +658,11 @@ int kd_service_restore(kd_server *srv, uint32_t advance, size_t *advanced, kd_ti
     if (!s) continue;
     pthread_mutex_lock(&s->lock);
     if (s->fenced && !s->deleted) {
-      int krc;
-      char stream[KF_STREAM_NAME_MAX + 1] = "";
-      kf_rngs *next = advanced_copy(s->rngs, s->threefry, advance, &krc, stream, sizeof stream);
+      /* The first pass saw no count pass the last one, and a fenced
+       * session has drawn nothing since (a reseed only lowers counts). */
+      kf_rngs *next = advanced_copy(s->rngs, advance);
       if (!next) {
-        rc = krc == KF_EEXHAUSTED ? kd_fail(err, KD_FAILED_PRECONDITION,
-                                            "session '%s': stream '%s' would pass 4294967295; reseed it first",
-                                            s->name, stream)
-                                  : out_of_memory(err);
+        rc = out_of_memory(err);
       } else {
         kf_rngs *old = s->rngs;
         s->rngs = next;

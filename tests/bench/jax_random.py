@@ -17,36 +17,26 @@ os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import json  # noqa: E402
-import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
+from cpu_rate import median_rates  # noqa: E402
+
 N = 1 << 20
 
 
 def measure(name, unit, items, fn, key, seconds):
     fn(key).block_until_ready()  # compile and warm up
-    rates, wall = [], []
-    for _ in range(5):
-        t0, w0 = time.process_time(), time.perf_counter()
-        calls = 0
-        while True:
-            fn(key).block_until_ready()
-            calls += 1
-            t = time.process_time()
-            if t - t0 >= seconds / 5:
-                break
-        rates.append(items * calls / (t - t0))
-        wall.append(items * calls / (time.perf_counter() - w0))
-    print(json.dumps({"name": name, "items_per_s": float("%.6g" % statistics.median(rates)), "unit": unit,
+    rate, wall_rate, rates = median_rates(lambda: fn(key).block_until_ready(), items, seconds, time.process_time)
+    print(json.dumps({"name": name, "items_per_s": float("%.6g" % rate), "unit": unit,
                       "isa": "jax %s, jaxlib %s, %s" % (jax.__version__, jax.lib.__version__
                                                         if hasattr(jax.lib, "__version__") else "?",
                                                         "partitionable"),
                       "runs": [float("%.4g" % r) for r in rates],
-                      "wall_items_per_s": float("%.6g" % statistics.median(wall))}), flush=True)
+                      "wall_items_per_s": float("%.6g" % wall_rate)}), flush=True)
 
 
 def main():

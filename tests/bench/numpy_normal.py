@@ -4,11 +4,12 @@ like tests/bench/bench.c: median of five windows of thread CPU time. Prints one 
   {"name": "anchor_numpy_pcg64_standard_normal_f32", "items_per_s": …, "unit": "samples/s", …}
 Run by scripts/bench.sh with Debian's python3-numpy; not a test."""
 import json
-import statistics
 import sys
 import time
 
 import numpy as np
+
+from cpu_rate import median_rates
 
 N = 1 << 20
 
@@ -18,23 +19,13 @@ def main():
     rng = np.random.Generator(np.random.PCG64(42))
     out = np.empty(N, dtype=np.float32)
     rng.standard_normal(dtype=np.float32, out=out)  # warm-up
-    rates, wall_rates = [], []
-    for _ in range(5):
-        t0, w0 = time.thread_time(), time.perf_counter()
-        calls = 0
-        while True:
-            rng.standard_normal(dtype=np.float32, out=out)
-            calls += 1
-            t = time.thread_time()
-            if t - t0 >= seconds / 5:
-                break
-        rates.append(N * calls / (t - t0))
-        wall_rates.append(N * calls / (time.perf_counter() - w0))
+    rate, wall_rate, rates = median_rates(lambda: rng.standard_normal(dtype=np.float32, out=out), N, seconds,
+                                          time.thread_time)
     print(json.dumps({"name": "anchor_numpy_pcg64_standard_normal_f32",
-                      "items_per_s": float("%.6g" % statistics.median(rates)),
+                      "items_per_s": float("%.6g" % rate),
                       "unit": "samples/s", "isa": "numpy " + np.__version__,
                       "runs": [float("%.4g" % r) for r in rates],
-                      "wall_items_per_s": float("%.6g" % statistics.median(wall_rates))}),
+                      "wall_items_per_s": float("%.6g" % wall_rate)}),
           flush=True)
 
 
