@@ -17,17 +17,24 @@ static const kf_threefry_mode PART = KF_THREEFRY_PARTITIONABLE;
 
 static kf_key seed_key(int64_t seed) { return kf_key_from_seed(seed, 0); }
 
-/* rngs_of(mode, "params", 1, "default", 0, END_STREAMS): streams in that
- * order, each key(seed) at count 0. */
-static kf_rngs *rngs_of(kf_threefry_mode mode, const char *first, ...) {
+/* An Rngs of `era` with the streams of the (name, seed) list ap, each
+ * key(seed) at count 0. */
+static kf_rngs *rngs_va(kf_threefry_mode mode, kf_flax_era era, const char *first, va_list ap) {
   kf_rngs *r = NULL;
-  ck_assert_int_eq(kf_rngs_new(mode, &r), KF_OK);
-  va_list ap;
-  va_start(ap, first);
+  ck_assert_int_eq(kf_rngs_new_era(mode, era, &r), KF_OK);
   for (const char *name = first; name; name = va_arg(ap, const char *)) {
     const int seed = va_arg(ap, int);
     ck_assert_int_eq(kf_rngs_add_stream(r, name, seed_key(seed), 0), KF_OK);
   }
+  return r;
+}
+
+/* rngs_of(mode, "params", 1, "default", 0, END_STREAMS): streams in that
+ * order, each key(seed) at count 0 (Flax 0.10). */
+static kf_rngs *rngs_of(kf_threefry_mode mode, const char *first, ...) {
+  va_list ap;
+  va_start(ap, first);
+  kf_rngs *r = rngs_va(mode, KF_FLAX_0_10, first, ap);
   va_end(ap);
   return r;
 }
@@ -95,7 +102,7 @@ static kf_shape shape_of(int rank, const int64_t *dims) {
 }
 
 /* Runs the model on data of the given shape and dtype; y must hold the output. */
-static int run(const kf_model *m, kf_rngs *r, kf_dtype dtype, void *data, int rank,
+static int run(kf_model *m, kf_rngs *r, kf_dtype dtype, void *data, int rank,
                const int64_t *dims, kf_deterministic det, float *y, kf_shape *out_shape,
                kf_model_diag *diag) {
   kf_tensor x = {dtype, shape_of(rank, dims), data};
@@ -484,6 +491,248 @@ START_TEST(two_dropouts_draw_in_layer_order) {
   }
   kf_model_free(m);
   kf_rngs_free(r);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- Flax >= 0.11 */
+
+/* rngs_of for a 0.11+ Rngs (partitionable). */
+static kf_rngs *rngs11_of(const char *first, ...) {
+  va_list ap;
+  va_start(ap, first);
+  kf_rngs *r = rngs_va(PART, KF_FLAX_0_11, first, ap);
+  va_end(ap);
+  return r;
+}
+
+static kf_model_stream held_at(const kf_model *m, size_t i) {
+  kf_model_stream h;
+  ck_assert_int_eq(kf_model_stream_at(m, i, &h), KF_OK);
+  return h;
+}
+
+static void assert_key(kf_key got, kf_key want) {
+  ck_assert_uint_eq(got.hi, want.hi);
+  ck_assert_uint_eq(got.lo, want.lo);
+}
+
+/* The Dropout docstring's MLP under 0.11 (flax-nnx.md §4): kernel and bias
+ * take counts 0 and 1 of 'default', the fork count 2; the first mask key is
+ * fold_in(fold_in(k0, 2), 0), and the session stream does not move again. */
+START_TEST(era11_dropout_forks_at_construction) {
+  kf_rngs *r = rngs11_of("default", 0, END_STREAMS);
+  const kf_layer_spec layers[] = {linear(3, 4), dropout(0.5)};
+  kf_model *m = build(layers, 2, r);
+  ck_assert_int_eq(kf_model_era(m), KF_FLAX_0_11);
+  ck_assert_uint_eq(count_of(r, "default"), 3);
+  ck_assert_uint_eq(kf_model_stream_count(m), 1);
+  kf_model_stream h = held_at(m, 0);
+  ck_assert_uint_eq(h.layer, 1);
+  ck_assert_str_eq(h.state.name, "default");
+  assert_key(h.state.key, kf_fold_in(seed_key(0), 2));
+  ck_assert_uint_eq(h.state.count, 0);
+  float x[3] = {1.0f, -2.0f, 0.5f}, y[4], hid[4];
+  const int64_t dims[] = {1, 3};
+  for (uint32_t call = 0; call < 2; call++) {
+    ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 2, dims, KF_DET_LAYER, y, NULL, NULL), KF_OK);
+    ck_assert_uint_eq(count_of(r, "default"), 3);
+    ck_assert_uint_eq(held_at(m, 0).state.count, call + 1);
+    linear_by_hand(x, 1, param(m, 0, 0, "kernel", NULL), param(m, 0, 1, "bias", NULL), 3, 4, hid);
+    uint8_t mask[4];
+    ck_assert_int_eq(kf_random_bernoulli(kf_fold_in(kf_fold_in(seed_key(0), 2), call), PART, 4, 0.5f, mask),
+                     KF_OK);
+    for (int j = 0; j < 4; j++) {
+      const float expect = mask[j] ? hid[j] / 0.5f : 0.0f;
+      ck_assert_mem_eq(&y[j], &expect, sizeof expect);
+    }
+  }
+  /* The kernel is still the 0.10 kernel: parameters do not depend on the era. */
+  kf_rngs *r10 = rngs_of(PART, "default", 0, END_STREAMS);
+  kf_model *m10 = build(layers, 2, r10);
+  ck_assert_mem_eq(param(m, 0, 0, "kernel", NULL), param(m10, 0, 0, "kernel", NULL), 12 * sizeof(float));
+  ck_assert_uint_eq(kf_model_stream_count(m10), 0);
+  kf_model_free(m10);
+  kf_rngs_free(r10);
+  kf_model_free(m);
+  kf_rngs_free(r);
+}
+END_TEST
+
+/* Forks happen in construction order between parameter draws on one shared
+ * 'default' stream: linear, dropout, linear takes counts 0, 1 | 2 | 3, 4.
+ * Rate 0, rate 1 and deterministic dropouts fork too (the constructor always
+ * does); a named stream serves its own dropouts. */
+START_TEST(era11_forks_interleave_with_params) {
+  kf_rngs *r = rngs11_of("dropout", 9, "default", 0, END_STREAMS);
+  kf_layer_spec layers[] = {linear(2, 2), dropout(0.0), linear(2, 2), dropout(1.0), dropout(0.5), dropout(0.5)};
+  strcpy(layers[1].rng_collection, "noise"); /* falls back to default */
+  layers[5].deterministic = 1;
+  kf_model *m = build(layers, 6, r);
+  ck_assert_uint_eq(count_of(r, "default"), 5);
+  ck_assert_uint_eq(count_of(r, "dropout"), 3);
+  ck_assert_uint_eq(kf_model_stream_count(m), 4);
+  const struct {
+    size_t layer;
+    const char *tag;
+    kf_key key;
+  } want[] = {{1, "default", kf_fold_in(seed_key(0), 2)},
+              {3, "dropout", kf_fold_in(seed_key(9), 0)},
+              {4, "dropout", kf_fold_in(seed_key(9), 1)},
+              {5, "dropout", kf_fold_in(seed_key(9), 2)}};
+  for (size_t i = 0; i < COUNT_OF(want); i++) {
+    const kf_model_stream h = held_at(m, i);
+    ck_assert_uint_eq(h.layer, want[i].layer);
+    ck_assert_str_eq(h.state.name, want[i].tag);
+    assert_key(h.state.key, want[i].key);
+  }
+  /* The second linear's kernel is fold_in(k0, 3) (after the fork at 2). */
+  kf_init ini;
+  ck_assert_int_eq(kf_init_make(KF_INIT_LECUN_NORMAL, &ini), KF_OK);
+  const int64_t kdims[] = {2, 2};
+  const kf_shape ks = shape_of(2, kdims);
+  float kernel[4];
+  ck_assert_int_eq(kf_init_apply(&ini, kf_fold_in(seed_key(0), 3), PART, &ks, kernel), KF_OK);
+  ck_assert_mem_eq(param(m, 2, 0, "kernel", NULL), kernel, sizeof kernel);
+  /* Only the rate-0.5, non-deterministic dropout draws. */
+  size_t n = 9;
+  ck_assert_int_eq(kf_model_forward_draws(m, KF_DET_LAYER, &n), KF_OK);
+  ck_assert_uint_eq(n, 1);
+  ck_assert_int_eq(kf_model_forward_draws(m, KF_DET_FALSE, &n), KF_OK);
+  ck_assert_uint_eq(n, 2);
+  ck_assert_int_eq(kf_model_forward_draws(m, KF_DET_TRUE, &n), KF_OK);
+  ck_assert_uint_eq(n, 0);
+  float x[2] = {1.0f, 2.0f}, y[2];
+  const int64_t dims[] = {2};
+  ck_assert_int_eq(run(m, NULL, KF_FLOAT32, x, 1, dims, KF_DET_FALSE, y, NULL, NULL), KF_OK);
+  const uint32_t counts[] = {0, 0, 1, 1};
+  for (size_t i = 0; i < 4; i++) ck_assert_uint_eq(held_at(m, i).state.count, counts[i]);
+  kf_model_free(m);
+  kf_rngs_free(r);
+}
+END_TEST
+
+/* A 0.11 Dropout whose stream and 'default' are both missing fails at
+ * construction (Flax: KeyError in the constructor), changing nothing. */
+START_TEST(era11_missing_stream_fails_at_construction) {
+  kf_rngs *r = rngs11_of("params", 1, END_STREAMS);
+  const kf_layer_spec layers[] = {linear(2, 2), dropout(0.5)};
+  kf_model *m = NULL;
+  kf_model_diag d = diag_at(999);
+  ck_assert_int_eq(kf_model_new(layers, 2, r, &m, &d), KF_ENOTFOUND);
+  ck_assert_ptr_null(m);
+  ck_assert_int_eq(d.reason, KF_DIAG_STREAM);
+  ck_assert_uint_eq(d.layer, 1);
+  ck_assert_str_eq(d.stream, "dropout");
+  ck_assert_uint_eq(count_of(r, "params"), 0);
+  /* Exhaustion of the forked-from stream likewise, before anything is drawn. */
+  kf_rngs_free(r);
+  r = rngs11_of("dropout", 1, END_STREAMS);
+  ck_assert_int_eq(kf_rngs_add_stream(r, "params", seed_key(2), 0), KF_OK);
+  kf_stream_state st;
+  ck_assert(kf_rngs_has_stream(r, "dropout", &st));
+  st.count = UINT32_MAX;
+  ck_assert_int_eq(kf_rngs_set_stream(r, 0, &st), KF_OK);
+  ck_assert_int_eq(kf_model_new(layers, 2, r, &m, &d), KF_EEXHAUSTED);
+  ck_assert_uint_eq(count_of(r, "params"), 0);
+  kf_rngs_free(r);
+}
+END_TEST
+
+/* A held stream at count 2^32 - 1 refuses the draw, all or nothing, and a
+ * deterministic pass still runs; kf_model_set_stream restores state and
+ * checks the tag. */
+START_TEST(era11_held_stream_exhaustion_and_set) {
+  kf_rngs *r = rngs11_of("dropout", 3, "params", 1, END_STREAMS);
+  const kf_layer_spec layers[] = {dropout(0.5), linear(2, 2), dropout(0.5)};
+  kf_model *m = build(layers, 3, r);
+  kf_model_stream h = held_at(m, 1);
+  h.state.count = UINT32_MAX;
+  ck_assert_int_eq(kf_model_set_stream(m, 1, &h.state), KF_OK);
+  float x[2] = {1.0f, 2.0f}, y[2];
+  const int64_t dims[] = {2};
+  kf_model_diag d = diag_at(999);
+  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 1, dims, KF_DET_LAYER, y, NULL, &d), KF_EEXHAUSTED);
+  ck_assert_int_eq(d.reason, KF_DIAG_STREAM);
+  ck_assert_uint_eq(d.layer, 2);
+  ck_assert_str_eq(d.stream, "dropout");
+  ck_assert_uint_eq(held_at(m, 0).state.count, 0); /* the first dropout did not draw either */
+  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 1, dims, KF_DET_TRUE, y, NULL, NULL), KF_OK);
+  kf_stream_state other = h.state;
+  strcpy(other.name, "params");
+  ck_assert_int_eq(kf_model_set_stream(m, 1, &other), KF_EINVAL);
+  ck_assert_int_eq(kf_model_set_stream(m, 2, &h.state), KF_ERANGE);
+  ck_assert_int_eq(kf_model_stream_at(m, 2, &h), KF_ERANGE);
+  ck_assert_int_eq(kf_model_stream_at(NULL, 0, &h), KF_EINVAL);
+  kf_model_free(m);
+  kf_rngs_free(r);
+}
+END_TEST
+
+/* The reseed docstring under 0.11 (flax-nnx.md §2.3): y1 uses
+ * fold_in(fold_in(key(42), 0), 0); reseed(model, dropout=42) stores
+ * fold_in(key(42), 0) at count 0, so y2 == y1. Two streams of one tag get
+ * fold_in(key, 0) and fold_in(key, 1) in layer order; other tags stay. */
+START_TEST(era11_reseed_docstring_and_order) {
+  kf_rngs *r = rngs11_of("params", 0, "dropout", 42, END_STREAMS);
+  const kf_layer_spec layers[] = {linear(2, 3), dropout(0.5)};
+  kf_model *m = build(layers, 2, r);
+  float x[2] = {1.0f, 1.0f}, y1[3], y2[3];
+  const int64_t dims[] = {1, 2};
+  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 2, dims, KF_DET_LAYER, y1, NULL, NULL), KF_OK);
+  size_t matched = 9;
+  ck_assert_int_eq(kf_model_reseed(m, "dropout", seed_key(42), &matched), KF_OK);
+  ck_assert_uint_eq(matched, 1);
+  assert_key(held_at(m, 0).state.key, kf_fold_in(seed_key(42), 0));
+  ck_assert_uint_eq(held_at(m, 0).state.count, 0);
+  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 2, dims, KF_DET_LAYER, y2, NULL, NULL), KF_OK);
+  ck_assert_mem_eq(y1, y2, sizeof y1);
+  ck_assert_int_eq(kf_model_reseed(m, "params", seed_key(1), &matched), KF_OK);
+  ck_assert_uint_eq(matched, 0);
+  ck_assert_int_eq(kf_model_reseed(m, "no such", seed_key(1), &matched), KF_EINVAL);
+  kf_model_free(m);
+
+  kf_layer_spec three[] = {dropout(0.5), dropout(0.5), dropout(0.5)};
+  strcpy(three[1].rng_collection, "params");
+  m = build(three, 3, r);
+  ck_assert_int_eq(kf_model_reseed(m, "dropout", seed_key(7), &matched), KF_OK);
+  ck_assert_uint_eq(matched, 2);
+  assert_key(held_at(m, 0).state.key, kf_fold_in(seed_key(7), 0));
+  assert_key(held_at(m, 2).state.key, kf_fold_in(seed_key(7), 1));
+  assert_key(held_at(m, 1).state.key, kf_fold_in(seed_key(0), 2)); /* params: 2 counts went to the linear */
+  kf_model_free(m);
+  kf_rngs_free(r);
+}
+END_TEST
+
+/* nnx.reseed(rngs, name=seed): key(seed) in 0.10, fold_in(key(seed), 0) in
+ * 0.11+; the era is kept by clone; the messages of both eras. */
+START_TEST(era_reseed_of_rngs_and_messages) {
+  kf_rngs *r10 = rngs_of(PART, "dropout", 1, END_STREAMS);
+  kf_rngs *r11 = rngs11_of("dropout", 1, END_STREAMS);
+  ck_assert_int_eq(kf_rngs_era(r10), KF_FLAX_0_10);
+  ck_assert_int_eq(kf_rngs_era(r11), KF_FLAX_0_11);
+  ck_assert_int_eq(kf_rngs_reseed(r10, "dropout", seed_key(42)), KF_OK);
+  ck_assert_int_eq(kf_rngs_reseed(r11, "dropout", seed_key(42)), KF_OK);
+  kf_stream_state s;
+  ck_assert(kf_rngs_has_stream(r10, "dropout", &s));
+  assert_key(s.key, seed_key(42));
+  ck_assert(kf_rngs_has_stream(r11, "dropout", &s));
+  assert_key(s.key, kf_fold_in(seed_key(42), 0));
+  kf_rngs *copy = NULL;
+  ck_assert_int_eq(kf_rngs_clone(r11, &copy), KF_OK);
+  ck_assert_int_eq(kf_rngs_era(copy), KF_FLAX_0_11);
+  kf_rngs_free(copy);
+  ck_assert_int_eq(kf_rngs_new_era(PART, (kf_flax_era)2, &copy), KF_EINVAL);
+  ck_assert_str_eq(kf_flax_era_name(KF_FLAX_0_10), "0.10");
+  ck_assert_str_eq(kf_flax_era_name(KF_FLAX_0_11), "0.11");
+  ck_assert_ptr_null(kf_flax_era_name((kf_flax_era)7));
+  char buf[96];
+  kf_flax_not_found_message(KF_FLAX_0_11, "noise", buf, sizeof buf);
+  ck_assert_str_eq(buf, "No RngStream named 'noise' found in Rngs.");
+  kf_flax_not_found_message(KF_FLAX_0_10, "noise", buf, sizeof buf);
+  ck_assert_str_eq(buf, "No RNG named 'noise' or 'default' found in Rngs.");
+  kf_rngs_free(r10);
+  kf_rngs_free(r11);
 }
 END_TEST
 
@@ -1234,6 +1483,15 @@ static Suite *nn_suite(void) {
   tcase_add_test(forward, activations);
   tcase_add_test(forward, deep_model_runs_through_scratch);
   suite_add_tcase(s, forward);
+
+  TCase *era = tcase_create("flax_0_11");
+  tcase_add_test(era, era11_dropout_forks_at_construction);
+  tcase_add_test(era, era11_forks_interleave_with_params);
+  tcase_add_test(era, era11_missing_stream_fails_at_construction);
+  tcase_add_test(era, era11_held_stream_exhaustion_and_set);
+  tcase_add_test(era, era11_reseed_docstring_and_order);
+  tcase_add_test(era, era_reseed_of_rngs_and_messages);
+  suite_add_tcase(s, era);
 
   TCase *check = tcase_create("validation");
   tcase_add_test(check, check_sizes);

@@ -178,7 +178,7 @@ static int dropout_is_deterministic(const kf_layer_spec *spec, kf_deterministic 
   return det == KF_DET_LAYER ? spec->deterministic != 0 : det == KF_DET_TRUE;
 }
 
-static int dropout_draws(const kf_layer_spec *spec, kf_deterministic det) {
+bool kf__dropout_draws(const kf_layer_spec *spec, kf_deterministic det) {
   return spec->type == KF_LAYER_DROPOUT && !dropout_is_deterministic(spec, det) &&
          spec->rate != 0.0 && spec->rate != 1.0;
 }
@@ -215,14 +215,23 @@ static int check_indices(const kf__layer *layer, const kf_tensor *x, size_t n,
 }
 
 /* Checks, without drawing, that every stream the stochastic dropouts draw from
- * can serve all of this call's draws. Streams are counted after resolution so
- * that two names falling back to 'default' add up. Borrows everything. */
+ * can serve all of this call's draws. Streams of the Rngs are counted after
+ * resolution so that two names falling back to 'default' add up; a stream a
+ * layer holds (0.11+) serves that layer alone, once. Borrows everything. */
 static int check_dropout_draws(const kf_model *model, const kf_rngs *rngs, kf_deterministic det,
                                kf_model_diag *d) {
   size_t needed[KF_RNGS_MAX_STREAMS] = {0};
   for (size_t i = 0; i < model->n_layers; i++) {
-    const kf_layer_spec *spec = &model->layers[i].spec;
-    if (!dropout_draws(spec, det)) continue;
+    const kf__layer *layer = &model->layers[i];
+    const kf_layer_spec *spec = &layer->spec;
+    if (!kf__dropout_draws(spec, det)) continue;
+    if (layer->held != SIZE_MAX) {
+      const kf_stream_state *held = &model->held[layer->held].state;
+      if (held->count < UINT32_MAX) continue;
+      *d = kf__diag_at(KF_DIAG_STREAM, i, spec);
+      memcpy(d->stream, held->name, sizeof d->stream);
+      return KF_EEXHAUSTED;
+    }
     size_t stream;
     int rc = rngs ? kf_rngs_resolve(rngs, spec->rng_collection, &stream) : KF_EINVAL;
     if (rc == KF_OK) rc = kf_rngs_can_draw(rngs, spec->rng_collection, ++needed[stream]);
@@ -232,6 +241,15 @@ static int check_dropout_draws(const kf_model *model, const kf_rngs *rngs, kf_de
       return rc;
     }
   }
+  return KF_OK;
+}
+
+/* Borrows model; writes the caller's *n. */
+int kf_model_forward_draws(const kf_model *model, kf_deterministic det, size_t *n) {
+  if (!model || !n || (det != KF_DET_LAYER && det != KF_DET_FALSE && det != KF_DET_TRUE)) return KF_EINVAL;
+  size_t count = 0;
+  for (size_t i = 0; i < model->n_layers; i++) count += kf__dropout_draws(&model->layers[i].spec, det);
+  *n = count;
   return KF_OK;
 }
 
@@ -257,7 +275,7 @@ static int scratch_alloc(const kf_model *model, const kf_shape *in, kf_determini
                                           (size_t)layer->spec.out_features, in_f);
       if (w > gemm_n) gemm_n = w;
     }
-    if (dropout_draws(&layer->spec, det)) {
+    if (kf__dropout_draws(&layer->spec, det)) {
       const kf_shape m = mask_shape(&layer->spec, &shape);
       const size_t n = shape_numel(&m);
       if (n > mask_n) mask_n = n;
@@ -398,14 +416,15 @@ static void mask_apply(const kf_shape *shape, const kf_shape *mshape, const uint
   }
 }
 
-/* One dropout call, Flax 0.10's stochastic.py. Draws from rngs only when
- * dropout_draws says so; check_dropout_draws made sure that draw succeeds. */
-static int dropout_apply(const kf_model *model, const kf__layer *layer, kf_rngs *rngs,
+/* One dropout call, Flax's stochastic.py. Draws only when kf__dropout_draws
+ * says so — from the stream the layer holds (0.11+) or from rngs (0.10,
+ * shared) — and check_dropout_draws made sure that draw succeeds. */
+static int dropout_apply(kf_model *model, const kf__layer *layer, kf_rngs *rngs,
                          kf_deterministic det, const kf_shape *shape, const float *x, float *y,
                          uint8_t *mask) {
   const kf_layer_spec *spec = &layer->spec;
   const size_t n = shape_numel(shape);
-  if (!dropout_draws(spec, det)) {
+  if (!kf__dropout_draws(spec, det)) {
     if (spec->rate == 1.0 && !dropout_is_deterministic(spec, det)) {
       for (size_t i = 0; i < n; i++) y[i] = 0.0f;
     } else if (y != x && n > 0) {
@@ -414,7 +433,13 @@ static int dropout_apply(const kf_model *model, const kf__layer *layer, kf_rngs 
     return KF_OK;
   }
   kf_key key;
-  int rc = kf_rngs_draw(rngs, spec->rng_collection, 1, &key, NULL, NULL);
+  int rc = KF_OK;
+  if (layer->held != SIZE_MAX) {
+    kf_stream_state *held = &model->held[layer->held].state;
+    key = kf_fold_in(held->key, held->count++);
+  } else {
+    rc = kf_rngs_draw(rngs, spec->rng_collection, 1, &key, NULL, NULL);
+  }
   /* keep = 1.0 - rate in double, entering the float32 math as f32(keep). */
   const float keep = (float)(1.0 - spec->rate);
   const kf_shape mshape = mask_shape(spec, shape);
@@ -423,9 +448,10 @@ static int dropout_apply(const kf_model *model, const kf__layer *layer, kf_rngs 
   return rc;
 }
 
-/* Borrows model, x and rngs; advances rngs' dropout streams on success only;
- * writes y->shape, y->dtype and y->data (caller-owned, not overlapping x->data). */
-int kf_model_forward(const kf_model *model, kf_rngs *rngs, const kf_tensor *x,
+/* Borrows model, x and rngs; advances the dropouts' streams (rngs' or the
+ * model's own) on success only; writes y->shape, y->dtype and y->data
+ * (caller-owned, not overlapping x->data). */
+int kf_model_forward(kf_model *model, kf_rngs *rngs, const kf_tensor *x,
                      kf_deterministic deterministic, kf_tensor *y, kf_model_diag *diag) {
   if (!kf__diag_usable(diag)) return KF_EINVAL;
   const size_t n_layers = model ? model->n_layers : 0;

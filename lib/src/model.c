@@ -1,6 +1,7 @@
 /* keyfold — building NNX models: layer specs, validation, parameter draws
- * (flax-nnx.md §3–§5, Flax 0.9–0.10 semantics). */
+ * (flax-nnx.md §3–§5; Flax 0.9–0.10 and, by the Rngs' era, >= 0.11). */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -278,6 +279,7 @@ void kf_model_free(kf_model *model) {
   if (!model) return;
   kf__free(model->param_storage);
   kf__free(model->layers);
+  kf__free(model->held);
   kf__free(model);
 }
 
@@ -285,25 +287,42 @@ void kf_model_free(kf_model *model) {
  * but no parameter values. Borrows layers; on success *out is owned by the
  * caller; on failure fills *d. */
 static int model_alloc(const kf_layer_spec *layers, size_t n_layers, kf_threefry_mode mode,
-                       kf_model **out, kf_model_diag *d) {
+                       kf_flax_era era, kf_model **out, kf_model_diag *d) {
   uint64_t param_elements = 0;
   int rc = check_layers(layers, n_layers, NULL, &param_elements, d);
   if (rc != KF_OK) return rc;
+  /* Flax >= 0.11: every Dropout keeps a fork of its stream, whatever its
+   * rate or deterministic attribute (the constructor forks unconditionally). */
+  size_t n_held = 0;
+  for (size_t i = 0; era == KF_FLAX_0_11 && i < n_layers; i++) {
+    kf_layer_spec spec;
+    kf__spec_read(layers, i, &spec); /* read by check_layers above */
+    if (spec.type == KF_LAYER_DROPOUT) n_held++;
+  }
   kf_model *model = kf__calloc(1, sizeof *model);
   if (model) model->layers = kf__calloc(n_layers, sizeof *model->layers);
   if (model && model->layers && param_elements > 0 && param_elements <= SIZE_MAX / sizeof(float))
     model->param_storage = kf__malloc((size_t)param_elements * sizeof(float));
-  if (!model || !model->layers || (param_elements > 0 && !model->param_storage)) {
+  if (model && model->layers && (param_elements == 0 || model->param_storage) && n_held > 0)
+    model->held = kf__calloc(n_held, sizeof *model->held);
+  if (!model || !model->layers || (param_elements > 0 && !model->param_storage) ||
+      (n_held > 0 && !model->held)) {
     kf_model_free(model);
     *d = kf__diag_at(KF_DIAG_NO_MEMORY, n_layers, NULL);
     return KF_ENOMEM;
   }
   check_layers(layers, n_layers, model->layers, &param_elements, d); /* passed above */
   model->mode = mode;
+  model->era = era;
   model->n_layers = n_layers;
   float *next = model->param_storage;
   for (size_t i = 0; i < n_layers; i++) {
     kf__layer *layer = &model->layers[i];
+    layer->held = SIZE_MAX;
+    if (era == KF_FLAX_0_11 && layer->spec.type == KF_LAYER_DROPOUT) {
+      layer->held = model->n_held;
+      model->held[model->n_held++].layer = i;
+    }
     for (size_t j = 0; j < layer->n_params; j++) {
       size_t n = 0;
       kf_shape_numel(&layer->param_shape[j], &n);
@@ -315,28 +334,51 @@ static int model_alloc(const kf_layer_spec *layers, size_t n_layers, kf_threefry
   return KF_OK;
 }
 
-/* Borrows layers; advances rngs' params stream (or 'default') on success only;
- * on success *out is a new handle owned by the caller (kf_model_free); on
- * failure writes the caller's *diag (optional). */
+/* The stream a layer draws from at construction, and how many keys:
+ * parameters from 'params', and in Flax >= 0.11 a Dropout's fork from its
+ * rng_collection (both falling back to 'default'). */
+static size_t construction_draws(const kf_model *model, size_t i, const char **stream) {
+  const kf__layer *layer = &model->layers[i];
+  if (layer->held != SIZE_MAX) {
+    *stream = layer->spec.rng_collection;
+    return 1;
+  }
+  *stream = PARAMS_STREAM;
+  return layer->n_params;
+}
+
+/* Borrows layers; advances rngs' streams on success only; on success *out
+ * is a new handle owned by the caller (kf_model_free); on failure writes the
+ * caller's *diag (optional). */
 int kf_model_new(const kf_layer_spec *layers, size_t n_layers, kf_rngs *rngs, kf_model **out,
                  kf_model_diag *diag) {
   if (!kf__diag_usable(diag)) return KF_EINVAL;
   kf_model_diag d = kf__diag_at(KF_DIAG_ARGUMENT, n_layers, NULL);
   int rc = (rngs && out) ? KF_OK : KF_EINVAL;
   kf_model *model = NULL;
-  if (rc == KF_OK) rc = model_alloc(layers, n_layers, kf_rngs_mode(rngs), &model, &d);
+  if (rc == KF_OK) rc = model_alloc(layers, n_layers, kf_rngs_mode(rngs), kf_rngs_era(rngs), &model, &d);
 
   /* Every parameter takes one key, zeros included (Flax draws before calling
-   * the initializer), and all come from one stream: check the running total
-   * layer by layer so that a failure names the layer that would run dry. */
+   * the initializer), and so does a 0.11+ Dropout's fork, layer after layer
+   * as the constructors run. Check the running total per serving stream, so
+   * that two names falling back to 'default' add up and a failure names the
+   * layer that would run dry. */
   size_t n_keys = 0;
+  size_t needed[KF_RNGS_MAX_STREAMS] = {0};
   for (size_t i = 0; rc == KF_OK && i < n_layers; i++) {
-    if (model->layers[i].n_params == 0) continue;
-    n_keys += model->layers[i].n_params;
-    rc = kf_rngs_can_draw(rngs, PARAMS_STREAM, n_keys);
+    const char *stream;
+    const size_t n = construction_draws(model, i, &stream);
+    if (n == 0) continue;
+    size_t index = 0;
+    n_keys += n;
+    rc = kf_rngs_resolve(rngs, stream, &index);
+    if (rc == KF_OK) {
+      needed[index] += n;
+      rc = kf_rngs_can_draw(rngs, stream, needed[index]);
+    }
     if (rc != KF_OK) {
       d = kf__diag_at(KF_DIAG_STREAM, i, &model->layers[i].spec);
-      strcpy(d.stream, PARAMS_STREAM);
+      snprintf(d.stream, sizeof d.stream, "%s", stream);
     }
   }
   kf_key *keys = NULL;
@@ -348,15 +390,26 @@ int kf_model_new(const kf_layer_spec *layers, size_t n_layers, kf_rngs *rngs, kf
     }
   }
 
-  /* From here on nothing can fail: the draw was checked above and every
+  /* From here on nothing can fail: the draws were checked above and every
    * initializer was checked against its shape by check_layers. */
-  if (rc == KF_OK && n_keys > 0) rc = kf_rngs_draw(rngs, PARAMS_STREAM, n_keys, keys, NULL, NULL);
   size_t k = 0;
   for (size_t i = 0; rc == KF_OK && i < n_layers; i++) {
+    const char *stream;
+    const size_t n = construction_draws(model, i, &stream);
+    size_t index = 0;
+    if (n > 0) rc = kf_rngs_draw(rngs, stream, n, keys + k, NULL, &index);
     const kf__layer *layer = &model->layers[i];
-    for (size_t j = 0; rc == KF_OK && j < layer->n_params; j++)
-      rc = kf_init_apply(param_init(&layer->spec, j), keys[k++], model->mode,
-                         &layer->param_shape[j], layer->param[j]);
+    if (rc == KF_OK && layer->held != SIZE_MAX) {
+      /* RngStream.fork(): the parent's next key, count 0, the parent's tag. */
+      kf_stream_state *held = &model->held[layer->held].state;
+      kf_rngs_stream_at(rngs, index, held);
+      held->key = keys[k];
+      held->count = 0;
+    }
+    for (size_t j = 0; rc == KF_OK && layer->held == SIZE_MAX && j < layer->n_params; j++)
+      rc = kf_init_apply(param_init(&layer->spec, j), keys[k + j], model->mode, &layer->param_shape[j],
+                         layer->param[j]);
+    k += n;
   }
   kf__free(keys);
   if (rc != KF_OK) {
@@ -374,6 +427,48 @@ size_t kf_model_layer_count(const kf_model *model) { return model ? model->n_lay
 /* Borrows model. A NULL handle reports the library default, partitionable. */
 kf_threefry_mode kf_model_mode(const kf_model *model) {
   return model ? model->mode : KF_THREEFRY_PARTITIONABLE;
+}
+
+/* Borrows model. */
+kf_flax_era kf_model_era(const kf_model *model) { return model ? model->era : KF_FLAX_0_10; }
+
+/* Borrows model; 0 for NULL. */
+size_t kf_model_stream_count(const kf_model *model) { return model ? model->n_held : 0; }
+
+/* Borrows model; copies into the caller's *out. */
+int kf_model_stream_at(const kf_model *model, size_t i, kf_model_stream *out) {
+  if (!model || !out) return KF_EINVAL;
+  if (i >= model->n_held) return KF_ERANGE;
+  out->layer = model->held[i].layer;
+  out->state = model->held[i].state;
+  return KF_OK;
+}
+
+/* Borrows state. */
+int kf_model_set_stream(kf_model *model, size_t i, const kf_stream_state *state) {
+  if (!model || !state) return KF_EINVAL;
+  if (i >= model->n_held) return KF_ERANGE;
+  kf_stream_state *held = &model->held[i].state;
+  if (strncmp(held->name, state->name, sizeof held->name) != 0) return KF_EINVAL;
+  held->key = state->key;
+  held->count = state->count;
+  return KF_OK;
+}
+
+/* Borrows tag; writes the caller's *matched (optional). */
+int kf_model_reseed(kf_model *model, const char *tag, kf_key key, size_t *matched) {
+  if (!model || !kf_stream_name_valid(tag)) return KF_EINVAL;
+  /* nnx.reseed draws the n-th matching stream's key from a fresh
+   * Rngs(tag=key): fold_in(key, n), in graph order (layer order here). */
+  size_t c = 0;
+  for (size_t i = 0; i < model->n_held; i++) {
+    kf_stream_state *held = &model->held[i].state;
+    if (strcmp(held->name, tag) != 0) continue;
+    held->key = kf_fold_in(key, (uint32_t)c++);
+    held->count = 0;
+  }
+  if (matched) *matched = c;
+  return KF_OK;
 }
 
 /* Borrows model; copies the spec into the caller's *out. */

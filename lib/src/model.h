@@ -19,14 +19,29 @@ typedef struct kf__layer {
   const char *param_name[KF__MAX_LAYER_PARAMS];  /* static strings */
   kf_shape param_shape[KF__MAX_LAYER_PARAMS];
   float *param[KF__MAX_LAYER_PARAMS];            /* point into kf_model.param_storage */
+  size_t held;           /* index into kf_model.held of the stream it holds, or SIZE_MAX */
 } kf__layer;
+
+/* A stream a layer holds (Flax >= 0.11: a Dropout's fork). Its tag is the
+ * name of the stream it was forked from, after the fallback to 'default'. */
+typedef struct kf__held {
+  size_t layer;
+  kf_stream_state state;
+} kf__held;
 
 struct kf_model {
   kf_threefry_mode mode;
+  kf_flax_era era;
   size_t n_layers;
   kf__layer *layers;     /* n_layers entries, owned */
   float *param_storage;  /* every parameter, back to back, owned (NULL if there are none) */
+  size_t n_held;
+  kf__held *held;        /* n_held entries in layer order, owned (NULL if none); the only
+                            part of a model a forward pass or a reseed changes */
 };
+
+/* Whether a dropout layer draws a key in a forward pass under `det`. */
+bool kf__dropout_draws(const kf_layer_spec *spec, kf_deterministic det);
 
 /* The size of the first versions of the caller-sized structs: smaller ones
  * are refused, larger ones read as described in keyfold/nn.h. */

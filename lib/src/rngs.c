@@ -28,6 +28,7 @@ typedef struct stream {
  * and capacity never passes 2 * KF_RNGS_MAX_STREAMS: both fit their types. */
 struct kf_rngs {
   kf_threefry_mode mode;
+  uint8_t era;         /* kf_flax_era */
   uint8_t n_streams;
   uint8_t capacity;    /* streams the block has room for */
   uint16_t names_len;  /* bytes of names in use */
@@ -91,14 +92,31 @@ static int resize(kf_rngs *rngs, size_t capacity, size_t names_cap) {
   return KF_OK;
 }
 
+static bool era_valid(kf_flax_era era) { return era == KF_FLAX_0_10 || era == KF_FLAX_0_11; }
+
 /* On success *out receives a new handle owned by the caller (kf_rngs_free). */
-int kf_rngs_new(kf_threefry_mode mode, kf_rngs **out) {
-  if (!out || !kf__mode_valid(mode)) return KF_EINVAL;
+int kf_rngs_new_era(kf_threefry_mode mode, kf_flax_era era, kf_rngs **out) {
+  if (!out || !kf__mode_valid(mode) || !era_valid(era)) return KF_EINVAL;
   kf_rngs *rngs = kf__calloc(1, sizeof *rngs);
   if (!rngs) return KF_ENOMEM;
   rngs->mode = mode;
+  rngs->era = (uint8_t)era;
   *out = rngs;
   return KF_OK;
+}
+
+int kf_rngs_new(kf_threefry_mode mode, kf_rngs **out) { return kf_rngs_new_era(mode, KF_FLAX_0_10, out); }
+
+/* Borrows rngs. */
+kf_flax_era kf_rngs_era(const kf_rngs *rngs) { return rngs ? (kf_flax_era)rngs->era : KF_FLAX_0_10; }
+
+/* Returns a static string. */
+const char *kf_flax_era_name(kf_flax_era era) {
+  switch (era) {
+    case KF_FLAX_0_10: return "0.10";
+    case KF_FLAX_0_11: return "0.11";
+  }
+  return NULL;
 }
 
 /* Takes ownership of rngs and frees it; NULL is a no-op. */
@@ -114,6 +132,7 @@ int kf_rngs_clone(const kf_rngs *rngs, kf_rngs **out) {
   kf_rngs *copy = kf__calloc(1, sizeof *copy);
   if (!copy) return KF_ENOMEM;
   copy->mode = rngs->mode;
+  copy->era = rngs->era;
   if (rngs->n_streams && resize(copy, rngs->n_streams, rngs->names_len) != KF_OK) {
     kf__free(copy);
     return KF_ENOMEM;
@@ -238,7 +257,7 @@ int kf_rngs_reseed(kf_rngs *rngs, const char *name, kf_key key) {
   if (!rngs || !kf_stream_name_valid(name)) return KF_EINVAL;
   const size_t i = find_stream(rngs, name);
   if (i >= rngs->n_streams) return KF_ENOTFOUND;
-  rngs->streams[i].key = key;
+  rngs->streams[i].key = rngs->era == KF_FLAX_0_10 ? key : kf_fold_in(key, 0);
   rngs->streams[i].count = 0;
   return KF_OK;
 }
@@ -255,11 +274,16 @@ int kf_rngs_set_stream(kf_rngs *rngs, size_t i, const kf_stream_state *state) {
 }
 
 /* Borrows name (NULL means 'default'); writes at most size bytes to the caller's buf. */
-size_t kf_rngs_not_found_message(const char *name, char *buf, size_t size) {
+size_t kf_flax_not_found_message(kf_flax_era era, const char *name, char *buf, size_t size) {
   if (!name) name = KF_DEFAULT_STREAM;
   if (!buf) size = 0; /* still report the length, as snprintf(NULL, 0, ...) does */
-  /* Only a format error makes snprintf negative, and this format has none. */
-  const int n = snprintf(buf, size, "No RNG named '%s' or '%s' found in Rngs.", name,
-                         KF_DEFAULT_STREAM);
+  /* Only a format error makes snprintf negative, and these formats have none. */
+  const int n = era == KF_FLAX_0_11
+                    ? snprintf(buf, size, "No RngStream named '%s' found in Rngs.", name)
+                    : snprintf(buf, size, "No RNG named '%s' or '%s' found in Rngs.", name, KF_DEFAULT_STREAM);
   return n > 0 ? (size_t)n : 0;
+}
+
+size_t kf_rngs_not_found_message(const char *name, char *buf, size_t size) {
+  return kf_flax_not_found_message(KF_FLAX_0_10, name, buf, size);
 }

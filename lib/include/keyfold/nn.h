@@ -1,10 +1,20 @@
 /* keyfold — small NNX models: a sequence of layers whose parameters and
- * dropout masks are drawn from a kf_rngs exactly as Flax NNX 0.9–0.10 draws
- * them (spec: flax-nnx.md §3–§5).
+ * dropout masks are drawn from a kf_rngs exactly as Flax NNX draws them
+ * (spec: flax-nnx.md §3–§5), in the era of that Rngs (kf_flax_era):
  *
- * A kf_model is an opaque handle owning its parameters. It does not keep the
- * kf_rngs it was built from: the caller passes the same Rngs to every forward
- * call, which is what a Flax 0.10 Dropout holding the model's Rngs means.
+ *  - Flax 0.9–0.10: the model does not keep the kf_rngs it was built from;
+ *    the caller passes the same Rngs to every forward call, which is what a
+ *    Dropout holding the model's Rngs means.
+ *  - Flax >= 0.11: each dropout forks its stream at construction (one key of
+ *    rngs[rng_collection], falling back to 'default', drawn as the
+ *    constructors run, between the parameter draws of the layers around it)
+ *    and the model keeps that stream — key, count and the tag of the stream
+ *    it came from — drawing its masks from it (kf_model_stream_at).
+ *
+ * A kf_model is an opaque handle owning its parameters and the streams it
+ * holds. Parameters never change after kf_model_new; the held streams change
+ * with kf_model_forward and kf_model_reseed, so a caller sharing a 0.11+
+ * model between threads locks around those as around the Rngs.
  */
 #ifndef KEYFOLD_NN_H
 #define KEYFOLD_NN_H
@@ -156,11 +166,14 @@ int kf_layers_input_shape(const kf_layer_spec *layers, size_t n_layers, const kf
 typedef struct kf_model kf_model;
 
 /* Builds a model, drawing parameter keys from `rngs` in Flax's order
- * (rngs.params(), falling back to 'default'). All or nothing: on failure
- * neither *out nor rngs is changed, and *diag (may be NULL) says why. On
- * success *out is a new handle freed with kf_model_free. Returns kf_model_check's errors, KF_ENOTFOUND if a
- * layer needs 'params' and neither it nor 'default' exists, KF_EEXHAUSTED,
- * KF_ENOMEM. The threefry mode is kf_rngs_mode(rngs). */
+ * (rngs.params(), falling back to 'default') and, in a 0.11+ Rngs, each
+ * dropout's fork in its place. All or nothing: on failure neither *out nor
+ * rngs is changed, and *diag (may be NULL) says why. On success *out is a
+ * new handle freed with kf_model_free. Returns kf_model_check's errors,
+ * KF_ENOTFOUND if a layer needs 'params' (or, 0.11+, a dropout its
+ * rng_collection) and neither it nor 'default' exists, KF_EEXHAUSTED,
+ * KF_ENOMEM. The threefry mode is kf_rngs_mode(rngs), the era
+ * kf_rngs_era(rngs). */
 int kf_model_new(const kf_layer_spec *layers, size_t n_layers, kf_rngs *rngs, kf_model **out,
                  kf_model_diag *diag);
 
@@ -169,6 +182,36 @@ void kf_model_free(kf_model *model);
 
 size_t kf_model_layer_count(const kf_model *model);
 kf_threefry_mode kf_model_mode(const kf_model *model);
+kf_flax_era kf_model_era(const kf_model *model);
+
+/* A stream a layer holds (Flax >= 0.11): state.name is its tag, the name of
+ * the Rngs stream it was forked from ('default' when the layer's
+ * rng_collection fell back to it). */
+typedef struct kf_model_stream {
+  size_t layer;            /* the layer holding it */
+  kf_stream_state state;
+} kf_model_stream;
+
+/* Number of streams the model's layers hold, in layer order (Flax's graph
+ * order for a sequence of layers): 0 for a 0.10 model. */
+size_t kf_model_stream_count(const kf_model *model);
+
+/* Copies held stream i into *out. KF_ERANGE if out of range. */
+int kf_model_stream_at(const kf_model *model, size_t i, kf_model_stream *out);
+
+/* Puts held stream i into a state read earlier by kf_model_stream_at (key
+ * and count; the tag must match): recovery, and the undo of a change never
+ * handed out. KF_ERANGE for a bad index, KF_EINVAL for another tag. */
+int kf_model_set_stream(kf_model *model, size_t i, const kf_stream_state *state);
+
+/* nnx.reseed(model, tag=key) of Flax >= 0.11 on the streams the model
+ * holds: the n-th stream (in layer order) whose tag is `tag` gets key :=
+ * fold_in(key, n) and count := 0 — the keys a fresh Rngs(tag=key) hands
+ * out. *matched (may be NULL) receives the number of streams changed, 0 when
+ * none has the tag (and always for a 0.10 model). KF_EINVAL for an invalid
+ * tag. Every held key is a scalar, so Flax's reseed policies agree here. */
+int kf_model_reseed(kf_model *model, const char *tag, kf_key key, size_t *matched);
+
 
 /* Copies layer i's spec (with defaults filled in) into *out, as much of it
  * as out->struct_size holds (set it first, or use kf_layer_spec_make).
@@ -210,14 +253,20 @@ int kf_model_output_shape(const kf_model *model, const kf_shape *in, kf_dtype in
 int kf_model_layer_input_shape(const kf_model *model, const kf_shape *in, kf_dtype in_dtype,
                                size_t i, kf_shape *out, kf_model_diag *diag);
 
+/* The number of keys a forward pass under `det` draws (one per stochastic
+ * dropout: not deterministic, 0 < rate < 1), whatever its input.
+ * KF_EINVAL for NULL or an unknown det. */
+int kf_model_forward_draws(const kf_model *model, kf_deterministic det, size_t *n);
+
 /* Runs the model on x (float32, or int32 indices for an embed-first model).
  * y->data must hold numel(output shape) floats; y->shape and y->dtype are set.
- * Each stochastic dropout draws one key from rngs[rng_collection] (falling
- * back to 'default'). All or nothing for rngs: on any failure no count has
- * advanced, and *diag (may be NULL) says why. Returns kf_model_output_shape's
- * errors, KF_ERANGE for an embed index out of range, KF_ENOTFOUND,
- * KF_EEXHAUSTED, KF_ENOMEM. */
-int kf_model_forward(const kf_model *model, kf_rngs *rngs, const kf_tensor *x,
+ * Each stochastic dropout draws one key: 0.10, from rngs[rng_collection]
+ * (falling back to 'default'); 0.11+, from the stream it holds (rngs is
+ * then not used by dropouts and may be NULL). All or nothing: on any
+ * failure no count has advanced, and *diag (may be NULL) says why. Returns
+ * kf_model_output_shape's errors, KF_ERANGE for an embed index out of
+ * range, KF_ENOTFOUND, KF_EEXHAUSTED, KF_ENOMEM. */
+int kf_model_forward(kf_model *model, kf_rngs *rngs, const kf_tensor *x,
                      kf_deterministic deterministic, kf_tensor *y, kf_model_diag *diag);
 
 #ifdef __cplusplus
