@@ -10,15 +10,19 @@ Run under an oracle venv (scripts/oracle-venvs.sh creates them):
 The era (flax-0.10 or flax-0.12) follows the installed Flax; the output file
 is tests/vectors/jax-oracle-<era>.json unless -o says otherwise; "-o -"
 prints the JSON on stdout. Every case is computed in both threefry modes
-(jax_threefry_partitionable True and False).
+(jax_threefry_partitionable True and False), except the flax_session ones:
+partitionable, and two of them in legacy mode too.
 
---keyfold LIB (the built libkeyfold.so) is used for one thing only: the cases
+--keyfold LIB (the built libkeyfold.so) is used for two things only. The cases
 of operations whose float32 results depend on XLA's log1p (normal,
 truncated_normal, the initializers drawing from them) get the tolerance
 measured against that library written beside them (max ulp distance and
 fraction bit-identical), with the reason. Without it those cases get
-{"ulps": null} and the test refuses them. Nothing here is needed by the
-product or by the default test command.
+{"ulps": null} and the test refuses them. And it checks that every parameter
+of the flax_session cases (tolerance "exact", though lecun_normal and Embed's
+normal depend on log1p) comes out of the library bit for bit, and fails
+otherwise. Nothing here is needed by the product or by the default test
+command.
 """
 import argparse
 import ctypes
@@ -150,6 +154,149 @@ def set_tolerance(case, kf):
                          "reason": LOG1P_REASON}
 
 
+# ---- flax sessions -----------------------------------------------------------
+
+def var_value(v):
+    return v.get_value() if hasattr(v, "get_value") else v.value  # 0.12: .value deprecated
+
+
+def dotted(path):
+    return ".".join(str(p) for p in path)
+
+
+def seed_value(v):
+    """A seed in a case: an int, or [hi, lo] raw key data = wrap_key_data(uint32 array)."""
+    return v if isinstance(v, int) else jax.random.wrap_key_data(np.array(v, np.uint32))
+
+
+def stream_state(s):
+    return {"key": keydata(var_value(s.key)), "count": int(np.asarray(var_value(s.count)))}
+
+
+def model_streams(model):
+    """Every RngStream reachable from the model, in nnx.iter_graph order (Flax's graph order)."""
+    return [(dotted(p), n) for p, n in nnx.iter_graph(model) if isinstance(n, nnx.RngStream)]
+
+
+def session_state(rngs, model):
+    return {"rngs": [dict(name=n, **stream_state(s)) for n, s in rngs.items()],
+            "model": [dict(path=p, tag=s.tag, **stream_state(s)) for p, s in model_streams(model)]}
+
+
+EMBED_INIT = ("variance_scaling", {"scale": 1.0, "mode": "fan_in", "distribution": "normal",
+                                   "out_axis": 0})
+
+
+def build_layer(spec, rngs):
+    """One layer of a case, built as nnx.Sequential's element; also the (path suffix, init,
+    params, key, shape) of each parameter it draws, for the --keyfold check."""
+    t = spec["type"]
+    if t in ("linear", "embed"):
+        src = rngs["params"]  # falls back to default, as the constructors do
+        key, count = var_value(src.key), int(np.asarray(var_value(src.count)))
+        draw = lambda i: keydata(jax.random.fold_in(key, count + i))
+        if t == "linear":
+            shape = [spec["in_features"], spec["out_features"]]
+            layer = nnx.Linear(*shape, use_bias=spec.get("use_bias", True), rngs=rngs)
+            return layer, [("kernel", "lecun_normal", {}, draw(0), shape)]
+        shape = [spec["num_embeddings"], spec["features"]]
+        return nnx.Embed(*shape, rngs=rngs), [("embedding",) + EMBED_INIT + (draw(0), shape)]
+    if t == "dropout":
+        kw = {k: spec[k] for k in ("rng_collection", "deterministic") if k in spec}
+        if "broadcast_dims" in spec:
+            kw["broadcast_dims"] = tuple(spec["broadcast_dims"])
+        return nnx.Dropout(spec["rate"], rngs=rngs, **kw), []
+    return {"relu": nnx.relu, "tanh": nnx.tanh}[t], []
+
+
+def fma_linear(x, kernel, bias):
+    """keyfold's Linear (lib/src/forward.c): an fma chain over k in order, then + bias; fmaf
+    emulated in float64 (exact product, one rounding of the sum, then float32)."""
+    x, w = np.asarray(x, np.float32).reshape(-1, kernel.shape[0]), np.asarray(kernel, np.float32)
+    acc = np.zeros((x.shape[0], w.shape[1]), np.float32)
+    for k in range(w.shape[0]):
+        acc = (x[:, k:k + 1].astype(np.float64) * w[k].astype(np.float64) + acc).astype(np.float32)
+    if bias is not None:
+        acc = acc + np.asarray(bias, np.float32)
+    return acc
+
+
+def run_session(rngs_args, layer_specs, xs, steps):
+    """Replays one flax_session case in the running Flax; returns its "expect" and the
+    parameter checks [(path, init, params, key, shape, hex)] for --keyfold."""
+    era12 = FLAX_ERA != "flax-0.10"
+    seeds = {k: seed_value(v) for k, v in rngs_args.items() if k != "default"}
+    rngs = nnx.Rngs(seed_value(rngs_args["default"]), **seeds) if "default" in rngs_args \
+        else nnx.Rngs(**seeds)
+    layers, inits = [], []
+    for i, spec in enumerate(layer_specs):
+        layer, drawn = build_layer(spec, rngs)
+        layers.append(layer)
+        inits += [("layers.%d.%s" % (i, d[0]),) + d[1:] for d in drawn]
+    model = nnx.Sequential(*layers)
+    params = [(dotted(p), np.asarray(var_value(n))) for p, n in nnx.iter_graph(model)
+              if isinstance(n, nnx.Param)]
+    checks = []
+    byname = dict(params)
+    for path, init, ip, kd, shape in inits:
+        want = Gen.jax_init(init, ip)(jax.random.wrap_key_data(np.array(kd, np.uint32)),
+                                       tuple(shape), jnp.float32)
+        # the key derivation above must be Flax's: same bits as the layer's own parameter
+        assert np.array_equal(np.asarray(want).view(np.uint32), byname[path].view(np.uint32)), path
+        checks.append((path, init, ip, kd, shape, hexdata(byname[path])))
+    expect = {"params": [{"path": p, "value": result(v)} for p, v in params],
+              "built": session_state(rngs, model), "steps": []}
+    for step in steps:
+        rec = {}
+        if "forward" in step:
+            y, d = jnp.asarray(xs[step["forward"]]), step["deterministic"]
+            for layer in model.layers:
+                if isinstance(layer, nnx.Dropout):
+                    y = layer(y) if d is None else layer(y, deterministic=d)
+                elif isinstance(layer, nnx.Linear):
+                    x = y
+                    y = layer(y)
+                    b = var_value(layer.bias) if layer.use_bias else None
+                    got = fma_linear(x, np.asarray(var_value(layer.kernel)), b)
+                    if not np.array_equal(got.view(np.uint32),
+                                          np.asarray(y).reshape(got.shape).view(np.uint32)):
+                        print("gen-vectors: warning: XLA's Linear differs from an fma chain "
+                              "(keyfold's order) in a flax_session case", file=sys.stderr)
+                else:
+                    y = layer(y)
+            rec["y"] = result(y)
+        elif "reseed" in step:
+            s = {k: seed_value(v) for k, v in step["reseed"].items()}
+            kw = {"policy": step["policy"]} if "policy" in step else {}
+            assert not kw or era12, "policy is a Flax >= 0.11 argument"
+            targets = {"model": [model], "rngs": [rngs], "all": [model, rngs]}[step["target"]]
+            rejected = False
+            for t in targets:
+                tags = {st.tag for _, st in model_streams(t)} if t is model else set(dict(rngs.items()))
+                missing = set(s) - tags
+                # keyfold's API rejects (400) a tag matching no stream of the target: such a
+                # step, and only such a step, carries "keyfold_rejects": true
+                rejected = rejected or bool(missing)
+            assert rejected == bool(step.get("keyfold_rejects")), (FLAX_ERA, step)
+            for t in targets:
+                nnx.reseed(t, **s, **kw)
+        elif "draw" in step:
+            rec["key"] = keydata(rngs() if step["draw"] is None else rngs[step["draw"]]())
+        elif "fork" in step:
+            assert era12, "fork steps are recorded in the Flax >= 0.11 era only"
+            if step["fork"] is None:
+                child = list(rngs.fork().items())
+            else:
+                real = dict(rngs.items())
+                child = [(n, real[n].fork()) for n in step["fork"]]  # real streams only
+            rec["child"] = [dict(name=n, **stream_state(c)) for n, c in child]
+        else:
+            raise ValueError(step)
+        rec["state"] = session_state(rngs, model)
+        expect["steps"].append(rec)
+    return expect, checks
+
+
 # ---- cases ------------------------------------------------------------------
 
 SEEDS = [0, 1, 42, -1, -7, 2**31 - 1, -2**31, 2**32 - 1, 123456789]
@@ -161,6 +308,7 @@ class Gen:
         self.cases = []
         self.measure = measure
         self.mode = None
+        self.param_checks = []  # (case id, mode, path, init, params, key, shape, hex)
 
     def add(self, op, cid, args, res, x64=False, **extra):
         c = {"id": "%s/%s/%s" % (op, self.mode, cid), "op": op, "mode": self.mode, "x64": x64,
@@ -409,6 +557,113 @@ class Gen:
                       "inputs": {k: v.tolist() for k, v in xs.items()}, "script": script},
                      {"kernel": result(kernel), "bias": result(bias), "outputs": outs}, **tag)
 
+    # flax sessions -------------------------------------------------------------
+    # One keyfold session = one nnx.Rngs plus an nnx.Sequential built from it,
+    # replayed step by step (forward, reseed, draw, fork); the state of every
+    # stream is recorded after construction and after each step.
+    SESSION_INPUTS = {
+        "ones(1,2)": np.ones((1, 2), np.float32),
+        "ones(1,3)": np.ones((1, 3), np.float32),
+        "x(2,3)": np.array([[0.5, -1.25, 2.0], [3.0, -0.75, 0.125]], np.float32),
+        "x(4,2)": np.array([[0.5, -1.25], [2.0, 3.0], [-0.75, 0.125], [10.0, -3.0]], np.float32),
+        "x(3,4)": np.array([[1.0, -2.0, 0.5, 4.0], [0.25, 3.0, -1.5, 2.0], [-0.125, 1.0, 6.0, -3.5]],
+                           np.float32),
+        "x(2,2)": np.array([[0.75, -1.5], [2.5, 0.25]], np.float32),
+        "ids(2,3)": np.array([[0, 4, 2], [1, 3, -1]], np.int32),
+    }
+
+    def session_cases(self):
+        """(name, eras, modes, rngs, layers, inputs, steps); eras/modes None = all."""
+        lin = lambda i, o, **kw: dict({"type": "linear", "in_features": i, "out_features": o}, **kw)
+        drop = lambda r, **kw: dict({"type": "dropout", "rate": r}, **kw)
+        fwd = lambda x, d=None: {"forward": x, "deterministic": d}
+        reseed = lambda target, policy=None, **s: dict({"reseed": s, "target": target},
+                                                       **({"policy": policy} if policy else {}))
+        both, p12, legacy_too = None, ("flax-0.12",), ("partitionable", "legacy")
+        part = ("partitionable",)
+        doc_rngs, doc_layers = {"params": 0, "dropout": 42}, [lin(2, 3), drop(0.5)]
+        out = []
+        for target in ("model", "rngs", "all"):
+            out.append(("reseed-docstring/" + target, both, legacy_too if target == "model" else part,
+                        doc_rngs, doc_layers, ["ones(1,2)"],
+                        [fwd("ones(1,2)"), reseed(target, dropout=42), fwd("ones(1,2)")]))
+        mlp = [lin(3, 4), drop(0.5)]
+        out.append(("dropout-docstring-mlp", both, legacy_too, {"default": 0}, mlp, ["ones(1,3)"],
+                    [fwd("ones(1,3)"), fwd("ones(1,3)"), {"draw": None}, fwd("ones(1,3)")]))
+        out.append(("dropout-docstring-mlp/reseed-default", both, part, {"default": 0}, mlp,
+                    ["ones(1,3)", "x(2,3)"],
+                    [fwd("x(2,3)"), {"draw": "params"}, reseed("model", default=0), fwd("x(2,3)"),
+                     reseed("rngs", default=[0, 0]), {"draw": None}, fwd("ones(1,3)"),
+                     reseed("all", default=1), fwd("x(2,3)"), {"draw": "dropout"}]))
+        # 12 layers: layers.10 and layers.11 must come after layers.3 (numeric order); the
+        # dropout-tagged streams sit at 1, 3 and 11 and the fallback one ('noise' -> default) at 10.
+        twelve = [lin(2, 3), drop(0.5), lin(3, 2), drop(0.25, rng_collection="dropout"),
+                  {"type": "relu"}, lin(2, 4, use_bias=False), {"type": "tanh"}, lin(4, 3),
+                  {"type": "relu"}, lin(3, 3), drop(0.5, rng_collection="noise"), drop(0.5)]
+        out.append(("twelve-layers", both, part, {"default": 5, "params": 1, "dropout": 2}, twelve,
+                    ["x(2,2)"],
+                    [fwd("x(2,2)"), {"draw": "params"}, {"draw": None}, {"draw": "noise"},
+                     fwd("x(2,2)", False), reseed("model", dropout=7), fwd("x(2,2)"),
+                     reseed("model", dropout=7, default=8), fwd("x(2,2)"),
+                     reseed("rngs", dropout=9, default=3), fwd("x(2,2)"), {"draw": "dropout"},
+                     reseed("all", dropout=11, default=[0x12345678, 0x9ABCDEF0]), fwd("x(2,2)"),
+                     reseed("rngs", params=4, dropout=2, default=5), fwd("x(2,2)", True),
+                     {"draw": "params"}, fwd("x(2,2)")]))
+        out.append(("deterministic-attribute", both, part, {"params": 3, "dropout": 4},
+                    [lin(2, 4), drop(0.5, deterministic=True), drop(0.3),
+                     drop(0.5, deterministic=False)], ["x(4,2)"],
+                    [fwd("x(4,2)"), fwd("x(4,2)", False), fwd("x(4,2)", True), fwd("x(4,2)"),
+                     {"draw": "dropout"}, fwd("x(4,2)", False)]))
+        out.append(("broadcast-dims", both, part, {"dropout": 1, "params": 2},
+                    [drop(0.5, broadcast_dims=[0]), drop(0.5, broadcast_dims=[1]),
+                     drop(0.5, broadcast_dims=[-1, 0]), lin(4, 2)], ["x(3,4)"],
+                    [fwd("x(3,4)"), fwd("x(3,4)"), reseed("all", dropout=1), fwd("x(3,4)")]))
+        out.append(("rate-0-and-1", both, part, {"params": 0, "dropout": 1},
+                    [lin(2, 3), drop(0.0), drop(1.0), drop(0.5)], ["x(4,2)"],
+                    [fwd("x(4,2)"), fwd("x(4,2)", True), {"draw": "dropout"}, fwd("x(4,2)", False)]))
+        out.append(("rate-1-only", both, part, {"dropout": 3, "default": 0},
+                    [lin(2, 2), drop(1.0)], ["x(2,2)"],
+                    [fwd("x(2,2)"), fwd("x(2,2)", True), {"draw": None}, {"draw": "dropout"}]))
+        out.append(("embed-dropout", both, part, {"params": 7, "dropout": 8},
+                    [{"type": "embed", "num_embeddings": 5, "features": 3}, drop(0.5)], ["ids(2,3)"],
+                    [fwd("ids(2,3)"), fwd("ids(2,3)"), reseed("model", dropout=8), fwd("ids(2,3)"),
+                     fwd("ids(2,3)", True)]))
+        out.append(("fork", p12, part, {"params": 0, "dropout": 1, "default": 2},
+                    [lin(2, 2), drop(0.5)], ["x(2,2)"],
+                    [{"draw": "params"}, {"fork": None}, fwd("x(2,2)"), {"fork": ["dropout"]},
+                     {"draw": "dropout"}, {"fork": ["params", "dropout"]}, {"draw": None},
+                     fwd("x(2,2)"), {"fork": ["default"]}, {"fork": None},
+                     reseed("model", "match_shape", dropout=5), fwd("x(2,2)"),
+                     reseed("all", "scalars_only", dropout=6), {"fork": ["dropout"]},
+                     fwd("x(2,2)")]))
+        out.append(("two-dropouts-one-tag", both, part, {"params": 0, "dropout": 3},
+                    [drop(0.5), lin(2, 2), drop(0.5)], ["x(2,2)"],
+                    [fwd("x(2,2)"), reseed("model", dropout=3), fwd("x(2,2)"),
+                     reseed("model", dropout=[0, 3]), fwd("x(2,2)")]))
+        # Flax ignores a tag matching no stream of the target; keyfold's API answers 400.
+        # In >= 0.11 the model holds no 'params' stream (Linear keeps none), so reseed(model,
+        # params=...) is such a no-op too; in 0.10 it reaches the shared Rngs.
+        rejected = lambda target, **s: dict(reseed(target, **s), keyfold_rejects=True)
+        out.append(("reseed-unmatched-tag", both, part, {"params": 0, "dropout": 1},
+                    [lin(2, 2), drop(0.5)], ["x(2,2)"],
+                    [fwd("x(2,2)"), rejected("rngs", noise=3), fwd("x(2,2)")] +
+                    ([rejected("model", params=5), {"draw": "params"}, fwd("x(2,2)")]
+                     if FLAX_ERA != "flax-0.10" else [])))
+        return out
+
+    def flax_sessions(self):
+        era = FLAX_ERA
+        for name, eras, modes, rngs_args, layers, inputs, steps in self.session_cases():
+            if (eras and era not in eras) or self.mode not in modes:
+                continue
+            xs = {k: self.SESSION_INPUTS[k] for k in inputs}
+            expect, checks = run_session(rngs_args, layers, xs, steps)
+            cid = "%s/%s/%s" % ("flax_session", self.mode, name)
+            self.param_checks += [(cid, self.mode) + c for c in checks]
+            args = {"rngs": rngs_args, "layers": layers,
+                    "inputs": {k: v.tolist() for k, v in xs.items()}, "steps": steps}
+            self.add("flax_session", name, args, {"expect": expect}, era=era, tested=True)
+
     def run(self):
         for mode, part in MODES.items():
             jax.config.update("jax_threefry_partitionable", part)
@@ -422,8 +677,25 @@ class Gen:
                 self.samplers()
                 self.inits()
                 self.flax_cases()
+                self.flax_sessions()
             finally:
                 jax.config.update("jax_threefry_partitionable", True)
+
+
+def check_session_params(g, kf):
+    """flax_session cases are "exact": their parameters (lecun_normal, Embed's normal) depend
+    on log1p, so every one must come out of libkeyfold bit for bit, or the case is unusable."""
+    bad = []
+    for cid, mode, path, init, params, kd, shape, want in g.param_checks:
+        case = {"id": cid, "op": "init", "mode": mode, "shape": shape,
+                "args": {"init": init, "params": params, "key": kd, "shape": shape}}
+        if hexdata(kf.run(case)) != want:
+            bad.append("%s %s" % (cid, path))
+    if bad:
+        sys.exit("gen-vectors: flax_session parameters that libkeyfold does not reproduce bit for "
+                 "bit (choose other seeds or shapes): " + ", ".join(bad))
+    print("gen-vectors: %d flax_session parameters bit-identical in libkeyfold" % len(g.param_checks),
+          file=sys.stderr)
 
 
 def cpu_model():
@@ -446,6 +718,8 @@ def main():
     kf = Keyfold(args.keyfold) if args.keyfold else None
     g = Gen(args.measure)
     g.run()
+    if kf is not None:
+        check_session_params(g, kf)
     for c in g.cases:
         if c["op"] in ("normal", "truncated_normal", "init"):
             set_tolerance(c, kf)
@@ -507,8 +781,36 @@ NOTES = (
     "nnx.reseed(rngs, **reseed) for a {\"reseed\": ...} step; flax_model: nnx.Linear(2, 3) then "
     "nnx.Dropout(0.5) built with nnx.Rngs(**rngs), model.train(), kernel and bias after "
     "construction, then the script: a name = model(inputs[name]) (its result appended to "
-    "outputs), a {\"reseed\": ...} = nnx.reseed(model, ...). \"era\" tags Flax cases: "
-    "'flax-0.10' cases are tested against keyfold; others are recorded only (\"tested\": false). "
+    "outputs), a {\"reseed\": ...} = nnx.reseed(model, ...). flax_session {rngs, layers, inputs, "
+    "steps} (expect in \"expect\"): one keyfold session = rngs = nnx.Rngs(**rngs) (keyword streams "
+    "in order; a \"default\" is passed positionally, Rngs(default, **others)) and model = "
+    "nnx.Sequential(*layers), each layer built in order with rngs=rngs from keyfold layer objects: "
+    "linear {in_features, out_features, use_bias (default true)}, embed {num_embeddings, features} "
+    "(first layer only; inputs int32), dropout {rate, rng_collection (default 'dropout'), "
+    "broadcast_dims, deterministic (default false)}, relu, tanh. inputs: name -> nested list "
+    "(float32, or int32 for embed). Each step: {\"forward\": name, \"deterministic\": null|bool} = "
+    "the layers called one by one (a Dropout as layer(y) for null, layer(y, deterministic=d) "
+    "otherwise: a per-call override, nothing persists), expect {y: a result}; {\"reseed\": {tag: seed}, "
+    "\"target\": 'model'|'rngs'|'all', \"policy\" (flax >= 0.11 only, optional)} = "
+    "nnx.reseed(model, **s) / nnx.reseed(rngs, **s) / both as two calls, model first (a seed is "
+    "an int or [hi, lo] = jax.random.wrap_key_data(uint32 array)); a step with "
+    "\"keyfold_rejects\": true reseeds a tag that matches no stream of a target, which Flax "
+    "ignores and keyfold's API answers with 400; expect {}; {\"draw\": name|null} = rngs[name]() "
+    "(null: rngs()), expect {key}; {\"fork\": null|[names]} (flax >= 0.11 files only) = "
+    "rngs.fork() (null: every stream) or rngs[name].fork() for each listed real stream, expect "
+    "{child: [{name, key, count}]} (the parent advances; the child is not kept). expect: params "
+    "= [{path, value: a result}] every nnx.Param after construction in nnx.iter_graph order (dotted path, "
+    "e.g. layers.0.bias before layers.0.kernel); built = STATE after construction; steps[i] = "
+    "the step's result plus its \"state\" after the step. STATE = {rngs: [{name, key, count}] in "
+    "rngs.items() order (keyword streams, then default), model: [{path, tag, key, count}] every "
+    "RngStream reachable from the model in nnx.iter_graph order (numeric list indices: layers.3 "
+    "before layers.10), paths dotted as Flax gives them: in flax-0.10 the Dropouts hold the "
+    "session's Rngs itself, listed once under the first Dropout's path with every stream of it "
+    "(layers.1.rngs.default, layers.1.rngs.dropout, layers.1.rngs.params); in flax >= 0.11 each "
+    "Dropout's forked stream (layers.1.rngs, tag = the stream it forked, 'default' by fallback)}. "
+    "\"era\" tags Flax cases: "
+    "'flax-0.10' cases are tested against keyfold; others are recorded only (\"tested\": false), "
+    "except flax_session, \"tested\": true in both eras. "
     "tolerance: 'exact' = every element bit for bit; {ulps, identical, reason} for results that "
     "depend on float32 log1p (normal, truncated_normal, initializers drawing from them): each "
     "element within ulps float32 steps (+0 and -0 one point), ulps and identical (the fraction "

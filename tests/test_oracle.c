@@ -5,7 +5,8 @@
  * The file format is its "notes" string. Cases whose results depend on float32
  * log1p carry a measured tolerance (max ulps, fraction identical, reason);
  * every other case must be exact. Flax cases of another era than flax-0.10
- * are recorded only ("tested": false) and skipped. A 'report' tolerance (the
+ * are recorded only ("tested": false) and skipped, and so are flax_session
+ * cases (replayed by the session tests). A 'report' tolerance (the
  * --measure files) counts and never fails.
  *
  * At the end each file gets a table on stdout: per operation and mode, the
@@ -361,6 +362,9 @@ START_TEST(test_case) {
   const char *id = json_string_value(json_object_get(c, "id"));
   const json_t *tested = json_object_get(c, "tested");
   if (tested && !json_is_true(tested)) return; /* another Flax era: recorded only */
+  /* flax_session (recorded Rngs + model sessions, both eras) is replayed by the
+   * session tests in C and over HTTP, being written elsewhere; not here. */
+  if (!strcmp(json_string_value(json_object_get(c, "op")), "flax_session")) return;
   kf_threefry_mode mode = KF_THREEFRY_PARTITIONABLE;
   kf_threefry_mode_from_name(json_string_value(json_object_get(c, "mode")), &mode);
   tally *ta = tally_for(f, json_string_value(json_object_get(c, "op")), (int)mode);
