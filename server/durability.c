@@ -130,7 +130,7 @@ static int out_of_memory(kd_err *err) { return kd_fail(err, KD_UNAVAILABLE, "out
 /* Sizes s's bookkeeping to its streams (a new session, or one whose
  * streams changed in number). */
 static int ensure_bookkeeping(kd_session *s) {
-  const size_t n = kf_rngs_stream_count(s->rngs);
+  const size_t n = kf_rngs_stream_count(s->rngs) + kf_model_stream_count(s->model);
   if (s->durable && s->n_durable == n) return 0;
   kd_durable_stream *ds = calloc(n ? n : 1, sizeof *ds);
   if (!ds) return -1;
@@ -171,15 +171,14 @@ static int prepare(kd_durable *d, kd_session *s, kd_change change, const char *s
                    kd_durable_stream *saved, kd_record **out, kd_err *err) {
   *out = NULL;
   if (ensure_bookkeeping(s) != 0) return out_of_memory(err);
-  const size_t n = s->n_durable;
-  kf_stream_state streams[KF_RNGS_MAX_STREAMS];
+  kf_stream_state streams[KD_STREAMS_MAX];
+  size_t n_held = 0;
+  const size_t n = kd_session_streams(s, streams, &n_held);
   int write = change != KD_CHANGE_STATE;
   int wait = change != KD_CHANGE_STATE;
   memcpy(saved, s->durable, n * sizeof *saved);
-  for (size_t i = 0; i < n; i++) {
-    kf_rngs_stream_at(s->rngs, i, &streams[i]);
+  for (size_t i = 0; i < n; i++)
     kd_durable_plan_stream(d->mode, d->lease_block, change, &streams[i], &s->durable[i], &write, &wait);
-  }
   if (!write && !wait) return 0;
 
   kd_record *r = calloc(1, sizeof *r);
@@ -196,7 +195,7 @@ static int prepare(kd_durable *d, kd_session *s, kd_change change, const char *s
         streams[i].key = s->durable[i].key_target;
         streams[i].count = s->durable[i].count_target;
       }
-      r->blob = kd_row_encode_streams(streams, n, &r->blob_len);
+      r->blob = kd_row_encode_streams(streams, n - n_held, n_held, &r->blob_len);
     }
     if (spec) r->spec = strdup(spec);
     if (wait) r->ticket = kd_ticket_new();
@@ -216,7 +215,7 @@ int kd_durable_record(kd_durable *d, kd_session *s, kd_change change, const char
                       uint64_t checksum, kd_ticket **ticket, kd_err *err) {
   *ticket = NULL;
   if (!d || !d->backend) return 0;
-  kd_durable_stream saved[KF_RNGS_MAX_STREAMS];
+  kd_durable_stream saved[KD_STREAMS_MAX];
   kd_record *r;
   if (prepare(d, s, change, spec, checksum, saved, &r, err) != 0) return -1;
   if (!r) return 0;
@@ -234,7 +233,7 @@ int kd_durable_record_pair(kd_durable *d, kd_session *first, kd_change first_cha
                            kd_err *err) {
   *ticket = NULL;
   if (!d || !d->backend) return 0;
-  kd_durable_stream saved1[KF_RNGS_MAX_STREAMS], saved2[KF_RNGS_MAX_STREAMS];
+  kd_durable_stream saved1[KD_STREAMS_MAX], saved2[KD_STREAMS_MAX];
   kd_record *r1, *r2;
   if (prepare(d, first, first_change, NULL, 0, saved1, &r1, err) != 0) return -1;
   if (prepare(d, second, second_change, spec, checksum, saved2, &r2, err) != 0) {

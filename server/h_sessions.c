@@ -53,6 +53,23 @@ static size_t session_bytes(size_t n_streams, size_t n_layers) {
   return SESSION_BASE_BYTES + n_streams * SESSION_STREAM_BYTES + n_layers * SESSION_LAYER_BYTES;
 }
 
+/* Writes a stream's state {"key", "count"}; a stream a layer holds (path
+ * not NULL) also names its tag and path. */
+static void write_stream(kd_jw *w, const kf_stream_state *st, const char *path) {
+  kd_jw_object_begin(w);
+  kd_jw_key(w, "key");
+  kd_write_key(w, st->key);
+  kd_jw_key(w, "count");
+  kd_jw_uint(w, st->count);
+  if (path) {
+    kd_jw_key(w, "tag");
+    kd_jw_string(w, st->name);
+    kd_jw_key(w, "path");
+    kd_jw_string(w, path);
+  }
+  kd_jw_object_end(w);
+}
+
 /* Writes the Session object. */
 static void write_session(kd_jw *w, const kd_session_view *v) {
   const kd_session *s = v->session;
@@ -63,12 +80,7 @@ static void write_session(kd_jw *w, const kd_session_view *v) {
   kd_jw_object_begin(w);
   for (size_t i = 0; i < v->n_streams; i++) {
     kd_jw_key(w, v->streams[i].name);
-    kd_jw_object_begin(w);
-    kd_jw_key(w, "key");
-    kd_write_key(w, v->streams[i].key);
-    kd_jw_key(w, "count");
-    kd_jw_uint(w, v->streams[i].count);
-    kd_jw_object_end(w);
+    write_stream(w, &v->streams[i], NULL);
   }
   kd_jw_object_end(w);
   kd_jw_key(w, "model");
@@ -79,9 +91,20 @@ static void write_session(kd_jw *w, const kd_session_view *v) {
     kd_jw_object_begin(w);
     kd_jw_key(w, "layers");
     kd_jw_array_begin(w);
+    size_t held = 0;
     for (size_t i = 0; i < n_layers; i++) {
       kf_layer_spec l = {.struct_size = sizeof l};
-      if (kf_model_layer_spec(s->model, i, &l) == KF_OK) kd_write_layer(w, &l);
+      if (kf_model_layer_spec(s->model, i, &l) != KF_OK) continue;
+      kd_jw_object_begin(w);
+      kd_write_layer_members(w, &l);
+      /* Flax >= 0.11: the stream the layer forked and holds. */
+      if (held < v->n_held && v->held[held].layer == i) {
+        char path[64];
+        snprintf(path, sizeof path, "layers.%zu.rngs", i);
+        kd_jw_key(w, "rngs");
+        write_stream(w, &v->held[held++].state, path);
+      }
+      kd_jw_object_end(w);
     }
     kd_jw_array_end(w);
     kd_jw_key(w, "params");
@@ -237,6 +260,7 @@ int kd_h_session_fork(kd_request *req, kd_response *res, kd_err *err) {
     if (!options || json_is_null(options)) {
       spec->mode = parent->threefry;
       memcpy(spec->flax, parent->flax, sizeof spec->flax);
+      spec->era = kf_rngs_era(parent->rngs);
     }
     if (kd_buf_reserve(&out, session_bytes(KF_RNGS_MAX_STREAMS, spec->n_layers)) != 0) rc = out_of_memory(err);
   }
@@ -597,11 +621,37 @@ int kd_h_session_forward(kd_request *req, kd_response *res, kd_err *err) {
 
 /* ----------------------------------------------------------------- reseed */
 
-const char *const kd_session_reseed_fields[] = {"streams", NULL};
+const char *const kd_session_reseed_fields[] = {"streams", "target", "policy", NULL};
+
+/* body.target and body.policy: *policy_given is whether a policy was named
+ * (every key keyfold holds is a scalar, so both policies act alike). */
+static int get_reseed_target(const json_t *body, kd_reseed_target *target, int *policy_given, kd_err *err) {
+  static const char *const targets[] = {"all", "model", "rngs"};
+  const char *v;
+  char shown[72];
+  if (kd_get_string(body, BODY, "target", 0, "all", &v, err) != 0) return -1;
+  size_t t = 0;
+  while (t < 3 && strcmp(targets[t], v) != 0) t++;
+  if (t == 3)
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   BODY ".target is '%s'; it must be \"all\" (the default), \"model\" or \"rngs\"",
+                   kd_shown(v, shown));
+  *target = (kd_reseed_target)t;
+  *policy_given = json_object_get(body, "policy") != NULL;
+  if (kd_get_string(body, BODY, "policy", 0, "scalars_only", &v, err) != 0) return -1;
+  if (strcmp(v, "scalars_only") != 0 && strcmp(v, "match_shape") != 0)
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   BODY ".policy is '%s'; it must be \"scalars_only\" (the default) or \"match_shape\"",
+                   kd_shown(v, shown));
+  return 0;
+}
 
 int kd_h_session_reseed(kd_request *req, kd_response *res, kd_err *err) {
   const json_t *body = req->body;
   if (kd_check_fields(body, BODY, kd_session_reseed_fields, err) != 0) return -1;
+  kd_reseed_target target = KD_RESEED_ALL;
+  int policy_given = 0;
+  if (get_reseed_target(body, &target, &policy_given, err) != 0) return -1;
   const json_t *streams = json_object_get(body, "streams");
   if (!json_is_object(streams) || json_object_size(streams) == 0)
     return kd_fail(err, KD_INVALID_ARGUMENT,
@@ -638,7 +688,7 @@ int kd_h_session_reseed(kd_request *req, kd_response *res, kd_err *err) {
   kd_session_view view;
   kd_ticket *ticket = NULL;
   int rc = kd_buf_reserve(&out, session_bytes(KF_RNGS_MAX_STREAMS, model_layers(s))) != 0 ? out_of_memory(err) : 0;
-  if (rc == 0) rc = kd_session_reseed(req->srv, s, seeds, n, &view, &ticket, err);
+  if (rc == 0) rc = kd_session_reseed(req->srv, s, seeds, n, target, policy_given, &view, &ticket, err);
   free(seeds);
   if (rc != 0) {
     kd_buf_free(&out);

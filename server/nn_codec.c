@@ -378,8 +378,13 @@ int kd_parse_layer(const json_t *v, const char *what, uint64_t max_elements, kf_
 }
 
 void kd_write_layer(kd_jw *w, const kf_layer_spec *spec) {
-  const char *type = kf_layer_type_name(spec->type);
   kd_jw_object_begin(w);
+  kd_write_layer_members(w, spec);
+  kd_jw_object_end(w);
+}
+
+void kd_write_layer_members(kd_jw *w, const kf_layer_spec *spec) {
+  const char *type = kf_layer_type_name(spec->type);
   kd_jw_key(w, "type");
   kd_jw_string(w, type ? type : "unknown");
   switch (spec->type) {
@@ -419,7 +424,6 @@ void kd_write_layer(kd_jw *w, const kf_layer_spec *spec) {
     default:
       break;
   }
-  kd_jw_object_end(w);
 }
 
 /* Turns kf_init_check's refusal into a message about the body `what`: the

@@ -54,5 +54,7 @@ const char *const *kd_layer_fields(kf_layer_type type);
 
 /* Writes a layer with every default filled in. */
 void kd_write_layer(kd_jw *w, const kf_layer_spec *spec);
+/* The same members without the braces, for a caller that adds its own. */
+void kd_write_layer_members(kd_jw *w, const kf_layer_spec *spec);
 
 #endif

@@ -27,7 +27,7 @@ static int check_row(recover_ctx *ctx, const kd_raw_row *raw, char *detail, size
     snprintf(detail, size, "session '%s': the row does not match its check (damaged)", raw->name);
     return -1;
   }
-  if (kd_row_decode_streams(raw->blob, raw->blob_len, row.streams, &row.n_streams) != 0) {
+  if (kd_row_decode_streams(raw->blob, raw->blob_len, row.streams, &row.n_streams, &row.n_held) != 0) {
     snprintf(detail, size, "session '%s': malformed stream state", raw->name);
     return -1;
   }
@@ -61,14 +61,13 @@ long kd_durable_recover(kd_durable *d, kd_recover_fn fn, void *arg, char *msg, s
 
 int kd_durable_adopt(kd_durable *d, kd_session *s) {
   if (!d->backend) return 0;
-  const size_t n = kf_rngs_stream_count(s->rngs);
+  kf_stream_state streams[KD_STREAMS_MAX];
+  const size_t n = kd_session_streams(s, streams, NULL);
   kd_durable_stream *ds = calloc(n ? n : 1, sizeof *ds);
   if (!ds) return -1;
   for (size_t i = 0; i < n; i++) {
-    kf_stream_state st;
-    kf_rngs_stream_at(s->rngs, i, &st);
-    ds[i].key_target = ds[i].key_durable = st.key;
-    ds[i].count_target = ds[i].count_durable = st.count;
+    ds[i].key_target = ds[i].key_durable = streams[i].key;
+    ds[i].count_target = ds[i].count_durable = streams[i].count;
   }
   free(s->durable);
   s->durable = ds;

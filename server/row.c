@@ -15,33 +15,50 @@ static uint32_t get_u32(const unsigned char *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-unsigned char *kd_row_encode_streams(const kf_stream_state *streams, size_t n, size_t *len) {
-  size_t total = 0;
-  for (size_t i = 0; i < n; i++) total += 1 + strlen(streams[i].name) + 12;
+static unsigned char *put_stream(unsigned char *p, const kf_stream_state *st) {
+  const size_t nl = strlen(st->name);
+  *p++ = (unsigned char)nl;
+  memcpy(p, st->name, nl);
+  p += nl;
+  put_u32(p, st->key.hi);
+  put_u32(p + 4, st->key.lo);
+  put_u32(p + 8, st->count);
+  return p + 12;
+}
+
+unsigned char *kd_row_encode_streams(const kf_stream_state *streams, size_t n, size_t n_held, size_t *len) {
+  size_t total = n_held ? 1 : 0;
+  for (size_t i = 0; i < n + n_held; i++) total += 1 + strlen(streams[i].name) + 12;
   unsigned char *b = malloc(total ? total : 1);
   if (!b) return NULL;
   unsigned char *p = b;
-  for (size_t i = 0; i < n; i++) {
-    const size_t nl = strlen(streams[i].name);
-    *p++ = (unsigned char)nl;
-    memcpy(p, streams[i].name, nl);
-    p += nl;
-    put_u32(p, streams[i].key.hi);
-    put_u32(p + 4, streams[i].key.lo);
-    put_u32(p + 8, streams[i].count);
-    p += 12;
-  }
+  for (size_t i = 0; i < n; i++) p = put_stream(p, &streams[i]);
+  if (n_held) *p++ = 0;
+  for (size_t i = n; i < n + n_held; i++) p = put_stream(p, &streams[i]);
   *len = total;
   return b;
 }
 
-int kd_row_decode_streams(const unsigned char *b, size_t len, kf_stream_state *out, size_t *n) {
-  size_t i = 0;
-  *n = 0;
+int kd_row_decode_streams(const unsigned char *b, size_t len, kf_stream_state *out, size_t *n,
+                          size_t *n_held) {
+  size_t i = 0, count = 0, held = 0;
+  int in_held = 0;
+  *n = *n_held = 0;
   while (i < len) {
     const size_t nl = b[i++];
-    if (nl == 0 || nl > KF_STREAM_NAME_MAX || len - i < nl + 12 || *n == KF_RNGS_MAX_STREAMS) return -1;
-    kf_stream_state *st = &out[(*n)++];
+    if (nl == 0) {
+      /* The held section starts once and is not empty. */
+      if (in_held || i == len) return -1;
+      in_held = 1;
+      continue;
+    }
+    if (nl > KF_STREAM_NAME_MAX || len - i < nl + 12) return -1;
+    if (in_held ? held == KD_HELD_STREAMS_MAX : count == KF_RNGS_MAX_STREAMS) return -1;
+    kf_stream_state *st = &out[count + held];
+    if (in_held)
+      held++;
+    else
+      count++;
     /* A NUL inside would make the stored length and the name disagree. */
     if (memchr(b + i, '\0', nl)) return -1;
     memcpy(st->name, b + i, nl);
@@ -52,6 +69,8 @@ int kd_row_decode_streams(const unsigned char *b, size_t len, kf_stream_state *o
     st->count = get_u32(b + i + 8);
     i += 12;
   }
+  *n = count;
+  *n_held = held;
   return 0;
 }
 

@@ -3,7 +3,11 @@
  * checksum, streams) and the checks that catch a damaged row.
  *
  * Streams are stored as a compact blob, per stream: one byte of name
- * length, the name, then hi, lo and count as little-endian uint32.
+ * length, the name, then hi, lo and count as little-endian uint32. The
+ * Rngs' streams come first; the streams a Flax >= 0.11 model's layers hold
+ * follow after a zero byte (no name is empty), in the same form with their
+ * tag as the name. A blob without the zero byte — every row written before
+ * models held streams — has none.
  */
 #ifndef KEYFOLDD_ROW_H
 #define KEYFOLDD_ROW_H
@@ -12,6 +16,11 @@
 #include <stdint.h>
 
 #include "keyfold/keyfold.h"
+
+/* A session's model holds at most this many streams (one per 0.11+
+ * dropout), so that a session has at most KD_STREAMS_MAX in all. */
+#define KD_HELD_STREAMS_MAX KF_RNGS_MAX_STREAMS
+#define KD_STREAMS_MAX (KF_RNGS_MAX_STREAMS + KD_HELD_STREAMS_MAX)
 
 /* What changed in a session (or, for UNFENCE, in the store). */
 typedef enum kd_change {
@@ -28,17 +37,22 @@ typedef struct kd_row {
   const char *name;
   const char *spec;      /* canonical creation spec (spec.h) */
   uint64_t checksum;     /* kd_model_checksum of the model the spec builds */
-  kf_stream_state streams[KF_RNGS_MAX_STREAMS];
-  size_t n_streams;
+  kf_stream_state streams[KD_STREAMS_MAX]; /* the Rngs', then the model's */
+  size_t n_streams;                        /* the Rngs' */
+  size_t n_held;                           /* the model's, after them */
 } kd_row;
 
-/* The blob of n streams; returns a new malloc'd buffer of *len bytes, or
- * NULL on ENOMEM. */
-unsigned char *kd_row_encode_streams(const kf_stream_state *streams, size_t n, size_t *len);
+/* The blob of n Rngs streams followed by n_held held streams (streams has
+ * n + n_held entries); returns a new malloc'd buffer of *len bytes, or NULL
+ * on ENOMEM. */
+unsigned char *kd_row_encode_streams(const kf_stream_state *streams, size_t n, size_t n_held, size_t *len);
 
-/* Decodes a blob into at most KF_RNGS_MAX_STREAMS streams. Returns 0, or -1
- * if it is malformed (bad lengths, invalid or too many names). */
-int kd_row_decode_streams(const unsigned char *blob, size_t len, kf_stream_state *out, size_t *n);
+/* Decodes a blob into at most KF_RNGS_MAX_STREAMS Rngs streams (*n) followed
+ * by at most KD_HELD_STREAMS_MAX held ones (*n_held). Returns 0, or -1 if it
+ * is malformed (bad lengths, invalid or too many names, an empty held
+ * section). */
+int kd_row_decode_streams(const unsigned char *blob, size_t len, kf_stream_state *out, size_t *n,
+                          size_t *n_held);
 
 /* Checks stored beside each row, so that damage inside a row — which leaves
  * the backend's pages well formed — is caught at recovery instead of

@@ -26,10 +26,12 @@ static int fenced(const kd_session *s, kd_err *err) {
                  s->name);
 }
 
-static void take_view(const kd_session *s, const kf_rngs *rngs, kd_session_view *view) {
+static void take_view(const kd_session *s, kd_session_view *view) {
   view->session = s;
-  view->n_streams = kf_rngs_stream_count(rngs);
-  for (size_t i = 0; i < view->n_streams; i++) kf_rngs_stream_at(rngs, i, &view->streams[i]);
+  view->n_streams = kf_rngs_stream_count(s->rngs);
+  for (size_t i = 0; i < view->n_streams; i++) kf_rngs_stream_at(s->rngs, i, &view->streams[i]);
+  view->n_held = kf_model_stream_count(s->model);
+  for (size_t i = 0; i < view->n_held; i++) kf_model_stream_at(s->model, i, &view->held[i]);
 }
 
 int kd_session_find(kd_server *srv, const char *name, kd_session **out, kd_err *err) {
@@ -49,7 +51,7 @@ int kd_session_build(const char *name, const kd_spec *spec, kd_session **out, kd
   *out = NULL;
   kf_rngs *rngs = NULL;
   kf_model *model = NULL;
-  int rc = kf_rngs_new(spec->mode, &rngs);
+  int rc = kf_rngs_new_era(spec->mode, spec->era, &rngs);
   for (size_t i = 0; rc == KF_OK && i < spec->n_seeds; i++)
     rc = kf_rngs_add_stream(rngs, spec->seeds[i].name, spec->seeds[i].key, 0);
   if (rc != KF_OK) {
@@ -62,6 +64,14 @@ int kd_session_build(const char *name, const kd_spec *spec, kd_session **out, kd
     const size_t bad = diag.layer;
     if (rc != KF_OK) {
       kf_rngs_free(rngs);
+      if (rc == KF_ENOTFOUND && diag.layer_type == KF_LAYER_DROPOUT) {
+        char flax[160];
+        kf_flax_not_found_message(spec->era, diag.stream, flax, sizeof flax);
+        return kd_fail(err, KD_INVALID_ARGUMENT,
+                       "body.model.layers[%zu]: with options.flax \"%s\" a dropout forks its stream "
+                       "'%s' when it is built, but the rngs have neither '%s' nor 'default' (Flax: %s)",
+                       bad, spec->flax, diag.stream, diag.stream, flax);
+      }
       if (rc == KF_ENOTFOUND)
         return kd_fail(err, KD_INVALID_ARGUMENT,
                        "body.model.layers[%zu] draws from 'params' but the rngs have neither 'params' nor "
@@ -104,7 +114,7 @@ int kd_session_create(kd_server *srv, const char *name, const kd_spec *spec, kd_
     kd_session_release(s);
     return out_of_memory(err);
   }
-  take_view(s, s->rngs, view);
+  take_view(s, view);
   /* Published and recorded under the session's lock: a request that finds
    * the new session waits for the lock, so its changes reach the store
    * after the creation. The caller's reference keeps s alive throughout. */
@@ -192,7 +202,7 @@ int kd_session_fork(kd_server *srv, kd_session *parent, const char *name, const 
   if (rc == 0) rc = kd_session_build(name, spec, &child, err);
   if (rc == 0 && srv->durable && !(canonical = kd_spec_write(spec))) rc = out_of_memory(err);
   if (rc == 0) {
-    take_view(child, child->rngs, view);
+    take_view(child, view);
     pthread_mutex_lock(&child->lock);
     atomic_fetch_add(&child->refs, 1); /* the table's, once inserted */
     rc = kd_store_insert(srv->store, child, err);
@@ -232,7 +242,7 @@ int kd_session_fork(kd_server *srv, kd_session *parent, const char *name, const 
 
 void kd_session_get(kd_session *s, kd_session_view *view) {
   pthread_mutex_lock(&s->lock);
-  take_view(s, s->rngs, view);
+  take_view(s, view);
   pthread_mutex_unlock(&s->lock);
 }
 
@@ -259,11 +269,11 @@ int kd_session_delete(kd_server *srv, const char *name, kd_ticket **ticket, kd_e
 
 /* Explains a failed draw of n keys from `stream` (served by `src` when the
  * resolve succeeded). */
-static int draw_failed(int rc, const char *stream, const kf_stream_state *src, int resolved, uint64_t n,
-                       kd_err *err) {
+static int draw_failed(int rc, kf_flax_era era, const char *stream, const kf_stream_state *src, int resolved,
+                       uint64_t n, kd_err *err) {
   if (rc == KF_ENOTFOUND) {
     kd_fail(err, KD_NOT_FOUND, "%s", "");
-    kf_rngs_not_found_message(stream, err->message, sizeof err->message);
+    kf_flax_not_found_message(era, stream, err->message, sizeof err->message);
     return -1;
   }
   if (rc == KF_EEXHAUSTED && resolved) {
@@ -303,7 +313,7 @@ int kd_session_draw(kd_server *srv, kd_session *s, const char *stream, uint64_t 
   if (!recorded) kf_rngs_set_stream(s->rngs, index, &out->source);
   pthread_mutex_unlock(&s->lock);
   if (!recorded) return -1;
-  if (rc != KF_OK) return draw_failed(rc, stream, &out->source, resolved, n, err);
+  if (rc != KF_OK) return draw_failed(rc, kf_rngs_era(s->rngs), stream, &out->source, resolved, n, err);
   kd_metrics_add_keys(srv->metrics, n);
   return 0;
 }
@@ -329,7 +339,7 @@ static void format_shape(const kf_shape *s, char *buf, size_t size) {
 
 /* Explains, from the library's diagnostic, why x does not fit the model or
  * why running it failed. */
-static int forward_failed(int rc, const char *what, const kf_model_diag *d, kd_err *err) {
+static int forward_failed(const kd_session *s, int rc, const char *what, const kf_model_diag *d, kd_err *err) {
   char shape[160] = "?";
   const size_t bad = d->layer;
   if (d->has_shape) format_shape(&d->shape, shape, sizeof shape);
@@ -364,9 +374,14 @@ static int forward_failed(int rc, const char *what, const kf_model_diag *d, kd_e
     case KF_DIAG_STREAM:
       if (rc == KF_ENOTFOUND) {
         char flax[160];
-        kf_rngs_not_found_message(d->stream, flax, sizeof flax);
+        kf_flax_not_found_message(kf_rngs_era(s->rngs), d->stream, flax, sizeof flax);
         return kd_fail(err, KD_NOT_FOUND, "model.layers[%zu]: %s", bad, flax);
       }
+      if (kf_model_stream_count(s->model) > 0)
+        return kd_fail(err, KD_FAILED_PRECONDITION,
+                       "model.layers[%zu] draws from the stream it holds (tag '%s'), whose count would pass "
+                       "4294967295; reseed it first (target \"model\")",
+                       bad, d->stream);
       return kd_fail(err, KD_FAILED_PRECONDITION,
                      "model.layers[%zu] draws from '%s', whose count would pass 4294967295; reseed it first", bad,
                      d->stream);
@@ -376,16 +391,6 @@ static int forward_failed(int rc, const char *what, const kf_model_diag *d, kd_e
                        shape);
       return kd_fail_kf(err, rc, what);
   }
-}
-
-static uint64_t total_count(const kf_rngs *rngs) {
-  uint64_t total = 0;
-  const size_t n = kf_rngs_stream_count(rngs);
-  for (size_t i = 0; i < n; i++) {
-    kf_stream_state st;
-    if (kf_rngs_stream_at(rngs, i, &st) == KF_OK) total += st.count;
-  }
-  return total;
 }
 
 /* The checks and allocations of a forward pass that need no lock. On
@@ -404,7 +409,7 @@ static int forward_prepare(const kd_server *srv, const kd_session *s, const char
   if (rc == KF_EOVERFLOW || (rc == KF_OK && (uint64_t)n_out > max_elements))
     return kd_fail(err, KD_PAYLOAD_TOO_LARGE, "the output y would have more than the limit of %llu elements",
                    (unsigned long long)max_elements);
-  if (rc != KF_OK) return forward_failed(rc, what, &diag, err);
+  if (rc != KF_OK) return forward_failed(s, rc, what, &diag, err);
   y->data = malloc(n_out ? n_out * sizeof(float) : 1);
   if (!y->data) return out_of_memory(err);
   if (reply && (per_element && n_out > (SIZE_MAX - reply_base) / per_element)) return out_of_memory(err);
@@ -412,17 +417,6 @@ static int forward_prepare(const kd_server *srv, const kd_session *s, const char
   y->shape = out_shape;
   y->dtype = KF_FLOAT32;
   return 0;
-}
-
-/* Whether the model would draw for this call: run on a copy of the
- * streams. Only a fenced session asks (a deterministic pass may run). */
-static int forward_would_draw(const kd_session *s, const kf_tensor *x, kf_deterministic det, kf_tensor *y) {
-  kf_rngs *copy = NULL;
-  if (kf_rngs_clone(s->rngs, &copy) != KF_OK) return 1;
-  const int rc = kf_model_forward(s->model, copy, x, det, y, NULL);
-  const int drew = rc != KF_OK || total_count(copy) != total_count(s->rngs);
-  kf_rngs_free(copy);
-  return drew;
 }
 
 int kd_session_forward(kd_server *srv, kd_session *s, kf_tensor *xp, const char *what,
@@ -439,29 +433,28 @@ int kd_session_forward(kd_server *srv, kd_session *s, kf_tensor *xp, const char 
     return -1;
   }
   kf_model_diag diag = KF_MODEL_DIAG_INIT;
-  uint64_t drawn = 0;
+  /* Which keys a pass draws depends on the layers and det only. */
+  size_t drawn = 0;
+  kf_model_forward_draws(s->model, det, &drawn);
   int rc = KF_OK, refused = 0;
   pthread_mutex_lock(&s->lock);
   if (s->deleted) {
     refused = deleted(s, err);
-  } else if (s->fenced && forward_would_draw(s, &x, det, y)) {
+  } else if (s->fenced && drawn > 0) {
     refused = fenced(s, err);
   } else {
-    kf_stream_state before[KF_RNGS_MAX_STREAMS];
-    const size_t n_streams = kf_rngs_stream_count(s->rngs);
-    for (size_t i = 0; i < n_streams; i++) kf_rngs_stream_at(s->rngs, i, &before[i]);
-    const uint64_t counted = total_count(s->rngs);
+    kf_stream_state before[KD_STREAMS_MAX];
+    const size_t n_streams = kd_session_streams(s, before, NULL);
     rc = kf_model_forward(s->model, s->rngs, &x, det, y, &diag);
-    drawn = total_count(s->rngs) - counted;
     if (rc == KF_OK && drawn > 0 &&
         kd_durable_record(srv->durable, s, KD_CHANGE_STATE, NULL, 0, ticket, err) != 0) {
       /* Not recorded: the masks are never returned, so the draws go back. */
-      for (size_t i = 0; i < n_streams; i++) kf_rngs_set_stream(s->rngs, i, &before[i]);
+      kd_session_set_streams(s, before, n_streams);
       refused = -1;
     }
   }
   pthread_mutex_unlock(&s->lock);
-  if (!refused && rc != KF_OK) refused = forward_failed(rc, what, &diag, err);
+  if (!refused && rc != KF_OK) refused = forward_failed(s, rc, what, &diag, err);
   free(x.data);
   if (refused) {
     free(y->data);
@@ -474,42 +467,81 @@ int kd_session_forward(kd_server *srv, kd_session *s, kf_tensor *xp, const char 
 
 /* ---------------------------------------------------------------- reseed */
 
+static const char *const target_names[] = {"all", "model", "rngs"};
+
+/* Under the lock: every tag reaches a stream of the target (Flax ignores a
+ * tag that reaches none; the API refuses it, as a likely typo). */
+static int reseed_check(const kd_session *s, const kd_stream_seed *seeds, size_t n, kd_reseed_target target,
+                        int policy_given, kd_err *err) {
+  const kf_flax_era era = kf_rngs_era(s->rngs);
+  if (policy_given && era == KF_FLAX_0_10)
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   "body.policy: session '%s' follows Flax 0.10 (options.flax \"%s\"), whose reseed takes no "
+                   "policy; it applies to \"0.11\" and \"0.12\" sessions",
+                   s->name, s->flax);
+  for (size_t i = 0; i < n; i++) {
+    /* In 0.10 the model holds the session's Rngs: every target is the Rngs. */
+    const int in_rngs = (era == KF_FLAX_0_10 || target != KD_RESEED_MODEL) &&
+                        kf_rngs_has_stream(s->rngs, seeds[i].name, NULL);
+    int in_model = 0;
+    for (size_t j = 0; !in_rngs && !in_model && era != KF_FLAX_0_10 && target != KD_RESEED_RNGS &&
+                       j < kf_model_stream_count(s->model);
+         j++) {
+      kf_model_stream h;
+      kf_model_stream_at(s->model, j, &h);
+      in_model = strcmp(h.state.name, seeds[i].name) == 0;
+    }
+    if (in_rngs || in_model) continue;
+    if (era == KF_FLAX_0_10)
+      return kd_fail(err, KD_INVALID_ARGUMENT, "body.streams.%s: session '%s' has no stream '%s'", seeds[i].name,
+                     s->name, seeds[i].name);
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   "body.streams.%s: no stream of target \"%s\" in session '%s' is tagged '%s' (the "
+                   "session's own streams are its rngs; the model's are those its dropouts forked, tagged "
+                   "with the stream they came from)",
+                   seeds[i].name, target_names[target], s->name, seeds[i].name);
+  }
+  return 0;
+}
+
+/* Under the lock: applies the checked reseed; returns the number of
+ * streams it replaced. Cannot fail. */
+static size_t reseed_apply(kd_session *s, const kd_stream_seed *seeds, size_t n, kd_reseed_target target) {
+  const kf_flax_era era = kf_rngs_era(s->rngs);
+  size_t replaced = 0;
+  /* nnx.reseed(model, …) first, then nnx.reseed(rngs, …): two calls, each
+   * with fresh Rngs(**seeds), so each starts its fold_in counts at 0. */
+  for (size_t i = 0; era != KF_FLAX_0_10 && target != KD_RESEED_RNGS && i < n; i++) {
+    size_t matched = 0;
+    kf_model_reseed(s->model, seeds[i].name, seeds[i].key, &matched);
+    replaced += matched;
+  }
+  for (size_t i = 0; (era == KF_FLAX_0_10 || target != KD_RESEED_MODEL) && i < n; i++)
+    replaced += kf_rngs_reseed(s->rngs, seeds[i].name, seeds[i].key) == KF_OK;
+  return replaced;
+}
+
 int kd_session_reseed(kd_server *srv, kd_session *s, const kd_stream_seed *seeds, size_t n,
-                      kd_session_view *view, kd_ticket **ticket, kd_err *err) {
+                      kd_reseed_target target, int policy_given, kd_session_view *view, kd_ticket **ticket,
+                      kd_err *err) {
   *ticket = NULL;
-  int rc = 0;
   pthread_mutex_lock(&s->lock);
-  if (s->deleted) rc = deleted(s, err);
-  for (size_t i = 0; rc == 0 && i < n; i++) {
-    if (!kf_rngs_has_stream(s->rngs, seeds[i].name, NULL))
-      rc = kd_fail(err, KD_INVALID_ARGUMENT, "body.streams.%s: session '%s' has no stream '%s'", seeds[i].name,
-                   s->name, seeds[i].name);
-  }
-  /* The new state is built on a copy and swapped in only once everything
-   * that can fail has succeeded, so a failure changes nothing. */
-  kf_rngs *next = NULL;
-  if (rc == 0 && kf_rngs_clone(s->rngs, &next) != KF_OK) rc = out_of_memory(err);
-  for (size_t i = 0; rc == 0 && i < n; i++) {
-    const int krc = kf_rngs_reseed(next, seeds[i].name, seeds[i].key);
-    if (krc != KF_OK) rc = kd_fail_kf(err, krc, "body.streams");
-  }
+  int rc = s->deleted ? deleted(s, err) : reseed_check(s, seeds, n, target, policy_given, err);
   if (rc == 0) {
-    kf_rngs *old = s->rngs;
-    s->rngs = next;
-    next = old;
+    kf_stream_state before[KD_STREAMS_MAX];
+    const size_t total = kd_session_streams(s, before, NULL);
+    const size_t replaced = reseed_apply(s, seeds, n, target);
     rc = kd_durable_record(srv->durable, s, KD_CHANGE_RESEED, NULL, 0, ticket, err);
     if (rc != 0) {
       /* Not recorded: put the old streams back. */
-      next = s->rngs;
-      s->rngs = old;
+      kd_session_set_streams(s, before, total);
     } else {
-      take_view(s, s->rngs, view);
+      take_view(s, view);
       /* Every stream replaced: nothing it held can be reissued. */
-      if (s->fenced && n >= kf_rngs_stream_count(s->rngs)) s->fenced = 0;
+      if (s->fenced && replaced >= total) s->fenced = 0;
     }
   }
   pthread_mutex_unlock(&s->lock);
-  kf_rngs_free(next);
   return rc;
 }
 
@@ -551,18 +583,25 @@ static int recover_session(void *arg, const kd_row *row, char *msg, size_t msg_s
     snprintf(msg, msg_size, "session '%s': its model does not re-derive to the stored parameters", row->name);
     goto done;
   }
-  int krc = kf_rngs_new(s->threefry, &rngs);
+  int krc = kf_rngs_new_era(s->threefry, ctx->spec.era, &rngs);
   for (size_t i = 0; krc == KF_OK && i < row->n_streams; i++)
     krc = kf_rngs_add_stream(rngs, row->streams[i].name, row->streams[i].key, row->streams[i].count);
-  if (krc != KF_OK || row->n_streams != ctx->spec.n_seeds) {
+  if (krc != KF_OK || row->n_streams != ctx->spec.n_seeds || row->n_held != kf_model_stream_count(s->model)) {
     snprintf(msg, msg_size, "session '%s': malformed stream state", row->name);
     goto done;
   }
   /* The model was derived from the initial streams; the session continues
-   * from the stored ones. */
+   * from the stored ones, its model's streams included. */
   kf_rngs_free(s->rngs);
   s->rngs = rngs;
   rngs = NULL;
+  for (size_t i = 0; i < row->n_held; i++) {
+    if (kf_model_set_stream(s->model, i, &row->streams[row->n_streams + i]) != KF_OK) {
+      snprintf(msg, msg_size, "session '%s': malformed stream state (model stream %zu is tagged '%s')", row->name,
+               i, row->streams[row->n_streams + i].name);
+      goto done;
+    }
+  }
   if (kd_durable_adopt(srv->durable, s) != 0) {
     snprintf(msg, msg_size, "out of memory");
     goto done;
@@ -609,20 +648,6 @@ int kd_service_snapshot(kd_server *srv, char *path, size_t path_size, kd_err *er
 
 int kd_service_fenced(const kd_server *srv, const char **note) { return kd_durable_fenced(srv->durable, note); }
 
-/* A copy of rngs with every stream `advance` counts on, or NULL on ENOMEM.
- * The caller has checked that no count passes 4294967295. */
-static kf_rngs *advanced_copy(const kf_rngs *rngs, uint32_t advance) {
-  kf_rngs *next = NULL;
-  if (kf_rngs_clone(rngs, &next) != KF_OK) return NULL;
-  for (size_t i = 0; i < kf_rngs_stream_count(next); i++) {
-    kf_stream_state st;
-    kf_rngs_stream_at(next, i, &st);
-    st.count += advance;
-    kf_rngs_set_stream(next, i, &st);
-  }
-  return next;
-}
-
 int kd_service_restore(kd_server *srv, uint32_t advance, size_t *advanced, kd_ticket **ticket,
                        kd_err *err) {
   *ticket = NULL;
@@ -637,10 +662,10 @@ int kd_service_restore(kd_server *srv, uint32_t advance, size_t *advanced, kd_ti
     if (!s) continue;
     pthread_mutex_lock(&s->lock);
     if (s->fenced && !s->deleted) {
-      const size_t streams = kf_rngs_stream_count(s->rngs);
+      kf_stream_state all[KD_STREAMS_MAX];
+      const size_t streams = kd_session_streams(s, all, NULL);
       for (size_t j = 0; rc == 0 && j < streams; j++) {
-        kf_stream_state st;
-        kf_rngs_stream_at(s->rngs, j, &st);
+        const kf_stream_state st = all[j];
         if ((uint64_t)st.count + advance > UINT32_MAX)
           rc = kd_fail(err, KD_FAILED_PRECONDITION,
                        "session '%s': stream '%s' is at count %lu, and advancing it by %lu would pass "
@@ -660,23 +685,21 @@ int kd_service_restore(kd_server *srv, uint32_t advance, size_t *advanced, kd_ti
     if (s->fenced && !s->deleted) {
       /* The first pass saw no count pass the last one, and a fenced
        * session has drawn nothing since (a reseed only lowers counts). */
-      kf_rngs *next = advanced_copy(s->rngs, advance);
-      if (!next) {
-        rc = out_of_memory(err);
+      kf_stream_state before[KD_STREAMS_MAX], next[KD_STREAMS_MAX];
+      const size_t streams = kd_session_streams(s, before, NULL);
+      for (size_t j = 0; j < streams; j++) {
+        next[j] = before[j];
+        next[j].count += advance;
+      }
+      kd_session_set_streams(s, next, streams);
+      kd_ticket *t = NULL;
+      if (kd_durable_record(srv->durable, s, KD_CHANGE_STATE, NULL, 0, &t, err) != 0) {
+        kd_session_set_streams(s, before, streams);
+        rc = -1;
       } else {
-        kf_rngs *old = s->rngs;
-        s->rngs = next;
-        kd_ticket *t = NULL;
-        if (kd_durable_record(srv->durable, s, KD_CHANGE_STATE, NULL, 0, &t, err) != 0) {
-          s->rngs = old;
-          kf_rngs_free(next);
-          rc = -1;
-        } else {
-          kf_rngs_free(old);
-          kd_ticket_release(t);
-          s->fenced = 0;
-          (*advanced)++;
-        }
+        kd_ticket_release(t);
+        s->fenced = 0;
+        (*advanced)++;
       }
     }
     pthread_mutex_unlock(&s->lock);

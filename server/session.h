@@ -26,13 +26,16 @@
 #include "store.h"
 #include "ticket.h"
 
-/* What a client sees of a session at one moment: its streams as they were
- * under the lock, and its immutable parts (borrowed from the session, valid
- * while the caller holds a reference to it). */
+/* What a client sees of a session at one moment: its streams and those its
+ * model holds as they were under the lock, and its immutable parts
+ * (borrowed from the session, valid while the caller holds a reference to
+ * it). */
 typedef struct kd_session_view {
   const kd_session *session;
   kf_stream_state streams[KF_RNGS_MAX_STREAMS];
   size_t n_streams;
+  kf_model_stream held[KD_HELD_STREAMS_MAX];  /* Flax >= 0.11: one per dropout, in layer order */
+  size_t n_held;
 } kd_session_view;
 
 /* Looks up a session by name. On success *out is a new reference
@@ -97,11 +100,22 @@ int kd_session_forward(kd_server *srv, kd_session *s, kf_tensor *x, const char *
                        kf_deterministic det, kf_tensor *y, kd_buf *reply, size_t reply_base,
                        size_t reply_per_element, kd_ticket **ticket, kd_err *err);
 
-/* Replaces the keys of the named streams (count 0, Flax 0.10's reseed).
- * A reseed that covers every stream of a fenced session unfences it. 400
- * for a stream the session lacks. *view receives the state after it. */
+/* What nnx.reseed is applied to (api.md 1.1): the model's streams
+ * (nnx.reseed(model, …)), the session's own Rngs (nnx.reseed(rngs, …)), or
+ * both as two calls, model first. In a 0.10 session the model shares the
+ * Rngs, so the three are one operation. */
+typedef enum kd_reseed_target { KD_RESEED_ALL, KD_RESEED_MODEL, KD_RESEED_RNGS } kd_reseed_target;
+
+/* nnx.reseed of the session's era on `target`, count := 0 for every stream
+ * reached: 0.10 sets key := the given key; 0.11+ gives the n-th stream of
+ * a tag fold_in(key, n) (model streams in layer order; the Rngs' own
+ * stream of that name, if any, fold_in(key, 0)). A reseed that replaces
+ * every stream of a fenced session unfences it. 400 for a tag that no
+ * stream of the target has, or a policy (`policy_given`) in a 0.10
+ * session. *view receives the state after it. */
 int kd_session_reseed(kd_server *srv, kd_session *s, const kd_stream_seed *seeds, size_t n,
-                      kd_session_view *view, kd_ticket **ticket, kd_err *err);
+                      kd_reseed_target target, int policy_given, kd_session_view *view, kd_ticket **ticket,
+                      kd_err *err);
 
 /* Recovery: loads every stored session into the table, rebuilding models
  * from their specs and verifying their checksums. Returns the number loaded,

@@ -7,6 +7,7 @@
 
 #include "codec.h"
 #include "nn_codec.h"
+#include "row.h"
 
 #define BODY "body"
 #define STREAM_NAME_RULE "[A-Za-z_][A-Za-z0-9_]{0,63}"
@@ -57,17 +58,41 @@ static int parse_rngs(const json_t *v, kd_spec *out, kd_err *err) {
 
 const char *const kd_spec_options_fields[] = {"threefry", "flax", NULL};
 
+/* 0.11 and 0.12 draw alike (flax-nnx.md §0); the Session echoes which was given. */
+const kd_flax_option kd_flax_options[] = {
+  {"0.10", KF_FLAX_0_10},
+  {"0.11", KF_FLAX_0_11},
+  {"0.12", KF_FLAX_0_11},
+  {NULL, KF_FLAX_0_10},
+};
+
+/* Sets out->flax and out->era from a name; -1 if it is not a value. */
+static int set_flax(const char *name, kd_spec *out) {
+  for (const kd_flax_option *o = kd_flax_options; o->name; o++) {
+    if (strcmp(o->name, name) == 0) {
+      snprintf(out->flax, sizeof out->flax, "%s", o->name);
+      out->era = o->era;
+      return 0;
+    }
+  }
+  return -1;
+}
+
 /* body.options: threefry mode and Flax semantics. */
 static int parse_options(const json_t *v, kd_spec *out, kd_err *err) {
   out->mode = KF_THREEFRY_PARTITIONABLE;
-  snprintf(out->flax, sizeof out->flax, "0.10");
+  set_flax("0.10", out);
   if (!v || json_is_null(v)) return 0;
   if (kd_check_fields(v, BODY ".options", kd_spec_options_fields, err) != 0) return -1;
   if (kd_get_threefry(v, BODY ".options", "threefry", &out->mode, err) != 0) return -1;
   const char *flax;
   if (kd_get_string(v, BODY ".options", "flax", 0, "0.10", &flax, err) != 0) return -1;
-  if (strcmp(flax, "0.10") != 0)
-    return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".options.flax: only \"0.10\" is implemented");
+  if (set_flax(flax, out) != 0) {
+    char shown[72];
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   BODY ".options.flax is '%s'; it must be \"0.10\" (the default), \"0.11\" or \"0.12\"",
+                   kd_shown(flax, shown));
+  }
   return 0;
 }
 
@@ -133,6 +158,15 @@ static int parse_model(const json_t *v, const kd_spec_limits *limits, kd_spec *o
     free(specs);
     return -1;
   }
+  size_t held = 0;
+  for (size_t i = 0; out->era == KF_FLAX_0_11 && i < count; i++) held += specs[i].type == KF_LAYER_DROPOUT;
+  if (held > KD_HELD_STREAMS_MAX) {
+    free(specs);
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   BODY ".model has %zu dropout layers; with options.flax \"%s\" each holds a stream of its "
+                   "own, and a model holds at most %d",
+                   held, out->flax, KD_HELD_STREAMS_MAX);
+  }
   if (total > limits->max_model_params) {
     free(specs);
     return kd_fail(err, KD_PAYLOAD_TOO_LARGE, BODY ".model has %llu parameters; the limit is %llu (--max-model-params)",
@@ -151,6 +185,7 @@ static void spec_clear(kd_spec *out) {
   out->n_layers = 0;
   out->mode = KF_THREEFRY_PARTITIONABLE;
   memset(out->flax, 0, sizeof out->flax);
+  out->era = KF_FLAX_0_10;
 }
 
 int kd_spec_parse(const json_t *obj, const kd_spec_limits *limits, kd_spec *out, kd_err *err) {
@@ -235,7 +270,7 @@ static int read_u32(const char **p, uint32_t *out) {
 /* The canonical text of a spec without a model, exactly as kd_spec_write
  * writes it, checking what kd_spec_parse would: stream names valid and
  * distinct, at most KF_RNGS_MAX_STREAMS, keys of two integers in
- * 0..2^32-1, a known mode, flax "0.10". Returns -1 for anything else (a
+ * 0..2^32-1, a known mode, a known flax. Returns -1 for anything else (a
  * model, other spacing, any error): the caller then takes the general path
  * and gets its messages. */
 static int read_plain(const char *text, kd_spec *out) {
@@ -268,9 +303,15 @@ static int read_plain(const char *text, kd_spec *out) {
     out->mode = KF_THREEFRY_LEGACY;
   else
     return -1;
-  if (skip(&p, ",\"flax\":\"0.10\"}}") != 0 || *p != '\0') return -1;
+  if (skip(&p, ",\"flax\":\"") != 0) return -1;
+  const char *end = strchr(p, '"');
+  char flax[sizeof out->flax];
+  if (!end || (size_t)(end - p) >= sizeof flax) return -1;
+  memcpy(flax, p, (size_t)(end - p));
+  flax[end - p] = '\0';
+  p = end;
+  if (set_flax(flax, out) != 0 || skip(&p, "\"}}") != 0 || *p != '\0') return -1;
   out->n_seeds = n;
-  memcpy(out->flax, "0.10", sizeof "0.10");
   return 0;
 }
 

@@ -5,7 +5,7 @@
  *
  * Canonical form (one line, no spaces):
  *   {"rngs":{"NAME":[HI,LO],…},"model":{"layers":[…]}|null,
- *    "options":{"threefry":"MODE","flax":"0.10"}}
+ *    "options":{"threefry":"MODE","flax":"0.10"|"0.11"|"0.12"}}
  * with the streams in Rngs order (keyword streams as given, 'default' last)
  * and every layer default filled in.
  */
@@ -30,8 +30,16 @@ typedef struct kd_spec {
   kf_layer_spec *layers; /* owned; NULL when the session has no model */
   size_t n_layers;
   kf_threefry_mode mode;
-  char flax[8];          /* "0.10" */
+  char flax[8];          /* options.flax as given: "0.10", "0.11" or "0.12" */
+  kf_flax_era era;       /* what it means */
 } kd_spec;
+
+/* The values of options.flax and their eras, NULL-terminated. */
+typedef struct kd_flax_option {
+  const char *name;
+  kf_flax_era era;
+} kd_flax_option;
+extern const kd_flax_option kd_flax_options[];
 
 /* The limits a spec is checked against (from the configuration). */
 typedef struct kd_spec_limits {

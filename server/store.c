@@ -124,6 +124,33 @@ kd_session *kd_session_new(const char *name) {
   return s;
 }
 
+size_t kd_session_streams(const kd_session *s, kf_stream_state *out, size_t *n_held) {
+  const size_t n = kf_rngs_stream_count(s->rngs);
+  const size_t held = kf_model_stream_count(s->model);
+  for (size_t i = 0; i < n; i++) kf_rngs_stream_at(s->rngs, i, &out[i]);
+  for (size_t i = 0; i < held; i++) {
+    kf_model_stream h;
+    kf_model_stream_at(s->model, i, &h);
+    out[n + i] = h.state;
+  }
+  if (n_held) *n_held = held;
+  return n + held;
+}
+
+int kd_session_set_streams(kd_session *s, const kf_stream_state *in, size_t n) {
+  const size_t n_rngs = kf_rngs_stream_count(s->rngs);
+  kf_stream_state now[KD_STREAMS_MAX];
+  if (n != kd_session_streams(s, now, NULL)) return -1;
+  /* All or nothing: every name is checked before anything is set. */
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(now[i].name, in[i].name) != 0) return -1;
+  for (size_t i = 0; i < n_rngs; i++)
+    if (kf_rngs_set_stream(s->rngs, i, &in[i]) != KF_OK) return -1;
+  for (size_t i = n_rngs; i < n; i++)
+    if (kf_model_set_stream(s->model, i - n_rngs, &in[i]) != KF_OK) return -1;
+  return 0;
+}
+
 void kd_session_release(kd_session *s) {
   if (!s) return;
   /* The thread that drops the last reference is the only one left that can

@@ -18,6 +18,7 @@
 
 #include "apierr.h"
 #include "keyfold/keyfold.h"
+#include "row.h"
 
 #define KD_SESSION_NAME_MAX 128
 
@@ -34,8 +35,11 @@ typedef struct kd_session {
   atomic_int refs;
   kf_threefry_mode threefry;
   kf_rngs *rngs;          /* the session's streams (owned) */
-  kf_model *model;        /* NULL when the session has no model (owned); never
-                             changes once the session is published */
+  kf_model *model;        /* NULL when the session has no model (owned). Its
+                             parameters never change once the session is
+                             published, so they are read without the lock; the
+                             streams it holds (Flax >= 0.11) are state like the
+                             Rngs', read and changed under it */
   kd_durable_stream *durable; /* durability bookkeeping (owned; NULL in memory mode) */
   size_t n_durable;
   /* Set under the lock by the DELETE that removed the session from the
@@ -46,7 +50,7 @@ typedef struct kd_session {
    * behind keys already handed out, so it draws nothing until an operator
    * advances or reseeds it (durability.h). */
   unsigned char fenced;
-  char flax[8];           /* "0.10" */
+  char flax[8];           /* options.flax as given: "0.10", "0.11" or "0.12" */
   /* Sized to the name (at most KD_SESSION_NAME_MAX characters): a million
    * sessions must not each carry room for the longest name. */
   char name[];
@@ -65,6 +69,18 @@ void kd_store_free(kd_store *store);
 /* Allocates a session with refs = 1 that owns rngs/model/layers; the
  * caller fills the rest. NULL on ENOMEM (the parts are then not freed). */
 kd_session *kd_session_new(const char *name);
+
+/* Every stream of s in the order rows store them (row.h): its Rngs'
+ * streams, then those its model's layers hold. Call with s->lock held (or
+ * before s is published). Copies them into out, which has room for
+ * KD_STREAMS_MAX, and returns how many; *n_held (may be NULL) receives how
+ * many of them, at the end, are held by the model. */
+size_t kd_session_streams(const kd_session *s, kf_stream_state *out, size_t *n_held);
+
+/* Puts back states read by kd_session_streams (the same streams, in the
+ * same order): a change undone, or a recovered session's stored state.
+ * Returns 0, or -1 if they do not match s's streams (names, number). */
+int kd_session_set_streams(kd_session *s, const kf_stream_state *in, size_t n);
 
 /* Adds s (taking over the caller's reference). Fails with 409
  * already_exists if the name is taken or 429 resource_exhausted when the

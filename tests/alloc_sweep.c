@@ -102,6 +102,17 @@ static const step script[] = {
     {"POST", "/v1/sessions/exp1/forward", NPY_BODY, "application/x-npy", "application/x-npy"},
     {"POST", "/v1/sessions/emb/forward", "{\"x\":[[0,4],[-1,2]]}", 0, 0},
     {"POST", "/v1/sessions/exp1/reseed", "{\"streams\":{\"dropout\":42}}", 0, 0},
+    {"POST", "/v1/sessions",
+     "{\"name\":\"era12\",\"rngs\":{\"default\":0,\"dropout\":1},\"model\":{\"layers\":[{\"type\":"
+     "\"linear\",\"in_features\":2,\"out_features\":3},{\"type\":\"dropout\",\"rate\":0.5},{\"type\":"
+     "\"dropout\",\"rate\":0.5,\"rng_collection\":\"noise\"}]},\"options\":{\"flax\":\"0.12\"}}",
+     0, 0},
+    {"POST", "/v1/sessions/era12/forward", "{\"x\":[[1.0,1.0]]}", 0, 0},
+    {"POST", "/v1/sessions/era12/reseed", "{\"streams\":{\"dropout\":4,\"default\":5},\"target\":\"model\"}", 0,
+     0},
+    {"POST", "/v1/sessions/era12/reseed", "{\"streams\":{\"dropout\":4},\"policy\":\"match_shape\"}", 0, 0},
+    {"POST", "/v1/sessions/era12/fork", "{\"name\":\"era12-child\",\"model\":" MLP "}", 0, 0},
+    {"GET", "/v1/sessions/era12", NULL, 0, 0},
     {"POST", "/v1/sessions/exp1/fork", "{\"name\":\"worker\",\"model\":" MLP "}", 0, 0},
     {"POST", "/v1/sessions/doc/fork", "{\"name\":\"doc-child\",\"streams\":[\"params\"]}", 0, 0},
     {"GET", "/v1/sessions/exp1/params", NULL, 0, 0},

@@ -158,15 +158,22 @@ static void fill_streams(kf_stream_state *st, size_t n) {
   }
 }
 
+static int decode(const unsigned char *b, size_t len) {
+  kf_stream_state out[KD_STREAMS_MAX];
+  size_t n, held;
+  return kd_row_decode_streams(b, len, out, &n, &held);
+}
+
 START_TEST(streams_blob_round_trips) {
-  kf_stream_state in[3], out[KF_RNGS_MAX_STREAMS];
+  kf_stream_state in[3], out[KD_STREAMS_MAX];
+  size_t held = 99;
   fill_streams(in, 3);
   memset(in[1].name, 'a', KF_STREAM_NAME_MAX); /* the longest name */
   in[1].name[KF_STREAM_NAME_MAX] = '\0';
   in[2].key = kf_key_from_data(UINT32_MAX, 0);
   in[2].count = UINT32_MAX;
   size_t len = 0, n = 99;
-  unsigned char *blob = kd_row_encode_streams(in, 3, &len);
+  unsigned char *blob = kd_row_encode_streams(in, 3, 0, &len);
   ck_assert_ptr_nonnull(blob);
   ck_assert_uint_eq(len, (1 + 2 + 12) + (1 + 64 + 12) + (1 + 2 + 12));
   /* The layout: name length, name, hi, lo, count little-endian. */
@@ -175,7 +182,7 @@ START_TEST(streams_blob_round_trips) {
   const size_t third = (1 + 2 + 12) + (1 + 64 + 12);
   const unsigned char tail[15] = {2, 's', '2', 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff};
   ck_assert(memcmp(blob + third, tail, sizeof tail) == 0);
-  ck_assert_int_eq(kd_row_decode_streams(blob, len, out, &n), 0);
+  ck_assert_int_eq(kd_row_decode_streams(blob, len, out, &n, &held), 0);
   ck_assert_uint_eq(n, 3);
   for (size_t i = 0; i < 3; i++) {
     ck_assert_str_eq(out[i].name, in[i].name);
@@ -185,43 +192,79 @@ START_TEST(streams_blob_round_trips) {
   }
   free(blob);
   /* No streams: an empty blob. */
-  blob = kd_row_encode_streams(in, 0, &len);
+  blob = kd_row_encode_streams(in, 0, 0, &len);
   ck_assert_ptr_nonnull(blob);
   ck_assert_uint_eq(len, 0);
   n = 99;
-  ck_assert_int_eq(kd_row_decode_streams(blob, 0, out, &n), 0);
+  ck_assert_int_eq(kd_row_decode_streams(blob, 0, out, &n, &held), 0);
   ck_assert_uint_eq(n, 0);
   free(blob);
   /* The most streams a session has. */
   kf_stream_state many[KF_RNGS_MAX_STREAMS];
   fill_streams(many, KF_RNGS_MAX_STREAMS);
-  blob = kd_row_encode_streams(many, KF_RNGS_MAX_STREAMS, &len);
-  ck_assert_int_eq(kd_row_decode_streams(blob, len, out, &n), 0);
+  blob = kd_row_encode_streams(many, KF_RNGS_MAX_STREAMS, 0, &len);
+  ck_assert_int_eq(kd_row_decode_streams(blob, len, out, &n, &held), 0);
   ck_assert_uint_eq(n, KF_RNGS_MAX_STREAMS);
   ck_assert_str_eq(out[63].name, "s63");
   ck_assert_uint_eq(out[63].count, 63 * 40503u);
+  ck_assert_uint_eq(held, 0);
   free(blob);
 }
 END_TEST
 
-static int decode(const unsigned char *b, size_t len) {
-  kf_stream_state out[KF_RNGS_MAX_STREAMS];
-  size_t n;
-  return kd_row_decode_streams(b, len, out, &n);
+/* The streams a Flax >= 0.11 model holds follow the Rngs' after a zero
+ * byte, tags as names (two held streams may share a tag). */
+START_TEST(held_streams_round_trip) {
+  kf_stream_state in[KD_STREAMS_MAX], out[KD_STREAMS_MAX];
+  fill_streams(in, 4);
+  strcpy(in[3].name, in[2].name);
+  size_t len = 0, n = 99, held = 99;
+  unsigned char *blob = kd_row_encode_streams(in, 2, 2, &len);
+  ck_assert_uint_eq(len, 4 * (1 + 2 + 12) + 1);
+  ck_assert_uint_eq(blob[2 * 15], 0);
+  ck_assert_int_eq(kd_row_decode_streams(blob, len, out, &n, &held), 0);
+  ck_assert_uint_eq(n, 2);
+  ck_assert_uint_eq(held, 2);
+  ck_assert(memcmp(out, in, 4 * sizeof in[0]) == 0);
+  /* A cut right after the zero byte leaves an empty held section: refused. */
+  ck_assert_int_eq(decode(blob, 2 * 15 + 1), -1);
+  free(blob);
+  /* Held streams only (a session whose Rngs has none is not possible, but
+   * the form allows it), and a second zero byte is refused. */
+  blob = kd_row_encode_streams(in, 0, 1, &len);
+  ck_assert_int_eq(kd_row_decode_streams(blob, len, out, &n, &held), 0);
+  ck_assert_uint_eq(n, 0);
+  ck_assert_uint_eq(held, 1);
+  unsigned char two[64];
+  memcpy(two, blob, len);
+  two[len] = 0;
+  memcpy(two + len + 1, blob + 1, len - 1);
+  ck_assert_int_eq(decode(two, 2 * len), -1);
+  free(blob);
+  /* The most of each a session has, and one held stream too many. */
+  fill_streams(in, KD_STREAMS_MAX);
+  blob = kd_row_encode_streams(in, KF_RNGS_MAX_STREAMS, KD_HELD_STREAMS_MAX, &len);
+  ck_assert_int_eq(kd_row_decode_streams(blob, len, out, &n, &held), 0);
+  ck_assert_uint_eq(n + held, KD_STREAMS_MAX);
+  free(blob);
+  blob = kd_row_encode_streams(in, 1, KD_HELD_STREAMS_MAX + 1, &len);
+  ck_assert_int_eq(decode(blob, len), -1);
+  free(blob);
 }
+END_TEST
 
 START_TEST(malformed_blobs_are_refused) {
   kf_stream_state in[2];
   fill_streams(in, 2);
   size_t len;
-  unsigned char *blob = kd_row_encode_streams(in, 2, &len);
+  unsigned char *blob = kd_row_encode_streams(in, 2, 0, &len);
   ck_assert_uint_eq(len, 30);
   /* Every cut inside a stream is refused; a cut between streams is a
    * shorter, well-formed blob. */
   for (size_t cut = 0; cut < len; cut++) {
-    kf_stream_state out[KF_RNGS_MAX_STREAMS];
-    size_t n = 0;
-    const int rc = kd_row_decode_streams(blob, cut, out, &n);
+    kf_stream_state out[KD_STREAMS_MAX];
+    size_t n = 0, held = 0;
+    const int rc = kd_row_decode_streams(blob, cut, out, &n, &held);
     if (cut == 0 || cut == 15)
       ck_assert_msg(rc == 0 && n == cut / 15, "cut %zu", cut);
     else
@@ -253,7 +296,7 @@ START_TEST(malformed_blobs_are_refused) {
   /* One stream more than a session may have. */
   kf_stream_state many[KF_RNGS_MAX_STREAMS + 1];
   fill_streams(many, KF_RNGS_MAX_STREAMS + 1);
-  blob = kd_row_encode_streams(many, KF_RNGS_MAX_STREAMS + 1, &len);
+  blob = kd_row_encode_streams(many, KF_RNGS_MAX_STREAMS + 1, 0, &len);
   ck_assert_int_eq(decode(blob, len), -1);
   free(blob);
 }
@@ -266,7 +309,7 @@ START_TEST(row_checks_see_every_byte) {
   kf_stream_state in[2];
   fill_streams(in, 2);
   size_t len;
-  unsigned char *blob = kd_row_encode_streams(in, 2, &len);
+  unsigned char *blob = kd_row_encode_streams(in, 2, 0, &len);
   const uint64_t check = kd_row_streams_check("exp1", blob, len);
   for (size_t i = 0; i < len; i++) {
     for (int bit = 0; bit < 8; bit++) {
@@ -451,7 +494,7 @@ START_TEST(a_name_with_a_nul_inside_is_refused) {
   kf_stream_state in[1];
   fill_streams(in, 1);
   size_t len;
-  unsigned char *blob = kd_row_encode_streams(in, 1, &len);
+  unsigned char *blob = kd_row_encode_streams(in, 1, 0, &len);
   blob[2] = '\0'; /* "s0" -> "s" NUL */
   const int rc = decode(blob, len);
   free(blob);
@@ -468,6 +511,7 @@ static Suite *durability_suite(void) {
   tcase_add_test(p, memory_plans_nothing);
   suite_add_tcase(s, p);
   TCase *r = tcase_create("row");
+  tcase_add_test(r, held_streams_round_trip);
   tcase_add_test(r, streams_blob_round_trips);
   tcase_add_test(r, malformed_blobs_are_refused);
   tcase_add_test(r, a_name_with_a_nul_inside_is_refused);

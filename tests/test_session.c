@@ -361,7 +361,7 @@ START_TEST(a_deleted_session_answers_not_found) {
   kd_stream_seed seed = {"params", {0, 7}};
   kd_session_view v;
   err.code = KD_OK;
-  ck_assert_int_eq(kd_session_reseed(&srv, s, &seed, 1, &v, &t, &err), -1);
+  ck_assert_int_eq(kd_session_reseed(&srv, s, &seed, 1, KD_RESEED_ALL, 0, &v, &t, &err), -1);
   ck_assert_int_eq(err.code, KD_NOT_FOUND);
   ck_assert_str_eq(err.message, "session 'exp1' not found");
   const kf_stream_state after = stream_of(s, "params");
@@ -401,7 +401,7 @@ START_TEST(reseed_restarts_the_named_streams_only) {
   kd_session_get(s, &before);
   kd_ticket *t = (kd_ticket *)1;
   kd_err err = {KD_OK, ""};
-  ck_assert_int_eq(kd_session_reseed(&srv, s, seeds, 2, &v, &t, &err), -1);
+  ck_assert_int_eq(kd_session_reseed(&srv, s, seeds, 2, KD_RESEED_ALL, 0, &v, &t, &err), -1);
   ck_assert_ptr_null(t);
   ck_assert_int_eq(err.code, KD_INVALID_ARGUMENT);
   ck_assert_str_eq(err.message, "body.streams.nope: session 'exp1' has no stream 'nope'");
@@ -411,7 +411,7 @@ START_TEST(reseed_restarts_the_named_streams_only) {
 
   /* nnx.reseed(model, dropout=42): count 0 again, params unchanged. */
   seeds[0].key = kf_key_from_data(0, 42);
-  ck_assert_int_eq(kd_session_reseed(&srv, s, seeds, 1, &v, &t, &err), 0);
+  ck_assert_int_eq(kd_session_reseed(&srv, s, seeds, 1, KD_RESEED_ALL, 0, &v, &t, &err), 0);
   ck_assert_ptr_null(t);
   ck_assert_uint_eq(v.n_streams, 2);
   ck_assert_str_eq(v.streams[1].name, "dropout");
@@ -424,7 +424,7 @@ START_TEST(reseed_restarts_the_named_streams_only) {
   assert_key(again, keys[0].hi, keys[0].lo);
   /* A new key for a stream. */
   seeds[0].key = kf_key_from_data(5, 6);
-  ck_assert_int_eq(kd_session_reseed(&srv, s, seeds, 1, &v, &t, &err), 0);
+  ck_assert_int_eq(kd_session_reseed(&srv, s, seeds, 1, KD_RESEED_ALL, 0, &v, &t, &err), 0);
   assert_key(stream_of(s, "dropout").key, 5, 6);
   kd_session_release(s);
   server_close(&srv);
@@ -532,7 +532,7 @@ START_TEST(strict_sessions_survive_a_restart) {
   kd_stream_seed seed = {"params", {9, 10}};
   kd_session_view v;
   kd_ticket *t = NULL;
-  ck_assert_int_eq(kd_session_reseed(&srv, d, &seed, 1, &v, &t, &err), 0);
+  ck_assert_int_eq(kd_session_reseed(&srv, d, &seed, 1, KD_RESEED_ALL, 0, &v, &t, &err), 0);
   ck_assert_ptr_nonnull(t); /* strict: a reseed waits */
   settle(t);
   draw(&srv, d, "params", 1, keys);
@@ -704,10 +704,10 @@ START_TEST(restore_is_all_or_nothing) {
   /* Reseeding one of b's two streams leaves it fenced; both unfence it. */
   kd_stream_seed seeds[2] = {{"params", {0, 1}}, {"default", {0, 2}}};
   kd_session_view v;
-  ck_assert_int_eq(kd_session_reseed(&srv, b, seeds, 1, &v, &t, &err), 0);
+  ck_assert_int_eq(kd_session_reseed(&srv, b, seeds, 1, KD_RESEED_ALL, 0, &v, &t, &err), 0);
   settle(t);
   draw_fails(&srv, b, "default", 1, KD_FAILED_PRECONDITION, NULL);
-  ck_assert_int_eq(kd_session_reseed(&srv, b, seeds, 2, &v, &t, &err), 0);
+  ck_assert_int_eq(kd_session_reseed(&srv, b, seeds, 2, KD_RESEED_ALL, 0, &v, &t, &err), 0);
   settle(t);
   ck_assert_uint_eq(draw(&srv, b, "default", 1, &k), 0);
   draw_fails(&srv, a, "default", 1, KD_FAILED_PRECONDITION, NULL);

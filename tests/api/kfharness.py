@@ -272,6 +272,22 @@ class StoreTestCase(unittest.TestCase):
             if d.proc.poll() is None:
                 d.kill9()
 
+    def start(self, *flags):
+        """A daemon on self.data, killed when the test ends."""
+        d = Daemon.start("--data-dir", self.data, *flags)
+        self._daemons.append(d)
+        return d
+
+    def restore_snapshot(self, snapshot):
+        """What the README tells an operator to do, daemon stopped: the
+        store's files replaced by the snapshot."""
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.remove(os.path.join(self.data, "keyfold.db" + suffix))
+            except FileNotFoundError:
+                pass
+        shutil.copyfile(snapshot, os.path.join(self.data, "keyfold.db"))
+
 
 M32 = 0xFFFFFFFF
 

@@ -505,7 +505,7 @@ class RecoveryPaths(StoreTestCase):
             (canonical.replace("[0,6]", "[0,4294967296]"), 0, "0..4294967295"),
             (canonical.replace("[0,6]", "[0,-1]"), 0, "0..4294967295"),
             (canonical.replace("partitionable", "fast"), 0, "threefry"),
-            (canonical.replace("0.10", "0.11"), 0, "flax"),
+            (canonical.replace("0.10", "0.13"), 0, "flax"),
             (canonical.replace('"dropout"', '"1bad"'), 0, "stream name"),
             (canonical, 12345, "does not re-derive"),
         ]

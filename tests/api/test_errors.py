@@ -300,7 +300,7 @@ class ErrorsTest(DaemonTestCase):
             ("rank-1 bias with lecun_normal", model_body(linear(2, 3, bias_init="lecun_normal"))),
             ("no params or default stream", {"name": "newsession", "rngs": {"dropout": 1},
                                              "model": {"layers": [linear(2, 3)]}}),
-            ("options.flax 0.11", create_body(options={"flax": "0.11"})),
+            ("options.flax 0.9", create_body(options={"flax": "0.9"})),
             ("options.flax 0.9", create_body(options={"flax": "0.9"})),
             ("options.flax number", create_body(options={"flax": 0.10})),
             ("options.threefry fast", create_body(options={"threefry": "fast"})),

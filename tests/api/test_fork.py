@@ -172,11 +172,6 @@ class ForkTest(DaemonTestCase):
 
 
 class ForkDurabilityTest(StoreTestCase):
-    def start(self, *flags):
-        d = Daemon.start("--data-dir", self.data, *flags)
-        self._daemons.append(d)
-        return d
-
     def check_restart(self, durability, crash):
         d = self.start("--durability", durability)
         self.assertEqual(d.post("/v1/sessions", {"name": "p", "rngs": {"default": 1, "dropout": 2}})[0], 201)
@@ -216,16 +211,11 @@ class ForkDurabilityTest(StoreTestCase):
         self.check_restart("lease", crash=True)
 
     def test_fenced_parent_refuses(self):
-        import shutil
         d = self.start()
         self.assertEqual(d.post("/v1/sessions", {"name": "p", "rngs": {"default": 1}})[0], 201)
         snap = d.post("/v1/admin/snapshot", {})[1]["path"]
         self.assertEqual(d.stop(), 0)
-        for suffix in ("", "-wal", "-shm"):
-            path = os.path.join(self.data, "keyfold.db" + suffix)
-            if os.path.exists(path):
-                os.remove(path)
-        shutil.copyfile(snap, os.path.join(self.data, "keyfold.db"))
+        self.restore_snapshot(snap)
         d = self.start()
         s, b = d.post("/v1/sessions/p/fork", {"name": "c"})
         self.assertEqual((s, b["error"]["code"]), (409, "failed_precondition"), b)

@@ -704,7 +704,7 @@ class Live(unittest.TestCase):
         call("POST", S, {"rngs": {"default": 0}}, expect=400, schema_rejects=True)
         call("POST", S, {"name": "x", "rngs": {"9lives": 0}}, expect=400, schema_rejects=True)
         call("POST", S, {"name": "x", "rngs": {"default": [1]}}, expect=400, schema_rejects=True)
-        call("POST", S, {"name": "x", "options": {"flax": "0.11"}}, expect=400, schema_rejects=True)
+        call("POST", S, {"name": "x", "options": {"flax": "0.13"}}, expect=400, schema_rejects=True)
         call("POST", S, {"name": "x", "options": {"threefry": "philox"}}, expect=400, schema_rejects=True)
         call("POST", S, {"name": "x", "rngs": {"params": 0}, "model": {"layers": [
             {"type": "linear", "in_features": 2, "out_features": 3, "bias": True}]}},
@@ -827,6 +827,18 @@ class Live(unittest.TestCase):
         call("POST", R, {"streams": {"params": "one"}}, expect=400, schema_rejects=True)
         call("POST", R, {"streams": {"params": 1}, "also": 2}, expect=400, schema_rejects=True)
         call("POST", S + "/nope/reseed", {"streams": {"default": 1}}, expect=404)
+        call("POST", R, {"streams": {"params": 1}, "target": "both"}, expect=400, schema_rejects=True)
+        call("POST", R, {"streams": {"params": 1}, "policy": "match_shape"}, expect=400)  # a 0.10 session
+        # Flax 0.12: the dropout holds a stream, shown in its layer; reseed by target and policy.
+        mlp = call("POST", S, {"name": "mlp-012", "rngs": {"default": 0}, "options": {"flax": "0.12"},
+                               "model": {"layers": [{"type": "linear", "in_features": 3, "out_features": 4},
+                                                    {"type": "dropout", "rate": 0.5}]}}, expect=201)
+        self.assertEqual(mlp["model"]["layers"][1]["rngs"],
+                         {"key": fold_in([0, 0], 2), "count": 0, "tag": "default", "path": "layers.1.rngs"})
+        out = call("POST", S + "/mlp-012/reseed", {"streams": {"default": 5}, "target": "model",
+                                                   "policy": "scalars_only"}, expect=200)
+        self.assertEqual(out["model"]["layers"][1]["rngs"]["key"], fold_in([0, 5], 0))
+        call("POST", S + "/mlp-012/reseed", {"streams": {"params": 5}, "target": "model"}, expect=400)
 
         # Fork.
         FK = S + "/flax-doc/fork"

@@ -26,22 +26,8 @@ MODEL = {"layers": [{"type": "linear", "in_features": 2, "out_features": 3},
 
 
 class RestoreTest(StoreTestCase):
-    def start(self, *flags):
-        d = Daemon.start("--data-dir", self.data, *flags)
-        self._daemons.append(d)
-        return d
-
     def draw(self, d, name, stream, n):
         return d.post("/v1/sessions/%s/keys" % name, {"stream": stream, "n": n})
-
-    def restore_snapshot(self, snapshot):
-        """What the README tells an operator to do, daemon stopped."""
-        for suffix in ("", "-wal", "-shm"):
-            try:
-                os.remove(os.path.join(self.data, "keyfold.db" + suffix))
-            except FileNotFoundError:
-                pass
-        shutil.copyfile(snapshot, os.path.join(self.data, "keyfold.db"))
 
     def take_snapshot_then_go_on(self):
         """Session 'exp' at count 100 in the snapshot, 200 live; session

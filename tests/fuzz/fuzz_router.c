@@ -358,7 +358,8 @@ static void check_response(const request *rq, const kd_response *res, size_t rou
 }
 
 /* The mutable state of every session — its name and each stream's name,
- * key and count (models never change after creation) — in name order.
+ * key and count, those its model holds (Flax 0.11+) included; parameters
+ * never change after creation — in name order.
  * Read through the store rather than GET /v1/sessions/{name}, which costs
  * too much to run twice per request. Returns a malloc'd string. */
 static char *snapshot(void) {
@@ -372,13 +373,11 @@ static char *snapshot(void) {
     kd_buf_printf(&out, "%s:", names[i]);
     if (s) {
       pthread_mutex_lock(&s->lock);
-      const size_t streams = kf_rngs_stream_count(s->rngs);
-      for (size_t j = 0; j < streams; j++) {
-        kf_stream_state st;
-        if (kf_rngs_stream_at(s->rngs, j, &st) == KF_OK)
-          kd_buf_printf(&out, " %s=[%lu,%lu]@%lu", st.name, (unsigned long)st.key.hi,
-                        (unsigned long)st.key.lo, (unsigned long)st.count);
-      }
+      kf_stream_state st[KD_STREAMS_MAX];
+      const size_t streams = kd_session_streams(s, st, NULL);
+      for (size_t j = 0; j < streams; j++)
+        kd_buf_printf(&out, " %s=[%lu,%lu]@%lu", st[j].name, (unsigned long)st[j].key.hi,
+                      (unsigned long)st[j].key.lo, (unsigned long)st[j].count);
       pthread_mutex_unlock(&s->lock);
       kd_session_release(s);
     }

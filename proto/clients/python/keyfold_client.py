@@ -80,7 +80,7 @@ import time
 import urllib.parse
 from array import array
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 __version__ = "1.0.0"
 
@@ -467,6 +467,17 @@ class Session:
     model: Optional[ModelInfo]
     options: Dict[str, str]
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def model_streams(self) -> Dict[str, Tuple[str, StreamState]]:
+        """Flax 0.11+: the streams the model's layers hold, by path
+        (``"layers.1.rngs"``) -> (tag, state); empty in a 0.10 session."""
+        out: Dict[str, Tuple[str, StreamState]] = {}
+        for layer in (self.model.layers if self.model else []):
+            h = layer.get("rngs") if isinstance(layer, Mapping) else None
+            if h:
+                out[h["path"]] = (h["tag"], StreamState(list(h["key"]), h["count"]))
+        return out
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> "Session":
@@ -1051,14 +1062,23 @@ class KeyfoldClient:
             path += "?deterministic=" + ("true" if deterministic else "false")
         return self.request("POST", path, npy_body=npy, parse="npy")[0]
 
-    def reseed(self, name: str, streams: Optional[Mapping[str, SeedOrKey]] = None, /,
+    def reseed(self, name: str, streams: Optional[Mapping[str, SeedOrKey]] = None, /, *,
+               target: Optional[str] = None, policy: Optional[str] = None,
                **kw: SeedOrKey) -> Session:
-        """``POST /v1/sessions/{name}/reseed``: ``nnx.reseed`` — each named stream gets
-        ``key(seed)`` (or the given key) and count 0: ``reseed("exp1", dropout=42)`` or
-        ``reseed("exp1", {"dropout": 42})``. Returns the session."""
+        """``POST /v1/sessions/{name}/reseed``: ``nnx.reseed`` — ``reseed("exp1", dropout=42)``
+        or ``reseed("exp1", {"dropout": 42})``. Flax 0.10 sessions: each named stream gets
+        ``key(seed)`` (or the given key) and count 0. Flax 0.11+ sessions: the n-th stream of a
+        tag gets ``fold_in(key(seed), n)``; ``target`` is ``"all"`` (default), ``"model"`` or
+        ``"rngs"``, ``policy`` ``"scalars_only"`` or ``"match_shape"`` (as Flax's reseed, like
+        it they are not stream names: pass streams called so in the mapping). Returns the
+        session."""
         merged: Dict[str, Any] = dict(streams or {})
         merged.update(kw)
-        body = {"streams": {k: _seed_or_key(v) for k, v in merged.items()}}
+        body: Dict[str, Any] = {"streams": {k: _seed_or_key(v) for k, v in merged.items()}}
+        if target is not None:
+            body["target"] = target
+        if policy is not None:
+            body["policy"] = policy
         return Session.from_json(self._post("/v1/sessions/%s/reseed" % self._name(name), body))
 
     def fork(self, name: str, child: str, streams: Optional[Sequence[str]] = None,
@@ -1316,9 +1336,10 @@ class SessionHandle:
     def forward(self, x: Any, deterministic: Optional[bool] = None) -> Tensor:
         return self.client.forward(self.name, x, deterministic)
 
-    def reseed(self, streams: Optional[Mapping[str, SeedOrKey]] = None, /,
+    def reseed(self, streams: Optional[Mapping[str, SeedOrKey]] = None, /, *,
+               target: Optional[str] = None, policy: Optional[str] = None,
                **kw: SeedOrKey) -> Session:
-        return self.client.reseed(self.name, streams, **kw)
+        return self.client.reseed(self.name, streams, target=target, policy=policy, **kw)
 
     def params(self) -> List[Dict[str, Tensor]]:
         return self.client.params(self.name)

@@ -524,6 +524,29 @@ class ClientTest(Tracked):
         for name in ("fork-grandchild", "fork-child", "fork-parent"):
             kf.delete_session(name)
 
+    def test_flax_012_session(self):
+        kf = self.kf
+        s = kf.create_session("era12", rngs={"default": 0}, model=[linear(3, 4), dropout(0.5)],
+                              options={"flax": "0.12"})
+        self.assertEqual(s.options["flax"], "0.12")
+        self.assertEqual(s.model_streams, {"layers.1.rngs": ("default", kc.StreamState(fold_in([0, 0], 2), 0))})
+        x = [[1.0, 1.0, 1.0]]
+        r = kf.reseed("era12", default=9, target="model", policy="scalars_only")
+        self.assertEqual(r.model_streams["layers.1.rngs"][1], kc.StreamState(fold_in([0, 9], 0), 0))
+        self.assertEqual(r.rngs["default"].count, 3)  # the session's own stream: untouched
+        y1 = kf.forward("era12", x)
+        self.assertEqual(kf.get_session("era12").model_streams["layers.1.rngs"][1].count, 1)
+        kf.reseed("era12", default=9, target="model")
+        self.assertEqual(kf.forward("era12", x).data, y1.data)
+        with self.assertRaises(InvalidArgument):
+            kf.reseed("era12", params=1, target="model")
+        # A stream called "target" goes in the mapping; the keyword is the reseed's target.
+        with self.assertRaises(InvalidArgument):
+            kf.reseed("era12", {"target": 1}, target="rngs")
+        h = kf.session("era12")
+        self.assertEqual(h.reseed(default=0, target="rngs").rngs["default"], kc.StreamState(fold_in([0, 0], 0), 0))
+        kf.delete_session("era12")
+
     def test_keyless_initializer(self):
         kf = self.kf
         kf.create_session("keyless", rngs={"params": 0})
