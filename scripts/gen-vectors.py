@@ -497,11 +497,7 @@ class Gen:
     # flax --------------------------------------------------------------------
     def flax_cases(self):
         era = FLAX_ERA
-        tested = era == "flax-0.10"
-        tag = {"era": era, "tested": tested}
-        if not tested:
-            tag["why_untested"] = ("Flax >= 0.11 semantics (forked Dropout streams, fold_in-style "
-                                   "reseed); keyfold implements 0.9-0.10, recorded for the next issue")
+        tag = {"era": era, "tested": True}
         seqs = [
             ("docstring", {"default": 100, "params": 42}, ["params", "dropout", None, "params"]),
             ("no-default", {"params": 0, "dropout": 1}, ["params", "dropout", "dropout", "params"]),
@@ -809,8 +805,8 @@ NOTES = (
     "(layers.1.rngs.default, layers.1.rngs.dropout, layers.1.rngs.params); in flax >= 0.11 each "
     "Dropout's forked stream (layers.1.rngs, tag = the stream it forked, 'default' by fallback)}. "
     "\"era\" tags Flax cases: "
-    "'flax-0.10' cases are tested against keyfold; others are recorded only (\"tested\": false), "
-    "except flax_session, \"tested\": true in both eras. "
+    "each runs in its era (keyfold's options.flax \"0.10\", or \"0.12\" for flax-0.12: forked "
+    "Dropout streams, fold_in-style reseed), \"tested\": true. "
     "tolerance: 'exact' = every element bit for bit; {ulps, identical, reason} for results that "
     "depend on float32 log1p (normal, truncated_normal, initializers drawing from them): each "
     "element within ulps float32 steps (+0 and -0 one point), ulps and identical (the fraction "

@@ -4,10 +4,13 @@
  *
  * The file format is its "notes" string. Cases whose results depend on float32
  * log1p carry a measured tolerance (max ulps, fraction identical, reason);
- * every other case must be exact. Flax cases of another era than flax-0.10
- * are recorded only ("tested": false) and skipped, and so are flax_session
- * cases (replayed by the session tests). A 'report' tolerance (the
- * --measure files) counts and never fails.
+ * every other case must be exact. Flax cases run in their era (flax-0.10:
+ * KF_FLAX_0_10; later ones KF_FLAX_0_11); cases marked "tested": false are
+ * skipped. flax_session cases (an Rngs, an nnx.Sequential built from it and
+ * a script of forwards, reseeds, draws and forks) are replayed through
+ * kf_rngs and kf_model here, and through the daemon by
+ * tests/api/test_flax_oracle.py. A 'report' tolerance (the --measure files)
+ * counts and never fails.
  *
  * At the end each file gets a table on stdout: per operation and mode, the
  * elements compared, the fraction bit-identical and the largest ulp distance.
@@ -201,12 +204,22 @@ static uint64_t compare(const json_t *res, const void *got, tolerance tol, tally
 
 /* ---- running a case ------------------------------------------------------ */
 
+static kf_flax_era era_of(const json_t *c) {
+  const char *era = json_string_value(json_object_get(c, "era"));
+  return era && strcmp(era, "flax-0.10") != 0 ? KF_FLAX_0_11 : KF_FLAX_0_10;
+}
+
+/* A seed (int) or raw key data [hi, lo]. */
+static kf_key seed_or_key(const json_t *v) {
+  return json_is_array(v) ? get_key(v) : kf_key_from_seed(json_integer_value(v), 0);
+}
+
 /* Adds (or, with reseed, reseeds) one stream per member of `seeds`: key(seed). */
 static void seed_streams(kf_rngs *r, const json_t *seeds, int reseed) {
   const char *name;
   json_t *v;
   json_object_foreach((json_t *)seeds, name, v) {
-    kf_key k = kf_key_from_seed(json_integer_value(v), 0);
+    kf_key k = seed_or_key(v);
     ck_assert_int_eq(reseed ? kf_rngs_reseed(r, name, k) : kf_rngs_add_stream(r, name, k, 0), KF_OK);
   }
 }
@@ -214,7 +227,7 @@ static void seed_streams(kf_rngs *r, const json_t *seeds, int reseed) {
 static uint64_t run_rngs(const json_t *c, const json_t *a, kf_threefry_mode mode, tally *ta,
                          const char *id) {
   kf_rngs *r;
-  ck_assert_int_eq(kf_rngs_new(mode, &r), KF_OK);
+  ck_assert_int_eq(kf_rngs_new_era(mode, era_of(c), &r), KF_OK);
   seed_streams(r, json_object_get(a, "streams"), 0);
   const json_t *calls = json_object_get(a, "calls");
   uint32_t *got = calloc(2 * json_array_size(calls) + 2, 4);
@@ -237,10 +250,22 @@ static uint64_t run_rngs(const json_t *c, const json_t *a, kf_threefry_mode mode
   return bad;
 }
 
+/* nnx.reseed(model, **seeds): in 0.10 the model holds the Rngs, so it is
+ * the Rngs' reseed; in 0.11+ the model's own streams. */
+static void reseed_model(kf_model *m, kf_rngs *r, const json_t *seeds) {
+  if (kf_model_era(m) == KF_FLAX_0_10) {
+    seed_streams(r, seeds, 1);
+    return;
+  }
+  const char *name;
+  json_t *v;
+  json_object_foreach((json_t *)seeds, name, v) ck_assert_int_eq(kf_model_reseed(m, name, seed_or_key(v), NULL), KF_OK);
+}
+
 static uint64_t run_model(const json_t *c, const json_t *a, kf_threefry_mode mode, tally *ta,
                           const char *id, tolerance tol) {
   kf_rngs *r;
-  ck_assert_int_eq(kf_rngs_new(mode, &r), KF_OK);
+  ck_assert_int_eq(kf_rngs_new_era(mode, era_of(c), &r), KF_OK);
   seed_streams(r, json_object_get(a, "rngs"), 0);
   kf_layer_spec layers[2];
   ck_assert_int_eq(kf_layer_spec_make(KF_LAYER_LINEAR, &layers[0]), KF_OK);
@@ -265,7 +290,7 @@ static uint64_t run_model(const json_t *c, const json_t *a, kf_threefry_mode mod
   for (size_t i = 0; i < json_array_size(script); i++) {
     const json_t *step = json_array_get(script, i);
     if (json_is_object(step)) {
-      seed_streams(r, json_object_get(step, "reseed"), 1);
+      reseed_model(m, r, json_object_get(step, "reseed"));
       continue;
     }
     const json_t *x = json_object_get(inputs, json_string_value(step));
@@ -287,6 +312,221 @@ static uint64_t run_model(const json_t *c, const json_t *a, kf_threefry_mode mod
   return bad;
 }
 
+/* ---- flax_session: an Rngs, a model and a script ------------------------- */
+
+#define SESSION_MAX_LAYERS 32
+#define SESSION_MAX_ELEMS 256
+
+/* A keyfold layer object of the case into *out. */
+static void layer_of(const json_t *v, kf_layer_spec *out) {
+  kf_layer_type type;
+  ck_assert_int_eq(kf_layer_type_from_name(json_string_value(json_object_get(v, "type")), &type), KF_OK);
+  ck_assert_int_eq(kf_layer_spec_make(type, out), KF_OK);
+  out->in_features = (int64_t)num(v, "in_features", 0);
+  out->out_features = (int64_t)num(v, "out_features", 0);
+  out->num_embeddings = (int64_t)num(v, "num_embeddings", 0);
+  out->features = (int64_t)num(v, "features", 0);
+  out->rate = num(v, "rate", 0);
+  if (json_object_get(v, "use_bias")) out->use_bias = json_is_true(json_object_get(v, "use_bias"));
+  if (json_object_get(v, "deterministic")) out->deterministic = json_is_true(json_object_get(v, "deterministic"));
+  const char *rc = json_string_value(json_object_get(v, "rng_collection"));
+  if (rc) snprintf(out->rng_collection, sizeof out->rng_collection, "%s", rc);
+  const json_t *dims = json_object_get(v, "broadcast_dims");
+  out->n_broadcast_dims = (int)json_array_size(dims);
+  for (size_t i = 0; i < json_array_size(dims); i++)
+    out->broadcast_dims[i] = (int)json_integer_value(json_array_get(dims, i));
+}
+
+/* Flattens a nested list of numbers into out (float32 or int32), its shape into *shape. */
+static size_t flatten(const json_t *v, kf_dtype dtype, void *out, size_t at, kf_shape *shape, int depth) {
+  if (!json_is_array(v)) {
+    ck_assert(at < SESSION_MAX_ELEMS);
+    if (dtype == KF_INT32)
+      ((int32_t *)out)[at] = (int32_t)json_integer_value(v);
+    else
+      ((float *)out)[at] = (float)json_number_value(v);
+    if (depth > shape->rank) shape->rank = depth;
+    return at + 1;
+  }
+  ck_assert(depth < KF_MAX_RANK);
+  shape->dim[depth] = (int64_t)json_array_size(v);
+  if (depth + 1 > shape->rank) shape->rank = depth + 1;
+  for (size_t i = 0; i < json_array_size(v); i++) at = flatten(json_array_get(v, i), dtype, out, at, shape, depth + 1);
+  return at;
+}
+
+static int same_key(const json_t *want, kf_key got) {
+  return (uint32_t)json_integer_value(json_array_get(want, 0)) == got.hi &&
+         (uint32_t)json_integer_value(json_array_get(want, 1)) == got.lo;
+}
+
+/* Compares the Rngs' streams (in order) and, in 0.11+, the model's with a
+ * STATE object {rngs: [{name, key, count}], model: [{path, tag, key, count}]}.
+ * Flax 0.10's model lists the shared Rngs itself, which keyfold keeps as
+ * the Rngs: there the model must hold no stream. Returns the mismatches. */
+static uint64_t check_state(const kf_rngs *r, const kf_model *m, const json_t *state, const char *id,
+                            const char *where) {
+  uint64_t bad = 0;
+  const json_t *rs = json_object_get(state, "rngs");
+  if (json_array_size(rs) != kf_rngs_stream_count(r)) bad++;
+  for (size_t i = 0; !bad && i < json_array_size(rs); i++) {
+    const json_t *w = json_array_get(rs, i);
+    kf_stream_state st;
+    kf_rngs_stream_at(r, i, &st);
+    bad += strcmp(st.name, json_string_value(json_object_get(w, "name"))) != 0 ||
+           !same_key(json_object_get(w, "key"), st.key) ||
+           st.count != (uint32_t)json_integer_value(json_object_get(w, "count"));
+  }
+  const json_t *ms = json_object_get(state, "model");
+  const size_t held = kf_model_stream_count(m);
+  if (kf_model_era(m) == KF_FLAX_0_10) {
+    bad += held != 0;
+  } else {
+    if (json_array_size(ms) != held) bad++;
+    for (size_t i = 0; held == json_array_size(ms) && i < held; i++) {
+      const json_t *w = json_array_get(ms, i);
+      kf_model_stream h;
+      kf_model_stream_at(m, i, &h);
+      char path[64];
+      snprintf(path, sizeof path, "layers.%zu.rngs", h.layer);
+      bad += strcmp(path, json_string_value(json_object_get(w, "path"))) != 0 ||
+             strcmp(h.state.name, json_string_value(json_object_get(w, "tag"))) != 0 ||
+             !same_key(json_object_get(w, "key"), h.state.key) ||
+             h.state.count != (uint32_t)json_integer_value(json_object_get(w, "count"));
+    }
+  }
+  if (bad) fprintf(stderr, "%s %s: the streams differ from Flax's\n", id, where);
+  return bad;
+}
+
+/* One reseed step: nnx.reseed on the target(s), model first (api.md 1.1). A
+ * tag that reaches no stream of the target is what keyfold's API refuses
+ * (keyfold_rejects); Flax ignores it, and so does the library. */
+static void reseed_step(kf_model *m, kf_rngs *r, const json_t *step) {
+  const char *target = json_string_value(json_object_get(step, "target"));
+  const json_t *seeds = json_object_get(step, "reseed");
+  const int model = !target || strcmp(target, "rngs") != 0;
+  const int rngs = !target || strcmp(target, "model") != 0;
+  const char *name;
+  json_t *v;
+  if (kf_model_era(m) == KF_FLAX_0_10) {
+    /* The model holds the Rngs: every target is one reseed of it. */
+    json_object_foreach((json_t *)seeds, name, v) kf_rngs_reseed(r, name, seed_or_key(v));
+    return;
+  }
+  if (model) json_object_foreach((json_t *)seeds, name, v) kf_model_reseed(m, name, seed_or_key(v), NULL);
+  if (rngs) json_object_foreach((json_t *)seeds, name, v) kf_rngs_reseed(r, name, seed_or_key(v));
+}
+
+/* Activations keyfold computes with glibc's float functions where XLA:CPU
+ * has its own approximations (lib/src/forward.c): a model with one of them
+ * is compared within this many float32 steps. */
+static tolerance session_tolerance(const kf_layer_spec *layers, size_t n) {
+  tolerance exact = {0, -1, 1.0}, libm = {0, 64, 1.0};
+  for (size_t i = 0; i < n; i++)
+    if (layers[i].type == KF_LAYER_TANH || layers[i].type == KF_LAYER_GELU ||
+        layers[i].type == KF_LAYER_SIGMOID || layers[i].type == KF_LAYER_SILU)
+      return libm;
+  return exact;
+}
+
+static uint64_t run_session(const json_t *c, const json_t *a, kf_threefry_mode mode, tally *ta,
+                            const char *id) {
+  const json_t *exp = json_object_get(c, "expect");
+  kf_rngs *r;
+  ck_assert_int_eq(kf_rngs_new_era(mode, era_of(c), &r), KF_OK);
+  /* nnx.Rngs order: keyword streams as given, 'default' last. */
+  const json_t *seeds = json_object_get(a, "rngs");
+  const char *name;
+  json_t *v;
+  json_object_foreach((json_t *)seeds, name, v)
+    if (strcmp(name, "default") != 0) ck_assert_int_eq(kf_rngs_add_stream(r, name, seed_or_key(v), 0), KF_OK);
+  if (json_object_get(seeds, "default"))
+    ck_assert_int_eq(kf_rngs_add_stream(r, "default", seed_or_key(json_object_get(seeds, "default")), 0), KF_OK);
+  const json_t *ls = json_object_get(a, "layers");
+  const size_t n_layers = json_array_size(ls);
+  ck_assert(n_layers <= SESSION_MAX_LAYERS);
+  kf_layer_spec layers[SESSION_MAX_LAYERS];
+  for (size_t i = 0; i < n_layers; i++) layer_of(json_array_get(ls, i), &layers[i]);
+  kf_model *m = NULL;
+  kf_model_diag diag = KF_MODEL_DIAG_INIT;
+  ck_assert_int_eq(kf_model_new(layers, n_layers, r, &m, &diag), KF_OK);
+  const tolerance exact = {0, -1, 1.0}, tol = session_tolerance(layers, n_layers);
+  uint64_t bad = check_state(r, m, json_object_get(exp, "built"), id, "built");
+  const json_t *params = json_object_get(exp, "params");
+  size_t n_params = 0;
+  for (size_t i = 0; i < n_layers; i++) {
+    for (size_t j = 0; j < kf_model_param_count(m, i); j++) {
+      const char *pn;
+      kf_tensor view;
+      char path[64];
+      ck_assert_int_eq(kf_model_param(m, i, j, &pn, &view), KF_OK);
+      snprintf(path, sizeof path, "layers.%zu.%s", i, pn);
+      const json_t *want = NULL;
+      for (size_t k = 0; k < json_array_size(params); k++)
+        if (!strcmp(json_string_value(json_object_get(json_array_get(params, k), "path")), path))
+          want = json_object_get(json_array_get(params, k), "value");
+      ck_assert_msg(want != NULL, "%s: Flax has no parameter %s", id, path);
+      bad += compare(want, view.data, exact, ta, id, path);
+      n_params++;
+    }
+  }
+  ck_assert_uint_eq(n_params, json_array_size(params));
+  const json_t *steps = json_object_get(a, "steps"), *wants = json_object_get(exp, "steps");
+  ck_assert_uint_eq(json_array_size(steps), json_array_size(wants));
+  for (size_t i = 0; i < json_array_size(steps); i++) {
+    const json_t *step = json_array_get(steps, i), *want = json_array_get(wants, i);
+    char where[32];
+    snprintf(where, sizeof where, "step %zu", i);
+    if (json_object_get(step, "forward")) {
+      float xs[SESSION_MAX_ELEMS], ys[SESSION_MAX_ELEMS];
+      kf_tensor x = {kf_model_input_dtype(m), {0, {0}}, xs};
+      const json_t *in = json_object_get(json_object_get(a, "inputs"), json_string_value(json_object_get(step, "forward")));
+      flatten(in, x.dtype, xs, 0, &x.shape, 0);
+      const json_t *d = json_object_get(step, "deterministic");
+      const kf_deterministic det = json_is_null(d) ? KF_DET_LAYER : json_is_true(d) ? KF_DET_TRUE : KF_DET_FALSE;
+      kf_tensor y = {KF_FLOAT32, {0, {0}}, ys};
+      kf_shape out;
+      ck_assert_int_eq(kf_model_output_shape(m, &x.shape, x.dtype, &out, NULL), KF_OK);
+      size_t n_out = 0;
+      kf_shape_numel(&out, &n_out);
+      ck_assert(n_out <= SESSION_MAX_ELEMS);
+      ck_assert_msg(kf_model_forward(m, r, &x, det, &y, &diag) == KF_OK, "%s %s", id, where);
+      bad += compare(json_object_get(want, "y"), ys, tol, ta, id, where);
+    } else if (json_object_get(step, "reseed")) {
+      reseed_step(m, r, step);
+    } else if (json_object_get(step, "draw")) {
+      const json_t *dn = json_object_get(step, "draw");
+      kf_key key;
+      ck_assert_int_eq(kf_rngs_draw(r, json_is_null(dn) ? NULL : json_string_value(dn), 1, &key, NULL, NULL), KF_OK);
+      bad += !same_key(json_object_get(want, "key"), key);
+    } else if (json_object_get(step, "fork")) {
+      /* RngStream.fork() of the listed streams (null: every one). */
+      const json_t *list = json_object_get(step, "fork"), *child = json_object_get(want, "child");
+      const size_t n = json_is_null(list) ? kf_rngs_stream_count(r) : json_array_size(list);
+      ck_assert_uint_eq(n, json_array_size(child));
+      for (size_t k = 0; k < n; k++) {
+        kf_stream_state st;
+        if (json_is_null(list))
+          kf_rngs_stream_at(r, k, &st);
+        else
+          ck_assert(kf_rngs_has_stream(r, json_string_value(json_array_get(list, k)), &st));
+        kf_key next;
+        ck_assert_int_eq(kf_rngs_draw(r, st.name, 1, &next, NULL, NULL), KF_OK);
+        const json_t *cw = json_array_get(child, k);
+        bad += strcmp(st.name, json_string_value(json_object_get(cw, "name"))) != 0 ||
+               !same_key(json_object_get(cw, "key"), next) || json_integer_value(json_object_get(cw, "count")) != 0;
+      }
+    } else {
+      ck_abort_msg("%s: unknown step %zu", id, i);
+    }
+    bad += check_state(r, m, json_object_get(want, "state"), id, where);
+  }
+  kf_model_free(m);
+  kf_rngs_free(r);
+  return bad;
+}
+
 static uint64_t run_case(const json_t *c, tally *ta, const char *id) {
   const char *op = json_string_value(json_object_get(c, "op"));
   const json_t *a = json_object_get(c, "args");
@@ -296,6 +536,7 @@ static uint64_t run_case(const json_t *c, tally *ta, const char *id) {
   tolerance tol = get_tol(c);
   if (!strcmp(op, "flax_rngs")) return run_rngs(c, a, mode, ta, id);
   if (!strcmp(op, "flax_model")) return run_model(c, a, mode, ta, id, tol);
+  if (!strcmp(op, "flax_session")) return run_session(c, a, mode, ta, id);
 
   size_t n = numel(json_object_get(c, "shape"), NULL);
   void *got = calloc(n ? n : 1, 8);
@@ -362,9 +603,6 @@ START_TEST(test_case) {
   const char *id = json_string_value(json_object_get(c, "id"));
   const json_t *tested = json_object_get(c, "tested");
   if (tested && !json_is_true(tested)) return; /* another Flax era: recorded only */
-  /* flax_session (recorded Rngs + model sessions, both eras) is replayed by the
-   * session tests in C and over HTTP, being written elsewhere; not here. */
-  if (!strcmp(json_string_value(json_object_get(c, "op")), "flax_session")) return;
   kf_threefry_mode mode = KF_THREEFRY_PARTITIONABLE;
   kf_threefry_mode_from_name(json_string_value(json_object_get(c, "mode")), &mode);
   tally *ta = tally_for(f, json_string_value(json_object_get(c, "op")), (int)mode);
