@@ -4,6 +4,7 @@
  * the same name, with one input "x" and one output "y". Errors on these
  * routes use the protocol's body {"error": "<text>"} (router flag OIP).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,8 @@
 #include "router.h"
 #include "session.h"
 
-#define PLATFORM "keyfold-flax-nnx-0.10"
+/* The model's platform: keyfold's Flax NNX, in the session's options.flax. */
+#define PLATFORM_PREFIX "keyfold-flax-nnx-"
 
 int kd_h_oip_server(kd_request *req, kd_response *res, kd_err *err) {
   (void)req;
@@ -91,7 +93,9 @@ int kd_h_oip_model(kd_request *req, kd_response *res, kd_err *err) {
   kd_jw_array_begin(&w);
   kd_jw_array_end(&w);
   kd_jw_key(&w, "platform");
-  kd_jw_string(&w, PLATFORM);
+  char platform[32];
+  snprintf(platform, sizeof platform, PLATFORM_PREFIX "%s", s->flax);
+  kd_jw_string(&w, platform);
   kd_jw_key(&w, "inputs");
   kd_jw_array_begin(&w);
   /* An embed reads integer indices of any shape: its input has no width. */

@@ -49,6 +49,9 @@ class OipTest(DaemonTestCase):
         s, b = cls.d.post("/v1/sessions", {"name": "emb", "rngs": {"default": 1}, "model": {"layers": [
             {"type": "embed", "num_embeddings": 5, "features": 4}, {"type": "relu"}]}})
         assert s == 201, b
+        s, b = cls.d.post("/v1/sessions", {"name": "m12", "rngs": {"params": 0, "dropout": 42},
+                                           "model": MODEL, "options": {"flax": "0.12"}})
+        assert s == 201, b
 
     def test_server_metadata(self):
         s, b = self.d.get("/v2")
@@ -62,6 +65,8 @@ class OipTest(DaemonTestCase):
         assert_valid(self, "metadata_model_response", b)
         self.assertEqual(b["inputs"], [{"name": "x", "datatype": "FP32", "shape": [-1, 2]}])
         self.assertEqual(b["outputs"], [{"name": "y", "datatype": "FP32", "shape": [-1, 3]}])
+        self.assertEqual(b["platform"], "keyfold-flax-nnx-0.10")
+        self.assertEqual(self.d.get("/v2/models/m12")[1]["platform"], "keyfold-flax-nnx-0.12")
         s, b = self.d.get("/v2/models/emb")
         self.assertEqual(s, 200)
         self.assertEqual(b["inputs"][0]["datatype"], "INT32")
