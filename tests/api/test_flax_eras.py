@@ -287,6 +287,20 @@ class ErasDurabilityTest(StoreTestCase):
                 self.check_restart(durability, crash)
                 shutil.rmtree(self.data)  # the next round starts from an empty store
 
+    def test_a_model_less_session_keeps_its_era(self):
+        """Recovery reads a model-less spec on its fast path: the era must come back too."""
+        d = self.start()
+        self.assertEqual(d.post("/v1/sessions", {"name": "plain", "rngs": {"dropout": 1},
+                                                 "options": {"flax": "0.11"}})[0], 201)
+        self.assertEqual(d.stop(), 0)
+        d = self.start()
+        s, b = d.post("/v1/sessions/plain/reseed", {"streams": {"dropout": 42}})
+        self.assertEqual((s, b["options"]["flax"]), (200, "0.11"), b)
+        self.assertEqual(b["rngs"]["dropout"], {"key": fold_in(key_of(42), 0), "count": 0})
+        s, b = d.post("/v1/sessions/plain/keys", {"stream": "nothere"})
+        self.assertEqual((s, b["error"]["message"]), (404, "No RngStream named 'nothere' found in Rngs."))
+        self.assertEqual(d.stop(), 0)
+
     def test_snapshot_restore_advances_held_streams(self):
         d = self.start()
         self.assertEqual(d.post("/v1/sessions", {"name": "r", "rngs": {"dropout": 3}, "model": ONLY_DROPOUT,
