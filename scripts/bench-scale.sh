@@ -179,7 +179,22 @@ for mode in $MODES; do
   read -r rss hwm < <(rss_of "$SERVER_PID")
   n=$(metric_sessions)
   [ "$n" = "$SESSIONS" ] || die "$mode: /metrics counts $n sessions, expected $SESSIONS"
-  listed=$(curl -sf "http://127.0.0.1:$PORT/v1/sessions" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["sessions"]))')
+  listed=$(python3 - "$PORT" <<'PY'
+import json, sys, urllib.parse, urllib.request
+n, token = 0, None
+while True:  # every page of the listing
+    q = {"limit": "10000"}
+    if token:
+        q["page_token"] = token
+    with urllib.request.urlopen("http://127.0.0.1:%s/v1/sessions?%s" % (sys.argv[1], urllib.parse.urlencode(q))) as r:
+        page = json.load(r)
+    n += len(page["sessions"])
+    token = page.get("next_page_token")
+    if not token:
+        break
+print(n)
+PY
+)
   [ "$listed" = "$SESSIONS" ] || die "$mode: GET /v1/sessions lists $listed sessions, expected $SESSIONS"
 
   rss_line() { # name rss hwm

@@ -278,22 +278,131 @@ int kd_h_session_fork(kd_request *req, kd_response *res, kd_err *err) {
 
 /* ------------------------------------------------------- list, get, delete */
 
-int kd_h_session_list(kd_request *req, kd_response *res, kd_err *err) {
+/* ------------------------------------------------------------- listing */
+
+#define LIST_LIMIT_DEFAULT 1000
+#define LIST_LIMIT_MAX 10000
+#define PAGE_TOKEN_VERSION "p1."
+
+/* The check a page token carries: FNV-1a 64 over the listing's prefix and
+ * the last name of the page, so that a token is refused for another prefix
+ * and one the daemon did not write (a typo, a truncation) is refused. */
+static uint64_t page_check(const char *prefix, const char *last) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  const char *parts[3] = {"keyfold page token", prefix, last};
+  for (int p = 0; p < 3; p++)
+    for (const unsigned char *c = (const unsigned char *)parts[p];; c++) {
+      h = (h ^ *c) * 0x100000001b3ull;
+      if (!*c) break;
+    }
+  return h;
+}
+
+/* "p1." + hex(last name) + "." + hex(check): opaque to clients, stateless
+ * here, so it stays valid while sessions come and go (the next page starts
+ * after that name) and across restarts. */
+static void page_token_write(const char *prefix, const char *last, char *out, size_t size) {
+  size_t k = (size_t)snprintf(out, size, PAGE_TOKEN_VERSION);
+  for (const unsigned char *c = (const unsigned char *)last; *c && k + 3 < size; c++)
+    k += (size_t)snprintf(out + k, size - k, "%02x", *c);
+  snprintf(out + k, size - k, ".%016llx", (unsigned long long)page_check(prefix, last));
+}
+
+static int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+/* Reads a token back into the name it continues after. */
+static int page_token_read(const char *token, const char *prefix, char *last, kd_err *err) {
+  const char *p = token;
   size_t n = 0;
-  char **names = kd_store_names(req->srv->store, &n);
+  int ok = strncmp(p, PAGE_TOKEN_VERSION, strlen(PAGE_TOKEN_VERSION)) == 0;
+  if (ok) p += strlen(PAGE_TOKEN_VERSION);
+  while (ok && *p && *p != '.') {
+    const int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
+    ok = lo >= 0 && n < KD_SESSION_NAME_MAX;
+    if (ok) {
+      last[n++] = (char)(hi << 4 | lo);
+      p += 2;
+    }
+  }
+  last[n] = '\0';
+  char check[24];
+  snprintf(check, sizeof check, ".%016llx", (unsigned long long)page_check(prefix, last));
+  if (!ok || n == 0 || !kd_session_name_valid(last) || strcmp(p, check) != 0)
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   "page_token was not issued by keyfoldd for this listing (pass the next_page_token of the "
+                   "previous page, with the same prefix)");
+  return 0;
+}
+
+/* The query of GET /v1/sessions: limit, page_token and prefix. */
+static int list_query(const kd_request *req, size_t *limit, const char **token, const char **prefix,
+                      kd_err *err) {
+  *limit = LIST_LIMIT_DEFAULT;
+  *token = NULL;
+  *prefix = "";
+  if (req->n_query > 3)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "the query has %zu parameters; GET /v1/sessions takes limit, "
+                   "page_token and prefix", req->n_query);
+  for (size_t i = 0; i < req->n_query; i++) {
+    const kd_query_arg *a = &req->query[i];
+    char shown[72];
+    const char *v = a->value ? a->value : "";
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(req->query[j].name, a->name) == 0)
+        return kd_fail(err, KD_INVALID_ARGUMENT, "the query parameter %s is given twice", a->name);
+    if (strcmp(a->name, "limit") == 0) {
+      char *end = NULL;
+      const long long l = strtoll(v, &end, 10);
+      if (!*v || *end || l < 1 || l > LIST_LIMIT_MAX)
+        return kd_fail(err, KD_INVALID_ARGUMENT, "limit must be an integer from 1 to %d, got '%s'",
+                       LIST_LIMIT_MAX, kd_shown(v, shown));
+      *limit = (size_t)l;
+    } else if (strcmp(a->name, "page_token") == 0) {
+      *token = v;
+    } else if (strcmp(a->name, "prefix") == 0) {
+      if (strlen(v) > KD_SESSION_NAME_MAX)
+        return kd_fail(err, KD_INVALID_ARGUMENT, "prefix is longer than a session name (%d characters)",
+                       KD_SESSION_NAME_MAX);
+      *prefix = v;
+    } else {
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     "unknown query parameter '%s'; GET /v1/sessions takes limit, page_token and prefix",
+                     kd_shown(a->name, shown));
+    }
+  }
+  return 0;
+}
+
+int kd_h_session_list(kd_request *req, kd_response *res, kd_err *err) {
+  size_t limit;
+  const char *token, *prefix;
+  char after[KD_SESSION_NAME_MAX + 1];
+  if (list_query(req, &limit, &token, &prefix, err) != 0) return -1;
+  if (token && page_token_read(token, prefix, after, err) != 0) return -1;
+  size_t n = 0;
+  int more = 0;
+  char **names = kd_store_page(req->srv->store, token ? after : NULL, prefix, limit, &n, &more);
   if (!names) return out_of_memory(err);
   kd_jw w;
   kd_jw_init(&w, &res->body);
   kd_jw_object_begin(&w);
   kd_jw_key(&w, "sessions");
   kd_jw_array_begin(&w);
-  for (size_t i = 0; i < n; i++) {
-    kd_jw_string(&w, names[i]);
-    free(names[i]);
-  }
-  free(names);
+  for (size_t i = 0; i < n; i++) kd_jw_string(&w, names[i]);
   kd_jw_array_end(&w);
+  if (more && n > 0) {
+    char next[2 * KD_SESSION_NAME_MAX + 32];
+    page_token_write(prefix, names[n - 1], next, sizeof next);
+    kd_jw_key(&w, "next_page_token");
+    kd_jw_string(&w, next);
+  }
   kd_jw_object_end(&w);
+  for (size_t i = 0; i < n; i++) free(names[i]);
+  free(names);
   return 0;
 }
 

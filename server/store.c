@@ -282,6 +282,84 @@ static int cmp_names(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* A max-heap of at most `cap` names (by strcmp): the smallest names seen
+ * so far, the largest on top. The names are borrowed from the sessions,
+ * valid while the table's lock is held. */
+typedef struct name_heap {
+  const char **v;
+  size_t n, cap;
+} name_heap;
+
+static void heap_sift_down(name_heap *h, size_t i) {
+  for (;;) {
+    size_t big = i;
+    const size_t l = 2 * i + 1, r = l + 1;
+    if (l < h->n && strcmp(h->v[l], h->v[big]) > 0) big = l;
+    if (r < h->n && strcmp(h->v[r], h->v[big]) > 0) big = r;
+    if (big == i) return;
+    const char *t = h->v[i];
+    h->v[i] = h->v[big];
+    h->v[big] = t;
+    i = big;
+  }
+}
+
+static void heap_offer(name_heap *h, const char *name) {
+  if (h->n < h->cap) {
+    size_t i = h->n++;
+    h->v[i] = name;
+    while (i > 0 && strcmp(h->v[(i - 1) / 2], h->v[i]) < 0) {
+      const char *t = h->v[i];
+      h->v[i] = h->v[(i - 1) / 2];
+      h->v[(i - 1) / 2] = t;
+      i = (i - 1) / 2;
+    }
+  } else if (h->cap > 0 && strcmp(name, h->v[0]) < 0) {
+    h->v[0] = name;
+    heap_sift_down(h, 0);
+  }
+}
+
+char **kd_store_page(kd_store *store, const char *after, const char *prefix, size_t limit, size_t *n,
+                     int *more) {
+  *n = 0;
+  *more = 0;
+  const size_t plen = strlen(prefix);
+  name_heap h = {malloc((limit ? limit : 1) * sizeof *h.v), 0, limit};
+  char **names = malloc((limit ? limit : 1) * sizeof *names);
+  if (!h.v || !names) {
+    free(h.v);
+    free(names);
+    return NULL;
+  }
+  size_t matching = 0;
+  pthread_rwlock_rdlock(&store->lock);
+  /* One pass over the table keeping the `limit` smallest names past
+   * `after`: no sort of the whole table per page. */
+  for (size_t i = 0; i <= store->mask; i++) {
+    const kd_session *s = store->slots[i].s;
+    if (!s || strncmp(s->name, prefix, plen) != 0 || (after && strcmp(s->name, after) <= 0)) continue;
+    matching++;
+    heap_offer(&h, s->name);
+  }
+  size_t k = 0;
+  for (; k < h.n; k++) {
+    names[k] = strdup(h.v[k]);
+    if (!names[k]) break;
+  }
+  pthread_rwlock_unlock(&store->lock);
+  free(h.v);
+  if (k < h.n) {
+    while (k > 0) free(names[--k]);
+    free(names);
+    return NULL;
+  }
+  qsort(names, k, sizeof *names, cmp_names);
+  *n = k;
+  *more = matching > k;
+  return names;
+}
+
 /* The caller owns the array and each name. An empty store gives a non-NULL
  * array with *n = 0, so NULL always means out of memory. */
 char **kd_store_names(kd_store *store, size_t *n) {

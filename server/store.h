@@ -107,6 +107,14 @@ void kd_session_release(kd_session *s);
 /* Number of sessions. */
 size_t kd_store_count(kd_store *store);
 
+/* One page of a listing in name order: the first `limit` names that start
+ * with `prefix` and sort after `after` (NULL: from the start). Returns a new
+ * malloc'd array of *n malloc'd names (the caller frees each and the
+ * array), or NULL on ENOMEM; *more says whether names remain past the
+ * page. One pass over the table, holding the read lock; no sort of it. */
+char **kd_store_page(kd_store *store, const char *after, const char *prefix, size_t limit, size_t *n,
+                     int *more);
+
 /* Returns a new malloc'd array of *n malloc'd names in sorted order (the
  * caller frees each and the array), or NULL with *n = 0 on ENOMEM. An empty
  * store gives a non-NULL array with *n = 0. */

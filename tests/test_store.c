@@ -174,6 +174,53 @@ START_TEST(the_table_grows_and_lists_names_sorted) {
 }
 END_TEST
 
+static void free_names(char **names, size_t n) {
+  for (size_t i = 0; i < n; i++) free(names[i]);
+  free(names);
+}
+
+/* kd_store_page against the sorted full listing: every (after, prefix,
+ * limit) walk gives the sorted names in pages, with `more` exactly when
+ * names remain. */
+START_TEST(pages_equal_the_sorted_listing) {
+  enum { N = 700 };
+  kd_store *st = kd_store_new(N);
+  for (int i = 0; i < N; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "%s%d", (const char *[]){"a", "ab", "b", "B", "a-"}[(i * 31) % 5], (i * 7919) % 1000);
+    insert(st, name);
+  }
+  size_t all_n;
+  char **all = kd_store_names(st, &all_n);
+  const char *prefixes[] = {"", "a", "ab", "a-", "B", "zz"};
+  const size_t limits[] = {1, 2, 3, 64, 699, 700, 5000};
+  for (size_t p = 0; p < sizeof prefixes / sizeof *prefixes; p++) {
+    size_t want_n = 0;
+    const char *want[N];
+    for (size_t i = 0; i < all_n; i++)
+      if (strncmp(all[i], prefixes[p], strlen(prefixes[p])) == 0) want[want_n++] = all[i];
+    for (size_t l = 0; l < sizeof limits / sizeof *limits; l++) {
+      char after[64] = "";
+      size_t seen = 0;
+      for (int more = 1; more;) {
+        size_t n;
+        char **page = kd_store_page(st, seen ? after : NULL, prefixes[p], limits[l], &n, &more);
+        ck_assert_ptr_nonnull(page);
+        ck_assert_uint_le(n, limits[l]);
+        for (size_t i = 0; i < n; i++) ck_assert_str_eq(page[i], want[seen + i]);
+        seen += n;
+        ck_assert_int_eq(more, seen < want_n);
+        if (n) snprintf(after, sizeof after, "%s", page[n - 1]);
+        free_names(page, n);
+      }
+      ck_assert_uint_eq(seen, want_n);
+    }
+  }
+  free_names(all, all_n);
+  kd_store_free(st);
+}
+END_TEST
+
 START_TEST(a_full_table_refuses_with_429) {
   kd_store *st = kd_store_new(3);
   insert(st, "a");
@@ -245,6 +292,7 @@ int main(void) {
   tcase_add_test(tc, backward_shift_keeps_clusters_reachable);
   tcase_add_test(tc, remove_only_leaves_a_recreated_session_alone);
   tcase_add_test(tc, the_table_grows_and_lists_names_sorted);
+  tcase_add_test(tc, pages_equal_the_sorted_listing);
   tcase_add_test(tc, a_full_table_refuses_with_429);
   tcase_add_test(tc, a_removed_session_lives_while_referenced);
   tcase_add_test(tc, session_names);

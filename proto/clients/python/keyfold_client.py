@@ -994,9 +994,26 @@ class KeyfoldClient:
             body["options"] = opts
         return Session.from_json(self._post("/v1/sessions", body))
 
-    def list_sessions(self) -> List[str]:
-        """``GET /v1/sessions``: the session names, sorted."""
-        return list(self.request("GET", "/v1/sessions")["sessions"])
+    def list_sessions(self, prefix: str = "", page_size: int = 1000) -> List[str]:
+        """``GET /v1/sessions``: every session name (starting with ``prefix``), sorted,
+        fetched ``page_size`` at a time (:meth:`iter_sessions`)."""
+        return list(self.iter_sessions(prefix, page_size))
+
+    def iter_sessions(self, prefix: str = "", page_size: int = 1000) -> Iterable[str]:
+        """The session names starting with ``prefix``, in order, one page of ``page_size``
+        (1..10000) per request: ``GET /v1/sessions?limit=…&prefix=…&page_token=…``."""
+        token: Optional[str] = None
+        while True:
+            query = {"limit": str(page_size)}
+            if prefix:
+                query["prefix"] = prefix
+            if token:
+                query["page_token"] = token
+            page = self.request("GET", "/v1/sessions?" + urllib.parse.urlencode(query))
+            yield from page["sessions"]
+            token = page.get("next_page_token")
+            if not token:
+                return
 
     def get_session(self, name: str) -> Session:
         """``GET /v1/sessions/{name}``: the session with its current keys and counts."""

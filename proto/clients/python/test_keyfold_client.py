@@ -399,6 +399,9 @@ class ClientTest(Tracked):
         self.assertEqual(kf.get_session("exp1"), s)
         self.assertIn("exp1", kf.list_sessions())
         self.assertEqual(kf.list_sessions(), self.raw("/v1/sessions")["sessions"])
+        # Pages: one name per request, and a prefix.
+        self.assertEqual(list(kf.iter_sessions(page_size=1)), kf.list_sessions())
+        self.assertEqual(kf.list_sessions(prefix="exp"), [n for n in kf.list_sessions() if n.startswith("exp")])
 
         d = kf.keys("exp1", "params", n=2)
         self.assertEqual((d.stream, d.source, d.counts), ("params", "params", [2, 3]))
