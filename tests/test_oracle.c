@@ -4,7 +4,9 @@
  *
  * The file format is its "notes" string. Cases whose results depend on float32
  * log1p carry a measured tolerance (max ulps, fraction identical, reason);
- * every other case must be exact. Flax cases run in their era (flax-0.10:
+ * every other case must be exact. keyfold's log1p is jaxlib 0.10.2's, so in a
+ * file printed by jaxlib 0.10.2 those cases must be exact too, whatever the
+ * file records (see LOG1P_JAXLIB). Flax cases run in their era (flax-0.10:
  * KF_FLAX_0_10; later ones KF_FLAX_0_11); cases marked "tested": false are
  * skipped. flax_session cases (an Rngs, an nnx.Sequential built from it and
  * a script of forwards, reseeds, draws and forks) are replayed through
@@ -134,7 +136,20 @@ typedef struct {
   double identical; /* measured fraction (informational) */
 } tolerance;
 
-static tolerance get_tol(const json_t *c) {
+/* keyfold computes float32 log1p as jaxlib 0.10.2 does (lib/src/xla_log.c:
+ * equal on every float32). A file printed by that jaxlib must therefore match
+ * bit for bit on the log1p-dependent cases too, whatever tolerance it records
+ * (one measured against a keyfold that used glibc's log1pf allowed up to 4
+ * ulps). A file of another jaxlib keeps its measured tolerance, but never
+ * below LOG1P_OTHER_ULPS: jaxlib 0.6.2 fuses one more product into log1p's
+ * rational branch (1 ulp on 0.43% of normal()'s log1p arguments), which moves
+ * about 0.03% of normal samples by up to 3 ulps (docs/testing.md "log1p";
+ * all 2^23 normal inputs checked), so a file measured against glibc's log1pf
+ * may record less than keyfold now differs by. */
+#define LOG1P_JAXLIB "0.10.2"
+#define LOG1P_OTHER_ULPS 3
+
+static tolerance get_tol(const json_t *c, const char *jaxlib) {
   tolerance t = {0, -1, 1.0};
   const json_t *v = json_object_get(c, "tolerance");
   if (json_is_string(v)) {
@@ -147,6 +162,12 @@ static tolerance get_tol(const json_t *c) {
     t.ulps = json_integer_value(u);
     t.identical = num(v, "identical", 1.0);
     ck_assert_msg(json_is_string(json_object_get(v, "reason")), "tolerance without a reason");
+    if (jaxlib && !strcmp(jaxlib, LOG1P_JAXLIB)) {
+      t.ulps = -1;
+      t.identical = 1.0;
+    } else if (t.ulps < LOG1P_OTHER_ULPS) {
+      t.ulps = LOG1P_OTHER_ULPS;
+    }
   }
   return t;
 }
@@ -527,13 +548,13 @@ static uint64_t run_session(const json_t *c, const json_t *a, kf_threefry_mode m
   return bad;
 }
 
-static uint64_t run_case(const json_t *c, tally *ta, const char *id) {
+static uint64_t run_case(const json_t *c, const char *jaxlib, tally *ta, const char *id) {
   const char *op = json_string_value(json_object_get(c, "op"));
   const json_t *a = json_object_get(c, "args");
   int x64 = json_is_true(json_object_get(c, "x64"));
   kf_threefry_mode mode;
   ck_assert_int_eq(kf_threefry_mode_from_name(json_string_value(json_object_get(c, "mode")), &mode), KF_OK);
-  tolerance tol = get_tol(c);
+  tolerance tol = get_tol(c, jaxlib);
   if (!strcmp(op, "flax_rngs")) return run_rngs(c, a, mode, ta, id);
   if (!strcmp(op, "flax_model")) return run_model(c, a, mode, ta, id, tol);
   if (!strcmp(op, "flax_session")) return run_session(c, a, mode, ta, id);
@@ -606,7 +627,8 @@ START_TEST(test_case) {
   kf_threefry_mode mode = KF_THREEFRY_PARTITIONABLE;
   kf_threefry_mode_from_name(json_string_value(json_object_get(c, "mode")), &mode);
   tally *ta = tally_for(f, json_string_value(json_object_get(c, "op")), (int)mode);
-  uint64_t bad = run_case(c, ta, id);
+  const json_t *gen = json_object_get(g_files[f], "generator");
+  uint64_t bad = run_case(c, json_string_value(json_object_get(gen, "jaxlib")), ta, id);
   ta->cases++;
   ta->failed += bad != 0;
   ck_assert_msg(bad == 0, "%s: %" PRIu64 " elements outside the tolerance", id, bad);

@@ -7,6 +7,7 @@
 #include "keyfold/prng.h"
 #include "simd.h"
 #include "special.h"
+#include "xla_log.h"
 
 bool kf__isa_usable(kf__isa isa) {
   switch (isa) {
@@ -82,6 +83,10 @@ static void bernoulli_scalar(const uint32_t *bits, size_t len, float p, uint8_t 
   for (size_t t = 0; t < len; t++) out[t] = kf__unit_float(bits[t]) < p;
 }
 
+static void log1p_scalar(const float *in, size_t len, float *out) {
+  for (size_t t = 0; t < len; t++) out[t] = kf__xla_log1pf(in[t]);
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 #if defined(KF_HAVE_X86_KERNELS)
@@ -122,4 +127,9 @@ void kf__k_erf_inv(kf__isa isa, const float *in, size_t len, float scale, float 
 void kf__k_bernoulli(kf__isa isa, const uint32_t *bits, size_t len, float p, uint8_t *out) {
   KF__DISPATCH(isa, kf__k_bernoulli, bits, len, p, out)
   bernoulli_scalar(bits, len, p, out);
+}
+
+void kf__k_log1p(kf__isa isa, const float *in, size_t len, float *out) {
+  KF__DISPATCH(isa, kf__k_log1p, in, len, out)
+  log1p_scalar(in, len, out);
 }

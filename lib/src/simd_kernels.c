@@ -5,7 +5,7 @@
  * that the CPU has the instructions.
  *
  * Each kernel performs the scalar form's float32 operations (simd.c,
- * special.c, log1pf.c) in the same order on every lane, with fused
+ * special.c, xla_log.c) in the same order on every lane, with fused
  * multiply-adds exactly where the scalar code calls fmaf and nowhere else
  * (the build sets -ffp-contract=off), so every lane gives the scalar bits. */
 #include <immintrin.h>
@@ -14,9 +14,9 @@
 #include <string.h>
 
 #include "internal.h"
-#include "log1pf.h"
 #include "simd.h"
 #include "special.h"
+#include "xla_log.h"
 
 #if !defined(KF_W) || !defined(KF_ISA)
 #error "simd_kernels.c is compiled by lib/meson.build with KF_W and KF_ISA defined"
@@ -186,53 +186,93 @@ void KF_FN(kf__k_bernoulli)(const uint32_t *bits, size_t len, float p, uint8_t *
  * where the scheduler's window would not reach far enough ahead. */
 #define NE 4
 
-/* w = -log1pf(t) (log1pf.c) for NE vectors, on lanes that all take its two
- * common paths: t negative with 2^-29 <= |t| < 1, and a reduced argument
- * whose mantissa is not 0. Returns 0 (and garbage) if any lane needs
- * another path. */
-static inline __attribute__((always_inline)) int v_minus_log1p(const vf t[NE], vf w[NE]) {
-  static const float lp[7] = {6.6666668653e-01f, 4.0000000596e-01f, 2.8571429849e-01f,
-                              2.2222198546e-01f, 1.8183572590e-01f, 1.5313838422e-01f,
-                              1.4798198640e-01f};
-  const float ln2_hi = 6.9313812256e-01f, ln2_lo = 9.0580006145e-06f;
-  vi unreduced[NE], bad = splat_i(0);
-  vf c[NE], f[NE], kf[NE], hfsq[NE], s[NE], z[NE], r[NE];
-  _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++) {
-    const vi hx = (vi)t[e];
-    const vi ax = hx & 0x7fffffff;
-    const vi common = (hx < 0) & (ax >= 0x31000000) & (ax < 0x3f800000);
-    unreduced[e] = hx <= (int32_t)0xbe95f61f; /* -0.2929 < t < 0 */
-    /* Lanes below -0.2929: 1 + t = 2^k (1 + f) with a correction term c. */
-    const vf u = 1.0f + t[e];
-    vi hu = (vi)u;
-    vi k = (hu >> 23) - 127;
-    c[e] = (t[e] - (u - 1.0f)) / u; /* k < 0 here: fdlibm's t - (u - 1) branch */
-    hu &= 0x007fffff;
-    const vi above = hu >= 0x3504f7;
-    k -= above; /* + 1 where above */
-    const vf un = (vf)(hu | sel_i(above, splat_i(0x3f000000), splat_i(0x3f800000)));
-    hu = sel_i(above, (0x00800000 - hu) >> 2, hu);
-    bad |= ~common | (~unreduced[e] & (hu == 0));
-    f[e] = sel_f(unreduced[e], t[e], un - 1.0f);
-    kf[e] = __builtin_convertvector(k, vf);
+/* kf__xla_log1pf(x) (xla_log.c) for NE vectors, lane by lane: both of XLA's
+ * branches are computed, as XLA does, and each lane takes the one the scalar
+ * form would. With general = 0 the selects that only rare lanes need are
+ * left out (see v_log1p). */
+static inline __attribute__((always_inline)) void v_log1p_lanes(const vf in[NE], vf out[NE],
+                                                                const int general) {
+  const float *pn = kf__xla_log1p_num, *pd = kf__xla_log1p_den, *pl = kf__xla_log_p;
+  vf x[NE], x2[NE], num[NE], den[NE], s[NE], lx[NE], lx3[NE], e[NE], y[NE], y1[NE], y2[NE];
+  vi special[NE], special_bits[NE];
+  _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+    if (general) { /* denormals read as a zero of their sign */
+      const vi b = (vi)in[j];
+      x[j] = (vf)sel_i((b & 0x7f800000) == 0, b & (int32_t)0x80000000, b);
+    } else {
+      x[j] = in[j];
+    }
+    x2[j] = x[j] * x[j];
+    den[j] = splat_f(pd[0]);
+    num[j] = splat_f(pn[0]);
   }
-  _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++) {
-    hfsq[e] = 0.5f * f[e] * f[e];
-    s[e] = f[e] / (2.0f + f[e]);
-    z[e] = s[e] * s[e];
-    r[e] = splat_f(lp[6]);
+  /* |x| < sqrt(2) - 1: x + (x^3 num/den - x^2/2), the Horner steps fused. */
+  _Pragma("GCC unroll 6") for (int i = 1; i < 7; i++) {
+    _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+      den[j] = v_fma(den[j], x[j], splat_f(pd[i]));
+      num[j] = v_fma(num[j], x[j], splat_f(pn[i]));
+    }
   }
-  _Pragma("GCC unroll 6") for (int i = 5; i >= 0; i--) {
-    _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++) r[e] = lp[i] + z[e] * r[e];
+  _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+    const vf r = num[j] / den[j];
+    const vf a = x[j] * x2[j];
+    const vf v = x[j] + (a * r - 0.5f * x2[j]);
+    const vi vb = (vi)v;
+    s[j] = (vf)sel_i((vb & 0x7f800000) == 0, vb & (int32_t)0x80000000, vb); /* to zero */
   }
-  _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++) {
-    r[e] = z[e] * r[e];
-    const vf plain = f[e] - (hfsq[e] - s[e] * (hfsq[e] + r[e]));
-    const vf scaled =
-        kf[e] * ln2_hi - ((hfsq[e] - (s[e] * (hfsq[e] + r[e]) + (kf[e] * ln2_lo + c[e]))) - f[e]);
-    w[e] = -sel_f(unreduced[e], plain, scaled);
+  /* Elsewhere: XLA's logf of 1 + x (xla_log.c's xla_logf). */
+  _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+    const vf a = x[j] + 1.0f;
+    vi tb = (vi)a;
+    if (general) {
+      const vi nan_or_negative = (a != a) | (a < 0.0f);
+      special[j] = nan_or_negative | (a == 0.0f) | (a == INFINITY);
+      special_bits[j] = sel_i(nan_or_negative, splat_i(-1), /* 0xFFFFFFFF */
+                              sel_i(a == 0.0f, splat_i((int32_t)0xff800000), splat_i(0x7f800000)));
+      const vf tiny = splat_f(0x1p-126f);
+      tb = (vi)sel_f(tiny >= a, tiny, a);
+    }
+    const vf ex = 1.0f + __builtin_convertvector(((tb >> 23) & 0xff) - 127, vf);
+    const vf m = (vf)((tb & (int32_t)0x807fffff) | 0x3f000000);
+    const vi below = m < KF__XLA_LOG_SQRT_HALF;
+    e[j] = sel_f(below, ex - 1.0f, ex);
+    lx[j] = sel_f(below, (m - 1.0f) + m, m - 1.0f);
+    lx3[j] = (lx[j] * lx[j]) * lx[j];
+    y[j] = v_fma(lx[j], splat_f(pl[0]), splat_f(pl[1]));
+    y1[j] = v_fma(lx[j], splat_f(pl[3]), splat_f(pl[4]));
+    y2[j] = v_fma(lx[j], splat_f(pl[6]), splat_f(pl[7]));
   }
-  return !v_any(bad);
+  _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+    y[j] = v_fma(y[j], lx[j], splat_f(pl[2]));
+    y1[j] = v_fma(y1[j], lx[j], splat_f(pl[5]));
+    y2[j] = v_fma(y2[j], lx[j], splat_f(pl[8]));
+  }
+  _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+    y[j] = v_fma(y[j], lx3[j], y1[j]);
+    y[j] = v_fma(y[j], lx3[j], y2[j]);
+    y[j] = v_fma(y[j], lx3[j], KF__XLA_LOG_Q1 * e[j]);
+    vf large = ((lx[j] - 0.5f * (lx[j] * lx[j])) + y[j]) + KF__XLA_LOG_Q2 * e[j];
+    if (general) large = sel_f(special[j], (vf)special_bits[j], large);
+    const vi small = ((vf)((vi)x[j] & 0x7fffffff)) < KF__XLA_LOG1P_SMALL;
+    out[j] = sel_f(small, s[j], large);
+  }
+}
+
+/* kf__xla_log1pf(x) for NE vectors. The selects for denormal x (read as zero)
+ * and for 1 + x NaN, <= 0 or infinite (logf's NaN, -inf, +inf) change nothing
+ * on other lanes, and 1 + x is then a normal float, so logf's clamp to 2^-126
+ * changes nothing either: vectors without such lanes (all of normal's,
+ * nearly all of truncated_normal's) skip them. */
+static inline __attribute__((always_inline)) void v_log1p(const vf in[NE], vf out[NE]) {
+  vi rare = splat_i(0);
+  _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+    const vf a = in[j] + 1.0f;
+    rare |= (((vi)in[j] & 0x7f800000) == 0) | ~(a > 0.0f) | (a == INFINITY);
+  }
+  if (__builtin_expect(!v_any(rare), 1))
+    v_log1p_lanes(in, out, 0);
+  else
+    v_log1p_lanes(in, out, 1);
 }
 
 /* scale * kf__erf_inv_f32(x) (special.c) for NE vectors, lane by lane. */
@@ -240,10 +280,8 @@ static inline __attribute__((always_inline)) void v_erf_inv(const vf x[NE], floa
                                                             vf out[NE]) {
   vf t[NE], w[NE], p[NE];
   _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++) t[e] = x[e] * -x[e];
-  if (__builtin_expect(!v_minus_log1p(t, w), 0)) {
-    for (int e = 0; e < NE; e++)
-      for (int i = 0; i < KF_W; i++) w[e][i] = -kf__log1pf(t[e][i]);
-  }
+  v_log1p(t, w);
+  _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++) w[e] = -w[e];
   vi small_all = splat_i(-1);
   _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++) small_all &= w[e] < 5.0f;
   if (__builtin_expect(!v_any(~small_all), 1)) {
@@ -279,24 +317,45 @@ static inline vf clip(vf v, vf lo, vf hi) {
   return sel_f(hi < v, hi, v);
 }
 
+/* The NE vectors of floats at in[t], zero-padded past len; returns how many
+ * are real. */
+static inline size_t load_block(const float *in, size_t t, size_t len, vf x[NE]) {
+  const size_t n = (len - t < NE * KF_W) ? len - t : NE * KF_W;
+  if (n == NE * KF_W) {
+    memcpy(x, in + t, NE * sizeof(vf));
+  } else { /* the tail, zero-padded */
+    memset(x, 0, NE * sizeof(vf));
+    memcpy(x, in + t, n * sizeof *in);
+  }
+  return n;
+}
+
+/* The first n floats of r to out[t]. */
+static inline void store_block(float *out, size_t t, size_t n, const vf r[NE]) {
+  if (n == NE * KF_W)
+    memcpy(out + t, r, NE * sizeof(vf));
+  else
+    memcpy(out + t, r, n * sizeof *out);
+}
+
 void KF_FN(kf__k_erf_inv)(const float *in, size_t len, float scale, float clip_lo, float clip_hi,
                           float *out) {
   const vf lo_v = splat_f(clip_lo), hi_v = splat_f(clip_hi);
   for (size_t t = 0; t < len; t += NE * KF_W) {
-    const size_t n = (len - t < NE * KF_W) ? len - t : NE * KF_W;
     vf x[NE], r[NE];
-    if (n == NE * KF_W) {
-      memcpy(x, in + t, sizeof x);
-    } else { /* the tail, zero-padded */
-      memset(x, 0, sizeof x);
-      memcpy(x, in + t, n * sizeof *in);
-    }
+    const size_t n = load_block(in, t, len, x);
     v_erf_inv(x, scale, r);
     _Pragma("GCC unroll 4") for (int e = 0; e < NE; e++) r[e] = clip(r[e], lo_v, hi_v);
-    if (n == NE * KF_W)
-      memcpy(out + t, r, sizeof r);
-    else
-      memcpy(out + t, r, n * sizeof *out);
+    store_block(out, t, n, r);
+  }
+}
+
+void KF_FN(kf__k_log1p)(const float *in, size_t len, float *out) {
+  for (size_t t = 0; t < len; t += NE * KF_W) {
+    vf x[NE], r[NE];
+    const size_t n = load_block(in, t, len, x);
+    v_log1p(x, r);
+    store_block(out, t, n, r);
   }
 }
 

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "internal.h"
-#include "log1pf.h"
 #include "special.h"
+#include "xla_log.h"
 
 float kf__unit_float(uint32_t bits) {
   /* 23 random mantissa bits under the exponent of 1.0, minus 1: exact. */
@@ -29,9 +29,9 @@ const float kf__erf_inv_large[9] = {
 
 float kf__erf_inv_f32(float x) {
   /* The product is rounded to float before log1p (§13.4): log1p of the exact
-   * -x^2 breaks published values. kf__log1pf is glibc 2.36's log1pf. */
+   * -x^2 breaks published values. log1p is XLA's own (xla_log.c). */
   const float t = x * -x;
-  const float w = -kf__log1pf(t);
+  const float w = -kf__xla_log1pf(t);
   const int small = w < 5.0f;
   /* XLA computes both branches and selects one; computing only the selected
    * branch gives the same bits. */

@@ -2,24 +2,31 @@
 
 Run under an oracle venv (scripts/oracle-venvs.sh):
 
-    /work/venvs/kf-oracle-flax-0.12/bin/python scripts/oracle/log1p-check.py [--all]
+    /work/venvs/kf-oracle-flax-0.12/bin/python scripts/oracle/log1p-check.py [--all | --every]
+        [--only keyfold,xla] [--known-answers]
 
-Evaluates jax.lax.log1p inside jax.jit on float32 inputs in [-1, 0] and
-compares it, bit for bit, with three candidates built from
-scripts/oracle/log1p_candidates.c: keyfold's glibc 2.36 log1pf
-(lib/src/log1pf.c), this machine's libm log1pf, and XLA's own rational
-approximation (xla-numerics.md §A.6). Inputs:
+Evaluates jax.lax.log1p inside jax.jit on float32 inputs and compares it, bit
+for bit, with the candidates built from scripts/oracle/log1p_candidates.c:
+keyfold's own log1p (lib/src/xla_log.c), this machine's libm log1pf (glibc
+2.36 on Debian 12, what keyfold used before), and XLA's rational approximation
+(xla-numerics.md §A.6) in several roundings. Inputs:
 
   normal  the 2^23 arguments normal()'s erf_inv passes to log1p: t = -(u*u)
           rounded to float32, for every u = max(lo, 2f + lo) normal can draw
   sample  2^24 random floats of [-1, 0] (uniform over bit patterns)
   all     (--all) every float in [-1, 0]: 1.07e9 inputs, in chunks
+  every   (--every) every float32, both signs, NaNs and infinities: 2^32 inputs
 
-Prints one JSON object per input set.
+Two NaNs count as the same value; "nan_bits_differ" counts those whose bits
+differ. --only limits the candidates (--every with all of them takes long).
+Prints one JSON object per input set. --known-answers instead prints the C
+table of jaxlib's results on chosen inputs that tests/test_simd.c keeps
+(edge cases, the branch boundary, inputs where the roundings differ).
 """
 import ctypes
 import json
 import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -43,7 +50,7 @@ def build():
 
 
 LIB = build()
-CANDS = ["kf_glibc", "libm", "xla", "xla_s_unfused", "xla_no_fma", "xla_s_x_first"]
+CANDS = ["keyfold", "libm", "xla", "xla_s_unfused", "xla_no_fma", "xla_s_x_first"]
 LOG1P = jax.jit(jax.lax.log1p)
 
 
@@ -65,6 +72,7 @@ class Tally:
         self.name, self.n = name, 0
         self.same = {c: 0 for c in CANDS}
         self.maxulp = {c: 0 for c in CANDS}
+        self.nanbits = {c: 0 for c in CANDS}
         self.first = {c: None for c in CANDS}
 
     def add(self, x):
@@ -73,8 +81,11 @@ class Tally:
         self.n += x.size
         for c in CANDS:
             y = cand(c, x)
-            eq = (j.view(np.uint32) == y.view(np.uint32)) | (np.isnan(j) & np.isnan(y))
+            same_bits = j.view(np.uint32) == y.view(np.uint32)
+            both_nan = np.isnan(j) & np.isnan(y)
+            eq = same_bits | both_nan
             self.same[c] += int(eq.sum())
+            self.nanbits[c] += int((both_nan & ~same_bits).sum())
             if not eq.all():
                 d = np.abs(ordered(j) - ordered(y))
                 d[np.isnan(j) | np.isnan(y)] = 0
@@ -88,7 +99,8 @@ class Tally:
         return {"inputs": self.name, "n": self.n,
                 "jax": jax.__version__, "jaxlib": jax.lib.__version__ if hasattr(jax.lib, "__version__") else None,
                 "candidates": {c: {"identical": self.same[c], "fraction": self.same[c] / self.n,
-                                   "max_ulp": self.maxulp[c], "first_difference": self.first[c]}
+                                   "max_ulp": self.maxulp[c], "nan_bits_differ": self.nanbits[c],
+                                   "first_difference": self.first[c]}
                                for c in CANDS}}
 
 
@@ -100,8 +112,51 @@ def normal_args():
     return (u * -u).astype(np.float32)
 
 
-def main():
+def known_answers():
+    """jaxlib's log1p on chosen inputs, as a C table for tests/test_simd.c."""
+    def f32(bits):
+        return np.array(bits, dtype=np.uint32).view(np.float32)
+
+    special = [0x00000000, 0x80000000, 0x00000001, 0x80000001, 0x007FFFFF, 0x807FFFFF, 0x00800000,
+               0x80800000, 0x3F800000, 0xBF800000, 0xBF7FFFFF, 0xBF800001, 0xC0000000, 0x7F7FFFFF,
+               0xFF7FFFFF, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00000, 0x7F800001, 0x7FC12345,
+               0xFFA00001, 0x33800000, 0xB3800000, 0x2C000000, 0xAC000000, 0x3ED413CC, 0x3ED413CD,
+               0x3ED413CE, 0xBED413CC, 0xBED413CD, 0xBED413CE, 0xBE95F61F, 0x3F3504F3, 0x4B800000,
+               0x70000000]
+    rng = np.random.default_rng(2026)
+    sample = rng.integers(0x80000000, 0xBF800001, size=1 << 22, dtype=np.uint64).astype(np.uint32)
+    x = f32(sample)
+    j = np.asarray(LOG1P(x)).view(np.uint32)
+    chosen = []
+    for c in ("xla", "libm", "xla_no_fma", "xla_s_x_first"):  # where other roundings differ
+        y = cand(c, x).view(np.uint32)
+        chosen += [int(b) for b in sample[np.flatnonzero(y != j)[:6]]]
+    chosen += [int(b) for b in sample[:8]]  # and some plain ones
+    chosen += [int(b) for b in rng.integers(0, 0x7F800000, size=6, dtype=np.uint64)]  # positives
+    seen, rows = set(), []
+    for b in special + chosen:
+        if b in seen:
+            continue
+        seen.add(b)
+        v = f32([b])
+        rows.append((b, int(np.asarray(LOG1P(v)).view(np.uint32)[0]), float(v[0])))
     import jaxlib
+    print("/* jax.lax.log1p under jax.jit, jaxlib %s on %s (scripts/oracle/log1p-check.py"
+          " --known-answers): {x, log1p(x)} as float32 bits. */" % (jaxlib.__version__,
+                                                                   platform.machine()))
+    for b, r, v in rows:
+        print("    {0x%08Xu, 0x%08Xu}, /* %r */" % (b, r, v))
+
+
+def main():
+    global CANDS
+    import jaxlib
+    args = sys.argv[1:]
+    if "--only" in args:
+        CANDS = args[args.index("--only") + 1].split(",")
+    if "--known-answers" in args:
+        known_answers()
+        return
     print(json.dumps({"jax": jax.__version__, "jaxlib": jaxlib.__version__,
                       "devices": str(jax.devices())}))
     t = Tally("normal: the 2^23 log1p arguments of normal()")
@@ -112,9 +167,14 @@ def main():
     t.add(rng.integers(0x80000000, 0xBF800001, size=1 << 24, dtype=np.uint64)
           .astype(np.uint32).view(np.float32))
     print(json.dumps(t.report()), flush=True)
-    if "--all" in sys.argv:
-        t = Tally("all: every float in [-1, 0]")
-        lo, hi, step = 0x80000000, 0xBF800000 + 1, 1 << 24
+    ranges = []
+    if "--all" in args:
+        ranges.append(("all: every float in [-1, 0]", 0x80000000, 0xBF800000 + 1))
+    if "--every" in args:
+        ranges.append(("every: every float32", 0, 1 << 32))
+    for name, lo, hi in ranges:
+        t = Tally(name)
+        step = 1 << 24
         for s in range(lo, hi, step):
             t.add(np.arange(s, min(s + step, hi), dtype=np.uint64).astype(np.uint32).view(np.float32))
         print(json.dumps(t.report()), flush=True)

@@ -2,8 +2,10 @@
  * scripts/oracle/log1p-check.py (test tooling only; built by that script into
  * a temporary shared object, loaded with ctypes).
  *
- *   kf_glibc  keyfold's lib/src/log1pf.c (glibc 2.36's log1pf, what keyfold uses)
- *   libm      the C library's log1pf of the machine running the check
+ *   keyfold   keyfold's lib/src/xla_log.c (what keyfold uses: XLA's approximation
+ *             as jaxlib 0.10.2 rounds it, variant 1 below)
+ *   libm      the C library's log1pf of the machine running the check (glibc
+ *             2.36's on Debian 12: what keyfold used before)
  *   xla       XLA's own rational approximation, xla-numerics.md §A.6 (with the
  *             logf of §A.4 for |x| >= sqrt(2) - 1), FMA where the notes fuse;
  *             denormal inputs and outputs flushed to zero, as XLA:CPU runs
@@ -15,7 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../lib/src/log1pf.c"
+#include "../../lib/src/xla_log.c"
 
 static float from_bits(uint32_t b) {
   float f;
@@ -30,7 +32,7 @@ static uint32_t to_bits(float f) {
 }
 
 /* xla-numerics.md §A.4 */
-static float xla_logf(float a) {
+static float model_logf(float a) {
   if (isnan(a) || a < 0) return from_bits(0xFFFFFFFFu);
   if (a == 0) return -INFINITY;
   if (isinf(a)) return INFINITY;
@@ -80,7 +82,7 @@ static float xla_log1pf_v(float x, int variant) {
                                6.5787325942061044846969, 29.911919328553073277375,
                                60.949667980987787057556, 57.112963590585538103336,
                                20.039553499201281259648};
-  float large = xla_logf(x + 1.0f);
+  float large = model_logf(x + 1.0f);
   float x2 = x * x;
   float den = (float)Dd[0], num = (float)Nd[0];
   for (int i = 1; i < 7; i++) {
@@ -103,8 +105,8 @@ static float xla_log1pf_v(float x, int variant) {
 
 static float xla_log1pf(float x) { return daz(xla_log1pf_v(daz(x), 0)); }
 
-void cand_kf_glibc(const float *in, float *out, size_t n) {
-  for (size_t i = 0; i < n; i++) out[i] = kf__log1pf(in[i]);
+void cand_keyfold(const float *in, float *out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = kf__xla_log1pf(in[i]);
 }
 
 void cand_libm(const float *in, float *out, size_t n) {
