@@ -515,6 +515,68 @@ END_TEST
 
 /* ------------------------------------------------------------ strict mode */
 
+/* A Flax 0.12 session (the README's model): the dropout's fork is state
+ * like a stream — shown in the view, advanced by a forward, reseeded by
+ * target, refused without change on a bad tag, and restored whole by
+ * recovery. */
+START_TEST(held_streams_are_session_state) {
+  char dir[512];
+  temp_dir(dir, sizeof dir);
+  kd_server srv;
+  server_open(&srv, KD_DURABILITY_STRICT, dir);
+  kd_session *s = create(&srv, "e12",
+                         "{\"rngs\": {\"params\": 0, \"dropout\": 42}, \"model\": {\"layers\": [{\"type\": "
+                         "\"linear\", \"in_features\": 2, \"out_features\": 3}, {\"type\": \"dropout\", \"rate\": "
+                         "0.5}]}, \"options\": {\"flax\": \"0.12\"}}");
+  assert_exp1_params(s); /* the parameters do not depend on the era */
+  kd_session_view v;
+  kd_session_get(s, &v);
+  ck_assert_uint_eq(v.n_held, 1);
+  ck_assert_uint_eq(v.held[0].layer, 1);
+  ck_assert_str_eq(v.held[0].state.name, "dropout");
+  const kf_key fork = kf_fold_in(kf_key_from_data(0, 42), 0);
+  assert_key(v.held[0].state.key, fork.hi, fork.lo);
+  ck_assert_uint_eq(stream_of(s, "dropout").count, 1);
+  float y1[3], y2[3];
+  kd_err err = {KD_OK, ""};
+  ck_assert_int_eq(forward(&srv, s, KF_DET_LAYER, 2, y1, &err), 0);
+  kd_session_get(s, &v);
+  ck_assert_uint_eq(v.held[0].state.count, 1);
+  ck_assert_uint_eq(stream_of(s, "dropout").count, 1);
+  /* A tag the model's streams lack, with target model: 400, nothing changes. */
+  kd_stream_seed seeds[2] = {{"dropout", {0, 42}}, {"params", {0, 1}}};
+  kd_ticket *t = NULL;
+  kd_session_view after;
+  ck_assert_int_eq(kd_session_reseed(&srv, s, seeds, 2, KD_RESEED_MODEL, 0, &after, &t, &err), -1);
+  ck_assert_int_eq(err.code, KD_INVALID_ARGUMENT);
+  kd_session_view same;
+  kd_session_get(s, &same);
+  ck_assert(memcmp(same.held, v.held, sizeof v.held[0]) == 0);
+  /* The docstring's reseed: fold_in(key(42), 0) at count 0 again, so the next mask is y1's. */
+  ck_assert_int_eq(kd_session_reseed(&srv, s, seeds, 1, KD_RESEED_MODEL, 1, &after, &t, &err), 0);
+  settle(t);
+  assert_key(after.held[0].state.key, fork.hi, fork.lo);
+  ck_assert_uint_eq(after.held[0].state.count, 0);
+  ck_assert_int_eq(forward(&srv, s, KF_DET_LAYER, 2, y2, &err), 0);
+  ck_assert(memcmp(y1, y2, sizeof y1) == 0);
+  kd_session_get(s, &v);
+  kd_session_release(s);
+  server_close(&srv);
+
+  server_open(&srv, KD_DURABILITY_STRICT, dir);
+  s = find(&srv, "e12");
+  kd_session_view r;
+  kd_session_get(s, &r);
+  ck_assert_uint_eq(r.n_held, 1);
+  ck_assert(memcmp(&r.held[0], &v.held[0], sizeof r.held[0]) == 0);
+  ck_assert_str_eq(s->flax, "0.12");
+  ck_assert_int_eq(kf_rngs_era(s->rngs), KF_FLAX_0_11);
+  kd_session_release(s);
+  server_close(&srv);
+  remove_dir(dir);
+}
+END_TEST
+
 START_TEST(strict_sessions_survive_a_restart) {
   char dir[512];
   temp_dir(dir, sizeof dir);
@@ -740,6 +802,7 @@ static Suite *session_suite(void) {
   TCase *strict = tcase_create("strict");
   tcase_set_timeout(strict, 120);
   tcase_add_test(strict, strict_sessions_survive_a_restart);
+  tcase_add_test(strict, held_streams_are_session_state);
   tcase_add_test(strict, a_restored_snapshot_is_fenced_until_advanced);
   tcase_add_test(strict, restore_is_all_or_nothing);
   suite_add_tcase(s, strict);
