@@ -4,7 +4,8 @@
  *
  * The file format is its "notes" string. Cases whose results depend on float32
  * log1p carry a measured tolerance (max ulps, fraction identical, reason);
- * every other case must be exact. Flax cases of another era than flax-0.10
+ * every other case must be exact. An "activation" case runs its x through a
+ * model of that one activation layer. Flax cases of another era than flax-0.10
  * are recorded only ("tested": false) and skipped, and so are flax_session
  * cases (replayed by the session tests). A 'report' tolerance (the
  * --measure files) counts and never fails.
@@ -287,6 +288,35 @@ static uint64_t run_model(const json_t *c, const json_t *a, kf_threefry_mode mod
   return bad;
 }
 
+/* An activation case: x (hex float32) through a model of that one layer. */
+static uint64_t run_activation(const json_t *c, const json_t *a, tally *ta, const char *id,
+                               tolerance tol) {
+  kf_layer_type type;
+  ck_assert_int_eq(kf_layer_type_from_name(json_string_value(json_object_get(a, "name")), &type), KF_OK);
+  json_t *xres = json_pack("{s:O}", "expect", json_object_get(a, "x"));
+  size_t nbytes;
+  float *x = (float *)expect_bytes(xres, &nbytes); /* x's bytes, decoded as expect's are */
+  json_decref(xres);
+  const size_t n = nbytes / 4;
+  ck_assert_uint_eq(n, numel(json_object_get(c, "shape"), NULL));
+  float *y = malloc((n ? n : 1) * sizeof *y);
+  ck_assert_ptr_nonnull(y);
+  kf_rngs *r;
+  ck_assert_int_eq(kf_rngs_new(KF_THREEFRY_PARTITIONABLE, &r), KF_OK);
+  kf_layer_spec spec;
+  ck_assert_int_eq(kf_layer_spec_make(type, &spec), KF_OK);
+  kf_model *m;
+  ck_assert_int_eq(kf_model_new(&spec, 1, r, &m, NULL), KF_OK);
+  kf_tensor xt = {KF_FLOAT32, {1, {(int64_t)n}}, x}, yt = {KF_FLOAT32, {0, {0}}, y};
+  ck_assert_int_eq(kf_model_forward(m, r, &xt, KF_DET_TRUE, &yt, NULL), KF_OK);
+  const uint64_t bad = compare(c, y, tol, ta, id, "result");
+  kf_model_free(m);
+  kf_rngs_free(r);
+  free(x);
+  free(y);
+  return bad;
+}
+
 static uint64_t run_case(const json_t *c, tally *ta, const char *id) {
   const char *op = json_string_value(json_object_get(c, "op"));
   const json_t *a = json_object_get(c, "args");
@@ -296,6 +326,7 @@ static uint64_t run_case(const json_t *c, tally *ta, const char *id) {
   tolerance tol = get_tol(c);
   if (!strcmp(op, "flax_rngs")) return run_rngs(c, a, mode, ta, id);
   if (!strcmp(op, "flax_model")) return run_model(c, a, mode, ta, id, tol);
+  if (!strcmp(op, "activation")) return run_activation(c, a, ta, id, tol);
 
   size_t n = numel(json_object_get(c, "shape"), NULL);
   void *got = calloc(n ? n : 1, 8);

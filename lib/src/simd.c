@@ -123,3 +123,8 @@ void kf__k_bernoulli(kf__isa isa, const uint32_t *bits, size_t len, float p, uin
   KF__DISPATCH(isa, kf__k_bernoulli, bits, len, p, out)
   bernoulli_scalar(bits, len, p, out);
 }
+
+void kf__k_activation(kf__isa isa, kf__act act, const float *x, size_t len, float *y) {
+  KF__DISPATCH(isa, kf__k_activation, act, x, len, y)
+  kf__activation_scalar(act, x, len, y);
+}
