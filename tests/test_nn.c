@@ -559,6 +559,37 @@ START_TEST(era11_dropout_forks_at_construction) {
 }
 END_TEST
 
+/* The same in the 0.11+ era: jaxlib 0.10.2 computes Flax 0.12's x / keep as
+ * x * f32(1 / keep) (the division by a scalar becomes that product), which
+ * differs from x / keep on some values for keep 0.7 (forward.c). */
+START_TEST(era11_dropout_rate_0_3_multiplies_by_the_reciprocal) {
+  kf_rngs *r = rngs11_of("dropout", 8, END_STREAMS);
+  const kf_layer_spec layers[] = {dropout(0.3)};
+  kf_model *m = build(layers, 1, r);
+  enum { N = 256 };
+  float x[N], y[N];
+  for (int i = 0; i < N; i++) x[i] = ((float)i - 100.25f) * 0.37f;
+  const int64_t dims[] = {N};
+  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 1, dims, KF_DET_LAYER, y, NULL, NULL), KF_OK);
+  const float keep = (float)(1.0 - 0.3), recip = 1.0f / keep;
+  kf_model_stream h;
+  ck_assert_int_eq(kf_model_stream_at(m, 0, &h), KF_OK);
+  uint8_t mask[N];
+  ck_assert_int_eq(kf_random_bernoulli(kf_fold_in(h.state.key, 0), PART, N, keep, mask), KF_OK);
+  int kept = 0, differs = 0;
+  for (int i = 0; i < N; i++) {
+    const float expect = mask[i] ? x[i] * recip : 0.0f;
+    ck_assert_mem_eq(&y[i], &expect, sizeof expect);
+    kept += mask[i];
+    differs += mask[i] && x[i] * recip != x[i] / keep;
+  }
+  ck_assert(kept > 0 && kept < N);
+  ck_assert_int_gt(differs, 0); /* the two roundings do differ here */
+  kf_model_free(m);
+  kf_rngs_free(r);
+}
+END_TEST
+
 /* Forks happen in construction order between parameter draws on one shared
  * 'default' stream: linear, dropout, linear takes counts 0, 1 | 2 | 3, 4.
  * Rate 0, rate 1 and deterministic dropouts fork too (the constructor always
@@ -1486,6 +1517,7 @@ static Suite *nn_suite(void) {
 
   TCase *era = tcase_create("flax_0_11");
   tcase_add_test(era, era11_dropout_forks_at_construction);
+  tcase_add_test(era, era11_dropout_rate_0_3_multiplies_by_the_reciprocal);
   tcase_add_test(era, era11_forks_interleave_with_params);
   tcase_add_test(era, era11_missing_stream_fails_at_construction);
   tcase_add_test(era, era11_held_stream_exhaustion_and_set);

@@ -5,7 +5,9 @@
  * the spec pins down. A Linear's product is a fused multiply-add chain over
  * k = 0 .. in-1 in order (gemm.c), the same on every CPU; XLA's own order
  * depends on the CPU, so larger products agree with JAX to float32
- * rounding, not bit for bit (flax-nnx.md §3). The activations are
+ * rounding, not bit for bit (flax-nnx.md §3). A Dropout's kept values are
+ * x / keep in the Flax 0.10 era and x * f32(1 / keep) in the 0.11+ era, as
+ * the jaxlib of each era computes them (dropout_scale). The activations are
  * activations.c's: XLA:CPU's own kernels for relu, tanh and the fusions of
  * sigmoid, silu and gelu (with XLA's exp), equal to jaxlib 0.10.2 and 0.6.2
  * on every float32 input (README "Numerics", docs/testing.md).
@@ -358,15 +360,24 @@ static void activation_apply(kf_layer_type type, size_t n, const float *x, float
   kf__k_activation(isa, act, x, n, y);
 }
 
-/* y = mask ? x / keep : 0, the mask (of shape *mshape) broadcast to *shape. */
+/* Flax's x / keep as XLA computes it: a true division under jaxlib 0.6.2 (the
+ * Flax 0.10 era, called eagerly), x times the float32 reciprocal of keep
+ * under jaxlib 0.10.2 (the Flax 0.12 era, eagerly or jitted: XLA turns the
+ * division by a scalar into that product). recip is 0 for the division. */
+static inline float dropout_scale(float x, float keep, float recip) {
+  return recip != 0.0f ? x * recip : x / keep;
+}
+
+/* y = mask ? x / keep : 0 (dropout_scale), the mask (of shape *mshape)
+ * broadcast to *shape. */
 static void mask_apply(const kf_shape *shape, const kf_shape *mshape, const uint8_t *mask,
-                       float keep, const float *x, float *y) {
+                       float keep, float recip, const float *x, float *y) {
   const size_t n = shape_numel(shape);
   if (kf_shape_equal(shape, mshape)) {
     /* No broadcast: one mask value per element. jnp.where(mask, x / keep, 0)
      * as a bit mask rather than a branch, so that the loop vectorizes. */
     for (size_t i = 0; i < n; i++) {
-      const float v = x[i] / keep;
+      const float v = dropout_scale(x[i], keep, recip);
       uint32_t bits;
       memcpy(&bits, &v, sizeof bits);
       bits &= 0u - (uint32_t)(mask[i] != 0);
@@ -385,7 +396,7 @@ static void mask_apply(const kf_shape *shape, const kf_shape *mshape, const uint
   }
   size_t m = 0;
   for (size_t i = 0; i < n; i++) {
-    y[i] = mask[m] ? x[i] / keep : 0.0f;
+    y[i] = mask[m] ? dropout_scale(x[i], keep, recip) : 0.0f;
     for (int a = rank - 1; a >= 0; a--) {
       m += mstride[a];
       if (++coord[a] < (size_t)shape->dim[a]) break;
@@ -421,9 +432,10 @@ static int dropout_apply(kf_model *model, const kf__layer *layer, kf_rngs *rngs,
   }
   /* keep = 1.0 - rate in double, entering the float32 math as f32(keep). */
   const float keep = (float)(1.0 - spec->rate);
+  const float recip = model->era == KF_FLAX_0_10 ? 0.0f : 1.0f / keep;
   const kf_shape mshape = mask_shape(spec, shape);
   if (rc == KF_OK) rc = kf_random_bernoulli(key, model->mode, shape_numel(&mshape), keep, mask);
-  if (rc == KF_OK) mask_apply(shape, &mshape, mask, keep, x, y);
+  if (rc == KF_OK) mask_apply(shape, &mshape, mask, keep, recip, x, y);
   return rc;
 }
 
