@@ -13,7 +13,7 @@ prints the JSON on stdout. Every case is computed in both threefry modes
 (jax_threefry_partitionable True and False), except the flax_session ones:
 partitionable, and two of them in legacy mode too.
 
---keyfold LIB (the built libkeyfold.so) is used for two things only. The cases
+--keyfold LIB (the built libkeyfold.so) is used for three things only. The cases
 of operations whose float32 results depend on XLA's log1p (normal,
 truncated_normal, the initializers drawing from them) get the tolerance
 measured against that library written beside them (max ulp distance and
@@ -21,8 +21,8 @@ fraction bit-identical), with the reason. Without it those cases get
 {"ulps": null} and the test refuses them. And it checks that every parameter
 of the flax_session cases (tolerance "exact", though lecun_normal and Embed's
 normal depend on log1p) comes out of the library bit for bit, and fails
-otherwise. Nothing here is needed by the product or by the default test
-command.
+otherwise; and likewise every activation case (through a model of that one
+layer). Nothing here is needed by the product or by the default test command.
 """
 import argparse
 import ctypes
@@ -80,6 +80,10 @@ class KfShape(ctypes.Structure):
     _fields_ = [("rank", ctypes.c_int), ("dim", ctypes.c_int64 * 8)]
 
 
+class KfTensor(ctypes.Structure):
+    _fields_ = [("dtype", ctypes.c_int), ("shape", KfShape), ("data", ctypes.c_void_p)]
+
+
 class KfInit(ctypes.Structure):
     _fields_ = [("kind", ctypes.c_int), ("value", ctypes.c_double), ("lower", ctypes.c_double),
                 ("upper", ctypes.c_double), ("fan_mode", ctypes.c_int),
@@ -105,6 +109,25 @@ class Keyfold:
             else:
                 setattr(init, k, v)
         return init
+
+    def activation(self, name, x):
+        """x (float32) through a keyfold model of the one activation layer `name`."""
+        lib, t = self.lib, ctypes.c_int()
+        assert lib.kf_layer_type_from_name(name.encode(), ctypes.byref(t)) == 0, name
+        spec = ctypes.create_string_buffer(4096)  # kf_layer_spec, filled by kf_layer_spec_make
+        assert lib.kf_layer_spec_make(t, spec) == 0
+        rngs, model = ctypes.c_void_p(), ctypes.c_void_p()
+        assert lib.kf_rngs_new(0, ctypes.byref(rngs)) == 0
+        assert lib.kf_model_new(spec, ctypes.c_size_t(1), rngs, ctypes.byref(model), None) == 0
+        x = np.ascontiguousarray(x, np.float32)
+        y = np.zeros(max(len(x), 1), np.float32)
+        xt = KfTensor(0, KfShape(1, (ctypes.c_int64 * 8)(len(x))), x.ctypes.data_as(ctypes.c_void_p))
+        yt = KfTensor(0, KfShape(0), y.ctypes.data_as(ctypes.c_void_p))
+        rc = lib.kf_model_forward(model, rngs, ctypes.byref(xt), 1, ctypes.byref(yt), None)
+        lib.kf_model_free(model)
+        lib.kf_rngs_free(rngs)
+        assert rc == 0, rc
+        return y[:len(x)]
 
     def run(self, case):
         a, mode = case["args"], 0 if case["mode"] == "partitionable" else 1
@@ -561,6 +584,56 @@ class Gen:
                       "inputs": {k: v.tolist() for k, v in xs.items()}, "script": script},
                      {"kernel": result(kernel), "bias": result(bias), "outputs": outs}, **tag)
 
+    # activations ---------------------------------------------------------------
+    # Each as Flax calls it (nnx.relu is jax.nn.relu, nnx.tanh jnp.tanh, ...), under jax.jit on a
+    # float32 array: one loop fusion per function, as inside any jitted model.
+    ACTIVATIONS = {"relu": jax.nn.relu, "gelu": jax.nn.gelu, "tanh": jnp.tanh,
+                   "sigmoid": jax.nn.sigmoid, "silu": jax.nn.silu}
+
+    @staticmethod
+    def activation_inputs():
+        """(name, float32 array) pairs: the special values, the thresholds of XLA's kernels with
+        their neighbours, random values."""
+        def bits(*u):
+            return np.array(u, np.uint64).astype(np.uint32).view(np.float32)
+
+        def around(vals, n):  # each value and n floats on either side, both signs
+            out = []
+            for v in vals:
+                b = int(np.float32(abs(v)).view(np.uint32))
+                u = np.arange(max(b - n, 0), b + n + 1, dtype=np.uint64).astype(np.uint32)
+                out += [u, u | np.uint32(0x80000000)]
+            return np.concatenate(out).view(np.float32)
+
+        special = np.concatenate([
+            bits(0, 0x80000000, 1, 0x80000001, 0x00400000, 0x80400000, 0x007fffff, 0x807fffff,
+                 0x00800000, 0x80800000, 0x00ffffff, 0x80ffffff, 0x01000000, 0x81000000,
+                 0x7f7fffff, 0xff7fffff, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00000,
+                 0x7f800001, 0xff800001, 0x7fa00000, 0xffa00001, 0x7fc12345, 0xffd12345),
+            np.array([1e-38, 1e-30, 1e-20, 1e-13, 1e-10, 1e-7, 1e-5, 1e-3, 0.01, 0.1, 0.5, 1, 2, 3, 5,
+                      10, 50, 100, 1e4, 1e8, 7e12, 1e13, 1e20, 1e30], np.float32),
+            -np.array([1e-38, 1e-30, 1e-20, 1e-10, 1e-5, 0.1, 0.5, 1, 2, 3, 5, 10, 50, 100, 1e4, 1e8,
+                       7e12, 1e13, 1e20, 1e30], np.float32)])
+        # tanh: |x| < 0.0004 passes x, the clamp at 7.99881172 (rational exactly 1 there), |x| >= 20
+        # gives +-1; gelu meets them at x = 0.0004 / sqrt(2/pi) and where its argument reaches them;
+        # exp: the argument clamps -87.8 and 88.8, sigmoid's quotient denormal (flushed) from
+        # about -87.3365, exp overflowing at 88.7228; silu/gelu flush near 2 * FLT_MIN.
+        thresholds = around([0.0004, 0.0004 / 0.7978846, 7.99881172, 20.0, 3.6657, 3.98, 87.8,
+                             88.8, 87.33655, 88.72284, 1.1754942e-38 * 2], 3)
+        rng = np.random.default_rng(20260101)
+        rand = np.concatenate([
+            (rng.standard_normal(2048) * 4).astype(np.float32),
+            rng.uniform(-100, 100, 1024).astype(np.float32),
+            rng.integers(0, 2**32, 1024, dtype=np.uint64).astype(np.uint32).view(np.float32)])
+        return [("special", special), ("thresholds", thresholds), ("random", rand)]
+
+    def activations(self):
+        for name, fn in self.ACTIVATIONS.items():
+            jf = jax.jit(fn)
+            for cid, x in self.activation_inputs():
+                self.add("activation", "%s/%s" % (name, cid), {"name": name, "x": hexdata(x)},
+                         result(jf(x)))
+
     # flax sessions -------------------------------------------------------------
     # One keyfold session = one nnx.Rngs plus an nnx.Sequential built from it,
     # replayed step by step (forward, reseed, draw, fork); the state of every
@@ -682,6 +755,8 @@ class Gen:
                 self.inits()
                 self.flax_cases()
                 self.flax_sessions()
+                if mode == "partitionable":
+                    self.activations()  # no keys: once, not per threefry mode
             finally:
                 jax.config.update("jax_threefry_partitionable", True)
 
@@ -700,6 +775,26 @@ def check_session_params(g, kf):
                  "bit (choose other seeds or shapes): " + ", ".join(bad))
     print("gen-vectors: %d flax_session parameters bit-identical in libkeyfold" % len(g.param_checks),
           file=sys.stderr)
+
+
+def check_activations(g, kf):
+    """activation cases are "exact": libkeyfold's activations must give jaxlib's bits on every
+    input, in both eras (jaxlib 0.6.2 and 0.10.2 compute them alike; docs/testing.md)."""
+    bad = []
+    for c in g.cases:
+        if c["op"] != "activation":
+            continue
+        x = np.frombuffer(bytes.fromhex(c["args"]["x"]), "<f4")
+        got = kf.activation(c["args"]["name"], x)
+        if hexdata(got) != c["expect"]:
+            want = np.frombuffer(bytes.fromhex(c["expect"]), "<u4")
+            i = int(np.nonzero(got.view(np.uint32) != want)[0][0])
+            bad.append("%s (x = %08x: keyfold %08x, jax %08x)" % (c["id"], x.view(np.uint32)[i],
+                                                                  got.view(np.uint32)[i], want[i]))
+    if bad:
+        sys.exit("gen-vectors: activation cases that libkeyfold does not reproduce bit for bit: " +
+                 ", ".join(bad))
+    print("gen-vectors: activation cases bit-identical in libkeyfold", file=sys.stderr)
 
 
 def cpu_model():
@@ -724,6 +819,7 @@ def main():
     g.run()
     if kf is not None:
         check_session_params(g, kf)
+        check_activations(g, kf)
     for c in g.cases:
         if c["op"] in ("normal", "truncated_normal", "init"):
             set_tolerance(c, kf)
@@ -812,6 +908,11 @@ NOTES = (
     "session's Rngs itself, listed once under the first Dropout's path with every stream of it "
     "(layers.1.rngs.default, layers.1.rngs.dropout, layers.1.rngs.params); in flax >= 0.11 each "
     "Dropout's forked stream (layers.1.rngs, tag = the stream it forked, 'default' by fallback)}. "
+    "activation {name, x} (recorded once, with mode 'partitionable': no keys are involved) = "
+    "jax.jit(f)(x) for the float32 array x (hex, like expect) with f = jax.nn.relu, jax.nn.gelu "
+    "(approximate=True), jnp.tanh, jax.nn.sigmoid or jax.nn.silu for name relu, gelu, tanh, "
+    "sigmoid, silu: one fused kernel each, as inside any jitted model (called op by op outside "
+    "jit, jax.nn.gelu rounds every step and differs). "
     "\"era\" tags Flax cases: "
     "each runs in its era (keyfold's options.flax \"0.10\", or \"0.12\" for flax-0.12: forked "
     "Dropout streams, fold_in-style reseed), \"tested\": true. "

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/src/testing.h"
 #include "keyfold/keyfold.h"
 
 #define END_STREAMS ((const char *)0)
@@ -558,6 +559,37 @@ START_TEST(era11_dropout_forks_at_construction) {
 }
 END_TEST
 
+/* The same in the 0.11+ era: jaxlib 0.10.2 computes Flax 0.12's x / keep as
+ * x * f32(1 / keep) (the division by a scalar becomes that product), which
+ * differs from x / keep on some values for keep 0.7 (forward.c). */
+START_TEST(era11_dropout_rate_0_3_multiplies_by_the_reciprocal) {
+  kf_rngs *r = rngs11_of("dropout", 8, END_STREAMS);
+  const kf_layer_spec layers[] = {dropout(0.3)};
+  kf_model *m = build(layers, 1, r);
+  enum { N = 256 };
+  float x[N], y[N];
+  for (int i = 0; i < N; i++) x[i] = ((float)i - 100.25f) * 0.37f;
+  const int64_t dims[] = {N};
+  ck_assert_int_eq(run(m, r, KF_FLOAT32, x, 1, dims, KF_DET_LAYER, y, NULL, NULL), KF_OK);
+  const float keep = (float)(1.0 - 0.3), recip = 1.0f / keep;
+  kf_model_stream h;
+  ck_assert_int_eq(kf_model_stream_at(m, 0, &h), KF_OK);
+  uint8_t mask[N];
+  ck_assert_int_eq(kf_random_bernoulli(kf_fold_in(h.state.key, 0), PART, N, keep, mask), KF_OK);
+  int kept = 0, differs = 0;
+  for (int i = 0; i < N; i++) {
+    const float expect = mask[i] ? x[i] * recip : 0.0f;
+    ck_assert_mem_eq(&y[i], &expect, sizeof expect);
+    kept += mask[i];
+    differs += mask[i] && x[i] * recip != x[i] / keep;
+  }
+  ck_assert(kept > 0 && kept < N);
+  ck_assert_int_gt(differs, 0); /* the two roundings do differ here */
+  kf_model_free(m);
+  kf_rngs_free(r);
+}
+END_TEST
+
 /* Forks happen in construction order between parameter draws on one shared
  * 'default' stream: linear, dropout, linear takes counts 0, 1 | 2 | 3, 4.
  * Rate 0, rate 1 and deterministic dropouts fork too (the constructor always
@@ -841,14 +873,13 @@ START_TEST(deep_model_runs_through_scratch) {
   /* By hand, layer by layer. */
   float h1[10], h2[4], h3[8];
   linear_by_hand(x, 2, param(m, 0, 0, "kernel", NULL), param(m, 0, 1, "bias", NULL), 3, 5, h1);
-  for (int i = 0; i < 10; i++) {
-    const float v = h1[i];
-    h1[i] = v * (0.5f * (1.0f + tanhf(0.7978845608f * (v + 0.044715f * (v * (v * v))))));
-  }
+  /* The activations one value at a time (activations.c's scalar forms, which
+   * test_activations holds to XLA's kernels). */
+  for (int i = 0; i < 10; i++) h1[i] = kf__gelu_f32(h1[i]);
   linear_by_hand(h1, 2, param(m, 2, 0, "kernel", NULL), param(m, 2, 1, "bias", NULL), 5, 2, h2);
-  for (int i = 0; i < 4; i++) h2[i] = tanhf(h2[i]);
+  for (int i = 0; i < 4; i++) h2[i] = kf__tanh_f32(h2[i]);
   linear_by_hand(h2, 2, param(m, 4, 0, "kernel", NULL), param(m, 4, 1, "bias", NULL), 2, 4, h3);
-  for (int i = 0; i < 8; i++) h3[i] = h3[i] > 0.0f ? h3[i] : 0.0f;
+  for (int i = 0; i < 8; i++) h3[i] = kf__relu_f32(h3[i]);
   ck_assert_mem_eq(y, h3, sizeof h3);
   kf_model_free(m);
   kf_rngs_free(r);
@@ -1486,6 +1517,7 @@ static Suite *nn_suite(void) {
 
   TCase *era = tcase_create("flax_0_11");
   tcase_add_test(era, era11_dropout_forks_at_construction);
+  tcase_add_test(era, era11_dropout_rate_0_3_multiplies_by_the_reciprocal);
   tcase_add_test(era, era11_forks_interleave_with_params);
   tcase_add_test(era, era11_missing_stream_fails_at_construction);
   tcase_add_test(era, era11_held_stream_exhaustion_and_set);

@@ -4,7 +4,8 @@
  *
  * The file format is its "notes" string. Cases whose results depend on float32
  * log1p carry a measured tolerance (max ulps, fraction identical, reason);
- * every other case must be exact. keyfold's log1p is jaxlib 0.10.2's, so in a
+ * every other case must be exact. An "activation" case runs its x through a
+ * model of that one activation layer. keyfold's log1p is jaxlib 0.10.2's, so in a
  * file printed by jaxlib 0.10.2 those cases must be exact too, whatever the
  * file records (see LOG1P_JAXLIB). Flax cases run in their era (flax-0.10:
  * KF_FLAX_0_10; later ones KF_FLAX_0_11); cases marked "tested": false are
@@ -439,18 +440,6 @@ static void reseed_step(kf_model *m, kf_rngs *r, const json_t *step) {
   if (rngs) json_object_foreach((json_t *)seeds, name, v) kf_rngs_reseed(r, name, seed_or_key(v));
 }
 
-/* Activations keyfold computes with glibc's float functions where XLA:CPU
- * has its own approximations (lib/src/forward.c): a model with one of them
- * is compared within this many float32 steps. */
-static tolerance session_tolerance(const kf_layer_spec *layers, size_t n) {
-  tolerance exact = {0, -1, 1.0}, libm = {0, 64, 1.0};
-  for (size_t i = 0; i < n; i++)
-    if (layers[i].type == KF_LAYER_TANH || layers[i].type == KF_LAYER_GELU ||
-        layers[i].type == KF_LAYER_SIGMOID || layers[i].type == KF_LAYER_SILU)
-      return libm;
-  return exact;
-}
-
 static uint64_t run_session(const json_t *c, const json_t *a, kf_threefry_mode mode, tally *ta,
                             const char *id) {
   const json_t *exp = json_object_get(c, "expect");
@@ -472,7 +461,7 @@ static uint64_t run_session(const json_t *c, const json_t *a, kf_threefry_mode m
   kf_model *m = NULL;
   kf_model_diag diag = KF_MODEL_DIAG_INIT;
   ck_assert_int_eq(kf_model_new(layers, n_layers, r, &m, &diag), KF_OK);
-  const tolerance exact = {0, -1, 1.0}, tol = session_tolerance(layers, n_layers);
+  const tolerance exact = {0, -1, 1.0};
   uint64_t bad = check_state(r, m, json_object_get(exp, "built"), id, "built");
   const json_t *params = json_object_get(exp, "params");
   size_t n_params = 0;
@@ -513,7 +502,7 @@ static uint64_t run_session(const json_t *c, const json_t *a, kf_threefry_mode m
       kf_shape_numel(&out, &n_out);
       ck_assert(n_out <= SESSION_MAX_ELEMS);
       ck_assert_msg(kf_model_forward(m, r, &x, det, &y, &diag) == KF_OK, "%s %s", id, where);
-      bad += compare(json_object_get(want, "y"), ys, tol, ta, id, where);
+      bad += compare(json_object_get(want, "y"), ys, exact, ta, id, where);
     } else if (json_object_get(step, "reseed")) {
       reseed_step(m, r, step);
     } else if (json_object_get(step, "draw")) {
@@ -548,6 +537,36 @@ static uint64_t run_session(const json_t *c, const json_t *a, kf_threefry_mode m
   return bad;
 }
 
+/* An activation case: x (hex float32) through a model of that one layer. */
+static uint64_t run_activation(const json_t *c, const json_t *a, tally *ta, const char *id,
+                               tolerance tol) {
+  kf_layer_type type;
+  ck_assert_int_eq(kf_layer_type_from_name(json_string_value(json_object_get(a, "name")), &type), KF_OK);
+  json_t *xres = json_pack("{s:O}", "expect", json_object_get(a, "x"));
+  size_t nbytes;
+  float *x = (float *)expect_bytes(xres, &nbytes); /* x's bytes, decoded as expect's are */
+  json_decref(xres);
+  const size_t n = nbytes / 4;
+  ck_assert_uint_eq(n, numel(json_object_get(c, "shape"), NULL));
+  float *y = malloc((n ? n : 1) * sizeof *y);
+  ck_assert_ptr_nonnull(y);
+  kf_rngs *r;
+  ck_assert_int_eq(kf_rngs_new(KF_THREEFRY_PARTITIONABLE, &r), KF_OK);
+  kf_layer_spec spec;
+  ck_assert_int_eq(kf_layer_spec_make(type, &spec), KF_OK);
+  kf_model *m;
+  ck_assert_int_eq(kf_model_new(&spec, 1, r, &m, NULL), KF_OK);
+  kf_tensor xt = {KF_FLOAT32, {1, {(int64_t)n}}, x}, yt = {KF_FLOAT32, {0, {0}}, y};
+  ck_assert_int_eq(kf_model_forward(m, r, &xt, KF_DET_TRUE, &yt, NULL), KF_OK);
+  const uint64_t bad = compare(c, y, tol, ta, id, "result");
+  kf_model_free(m);
+  kf_rngs_free(r);
+  free(x);
+  free(y);
+  return bad;
+}
+
+
 static uint64_t run_case(const json_t *c, const char *jaxlib, tally *ta, const char *id) {
   const char *op = json_string_value(json_object_get(c, "op"));
   const json_t *a = json_object_get(c, "args");
@@ -558,6 +577,7 @@ static uint64_t run_case(const json_t *c, const char *jaxlib, tally *ta, const c
   if (!strcmp(op, "flax_rngs")) return run_rngs(c, a, mode, ta, id);
   if (!strcmp(op, "flax_model")) return run_model(c, a, mode, ta, id, tol);
   if (!strcmp(op, "flax_session")) return run_session(c, a, mode, ta, id);
+  if (!strcmp(op, "activation")) return run_activation(c, a, ta, id, tol);
 
   size_t n = numel(json_object_get(c, "shape"), NULL);
   void *got = calloc(n ? n : 1, 8);

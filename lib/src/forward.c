@@ -5,14 +5,17 @@
  * the spec pins down. A Linear's product is a fused multiply-add chain over
  * k = 0 .. in-1 in order (gemm.c), the same on every CPU; XLA's own order
  * depends on the CPU, so larger products agree with JAX to float32
- * rounding, not bit for bit (flax-nnx.md §3). The activations use libm's float functions; they are not
- * claimed bit-exact with XLA, whose tanh and logistic are its own
- * approximations.
+ * rounding, not bit for bit (flax-nnx.md §3). A Dropout's kept values are
+ * x / keep in the Flax 0.10 era and x * f32(1 / keep) in the 0.11+ era, as
+ * the jaxlib of each era computes them (dropout_scale). The activations are
+ * activations.c's: XLA:CPU's own kernels for relu, tanh and the fusions of
+ * sigmoid, silu and gelu (with XLA's exp), equal to jaxlib 0.10.2 and 0.6.2
+ * on every float32 input (README "Numerics", docs/testing.md).
  */
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "activations.h"
 #include "alloc.h"
 #include "keyfold/error.h"
 #include "keyfold/nn.h"
@@ -340,54 +343,41 @@ static void embed_apply(const kf__layer *layer, size_t n, const int32_t *indices
   }
 }
 
-static float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
-
-/* jax.nn.gelu(approximate=True): x * 0.5 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
-static float gelu_tanh(float x) {
-  const float cube = x * (x * x);
-  const float inner = 0.7978845608f * (x + 0.044715f * cube);
-  const float cdf = 0.5f * (1.0f + tanhf(inner));
-  return x * cdf;
-}
-
-/* jnp.maximum(x, 0), which propagates NaN; one comparison, so that the loop
- * below compiles to a compare and a mask rather than a branch per value. */
-static float relu(float x) { return (x <= 0.0f) ? 0.0f : x; }
-
-/* The switch stands outside the loops so that each loop is a simple one the
- * compiler can vectorize. */
-static void activation_apply(kf_layer_type type, size_t n, const float *x, float *y) {
+/* An activation layer through activations.c's functions, XLA:CPU's kernels
+ * (the vector forms when the CPU has them: the same bits). */
+static void activation_apply(kf_layer_type type, size_t n, const float *x, float *y, kf__isa isa) {
+  kf__act act;
   switch (type) {
-    case KF_LAYER_RELU:
-      for (size_t i = 0; i < n; i++) y[i] = relu(x[i]);
-      break;
-    case KF_LAYER_GELU:
-      for (size_t i = 0; i < n; i++) y[i] = gelu_tanh(x[i]);
-      break;
-    case KF_LAYER_TANH:
-      for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
-      break;
-    case KF_LAYER_SIGMOID:
-      for (size_t i = 0; i < n; i++) y[i] = sigmoid(x[i]);
-      break;
-    case KF_LAYER_SILU:
-      for (size_t i = 0; i < n; i++) y[i] = x[i] * sigmoid(x[i]);
-      break;
+    case KF_LAYER_RELU: act = KF__ACT_RELU; break;
+    case KF_LAYER_GELU: act = KF__ACT_GELU; break;
+    case KF_LAYER_TANH: act = KF__ACT_TANH; break;
+    case KF_LAYER_SIGMOID: act = KF__ACT_SIGMOID; break;
+    case KF_LAYER_SILU: act = KF__ACT_SILU; break;
     default:
       if (y != x) memmove(y, x, n * sizeof *y);
-      break;
+      return;
   }
+  kf__k_activation(isa, act, x, n, y);
 }
 
-/* y = mask ? x / keep : 0, the mask (of shape *mshape) broadcast to *shape. */
+/* Flax's x / keep as XLA computes it: a true division under jaxlib 0.6.2 (the
+ * Flax 0.10 era, called eagerly), x times the float32 reciprocal of keep
+ * under jaxlib 0.10.2 (the Flax 0.12 era, eagerly or jitted: XLA turns the
+ * division by a scalar into that product). recip is 0 for the division. */
+static inline float dropout_scale(float x, float keep, float recip) {
+  return recip != 0.0f ? x * recip : x / keep;
+}
+
+/* y = mask ? x / keep : 0 (dropout_scale), the mask (of shape *mshape)
+ * broadcast to *shape. */
 static void mask_apply(const kf_shape *shape, const kf_shape *mshape, const uint8_t *mask,
-                       float keep, const float *x, float *y) {
+                       float keep, float recip, const float *x, float *y) {
   const size_t n = shape_numel(shape);
   if (kf_shape_equal(shape, mshape)) {
     /* No broadcast: one mask value per element. jnp.where(mask, x / keep, 0)
      * as a bit mask rather than a branch, so that the loop vectorizes. */
     for (size_t i = 0; i < n; i++) {
-      const float v = x[i] / keep;
+      const float v = dropout_scale(x[i], keep, recip);
       uint32_t bits;
       memcpy(&bits, &v, sizeof bits);
       bits &= 0u - (uint32_t)(mask[i] != 0);
@@ -406,7 +396,7 @@ static void mask_apply(const kf_shape *shape, const kf_shape *mshape, const uint
   }
   size_t m = 0;
   for (size_t i = 0; i < n; i++) {
-    y[i] = mask[m] ? x[i] / keep : 0.0f;
+    y[i] = mask[m] ? dropout_scale(x[i], keep, recip) : 0.0f;
     for (int a = rank - 1; a >= 0; a--) {
       m += mstride[a];
       if (++coord[a] < (size_t)shape->dim[a]) break;
@@ -442,9 +432,10 @@ static int dropout_apply(kf_model *model, const kf__layer *layer, kf_rngs *rngs,
   }
   /* keep = 1.0 - rate in double, entering the float32 math as f32(keep). */
   const float keep = (float)(1.0 - spec->rate);
+  const float recip = model->era == KF_FLAX_0_10 ? 0.0f : 1.0f / keep;
   const kf_shape mshape = mask_shape(spec, shape);
   if (rc == KF_OK) rc = kf_random_bernoulli(key, model->mode, shape_numel(&mshape), keep, mask);
-  if (rc == KF_OK) mask_apply(shape, &mshape, mask, keep, x, y);
+  if (rc == KF_OK) mask_apply(shape, &mshape, mask, keep, recip, x, y);
   return rc;
 }
 
@@ -512,7 +503,7 @@ int kf_model_forward(kf_model *model, kf_rngs *rngs, const kf_tensor *x,
         rc = dropout_apply(model, layer, rngs, deterministic, &shape, src, dst, s.mask);
         break;
       default:
-        activation_apply(layer->spec.type, shape_numel(&shape), src, dst);
+        activation_apply(layer->spec.type, shape_numel(&shape), src, dst, s.isa);
         break;
     }
     if (rc != KF_OK) d = kf__diag_at(KF_DIAG_STREAM, i, &layer->spec);

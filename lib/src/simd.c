@@ -133,3 +133,8 @@ void kf__k_log1p(kf__isa isa, const float *in, size_t len, float *out) {
   KF__DISPATCH(isa, kf__k_log1p, in, len, out)
   log1p_scalar(in, len, out);
 }
+
+void kf__k_activation(kf__isa isa, kf__act act, const float *x, size_t len, float *y) {
+  KF__DISPATCH(isa, kf__k_activation, act, x, len, y)
+  kf__activation_scalar(act, x, len, y);
+}

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "activations.h"
+
 typedef enum {
   KF__ISA_SCALAR = 0,
   KF__ISA_AVX2 = 1,   /* AVX2 and FMA: 8 lanes */
@@ -58,6 +60,10 @@ void kf__k_bernoulli(kf__isa isa, const uint32_t *bits, size_t len, float p, uin
  * the tests. in and out may be the same array. */
 void kf__k_log1p(kf__isa isa, const float *in, size_t len, float *out);
 
+/* y[t] = act(x[t]) as the scalar forms of activations.c compute it. x and y
+ * may be the same array. */
+void kf__k_activation(kf__isa isa, kf__act act, const float *x, size_t len, float *y);
+
 /* Vector kernels, one set per instruction set (simd_kernels.c). */
 #define KF__DECLARE_KERNELS(isa)                                                              \
   void kf__k_bits32_##isa(uint32_t k0, uint32_t k1, uint64_t start, size_t len,              \
@@ -70,6 +76,7 @@ void kf__k_log1p(kf__isa isa, const float *in, size_t len, float *out);
                            float clip_hi, float *out);                                        \
   void kf__k_bernoulli_##isa(const uint32_t *bits, size_t len, float p, uint8_t *out);        \
   void kf__k_log1p_##isa(const float *in, size_t len, float *out);                            \
+  void kf__k_activation_##isa(kf__act act, const float *x, size_t len, float *y);             \
   void kf__k_gemm_tile_##isa(size_t kc, const float *ap, const float *b, size_t ldb, float *c, \
                              size_t ldc, int accumulate, size_t mv, size_t nv);
 

@@ -5,7 +5,7 @@
  * that the CPU has the instructions.
  *
  * Each kernel performs the scalar form's float32 operations (simd.c,
- * special.c, xla_log.c) in the same order on every lane, with fused
+ * special.c, xla_log.c, activations.c) in the same order on every lane, with fused
  * multiply-adds exactly where the scalar code calls fmaf and nowhere else
  * (the build sets -ffp-contract=off), so every lane gives the scalar bits. */
 #include <immintrin.h>
@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "activations.h"
 #include "internal.h"
 #include "simd.h"
 #include "special.h"
@@ -36,6 +37,9 @@ static inline vf v_fma(vf a, vf b, vf c) {
   return (vf)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
 }
 static inline vf v_sqrt(vf a) { return (vf)_mm512_sqrt_ps((__m512)a); }
+static inline vf v_floor(vf a) {
+  return (vf)_mm512_roundscale_ps((__m512)a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+}
 #define V_ROTL(v, r) ((vu)_mm512_rol_epi32((__m512i)(v), (r)))
 static inline int v_any(vi m) { return _mm512_test_epi32_mask((__m512i)m, (__m512i)m) != 0; }
 #elif KF_W == 8
@@ -43,6 +47,7 @@ static inline vf v_fma(vf a, vf b, vf c) {
   return (vf)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
 }
 static inline vf v_sqrt(vf a) { return (vf)_mm256_sqrt_ps((__m256)a); }
+static inline vf v_floor(vf a) { return (vf)_mm256_floor_ps((__m256)a); }
 #define V_ROTL(v, r) (((v) << (r)) | ((v) >> (32 - (r))))
 static inline int v_any(vi m) { return !_mm256_testz_si256((__m256i)m, (__m256i)m); }
 #else
@@ -400,5 +405,125 @@ void KF_FN(kf__k_gemm_tile)(size_t kc, const float *ap, const float *b, size_t l
   } else {
     memcpy(edge, acc, sizeof edge);
     for (size_t i = 0; i < mv; i++) memcpy(c + i * ldc, edge[i], nv * sizeof(float));
+  }
+}
+
+/* ------------------------------------------------------------ activations */
+
+/* Bit masks of a float32: the sign, the quiet bit of a NaN. */
+#define SIGN_BIT ((int32_t)0x80000000u)
+#define QUIET_BIT 0x00400000
+
+static inline vf v_abs(vf x) { return (vf)((vi)x & ~SIGN_BIT); }
+
+/* activations.c's ftz of a result r on the lanes where it is decided by r
+ * alone: a denormal r is flushed. A lane whose r is exactly FLT_MIN may come
+ * from an exact value just below it that x86 flushes too; ftz_rare says
+ * whether any lane is such, and the caller then redoes the vector with the
+ * scalar form (only inputs within a few ulps of one value per function get
+ * there). */
+static inline vf v_ftz(vf r) {
+  return sel_f(v_abs(r) < splat_f(FLT_MIN), (vf)((vi)r & SIGN_BIT), r);
+}
+static inline int ftz_rare(vf r) { return v_any(v_abs(r) == splat_f(FLT_MIN)); }
+
+static inline vf v_scalar(float (*fn)(float), vf x) {
+  vf y;
+  for (int i = 0; i < KF_W; i++) y[i] = fn(x[i]);
+  return y;
+}
+
+/* kf__tanh_f32 on every lane but the NaN ones, which the callers replace. */
+static inline vf v_tanh(vf x) {
+  const vf a = v_abs(x), lo = splat_f(-KF__TANH_CLAMP), hi = splat_f(KF__TANH_CLAMP);
+  vf c = sel_f(lo > x, lo, x);
+  c = sel_f(hi < c, hi, c);
+  const vf x2 = c * c;
+  vf p = splat_f(kf__tanh_num[0]);
+  _Pragma("GCC unroll 6") for (int i = 1; i < 7; i++) p = v_fma(x2, p, splat_f(kf__tanh_num[i]));
+  vf q = splat_f(kf__tanh_den[0]);
+  _Pragma("GCC unroll 3") for (int i = 1; i < 4; i++) q = v_fma(x2, q, splat_f(kf__tanh_den[i]));
+  vf r = (c * p) / q;
+  r = sel_f(a < splat_f(KF__TANH_TINY), x, r);
+  return sel_f(a >= splat_f(KF__TANH_LARGE), (vf)(((vi)x & SIGN_BIT) | (vi)splat_f(1.0f)), r);
+}
+
+/* activations.c's logistic, before its ftz (the quotient), on every lane but
+ * the NaN ones. The clamp of n is written so that a NaN lane becomes -127
+ * rather than reach the conversion; on the other lanes it is the scalar
+ * clamp. */
+static inline vf v_logistic_q(vf x) {
+  const vf lo = splat_f(KF__EXP_LO), hi = splat_f(KF__EXP_HI);
+  vf t = -x;
+  t = sel_f(lo > t, lo, t);
+  t = sel_f(hi < t, hi, t);
+  vf n = v_floor(v_fma(t, splat_f(KF__EXP_LOG2E), splat_f(0.5f)));
+  n = sel_f(n >= splat_f(-127.0f), n, splat_f(-127.0f));
+  n = sel_f(splat_f(127.0f) < n, splat_f(127.0f), n);
+  vf r = v_fma(n, splat_f(-KF__EXP_LN2_HI), t);
+  r = v_fma(n, splat_f(-KF__EXP_LN2_LO), r);
+  vf z = v_fma(r, splat_f(kf__exp_poly[0]), splat_f(kf__exp_poly[1]));
+  _Pragma("GCC unroll 4") for (int i = 2; i < 6; i++) z = v_fma(z, r, splat_f(kf__exp_poly[i]));
+  z = v_fma(z, r * r, r) + splat_f(1.0f);
+  const vi e = (__builtin_convertvector(n, vi) + 127) << 23;
+  return splat_f(1.0f) / v_fma(z, (vf)e, splat_f(1.0f));
+}
+
+static inline vf v_relu(vf x) {
+  return sel_f((x >= splat_f(FLT_MIN)) | (x != x), x, splat_f(0.0f));
+}
+
+static inline vf v_sigmoid(vf x) {
+  const vf q = v_logistic_q(x);
+  if (ftz_rare(q)) return v_scalar(kf__sigmoid_f32, x);
+  return sel_f(x != x, (vf)(((vi)x ^ SIGN_BIT) | QUIET_BIT), v_ftz(q));
+}
+
+/* x86's default NaN, what -inf * 0 gives. */
+#define DEFAULT_NAN ((int32_t)0xffc00000u)
+
+static inline vf v_silu(vf x) {
+  const vf q = v_logistic_q(x);
+  const vf p = x * v_ftz(q);
+  if (ftz_rare(q) || ftz_rare(p)) return v_scalar(kf__silu_f32, x);
+  const vf y = sel_f(x == splat_f(-INFINITY), (vf)splat_i(DEFAULT_NAN), v_ftz(p));
+  return sel_f(x != x, (vf)((vi)x | QUIET_BIT), y);
+}
+
+static inline vf v_gelu(vf x) {
+  const vf inner = v_fma((x * x) * x, splat_f(KF__GELU_CUBE), x);
+  const vf t = v_tanh(inner * splat_f(KF__GELU_SCALE));
+  const vf p = x * ((t + splat_f(1.0f)) * splat_f(0.5f));
+  if (ftz_rare(p)) return v_scalar(kf__gelu_f32, x);
+  const vf y = sel_f(x == splat_f(-INFINITY), (vf)splat_i(DEFAULT_NAN), v_ftz(p));
+  return sel_f(x != x, (vf)((vi)x | QUIET_BIT), y);
+}
+
+static inline vf v_tanh_nan(vf x) { return sel_f(x != x, (vf)((vi)x | QUIET_BIT), v_tanh(x)); }
+
+/* Whole vectors, then the tail through a vector padded with zeros. */
+#define ACT_LOOP(fn)                                                       \
+  do {                                                                     \
+    size_t t = 0;                                                          \
+    for (; t + KF_W <= len; t += KF_W) {                                   \
+      const vf r = fn(load_f(x + t));                                      \
+      memcpy(y + t, &r, sizeof r);                                         \
+    }                                                                      \
+    if (t < len) {                                                         \
+      vf v = {0};                                                          \
+      memcpy(&v, x + t, (len - t) * sizeof(float));                        \
+      const vf r = fn(v);                                                  \
+      memcpy(y + t, &r, (len - t) * sizeof(float));                        \
+    }                                                                      \
+  } while (0)
+
+void KF_FN(kf__k_activation)(kf__act act, const float *x, size_t len, float *y) {
+  switch (act) {
+    case KF__ACT_RELU: ACT_LOOP(v_relu); break;
+    case KF__ACT_GELU: ACT_LOOP(v_gelu); break;
+    case KF__ACT_TANH: ACT_LOOP(v_tanh_nan); break;
+    case KF__ACT_SIGMOID: ACT_LOOP(v_sigmoid); break;
+    case KF__ACT_SILU: ACT_LOOP(v_silu); break;
+    default: break;
   }
 }

@@ -1,10 +1,11 @@
 /* keyfold — the library's internals the tests and benchmarks drive directly:
- * the kernels in each instruction set, the matrix product, XLA's log1p and the
- * float32 special functions. Not installed and not part of the API: the
+ * the kernels in each instruction set, the matrix product, XLA's log1p, the
+ * float32 special functions and the activations. Not installed and not part of the API: the
  * names and signatures change whenever the library needs them to. */
 #ifndef KEYFOLD_TESTING_H
 #define KEYFOLD_TESTING_H
 
+#include "activations.h"
 #include "gemm.h"
 #include "simd.h"
 #include "special.h"

@@ -7,7 +7,8 @@
  *   {"name": …, "items_per_s": …, "unit": …, "isa": …, "runs": [...]}
  * items are samples (unit "samples/s", "words/s" for Random123's words), or
  * floating-point operations for the forward pass and sgemm ("FLOP/s",
- * 2·m·n·k per product). Each figure is the median of five timed windows that
+ * 2·m·n·k per product); activation_NAME_f32 is one value through a model
+ * of that one activation layer. Each figure is the median of five timed windows that
  * together last about S seconds (default 1) of the thread's CPU time
  * (CLOCK_THREAD_CPUTIME_ID): on an idle machine that is the wall-clock time,
  * and on a busy one it leaves out the time other processes held the core,
@@ -181,6 +182,49 @@ static void b_forward(void *p) {
   sink ^= (uint32_t)((float *)c->y.data)[0];
 }
 
+/* One activation layer over ACT_N values of N(0, 2²): the forward pass of a
+ * model that is nothing but that layer. */
+enum { ACT_N = 1 << 20 };
+
+typedef struct {
+  kf_model *model;
+  kf_rngs *rngs;
+  kf_tensor x, y;
+} act_ctx;
+
+static void b_activation(void *p) {
+  act_ctx *c = p;
+  kf_model_forward(c->model, c->rngs, &c->x, KF_DET_TRUE, &c->y, NULL);
+  sink ^= (uint32_t)((float *)c->y.data)[ACT_N - 1];
+}
+
+/* The same through kf__k_activation in a given instruction set. */
+typedef struct {
+  kf__act act;
+  kf__isa isa;
+  const float *x;
+  float *y;
+} act_isa_ctx;
+
+static void b_activation_isa(void *p) {
+  act_isa_ctx *c = p;
+  kf__k_activation(c->isa, c->act, c->x, ACT_N, c->y);
+  sink ^= (uint32_t)c->y[ACT_N - 1];
+}
+
+static int build_activation(act_ctx *c, kf_layer_type type, kf_rngs *rngs, float *x, float *y) {
+  kf_layer_spec layer;
+  kf_layer_spec_make(type, &layer);
+  c->rngs = rngs;
+  if (kf_model_new(&layer, 1, rngs, &c->model, NULL) != KF_OK) return -1;
+  const int64_t dims[] = {1024, ACT_N / 1024};
+  c->x.dtype = KF_FLOAT32;
+  kf_shape_make(&c->x.shape, 2, dims);
+  c->x.data = x;
+  c->y.data = y;
+  return 0;
+}
+
 static void b_sgemm(void *p) {
   mlp_ctx *c = p;
   for (int i = 0; i < MLP_LINEARS; i++) {
@@ -280,6 +324,39 @@ int main(int argc, char **argv) {
   run("forward_mlp_784_1024_1024_10_batch256", "FLOP/s", isa, mlp_flops(), b_forward, &m);
   run("anchor_openblas_sgemm_mlp_784_1024_1024_10_batch256", "FLOP/s", "openblas", mlp_flops(),
       b_sgemm, &m);
+
+  /* The activations, each as a model of one layer over 2^20 values. */
+  float *ax = malloc(sizeof(float) * ACT_N), *ay = malloc(sizeof(float) * ACT_N);
+  if (!ax || !ay) return 1;
+  kf_random_normal(kf_key_from_data(0, 2), KF_THREEFRY_PARTITIONABLE, ACT_N, ax);
+  for (size_t i = 0; i < ACT_N; i++) ax[i] *= 2.0f;
+  static const struct {
+    kf_layer_type layer;
+    kf__act act;
+  } acts[] = {{KF_LAYER_RELU, KF__ACT_RELU}, {KF_LAYER_TANH, KF__ACT_TANH},
+              {KF_LAYER_SIGMOID, KF__ACT_SIGMOID}, {KF_LAYER_SILU, KF__ACT_SILU},
+              {KF_LAYER_GELU, KF__ACT_GELU}};
+  for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
+    const char *an = kf_layer_type_name(acts[i].layer);
+    act_ctx a;
+    char name[64];
+    if (build_activation(&a, acts[i].layer, m.rngs, ax, ay) != 0) {
+      fprintf(stderr, "bench: cannot build the %s layer\n", an);
+      return 1;
+    }
+    snprintf(name, sizeof name, "activation_%s_f32", an);
+    run(name, "samples/s", isa, ACT_N, b_activation, &a);
+    kf_model_free(a.model);
+    /* What the scalar form (and, on an AVX-512 machine, AVX2) gets. */
+    act_isa_ctx k = {acts[i].act, KF__ISA_SCALAR, ax, ay};
+    snprintf(name, sizeof name, "activation_%s_f32_scalar", an);
+    run(name, "samples/s", "scalar", ACT_N, b_activation_isa, &k);
+    if (best == KF__ISA_AVX512 && kf__isa_usable(KF__ISA_AVX2)) {
+      k.isa = KF__ISA_AVX2;
+      snprintf(name, sizeof name, "activation_%s_f32_avx2", an);
+      run(name, "samples/s", "avx2", ACT_N, b_activation_isa, &k);
+    }
+  }
   fprintf(stderr, "bench: checksum %08x\n", (unsigned)sink);
   return 0;
 }
