@@ -183,7 +183,8 @@ static int call_bits(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
 
 static int call_uniform(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
   const kd_arg *lo = ARG(s, "minval"), *hi = ARG(s, "maxval");
-  return kf_random_uniform_p(key, mode, s->n, lo->f, lo->count, hi->f, hi->count, s->out.data);
+  return kf_random_uniform_p(key, mode, s->n, kd_arg_floats(lo), lo->count, kd_arg_floats(hi),
+                             hi->count, s->out.data);
 }
 
 static int call_normal(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
@@ -192,8 +193,8 @@ static int call_normal(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
 
 static int call_truncated_normal(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
   const kd_arg *lo = ARG(s, "lower"), *hi = ARG(s, "upper");
-  return kf_random_truncated_normal_p(key, mode, s->n, lo->f, lo->count, hi->f, hi->count,
-                                      s->out.data);
+  return kf_random_truncated_normal_p(key, mode, s->n, kd_arg_floats(lo), lo->count,
+                                      kd_arg_floats(hi), hi->count, s->out.data);
 }
 
 /* bernoulli: mode='high' draws two uniforms per element. */
@@ -206,13 +207,14 @@ static int prepare_bernoulli(kd_sample *s, const char *what, uint64_t max_elemen
 static int call_bernoulli(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
   const kd_arg *p = ARG(s, "p");
   if (strcmp(ARG(s, "mode")->s, "high") == 0)
-    return kf_random_bernoulli_high_p(key, mode, s->n, p->f, p->count, s->out.data);
-  return kf_random_bernoulli_p(key, mode, s->n, p->f, p->count, s->out.data);
+    return kf_random_bernoulli_high_p(key, mode, s->n, kd_arg_floats(p), p->count, s->out.data);
+  return kf_random_bernoulli_p(key, mode, s->n, kd_arg_floats(p), p->count, s->out.data);
 }
 
 static int call_randint(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
   const kd_arg *lo = ARG(s, "minval"), *hi = ARG(s, "maxval");
-  return kf_random_randint_p(key, mode, s->n, lo->i, lo->count, hi->i, hi->count, s->out.data);
+  return kf_random_randint_p(key, mode, s->n, kd_arg_ints(lo), lo->count, kd_arg_ints(hi),
+                             hi->count, s->out.data);
 }
 
 /* permutation's shape is [n]. n is a count (KD_PF_COUNT: --max-elements,

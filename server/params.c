@@ -93,10 +93,6 @@ static int decode_array(const kd_param *p, const json_t *v, const char *field,
   if (kd_parse_values(v, field, &spec, max_elements, &arg->shape, &arg->count, &data, err) != 0)
     return -1;
   if (data != one) arg->owned = data;
-  if (is_int)
-    arg->i = data;
-  else
-    arg->f = data;
   return 0;
 }
 
@@ -168,12 +164,10 @@ static int apply_default(const kd_param *p, const char *field, kd_arg *arg, kd_e
   switch (p->kind) {
     case KD_PK_FLOAT:
       arg->one_f = (float)p->def.f;
-      arg->f = &arg->one_f;
       arg->count = 1;
       break;
     case KD_PK_INT:
       arg->one_i = p->def.i;
-      arg->i = &arg->one_i;
       arg->n = p->def.i;
       arg->count = 1;
       break;
@@ -247,7 +241,6 @@ static int decode_one(const kd_param *p, const json_t *body, const char *what, u
           }
         }
         arg->n = arg->one_i = (int64_t)x;
-        arg->i = &arg->one_i;
         arg->count = 1;
         kf_shape_make(&arg->shape, 0, NULL);
         return 0;
@@ -456,13 +449,10 @@ int kd_params_broadcast(kd_args *args, const char *what, kd_err *err) {
     if (!dst)
       return kd_fail(err, KD_UNAVAILABLE, "%s.%s: out of memory broadcasting %zu values", what,
                      p->name, args->n);
-    expand(&args->shape, args->n, arg, size, is_int ? (const void *)arg->i : (const void *)arg->f, dst);
+    expand(&args->shape, args->n, arg, size,
+           is_int ? (const void *)kd_arg_ints(arg) : (const void *)kd_arg_floats(arg), dst);
     free(arg->owned);
     arg->owned = dst;
-    if (is_int)
-      arg->i = dst;
-    else
-      arg->f = dst;
     arg->count = args->n;
     arg->shape = args->shape;
   }
@@ -483,8 +473,6 @@ void kd_args_free(kd_args *args) {
   for (size_t i = 0; i < args->count; i++) {
     free(args->a[i].owned);
     args->a[i].owned = NULL;
-    args->a[i].f = NULL;
-    args->a[i].i = NULL;
   }
   args->count = 0;
 }

@@ -108,22 +108,29 @@ const char *kd_param_kind_name(kd_param_kind kind);
 /* The most parameters an operation has. */
 #define KD_MAX_PARAMS 12
 
-/* One decoded parameter. Values of "float" and "int" are in f or i: `count`
- * of them, row-major in `shape` as given (a number or the default: shape
- * [], count 1) and, after kd_params_broadcast, 1 or one per element. */
+/* One decoded parameter. Values of "float" and "int" are `count` floats or
+ * int64s (kd_arg_floats, kd_arg_ints), row-major in `shape` as given (a
+ * number or the default: shape [], count 1) and, after kd_params_broadcast,
+ * 1 or one per element. A kd_arg holds no pointer into itself, so decoded
+ * arguments may be copied. */
 typedef struct kd_arg {
   int given;        /* the member was in the body (not absent or null) */
   kf_shape shape;   /* float, int: the value's shape; shape, int_or_shape: the shape */
-  size_t count;     /* float, int: values in f / i; shape: its element count */
-  float *f;         /* KD_PK_FLOAT */
-  int64_t *i;       /* KD_PK_INT */
-  void *owned;      /* the heap array behind f or i, if any */
-  float one_f;      /* a single value's storage */
+  size_t count;     /* float, int: values held; shape: its element count */
+  void *owned;      /* the values when on the heap (float or int64_t), else NULL */
+  float one_f;      /* else the single value */
   int64_t one_i;
   int64_t n;        /* KD_PK_INT with KD_PF_SCALAR, KD_PK_AXIS, KD_PK_BOOL (0/1) */
   const char *s;    /* KD_PK_ENUM, KD_PK_DTYPE: the value (one of `values`) */
   kf_key key;       /* KD_PK_KEY, KD_PK_SEED */
 } kd_arg;
+
+static inline const float *kd_arg_floats(const kd_arg *a) {
+  return a->owned ? (const float *)a->owned : &a->one_f;
+}
+static inline const int64_t *kd_arg_ints(const kd_arg *a) {
+  return a->owned ? (const int64_t *)a->owned : &a->one_i;
+}
 
 typedef struct kd_args {
   const kd_param *params; /* the list read (terminated by a NULL name) */

@@ -80,8 +80,8 @@ START_TEST(defaults_and_values) {
   kd_err err = {0};
   ck_assert_int_eq(decode("{\"key\": [1, 2], \"b\": 1}", &args, &err), 0);
   const kd_arg *a = kd_args_cget(&args, "a"), *lo = kd_args_cget(&args, "lo");
-  ck_assert(!a->given && a->count == 1 && a->f[0] == 0.25f && a->shape.rank == 0);
-  ck_assert(!lo->given && lo->count == 1 && lo->i[0] == -3);
+  ck_assert(!a->given && a->count == 1 && kd_arg_floats(a)[0] == 0.25f && a->shape.rank == 0);
+  ck_assert(!lo->given && lo->count == 1 && kd_arg_ints(lo)[0] == -3);
   ck_assert_int_eq(kd_args_cget(&args, "n")->n, 1);
   ck_assert_str_eq(kd_args_cget(&args, "colour")->s, "red");
   ck_assert_str_eq(kd_args_cget(&args, "dtype")->s, "float32");
@@ -99,10 +99,10 @@ START_TEST(defaults_and_values) {
                           &args, &err),
                    0);
   a = kd_args_cget(&args, "a");
-  ck_assert(a->given && a->count == 6 && a->shape.rank == 2 && a->shape.dim[1] == 3 && a->f[5] == 6.0f);
+  ck_assert(a->given && a->count == 6 && a->shape.rank == 2 && a->shape.dim[1] == 3 && kd_arg_floats(a)[5] == 6.0f);
   lo = kd_args_cget(&args, "lo");
-  ck_assert(lo->count == 2 && lo->i[1] == -8);
-  ck_assert(kd_args_cget(&args, "b")->f[0] == 3.0f && kd_args_cget(&args, "b")->count == 1);
+  ck_assert(lo->count == 2 && kd_arg_ints(lo)[1] == -8);
+  ck_assert(kd_arg_floats(kd_args_cget(&args, "b"))[0] == 3.0f && kd_args_cget(&args, "b")->count == 1);
   ck_assert_str_eq(kd_args_cget(&args, "colour")->s, "blue");
   ck_assert_int_eq(kd_args_cget(&args, "width")->n, 16);
   ck_assert_int_eq(kd_args_cget(&args, "replace")->n, 0);
@@ -110,7 +110,7 @@ START_TEST(defaults_and_values) {
   kd_args_free(&args);
   /* a float32 overflow is an infinity where allowed */
   ck_assert_int_eq(decode("{\"key\": [1, 2], \"b\": [-1e39, 1e39]}", &args, &err), 0);
-  ck_assert(isinf(kd_args_cget(&args, "b")->f[0]) && kd_args_cget(&args, "b")->f[1] > 0);
+  ck_assert(isinf(kd_arg_floats(kd_args_cget(&args, "b"))[0]) && kd_arg_floats(kd_args_cget(&args, "b"))[1] > 0);
   kd_args_free(&args);
 }
 END_TEST
@@ -302,7 +302,7 @@ START_TEST(broadcast_matches_the_reference) {
           stride *= pd;
         }
       }
-      ck_assert_msg(arg->f[j] == (float)src, "case %zu element %zu: %g, want %zu", c, j, (double)arg->f[j], src);
+      ck_assert_msg(kd_arg_floats(arg)[j] == (float)src, "case %zu element %zu: %g, want %zu", c, j, (double)kd_arg_floats(arg)[j], src);
     }
     kd_args_free(&args);
   }
@@ -359,25 +359,36 @@ START_TEST(every_row_prepares_and_draws) {
 }
 END_TEST
 
-/* A row with array parameters equals the same draw element by element. */
+/* A row with array parameters equals the same draw element by element,
+ * also when one parameter is a single value (held inside the sample, which
+ * the caller may copy) and the other an array. */
 START_TEST(array_parameters_are_drawn_per_element) {
   const kd_op *op = kd_op_find("uniform");
-  json_t *body = parse("{\"key\": [0, 9], \"shape\": [2, 3], \"minval\": [0, 10, 100], "
-                       "\"maxval\": [[1], [1000]]}");
-  kd_sample s;
-  kd_err err = {0};
-  ck_assert_int_eq(kd_sample_prepare(op, body, "body", KD_READ_KEY, no_extra, MAXEL, &s, &err), 0);
-  ck_assert_int_eq(kd_sample_draw(&s, kf_key_from_data(0, 9), KF_THREEFRY_LEGACY, &err), 0);
-  const float lo[3] = {0, 10, 100}, hi[2] = {1, 1000};
-  for (size_t j = 0; j < 6; j++) {
-    float one[6];
-    ck_assert_int_eq(kf_random_uniform(kf_key_from_data(0, 9), KF_THREEFRY_LEGACY, 6, lo[j % 3],
-                                       hi[j / 3], one),
-                     KF_OK);
-    ck_assert(memcmp(&((float *)s.out.data)[j], &one[j], 4) == 0);
+  static const char *const bodies[] = {
+    "{\"key\": [0, 9], \"shape\": [2, 3], \"minval\": [0, 10, 100], \"maxval\": [[1], [1000]]}",
+    "{\"key\": [0, 9], \"shape\": [2, 3], \"minval\": [0, 10, 100], \"maxval\": 1000}",
+    "{\"key\": [0, 9], \"shape\": [2, 3], \"maxval\": [[1], [1000]]}",
+  };
+  const float lo[3][3] = {{0, 10, 100}, {0, 10, 100}, {0, 0, 0}};
+  const float hi[3][2] = {{1, 1000}, {1000, 1000}, {1, 1000}};
+  for (int b = 0; b < 3; b++) {
+    json_t *body = parse(bodies[b]);
+    kd_sample prepared, s;
+    kd_err err = {0};
+    ck_assert_int_eq(kd_sample_prepare(op, body, "body", KD_READ_KEY, no_extra, MAXEL, &prepared, &err), 0);
+    s = prepared;
+    memset(&prepared, 0xA5, sizeof prepared); /* nothing may point into the original */
+    ck_assert_int_eq(kd_sample_draw(&s, kf_key_from_data(0, 9), KF_THREEFRY_LEGACY, &err), 0);
+    for (size_t j = 0; j < 6; j++) {
+      float one[6];
+      ck_assert_int_eq(kf_random_uniform(kf_key_from_data(0, 9), KF_THREEFRY_LEGACY, 6, lo[b][j % 3],
+                                         hi[b][j / 3], one),
+                       KF_OK);
+      ck_assert_msg(memcmp(&((float *)s.out.data)[j], &one[j], 4) == 0, "body %d element %zu", b, j);
+    }
+    kd_sample_free(&s);
+    json_decref(body);
   }
-  kd_sample_free(&s);
-  json_decref(body);
 }
 END_TEST
 
