@@ -146,6 +146,11 @@ SHAPE_TEXT = {
     "scalar+array": "`shape` defaults to `[]` (JAX's `()`); array parameters must broadcast to it.",
     "broadcast": "`shape` absent (JAX's None) is the broadcast of the array parameters' shapes; "
                  "given, they must broadcast to exactly it (JAX's check and message, 400).",
+    "concat": "The output's shape is `shape` followed by the broadcast of the array parameters' "
+              "shapes (JAX's `shape + params_shapes`; an empty `shape` counts as those shapes).",
+    "outer": "The draw has `shape` (default `[]`), which JAX does not check against the "
+             "parameters: the output is the broadcast of `shape` and the array parameters' shapes, "
+             "and elements along dimensions where `shape` is 1 share a draw.",
 }
 
 

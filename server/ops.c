@@ -285,7 +285,6 @@ const char *kd_op_names(unsigned flags, char *buf, size_t size) {
 }
 
 void kd_op_write(kd_jw *w, const kd_op *op) {
-  static const char *const rules[] = {"scalar", "broadcast", "own"};
   kd_jw_object_begin(w);
   kd_jw_key(w, "name");
   kd_jw_string(w, op->name);
@@ -303,7 +302,7 @@ void kd_op_write(kd_jw *w, const kd_op *op) {
   else
     kd_jw_null(w);
   kd_jw_key(w, "shape");
-  kd_jw_string(w, rules[op->shape]);
+  kd_jw_string(w, kd_shape_rule_name(op->shape));
   kd_jw_key(w, "params");
   kd_jw_array_begin(w);
   for (const kd_param *p = op->params; p->name; p++) kd_param_write(w, p);
@@ -329,6 +328,114 @@ static int check_draw_size(size_t n, unsigned word_bits, const char *what, const
   return 0;
 }
 
+/* KD_SHAPE_OUTER with a draw smaller than the output: the output is R
+ * replicas of the draw (R = n / draw_n), each element j at draw index d(j)
+ * of replica r(j). fill runs the row's call once per replica, on a draw of
+ * draw_n elements with that replica's parameters gathered, and scatters the
+ * result. scratch holds order[r * draw_n + d] = j, the replica's output,
+ * then each array parameter's gathered values. */
+typedef struct outer_layout {
+  size_t *order;
+  void *out;
+  size_t gathered_at[KD_MAX_PARAMS]; /* byte offsets into scratch; 0 for single values */
+} outer_layout;
+
+static size_t param_size(const kd_param *p) {
+  return p->kind == KD_PK_INT ? sizeof(int64_t) : sizeof(float);
+}
+
+static size_t align8(size_t x) { return (x + 7u) & ~(size_t)7u; }
+
+static outer_layout outer_layout_of(const kd_sample *s, size_t *total) {
+  outer_layout l = {NULL, NULL, {0}};
+  const size_t n = s->args.n, dn = s->args.draw_n;
+  size_t at = align8(n * sizeof(size_t));
+  const size_t out_at = at;
+  at += align8(dn * kf_dtype_size(s->out.dtype));
+  for (size_t i = 0; i < s->args.count; i++) {
+    if (!kd_param_broadcasts(&s->args.params[i]) || s->args.a[i].count == 1) continue;
+    l.gathered_at[i] = at;
+    at += align8(dn * param_size(&s->args.params[i]));
+  }
+  if (s->scratch) {
+    l.order = s->scratch;
+    l.out = (char *)s->scratch + out_at;
+  }
+  *total = at;
+  return l;
+}
+
+static int outer_prepare(kd_sample *s, const char *what, kd_err *err) {
+  size_t total;
+  outer_layout_of(s, &total);
+  if (!(s->scratch = malloc(total)))
+    return kd_fail(err, KD_UNAVAILABLE, "%s: out of memory for %zu elements", what, s->args.n);
+  const outer_layout l = outer_layout_of(s, &total);
+  /* The draw's shape is right-aligned in the output's, each of its
+   * dimensions equal to the output's or 1 (a replica dimension). */
+  const kf_shape *o = &s->args.shape, *d = &s->args.draw_shape;
+  size_t idx[KF_MAX_RANK] = {0}, dstride[KF_MAX_RANK], rstride[KF_MAX_RANK];
+  size_t ds = 1, rs = 1;
+  for (int k = o->rank - 1; k >= 0; k--) {
+    const int dk = k - (o->rank - d->rank);
+    const int in_draw = dk >= 0 && d->dim[dk] == o->dim[k];
+    dstride[k] = in_draw ? ds : 0;
+    rstride[k] = in_draw ? 0 : rs;
+    if (in_draw)
+      ds *= (size_t)o->dim[k];
+    else
+      rs *= (size_t)o->dim[k];
+  }
+  for (size_t j = 0; j < s->args.n; j++) {
+    size_t dj = 0, rj = 0;
+    for (int k = 0; k < o->rank; k++) {
+      dj += idx[k] * dstride[k];
+      rj += idx[k] * rstride[k];
+    }
+    l.order[rj * s->args.draw_n + dj] = j;
+    for (int k = o->rank - 1; k >= 0; k--) {
+      if (++idx[k] < (size_t)o->dim[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return 0;
+}
+
+static int outer_fill(kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  size_t total;
+  const outer_layout l = outer_layout_of(s, &total);
+  const size_t dn = s->args.draw_n, replicas = s->args.n / dn;
+  const size_t size = kf_dtype_size(s->out.dtype);
+  kd_sample view = *s;
+  view.n = dn;
+  view.out.data = l.out;
+  for (size_t i = 0; i < s->args.count; i++)
+    if (l.gathered_at[i]) {
+      view.args.a[i].owned = (char *)s->scratch + l.gathered_at[i];
+      view.args.a[i].count = dn;
+    }
+  for (size_t r = 0; r < replicas; r++) {
+    const size_t *order = l.order + r * dn;
+    for (size_t i = 0; i < s->args.count; i++) {
+      if (!l.gathered_at[i]) continue;
+      const size_t ps = param_size(&s->args.params[i]);
+      for (size_t t = 0; t < dn; t++)
+        memcpy((char *)view.args.a[i].owned + t * ps, (const char *)s->args.a[i].owned + order[t] * ps, ps);
+    }
+    const int rc = s->op->call(&view, key, mode);
+    if (rc != KF_OK) return rc;
+    for (size_t t = 0; t < dn; t++)
+      memcpy((char *)s->out.data + order[t] * size, (const char *)l.out + t * size, size);
+  }
+  return KF_OK;
+}
+
+/* The row's call, or, for an output larger than its draw, one per replica. */
+static int run_call(kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  if (s->scratch) return outer_fill(s, key, mode);
+  return s->op->call(s, key, mode);
+}
+
 const kd_arg *kd_sample_arg(const kd_sample *s, const char *name) {
   return kd_args_cget(&s->args, name);
 }
@@ -350,10 +457,14 @@ int kd_sample_prepare(const kd_op *op, const json_t *body, const char *what, uns
   const char *field = op->shape == KD_SHAPE_OWN ? "n" : "shape";
   int rc = 0;
   if (op->shape != KD_SHAPE_OWN)
-    rc = kd_params_shape(op->name, &smp.args, what, op->shape == KD_SHAPE_SCALAR, max_elements, err);
+    rc = kd_params_shape(op->name, op->shape, &smp.args, what, max_elements, err);
   if (rc == 0 && op->prepare) rc = op->prepare(&smp, what, max_elements, err);
+  if (op->shape == KD_SHAPE_OWN) {
+    smp.args.draw_shape = smp.args.shape;
+    smp.args.draw_n = smp.args.n;
+  }
   const size_t n = smp.args.n;
-  if (rc == 0) rc = check_draw_size(n, smp.draw_bits, what, field, err);
+  if (rc == 0) rc = check_draw_size(smp.args.draw_n, smp.draw_bits, what, field, err);
   const size_t size = kf_dtype_size(smp.out.dtype);
   if (rc == 0 && n > SIZE_MAX / size)
     rc = kd_fail(err, KD_PAYLOAD_TOO_LARGE, "%s.%s: %zu elements do not fit in memory", what, field, n);
@@ -361,7 +472,9 @@ int kd_sample_prepare(const kd_op *op, const json_t *body, const char *what, uns
   /* One byte for an empty draw, so that a NULL data always means failure. */
   if (rc == 0 && !(smp.out.data = malloc(n ? n * size : 1)))
     rc = kd_fail(err, KD_UNAVAILABLE, "%s: out of memory for %zu elements", what, n);
+  if (rc == 0 && n > 0 && smp.args.draw_n != n) rc = outer_prepare(&smp, what, err);
   if (rc != 0) {
+    free(smp.out.data);
     kd_args_free(&smp.args);
     return -1;
   }
@@ -374,12 +487,12 @@ int kd_sample_prepare(const kd_op *op, const json_t *body, const char *what, uns
 void kd_sample_fill(kd_sample *sample, kf_key key, kf_threefry_mode mode) {
   /* Never hand out uninitialised memory, even on the path that cannot be
    * reported (see kd_sample_draw). */
-  if (sample->op->call(sample, key, mode) != KF_OK)
+  if (run_call(sample, key, mode) != KF_OK)
     memset(sample->out.data, 0, sample->n * kf_dtype_size(sample->out.dtype));
 }
 
 int kd_sample_draw(kd_sample *sample, kf_key key, kf_threefry_mode mode, kd_err *err) {
-  const int rc = sample->op->call(sample, key, mode);
+  const int rc = run_call(sample, key, mode);
   if (rc != KF_OK) return kd_fail_kf(err, rc, sample->op->name);
   return 0;
 }
@@ -387,6 +500,8 @@ int kd_sample_draw(kd_sample *sample, kf_key key, kf_threefry_mode mode, kd_err 
 void kd_sample_free(kd_sample *sample) {
   free(sample->out.data);
   sample->out.data = NULL;
+  free(sample->scratch);
+  sample->scratch = NULL;
   sample->n = 0;
   kd_args_free(&sample->args);
 }

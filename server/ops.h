@@ -31,13 +31,6 @@ enum {
   KD_OP_TENSOR = 1u << 2   /* answers one tensor: JSON or .npy by Accept */
 };
 
-/* The shape of a sampler's output when the body has no "shape". */
-typedef enum kd_shape_rule {
-  KD_SHAPE_SCALAR,    /* JAX's default (): array parameters must broadcast to the shape */
-  KD_SHAPE_BROADCAST, /* JAX's None: the broadcast of the array parameters' shapes */
-  KD_SHAPE_OWN        /* no "shape" parameter: the row's prepare sets it */
-} kd_shape_rule;
-
 struct kd_sample;
 
 typedef struct kd_op {
@@ -45,7 +38,7 @@ typedef struct kd_op {
   kd_op_class cls;
   const kd_param *params;    /* JAX's parameters in JAX's order, ended by a NULL name */
   unsigned flags;
-  kd_shape_rule shape;
+  kd_shape_rule shape;       /* how the output's shape follows from the parameters (params.h) */
   kf_dtype dtype;            /* the output's dtype (prepare may choose another) */
   /* Optional: the row's own checks once the parameters are decoded (and,
    * unless KD_SHAPE_OWN, the shape derived): may set the shape, the dtype
@@ -69,8 +62,8 @@ const char *kd_op_names(unsigned flags, char *buf, size_t size);
 
 /* Writes an operation as a listing object (GET /v1/random, --dump-tables):
  * {"name", "summary", "random", "session_sample", "tensor", "dtype" (the
- * output's, null when a parameter chooses it), "shape" ("scalar",
- * "broadcast" or "own": what an absent shape means), "params": [...]}. */
+ * output's with the default parameters), "shape" (the rule: kd_shape_rule_name),
+ * "params": [...]}. */
 void kd_op_write(kd_jw *w, const kd_op *op);
 
 typedef struct kd_sample {
@@ -79,6 +72,8 @@ typedef struct kd_sample {
   kf_tensor out;      /* samplers: out.data is owned (malloc'd) by the sample */
   size_t n;           /* element count */
   unsigned draw_bits; /* random bits one element draws (legacy threefry's limit) */
+  void *scratch;      /* KD_SHAPE_OUTER with a draw smaller than the output: fill's
+                         memory, allocated by prepare */
 } kd_sample;
 
 /* Decodes op's parameters from body (`what` names the body in messages;

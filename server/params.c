@@ -352,57 +352,100 @@ static const char *shapes_text(const kf_shape *first, const kd_args *args, char 
   return buf;
 }
 
-int kd_params_shape(const char *op, kd_args *args, const char *what, int shape_default_scalar,
+const char *kd_shape_rule_name(kd_shape_rule rule) {
+  switch (rule) {
+    case KD_SHAPE_SCALAR: return "scalar";
+    case KD_SHAPE_BROADCAST: return "broadcast";
+    case KD_SHAPE_CONCAT: return "concat";
+    case KD_SHAPE_OUTER: return "outer";
+    case KD_SHAPE_OWN: return "own";
+  }
+  return "unknown";
+}
+
+/* acc := broadcast of acc (if `first`) and every array parameter, or a 400
+ * naming the first parameter that does not fit, with JAX's text. */
+static int broadcast_params(kd_args *args, const char *what, const kf_shape *first, kf_shape *acc,
+                            kd_err *err) {
+  char text[400];
+  if (first)
+    *acc = *first;
+  else
+    kf_shape_make(acc, 0, NULL);
+  for (size_t i = 0; i < args->count; i++) {
+    if (!kd_param_broadcasts(&args->params[i])) continue;
+    if (broadcast2(acc, &args->a[i].shape, acc) != 0)
+      return kd_fail(err, KD_INVALID_ARGUMENT, "%s.%s: Incompatible shapes for broadcasting: %s", what,
+                     args->params[i].name, shapes_text(first, args, text, sizeof text));
+  }
+  return 0;
+}
+
+int kd_params_shape(const char *op, kd_shape_rule rule, kd_args *args, const char *what,
                     uint64_t max_elements, kd_err *err) {
   const kd_arg *shape_arg = kd_args_cget(args, "shape");
   const int given = shape_arg && shape_arg->given;
-  char text[400], a[8 * 24 + 8], b[8 * 24 + 8];
-  kf_shape acc;
-  if (given || shape_default_scalar) {
-    kf_shape shape;
-    kf_shape_make(&shape, 0, NULL);
-    if (given) shape = shape_arg->shape;
-    /* JAX's _check_shape: broadcast_shapes(shape, *param_shapes) must be
-     * shape itself. */
-    acc = shape;
-    for (size_t i = 0; i < args->count; i++) {
-      if (!kd_param_broadcasts(&args->params[i])) continue;
-      if (broadcast2(&acc, &args->a[i].shape, &acc) != 0)
-        return kd_fail(err, KD_INVALID_ARGUMENT, "%s.%s: Incompatible shapes for broadcasting: %s", what,
-                       args->params[i].name, shapes_text(&shape, args, text, sizeof text));
-    }
-    if (!shape_equal(&acc, &shape)) {
-      const char *culprit = "shape";
-      for (size_t i = 0; i < args->count; i++) {
-        kf_shape one;
-        if (!kd_param_broadcasts(&args->params[i])) continue;
-        if (broadcast2(&shape, &args->a[i].shape, &one) == 0 && !shape_equal(&one, &shape)) {
-          culprit = args->params[i].name;
-          break;
-        }
-      }
-      return kd_fail(err, KD_INVALID_ARGUMENT,
-                     "%s.%s: %s parameter shapes must be broadcast-compatible with shape argument, "
-                     "and the result of broadcasting the shapes must equal the shape argument, but "
-                     "got result %s for shape argument %s.",
-                     what, culprit, op, kd_shape_py(&acc, a, sizeof a), kd_shape_py(&shape, b, sizeof b));
-    }
-  } else {
+  char a[8 * 24 + 8], b[8 * 24 + 8];
+  kf_shape shape, acc, draw;
+  kf_shape_make(&shape, 0, NULL);
+  if (given) shape = shape_arg->shape;
+  draw = shape;
+  if (rule == KD_SHAPE_BROADCAST && !given) {
     /* JAX's None: lax.broadcast_shapes of the parameter shapes. */
-    kf_shape_make(&acc, 0, NULL);
-    for (size_t i = 0; i < args->count; i++) {
-      if (!kd_param_broadcasts(&args->params[i])) continue;
-      if (broadcast2(&acc, &args->a[i].shape, &acc) != 0)
-        return kd_fail(err, KD_INVALID_ARGUMENT, "%s.%s: Incompatible shapes for broadcasting: %s", what,
-                       args->params[i].name, shapes_text(NULL, args, text, sizeof text));
+    if (broadcast_params(args, what, NULL, &acc, err) != 0) return -1;
+    draw = acc;
+  } else switch (rule) {
+    case KD_SHAPE_BROADCAST: /* a given shape is checked as for KD_SHAPE_SCALAR */
+    case KD_SHAPE_SCALAR:
+      /* broadcast_shapes(shape, *param_shapes) must be shape itself */
+      if (broadcast_params(args, what, &shape, &acc, err) != 0) return -1;
+      if (!shape_equal(&acc, &shape)) {
+        const char *culprit = "shape";
+        for (size_t i = 0; i < args->count; i++) {
+          kf_shape one;
+          if (!kd_param_broadcasts(&args->params[i])) continue;
+          if (broadcast2(&shape, &args->a[i].shape, &one) == 0 && !shape_equal(&one, &shape)) {
+            culprit = args->params[i].name;
+            break;
+          }
+        }
+        return kd_fail(err, KD_INVALID_ARGUMENT,
+                       "%s.%s: %s parameter shapes must be broadcast-compatible with shape argument, "
+                       "and the result of broadcasting the shapes must equal the shape argument, but "
+                       "got result %s for shape argument %s.",
+                       what, culprit, op, kd_shape_py(&acc, a, sizeof a), kd_shape_py(&shape, b, sizeof b));
+      }
+      break;
+    case KD_SHAPE_CONCAT: {
+      kf_shape params;
+      if (broadcast_params(args, what, NULL, &params, err) != 0) return -1;
+      const kf_shape *head = shape.rank ? &shape : &params;
+      if (head->rank + params.rank > KF_MAX_RANK)
+        return kd_fail(err, KD_INVALID_ARGUMENT, "%s.shape: %s + %s has more than %d dimensions", what,
+                       kd_shape_py(head, a, sizeof a), kd_shape_py(&params, b, sizeof b), KF_MAX_RANK);
+      int64_t dims[KF_MAX_RANK];
+      for (int d = 0; d < head->rank; d++) dims[d] = head->dim[d];
+      for (int d = 0; d < params.rank; d++) dims[head->rank + d] = params.dim[d];
+      kf_shape_make(&acc, head->rank + params.rank, dims);
+      draw = acc;
+      break;
     }
+    case KD_SHAPE_OUTER:
+      /* the draw has `shape`; the output is its broadcast with the parameters */
+      if (broadcast_params(args, what, &shape, &acc, err) != 0) return -1;
+      break;
+    case KD_SHAPE_OWN:
+      return kd_fail(err, KD_INTERNAL, "%s: the row derives its own shape", op);
   }
-  size_t n = 0;
+  size_t n = 0, draw_n = 0;
   char field[160];
   snprintf(field, sizeof field, "%s: the shape %s", what, kd_shape_py(&acc, a, sizeof a));
   if (kd_count_elements(acc.dim, acc.rank, max_elements, field, &n, err) != 0) return -1;
+  kf_shape_numel(&draw, &draw_n);
   args->shape = acc;
   args->n = n;
+  args->draw_shape = draw;
+  args->draw_n = draw_n;
   return 0;
 }
 

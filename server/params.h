@@ -138,6 +138,8 @@ typedef struct kd_args {
   kd_arg a[KD_MAX_PARAMS];
   kf_shape shape;         /* after kd_params_shape: the output's */
   size_t n;               /* and its element count */
+  kf_shape draw_shape;    /* the draw's (KD_SHAPE_OUTER: may be smaller) */
+  size_t draw_n;
 } kd_args;
 
 /* How a body is read. */
@@ -153,13 +155,33 @@ enum {
 int kd_params_decode(const kd_param *params, const json_t *body, const char *what, unsigned how,
                      const char *const *extra, uint64_t max_elements, kd_args *out, kd_err *err);
 
-/* The output shape into args->shape / args->n, as jax.random derives it for
- * the operation `op` (its name, for JAX's messages): from the parameter
- * "shape" when given, else from its default: () (`shape_default_scalar`) or
- * JAX's None, the broadcast of the array parameters' shapes. Fails (400)
- * as JAX does when the shapes do not broadcast or the result is not the
- * shape asked for; 413 over max_elements. */
-int kd_params_shape(const char *op, kd_args *args, const char *what, int shape_default_scalar,
+/* How a sampler's output shape follows from "shape" and the array
+ * parameters, as the sampler's code in jax/_src/random.py has it. P is the
+ * broadcast of the array parameters' shapes (lax.broadcast_shapes). */
+typedef enum kd_shape_rule {
+  KD_SHAPE_SCALAR,    /* shape, default (); broadcasting it with P must give it back
+                         (JAX's _check_shape): uniform, normal, exponential, ... */
+  KD_SHAPE_BROADCAST, /* likewise, but absent (JAX's None) it is P: truncated_normal,
+                         bernoulli, gamma, pareto, ... (_check_broadcast_shapes) */
+  KD_SHAPE_CONCAT,    /* shape + P, where an empty shape counts as P (so () with P (3,)
+                         gives (3, 3), as JAX does): double_sided_maxwell */
+  KD_SHAPE_OUTER,     /* the draw has `shape` (default ()), unchecked; the parameters
+                         broadcast with it afterwards: the output is the broadcast of
+                         shape and P, and elements that differ only along dimensions
+                         where shape is 1 share a draw: weibull_min */
+  KD_SHAPE_OWN        /* no "shape": the row's prepare sets it (permutation) */
+} kd_shape_rule;
+
+/* The rule's name in listings: "scalar", "broadcast", "concat", "outer", "own". */
+const char *kd_shape_rule_name(kd_shape_rule rule);
+
+/* The output shape into args->shape / args->n, and the draw's into
+ * args->draw_shape / args->draw_n (the same but for KD_SHAPE_OUTER), as
+ * jax.random derives them for the operation `op` (its name, for JAX's
+ * messages) under `rule` (not KD_SHAPE_OWN). Fails (400) as JAX does when
+ * the shapes do not broadcast or the result is not the shape asked for; 413
+ * over max_elements. */
+int kd_params_shape(const char *op, kd_shape_rule rule, kd_args *args, const char *what,
                     uint64_t max_elements, kd_err *err);
 
 /* Each array parameter as 1 value or args->n values (one per element of the

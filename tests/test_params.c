@@ -185,20 +185,21 @@ static char *iota_tensor(const char *name, const char *shape, size_t count) {
   return s;
 }
 
-/* The output shape of `body` with every_kind's rule (scalar default or
- * JAX's None), or the error. */
-static int shape_of(const char *body, int scalar_default, kd_args *args, kd_err *err) {
+/* The output shape of `body` under `rule` (for 0 and 1: JAX's None and
+ * JAX's ()), or the error. */
+#define NONE KD_SHAPE_BROADCAST
+static int shape_of(const char *body, kd_shape_rule rule, kd_args *args, kd_err *err) {
   if (decode(body, args, err) != 0) return -1;
-  const int rc = kd_params_shape("thing", args, "body", scalar_default, MAXEL, err);
+  const int rc = kd_params_shape("thing", rule, args, "body", MAXEL, err);
   if (rc != 0) kd_args_free(args);
   return rc;
 }
 
-static void expect_shape(const char *body, int scalar_default, const char *want) {
+static void expect_shape(const char *body, kd_shape_rule rule, const char *want) {
   kd_args args;
   kd_err err = {0};
   char buf[64];
-  ck_assert_msg(shape_of(body, scalar_default, &args, &err) == 0, "%s: %s", body, err.message);
+  ck_assert_msg(shape_of(body, rule, &args, &err) == 0, "%s: %s", body, err.message);
   ck_assert_str_eq(kd_shape_py(&args.shape, buf, sizeof buf), want);
   size_t n = 0;
   kf_shape_numel(&args.shape, &n);
@@ -206,42 +207,141 @@ static void expect_shape(const char *body, int scalar_default, const char *want)
   kd_args_free(&args);
 }
 
-static void expect_shape_error(const char *body, int scalar_default, kd_code code, const char *text) {
+static void expect_shape_error(const char *body, kd_shape_rule rule, kd_code code, const char *text) {
   kd_args args;
   kd_err err = {0};
-  ck_assert_msg(shape_of(body, scalar_default, &args, &err) == -1, "%s accepted", body);
+  ck_assert_msg(shape_of(body, rule, &args, &err) == -1, "%s accepted", body);
   ck_assert_int_eq(err.code, code);
   ck_assert_msg(strcmp(err.message, text) == 0, "%s:\n got  %s\n want %s", body, err.message, text);
 }
 
 START_TEST(shapes_as_jax_derives_them) {
   /* JAX's None: the broadcast of the array parameters (a, b, lo) */
-  expect_shape("{\"key\": [0, 0], \"b\": 1}", 0, "()");
-  expect_shape("{\"key\": [0, 0], \"b\": [1, 2, 3]}", 0, "(3,)");
-  expect_shape("{\"key\": [0, 0], \"b\": [1, 2, 3], \"a\": [[1], [2]]}", 0, "(2, 3)");
-  expect_shape("{\"key\": [0, 0], \"b\": [[1, 2, 3]], \"lo\": [[[1]], [[2]]]}", 0, "(2, 1, 3)");
-  expect_shape("{\"key\": [0, 0], \"b\": {\"shape\": [0, 3], \"data\": []}, \"a\": [1, 2, 3]}", 0, "(0, 3)");
-  expect_shape_error("{\"key\": [0, 0], \"b\": [1, 2, 3], \"a\": [1, 2]}", 0, KD_INVALID_ARGUMENT,
+  expect_shape("{\"key\": [0, 0], \"b\": 1}", NONE, "()");
+  expect_shape("{\"key\": [0, 0], \"b\": [1, 2, 3]}", NONE, "(3,)");
+  expect_shape("{\"key\": [0, 0], \"b\": [1, 2, 3], \"a\": [[1], [2]]}", NONE, "(2, 3)");
+  expect_shape("{\"key\": [0, 0], \"b\": [[1, 2, 3]], \"lo\": [[[1]], [[2]]]}", NONE, "(2, 1, 3)");
+  expect_shape("{\"key\": [0, 0], \"b\": {\"shape\": [0, 3], \"data\": []}, \"a\": [1, 2, 3]}", NONE, "(0, 3)");
+  expect_shape_error("{\"key\": [0, 0], \"b\": [1, 2, 3], \"a\": [1, 2]}", NONE, KD_INVALID_ARGUMENT,
                      "body.b: Incompatible shapes for broadcasting: shapes=[(2,), (3,), ()]");
   /* a given shape: broadcasting it with the parameters must give it back */
-  expect_shape("{\"key\": [0, 0], \"b\": [1, 2, 3], \"shape\": [2, 3]}", 0, "(2, 3)");
-  expect_shape("{\"key\": [0, 0], \"b\": [[1], [2]], \"shape\": [4, 2, 5]}", 1, "(4, 2, 5)");
-  expect_shape_error("{\"key\": [0, 0], \"b\": [1, 2, 3], \"shape\": [3, 2]}", 0, KD_INVALID_ARGUMENT,
+  expect_shape("{\"key\": [0, 0], \"b\": [1, 2, 3], \"shape\": [2, 3]}", NONE, "(2, 3)");
+  expect_shape("{\"key\": [0, 0], \"b\": [[1], [2]], \"shape\": [4, 2, 5]}", KD_SHAPE_SCALAR, "(4, 2, 5)");
+  expect_shape_error("{\"key\": [0, 0], \"b\": [1, 2, 3], \"shape\": [3, 2]}", NONE, KD_INVALID_ARGUMENT,
                      "body.b: Incompatible shapes for broadcasting: shapes=[(3, 2), (), (3,), ()]");
-  expect_shape_error("{\"key\": [0, 0], \"b\": [1, 2, 3], \"shape\": [2, 1]}", 0, KD_INVALID_ARGUMENT,
+  expect_shape_error("{\"key\": [0, 0], \"b\": [1, 2, 3], \"shape\": [2, 1]}", NONE, KD_INVALID_ARGUMENT,
                      "body.b: thing parameter shapes must be broadcast-compatible with shape argument, "
                      "and the result of broadcasting the shapes must equal the shape argument, but got "
                      "result (2, 3) for shape argument (2, 1).");
-  expect_shape_error("{\"key\": [0, 0], \"b\": [[1, 2, 3]], \"shape\": [3]}", 0, KD_INVALID_ARGUMENT,
+  expect_shape_error("{\"key\": [0, 0], \"b\": [[1, 2, 3]], \"shape\": [3]}", NONE, KD_INVALID_ARGUMENT,
                      "body.b: thing parameter shapes must be broadcast-compatible with shape argument, "
                      "and the result of broadcasting the shapes must equal the shape argument, but got "
                      "result (1, 3) for shape argument (3,).");
   /* JAX's default (): arrays must broadcast to a scalar */
-  expect_shape("{\"key\": [0, 0], \"b\": 2}", 1, "()");
-  expect_shape_error("{\"key\": [0, 0], \"b\": [1, 2, 3]}", 1, KD_INVALID_ARGUMENT,
+  expect_shape("{\"key\": [0, 0], \"b\": 2}", KD_SHAPE_SCALAR, "()");
+  expect_shape_error("{\"key\": [0, 0], \"b\": [1, 2, 3]}", KD_SHAPE_SCALAR, KD_INVALID_ARGUMENT,
                      "body.b: thing parameter shapes must be broadcast-compatible with shape argument, "
                      "and the result of broadcasting the shapes must equal the shape argument, but got "
                      "result (3,) for shape argument ().");
+}
+END_TEST
+
+START_TEST(concat_and_outer_shapes) {
+  /* double_sided_maxwell's rule: shape + P, an empty shape counting as P */
+  expect_shape("{\"key\": [0, 0], \"b\": [1, 2, 3]}", KD_SHAPE_CONCAT, "(3, 3)");
+  expect_shape("{\"key\": [0, 0], \"b\": [1, 2, 3], \"shape\": [2]}", KD_SHAPE_CONCAT, "(2, 3)");
+  expect_shape("{\"key\": [0, 0], \"b\": 1, \"shape\": [2]}", KD_SHAPE_CONCAT, "(2,)");
+  expect_shape("{\"key\": [0, 0], \"b\": [[1, 2, 3], [4, 5, 6]], \"a\": [1, 2, 3], \"shape\": [4]}",
+               KD_SHAPE_CONCAT, "(4, 2, 3)");
+  expect_shape_error("{\"key\": [0, 0], \"b\": [1, 2], \"a\": [1, 2, 3]}", KD_SHAPE_CONCAT,
+                     KD_INVALID_ARGUMENT, "body.b: Incompatible shapes for broadcasting: shapes=[(3,), (2,), ()]");
+  expect_shape_error("{\"key\": [0, 0], \"b\": [[[[1]]]], \"shape\": [1, 1, 1, 1, 1]}", KD_SHAPE_CONCAT,
+                     KD_INVALID_ARGUMENT, "body.shape: (1, 1, 1, 1, 1) + (1, 1, 1, 1) has more than 8 dimensions");
+  /* weibull_min's: the draw has `shape`, the output its broadcast with P */
+  kd_args args;
+  kd_err err = {0};
+  char buf[64];
+  ck_assert_int_eq(shape_of("{\"key\": [0, 0], \"b\": [1, 2, 3]}", KD_SHAPE_OUTER, &args, &err), 0);
+  ck_assert_str_eq(kd_shape_py(&args.shape, buf, sizeof buf), "(3,)");
+  ck_assert_str_eq(kd_shape_py(&args.draw_shape, buf, sizeof buf), "()");
+  ck_assert_uint_eq(args.draw_n, 1);
+  kd_args_free(&args);
+  ck_assert_int_eq(shape_of("{\"key\": [0, 0], \"b\": [1, 2, 3], \"shape\": [2, 1]}", KD_SHAPE_OUTER,
+                            &args, &err), 0);
+  ck_assert_str_eq(kd_shape_py(&args.shape, buf, sizeof buf), "(2, 3)");
+  ck_assert_str_eq(kd_shape_py(&args.draw_shape, buf, sizeof buf), "(2, 1)");
+  kd_args_free(&args);
+  expect_shape("{\"key\": [0, 0], \"b\": [1, 2, 3], \"shape\": [2, 3]}", KD_SHAPE_OUTER, "(2, 3)");
+  expect_shape_error("{\"key\": [0, 0], \"b\": [1, 2, 3], \"shape\": [2]}", KD_SHAPE_OUTER,
+                     KD_INVALID_ARGUMENT, "body.b: Incompatible shapes for broadcasting: shapes=[(2,), (), (3,), ()]");
+}
+END_TEST
+
+/* A made-up row with KD_SHAPE_OUTER over uniform's per-element sampler: an
+ * output element is the element of the draw of `shape` it broadcasts from,
+ * computed with its own bounds. */
+static int call_outer_uniform(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  const kd_arg *lo = kd_sample_arg(s, "minval"), *hi = kd_sample_arg(s, "maxval");
+  return kf_random_uniform_p(key, mode, s->n, kd_arg_floats(lo), lo->count, kd_arg_floats(hi), hi->count,
+                             s->out.data);
+}
+
+static const kd_param outer_params[] = {
+  {.name = "key", .kind = KD_PK_KEY, .flags = KD_PF_REQUIRED},
+  {.name = "shape", .kind = KD_PK_SHAPE, .def = {KD_DEF_EMPTY_SHAPE, 0, 0, NULL}},
+  {.name = "minval", .kind = KD_PK_FLOAT, .def = {KD_DEF_FLOAT, 0, 0, NULL}},
+  {.name = "maxval", .kind = KD_PK_FLOAT, .def = {KD_DEF_FLOAT, 1, 0, NULL}},
+  {.name = NULL},
+};
+
+static const kd_op outer_op = {"outer_uniform", KD_OP_SAMPLER, outer_params, KD_OP_RANDOM, KD_SHAPE_OUTER,
+                               KF_FLOAT32, NULL, call_outer_uniform, "test"};
+
+START_TEST(outer_draws_once_per_element_of_shape) {
+  const kf_threefry_mode mode = (kf_threefry_mode)_i;
+  static const struct {
+    const char *body;
+    int rank;
+    int64_t out[3], draw[3];
+  } cases[] = {
+    {"\"minval\": [0, 10, 100], \"maxval\": [[1], [1000]], \"shape\": [2, 1]", 2, {2, 3}, {2, 1}},
+    {"\"minval\": [[0], [10]], \"maxval\": 1000, \"shape\": [1, 3]", 2, {2, 3}, {1, 3}},
+    {"\"minval\": [0, 10, 100]", 1, {3}, {0}},
+    {"\"minval\": [[[0]], [[10]]], \"maxval\": [[1], [2], [3]], \"shape\": [4]", 3, {2, 3, 4}, {4}},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    char text[256];
+    snprintf(text, sizeof text, "{\"key\": [3, 4], %s}", cases[c].body);
+    json_t *body = parse(text);
+    kd_sample s;
+    kd_err err = {0};
+    ck_assert_msg(kd_sample_prepare(&outer_op, body, "body", KD_READ_KEY, no_extra, MAXEL, &s, &err) == 0, "%s",
+                  err.message);
+    ck_assert_int_eq(kd_sample_draw(&s, kf_key_from_data(3, 4), mode, &err), 0);
+    const kd_arg *lo = kd_sample_arg(&s, "minval"), *hi = kd_sample_arg(&s, "maxval");
+    const size_t dn = s.args.draw_n;
+    ck_assert_int_eq(s.args.shape.rank, cases[c].rank);
+    for (size_t j = 0; j < s.n; j++) {
+      /* the draw index: the output index with the replica dimensions dropped */
+      size_t rest = j, d = 0, stride = 1;
+      for (int k = s.args.shape.rank - 1; k >= 0; k--) {
+        const size_t i = rest % (size_t)s.args.shape.dim[k];
+        rest /= (size_t)s.args.shape.dim[k];
+        const int dk = k - (s.args.shape.rank - s.args.draw_shape.rank);
+        if (dk >= 0 && s.args.draw_shape.dim[dk] == s.args.shape.dim[k]) {
+          d += i * stride;
+          stride *= (size_t)s.args.shape.dim[k];
+        }
+      }
+      float one[8];
+      const float a = kd_arg_floats(lo)[lo->count == 1 ? 0 : j], b = kd_arg_floats(hi)[hi->count == 1 ? 0 : j];
+      ck_assert_int_eq(kf_random_uniform(kf_key_from_data(3, 4), mode, dn, a, b, one), KF_OK);
+      ck_assert_msg(memcmp(&((float *)s.out.data)[j], &one[d], 4) == 0, "case %zu element %zu (draw %zu)", c, j,
+                    d);
+    }
+    kd_sample_free(&s);
+    json_decref(body);
+  }
 }
 END_TEST
 
@@ -250,7 +350,7 @@ START_TEST(broadcast_past_the_limit_is_413) {
   char *b = iota_tensor("b", "[4096, 1]", 4096);
   char *body = malloc(strlen(b) + 128);
   sprintf(body, "{\"key\": [0, 0], %s, \"a\": [1, 2]}", b);
-  expect_shape_error(body, 0, KD_PAYLOAD_TOO_LARGE,
+  expect_shape_error(body, NONE, KD_PAYLOAD_TOO_LARGE,
                      "body: the shape (4096, 2) has more than the limit of 4096 elements");
   free(body);
   free(b);
@@ -284,7 +384,7 @@ START_TEST(broadcast_matches_the_reference) {
     free(b);
     kd_args args;
     kd_err err = {0};
-    ck_assert_msg(shape_of(body, 0, &args, &err) == 0, "%s", err.message);
+    ck_assert_msg(shape_of(body, NONE, &args, &err) == 0, "%s", err.message);
     ck_assert_int_eq(kd_params_broadcast(&args, "body", &err), 0);
     const kd_arg *arg = kd_args_cget(&args, "b");
     const kd_arg *a = kd_args_cget(&args, "a");
@@ -399,6 +499,9 @@ static Suite *params_suite(void) {
   tcase_add_test(tc, defaults_and_values);
   tcase_add_test(tc, decode_errors);
   tcase_add_test(tc, shapes_as_jax_derives_them);
+  tcase_add_test(tc, concat_and_outer_shapes);
+  tcase_add_loop_test(tc, outer_draws_once_per_element_of_shape, KF_THREEFRY_PARTITIONABLE,
+                      KF_THREEFRY_LEGACY + 1);
   tcase_add_test(tc, broadcast_past_the_limit_is_413);
   tcase_add_test(tc, broadcast_matches_the_reference);
   tcase_add_test(tc, every_row_prepares_and_draws);
