@@ -182,9 +182,8 @@ int kd_get_threefry(const json_t *obj, const char *what, const char *name, kf_th
   return 0;
 }
 
-/* Element count of dims with the element limit: 413 beyond it. */
-static int count_elements(const int64_t *dims, int rank, uint64_t max_elements, const char *what,
-                          size_t *numel, kd_err *err) {
+int kd_count_elements(const int64_t *dims, int rank, uint64_t max_elements, const char *what,
+                      size_t *numel, kd_err *err) {
   uint64_t n = 1;
   int zero = 0;
   for (int i = 0; i < rank; i++) zero |= dims[i] == 0;
@@ -213,48 +212,57 @@ int kd_parse_shape(const json_t *v, const char *what, uint64_t max_elements, kf_
     dims[i] = (int64_t)json_integer_value(e);
   }
   size_t n = 0;
-  if (count_elements(dims, (int)rank, max_elements, what, &n, err) != 0) return -1;
+  if (kd_count_elements(dims, (int)rank, max_elements, what, &n, err) != 0) return -1;
   if (kf_shape_make(out, (int)rank, dims) != KF_OK)
     return kd_fail(err, KD_PAYLOAD_TOO_LARGE, "%s is too large", what);
   if (numel) *numel = n;
   return 0;
 }
 
-/* Converts one JSON number to the element type; 400 names the flat index. */
-static int store_element(const json_t *e, kf_dtype dtype, void *data, size_t i, const char *what,
-                         kd_err *err) {
-  if (dtype == KF_INT32) {
-    if (!json_is_integer(e) || json_integer_value(e) < INT32_MIN || json_integer_value(e) > INT32_MAX)
-      return kd_fail(err, KD_INVALID_ARGUMENT, "%s: element %zu must be an int32 integer", what, i);
-    ((int32_t *)data)[i] = (int32_t)json_integer_value(e);
-    return 0;
+/* The path of one element for messages: "x[1][0]" in a nested list,
+ * "x.data[5]" in a Tensor object, "x" for a number. */
+typedef struct elem_path {
+  const char *what;
+  int tensor;
+  int depth;
+  size_t idx[KF_MAX_RANK];
+} elem_path;
+
+static int store_at(const kd_values_spec *spec, const json_t *e, const elem_path *p, void *data,
+                    size_t i, kd_err *err) {
+  char path[200];
+  int w = snprintf(path, sizeof path, "%s%s", p->what, p->tensor ? ".data" : "");
+  size_t len = w > 0 ? (size_t)w : 0;
+  for (int d = 0; d < p->depth && len < sizeof path; d++) {
+    w = snprintf(path + len, sizeof path - len, "[%zu]", p->idx[d]);
+    if (w < 0) break;
+    len += (size_t)w;
   }
-  if (!json_is_number(e))
-    return kd_fail(err, KD_INVALID_ARGUMENT, "%s: element %zu must be a number", what, i);
-  const float f = (float)json_number_value(e);
-  if (!isfinite(f))
-    return kd_fail(err, KD_INVALID_ARGUMENT, "%s: element %zu is not a finite float32", what, i);
-  ((float *)data)[i] = f;
-  return 0;
+  return spec->store(e, path, data, i, spec->ctx, err);
 }
 
 /* Walks a nested array in row-major order, checking that it is rectangular. */
-static int fill_nested(const json_t *v, int depth, const kf_shape *s, kf_dtype dtype, void *data,
-                       size_t *next, const char *what, kd_err *err) {
+static int fill_nested(const kd_values_spec *spec, const json_t *v, int depth, const kf_shape *s,
+                       void *data, size_t *next, elem_path *path, kd_err *err) {
   if (depth == s->rank) {
-    if (json_is_array(v)) return kd_fail(err, KD_INVALID_ARGUMENT, "%s is ragged: too deeply nested", what);
-    return store_element(v, dtype, data, (*next)++, what, err);
+    if (json_is_array(v))
+      return kd_fail(err, KD_INVALID_ARGUMENT, "%s is ragged: too deeply nested", path->what);
+    path->depth = depth;
+    return store_at(spec, v, path, data, (*next)++, err);
   }
   if (!json_is_array(v) || (int64_t)json_array_size(v) != s->dim[depth])
-    return kd_fail(err, KD_INVALID_ARGUMENT, "%s is ragged: expected a list of %lld at depth %d", what,
-                   (long long)s->dim[depth], depth);
-  for (size_t i = 0; i < json_array_size(v); i++)
-    if (fill_nested(json_array_get(v, i), depth + 1, s, dtype, data, next, what, err) != 0) return -1;
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s is ragged: expected a list of %lld at depth %d",
+                   path->what, (long long)s->dim[depth], depth);
+  for (size_t i = 0; i < json_array_size(v); i++) {
+    path->idx[depth] = i;
+    if (fill_nested(spec, json_array_get(v, i), depth + 1, s, data, next, path, err) != 0) return -1;
+  }
   return 0;
 }
 
-int kd_parse_tensor(const json_t *v, const char *what, kf_dtype dtype, uint64_t max_elements,
-                    kf_tensor *out, kd_err *err) {
+int kd_parse_values(const json_t *v, const char *what, const kd_values_spec *spec,
+                    uint64_t max_elements, kf_shape *shape_out, size_t *numel, void **data_out,
+                    kd_err *err) {
   kf_shape shape;
   size_t n = 0;
   const json_t *flat = NULL;
@@ -262,11 +270,11 @@ int kd_parse_tensor(const json_t *v, const char *what, kf_dtype dtype, uint64_t 
     static const char *const fields[] = {"shape", "dtype", "data", NULL};
     if (kd_check_fields(v, what, fields, err) != 0) return -1;
     const char *dt;
-    if (kd_get_string(v, what, "dtype", 0, kf_dtype_name(dtype), &dt, err) != 0) return -1;
-    kf_dtype given;
-    if (kf_dtype_from_name(dt, &given) != KF_OK ||
-        !(given == dtype || (dtype == KF_FLOAT32 && given == KF_INT32)))
-      return kd_fail(err, KD_INVALID_ARGUMENT, "%s.dtype must be \"%s\"", what, kf_dtype_name(dtype));
+    if (kd_get_string(v, what, "dtype", 0, spec->dtypes[0], &dt, err) != 0) return -1;
+    int known = 0;
+    for (const char *const *d = spec->dtypes; *d; d++) known |= strcmp(*d, dt) == 0;
+    if (!known)
+      return kd_fail(err, KD_INVALID_ARGUMENT, "%s.dtype must be \"%s\"", what, spec->dtypes[0]);
     const json_t *sv = json_object_get(v, "shape");
     if (!sv) return missing(what, "shape", err);
     if (kd_parse_shape(sv, what, max_elements, &shape, &n, err) != 0) return -1;
@@ -286,26 +294,64 @@ int kd_parse_tensor(const json_t *v, const char *what, kf_dtype dtype, uint64_t 
       dims[rank++] = (int64_t)json_array_size(p);
       if (json_array_size(p) == 0) break;
     }
-    if (count_elements(dims, rank, max_elements, what, &n, err) != 0) return -1;
+    if (kd_count_elements(dims, rank, max_elements, what, &n, err) != 0) return -1;
     kf_shape_make(&shape, rank, dims);
   } else {
-    return kd_fail(err, KD_INVALID_ARGUMENT, "%s must be a nested list of numbers or a tensor object", what);
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s must be a number, a nested list of numbers or a tensor object",
+                   what);
   }
-  void *data = malloc(n ? n * kf_dtype_size(dtype) : 1);
+  void *data = (n == 1 && spec->one) ? spec->one : malloc(n ? n * spec->elem_size : 1);
   if (!data) return kd_fail(err, KD_UNAVAILABLE, "%s: out of memory", what);
+  elem_path path = {what, 0, 0, {0}};
   int rc = 0;
   if (flat) {
-    for (size_t i = 0; i < n && rc == 0; i++) rc = store_element(json_array_get(flat, i), dtype, data, i, what, err);
+    path.tensor = 1;
+    path.depth = 1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+      path.idx[0] = i;
+      rc = store_at(spec, json_array_get(flat, i), &path, data, i, err);
+    }
   } else {
     size_t next = 0;
-    rc = fill_nested(v, 0, &shape, dtype, data, &next, what, err);
+    rc = fill_nested(spec, v, 0, &shape, data, &next, &path, err);
   }
   if (rc != 0) {
-    free(data);
+    if (data != spec->one) free(data);
     return -1;
   }
+  *shape_out = shape;
+  *numel = n;
+  *data_out = data;
+  return 0;
+}
+
+/* kd_parse_tensor's elements: float32 (finite) or int32. */
+static int store_element(const json_t *e, const char *path, void *data, size_t i, const void *ctx,
+                         kd_err *err) {
+  if (*(const kf_dtype *)ctx == KF_INT32) {
+    if (!json_is_integer(e) || json_integer_value(e) < INT32_MIN || json_integer_value(e) > INT32_MAX)
+      return kd_fail(err, KD_INVALID_ARGUMENT, "%s must be an int32 integer", path);
+    ((int32_t *)data)[i] = (int32_t)json_integer_value(e);
+    return 0;
+  }
+  if (!json_is_number(e)) return kd_fail(err, KD_INVALID_ARGUMENT, "%s must be a number", path);
+  const float f = (float)json_number_value(e);
+  if (!isfinite(f)) return kd_fail(err, KD_INVALID_ARGUMENT, "%s is not a finite float32", path);
+  ((float *)data)[i] = f;
+  return 0;
+}
+
+int kd_parse_tensor(const json_t *v, const char *what, kf_dtype dtype, uint64_t max_elements,
+                    kf_tensor *out, kd_err *err) {
+  /* float inputs take integer tensors too */
+  static const char *const float_dtypes[] = {"float32", "int32", NULL};
+  static const char *const int_dtypes[] = {"int32", NULL};
+  const kd_values_spec spec = {kf_dtype_size(dtype), store_element, &dtype,
+                               dtype == KF_INT32 ? int_dtypes : float_dtypes, NULL};
+  void *data;
+  size_t n;
+  if (kd_parse_values(v, what, &spec, max_elements, &out->shape, &n, &data, err) != 0) return -1;
   out->dtype = dtype;
-  out->shape = shape;
   out->data = data;
   return 0;
 }

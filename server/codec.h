@@ -57,6 +57,32 @@ int kd_get_threefry(const json_t *obj, const char *what, const char *name, kf_th
 int kd_parse_shape(const json_t *v, const char *what, uint64_t max_elements, kf_shape *out,
                    size_t *numel, kd_err *err);
 
+/* The element count of dims, 413 (naming `what`) beyond max_elements. */
+int kd_count_elements(const int64_t *dims, int rank, uint64_t max_elements, const char *what,
+                      size_t *numel, kd_err *err);
+
+/* How kd_parse_values stores one element: converts e into element i of data
+ * (whose type the caller knows) or fails naming `path` ("x[1][0]", "x.data[5]"). */
+typedef int (*kd_value_store)(const json_t *e, const char *path, void *data, size_t i,
+                              const void *ctx, kd_err *err);
+
+typedef struct kd_values_spec {
+  size_t elem_size;
+  kd_value_store store;
+  const void *ctx;            /* passed to store */
+  const char *const *dtypes;  /* a Tensor object's accepted "dtype"s (the first is the default) */
+  void *one;                  /* if set, a single element is stored here, not allocated */
+} kd_values_spec;
+
+/* Values given as a number (shape []), a rectangular nested JSON array or a
+ * Tensor object {"shape", "dtype", "data"}, each element through
+ * spec->store. On success *data is a new malloc'd array of *numel elements
+ * (or spec->one for a single element when set). 413 beyond max_elements;
+ * on failure nothing is left to free. */
+int kd_parse_values(const json_t *v, const char *what, const kd_values_spec *spec,
+                    uint64_t max_elements, kf_shape *shape, size_t *numel, void **data,
+                    kd_err *err);
+
 /* An input tensor: a nested JSON array (rectangular, numbers) or an object
  * {"shape", "dtype", "data"}. `dtype` is KF_FLOAT32 (finite float32 values)
  * or KF_INT32 (integers in the int32 range). On success out->data is a new

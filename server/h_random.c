@@ -70,72 +70,10 @@ static int write_key_response(kd_response *res, kf_key key, kd_err *err) {
   return finish(res, err);
 }
 
-/* key {seed}: jax.random.key(seed) in JAX's default 32-bit mode. A Key is
- * accepted as a seed everywhere in the API (and returned as is). The mode
- * is validated although key() is the same in both. */
-static int op_key(const json_t *body, kd_response *res, kd_err *err) {
-  const char *const fields[] = {kd_op_find("key")->fields[0], "threefry", NULL};
-  kf_threefry_mode mode;
-  kf_key key;
-  if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
-  if (kd_get_threefry(body, BODY, "threefry", &mode, err) != 0) return -1;
-  const json_t *seed = json_object_get(body, "seed");
-  if (!seed || json_is_null(seed)) return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".seed is required");
-  if (kd_parse_seed_or_key(seed, BODY ".seed", &key, err) != 0) return -1;
-  return write_key_response(res, key, err);
-}
-
-/* fold_in {key, data}: identical in both modes. */
-static int op_fold_in(const json_t *body, kd_response *res, kd_err *err) {
-  const char *const *extra = kd_op_find("fold_in")->fields;
-  const char *fields[MAX_FIELDS];
-  allowed_fields(extra, fields);
-  kf_threefry_mode mode;
-  kf_key key;
-  int64_t data;
-  if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
-  if (require_key(body, "key", &key, err) != 0) return -1;
-  if (kd_get_threefry(body, BODY, "threefry", &mode, err) != 0) return -1;
-  if (kd_get_int(body, BODY, "data", 1, 0, UINT32_MAX, 0, &data, err) != 0) return -1;
-  return write_key_response(res, kf_fold_in(key, (uint32_t)data), err);
-}
-
-/* split's num: an int n (shape [n]) or a shape list, as in jax.random.split;
- * absent means 2. */
-static int read_split_num(const json_t *body, uint64_t max_elements, kf_shape *shape, size_t *n,
-                          kd_err *err) {
-  const json_t *v = json_object_get(body, "num");
-  int64_t dim = 2;
-  if (v && !json_is_null(v)) {
-    if (json_is_array(v)) return kd_parse_shape(v, BODY ".num", max_elements, shape, n, err);
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
-      return kd_fail(err, KD_INVALID_ARGUMENT,
-                     BODY ".num must be a non-negative integer or a shape (a list of them)");
-    dim = (int64_t)json_integer_value(v);
-    if ((uint64_t)dim > max_elements)
-      return kd_fail(err, KD_PAYLOAD_TOO_LARGE, BODY ".num is %lld, more than the limit of %llu keys",
-                     (long long)dim, (unsigned long long)max_elements);
-  }
-  if (kf_shape_make(shape, 1, &dim) != KF_OK)
-    return kd_fail(err, KD_PAYLOAD_TOO_LARGE, BODY ".num is too large");
-  *n = (size_t)dim;
-  return 0;
-}
-
 /* split {key, num}: the keys flat in row-major order plus num's shape, so a
  * client reshapes to shape + [2] as jax.random.split returns. */
-static int op_split(const json_t *body, uint64_t max_elements, kd_response *res, kd_err *err) {
-  const char *const *extra = kd_op_find("split")->fields;
-  const char *fields[MAX_FIELDS];
-  allowed_fields(extra, fields);
-  kf_threefry_mode mode;
-  kf_key key;
-  kf_shape shape;
-  size_t n;
-  if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
-  if (require_key(body, "key", &key, err) != 0) return -1;
-  if (kd_get_threefry(body, BODY, "threefry", &mode, err) != 0) return -1;
-  if (read_split_num(body, max_elements, &shape, &n, err) != 0) return -1;
+static int op_split(kf_key key, kf_threefry_mode mode, const kf_shape *shape, size_t n,
+                    kd_response *res, kd_err *err) {
   /* Legacy split hashes 2n words in one call; the library refuses 2^32 - 1
    * or more (JAX would split into blocks). */
   if (mode == KF_THREEFRY_LEGACY && 2u * (uint64_t)n >= 0xFFFFFFFFull)
@@ -160,37 +98,38 @@ static int op_split(const json_t *body, uint64_t max_elements, kd_response *res,
   for (size_t i = 0; i < n; i++) kd_write_key(&w, keys[i]);
   kd_jw_array_end(&w);
   kd_jw_key(&w, "shape");
-  kd_write_shape(&w, &shape);
+  kd_write_shape(&w, shape);
   kd_jw_object_end(&w);
   free(keys);
   return finish(res, err);
 }
 
-/* A sampler of ops.h: {key, threefry, the sampler's fields} -> Tensor. */
-static int op_sample(const kd_op *s, const kd_request *req, kd_response *res, kd_err *err) {
-  const json_t *body = req->body;
-  const uint64_t max_elements = req->srv->cfg.max_elements;
-  const char *fields[MAX_FIELDS];
-  allowed_fields(s->fields, fields);
-  kf_threefry_mode mode;
-  kf_key key;
-  kd_sample sample;
-  if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
-  if (require_key(body, "key", &key, err) != 0) return -1;
-  if (kd_get_threefry(body, BODY, "threefry", &mode, err) != 0) return -1;
-  if (kd_sample_prepare(s, body, BODY, max_elements, &sample, err) != 0) return -1;
-  if (kd_sample_draw(&sample, key, mode, err) != 0) {
-    kd_sample_free(&sample);
-    return -1;
+/* The computation of a decoded operation and its reply. key {seed}:
+ * jax.random.key(seed) in JAX's default 32-bit mode (a Key is accepted as a
+ * seed everywhere in the API and returned as is; the mode is validated
+ * although key() is the same in both). fold_in {key, data}: identical in
+ * both modes. A sampler: its tensor. */
+static int run(const kd_request *req, kd_sample *s, kf_threefry_mode mode, kd_response *res,
+               kd_err *err) {
+  switch (s->op->cls) {
+    case KD_OP_KEY: return write_key_response(res, kd_sample_arg(s, "seed")->key, err);
+    case KD_OP_FOLD_IN: {
+      const kf_key key = kd_sample_arg(s, "key")->key;
+      return write_key_response(res, kf_fold_in(key, (uint32_t)kd_sample_arg(s, "data")->n), err);
+    }
+    case KD_OP_SPLIT: {
+      const kd_arg *num = kd_sample_arg(s, "num");
+      return op_split(kd_sample_arg(s, "key")->key, mode, &num->shape, num->count, res, err);
+    }
+    case KD_OP_SAMPLER: break;
   }
-  const int rc = write_tensor_response(req, res, &sample.out, err);
-  kd_sample_free(&sample);
-  return rc;
+  if (kd_sample_draw(s, kd_sample_arg(s, "key")->key, mode, err) != 0) return -1;
+  return write_tensor_response(req, res, &s->out, err);
 }
 
 int kd_h_random(kd_request *req, kd_response *res, kd_err *err) {
+  static const char *const extra[] = {"threefry", NULL};
   const char *name = req->params[0] ? req->params[0] : "";
-  const uint64_t max_elements = req->srv->cfg.max_elements;
   const kd_op *op = kd_op_find(name);
   char shown[72];
   if (!op || !(op->flags & KD_OP_RANDOM)) {
@@ -205,13 +144,29 @@ int kd_h_random(kd_request *req, kd_response *res, kd_err *err) {
                    "/v1/random/%s answers application/json only (.npy is for tensor replies), "
                    "which the Accept header refuses",
                    kd_shown(name, shown));
-  switch (op->cls) {
-    case KD_OP_KEY: return op_key(req->body, res, err);
-    case KD_OP_FOLD_IN: return op_fold_in(req->body, res, err);
-    case KD_OP_SPLIT: return op_split(req->body, max_elements, res, err);
-    case KD_OP_SAMPLER: break;
-  }
-  return op_sample(op, req, res, err);
+  kd_sample s;
+  kf_threefry_mode mode;
+  if (kd_sample_prepare(op, req->body, BODY, KD_READ_KEY, extra, req->srv->cfg.max_elements, &s,
+                        err) != 0)
+    return -1;
+  int rc = kd_get_threefry(req->body, BODY, "threefry", &mode, err);
+  if (rc == 0) rc = run(req, &s, mode, res, err);
+  kd_sample_free(&s);
+  return rc;
+}
+
+/* GET /v1/random: every operation with its parameters, from the table. */
+int kd_h_random_list(kd_request *req, kd_response *res, kd_err *err) {
+  (void)req;
+  kd_jw w;
+  kd_jw_init(&w, &res->body);
+  kd_jw_object_begin(&w);
+  kd_jw_key(&w, "operations");
+  kd_jw_array_begin(&w);
+  for (size_t i = 0; i < kd_op_count(); i++) kd_op_write(&w, kd_op_at(i));
+  kd_jw_array_end(&w);
+  kd_jw_object_end(&w);
+  return finish(res, err);
 }
 
 int kd_h_init(kd_request *req, kd_response *res, kd_err *err) {

@@ -525,49 +525,44 @@ static void fill_sample(session_sample *ss, kf_key key, kf_threefry_mode mode) {
 
 /* The body's fields beyond "stream": a distribution's or an initializer's. */
 static int decode_sample(const json_t *body, uint64_t max_elements, session_sample *ss, kd_err *err) {
-  const char *fields[24] = {"stream"};
-  size_t k = 1;
-  const char *const *own;
   const char *name;
   char shown[72];
   memset(ss, 0, sizeof *ss);
   const json_t *initializer = json_object_get(body, "initializer");
-  const kd_op *op = NULL;
-  kf_init_kind kind = KF_INIT_ZEROS;
-  if (initializer && !json_is_null(initializer)) {
-    if (kd_get_string(body, BODY, "initializer", 1, NULL, &name, err) != 0) return -1;
-    if (kf_init_kind_from_name(name, &kind) != KF_OK) {
-      char names[512];
-      return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".initializer must be one of %s, got '%s'",
-                     kd_init_names(names, sizeof names), kd_shown(name, shown));
-    }
-    ss->is_init = 1;
-    fields[k++] = "initializer";
-    fields[k++] = "shape";
-    own = kd_init_param_fields(kind);
-    /* variance_scaling has a parameter called distribution; for the others
-     * it can only be a second choice of what to sample. */
-    int takes_distribution = 0;
-    for (const char *const *f = own; f && *f; f++) takes_distribution |= strcmp(*f, "distribution") == 0;
-    if (json_object_get(body, "distribution") && !takes_distribution)
-      return kd_fail(err, KD_INVALID_ARGUMENT,
-                     BODY " gives both distribution and initializer; a sample draws one or the other");
-  } else {
+  if (!initializer || json_is_null(initializer)) {
+    static const char *const extra[] = {"stream", "distribution", NULL};
     if (kd_get_string(body, BODY, "distribution", 1, NULL, &name, err) != 0) return -1;
-    op = kd_op_find(name);
+    const kd_op *op = kd_op_find(name);
     if (!op || !(op->flags & KD_OP_SESSION)) {
       char names[512];
       return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".distribution must be one of %s, got '%s'",
                      kd_op_names(KD_OP_SESSION, names, sizeof names), kd_shown(name, shown));
     }
-    fields[k++] = "distribution";
-    own = op->fields;
+    /* The key comes from the stream: not a member here. */
+    return kd_sample_prepare(op, body, BODY, 0, extra, max_elements, &ss->dist, err);
   }
+  kf_init_kind kind = KF_INIT_ZEROS;
+  if (kd_get_string(body, BODY, "initializer", 1, NULL, &name, err) != 0) return -1;
+  if (kf_init_kind_from_name(name, &kind) != KF_OK) {
+    char names[512];
+    return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".initializer must be one of %s, got '%s'",
+                   kd_init_names(names, sizeof names), kd_shown(name, shown));
+  }
+  ss->is_init = 1;
+  const char *fields[24] = {"stream", "initializer", "shape"};
+  size_t k = 3;
+  const char *const *own = kd_init_param_fields(kind);
+  /* variance_scaling has a parameter called distribution; for the others
+   * it can only be a second choice of what to sample. */
+  int takes_distribution = 0;
+  for (const char *const *f = own; f && *f; f++) takes_distribution |= strcmp(*f, "distribution") == 0;
+  if (json_object_get(body, "distribution") && !takes_distribution)
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   BODY " gives both distribution and initializer; a sample draws one or the other");
   for (const char *const *f = own; f && *f && k + 1 < 24; f++) fields[k++] = *f;
   fields[k] = NULL;
   if (kd_check_fields(body, BODY, fields, err) != 0) return -1;
-  if (ss->is_init) return kd_init_prepare(kind, name, body, BODY, max_elements, &ss->init, &ss->init_out, err);
-  return kd_sample_prepare(op, body, BODY, max_elements, &ss->dist, err);
+  return kd_init_prepare(kind, name, body, BODY, max_elements, &ss->init, &ss->init_out, err);
 }
 
 int kd_h_session_sample(kd_request *req, kd_response *res, kd_err *err) {

@@ -19,6 +19,7 @@ int kd_h_session_params(kd_request *req, kd_response *res, kd_err *err);
 
 /* h_random.c — stateless /v1/random/{op} and /v1/init/{initializer} (params[0]) */
 int kd_h_random(kd_request *req, kd_response *res, kd_err *err);
+int kd_h_random_list(kd_request *req, kd_response *res, kd_err *err);
 int kd_h_init(kd_request *req, kd_response *res, kd_err *err);
 
 /* h_oip.c — Open Inference Protocol (errors as {"error": "<text>"}) */

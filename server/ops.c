@@ -6,18 +6,231 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+/* ------------------------------------------------------------ parameters */
 
-static const char *const key_fields[] = {"seed", NULL};
-static const char *const fold_in_fields[] = {"data", NULL};
-static const char *const split_fields[] = {"num", NULL};
-static const char *const bits_fields[] = {"shape", "bit_width", NULL};
-static const char *const uniform_fields[] = {"shape", "minval", "maxval", NULL};
-static const char *const normal_fields[] = {"shape", NULL};
-static const char *const truncated_normal_fields[] = {"shape", "lower", "upper", NULL};
-static const char *const bernoulli_fields[] = {"shape", "p", NULL};
-static const char *const randint_fields[] = {"shape", "minval", "maxval", NULL};
-static const char *const permutation_fields[] = {"n", NULL};
+#define REQ KD_PF_REQUIRED
+#define NODEF {KD_DEF_NONE, 0, 0, NULL}
+#define DEF_F(x) {KD_DEF_FLOAT, (x), 0, NULL}
+#define DEF_I(x) {KD_DEF_INT, 0, (x), NULL}
+#define DEF_S(x) {KD_DEF_STRING, 0, 0, (x)}
+#define DEF_SHAPE0 {KD_DEF_EMPTY_SHAPE, 0, 0, NULL}
+#define END {.name = NULL}
+
+/* The parameters most samplers share. */
+#define P_KEY                                                                                    \
+  {.name = "key", .kind = KD_PK_KEY, .flags = REQ, .def = NODEF,                                 \
+   .description = "The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the "  \
+                  "stream instead."}
+/* JAX's default (): array parameters must broadcast to the shape. */
+#define P_SHAPE_SCALAR                                                                           \
+  {.name = "shape", .kind = KD_PK_SHAPE, .def = DEF_SHAPE0,                                      \
+   .description = "The output shape (default (), a scalar). Array parameters must broadcast "    \
+                  "to it (NumPy's rules)."}
+/* JAX's None: the broadcast of the array parameters' shapes. */
+#define P_SHAPE_BROADCAST                                                                        \
+  {.name = "shape", .kind = KD_PK_SHAPE, .def = NODEF,                                           \
+   .description = "The output shape; the array parameters must broadcast to exactly it. "        \
+                  "Absent (JAX's None): the broadcast of their shapes."}
+
+static const char *const float32_only[] = {"float32", NULL};
+static const char *const int32_only[] = {"int32", NULL};
+static const char *const uint_dtypes[] = {"uint8", "uint16", "uint32", "uint64", NULL};
+static const char *const bernoulli_modes[] = {"low", "high", NULL};
+static const int64_t bit_widths[] = {8, 16, 32, 64, KD_CHOICES_END};
+
+#define P_FLOAT_DTYPE(jax_text, accepts_)                                                       \
+  {.name = "dtype", .kind = KD_PK_DTYPE, .def = DEF_S("float32"), .values = float32_only,       \
+   .accepts = (accepts_), .jax_error = (jax_text),                                              \
+   .description = "The output dtype: float32 (JAX's default with x64 off)."}
+
+static const kd_param key_params[] = {
+  {.name = "seed", .kind = KD_PK_SEED, .flags = REQ, .def = NODEF,
+   .description = "An integer (signed 64-bit; key(seed) = [0, seed mod 2^32] as JAX with x64 "
+                  "off) or a key's data [hi, lo], returned as is."},
+  END,
+};
+
+static const kd_param fold_in_params[] = {
+  P_KEY,
+  {.name = "data", .kind = KD_PK_INT, .flags = REQ | KD_PF_SCALAR, .def = NODEF, .min = 0,
+   .max = UINT32_MAX, .description = "The integer folded into the key (uint32)."},
+  END,
+};
+
+static const kd_param split_params[] = {
+  P_KEY,
+  {.name = "num", .kind = KD_PK_INT_OR_SHAPE, .def = DEF_I(2),
+   .description = "The number of keys, or a shape of keys (at most --max-elements)."},
+  END,
+};
+
+static const kd_param bits_params[] = {
+  P_KEY,
+  P_SHAPE_SCALAR,
+  {.name = "dtype", .kind = KD_PK_DTYPE, .def = DEF_S("uint32"), .values = uint_dtypes,
+   .accepts = KD_DT_UINT,
+   .jax_error = "dtype argument to `bits` must be an unsigned int dtype, got %s",
+   .description = "The output dtype; uint64 draws 64 bits per element as JAX does with x64 on "
+                  "(elements written as decimal strings)."},
+  {.name = "bit_width", .kind = KD_PK_INT, .flags = KD_PF_SCALAR, .def = DEF_I(32), .min = 8,
+   .max = 64, .choices = bit_widths,
+   .description = "keyfold's spelling of the dtype: 8, 16, 32 or 64 (uint8 ... uint64); with "
+                  "dtype it must agree."},
+  END,
+};
+
+static const kd_param uniform_params[] = {
+  P_KEY,
+  P_SHAPE_SCALAR,
+  P_FLOAT_DTYPE("dtype argument to `uniform` must be a float dtype, got %s", KD_DT_FLOAT),
+  {.name = "minval", .kind = KD_PK_FLOAT, .def = DEF_F(0.0),
+   .description = "The inclusive lower bound, a number or an array broadcast to the shape; "
+                  "finite as float32."},
+  {.name = "maxval", .kind = KD_PK_FLOAT, .def = DEF_F(1.0),
+   .description = "The exclusive upper bound, likewise. Where minval >= maxval the element is "
+                  "minval, as in JAX."},
+  END,
+};
+
+static const kd_param normal_params[] = {
+  P_KEY,
+  P_SHAPE_SCALAR,
+  P_FLOAT_DTYPE("dtype argument to `normal` must be a float or complex dtype, got %s",
+                KD_DT_FLOAT | KD_DT_COMPLEX),
+  END,
+};
+
+static const kd_param truncated_normal_params[] = {
+  P_KEY,
+  {.name = "lower", .kind = KD_PK_FLOAT, .flags = REQ | KD_PF_INF, .def = NODEF,
+   .description = "The lower bound, a number or an array; a value beyond the float32 range "
+                  "rounds to an infinity (a one-sided truncation)."},
+  {.name = "upper", .kind = KD_PK_FLOAT, .flags = REQ | KD_PF_INF, .def = NODEF,
+   .description = "The upper bound, likewise. Where lower >= upper JAX does not raise: the "
+                  "element is nextafter(upper, -inf)."},
+  P_SHAPE_BROADCAST,
+  P_FLOAT_DTYPE("dtype argument to `truncated_normal` must be a float dtype, got %s", KD_DT_FLOAT),
+  END,
+};
+
+static const kd_param bernoulli_params[] = {
+  P_KEY,
+  {.name = "p", .kind = KD_PK_FLOAT, .def = DEF_F(0.5),
+   .description = "The probability of true, a number or an array; values outside [0, 1] give "
+                  "all false or all true. An integer is taken as a float (JAX raises "
+                  "TypeError for a Python int)."},
+  P_SHAPE_BROADCAST,
+  {.name = "mode", .kind = KD_PK_ENUM, .def = DEF_S("low"), .values = bernoulli_modes,
+   .description = "'low': uniform < p; 'high': two uniform draws, u2 * 2^-23 < p - u1, "
+                  "correct for p below ~1e-7 (twice the bits)."},
+  END,
+};
+
+static const kd_param randint_params[] = {
+  P_KEY,
+  {.name = "shape", .kind = KD_PK_SHAPE, .def = NODEF,
+   .description = "The output shape; minval and maxval must broadcast to exactly it. JAX "
+                  "requires it; absent, keyfold uses the broadcast of the bounds' shapes."},
+  {.name = "minval", .kind = KD_PK_INT, .flags = REQ, .def = NODEF, .min = INT32_MIN,
+   .max = INT32_MAX,
+   .description = "The inclusive lower bound, an integer or an array of them, in int32 (JAX "
+                  "with x64 off raises OverflowError beyond it)."},
+  {.name = "maxval", .kind = KD_PK_INT, .flags = REQ, .def = NODEF, .min = INT32_MIN,
+   .max = INT32_MAX,
+   .description = "The exclusive upper bound, likewise. Where minval >= maxval the element is "
+                  "minval, as in JAX."},
+  {.name = "dtype", .kind = KD_PK_DTYPE, .def = DEF_S("int32"), .values = int32_only,
+   .accepts = KD_DT_SINT | KD_DT_UINT, .jax_error = "randint only accepts integer dtypes, got %s",
+   .description = "The output dtype: int32 (JAX's default with x64 off)."},
+  END,
+};
+
+static const kd_param permutation_params[] = {
+  P_KEY,
+  {.name = "n", .kind = KD_PK_INT, .flags = REQ | KD_PF_SCALAR | KD_PF_COUNT, .def = NODEF,
+   .min = 0, .max = INT32_MAX,
+   .description = "jax.random.permutation(key, n) for an integer n (JAX's `x`): a "
+                  "permutation of 0..n-1, shape [n]; at most --max-elements (413) and "
+                  "2147483647 (400: JAX sorts int32 indices)."},
+  END,
+};
+
+/* ------------------------------------------------------------------ rows */
+
+#define ARG(s, name) kd_sample_arg((s), (name))
+
+/* bits: dtype and bit_width choose the width. */
+static int prepare_bits(kd_sample *s, const char *what, uint64_t max_elements, kd_err *err) {
+  (void)max_elements;
+  const kd_arg *bw = ARG(s, "bit_width"), *dt = ARG(s, "dtype");
+  unsigned width = 32;
+  if (bw->given) width = (unsigned)bw->n; /* one of the row's choices */
+  if (dt->given) {
+    const unsigned from_dtype = (unsigned)atoi(dt->s + 4); /* "uint8" ... "uint64" */
+    if (bw->given && from_dtype != width)
+      return kd_fail(err, KD_INVALID_ARGUMENT, "%s.dtype %s and %s.bit_width %u disagree", what, dt->s,
+                     what, width);
+    width = from_dtype;
+  }
+  s->draw_bits = width;
+  s->out.dtype = width == 8 ? KF_UINT8 : width == 16 ? KF_UINT16 : width == 32 ? KF_UINT32 : KF_UINT64;
+  return 0;
+}
+
+static int call_bits(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  return kf_random_bits(key, mode, s->draw_bits, s->n, s->out.data);
+}
+
+static int call_uniform(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  const kd_arg *lo = ARG(s, "minval"), *hi = ARG(s, "maxval");
+  return kf_random_uniform_p(key, mode, s->n, kd_arg_floats(lo), lo->count, kd_arg_floats(hi),
+                             hi->count, s->out.data);
+}
+
+static int call_normal(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  return kf_random_normal(key, mode, s->n, s->out.data);
+}
+
+static int call_truncated_normal(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  const kd_arg *lo = ARG(s, "lower"), *hi = ARG(s, "upper");
+  return kf_random_truncated_normal_p(key, mode, s->n, kd_arg_floats(lo), lo->count,
+                                      kd_arg_floats(hi), hi->count, s->out.data);
+}
+
+/* bernoulli: mode='high' draws two uniforms per element. */
+static int prepare_bernoulli(kd_sample *s, const char *what, uint64_t max_elements, kd_err *err) {
+  (void)what, (void)max_elements, (void)err;
+  if (strcmp(ARG(s, "mode")->s, "high") == 0) s->draw_bits = 64;
+  return 0;
+}
+
+static int call_bernoulli(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  const kd_arg *p = ARG(s, "p");
+  if (strcmp(ARG(s, "mode")->s, "high") == 0)
+    return kf_random_bernoulli_high_p(key, mode, s->n, kd_arg_floats(p), p->count, s->out.data);
+  return kf_random_bernoulli_p(key, mode, s->n, kd_arg_floats(p), p->count, s->out.data);
+}
+
+static int call_randint(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  const kd_arg *lo = ARG(s, "minval"), *hi = ARG(s, "maxval");
+  return kf_random_randint_p(key, mode, s->n, kd_arg_ints(lo), lo->count, kd_arg_ints(hi),
+                             hi->count, s->out.data);
+}
+
+/* permutation's shape is [n]. n is a count (KD_PF_COUNT: --max-elements,
+ * the tighter limit in practice, is checked first and is a 413), then at
+ * most INT32_MAX: JAX sorts int32 indices. */
+static int prepare_permutation(kd_sample *s, const char *what, uint64_t max_elements, kd_err *err) {
+  (void)what, (void)max_elements, (void)err;
+  const int64_t v = ARG(s, "n")->n;
+  kf_shape_make(&s->args.shape, 1, &v);
+  s->args.n = (size_t)v;
+  return 0;
+}
+
+static int call_permutation(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  return kf_random_permutation(key, mode, s->n, s->out.data);
+}
 
 #define RS (KD_OP_RANDOM | KD_OP_SESSION | KD_OP_TENSOR)
 
@@ -25,18 +238,26 @@ static const char *const permutation_fields[] = {"n", NULL};
  * library and so could fail after the key was taken, and api.md offers it
  * only statelessly. */
 static const kd_op ops[] = {
-  {"key", KD_OP_KEY, KD_S_NONE, key_fields, KD_OP_RANDOM, "jax.random.key(seed): a key from a seed"},
-  {"fold_in", KD_OP_FOLD_IN, KD_S_NONE, fold_in_fields, KD_OP_RANDOM, "jax.random.fold_in(key, data)"},
-  {"split", KD_OP_SPLIT, KD_S_NONE, split_fields, KD_OP_RANDOM, "jax.random.split(key, num)"},
-  {"bits", KD_OP_SAMPLER, KD_S_BITS, bits_fields, RS, "jax.random.bits(key, shape, dtype)"},
-  {"uniform", KD_OP_SAMPLER, KD_S_UNIFORM, uniform_fields, RS, "jax.random.uniform(key, shape, minval, maxval)"},
-  {"normal", KD_OP_SAMPLER, KD_S_NORMAL, normal_fields, RS, "jax.random.normal(key, shape)"},
-  {"truncated_normal", KD_OP_SAMPLER, KD_S_TRUNCATED_NORMAL, truncated_normal_fields, RS,
-   "jax.random.truncated_normal(key, lower, upper, shape)"},
-  {"bernoulli", KD_OP_SAMPLER, KD_S_BERNOULLI, bernoulli_fields, RS, "jax.random.bernoulli(key, p, shape)"},
-  {"randint", KD_OP_SAMPLER, KD_S_RANDINT, randint_fields, RS, "jax.random.randint(key, shape, minval, maxval)"},
-  {"permutation", KD_OP_SAMPLER, KD_S_PERMUTATION, permutation_fields, KD_OP_RANDOM | KD_OP_TENSOR,
-   "jax.random.permutation(key, n)"},
+  {"key", KD_OP_KEY, key_params, KD_OP_RANDOM, KD_SHAPE_OWN, KF_UINT32, NULL, NULL,
+   "jax.random.key(seed): a key from a seed"},
+  {"fold_in", KD_OP_FOLD_IN, fold_in_params, KD_OP_RANDOM, KD_SHAPE_OWN, KF_UINT32, NULL, NULL,
+   "jax.random.fold_in(key, data)"},
+  {"split", KD_OP_SPLIT, split_params, KD_OP_RANDOM, KD_SHAPE_OWN, KF_UINT32, NULL, NULL,
+   "jax.random.split(key, num)"},
+  {"bits", KD_OP_SAMPLER, bits_params, RS, KD_SHAPE_SCALAR, KF_UINT32, prepare_bits, call_bits,
+   "jax.random.bits(key, shape, dtype)"},
+  {"uniform", KD_OP_SAMPLER, uniform_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, NULL, call_uniform,
+   "jax.random.uniform(key, shape, dtype, minval, maxval)"},
+  {"normal", KD_OP_SAMPLER, normal_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, NULL, call_normal,
+   "jax.random.normal(key, shape, dtype)"},
+  {"truncated_normal", KD_OP_SAMPLER, truncated_normal_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32,
+   NULL, call_truncated_normal, "jax.random.truncated_normal(key, lower, upper, shape, dtype)"},
+  {"bernoulli", KD_OP_SAMPLER, bernoulli_params, RS, KD_SHAPE_BROADCAST, KF_BOOL, prepare_bernoulli,
+   call_bernoulli, "jax.random.bernoulli(key, p, shape, mode)"},
+  {"randint", KD_OP_SAMPLER, randint_params, RS, KD_SHAPE_BROADCAST, KF_INT32, NULL, call_randint,
+   "jax.random.randint(key, shape, minval, maxval, dtype)"},
+  {"permutation", KD_OP_SAMPLER, permutation_params, KD_OP_RANDOM | KD_OP_TENSOR, KD_SHAPE_OWN,
+   KF_INT32, prepare_permutation, call_permutation, "jax.random.permutation(key, n)"},
 };
 #define OP_COUNT (sizeof ops / sizeof ops[0])
 
@@ -63,6 +284,34 @@ const char *kd_op_names(unsigned flags, char *buf, size_t size) {
   return buf;
 }
 
+void kd_op_write(kd_jw *w, const kd_op *op) {
+  kd_jw_object_begin(w);
+  kd_jw_key(w, "name");
+  kd_jw_string(w, op->name);
+  kd_jw_key(w, "summary");
+  kd_jw_string(w, op->summary);
+  kd_jw_key(w, "random");
+  kd_jw_bool(w, (op->flags & KD_OP_RANDOM) != 0);
+  kd_jw_key(w, "session_sample");
+  kd_jw_bool(w, (op->flags & KD_OP_SESSION) != 0);
+  kd_jw_key(w, "tensor");
+  kd_jw_bool(w, (op->flags & KD_OP_TENSOR) != 0);
+  kd_jw_key(w, "dtype");
+  if (op->cls == KD_OP_SAMPLER)
+    kd_jw_string(w, kf_dtype_name(op->dtype));
+  else
+    kd_jw_null(w);
+  kd_jw_key(w, "shape");
+  kd_jw_string(w, kd_shape_rule_name(op->shape));
+  kd_jw_key(w, "params");
+  kd_jw_array_begin(w);
+  for (const kd_param *p = op->params; p->name; p++) kd_param_write(w, p);
+  kd_jw_array_end(w);
+  kd_jw_object_end(w);
+}
+
+/* ------------------------------------------------------------- sampling */
+
 /* Legacy threefry hashes a whole draw in one call of at most 2^32 - 2 words
  * (JAX would split the key into blocks beyond that; the library refuses).
  * prepare does not know the mode, so it applies the limit in both modes:
@@ -79,174 +328,171 @@ static int check_draw_size(size_t n, unsigned word_bits, const char *what, const
   return 0;
 }
 
-/* The shape member: absent or null is a scalar, as in jax.random. */
-static int read_shape(const json_t *body, const char *what, uint64_t max_elements, kf_shape *shape,
-                      size_t *n, kd_err *err) {
-  const json_t *v = json_object_get(body, "shape");
-  if (!v || json_is_null(v)) {
-    kf_shape_make(shape, 0, NULL);
-    *n = 1;
-    return 0;
-  }
-  char field[160];
-  snprintf(field, sizeof field, "%s.shape", what);
-  return kd_parse_shape(v, field, max_elements, shape, n, err);
+/* KD_SHAPE_OUTER with a draw smaller than the output: the output is R
+ * replicas of the draw (R = n / draw_n), each element j at draw index d(j)
+ * of replica r(j). fill runs the row's call once per replica, on a draw of
+ * draw_n elements with that replica's parameters gathered, and scatters the
+ * result. scratch holds order[r * draw_n + d] = j, the replica's output,
+ * then each array parameter's gathered values. */
+typedef struct outer_layout {
+  size_t *order;
+  void *out;
+  size_t gathered_at[KD_MAX_PARAMS]; /* byte offsets into scratch; 0 for single values */
+} outer_layout;
+
+static size_t param_size(const kd_param *p) {
+  return p->kind == KD_PK_INT ? sizeof(int64_t) : sizeof(float);
 }
 
-/* permutation's n: JAX sorts int32 indices, hence the INT32_MAX bound; the
- * configured element limit is checked first because it is the tighter one in
- * practice and deserves its own status (413). */
-static int read_permutation_n(const json_t *body, const char *what, uint64_t max_elements,
-                              kf_shape *shape, size_t *n, kd_err *err) {
-  int64_t v;
-  if (kd_get_int(body, what, "n", 1, INT64_MIN, INT64_MAX, 0, &v, err) != 0) return -1;
-  if (v < 0)
-    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.n must be a non-negative integer, got %lld", what,
-                   (long long)v);
-  if ((uint64_t)v > max_elements)
-    return kd_fail(err, KD_PAYLOAD_TOO_LARGE, "%s.n is %lld, more than the limit of %llu elements",
-                   what, (long long)v, (unsigned long long)max_elements);
-  if (v > INT32_MAX)
-    return kd_fail(err, KD_INVALID_ARGUMENT,
-                   "%s.n must be at most 2147483647 (permutation sorts int32 indices), got %lld", what,
-                   (long long)v);
-  const int64_t dim = v;
-  if (kf_shape_make(shape, 1, &dim) != KF_OK)
-    return kd_fail(err, KD_PAYLOAD_TOO_LARGE, "%s.n is too large", what);
-  *n = (size_t)v;
+static size_t align8(size_t x) { return (x + 7u) & ~(size_t)7u; }
+
+static outer_layout outer_layout_of(const kd_sample *s, size_t *total) {
+  outer_layout l = {NULL, NULL, {0}};
+  const size_t n = s->args.n, dn = s->args.draw_n;
+  size_t at = align8(n * sizeof(size_t));
+  const size_t out_at = at;
+  at += align8(dn * kf_dtype_size(s->out.dtype));
+  for (size_t i = 0; i < s->args.count; i++) {
+    if (!kd_param_broadcasts(&s->args.params[i]) || s->args.a[i].count == 1) continue;
+    l.gathered_at[i] = at;
+    at += align8(dn * param_size(&s->args.params[i]));
+  }
+  if (s->scratch) {
+    l.order = s->scratch;
+    l.out = (char *)s->scratch + out_at;
+  }
+  *total = at;
+  return l;
+}
+
+static int outer_prepare(kd_sample *s, const char *what, kd_err *err) {
+  size_t total;
+  outer_layout_of(s, &total);
+  if (!(s->scratch = malloc(total)))
+    return kd_fail(err, KD_UNAVAILABLE, "%s: out of memory for %zu elements", what, s->args.n);
+  const outer_layout l = outer_layout_of(s, &total);
+  /* The draw's shape is right-aligned in the output's, each of its
+   * dimensions equal to the output's or 1 (a replica dimension). */
+  const kf_shape *o = &s->args.shape, *d = &s->args.draw_shape;
+  size_t idx[KF_MAX_RANK] = {0}, dstride[KF_MAX_RANK], rstride[KF_MAX_RANK];
+  size_t ds = 1, rs = 1;
+  for (int k = o->rank - 1; k >= 0; k--) {
+    const int dk = k - (o->rank - d->rank);
+    const int in_draw = dk >= 0 && d->dim[dk] == o->dim[k];
+    dstride[k] = in_draw ? ds : 0;
+    rstride[k] = in_draw ? 0 : rs;
+    if (in_draw)
+      ds *= (size_t)o->dim[k];
+    else
+      rs *= (size_t)o->dim[k];
+  }
+  for (size_t j = 0; j < s->args.n; j++) {
+    size_t dj = 0, rj = 0;
+    for (int k = 0; k < o->rank; k++) {
+      dj += idx[k] * dstride[k];
+      rj += idx[k] * rstride[k];
+    }
+    l.order[rj * s->args.draw_n + dj] = j;
+    for (int k = o->rank - 1; k >= 0; k--) {
+      if (++idx[k] < (size_t)o->dim[k]) break;
+      idx[k] = 0;
+    }
+  }
   return 0;
 }
 
-/* randint's bounds: with x64 off (JAX's default, which this API follows)
- * a Python int outside int32 raises OverflowError before anything is drawn,
- * so the x64-only clipping rule of the library is never reached. */
-static int read_int32_bound(const json_t *body, const char *what, const char *name, int64_t *out,
-                            kd_err *err) {
-  if (kd_get_int(body, what, name, 1, INT64_MIN, INT64_MAX, 0, out, err) != 0) return -1;
-  if (*out < INT32_MIN || *out > INT32_MAX)
-    return kd_fail(err, KD_INVALID_ARGUMENT,
-                   "%s.%s must be in the int32 range -2147483648..2147483647, got %lld "
-                   "(JAX raises OverflowError for it with x64 off)",
-                   what, name, (long long)*out);
-  return 0;
-}
-
-/* Decodes the sampler's parameters into *out (everything but the output
- * buffer) and sets the output dtype. */
-static int read_params(const kd_op *s, const json_t *body, const char *what, kd_sample *out,
-                       kd_err *err) {
-  switch (s->sampler) {
-    case KD_S_BITS: {
-      int64_t bw;
-      if (kd_get_int(body, what, "bit_width", 0, INT64_MIN, INT64_MAX, 32, &bw, err) != 0) return -1;
-      switch (bw) {
-        case 8: out->out.dtype = KF_UINT8; break;
-        case 16: out->out.dtype = KF_UINT16; break;
-        case 32: out->out.dtype = KF_UINT32; break;
-        case 64: out->out.dtype = KF_UINT64; break;
-        default:
-          return kd_fail(err, KD_INVALID_ARGUMENT, "%s.bit_width must be 8, 16, 32 or 64, got %lld",
-                         what, (long long)bw);
-      }
-      out->bit_width = (unsigned)bw;
-      return 0;
+static int outer_fill(kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  size_t total;
+  const outer_layout l = outer_layout_of(s, &total);
+  const size_t dn = s->args.draw_n, replicas = s->args.n / dn;
+  const size_t size = kf_dtype_size(s->out.dtype);
+  kd_sample view = *s;
+  view.n = dn;
+  view.out.data = l.out;
+  for (size_t i = 0; i < s->args.count; i++)
+    if (l.gathered_at[i]) {
+      view.args.a[i].owned = (char *)s->scratch + l.gathered_at[i];
+      view.args.a[i].count = dn;
     }
-    case KD_S_UNIFORM:
-      out->out.dtype = KF_FLOAT32;
-      /* minval > maxval is allowed, as in JAX: every element is then minval. */
-      if (kd_get_f32(body, what, "minval", 0, 0.0f, &out->f1, err) != 0) return -1;
-      return kd_get_f32(body, what, "maxval", 0, 1.0f, &out->f2, err);
-    case KD_S_NORMAL:
-      out->out.dtype = KF_FLOAT32;
-      return 0;
-    case KD_S_TRUNCATED_NORMAL: {
-      out->out.dtype = KF_FLOAT32;
-      double lo, hi;
-      if (kd_get_double(body, what, "lower", 1, 0.0, &lo, err) != 0) return -1;
-      if (kd_get_double(body, what, "upper", 1, 0.0, &hi, err) != 0) return -1;
-      /* A bound beyond the float32 range rounds to an infinity, which JAX
-       * and the library accept (a one-sided truncation); the order is
-       * checked after rounding because that is what gets sampled. */
-      out->f1 = (float)lo;
-      out->f2 = (float)hi;
-      if (!(out->f1 < out->f2))
-        return kd_fail(err, KD_INVALID_ARGUMENT,
-                       "%s.lower must be less than %s.upper (as float32), got %.9g and %.9g", what,
-                       what, (double)out->f1, (double)out->f2);
-      return 0;
+  for (size_t r = 0; r < replicas; r++) {
+    const size_t *order = l.order + r * dn;
+    for (size_t i = 0; i < s->args.count; i++) {
+      if (!l.gathered_at[i]) continue;
+      const size_t ps = param_size(&s->args.params[i]);
+      for (size_t t = 0; t < dn; t++)
+        memcpy((char *)view.args.a[i].owned + t * ps, (const char *)s->args.a[i].owned + order[t] * ps, ps);
     }
-    case KD_S_BERNOULLI:
-      out->out.dtype = KF_BOOL;
-      /* Any finite p: values outside [0, 1] simply give all-false/all-true. */
-      return kd_get_f32(body, what, "p", 0, 0.5f, &out->f1, err);
-    case KD_S_RANDINT:
-      out->out.dtype = KF_INT32;
-      if (read_int32_bound(body, what, "minval", &out->i1, err) != 0) return -1;
-      return read_int32_bound(body, what, "maxval", &out->i2, err);
-    case KD_S_PERMUTATION:
-      out->out.dtype = KF_INT32;
-      return 0;
-    case KD_S_NONE: break;
+    const int rc = s->op->call(&view, key, mode);
+    if (rc != KF_OK) return rc;
+    for (size_t t = 0; t < dn; t++)
+      memcpy((char *)s->out.data + order[t] * size, (const char *)l.out + t * size, size);
   }
-  return kd_fail(err, KD_INTERNAL, "unknown sampler");
+  return KF_OK;
 }
 
-int kd_sample_prepare(const kd_op *s, const json_t *body, const char *what,
-                      uint64_t max_elements, kd_sample *out, kd_err *err) {
+/* The row's call, or, for an output larger than its draw, one per replica. */
+static int run_call(kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  if (s->scratch) return outer_fill(s, key, mode);
+  return s->op->call(s, key, mode);
+}
+
+const kd_arg *kd_sample_arg(const kd_sample *s, const char *name) {
+  return kd_args_cget(&s->args, name);
+}
+
+int kd_sample_prepare(const kd_op *op, const json_t *body, const char *what, unsigned how,
+                      const char *const *extra, uint64_t max_elements, kd_sample *out,
+                      kd_err *err) {
   kd_sample smp;
   memset(&smp, 0, sizeof smp);
-  smp.op = s;
-  size_t n;
-  const int is_perm = s->sampler == KD_S_PERMUTATION;
-  if (is_perm ? read_permutation_n(body, what, max_elements, &smp.out.shape, &n, err)
-              : read_shape(body, what, max_elements, &smp.out.shape, &n, err))
+  smp.op = op;
+  smp.out.dtype = op->dtype;
+  smp.draw_bits = 32;
+  if (kd_params_decode(op->params, body, what, how, extra, max_elements, &smp.args, err) != 0)
     return -1;
-  if (read_params(s, body, what, &smp, err) != 0) return -1;
-  if (check_draw_size(n, s->sampler == KD_S_BITS ? smp.bit_width : 32u, what, is_perm ? "n" : "shape",
-                      err) != 0)
-    return -1;
+  if (op->cls != KD_OP_SAMPLER) {
+    *out = smp;
+    return 0;
+  }
+  const char *field = op->shape == KD_SHAPE_OWN ? "n" : "shape";
+  int rc = 0;
+  if (op->shape != KD_SHAPE_OWN)
+    rc = kd_params_shape(op->name, op->shape, &smp.args, what, max_elements, err);
+  if (rc == 0 && op->prepare) rc = op->prepare(&smp, what, max_elements, err);
+  if (op->shape == KD_SHAPE_OWN) {
+    smp.args.draw_shape = smp.args.shape;
+    smp.args.draw_n = smp.args.n;
+  }
+  const size_t n = smp.args.n;
+  if (rc == 0) rc = check_draw_size(smp.args.draw_n, smp.draw_bits, what, field, err);
   const size_t size = kf_dtype_size(smp.out.dtype);
-  if (n > SIZE_MAX / size)
-    return kd_fail(err, KD_PAYLOAD_TOO_LARGE, "%s.%s: %zu elements do not fit in memory", what,
-                   is_perm ? "n" : "shape", n);
+  if (rc == 0 && n > SIZE_MAX / size)
+    rc = kd_fail(err, KD_PAYLOAD_TOO_LARGE, "%s.%s: %zu elements do not fit in memory", what, field, n);
+  if (rc == 0) rc = kd_params_broadcast(&smp.args, what, err);
   /* One byte for an empty draw, so that a NULL data always means failure. */
-  smp.out.data = malloc(n ? n * size : 1);
-  if (!smp.out.data)
-    return kd_fail(err, KD_UNAVAILABLE, "%s: out of memory for %zu elements", what, n);
+  if (rc == 0 && !(smp.out.data = malloc(n ? n * size : 1)))
+    rc = kd_fail(err, KD_UNAVAILABLE, "%s: out of memory for %zu elements", what, n);
+  if (rc == 0 && n > 0 && smp.args.draw_n != n) rc = outer_prepare(&smp, what, err);
+  if (rc != 0) {
+    free(smp.out.data);
+    kd_args_free(&smp.args);
+    return -1;
+  }
+  smp.out.shape = smp.args.shape;
   smp.n = n;
   *out = smp;
   return 0;
 }
 
-/* Runs the library sampler; returns its code. Only permutation can fail
- * here (it allocates scratch memory inside the library): prepare has
- * already ruled out every other error. */
-static int draw(kd_sample *sample, kf_key key, kf_threefry_mode mode) {
-  void *data = sample->out.data;
-  const size_t n = sample->n;
-  switch (sample->op->sampler) {
-    case KD_S_BITS: return kf_random_bits(key, mode, sample->bit_width, n, data);
-    case KD_S_UNIFORM: return kf_random_uniform(key, mode, n, sample->f1, sample->f2, data);
-    case KD_S_NORMAL: return kf_random_normal(key, mode, n, data);
-    case KD_S_TRUNCATED_NORMAL:
-      return kf_random_truncated_normal(key, mode, n, sample->f1, sample->f2, data);
-    case KD_S_BERNOULLI: return kf_random_bernoulli(key, mode, n, sample->f1, data);
-    case KD_S_RANDINT: return kf_random_randint(key, mode, n, sample->i1, sample->i2, data);
-    case KD_S_PERMUTATION: return kf_random_permutation(key, mode, n, data);
-    case KD_S_NONE: break;
-  }
-  return KF_EINVAL;
-}
-
 void kd_sample_fill(kd_sample *sample, kf_key key, kf_threefry_mode mode) {
   /* Never hand out uninitialised memory, even on the path that cannot be
    * reported (see kd_sample_draw). */
-  if (draw(sample, key, mode) != KF_OK)
+  if (run_call(sample, key, mode) != KF_OK)
     memset(sample->out.data, 0, sample->n * kf_dtype_size(sample->out.dtype));
 }
 
 int kd_sample_draw(kd_sample *sample, kf_key key, kf_threefry_mode mode, kd_err *err) {
-  const int rc = draw(sample, key, mode);
+  const int rc = run_call(sample, key, mode);
   if (rc != KF_OK) return kd_fail_kf(err, rc, sample->op->name);
   return 0;
 }
@@ -254,5 +500,8 @@ int kd_sample_draw(kd_sample *sample, kf_key key, kf_threefry_mode mode, kd_err 
 void kd_sample_free(kd_sample *sample) {
   free(sample->out.data);
   sample->out.data = NULL;
+  free(sample->scratch);
+  sample->scratch = NULL;
   sample->n = 0;
+  kd_args_free(&sample->args);
 }

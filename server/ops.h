@@ -1,10 +1,14 @@
 /* keyfoldd — the jax.random operations: one table for the stateless
- * POST /v1/random/{op} and the session's POST …/sample, and the samplers'
- * decoding and drawing.
+ * POST /v1/random/{op}, the session's POST …/sample and GET /v1/random.
  *
- * A sample is prepared (parameters decoded and validated, output allocated)
- * before any key is drawn, so a session's stream only advances for a request
- * that will succeed; kd_sample_fill then cannot fail.
+ * Each operation is a row: JAX's name, its parameters in the model of
+ * params.h (JAX's names, kinds, defaults, domains), how its shape defaults,
+ * the output's dtype and a call function that hands the decoded, broadcast
+ * parameters to the library. Adding a sampler is adding a row.
+ *
+ * A sample is prepared (parameters decoded and validated, broadcast, output
+ * allocated) before any key is drawn, so a session's stream only advances
+ * for a request that will succeed; kd_sample_fill then cannot fail.
  */
 #ifndef KEYFOLDD_OPS_H
 #define KEYFOLDD_OPS_H
@@ -13,22 +17,12 @@
 #include <stdint.h>
 
 #include "apierr.h"
+#include "buf.h"
 #include "keyfold/keyfold.h"
+#include "params.h"
 
 /* How an operation computes. */
 typedef enum kd_op_class { KD_OP_KEY, KD_OP_FOLD_IN, KD_OP_SPLIT, KD_OP_SAMPLER } kd_op_class;
-
-/* Which sampler a KD_OP_SAMPLER operation runs. */
-typedef enum kd_sampler_kind {
-  KD_S_NONE = 0,
-  KD_S_BITS,
-  KD_S_UNIFORM,
-  KD_S_NORMAL,
-  KD_S_TRUNCATED_NORMAL,
-  KD_S_BERNOULLI,
-  KD_S_RANDINT,
-  KD_S_PERMUTATION
-} kd_sampler_kind;
 
 /* Where an operation is offered. */
 enum {
@@ -37,13 +31,22 @@ enum {
   KD_OP_TENSOR = 1u << 2   /* answers one tensor: JSON or .npy by Accept */
 };
 
+struct kd_sample;
+
 typedef struct kd_op {
-  const char *name;           /* jax.random's name */
+  const char *name;          /* jax.random's name */
   kd_op_class cls;
-  kd_sampler_kind sampler;
-  const char *const *fields;  /* the NULL-terminated body fields it reads beyond key/threefry/stream */
+  const kd_param *params;    /* JAX's parameters in JAX's order, ended by a NULL name */
   unsigned flags;
-  const char *summary;        /* the JAX call it computes */
+  kd_shape_rule shape;       /* how the output's shape follows from the parameters (params.h) */
+  kf_dtype dtype;            /* the output's dtype (prepare may choose another) */
+  /* Optional: the row's own checks once the parameters are decoded (and,
+   * unless KD_SHAPE_OWN, the shape derived): may set the shape, the dtype
+   * and draw_bits. 400/413 as the decoder's. */
+  int (*prepare)(struct kd_sample *s, const char *what, uint64_t max_elements, kd_err *err);
+  /* Samplers: computes s->out with key in mode; a KF_* code. */
+  int (*call)(const struct kd_sample *s, kf_key key, kf_threefry_mode mode);
+  const char *summary;       /* the JAX call it computes */
 } kd_op;
 
 /* The table, in its documented order. */
@@ -57,20 +60,34 @@ const kd_op *kd_op_find(const char *name);
  * separated, into buf (for messages). Returns buf. */
 const char *kd_op_names(unsigned flags, char *buf, size_t size);
 
+/* Writes an operation as a listing object (GET /v1/random, --dump-tables):
+ * {"name", "summary", "random", "session_sample", "tensor", "dtype" (the
+ * output's with the default parameters), "shape" (the rule: kd_shape_rule_name),
+ * "params": [...]}. */
+void kd_op_write(kd_jw *w, const kd_op *op);
+
 typedef struct kd_sample {
   const kd_op *op;
-  kf_tensor out;  /* out.data is owned (malloc'd) by the sample */
-  size_t n;       /* element count */
-  float f1, f2;   /* minval/maxval, lower/upper, p */
-  int64_t i1, i2; /* randint bounds */
-  unsigned bit_width;
+  kd_args args;       /* the decoded parameters */
+  kf_tensor out;      /* samplers: out.data is owned (malloc'd) by the sample */
+  size_t n;           /* element count */
+  unsigned draw_bits; /* random bits one element draws (legacy threefry's limit) */
+  void *scratch;      /* KD_SHAPE_OUTER with a draw smaller than the output: fill's
+                         memory, allocated by prepare */
 } kd_sample;
 
-/* Decodes the sampler's fields from body (`what` names the body in
- * messages), validates them and allocates the output. 400 for bad values,
- * 413 beyond max_elements. On failure nothing is left to free. */
-int kd_sample_prepare(const kd_op *s, const json_t *body, const char *what,
-                      uint64_t max_elements, kd_sample *out, kd_err *err);
+/* Decodes op's parameters from body (`what` names the body in messages;
+ * `how` KD_READ_KEY for a stateless body, which carries "key"; `extra` the
+ * members the route adds, NULL-terminated) and validates them; for a
+ * sampler also derives the shape, broadcasts the array parameters and
+ * allocates the output. 400 for bad values, 413 beyond max_elements, 503
+ * when memory runs out. On failure nothing is left to free. */
+int kd_sample_prepare(const kd_op *op, const json_t *body, const char *what, unsigned how,
+                      const char *const *extra, uint64_t max_elements, kd_sample *out,
+                      kd_err *err);
+
+/* The decoded parameter `name` of a prepared sample, or NULL. */
+const kd_arg *kd_sample_arg(const kd_sample *s, const char *name);
 
 /* Draws the sample with key in mode into sample->out. Cannot fail after a
  * successful prepare, with one exception: "permutation" allocates scratch
@@ -82,7 +99,7 @@ void kd_sample_fill(kd_sample *sample, kf_key key, kf_threefry_mode mode);
  * For stateless callers, which have nothing to undo when it fails. */
 int kd_sample_draw(kd_sample *sample, kf_key key, kf_threefry_mode mode, kd_err *err);
 
-/* Frees the output; the struct may be reused. */
+/* Frees the output and the parameters; the struct may be reused. */
 void kd_sample_free(kd_sample *sample);
 
 #endif

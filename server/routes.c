@@ -20,6 +20,7 @@ const kd_route kd_routes[] = {
   {"POST", "/v1/sessions/{name}/reseed", kd_h_session_reseed, BODY},
   {"POST", "/v1/sessions/{name}/fork", kd_h_session_fork, BODY},
   {"GET", "/v1/sessions/{name}/params", kd_h_session_params, 0},
+  {"GET", "/v1/random", kd_h_random_list, 0},
   {"POST", "/v1/random/{op}", kd_h_random, BODY | NEG},
   {"POST", "/v1/init/{initializer}", kd_h_init, BODY | NEG},
   {"GET", "/v2", kd_h_oip_server, KD_ROUTE_OIP},

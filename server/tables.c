@@ -26,11 +26,6 @@ static void uint_member(kd_jw *w, const char *key, uint64_t value) {
   kd_jw_uint(w, value);
 }
 
-static void bool_member(kd_jw *w, const char *key, int value) {
-  kd_jw_key(w, key);
-  kd_jw_bool(w, value);
-}
-
 /* A NULL-terminated list of names as an array. */
 static void names_member(kd_jw *w, const char *key, const char *const *names) {
   kd_jw_key(w, key);
@@ -98,19 +93,10 @@ static void write_options(kd_jw *w) {
   kd_jw_array_end(w);
 }
 
+/* The same objects as GET /v1/random (kd_op_write). */
 static void write_operations(kd_jw *w) {
   kd_jw_array_begin(w);
-  for (size_t i = 0; i < kd_op_count(); i++) {
-    const kd_op *op = kd_op_at(i);
-    kd_jw_object_begin(w);
-    string_member(w, "name", op->name);
-    names_member(w, "fields", op->fields);
-    bool_member(w, "random", (op->flags & KD_OP_RANDOM) != 0);
-    bool_member(w, "session_sample", (op->flags & KD_OP_SESSION) != 0);
-    bool_member(w, "tensor", (op->flags & KD_OP_TENSOR) != 0);
-    string_member(w, "summary", op->summary);
-    kd_jw_object_end(w);
-  }
+  for (size_t i = 0; i < kd_op_count(); i++) kd_op_write(w, kd_op_at(i));
   kd_jw_array_end(w);
 }
 

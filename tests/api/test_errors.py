@@ -361,8 +361,12 @@ class ErrorsTest(DaemonTestCase):
         self.bad("unknown distribution", V + "/sample", {"distribution": "gamma"})
         self.bad("permutation needs n", V + "/sample", {"distribution": "permutation"})
         self.bad("bad bit_width", V + "/sample", {"distribution": "bits", "bit_width": 12})
-        self.bad("truncated_normal order", V + "/sample",
-                 {"distribution": "truncated_normal", "lower": 1, "upper": -1})
+        self.bad("truncated_normal bounds that do not broadcast", V + "/sample",
+                 {"distribution": "truncated_normal", "lower": [1, 2], "upper": [3, 4, 5]},
+                 message="Incompatible shapes for broadcasting")
+        self.bad("bernoulli p that does not fit the shape", V + "/sample",
+                 {"distribution": "bernoulli", "p": [0.5, 0.5], "shape": [3, 1]},
+                 message="bernoulli parameter shapes must be broadcast-compatible")
         self.bad("randint int32", V + "/sample",
                  {"distribution": "randint", "minval": 0, "maxval": 2 ** 31})
         # forward
@@ -405,7 +409,7 @@ class ErrorsTest(DaemonTestCase):
             ("DELETE", V + "/params", {"GET"}), ("GET", "/v1/random/key", {"POST"}),
             ("PUT", "/v1/random/uniform", {"POST"}), ("GET", "/v1/init/zeros", {"POST"}),
             ("POST", "/v2/health/live", {"GET"}), ("DELETE", "/v2/health/ready", {"GET"}),
-            ("POST", "/metrics", {"GET"}),
+            ("POST", "/metrics", {"GET"}), ("POST", "/v1/random", {"GET"}),
         ]
         for method, path, allow in cases:
             self.check("%s %s" % (method, path), method, path, 405, "method_not_allowed",
@@ -416,7 +420,7 @@ class ErrorsTest(DaemonTestCase):
         for method, path in [("GET", "/"), ("GET", "/v1"), ("GET", "/v1/nope"), ("GET", "/v1/sessions/"),
                              ("GET", V + "/nope"), ("POST", V + "/keys/extra"), ("GET", "/v2/health"),
                              ("GET", "/metrics/x"), ("GET", "/v1/sessions/victim/params/0"),
-                             ("POST", "/v1/random"), ("POST", "/v1/random/"), ("POST", "/v1/init/"),
+                             ("POST", "/v1/random/"), ("POST", "/v1/init/"),
                              ("GET", "/V1/SESSIONS")]:
             self.check("%s %s" % (method, path), method, path, 404, "not_found",
                        raw=b"{}" if method == "POST" else None, headers=JSON if method == "POST" else None)

@@ -410,12 +410,15 @@ class StaticSpec(unittest.TestCase):
         self.assertEqual(spec_ops, set(random_ops), "a path item per operation of /v1/random/{op}")
         sample_branches, init_branches = {}, {}
         for branch in resolve(component("SampleRequest"))["oneOf"]:
-            if "initializer" in branch["properties"]:  # Flax 0.12's keyless initializers
-                nm = resolve(branch["properties"]["initializer"])
-                for n in nm.get("enum", [nm.get("const")]):
-                    init_branches[n] = set(branch["properties"])
+            branch = resolve(branch)
+            if "oneOf" in branch:  # SampleDistribution: a branch per distribution
+                for dist in branch["oneOf"]:
+                    dist = resolve(dist)
+                    sample_branches[dist["properties"]["distribution"]["const"]] = dist
                 continue
-            sample_branches[branch["properties"]["distribution"]["const"]] = set(branch["properties"])
+            nm = resolve(branch["properties"]["initializer"])  # Flax 0.12's keyless initializers
+            for n in nm.get("enum", [nm.get("const")]):
+                init_branches[n] = set(branch["properties"])
         for init in TABLES["initializers"]:
             with self.subTest(keyless_initializer=init["name"]):
                 self.assertEqual(init_branches.get(init["name"]),
@@ -423,18 +426,56 @@ class StaticSpec(unittest.TestCase):
         session_ops = operations("session_sample")
         self.assertEqual(set(sample_branches), set(session_ops),
                          "POST /v1/sessions/{name}/sample accepts the distributions of the table")
+
+        def check_params(schema, params, added):
+            """Properties, required members and defaults of a body against the table's
+            parameters; `added` are the route's own members."""
+            props = schema["properties"]
+            self.assertEqual(set(props), {p["name"] for p in params} | set(added))
+            required = {p["name"] for p in params if p["required"]}
+            self.assertEqual(set(schema.get("required", [])) - set(added), required)
+            for p in params:
+                prop = props[p["name"]]
+                if p["required"] or p["default"] is None:
+                    self.assertNotIn("default", prop, p["name"])
+                else:
+                    self.assertEqual(prop.get("default"), p["default"], p["name"])
+                self.assertEqual(prop.get("description"), p["description"], p["name"])
+                if "values" in p:
+                    self.assertEqual(prop["enum"], p["values"], p["name"])
+
         for name, op in random_ops.items():
             spec_op = SPEC["paths"]["/v1/random/" + name]["post"]
             with self.subTest(op=name):
-                fields = set(op["fields"])
-                # An operation that reads a seed makes the key; every other one takes it.
-                takes = {"threefry"} | (set() if "seed" in fields else {"key"})
-                self.assertEqual(schema_properties(request_schema(spec_op)), fields | takes)
+                self.assertTrue(op["params"], "every operation lists its parameters")
+                self.assertEqual(spec_op["summary"], op["summary"])
+                check_params(resolve(request_schema(spec_op)), op["params"], ["threefry"])
                 # Tensor replies negotiate .npy; keys are JSON only.
                 ok = resolve(spec_op["responses"]["200"])["content"]
                 self.assertEqual("application/x-npy" in ok, op["tensor"])
                 if name in session_ops:
-                    self.assertEqual(sample_branches[name], fields | {"stream", "distribution"})
+                    check_params(sample_branches[name], [p for p in op["params"] if p["kind"] != "key"],
+                                 ["stream", "distribution"])
+                    self.assertEqual(sample_branches[name]["required"][0], "distribution")
+
+    def test_random_part_is_generated_from_the_table(self):
+        """The /v1/random path items and the request schemas between the GENERATED
+        markers are exactly what scripts/gen-openapi-random.py renders from the
+        daemon's table and proto/random-examples.yaml (run it after changing a row
+        of server/ops.c)."""
+        import importlib.util
+        path = os.path.join(ROOT, "scripts", "gen-openapi-random.py")
+        spec = importlib.util.spec_from_file_location("gen_openapi_random", path)
+        gen = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(gen)
+        with open(SPEC_PATH, encoding="utf-8") as f:
+            committed = gen.regions_of(f.read())
+        rendered = gen.render(TABLES, gen.load_examples())
+        for region, text in rendered.items():
+            with self.subTest(region=region):
+                self.assertIsNotNone(committed[region], "proto/openapi.yaml lacks the %s markers" % region)
+                self.assertEqual(committed[region], text,
+                                 "proto/openapi.yaml is out of date: run scripts/gen-openapi-random.py")
 
     def test_initializers_match_table(self):
         inits = {i["name"]: i for i in TABLES["initializers"]}
@@ -809,7 +850,15 @@ class Live(unittest.TestCase):
                      {"distribution": "normal"},
                      {"distribution": "truncated_normal", "shape": [3], "lower": -1, "upper": 2},
                      {"distribution": "bernoulli", "shape": [4], "p": 0.25},
-                     {"distribution": "randint", "shape": [4], "minval": -5, "maxval": 5}):
+                     {"distribution": "randint", "shape": [4], "minval": -5, "maxval": 5},
+                     # array parameters, broadcast as in JAX
+                     {"distribution": "uniform", "shape": [2, 3], "minval": [0, 1, 2], "maxval": [[5], [6]]},
+                     {"distribution": "truncated_normal", "lower": [-1, 0], "upper": 1},
+                     {"distribution": "truncated_normal", "lower": 1, "upper": 0},
+                     {"distribution": "bernoulli", "p": {"shape": [2, 2], "dtype": "float32",
+                                                         "data": [0.1, 0.2, 0.3, 0.4]}, "mode": "high"},
+                     {"distribution": "randint", "minval": [[0], [10]], "maxval": [5, 20, 30]},
+                     {"distribution": "normal", "shape": [2], "dtype": "float32"}):
             got = call("POST", P, body, expect=200)
             self.assertEqual(got["stream"], body.get("stream", "default"))
         ex = SPEC["paths"][S + "/{name}/sample"]["post"]["requestBody"]["content"]["application/json"][
@@ -820,7 +869,11 @@ class Live(unittest.TestCase):
         call("POST", P, {"distribution": "normal", "shape": [2], "p": 0.5}, expect=400, schema_rejects=True)
         call("POST", P, {"distribution": "randint", "shape": [2], "minval": 0, "maxval": 1 << 31},
              expect=400, schema_rejects=True)
-        call("POST", P, {"distribution": "truncated_normal", "lower": 1, "upper": 0}, expect=400)
+        call("POST", P, {"distribution": "truncated_normal", "lower": [1, 2], "upper": [0, 1, 2]},
+             expect=400)
+        call("POST", P, {"distribution": "bernoulli", "p": [0.5, 0.5], "shape": [3]}, expect=400)
+        call("POST", P, {"distribution": "uniform", "dtype": "float64"}, expect=400, schema_rejects=True)
+        call("POST", P, {"distribution": "bernoulli", "mode": "medium"}, expect=400, schema_rejects=True)
         call("POST", P, {"shape": [2]}, expect=400, schema_rejects=True)
         call("POST", S + "/exp1/sample", {"stream": "nope", "distribution": "normal"}, expect=404)
         call("POST", S + "/nope/sample", {"distribution": "normal"}, expect=404)
@@ -918,6 +971,23 @@ class Live(unittest.TestCase):
             ("randint", {"key": key, "shape": [3], "minval": -2147483648, "maxval": 2147483647}),
             ("permutation", {"key": key, "n": 0}),
             ("permutation", {"key": key, "n": 10, "threefry": "legacy"}),
+            # lower >= upper: JAX does not raise (nextafter(upper, -inf) everywhere)
+            ("truncated_normal", {"key": key, "shape": [2], "lower": 1, "upper": 1}),
+            # array parameters: numbers, nested lists, Tensor objects; broadcast as in JAX
+            ("uniform", {"key": key, "shape": [2, 3], "minval": [0, 10, 100], "maxval": [[1], [200]]}),
+            ("uniform", {"key": key, "shape": [0, 3], "minval": [0, 1, 2]}),
+            ("uniform", {"key": key, "minval": [[1.5]], "maxval": 2, "shape": [1, 1]}),
+            ("truncated_normal", {"key": key, "lower": [-1, 0, -1e39], "upper": [[1], [2]]}),
+            ("truncated_normal", {"key": key, "lower": {"shape": [2], "dtype": "int32", "data": [-1, 0]},
+                                  "upper": 3, "shape": [3, 2], "dtype": "float32"}),
+            ("bernoulli", {"key": key, "p": [0.1, 0.9, 0.5]}),
+            ("bernoulli", {"key": key, "p": [[0.1], [1e-8]], "shape": [2, 3], "mode": "high"}),
+            ("randint", {"key": key, "minval": [[0], [10]], "maxval": [5, 20, 30]}),
+            ("randint", {"key": key, "shape": [2], "minval": {"shape": [2], "dtype": "int32", "data": [0, 5]},
+                         "maxval": 9, "dtype": "int32"}),
+            ("randint", {"key": key, "minval": 0, "maxval": 3}),
+            ("bits", {"key": key, "shape": [2], "dtype": "uint16"}),
+            ("bits", {"key": key, "shape": [2], "dtype": "uint64", "bit_width": 64}),
         ]
         for op, body in ok:
             call("POST", "/v1/random/" + op, body, expect=200)
@@ -940,12 +1010,31 @@ class Live(unittest.TestCase):
             ("randint", {"key": key, "shape": [2], "minval": 0, "maxval": 3000000000}),
             ("permutation", {"key": key}), ("permutation", {"key": key, "n": -1}),
             ("permutation", {"key": key, "n": 2147483648}),
+            ("uniform", {"key": key, "minval": "0"}), ("uniform", {"key": key, "minval": [0, "1"]}),
+            ("uniform", {"key": key, "minval": {"shape": [2], "data": [0, 1], "x": 1}}),
+            ("uniform", {"key": key, "minval": {"shape": [2], "dtype": "bool", "data": [0, 1]}}),
+            ("uniform", {"key": key, "dtype": "float64"}), ("uniform", {"key": key, "dtype": "int32"}),
+            ("normal", {"key": key, "dtype": "bfloat16"}), ("randint", {"key": key, "minval": 0,
+                                                                       "maxval": 2, "dtype": "uint8"}),
+            ("randint", {"key": key, "minval": [0, 2147483648], "maxval": 9}),
+            ("randint", {"key": key, "minval": [0.5], "maxval": 9}),
+            ("bernoulli", {"key": key, "mode": "medium"}), ("bits", {"key": key, "dtype": "int8"}),
         ]
         for op, body in bad:
             call("POST", "/v1/random/" + op, body, expect=400, schema_rejects=True)
-        # Semantic 400s: order of the truncation bounds after rounding.
-        call("POST", "/v1/random/truncated_normal", {"key": key, "lower": 1, "upper": 1}, expect=400)
+        # Semantic 400s: shapes that do not broadcast (JAX raises), a bound that is not
+        # finite as a float32.
+        call("POST", "/v1/random/truncated_normal", {"key": key, "lower": [1, 2], "upper": [1, 2, 3]},
+             expect=400)
+        call("POST", "/v1/random/uniform", {"key": key, "shape": [2], "minval": [[0], [1], [2]]}, expect=400)
+        call("POST", "/v1/random/randint", {"key": key, "shape": [3], "minval": [0, 1], "maxval": 9},
+             expect=400)
         call("POST", "/v1/random/uniform", {"key": key, "maxval": 1e39}, expect=400)
+        call("POST", "/v1/random/uniform", {"key": key, "shape": [2], "maxval": [1, 1e39]}, expect=400)
+        call("POST", "/v1/random/bits", {"key": key, "dtype": "uint8", "bit_width": 16}, expect=400)
+        # The listing is the table.
+        self.assertEqual(call("GET", "/v1/random", expect=200), {"operations": TABLES["operations"]})
+        call("HEAD", "/v1/random", expect=200)
         call("POST", "/v1/random/nope", {"key": key}, expect=404)
         self.done.add("test_20_random")
 
@@ -1062,8 +1151,15 @@ class Live(unittest.TestCase):
                          ("truncated_normal", {"key": key, "shape": [65], "lower": -1, "upper": 1}),
                          ("bernoulli", {"key": key, "shape": [65]}),
                          ("randint", {"key": key, "shape": [65], "minval": 0, "maxval": 2}),
-                         ("permutation", {"key": key, "n": 65})):
+                         ("permutation", {"key": key, "n": 65}),
+                         # an array parameter over the limit, and bounds whose broadcast is
+                         ("uniform", {"key": key, "minval": [0.0] * 65}),
+                         ("truncated_normal", {"key": key, "lower": [[-1]] * 9, "upper": [1] * 9}),
+                         ("randint", {"key": key, "minval": {"shape": [65], "data": [0] * 65},
+                                      "maxval": 3})):
             call("POST", "/v1/random/" + op, body, expect=413, daemon=small)
+        call("POST", S + "/lim/sample", {"distribution": "bernoulli", "p": [[0.5]] * 8,
+                                         "shape": [8, 9]}, expect=413, daemon=small)
         for path in ("/v1/init/lecun_uniform", "/v1/init/normal", "/v1/init/uniform",
                      "/v1/init/truncated_normal", "/v1/init/constant", "/v1/init/variance_scaling"):
             call("POST", path, {"key": key, "shape": [8, 9]}, expect=413, daemon=small)

@@ -59,6 +59,40 @@ int kf_random_randint64(kf_key key, kf_threefry_mode mode, size_t n, int64_t min
  * (KF_ENOMEM if that fails). */
 int kf_random_permutation(kf_key key, kf_threefry_mode mode, size_t n, int32_t *out);
 
+/* Per-element parameters
+ *
+ * The samplers above with each parameter given as an array of p_n values:
+ * p_n == 1 (every element takes p[0]) or p_n == n (element j takes p[j]),
+ * which is what jax.random computes for a parameter array broadcast to the
+ * shape (the caller broadcasts). Element j is bit for bit what the scalar
+ * function gives at element j of the same n-element draw with p[j]; with one
+ * value per parameter these are the scalar functions. KF_EINVAL also for a
+ * p_n that is neither 1 nor n (or a NULL array with p_n > 0), checked before
+ * anything is written; the scalar functions' other errors likewise. */
+
+/* jax.random.uniform with minval/maxval arrays. */
+int kf_random_uniform_p(kf_key key, kf_threefry_mode mode, size_t n, const float *minval,
+                        size_t minval_n, const float *maxval, size_t maxval_n, float *out);
+
+/* jax.random.truncated_normal with lower/upper arrays. */
+int kf_random_truncated_normal_p(kf_key key, kf_threefry_mode mode, size_t n, const float *lower,
+                                 size_t lower_n, const float *upper, size_t upper_n, float *out);
+
+/* jax.random.bernoulli(key, p, shape) (mode='low') with a p array. */
+int kf_random_bernoulli_p(kf_key key, kf_threefry_mode mode, size_t n, const float *p, size_t p_n,
+                          uint8_t *out);
+
+/* jax.random.bernoulli(key, p, shape, mode='high'): u1, u2 = uniform(key,
+ * (2, *shape)); u2 * 2^-23 < p - u1. Draws 2n elements (KF_EOVERFLOW when
+ * 2n is over KF_MAX_ELEMENTS or a legacy draw's limit). */
+int kf_random_bernoulli_high_p(kf_key key, kf_threefry_mode mode, size_t n, const float *p,
+                               size_t p_n, uint8_t *out);
+
+/* jax.random.randint(key, shape, minval, maxval, int32) with bound arrays
+ * (each element under kf_random_randint's rules for 64-bit bounds). */
+int kf_random_randint_p(kf_key key, kf_threefry_mode mode, size_t n, const int64_t *minval,
+                        size_t minval_n, const int64_t *maxval, size_t maxval_n, int32_t *out);
+
 #ifdef __cplusplus
 }
 #endif

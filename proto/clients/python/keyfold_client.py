@@ -748,6 +748,26 @@ def _input(x: Any) -> Any:
     return x
 
 
+def _param(v: Any) -> Any:
+    """A sampler parameter: numbers, strings and nested lists as they are, a Tensor or a numpy
+    array (or scalar) as the daemon reads it (a tensor object; a number)."""
+    if hasattr(v, "shape") and hasattr(v, "dtype") and getattr(v, "shape", None) == ():
+        return v.tolist()  # a numpy scalar or 0-d array: a number
+    return _input(v)
+
+
+def _int_param(v: Any) -> Any:
+    """An integer parameter: an int (``operator.index``: no silent float truncation) or an
+    array of them."""
+    if isinstance(v, numbers.Integral) and not isinstance(v, bool):
+        return operator.index(v)
+    return _param(v)
+
+
+# The operations of /v1/random that answer keys rather than one tensor.
+_KEY_OPERATIONS = ("key", "fold_in", "split")
+
+
 def _npy_input(x: Any) -> Optional[bytes]:
     """A forward input as a .npy body when it already is an array (a Tensor, or a numpy array,
     saved by numpy itself); None for nested lists, which go as JSON."""
@@ -1034,16 +1054,15 @@ class KeyfoldClient:
         return KeyDraw(b["stream"], b["source"], list(b["counts"]), [list(k) for k in b["keys"]])
 
     def sample(self, name: str, distribution: str, shape: Optional[Shape] = None, *,
-               stream: Optional[str] = None, bit_width: Optional[int] = None,
-               minval: Optional[float] = None, maxval: Optional[float] = None,
-               lower: Optional[float] = None, upper: Optional[float] = None,
-               p: Optional[float] = None) -> Sample:
+               stream: Optional[str] = None, **params: Any) -> Sample:
         """``POST /v1/sessions/{name}/sample``: ``rngs.<stream>.<distribution>(shape, ...)`` —
-        one key from the stream, then the stateless sampler of that name (``bits``,
-        ``uniform``, ``normal``, ``truncated_normal``, ``bernoulli``, ``randint``) with it."""
-        body = {"stream": stream, "distribution": distribution,
-                "shape": None if shape is None else _shape(shape), "bit_width": bit_width,
-                "minval": minval, "maxval": maxval, "lower": lower, "upper": upper, "p": p}
+        one key from the stream, then the stateless sampler of that name (any ``session_sample``
+        operation of :meth:`random_operations`) with it. ``params`` are the sampler's, by JAX's
+        names (``minval=``, ``p=``, ``dtype=``, ...): numbers, nested lists, numpy arrays or
+        Tensors, broadcast against ``shape`` as in JAX; ``None`` leaves the daemon's default."""
+        body = {k: _param(v) for k, v in params.items()}
+        body.update(stream=stream, distribution=distribution,
+                    shape=None if shape is None else _shape(shape))
         return self._sample(name, body)
 
     def sample_init(self, name: str, initializer: str, shape: Shape, *, stream: Optional[str] = None,
@@ -1123,6 +1142,28 @@ class KeyfoldClient:
 
     # -- stateless jax.random
 
+    def random_operations(self) -> List[Dict[str, Any]]:
+        """``GET /v1/random``: every ``jax.random`` operation of the daemon with its parameters
+        (name, kind, default, required, dtype, array, description), in JAX's order."""
+        return list(self.request("GET", "/v1/random")["operations"])
+
+    def random(self, op: str, key: Optional[KeyLike] = None, *, threefry: Optional[str] = None,
+               **params: Any) -> Any:
+        """``POST /v1/random/{op}``: any operation by name with JAX's parameter names —
+        ``kf.random("uniform", k, shape=(2, 3), minval=numpy.zeros(3), maxval=[[1], [2]])``.
+        Array parameters may be numbers, nested lists, numpy arrays or Tensors; they broadcast
+        against ``shape`` as in JAX. Returns a :class:`Tensor` (as ``.npy`` when ``binary``),
+        or for ``key``/``fold_in``/``split`` the decoded JSON reply."""
+        body: Dict[str, Any] = {k: _param(v) for k, v in params.items()}
+        if key is not None:
+            body["key"] = _key(key)
+        if body.get("shape") is not None:
+            body["shape"] = _shape(body["shape"])
+        path = "/v1/random/" + self._name(op)
+        if op in _KEY_OPERATIONS:
+            return self._stateless(path, body, threefry)
+        return self._stateless_tensor(path, body, threefry)
+
     def random_key(self, seed: SeedOrKey, threefry: Optional[str] = None) -> Key:
         """``jax.random.key(seed)`` as key data: ``[0, seed mod 2^32]`` (a key is returned as
         is)."""
@@ -1148,10 +1189,11 @@ class KeyfoldClient:
         body = {"key": _key(key), "shape": _shape(shape), "bit_width": bit_width}
         return self._stateless_tensor("/v1/random/bits", body, threefry)
 
-    def uniform(self, key: KeyLike, shape: Shape = (), minval: Optional[float] = None,
-                maxval: Optional[float] = None, threefry: Optional[str] = None) -> Tensor:
+    def uniform(self, key: KeyLike, shape: Shape = (), minval: Any = None,
+                maxval: Any = None, threefry: Optional[str] = None) -> Tensor:
         """``jax.random.uniform(key, shape, float32, minval=0, maxval=1)``."""
-        body = {"key": _key(key), "shape": _shape(shape), "minval": minval, "maxval": maxval}
+        body = {"key": _key(key), "shape": _shape(shape), "minval": _param(minval),
+                "maxval": _param(maxval)}
         return self._stateless_tensor("/v1/random/uniform", body, threefry)
 
     def normal(self, key: KeyLike, shape: Shape = (), threefry: Optional[str] = None) -> Tensor:
@@ -1159,23 +1201,27 @@ class KeyfoldClient:
         body = {"key": _key(key), "shape": _shape(shape)}
         return self._stateless_tensor("/v1/random/normal", body, threefry)
 
-    def truncated_normal(self, key: KeyLike, lower: float, upper: float, shape: Shape = (),
+    def truncated_normal(self, key: KeyLike, lower: Any, upper: Any, shape: Optional[Shape] = (),
                          threefry: Optional[str] = None) -> Tensor:
-        """``jax.random.truncated_normal(key, lower, upper, shape, float32)``."""
-        body = {"key": _key(key), "shape": _shape(shape), "lower": lower, "upper": upper}
+        """``jax.random.truncated_normal(key, lower, upper, shape, float32)``; ``shape=None``
+        is the broadcast of the bounds' shapes."""
+        body = {"key": _key(key), "shape": None if shape is None else _shape(shape),
+                "lower": _param(lower), "upper": _param(upper)}
         return self._stateless_tensor("/v1/random/truncated_normal", body, threefry)
 
-    def bernoulli(self, key: KeyLike, p: Optional[float] = None, shape: Shape = (),
+    def bernoulli(self, key: KeyLike, p: Any = None, shape: Optional[Shape] = (),
                   threefry: Optional[str] = None) -> Tensor:
-        """``jax.random.bernoulli(key, p=0.5, shape)``: a bool Tensor."""
-        body = {"key": _key(key), "shape": _shape(shape), "p": p}
+        """``jax.random.bernoulli(key, p=0.5, shape)``: a bool Tensor; ``shape=None`` is p's
+        shape."""
+        body = {"key": _key(key), "shape": None if shape is None else _shape(shape), "p": _param(p)}
         return self._stateless_tensor("/v1/random/bernoulli", body, threefry)
 
-    def randint(self, key: KeyLike, shape: Shape, minval: int, maxval: int,
+    def randint(self, key: KeyLike, shape: Shape, minval: Any, maxval: Any,
                 threefry: Optional[str] = None) -> Tensor:
-        """``jax.random.randint(key, shape, minval, maxval, int32)`` (bounds in int32)."""
-        body = {"key": _key(key), "shape": _shape(shape), "minval": operator.index(minval),
-                "maxval": operator.index(maxval)}
+        """``jax.random.randint(key, shape, minval, maxval, int32)`` (bounds in int32, integers
+        or arrays of them)."""
+        body = {"key": _key(key), "shape": _shape(shape), "minval": _int_param(minval),
+                "maxval": _int_param(maxval)}
         return self._stateless_tensor("/v1/random/randint", body, threefry)
 
     def permutation(self, key: KeyLike, n: int, threefry: Optional[str] = None) -> Tensor:

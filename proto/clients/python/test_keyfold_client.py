@@ -154,6 +154,9 @@ class ValuesTest(unittest.TestCase):
         for op in tables["operations"]:
             method = "random_key" if op["name"] == "key" else op["name"]
             self.assertTrue(callable(getattr(KeyfoldClient, method, None)), method)
+        # the generic path: KeyfoldClient.random(op) answers a Tensor exactly for the tensor ops
+        self.assertEqual(set(kc._KEY_OPERATIONS),
+                         {op["name"] for op in tables["operations"] if op["random"] and not op["tensor"]})
         for i in tables["initializers"]:
             self.assertTrue(callable(getattr(init, i["name"], None)), "init." + i["name"])
             if i["alias_of"] is None:
@@ -317,6 +320,56 @@ class ClientTest(Tracked):
         self.assertTensorIsRaw(p, self.raw("/v1/random/permutation", {"key": key, "n": 10}))
         self.assertEqual(sorted(p.data), list(range(10)))
         self.assertEqual(kf.uniform(key).shape, [])
+
+    def test_generic_random_and_array_parameters(self):
+        """random(op, key, **params) is POST /v1/random/{op} with JAX's parameter names; array
+        parameters go as nested lists, Tensors or numpy arrays, and broadcast as in JAX."""
+        kf, key = self.kf, [0, 42]
+        ops = kf.random_operations()
+        self.assertEqual(ops, dump_tables()["operations"])
+        self.assertEqual(kf.random("key", seed=7), {"key": [0, 7]})
+        self.assertEqual(kf.random("split", key, num=2)["keys"], kf.split(key))
+        body = {"shape": [2, 3], "minval": [0, 10, 100], "maxval": [[1], [200]]}
+        raw = self.raw("/v1/random/uniform", dict(body, key=key))
+        self.assertTensorIsRaw(kf.random("uniform", key, **body), raw)
+        self.assertTensorIsRaw(kf.random("uniform", key, shape=(2, 3), minval=(0, 10, 100),
+                                         maxval=Tensor([2, 1], "float32", [1.0, 200.0])), raw)
+        self.assertTensorIsRaw(kf.uniform(key, (2, 3), [0, 10, 100], [[1], [200]]), raw)
+        t = kf.random("truncated_normal", key, lower=[-1, 0], upper=[[1], [2], [3]], threefry="legacy")
+        self.assertTensorIsRaw(t, self.raw("/v1/random/truncated_normal",
+                                           {"key": key, "lower": [-1, 0], "upper": [[1], [2], [3]],
+                                            "threefry": "legacy"}))
+        self.assertEqual(kf.truncated_normal(key, [-1, 0], [[1], [2], [3]], None, "legacy"), t)
+        b = kf.random("bernoulli", key, p=[[0.1], [1e-8]], shape=[2, 4], mode="high")
+        self.assertTensorIsRaw(b, self.raw("/v1/random/bernoulli", {"key": key, "p": [[0.1], [1e-8]],
+                                                                    "shape": [2, 4], "mode": "high"}))
+        self.assertEqual(kf.bernoulli(key, [0.2, 0.8], None).shape, [2])
+        r = kf.randint(key, (2, 2), [0, 10], [[5], [20]])
+        self.assertTensorIsRaw(r, self.raw("/v1/random/randint", {"key": key, "shape": [2, 2],
+                                                                  "minval": [0, 10], "maxval": [[5], [20]]}))
+        if numpy is not None:
+            lo = numpy.array([0, 10, 100], numpy.float32)
+            self.assertTensorIsRaw(kf.random("uniform", key, shape=numpy.array([2, 3]).tolist(),
+                                             minval=lo, maxval=numpy.array([[1.0], [200.0]])), raw)
+            self.assertTensorIsRaw(kf.random("uniform", key, shape=(2, 3), minval=lo,
+                                             maxval=numpy.float32(1e3)),
+                                   self.raw("/v1/random/uniform", {"key": key, "shape": [2, 3],
+                                                                   "minval": [0, 10, 100], "maxval": 1e3}))
+            self.assertEqual(kf.randint(key, (2, 2), numpy.array([0, 10]), numpy.array([[5], [20]])), r)
+        with self.assertRaises(InvalidArgument) as e:
+            kf.random("bernoulli", key, p=[0.5, 0.5], shape=[3, 1])
+        self.assertIn("bernoulli parameter shapes must be broadcast-compatible", e.exception.message)
+        with self.assertRaises(NotFound):
+            kf.random("gamma", key)
+        # sessions: the same parameters, the key from the stream
+        kf.create_session("arrays", rngs={"default": 5})
+        try:
+            s = kf.sample("arrays", "uniform", (2, 3), minval=[0, 10, 100], maxval=[[1], [200]])
+            self.assertTensorIsRaw(s, self.raw("/v1/random/uniform", dict(body, key=s.key)))
+            s2 = kf.session("arrays").sample("bernoulli", None, p=[0.1, 0.9], mode="high")
+            self.assertEqual((s2.shape, s2.count), ([2], 1))
+        finally:
+            kf.delete_session("arrays")
 
     def test_uint64_bits_are_ints(self):
         t = self.kf.bits([0, 1], [3], 64)
