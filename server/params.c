@@ -555,7 +555,9 @@ void kd_param_write(kd_jw *w, const kd_param *p) {
   if (p->kind == KD_PK_FLOAT)
     kd_jw_string(w, "float32");
   else if (p->kind == KD_PK_INT)
-    kd_jw_string(w, p->min >= INT32_MIN && p->max <= INT32_MAX ? "int32" : "int64");
+    kd_jw_string(w, p->min >= INT32_MIN && p->max <= INT32_MAX ? "int32"
+                    : p->min >= 0 && p->max <= (int64_t)UINT32_MAX ? "uint32"
+                                                                    : "int64");
   else
     kd_jw_null(w);
   kd_jw_key(w, "array");
