@@ -121,6 +121,7 @@ static const kd_param bernoulli_params[] = {
                   "TypeError for a Python int)."},
   P_SHAPE_BROADCAST,
   {.name = "mode", .kind = KD_PK_ENUM, .def = DEF_S("low"), .values = bernoulli_modes,
+   .jax_error = "got mode='%s', expected 'high' or 'low'",
    .description = "'low': uniform < p; 'high': two uniform draws, u2 * 2^-23 < p - u1, "
                   "correct for p below ~1e-7 (twice the bits)."},
   END,

@@ -264,8 +264,12 @@ static int decode_one(const kd_param *p, const json_t *body, const char *what, u
       if (p->kind == KD_PK_DTYPE) return decode_dtype(p, s, field, arg, err);
       arg->s = find_value(p->values, s);
       if (arg->s) return 0;
-      /* JAX's words (bernoulli: "got mode='medium', expected 'high' or 'low'") */
       char shown[72], list[160];
+      if (p->jax_error) {
+        char msg[256];
+        snprintf(msg, sizeof msg, p->jax_error, kd_shown(s, shown));
+        return kd_fail(err, KD_INVALID_ARGUMENT, "%s: %s", field, msg);
+      }
       size_t len = 0;
       list[0] = '\0';
       for (const char *const *e = p->values; e && *e; e++) {
@@ -555,7 +559,9 @@ void kd_param_write(kd_jw *w, const kd_param *p) {
   if (p->kind == KD_PK_FLOAT)
     kd_jw_string(w, "float32");
   else if (p->kind == KD_PK_INT)
-    kd_jw_string(w, p->min >= INT32_MIN && p->max <= INT32_MAX ? "int32" : "int64");
+    kd_jw_string(w, p->min >= INT32_MIN && p->max <= INT32_MAX ? "int32"
+                    : p->min >= 0 && p->max <= (int64_t)UINT32_MAX ? "uint32"
+                                                                    : "int64");
   else
     kd_jw_null(w);
   kd_jw_key(w, "array");

@@ -94,8 +94,9 @@ typedef struct kd_param {
                                 ended by KD_CHOICES_END (NULL: any in range) */
   const char *const *values; /* KD_PK_ENUM, KD_PK_DTYPE: NULL-terminated */
   unsigned accepts;          /* KD_PK_DTYPE: the classes JAX accepts (KD_DT_*) */
-  const char *jax_error;     /* KD_PK_DTYPE: JAX's text for a dtype of another class,
-                                a printf format with one %s (the dtype) */
+  const char *jax_error;     /* KD_PK_DTYPE: JAX's text for a dtype of another class;
+                                KD_PK_ENUM: JAX's text for a value not in `values`; a
+                                printf format with one %s (the value given) */
   const char *description;
 } kd_param;
 

@@ -236,7 +236,7 @@ class RandomParamsTest(DaemonTestCase):
         self.err("bits", {"key": key, "dtype": "int32"},
                  "body.dtype: dtype argument to `bits` must be an unsigned int dtype, got int32")
         self.err("bernoulli", {"key": key, "mode": "medium"},
-                 "body.mode: got mode='medium', expected 'low' or 'high'")
+                 "body.mode: got mode='medium', expected 'high' or 'low'")
         self.assertIn("float64", self.err("normal", {"key": key, "dtype": "float64"}))
         # dtype and bit_width of bits: either, or both when they agree
         self.assertEqual(self.ok("bits", {"key": key, "dtype": "uint16", "shape": [2]}),

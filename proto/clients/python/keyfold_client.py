@@ -36,6 +36,9 @@ The session of the Flax ``nnx.reseed`` docstring, ``Linear(2, 3)`` + ``Dropout(0
     kf.fold_in(k, 0)                        # [1832780943, 270669613]
     kf.uniform([0, 0], (3,))
     # Tensor(shape=[3], dtype='float32', data=[0.947667, 0.9785799, 0.33229148])
+    kf.random("uniform", k, shape=(2, 3), minval=[0, 10, 100], maxval=[[1], [200]])
+    # any jax.random operation by name (kf.random_operations() lists them); array parameters
+    # (lists, numpy arrays, Tensors) broadcast as in JAX
     kf.init_lecun_normal(kf.fold_in(k, 0), (4, 2))
     kf.initialize(init.uniform(scale=1.0), k, (2, 2))
 
