@@ -54,9 +54,22 @@ void kf__k_erf_inv(kf__isa isa, const float *in, size_t len, float scale, float 
 /* bernoulli (§11): out[t] = unit(bits[t]) < p. */
 void kf__k_bernoulli(kf__isa isa, const uint32_t *bits, size_t len, float p, uint8_t *out);
 
-/* out[t] = kf__xla_log1pf(in[t]) (xla_log.h): erf_inv's log1p on its own, for
+/* out[t] = kf__xla_log1pf(in[t]) (xla_math.h): erf_inv's log1p on its own, for
  * the tests. in and out may be the same array. */
 void kf__k_log1p(kf__isa isa, const float *in, size_t len, float *out);
+
+/* out[t] = kf__xla_logf(in[t]) and kf__xla_expf(in[t]) (xla_math.h). in and
+ * out may be the same array. */
+void kf__k_log(kf__isa isa, const float *in, size_t len, float *out);
+void kf__k_exp(kf__isa isa, const float *in, size_t len, float *out);
+
+/* The samplers on one uniform with vector forms (special.h): out[t] =
+ * kf__exponential_f32(bits[t]), kf__gumbel_f32, kf__laplace_f32,
+ * kf__logistic_f32. */
+void kf__k_exponential(kf__isa isa, const uint32_t *bits, size_t len, float *out);
+void kf__k_gumbel(kf__isa isa, const uint32_t *bits, size_t len, float *out);
+void kf__k_laplace(kf__isa isa, const uint32_t *bits, size_t len, float *out);
+void kf__k_logistic(kf__isa isa, const uint32_t *bits, size_t len, float *out);
 
 /* Vector kernels, one set per instruction set (simd_kernels.c). */
 #define KF__DECLARE_KERNELS(isa)                                                              \
@@ -70,6 +83,12 @@ void kf__k_log1p(kf__isa isa, const float *in, size_t len, float *out);
                            float clip_hi, float *out);                                        \
   void kf__k_bernoulli_##isa(const uint32_t *bits, size_t len, float p, uint8_t *out);        \
   void kf__k_log1p_##isa(const float *in, size_t len, float *out);                            \
+  void kf__k_log_##isa(const float *in, size_t len, float *out);                              \
+  void kf__k_exp_##isa(const float *in, size_t len, float *out);                              \
+  void kf__k_exponential_##isa(const uint32_t *bits, size_t len, float *out);                 \
+  void kf__k_gumbel_##isa(const uint32_t *bits, size_t len, float *out);                      \
+  void kf__k_laplace_##isa(const uint32_t *bits, size_t len, float *out);                     \
+  void kf__k_logistic_##isa(const uint32_t *bits, size_t len, float *out);                    \
   void kf__k_gemm_tile_##isa(size_t kc, const float *ap, const float *b, size_t ldb, float *c, \
                              size_t ldc, int accumulate, size_t mv, size_t nv);
 
