@@ -42,6 +42,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAX_ERA = "flax-0.10" if flax.__version__.startswith(("0.9.", "0.10.")) else \
     "flax-%s" % ".".join(flax.__version__.split(".")[:2])
 MODES = {"partitionable": True, "legacy": False}
+# (Recorded in every log1p-dependent case: kept word for word, so the cases come out unchanged,
+# though lib/src/xla_log.c is lib/src/xla_math.c now.)
 LOG1P_REASON = ("depends on float32 log1p inside erf_inv: keyfold computes XLA:CPU's own rational "
                 "approximation (xla-numerics.md A.6) as jaxlib 0.10.2 rounds it (lib/src/xla_log.c, "
                 "equal to jaxlib 0.10.2's jax.lax.log1p on every float32: scripts/oracle/log1p-check.py "

@@ -141,7 +141,7 @@ typedef struct {
   double identical; /* measured fraction (informational) */
 } tolerance;
 
-/* keyfold computes float32 log1p as jaxlib 0.10.2 does (lib/src/xla_log.c:
+/* keyfold computes float32 log1p as jaxlib 0.10.2 does (lib/src/xla_math.c:
  * equal on every float32). A file printed by that jaxlib must therefore match
  * bit for bit on the log1p-dependent cases too, whatever tolerance it records
  * (one measured against a keyfold that used glibc's log1pf allowed up to 4

@@ -1,6 +1,6 @@
 /* The vector kernels against the scalar forms they must reproduce bit for
  * bit (lib/src/simd.h), on millions of inputs per instruction set this CPU
- * has, and keyfold's log1p (lib/src/xla_log.c, scalar and vector) against an
+ * has, and keyfold's log1p (lib/src/xla_math.c, scalar and vector) against an
  * independent transcription of XLA's (xla_log1p_ref.h) and against values
  * printed by jaxlib 0.10.2 (xla_log1p_jaxlib.inc).
  *
@@ -303,6 +303,51 @@ START_TEST(uniform_and_bernoulli_match_scalar) {
 }
 END_TEST
 
+/* triangular's kernel on all 2^23 values of its uniform and on edge floats,
+ * for triangles of the oracle's kinds (degenerate, inverted, mode outside,
+ * NaN, tiny and huge), against the scalar form bit for bit (NaNs as NaNs:
+ * their bits are the instructions'). */
+START_TEST(triangular_matches_scalar) {
+  static const float tris[][3] = {{-1.0f, 0.5f, 2.0f},  {0.0f, 0.1f, 1.0f},    {3.0f, 7.0f, 7.5f},
+                                  {0.0f, 0.0f, 1.0f},   {0.0f, 1.0f, 1.0f},    {2.0f, 2.0f, 2.0f},
+                                  {1.0f, 0.5f, 0.0f},   {0.0f, 2.0f, 1.0f},    {NAN, 0.0f, 1.0f},
+                                  {-1e30f, 0.0f, 1e30f}, {0.0f, 1e-30f, 2e-30f}, {-INFINITY, 0.0f, 1.0f}};
+  kf__isa isas[KF__ISA_COUNT];
+  const int n_isa = vector_isas(isas);
+  enum { N = (1 << 23) + 64 };
+  float *u = malloc(N * 4), *want = malloc(N * 4), *got = malloc(N * 4);
+  ck_assert(u && want && got);
+  for (uint32_t m = 0; m < (1u << 23); m++) u[m] = bits_float(m | 0x3F800000u) - 1.0f;
+  const float edge[] = {0.0f, -0.0f, 1.0f, -1.0f, 0.5f, 2.0f, NAN, INFINITY, -INFINITY, 1e-40f,
+                        0x1p-149f, 0.99999994f, 1e30f, -1e-45f};
+  for (size_t e = 0; e < 64; e++) u[(1u << 23) + e] = edge[e % (sizeof edge / sizeof *edge)];
+  for (size_t k = 0; k < sizeof tris / sizeof *tris; k++) {
+    const float l = tris[k][0], m = tris[k][1], r = tris[k][2];
+    const float w = kf__xla_ftz(r - l), ml = kf__xla_ftz(m - l);
+    const kf__triangle tri = {l, r, w, ml, kf__xla_ftz(r - m), kf__xla_ftz(ml / w)};
+    kf__k_triangular(KF__ISA_SCALAR, u, N, &tri, want);
+    for (int i = 0; i < n_isa; i++) {
+      kf__k_triangular(isas[i], u, N, &tri, got);
+      for (size_t t = 0; t < N; t++)
+        if (float_bits(got[t]) != float_bits(want[t]) && !(isnan(got[t]) && isnan(want[t])))
+          ck_abort_msg("%s triangular(%a; %g, %g, %g) = %a, scalar %a", kf__isa_name(isas[i]), u[t], l,
+                       m, r, got[t], want[t]);
+      for (size_t len = 0; len <= 70; len++) { /* tails, in place */
+        float part[72];
+        memcpy(part, u + 1000 * len, sizeof part);
+        part[len] = 7.0f;
+        kf__k_triangular(isas[i], part, len, &tri, part);
+        for (size_t t = 0; t < len; t++)
+          ck_assert(float_bits(part[t]) == float_bits(want[1000 * len + t]) ||
+                    (isnan(part[t]) && isnan(want[1000 * len + t])));
+        ck_assert(part[len] == 7.0f);
+      }
+    }
+  }
+  free(u), free(want), free(got);
+}
+END_TEST
+
 /* jax.lax.log and jax.lax.exp printed by jaxlib 0.10.2 on chosen inputs
  * (specials, denormals, exp's clamps and flushed results): keyfold's
  * kf__xla_logf and kf__xla_expf and their vector kernels give those bits, NaN
@@ -594,6 +639,7 @@ static Suite *simd_suite(void) {
   tcase_add_test(tc, samplers_on_one_uniform_match_scalar_on_every_input);
   tcase_add_test(tc, log_and_exp_are_jaxlib_0_10_2_on_known_answers);
   tcase_add_test(tc, log_and_exp_match_scalar);
+  tcase_add_test(tc, triangular_matches_scalar);
   tcase_add_test(tc, erf_inv_matches_scalar_on_every_normal_input);
   tcase_add_test(tc, erf_inv_matches_scalar_on_sampled_floats);
   tcase_add_test(tc, gemm_is_the_fma_chain_on_every_isa_and_shape);

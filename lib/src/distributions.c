@@ -22,16 +22,9 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-/* A zero of x's sign where x is a denormal: XLA:CPU's kernels run with
- * denormals read as zero and results flushed to zero (x86 detects a tiny
- * result after rounding, so flushing the rounded result is the same). */
-static float ftz(float x) {
-  uint32_t b;
-  memcpy(&b, &x, sizeof b);
-  if ((b & 0x7f800000u) == 0) b &= 0x80000000u;
-  memcpy(&x, &b, sizeof x);
-  return x;
-}
+/* XLA:CPU's kernels read and write denormals as zero: every float operation
+ * that can meet one goes through ftz. */
+#define ftz kf__xla_ftz
 
 /* A float parameter under the (p, p_n) convention of keyfold/random.h:
  * element i reads v[i * step]; broadcast is set for one value spread over
@@ -352,19 +345,25 @@ int kf_random_triangular(kf_key key, kf_threefry_mode mode, size_t n, const floa
     return rc;
   const int reciprocal = pl.broadcast && pr.broadcast;
   const float inv_w = reciprocal ? ftz(1.0f / ftz(param_at(pr, 0) - param_at(pl, 0))) : 0.0f;
+  const int one_triangle = pl.broadcast && pm.broadcast && pr.broadcast;
   const kf__isa isa = kf__isa_best();
   for (size_t start = 0; start < n; start += KF_BLOCK) {
     const size_t len = block_len(n, start);
     float *u = out + start;
     uniform_block(isa, key, mode, n, start, len, 0.0f, 1.0f, u);
+    if (one_triangle) { /* the same parameters for every element: a vector kernel */
+      const float l = param_at(pl, 0), m = param_at(pm, 0), r = param_at(pr, 0);
+      const float w = ftz(r - l), ml = ftz(m - l);
+      const kf__triangle tri = {l, r, w, ml, ftz(r - m), ftz(ml * inv_w)};
+      kf__k_triangular(isa, u, len, &tri, u);
+      continue;
+    }
     for (size_t t = 0; t < len; t++) {
       const size_t i = start + t;
       const float l = param_at(pl, i), m = param_at(pm, i), r = param_at(pr, i);
-      const float w = ftz(r - l), ml = ftz(m - l), rm = ftz(r - m);
-      const float fc = reciprocal ? ftz(ml * inv_w) : ftz(ml / w);
-      const float lower = ftz(l + sqrtf(ftz(ftz(u[t] * w) * ml)));
-      const float upper = ftz(r - sqrtf(ftz(ftz((1.0f - u[t]) * w) * rm)));
-      u[t] = (u[t] < fc) ? lower : upper;
+      const float w = ftz(r - l), ml = ftz(m - l);
+      const kf__triangle tri = {l, r, w, ml, ftz(r - m), reciprocal ? ftz(ml * inv_w) : ftz(ml / w)};
+      u[t] = kf__triangular_f32(u[t], &tri);
     }
   }
   return KF_OK;
@@ -470,8 +469,9 @@ int kf_random_rademacher(kf_key key, kf_threefry_mode mode, size_t n, int32_t *o
   for (size_t start = 0; start < n; start += KF_BLOCK) {
     const size_t len = block_len(n, start);
     kf__bits32_range(key, mode, n, start, len, bits);
-    /* 2 * (uniform < 0.5) - 1 */
-    for (size_t t = 0; t < len; t++) out[start + t] = kf__unit_float(bits[t]) < 0.5f ? 1 : -1;
+    /* 2 * (uniform < 0.5) - 1: the unit float (bits >> 9) * 2^-23 is below 0.5
+     * exactly when the top bit is clear. */
+    for (size_t t = 0; t < len; t++) out[start + t] = 1 - 2 * (int32_t)(bits[t] >> 31);
   }
   return KF_OK;
 }

@@ -102,6 +102,10 @@ KF__SAMPLER_SCALAR(gumbel)
 KF__SAMPLER_SCALAR(laplace)
 KF__SAMPLER_SCALAR(logistic)
 
+static void triangular_scalar(const float *u, size_t len, const kf__triangle *tri, float *out) {
+  for (size_t t = 0; t < len; t++) out[t] = kf__triangular_f32(u[t], tri);
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 #if defined(KF_HAVE_X86_KERNELS)
@@ -163,3 +167,8 @@ KF__SAMPLER_DISPATCH(exponential)
 KF__SAMPLER_DISPATCH(gumbel)
 KF__SAMPLER_DISPATCH(laplace)
 KF__SAMPLER_DISPATCH(logistic)
+
+void kf__k_triangular(kf__isa isa, const float *u, size_t len, const kf__triangle *tri, float *out) {
+  KF__DISPATCH(isa, kf__k_triangular, u, len, tri, out)
+  triangular_scalar(u, len, tri, out);
+}

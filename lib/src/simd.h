@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "special.h"
+
 typedef enum {
   KF__ISA_SCALAR = 0,
   KF__ISA_AVX2 = 1,   /* AVX2 and FMA: 8 lanes */
@@ -71,6 +73,10 @@ void kf__k_gumbel(kf__isa isa, const uint32_t *bits, size_t len, float *out);
 void kf__k_laplace(kf__isa isa, const uint32_t *bits, size_t len, float *out);
 void kf__k_logistic(kf__isa isa, const uint32_t *bits, size_t len, float *out);
 
+/* out[t] = kf__triangular_f32(u[t], tri) (special.h). u and out may be the
+ * same array. */
+void kf__k_triangular(kf__isa isa, const float *u, size_t len, const kf__triangle *tri, float *out);
+
 /* Vector kernels, one set per instruction set (simd_kernels.c). */
 #define KF__DECLARE_KERNELS(isa)                                                              \
   void kf__k_bits32_##isa(uint32_t k0, uint32_t k1, uint64_t start, size_t len,              \
@@ -85,6 +91,7 @@ void kf__k_logistic(kf__isa isa, const uint32_t *bits, size_t len, float *out);
   void kf__k_log1p_##isa(const float *in, size_t len, float *out);                            \
   void kf__k_log_##isa(const float *in, size_t len, float *out);                              \
   void kf__k_exp_##isa(const float *in, size_t len, float *out);                              \
+  void kf__k_triangular_##isa(const float *u, size_t len, const kf__triangle *tri, float *out); \
   void kf__k_exponential_##isa(const uint32_t *bits, size_t len, float *out);                 \
   void kf__k_gumbel_##isa(const uint32_t *bits, size_t len, float *out);                      \
   void kf__k_laplace_##isa(const uint32_t *bits, size_t len, float *out);                     \

@@ -436,6 +436,28 @@ KF_MAP_KERNEL(kf__k_exp, v_expf)
 
 /* ------------------------------------------- samplers on one uniform each */
 
+static inline vf v_ftz(vf x) {
+  const vi b = (vi)x;
+  return (vf)sel_i((b & 0x7f800000) == 0, b & (int32_t)0x80000000, b);
+}
+
+/* kf__triangular_f32 (special.c): the same products, IEEE square roots and
+ * flushes on every lane. */
+void KF_FN(kf__k_triangular)(const float *u_in, size_t len, const kf__triangle *tri, float *out) {
+  const vf l = splat_f(tri->l), r = splat_f(tri->r), w = splat_f(tri->w), ml = splat_f(tri->ml),
+           rm = splat_f(tri->rm), fc = splat_f(tri->fc);
+  for (size_t t = 0; t < len; t += NE * KF_W) {
+    vf u[NE], o[NE];
+    const size_t n = load_block(u_in, t, len, u);
+    _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+      const vf lower = v_ftz(l + v_sqrt(v_ftz(v_ftz(u[j] * w) * ml)));
+      const vf upper = v_ftz(r - v_sqrt(v_ftz(v_ftz((1.0f - u[j]) * w) * rm)));
+      o[j] = sel_f(u[j] < fc, lower, upper);
+    }
+    store_block(out, t, n, o);
+  }
+}
+
 /* The unit floats of NE vectors of bits at bits[t], zero-padded past len;
  * returns how many are real. */
 static inline size_t load_units(const uint32_t *bits, size_t t, size_t len, vf f[NE]) {

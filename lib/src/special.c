@@ -47,6 +47,13 @@ float kf__logistic_f32(uint32_t bits) {
   return kf__xla_logf(u) - kf__xla_log1pf(-u);
 }
 
+float kf__triangular_f32(float u, const kf__triangle *tri) {
+  const float lower = kf__xla_ftz(tri->l + sqrtf(kf__xla_ftz(kf__xla_ftz(u * tri->w) * tri->ml)));
+  const float upper =
+      kf__xla_ftz(tri->r - sqrtf(kf__xla_ftz(kf__xla_ftz((1.0f - u) * tri->w) * tri->rm)));
+  return (u < tri->fc) ? lower : upper;
+}
+
 /* Giles (2010) single-precision coefficients, c0 first (StableHLO erfInv32). */
 const float kf__erf_inv_small[9] = {
   2.81022636e-08f, 3.43273939e-07f, -3.5233877e-06f, -4.39150654e-06f, 2.1858087e-04f,

@@ -28,6 +28,18 @@ float kf__gumbel_f32(uint32_t bits);
 float kf__laplace_f32(uint32_t bits);
 float kf__logistic_f32(uint32_t bits);
 
+/* A triangle of jax.random.triangular: left l, right r and, computed from
+ * them as XLA does, w = r - l, ml = mode - l, rm = r - mode and fc (the CDF
+ * at the mode: ml / w, or ml * (1 / w) for broadcast bounds). */
+typedef struct {
+  float l, r, w, ml, rm, fc;
+} kf__triangle;
+
+/* triangular's value for u (uniform [0, 1)): below fc,
+ * l + sqrt(u * w * ml), else r - sqrt((1 - u) * w * rm), each product in
+ * that order, denormals as zero. */
+float kf__triangular_f32(float u, const kf__triangle *tri);
+
 /* uniform's bounds for those samplers: laplace's low bound -1 + 2^-24 (its
  * span 1 - lo rounds to 2), and tiny. */
 #define KF__LAPLACE_LO (-0x1.fffffep-1f)

@@ -64,12 +64,6 @@ const float kf__xla_log_p[9] = {
   -1.6668057665e-1f, 2.0000714765e-1f,  -2.4999993993e-1f, 3.3333331174e-1f,
 };
 
-/* A zero of x's sign where x is a denormal (DAZ on the way in, FTZ out). */
-static float flush_denormal(float x) {
-  const uint32_t b = float_bits(x);
-  return (b & 0x7f800000u) == 0 ? bits_float(b & 0x80000000u) : x;
-}
-
 /* XLA's logf (§A.4, GenerateVF32Log) of a float that is not a denormal
  * (those are read as zero first: kf__xla_logf). */
 static float xla_logf(float a) {
@@ -102,10 +96,10 @@ static float xla_logf(float a) {
   return r + KF__XLA_LOG_Q2 * e; /* Q2 * e exact */
 }
 
-float kf__xla_logf(float x) { return xla_logf(flush_denormal(x)); }
+float kf__xla_logf(float x) { return xla_logf(kf__xla_ftz(x)); }
 
 float kf__xla_log1pf(float x) {
-  x = flush_denormal(x);
+  x = kf__xla_ftz(x);
   /* |x| >= sqrt(2) - 1 or NaN: logf of 1 + x (never a denormal). */
   if (!(fabsf(x) < KF__XLA_LOG1P_SMALL)) return xla_logf(x + 1.0f);
   const float x2 = x * x;
@@ -116,7 +110,7 @@ float kf__xla_log1pf(float x) {
   }
   const float r = num / den;
   const float a = x * x2;
-  return flush_denormal(x + (a * r - 0.5f * x2));
+  return kf__xla_ftz(x + (a * r - 0.5f * x2));
 }
 
 /* XLA's expf (§A.5, GenerateVF32Exp): Cephes' exp with n = round(x / ln 2)
@@ -125,7 +119,7 @@ float kf__xla_log1pf(float x) {
  * the polynomial as a NaN. */
 float kf__xla_expf(float x) {
   const float *p = kf__xla_exp_p;
-  x = flush_denormal(x);
+  x = kf__xla_ftz(x);
   x = (x < KF__XLA_EXP_LO) ? KF__XLA_EXP_LO : x;
   x = (x > KF__XLA_EXP_HI) ? KF__XLA_EXP_HI : x;
   float n = floorf(fmaf(x, KF__XLA_EXP_LOG2E, 0.5f));
@@ -144,5 +138,5 @@ float kf__xla_expf(float x) {
    * converts as x86's cvttss2si does (INT32_MIN), whose field is 2^0. */
   const int32_t ni = isnan(n) ? INT32_MIN : (int32_t)n;
   const float scale = bits_float((uint32_t)(ni + 127) << 23);
-  return flush_denormal(z * scale);
+  return kf__xla_ftz(z * scale);
 }

@@ -2,6 +2,21 @@
 #ifndef KEYFOLD_XLA_MATH_H
 #define KEYFOLD_XLA_MATH_H
 
+#include <stdint.h>
+#include <string.h>
+
+/* A zero of x's sign where x is a denormal: XLA:CPU's kernels run with
+ * denormals read as zero and results flushed to zero (MXCSR DAZ and FTZ; x86
+ * detects a tiny result after rounding, so flushing the rounded result is
+ * the same). keyfold reproduces that without touching the FPU's modes. */
+static inline float kf__xla_ftz(float x) {
+  uint32_t b;
+  memcpy(&b, &x, sizeof b);
+  if ((b & 0x7f800000u) == 0) b &= 0x80000000u;
+  memcpy(&x, &b, sizeof x);
+  return x;
+}
+
 /* jax.lax.log on float32 as XLA:CPU computes it (xla-numerics.md §A.4, the
  * Cephes polynomial of GenerateVF32Log, with FMA): a denormal input reads as
  * zero (-inf), a negative or NaN one gives the NaN 0xFFFFFFFF. */

@@ -7,7 +7,7 @@ Run under an oracle venv (scripts/oracle-venvs.sh):
 
 Evaluates jax.lax.log1p inside jax.jit on float32 inputs and compares it, bit
 for bit, with the candidates built from scripts/oracle/log1p_candidates.c:
-keyfold's own log1p (lib/src/xla_log.c), this machine's libm log1pf (glibc
+keyfold's own log1p (lib/src/xla_math.c), this machine's libm log1pf (glibc
 2.36 on Debian 12, what keyfold used before), and XLA's rational approximation
 (xla-numerics.md §A.6) in several roundings. Inputs:
 

@@ -54,6 +54,10 @@ class Tally(candidates.Tally):
                 "candidates": self.candidates()}
 
 
+def f32(bits):
+    return np.asarray(bits, dtype=np.uint64).astype(np.uint32).view(np.float32)
+
+
 SPECIAL = [0x00000000, 0x80000000, 0x00000001, 0x80000001, 0x007FFFFF, 0x807FFFFF, 0x00800000,
            0x80800000, 0x3F800000, 0xBF800000, 0x3F3504F3, 0x3F3504F4, 0x7F7FFFFF, 0xFF7FFFFF,
            0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00000, 0x7F800001, 0xFFA00001,

@@ -34,5 +34,5 @@ void cand_powf(const float *x, const float *e, float *y, size_t n) {
 /* powf with a denormal result flushed to zero, as it runs inside XLA:CPU's
  * kernels (FTZ): what keyfold's weibull_min does (lib/src/distributions.c). */
 void cand_powf_ftz(const float *x, const float *e, float *y, size_t n) {
-  for (size_t i = 0; i < n; i++) y[i] = flush_denormal(powf(x[i], e[i]));
+  for (size_t i = 0; i < n; i++) y[i] = kf__xla_ftz(powf(x[i], e[i]));
 }
