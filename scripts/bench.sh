@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Compute benchmarks of libkeyfold (see docs/benchmarks.md, "Compute
-# benchmarks"): tests/bench/bench (threefry bits, samplers, lecun_normal over
-# 4096x4096, an MLP forward pass) with its anchors Random123 threefry2x32 and
-# OpenBLAS sgemm, then NumPy's PCG64 standard_normal (tests/bench/numpy_normal.py),
-# all in one run, and the targets of issue 5 against them.
+# benchmarks"): tests/bench/bench (threefry bits, samplers, the distributions,
+# lecun_normal over 4096x4096, an MLP forward pass) with its anchors Random123
+# threefry2x32 and OpenBLAS sgemm, then NumPy's PCG64 standard_normal
+# (tests/bench/numpy_normal.py) and distributions (numpy_distributions.py), and
+# jax.random when JAX is installed, all in one run, and the targets of issues 5
+# and 12 against them.
 #
 #   bash scripts/bench.sh             # as root on Debian 12 (installs what it needs)
 #   SECONDS_PER=0.2 bash scripts/bench.sh    # the short version CI runs
@@ -15,6 +17,7 @@
 #                           scripts/oracle-venvs.sh; skipped with a note when absent]
 # Prints one JSON object per benchmark on stdout, then one per target:
 #   {"name": "target_bits_u32_vs_random123", "ratio": …, "target": 4, "met": true}
+# and the distributions' ratios to NumPy and to jax.random (issue 12).
 # Exits 1 if a program fails, never for a missed target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +43,8 @@ trap 'rm -f "$OUT"' EXIT
 # OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for older OpenBLAS builds, which slow a
 # current NumPy. Unset in this command only.
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 tests/bench/numpy_normal.py \
+  "$SECONDS_PER" | tee -a "$OUT"
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 tests/bench/numpy_distributions.py \
   "$SECONDS_PER" | tee -a "$OUT"
 
 # Real jax.random, jit-compiled, pinned to one CPU (XLA's own threads
@@ -69,9 +74,20 @@ for name, ours, anchor, target in targets:
     ratio = rows[ours] / rows[anchor]
     print(json.dumps({"name": name, "ratio": round(ratio, 3), "target": target,
                       "met": ratio >= target}))
+# The distributions of issue 12: >= 2x NumPy for these four, ahead of jax.random on all.
+for ours in ("exponential_f32", "gumbel_f32", "laplace_f32", "logistic_f32"):
+    ratio = rows[ours] / rows["anchor_numpy_pcg64_" + ours]
+    print(json.dumps({"name": "target_%s_vs_numpy" % ours, "ratio": round(ratio, 3), "target": 2.0,
+                      "met": ratio >= 2.0}))
+dists = [n for n in rows if n.startswith("anchor_numpy_pcg64_") and n != "anchor_numpy_pcg64_standard_normal_f32"]
+for anchor in dists:
+    ours = anchor[len("anchor_numpy_pcg64_"):]
+    if ours not in ("exponential_f32", "gumbel_f32", "laplace_f32", "logistic_f32"):
+        print(json.dumps({"name": "ratio_%s_vs_numpy" % ours, "ratio": round(rows[ours] / rows[anchor], 3)}))
 # Against real jax.random (when it ran): keyfold's rate over JAX's.
-for ours in ("bits_u32", "uniform_f32", "normal_f32", "lecun_normal_init_4096x4096"):
-    anchor = "anchor_jax_" + ours
-    if anchor in rows:
-        print(json.dumps({"name": "ratio_%s_vs_jax" % ours, "ratio": round(rows[ours] / rows[anchor], 3)}))
+for anchor in sorted(n for n in rows if n.startswith("anchor_jax_")):
+    ours = anchor[len("anchor_jax_"):]
+    if ours in rows:
+        ratio = rows[ours] / rows[anchor]
+        print(json.dumps({"name": "ratio_%s_vs_jax" % ours, "ratio": round(ratio, 3), "ahead": ratio > 1}))
 PY

@@ -42,6 +42,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAX_ERA = "flax-0.10" if flax.__version__.startswith(("0.9.", "0.10.")) else \
     "flax-%s" % ".".join(flax.__version__.split(".")[:2])
 MODES = {"partitionable": True, "legacy": False}
+# (Recorded in every log1p-dependent case: kept word for word, so the cases come out unchanged,
+# though lib/src/xla_log.c is lib/src/xla_math.c now.)
 LOG1P_REASON = ("depends on float32 log1p inside erf_inv: keyfold computes XLA:CPU's own rational "
                 "approximation (xla-numerics.md A.6) as jaxlib 0.10.2 rounds it (lib/src/xla_log.c, "
                 "equal to jaxlib 0.10.2's jax.lax.log1p on every float32: scripts/oracle/log1p-check.py "
@@ -129,7 +131,38 @@ class Keyfold:
         assert rc == 0, rc
         return y[:len(x)]
 
+    SAMPLE_PARAMS = {  # keyfold's argument order of each sampler's float parameters
+        "pareto": ["b"], "weibull_min": ["scale", "concentration"], "rayleigh": ["scale"],
+        "geometric": ["p"], "triangular": ["left", "mode", "right"], "lognormal": ["sigma"],
+        "double_sided_maxwell": ["loc", "scale"],
+    }
+    GUMBEL_MODES = ["low", "high", "highest"]
+
+    def run_sample(self, case):
+        """A "sample" case through kf_random_<sampler>: a parameter of one element as one value
+        (p_n = 1), any other array broadcast to the output's shape (numpy's rules, p_n = n)."""
+        a, mode = case["args"], 0 if case["mode"] == "partitionable" else 1
+        shape = case["shape"]
+        n = int(np.prod(shape, dtype=np.int64))
+        out = np.zeros(max(n, 1), np.dtype(case["dtype"]))
+        args = [KfKey(*a["key"]), mode, ctypes.c_size_t(n)]
+        if a["sampler"] == "gumbel":
+            args.append(self.GUMBEL_MODES.index(a["params"].get("mode", "low")))
+        keep = []
+        for name in self.SAMPLE_PARAMS.get(a["sampler"], []):
+            v = param_value(a["params"][name])
+            if v.size != 1:
+                v = np.broadcast_to(v, shape)
+            v = np.ascontiguousarray(v, np.float32).reshape(-1)
+            keep.append(v)
+            args += [v.ctypes.data_as(ctypes.c_void_p), ctypes.c_size_t(v.size)]
+        rc = getattr(self.lib, "kf_random_" + a["sampler"])(*args, out.ctypes.data_as(ctypes.c_void_p))
+        assert rc == 0, (case["id"], rc)
+        return out[:n]
+
     def run(self, case):
+        if case["op"] == "sample":
+            return self.run_sample(case)
         a, mode = case["args"], 0 if case["mode"] == "partitionable" else 1
         key = KfKey(*a["key"])
         n = int(np.prod(case["shape"], dtype=np.int64))
@@ -163,6 +196,100 @@ def log1p_dependent(case):
                      "xavier_normal", "kaiming_normal"):
         return True
     return a["init"] == "variance_scaling" and a["params"]["distribution"] != "uniform"
+
+
+def param_json(v):
+    """A float32 parameter in a case: a number (the strings "nan", "inf", "-inf" for the
+    non-finite) for a scalar, {"shape", "values"} for an array."""
+    def one(x):
+        x = float(np.float32(x))
+        return x if np.isfinite(x) else ("nan" if np.isnan(x) else "inf" if x > 0 else "-inf")
+    a = np.asarray(v, np.float32)
+    if a.ndim == 0:
+        return one(a)
+    return {"shape": list(a.shape), "values": [one(x) for x in a.reshape(-1)]}
+
+
+def param_value(j):
+    """The float32 value (numpy scalar or array) of a param_json."""
+    one = lambda x: np.float32(float(x))  # float("nan") / float("inf") parse the strings
+    if isinstance(j, dict):
+        return np.array([one(x) for x in j["values"]], np.float32).reshape(j["shape"])
+    return one(j)
+
+
+JAX_VERSION = tuple(int(x) for x in jax.__version__.split(".")[:3])
+
+# Why a sample case may differ from keyfold (which follows jaxlib 0.10.2), per sampler, for a
+# jaxlib other than 0.10.2; measured against libkeyfold when the file is generated.
+OTHER_JAXLIB_REASON = {
+    "log1p": "jaxlib 0.6.2 rounds XLA's log1p differently from 0.10.2 (one more fused product, "
+             "docs/testing.md 'log1p'): 1 ulp on 0.45% of -log1p(-u), carried through the formula",
+    "cauchy": "jaxlib <= 0.7.0 computes tan as sinf(x) / cosf(x); keyfold calls tanf as jaxlib "
+              ">= 0.7.1 does",
+    "maxwell": "jaxlib 0.6.2's normals differ from 0.10.2's through log1p, and it may round the "
+               "sum of the three squares (and double_sided_maxwell's product by scale) otherwise "
+               "than 0.10.2, whose XLA loop and YNNPACK fusions keyfold follows",
+    "pareto": "jaxlib 0.6.2's log1p (exponential) and, for a broadcast b, its division by b where "
+              "0.10.2 multiplies by 1 / b",
+}
+SAMPLE_CAUSE = {"exponential": "log1p", "laplace": "log1p", "weibull_min": "log1p", "geometric": "log1p",
+                "pareto": "pareto", "lognormal": "log1p", "gumbel": "log1p", "cauchy": "cauchy",
+                "maxwell": "maxwell", "double_sided_maxwell": "maxwell"}
+BROADCAST_REASON = ("a parameter broadcast from a shape other than () or the output's: keyfold's "
+                    "(p, p_n) convention takes one value or one per element, so the test expands it "
+                    "to the output's shape, which keyfold computes as an array of that shape; XLA "
+                    "computes the partly broadcast operand as a broadcast one (a reciprocal for a "
+                    "divisor, a constant folded into a factor): docs/libkeyfold.md")
+
+
+def partly_broadcast(case):
+    shape = case["shape"]
+    n = int(np.prod(shape, dtype=np.int64))
+    for v in case["args"]["params"].values():
+        if isinstance(v, dict) and int(np.prod(v["shape"], dtype=np.int64)) not in (1, n):
+            return True
+    return False
+
+
+def set_sample_tolerance(case, kf):
+    """'exact' where keyfold reproduces the case (it must, for every case of jaxlib 0.10.2 but
+    the partly broadcast parameters: returns False when it does not), else the measured ulps
+    with the reason."""
+    sampler = case["args"]["sampler"]
+    if partly_broadcast(case):
+        reason = BROADCAST_REASON
+    elif jaxlib.__version__ != "0.10.2":
+        reason = OTHER_JAXLIB_REASON.get(SAMPLE_CAUSE.get(sampler), "jaxlib %s" % jaxlib.__version__)
+    else:
+        reason = None
+    if reason is None:
+        case["tolerance"] = "exact"
+        if kf is None:
+            return True
+        want = np.frombuffer(bytes.fromhex(case["expect"]), np.dtype(case["dtype"]).newbyteorder("<"))
+        return want.tobytes() == kf.run(case).tobytes()
+    if kf is None:
+        case["tolerance"] = {"ulps": None, "reason": reason, "cause": "sample"}
+        return True
+    want = np.frombuffer(bytes.fromhex(case["expect"]), np.dtype(case["dtype"]).newbyteorder("<"))
+    got = kf.run(case)
+    if case["dtype"] != "float32":
+        same = want == got
+        if same.all():
+            case["tolerance"] = "exact"
+        else:
+            case["tested"] = False
+            case["tolerance"] = "exact"
+            case["untested_reason"] = "%s: %d of %d integers differ" % (reason, int((~same).sum()), same.size)
+        return True
+    d = np.abs(ordered(want) - ordered(got))
+    if not d.size or d.max() == 0:
+        case["tolerance"] = "exact"
+        return True
+    case["tolerance"] = {"ulps": int(d.max()), "identical": round(float((d == 0).mean()), 6),
+                         "reason": reason, "cause": "sample"}
+    return True
 
 
 def set_tolerance(case, kf):
@@ -446,6 +573,117 @@ class Gen:
                 self.add("permutation", "%s/%d" % (name, n), {"key": kd, "n": n},
                          result(jax.random.permutation(k, n)))
 
+    # distributions (op "sample") ----------------------------------------------
+    # Each sampler of jax.random with its parameter sets; the first two are the common ones
+    # (every key and shape), the rest edge values (fewer keys and shapes).
+    NAN, INF = float("nan"), float("inf")
+    DISTRIBUTIONS = [
+        ("exponential", [{}]),
+        ("gumbel", [{}, {"mode": "high"}, {"mode": "highest"}, {"mode": "low"}]),
+        ("laplace", [{}]),
+        ("logistic", [{}]),
+        ("cauchy", [{}]),
+        ("pareto", [{"b": 2.0}, {"b": 0.3}, {"b": 5.0}, {"b": 1e-3}, {"b": 0.0}, {"b": -1.0},
+                    {"b": INF}, {"b": NAN}, {"b": 1e-40}]),
+        ("weibull_min", [{"scale": 1.0, "concentration": 1.0}, {"scale": 1.5, "concentration": 2.0},
+                         {"scale": 2.0, "concentration": 0.5}, {"scale": 0.7, "concentration": 3.3},
+                         {"scale": 1.0, "concentration": 0.0}, {"scale": 1.0, "concentration": INF},
+                         {"scale": 1.0, "concentration": -1.0}, {"scale": 0.0, "concentration": 1.0},
+                         {"scale": NAN, "concentration": 1.0}, {"scale": 1.0, "concentration": NAN},
+                         {"scale": -2.0, "concentration": 1.5}, {"scale": 1.0, "concentration": 1e-3},
+                         {"scale": 1e-40, "concentration": 1.0}]),
+        ("rayleigh", [{"scale": 1.0}, {"scale": 0.37}, {"scale": 4.0}, {"scale": 0.0},
+                      {"scale": -1.0}, {"scale": INF}, {"scale": NAN}]),
+        ("geometric", [{"p": 0.3}, {"p": 0.01}, {"p": 0.9}, {"p": 0.5}, {"p": 1e-6}, {"p": 0.0},
+                       {"p": 1.0}, {"p": -0.5}, {"p": 1.5}, {"p": NAN}, {"p": 1e-40}]),
+        ("triangular", [{"left": -1.0, "mode": 0.5, "right": 2.0}, {"left": 0.0, "mode": 0.1, "right": 1.0},
+                        {"left": 3.0, "mode": 7.0, "right": 7.5}, {"left": 0.0, "mode": 0.0, "right": 1.0},
+                        {"left": 0.0, "mode": 1.0, "right": 1.0}, {"left": 2.0, "mode": 2.0, "right": 2.0},
+                        {"left": 1.0, "mode": 0.5, "right": 0.0}, {"left": 0.0, "mode": 2.0, "right": 1.0},
+                        {"left": NAN, "mode": 0.0, "right": 1.0}, {"left": -1e30, "mode": 0.0, "right": 1e30}]),
+        ("lognormal", [{"sigma": 1.0}, {"sigma": 0.5}, {"sigma": 2.3}, {"sigma": 0.0},
+                       {"sigma": -1.0}, {"sigma": 10.0}, {"sigma": 50.0}, {"sigma": INF},
+                       {"sigma": NAN}]),
+        ("maxwell", [{}]),
+        ("double_sided_maxwell", [{"loc": 0.0, "scale": 1.0}, {"loc": -3.5, "scale": 0.3},
+                                  {"loc": 1.0, "scale": 2.0}, {"loc": 0.0, "scale": 0.0},
+                                  {"loc": NAN, "scale": 1.0}, {"loc": 1.0, "scale": INF},
+                                  {"loc": 1e30, "scale": 1e10}]),
+        ("rademacher", [{}]),
+    ]
+    INT_SAMPLERS = ("geometric", "rademacher")
+
+    def sample(self, name, key, shape, params, cid):
+        """jax.random.<name>(key, **params, shape=shape) under jax.jit, the float parameters as
+        traced float32 arguments (as an eager call passes them), gumbel's mode static."""
+        static = {k: v for k, v in params.items() if isinstance(v, str)}
+        names = [k for k in params if k not in static]
+        vals = [np.asarray(params[k], np.float32) for k in names]
+        fn = getattr(jax.random, name)
+        sh = tuple(shape)
+        out = jax.jit(lambda k, *v: fn(k, **dict(zip(names, v)), **static, shape=sh))(key, *vals)
+        dt = np.int32 if name in self.INT_SAMPLERS else np.float32
+        self.add("sample", "%s/%s" % (name, cid),
+                 {"sampler": name, "key": keydata(key), "shape": list(shape),
+                  "params": {k: (params[k] if k in static else param_json(params[k])) for k in params}},
+                 result(out, dt))
+
+    def distributions(self):
+        keys = self.sampler_keys()
+        for name, sets in self.DISTRIBUTIONS:
+            if name == "gumbel" and JAX_VERSION < (0, 10, 0):
+                sets = [p for p in sets if p.get("mode") != "highest"]  # new in jax 0.10
+            for ki, (kn, k) in enumerate(keys):
+                for shape in self.shapes(ki == 0):
+                    common = len(shape) > 1 or shape == [5000] or ki >= 2
+                    for pi, params in enumerate(sets):
+                        if pi >= (1 if common else len(sets)) or (pi >= 3 and ki >= 1):
+                            continue
+                        pid = ",".join("%s=%s" % (k, v) for k, v in params.items())
+                        self.sample(name, k, shape, params, "%s/%s/%s" % (kn, shape, pid))
+        # parameters of the output's shape (one value per element), broadcast ones mixed with
+        # arrays, partly broadcast ones, and double_sided_maxwell's shape + parameter shape
+        k, kn = keys[1][1], keys[1][0]
+        rng = np.random.default_rng(7)
+        arrays = {
+            "pareto": lambda s: {"b": rng.uniform(0.2, 4, s)},
+            "weibull_min": lambda s: {"scale": rng.uniform(0.5, 3, s), "concentration": rng.uniform(0.3, 4, s)},
+            "rayleigh": lambda s: {"scale": rng.uniform(0.1, 5, s)},
+            "geometric": lambda s: {"p": rng.uniform(0.01, 0.99, s)},
+            "triangular": lambda s: {"left": rng.uniform(-3, 0, s), "mode": rng.uniform(0, 1, s),
+                                     "right": rng.uniform(1, 4, s)},
+            "lognormal": lambda s: {"sigma": rng.uniform(0.1, 3, s)},
+            "double_sided_maxwell": lambda s: {"loc": rng.uniform(-5, 5, s), "scale": rng.uniform(0.1, 3, s)},
+        }
+        for name, make in arrays.items():
+            for shape in ([7], [3, 5], [255], [1]):
+                if name == "double_sided_maxwell":
+                    # output shape = shape + the parameters' shape
+                    self.sample(name, k, [2], make(shape), "%s/[2]+%s/arrays" % (kn, shape))
+                    continue
+                self.sample(name, k, shape, make(shape), "%s/%s/arrays" % (kn, shape))
+            if name != "double_sided_maxwell":
+                for pshape in ([5], [3, 1]):  # partly broadcast into (3, 5)
+                    self.sample(name, k, [3, 5], make(pshape), "%s/[3, 5]/partly-broadcast%s" % (kn, pshape))
+        # jaxlib 0.10.2 hands double_sided_maxwell to YNNPACK from 4096 elements on, which
+        # rounds the product by scale that XLA's own loop fuses below that size
+        for shape in ([4095], [4096], [64, 64]):
+            self.sample("double_sided_maxwell", keys[0][1], shape, {"loc": -3.5, "scale": 0.3},
+                        "%s/%s/ynn-threshold" % (keys[0][0], shape))
+        edge = np.array([0.0, -1.0, np.inf, np.nan, 1e-40, 1e-3, 50.0], np.float32)
+        self.sample("pareto", k, [7], {"b": edge}, "%s/[7]/edge-array" % kn)
+        self.sample("geometric", k, [7], {"p": np.array([0, 1, -0.5, 1.5, np.nan, 1e-40, 1e-6], np.float32)},
+                    "%s/[7]/edge-array" % kn)
+        self.sample("lognormal", k, [7], {"sigma": edge}, "%s/[7]/edge-array" % kn)
+        self.sample("triangular", k, [5, 3], {"left": np.float32(-1), "mode": rng.uniform(-1, 2, (5, 3)),
+                                               "right": np.float32(2)}, "%s/[5, 3]/mode-array" % kn)
+        self.sample("triangular", k, [5, 3], {"left": rng.uniform(-2, -1, (5, 3)), "mode": np.float32(0),
+                                               "right": np.float32(2)}, "%s/[5, 3]/left-array" % kn)
+        self.sample("double_sided_maxwell", k, [], {"loc": rng.uniform(-1, 1, (4,)), "scale": np.float32(2)},
+                    "%s/[]+[4]/loc-array" % kn)
+        self.sample("double_sided_maxwell", k, [3], {"loc": np.float32(1), "scale": rng.uniform(1, 2, (2, 1))},
+                    "%s/[3]+[2, 1]/scale-array" % kn)
+
     # initializers --------------------------------------------------------------
     INITS = [
         ("lecun_normal", {}), ("lecun_uniform", {}), ("glorot_normal", {}), ("glorot_uniform", {}),
@@ -524,6 +762,25 @@ class Gen:
             shape = [1000, 1000] if name == "lecun_normal" else [500, 400]
             self.add("init", "measure/%s" % cid, {"init": name, "params": params, "key": kd, "shape": shape},
                      result(self.jax_init(name, params)(k, tuple(shape), jnp.float32)))
+        # every distribution over 2*10^5 draws with its common parameters, broadcast and (for
+        # those with parameters) as arrays of the output's shape
+        rng = np.random.default_rng(2026)
+        for name, sets in self.DISTRIBUTIONS:
+            for params in sets[:2] if name != "gumbel" else sets[:3]:
+                if params.get("mode") == "highest" and JAX_VERSION < (0, 10, 0):
+                    continue
+                pid = ",".join("%s=%s" % kv for kv in params.items())
+                self.sample(name, k, [n5], params, "measure/%s" % pid)
+                numeric = {p: v for p, v in params.items() if not isinstance(v, str)}
+                if numeric and name != "double_sided_maxwell":
+                    arr = {p: np.float32(v) * rng.uniform(0.5, 1.5, n5).astype(np.float32)
+                           for p, v in numeric.items()}
+                    if name == "geometric":
+                        arr = {"p": rng.uniform(0.01, 0.99, n5).astype(np.float32)}
+                    if name == "triangular":
+                        arr = {"left": rng.uniform(-3, 0, n5), "mode": rng.uniform(0, 1, n5),
+                               "right": rng.uniform(1, 4, n5)}
+                    self.sample(name, k, [n5], arr, "measure/%s/arrays" % pid)
 
     # flax --------------------------------------------------------------------
     def flax_cases(self):
@@ -752,6 +1009,7 @@ class Gen:
                 self.keys()
                 self.fold_split_bits()
                 self.samplers()
+                self.distributions()
                 self.inits()
                 self.flax_cases()
                 self.flax_sessions()
@@ -820,18 +1078,40 @@ def main():
     if kf is not None:
         check_session_params(g, kf)
         check_activations(g, kf)
+    inexact = []
     for c in g.cases:
         if c["op"] in ("normal", "truncated_normal", "init"):
             set_tolerance(c, kf)
+        elif c["op"] == "sample" and not args.measure:
+            if not set_sample_tolerance(c, kf):
+                inexact.append(c["id"])
+            if c["args"]["sampler"] == "logistic" and JAX_VERSION < (0, 7, 0):
+                c["tested"] = False  # another formula: log(x / (1 - x)), x in [eps, 1)
+                c["untested_reason"] = ("jax < 0.7 computes logistic as log(x / (1 - x)) with x "
+                                        "uniform in [2^-23, 1); keyfold follows jax >= 0.7's "
+                                        "log(x) - log1p(-x), x in [2^-126, 1)")
         elif args.measure:
             c["tolerance"] = "exact"
         elif c["op"] == "flax_model":
             c["tolerance"] = "exact"
         else:
             c["tolerance"] = "exact"
+    if inexact:
+        sys.exit("gen-vectors: %d sample cases of jaxlib 0.10.2 that libkeyfold does not reproduce "
+                 "bit for bit: %s" % (len(inexact), ", ".join(inexact[:20])))
     if args.measure:
         for c in g.cases:
-            if isinstance(c["tolerance"], dict):
+            if c["op"] == "sample" and kf is not None:
+                want = np.frombuffer(bytes.fromhex(c["expect"]), np.dtype(c["dtype"]).newbyteorder("<"))
+                got = kf.run(c)
+                if c["dtype"] == "float32":
+                    d = np.abs(ordered(want) - ordered(got))
+                    nan = np.isnan(want) & np.isnan(got)
+                    c["measured"] = {"ulps": int(d.max()), "identical": round(float((d == 0).mean()), 6),
+                                     "nan_as_nan": round(float(((d == 0) | nan).mean()), 6)}
+                else:
+                    c["measured"] = {"identical": round(float((want == got).mean()), 6)}
+            elif isinstance(c["tolerance"], dict):
                 c["measured"] = c["tolerance"]  # against --keyfold, per case
             c["tolerance"] = "report"
     doc = {
@@ -874,7 +1154,14 @@ NOTES = (
     "instead of key_data(key(seed))}; fold_in {key, data}; split {key, num: int or shape}; bits "
     "{key, shape, bit_width}; uniform {key, shape, minval, maxval} float32; normal {key, shape}; "
     "truncated_normal {key, shape, lower, upper} (float32 bounds; the strings \"inf\" and \"-inf\" for infinities); bernoulli {key, shape, p} (p as float32); "
-    "randint {key, shape, minval, maxval} int32; permutation {key, n} = permutation(key, n); init "
+    "randint {key, shape, minval, maxval} int32; permutation {key, n} = permutation(key, n); sample "
+    "{sampler, key, shape, params} = jax.random.<sampler>(key, **params, shape=shape) under jax.jit "
+    "with every float parameter a traced float32 argument (as an eager call passes it; under an outer "
+    "jit a Python constant would be folded by XLA instead), gumbel's mode a static string; a "
+    "parameter is a number (the strings \"nan\", \"inf\", \"-inf\" for the non-finite) for a scalar "
+    "or {shape, values} for an array (values row-major); the result's shape is JAX's (for "
+    "double_sided_maxwell shape + the parameters' shape); geometric and rademacher are int32, the "
+    "others float32; init "
     "{init, params, key, shape} = jax.nn.initializers.<init>(**params)(key, shape, float32) "
     "(variance_scaling(scale, mode, distribution, in_axis, out_axis)); flax_rngs {streams, calls} "
     "= nnx.Rngs(**streams) and, per call, the key data of rngs[name]() (null: rngs()) or "
@@ -919,8 +1206,13 @@ NOTES = (
     "tolerance: 'exact' = every element bit for bit; {ulps, identical, reason} for results that "
     "depend on float32 log1p (normal, truncated_normal, initializers drawing from them): each "
     "element within ulps float32 steps (+0 and -0 one point), ulps and identical (the fraction "
-    "bit-identical) as measured against libkeyfold when the file was generated; 'report' (the "
-    "--measure files) = counted, never failed."
+    "bit-identical) as measured against libkeyfold when the file was generated; the same with "
+    "\"cause\": \"sample\" for a sample case keyfold does not reproduce bit for bit (a jaxlib other "
+    "than 0.10.2, which keyfold follows, or a parameter broadcast from a shape other than () or the "
+    "output's): within the measured ulps whatever the jaxlib; 'report' (the --measure files) = "
+    "counted, never failed, \"measured\" then giving {ulps, identical} against libkeyfold. "
+    "\"tested\": false with \"untested_reason\" marks a sample case whose algorithm differs from "
+    "keyfold's (jax < 0.7 logistic) or whose integers differ."
 )
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 # The exhaustive runs (docs/testing.md), instead of the default suite's samples:
 #   - tests/test_simd.c: every float32 through keyfold's log1p (XLA's, as jaxlib 0.10.2
 #     computes it), scalar and every vector form, against the tests' independent
-#     transcription (tests/xla_log1p_ref.h), and every float in [-1, 1] through the vector
-#     erf_inv kernels against the scalar one (about six minutes on one core);
+#     transcription (tests/xla_log1p_ref.h), every float32 through the vector log and exp
+#     kernels against the scalar ones, and every float in [-1, 1] through the vector
+#     erf_inv kernels against the scalar one (about seven minutes on one core);
 #   - tests/test_activations.c: every float32 through each activation (relu, gelu, tanh,
 #     sigmoid, silu) in every instruction set against the emulation of XLA's kernels, one
 #     thread per CPU (KEYFOLD_THREADS=N to change that; about 25 minutes of CPU time).

@@ -312,6 +312,24 @@ START_TEST(other_samplers_and_initializers_do_not_allocate) {
   ck_assert_int_eq(kf_random_truncated_normal(k, KF_THREEFRY_LEGACY, 3000, -2, 2, f), KF_OK);
   ck_assert_int_eq(kf_random_bernoulli(k, KF_THREEFRY_PARTITIONABLE, 3000, 0.5f, b), KF_OK);
   ck_assert_int_eq(kf_random_randint(k, KF_THREEFRY_LEGACY, 3000, -5, 5, i32), KF_OK);
+  /* the distributions (distributions.c) */
+  const kf_threefry_mode P = KF_THREEFRY_PARTITIONABLE, L = KF_THREEFRY_LEGACY;
+  const float one = 1.0f, half = 0.5f, two = 2.0f;
+  ck_assert_int_eq(kf_random_exponential(k, P, 3000, f), KF_OK);
+  for (int g = KF_GUMBEL_LOW; g <= KF_GUMBEL_HIGHEST; g++)
+    ck_assert_int_eq(kf_random_gumbel(k, L, 3000, (kf_gumbel_mode)g, f), KF_OK);
+  ck_assert_int_eq(kf_random_laplace(k, P, 3000, f), KF_OK);
+  ck_assert_int_eq(kf_random_logistic(k, L, 3000, f), KF_OK);
+  ck_assert_int_eq(kf_random_cauchy(k, P, 3000, f), KF_OK);
+  ck_assert_int_eq(kf_random_pareto(k, L, 3000, &two, 1, f), KF_OK);
+  ck_assert_int_eq(kf_random_weibull_min(k, P, 3000, &one, 1, &two, 1, f), KF_OK);
+  ck_assert_int_eq(kf_random_rayleigh(k, P, 3000, &one, 1, f), KF_OK);
+  ck_assert_int_eq(kf_random_geometric(k, L, 3000, &half, 1, i32), KF_OK);
+  ck_assert_int_eq(kf_random_triangular(k, P, 3000, &half, 1, &one, 1, &two, 1, f), KF_OK);
+  ck_assert_int_eq(kf_random_lognormal(k, P, 3000, &half, 1, f), KF_OK);
+  ck_assert_int_eq(kf_random_maxwell(k, L, 3000, f), KF_OK);
+  ck_assert_int_eq(kf_random_double_sided_maxwell(k, P, 3000, &one, 1, &two, 1, f), KF_OK);
+  ck_assert_int_eq(kf_random_rademacher(k, P, 3000, i32), KF_OK);
   kf_init init;
   ck_assert_int_eq(kf_init_make(KF_INIT_LECUN_NORMAL, &init), KF_OK);
   const kf_shape shape = {2, {50, 60}};

@@ -1,6 +1,6 @@
 /* The vector kernels against the scalar forms they must reproduce bit for
  * bit (lib/src/simd.h), on millions of inputs per instruction set this CPU
- * has, and keyfold's log1p (lib/src/xla_log.c, scalar and vector) against an
+ * has, and keyfold's log1p (lib/src/xla_math.c, scalar and vector) against an
  * independent transcription of XLA's (xla_log1p_ref.h) and against values
  * printed by jaxlib 0.10.2 (xla_log1p_jaxlib.inc).
  *
@@ -303,6 +303,198 @@ START_TEST(uniform_and_bernoulli_match_scalar) {
 }
 END_TEST
 
+/* triangular's kernel on all 2^23 values of its uniform and on edge floats,
+ * for triangles of the oracle's kinds (degenerate, inverted, mode outside,
+ * NaN, tiny and huge), against the scalar form bit for bit (NaNs as NaNs:
+ * their bits are the instructions'). */
+START_TEST(triangular_matches_scalar) {
+  static const float tris[][3] = {{-1.0f, 0.5f, 2.0f},  {0.0f, 0.1f, 1.0f},    {3.0f, 7.0f, 7.5f},
+                                  {0.0f, 0.0f, 1.0f},   {0.0f, 1.0f, 1.0f},    {2.0f, 2.0f, 2.0f},
+                                  {1.0f, 0.5f, 0.0f},   {0.0f, 2.0f, 1.0f},    {NAN, 0.0f, 1.0f},
+                                  {-1e30f, 0.0f, 1e30f}, {0.0f, 1e-30f, 2e-30f}, {-INFINITY, 0.0f, 1.0f}};
+  kf__isa isas[KF__ISA_COUNT];
+  const int n_isa = vector_isas(isas);
+  enum { N = (1 << 23) + 64 };
+  float *u = malloc(N * 4), *want = malloc(N * 4), *got = malloc(N * 4);
+  ck_assert(u && want && got);
+  for (uint32_t m = 0; m < (1u << 23); m++) u[m] = bits_float(m | 0x3F800000u) - 1.0f;
+  const float edge[] = {0.0f, -0.0f, 1.0f, -1.0f, 0.5f, 2.0f, NAN, INFINITY, -INFINITY, 1e-40f,
+                        0x1p-149f, 0.99999994f, 1e30f, -1e-45f};
+  for (size_t e = 0; e < 64; e++) u[(1u << 23) + e] = edge[e % (sizeof edge / sizeof *edge)];
+  for (size_t k = 0; k < sizeof tris / sizeof *tris; k++) {
+    const float l = tris[k][0], m = tris[k][1], r = tris[k][2];
+    const float w = kf__xla_ftz(r - l), ml = kf__xla_ftz(m - l);
+    const kf__triangle tri = {l, r, w, ml, kf__xla_ftz(r - m), kf__xla_ftz(ml / w)};
+    kf__k_triangular(KF__ISA_SCALAR, u, N, &tri, want);
+    for (int i = 0; i < n_isa; i++) {
+      kf__k_triangular(isas[i], u, N, &tri, got);
+      for (size_t t = 0; t < N; t++)
+        if (float_bits(got[t]) != float_bits(want[t]) && !(isnan(got[t]) && isnan(want[t])))
+          ck_abort_msg("%s triangular(%a; %g, %g, %g) = %a, scalar %a", kf__isa_name(isas[i]), u[t], l,
+                       m, r, got[t], want[t]);
+      for (size_t len = 0; len <= 70; len++) { /* tails, in place */
+        float part[72];
+        memcpy(part, u + 1000 * len, sizeof part);
+        part[len] = 7.0f;
+        kf__k_triangular(isas[i], part, len, &tri, part);
+        for (size_t t = 0; t < len; t++)
+          ck_assert(float_bits(part[t]) == float_bits(want[1000 * len + t]) ||
+                    (isnan(part[t]) && isnan(want[1000 * len + t])));
+        ck_assert(part[len] == 7.0f);
+      }
+    }
+  }
+  free(u), free(want), free(got);
+}
+END_TEST
+
+/* jax.lax.log and jax.lax.exp printed by jaxlib 0.10.2 on chosen inputs
+ * (specials, denormals, exp's clamps and flushed results): keyfold's
+ * kf__xla_logf and kf__xla_expf and their vector kernels give those bits, NaN
+ * payloads included. scripts/oracle/xla-math-check.py finds them equal to
+ * jaxlib's on 2^24 random floats too (--every: on every float32). */
+static const uint32_t jaxlib_log_exp[][3] = {
+#include "xla_math_jaxlib.inc"
+};
+
+START_TEST(log_and_exp_are_jaxlib_0_10_2_on_known_answers) {
+  enum { N = sizeof jaxlib_log_exp / sizeof *jaxlib_log_exp };
+  float in[N], got[N];
+  kf__isa isas[KF__ISA_COUNT + 1];
+  const int n_isa = vector_isas(isas + 1) + 1;
+  isas[0] = KF__ISA_SCALAR;
+  for (int f = 0; f < 2; f++) {
+    size_t m = 0;
+    for (size_t t = 0; t < N; t++)
+      if (jaxlib_log_exp[t][0] == (uint32_t)f) in[m++] = bits_float(jaxlib_log_exp[t][1]);
+    for (size_t t = 0, k = 0; t < N; t++) {
+      if (jaxlib_log_exp[t][0] != (uint32_t)f) continue;
+      const float x = bits_float(jaxlib_log_exp[t][1]);
+      const uint32_t want = jaxlib_log_exp[t][2];
+      ck_assert_msg(float_bits(f ? kf__xla_expf(x) : kf__xla_logf(x)) == want, "%s(%a [0x%08x]) = 0x%08x, jaxlib 0x%08x",
+                    f ? "exp" : "log", x, float_bits(x), float_bits(f ? kf__xla_expf(x) : kf__xla_logf(x)), want);
+      k++;
+    }
+    for (int i = 0; i < n_isa; i++) {
+      (f ? kf__k_exp : kf__k_log)(isas[i], in, m, got);
+      for (size_t t = 0, k = 0; t < N; t++) {
+        if (jaxlib_log_exp[t][0] != (uint32_t)f) continue;
+        ck_assert_msg(float_bits(got[k]) == jaxlib_log_exp[t][2], "%s %s(%a) = 0x%08x, jaxlib 0x%08x",
+                      kf__isa_name(isas[i]), f ? "exp" : "log", in[k], float_bits(got[k]), jaxlib_log_exp[t][2]);
+        k++;
+      }
+    }
+  }
+  printf("test_simd: log, exp: %d jaxlib 0.10.2 results\n", (int)N);
+}
+END_TEST
+
+/* The vector log and exp against the scalar forms, bit for bit (NaNs
+ * included): every float of [-100, 100] spaced 61 apart (exp's clamps and
+ * range), every float near exp's clamps and where its results flush, every
+ * 9973rd other float (KEYFOLD_EXHAUSTIVE=1: every float32). */
+START_TEST(log_and_exp_match_scalar) {
+  enum { CHUNK = 1 << 20 };
+  float *in = malloc(CHUNK * 4), *want = malloc(CHUNK * 4), *got = malloc(CHUNK * 4);
+  ck_assert(in && want && got);
+  const int all = exhaustive();
+  const struct { uint64_t first, last, step; } ranges[] = {
+      {0x00000000u, 0xFFFFFFFFu, all ? 1 : 9973},
+      {0x00000000u, 0x42C80000u, all ? 0 : 61}, /* [0, 100] */
+      {0x80000000u, 0xC2C80000u, all ? 0 : 61}, /* [-100, 0] */
+      {0x42AF0000u, 0x42B20000u, all ? 0 : 1},  /* [87.5, 89] */
+      {0xC2AE0000u, 0xC2B00000u, all ? 0 : 1},  /* [-88, -87] */
+  };
+  kf__isa isas[KF__ISA_COUNT];
+  const int n_isa = vector_isas(isas);
+  uint64_t compared = 0;
+  for (size_t r = 0; r < sizeof ranges / sizeof *ranges; r++) {
+    if (ranges[r].step == 0) continue;
+    size_t n = 0;
+    for (uint64_t b = ranges[r].first; b <= ranges[r].last; b += ranges[r].step) {
+      in[n++] = bits_float((uint32_t)b);
+      if (n < CHUNK && b + ranges[r].step <= ranges[r].last) continue;
+      for (int f = 0; f < 2; f++) {
+        void (*k)(kf__isa, const float *, size_t, float *) = f ? kf__k_exp : kf__k_log;
+        k(KF__ISA_SCALAR, in, n, want);
+        for (int i = 0; i < n_isa; i++) {
+          k(isas[i], in, n, got);
+          if (memcmp(got, want, n * 4) != 0)
+            for (size_t t = 0; t < n; t++)
+              if (float_bits(got[t]) != float_bits(want[t]))
+                ck_abort_msg("%s %s(%a [0x%08x]) = 0x%08x, scalar 0x%08x", kf__isa_name(isas[i]),
+                             f ? "exp" : "log", in[t], float_bits(in[t]), float_bits(got[t]),
+                             float_bits(want[t]));
+        }
+      }
+      compared += n;
+      n = 0;
+    }
+  }
+  for (int i = 0; i < n_isa; i++) { /* tails, in place */
+    for (size_t l = 0; l <= 70; l++) {
+      float part[72];
+      for (size_t t = 0; t < 72; t++) part[t] = (float)t - 35.5f;
+      part[l] = 7.0f;
+      kf__k_exp(isas[i], part, l, part);
+      for (size_t t = 0; t < l; t++)
+        ck_assert_uint_eq(float_bits(part[t]), float_bits(kf__xla_expf((float)t - 35.5f)));
+      ck_assert(part[l] == 7.0f);
+    }
+  }
+  printf("test_simd: log, exp: %" PRIu64 " floats each, scalar and %d vector forms\n", compared, n_isa);
+  free(in), free(want), free(got);
+}
+END_TEST
+
+/* exponential, gumbel, laplace and logistic (special.c, their vector forms in
+ * simd_kernels.c) read the 23 bits of a unit float from each 32-bit draw:
+ * every one of the 2^23 values, the low 9 bits random, on every vector isa
+ * against the scalar form, bit for bit; then every length up to 70 (tails,
+ * nothing written past the end). */
+START_TEST(samplers_on_one_uniform_match_scalar_on_every_input) {
+  typedef void (*kernel)(kf__isa, const uint32_t *, size_t, float *);
+  static const struct {
+    const char *name;
+    kernel k;
+    float (*one)(uint32_t);
+  } kernels[] = {{"exponential", kf__k_exponential, kf__exponential_f32},
+                 {"gumbel", kf__k_gumbel, kf__gumbel_f32},
+                 {"laplace", kf__k_laplace, kf__laplace_f32},
+                 {"logistic", kf__k_logistic, kf__logistic_f32}};
+  kf__isa isas[KF__ISA_COUNT];
+  const int n_isa = vector_isas(isas);
+  enum { N = 1 << 23 };
+  uint32_t *bits = malloc(N * sizeof *bits);
+  float *want = malloc(N * sizeof *want), *got = malloc(N * sizeof *got);
+  ck_assert(bits && want && got);
+  uint64_t seed = 11;
+  for (uint32_t m = 0; m < N; m++) bits[m] = m << 9 | (uint32_t)(splitmix(&seed) & 0x1FFu);
+  for (size_t k = 0; k < sizeof kernels / sizeof *kernels; k++) {
+    kernels[k].k(KF__ISA_SCALAR, bits, N, want);
+    for (uint32_t m = 0; m < N; m += 4099) /* the scalar form is the per-value function */
+      ck_assert_uint_eq(float_bits(want[m]), float_bits(kernels[k].one(bits[m])));
+    for (int i = 0; i < n_isa; i++) {
+      kernels[k].k(isas[i], bits, N, got);
+      for (uint32_t m = 0; m < N; m++)
+        if (float_bits(got[m]) != float_bits(want[m]))
+          ck_abort_msg("%s %s(bits 0x%08x) = %a, scalar %a", kf__isa_name(isas[i]), kernels[k].name,
+                       bits[m], got[m], want[m]);
+      for (size_t l = 0; l <= 70; l++) {
+        float part[72];
+        part[l] = 7.0f;
+        kernels[k].k(isas[i], bits + 1000 * l, l, part);
+        ck_assert_mem_eq(part, want + 1000 * l, l * sizeof *part);
+        ck_assert(part[l] == 7.0f);
+      }
+    }
+  }
+  printf("test_simd: exponential, gumbel, laplace, logistic: 2^23 inputs each, scalar and %d vector "
+         "forms\n", n_isa);
+  free(bits), free(want), free(got);
+}
+END_TEST
+
 /* Compares erf_inv over the n inputs for every vector isa, with normal's
  * identity clip and (unless only_identity) two truncating clips. */
 static size_t compare_erf_inv(const float *in, size_t n, float *want, float *got,
@@ -444,6 +636,10 @@ static Suite *simd_suite(void) {
   tcase_add_test(tc, bits32_match_scalar);
   tcase_add_test(tc, hash_pairs_match_scalar);
   tcase_add_test(tc, uniform_and_bernoulli_match_scalar);
+  tcase_add_test(tc, samplers_on_one_uniform_match_scalar_on_every_input);
+  tcase_add_test(tc, log_and_exp_are_jaxlib_0_10_2_on_known_answers);
+  tcase_add_test(tc, log_and_exp_match_scalar);
+  tcase_add_test(tc, triangular_matches_scalar);
   tcase_add_test(tc, erf_inv_matches_scalar_on_every_normal_input);
   tcase_add_test(tc, erf_inv_matches_scalar_on_sampled_floats);
   tcase_add_test(tc, gemm_is_the_fma_chain_on_every_isa_and_shape);

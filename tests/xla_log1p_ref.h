@@ -1,4 +1,4 @@
-/* The reference for keyfold's log1p (lib/src/xla_log.c) in tests/test_simd.c:
+/* The reference for keyfold's log1p (lib/src/xla_math.c) in tests/test_simd.c:
  * XLA's float32 log1p as jaxlib 0.10.2 computes it on x86-64 (xla-numerics.md
  * §A.6 with the logf of §A.4), transcribed again from the notes in the style
  * of scripts/oracle/log1p_candidates.c, without the library's code: the

@@ -49,6 +49,7 @@
 
 #include "activations.h"
 #include "internal.h"
+#include "xla_math.h"
 
 const float kf__tanh_num[7] = {
   -2.76076847742355e-16f, 2.00018790482477e-13f, -8.60467152213735e-11f, 5.12229709037114e-08f,
@@ -56,9 +57,6 @@ const float kf__tanh_num[7] = {
 };
 const float kf__tanh_den[4] = {
   1.19825839466702e-06f, 1.18534705686654e-04f, 2.26843463243900e-03f, 4.89352518554385e-03f,
-};
-const float kf__exp_poly[6] = {
-  1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f, 1.6666665459e-1f, 0.5f,
 };
 
 static uint32_t bits_of(float x) {
@@ -117,15 +115,15 @@ float kf__tanh_f32(float x) {
 /* 1 / (1 + exp(-x)) for x not NaN, flushed. */
 static float logistic(float x) {
   float t = -x;
-  t = (KF__EXP_LO > t) ? KF__EXP_LO : t;
-  t = (KF__EXP_HI < t) ? KF__EXP_HI : t;
-  float n = floorf(fmaf(t, KF__EXP_LOG2E, 0.5f));
+  t = (KF__XLA_EXP_LO > t) ? KF__XLA_EXP_LO : t;
+  t = (KF__XLA_EXP_HI < t) ? KF__XLA_EXP_HI : t;
+  float n = floorf(fmaf(t, KF__XLA_EXP_LOG2E, 0.5f));
   n = (-127.0f > n) ? -127.0f : n;
   n = (127.0f < n) ? 127.0f : n;
-  float r = fmaf(n, -KF__EXP_LN2_HI, t);
-  r = fmaf(n, -KF__EXP_LN2_LO, r);
-  float z = fmaf(r, kf__exp_poly[0], kf__exp_poly[1]);
-  for (int i = 2; i < 6; i++) z = fmaf(z, r, kf__exp_poly[i]);
+  float r = fmaf(n, -KF__XLA_EXP_C1, t);
+  r = fmaf(n, -KF__XLA_EXP_C2, r);
+  float z = fmaf(r, kf__xla_exp_p[0], kf__xla_exp_p[1]);
+  for (int i = 2; i < 6; i++) z = fmaf(z, r, kf__xla_exp_p[i]);
   z = fmaf(z, r * r, r) + 1.0f;
   /* 2^n from its exponent field; n = -127 gives the field 0, i.e. 0.0. */
   const float scale = float_of((uint32_t)((int32_t)n + 127) << 23);

@@ -40,16 +40,8 @@ void kf__activation_scalar(kf__act act, const float *x, size_t n, float *y);
 extern const float kf__tanh_num[7];
 extern const float kf__tanh_den[4];
 
-/* XLA's float32 exp (polynomial_approximations.cc, xla-numerics.md §A.5):
- * the argument clamped to [KF__EXP_LO, KF__EXP_HI], n = floor(x log2(e) +
- * 1/2) clamped to ±127, r = x - n ln2 in two steps, a degree-5 polynomial,
- * times 2^n. kf__exp_poly: p0 .. p5 (p5 = 0.5). */
-#define KF__EXP_LO (-87.8f)
-#define KF__EXP_HI 88.8f
-#define KF__EXP_LOG2E 0x1.715476p+0f  /* 1.44269504 */
-#define KF__EXP_LN2_HI 0x1.63p-1f     /* 0.693359375 */
-#define KF__EXP_LN2_LO (-0x1.bd0106p-13f) /* -2.12194440e-4 */
-extern const float kf__exp_poly[6];
+/* XLA's float32 exp inside sigmoid and silu is xla_math.h's (kf__xla_expf's
+ * constants KF__XLA_EXP_*, kf__xla_exp_p), with its own fusions. */
 
 /* jax.nn.gelu(approximate=True)'s constants as float32. */
 #define KF__GELU_CUBE 0x1.6e4e26p-5f  /* 0.044715 */

@@ -7,7 +7,7 @@
 #include "keyfold/prng.h"
 #include "simd.h"
 #include "special.h"
-#include "xla_log.h"
+#include "xla_math.h"
 
 bool kf__isa_usable(kf__isa isa) {
   switch (isa) {
@@ -83,8 +83,27 @@ static void bernoulli_scalar(const uint32_t *bits, size_t len, float p, uint8_t 
   for (size_t t = 0; t < len; t++) out[t] = kf__unit_float(bits[t]) < p;
 }
 
-static void log1p_scalar(const float *in, size_t len, float *out) {
-  for (size_t t = 0; t < len; t++) out[t] = kf__xla_log1pf(in[t]);
+
+/* out[t] = f(in[t]) for XLA's log1p, log and exp (xla_math.h). */
+#define KF__MAP_SCALAR(name, fn)                                               \
+  static void name##_scalar(const float *in, size_t len, float *out) {         \
+    for (size_t t = 0; t < len; t++) out[t] = fn(in[t]);                        \
+  }
+KF__MAP_SCALAR(log1p, kf__xla_log1pf)
+KF__MAP_SCALAR(log, kf__xla_logf)
+KF__MAP_SCALAR(exp, kf__xla_expf)
+
+#define KF__SAMPLER_SCALAR(name)                                                    \
+  static void name##_scalar(const uint32_t *bits, size_t len, float *out) {         \
+    for (size_t t = 0; t < len; t++) out[t] = kf__##name##_f32(bits[t]);            \
+  }
+KF__SAMPLER_SCALAR(exponential)
+KF__SAMPLER_SCALAR(gumbel)
+KF__SAMPLER_SCALAR(laplace)
+KF__SAMPLER_SCALAR(logistic)
+
+static void triangular_scalar(const float *u, size_t len, const kf__triangle *tri, float *out) {
+  for (size_t t = 0; t < len; t++) out[t] = kf__triangular_f32(u[t], tri);
 }
 
 /* ---------------------------------------------------------------- dispatch */
@@ -129,9 +148,29 @@ void kf__k_bernoulli(kf__isa isa, const uint32_t *bits, size_t len, float p, uin
   bernoulli_scalar(bits, len, p, out);
 }
 
-void kf__k_log1p(kf__isa isa, const float *in, size_t len, float *out) {
-  KF__DISPATCH(isa, kf__k_log1p, in, len, out)
-  log1p_scalar(in, len, out);
+
+#define KF__MAP_DISPATCH(name)                                                     \
+  void kf__k_##name(kf__isa isa, const float *in, size_t len, float *out) {         \
+    KF__DISPATCH(isa, kf__k_##name, in, len, out)                                    \
+    name##_scalar(in, len, out);                                                     \
+  }
+KF__MAP_DISPATCH(log1p)
+KF__MAP_DISPATCH(log)
+KF__MAP_DISPATCH(exp)
+
+#define KF__SAMPLER_DISPATCH(name)                                                  \
+  void kf__k_##name(kf__isa isa, const uint32_t *bits, size_t len, float *out) {    \
+    KF__DISPATCH(isa, kf__k_##name, bits, len, out)                                 \
+    name##_scalar(bits, len, out);                                                  \
+  }
+KF__SAMPLER_DISPATCH(exponential)
+KF__SAMPLER_DISPATCH(gumbel)
+KF__SAMPLER_DISPATCH(laplace)
+KF__SAMPLER_DISPATCH(logistic)
+
+void kf__k_triangular(kf__isa isa, const float *u, size_t len, const kf__triangle *tri, float *out) {
+  KF__DISPATCH(isa, kf__k_triangular, u, len, tri, out)
+  triangular_scalar(u, len, tri, out);
 }
 
 void kf__k_activation(kf__isa isa, kf__act act, const float *x, size_t len, float *y) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "activations.h"
+#include "special.h"
 
 typedef enum {
   KF__ISA_SCALAR = 0,
@@ -56,13 +57,29 @@ void kf__k_erf_inv(kf__isa isa, const float *in, size_t len, float scale, float 
 /* bernoulli (§11): out[t] = unit(bits[t]) < p. */
 void kf__k_bernoulli(kf__isa isa, const uint32_t *bits, size_t len, float p, uint8_t *out);
 
-/* out[t] = kf__xla_log1pf(in[t]) (xla_log.h): erf_inv's log1p on its own, for
+/* out[t] = kf__xla_log1pf(in[t]) (xla_math.h): erf_inv's log1p on its own, for
  * the tests. in and out may be the same array. */
 void kf__k_log1p(kf__isa isa, const float *in, size_t len, float *out);
 
 /* y[t] = act(x[t]) as the scalar forms of activations.c compute it. x and y
  * may be the same array. */
 void kf__k_activation(kf__isa isa, kf__act act, const float *x, size_t len, float *y);
+/* out[t] = kf__xla_logf(in[t]) and kf__xla_expf(in[t]) (xla_math.h). in and
+ * out may be the same array. */
+void kf__k_log(kf__isa isa, const float *in, size_t len, float *out);
+void kf__k_exp(kf__isa isa, const float *in, size_t len, float *out);
+
+/* The samplers on one uniform with vector forms (special.h): out[t] =
+ * kf__exponential_f32(bits[t]), kf__gumbel_f32, kf__laplace_f32,
+ * kf__logistic_f32. */
+void kf__k_exponential(kf__isa isa, const uint32_t *bits, size_t len, float *out);
+void kf__k_gumbel(kf__isa isa, const uint32_t *bits, size_t len, float *out);
+void kf__k_laplace(kf__isa isa, const uint32_t *bits, size_t len, float *out);
+void kf__k_logistic(kf__isa isa, const uint32_t *bits, size_t len, float *out);
+
+/* out[t] = kf__triangular_f32(u[t], tri) (special.h). u and out may be the
+ * same array. */
+void kf__k_triangular(kf__isa isa, const float *u, size_t len, const kf__triangle *tri, float *out);
 
 /* Vector kernels, one set per instruction set (simd_kernels.c). */
 #define KF__DECLARE_KERNELS(isa)                                                              \
@@ -77,6 +94,13 @@ void kf__k_activation(kf__isa isa, kf__act act, const float *x, size_t len, floa
   void kf__k_bernoulli_##isa(const uint32_t *bits, size_t len, float p, uint8_t *out);        \
   void kf__k_log1p_##isa(const float *in, size_t len, float *out);                            \
   void kf__k_activation_##isa(kf__act act, const float *x, size_t len, float *y);             \
+  void kf__k_log_##isa(const float *in, size_t len, float *out);                              \
+  void kf__k_exp_##isa(const float *in, size_t len, float *out);                              \
+  void kf__k_triangular_##isa(const float *u, size_t len, const kf__triangle *tri, float *out); \
+  void kf__k_exponential_##isa(const uint32_t *bits, size_t len, float *out);                 \
+  void kf__k_gumbel_##isa(const uint32_t *bits, size_t len, float *out);                      \
+  void kf__k_laplace_##isa(const uint32_t *bits, size_t len, float *out);                     \
+  void kf__k_logistic_##isa(const uint32_t *bits, size_t len, float *out);                    \
   void kf__k_gemm_tile_##isa(size_t kc, const float *ap, const float *b, size_t ldb, float *c, \
                              size_t ldc, int accumulate, size_t mv, size_t nv);
 

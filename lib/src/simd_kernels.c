@@ -5,7 +5,7 @@
  * that the CPU has the instructions.
  *
  * Each kernel performs the scalar form's float32 operations (simd.c,
- * special.c, xla_log.c, activations.c) in the same order on every lane, with fused
+ * special.c, xla_math.c, activations.c) in the same order on every lane, with fused
  * multiply-adds exactly where the scalar code calls fmaf and nowhere else
  * (the build sets -ffp-contract=off), so every lane gives the scalar bits. */
 #include <immintrin.h>
@@ -17,7 +17,7 @@
 #include "internal.h"
 #include "simd.h"
 #include "special.h"
-#include "xla_log.h"
+#include "xla_math.h"
 
 #if !defined(KF_W) || !defined(KF_ISA)
 #error "simd_kernels.c is compiled by lib/meson.build with KF_W and KF_ISA defined"
@@ -40,6 +40,8 @@ static inline vf v_sqrt(vf a) { return (vf)_mm512_sqrt_ps((__m512)a); }
 static inline vf v_floor(vf a) {
   return (vf)_mm512_roundscale_ps((__m512)a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
 }
+/* cvttps2dq: truncation, NaN and out-of-range lanes to INT32_MIN. */
+static inline vi v_cvtt(vf a) { return (vi)_mm512_cvttps_epi32((__m512)a); }
 #define V_ROTL(v, r) ((vu)_mm512_rol_epi32((__m512i)(v), (r)))
 static inline int v_any(vi m) { return _mm512_test_epi32_mask((__m512i)m, (__m512i)m) != 0; }
 #elif KF_W == 8
@@ -48,6 +50,7 @@ static inline vf v_fma(vf a, vf b, vf c) {
 }
 static inline vf v_sqrt(vf a) { return (vf)_mm256_sqrt_ps((__m256)a); }
 static inline vf v_floor(vf a) { return (vf)_mm256_floor_ps((__m256)a); }
+static inline vi v_cvtt(vf a) { return (vi)_mm256_cvttps_epi32((__m256)a); }
 #define V_ROTL(v, r) (((v) << (r)) | ((v) >> (32 - (r))))
 static inline int v_any(vi m) { return !_mm256_testz_si256((__m256i)m, (__m256i)m); }
 #else
@@ -191,45 +194,21 @@ void KF_FN(kf__k_bernoulli)(const uint32_t *bits, size_t len, float p, uint8_t *
  * where the scheduler's window would not reach far enough ahead. */
 #define NE 4
 
-/* kf__xla_log1pf(x) (xla_log.c) for NE vectors, lane by lane: both of XLA's
- * branches are computed, as XLA does, and each lane takes the one the scalar
- * form would. With general = 0 the selects that only rare lanes need are
- * left out (see v_log1p). */
-static inline __attribute__((always_inline)) void v_log1p_lanes(const vf in[NE], vf out[NE],
-                                                                const int general) {
-  const float *pn = kf__xla_log1p_num, *pd = kf__xla_log1p_den, *pl = kf__xla_log_p;
-  vf x[NE], x2[NE], num[NE], den[NE], s[NE], lx[NE], lx3[NE], e[NE], y[NE], y1[NE], y2[NE];
+/* XLA's logf (xla_math.c's xla_logf) of NE vectors, lane by lane. With
+ * general = 0 the inputs must be positive, finite normal floats and the
+ * selects that only other lanes need are left out (see v_logf); with
+ * general = 1 a denormal reads as zero and gives -inf, zero -inf, +inf +inf,
+ * a negative or NaN input the NaN 0xFFFFFFFF. */
+static inline __attribute__((always_inline)) void v_logf_lanes(const vf in[NE], vf out[NE],
+                                                               const int general) {
+  const float *pl = kf__xla_log_p;
+  vf lx[NE], lx3[NE], e[NE], y[NE], y1[NE], y2[NE];
   vi special[NE], special_bits[NE];
   _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
-    if (general) { /* denormals read as a zero of their sign */
-      const vi b = (vi)in[j];
-      x[j] = (vf)sel_i((b & 0x7f800000) == 0, b & (int32_t)0x80000000, b);
-    } else {
-      x[j] = in[j];
-    }
-    x2[j] = x[j] * x[j];
-    den[j] = splat_f(pd[0]);
-    num[j] = splat_f(pn[0]);
-  }
-  /* |x| < sqrt(2) - 1: x + (x^3 num/den - x^2/2), the Horner steps fused. */
-  _Pragma("GCC unroll 6") for (int i = 1; i < 7; i++) {
-    _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
-      den[j] = v_fma(den[j], x[j], splat_f(pd[i]));
-      num[j] = v_fma(num[j], x[j], splat_f(pn[i]));
-    }
-  }
-  _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
-    const vf r = num[j] / den[j];
-    const vf a = x[j] * x2[j];
-    const vf v = x[j] + (a * r - 0.5f * x2[j]);
-    const vi vb = (vi)v;
-    s[j] = (vf)sel_i((vb & 0x7f800000) == 0, vb & (int32_t)0x80000000, vb); /* to zero */
-  }
-  /* Elsewhere: XLA's logf of 1 + x (xla_log.c's xla_logf). */
-  _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
-    const vf a = x[j] + 1.0f;
+    vf a = in[j];
     vi tb = (vi)a;
     if (general) {
+      a = (vf)sel_i((tb & 0x7f800000) == 0, tb & (int32_t)0x80000000, tb); /* DAZ */
       const vi nan_or_negative = (a != a) | (a < 0.0f);
       special[j] = nan_or_negative | (a == 0.0f) | (a == INFINITY);
       special_bits[j] = sel_i(nan_or_negative, splat_i(-1), /* 0xFFFFFFFF */
@@ -256,10 +235,97 @@ static inline __attribute__((always_inline)) void v_log1p_lanes(const vf in[NE],
     y[j] = v_fma(y[j], lx3[j], y1[j]);
     y[j] = v_fma(y[j], lx3[j], y2[j]);
     y[j] = v_fma(y[j], lx3[j], KF__XLA_LOG_Q1 * e[j]);
-    vf large = ((lx[j] - 0.5f * (lx[j] * lx[j])) + y[j]) + KF__XLA_LOG_Q2 * e[j];
-    if (general) large = sel_f(special[j], (vf)special_bits[j], large);
+    vf r = ((lx[j] - 0.5f * (lx[j] * lx[j])) + y[j]) + KF__XLA_LOG_Q2 * e[j];
+    if (general) r = sel_f(special[j], (vf)special_bits[j], r);
+    out[j] = r;
+  }
+}
+
+/* kf__xla_logf(x) for NE vectors: the general lanes only when some lane is
+ * a denormal, zero, negative, NaN or infinite (gumbel's and logistic's
+ * uniforms never are). */
+static inline __attribute__((always_inline)) void v_logf(const vf in[NE], vf out[NE]) {
+  vi rare = splat_i(0);
+  _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++)
+    rare |= (((vi)in[j] & 0x7f800000) == 0) | ~(in[j] > 0.0f) | (in[j] == INFINITY);
+  if (__builtin_expect(!v_any(rare), 1))
+    v_logf_lanes(in, out, 0);
+  else
+    v_logf_lanes(in, out, 1);
+}
+
+/* kf__xla_expf(x) (xla_math.c) for NE vectors, lane by lane: the same
+ * clamps (a NaN passes them), floor, fused steps and exponent field; the
+ * scalar form converts a NaN n to INT32_MIN as cvttps2dq does. */
+static inline __attribute__((always_inline)) void v_expf(const vf in[NE], vf out[NE]) {
+  const float *p = kf__xla_exp_p;
+  vf x[NE], n[NE], r[NE], z[NE];
+  _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+    const vi b = (vi)in[j];
+    vf v = (vf)sel_i((b & 0x7f800000) == 0, b & (int32_t)0x80000000, b); /* DAZ */
+    v = sel_f(v < KF__XLA_EXP_LO, splat_f(KF__XLA_EXP_LO), v);
+    v = sel_f(v > KF__XLA_EXP_HI, splat_f(KF__XLA_EXP_HI), v);
+    x[j] = v;
+    vf m = v_floor(v_fma(v, splat_f(KF__XLA_EXP_LOG2E), splat_f(0.5f)));
+    m = sel_f(m < -127.0f, splat_f(-127.0f), m);
+    n[j] = sel_f(m > 127.0f, splat_f(127.0f), m);
+  }
+  _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+    r[j] = v_fma(splat_f(-KF__XLA_EXP_C1), n[j], x[j]);
+    r[j] = v_fma(splat_f(-KF__XLA_EXP_C2), n[j], r[j]);
+    z[j] = v_fma(r[j], splat_f(p[0]), splat_f(p[1]));
+  }
+  _Pragma("GCC unroll 4") for (int i = 2; i < 6; i++) {
+    _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) z[j] = v_fma(z[j], r[j], splat_f(p[i]));
+  }
+  _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+    z[j] = v_fma(z[j], r[j] * r[j], r[j]);
+    z[j] = z[j] + 1.0f;
+    const vf scale = (vf)((vu)(v_cvtt(n[j]) + 127) << 23);
+    const vi v = (vi)(z[j] * scale);
+    out[j] = (vf)sel_i((v & 0x7f800000) == 0, v & (int32_t)0x80000000, v); /* FTZ */
+  }
+}
+
+/* kf__xla_log1pf(x) (xla_math.c) for NE vectors, lane by lane: both of XLA's
+ * branches are computed, as XLA does, and each lane takes the one the scalar
+ * form would. With general = 0 the selects that only rare lanes need are
+ * left out (see v_log1p). */
+static inline __attribute__((always_inline)) void v_log1p_lanes(const vf in[NE], vf out[NE],
+                                                                const int general) {
+  const float *pn = kf__xla_log1p_num, *pd = kf__xla_log1p_den;
+  vf x[NE], x2[NE], num[NE], den[NE], s[NE], a[NE], large[NE];
+  _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+    if (general) { /* denormals read as a zero of their sign */
+      const vi b = (vi)in[j];
+      x[j] = (vf)sel_i((b & 0x7f800000) == 0, b & (int32_t)0x80000000, b);
+    } else {
+      x[j] = in[j];
+    }
+    x2[j] = x[j] * x[j];
+    den[j] = splat_f(pd[0]);
+    num[j] = splat_f(pn[0]);
+  }
+  /* |x| < sqrt(2) - 1: x + (x^3 num/den - x^2/2), the Horner steps fused. */
+  _Pragma("GCC unroll 6") for (int i = 1; i < 7; i++) {
+    _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+      den[j] = v_fma(den[j], x[j], splat_f(pd[i]));
+      num[j] = v_fma(num[j], x[j], splat_f(pn[i]));
+    }
+  }
+  _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+    const vf r = num[j] / den[j];
+    const vf x3 = x[j] * x2[j];
+    const vf v = x[j] + (x3 * r - 0.5f * x2[j]);
+    const vi vb = (vi)v;
+    s[j] = (vf)sel_i((vb & 0x7f800000) == 0, vb & (int32_t)0x80000000, vb); /* to zero */
+    a[j] = x[j] + 1.0f;
+  }
+  /* Elsewhere: XLA's logf of 1 + x, never a denormal. */
+  v_logf_lanes(a, large, general);
+  _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
     const vi small = ((vf)((vi)x[j] & 0x7fffffff)) < KF__XLA_LOG1P_SMALL;
-    out[j] = sel_f(small, s[j], large);
+    out[j] = sel_f(small, s[j], large[j]);
   }
 }
 
@@ -355,12 +421,118 @@ void KF_FN(kf__k_erf_inv)(const float *in, size_t len, float scale, float clip_l
   }
 }
 
-void KF_FN(kf__k_log1p)(const float *in, size_t len, float *out) {
+/* out[t] = f(in[t]) for XLA's log1p, log and exp. */
+#define KF_MAP_KERNEL(name, v_fn)                                  \
+  void KF_FN(name)(const float *in, size_t len, float *out) {      \
+    for (size_t t = 0; t < len; t += NE * KF_W) {                  \
+      vf x[NE], r[NE];                                             \
+      const size_t n = load_block(in, t, len, x);                  \
+      v_fn(x, r);                                                  \
+      store_block(out, t, n, r);                                   \
+    }                                                              \
+  }
+KF_MAP_KERNEL(kf__k_log1p, v_log1p)
+KF_MAP_KERNEL(kf__k_log, v_logf)
+KF_MAP_KERNEL(kf__k_exp, v_expf)
+
+/* ------------------------------------------- samplers on one uniform each */
+
+/* XLA's denormal flush: a denormal lane becomes a zero of its sign. */
+static inline vf v_ftz(vf x) {
+  const vi b = (vi)x;
+  return (vf)sel_i((b & 0x7f800000) == 0, b & (int32_t)0x80000000, b);
+}
+
+/* kf__triangular_f32 (special.c): the same products, IEEE square roots and
+ * flushes on every lane. */
+void KF_FN(kf__k_triangular)(const float *u_in, size_t len, const kf__triangle *tri, float *out) {
+  const vf l = splat_f(tri->l), r = splat_f(tri->r), w = splat_f(tri->w), ml = splat_f(tri->ml),
+           rm = splat_f(tri->rm), fc = splat_f(tri->fc);
   for (size_t t = 0; t < len; t += NE * KF_W) {
-    vf x[NE], r[NE];
-    const size_t n = load_block(in, t, len, x);
-    v_log1p(x, r);
+    vf u[NE], o[NE];
+    const size_t n = load_block(u_in, t, len, u);
+    _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+      const vf lower = v_ftz(l + v_sqrt(v_ftz(v_ftz(u[j] * w) * ml)));
+      const vf upper = v_ftz(r - v_sqrt(v_ftz(v_ftz((1.0f - u[j]) * w) * rm)));
+      o[j] = sel_f(u[j] < fc, lower, upper);
+    }
+    store_block(out, t, n, o);
+  }
+}
+
+/* The unit floats of NE vectors of bits at bits[t], zero-padded past len;
+ * returns how many are real. */
+static inline size_t load_units(const uint32_t *bits, size_t t, size_t len, vf f[NE]) {
+  const size_t n = (len - t < NE * KF_W) ? len - t : NE * KF_W;
+  vu b[NE];
+  if (n == NE * KF_W) {
+    memcpy(b, bits + t, sizeof b);
+  } else {
+    memset(b, 0, sizeof b);
+    memcpy(b, bits + t, n * sizeof *bits);
+  }
+  _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) f[j] = unit_float(b[j]);
+  return n;
+}
+
+/* kf__exponential_f32 (special.c): -log1p(-u), u = f. */
+void KF_FN(kf__k_exponential)(const uint32_t *bits, size_t len, float *out) {
+  for (size_t t = 0; t < len; t += NE * KF_W) {
+    vf f[NE], r[NE];
+    const size_t n = load_units(bits, t, len, f);
+    _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) f[j] = -f[j];
+    v_log1p(f, r);
+    _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) r[j] = -r[j];
     store_block(out, t, n, r);
+  }
+}
+
+/* kf__gumbel_f32: -log(-log(u)), u = max(tiny, f). */
+void KF_FN(kf__k_gumbel)(const uint32_t *bits, size_t len, float *out) {
+  const vf tiny = splat_f(KF__TINY);
+  for (size_t t = 0; t < len; t += NE * KF_W) {
+    vf u[NE], l[NE], r[NE];
+    const size_t n = load_units(bits, t, len, u);
+    _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) u[j] = sel_f(tiny > u[j], tiny, u[j]);
+    v_logf(u, l);
+    _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) l[j] = -l[j];
+    v_logf(l, r);
+    _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) r[j] = -r[j];
+    store_block(out, t, n, r);
+  }
+}
+
+/* kf__laplace_f32: u = max(lo, fma(f, 2, lo)), +-log1p(-|u|) by u's sign. */
+void KF_FN(kf__k_laplace)(const uint32_t *bits, size_t len, float *out) {
+  const vf lo = splat_f(KF__LAPLACE_LO), two = splat_f(2.0f);
+  for (size_t t = 0; t < len; t += NE * KF_W) {
+    vf u[NE], x[NE], r[NE];
+    const size_t n = load_units(bits, t, len, u);
+    _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+      const vf v = v_fma(u[j], two, lo);
+      u[j] = sel_f(lo > v, lo, v);
+      x[j] = (vf)((vi)u[j] | (int32_t)0x80000000); /* -|u| */
+    }
+    v_log1p(x, r);
+    _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) r[j] = sel_f(u[j] > 0.0f, r[j], -r[j]);
+    store_block(out, t, n, r);
+  }
+}
+
+/* kf__logistic_f32: log(u) - log1p(-u), u = max(tiny, f). */
+void KF_FN(kf__k_logistic)(const uint32_t *bits, size_t len, float *out) {
+  const vf tiny = splat_f(KF__TINY);
+  for (size_t t = 0; t < len; t += NE * KF_W) {
+    vf u[NE], x[NE], a[NE], b[NE];
+    const size_t n = load_units(bits, t, len, u);
+    _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+      u[j] = sel_f(tiny > u[j], tiny, u[j]);
+      x[j] = -u[j];
+    }
+    v_logf(u, a);
+    v_log1p(x, b);
+    _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) a[j] = a[j] - b[j];
+    store_block(out, t, n, a);
   }
 }
 
@@ -416,15 +588,12 @@ void KF_FN(kf__k_gemm_tile)(size_t kc, const float *ap, const float *b, size_t l
 
 static inline vf v_abs(vf x) { return (vf)((vi)x & ~SIGN_BIT); }
 
-/* activations.c's ftz of a result r on the lanes where it is decided by r
- * alone: a denormal r is flushed. A lane whose r is exactly FLT_MIN may come
- * from an exact value just below it that x86 flushes too; ftz_rare says
- * whether any lane is such, and the caller then redoes the vector with the
- * scalar form (only inputs within a few ulps of one value per function get
- * there). */
-static inline vf v_ftz(vf r) {
-  return sel_f(v_abs(r) < splat_f(FLT_MIN), (vf)((vi)r & SIGN_BIT), r);
-}
+/* activations.c's ftz of a result r is v_ftz (above) on the lanes where it
+ * is decided by r alone: a denormal r is flushed. A lane whose r is exactly
+ * FLT_MIN may come from an exact value just below it that x86 flushes too;
+ * ftz_rare says whether any lane is such, and the caller then redoes the
+ * vector with the scalar form (only inputs within a few ulps of one value per
+ * function get there). */
 static inline int ftz_rare(vf r) { return v_any(v_abs(r) == splat_f(FLT_MIN)); }
 
 static inline vf v_scalar(float (*fn)(float), vf x) {
@@ -453,17 +622,17 @@ static inline vf v_tanh(vf x) {
  * rather than reach the conversion; on the other lanes it is the scalar
  * clamp. */
 static inline vf v_logistic_q(vf x) {
-  const vf lo = splat_f(KF__EXP_LO), hi = splat_f(KF__EXP_HI);
+  const vf lo = splat_f(KF__XLA_EXP_LO), hi = splat_f(KF__XLA_EXP_HI);
   vf t = -x;
   t = sel_f(lo > t, lo, t);
   t = sel_f(hi < t, hi, t);
-  vf n = v_floor(v_fma(t, splat_f(KF__EXP_LOG2E), splat_f(0.5f)));
+  vf n = v_floor(v_fma(t, splat_f(KF__XLA_EXP_LOG2E), splat_f(0.5f)));
   n = sel_f(n >= splat_f(-127.0f), n, splat_f(-127.0f));
   n = sel_f(splat_f(127.0f) < n, splat_f(127.0f), n);
-  vf r = v_fma(n, splat_f(-KF__EXP_LN2_HI), t);
-  r = v_fma(n, splat_f(-KF__EXP_LN2_LO), r);
-  vf z = v_fma(r, splat_f(kf__exp_poly[0]), splat_f(kf__exp_poly[1]));
-  _Pragma("GCC unroll 4") for (int i = 2; i < 6; i++) z = v_fma(z, r, splat_f(kf__exp_poly[i]));
+  vf r = v_fma(n, splat_f(-KF__XLA_EXP_C1), t);
+  r = v_fma(n, splat_f(-KF__XLA_EXP_C2), r);
+  vf z = v_fma(r, splat_f(kf__xla_exp_p[0]), splat_f(kf__xla_exp_p[1]));
+  _Pragma("GCC unroll 4") for (int i = 2; i < 6; i++) z = v_fma(z, r, splat_f(kf__xla_exp_p[i]));
   z = v_fma(z, r * r, r) + splat_f(1.0f);
   const vi e = (__builtin_convertvector(n, vi) + 127) << 23;
   return splat_f(1.0f) / v_fma(z, (vf)e, splat_f(1.0f));

@@ -7,7 +7,7 @@
 
 #include "internal.h"
 #include "special.h"
-#include "xla_log.h"
+#include "xla_math.h"
 
 float kf__unit_float(uint32_t bits) {
   /* 23 random mantissa bits under the exponent of 1.0, minus 1: exact. */
@@ -15,6 +15,43 @@ float kf__unit_float(uint32_t bits) {
   float f;
   memcpy(&f, &fbits, sizeof f);
   return f - 1.0f;
+}
+
+/* uniform's affine step and clamp (§8) with the bounds folded: span 1 gives
+ * fma(f, 1, lo) = f + lo. */
+float kf__exponential_f32(uint32_t bits) {
+  /* u = max(0, f) = f; -u is -0 for u = 0, and log1p(-0) = -0. */
+  return -kf__xla_log1pf(-kf__unit_float(bits));
+}
+
+float kf__gumbel_f32(uint32_t bits) {
+  /* u = max(tiny, f + tiny) is max(tiny, f): f >= 2^-23 swallows tiny
+   * (XLA's simplifier drops the add too). */
+  const float f = kf__unit_float(bits);
+  const float u = (KF__TINY > f) ? KF__TINY : f;
+  return -kf__xla_logf(-kf__xla_logf(u));
+}
+
+float kf__laplace_f32(uint32_t bits) {
+  /* The span 1 - (-1 + 2^-24) rounds to 2; 2f + lo is exact and never 0. */
+  const float v = fmaf(kf__unit_float(bits), 2.0f, KF__LAPLACE_LO);
+  const float u = (KF__LAPLACE_LO > v) ? KF__LAPLACE_LO : v;
+  const float l = kf__xla_log1pf(-fabsf(u));
+  /* lax.sign(u) * l with sign(u) = +-1: the product is +-l exactly. */
+  return u > 0.0f ? l : -l;
+}
+
+float kf__logistic_f32(uint32_t bits) {
+  const float f = kf__unit_float(bits);
+  const float u = (KF__TINY > f) ? KF__TINY : f;
+  return kf__xla_logf(u) - kf__xla_log1pf(-u);
+}
+
+float kf__triangular_f32(float u, const kf__triangle *tri) {
+  const float lower = kf__xla_ftz(tri->l + sqrtf(kf__xla_ftz(kf__xla_ftz(u * tri->w) * tri->ml)));
+  const float upper =
+      kf__xla_ftz(tri->r - sqrtf(kf__xla_ftz(kf__xla_ftz((1.0f - u) * tri->w) * tri->rm)));
+  return (u < tri->fc) ? lower : upper;
 }
 
 /* Giles (2010) single-precision coefficients, c0 first (StableHLO erfInv32). */
@@ -29,7 +66,7 @@ const float kf__erf_inv_large[9] = {
 
 float kf__erf_inv_f32(float x) {
   /* The product is rounded to float before log1p (§13.4): log1p of the exact
-   * -x^2 breaks published values. log1p is XLA's own (xla_log.c). */
+   * -x^2 breaks published values. log1p is XLA's own (xla_math.c). */
   const float t = x * -x;
   const float w = -kf__xla_log1pf(t);
   const int small = w < 5.0f;

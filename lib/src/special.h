@@ -15,6 +15,36 @@ float kf__erf_inv_f32(float x);
 /* erf as XLA:CPU's kernel (§13.3). */
 float kf__erf_f32(float x);
 
+/* The samplers built on one uniform that have vector kernels, one value
+ * from 32 random bits each, as jaxlib 0.10.2 computes them (xla-numerics.md
+ * §B.1; the logs are XLA's, xla_math.h):
+ *   exponential  -log1p(-u), u = uniform [0, 1)
+ *   gumbel       -log(-log(u)), u = uniform [tiny, 1) (mode "low")
+ *   laplace      sign(u) * log1p(-|u|), u = uniform [-1 + 2^-24, 1)
+ *   logistic     log(u) - log1p(-u), u = uniform [tiny, 1) (jax >= 0.7)
+ * tiny = 2^-126. The vector forms (simd_kernels.c) repeat them lane by lane. */
+float kf__exponential_f32(uint32_t bits);
+float kf__gumbel_f32(uint32_t bits);
+float kf__laplace_f32(uint32_t bits);
+float kf__logistic_f32(uint32_t bits);
+
+/* A triangle of jax.random.triangular: left l, right r and, computed from
+ * them as XLA does, w = r - l, ml = mode - l, rm = r - mode and fc (the CDF
+ * at the mode: ml / w, or ml * (1 / w) for broadcast bounds). */
+typedef struct {
+  float l, r, w, ml, rm, fc;
+} kf__triangle;
+
+/* triangular's value for u (uniform [0, 1)): below fc,
+ * l + sqrt(u * w * ml), else r - sqrt((1 - u) * w * rm), each product in
+ * that order, denormals as zero. */
+float kf__triangular_f32(float u, const kf__triangle *tri);
+
+/* uniform's bounds for those samplers: laplace's low bound -1 + 2^-24 (its
+ * span 1 - lo rounds to 2), and tiny. */
+#define KF__LAPLACE_LO (-0x1.fffffep-1f)
+#define KF__TINY 0x1p-126f
+
 /* StableHLO's erf_inv coefficients (Giles 2010, c0 first) for w < 5 and
  * w >= 5 (jax-random.md §13.2); shared by the scalar and vector forms. */
 extern const float kf__erf_inv_small[9];

@@ -9,6 +9,6 @@
 #include "gemm.h"
 #include "simd.h"
 #include "special.h"
-#include "xla_log.h"
+#include "xla_math.h"
 
 #endif

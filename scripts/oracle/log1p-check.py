@@ -7,7 +7,7 @@ Run under an oracle venv (scripts/oracle-venvs.sh):
 
 Evaluates jax.lax.log1p inside jax.jit on float32 inputs and compares it, bit
 for bit, with the candidates built from scripts/oracle/log1p_candidates.c:
-keyfold's own log1p (lib/src/xla_log.c), this machine's libm log1pf (glibc
+keyfold's own log1p (lib/src/xla_math.c), this machine's libm log1pf (glibc
 2.36 on Debian 12, what keyfold used before), and XLA's rational approximation
 (xla-numerics.md §A.6) in several roundings. Inputs:
 
@@ -23,85 +23,38 @@ Prints one JSON object per input set. --known-answers instead prints the C
 table of jaxlib's results on chosen inputs that tests/test_simd.c keeps
 (edge cases, the branch boundary, inputs where the roundings differ).
 """
-import ctypes
 import json
-import os
 import platform
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import jax
 import jax.numpy as jnp
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import candidates
+from candidates import build, call
 
-
-def build():
-    tmp = tempfile.mkdtemp(prefix="kf-log1p-")
-    so = os.path.join(tmp, "cand.so")
-    subprocess.check_call(["cc", "-O2", "-ffp-contract=off", "-fPIC", "-shared", "-std=c11",
-                           "-o", so, os.path.join(HERE, "log1p_candidates.c"), "-lm"])
-    lib = ctypes.CDLL(so)
-    os.unlink(so)
-    os.rmdir(tmp)
-    return lib
-
-
-LIB = build()
+LIB = build("log1p_candidates.c")
 CANDS = ["keyfold", "libm", "xla", "xla_s_unfused", "xla_no_fma", "xla_s_x_first"]
 LOG1P = jax.jit(jax.lax.log1p)
 
 
 def cand(name, x):
-    out = np.empty_like(x)
-    fn = getattr(LIB, "cand_" + name)
-    fn(x.ctypes.data_as(ctypes.c_void_p), out.ctypes.data_as(ctypes.c_void_p),
-       ctypes.c_size_t(x.size))
-    return out
+    return call(LIB, name, x)
 
 
-def ordered(x):
-    b = x.view(np.uint32).astype(np.int64)
-    return np.where(b & 0x80000000, 0x80000000 - (b & 0x7FFFFFFF), 0x80000000 + b)
-
-
-class Tally:
+class Tally(candidates.Tally):
     def __init__(self, name):
-        self.name, self.n = name, 0
-        self.same = {c: 0 for c in CANDS}
-        self.maxulp = {c: 0 for c in CANDS}
-        self.nanbits = {c: 0 for c in CANDS}
-        self.first = {c: None for c in CANDS}
+        super().__init__(name, CANDS)
 
     def add(self, x):
         x = np.ascontiguousarray(x, dtype=np.float32)
-        j = np.asarray(LOG1P(x))
-        self.n += x.size
-        for c in CANDS:
-            y = cand(c, x)
-            same_bits = j.view(np.uint32) == y.view(np.uint32)
-            both_nan = np.isnan(j) & np.isnan(y)
-            eq = same_bits | both_nan
-            self.same[c] += int(eq.sum())
-            self.nanbits[c] += int((both_nan & ~same_bits).sum())
-            if not eq.all():
-                d = np.abs(ordered(j) - ordered(y))
-                d[np.isnan(j) | np.isnan(y)] = 0
-                self.maxulp[c] = max(self.maxulp[c], int(d.max()))
-                if self.first[c] is None:
-                    i = int(np.argmin(eq))
-                    self.first[c] = {"x": float(x[i]), "x_bits": "0x%08x" % int(x.view(np.uint32)[i]),
-                                     "jax": float(j[i]), "cand": float(y[i])}
+        super().add(np.asarray(LOG1P(x)), {c: cand(c, x) for c in CANDS}, [x])
 
     def report(self):
         return {"inputs": self.name, "n": self.n,
                 "jax": jax.__version__, "jaxlib": jax.lib.__version__ if hasattr(jax.lib, "__version__") else None,
-                "candidates": {c: {"identical": self.same[c], "fraction": self.same[c] / self.n,
-                                   "max_ulp": self.maxulp[c], "nan_bits_differ": self.nanbits[c],
-                                   "first_difference": self.first[c]}
-                               for c in CANDS}}
+                "candidates": self.candidates()}
 
 
 def normal_args():

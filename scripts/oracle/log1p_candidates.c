@@ -2,7 +2,7 @@
  * scripts/oracle/log1p-check.py (test tooling only; built by that script into
  * a temporary shared object, loaded with ctypes).
  *
- *   keyfold   keyfold's lib/src/xla_log.c (what keyfold uses: XLA's approximation
+ *   keyfold   keyfold's lib/src/xla_math.c (what keyfold uses: XLA's approximation
  *             as jaxlib 0.10.2 rounds it, variant 1 below)
  *   libm      the C library's log1pf of the machine running the check (glibc
  *             2.36's on Debian 12: what keyfold used before)
@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../lib/src/xla_log.c"
+#include "../../lib/src/xla_math.c"
 
 static float from_bits(uint32_t b) {
   float f;

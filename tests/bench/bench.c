@@ -138,6 +138,51 @@ static void b_bernoulli(void *p) {
   kf_random_bernoulli(c->key, KF_THREEFRY_PARTITIONABLE, N, 0.9f, c->b);
   sink ^= c->b[N - 1];
 }
+/* The distributions (distributions.c), 2^20 samples per call, one parameter
+ * value each (p_n = 1). */
+static const float prm_two = 2.0f, prm_half = 0.5f, prm_one = 1.0f, prm_neg = -1.0f, prm_three = 3.0f;
+/* One benchmark function per distribution: CALL draws N samples into c->f
+ * (or c->u for the int32 ones). */
+#define BENCH_DIST(name, call)                      \
+  static void b_##name(void *p) {                   \
+    sample_ctx *c = p;                              \
+    call;                                           \
+    sink ^= c->u[N - 1] ^ (uint32_t)c->f[N - 1];    \
+  }
+#define KEY c->key, KF_THREEFRY_PARTITIONABLE, N
+BENCH_DIST(exponential, kf_random_exponential(KEY, c->f))
+BENCH_DIST(gumbel, kf_random_gumbel(KEY, KF_GUMBEL_LOW, c->f))
+BENCH_DIST(gumbel_high, kf_random_gumbel(KEY, KF_GUMBEL_HIGH, c->f))
+BENCH_DIST(laplace, kf_random_laplace(KEY, c->f))
+BENCH_DIST(logistic, kf_random_logistic(KEY, c->f))
+BENCH_DIST(cauchy, kf_random_cauchy(KEY, c->f))
+BENCH_DIST(pareto, kf_random_pareto(KEY, &prm_two, 1, c->f))
+BENCH_DIST(weibull_min, kf_random_weibull_min(KEY, &prm_one, 1, &prm_two, 1, c->f))
+BENCH_DIST(rayleigh, kf_random_rayleigh(KEY, &prm_two, 1, c->f))
+BENCH_DIST(geometric, kf_random_geometric(KEY, &prm_half, 1, (int32_t *)c->u))
+BENCH_DIST(triangular, kf_random_triangular(KEY, &prm_neg, 1, &prm_half, 1, &prm_three, 1, c->f))
+BENCH_DIST(lognormal, kf_random_lognormal(KEY, &prm_half, 1, c->f))
+BENCH_DIST(maxwell, kf_random_maxwell(KEY, c->f))
+BENCH_DIST(double_sided_maxwell, kf_random_double_sided_maxwell(KEY, &prm_one, 1, &prm_two, 1, c->f))
+BENCH_DIST(rademacher, kf_random_rademacher(KEY, (int32_t *)c->u))
+#undef KEY
+
+/* The four vectorized distributions through the given kernels, as the
+ * samplers run them: bits, then the sampler's kernel, per block. */
+typedef void (*dist_kernel)(kf__isa, const uint32_t *, size_t, float *);
+typedef struct {
+  sample_ctx *s;
+  dist_kernel k;
+} dist_ctx;
+static void b_dist_isa(void *p) {
+  dist_ctx *d = p;
+  sample_ctx *c = d->s;
+  for (size_t s = 0; s < N; s += 256) {
+    kf__k_bits32(c->isa, c->key.hi, c->key.lo, s, 256, c->u + s);
+    d->k(c->isa, c->u + s, 256, c->f + s);
+  }
+  sink ^= (uint32_t)c->f[N - 1];
+}
 static void b_r123(void *p) {
   sample_ctx *c = p;
   sink ^= bench_r123_threefry2x32(c->key.hi, c->key.lo, 0, N / 2, c->u);
@@ -306,6 +351,51 @@ int main(int argc, char **argv) {
   }
   run("truncated_normal_f32", "samples/s", isa, N, b_truncated, &s);
   run("bernoulli", "samples/s", isa, N, b_bernoulli, &s);
+
+  /* The distributions of issue 12; NumPy's and JAX's equivalents are
+   * tests/bench/numpy_distributions.py and jax_random.py. */
+  static const struct {
+    const char *name;
+    bench_fn fn;
+  } dists[] = {
+    {"exponential_f32", b_exponential},
+    {"gumbel_f32", b_gumbel},
+    {"gumbel_high_f32", b_gumbel_high},
+    {"laplace_f32", b_laplace},
+    {"logistic_f32", b_logistic},
+    {"cauchy_f32", b_cauchy},
+    {"pareto_f32", b_pareto},
+    {"weibull_min_f32", b_weibull_min},
+    {"rayleigh_f32", b_rayleigh},
+    {"geometric_i32", b_geometric},
+    {"triangular_f32", b_triangular},
+    {"lognormal_f32", b_lognormal},
+    {"maxwell_f32", b_maxwell},
+    {"double_sided_maxwell_f32", b_double_sided_maxwell},
+    {"rademacher_i32", b_rademacher},
+  };
+  for (size_t i = 0; i < sizeof dists / sizeof dists[0]; i++)
+    run(dists[i].name, "samples/s", isa, N, dists[i].fn, &s);
+  static const struct {
+    const char *name;
+    dist_kernel k;
+  } vec_dists[] = {{"exponential_f32", kf__k_exponential},
+                   {"gumbel_f32", kf__k_gumbel},
+                   {"laplace_f32", kf__k_laplace},
+                   {"logistic_f32", kf__k_logistic}};
+  for (size_t i = 0; i < sizeof vec_dists / sizeof vec_dists[0]; i++) {
+    char name[64];
+    dist_ctx d = {&s_scalar, vec_dists[i].k};
+    snprintf(name, sizeof name, "%s_scalar", vec_dists[i].name);
+    run(name, "samples/s", "scalar", N, b_dist_isa, &d);
+    if (best == KF__ISA_AVX512 && kf__isa_usable(KF__ISA_AVX2)) {
+      sample_ctx s_avx2 = s;
+      s_avx2.isa = KF__ISA_AVX2;
+      dist_ctx d2 = {&s_avx2, vec_dists[i].k};
+      snprintf(name, sizeof name, "%s_avx2", vec_dists[i].name);
+      run(name, "samples/s", "avx2", N, b_dist_isa, &d2);
+    }
+  }
 
   init_ctx in;
   kf_init_make(KF_INIT_LECUN_NORMAL, &in.init);

@@ -1,5 +1,6 @@
 """Real jax.random as an anchor for tests/bench/bench.c: bits, uniform and
-normal over 2^20 float32/uint32 samples and lecun_normal over 4096x4096,
+normal over 2^20 float32/uint32 samples, lecun_normal over 4096x4096 and every
+distribution bench.c measures (issue 12; 2^20 samples, bench.c's parameters),
 each jit-compiled for the CPU, on one thread, after a warm-up, timed as
 bench.c times keyfold: the median of five windows of CPU time (the process's:
 XLA runs on its own threads, held to one by the flags below). Prints one JSON
@@ -8,7 +9,7 @@ line per figure like bench does:
 Run by scripts/bench.sh with a Python that has JAX (scripts/oracle-venvs.sh);
 never a test, never needed by the product.
 
-  python tests/bench/jax_random.py [SECONDS]
+  python tests/bench/jax_random.py [SECONDS [NAME-SUBSTRING]]
 """
 import os
 
@@ -51,8 +52,29 @@ def main():
         ("anchor_jax_lecun_normal_init_4096x4096", 4096 * 4096,
          jax.jit(lambda k: lecun(k, (4096, 4096), jnp.float32))),
     ]
+    R = jax.random
+    dists = [  # keyfold's bench name, the jax.random call (parameters as bench.c's)
+        ("exponential_f32", lambda k: R.exponential(k, (N,))),
+        ("gumbel_f32", lambda k: R.gumbel(k, (N,))),
+        ("gumbel_high_f32", lambda k: R.gumbel(k, (N,), mode="high")),
+        ("laplace_f32", lambda k: R.laplace(k, (N,))),
+        ("logistic_f32", lambda k: R.logistic(k, (N,))),
+        ("cauchy_f32", lambda k: R.cauchy(k, (N,))),
+        ("pareto_f32", lambda k: R.pareto(k, 2.0, (N,))),
+        ("weibull_min_f32", lambda k: R.weibull_min(k, 1.0, 2.0, (N,))),
+        ("rayleigh_f32", lambda k: R.rayleigh(k, 2.0, (N,))),
+        ("geometric_i32", lambda k: R.geometric(k, 0.5, (N,))),
+        ("triangular_f32", lambda k: R.triangular(k, -1.0, 0.5, 3.0, (N,))),
+        ("lognormal_f32", lambda k: R.lognormal(k, 0.5, (N,))),
+        ("maxwell_f32", lambda k: R.maxwell(k, (N,))),
+        ("double_sided_maxwell_f32", lambda k: R.double_sided_maxwell(k, 1.0, 2.0, (N,))),
+        ("rademacher_i32", lambda k: R.rademacher(k, (N,))),
+    ]
+    figures += [("anchor_jax_" + name, N, jax.jit(fn)) for name, fn in dists]
+    only = sys.argv[2] if len(sys.argv) > 2 else None
     for name, items, fn in figures:
-        measure(name, "samples/s", items, fn, key, seconds)
+        if only is None or only in name:
+            measure(name, "samples/s", items, fn, key, seconds)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,33 @@
 /* keyfold — jax.random samplers in float32, exactly as XLA:CPU computes them
- * (spec: jax-random.md §8–§13).
+ * (spec: jax-random.md §8–§13, xla-numerics.md Part B).
  *
  * Every sampler takes the element count n of the requested shape (1 for a
  * scalar: element j of a draw never depends on the total shape in
  * partitionable mode) and writes n values to a caller-owned buffer. They are
- * pure functions. Each returns KF_EINVAL for a NULL output with n > 0, an
- * unknown mode or a NaN parameter, and KF_EOVERFLOW for n > KF_MAX_ELEMENTS.
+ * pure functions. Each returns KF_EINVAL for a NULL output with n > 0 or an
+ * unknown mode, and KF_EOVERFLOW for n > KF_MAX_ELEMENTS. uniform,
+ * truncated_normal and bernoulli also refuse a NaN parameter (KF_EINVAL).
+ *
+ * Distribution parameters (pareto, weibull_min, rayleigh, geometric,
+ * triangular, lognormal, double_sided_maxwell) are float32 and per element,
+ * each passed as a pointer and a count (p, p_n):
+ *   - p_n = 1 and n > 1: one value broadcast to every element. XLA computes a
+ *     broadcast parameter differently from an array of the output's shape
+ *     (it folds divisions by it into one reciprocal, multiplications by a
+ *     constant into it), and these samplers do as it does for a parameter
+ *     JAX receives as a scalar (shape ()) or broadcasts from shape (1,).
+ *   - p_n = n: element i takes p[i], as JAX computes a parameter array of
+ *     the output's shape (also what a single element, n = 1, computes).
+ * Any other p_n, or p NULL with p_n > 0, is KF_EINVAL. A parameter that JAX
+ * broadcasts from another shape (e.g. (5,) into (3, 5)) is the caller's to
+ * expand to n values, which then compute as an array of the output's shape:
+ * XLA's reciprocal of a partly broadcast divisor can make such results differ
+ * from jaxlib's in the last bits (docs/libkeyfold.md). Parameters are never
+ * refused: a NaN or out-of-domain one gives what JAX's formula gives (NaN,
+ * infinities, or JAX's float-to-int conversion for geometric), as XLA:CPU
+ * computes it with denormals read and written as zero.
+ *
+ * Which jaxlib each sampler is bit-exact with: README "Numerics".
  */
 #ifndef KEYFOLD_RANDOM_H
 #define KEYFOLD_RANDOM_H
@@ -92,6 +114,96 @@ int kf_random_bernoulli_high_p(kf_key key, kf_threefry_mode mode, size_t n, cons
  * (each element under kf_random_randint's rules for 64-bit bounds). */
 int kf_random_randint_p(kf_key key, kf_threefry_mode mode, size_t n, const int64_t *minval,
                         size_t minval_n, const int64_t *maxval, size_t maxval_n, int32_t *out);
+
+/* ---- samplers built on one uniform (xla-numerics.md §B.1) -------------- */
+
+/* jax.random.exponential(key, shape): -log1p(-u), u uniform in [0, 1). */
+int kf_random_exponential(kf_key key, kf_threefry_mode mode, size_t n, float *out);
+
+/* jax.random.gumbel's modes (jax 0.10.2; mode=None is "low" unless
+ * jax_high_dynamic_range_gumbel is set). */
+typedef enum kf_gumbel_mode {
+  KF_GUMBEL_LOW = 0,    /* -log(-log(u)), u uniform in [2^-126, 1) */
+  KF_GUMBEL_HIGH = 1,   /* two uniforms (shape (2,) + shape) for 46 bits near 0 */
+  KF_GUMBEL_HIGHEST = 2 /* 64 random bits as a float in (0, 1) (jax >= 0.10) */
+} kf_gumbel_mode;
+
+/* Static name ("low", "high", "highest"), NULL for an unknown value. */
+const char *kf_gumbel_mode_name(kf_gumbel_mode gmode);
+
+/* Looks a gumbel mode up by name. Returns KF_EINVAL for an unknown name. */
+int kf_gumbel_mode_from_name(const char *name, kf_gumbel_mode *out);
+
+/* jax.random.gumbel(key, shape, mode=gmode). Returns KF_EINVAL for an unknown
+ * gmode. The high modes draw 2n 32-bit values (shape (2,) + shape), and
+ * KF_EOVERFLOW applies to that count. */
+int kf_random_gumbel(kf_key key, kf_threefry_mode mode, size_t n, kf_gumbel_mode gmode,
+                     float *out);
+
+/* jax.random.laplace(key, shape): sign(u) * log1p(-|u|), u uniform in
+ * [-1 + 2^-24, 1). */
+int kf_random_laplace(kf_key key, kf_threefry_mode mode, size_t n, float *out);
+
+/* jax.random.logistic(key, shape) with jax >= 0.7's formula:
+ * log(u) - log1p(-u), u uniform in [2^-126, 1). */
+int kf_random_logistic(kf_key key, kf_threefry_mode mode, size_t n, float *out);
+
+/* jax.random.cauchy(key, shape): tan(pi * (u - 0.5)), u uniform in
+ * [2^-23, 1), tan as the C library's tanf (what jaxlib >= 0.7.1 calls). */
+int kf_random_cauchy(kf_key key, kf_threefry_mode mode, size_t n, float *out);
+
+/* jax.random.pareto(key, b, shape): exp(e / b), e exponential. */
+int kf_random_pareto(kf_key key, kf_threefry_mode mode, size_t n, const float *b, size_t b_n,
+                     float *out);
+
+/* jax.random.weibull_min(key, scale, concentration, shape):
+ * powf(-log1p(-u), 1 / concentration) * scale, powf the C library's. */
+int kf_random_weibull_min(kf_key key, kf_threefry_mode mode, size_t n, const float *scale,
+                          size_t scale_n, const float *concentration, size_t concentration_n,
+                          float *out);
+
+/* jax.random.rayleigh(key, scale, shape): scale * sqrt(log(u) * -2). */
+int kf_random_rayleigh(kf_key key, kf_threefry_mode mode, size_t n, const float *scale,
+                       size_t scale_n, float *out);
+
+/* jax.random.geometric(key, p, shape) with float32 p and int32 output:
+ * floor(log(u) / log1p(-p)) + 1 with u = 0 taken as 1 (jax 0.10.2; jax 0.6.2
+ * gives INT32_MAX there), converted as XLA converts float to int32 (NaN to
+ * 0, out of range to the nearest bound). */
+int kf_random_geometric(kf_key key, kf_threefry_mode mode, size_t n, const float *p, size_t p_n,
+                        int32_t *out);
+
+/* jax.random.triangular(key, left, mode, right, shape); peak is JAX's
+ * `mode` (the distribution's mode, not the threefry mode). */
+int kf_random_triangular(kf_key key, kf_threefry_mode mode, size_t n, const float *left,
+                         size_t left_n, const float *peak, size_t peak_n, const float *right,
+                         size_t right_n, float *out);
+
+/* ---- samplers built on normals (xla-numerics.md §B.2) ------------------- */
+
+/* jax.random.lognormal(key, sigma, shape): exp(normal * sigma). */
+int kf_random_lognormal(kf_key key, kf_threefry_mode mode, size_t n, const float *sigma,
+                        size_t sigma_n, float *out);
+
+/* jax.random.maxwell(key, shape): the norm of 3 normals, drawn as
+ * normal(key, shape + (3,)); KF_EOVERFLOW applies to those 3n values. The
+ * sum of squares rounds as jaxlib 0.10.2 rounds it, which depends on n
+ * (docs/libkeyfold.md "Distributions"). */
+int kf_random_maxwell(kf_key key, kf_threefry_mode mode, size_t n, float *out);
+
+/* jax.random.double_sided_maxwell(key, loc, scale, shape):
+ * sign * maxwell * scale + loc with the key split in two (maxwell, then
+ * rademacher). JAX's output shape is shape + the parameters' broadcast shape
+ * (the parameters' own shape when shape is ()), parameters broadcast along
+ * its trailing axes: n counts that whole shape. */
+int kf_random_double_sided_maxwell(kf_key key, kf_threefry_mode mode, size_t n, const float *loc,
+                                   size_t loc_n, const float *scale, size_t scale_n, float *out);
+
+/* ---- discrete ----------------------------------------------------------- */
+
+/* jax.random.rademacher(key, shape) with int32 output: -1 or 1 with
+ * probability 1/2 each (2 * bernoulli(key, 0.5) - 1). */
+int kf_random_rademacher(kf_key key, kf_threefry_mode mode, size_t n, int32_t *out);
 
 #ifdef __cplusplus
 }

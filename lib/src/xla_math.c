@@ -1,5 +1,12 @@
-/* keyfold — float32 log1p as XLA:CPU computes it (xla-numerics.md §A.6,
- * with the logf of §A.4).
+/* keyfold — XLA:CPU's own float32 transcendental functions: log
+ * (xla-numerics.md §A.4), exp (§A.5) and log1p (§A.6), as jaxlib 0.10.2
+ * computes them on x86-64 with FMA.
+ *
+ * They are not the C library's: XLA rewrites calls to logf and expf into its
+ * own polynomials after LLVM's optimisation, and emits its own log1p. The
+ * samplers reach them through jax.lax.log (gumbel, logistic, rayleigh,
+ * geometric), jax.lax.exp (pareto, lognormal) and jax.lax.log1p
+ * (exponential, laplace, weibull_min, gumbel's high modes, erf_inv).
  *
  * erf_inv's log1p decides the last bits of every normal and truncated-normal
  * sample. jax.lax.log1p on CPU is not the C library's log1pf: XLA emits its
@@ -22,7 +29,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "xla_log.h"
+#include "xla_math.h"
 
 static uint32_t float_bits(float f) {
   uint32_t u;
@@ -48,19 +55,17 @@ const float kf__xla_log1p_den[7] = {
   221.76239823732856465394f, 309.09872225312059774938f, 216.42788614495947685003f,
   60.118660497603843919306f,
 };
+const float kf__xla_exp_p[6] = {
+  1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f, 1.6666665459e-1f,
+  5.0000001201e-1f,
+};
 const float kf__xla_log_p[9] = {
   7.0376836292e-2f,  -1.1514610310e-1f, 1.1676998740e-1f,  -1.2420140846e-1f, 1.4249322787e-1f,
   -1.6668057665e-1f, 2.0000714765e-1f,  -2.4999993993e-1f, 3.3333331174e-1f,
 };
 
-/* A zero of x's sign where x is a denormal (DAZ on the way in, FTZ out). */
-static float flush_denormal(float x) {
-  const uint32_t b = float_bits(x);
-  return (b & 0x7f800000u) == 0 ? bits_float(b & 0x80000000u) : x;
-}
-
-/* XLA's logf (§A.4, GenerateVF32Log). log1p never passes it a denormal, so
- * the clamp to 2^-126 (XLA's, for them) changes nothing here. */
+/* XLA's logf (§A.4, GenerateVF32Log) of a float that is not a denormal
+ * (those are read as zero first: kf__xla_logf). */
 static float xla_logf(float a) {
   const float *p = kf__xla_log_p;
   if (isnan(a) || a < 0.0f) return bits_float(0xffffffffu);
@@ -91,8 +96,10 @@ static float xla_logf(float a) {
   return r + KF__XLA_LOG_Q2 * e; /* Q2 * e exact */
 }
 
+float kf__xla_logf(float x) { return xla_logf(kf__xla_ftz(x)); }
+
 float kf__xla_log1pf(float x) {
-  x = flush_denormal(x);
+  x = kf__xla_ftz(x);
   /* |x| >= sqrt(2) - 1 or NaN: logf of 1 + x (never a denormal). */
   if (!(fabsf(x) < KF__XLA_LOG1P_SMALL)) return xla_logf(x + 1.0f);
   const float x2 = x * x;
@@ -103,5 +110,33 @@ float kf__xla_log1pf(float x) {
   }
   const float r = num / den;
   const float a = x * x2;
-  return flush_denormal(x + (a * r - 0.5f * x2));
+  return kf__xla_ftz(x + (a * r - 0.5f * x2));
+}
+
+/* XLA's expf (§A.5, GenerateVF32Exp): Cephes' exp with n = round(x / ln 2)
+ * clamped to [-127, 127] and x - n ln 2 in two fused steps. A NaN goes
+ * through the clamps (each keeps x unless x compares beyond the bound) and
+ * the polynomial as a NaN. */
+float kf__xla_expf(float x) {
+  const float *p = kf__xla_exp_p;
+  x = kf__xla_ftz(x);
+  x = (x < KF__XLA_EXP_LO) ? KF__XLA_EXP_LO : x;
+  x = (x > KF__XLA_EXP_HI) ? KF__XLA_EXP_HI : x;
+  float n = floorf(fmaf(x, KF__XLA_EXP_LOG2E, 0.5f));
+  n = (n < -127.0f) ? -127.0f : n;
+  n = (n > 127.0f) ? 127.0f : n;
+  float r = fmaf(-KF__XLA_EXP_C1, n, x);
+  r = fmaf(-KF__XLA_EXP_C2, n, r);
+  float z = fmaf(r, p[0], p[1]);
+  z = fmaf(z, r, p[2]);
+  z = fmaf(z, r, p[3]);
+  z = fmaf(z, r, p[4]);
+  z = fmaf(z, r, p[5]);
+  z = fmaf(z, r * r, r);
+  z = z + 1.0f;
+  /* 2^n from its exponent field; n = -127 gives the bits of 0.0. A NaN n
+   * converts as x86's cvttss2si does (INT32_MIN), whose field is 2^0. */
+  const int32_t ni = isnan(n) ? INT32_MIN : (int32_t)n;
+  const float scale = bits_float((uint32_t)(ni + 127) << 23);
+  return kf__xla_ftz(z * scale);
 }

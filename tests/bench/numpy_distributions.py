@@ -1,0 +1,59 @@
+"""NumPy's equivalents of keyfold's distributions (issue 12) as anchors for
+tests/bench/bench.c: Generator(PCG64) samplers, single-threaded, 2^20 samples
+per call, timed like bench.c (median of five windows of thread CPU time).
+float32 where NumPy can draw it (standard_exponential, into a preallocated
+array), float64 (a new array per call, NumPy's only form) elsewhere. Prints one
+JSON line per figure like bench does:
+  {"name": "anchor_numpy_pcg64_exponential_f32", "items_per_s": …, "unit": "samples/s", …}
+keyfold's bench name is the anchor's without "anchor_numpy_pcg64_" and
+"_numpy" in the unit's place; maxwell, double_sided_maxwell and rademacher have
+no NumPy sampler. Run by scripts/bench.sh with Debian's python3-numpy; not a
+test.
+
+  python3 tests/bench/numpy_distributions.py [SECONDS]
+"""
+import json
+import sys
+import time
+
+import numpy as np
+
+from cpu_rate import median_rates
+
+N = 1 << 20
+
+
+def figures(rng):
+    out32 = np.empty(N, dtype=np.float32)
+    # (keyfold's name, what NumPy calls, the call); parameters as bench.c's
+    return [
+        ("exponential_f32", "standard_exponential(float32, out=)",
+         lambda: rng.standard_exponential(dtype=np.float32, out=out32)),
+        ("gumbel_f32", "gumbel() f64", lambda: rng.gumbel(size=N)),
+        ("laplace_f32", "laplace() f64", lambda: rng.laplace(size=N)),
+        ("logistic_f32", "logistic() f64", lambda: rng.logistic(size=N)),
+        ("cauchy_f32", "standard_cauchy() f64", lambda: rng.standard_cauchy(size=N)),
+        # NumPy's pareto is Lomax: jax.random.pareto(b) = 1 + rng.pareto(b)
+        ("pareto_f32", "pareto(2) f64 (Lomax)", lambda: rng.pareto(2.0, size=N)),
+        ("weibull_min_f32", "weibull(2) f64", lambda: rng.weibull(2.0, size=N)),
+        ("rayleigh_f32", "rayleigh(2) f64", lambda: rng.rayleigh(2.0, size=N)),
+        ("geometric_i32", "geometric(0.5) int64", lambda: rng.geometric(0.5, size=N)),
+        ("triangular_f32", "triangular(-1, 0.5, 3) f64", lambda: rng.triangular(-1.0, 0.5, 3.0, size=N)),
+        ("lognormal_f32", "lognormal(0, 0.5) f64", lambda: rng.lognormal(0.0, 0.5, size=N)),
+    ]
+
+
+def main():
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+    rng = np.random.Generator(np.random.PCG64(42))
+    for name, what, call in figures(rng):
+        call()  # warm-up
+        rate, wall_rate, rates = median_rates(call, N, seconds, time.thread_time)
+        print(json.dumps({"name": "anchor_numpy_pcg64_" + name, "items_per_s": float("%.6g" % rate),
+                          "unit": "samples/s", "isa": "numpy %s %s" % (np.__version__, what),
+                          "runs": [float("%.4g" % r) for r in rates],
+                          "wall_items_per_s": float("%.6g" % wall_rate)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
