@@ -43,6 +43,27 @@ int kf__bits_check(kf_threefry_mode mode, unsigned bit_width, uint64_t n) {
   return KF_OK;
 }
 
+int kf__sampler_check(kf_threefry_mode mode, unsigned bit_width, size_t n, const void *out) {
+  const int rc = kf__bits_check(mode, bit_width, n);
+  if (rc != KF_OK) return rc;
+  return (n > 0 && !out) ? KF_EINVAL : KF_OK;
+}
+
+kf__randint_span kf__randint_span_of(int64_t minval, int64_t maxval) {
+  kf__randint_span r;
+  const int out_of_range = maxval > INT32_MAX;
+  r.lo = (int32_t)(minval < INT32_MIN ? INT32_MIN : minval > INT32_MAX ? INT32_MAX : minval);
+  const int32_t hi =
+      (int32_t)(maxval < INT32_MIN ? INT32_MIN : maxval > INT32_MAX ? INT32_MAX : maxval);
+  r.span = (uint32_t)hi - (uint32_t)r.lo;
+  if (hi <= r.lo) r.span = 1;
+  if (out_of_range && hi > r.lo) r.span += 1u;
+  /* mult * mult wraps (to 0 for spans over 2^16), as XLA's uint32 multiply. */
+  r.mult = kf__rem32((uint32_t)1u << 16, r.span);
+  r.mult = kf__rem32((uint32_t)(r.mult * r.mult), r.span);
+  return r;
+}
+
 void kf__bits32_range(kf_key key, kf_threefry_mode mode, uint64_t n, uint64_t start, size_t len,
                       uint32_t *out) {
   if (mode == KF_THREEFRY_LEGACY)

@@ -23,4 +23,30 @@ void kf__bits64_range(kf_key key, kf_threefry_mode mode, uint64_t n, uint64_t st
  * words or more. */
 int kf__bits_check(kf_threefry_mode mode, unsigned bit_width, uint64_t n);
 
+/* kf__bits_check for a sampler writing n elements to out: also KF_EINVAL
+ * for a NULL out with n > 0. */
+int kf__sampler_check(kf_threefry_mode mode, unsigned bit_width, size_t n, const void *out);
+
+/* randint's span arithmetic (jax-random.md §12) for int32 output, on 32-bit
+ * words that wrap: the bounds clamped to int32, span = hi - lo (1 when
+ * hi <= lo; one more when maxval is above INT32_MAX, as JAX widens the top),
+ * mult = (2^16 mod span)^2 mod span. Element j is lo + offset(hi_bits,
+ * lo_bits), wrapping as XLA's add. */
+typedef struct kf__randint_span {
+  int32_t lo;
+  uint32_t span, mult;
+} kf__randint_span;
+
+kf__randint_span kf__randint_span_of(int64_t minval, int64_t maxval);
+
+/* XLA's x rem 0 is x. */
+static inline uint32_t kf__rem32(uint32_t x, uint32_t s) { return s == 0 ? x : x % s; }
+
+static inline int32_t kf__randint_at(const kf__randint_span *s, uint32_t hi_bits,
+                                     uint32_t lo_bits) {
+  const uint32_t off = kf__rem32(
+      (uint32_t)(kf__rem32(hi_bits, s->span) * s->mult + kf__rem32(lo_bits, s->span)), s->span);
+  return (int32_t)((uint32_t)s->lo + off);
+}
+
 #endif

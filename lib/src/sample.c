@@ -11,13 +11,6 @@
 #include "simd.h"
 #include "special.h"
 
-static int sampler_check(kf_threefry_mode mode, unsigned bit_width, size_t n, const void *out) {
-  int rc = kf__bits_check(mode, bit_width, n);
-  if (rc != KF_OK) return rc;
-  if (n > 0 && !out) return KF_EINVAL;
-  return KF_OK;
-}
-
 /* uniform's affine step (§8): XLA:CPU fuses f * span + lo, then clamps below
  * by lo. Shared by uniform, normal, truncated_normal and bernoulli. When
  * post is given, each block then goes through scale * erf_inv and the clip
@@ -43,7 +36,7 @@ static void uniform_fill(kf_key key, kf_threefry_mode mode, size_t n, float lo, 
 
 int kf_random_uniform(kf_key key, kf_threefry_mode mode, size_t n, float minval, float maxval,
                       float *out) {
-  int rc = sampler_check(mode, 32, n, out);
+  int rc = kf__sampler_check(mode, 32, n, out);
   if (rc != KF_OK) return rc;
   if (!isfinite(minval) || !isfinite(maxval)) return KF_EINVAL;
   uniform_fill(key, mode, n, minval, maxval, NULL, out);
@@ -52,7 +45,7 @@ int kf_random_uniform(kf_key key, kf_threefry_mode mode, size_t n, float minval,
 
 int kf_random_uniform_f64(kf_key key, kf_threefry_mode mode, size_t n, double minval,
                           double maxval, double *out) {
-  int rc = sampler_check(mode, 64, n, out);
+  int rc = kf__sampler_check(mode, 64, n, out);
   if (rc != KF_OK) return rc;
   if (!isfinite(minval) || !isfinite(maxval)) return KF_EINVAL;
   const double span = maxval - minval;
@@ -72,7 +65,7 @@ int kf_random_uniform_f64(kf_key key, kf_threefry_mode mode, size_t n, double mi
 }
 
 int kf_random_normal(kf_key key, kf_threefry_mode mode, size_t n, float *out) {
-  int rc = sampler_check(mode, 32, n, out);
+  int rc = kf__sampler_check(mode, 32, n, out);
   if (rc != KF_OK) return rc;
   /* u in [nextafter(-1, 0), 1): |u| is never 1. 1 - lo rounds to exactly 2. */
   const float lo = nextafterf(-1.0f, 0.0f);
@@ -91,7 +84,7 @@ static float clip_bound(float from, float toward) {
 
 int kf_random_truncated_normal(kf_key key, kf_threefry_mode mode, size_t n, float lower,
                                float upper, float *out) {
-  int rc = sampler_check(mode, 32, n, out);
+  int rc = kf__sampler_check(mode, 32, n, out);
   if (rc != KF_OK) return rc;
   if (isnan(lower) || isnan(upper)) return KF_EINVAL;
   const float sqrt2 = 0x1.6a09e6p+0f;      /* f32(sqrt(2)) */
@@ -107,7 +100,7 @@ int kf_random_truncated_normal(kf_key key, kf_threefry_mode mode, size_t n, floa
 }
 
 int kf_random_bernoulli(kf_key key, kf_threefry_mode mode, size_t n, float p, uint8_t *out) {
-  int rc = sampler_check(mode, 32, n, out);
+  int rc = kf__sampler_check(mode, 32, n, out);
   if (rc != KF_OK) return rc;
   if (isnan(p)) return KF_EINVAL;
   const kf__isa isa = kf__isa_best();
@@ -121,43 +114,31 @@ int kf_random_bernoulli(kf_key key, kf_threefry_mode mode, size_t n, float p, ui
   return KF_OK;
 }
 
-/* randint's span arithmetic (§12) on nbits-bit unsigned words that wrap:
- * XLA's x rem 0 is x, and mult * mult wraps (to 0 for int32 spans > 2^16). */
+/* randint64's span arithmetic (§12), kf__randint_span_of's on 64-bit words:
+ * XLA's x rem 0 is x, and mult * mult wraps. */
 #define KF_REM(x, s) ((s) == 0 ? (x) : (x) % (s))
 
 int kf_random_randint(kf_key key, kf_threefry_mode mode, size_t n, int64_t minval, int64_t maxval,
                       int32_t *out) {
-  int rc = sampler_check(mode, 32, n, out);
+  int rc = kf__sampler_check(mode, 32, n, out);
   if (rc != KF_OK) return rc;
   kf_key k[2];
   rc = kf_split(key, mode, 2, k);
   if (rc != KF_OK) return rc;
-  const int out_of_range = maxval > INT32_MAX;
-  const int32_t lo = (int32_t)(minval < INT32_MIN ? INT32_MIN : minval > INT32_MAX ? INT32_MAX : minval);
-  const int32_t hi = (int32_t)(maxval < INT32_MIN ? INT32_MIN : maxval > INT32_MAX ? INT32_MAX : maxval);
-  uint32_t span = (uint32_t)hi - (uint32_t)lo;
-  if (hi <= lo) span = 1;
-  if (out_of_range && hi > lo) span += 1u;
-  uint32_t mult = KF_REM((uint32_t)1u << 16, span);
-  mult = KF_REM((uint32_t)(mult * mult), span);
+  const kf__randint_span span = kf__randint_span_of(minval, maxval);
   uint32_t hb[KF_BLOCK], lb[KF_BLOCK];
   for (size_t start = 0; start < n; start += KF_BLOCK) {
     const size_t len = (n - start < KF_BLOCK) ? n - start : KF_BLOCK;
     kf__bits32_range(k[0], mode, n, start, len, hb);
     kf__bits32_range(k[1], mode, n, start, len, lb);
-    for (size_t t = 0; t < len; t++) {
-      const uint32_t off =
-          KF_REM((uint32_t)(KF_REM(hb[t], span) * mult + KF_REM(lb[t], span)), span);
-      const uint32_t v = (uint32_t)lo + off;
-      out[start + t] = (int32_t)v; /* two's-complement wrap, as XLA's add */
-    }
+    for (size_t t = 0; t < len; t++) out[start + t] = kf__randint_at(&span, hb[t], lb[t]);
   }
   return KF_OK;
 }
 
 int kf_random_randint64(kf_key key, kf_threefry_mode mode, size_t n, int64_t minval,
                         int64_t maxval, int64_t *out) {
-  int rc = sampler_check(mode, 64, n, out);
+  int rc = kf__sampler_check(mode, 64, n, out);
   if (rc != KF_OK) return rc;
   kf_key k[2];
   rc = kf_split(key, mode, 2, k);
@@ -202,7 +183,7 @@ static void stable_sort_pairs(sort_pair *a, sort_pair *tmp, size_t n) {
 }
 
 int kf_random_permutation(kf_key key, kf_threefry_mode mode, size_t n, int32_t *out) {
-  int rc = sampler_check(mode, 32, n, out);
+  int rc = kf__sampler_check(mode, 32, n, out);
   if (rc != KF_OK) return rc;
   if (n > (size_t)INT32_MAX) return KF_ERANGE;
   if (n == 0) return KF_OK;

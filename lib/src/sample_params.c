@@ -29,18 +29,13 @@ static bool param_ok(const void *p, size_t p_n, size_t n) {
 /* Element j's value of a parameter array of length 1 or n. */
 #define AT(p, p_n, j) ((p)[(p_n) == 1 ? 0 : (j)])
 
-static int check(kf_threefry_mode mode, unsigned bit_width, size_t n, const void *out) {
-  const int rc = kf__bits_check(mode, bit_width, n);
-  if (rc != KF_OK) return rc;
-  return (n > 0 && !out) ? KF_EINVAL : KF_OK;
-}
 
 int kf_random_uniform_p(kf_key key, kf_threefry_mode mode, size_t n, const float *minval,
                         size_t minval_n, const float *maxval, size_t maxval_n, float *out) {
   if (!param_ok(minval, minval_n, n) || !param_ok(maxval, maxval_n, n)) return KF_EINVAL;
   if (minval_n == 1 && maxval_n == 1)
     return kf_random_uniform(key, mode, n, minval[0], maxval[0], out);
-  int rc = check(mode, 32, n, out);
+  int rc = kf__sampler_check(mode, 32, n, out);
   if (rc != KF_OK) return rc;
   for (size_t j = 0; j < minval_n; j++)
     if (!isfinite(minval[j])) return KF_EINVAL;
@@ -82,7 +77,7 @@ int kf_random_truncated_normal_p(kf_key key, kf_threefry_mode mode, size_t n, co
   if (!param_ok(lower, lower_n, n) || !param_ok(upper, upper_n, n)) return KF_EINVAL;
   if (lower_n == 1 && upper_n == 1)
     return kf_random_truncated_normal(key, mode, n, lower[0], upper[0], out);
-  int rc = check(mode, 32, n, out);
+  int rc = kf__sampler_check(mode, 32, n, out);
   if (rc != KF_OK) return rc;
   for (size_t j = 0; j < lower_n; j++)
     if (isnan(lower[j])) return KF_EINVAL;
@@ -125,7 +120,7 @@ int kf_random_bernoulli_p(kf_key key, kf_threefry_mode mode, size_t n, const flo
                           uint8_t *out) {
   if (!param_ok(p, p_n, n)) return KF_EINVAL;
   if (p_n == 1) return kf_random_bernoulli(key, mode, n, p[0], out);
-  int rc = check(mode, 32, n, out);
+  int rc = kf__sampler_check(mode, 32, n, out);
   if (rc != KF_OK) return rc;
   for (size_t j = 0; j < p_n; j++)
     if (isnan(p[j])) return KF_EINVAL;
@@ -143,7 +138,7 @@ int kf_random_bernoulli_high_p(kf_key key, kf_threefry_mode mode, size_t n, cons
                                size_t p_n, uint8_t *out) {
   if (!param_ok(p, p_n, n)) return KF_EINVAL;
   if (n > KF_MAX_ELEMENTS / 2) return KF_EOVERFLOW;
-  int rc = check(mode, 32, 2 * n, out);
+  int rc = kf__sampler_check(mode, 32, 2 * n, out);
   if (rc != KF_OK) return rc;
   for (size_t j = 0; j < p_n; j++)
     if (isnan(p[j])) return KF_EINVAL;
@@ -165,33 +160,12 @@ int kf_random_bernoulli_high_p(kf_key key, kf_threefry_mode mode, size_t n, cons
   return KF_OK;
 }
 
-/* sample.c's randint arithmetic (§12) on wrapping 32-bit words. */
-#define KF_REM(x, s) ((s) == 0 ? (x) : (x) % (s))
-
-typedef struct {
-  int32_t lo;
-  uint32_t span, mult;
-} randint_span;
-
-static randint_span randint_span_of(int64_t minval, int64_t maxval) {
-  randint_span r;
-  const int out_of_range = maxval > INT32_MAX;
-  r.lo = (int32_t)(minval < INT32_MIN ? INT32_MIN : minval > INT32_MAX ? INT32_MAX : minval);
-  const int32_t hi = (int32_t)(maxval < INT32_MIN ? INT32_MIN : maxval > INT32_MAX ? INT32_MAX : maxval);
-  r.span = (uint32_t)hi - (uint32_t)r.lo;
-  if (hi <= r.lo) r.span = 1;
-  if (out_of_range && hi > r.lo) r.span += 1u;
-  r.mult = KF_REM((uint32_t)1u << 16, r.span);
-  r.mult = KF_REM((uint32_t)(r.mult * r.mult), r.span);
-  return r;
-}
-
 int kf_random_randint_p(kf_key key, kf_threefry_mode mode, size_t n, const int64_t *minval,
                         size_t minval_n, const int64_t *maxval, size_t maxval_n, int32_t *out) {
   if (!param_ok(minval, minval_n, n) || !param_ok(maxval, maxval_n, n)) return KF_EINVAL;
   if (minval_n == 1 && maxval_n == 1)
     return kf_random_randint(key, mode, n, minval[0], maxval[0], out);
-  int rc = check(mode, 32, n, out);
+  int rc = kf__sampler_check(mode, 32, n, out);
   if (rc != KF_OK) return rc;
   kf_key k[2];
   rc = kf_split(key, mode, 2, k);
@@ -203,10 +177,9 @@ int kf_random_randint_p(kf_key key, kf_threefry_mode mode, size_t n, const int64
     kf__bits32_range(k[1], mode, n, start, len, lb);
     for (size_t t = 0; t < len; t++) {
       const size_t j = start + t;
-      const randint_span s = randint_span_of(AT(minval, minval_n, j), AT(maxval, maxval_n, j));
-      const uint32_t off =
-          KF_REM((uint32_t)(KF_REM(hb[t], s.span) * s.mult + KF_REM(lb[t], s.span)), s.span);
-      out[j] = (int32_t)((uint32_t)s.lo + off);
+      const kf__randint_span s =
+          kf__randint_span_of(AT(minval, minval_n, j), AT(maxval, maxval_n, j));
+      out[j] = kf__randint_at(&s, hb[t], lb[t]);
     }
   }
   return KF_OK;
