@@ -364,13 +364,18 @@ def build_layer(spec, rngs):
 
 def fma_linear(x, kernel, bias):
     """keyfold's Linear (lib/src/forward.c): an fma chain over k in order, then + bias; fmaf
-    emulated in float64 (exact product, one rounding of the sum, then float32)."""
-    x, w = np.asarray(x, np.float32).reshape(-1, kernel.shape[0]), np.asarray(kernel, np.float32)
+    emulated in float64 (exact product, one rounding of the sum, then float32), denormal inputs
+    and results flushed to zero as under XLA's FTZ/DAZ (lib/src/fpmode.h)."""
+    def ftz(a):
+        a = np.asarray(a, np.float32)
+        return np.where(np.abs(a) < np.finfo(np.float32).tiny, np.copysign(np.float32(0), a), a)
+    x = ftz(np.asarray(x, np.float32).reshape(-1, kernel.shape[0]))
+    w = ftz(kernel)
     acc = np.zeros((x.shape[0], w.shape[1]), np.float32)
     for k in range(w.shape[0]):
-        acc = (x[:, k:k + 1].astype(np.float64) * w[k].astype(np.float64) + acc).astype(np.float32)
+        acc = ftz((x[:, k:k + 1].astype(np.float64) * w[k].astype(np.float64) + acc).astype(np.float32))
     if bias is not None:
-        acc = acc + np.asarray(bias, np.float32)
+        acc = ftz(acc + ftz(bias))
     return acc
 
 
@@ -549,7 +554,10 @@ class Gen:
                 self.add("normal", "%s/%s" % (name, shape), {"key": kd, "shape": shape},
                          result(jax.random.normal(k, sh, jnp.float32)))
                 for lo, hi in ((-2.0, 2.0), (-1.0, 3.5), (0.0, 1.0), (-0.5, 0.25), (2.0, 6.0),
-                               (-6.0, -5.0), (-float("inf"), 0.0), (1.0, float("inf"))):
+                               (-6.0, -5.0), (-float("inf"), 0.0), (1.0, float("inf")),
+                               # erf(bound / sqrt2) where jaxlib 0.10.2 clamps to 1 (|x| >= 3.7439213)
+                               # and the legacy kernel does not (below 3.8325); zero ties in the clip
+                               (0.0, 5.3), (-5.35, 0.5), (-5.4, 5.4), (0.0, 0.0), (-1e-40, 1e-40)):
                     if (len(shape) > 1 or shape == [5000]) and (lo, hi) not in ((-2.0, 2.0), (-1.0, 3.5)):
                         continue
                     self.add("truncated_normal", "%s/%s/[%g,%g]" % (name, shape, lo, hi),
@@ -904,6 +912,10 @@ class Gen:
                            np.float32),
         "x(2,2)": np.array([[0.75, -1.5], [2.5, 0.25]], np.float32),
         "ids(2,3)": np.array([[0, 4, 2], [1, 3, -1]], np.int32),
+        # near FLT_MIN: denormal inputs, products, partial sums and scaled values, which XLA
+        # flushes to zero (fpmode.h)
+        "tiny(3,3)": np.array([[2e-38, -3e-38, 1e-38], [1e-39, 5e-38, -2e-38],
+                               [1.5e-38, 1.2e-38, -1e-45]], np.float32),
     }
 
     def session_cases(self):
@@ -974,6 +986,9 @@ class Gen:
                     [drop(0.5), lin(2, 2), drop(0.5)], ["x(2,2)"],
                     [fwd("x(2,2)"), reseed("model", dropout=3), fwd("x(2,2)"),
                      reseed("model", dropout=[0, 3]), fwd("x(2,2)")]))
+        out.append(("denormals", both, part, {"params": 0, "dropout": 1},
+                    [lin(3, 4), drop(0.5), lin(4, 3, use_bias=False), drop(0.25)], ["tiny(3,3)"],
+                    [fwd("tiny(3,3)"), fwd("tiny(3,3)"), fwd("tiny(3,3)", True)]))
         # Flax ignores a tag matching no stream of the target; keyfold's API answers 400.
         # In >= 0.11 the model holds no 'params' stream (Linear keeps none), so reseed(model,
         # params=...) is such a no-op too; in 0.10 it reaches the shared Rngs.

@@ -18,6 +18,12 @@ static uint32_t fbits(float f) {
   return u;
 }
 
+static float bitsf(uint32_t u) {
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+
 START_TEST(uniform_is_fused_affine_of_the_mantissa_trick) {
   const kf_threefry_mode mode = (kf_threefry_mode)_i;
   enum { N = 4096 };
@@ -69,6 +75,14 @@ START_TEST(erf_matches_spec_points) {
   ck_assert_uint_eq(fbits(kf__erf_f32(2.0f * 0x1.6a09e6p-1f)), fbits(0.9544997f));
   ck_assert_uint_eq(fbits(kf__erf_f32(-2.0f * 0x1.6a09e6p-1f)), fbits(-0.9544997f));
   ck_assert(kf__erf_f32(3.9f) == 1.0f && kf__erf_f32(-3.9f) == -1.0f);
+  /* jaxlib 0.10.2's jax.lax.erf of a float32 scalar at its clamp: 0x406f9c67
+   * gives 0x3f7ffffd, 0x406f9c68 (3.7439213) gives 1 (the legacy kernel's
+   * 3.8325 would give the rational's 0x3f7ffffd there too). */
+  ck_assert_uint_eq(fbits(kf__erf_f32(bitsf(0x406f9c67u))), 0x3f7ffffdu);
+  ck_assert_uint_eq(fbits(kf__erf_f32(bitsf(0x406f9c68u))), 0x3f800000u);
+  ck_assert_uint_eq(fbits(kf__erf_f32(bitsf(0xc06f9c68u))), 0xbf800000u);
+  /* 5.3 / sqrt2: jaxlib 0.10.2's truncated_normal takes erf = 1 there. */
+  ck_assert_uint_eq(fbits(kf__erf_f32(5.3f * 0x1.6a09e6p-1f)), 0x3f800000u);
   ck_assert(kf__erf_f32(INFINITY) == 1.0f);
   for (float x = -3.5f; x < 3.5f; x += 0.01f) ck_assert(fabs(kf__erf_f32(x) - erf((double)x)) < 5e-7); /* a few ulps of 1 */
 }

@@ -23,6 +23,7 @@
 #include "keyfold/rngs.h"
 #include "keyfold/tensor.h"
 #include "model.h"
+#include "fpmode.h"
 #include "gemm.h"
 #include "simd.h"
 
@@ -324,6 +325,7 @@ static void linear_apply(const kf__layer *layer, size_t rows, const float *x, fl
   const size_t in = (size_t)layer->spec.in_features;
   const size_t out = (size_t)layer->spec.out_features;
   const float *bias = layer->n_params > 1 ? layer->param[1] : NULL;
+  const kf__fpmode mode = kf__xla_fpmode_enter();
   kf__gemm(s->isa, rows, out, in, x, layer->param[0], y, s->gemm);
   if (bias) {
     for (size_t r = 0; r < rows; r++) {
@@ -331,6 +333,7 @@ static void linear_apply(const kf__layer *layer, size_t rows, const float *x, fl
       for (size_t j = 0; j < out; j++) yr[j] = yr[j] + bias[j];
     }
   }
+  kf__xla_fpmode_leave(mode);
 }
 
 /* Copies embedding rows; the indices were checked by check_indices. */
@@ -370,8 +373,8 @@ static inline float dropout_scale(float x, float keep, float recip) {
 
 /* y = mask ? x / keep : 0 (dropout_scale), the mask (of shape *mshape)
  * broadcast to *shape. */
-static void mask_apply(const kf_shape *shape, const kf_shape *mshape, const uint8_t *mask,
-                       float keep, float recip, const float *x, float *y) {
+static void mask_apply_fpmode(const kf_shape *shape, const kf_shape *mshape, const uint8_t *mask,
+                              float keep, float recip, const float *x, float *y) {
   const size_t n = shape_numel(shape);
   if (kf_shape_equal(shape, mshape)) {
     /* No broadcast: one mask value per element. jnp.where(mask, x / keep, 0)
@@ -404,6 +407,14 @@ static void mask_apply(const kf_shape *shape, const kf_shape *mshape, const uint
       coord[a] = 0;
     }
   }
+}
+
+/* mask_apply_fpmode with XLA's flush of denormals (fpmode.h). */
+static void mask_apply(const kf_shape *shape, const kf_shape *mshape, const uint8_t *mask,
+                       float keep, float recip, const float *x, float *y) {
+  const kf__fpmode mode = kf__xla_fpmode_enter();
+  mask_apply_fpmode(shape, mshape, mask, keep, recip, x, y);
+  kf__xla_fpmode_leave(mode);
 }
 
 /* One dropout call, Flax's stochastic.py. Draws only when kf__dropout_draws

@@ -75,13 +75,6 @@ int kf_random_normal(kf_key key, kf_threefry_mode mode, size_t n, float *out) {
   return KF_OK;
 }
 
-/* lax.nextafter under XLA:CPU's denormals-are-zero: a denormal clip bound
- * compares as zero (§10, §13.6). */
-static float clip_bound(float from, float toward) {
-  const float b = nextafterf(from, toward);
-  return (b != 0.0f && fabsf(b) < FLT_MIN) ? copysignf(0.0f, b) : b;
-}
-
 int kf_random_truncated_normal(kf_key key, kf_threefry_mode mode, size_t n, float lower,
                                float upper, float *out) {
   int rc = kf__sampler_check(mode, 32, n, out);
@@ -92,8 +85,8 @@ int kf_random_truncated_normal(kf_key key, kf_threefry_mode mode, size_t n, floa
   /* XLA rewrites x / sqrt2 as x * f32(1 / sqrt2) for non-constant x (§10). */
   const float a = kf__erf_f32(lower * inv_sqrt2);
   const float b = kf__erf_f32(upper * inv_sqrt2);
-  const float lo_clip = clip_bound(lower, INFINITY);
-  const float hi_clip = clip_bound(upper, -INFINITY);
+  const float lo_clip = kf__nextafter_daz(lower, INFINITY);
+  const float hi_clip = kf__nextafter_daz(upper, -INFINITY);
   const erf_inv_post post = {sqrt2, lo_clip, hi_clip};
   uniform_fill(key, mode, n, a, b, &post, out);
   return KF_OK;

@@ -54,12 +54,6 @@ int kf_random_uniform_p(kf_key key, kf_threefry_mode mode, size_t n, const float
   return KF_OK;
 }
 
-/* sample.c's clip_bound: lax.nextafter under denormals-are-zero. */
-static float clip_bound(float from, float toward) {
-  const float b = nextafterf(from, toward);
-  return (b != 0.0f && fabsf(b) < FLT_MIN) ? copysignf(0.0f, b) : b;
-}
-
 /* One bound's derived values: erf(bound / sqrt2) (XLA's x * f32(1/sqrt2))
  * and the clip. */
 typedef struct {
@@ -68,7 +62,7 @@ typedef struct {
 
 static tn_bound tn_bound_of(float x, float toward) {
   const float inv_sqrt2 = 0x1.6a09e6p-1f;
-  const tn_bound b = {kf__erf_f32(x * inv_sqrt2), clip_bound(x, toward)};
+  const tn_bound b = {kf__erf_f32(x * inv_sqrt2), kf__nextafter_daz(x, toward)};
   return b;
 }
 
@@ -108,8 +102,7 @@ int kf_random_truncated_normal_p(kf_key key, kf_threefry_mode mode, size_t n, co
     /* ... then each element's clip, as the scalar form does it. */
     for (size_t t = 0; t < len; t++) {
       float v = out[start + t];
-      v = (lo_clip[t] > v) ? lo_clip[t] : v;
-      v = (hi_clip[t] < v) ? hi_clip[t] : v;
+      v = kf__tn_clip(v, lo_clip[t], hi_clip[t]);
       out[start + t] = v;
     }
   }

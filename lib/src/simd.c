@@ -73,9 +73,7 @@ static void erf_inv_scalar(const float *in, size_t len, float scale, float clip_
                            float clip_hi, float *out) {
   for (size_t t = 0; t < len; t++) {
     float v = scale * kf__erf_inv_f32(in[t]);
-    v = (clip_lo > v) ? clip_lo : v;
-    v = (clip_hi < v) ? clip_hi : v;
-    out[t] = v;
+    out[t] = kf__tn_clip(v, clip_lo, clip_hi);
   }
 }
 

@@ -383,9 +383,10 @@ static inline __attribute__((always_inline)) void v_erf_inv(const vf x[NE], floa
   }
 }
 
+/* kf__tn_clip lane by lane. */
 static inline vf clip(vf v, vf lo, vf hi) {
-  v = sel_f(lo > v, lo, v);
-  return sel_f(hi < v, hi, v);
+  v = sel_f(lo >= v, lo, v);
+  return sel_f(hi <= v, hi, v);
 }
 
 /* The NE vectors of floats at in[t], zero-padded past len; returns how many

@@ -2,6 +2,7 @@
  * uniform, and erf_inv and erf as XLA:CPU evaluates them (jax-random.md
  * §8, §13.2–§13.4). Every literal is a float32 constant and every step a
  * float32 operation; fmaf stands exactly where XLA fuses. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -81,7 +82,12 @@ float kf__erf_inv_f32(float x) {
 }
 
 /* XLA:CPU's erf kernel (Eigen's generic_fast_erf_float): odd numerator over
- * even denominator, explicit fmas, clamped to +-1 beyond 3.8325. */
+ * even denominator, explicit fmas. The clamp to +-1 is where jaxlib 0.10.2
+ * puts it for truncated_normal's bounds, |x| >= 0x1.df38dp+1 (3.7439213,
+ * StableHLO's erf clamp; measured by bisection on jax.lax.erf of a scalar and
+ * through truncated_normal with scalar and array bounds), not the 3.8325 of
+ * the legacy kernel that a standalone erf of a large array still uses:
+ * there, for 3.7439 <= |x| < 3.8325, the rational is below 1. */
 float kf__erf_f32(float x) {
   const float a1 = (float)1.128379143519084, a3 = (float)0.18520832239976145,
               a5 = (float)0.050955695062380861, a7 = (float)0.0034082910107109506,
@@ -89,7 +95,7 @@ float kf__erf_f32(float x) {
   const float b0 = 1.0f, b2 = (float)0.49746925110067538, b4 = (float)0.11098505178285362,
               b6 = (float)0.014070470171167667, b8 = (float)0.0010179625278914885,
               b10 = (float)0.000023547966471313185, b12 = (float)-1.1791602954361697e-7;
-  const float clamp_at = (float)3.832506856900711;
+  const float clamp_at = 0x1.df38dp+1f; /* 3.74392128 */
 
   const int clamp = clamp_at <= fabsf(x);
   const float x2 = x * x;
@@ -105,4 +111,9 @@ float kf__erf_f32(float x) {
   q = fmaf(x2, q, b2);
   q = fmaf(x2, q, b0);
   return clamp ? copysignf(1.0f, x) : p / q;
+}
+
+float kf__nextafter_daz(float from, float toward) {
+  const float b = nextafterf(from, toward);
+  return (b != 0.0f && fabsf(b) < FLT_MIN) ? copysignf(0.0f, b) : b;
 }

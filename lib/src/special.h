@@ -12,8 +12,21 @@ float kf__unit_float(uint32_t bits);
 /* erf_inv as the StableHLO expansion (§13.2), float32 step by step. */
 float kf__erf_inv_f32(float x);
 
-/* erf as XLA:CPU's kernel (§13.3). */
+/* erf as XLA:CPU computes truncated_normal's erf(bound / sqrt2) under
+ * jaxlib 0.10.2 (§13.3's rational, ±1 from |x| >= 3.7439213, measured). */
 float kf__erf_f32(float x);
+
+/* lax.nextafter(from, toward) under XLA:CPU's denormals-are-zero: a
+ * denormal result is the zero of its sign (truncated_normal's clip bounds). */
+float kf__nextafter_daz(float from, float toward);
+
+/* truncated_normal's clip min(hi, max(lo, v)) with XLA's float max and min:
+ * on a tie the left operand (lo, hi) wins, which decides the sign of a zero
+ * result; a NaN v stays NaN. */
+static inline float kf__tn_clip(float v, float lo, float hi) {
+  v = (lo >= v) ? lo : v;
+  return (hi <= v) ? hi : v;
+}
 
 /* The samplers built on one uniform that have vector kernels, one value
  * from 32 random bits each, as jaxlib 0.10.2 computes them (xla-numerics.md
