@@ -156,9 +156,144 @@ static const kd_param permutation_params[] = {
   END,
 };
 
+/* ------------------------------------------- the distributions (random.h) */
+
+/* JAX's check of a float dtype, with its text ("dtype argument to `op` must
+ * be a float dtype, got float64" for JAX's own classes, 400). */
+#define P_DTYPE_OF(op) P_FLOAT_DTYPE("dtype argument to `" op "` must be a float dtype, got %s", KD_DT_FLOAT)
+/* A required float32 parameter, a number or an array. */
+#define P_ARRAY(name_, text)                                                                     \
+  {.name = (name_), .kind = KD_PK_FLOAT, .flags = REQ, .def = NODEF, .description = (text)}
+/* The parameterless samplers: jax.random.<op>(key, shape=(), dtype). */
+#define PLAIN_PARAMS(op)                                                                         \
+  static const kd_param op##_params[] = {P_KEY, P_SHAPE_SCALAR, P_DTYPE_OF(#op), END}
+
+PLAIN_PARAMS(exponential);
+PLAIN_PARAMS(laplace);
+PLAIN_PARAMS(logistic);
+PLAIN_PARAMS(cauchy);
+PLAIN_PARAMS(maxwell);
+
+static const char *const gumbel_modes[] = {"low", "high", "highest", NULL};
+
+static const kd_param gumbel_params[] = {
+  P_KEY,
+  P_SHAPE_SCALAR,
+  P_DTYPE_OF("gumbel"),
+  {.name = "mode", .kind = KD_PK_ENUM, .def = DEF_S("low"), .values = gumbel_modes,
+   .jax_error = "Must provide valid mode for gumbel got: %s",
+   .description = "JAX's None is 'low' (jax_high_dynamic_range_gumbel off): -log(-log(u)); "
+                  "'high': two uniforms for ~46 bits near 0; 'highest': 64 random bits as a "
+                  "float in (0, 1). 'high' and 'highest' draw twice the bits."},
+  END,
+};
+
+static const kd_param pareto_params[] = {
+  P_KEY,
+  P_ARRAY("b", "The shape parameter b (> 0 for a Pareto distribution; JAX does not check), a "
+               "number or an array; finite as float32."),
+  P_SHAPE_BROADCAST,
+  P_DTYPE_OF("pareto"),
+  END,
+};
+
+static const kd_param weibull_min_params[] = {
+  P_KEY,
+  /* JAX: power(-log1p(-u), 1 / concentration) * scale, u of `shape` */
+  {.name = "scale", .kind = KD_PK_FLOAT, .flags = REQ, .def = NODEF, .outer_step = 2,
+   .outer_op = "mul", .description = "The scale, a number or an array; finite as float32."},
+  {.name = "concentration", .kind = KD_PK_FLOAT, .flags = REQ, .def = NODEF, .outer_step = 1,
+   .outer_op = "pow", .description = "The concentration (shape) parameter, likewise."},
+  {.name = "shape", .kind = KD_PK_SHAPE, .def = DEF_SHAPE0,
+   .description = "The shape of the uniform draw (default (), a scalar). JAX does not check it: "
+                  "the output is its broadcast with the parameters' shapes, elements that "
+                  "differ only along dimensions where it is 1 (or absent) sharing a draw."},
+  P_DTYPE_OF("weibull_min"),
+  END,
+};
+
+static const kd_param rayleigh_params[] = {
+  P_KEY,
+  P_ARRAY("scale", "The scale, a number or an array; finite as float32."),
+  P_SHAPE_BROADCAST,
+  P_DTYPE_OF("rayleigh"),
+  END,
+};
+
+static const kd_param geometric_params[] = {
+  P_KEY,
+  P_ARRAY("p", "The probability of success of one trial, a number or an array; finite as "
+               "float32 (JAX does not check 0 < p < 1)."),
+  P_SHAPE_BROADCAST,
+  {.name = "dtype", .kind = KD_PK_DTYPE, .def = DEF_S("int32"), .values = int32_only,
+   .accepts = KD_DT_SINT | KD_DT_UINT,
+   .jax_error = "dtype argument to `geometric` must be an int dtype, got %s",
+   .description = "The output dtype: int32 (JAX's default with x64 off)."},
+  END,
+};
+
+static const kd_param triangular_params[] = {
+  P_KEY,
+  P_ARRAY("left", "The lower limit, a number or an array; finite as float32."),
+  P_ARRAY("mode", "The peak (left <= mode <= right; JAX does not check), likewise."),
+  P_ARRAY("right", "The upper limit, likewise."),
+  P_SHAPE_BROADCAST,
+  P_DTYPE_OF("triangular"),
+  END,
+};
+
+static const kd_param lognormal_params[] = {
+  P_KEY,
+  {.name = "sigma", .kind = KD_PK_FLOAT, .def = DEF_F(1.0),
+   .description = "The standard deviation of the underlying normal, a number or an array; "
+                  "finite as float32."},
+  P_SHAPE_BROADCAST,
+  P_FLOAT_DTYPE("dtype argument to `lognormal` must be a float or complex dtype, got %s",
+                KD_DT_FLOAT | KD_DT_COMPLEX),
+  END,
+};
+
+static const kd_param double_sided_maxwell_params[] = {
+  P_KEY,
+  P_ARRAY("loc", "The location, a number or an array; finite as float32."),
+  P_ARRAY("scale", "The scale, likewise."),
+  {.name = "shape", .kind = KD_PK_SHAPE, .def = DEF_SHAPE0,
+   .description = "The leading dimensions (default ()): the output's shape is shape + the "
+                  "broadcast of the parameters' shapes, () counting as that broadcast shape "
+                  "(so loc of shape (3,) gives (3, 3)), as JAX computes it."},
+  P_DTYPE_OF("double_sided_maxwell"),
+  END,
+};
+
+static const kd_param rademacher_params[] = {
+  P_KEY,
+  P_SHAPE_SCALAR,
+  {.name = "dtype", .kind = KD_PK_DTYPE, .def = DEF_S("int32"), .values = int32_only,
+   .accepts = KD_DT_FLOAT | KD_DT_SINT | KD_DT_UINT | KD_DT_BOOL | KD_DT_COMPLEX,
+   .description = "The output dtype: int32 (JAX's default with x64 off; JAX takes any dtype, "
+                  "keyfold computes int32)."},
+  END,
+};
+
 /* ------------------------------------------------------------------ rows */
 
 #define ARG(s, name) kd_sample_arg((s), (name))
+
+/* The calls that hand the row's float parameters, in order, to the
+ * library's kf_random_<fn>(key, mode, n, [p, p_n, ...] out). */
+#define FLOATS(name) kd_arg_floats(ARG(s, name)), ARG(s, name)->count
+#define CALL0(op, fn)                                                                            \
+  static int call_##op(const kd_sample *s, kf_key key, kf_threefry_mode mode) {                  \
+    return kf_random_##fn(key, mode, s->n, s->out.data);                                         \
+  }
+#define CALL1(op, fn, a)                                                                         \
+  static int call_##op(const kd_sample *s, kf_key key, kf_threefry_mode mode) {                  \
+    return kf_random_##fn(key, mode, s->n, FLOATS(a), s->out.data);                              \
+  }
+#define CALL2(op, fn, a, b)                                                                      \
+  static int call_##op(const kd_sample *s, kf_key key, kf_threefry_mode mode) {                  \
+    return kf_random_##fn(key, mode, s->n, FLOATS(a), FLOATS(b), s->out.data);                   \
+  }
 
 /* bits: dtype and bit_width choose the width. */
 static int prepare_bits(kd_sample *s, const char *what, uint64_t max_elements, kd_err *err) {
@@ -182,26 +317,15 @@ static int call_bits(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
   return kf_random_bits(key, mode, s->draw_bits, s->n, s->out.data);
 }
 
-static int call_uniform(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
-  const kd_arg *lo = ARG(s, "minval"), *hi = ARG(s, "maxval");
-  return kf_random_uniform_p(key, mode, s->n, kd_arg_floats(lo), lo->count, kd_arg_floats(hi),
-                             hi->count, s->out.data);
-}
+CALL2(uniform, uniform_p, "minval", "maxval")
+CALL0(normal, normal)
+CALL2(truncated_normal, truncated_normal_p, "lower", "upper")
 
-static int call_normal(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
-  return kf_random_normal(key, mode, s->n, s->out.data);
-}
-
-static int call_truncated_normal(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
-  const kd_arg *lo = ARG(s, "lower"), *hi = ARG(s, "upper");
-  return kf_random_truncated_normal_p(key, mode, s->n, kd_arg_floats(lo), lo->count,
-                                      kd_arg_floats(hi), hi->count, s->out.data);
-}
-
-/* bernoulli: mode='high' draws two uniforms per element. */
-static int prepare_bernoulli(kd_sample *s, const char *what, uint64_t max_elements, kd_err *err) {
+/* bernoulli and gumbel: a mode other than 'low' draws two 32-bit values per
+ * element (shape (2,) + shape). */
+static int prepare_mode(kd_sample *s, const char *what, uint64_t max_elements, kd_err *err) {
   (void)what, (void)max_elements, (void)err;
-  if (strcmp(ARG(s, "mode")->s, "high") == 0) s->draw_bits = 64;
+  if (strcmp(ARG(s, "mode")->s, "low") != 0) s->draw_bits = 64;
   return 0;
 }
 
@@ -233,6 +357,47 @@ static int call_permutation(const kd_sample *s, kf_key key, kf_threefry_mode mod
   return kf_random_permutation(key, mode, s->n, s->out.data);
 }
 
+/* The distributions. Those drawing more than one 32-bit value per element
+ * say so in draw_bits (the legacy draw's limit applies to the whole draw). */
+CALL0(exponential, exponential)
+
+static kf_gumbel_mode gumbel_mode(const kd_sample *s) {
+  kf_gumbel_mode g = KF_GUMBEL_LOW;
+  kf_gumbel_mode_from_name(ARG(s, "mode")->s, &g); /* one of the row's values */
+  return g;
+}
+
+static int call_gumbel(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  return kf_random_gumbel(key, mode, s->n, gumbel_mode(s), s->out.data);
+}
+
+CALL0(laplace, laplace)
+CALL0(logistic, logistic)
+CALL0(cauchy, cauchy)
+CALL1(pareto, pareto, "b")
+CALL2(weibull_min, weibull_min, "scale", "concentration")
+CALL1(rayleigh, rayleigh, "scale")
+CALL1(geometric, geometric, "p")
+
+static int call_triangular(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  return kf_random_triangular(key, mode, s->n, FLOATS("left"), FLOATS("mode"), FLOATS("right"),
+                              s->out.data);
+}
+
+CALL1(lognormal, lognormal, "sigma")
+
+/* maxwell draws normal(key, shape + (3,)); double_sided_maxwell draws that
+ * (with half of its key) and a rademacher of n. */
+static int prepare_maxwell(kd_sample *s, const char *what, uint64_t max_elements, kd_err *err) {
+  (void)what, (void)max_elements, (void)err;
+  s->draw_bits = 3 * 32;
+  return 0;
+}
+
+CALL0(maxwell, maxwell)
+CALL2(double_sided_maxwell, double_sided_maxwell, "loc", "scale")
+CALL0(rademacher, rademacher)
+
 #define RS (KD_OP_RANDOM | KD_OP_SESSION | KD_OP_TENSOR)
 
 /* Permutation is not a session distribution: its draw allocates inside the
@@ -253,12 +418,41 @@ static const kd_op ops[] = {
    "jax.random.normal(key, shape, dtype)"},
   {"truncated_normal", KD_OP_SAMPLER, truncated_normal_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32,
    NULL, call_truncated_normal, "jax.random.truncated_normal(key, lower, upper, shape, dtype)"},
-  {"bernoulli", KD_OP_SAMPLER, bernoulli_params, RS, KD_SHAPE_BROADCAST, KF_BOOL, prepare_bernoulli,
+  {"bernoulli", KD_OP_SAMPLER, bernoulli_params, RS, KD_SHAPE_BROADCAST, KF_BOOL, prepare_mode,
    call_bernoulli, "jax.random.bernoulli(key, p, shape, mode)"},
   {"randint", KD_OP_SAMPLER, randint_params, RS, KD_SHAPE_BROADCAST, KF_INT32, NULL, call_randint,
    "jax.random.randint(key, shape, minval, maxval, dtype)"},
   {"permutation", KD_OP_SAMPLER, permutation_params, KD_OP_RANDOM | KD_OP_TENSOR, KD_SHAPE_OWN,
    KF_INT32, prepare_permutation, call_permutation, "jax.random.permutation(key, n)"},
+  {"exponential", KD_OP_SAMPLER, exponential_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, NULL,
+   call_exponential, "jax.random.exponential(key, shape, dtype)"},
+  {"gumbel", KD_OP_SAMPLER, gumbel_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, prepare_mode,
+   call_gumbel, "jax.random.gumbel(key, shape, dtype, mode)"},
+  {"laplace", KD_OP_SAMPLER, laplace_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, NULL, call_laplace,
+   "jax.random.laplace(key, shape, dtype)"},
+  {"logistic", KD_OP_SAMPLER, logistic_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, NULL, call_logistic,
+   "jax.random.logistic(key, shape, dtype)"},
+  {"cauchy", KD_OP_SAMPLER, cauchy_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, NULL, call_cauchy,
+   "jax.random.cauchy(key, shape, dtype)"},
+  {"pareto", KD_OP_SAMPLER, pareto_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32, NULL, call_pareto,
+   "jax.random.pareto(key, b, shape, dtype)"},
+  {"weibull_min", KD_OP_SAMPLER, weibull_min_params, RS, KD_SHAPE_OUTER, KF_FLOAT32, NULL,
+   call_weibull_min, "jax.random.weibull_min(key, scale, concentration, shape, dtype)"},
+  {"rayleigh", KD_OP_SAMPLER, rayleigh_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32, NULL,
+   call_rayleigh, "jax.random.rayleigh(key, scale, shape, dtype)"},
+  {"geometric", KD_OP_SAMPLER, geometric_params, RS, KD_SHAPE_BROADCAST, KF_INT32, NULL,
+   call_geometric, "jax.random.geometric(key, p, shape, dtype)"},
+  {"triangular", KD_OP_SAMPLER, triangular_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32, NULL,
+   call_triangular, "jax.random.triangular(key, left, mode, right, shape, dtype)"},
+  {"lognormal", KD_OP_SAMPLER, lognormal_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32, NULL,
+   call_lognormal, "jax.random.lognormal(key, sigma, shape, dtype)"},
+  {"maxwell", KD_OP_SAMPLER, maxwell_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, prepare_maxwell,
+   call_maxwell, "jax.random.maxwell(key, shape, dtype)"},
+  {"double_sided_maxwell", KD_OP_SAMPLER, double_sided_maxwell_params, RS, KD_SHAPE_CONCAT,
+   KF_FLOAT32, prepare_maxwell, call_double_sided_maxwell,
+   "jax.random.double_sided_maxwell(key, loc, scale, shape, dtype)"},
+  {"rademacher", KD_OP_SAMPLER, rademacher_params, RS, KD_SHAPE_SCALAR, KF_INT32, NULL,
+   call_rademacher, "jax.random.rademacher(key, shape, dtype)"},
 };
 #define OP_COUNT (sizeof ops / sizeof ops[0])
 

@@ -385,6 +385,25 @@ static int broadcast_params(kd_args *args, const char *what, const kf_shape *fir
   return 0;
 }
 
+/* KD_SHAPE_OUTER's parameters with an outer_step, broadcast into acc (from
+ * the draw's shape) in their turn, failing with jnp's text for that op. */
+static int outer_steps(const kd_args *args, const char *what, const kf_shape *draw, kf_shape *acc,
+                       kd_err *err) {
+  char a[8 * 24 + 8], b[8 * 24 + 8];
+  *acc = *draw;
+  for (unsigned step = 1; step <= KD_MAX_PARAMS; step++)
+    for (size_t i = 0; i < args->count; i++) {
+      const kd_param *p = &args->params[i];
+      if (p->outer_step != step || !kd_param_broadcasts(p)) continue;
+      if (broadcast2(acc, &args->a[i].shape, acc) != 0)
+        return kd_fail(err, KD_INVALID_ARGUMENT,
+                       "%s.%s: %s got incompatible shapes for broadcasting: %s, %s.", what, p->name,
+                       p->outer_op, kd_shape_py(acc, a, sizeof a),
+                       kd_shape_py(&args->a[i].shape, b, sizeof b));
+    }
+  return 0;
+}
+
 int kd_params_shape(const char *op, kd_shape_rule rule, kd_args *args, const char *what,
                     uint64_t max_elements, kd_err *err) {
   const kd_arg *shape_arg = kd_args_cget(args, "shape");
@@ -436,7 +455,8 @@ int kd_params_shape(const char *op, kd_shape_rule rule, kd_args *args, const cha
     }
     case KD_SHAPE_OUTER:
       /* the draw has `shape`; the output is its broadcast with the parameters */
-      if (broadcast_params(args, what, &shape, &acc, err) != 0) return -1;
+      if (outer_steps(args, what, &shape, &acc, err) != 0) return -1;
+      if (broadcast_params(args, what, &acc, &acc, err) != 0) return -1;
       break;
     case KD_SHAPE_OWN:
       return kd_fail(err, KD_INTERNAL, "%s: the row derives its own shape", op);

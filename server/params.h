@@ -97,6 +97,13 @@ typedef struct kd_param {
   const char *jax_error;     /* KD_PK_DTYPE: JAX's text for a dtype of another class;
                                 KD_PK_ENUM: JAX's text for a value not in `values`; a
                                 printf format with one %s (the value given) */
+  /* KD_SHAPE_OUTER: JAX's formula broadcasts the draw with the parameters
+   * one binary op at a time; outer_step (1, 2, ...) is this parameter's turn
+   * and outer_op the op's name in jnp's message ("pow got incompatible
+   * shapes for broadcasting: (3,), (2,)."). 0 / NULL: lax.broadcast_shapes'
+   * text, after the stepped ones. */
+  unsigned outer_step;
+  const char *outer_op;
   const char *description;
 } kd_param;
 

@@ -297,6 +297,59 @@ static const kd_param outer_params[] = {
 static const kd_op outer_op = {"outer_uniform", KD_OP_SAMPLER, outer_params, KD_OP_RANDOM, KD_SHAPE_OUTER,
                                KF_FLOAT32, NULL, call_outer_uniform, "test"};
 
+/* kd_sample_prepare of op for the body {"key": [3, 4], <members>}. */
+static int prepare_members(const kd_op *op, const char *members, kd_sample *s, kd_err *err) {
+  char text[256];
+  snprintf(text, sizeof text, "{\"key\": [3, 4], %s}", members);
+  json_t *body = parse(text);
+  const int rc = kd_sample_prepare(op, body, "body", KD_READ_KEY, no_extra, MAXEL, s, err);
+  json_decref(body);
+  return rc;
+}
+
+/* weibull_min's order: JAX broadcasts the draw with "c" (pow), then "s"
+ * (mul); a parameter without a step comes last, with broadcast_shapes' text. */
+static const kd_param stepped_params[] = {
+  {.name = "key", .kind = KD_PK_KEY, .flags = KD_PF_REQUIRED},
+  {.name = "s", .kind = KD_PK_FLOAT, .def = {KD_DEF_FLOAT, 1, 0, NULL}, .outer_step = 2, .outer_op = "mul"},
+  {.name = "c", .kind = KD_PK_FLOAT, .def = {KD_DEF_FLOAT, 1, 0, NULL}, .outer_step = 1, .outer_op = "pow"},
+  {.name = "z", .kind = KD_PK_FLOAT, .def = {KD_DEF_FLOAT, 0, 0, NULL}},
+  {.name = "shape", .kind = KD_PK_SHAPE, .def = {KD_DEF_EMPTY_SHAPE, 0, 0, NULL}},
+  {.name = NULL},
+};
+
+static const kd_op stepped_op = {"stepped", KD_OP_SAMPLER, stepped_params, KD_OP_RANDOM, KD_SHAPE_OUTER,
+                                 KF_FLOAT32, NULL, NULL, "test"}; /* prepared, never drawn */
+
+START_TEST(outer_steps_fail_with_jnp_text) {
+  static const struct {
+    const char *body, *want;
+  } cases[] = {
+    {"\"s\": [1, 2], \"shape\": [3]", "body.s: mul got incompatible shapes for broadcasting: (3,), (2,)."},
+    {"\"c\": [1, 2], \"s\": [1, 2, 3, 4], \"shape\": [3]",
+     "body.c: pow got incompatible shapes for broadcasting: (3,), (2,)."},
+    {"\"c\": [[1], [2]], \"s\": [1, 2], \"shape\": [3]",
+     "body.s: mul got incompatible shapes for broadcasting: (2, 3), (2,)."},
+    {"\"z\": [1, 2], \"shape\": [3]", "body.z: Incompatible shapes for broadcasting: shapes=[(3,), (), (), (2,)]"},
+    {"\"c\": [[1], [2]], \"s\": [1, 2, 3], \"shape\": [3]", NULL},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    kd_sample smp;
+    kd_err err = {0};
+    const int rc = prepare_members(&stepped_op, cases[c].body, &smp, &err);
+    if (!cases[c].want) {
+      ck_assert_msg(rc == 0, "%s", err.message);
+      ck_assert_uint_eq(smp.n, 6);
+      kd_sample_free(&smp);
+      continue;
+    }
+    ck_assert_int_eq(rc, -1);
+    ck_assert_msg(strcmp(err.message, cases[c].want) == 0, "%s:\n got  %s\n want %s", cases[c].body, err.message,
+                  cases[c].want);
+  }
+}
+END_TEST
+
 START_TEST(outer_draws_once_per_element_of_shape) {
   const kf_threefry_mode mode = (kf_threefry_mode)_i;
   static const struct {
@@ -310,13 +363,9 @@ START_TEST(outer_draws_once_per_element_of_shape) {
     {"\"minval\": [[[0]], [[10]]], \"maxval\": [[1], [2], [3]], \"shape\": [4]", 3, {2, 3, 4}, {4}},
   };
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-    char text[256];
-    snprintf(text, sizeof text, "{\"key\": [3, 4], %s}", cases[c].body);
-    json_t *body = parse(text);
     kd_sample s;
     kd_err err = {0};
-    ck_assert_msg(kd_sample_prepare(&outer_op, body, "body", KD_READ_KEY, no_extra, MAXEL, &s, &err) == 0, "%s",
-                  err.message);
+    ck_assert_msg(prepare_members(&outer_op, cases[c].body, &s, &err) == 0, "%s", err.message);
     ck_assert_int_eq(kd_sample_draw(&s, kf_key_from_data(3, 4), mode, &err), 0);
     const kd_arg *lo = kd_sample_arg(&s, "minval"), *hi = kd_sample_arg(&s, "maxval");
     const size_t dn = s.args.draw_n;
@@ -340,7 +389,6 @@ START_TEST(outer_draws_once_per_element_of_shape) {
                     d);
     }
     kd_sample_free(&s);
-    json_decref(body);
   }
 }
 END_TEST
@@ -500,6 +548,7 @@ static Suite *params_suite(void) {
   tcase_add_test(tc, decode_errors);
   tcase_add_test(tc, shapes_as_jax_derives_them);
   tcase_add_test(tc, concat_and_outer_shapes);
+  tcase_add_test(tc, outer_steps_fail_with_jnp_text);
   tcase_add_loop_test(tc, outer_draws_once_per_element_of_shape, KF_THREEFRY_PARTITIONABLE,
                       KF_THREEFRY_LEGACY + 1);
   tcase_add_test(tc, broadcast_past_the_limit_is_413);

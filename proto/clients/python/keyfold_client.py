@@ -1232,6 +1232,78 @@ class KeyfoldClient:
         body = {"key": _key(key), "n": operator.index(n)}
         return self._stateless_tensor("/v1/random/permutation", body, threefry)
 
+    # -- the distributions: thin wrappers of random(), JAX's signatures (float32 output but
+    # geometric and rademacher, int32); shape None is JAX's None (the parameters' broadcast)
+
+    def exponential(self, key: KeyLike, shape: Shape = (), threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.exponential(key, shape)``."""
+        return self.random("exponential", key, threefry=threefry, shape=shape)
+
+    def gumbel(self, key: KeyLike, shape: Shape = (), mode: Optional[str] = None,
+               threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.gumbel(key, shape, mode=None)``: mode "low" (None), "high" or "highest"."""
+        return self.random("gumbel", key, threefry=threefry, shape=shape, mode=mode)
+
+    def laplace(self, key: KeyLike, shape: Shape = (), threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.laplace(key, shape)``."""
+        return self.random("laplace", key, threefry=threefry, shape=shape)
+
+    def logistic(self, key: KeyLike, shape: Shape = (), threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.logistic(key, shape)``."""
+        return self.random("logistic", key, threefry=threefry, shape=shape)
+
+    def cauchy(self, key: KeyLike, shape: Shape = (), threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.cauchy(key, shape)``."""
+        return self.random("cauchy", key, threefry=threefry, shape=shape)
+
+    def pareto(self, key: KeyLike, b: Any, shape: Optional[Shape] = None,
+               threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.pareto(key, b, shape=None)``."""
+        return self.random("pareto", key, threefry=threefry, b=b, shape=shape)
+
+    def weibull_min(self, key: KeyLike, scale: Any, concentration: Any, shape: Shape = (),
+                    threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.weibull_min(key, scale, concentration, shape)``: a draw of ``shape``
+        broadcast with the parameters afterwards."""
+        return self.random("weibull_min", key, threefry=threefry, scale=scale,
+                           concentration=concentration, shape=shape)
+
+    def rayleigh(self, key: KeyLike, scale: Any, shape: Optional[Shape] = None,
+                 threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.rayleigh(key, scale, shape=None)``."""
+        return self.random("rayleigh", key, threefry=threefry, scale=scale, shape=shape)
+
+    def geometric(self, key: KeyLike, p: Any, shape: Optional[Shape] = None,
+                  threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.geometric(key, p, shape=None)``: an int32 Tensor."""
+        return self.random("geometric", key, threefry=threefry, p=p, shape=shape)
+
+    def triangular(self, key: KeyLike, left: Any, mode: Any, right: Any,
+                   shape: Optional[Shape] = None, threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.triangular(key, left, mode, right, shape=None)``."""
+        return self.random("triangular", key, threefry=threefry, left=left, mode=mode,
+                           right=right, shape=shape)
+
+    def lognormal(self, key: KeyLike, sigma: Any = None, shape: Optional[Shape] = None,
+                  threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.lognormal(key, sigma=1, shape=None)``."""
+        return self.random("lognormal", key, threefry=threefry, sigma=sigma, shape=shape)
+
+    def maxwell(self, key: KeyLike, shape: Shape = (), threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.maxwell(key, shape)``."""
+        return self.random("maxwell", key, threefry=threefry, shape=shape)
+
+    def double_sided_maxwell(self, key: KeyLike, loc: Any, scale: Any, shape: Shape = (),
+                             threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.double_sided_maxwell(key, loc, scale, shape)``: shape + the
+        parameters' broadcast shape."""
+        return self.random("double_sided_maxwell", key, threefry=threefry, loc=loc,
+                           scale=scale, shape=shape)
+
+    def rademacher(self, key: KeyLike, shape: Shape = (), threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.rademacher(key, shape)``: an int32 Tensor of -1 and 1."""
+        return self.random("rademacher", key, threefry=threefry, shape=shape)
+
     # -- stateless jax.nn.initializers
 
     def initialize(self, initializer: InitLike, key: KeyLike, shape: Shape,

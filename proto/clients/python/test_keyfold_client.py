@@ -312,6 +312,23 @@ class ClientTest(Tracked):
             ("bernoulli", kf.bernoulli(key, shape=[8]), {"shape": [8]}),
             ("bernoulli", kf.bernoulli(key, 0.9, [8]), {"shape": [8], "p": 0.9}),
             ("randint", kf.randint(key, [6], -5, 100), {"shape": [6], "minval": -5, "maxval": 100}),
+            ("exponential", kf.exponential(key, [3]), {"shape": [3]}),
+            ("gumbel", kf.gumbel(key, [3], mode="highest"), {"shape": [3], "mode": "highest"}),
+            ("laplace", kf.laplace(key, [3]), {"shape": [3]}),
+            ("logistic", kf.logistic(key, [3]), {"shape": [3]}),
+            ("cauchy", kf.cauchy(key, [3]), {"shape": [3]}),
+            ("pareto", kf.pareto(key, [1.0, 2.0]), {"b": [1.0, 2.0]}),
+            ("weibull_min", kf.weibull_min(key, [[1.0], [2.0]], 1.5, [3]),
+             {"scale": [[1.0], [2.0]], "concentration": 1.5, "shape": [3]}),
+            ("rayleigh", kf.rayleigh(key, 2.0, [3]), {"scale": 2.0, "shape": [3]}),
+            ("geometric", kf.geometric(key, [0.2, 0.7]), {"p": [0.2, 0.7]}),
+            ("triangular", kf.triangular(key, 0.0, 1.0, [2.0, 3.0]),
+             {"left": 0.0, "mode": 1.0, "right": [2.0, 3.0]}),
+            ("lognormal", kf.lognormal(key, shape=[3]), {"shape": [3]}),
+            ("maxwell", kf.maxwell(key, [3]), {"shape": [3]}),
+            ("double_sided_maxwell", kf.double_sided_maxwell(key, [0.0, 1.0], 2.0, [2]),
+             {"loc": [0.0, 1.0], "scale": 2.0, "shape": [2]}),
+            ("rademacher", kf.rademacher(key, [5]), {"shape": [5]}),
         ]
         for op, t, body in cases:
             with self.subTest(op=op, body=body):
