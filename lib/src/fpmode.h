@@ -12,28 +12,15 @@
 #ifndef KEYFOLD_FPMODE_H
 #define KEYFOLD_FPMODE_H
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <xmmintrin.h>
-
+/* The caller's mode, to give back to kf__xla_fpmode_leave. */
 typedef unsigned int kf__fpmode;
 
-#define KF__MXCSR_FTZ_DAZ 0x8040u /* FZ (bit 15) and DAZ (bit 6) */
+/* Sets flush-to-zero and denormals-are-zero (x86; elsewhere nothing) and
+ * returns the mode before. Out of line: the call orders the arithmetic
+ * around it. */
+kf__fpmode kf__xla_fpmode_enter(void);
 
-static inline kf__fpmode kf__xla_fpmode_enter(void) {
-  const kf__fpmode old = _mm_getcsr();
-  _mm_setcsr(old | KF__MXCSR_FTZ_DAZ);
-  __asm__ __volatile__("" ::: "memory"); /* keep the arithmetic after the switch */
-  return old;
-}
-
-static inline void kf__xla_fpmode_leave(kf__fpmode old) {
-  __asm__ __volatile__("" ::: "memory");
-  _mm_setcsr(old);
-}
-#else
-typedef int kf__fpmode;
-static inline kf__fpmode kf__xla_fpmode_enter(void) { return 0; }
-static inline void kf__xla_fpmode_leave(kf__fpmode old) { (void)old; }
-#endif
+/* Restores the mode kf__xla_fpmode_enter returned. */
+void kf__xla_fpmode_leave(kf__fpmode old);
 
 #endif
