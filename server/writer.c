@@ -63,6 +63,41 @@ int kd_writer_submit(kd_writer *w, kd_record *r) {
   return 0;
 }
 
+/* Marks the records of a batch whose row a later record of the same session
+ * rewrites whole (draws and reseeds store every stream): only the last one
+ * of such a run is applied. Walks the batch from its end, remembering the
+ * sessions seen in a small open-addressing table. */
+static void mark_superseded(kd_record *batch) {
+  size_t n = 0;
+  for (kd_record *r = batch; r; r = r->next) {
+    r->superseded_by = NULL; /* a retried record may carry an old mark */
+    n++;
+  }
+  if (n < 2) return;
+  size_t cap = 64;
+  while (cap < 2 * n) cap *= 2;
+  kd_record **slots = calloc(cap, sizeof *slots);
+  kd_record **order = malloc(n * sizeof *order);
+  if (slots && order) {
+    size_t i = 0;
+    for (kd_record *r = batch; r; r = r->next) order[i++] = r;
+    while (i-- > 0) {
+      kd_record *r = order[i];
+      if (!r->session) continue;
+      size_t h = ((uintptr_t)r->session >> 4) & (cap - 1);
+      while (slots[h] && slots[h]->session != r->session) h = (h + 1) & (cap - 1);
+      kd_record *later = slots[h];
+      const int whole = r->change == KD_CHANGE_STATE || r->change == KD_CHANGE_RESEED;
+      if (whole && later && (later->change == KD_CHANGE_STATE || later->change == KD_CHANGE_RESEED))
+        r->superseded_by = later->superseded_by ? later->superseded_by : later;
+      slots[h] = r;
+    }
+  }
+  /* Without memory for the tables every record is applied: slower, same result. */
+  free(slots);
+  free(order);
+}
+
 int kd_writer_healthy(const kd_writer *w) { return atomic_load(&w->healthy); }
 
 /* Finishes every record of a batch; returns those the hook keeps for the
@@ -128,7 +163,10 @@ static void *writer_main(void *arg) {
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    mark_superseded(batch);
     const int ok = w->ops->commit(w->backend, batch) == 0;
+    for (kd_record *r = batch; ok && r; r = r->next)
+      if (r->superseded_by) r->orphaned = r->superseded_by->orphaned;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     uint64_t changes = 0;
     for (const kd_record *r = batch; r; r = r->next) changes++;
