@@ -496,3 +496,9 @@ def f32(x):
 def f32_bits(x):
     import struct
     return struct.unpack("<I", struct.pack("<f", x))[0]
+
+
+if test_store() == "postgres":
+    # Started now, so that the first daemon's start-up time (which some
+    # tests measure) does not include making the cluster.
+    shared_cluster()
