@@ -136,9 +136,12 @@ static int prepare(PGconn *conn, const char *name, const char *sql, int n_params
 /* Opens a connection, takes the advisory lock and prepares the statements
  * (first: also the schema). 0, or -1 with msg (b->conn is then NULL). */
 static int connect_db(pg_backend *b, int first, char *msg, size_t size) {
-  /* Defaults the URL may override: it is expanded after them. */
-  const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-  const char *const values[] = {"5", "keyfoldd", b->url, NULL};
+  /* Defaults the URL may override (it is expanded after them): a server
+   * that stops answering over TCP without closing the connection is given
+   * up on within about 10 s, so that requests fail (503) instead of hanging. */
+  const char *const keys[] = {"connect_timeout", "application_name", "keepalives_idle", "keepalives_interval",
+                              "keepalives_count", "tcp_user_timeout", "dbname", NULL};
+  const char *const values[] = {"5", "keyfoldd", "5", "2", "3", "10000", b->url, NULL};
   PQfinish(b->conn);
   b->conn = PQconnectdbParams(keys, values, 1);
   if (!b->conn) return fail(msg, size, "cannot connect to PostgreSQL: out of memory");
@@ -210,17 +213,18 @@ static int ensure_connected(pg_backend *b) {
   return -1;
 }
 
-/* After a failure: a broken connection is dropped (the next commit
- * reconnects), an aborted transaction rolled back. */
+/* After a failure: an aborted transaction is rolled back; a connection
+ * that is broken, or left in a state that cannot be cleared (a pipeline with
+ * results pending), is dropped: the next commit reconnects. */
 static void recover_connection(pg_backend *b) {
   if (!b->conn) return;
-  if (PQstatus(b->conn) != CONNECTION_OK) {
+  int drop = PQstatus(b->conn) != CONNECTION_OK;
+  if (!drop && PQpipelineStatus(b->conn) != PQ_PIPELINE_OFF) drop = !PQexitPipelineMode(b->conn);
+  if (!drop && PQtransactionStatus(b->conn) != PQTRANS_IDLE) drop = exec_ok(b->conn, "ROLLBACK", NULL, 0) != 0;
+  if (drop) {
     PQfinish(b->conn);
     b->conn = NULL;
-    return;
   }
-  if (PQpipelineStatus(b->conn) != PQ_PIPELINE_OFF) PQexitPipelineMode(b->conn);
-  if (PQtransactionStatus(b->conn) != PQTRANS_IDLE) exec_ok(b->conn, "ROLLBACK", NULL, 0);
 }
 
 /* ------------------------------------------------------------ writing */
