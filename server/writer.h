@@ -12,6 +12,9 @@
 #include "backend.h"
 
 #define KD_WRITER_RETRY_MS 200
+/* The longest the writer waits, under concurrency, for the clients of its
+ * last batch to join the next one (writer.c: gather). */
+#define KD_WRITER_GATHER_MAX_NS 2000000L
 
 typedef struct kd_writer_ops {
   /* Applies the batch (a list linked by next) in one transaction, setting
