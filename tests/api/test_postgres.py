@@ -2,7 +2,7 @@
 throwaway PostgreSQL cluster (kfharness.PostgresCluster): the schema and its
 version, one daemon per database (the advisory lock), a kill -9 restart that
 sees every acknowledged change and never hands a count out twice, the
-snapshot endpoint's answer, bad configurations, and PostgreSQL stopped and
+snapshot endpoint's answer, a restored backup marked by hand starting fenced, bad configurations, and PostgreSQL stopped and
 started under load (503 `unavailable` and readiness 503 meanwhile, recovery
 without restarting keyfoldd, nothing acknowledged lost).
 
@@ -115,6 +115,30 @@ class PostgresStore(unittest.TestCase):
         self.assertEqual(s, 409, b)
         self.assertEqual(b["error"]["code"], "failed_precondition")
         self.assertIn("pg_dump", b["error"]["message"])
+        self.assertEqual(d.stop(), 0)
+
+    def test_a_restored_backup_marked_as_one_starts_fenced(self):
+        """docs/deployment.md: a database restored from a backup is marked
+        by hand (a keyfold_meta row 'snapshot'); keyfoldd then starts
+        fenced, and /v1/admin/restore moves every stream on and unfences."""
+        d = self.start()
+        self.assertEqual(d.post("/v1/sessions", {"name": "s", "rngs": {"default": 5}})[0], 201)
+        self.assertEqual(keys(d, "s", n=3)[0], 200)
+        self.assertEqual(d.stop(), 0)
+        self.pg.psql("INSERT INTO keyfold_meta VALUES ('snapshot', 'restored from a pg_dump')", self.db)
+        d = self.start()
+        s, b, _ = keys(d, "s")
+        self.assertEqual(s, 409, b)
+        self.assertEqual(b["error"]["code"], "failed_precondition")
+        s, b = d.post("/v1/admin/restore", {"advance": 100})
+        self.assertEqual(s, 200, b)
+        s, b, _ = keys(d, "s")
+        self.assertEqual((s, b["counts"]), (200, [103]))
+        self.assertEqual(self.pg.psql("SELECT count(*) FROM keyfold_meta", self.db), "0")
+        self.assertEqual(d.stop(), 0)
+        d = self.start()
+        s, b, _ = keys(d, "s")  # no longer fenced after a restart
+        self.assertEqual((s, b["counts"]), (200, [104]))
         self.assertEqual(d.stop(), 0)
 
     def test_kill9_restart_sees_every_acknowledged_change(self):
