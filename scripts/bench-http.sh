@@ -115,7 +115,9 @@ PGROOT=""
 PG_DBS=0
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 start_postgres() {
-  PGROOT=$(mktemp -d "${TMPDIR:-/tmp}/keyfold-bench-pg.XXXXXX")
+  # /tmp rather than TMPDIR: the postgres user must reach it (a private
+  # TMPDIR of mode 0700 it cannot).
+  PGROOT=$(mktemp -d /tmp/keyfold-bench-pg.XXXXXX)
   chmod 755 "$PGROOT"
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$PGROOT"; fi
   as_postgres "$PG_BIN/initdb" -D "$PGROOT/data" -A trust -U postgres --no-instructions >"$PGROOT/initdb.log" 2>&1 ||

@@ -46,10 +46,10 @@ _temp_dirs = []
 _daemons = []
 
 
-def mkdtemp(prefix):
+def mkdtemp(prefix, dir=None):
     """A temporary directory the caller must remove (Daemon.stop removes a
     daemon's own store); one still there when the tests end fails the run."""
-    path = tempfile.mkdtemp(prefix=prefix)
+    path = tempfile.mkdtemp(prefix=prefix, dir=dir)
     _temp_dirs.append(path)
     return path
 
@@ -106,6 +106,17 @@ def postgres_missing():
     return None
 
 
+def _reachable_by_others(path):
+    """Whether a user other than the owner may traverse every directory down to path."""
+    p = os.path.realpath(path)
+    while True:
+        if not os.stat(p).st_mode & 0o001:
+            return False
+        if p == os.path.dirname(p):
+            return True
+        p = os.path.dirname(p)
+
+
 class PostgresCluster:
     """A throwaway PostgreSQL cluster (initdb + pg_ctl, about a second),
     listening on a Unix socket in its own temporary directory only (no TCP
@@ -136,7 +147,13 @@ class PostgresCluster:
         why = postgres_missing()
         if why:
             raise unittest.SkipTest("no throwaway PostgreSQL cluster: " + why)
-        root = mkdtemp("keyfold-pg-")
+        # As root the server runs as `postgres`, which must reach the
+        # directory: scripts/test.sh's private TMPDIR (mode 0700) it cannot,
+        # so the cluster then goes to /tmp (still removed, and checked for).
+        parent = None
+        if os.getuid() == 0 and not _reachable_by_others(tempfile.gettempdir()):
+            parent = "/tmp"
+        root = mkdtemp("keyfold-pg-", dir=parent)
         os.chmod(root, 0o755)
         if os.getuid() == 0:
             shutil.chown(root, "postgres", "postgres")
