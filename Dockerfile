@@ -17,7 +17,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential meson ninja-build pkg-config check \
-      libjansson-dev libmicrohttpd-dev libuv1-dev libsqlite3-dev \
+      libjansson-dev libmicrohttpd-dev libuv1-dev libsqlite3-dev libpq-dev \
  && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 
 WORKDIR /src
@@ -35,7 +35,7 @@ FROM debian:bookworm-slim
 
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libjansson4 libmicrohttpd12 libuv1 libsqlite3-0 \
+      libjansson4 libmicrohttpd12 libuv1 libsqlite3-0 libpq5 \
  && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
  && groupadd --system --gid 10001 keyfold \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/keyfold \

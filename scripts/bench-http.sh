@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTP benchmark of keyfoldd (see docs/benchmarks.md, "HTTP benchmarks"), with
 # 64 concurrent keep-alive clients (wrk), for --durability memory, strict and
-# lease, next to tests/bench/http_anchor, a libmicrohttpd server under the
+# lease, the last two also with --store postgres (modes pgstrict and pglease:
+# one daemon on a throwaway PostgreSQL cluster made here, fsync on), next to tests/bench/http_anchor, a libmicrohttpd server under the
 # same threading that answers a fixed JSON body (the ceiling of this machine).
 # Two workloads:
 #   keys     POST /v1/sessions/{name}/keys {"stream":"dropout","n":1}: draws per
@@ -23,7 +24,9 @@
 #   WRK_THREADS  wrk threads [2]
 #   THREADS      server threads, keyfoldd's --threads and the anchor's [0 = one per core]
 #   WORKLOADS    workloads to run ["keys forward"]
-#   MODES        keyfoldd durability modes ["memory strict lease"]
+#   MODES        keyfoldd durability modes ["memory strict lease pgstrict pglease";
+#                without PostgreSQL's binaries (PG_BIN) the pg* modes are left out]
+#   PG_BIN       PostgreSQL's programs [/usr/lib/postgresql/15/bin]
 #   LOG_LEVELS   keyfoldd --log-level, one variant of every mode each ["warn"];
 #                at info (the daemon's default) every request writes an access
 #                line, to a file in the work directory
@@ -36,12 +39,13 @@
 # Prints one JSON object per configuration and line on stdout,
 #   {"name": "http_<workload>_<mode>_<variant>", "items_per_s": …, "unit": "req/s",
 #    "p50_ms": …, "p99_ms": …, "runs": […], "non_2xx": …, "socket_errors": …}
-# (<mode> memory, strict, lease or anchor, with -<level> for a log level
+# (<mode> memory, strict, lease, pgstrict, pglease or anchor, with -<level> for a log level
 # other than warn, e.g. memory-info; <variant> 1session or 64sessions
 # for keys, 1session_b1 or 1session_b32 (+ _npy) for forward; each figure the median
 # over RUNS), then a table per workload of each mode's ratio to memory and to
 # the anchor, against the targets (keys: memory >= 70% of the anchor, strict
-# >= 50% of memory, lease >= 90% of memory). Progress goes to stderr. Exits 1
+# >= 50% of memory, lease >= 90% of memory, pgstrict >= 50% of strict,
+# pglease >= 90% of memory). Progress goes to stderr. Exits 1
 # if any request got a non-2xx reply or a daemon failed, never for a missed
 # target (the figures are noisy: wrk shares the cores with the server).
 set -euo pipefail
@@ -54,7 +58,15 @@ CONNECTIONS=${CONNECTIONS:-64}
 WRK_THREADS=${WRK_THREADS:-2}
 THREADS=${THREADS:-0}
 WORKLOADS=${WORKLOADS:-"keys forward"}
-MODES=${MODES:-"memory strict lease"}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+if [ -z "${MODES:-}" ]; then
+  MODES="memory strict lease"
+  if [ -x "$PG_BIN/initdb" ] && command -v psql >/dev/null 2>&1; then
+    MODES="$MODES pgstrict pglease"
+  else
+    echo "bench-http: no PostgreSQL in $PG_BIN: the pgstrict and pglease modes are left out" >&2
+  fi
+fi
 LOG_LEVELS=${LOG_LEVELS:-"warn"}
 SESSIONS=${SESSIONS:-"1 64"}
 FORWARD_SESSIONS=${FORWARD_SESSIONS:-"1"}
@@ -95,6 +107,42 @@ ANCHOR=$BUILD_DIR/tests/bench/http_anchor
 bench_workdir keyfold-bench
 FAILED=0
 
+# ------------------------------------------------------------------ postgres
+# The pg* modes' throwaway cluster: initdb and pg_ctl as the postgres user
+# (as root; initdb refuses root), listening on a Unix socket in a directory
+# of its own only, fsync on; a new database for every daemon started.
+PGROOT=""
+PG_DBS=0
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+start_postgres() {
+  # /tmp rather than TMPDIR: the postgres user must reach it (a private
+  # TMPDIR of mode 0700 it cannot).
+  PGROOT=$(mktemp -d /tmp/keyfold-bench-pg.XXXXXX)
+  chmod 755 "$PGROOT"
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$PGROOT"; fi
+  as_postgres "$PG_BIN/initdb" -D "$PGROOT/data" -A trust -U postgres --no-instructions >"$PGROOT/initdb.log" 2>&1 ||
+    { say "initdb failed:"; cat "$PGROOT/initdb.log" >&2; exit 1; }
+  as_postgres "$PG_BIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/log" -w \
+    -o "-p 5432 -k $PGROOT -c listen_addresses=''" start >/dev/null ||
+    { say "PostgreSQL did not start:"; cat "$PGROOT/log" >&2; exit 1; }
+  say "PostgreSQL cluster in $PGROOT"
+}
+stop_postgres() {
+  if [ -n "$PGROOT" ]; then
+    as_postgres "$PG_BIN/pg_ctl" -D "$PGROOT/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$PGROOT"
+    PGROOT=""
+  fi
+}
+# A new empty database; sets PG_URL to its libpq connection string.
+new_pg_database() {
+  PG_DBS=$((PG_DBS + 1))
+  psql -X -q -d "host=$PGROOT port=5432 user=postgres dbname=postgres" -c "CREATE DATABASE bench$PG_DBS" >&2
+  PG_URL="host=$PGROOT port=5432 user=postgres dbname=bench$PG_DBS"
+}
+trap 'stop_postgres; bench_cleanup' EXIT
+if [[ " $MODES " == *" pg"* ]]; then start_postgres; fi
+
 # ------------------------------------------------------------------ servers
 # Starts keyfoldd in mode $1 (durability, then -level for a log level other
 # than warn: strict-info) with $2 sessions bench0.. for workload $3 (the
@@ -103,9 +151,11 @@ FAILED=0
 # so that what is measured includes writing it but the disk does not fill.
 start_keyfoldd() {
   local mode=${1%%-*} level=warn n=$2 wl=$3 dir=$WORK/data-$RANDOM$RANDOM log=$WORK/server.log
+  local durability=$mode store=()
   case $1 in *-*) level=${1#*-} log=$WORK/server-$level.log; : >"$log" ;; esac
-  "$KEYFOLDD" --listen 127.0.0.1:0 --threads "$THREADS" --log-level "$level" --durability "$mode" \
-    --data-dir "$dir" 2>>"$log" &
+  case $mode in pg*) new_pg_database; durability=${mode#pg} store=(--store postgres --postgres-url "$PG_URL") ;; esac
+  "$KEYFOLDD" --listen 127.0.0.1:0 --threads "$THREADS" --log-level "$level" --durability "$durability" \
+    --data-dir "$dir" "${store[@]}" 2>>"$log" &
   SERVER_PID=$! SERVER_LOG=$log
   PORT=$(wait_port "$SERVER_PID") || { say "keyfoldd ($mode) did not start:"; cat "$log" >&2; exit 1; }
   local ready=""
@@ -347,13 +397,17 @@ for wl in $WORKLOADS; do
         case ${mode%%-*} in
           memory) goal=0.70 ref=anchor ;;
           strict) goal=0.50 ref=memory ;;
-          lease) goal=0.90 ref=memory ;;
+          lease | pglease) goal=0.90 ref=memory ;;
+          pgstrict) goal=0.50 ref=strict ;;
         esac
       fi
-      if [ "$ref" = anchor ]; then
-        target=$(awk -v r="$rps" -v a="$anc" -v g="$goal" 'BEGIN { printf ">= %d%% of anchor: %s", g * 100, (r >= g * a) ? "met" : "MISSED" }')
-      elif [ -n "$goal" ] && [ -n "$mem" ]; then
-        target=$(awk -v r="$rps" -v m="$mem" -v g="$goal" 'BEGIN { printf ">= %d%% of memory: %s", g * 100, (r >= g * m) ? "met" : "MISSED" }')
+      refrps=""
+      case $ref in
+        anchor) refrps=$anc ;;
+        memory | strict) refrps=${RPS[$wl:$ref$suffix:$n:$b:$enc]:-} ;;
+      esac
+      if [ -n "$goal" ] && [ -n "$refrps" ]; then
+        target=$(awk -v r="$rps" -v m="$refrps" -v g="$goal" -v ref="$ref" 'BEGIN { printf ">= %d%% of %s: %s", g * 100, ref, (r >= g * m) ? "met" : "MISSED" }')
       fi
       awk -v w="$wl" -v v="$variant" -v mo="$mode" -v r="$rps" -v p="${P99[$c]}" -v m="$mem" -v a="$anc" -v t="$target" 'BEGIN {
         vm = (m == "") ? "-" : sprintf("%.0f%%", 100 * r / m)

@@ -6,7 +6,7 @@
 set -eu
 packages="build-essential pkg-config meson ninja-build check libjansson-dev libmicrohttpd-dev
 libuv1-dev libsqlite3-dev librandom123-dev libopenblas-dev curl python3 python3-jsonschema
-python3-yaml python3-numpy nginx $*"
+python3-yaml python3-numpy nginx libpq-dev postgresql-15 postgresql-client-15 $*"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -15,8 +15,9 @@ if [ -n "$missing" ]; then
   echo "install-deps: installing:$missing"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # The tests start nginx themselves on loopback ports: keep the package
-  # from starting a system nginx on port 80 while it installs.
+  # The tests start nginx and PostgreSQL themselves (loopback ports, a
+  # throwaway cluster on a Unix socket): keep the packages from starting a
+  # system nginx on port 80 and a system cluster on port 5432 as they install.
   guard=""
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d

@@ -1,4 +1,4 @@
-/* keyfoldd — the store interface: what a durable backend (SQLite today)
+/* keyfoldd — the store interface: what a durable backend (SQLite, PostgreSQL)
  * offers the durability policy above it (durability.h).
  *
  * A backend keeps one row per session (row.h) and applies recorded changes
@@ -33,8 +33,8 @@ typedef struct kd_record {
   size_t n_targets;
   kd_ticket *ticket;          /* NULL when nobody waits */
   int orphaned;               /* set by the backend: the session's row is not there */
-  /* Set by the backend for a batch: a later record of the batch rewrites
-   * this one's row whole, so this one need not be applied. */
+  /* Set by the writer (writer.h) for a batch: a later record of the batch
+   * rewrites this one's row whole, so the backend need not apply this one. */
   struct kd_record *superseded_by;
 } kd_record;
 
@@ -72,7 +72,8 @@ typedef struct kd_backend_ops {
   /* 1 unless the last commit failed. */
   int (*healthy)(const kd_backend *b);
   /* Writes a consistent copy of the store to path, marked as a snapshot:
-   * a daemon that opens the copy fences every stream. 0, or -1 with msg. */
+   * a daemon that opens the copy fences every stream. 0, or -1 with msg.
+   * NULL for a store backed up by its own tools (PostgreSQL: pg_dump). */
   int (*snapshot)(kd_backend *b, const char *path, char *msg, size_t msg_size);
   /* Applies what is queued, then stops applying; later submits fail. */
   void (*stop)(kd_backend *b);
@@ -102,5 +103,13 @@ typedef struct kd_backend_hooks {
  * integrity check. */
 kd_backend *kd_backend_sqlite_open(const char *data_dir, const kd_backend_hooks *hooks, char *msg,
                                    size_t msg_size);
+
+/* PostgreSQL through libpq (backend_postgres.c): the database of url (a libpq
+ * connection string or URI). Connects, takes the database's keyfold advisory
+ * lock (one daemon per database), creates the schema or checks its version.
+ * Refuses — NULL with a message — an unreachable database, one another
+ * keyfoldd holds, or a schema newer than this binary's. */
+kd_backend *kd_backend_postgres_open(const char *url, const kd_backend_hooks *hooks, char *msg,
+                                     size_t msg_size);
 
 #endif

@@ -90,50 +90,12 @@ static int run(sqlite_backend *b, sqlite3_stmt *st) {
   return rc;
 }
 
-/* Marks the records of a batch whose row a later record of the same session
- * rewrites whole (draws and reseeds store every stream): only the last one
- * of such a run is applied. Walks the batch from its end, remembering the
- * sessions seen in a small open-addressing table. */
-static void mark_superseded(kd_record *batch) {
-  size_t n = 0;
-  for (kd_record *r = batch; r; r = r->next) {
-    r->superseded_by = NULL; /* a retried record may carry an old mark */
-    n++;
-  }
-  if (n < 2) return;
-  size_t cap = 64;
-  while (cap < 2 * n) cap *= 2;
-  kd_record **slots = calloc(cap, sizeof *slots);
-  kd_record **order = malloc(n * sizeof *order);
-  if (slots && order) {
-    size_t i = 0;
-    for (kd_record *r = batch; r; r = r->next) order[i++] = r;
-    while (i-- > 0) {
-      kd_record *r = order[i];
-      if (!r->session) continue;
-      size_t h = ((uintptr_t)r->session >> 4) & (cap - 1);
-      while (slots[h] && slots[h]->session != r->session) h = (h + 1) & (cap - 1);
-      kd_record *later = slots[h];
-      const int whole = r->change == KD_CHANGE_STATE || r->change == KD_CHANGE_RESEED;
-      if (whole && later && (later->change == KD_CHANGE_STATE || later->change == KD_CHANGE_RESEED))
-        r->superseded_by = later->superseded_by ? later->superseded_by : later;
-      slots[h] = r;
-    }
-  }
-  /* Without memory for the tables every record is applied: slower, same result. */
-  free(slots);
-  free(order);
-}
-
 static int commit_batch(void *arg, kd_record *batch) {
   sqlite_backend *b = arg;
-  mark_superseded(batch);
   int rc = run(b, b->begin);
   for (kd_record *r = batch; rc == SQLITE_OK && r; r = r->next)
     if (!r->superseded_by) rc = apply_record(b, r);
   if (rc == SQLITE_OK) rc = run(b, b->commit);
-  for (kd_record *r = batch; rc == SQLITE_OK && r; r = r->next)
-    if (r->superseded_by) r->orphaned = r->superseded_by->orphaned;
   if (rc != SQLITE_OK) {
     fprintf(stderr, "keyfoldd: store %s: commit failed: %s\n", b->path, sqlite3_errmsg(b->db));
     if (!sqlite3_get_autocommit(b->db)) exec(b->db, "ROLLBACK");

@@ -16,6 +16,11 @@ int kd_durable_snapshot(kd_durable *d, const char *dir, char *path, size_t path_
     snprintf(msg, msg_size, "there is no store to snapshot: the daemon runs with --durability memory");
     return -1;
   }
+  if (!d->backend->ops->snapshot) {
+    snprintf(msg, msg_size, "the %s store takes no snapshots: back it up with its own tools (pg_dump)",
+             d->backend->ops->name);
+    return -2;
+  }
   if (kd_mkdir_p(dir) != 0) {
     snprintf(msg, msg_size, "cannot create the snapshot directory %s: %s", dir, strerror(errno));
     return -1;

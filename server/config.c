@@ -30,6 +30,14 @@ int kd_durability_from_name(const char *name, kd_durability *out) {
   return -1;
 }
 
+const char *kd_store_kind_name(kd_store_kind k) {
+  switch (k) {
+    case KD_STORE_SQLITE: return "sqlite";
+    case KD_STORE_POSTGRES: return "postgres";
+  }
+  return "unknown";
+}
+
 void kd_config_defaults(kd_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
   snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8470");
@@ -56,12 +64,14 @@ typedef enum {
   OPT_LEVEL,
   OPT_DURABILITY,
   OPT_LOG_FORMAT,
+  OPT_STORE,
+  OPT_TEXT, /* any non-empty string */
   OPT_SWITCH /* takes no value, has no variable and ends the parse with its outcome */
 } opt_kind;
 
 /* Indexed by opt_kind: the names --dump-tables reports. */
 static const char *const kind_names[] = {"address", "path", "size", "count", "log_level",
-                                         "durability", "log_format", "switch"};
+                                         "durability", "log_format", "store", "text", "switch"};
 _Static_assert(sizeof kind_names / sizeof kind_names[0] == OPT_SWITCH + 1, "a name per opt_kind");
 
 typedef struct {
@@ -106,6 +116,10 @@ static const option options[] = {
    "strict (default: a 2xx means fsync'd), lease (counts reserved in blocks) or memory (no store)", NULL, 0},
   {"--lease-block", "KEYFOLD_LEASE_BLOCK", OPT_COUNT, FIELD(lease_block), 1, 1u << 30,
    "counts a stream reserves on disk at once in lease mode (default 4096)", NULL, 0},
+  {"--store", "KEYFOLD_STORE", OPT_STORE, FIELD(store), 0, 0,
+   "where sessions are stored: sqlite (default; keyfold.db in --data-dir) or postgres (--postgres-url)", NULL, 0},
+  {"--postgres-url", "KEYFOLD_POSTGRES_URL", OPT_TEXT, FIELD(postgres_url), 0, 0,
+   "the PostgreSQL database of --store postgres: a libpq connection string or URI", NULL, 0},
   {"--snapshot-dir", "KEYFOLD_SNAPSHOT_DIR", OPT_PATH, FIELD(snapshot_dir), 0, 0,
    "where POST /v1/admin/snapshot and SIGUSR1 write backups (default <data-dir>/snapshots)", NULL, 0},
   {"--auth-token-file", "KEYFOLD_AUTH_TOKEN_FILE", OPT_PATH, FIELD(auth_token_file), 0, 0,
@@ -174,9 +188,10 @@ static uint64_t load_number(const char *field, size_t size) {
 
 static int apply(kd_config *cfg, const option *o, const char *value, const char *source, FILE *errout) {
   char *field = (char *)cfg + o->offset;
-  if (o->kind == OPT_PATH) {
+  if (o->kind == OPT_PATH || o->kind == OPT_TEXT) {
     if (!*value || strlen(value) >= o->size) {
-      fprintf(errout, "keyfoldd: %s: expected a path\n", source);
+      fprintf(errout, "keyfoldd: %s: expected %s\n", source,
+              o->kind == OPT_PATH ? "a path" : "a non-empty value");
       return -1;
     }
     snprintf(field, o->size, "%s", value);
@@ -198,6 +213,14 @@ static int apply(kd_config *cfg, const option *o, const char *value, const char 
     }
     cfg->durability = d;
     return 0;
+  }
+  if (o->kind == OPT_STORE) {
+    if (strcmp(value, "sqlite") == 0 || strcmp(value, "postgres") == 0) {
+      cfg->store = value[0] == 'p' ? KD_STORE_POSTGRES : KD_STORE_SQLITE;
+      return 0;
+    }
+    fprintf(errout, "keyfoldd: %s: expected sqlite or postgres, got '%s'\n", source, value);
+    return -1;
   }
   if (o->kind == OPT_LISTEN) {
     if (strlen(value) >= sizeof cfg->listen) {
@@ -284,6 +307,10 @@ kd_config_outcome kd_config_parse(kd_config *cfg, int argc, char **argv, FILE *o
     }
     if (apply(cfg, o, value, o->flag, errout) != 0) return KD_CONFIG_BAD;
   }
+  if (cfg->store == KD_STORE_POSTGRES && !cfg->postgres_url[0]) {
+    fprintf(errout, "keyfoldd: --store postgres needs --postgres-url (or KEYFOLD_POSTGRES_URL)\n");
+    return KD_CONFIG_BAD;
+  }
   return KD_CONFIG_RUN;
 }
 
@@ -307,10 +334,12 @@ int kd_option_at(size_t i, const kd_config *cfg, kd_option_info *info) {
       info->value_number = load_number(field, o->size);
       break;
     case OPT_LISTEN:
+    case OPT_TEXT:
     case OPT_PATH: info->value_text = *field ? field : NULL; break;
     case OPT_LEVEL: info->value_text = level_names[cfg->log_level]; break;
     case OPT_LOG_FORMAT: info->value_text = cfg->log_format == KD_LOG_JSON ? "json" : "text"; break;
     case OPT_DURABILITY: info->value_text = kd_durability_name(cfg->durability); break;
+    case OPT_STORE: info->value_text = kd_store_kind_name(cfg->store); break;
     case OPT_SWITCH: break;
   }
   return 0;

@@ -23,6 +23,13 @@ const char *kd_durability_name(kd_durability d);
 /* Returns 0 and sets *out, or -1 for an unknown name. */
 int kd_durability_from_name(const char *name, kd_durability *out);
 
+/* Where the sessions are stored (--store): an SQLite file in --data-dir, or
+ * a PostgreSQL database (--postgres-url). */
+typedef enum kd_store_kind { KD_STORE_SQLITE = 0, KD_STORE_POSTGRES } kd_store_kind;
+
+/* Static name ("sqlite", "postgres"); "unknown" for another value. */
+const char *kd_store_kind_name(kd_store_kind k);
+
 typedef struct kd_config {
   char listen[256];        /* host:port; port 0 picks a free one */
   int threads;             /* MHD worker threads; 0 = one per core */
@@ -41,6 +48,8 @@ typedef struct kd_config {
   unsigned max_connections_per_ip; /* 0: unlimited */
   unsigned request_timeout; /* seconds a request body may take to arrive */
   char snapshot_dir[2048];  /* where snapshots go; empty: <data_dir>/snapshots */
+  kd_store_kind store;      /* --store */
+  char postgres_url[4096];  /* --store postgres: a libpq connection string or URI */
 } kd_config;
 
 /* Fills *cfg with the embedded defaults (127.0.0.1:8470, …). */
@@ -65,7 +74,7 @@ typedef struct kd_option_info {
   const char *flag;
   const char *env;
   const char *kind;  /* "address", "path", "size" (k/m/g suffixes), "count", "log_level",
-                        "log_format", "durability" or "switch" */
+                        "log_format", "durability", "store", "text" or "switch" */
   int numeric;       /* size and count: value_number, min and max apply */
   uint64_t min, max;
   uint64_t value_number;

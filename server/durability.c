@@ -90,7 +90,9 @@ int kd_durable_open(const kd_config *cfg, kd_store *table, kd_metrics *metrics, 
   d->table = table;
   if (d->mode != KD_DURABILITY_MEMORY) {
     const kd_backend_hooks hooks = {finish_record, d, metrics};
-    d->backend = kd_backend_sqlite_open(cfg->data_dir, &hooks, msg, msg_size);
+    d->backend = cfg->store == KD_STORE_POSTGRES
+                     ? kd_backend_postgres_open(cfg->postgres_url, &hooks, msg, msg_size)
+                     : kd_backend_sqlite_open(cfg->data_dir, &hooks, msg, msg_size);
     if (!d->backend) {
       free(d);
       return -1;

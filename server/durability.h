@@ -78,7 +78,8 @@ int kd_durable_fenced(const kd_durable *d, const char **note);
 int kd_durable_unfence(kd_durable *d, kd_ticket **ticket, kd_err *err);
 
 /* Writes a snapshot named keyfold-<UTC time>-<n>.db into dir (created if
- * needed) and stores its path. 0, or -1 with msg (memory mode: -1). */
+ * needed) and stores its path. 0, or -1 with msg (memory mode: -1), or -2
+ * with msg for a store that takes no snapshots (PostgreSQL: pg_dump). */
 int kd_durable_snapshot(kd_durable *d, const char *dir, char *path, size_t path_size, char *msg,
                         size_t msg_size);
 

@@ -641,8 +641,9 @@ int kd_service_snapshot(kd_server *srv, char *path, size_t path_size, kd_err *er
     snprintf(dir, sizeof dir, "%s", srv->cfg.snapshot_dir);
   else
     snprintf(dir, sizeof dir, "%s/snapshots", srv->cfg.data_dir);
-  if (kd_durable_snapshot(srv->durable, dir, path, path_size, msg, sizeof msg) != 0)
-    return kd_fail(err, srv->durable ? KD_UNAVAILABLE : KD_FAILED_PRECONDITION, "%s", msg);
+  const int rc = kd_durable_snapshot(srv->durable, dir, path, path_size, msg, sizeof msg);
+  if (rc != 0)
+    return kd_fail(err, srv->durable && rc == -1 ? KD_UNAVAILABLE : KD_FAILED_PRECONDITION, "%s", msg);
   return 0;
 }
 

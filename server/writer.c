@@ -18,7 +18,11 @@ struct kd_writer {
   pthread_mutex_t lock; /* guards the queue and stopping */
   pthread_cond_t wake;
   kd_record *head, *tail;
+  size_t queued;        /* records in the queue */
   int stopping;
+  /* The last commit's records and duration (the writer thread's own). */
+  size_t last_batch;
+  long last_commit_ns;
   atomic_int healthy;   /* 0 after a failed commit, 1 after a good one */
 };
 
@@ -53,6 +57,7 @@ int kd_writer_submit(kd_writer *w, kd_record *r) {
     pthread_mutex_unlock(&w->lock);
     return -1;
   }
+  for (const kd_record *x = r; x; x = x->next) w->queued++;
   if (w->tail)
     w->tail->next = r;
   else
@@ -61,6 +66,41 @@ int kd_writer_submit(kd_writer *w, kd_record *r) {
   pthread_cond_signal(&w->wake);
   pthread_mutex_unlock(&w->lock);
   return 0;
+}
+
+/* Marks the records of a batch whose row a later record of the same session
+ * rewrites whole (draws and reseeds store every stream): only the last one
+ * of such a run is applied. Walks the batch from its end, remembering the
+ * sessions seen in a small open-addressing table. */
+static void mark_superseded(kd_record *batch) {
+  size_t n = 0;
+  for (kd_record *r = batch; r; r = r->next) {
+    r->superseded_by = NULL; /* a retried record may carry an old mark */
+    n++;
+  }
+  if (n < 2) return;
+  size_t cap = 64;
+  while (cap < 2 * n) cap *= 2;
+  kd_record **slots = calloc(cap, sizeof *slots);
+  kd_record **order = malloc(n * sizeof *order);
+  if (slots && order) {
+    size_t i = 0;
+    for (kd_record *r = batch; r; r = r->next) order[i++] = r;
+    while (i-- > 0) {
+      kd_record *r = order[i];
+      if (!r->session) continue;
+      size_t h = ((uintptr_t)r->session >> 4) & (cap - 1);
+      while (slots[h] && slots[h]->session != r->session) h = (h + 1) & (cap - 1);
+      kd_record *later = slots[h];
+      const int whole = r->change == KD_CHANGE_STATE || r->change == KD_CHANGE_RESEED;
+      if (whole && later && (later->change == KD_CHANGE_STATE || later->change == KD_CHANGE_RESEED))
+        r->superseded_by = later->superseded_by ? later->superseded_by : later;
+      slots[h] = r;
+    }
+  }
+  /* Without memory for the tables every record is applied: slower, same result. */
+  free(slots);
+  free(order);
 }
 
 int kd_writer_healthy(const kd_writer *w) { return atomic_load(&w->healthy); }
@@ -83,18 +123,43 @@ static kd_record *finish_batch(kd_writer *w, kd_record *batch, int ok) {
   return retry_head;
 }
 
+static void deadline_in(struct timespec *until, long ns) {
+  clock_gettime(CLOCK_REALTIME, until);
+  until->tv_nsec += ns;
+  until->tv_sec += until->tv_nsec / 1000000000L;
+  until->tv_nsec %= 1000000000L;
+}
+
+/* Under concurrency the clients of the batch just committed send their next
+ * requests within a fraction of a commit. Taking the next batch at once
+ * would split the clients into two groups that take turns, each commit
+ * serving one of them; waiting a little for them (until as many records as
+ * the last batch had are queued besides those already waiting, for at most
+ * half the last commit's duration, capped at KD_WRITER_GATHER_MAX_NS) lets
+ * one commit serve them all. A lone client never waits: its one record is
+ * all the last batch had. */
+static void gather(kd_writer *w, size_t want) {
+  if (w->last_batch < 2 || w->stopping) return;
+  long ns = w->last_commit_ns / 2;
+  if (ns > KD_WRITER_GATHER_MAX_NS) ns = KD_WRITER_GATHER_MAX_NS;
+  struct timespec until;
+  deadline_in(&until, ns);
+  while (w->queued < want && !w->stopping && pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0) {
+  }
+}
+
 static void wait_for_work(kd_writer *w, const kd_record *retry) {
   if (atomic_load(&w->healthy)) {
+    /* What was queued while the last batch committed, and its own clients. */
+    const size_t want = w->queued + w->last_batch;
     while (!w->head && !retry && !w->stopping) pthread_cond_wait(&w->wake, &w->lock);
+    if (!retry) gather(w, want);
     return;
   }
   if (w->stopping) return;
   /* Failing: wait before trying again, however much is queued. */
   struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_nsec += KD_WRITER_RETRY_MS * 1000000L;
-  until.tv_sec += until.tv_nsec / 1000000000L;
-  until.tv_nsec %= 1000000000L;
+  deadline_in(&until, KD_WRITER_RETRY_MS * 1000000L);
   while (!w->stopping && pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0) {
   }
 }
@@ -119,6 +184,7 @@ static void *writer_main(void *arg) {
       retry = NULL;
     }
     w->head = w->tail = NULL;
+    w->queued = 0;
     const int stopping = w->stopping;
     pthread_mutex_unlock(&w->lock);
     if (!batch) {
@@ -128,10 +194,15 @@ static void *writer_main(void *arg) {
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    mark_superseded(batch);
     const int ok = w->ops->commit(w->backend, batch) == 0;
+    for (kd_record *r = batch; ok && r; r = r->next)
+      if (r->superseded_by) r->orphaned = r->superseded_by->orphaned;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     uint64_t changes = 0;
     for (const kd_record *r = batch; r; r = r->next) changes++;
+    w->last_batch = (size_t)changes;
+    w->last_commit_ns = (long)((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec));
     kd_metrics_observe_commit(w->hooks.metrics, seconds_between(&t0, &t1), changes, ok);
     atomic_store(&w->healthy, ok);
     retry = finish_batch(w, batch, ok);

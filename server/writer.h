@@ -12,10 +12,14 @@
 #include "backend.h"
 
 #define KD_WRITER_RETRY_MS 200
+/* The longest the writer waits, under concurrency, for the clients of its
+ * last batch to join the next one (writer.c: gather). */
+#define KD_WRITER_GATHER_MAX_NS 2000000L
 
 typedef struct kd_writer_ops {
   /* Applies the batch (a list linked by next) in one transaction, setting
-   * each record's orphaned flag. Returns 0 if it committed. */
+   * each record's orphaned flag, and skipping the records the writer marked
+   * superseded_by a later one (backend.h). Returns 0 if it committed. */
   int (*commit)(void *backend, kd_record *batch);
   /* A commit that forces a log write and an fsync; 0 if it succeeded. */
   int (*probe)(void *backend);

@@ -12,7 +12,7 @@ static const char *const ENV[] = {
     "KEYFOLD_LISTEN", "KEYFOLD_THREADS", "KEYFOLD_MAX_BODY", "KEYFOLD_MAX_ELEMENTS", "KEYFOLD_MAX_MODEL_PARAMS",
     "KEYFOLD_MAX_SESSIONS", "KEYFOLD_LOG_LEVEL", "KEYFOLD_LOG_FORMAT", "KEYFOLD_DATA_DIR", "KEYFOLD_DURABILITY",
     "KEYFOLD_LEASE_BLOCK", "KEYFOLD_SNAPSHOT_DIR", "KEYFOLD_AUTH_TOKEN_FILE", "KEYFOLD_MAX_CONNECTIONS_PER_IP",
-    "KEYFOLD_REQUEST_TIMEOUT", "KEYFOLD_CONNECTION_TIMEOUT", "KEYFOLD_CONNECTION_LIMIT",
+    "KEYFOLD_REQUEST_TIMEOUT", "KEYFOLD_CONNECTION_TIMEOUT", "KEYFOLD_CONNECTION_LIMIT", "KEYFOLD_STORE", "KEYFOLD_POSTGRES_URL",
 };
 
 static void clear_env(void) {
@@ -76,7 +76,42 @@ START_TEST(defaults) {
   ck_assert_int_eq(r.cfg.log_format, KD_LOG_TEXT);
   ck_assert_str_eq(r.cfg.auth_token_file, "");
   ck_assert_str_eq(r.cfg.snapshot_dir, "");
+  ck_assert_int_eq(r.cfg.store, KD_STORE_SQLITE);
+  ck_assert_str_eq(r.cfg.postgres_url, "");
   done(&r);
+}
+END_TEST
+
+START_TEST(stores) {
+  clear_env();
+  const char *pg[] = {"--store", "postgres", "--postgres-url", "postgresql://u@db/keyfold", NULL};
+  run r = parse(pg);
+  ck_assert_int_eq(r.rc, 0);
+  ck_assert_int_eq(r.cfg.store, KD_STORE_POSTGRES);
+  ck_assert_str_eq(r.cfg.postgres_url, "postgresql://u@db/keyfold");
+  done(&r);
+  /* From the environment; a flag wins. */
+  setenv("KEYFOLD_STORE", "postgres", 1);
+  setenv("KEYFOLD_POSTGRES_URL", "host=/run/postgresql dbname=kf", 1);
+  r = parse(NULL);
+  ck_assert_int_eq(r.rc, 0);
+  ck_assert_int_eq(r.cfg.store, KD_STORE_POSTGRES);
+  ck_assert_str_eq(r.cfg.postgres_url, "host=/run/postgresql dbname=kf");
+  done(&r);
+  const char *sqlite[] = {"--store=sqlite", NULL};
+  r = parse(sqlite);
+  ck_assert_int_eq(r.rc, 0);
+  ck_assert_int_eq(r.cfg.store, KD_STORE_SQLITE);
+  done(&r);
+  clear_env();
+  const char *no_url[] = {"--store", "postgres", NULL};
+  refused(no_url, "keyfoldd: --store postgres needs --postgres-url (or KEYFOLD_POSTGRES_URL)\n");
+  const char *bad[] = {"--store=Postgres", NULL};
+  refused(bad, "keyfoldd: --store: expected sqlite or postgres, got 'Postgres'\n");
+  const char *empty[] = {"--postgres-url=", NULL};
+  refused(empty, "keyfoldd: --postgres-url: expected a non-empty value\n");
+  ck_assert_str_eq(kd_store_kind_name(KD_STORE_POSTGRES), "postgres");
+  ck_assert_str_eq(kd_store_kind_name((kd_store_kind)9), "unknown");
 }
 END_TEST
 
@@ -263,6 +298,7 @@ int main(void) {
   TCase *tc = tcase_create("config");
   tcase_add_test(tc, defaults);
   tcase_add_test(tc, environment_and_flags);
+  tcase_add_test(tc, stores);
   tcase_add_test(tc, sizes_take_suffixes);
   tcase_add_test(tc, bad_values_are_refused);
   tcase_add_test(tc, help_and_version_exit);

@@ -15,8 +15,15 @@ Usage in a unittest module:
             status, body = self.d.post("/v1/random/key", {"seed": 1})
 
 The daemon binary comes from $KEYFOLDD (set by meson), else ../../build/server/keyfoldd.
+
+With KEYFOLD_TEST_STORE=postgres in the environment (meson's api_*_postgres
+tests), every daemon the harness starts with a store uses `--store postgres`
+instead: a throwaway PostgreSQL cluster (PostgresCluster, one per test
+process) holds a database per data directory, so that a daemon restarted on
+the same --data-dir finds the same sessions.
 """
 import atexit
+import hashlib
 import http.client
 import json
 import os
@@ -39,10 +46,10 @@ _temp_dirs = []
 _daemons = []
 
 
-def mkdtemp(prefix):
+def mkdtemp(prefix, dir=None):
     """A temporary directory the caller must remove (Daemon.stop removes a
     daemon's own store); one still there when the tests end fails the run."""
-    path = tempfile.mkdtemp(prefix=prefix)
+    path = tempfile.mkdtemp(prefix=prefix, dir=dir)
     _temp_dirs.append(path)
     return path
 
@@ -80,6 +87,171 @@ def dump_tables():
     return json.loads(out)
 
 
+PG_BIN = os.environ.get("KEYFOLD_PG_BIN", "/usr/lib/postgresql/15/bin")
+
+
+def postgres_missing():
+    """Why a throwaway PostgreSQL cluster cannot be made here, or None."""
+    for tool in ("initdb", "pg_ctl", "postgres"):
+        if not os.access(os.path.join(PG_BIN, tool), os.X_OK):
+            return "PostgreSQL's %s is not in %s (Debian: apt-get install postgresql-15)" % (tool, PG_BIN)
+    if not shutil.which("psql"):
+        return "psql is not installed (Debian: apt-get install postgresql-client-15)"
+    if os.getuid() == 0:
+        try:
+            import pwd
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "initdb refuses to run as root and there is no postgres user"
+    return None
+
+
+def _reachable_by_others(path):
+    """Whether a user other than the owner may traverse every directory down to path."""
+    p = os.path.realpath(path)
+    while True:
+        if not os.stat(p).st_mode & 0o001:
+            return False
+        if p == os.path.dirname(p):
+            return True
+        p = os.path.dirname(p)
+
+
+class PostgresCluster:
+    """A throwaway PostgreSQL cluster (initdb + pg_ctl, about a second),
+    listening on a Unix socket in its own temporary directory only (no TCP
+    port to collide with). As root the server runs as the `postgres` user.
+
+        pg = PostgresCluster.start()        # raises unittest.SkipTest without PostgreSQL
+        url = pg.url(pg.create_database())
+        pg.psql("SELECT 1", db)             # the output, as text
+        pg.stop_server(); pg.start_server() # a PostgreSQL restart (mode "immediate": a crash)
+        pg.destroy()
+    """
+
+    def __init__(self, root, fsync):
+        self.root = root
+        self.data = os.path.join(root, "data")
+        self.log = os.path.join(root, "log")
+        self.fsync = fsync
+        self._next_db = 0
+
+    def _run(self, args, **kw):
+        if os.getuid() == 0:
+            args = ["runuser", "-u", "postgres", "--"] + args
+        return subprocess.run(args, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, timeout=60, **kw)
+
+    @classmethod
+    def start(cls, fsync=True):
+        why = postgres_missing()
+        if why:
+            raise unittest.SkipTest("no throwaway PostgreSQL cluster: " + why)
+        # As root the server runs as `postgres`, which must reach the
+        # directory: scripts/test.sh's private TMPDIR (mode 0700) it cannot,
+        # so the cluster then goes to /tmp (still removed, and checked for).
+        parent = None
+        if os.getuid() == 0 and not _reachable_by_others(tempfile.gettempdir()):
+            parent = "/tmp"
+        root = mkdtemp("keyfold-pg-", dir=parent)
+        os.chmod(root, 0o755)
+        if os.getuid() == 0:
+            shutil.chown(root, "postgres", "postgres")
+        c = cls(root, fsync)
+        try:
+            c._run([os.path.join(PG_BIN, "initdb"), "-D", c.data, "-A", "trust", "-U", "postgres",
+                    "--no-instructions", "-E", "UTF8", "--locale", "C"])
+            c.start_server()
+        except BaseException:
+            shutil.rmtree(root, ignore_errors=True)
+            raise
+        _clusters.append(c)
+        return c
+
+    def start_server(self):
+        opts = "-p 5432 -k %s -c listen_addresses='' -c fsync=%s" % (self.root, "on" if self.fsync else "off")
+        self._run([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-l", self.log, "-w", "-o", opts, "start"])
+
+    def stop_server(self, mode="fast"):
+        self._run([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-m", mode, "-w", "stop"])
+
+    def running(self):
+        return os.path.exists(os.path.join(self.data, "postmaster.pid"))
+
+    def destroy(self):
+        if self in _clusters:
+            _clusters.remove(self)
+        try:
+            if self.running():
+                self.stop_server("immediate")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def url(self, db="postgres"):
+        return "host=%s port=5432 user=postgres dbname=%s" % (self.root, db)
+
+    def psql(self, sql, db="postgres"):
+        return subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.url(db),
+                               "-c", sql], check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, timeout=60).stdout.strip()
+
+    def create_database(self, name=None):
+        """A new empty database (named, or kf<n>); returns its name."""
+        if name is None:
+            self._next_db += 1
+            name = "kf%d" % self._next_db
+        self.psql('CREATE DATABASE "%s"' % name)
+        return name
+
+
+if os.environ.get("KEYFOLD_TEST_STORE") == "postgres" and postgres_missing():
+    # meson reports exit 77 as SKIP: these variants need a PostgreSQL server.
+    sys.stderr.write("kfharness: skipping the --store postgres tests: %s\n" % postgres_missing())
+    sys.exit(77)
+
+# The clusters the harness made; destroyed at exit (before the leftover check).
+_clusters = []
+_shared_cluster = None
+
+
+def test_store():
+    """The store the harness gives daemons: KEYFOLD_TEST_STORE, else sqlite."""
+    return os.environ.get("KEYFOLD_TEST_STORE", "sqlite")
+
+
+# For the tests that read or write the SQLite file itself, or take snapshots
+# (the postgres store has none: pg_dump backs it up).
+sqlite_only = unittest.skipIf(test_store() == "postgres",
+                              "works on the SQLite file itself (snapshots, edits): not for --store postgres")
+
+
+def shared_cluster():
+    """This process's cluster for daemons started with KEYFOLD_TEST_STORE=postgres."""
+    global _shared_cluster
+    if _shared_cluster is None:
+        _shared_cluster = PostgresCluster.start(fsync=False)
+    return _shared_cluster
+
+
+def postgres_flags_for(data_dir):
+    """--store postgres on the database of data_dir (made on first use)."""
+    c = shared_cluster()
+    name = "kf_" + hashlib.sha1(os.path.realpath(data_dir).encode()).hexdigest()[:16]
+    if c.psql("SELECT 1 FROM pg_database WHERE datname = '%s'" % name) != "1":
+        c.create_database(name)
+    return ["--store", "postgres", "--postgres-url", c.url(name)]
+
+
+@atexit.register
+def _destroy_clusters():
+    for d in _daemons:
+        if d.proc.poll() is None:
+            d.proc.kill()
+            d.proc.wait()
+    for c in list(_clusters):
+        c.destroy()
+
+
 class Daemon:
     def __init__(self, proc, host, port, data_dir=None):
         self.proc = proc
@@ -105,6 +277,11 @@ class Daemon:
         if not any(f.startswith("--data-dir") for f in flags) and "KEYFOLD_DATA_DIR" not in full_env:
             data_dir = mkdtemp("keyfold-test-")
             args += ["--data-dir", data_dir]
+        if test_store() == "postgres" and not any(f.startswith("--store") for f in flags) \
+                and not any(f in ("memory", "--durability=memory") for f in flags):
+            dirs = [f.split("=", 1)[1] for f in flags if f.startswith("--data-dir=")] + \
+                [flags[i + 1] for i, f in enumerate(flags[:-1]) if f == "--data-dir"]
+            args += postgres_flags_for(dirs[-1] if dirs else data_dir or full_env["KEYFOLD_DATA_DIR"])
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 env=full_env, text=True)
         d = cls(proc, None, None, data_dir)
@@ -125,15 +302,20 @@ class Daemon:
                     break
                 d._lines_changed.wait(left)
         if d.port is not None:
-            d.wait_ready(deadline - time.time())
-            return d
+            try:
+                d.wait_ready(deadline - time.time())
+                return d
+            except RuntimeError as e:
+                why = e
+        else:
+            why = RuntimeError("keyfoldd did not start: " + "".join(d.stderr_lines))
         proc.kill()
         proc.wait()
         d._reader.join(timeout=5)
         proc.stderr.close()
         if data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
-        raise RuntimeError("keyfoldd did not start: " + "".join(d.stderr_lines))
+        raise why
 
     def wait_ready(self, timeout):
         """Waits for /v2/health/ready (the store is recovered)."""
@@ -331,3 +513,9 @@ def f32(x):
 def f32_bits(x):
     import struct
     return struct.unpack("<I", struct.pack("<f", x))[0]
+
+
+if test_store() == "postgres":
+    # Started now, so that the first daemon's start-up time (which some
+    # tests measure) does not include making the cluster.
+    shared_cluster()

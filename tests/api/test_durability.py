@@ -359,6 +359,7 @@ class MemoryMode(StoreTestCase):
         self.term(d)
         self.assertFalse(os.path.exists(os.path.join(self.data, DB)), "memory mode wrote a store")
 
+    @kfharness.sqlite_only
     def test_memory_mode_leaves_an_existing_store_alone(self):
         d = self.start("strict")
         self.ok(d, "POST", "/v1/sessions", {"name": "kept", "rngs": {"default": 1}}, status=201)
@@ -463,6 +464,7 @@ class RecoveryPaths(StoreTestCase):
         self.term(d)
         return os.path.join(self.data, DB)
 
+    @kfharness.sqlite_only
     def test_a_spec_in_another_layout_takes_the_general_path(self):
         # Same meaning, other spacing and member order: not the canonical
         # text, so jansson reads it; the session is the same.
@@ -493,6 +495,7 @@ class RecoveryPaths(StoreTestCase):
         with open(path, "rb") as f:
             self.assertEqual(f.read(), before, "a refused store must be left as it was")
 
+    @kfharness.sqlite_only
     def test_bad_specs_that_pass_their_row_check_are_refused(self):
         canonical = '{"rngs":{"dropout":[0,6],"default":[0,4]},"model":null,' \
                     '"options":{"threefry":"partitionable","flax":"0.10"}}'
@@ -532,6 +535,7 @@ class RecoveryPaths(StoreTestCase):
         self.term(d)
 
 
+@kfharness.sqlite_only
 class RefusedStores(unittest.TestCase):
     """A store the daemon cannot trust stops it from starting."""
 

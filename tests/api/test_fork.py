@@ -15,7 +15,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from kfharness import Daemon, DaemonTestCase, StoreTestCase, fold_in, key_of  # noqa: E402
+from kfharness import Daemon, DaemonTestCase, StoreTestCase, fold_in, key_of, sqlite_only  # noqa: E402
 
 LINEAR = {"layers": [{"type": "linear", "in_features": 2, "out_features": 3}]}
 
@@ -210,6 +210,7 @@ class ForkDurabilityTest(StoreTestCase):
     def test_lease_kill9(self):
         self.check_restart("lease", crash=True)
 
+    @sqlite_only
     def test_fenced_parent_refuses(self):
         d = self.start()
         self.assertEqual(d.post("/v1/sessions", {"name": "p", "rngs": {"default": 1}})[0], 201)

@@ -1,0 +1,245 @@
+"""The PostgreSQL store (--store postgres, issue 14 phase 1) against a real,
+throwaway PostgreSQL cluster (kfharness.PostgresCluster): the schema and its
+version, one daemon per database (the advisory lock), a kill -9 restart that
+sees every acknowledged change and never hands a count out twice, the
+snapshot endpoint's answer, a restored backup marked by hand starting fenced, bad configurations, and PostgreSQL stopped and
+started under load (503 `unavailable` and readiness 503 meanwhile, recovery
+without restarting keyfoldd, nothing acknowledged lost).
+
+The rest of the session API runs against the postgres store through the
+api_*_postgres tests (KEYFOLD_TEST_STORE=postgres). Skipped (exit 77) when
+PostgreSQL's binaries are not installed.
+"""
+import http.client
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import kfharness  # noqa: E402
+from kfharness import Daemon, PostgresCluster, binary, fold_in, key_of, mkdtemp  # noqa: E402
+
+if kfharness.postgres_missing():
+    sys.stderr.write("test_postgres: skipped: %s\n" % kfharness.postgres_missing())
+    sys.exit(77)
+
+
+def keys(d, name, n=1, conn=None):
+    return d.request("POST", "/v1/sessions/%s/keys" % name, body={"n": n}, conn=conn)
+
+
+class PostgresStore(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = PostgresCluster.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pg.destroy()
+
+    def setUp(self):
+        self.db = self.pg.create_database()
+        self.url = self.pg.url(self.db)
+        self.daemons = []
+        self.addCleanup(self._reap)
+
+    def _reap(self):
+        for d in self.daemons:
+            if d.proc.poll() is None:
+                d.kill9()
+            if d.data_dir:
+                shutil.rmtree(d.data_dir, ignore_errors=True)
+
+    def start(self, *flags):
+        d = Daemon.start("--store", "postgres", "--postgres-url", self.url, *flags)
+        self.daemons.append(d)
+        return d
+
+    def refused(self, *flags, env=None):
+        """Runs keyfoldd expecting it to refuse to start; returns its stderr."""
+        e = {k: v for k, v in os.environ.items() if not k.startswith("KEYFOLD_")}
+        e.update(env or {})
+        data = mkdtemp("keyfold-pg-refused-")
+        self.addCleanup(shutil.rmtree, data, ignore_errors=True)
+        p = subprocess.run([binary(), "--listen", "127.0.0.1:0", "--data-dir", data, *flags], env=e,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=30)
+        self.assertNotEqual(p.returncode, 0, p.stderr)
+        return p.stderr
+
+    def test_schema_is_created_and_versioned(self):
+        d = self.start()
+        self.assertEqual(self.pg.psql("SELECT version FROM keyfold_schema_version", self.db), "1")
+        self.assertEqual(d.post("/v1/sessions", {"name": "s", "rngs": {"default": 3}})[0], 201)
+        self.assertEqual(self.pg.psql("SELECT name FROM keyfold_sessions", self.db), "s")
+        self.assertEqual(d.stop(), 0)
+        # A second start finds the schema and the session.
+        d = self.start()
+        self.assertEqual(d.get("/v1/sessions/s")[0], 200)
+        self.assertEqual(d.stop(), 0)
+
+    def test_newer_schema_refuses_to_start_naming_the_version(self):
+        self.assertEqual(self.start().stop(), 0)
+        self.pg.psql("INSERT INTO keyfold_schema_version(version) VALUES (7)", self.db)
+        err = self.refused("--store", "postgres", "--postgres-url", self.url)
+        self.assertIn("schema is version 7, newer than this keyfoldd's (version 1)", err)
+
+    def test_one_daemon_per_database(self):
+        d = self.start()
+        err = self.refused("--store", "postgres", "--postgres-url", self.url)
+        self.assertIn("another keyfoldd holds it", err)
+        # Once the first one is gone the database is free again; the URL may
+        # come from the environment as well.
+        self.assertEqual(d.stop(), 0)
+        d2 = Daemon.start(env={"KEYFOLD_STORE": "postgres", "KEYFOLD_POSTGRES_URL": self.url})
+        self.daemons.append(d2)
+        self.assertEqual(d2.stop(), 0)
+
+    def test_bad_configurations_are_refused(self):
+        err = self.refused("--store", "postgres")
+        self.assertIn("--store postgres needs --postgres-url", err)
+        err = self.refused("--store", "mysql")
+        self.assertIn("expected sqlite or postgres, got 'mysql'", err)
+        err = self.refused("--store", "postgres", "--postgres-url", self.pg.url("no_such_db"))
+        self.assertIn("cannot connect to the PostgreSQL database", err)
+        self.assertIn("no_such_db", err)
+
+    def test_snapshots_are_not_taken(self):
+        d = self.start()
+        s, b = d.post("/v1/admin/snapshot", {})
+        self.assertEqual(s, 409, b)
+        self.assertEqual(b["error"]["code"], "failed_precondition")
+        self.assertIn("pg_dump", b["error"]["message"])
+        self.assertEqual(d.stop(), 0)
+
+    def test_a_restored_backup_marked_as_one_starts_fenced(self):
+        """docs/deployment.md: a database restored from a backup is marked
+        by hand (a keyfold_meta row 'snapshot'); keyfoldd then starts
+        fenced, and /v1/admin/restore moves every stream on and unfences."""
+        d = self.start()
+        self.assertEqual(d.post("/v1/sessions", {"name": "s", "rngs": {"default": 5}})[0], 201)
+        self.assertEqual(keys(d, "s", n=3)[0], 200)
+        self.assertEqual(d.stop(), 0)
+        self.pg.psql("INSERT INTO keyfold_meta VALUES ('snapshot', 'restored from a pg_dump')", self.db)
+        d = self.start()
+        s, b, _ = keys(d, "s")
+        self.assertEqual(s, 409, b)
+        self.assertEqual(b["error"]["code"], "failed_precondition")
+        s, b = d.post("/v1/admin/restore", {"advance": 100})
+        self.assertEqual(s, 200, b)
+        s, b, _ = keys(d, "s")
+        self.assertEqual((s, b["counts"]), (200, [103]))
+        self.assertEqual(self.pg.psql("SELECT count(*) FROM keyfold_meta", self.db), "0")
+        self.assertEqual(d.stop(), 0)
+        d = self.start()
+        s, b, _ = keys(d, "s")  # no longer fenced after a restart
+        self.assertEqual((s, b["counts"]), (200, [104]))
+        self.assertEqual(d.stop(), 0)
+
+    def test_kill9_restart_sees_every_acknowledged_change(self):
+        d = self.start()
+        for name, seed in (("a", 1), ("b", 2), ("gone", 3)):
+            self.assertEqual(d.post("/v1/sessions", {"name": name, "rngs": {"default": seed}})[0], 201)
+        issued = set()
+        for i in range(30):
+            s, b, _ = keys(d, "a", n=1 + i % 3)
+            self.assertEqual(s, 200, b)
+            issued.update(tuple(k) for k in b["keys"])
+        self.assertEqual(d.post("/v1/sessions/b/reseed", {"streams": {"default": 20}})[0], 200)
+        self.assertEqual(keys(d, "b", n=2)[0], 200)
+        self.assertEqual(d.delete("/v1/sessions/gone")[0], 204)
+        count_a = sum(1 + i % 3 for i in range(30))
+        d.kill9()
+        d = self.start()
+        self.assertEqual(sorted(d.get("/v1/sessions")[1]["sessions"]), ["a", "b"])
+        s, b, _ = keys(d, "a", n=2)
+        # strict: the count continues exactly, and no key comes twice
+        self.assertEqual(b["counts"], [count_a, count_a + 1])
+        self.assertEqual(b["keys"], [fold_in(key_of(1), count_a), fold_in(key_of(1), count_a + 1)])
+        self.assertFalse(issued & {tuple(k) for k in b["keys"]})
+        s, b, _ = keys(d, "b")
+        self.assertEqual((b["counts"], b["keys"]), ([2], [fold_in(key_of(20), 2)]))
+        self.assertEqual(d.get("/v1/sessions/gone")[0], 404)
+        self.assertEqual(d.stop(), 0)
+
+    def test_postgres_stopped_and_started_under_load(self):
+        d = self.start()
+        seeds = {"w%d" % i: 100 + i for i in range(4)}
+        for name, seed in seeds.items():
+            self.assertEqual(d.post("/v1/sessions", {"name": name, "rngs": {"default": seed}})[0], 201)
+        acked = {name: [] for name in seeds}  # acknowledged counts, in order
+        statuses, errors = [], []
+        stop = threading.Event()
+
+        def client(name):
+            conn = d.connection()
+            while not stop.is_set():
+                try:
+                    s, b, _ = keys(d, name, n=2, conn=conn)
+                except (OSError, http.client.HTTPException) as e:
+                    errors.append(e)
+                    conn.close()
+                    conn = d.connection()
+                    continue
+                statuses.append(s)
+                if s == 200:
+                    self.assertEqual(b["keys"], [fold_in(key_of(seeds[name]), c) for c in b["counts"]])
+                    acked[name].extend(b["counts"])
+                elif s == 503:
+                    self.assertEqual(b["error"]["code"], "unavailable")
+                    time.sleep(0.01)
+                else:
+                    errors.append((s, b))
+            conn.close()
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in seeds]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(0.5)
+            self.pg.stop_server("fast")
+            # While PostgreSQL is down: draws fail with 503 and so does readiness.
+            deadline = time.time() + 10
+            while time.time() < deadline and d.get("/v2/health/ready")[0] != 503:
+                time.sleep(0.05)
+            self.assertEqual(d.get("/v2/health/ready")[0], 503)
+            n503 = statuses.count(503)
+            time.sleep(0.5)
+            self.assertGreater(statuses.count(503), n503, "draws go on failing while PostgreSQL is down")
+            self.assertEqual(d.get("/v2/health/live")[0], 200)
+            self.pg.start_server()
+            # Back without restarting keyfoldd.
+            deadline = time.time() + 15
+            while time.time() < deadline and d.get("/v2/health/ready")[0] != 200:
+                time.sleep(0.05)
+            self.assertEqual(d.get("/v2/health/ready")[0], 200)
+            ok_before = statuses.count(200)
+            time.sleep(0.5)
+            self.assertGreater(statuses.count(200), ok_before, "draws succeed again")
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        self.assertEqual(errors, [])
+        # Acknowledged counts are distinct and increasing per stream.
+        for name, counts in acked.items():
+            self.assertEqual(counts, sorted(set(counts)), name)
+        # Nothing acknowledged is lost: a kill -9 restart continues past
+        # every acknowledged count.
+        d.kill9()
+        d = self.start()
+        for name in seeds:
+            s, b, _ = keys(d, name)
+            self.assertEqual(s, 200, b)
+            self.assertGreater(b["counts"][0], max(acked[name]), name)
+        self.assertIn("reconnected", "".join(self.daemons[0].stderr_lines))
+        self.assertEqual(d.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
