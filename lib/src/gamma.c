@@ -294,7 +294,8 @@ int kf_random_dirichlet(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, 
       r[j] = kf__xla_expf(ftz(r[j] - m));
       s = ftz(s + r[j]);
     }
-    for (size_t j = 0; j < k; j++) r[j] = ftz(r[j] / s);
+    const float inv = ftz(1.0f / s);
+    for (size_t j = 0; j < k; j++) r[j] = ftz(r[j] * inv);
   }
   return KF_OK;
 }
@@ -398,9 +399,40 @@ int kf_random_generalized_normal(kf_key key, kf_threefry_mode mode, kf_rsqrt_mod
   return KF_OK;
 }
 
+/* jaxlib 0.10.2 hands a reduction with at least this many inputs to
+ * YNNPACK instead of XLA's own loop emitter (as in maxwell, distributions.c). */
+#define YNN_MIN_ELEMENTS 4096
+
+/* The sum of x[j] = |g[j]| ** p (powf) over j in [0, d) as jaxlib 0.10.2 reduces a row of an (n, d) array, as
+ * measured against it (scripts/gen-vectors.py --measure):
+ *   - n * d >= 4096, YNNPACK: 16 lanes, x[j] added into lane j mod 16, then
+ *     the lanes halved pairwise (lane i + lane i + h) down to one;
+ *   - otherwise XLA's loop, left to right from 0 for d <= 32, and for d > 32
+ *     (TreeReductionRewriter) ceil(d / 32) chunks of ceil(d / ceil(d / 32))
+ *     elements, each summed left to right, the partial sums then likewise
+ *     (exact on every d from 33 to 64 tried; 77% of rows for d = 100). */
+static float row_sum(const float *g, size_t d, float p, int ynn) {
+  if (ynn) {
+    float lane[16] = {0};
+    for (size_t j = 0; j < d; j++) lane[j % 16] = ftz(lane[j % 16] + ftz(powf(fabsf(g[j]), p)));
+    for (size_t h = 8; h >= 1; h /= 2)
+      for (size_t i = 0; i < h; i++) lane[i] = ftz(lane[i] + lane[i + h]);
+    return lane[0];
+  }
+  const size_t chunks = (d + 31) / 32, w = chunks ? (d + chunks - 1) / chunks : 1;
+  float s = 0.0f;
+  for (size_t c = 0; c < d; c += w) {
+    float part = 0.0f;
+    for (size_t j = c; j < d && j < c + w; j++) part = ftz(part + ftz(powf(fabsf(g[j]), p)));
+    s = (d > 32) ? ftz(s + part) : part;
+  }
+  return s;
+}
+
 /* ball: k1, k2 = split(key); g = generalized_normal(k1, p, (n, d));
  * e = exponential(k2, (n,)); g / (sum_j |g_j| ** p + e) ** (1 / p), the
- * sum left to right from the first element. */
+ * division rewritten by XLA into g * (...) ** -(1 / p) (A / pow(B, C) ->
+ * A * pow(B, -C)), every pow the C library's powf. */
 int kf_random_ball(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n, size_t d,
                    float p, float *out) {
   if (d > 0 && n > SIZE_MAX / d) return KF_EOVERFLOW;
@@ -415,7 +447,8 @@ int kf_random_ball(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_
     gennorm_range(gk, mode, rmode, total, start, len, &p, 1, out + start);
   }
   p = ftz(p);
-  const float ip = ftz(1.0f / p);
+  const float neg_ip = -ftz(1.0f / p);
+  const int ynn = total >= YNN_MIN_ELEMENTS;
   const kf__isa isa = kf__isa_best();
   uint32_t bits[KF_BLOCK];
   float e[KF_BLOCK];
@@ -425,10 +458,9 @@ int kf_random_ball(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_
     kf__k_exponential(isa, bits, len, e);
     for (size_t t = 0; t < len; t++) {
       float *g = out + (start + t) * d;
-      float s = 0.0f;
-      for (size_t j = 0; j < d; j++) s = ftz(s + ftz(powf(fabsf(g[j]), p)));
-      const float r = ftz(powf(ftz(s + e[t]), ip));
-      for (size_t j = 0; j < d; j++) g[j] = ftz(g[j] / r);
+      const float s = row_sum(g, d, p, ynn);
+      const float r = ftz(powf(ftz(s + e[t]), neg_ip));
+      for (size_t j = 0; j < d; j++) g[j] = ftz(g[j] * r);
     }
   }
   return KF_OK;
