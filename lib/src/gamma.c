@@ -92,29 +92,58 @@ static float normal_scalar(kf_key key, kf_threefry_mode mode) {
 
 /* ------------------------------------------------------------- gamma */
 
-/* _gamma_one(key, alpha, log_space) of jax 0.10.2 (unchanged since 0.4.14). */
+/* The per-element constants of _gamma_one (jax 0.10.2, unchanged since
+ * 0.4.14): alpha < 1 is boosted to alpha + 1; d = alpha - 1/3 and
+ * c = (1/3) / sqrt(d), which XLA computes as 0.33333334f * rsqrt(d). */
+typedef struct {
+  float alpha_orig, d, c;
+  int boost;
+} gamma_consts;
+
+static gamma_consts gamma_setup(float alpha_orig, kf_rsqrt_mode rmode) {
+  gamma_consts g;
+  g.alpha_orig = ftz(alpha_orig);
+  g.boost = g.alpha_orig >= 1.0f; /* false for NaN, like lax.ge */
+  const float alpha = g.boost ? g.alpha_orig : ftz(g.alpha_orig + 1.0f);
+  g.d = ftz(alpha - ONE_THIRD);
+  g.c = ftz(ONE_THIRD * kf__xla_rsqrtf(g.d, rmode));
+  return g;
+}
+
+/* The loop's condition (true: draw again). U >= 1 - 0.0331 * (X * X): the
+ * product by the constant fuses into the subtraction. log(U) >= X * 0.5 +
+ * d * ((1 - V) + log(V)): LLVM fuses the sum's first product (X * 0.5,
+ * exact) and rounds d * (...). */
+static int gamma_reject(const gamma_consts *g, float X, float V, float U) {
+  if (!(U >= fmaf(-SQUEEZE, ftz(X * X), 1.0f))) return 0;
+  const float t = ftz(ftz(1.0f - V) + kf__xla_logf(V));
+  return kf__xla_logf(U) >= ftz(fmaf(X, 0.5f, ftz(g->d * t)));
+}
+
+/* The result from the accepted V and u = uniform(subkey, ()). */
+static float gamma_finish(const gamma_consts *g, float V, float u, int log_space) {
+  if (log_space) {
+    /* -exponential(subkey) = -(-log1p(-u)): XLA drops the double negation. */
+    const float ls = kf__xla_log1pf(-u);
+    const float lb = (g->boost || ls == 0.0f) ? 0.0f : ftz(ls * ftz(1.0f / g->alpha_orig));
+    return ftz(ftz(kf__xla_logf(g->d) + kf__xla_logf(V)) + lb);
+  }
+  const float s = ftz(1.0f - u);
+  const float b = g->boost ? 1.0f : ftz(powf(s, ftz(1.0f / g->alpha_orig)));
+  return ftz(ftz(g->d * V) * b);
+}
+
+/* _gamma_one(key, alpha, log_space), one element from its own key. */
 static float gamma_one(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, float alpha_orig,
                        int log_space) {
-  alpha_orig = ftz(alpha_orig);
-  const int boost = alpha_orig >= 1.0f; /* false for NaN, like lax.ge */
-  const float alpha = boost ? alpha_orig : ftz(alpha_orig + 1.0f);
-  const float d = ftz(alpha - ONE_THIRD);
-  const float c = ftz(ONE_THIRD * kf__xla_rsqrtf(d, rmode));
+  const gamma_consts g = gamma_setup(alpha_orig, rmode);
   kf_key ks[3];
   split_small(key, mode, 2, ks);
   kf_key k = ks[0];
   const kf_key subkey = ks[1];
   /* The initial state makes the condition true, as in JAX. */
   float X = 0.0f, V = 1.0f, U = 2.0f;
-  for (;;) {
-    /* U >= 1 - 0.0331 * (X * X): the product by the constant fuses into the
-     * subtraction. log(U) >= X * 0.5 + d * ((1 - V) + log(V)): LLVM fuses
-     * the first product of the sum (X * 0.5, exact) and rounds d * (...). */
-    const int squeeze_fail = U >= fmaf(-SQUEEZE, ftz(X * X), 1.0f);
-    if (!squeeze_fail) break;
-    const float t = ftz(ftz(1.0f - V) + kf__xla_logf(V));
-    const float rhs = ftz(fmaf(X, 0.5f, ftz(d * t)));
-    if (!(kf__xla_logf(U) >= rhs)) break;
+  while (gamma_reject(&g, X, V, U)) {
     split_small(k, mode, 3, ks);
     k = ks[0];
     kf_key xkey = ks[1];
@@ -125,21 +154,79 @@ static float gamma_one(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, f
       split_small(xkey, mode, 2, xs);
       xkey = xs[0];
       x = normal_scalar(xs[1], mode);
-      v = ftz(fmaf(x, c, 1.0f));
+      v = ftz(fmaf(x, g.c, 1.0f));
     }
     X = ftz(x * x);
     V = ftz(ftz(v * v) * v);
     U = uniform_scalar(ukey, mode);
   }
-  if (log_space) {
-    /* -exponential(subkey) = -(-log1p(-u)): XLA drops the double negation. */
-    const float ls = kf__xla_log1pf(-uniform_scalar(subkey, mode));
-    const float lb = (boost || ls == 0.0f) ? 0.0f : ftz(ls * ftz(1.0f / alpha_orig));
-    return ftz(ftz(kf__xla_logf(d) + kf__xla_logf(V)) + lb);
+  return gamma_finish(&g, V, uniform_scalar(subkey, mode), log_space);
+}
+
+/* ---------------------------------------------------- lanes of elements */
+
+/* Keys as two arrays of words (hi, lo), one key per element of a block. */
+typedef struct {
+  uint32_t hi[KF_BLOCK], lo[KF_BLOCK];
+} key_lanes;
+
+/* out = key j of split(in, m) per lane, as split_one computes it. */
+static void split_lanes(kf__isa isa, kf_threefry_mode mode, uint32_t m, uint32_t j,
+                        const key_lanes *in, size_t len, key_lanes *out) {
+  if (mode == KF_THREEFRY_PARTITIONABLE) {
+    kf__k_hash_keys(isa, in->hi, in->lo, 0, j, len, out->hi, out->lo);
+    return;
   }
-  const float s = ftz(1.0f - uniform_scalar(subkey, mode));
-  const float b = boost ? 1.0f : ftz(powf(s, ftz(1.0f / alpha_orig)));
-  return ftz(ftz(d * V) * b);
+  uint32_t y0[KF_BLOCK], y1[KF_BLOCK];
+  for (int k = 0; k < 2; k++) {
+    const uint32_t i = 2 * j + (uint32_t)k, pair = i < m ? i : i - m;
+    kf__k_hash_keys(isa, in->hi, in->lo, pair, m + pair, len, y0, y1);
+    memcpy(k ? out->lo : out->hi, i < m ? y0 : y1, len * sizeof *y0);
+  }
+}
+
+/* bits_scalar per lane. */
+static void bits_lanes(kf__isa isa, kf_threefry_mode mode, const key_lanes *in, size_t len,
+                       uint32_t *out) {
+  uint32_t y1[KF_BLOCK];
+  kf__k_hash_keys(isa, in->hi, in->lo, 0, 0, len, out, y1);
+  if (mode == KF_THREEFRY_PARTITIONABLE)
+    for (size_t t = 0; t < len; t++) out[t] ^= y1[t];
+}
+
+/* gamma_one for every element of a block at once: the first pass of the
+ * rejection loop runs lane-parallel (the key chain's hashes in the vector
+ * kernels, which give the scalar bits), and the few elements whose first
+ * normal gives v <= 0 or whose first proposal is rejected (a few percent)
+ * start over in gamma_one. Element t's value is gamma_one's either way. */
+static void gamma_lanes(kf_threefry_mode mode, kf_rsqrt_mode rmode, const key_lanes *keys,
+                        size_t len, const float *alpha, int log_space, float *out) {
+  const kf__isa isa = kf__isa_best();
+  key_lanes loop, sub, xkey, ukey, sk;
+  uint32_t nb[KF_BLOCK], ub[KF_BLOCK], fb[KF_BLOCK];
+  float z[KF_BLOCK], u[KF_BLOCK];
+  split_lanes(isa, mode, 2, 0, keys, len, &loop);
+  split_lanes(isa, mode, 2, 1, keys, len, &sub);
+  split_lanes(isa, mode, 3, 1, &loop, len, &xkey);
+  split_lanes(isa, mode, 3, 2, &loop, len, &ukey);
+  split_lanes(isa, mode, 2, 1, &xkey, len, &sk);
+  bits_lanes(isa, mode, &sk, len, nb);
+  bits_lanes(isa, mode, &ukey, len, ub);
+  bits_lanes(isa, mode, &sub, len, fb);
+  const float lo = nextafterf(-1.0f, 0.0f), sqrt2 = 0x1.6a09e6p+0f;
+  kf__k_uniform(isa, nb, len, lo, 1.0f - lo, z);
+  kf__k_erf_inv(isa, z, len, sqrt2, -INFINITY, INFINITY, z);
+  kf__k_uniform(isa, fb, len, 0.0f, 1.0f, u);
+  for (size_t t = 0; t < len; t++) {
+    const gamma_consts g = gamma_setup(alpha[t], rmode);
+    const float v = ftz(fmaf(z[t], g.c, 1.0f));
+    const float X = ftz(z[t] * z[t]), V = ftz(ftz(v * v) * v);
+    if (v <= 0.0f || gamma_reject(&g, X, V, kf__unit_float(ub[t]))) {
+      out[t] = gamma_one(kf_key_from_data(keys->hi[t], keys->lo[t]), mode, rmode, alpha[t], log_space);
+      continue;
+    }
+    out[t] = gamma_finish(&g, V, u[t], log_space);
+  }
 }
 
 /* A float parameter under the (p, p_n) convention of keyfold/random.h. */
@@ -168,20 +255,24 @@ static int check(kf_threefry_mode mode, kf_rsqrt_mode rmode, uint64_t n, const v
 static void gamma_range(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, uint64_t n,
                         uint64_t start, size_t len, const float *alpha, int log_space,
                         float *out) {
-  kf_key keys[KF_BLOCK];
+  key_lanes keys;
   if (mode == KF_THREEFRY_PARTITIONABLE) {
+    uint32_t x0[KF_BLOCK], x1[KF_BLOCK];
     for (size_t t = 0; t < len; t++) {
       const uint64_t j = start + t;
-      uint32_t y[2];
-      kf_threefry2x32(key.hi, key.lo, (uint32_t)(j >> 32), (uint32_t)j, y);
-      keys[t] = kf_key_from_data(y[0], y[1]);
+      x0[t] = (uint32_t)(j >> 32);
+      x1[t] = (uint32_t)j;
     }
+    kf__k_hash_pairs(kf__isa_best(), key.hi, key.lo, x0, x1, len, keys.hi, keys.lo);
   } else {
     uint32_t w[2 * KF_BLOCK];
     kf__bits32_range(key, mode, 2 * n, 2 * start, 2 * len, w);
-    for (size_t t = 0; t < len; t++) keys[t] = kf_key_from_data(w[2 * t], w[2 * t + 1]);
+    for (size_t t = 0; t < len; t++) {
+      keys.hi[t] = w[2 * t];
+      keys.lo[t] = w[2 * t + 1];
+    }
   }
-  for (size_t t = 0; t < len; t++) out[t] = gamma_one(keys[t], mode, rmode, alpha[t], log_space);
+  gamma_lanes(mode, rmode, &keys, len, alpha, log_space, out);
 }
 
 static size_t block_len(size_t n, size_t start) {
