@@ -135,7 +135,14 @@ class Keyfold:
         "pareto": ["b"], "weibull_min": ["scale", "concentration"], "rayleigh": ["scale"],
         "geometric": ["p"], "triangular": ["left", "mode", "right"], "lognormal": ["sigma"],
         "double_sided_maxwell": ["loc", "scale"],
+        "gamma": ["a"], "loggamma": ["a"], "beta": ["a", "b"], "chisquare": ["df"], "t": ["df"],
+        "f": ["dfnum", "dfden"], "generalized_normal": ["p"],
     }
+    GAMMA_FAMILY = ("gamma", "loggamma", "beta", "chisquare", "t", "f", "generalized_normal",
+                    "dirichlet", "ball")
+    # keyfold's rsqrt mode for this jaxlib (KF_RSQRT_INTEL_NR2 from jaxlib 0.7.1 on: this
+    # machine is an Intel x86-64)
+    RSQRT_MODE = 1 if tuple(int(x) for x in jaxlib.__version__.split(".")[:3]) >= (0, 7, 1) else 0
     GUMBEL_MODES = ["low", "high", "highest"]
 
     def run_sample(self, case):
@@ -146,9 +153,20 @@ class Keyfold:
         n = int(np.prod(shape, dtype=np.int64))
         out = np.zeros(max(n, 1), np.dtype(case["dtype"]))
         args = [KfKey(*a["key"]), mode, ctypes.c_size_t(n)]
+        keep = []
+        if a["sampler"] in self.GAMMA_FAMILY:
+            args.insert(2, self.RSQRT_MODE)
+        if a["sampler"] == "dirichlet":
+            alpha = np.ascontiguousarray(param_value(a["params"]["alpha"]), np.float32).reshape(-1)
+            keep.append(alpha)
+            args[3] = ctypes.c_size_t(n // alpha.size)
+            args += [alpha.ctypes.data_as(ctypes.c_void_p), ctypes.c_size_t(alpha.size)]
+        if a["sampler"] == "ball":
+            d = a["params"]["d"]
+            args[3] = ctypes.c_size_t(n // d if d else 0)
+            args += [ctypes.c_size_t(d), ctypes.c_float(param_value(a["params"]["p"]))]
         if a["sampler"] == "gumbel":
             args.append(self.GUMBEL_MODES.index(a["params"].get("mode", "low")))
-        keep = []
         for name in self.SAMPLE_PARAMS.get(a["sampler"], []):
             v = param_value(a["params"][name])
             if v.size != 1:
@@ -233,9 +251,20 @@ OTHER_JAXLIB_REASON = {
     "pareto": "jaxlib 0.6.2's log1p (exponential) and, for a broadcast b, its division by b where "
               "0.10.2 multiplies by 1 / b",
 }
+OTHER_JAXLIB_REASON["gamma"] = (
+    "jaxlib 0.6.2's log1p (in the normals of the rejection loop, through erf_inv, and in "
+    "loggamma's log1p(-u)) differs from 0.10.2's on 0.45% of arguments; one different normal "
+    "changes a rejection step, so a whole draw can differ (keyfold takes rsqrt as 1 / sqrtf, as "
+    "jaxlib <= 0.7.0 does)")
+YNN_REASON = ("jaxlib 0.10.2 hands a reduction or elementwise kernel of at least 4096 elements to "
+              "YNNPACK: keyfold follows its 16-lane row sum (ball) but not its softmax (dirichlet, "
+              "whose exp and division YNNPACK computes itself): docs/libkeyfold.md")
 SAMPLE_CAUSE = {"exponential": "log1p", "laplace": "log1p", "weibull_min": "log1p", "geometric": "log1p",
                 "pareto": "pareto", "lognormal": "log1p", "gumbel": "log1p", "cauchy": "cauchy",
-                "maxwell": "maxwell", "double_sided_maxwell": "maxwell"}
+                "maxwell": "maxwell", "double_sided_maxwell": "maxwell",
+                "gamma": "gamma", "loggamma": "gamma", "beta": "gamma", "chisquare": "gamma",
+                "t": "gamma", "f": "gamma", "generalized_normal": "gamma", "dirichlet": "gamma",
+                "ball": "gamma"}
 BROADCAST_REASON = ("a parameter broadcast from a shape other than () or the output's: keyfold's "
                     "(p, p_n) convention takes one value or one per element, so the test expands it "
                     "to the output's shape, which keyfold computes as an array of that shape; XLA "
@@ -244,6 +273,8 @@ BROADCAST_REASON = ("a parameter broadcast from a shape other than () or the out
 
 
 def partly_broadcast(case):
+    if case["args"]["sampler"] in ("dirichlet", "ball"):  # alpha is the last axis; p is one value
+        return False
     shape = case["shape"]
     n = int(np.prod(shape, dtype=np.int64))
     for v in case["args"]["params"].values():
@@ -259,6 +290,9 @@ def set_sample_tolerance(case, kf):
     sampler = case["args"]["sampler"]
     if partly_broadcast(case):
         reason = BROADCAST_REASON
+    elif sampler in ("dirichlet", "ball") and int(np.prod(case["shape"])) >= 4096 and \
+            jaxlib.__version__ == "0.10.2":
+        reason = YNN_REASON
     elif jaxlib.__version__ != "0.10.2":
         reason = OTHER_JAXLIB_REASON.get(SAMPLE_CAUSE.get(sampler), "jaxlib %s" % jaxlib.__version__)
     else:
@@ -618,13 +652,34 @@ class Gen:
                                   {"loc": NAN, "scale": 1.0}, {"loc": 1.0, "scale": INF},
                                   {"loc": 1e30, "scale": 1e10}]),
         ("rademacher", [{}]),
+        # the gamma family (xla-numerics.md B.3): keyfold's rsqrt mode follows the jaxlib
+        ("gamma", [{"a": 0.8}, {"a": 3.0}, {"a": 0.0}, {"a": 1e-3}, {"a": 1e-30}, {"a": 1e4},
+                   {"a": 1.0}, {"a": NAN}, {"a": -1.0}, {"a": INF}, {"a": 1e-40}]),
+        ("loggamma", [{"a": 0.8}, {"a": 3.0}, {"a": 0.0}, {"a": 1e-3}, {"a": 1e-30}, {"a": 1e4},
+                      {"a": 1.0}, {"a": NAN}, {"a": -1.0}, {"a": INF}, {"a": 1e-40}]),
+        ("beta", [{"a": 0.8, "b": 0.9}, {"a": 2.0, "b": 5.0}, {"a": 0.0, "b": 1.0},
+                  {"a": 1e-3, "b": 1e-3}, {"a": 1e4, "b": 0.5}, {"a": NAN, "b": 1.0}]),
+        ("chisquare", [{"df": 3.0}, {"df": 0.5}, {"df": 100.0}, {"df": 0.0}, {"df": 1e-3},
+                       {"df": NAN}]),
+        ("t", [{"df": 5.0}, {"df": 1.0}, {"df": 0.3}, {"df": 1e4}, {"df": 0.0}, {"df": NAN}]),
+        ("f", [{"dfnum": 3.0, "dfden": 7.0}, {"dfnum": 1.0, "dfden": 0.5},
+               {"dfnum": 50.0, "dfden": 100.0}, {"dfnum": 0.0, "dfden": 1.0},
+               {"dfnum": NAN, "dfden": 2.0}]),
+        ("generalized_normal", [{"p": 2.0}, {"p": 1.0}, {"p": 0.5}, {"p": 5.0}, {"p": 0.1},
+                                {"p": NAN}]),
+        ("dirichlet", [{"alpha": [0.5, 0.6, 0.7]}, {"alpha": [1.0, 2.0, 3.0, 4.0]},
+                       {"alpha": [1e-3, 1.0]}, {"alpha": [0.0, 1.0, 2.0]},
+                       {"alpha": [0.1 * (i + 1) for i in range(40)]}]),
+        ("ball", [{"d": 3, "p": 2.0}, {"d": 5, "p": 1.0}, {"d": 40, "p": 2.0}, {"d": 1, "p": 0.5},
+                  {"d": 64, "p": 3.0}]),
     ]
     INT_SAMPLERS = ("geometric", "rademacher")
 
     def sample(self, name, key, shape, params, cid):
         """jax.random.<name>(key, **params, shape=shape) under jax.jit, the float parameters as
-        traced float32 arguments (as an eager call passes them), gumbel's mode static."""
-        static = {k: v for k, v in params.items() if isinstance(v, str)}
+        traced float32 arguments (as an eager call passes them), gumbel's mode and ball's d
+        static. dirichlet's and ball's output has one more axis than shape."""
+        static = {k: v for k, v in params.items() if isinstance(v, (str, int))}
         names = [k for k in params if k not in static]
         vals = [np.asarray(params[k], np.float32) for k in names]
         fn = getattr(jax.random, name)
@@ -662,6 +717,13 @@ class Gen:
                                      "right": rng.uniform(1, 4, s)},
             "lognormal": lambda s: {"sigma": rng.uniform(0.1, 3, s)},
             "double_sided_maxwell": lambda s: {"loc": rng.uniform(-5, 5, s), "scale": rng.uniform(0.1, 3, s)},
+            "gamma": lambda s: {"a": rng.uniform(0.05, 6, s)},
+            "loggamma": lambda s: {"a": rng.uniform(0.05, 6, s)},
+            "beta": lambda s: {"a": rng.uniform(0.1, 4, s), "b": rng.uniform(0.1, 4, s)},
+            "chisquare": lambda s: {"df": rng.uniform(0.1, 20, s)},
+            "t": lambda s: {"df": rng.uniform(0.3, 30, s)},
+            "f": lambda s: {"dfnum": rng.uniform(0.5, 20, s), "dfden": rng.uniform(0.5, 20, s)},
+            "generalized_normal": lambda s: {"p": rng.uniform(0.3, 5, s)},
         }
         for name, make in arrays.items():
             for shape in ([7], [3, 5], [255], [1]):
@@ -780,7 +842,7 @@ class Gen:
                 pid = ",".join("%s=%s" % kv for kv in params.items())
                 self.sample(name, k, [n5], params, "measure/%s" % pid)
                 numeric = {p: v for p, v in params.items() if not isinstance(v, str)}
-                if numeric and name != "double_sided_maxwell":
+                if numeric and name not in ("double_sided_maxwell", "dirichlet", "ball"):
                     arr = {p: np.float32(v) * rng.uniform(0.5, 1.5, n5).astype(np.float32)
                            for p, v in numeric.items()}
                     if name == "geometric":

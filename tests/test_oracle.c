@@ -631,7 +631,13 @@ static float *param_values(const json_t *v, const json_t *out_shape, size_t n, s
 }
 
 static int run_sample(const json_t *c, const json_t *a, kf_key key, kf_threefry_mode mode, size_t n,
-                      void *got) {
+                      const char *jaxlib, void *got) {
+  /* The gamma family's rsqrt as the case's jaxlib computes it on the Intel CPU the cases were
+   * generated on: the hardware estimate + Newton steps from jaxlib 0.7.1 on, 1 / sqrtf before. */
+  int maj = 0, min = 0, pat = 0;
+  sscanf(jaxlib ? jaxlib : "0.10.2", "%d.%d.%d", &maj, &min, &pat);
+  const kf_rsqrt_mode rm = (maj > 0 || min > 7 || (min == 7 && pat >= 1)) ? KF_RSQRT_INTEL_NR2
+                                                                          : KF_RSQRT_SQRT_DIV;
   const char *sampler = json_string_value(json_object_get(a, "sampler"));
   const json_t *params = json_object_get(a, "params"), *shape = json_object_get(c, "shape");
   static const struct {
@@ -645,6 +651,13 @@ static int run_sample(const json_t *c, const json_t *a, kf_key key, kf_threefry_
     {"triangular", {"left", "mode", "right"}},
     {"lognormal", {"sigma"}},
     {"double_sided_maxwell", {"loc", "scale"}},
+    {"gamma", {"a"}},
+    {"loggamma", {"a"}},
+    {"beta", {"a", "b"}},
+    {"chisquare", {"df"}},
+    {"t", {"df"}},
+    {"f", {"dfnum", "dfden"}},
+    {"generalized_normal", {"p"}},
   };
   float *p[3] = {NULL, NULL, NULL};
   size_t pn[3] = {0, 0, 0};
@@ -688,6 +701,33 @@ static int run_sample(const json_t *c, const json_t *a, kf_key key, kf_threefry_
     rc = kf_random_double_sided_maxwell(key, mode, n, p[0], pn[0], p[1], pn[1], got);
   } else if (!strcmp(sampler, "rademacher")) {
     rc = kf_random_rademacher(key, mode, n, got);
+  } else if (!strcmp(sampler, "gamma")) {
+    rc = kf_random_gamma(key, mode, rm, n, p[0], pn[0], got);
+  } else if (!strcmp(sampler, "loggamma")) {
+    rc = kf_random_loggamma(key, mode, rm, n, p[0], pn[0], got);
+  } else if (!strcmp(sampler, "beta")) {
+    rc = kf_random_beta(key, mode, rm, n, p[0], pn[0], p[1], pn[1], got);
+  } else if (!strcmp(sampler, "chisquare")) {
+    rc = kf_random_chisquare(key, mode, rm, n, p[0], pn[0], got);
+  } else if (!strcmp(sampler, "t")) {
+    rc = kf_random_t(key, mode, rm, n, p[0], pn[0], got);
+  } else if (!strcmp(sampler, "f")) {
+    rc = kf_random_f(key, mode, rm, n, p[0], pn[0], p[1], pn[1], got);
+  } else if (!strcmp(sampler, "generalized_normal")) {
+    rc = kf_random_generalized_normal(key, mode, rm, n, p[0], pn[0], got);
+  } else if (!strcmp(sampler, "dirichlet")) {
+    /* alpha: the k concentrations, the output's last axis */
+    const json_t *al = json_object_get(json_object_get(params, "alpha"), "values");
+    const size_t k = json_array_size(al);
+    float *alpha = malloc((k ? k : 1) * sizeof *alpha);
+    ck_assert_ptr_nonnull(alpha);
+    for (size_t j = 0; j < k; j++) alpha[j] = param_number(json_array_get(al, j));
+    rc = kf_random_dirichlet(key, mode, rm, k ? n / k : 0, alpha, k, got);
+    free(alpha);
+  } else if (!strcmp(sampler, "ball")) {
+    const size_t d = (size_t)json_integer_value(json_object_get(params, "d"));
+    rc = kf_random_ball(key, mode, rm, d ? n / d : 0, d,
+                        param_number(json_object_get(params, "p")), got);
   } else {
     ck_abort_msg("unknown sampler %s", sampler);
     rc = KF_EINVAL;
@@ -740,7 +780,7 @@ static uint64_t run_case(const json_t *c, const char *jaxlib, tally *ta, const c
   } else if (!strcmp(op, "permutation")) {
     rc = kf_random_permutation(key, mode, n, got);
   } else if (!strcmp(op, "sample")) {
-    rc = run_sample(c, a, key, mode, n, got);
+    rc = run_sample(c, a, key, mode, n, jaxlib, got);
   } else if (!strcmp(op, "init")) {
     kf_init init;
     kf_init_kind kind;

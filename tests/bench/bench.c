@@ -166,6 +166,23 @@ BENCH_DIST(maxwell, kf_random_maxwell(KEY, c->f))
 BENCH_DIST(double_sided_maxwell, kf_random_double_sided_maxwell(KEY, &prm_one, 1, &prm_two, 1, c->f))
 BENCH_DIST(rademacher, kf_random_rademacher(KEY, (int32_t *)c->u))
 #undef KEY
+/* The gamma family (gamma.c) with jaxlib 0.10.2's rsqrt on Intel; dirichlet
+ * and ball draw N values as N / 3 rows of 3. */
+static const float prm_five = 5.0f, prm_seven = 7.0f, prm_123[3] = {1.0f, 2.0f, 3.0f};
+#define KEY c->key, KF_THREEFRY_PARTITIONABLE, KF_RSQRT_INTEL_NR2, N
+BENCH_DIST(gamma, kf_random_gamma(KEY, &prm_three, 1, c->f))
+BENCH_DIST(gamma_small, kf_random_gamma(KEY, &prm_half, 1, c->f))
+BENCH_DIST(loggamma, kf_random_loggamma(KEY, &prm_half, 1, c->f))
+BENCH_DIST(beta, kf_random_beta(KEY, &prm_two, 1, &prm_five, 1, c->f))
+BENCH_DIST(chisquare, kf_random_chisquare(KEY, &prm_three, 1, c->f))
+BENCH_DIST(t, kf_random_t(KEY, &prm_five, 1, c->f))
+BENCH_DIST(f, kf_random_f(KEY, &prm_three, 1, &prm_seven, 1, c->f))
+BENCH_DIST(generalized_normal, kf_random_generalized_normal(KEY, &prm_three, 1, c->f))
+#undef KEY
+#define KEY3 c->key, KF_THREEFRY_PARTITIONABLE, KF_RSQRT_INTEL_NR2, N / 3
+BENCH_DIST(dirichlet, kf_random_dirichlet(KEY3, prm_123, 3, c->f))
+BENCH_DIST(ball, kf_random_ball(KEY3, 3, 2.0f, c->f))
+#undef KEY3
 
 /* The four vectorized distributions through the given kernels, as the
  * samplers run them: bits, then the sampler's kernel, per block. */
@@ -373,6 +390,16 @@ int main(int argc, char **argv) {
     {"maxwell_f32", b_maxwell},
     {"double_sided_maxwell_f32", b_double_sided_maxwell},
     {"rademacher_i32", b_rademacher},
+    {"gamma_f32", b_gamma},
+    {"gamma_small_f32", b_gamma_small},
+    {"loggamma_f32", b_loggamma},
+    {"beta_f32", b_beta},
+    {"chisquare_f32", b_chisquare},
+    {"t_f32", b_t},
+    {"f_f32", b_f},
+    {"generalized_normal_f32", b_generalized_normal},
+    {"dirichlet_f32", b_dirichlet},
+    {"ball_f32", b_ball},
   };
   for (size_t i = 0; i < sizeof dists / sizeof dists[0]; i++)
     run(dists[i].name, "samples/s", isa, N, dists[i].fn, &s);

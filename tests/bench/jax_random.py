@@ -69,6 +69,16 @@ def main():
         ("maxwell_f32", lambda k: R.maxwell(k, (N,))),
         ("double_sided_maxwell_f32", lambda k: R.double_sided_maxwell(k, 1.0, 2.0, (N,))),
         ("rademacher_i32", lambda k: R.rademacher(k, (N,))),
+        ("gamma_f32", lambda k: R.gamma(k, 3.0, (N,))),
+        ("gamma_small_f32", lambda k: R.gamma(k, 0.5, (N,))),
+        ("loggamma_f32", lambda k: R.loggamma(k, 0.5, (N,))),
+        ("beta_f32", lambda k: R.beta(k, 2.0, 5.0, (N,))),
+        ("chisquare_f32", lambda k: R.chisquare(k, 3.0, (N,))),
+        ("t_f32", lambda k: R.t(k, 5.0, (N,))),
+        ("f_f32", lambda k: R.f(k, 3.0, 7.0, (N,))),
+        ("generalized_normal_f32", lambda k: R.generalized_normal(k, 3.0, (N,))),
+        ("dirichlet_f32", lambda k: R.dirichlet(k, jnp.array([1.0, 2.0, 3.0]), (N // 3,))),
+        ("ball_f32", lambda k: R.ball(k, 3, 2.0, (N // 3,))),
     ]
     figures += [("anchor_jax_" + name, N, jax.jit(fn)) for name, fn in dists]
     only = sys.argv[2] if len(sys.argv) > 2 else None

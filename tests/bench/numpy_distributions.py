@@ -6,8 +6,8 @@ array), float64 (a new array per call, NumPy's only form) elsewhere. Prints one
 JSON line per figure like bench does:
   {"name": "anchor_numpy_pcg64_exponential_f32", "items_per_s": …, "unit": "samples/s", …}
 keyfold's bench name is the anchor's without "anchor_numpy_pcg64_" and
-"_numpy" in the unit's place; maxwell, double_sided_maxwell and rademacher have
-no NumPy sampler. Run by scripts/bench.sh with Debian's python3-numpy; not a
+"_numpy" in the unit's place; maxwell, double_sided_maxwell, rademacher,
+loggamma, generalized_normal and ball have no NumPy sampler. Run by scripts/bench.sh with Debian's python3-numpy; not a
 test.
 
   python3 tests/bench/numpy_distributions.py [SECONDS]
@@ -40,6 +40,17 @@ def figures(rng):
         ("geometric_i32", "geometric(0.5) int64", lambda: rng.geometric(0.5, size=N)),
         ("triangular_f32", "triangular(-1, 0.5, 3) f64", lambda: rng.triangular(-1.0, 0.5, 3.0, size=N)),
         ("lognormal_f32", "lognormal(0, 0.5) f64", lambda: rng.lognormal(0.0, 0.5, size=N)),
+        # the gamma family (keyfold's gamma.c); loggamma, generalized_normal and ball have no
+        # NumPy sampler
+        ("gamma_f32", "standard_gamma(3, float32, out=)",
+         lambda: rng.standard_gamma(3.0, dtype=np.float32, out=out32)),
+        ("gamma_small_f32", "standard_gamma(0.5, float32, out=)",
+         lambda: rng.standard_gamma(0.5, dtype=np.float32, out=out32)),
+        ("beta_f32", "beta(2, 5) f64", lambda: rng.beta(2.0, 5.0, size=N)),
+        ("chisquare_f32", "chisquare(3) f64", lambda: rng.chisquare(3.0, size=N)),
+        ("t_f32", "standard_t(5) f64", lambda: rng.standard_t(5.0, size=N)),
+        ("f_f32", "f(3, 7) f64", lambda: rng.f(3.0, 7.0, size=N)),
+        ("dirichlet_f32", "dirichlet([1, 2, 3], N / 3) f64", lambda: rng.dirichlet([1.0, 2.0, 3.0], size=N // 3)),
     ]
 
 

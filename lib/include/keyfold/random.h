@@ -205,6 +205,83 @@ int kf_random_double_sided_maxwell(kf_key key, kf_threefry_mode mode, size_t n, 
  * probability 1/2 each (2 * bernoulli(key, 0.5) - 1). */
 int kf_random_rademacher(kf_key key, kf_threefry_mode mode, size_t n, int32_t *out);
 
+/* ---- gamma and the samplers built on it (xla-numerics.md §B.3) --------- */
+
+/* How XLA:CPU computes rsqrt, which gamma's c = (1/3) / sqrt(d) becomes
+ * (§A.7). The two forms differ in the last bit on about 30% of inputs, and
+ * a rejection sampler carries that into its draws. */
+typedef enum kf_rsqrt_mode {
+  /* 1 / sqrtf(x): jaxlib <= 0.7.0 (the Flax 0.10 era's jaxlib 0.6.2) on any
+   * CPU, and later jaxlib on hosts without AVX (ARM, Apple). */
+  KF_RSQRT_SQRT_DIV = 0,
+  /* Intel's rsqrtps estimate (emulated in software, so any CPU gives these
+   * bits) refined by two Newton steps: jaxlib >= 0.7.1 (0.10.2 for Flax
+   * 0.11/0.12) on Intel x86-64 with AVX. AMD's estimate differs and jaxlib
+   * >= 0.7.2 takes one step there: not reproduced. */
+  KF_RSQRT_INTEL_NR2 = 1
+} kf_rsqrt_mode;
+
+/* Static name ("sqrt-div", "intel-nr2"), NULL for an unknown value. */
+const char *kf_rsqrt_mode_name(kf_rsqrt_mode rmode);
+
+/* Looks an rsqrt mode up by name. Returns KF_EINVAL for an unknown name. */
+int kf_rsqrt_mode_from_name(const char *name, kf_rsqrt_mode *out);
+
+/* The samplers below take the rsqrt mode after the threefry mode, return
+ * KF_EINVAL for an unknown one, follow the (p, p_n) convention above for
+ * their parameters, and in legacy mode also KF_EOVERFLOW when split(key, n)
+ * needs 2^32 - 1 words or more. Their run time depends on the draws (a
+ * rejection loop per element). */
+
+/* jax.random.gamma(key, a, shape): split(key, n) gives each element its own
+ * key and Marsaglia-Tsang rejection loop; a < 1 is boosted to a + 1 and the
+ * draw multiplied by powf(1 - u, 1 / a). a = 0 gives 0, a NaN gives NaN, a
+ * negative a gives NaN (d < 0). */
+int kf_random_gamma(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n,
+                    const float *a, size_t a_n, float *out);
+
+/* jax.random.loggamma(key, a, shape): the log of gamma's draw computed in
+ * log space (log(d) + log(V) + log1p(-u) / a), the same keys. */
+int kf_random_loggamma(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n,
+                       const float *a, size_t a_n, float *out);
+
+/* jax.random.beta(key, a, b, shape): two loggammas from split(key), then
+ * exp(la - m) / (exp(la - m) + exp(lb - m)), m = max(la, lb). */
+int kf_random_beta(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n,
+                   const float *a, size_t a_n, const float *b, size_t b_n, float *out);
+
+/* jax.random.dirichlet(key, alpha, (n,)) with alpha the k concentrations:
+ * writes n rows of k (n * k values, KF_EOVERFLOW applying to n * k), the
+ * softmax of loggamma(key, alpha, (n, k)) along each row. */
+int kf_random_dirichlet(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n,
+                        const float *alpha, size_t k, float *out);
+
+/* jax.random.chisquare(key, df, shape): exp(loggamma(key, df * 0.5)) * 2. */
+int kf_random_chisquare(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n,
+                        const float *df, size_t df_n, float *out);
+
+/* jax.random.t(key, df, shape): normal * sqrt(h / gamma(h)), h = df * 0.5,
+ * the normal and the gamma from split(key). */
+int kf_random_t(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n,
+                const float *df, size_t df_n, float *out);
+
+/* jax.random.f(key, dfnum, dfden, shape): the ratio of two chisquares over
+ * their degrees of freedom, computed as XLA rewrites it. */
+int kf_random_f(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n,
+                const float *dfnum, size_t dfnum_n, const float *dfden, size_t dfden_n,
+                float *out);
+
+/* jax.random.generalized_normal(key, p, shape): sign * g ** (1 / p) with
+ * g = gamma(1 / p), the sign from rademacher; powf is the C library's. */
+int kf_random_generalized_normal(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n,
+                                 const float *p, size_t p_n, float *out);
+
+/* jax.random.ball(key, d, p, (n,)): n points of the unit Lp ball in d
+ * dimensions (n * d values): generalized_normal(p, (n, d)) over
+ * (sum |g| ** p + exponential) ** (1 / p) per row. */
+int kf_random_ball(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n, size_t d,
+                   float p, float *out);
+
 #ifdef __cplusplus
 }
 #endif
