@@ -205,6 +205,24 @@ int kf_random_double_sided_maxwell(kf_key key, kf_threefry_mode mode, size_t n, 
  * probability 1/2 each (2 * bernoulli(key, 0.5) - 1). */
 int kf_random_rademacher(kf_key key, kf_threefry_mode mode, size_t n, int32_t *out);
 
+/* ---- wald, poisson, binomial, multinomial, categorical, choice ----------
+ * (discrete.c; jax 0.10.2's algorithms, xla-numerics.md §B.4–§B.6). Loops
+ * draw whole arrays per iteration as JAX does, so these allocate scratch
+ * memory (KF_ENOMEM if that fails); parameters follow the (p, p_n)
+ * convention above. */
+
+/* jax.random.wald(key, mean, shape): k1, k2 = split(key), a normal from k1
+ * and a uniform from k2 per element. */
+int kf_random_wald(kf_key key, kf_threefry_mode mode, size_t n, const float *mean, size_t mean_n,
+                   float *out);
+
+/* jax.random.poisson(key, lam, shape) with int32 output: Knuth's loop for
+ * lam < 10 or NaN, Hörmann's PTRS otherwise, both from key; lam = 0 gives 0,
+ * a negative or NaN lam -1. JAX implements it for threefry keys only, in
+ * both threefry modes. */
+int kf_random_poisson(kf_key key, kf_threefry_mode mode, size_t n, const float *lam, size_t lam_n,
+                      int32_t *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,253 @@
+/* keyfold — jax.random's wald, poisson, binomial, multinomial, categorical
+ * and choice (jax/_src/random/core.py of jax 0.10.2; xla-numerics.md §B.4 to
+ * §B.6), as jaxlib 0.10.2 computes them on x86-64.
+ *
+ * JAX's loops are followed step for step because their results depend on
+ * them: poisson's Knuth loop and binomial's inversion draw one uniform per
+ * element per iteration from a key split once per iteration for the whole
+ * array, and their rejection loops overwrite an accepted value whenever a
+ * later iteration accepts again, so an element's value depends on how long
+ * the slowest element of the same call runs. Both branches of each sampler
+ * are drawn from the same key and selected per element, as JAX does.
+ *
+ * Arithmetic is float32 with XLA's own log, log1p and exp (xla_math.c),
+ * fmaf where XLA:CPU fuses a product into a sum (xla-numerics.md §A.3), and
+ * denormals read and written as zero (ftz). */
+#include <math.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "bits.h"
+#include "internal.h"
+#include "keyfold/error.h"
+#include "keyfold/random.h"
+#include "simd.h"
+#include "special.h"
+#include "xla_math.h"
+
+#define ftz kf__xla_ftz
+
+/* The (p, p_n) convention of keyfold/random.h: p_n == n or p_n == 1. */
+static int param_ok(const float *p, size_t p_n, size_t n) {
+  if (p_n != n && p_n != 1) return 0;
+  return p_n == 0 || p != NULL;
+}
+
+static inline float pat(const float *p, size_t p_n, size_t i) {
+  return ftz(p[p_n == 1 ? 0 : i]);
+}
+
+static int check(kf_threefry_mode mode, size_t n, uint64_t draws, const void *out) {
+  int rc = kf__bits_check(mode, 32, n);
+  if (rc != KF_OK) return rc;
+  if (draws != n && (rc = kf__bits_check(mode, 32, draws)) != KF_OK) return rc;
+  if (n > 0 && !out) return KF_EINVAL;
+  return KF_OK;
+}
+
+static size_t block_len(size_t n, size_t start) {
+  return (n - start < KF_BLOCK) ? n - start : KF_BLOCK;
+}
+
+/* Elements [start, start + len) of uniform(key, (total,), lo, lo + span). */
+static void uniform_block(kf__isa isa, kf_key key, kf_threefry_mode mode, uint64_t total,
+                          uint64_t start, size_t len, float lo, float span, float *u) {
+  uint32_t bits[KF_BLOCK];
+  kf__bits32_range(key, mode, total, start, len, bits);
+  kf__k_uniform(isa, bits, len, lo, span, u);
+}
+
+/* XLA's float32 to int32 conversion: NaN gives 0, out of range the bound. */
+static int32_t f32_to_s32(float x) {
+  if (isnan(x)) return 0;
+  if (x >= 2147483648.0f) return INT32_MAX;
+  if (x <= -2147483648.0f) return INT32_MIN;
+  return (int32_t)x;
+}
+
+/* ------------------------------------------------------------------ wald */
+
+/* k1, k2 = split(key); v = normal(k1), z = uniform(k2), y = v * v;
+ * x = mean + mean^2 * y / 2 - mean / 2 * sqrt(4 * mean * y + mean^2 * y^2);
+ * z <= mean / (mean + x) ? x : mean^2 / x. The divisions by 2 are
+ * multiplications by 0.5 (XLA's A / C rewrite, exact), and the sums fuse
+ * the products as XLA:CPU's loop emitter does (xla-numerics.md §A.3). */
+static float wald_f32(float m, float v, float z) {
+  const float y = ftz(v * v);
+  const float msq = ftz(m * m);
+  const float st = sqrtf(ftz(fmaf(ftz(4.0f * m), y, ftz(msq * ftz(y * y)))));
+  const float x = ftz(fmaf(-ftz(m * 0.5f), st, ftz(fmaf(ftz(msq * y), 0.5f, m))));
+  return (z <= ftz(m / ftz(m + x))) ? x : ftz(msq / x);
+}
+
+int kf_random_wald(kf_key key, kf_threefry_mode mode, size_t n, const float *mean, size_t mean_n,
+                   float *out) {
+  int rc = check(mode, n, n, out);
+  if (rc != KF_OK) return rc;
+  if (!param_ok(mean, mean_n, n)) return KF_EINVAL;
+  kf_key k[2];
+  if ((rc = kf_split(key, mode, 2, k)) != KF_OK) return rc;
+  const kf__isa isa = kf__isa_best();
+  const float nlo = nextafterf(-1.0f, 0.0f);
+  float z[KF_BLOCK];
+  for (size_t start = 0; start < n; start += KF_BLOCK) {
+    const size_t len = block_len(n, start);
+    float *v = out + start;
+    uniform_block(isa, k[0], mode, n, start, len, nlo, 1.0f - nlo, v);
+    kf__k_erf_inv(isa, v, len, 0x1.6a09e6p+0f, -INFINITY, INFINITY, v);
+    uniform_block(isa, k[1], mode, n, start, len, 0.0f, 1.0f, z);
+    for (size_t t = 0; t < len; t++) v[t] = wald_f32(pat(mean, mean_n, start + t), v[t], z[t]);
+  }
+  return KF_OK;
+}
+
+/* ---------------------------------------------------------------- lgamma */
+
+/* chlo.lgamma as StableHLO expands it for float32 (xla-numerics.md §A.10),
+ * for x >= 0.5, the only arguments poisson's result can depend on (k + 1
+ * with k >= 0; a negative k is rejected whatever t is). */
+static float lgamma_f32(float x) {
+  static const float c[8] = {676.520368121885098567009190444019f, -1259.13921672240287047156078755283f,
+                             771.3234287776530788486528258894f,  -176.61502916214059906584551354f,
+                             12.507343278686904814458936853f,    -0.13857109526572011689554707f,
+                             9.984369578019570859563e-6f,        1.50563273514931155834e-7f};
+  if (isinf(x)) return INFINITY;
+  const float z = ftz(x - 1.0f);
+  float a = 1.0f;
+  for (int i = 0; i < 8; i++) a = ftz(a + ftz(c[i] / ftz(z + (float)(i + 1))));
+  const float t = ftz(z + 7.5f);
+  const float logt = ftz(2.01490307f + kf__xla_log1pf(ftz(z * 0.13333334f)));
+  const float s = ftz(ftz(z + 0.5f) - ftz(t / logt));
+  return ftz(ftz(fmaf(s, logt, 0.918938533f)) + kf__xla_logf(a));
+}
+
+/* --------------------------------------------------------------- poisson */
+
+/* Knuth: k = 0, lp = 0; while any lp > -lam: key, sub = split(key);
+ * k += lp > -lam; lp += log(uniform(sub, shape)); result k - 1. Every
+ * element takes its uniform from each iteration's full-shape draw. Elements
+ * that take the other branch run with lam = 0 and never count. */
+static int poisson_knuth(kf_key key, kf_threefry_mode mode, size_t n, const float *lam, float *lp,
+                         int32_t *k) {
+  const kf__isa isa = kf__isa_best();
+  size_t active = 0;
+  for (size_t i = 0; i < n; i++) {
+    k[i] = 0;
+    lp[i] = 0.0f;
+    active += 0.0f > -lam[i];
+  }
+  for (uint32_t it = 0; active > 0 && it < (uint32_t)INT32_MAX; it++) {
+    kf_key ks[2];
+    int rc = kf_split(key, mode, 2, ks);
+    if (rc != KF_OK) return rc;
+    key = ks[0];
+    active = 0;
+    float u[KF_BLOCK];
+    for (size_t start = 0; start < n; start += KF_BLOCK) {
+      const size_t len = block_len(n, start);
+      uniform_block(isa, ks[1], mode, n, start, len, 0.0f, 1.0f, u);
+      kf__k_log(isa, u, len, u);
+      for (size_t t = 0; t < len; t++) {
+        const size_t i = start + t;
+        k[i] += lp[i] > -lam[i];
+        lp[i] = ftz(lp[i] + u[t]);
+        active += lp[i] > -lam[i];
+      }
+    }
+  }
+  for (size_t i = 0; i < n; i++) k[i] -= 1;
+  return KF_OK;
+}
+
+/* Hörmann's transformed rejection (PTRS) for lam >= 10, run on every
+ * element (those of the other branch with lam = 1e5) until every element
+ * has accepted once; a later acceptance overwrites an earlier one, as in
+ * JAX. Scratch: 7n floats and n bytes. */
+static int poisson_ptrs(kf_key key, kf_threefry_mode mode, size_t n, const float *lam, float *w,
+                        uint8_t *accepted, int32_t *out) {
+  float *loglam = w, *b = w + n, *a = w + 2 * n, *inv_alpha = w + 3 * n, *v_r = w + 4 * n;
+  float *kout = w + 5 * n;
+  const kf__isa isa = kf__isa_best();
+  for (size_t i = 0; i < n; i++) {
+    const float l = lam[i];
+    loglam[i] = kf__xla_logf(l);
+    b[i] = ftz(fmaf(2.53f, sqrtf(l), 0.931f));
+    a[i] = ftz(fmaf(0.02483f, b[i], -0.059f));
+    inv_alpha[i] = ftz(1.1239f + ftz(1.1328f / ftz(b[i] - 3.4f)));
+    v_r[i] = ftz(0.9277f - ftz(3.6224f / ftz(b[i] - 2.0f)));
+    kout[i] = -1.0f;
+    accepted[i] = 0;
+  }
+  size_t left = n;
+  for (uint32_t it = 0; left > 0 && it < (uint32_t)INT32_MAX; it++) {
+    kf_key ks[3];
+    int rc = kf_split(key, mode, 3, ks);
+    if (rc != KF_OK) return rc;
+    key = ks[0];
+    float u[KF_BLOCK], v[KF_BLOCK], s[KF_BLOCK];
+    for (size_t start = 0; start < n; start += KF_BLOCK) {
+      const size_t len = block_len(n, start);
+      uniform_block(isa, ks[1], mode, n, start, len, 0.0f, 1.0f, u);
+      uniform_block(isa, ks[2], mode, n, start, len, 0.0f, 1.0f, v);
+      for (size_t t = 0; t < len; t++) {
+        const size_t i = start + t;
+        const float uu = u[t] - 0.5f, us = 0.5f - fabsf(uu);
+        s[t] = ftz(ftz(v[t] * inv_alpha[i]) / ftz(ftz(a[i] / ftz(us * us)) + b[i]));
+      }
+      kf__k_log(isa, s, len, s);
+      for (size_t t = 0; t < len; t++) {
+        const size_t i = start + t;
+        const float l = lam[i], uu = u[t] - 0.5f, us = 0.5f - fabsf(uu);
+        const float k = floorf(ftz(ftz(fmaf(ftz(ftz(2.0f * a[i]) / us) + b[i], uu, l)) + 0.43f));
+        const int accept1 = us >= 0.07f && v[t] <= v_r[i];
+        const int reject = k < 0.0f || (us < 0.013f && v[t] > us);
+        int accept = accept1;
+        if (!accept && !reject) {
+          const float tt = ftz(ftz(fmaf(k, loglam[i], -l)) - lgamma_f32(k + 1.0f));
+          accept = s[t] <= tt;
+        }
+        if (accept) {
+          kout[i] = k;
+          if (!accepted[i]) accepted[i] = 1, left--;
+        }
+      }
+    }
+  }
+  for (size_t i = 0; i < n; i++) out[i] = f32_to_s32(kout[i]);
+  return KF_OK;
+}
+
+int kf_random_poisson(kf_key key, kf_threefry_mode mode, size_t n, const float *lam, size_t lam_n,
+                      int32_t *out) {
+  int rc = check(mode, n, n, out);
+  if (rc != KF_OK) return rc;
+  if (!param_ok(lam, lam_n, n)) return KF_EINVAL;
+  if (n == 0) return KF_OK;
+  /* lam_knuth, lam_rej and lp (3n floats), PTRS's 6n, kout's ints, flags. */
+  float *w = kf__malloc(n * (9 * sizeof(float) + sizeof(int32_t) + 1));
+  if (!w) return KF_ENOMEM;
+  float *lk = w, *lr = w + n, *lp = w + 2 * n, *pw = w + 3 * n;
+  int32_t *kr = (int32_t *)(w + 9 * n);
+  uint8_t *acc = (uint8_t *)(kr + n);
+  int any_rej = 0;
+  for (size_t i = 0; i < n; i++) {
+    const float l = pat(lam, lam_n, i);
+    const int knuth = isnan(l) || l < 10.0f;
+    lk[i] = knuth ? l : 0.0f;
+    lr[i] = knuth ? 1e5f : l;
+    any_rej |= !knuth;
+  }
+  rc = poisson_knuth(key, mode, n, lk, lp, out);
+  /* PTRS runs in JAX whatever the branches; only its selected elements
+   * matter, and with none the loop changes nothing that is kept. */
+  if (rc == KF_OK && any_rej) rc = poisson_ptrs(key, mode, n, lr, pw, acc, kr);
+  if (rc == KF_OK) {
+    for (size_t i = 0; i < n; i++) {
+      const float l = pat(lam, lam_n, i);
+      if (!(isnan(l) || l < 10.0f)) out[i] = kr[i];
+      if (l == 0.0f) out[i] = 0;
+    }
+  }
+  kf__free(w);
+  return rc;
+}
