@@ -251,3 +251,201 @@ int kf_random_poisson(kf_key key, kf_threefry_mode mode, size_t n, const float *
   kf__free(w);
   return rc;
 }
+
+/* ------------------------------------------------------------- binomial */
+
+/* _stirling_approx_tail(k): the table for k <= 9, else JAX's formula taken
+ * at k clamped to [0, 9] (the clamp precedes it in JAX's source, so every
+ * k > 9 gets the value at 9). */
+static float stirling_tail(float k) {
+  static const float tab[10] = {0.0810614667953272f,  0.0413406959554092f, 0.0276779256849983f,
+                                0.02079067210376509f, 0.0166446911898211f, 0.0138761288230707f,
+                                0.0118967099458917f,  0.0104112652619720f, 0.00925546218271273f,
+                                0.00833056343336287f};
+  const float kc = fminf(fmaxf(k, 0.0f), 9.0f);
+  if (k <= 9.0f) return tab[(int)floorf(kc)];
+  if (isnan(k)) return NAN;
+  const float kp1 = kc + 1.0f, kp1sq = kp1 * kp1;
+  return ftz(ftz((float)(1.0 / 12) - ftz(ftz((float)(1.0 / 360) - ftz((float)(1.0 / 1260) / kp1sq)) / kp1sq)) / kp1);
+}
+
+/* _binomial_inversion: l = log1p(-q); while any sum <= count:
+ * sub, key = split(key) (in that order); num += sum <= count;
+ * sum += ceil(log(uniform(sub)) / l); result num - 1. recip: q broadcast
+ * from one value, where XLA divides by multiplying with 1 / l. */
+static int binomial_inversion(kf_key key, kf_threefry_mode mode, size_t n, const float *count,
+                              const float *q, int recip, float *sum, float *num) {
+  const kf__isa isa = kf__isa_best();
+  size_t active = 0;
+  for (size_t i = 0; i < n; i++) {
+    num[i] = 0.0f;
+    sum[i] = 0.0f;
+    active += 0.0f <= count[i];
+  }
+  const float inv_l = recip ? ftz(1.0f / kf__xla_log1pf(-q[0])) : 0.0f;
+  float u[KF_BLOCK], l[KF_BLOCK];
+  while (active > 0) {
+    kf_key ks[2];
+    int rc = kf_split(key, mode, 2, ks);
+    if (rc != KF_OK) return rc;
+    key = ks[1];
+    active = 0;
+    for (size_t start = 0; start < n; start += KF_BLOCK) {
+      const size_t len = block_len(n, start);
+      uniform_block(isa, ks[0], mode, n, start, len, 0.0f, 1.0f, u);
+      kf__k_log(isa, u, len, u);
+      if (!recip) {
+        for (size_t t = 0; t < len; t++) l[t] = -q[start + t];
+        kf__k_log1p(isa, l, len, l);
+      }
+      for (size_t t = 0; t < len; t++) {
+        const size_t i = start + t;
+        if (sum[i] <= count[i]) num[i] = ftz(num[i] + 1.0f);
+        const float g = ceilf(ftz(recip ? u[t] * inv_l : u[t] / l[t]));
+        sum[i] = ftz(sum[i] + g);
+        active += sum[i] <= count[i];
+      }
+    }
+  }
+  for (size_t i = 0; i < n; i++) num[i] = ftz(num[i] - 1.0f);
+  return KF_OK;
+}
+
+/* BTRS's per-element constants. */
+typedef struct {
+  float count, p, a, b, c, vr, r, alpha, m, ub0, tails;
+} btrs_c;
+
+static btrs_c btrs_setup(float count, float p) {
+  btrs_c s;
+  s.count = count;
+  s.p = p;
+  const float sd = sqrtf(ftz(ftz(count * p) * ftz(1.0f - p)));
+  s.b = ftz(fmaf(2.53f, sd, 1.15f));
+  s.a = ftz(fmaf(0.01f, p, ftz(fmaf(0.0248f, s.b, -0.0873f))));
+  s.c = ftz(fmaf(count, p, 0.5f));
+  s.vr = ftz(0.92f - ftz(4.2f / s.b));
+  s.r = ftz(p / ftz(1.0f - p));
+  s.alpha = ftz(ftz(2.83f + ftz(5.1f / s.b)) * sd);
+  s.m = floorf(ftz(ftz(count + 1.0f) * p));
+  s.ub0 = 0.0f;
+  s.tails = 0.0f;
+  return s;
+}
+
+/* One BTRS step for element with constants s and uniforms u, v: sets *k
+ * and returns whether it accepts. */
+static int btrs_step(const btrs_c *s, float u, float v, float *kout) {
+  const float count = s->count, m = s->m, r = s->r;
+  u = u - 0.5f;
+  const float us = 0.5f - fabsf(u);
+  const int accept1 = us >= 0.07f && v <= s->vr;
+  const float k = floorf(ftz(fmaf(ftz(ftz(ftz(2.0f * s->a) / us) + s->b), u, s->c)));
+  const int reject = k < 0.0f || k > count;
+  *kout = k;
+  if (accept1) return 1;
+  if (reject) return 0;
+  const float lv = kf__xla_logf(ftz(ftz(v * s->alpha) / ftz(ftz(s->a / ftz(us * us)) + s->b)));
+  const float cm1 = ftz(ftz(count - m) + 1.0f), ck1 = ftz(ftz(count - k) + 1.0f);
+  const float t1 = kf__xla_logf(ftz(ftz(m + 1.0f) / ftz(r * cm1)));
+  const float t2 = kf__xla_logf(ftz(cm1 / ck1));
+  const float t3 = kf__xla_logf(ftz(ftz(r * ck1) / ftz(k + 1.0f)));
+  float ub = ftz(fmaf(ftz(m + 0.5f), t1, ftz(ftz(count + 1.0f) * t2)));
+  ub = ftz(fmaf(ftz(k + 0.5f), t3, ub));
+  ub = ftz(ub + stirling_tail(m));
+  ub = ftz(ub + stirling_tail(ftz(count - m)));
+  ub = ftz(ub - stirling_tail(k));
+  ub = ftz(ub - stirling_tail(ftz(count - k)));
+  return lv <= ub;
+}
+
+/* _btrs on every element until each has accepted once (later acceptances
+ * overwrite, as in JAX). */
+static int binomial_btrs(kf_key key, kf_threefry_mode mode, size_t n, const float *count,
+                         const float *p, btrs_c *cs, uint8_t *accepted, float *kout) {
+  const kf__isa isa = kf__isa_best();
+  for (size_t i = 0; i < n; i++) {
+    cs[i] = btrs_setup(count[i], p[i]);
+    kout[i] = -1.0f;
+    accepted[i] = 0;
+  }
+  size_t left = n;
+  float u[KF_BLOCK], v[KF_BLOCK];
+  while (left > 0) {
+    kf_key ks[3];
+    int rc = kf_split(key, mode, 3, ks);
+    if (rc != KF_OK) return rc;
+    key = ks[0];
+    for (size_t start = 0; start < n; start += KF_BLOCK) {
+      const size_t len = block_len(n, start);
+      uniform_block(isa, ks[1], mode, n, start, len, 0.0f, 1.0f, u);
+      uniform_block(isa, ks[2], mode, n, start, len, 0.0f, 1.0f, v);
+      for (size_t t = 0; t < len; t++) {
+        const size_t i = start + t;
+        float k;
+        if (btrs_step(&cs[i], u[t], v[t], &k)) {
+          kout[i] = k;
+          if (!accepted[i]) accepted[i] = 1, left--;
+        }
+      }
+    }
+  }
+  return KF_OK;
+}
+
+/* _binomial for n elements with count[i], prob[i] (already broadcast);
+ * recip as in binomial_inversion. */
+static int binomial_core(kf_key key, kf_threefry_mode mode, size_t n, const float *cnt,
+                         size_t cnt_n, const float *prob, size_t prob_n, int recip, float *out) {
+  if (n == 0) return KF_OK;
+  /* count_inv, count_btrs, q, q_btrs, sum, btrs's k (6n floats), btrs's
+   * constants, flags. */
+  float *w = kf__malloc(n * (6 * sizeof(float) + sizeof(btrs_c) + 1));
+  if (!w) return KF_ENOMEM;
+  float *ci = w, *cb = w + n, *q = w + 2 * n, *qb = w + 3 * n, *sum = w + 4 * n, *kb = w + 5 * n;
+  btrs_c *cs = (btrs_c *)(w + 6 * n);
+  uint8_t *acc = (uint8_t *)(cs + n);
+  int any_btrs = 0;
+  for (size_t i = 0; i < n; i++) {
+    const float p = pat(prob, prob_n, i), c = pat(cnt, cnt_n, i);
+    float qq = p < 0.5f ? p : ftz(1.0f - p);
+    const int bad_count = isnan(c) || c < 0.0f;
+    if (isnan(qq) || qq < 0.0f) qq = 0.01f;
+    const int inv = bad_count || ftz(c * qq) <= 10.0f;
+    const float cf = floorf(c);
+    q[i] = qq;
+    ci[i] = inv ? cf : 0.0f;
+    cb[i] = inv ? 1e4f : cf;
+    qb[i] = inv ? 0.5f : qq;
+    any_btrs |= !inv;
+  }
+  int rc = binomial_inversion(key, mode, n, ci, q, recip, sum, out);
+  /* BTRS only matters for the elements that select it. */
+  if (rc == KF_OK && any_btrs) rc = binomial_btrs(key, mode, n, cb, qb, cs, acc, kb);
+  if (rc == KF_OK) {
+    for (size_t i = 0; i < n; i++) {
+      const float p = pat(prob, prob_n, i), c = pat(cnt, cnt_n, i);
+      const float qq = p < 0.5f ? p : ftz(1.0f - p);
+      const int bad_count = isnan(c) || c < 0.0f, q_nan = isnan(qq), q_neg = qq < 0.0f;
+      const int inf = isinf(c);
+      const float qs = (q_nan || q_neg) ? 0.01f : qq;
+      const int inv = bad_count || ftz(c * qs) <= 10.0f;
+      float s = inv ? out[i] : kb[i];
+      const int invalid = q_neg || q_nan || bad_count;
+      if (invalid) s = NAN;
+      if (inf && !invalid) s = INFINITY;
+      if (!(p < 0.5f || bad_count || q_nan || inf)) s = ftz(floorf(c) - s);
+      out[i] = s;
+    }
+  }
+  kf__free(w);
+  return rc;
+}
+
+int kf_random_binomial(kf_key key, kf_threefry_mode mode, size_t n, const float *count,
+                       size_t count_n, const float *p, size_t p_n, float *out) {
+  int rc = check(mode, n, n, out);
+  if (rc != KF_OK) return rc;
+  if (!param_ok(count, count_n, n) || !param_ok(p, p_n, n)) return KF_EINVAL;
+  return binomial_core(key, mode, n, count, count_n, p, p_n, p_n == 1 && n > 1, out);
+}

@@ -223,6 +223,12 @@ int kf_random_wald(kf_key key, kf_threefry_mode mode, size_t n, const float *mea
 int kf_random_poisson(kf_key key, kf_threefry_mode mode, size_t n, const float *lam, size_t lam_n,
                       int32_t *out);
 
+/* jax.random.binomial(key, n, p, shape) with float32 output: inversion for
+ * count * min(p, 1 - p) <= 10, BTRS otherwise, both from key; NaN for a
+ * NaN or negative count or a p outside [0, 1], inf for an infinite count. */
+int kf_random_binomial(kf_key key, kf_threefry_mode mode, size_t n, const float *count,
+                       size_t count_n, const float *p, size_t p_n, float *out);
+
 #ifdef __cplusplus
 }
 #endif
