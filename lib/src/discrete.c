@@ -21,6 +21,7 @@
 #include "internal.h"
 #include "keyfold/error.h"
 #include "keyfold/random.h"
+#include "keyfold/tensor.h"
 #include "simd.h"
 #include "special.h"
 #include "xla_math.h"
@@ -448,4 +449,252 @@ int kf_random_binomial(kf_key key, kf_threefry_mode mode, size_t n, const float 
   if (rc != KF_OK) return rc;
   if (!param_ok(count, count_n, n) || !param_ok(p, p_n, n)) return KF_EINVAL;
   return binomial_core(key, mode, n, count, count_n, p, p_n, p_n == 1 && n > 1, out);
+}
+
+/* ---------------------------------------------------------- multinomial */
+
+/* jax's cumsum(p, reverse=True) over the k categories of one row, as
+ * XLA:CPU's reduce-window sums it for k <= 16: from the last category. */
+static void rev_cumsum(const float *p, size_t k, float *rem) {
+  float s = 0.0f;
+  for (size_t j = k; j-- > 0;) rem[j] = s = ftz(s + ftz(p[j]));
+}
+
+int kf_random_multinomial(kf_key key, kf_threefry_mode mode, size_t batch, size_t k,
+                          const float *count, size_t count_n, const float *p, size_t p_n,
+                          float *out) {
+  const uint64_t total = (uint64_t)batch * k;
+  int rc = check(mode, batch, total, out);
+  if (rc != KF_OK) return rc;
+  if (!param_ok(count, count_n, batch) || (p_n != k && p_n != total) || (p_n && !p))
+    return KF_EINVAL;
+  if (total == 0) return KF_OK;
+  /* ratios (batch * k), remainders, one category's ratios and counts, keys */
+  float *w = kf__malloc((size_t)total * sizeof(float) + batch * 3 * sizeof(float) +
+                        k * sizeof(kf_key) + k * sizeof(float));
+  if (!w) return KF_ENOMEM;
+  float *ratio = w, *remain = w + total, *col = remain + batch, *cnt = col + batch;
+  float *rem = cnt + batch;
+  kf_key *keys = (kf_key *)(rem + k);
+  for (size_t b = 0; b < batch; b++) {
+    const float *row = p + (p_n == k ? 0 : b * k);
+    rev_cumsum(row, k, rem);
+    for (size_t j = 0; j < k; j++)
+      ratio[b * k + j] = ftz(ftz(row[j]) / (rem[j] == 0.0f ? 1.0f : rem[j]));
+    remain[b] = pat(count, count_n, b);
+  }
+  if ((rc = kf_split(key, mode, k, keys)) != KF_OK) goto done;
+  /* lax.scan over the categories: counts = binomial(keys[j], remainder,
+   * clip(ratio[j], 0, 1)), remainder -= counts. */
+  for (size_t j = 0; j < k; j++) {
+    for (size_t b = 0; b < batch; b++) {
+      const float r = ratio[b * k + j];
+      col[b] = isnan(r) ? r : fminf(fmaxf(r, 0.0f), 1.0f);
+    }
+    if ((rc = binomial_core(keys[j], mode, batch, remain, batch, col, batch, 0, cnt)) != KF_OK)
+      goto done;
+    for (size_t b = 0; b < batch; b++) {
+      out[b * k + j] = cnt[b];
+      remain[b] = ftz(remain[b] - cnt[b]);
+    }
+  }
+done:
+  kf__free(w);
+  return rc;
+}
+
+/* ---------------------------------------------------- categorical, choice */
+
+/* lax.argmax's order: a NaN wins over any number, the first index on ties. */
+static int argmax_better(float v, float best) {
+  if (isnan(best)) return 0;
+  return isnan(v) || v > best;
+}
+
+/* The gumbel draw of `total` values in mode gmode, whole (the high modes
+ * pair element i with element total + i, so they are drawn at once). */
+static float *gumbel_all(kf_key key, kf_threefry_mode mode, size_t total, kf_gumbel_mode gmode,
+                         int *rc) {
+  float *g = kf__malloc(total * sizeof(float));
+  if (!g) {
+    *rc = KF_ENOMEM;
+    return NULL;
+  }
+  if ((*rc = kf_random_gumbel(key, mode, total, gmode, g)) != KF_OK) {
+    kf__free(g);
+    return NULL;
+  }
+  return g;
+}
+
+/* top_k's order for indices into v: larger values first, a NaN above every
+ * number, the lower index first on ties. */
+typedef struct {
+  float v;
+  int32_t i;
+} ranked;
+
+static int ranked_before(const ranked *a, const ranked *b) {
+  const int an = isnan(a->v), bn = isnan(b->v);
+  if (an != bn) return an;
+  if (!an && a->v != b->v) return a->v > b->v;
+  return a->i < b->i;
+}
+
+/* The first m of r[0..len) in top_k's order, sorted in place (a selection
+ * per place: m is a sample count, len a category count). */
+static void top_m(ranked *r, size_t len, size_t m) {
+  for (size_t s = 0; s < m; s++) {
+    size_t best = s;
+    for (size_t t = s + 1; t < len; t++)
+      if (ranked_before(&r[t], &r[best])) best = t;
+    const ranked tmp = r[s];
+    r[s] = r[best];
+    r[best] = tmp;
+  }
+}
+
+int kf_random_categorical(kf_key key, kf_threefry_mode mode, const float *logits, size_t outer,
+                          size_t k, size_t inner, size_t prefix, int replace,
+                          kf_gumbel_mode gmode, int32_t *out) {
+  if (gmode != KF_GUMBEL_LOW && gmode != KF_GUMBEL_HIGH && gmode != KF_GUMBEL_HIGHEST)
+    return KF_EINVAL;
+  const uint64_t batch = (uint64_t)outer * inner, nout = batch * prefix;
+  const uint64_t per = (uint64_t)k * batch, total = replace ? per * prefix : per;
+  if (nout > KF_MAX_ELEMENTS || total > KF_MAX_ELEMENTS) return KF_EOVERFLOW;
+  int rc = check(mode, (size_t)nout, gmode == KF_GUMBEL_LOW ? total : 2 * total, out);
+  if (rc != KF_OK) return rc;
+  if (k == 0 || (per > 0 && !logits)) return KF_EINVAL;
+  if (!replace && prefix > k) return KF_EINVAL;
+  if (nout == 0) return KF_OK;
+  if (!replace) {
+    /* logits + gumbel(key, logits.shape), top_k along the axis; output
+     * (prefix, outer, inner): sample s of row (o, i) is its s-th index. */
+    float *g = gumbel_all(key, mode, (size_t)per, gmode, &rc);
+    ranked *r = g ? kf__malloc(k * sizeof *r) : NULL;
+    if (!r) {
+      kf__free(g);
+      return g ? KF_ENOMEM : rc;
+    }
+    for (size_t o = 0; o < outer; o++)
+      for (size_t i = 0; i < inner; i++) {
+        for (size_t j = 0; j < k; j++) {
+          const size_t e = (o * k + j) * inner + i;
+          r[j] = (ranked){ftz(ftz(logits[e]) + g[e]), (int32_t)j};
+        }
+        top_m(r, k, prefix);
+        for (size_t s = 0; s < prefix; s++) out[(s * outer + o) * inner + i] = r[s].i;
+      }
+    kf__free(r);
+    kf__free(g);
+    return KF_OK;
+  }
+  /* argmax(gumbel(key, (prefix, outer, k, inner)) + logits, axis) */
+  float *gall = NULL;
+  if (gmode != KF_GUMBEL_LOW && !(gall = gumbel_all(key, mode, (size_t)total, gmode, &rc)))
+    return rc;
+  float *best = kf__malloc(inner * sizeof *best);
+  if (!best) {
+    kf__free(gall);
+    return KF_ENOMEM;
+  }
+  const kf__isa isa = kf__isa_best();
+  uint32_t bits[KF_BLOCK];
+  float gb[KF_BLOCK];
+  const size_t row = k * inner; /* one (s, o)'s contiguous gumbel values */
+  for (size_t so = 0; so < prefix * outer; so++) {
+    const float *lg = logits + (so % outer) * row;
+    int32_t *o = out + so * inner;
+    for (size_t start = 0; start < row; start += KF_BLOCK) {
+      const size_t len = block_len(row, start);
+      const float *gv;
+      if (gall) {
+        gv = gall + so * row + start;
+      } else {
+        kf__bits32_range(key, mode, total, so * row + start, len, bits);
+        kf__k_gumbel(isa, bits, len, gb);
+        gv = gb;
+      }
+      for (size_t t = 0; t < len; t++) {
+        const size_t e = start + t, j = e / inner, i = e % inner;
+        const float v = ftz(gv[t] + ftz(lg[e]));
+        if (j == 0 || argmax_better(v, best[i])) best[i] = v, o[i] = (int32_t)j;
+      }
+    }
+  }
+  kf__free(best);
+  kf__free(gall);
+  return KF_OK;
+}
+
+/* jax's searchsorted(c, r, side='left') by its scan: ceil(log2(n + 1))
+ * halvings of [0, n], go left when r <= c[mid] in the total order of sort
+ * (-0 as 0, NaN above everything), c[mid] clamped into the array. */
+static int sort_le(float a, float b) {
+  if (isnan(b)) return 1;
+  if (isnan(a)) return 0;
+  return a <= b;
+}
+
+static int32_t searchsorted_left(const float *c, size_t n, float r) {
+  uint32_t lo = 0, hi = (uint32_t)n;
+  int levels = 0;
+  while ((((uint64_t)1) << levels) < (uint64_t)n + 1) levels++;
+  for (int l = 0; l < levels; l++) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (mid >= n) mid = (uint32_t)n - 1;
+    if (sort_le(r, c[mid])) hi = mid;
+    else lo = mid;
+  }
+  return (int32_t)hi;
+}
+
+int kf_random_choice(kf_key key, kf_threefry_mode mode, size_t n_inputs, size_t n_draws,
+                     int replace, const float *p, kf_gumbel_mode gmode, int32_t *out) {
+  int rc = check(mode, n_draws, n_draws, out);
+  if (rc != KF_OK) return rc;
+  if (n_draws == 0) return KF_OK;
+  if (n_inputs == 0 || n_inputs > (size_t)INT32_MAX || (!replace && n_draws > n_inputs))
+    return KF_EINVAL;
+  if (!p) {
+    if (replace) return kf_random_randint(key, mode, n_draws, 0, (int64_t)n_inputs, out);
+    int32_t *perm = kf__malloc(n_inputs * sizeof *perm);
+    if (!perm) return KF_ENOMEM;
+    rc = kf_random_permutation(key, mode, n_inputs, perm);
+    if (rc == KF_OK) memcpy(out, perm, n_draws * sizeof *out);
+    kf__free(perm);
+    return rc;
+  }
+  if (replace) {
+    /* c = cumsum(p); r = c[-1] * (1 - uniform(key, shape));
+     * searchsorted(c, r). */
+    float *c = kf__malloc(n_inputs * sizeof *c);
+    if (!c) return KF_ENOMEM;
+    float s = 0.0f;
+    for (size_t j = 0; j < n_inputs; j++) c[j] = s = ftz(s + ftz(p[j]));
+    const kf__isa isa = kf__isa_best();
+    float u[KF_BLOCK];
+    for (size_t start = 0; start < n_draws; start += KF_BLOCK) {
+      const size_t len = block_len(n_draws, start);
+      uniform_block(isa, key, mode, n_draws, start, len, 0.0f, 1.0f, u);
+      for (size_t t = 0; t < len; t++)
+        out[start + t] = searchsorted_left(c, n_inputs, ftz(c[n_inputs - 1] * (1.0f - u[t])));
+    }
+    kf__free(c);
+    return KF_OK;
+  }
+  /* gumbel(key, (n,), mode) + log(p), top_k(n_draws) */
+  float *g = gumbel_all(key, mode, n_inputs, gmode, &rc);
+  ranked *r = g ? kf__malloc(n_inputs * sizeof *r) : NULL;
+  if (!r) {
+    kf__free(g);
+    return g ? KF_ENOMEM : rc;
+  }
+  for (size_t j = 0; j < n_inputs; j++)
+    r[j] = (ranked){ftz(g[j] + kf__xla_logf(ftz(p[j]))), (int32_t)j};
+  top_m(r, n_inputs, n_draws);
+  for (size_t s = 0; s < n_draws; s++) out[s] = r[s].i;
+  kf__free(r);
+  kf__free(g);
+  return KF_OK;
 }
