@@ -668,7 +668,13 @@ class Gen:
         vals = [np.asarray(params[k], np.float32) for k in names]
         fn = getattr(jax.random, name)
         sh = tuple(shape)
-        out = jax.jit(lambda k, *v: fn(k, **dict(zip(names, v)), **static, shape=sh))(key, *vals)
+        # one compiled program per signature (the loops of poisson and binomial take a while
+        # to compile); the values are traced arguments, so reusing it changes no result
+        sig = (self.mode, name, sh, tuple(names), tuple(sorted(static.items())), tuple(v.shape for v in vals))
+        cache = self.__dict__.setdefault("_jitted", {})
+        if sig not in cache:
+            cache[sig] = jax.jit(lambda k, *v: fn(k, **dict(zip(names, v)), **static, shape=sh))
+        out = cache[sig](key, *vals)
         dt = np.int32 if name in self.INT_SAMPLERS else np.float32
         self.add("sample", "%s/%s" % (name, cid),
                  {"sampler": name, "key": keydata(key), "shape": list(shape),

@@ -633,6 +633,38 @@ int kf_random_categorical(kf_key key, kf_threefry_mode mode, const float *logits
   uint32_t bits[KF_BLOCK];
   float gb[KF_BLOCK];
   const size_t row = k * inner; /* one (s, o)'s contiguous gumbel values */
+  if (!gall && inner == 1 && k <= KF_BLOCK) {
+    /* The common case (categories on the last axis): whole rows per block,
+     * one vector gumbel pass, then each row's argmax. */
+    const size_t rows = prefix * outer, per_block = KF_BLOCK / k;
+    for (size_t r0 = 0; r0 < rows; r0 += per_block) {
+      const size_t nr = rows - r0 < per_block ? rows - r0 : per_block;
+      kf__bits32_range(key, mode, total, r0 * k, nr * k, bits);
+      kf__k_gumbel(isa, bits, nr * k, gb);
+      size_t o = r0 % outer;
+      for (size_t t = 0; t < nr; t++) {
+        const float *lg = logits + o * k;
+        float *g = gb + t * k;
+        o = o + 1 == outer ? 0 : o + 1;
+        for (size_t j = 0; j < k; j++) g[j] = ftz(g[j] + ftz(lg[j]));
+        /* branchless running maximum; a NaN anywhere takes the slow path */
+        float bv = g[0];
+        int32_t bj = 0;
+        int nan = isnan(g[0]);
+        for (size_t j = 1; j < k; j++) {
+          const int gt = g[j] > bv;
+          bv = gt ? g[j] : bv;
+          bj = gt ? (int32_t)j : bj;
+          nan |= isnan(g[j]);
+        }
+        if (nan)
+          for (bj = 0; !isnan(g[bj]); bj++) continue;
+        out[r0 + t] = bj;
+      }
+    }
+    kf__free(best);
+    return KF_OK;
+  }
   for (size_t so = 0; so < prefix * outer; so++) {
     const float *lg = logits + (so % outer) * row;
     int32_t *o = out + so * inner;
