@@ -281,6 +281,63 @@ int kf_random_generalized_normal(kf_key key, kf_threefry_mode mode, kf_rsqrt_mod
  * (sum |g| ** p + exponential) ** (1 / p) per row. */
 int kf_random_ball(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n, size_t d,
                    float p, float *out);
+/* ---- wald, poisson, binomial, multinomial, categorical, choice ----------
+ * (discrete.c; jax 0.10.2's algorithms, xla-numerics.md §B.4–§B.6). Loops
+ * draw whole arrays per iteration as JAX does, so these allocate scratch
+ * memory (KF_ENOMEM if that fails); parameters follow the (p, p_n)
+ * convention above. */
+
+/* jax.random.wald(key, mean, shape): k1, k2 = split(key), a normal from k1
+ * and a uniform from k2 per element. */
+int kf_random_wald(kf_key key, kf_threefry_mode mode, size_t n, const float *mean, size_t mean_n,
+                   float *out);
+
+/* jax.random.poisson(key, lam, shape) with int32 output: Knuth's loop for
+ * lam < 10 or NaN, Hörmann's PTRS otherwise, both from key; lam = 0 gives 0,
+ * a negative or NaN lam -1. JAX implements it for threefry keys only, in
+ * both threefry modes. */
+int kf_random_poisson(kf_key key, kf_threefry_mode mode, size_t n, const float *lam, size_t lam_n,
+                      int32_t *out);
+
+/* jax.random.binomial(key, n, p, shape) with float32 output: inversion for
+ * count * min(p, 1 - p) <= 10, BTRS otherwise, both from key; NaN for a
+ * NaN or negative count or a p outside [0, 1], inf for an infinite count. */
+int kf_random_binomial(kf_key key, kf_threefry_mode mode, size_t n, const float *count,
+                       size_t count_n, const float *p, size_t p_n, float *out);
+
+/* jax.random.multinomial(key, n, p, shape=(batch..., k)) with float32
+ * counts: batch rows of k categories, out[b * k + j]. count has count_n = 1
+ * or batch values, p has k values (one row for every batch row) or
+ * batch * k. The keys are split(key, k), category j's counts binomial(
+ * keys[j], remaining, p_j / (sum of p_j..p_k-1)) as JAX's scan draws them. */
+int kf_random_multinomial(kf_key key, kf_threefry_mode mode, size_t batch, size_t k,
+                          const float *count, size_t count_n, const float *p, size_t p_n,
+                          float *out);
+
+/* jax.random.categorical(key, logits, axis, shape, replace, mode) with the
+ * logits as an array of shape (outer, k, inner): k categories along the
+ * axis, outer and inner the products of the dimensions before and after it
+ * (already broadcast to the batch shape); prefix is the product of the
+ * leading dimensions of `shape` that the logits do not have. The output has
+ * shape (prefix, outer, inner): prefix * outer * inner int32 indices in
+ * [0, k). replace draws gumbel(key, (prefix, outer, k, inner), mode) and
+ * takes argmax(g + logits) (a NaN wins, the first index on ties); replace
+ * == 0 adds gumbel(key, (outer, k, inner)) and takes the first prefix
+ * indices of top_k along the axis (prefix <= k, else KF_EINVAL). */
+int kf_random_categorical(kf_key key, kf_threefry_mode mode, const float *logits, size_t outer,
+                          size_t k, size_t inner, size_t prefix, int replace,
+                          kf_gumbel_mode gmode, int32_t *out);
+
+/* jax.random.choice(key, a, shape, replace, p, mode) for an integer a =
+ * n_inputs (indices 0..n_inputs-1; for an array a the caller takes its
+ * slices along the axis by these indices): n_draws = prod(shape) indices.
+ * p NULL: randint(key, shape, 0, n) with replacement, permutation(key,
+ * n)[:n_draws] without; p (n_inputs values): searchsorted(cumsum(p),
+ * cumsum(p)[-1] * (1 - uniform)) with replacement, top_k(gumbel(key, (n,),
+ * mode) + log(p), n_draws) without (gmode only matters there). KF_EINVAL
+ * for n_inputs == 0 or, without replacement, n_draws > n_inputs. */
+int kf_random_choice(kf_key key, kf_threefry_mode mode, size_t n_inputs, size_t n_draws,
+                     int replace, const float *p, kf_gumbel_mode gmode, int32_t *out);
 
 #ifdef __cplusplus
 }
