@@ -151,6 +151,8 @@ SHAPE_TEXT = {
     "outer": "The draw has `shape` (default `[]`), which JAX does not check against the "
              "parameters: the output is the broadcast of `shape` and the array parameters' shapes, "
              "and elements along dimensions where `shape` is 1 share a draw.",
+    "to": "`shape` absent (JAX's None) is the array parameters' shape; given, each must broadcast "
+          "to it (jnp.broadcast_to, with its messages, 400).",
 }
 
 

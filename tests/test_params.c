@@ -295,7 +295,7 @@ static const kd_param outer_params[] = {
 };
 
 static const kd_op outer_op = {"outer_uniform", KD_OP_SAMPLER, outer_params, KD_OP_RANDOM, KD_SHAPE_OUTER,
-                               KF_FLOAT32, NULL, call_outer_uniform, "test"};
+                               KF_FLOAT32, NULL, call_outer_uniform, "test", NULL};
 
 /* kd_sample_prepare of op for the body {"key": [3, 4], <members>}. */
 static int prepare_members(const kd_op *op, const char *members, kd_sample *s, kd_err *err) {
@@ -319,7 +319,7 @@ static const kd_param stepped_params[] = {
 };
 
 static const kd_op stepped_op = {"stepped", KD_OP_SAMPLER, stepped_params, KD_OP_RANDOM, KD_SHAPE_OUTER,
-                                 KF_FLOAT32, NULL, NULL, "test"}; /* prepared, never drawn */
+                                 KF_FLOAT32, NULL, NULL, "test", NULL}; /* prepared, never drawn */
 
 START_TEST(outer_steps_fail_with_jnp_text) {
   static const struct {
