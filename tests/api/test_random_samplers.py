@@ -29,7 +29,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from kfharness import DaemonTestCase, fold_in, key_of  # noqa: E402
-from test_random_distributions import SHAPE_MSG, parse_npy  # noqa: E402
+from test_random_distributions import SHAPE_MSG, Replies  # noqa: E402
 
 GAMMA = ["gamma", "loggamma", "beta", "chisquare", "t", "f", "generalized_normal"]
 DISCRETE = ["wald", "poisson", "binomial"]
@@ -145,28 +145,13 @@ def direct(lib, op, key, mode, rsqrt, body, shape):
     return bytes(out)[:4 * n]
 
 
-class RandomSamplersTest(DaemonTestCase):
+class RandomSamplersTest(Replies, DaemonTestCase):
     maxDiff = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.lib = library()
-
-    def npy(self, op, body, path=None):
-        c = self.d.connection()
-        c.request("POST", path or "/v1/random/" + op, body=json.dumps(body),
-                  headers={"Content-Type": "application/json", "Accept": "application/x-npy"})
-        r = c.getresponse()
-        raw = r.read()
-        c.close()
-        self.assertEqual(r.status, 200, "%s %r -> %s %r" % (op, body, r.status, raw[:300]))
-        return parse_npy(raw)
-
-    def ok(self, op, body):
-        s, b = self.d.post("/v1/random/" + op, body)
-        self.assertEqual(s, 200, "%s %r -> %s %r" % (op, body, s, b))
-        return b
 
     # ------------------------------------------------------------ real JAX
     def test_literals_are_jax_draws(self):
@@ -373,9 +358,7 @@ class RandomSamplersTest(DaemonTestCase):
 
     # -------------------------------------------------------------- listing
     def test_listing(self):
-        s, b = self.d.get("/v1/random")
-        self.assertEqual(s, 200)
-        ops = {op["name"]: op for op in b["operations"]}
+        ops = self.operations()
         for op in GAMMA + DISCRETE:
             names = ["key"] + PARAMS[op] + ["shape", "dtype"] + (["rsqrt"] if op in GAMMA else [])
             rule = {"generalized_normal": "scalar", "poisson": "to"}.get(op, "broadcast")
