@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
+
 /* ------------------------------------------------------------ parameters */
 
 #define REQ KD_PF_REQUIRED
@@ -333,6 +335,35 @@ static const kd_param generalized_normal_params[] = {
   END,
 };
 
+static const kd_param dirichlet_params[] = {
+  P_KEY,
+  {.name = "alpha", .kind = KD_PK_FLOAT, .flags = REQ, .def = NODEF,
+   .description = "The concentrations along the last axis (k of them; ndim >= 1), finite as "
+                  "float32. keyfold computes one vector for every row: the leading dimensions "
+                  "of alpha must be 1 (JAX also takes one vector per batch element)."},
+  {.name = "shape", .kind = KD_PK_SHAPE, .def = NODEF,
+   .description = "The batch shape; the output is shape + (k,). alpha's leading dimensions "
+                  "must broadcast to exactly it (JAX's check and text). Absent (JAX's None): "
+                  "alpha's leading dimensions."},
+  P_DTYPE_OF("dirichlet"),
+  P_RSQRT,
+  END,
+};
+
+static const kd_param ball_params[] = {
+  P_KEY,
+  {.name = "d", .kind = KD_PK_INT, .flags = REQ | KD_PF_SCALAR, .def = NODEF, .min = 0,
+   .max = INT32_MAX, .description = "The dimension of the ball: the output's last axis."},
+  {.name = "p", .kind = KD_PK_FLOAT, .flags = KD_PF_SCALAR, .def = DEF_F(2.0),
+   .description = "The p of the Lp ball, one number (finite as float32)."},
+  {.name = "shape", .kind = KD_PK_SHAPE, .def = DEF_SHAPE0,
+   .description = "The batch shape (default ()); the output is shape + (d,)."},
+  /* its dtype reaches gamma's check first (generalized_normal) */
+  P_DTYPE_OF("gamma"),
+  P_RSQRT,
+  END,
+};
+
 /* wald, poisson, binomial (discrete.c). */
 static const kd_param wald_params[] = {
   P_KEY,
@@ -512,6 +543,69 @@ GCALL1(t, "df")
 GCALL2(f, "dfnum", "dfden")
 GCALL1(generalized_normal, "p")
 
+/* dirichlet and ball: the output is a batch shape + one more axis (k
+ * concentrations, d dimensions), the rows the library draws. */
+static int trailing_axis(kd_sample *s, const kf_shape *batch, int64_t last, const char *what,
+                         uint64_t max_elements, kd_err *err) {
+  char a[8 * 24 + 8];
+  if (batch->rank >= KF_MAX_RANK)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.shape: %s + one axis has more than %d dimensions",
+                   what, kd_shape_py(batch, a, sizeof a), KF_MAX_RANK);
+  int64_t dims[KF_MAX_RANK];
+  for (int d = 0; d < batch->rank; d++) dims[d] = batch->dim[d];
+  dims[batch->rank] = last;
+  kf_shape_make(&s->args.shape, batch->rank + 1, dims);
+  char field[160];
+  snprintf(field, sizeof field, "%s: the shape %s", what, kd_shape_py(&s->args.shape, a, sizeof a));
+  s->draw_bits = 64; /* split(key, n) */
+  return kd_count_elements(dims, batch->rank + 1, max_elements, field, &s->args.n, err);
+}
+
+static size_t rows_of(const kd_sample *s) {
+  size_t rows = 1;
+  for (int d = 0; d + 1 < s->out.shape.rank; d++) rows *= (size_t)s->out.shape.dim[d];
+  return rows;
+}
+
+/* JAX: the batch shape is alpha's leading dimensions, checked against
+ * `shape` as the other samplers' parameters are. */
+static int prepare_dirichlet(kd_sample *s, const char *what, uint64_t max_elements, kd_err *err) {
+  kd_arg *alpha = kd_args_get(&s->args, "alpha");
+  const kf_shape full = alpha->shape;
+  if (full.rank == 0)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.alpha: dirichlet requires alpha.ndim >= 1, got alpha.ndim == 0",
+                   what);
+  kf_shape_make(&alpha->shape, full.rank - 1, full.dim);
+  const int rc = kd_params_shape("dirichlet", KD_SHAPE_BROADCAST, &s->args, what, max_elements, err);
+  alpha->shape = full;
+  if (rc != 0) return -1;
+  size_t vectors = 1;
+  for (int d = 0; d + 1 < full.rank; d++) vectors *= (size_t)full.dim[d];
+  if (vectors != 1)
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   "%s.alpha: keyfold computes one concentration vector for all rows (alpha of "
+                   "shape (k,)); JAX would draw each batch element with its own", what);
+  const kf_shape batch = s->args.shape;
+  return trailing_axis(s, &batch, full.dim[full.rank - 1], what, max_elements, err);
+}
+
+static int call_dirichlet(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  const kd_arg *alpha = ARG(s, "alpha");
+  const size_t k = (size_t)alpha->shape.dim[alpha->shape.rank - 1];
+  /* alpha broadcast along the rows: its first k values */
+  return kf_random_dirichlet(key, mode, s->rsqrt, rows_of(s), kd_arg_floats(alpha), k, s->out.data);
+}
+
+static int prepare_ball(kd_sample *s, const char *what, uint64_t max_elements, kd_err *err) {
+  const kf_shape batch = ARG(s, "shape")->shape;
+  return trailing_axis(s, &batch, ARG(s, "d")->n, what, max_elements, err);
+}
+
+static int call_ball(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  return kf_random_ball(key, mode, s->rsqrt, rows_of(s), (size_t)ARG(s, "d")->n, ARG(s, "p")->one_f,
+                        s->out.data);
+}
+
 /* wald, poisson and binomial allocate their loops' memory in the library:
  * like permutation, offered statelessly only (a failed fill after the key
  * was drawn could not be reported). */
@@ -589,6 +683,10 @@ static const kd_op ops[] = {
   {"generalized_normal", KD_OP_SAMPLER, generalized_normal_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32,
    prepare_split, call_generalized_normal, "jax.random.generalized_normal(key, p, shape, dtype)",
    "gamma"},
+  {"dirichlet", KD_OP_SAMPLER, dirichlet_params, RS, KD_SHAPE_OWN, KF_FLOAT32, prepare_dirichlet,
+   call_dirichlet, "jax.random.dirichlet(key, alpha, shape, dtype)", NULL},
+  {"ball", KD_OP_SAMPLER, ball_params, RS, KD_SHAPE_OWN, KF_FLOAT32, prepare_ball, call_ball,
+   "jax.random.ball(key, d, p, shape, dtype)", NULL},
   {"wald", KD_OP_SAMPLER, wald_params, KD_OP_RANDOM | KD_OP_TENSOR, KD_SHAPE_BROADCAST, KF_FLOAT32,
    NULL, call_wald, "jax.random.wald(key, mean, shape, dtype)", NULL},
   {"poisson", KD_OP_SAMPLER, poisson_params, KD_OP_RANDOM | KD_OP_TENSOR, KD_SHAPE_TO, KF_INT32,

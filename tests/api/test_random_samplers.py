@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The gamma family (gamma, loggamma, beta, chisquare, t, f,
-generalized_normal) and wald, poisson, binomial over HTTP.
+generalized_normal, dirichlet, ball) and wald, poisson, binomial over HTTP.
 
 * Real JAX's draws: a few replies compared bit for bit with values printed
   by jax/jaxlib 0.10.2 on this Intel x86-64 host (rsqrt 'intel-nr2'), and
@@ -32,6 +32,7 @@ from kfharness import DaemonTestCase, fold_in, key_of  # noqa: E402
 from test_random_distributions import SHAPE_MSG, Replies  # noqa: E402
 
 GAMMA = ["gamma", "loggamma", "beta", "chisquare", "t", "f", "generalized_normal"]
+AXIS = ["dirichlet", "ball"]  # gamma family too, with an output axis beyond shape
 DISCRETE = ["wald", "poisson", "binomial"]
 PARAMS = {"gamma": ["a"], "loggamma": ["a"], "beta": ["a", "b"], "chisquare": ["df"], "t": ["df"],
           "f": ["dfnum", "dfden"], "generalized_normal": ["p"], "wald": ["mean"], "poisson": ["lam"],
@@ -45,7 +46,8 @@ BODIES = {"gamma": {"a": [0.5, 3.0, 0.0, 1e-3]}, "loggamma": {"a": [0.8, 3.0]},
           "t": {"df": [5.0, 1.0, 0.3]}, "f": {"dfnum": [3.0, 1.0], "dfden": 7.0},
           "generalized_normal": {"p": 0.5, "shape": [4]}, "wald": {"mean": [1.0, 2.0, 0.5]},
           "poisson": {"lam": [4.0, 30.0, 0.0], "shape": [2, 3]},
-          "binomial": {"n": [20.0, 200.0], "p": 0.3}}
+          "binomial": {"n": [20.0, 200.0], "p": 0.3},
+          "dirichlet": {"alpha": [1.0, 2.0, 3.0, 4.0], "shape": [2]}, "ball": {"d": 3, "shape": [2]}}
 # The reply's bytes (little-endian float32 / int32) as jax 0.10.2 with jaxlib
 # 0.10.2 prints them on an Intel x86-64 (jax.jit(jax.random.<op>)(key, ...)),
 # and ('gamma', 'partitionable', 'sqrt-div') as jax/jaxlib 0.6.2 does.
@@ -71,6 +73,11 @@ LITERALS = {
     ("t", "partitionable", "intel-nr2"): "065dac3d587dfdc1de2a4340",
     ("wald", "legacy", "intel-nr2"): "3447093f30890f3f38154a3e",
     ("wald", "partitionable", "intel-nr2"): "2b188a3fa45f7b4080a6533e",
+    ("dirichlet", "partitionable", "intel-nr2"):
+        "f74d483eaffccb3d7e2ae33e5aaf853e257f7f3d1eec9e3efa55ec3e039c293e",
+    ("dirichlet", "legacy", "intel-nr2"): "fa8e243d7739693e01f1903e63e0e53e9fb28d3e780c483e5ed69f3e8fe15c3e",
+    ("ball", "partitionable", "intel-nr2"): "fc94a53e573e7b3d2873953c18dedf3e74ce9dbd5208b83e",
+    ("ball", "legacy", "intel-nr2"): "d6a4aa3e92346b3efd080ebd0bfff3be47a108bff380f03e",
 }
 
 
@@ -128,6 +135,21 @@ def direct(lib, op, key, mode, rsqrt, body, shape):
     for d in shape:
         n *= d
     args = [KfKey(*key), ctypes.c_int(MODES[mode])]
+    if op in AXIS:  # rows of shape[-1]: one alpha vector, or (d, p)
+        rows = n // shape[-1] if shape[-1] else 1
+        for d in shape[:-1] if not shape[-1] else []:
+            rows *= d
+        args += [ctypes.c_int(RSQRT[rsqrt]), ctypes.c_size_t(rows if shape[-1] else 0)]
+        if op == "dirichlet":
+            alpha = [float(x) for x in json.loads(json.dumps(body["alpha"]).replace("[[", "[").replace("]]", "]"))]
+            args += [(ctypes.c_float * len(alpha))(*alpha), ctypes.c_size_t(len(alpha))]
+        else:
+            args += [ctypes.c_size_t(body["d"]), ctypes.c_float(body.get("p", 2.0))]
+        out = (ctypes.c_float * max(n, 1))()
+        fn = getattr(lib, "kf_random_" + op)
+        fn.restype = ctypes.c_int
+        assert fn(*args, out) == 0, op
+        return bytes(out)[:4 * n]
     if op in GAMMA:
         args.append(ctypes.c_int(RSQRT[rsqrt]))
     args.append(ctypes.c_size_t(n))
@@ -157,14 +179,14 @@ class RandomSamplersTest(Replies, DaemonTestCase):
     def test_literals_are_jax_draws(self):
         for (op, mode, rsqrt), want in LITERALS.items():
             body = dict(BODIES[op], key=[0, 42], threefry=mode)
-            if op in GAMMA:
+            if op in GAMMA + AXIS:
                 body["rsqrt"] = rsqrt
             with self.subTest(op=op, mode=mode, rsqrt=rsqrt):
                 descr, shape, data = self.npy(op, body)
                 self.assertEqual(descr, "<i4" if op == "poisson" else "<f4")
                 self.assertEqual(data.hex(), want)
         # jaxlib 0.10.2 on Intel is the default
-        for op in GAMMA:
+        for op in GAMMA + AXIS:
             body = dict(BODIES[op], key=[0, 42])
             self.assertEqual(self.npy(op, body)[2].hex(), LITERALS[(op, "partitionable", "intel-nr2")])
         # the two rsqrt forms do differ (gamma's second element)
@@ -187,6 +209,11 @@ class RandomSamplersTest(Replies, DaemonTestCase):
             out.append((op, dict(scalars[op], shape=[37])))
             shape = {"generalized_normal": [2, 3], "poisson": [3, 4]}.get(op)
             out.append((op, dict(arrays[op], **({"shape": shape} if shape else {}))))
+        out += [("dirichlet", {"alpha": [0.5, 0.6, 0.7]}), ("dirichlet", {"alpha": [[1e-3, 1.0]], "shape": [4, 5]}),
+                ("dirichlet", {"alpha": [0.1 * (i + 1) for i in range(40)], "shape": [3]}),
+                ("dirichlet", {"alpha": [], "shape": [2]}),
+                ("ball", {"d": 5, "p": 1.0}), ("ball", {"d": 40, "shape": [3, 2]}), ("ball", {"d": 64, "p": 3.0, "shape": [2]}),
+                ("ball", {"d": 0, "shape": [2]}), ("ball", {"d": 3, "shape": [0]})]
         return out
 
     def test_replies_are_the_library_calls(self):
@@ -194,16 +221,16 @@ class RandomSamplersTest(Replies, DaemonTestCase):
             self.skipTest("no unsanitized build/lib/libkeyfold.so to call")
         for op, body in self.wiring_cases():
             for mode in MODES:
-                for rsqrt in (RSQRT if op in GAMMA else ["intel-nr2"]):
+                for rsqrt in (RSQRT if op in GAMMA + AXIS else ["intel-nr2"]):
                     req = dict(body, key=[7, 2026], threefry=mode)
-                    if op in GAMMA:
+                    if op in GAMMA + AXIS:
                         req["rsqrt"] = rsqrt
                     with self.subTest(op=op, mode=mode, rsqrt=rsqrt, body=body):
                         descr, shape, data = self.npy(op, req)
                         self.assertEqual(data, direct(self.lib, op, [7, 2026], mode, rsqrt, body, shape))
 
     def test_json_reply_is_the_same_draw(self):
-        for op in GAMMA + DISCRETE:
+        for op in GAMMA + AXIS + DISCRETE:
             body = dict(BODIES[op], key=[0, 42])
             t = self.ok(op, body)
             descr, shape, data = self.npy(op, body)
@@ -221,7 +248,7 @@ class RandomSamplersTest(Replies, DaemonTestCase):
         as_ = {"loggamma": "gamma", "generalized_normal": "gamma"}
         out = []
         for op in ops:
-            if op == "poisson":
+            if op in ("poisson", "dirichlet", "ball"):
                 continue
             for dtype in ("int32", "bool", "complex64"):
                 out.append((op, dict(req[op], dtype=dtype), "body.dtype: dtype argument to `%s` must be a "
@@ -236,6 +263,17 @@ class RandomSamplersTest(Replies, DaemonTestCase):
                 second = PARAMS[op][1]
                 out.append((op, dict(req[op], **{first: [1, 2, 3], second: [1, 2]}),
                             "body.%s: Incompatible shapes for broadcasting: shapes=[(3,), (2,)]" % second))
+        if "dirichlet" in ops:
+            out += [("dirichlet", {"alpha": 1}, "body.alpha: dirichlet requires alpha.ndim >= 1, got alpha.ndim == 0"),
+                    ("dirichlet", {"alpha": [[1, 2], [1, 2]], "shape": [3]},
+                     "body.alpha: Incompatible shapes for broadcasting: shapes=[(3,), (2,)]"),
+                    ("dirichlet", {"alpha": [[1, 2], [1, 2]], "shape": [1]},
+                     "body.alpha: " + SHAPE_MSG.format(op="dirichlet", got="(2,)", shape="(1,)"))]
+            out += [("dirichlet", {"alpha": [1, 2], "dtype": dt},
+                     "body.dtype: dtype argument to `dirichlet` must be a float dtype, got %s" % dt)
+                    for dt in ("int32", "bool")]
+            out += [("ball", {"d": 3, "dtype": dt}, "body.dtype: dtype argument to `gamma` must be a float dtype, got %s" % dt)
+                    for dt in ("int32", "bool")]
         if "poisson" in ops:
             out += [("poisson", {"lam": [1, 2, 3], "shape": [1]},
                      "body.lam: Incompatible types for broadcasting: input type=float32[3] and requested "
@@ -248,7 +286,7 @@ class RandomSamplersTest(Replies, DaemonTestCase):
         return out
 
     def test_jax_errors(self):
-        for op, body, message in self.jax_errors(GAMMA + DISCRETE):
+        for op, body, message in self.jax_errors(GAMMA + AXIS + DISCRETE):
             with self.subTest(op=op, body=body):
                 s, b = self.d.post("/v1/random/" + op, dict(body, key=[0, 1]))
                 self.assertEqual((s, b["error"]["message"]), (400, message), (op, body))
@@ -260,7 +298,7 @@ class RandomSamplersTest(Replies, DaemonTestCase):
         s, b = self.d.post("/v1/sessions", {"name": "smp-err", "rngs": {"default": 5}})
         self.assertEqual(s, 201, b)
         try:
-            for op, body, message in self.jax_errors(GAMMA):
+            for op, body, message in self.jax_errors(GAMMA + AXIS):
                 with self.subTest(op=op, body=body):
                     s, e = self.d.post("/v1/sessions/smp-err/sample", dict(body, distribution=op))
                     self.assertEqual(s, 400, e)
@@ -295,7 +333,22 @@ class RandomSamplersTest(Replies, DaemonTestCase):
         s, b = self.d.post("/v1/random/poisson", {"key": key, "lam": 3, "dtype": "int8"})
         self.assertEqual(s, 400, b)
         self.assertIn("keyfold computes int32 only", b["error"]["message"])
+        # dirichlet and ball: shape + one axis; keyfold's one alpha vector
+        self.assertEqual(self.ok("dirichlet", {"key": key, "alpha": [1, 2, 3]})["shape"], [3])
+        self.assertEqual(self.ok("dirichlet", {"key": key, "alpha": [[1, 2, 3]], "shape": [2, 4]})["shape"], [2, 4, 3])
+        self.assertEqual(self.ok("ball", {"key": key, "d": 4})["shape"], [4])
+        self.assertEqual(self.ok("ball", {"key": key, "d": 2, "shape": [5]})["shape"], [5, 2])
+        s, b = self.d.post("/v1/random/dirichlet", {"key": key, "alpha": [[1, 2], [3, 4]]})
+        self.assertEqual(s, 400, b)
+        self.assertIn("keyfold computes one concentration vector", b["error"]["message"])
+        s, b = self.d.post("/v1/random/ball", {"key": key, "d": 2, "p": [1, 2]})
+        self.assertEqual(s, 400, b)
+        s, b = self.d.post("/v1/random/ball", {"key": key, "d": 2, "shape": [1] * 8})
+        self.assertEqual(s, 400, b)
         # required parameters
+        for op in AXIS:
+            s, b = self.d.post("/v1/random/" + op, {"key": key})
+            self.assertEqual((s, b["error"]["message"]), (400, "body.%s is required" % ("alpha" if op == "dirichlet" else "d")))
         for op in GAMMA + DISCRETE:
             s, b = self.d.post("/v1/random/" + op, {"key": key})
             self.assertEqual((s, b["error"]["message"]), (400, "body.%s is required" % PARAMS[op][0]), op)
@@ -321,7 +374,7 @@ class RandomSamplersTest(Replies, DaemonTestCase):
                                                     "options": {"threefry": mode, "flax": flax}})
                 self.assertEqual(s, 201, b)
                 try:
-                    draws = [(op, dict(BODIES[op])) for op in GAMMA]
+                    draws = [(op, dict(BODIES[op])) for op in GAMMA + AXIS]
                     draws += [("gamma", dict(BODIES["gamma"], rsqrt=r)) for r in RSQRT]
                     for count, (op, params) in enumerate(draws):
                         with self.subTest(flax=flax, mode=mode, op=op, params=params):
@@ -366,6 +419,11 @@ class RandomSamplersTest(Replies, DaemonTestCase):
             got = ops[op]
             self.assertEqual(([p["name"] for p in got["params"]], got["shape"], got["dtype"]), (names, rule, dtype), op)
             self.assertEqual((got["random"], got["session_sample"], got["tensor"]), (True, op in GAMMA, True), op)
+        for op, names in (("dirichlet", ["key", "alpha", "shape", "dtype", "rsqrt"]),
+                          ("ball", ["key", "d", "p", "shape", "dtype", "rsqrt"])):
+            got = ops[op]
+            self.assertEqual(([p["name"] for p in got["params"]], got["shape"], got["dtype"], got["session_sample"]),
+                             (names, "own", "float32", True), op)
         rsqrt = {p["name"]: p for p in ops["gamma"]["params"]}["rsqrt"]
         self.assertEqual((rsqrt["values"], rsqrt["default"]), (["intel-nr2", "sqrt-div"], "intel-nr2"))
 
