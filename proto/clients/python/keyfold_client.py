@@ -1344,6 +1344,19 @@ class KeyfoldClient:
         return self.random("generalized_normal", key, threefry=threefry, p=p, shape=shape,
                            rsqrt=rsqrt)
 
+    def dirichlet(self, key: KeyLike, alpha: Any, shape: Optional[Shape] = None,
+                  rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.dirichlet(key, alpha, shape=None)``: shape + (k,) for k concentrations
+        (one vector for every row)."""
+        return self.random("dirichlet", key, threefry=threefry, alpha=alpha, shape=shape,
+                           rsqrt=rsqrt)
+
+    def ball(self, key: KeyLike, d: int, p: float = 2.0, shape: Shape = (),
+             rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.ball(key, d, p=2, shape=())``: shape + (d,)."""
+        return self.random("ball", key, threefry=threefry, d=operator.index(d), p=p, shape=shape,
+                           rsqrt=rsqrt)
+
     # -- wald, poisson, binomial (stateless only)
 
     def wald(self, key: KeyLike, mean: Any, shape: Optional[Shape] = None,

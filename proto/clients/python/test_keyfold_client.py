@@ -337,6 +337,8 @@ class ClientTest(Tracked):
             ("t", kf.t(key, [5.0, 1.0]), {"df": [5.0, 1.0]}),
             ("f", kf.f(key, 3.0, 7.0, [2]), {"dfnum": 3.0, "dfden": 7.0, "shape": [2]}),
             ("generalized_normal", kf.generalized_normal(key, 1.5, [3]), {"p": 1.5, "shape": [3]}),
+            ("dirichlet", kf.dirichlet(key, [1.0, 2.0, 3.0], [2]), {"alpha": [1.0, 2.0, 3.0], "shape": [2]}),
+            ("ball", kf.ball(key, 3, shape=[2]), {"d": 3, "p": 2.0, "shape": [2]}),
             ("wald", kf.wald(key, [1.0, 2.0]), {"mean": [1.0, 2.0]}),
             ("poisson", kf.poisson(key, 4.0, [3]), {"lam": 4.0, "shape": [3]}),
             ("binomial", kf.binomial(key, 20.0, [0.3, 0.6]), {"n": 20.0, "p": [0.3, 0.6]}),
