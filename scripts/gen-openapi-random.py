@@ -151,7 +151,34 @@ SHAPE_TEXT = {
     "outer": "The draw has `shape` (default `[]`), which JAX does not check against the "
              "parameters: the output is the broadcast of `shape` and the array parameters' shapes, "
              "and elements along dimensions where `shape` is 1 share a draw.",
+    "to": "`shape` absent (JAX's None) is the array parameters' shape; given, each must broadcast "
+          "to it (jnp.broadcast_to, with its messages, 400).",
 }
+
+# Exactness of the samplers whose bits depend on more than the key (libkeyfold's
+# random.h, scripts/gen-vectors.py's reasons), added to their descriptions.
+GAMMA_EXACT = ("Bit-identical to jax.random.{op} of jaxlib 0.10.2 on Intel x86-64 (rsqrt "
+               "'intel-nr2', the default here; the oracle's sample cases). 'sqrt-div' follows "
+               "jaxlib <= 0.7.0 (0.6.2, Flax 0.10's), whose own log1p then differs on ~0.45% of "
+               "arguments, and one different normal can change a whole draw. AMD's rsqrt "
+               "estimate (jaxlib >= 0.7.2 on AMD) is not reproduced. Each element runs its own "
+               "rejection loop: the run time depends on the draws.")
+EXACTNESS = {op: GAMMA_EXACT.format(op=op)
+             for op in ("gamma", "loggamma", "beta", "chisquare", "t", "f", "generalized_normal",
+                        "dirichlet", "ball")}
+YNN = (" From 4096 output elements on, jaxlib 0.10.2 hands the kernels to YNNPACK: keyfold follows "
+       "its 16-lane row sum (ball) but not its softmax (dirichlet, whose exp and division YNNPACK "
+       "computes itself), so dirichlet may differ there by a few ulps.")
+EXACTNESS["dirichlet"] += YNN
+EXACTNESS["ball"] += YNN
+EXACTNESS.update({op: ("jax 0.10.2's algorithm (%s), bit-identical to jaxlib 0.10.2 (the oracle's "
+                       "sample cases); jaxlib 0.6.2's log1p may differ by an ulp or change a loop's "
+                       "step. Offered statelessly only: its loops allocate inside the library."
+                       % how)
+                   for op, how in (("wald", "a normal and a uniform from split(key)"),
+                                   ("poisson", "Knuth's loop below lam = 10, Hörmann's PTRS above; "
+                                               "threefry keys only, as in JAX"),
+                                   ("binomial", "inversion for n * min(p, 1 - p) <= 10, BTRS above"))})
 
 
 def path_item(op, examples):
@@ -182,6 +209,8 @@ def path_item(op, examples):
     rule = op["shape"] + ("+array" if arrays and op["shape"] == "scalar" else "")
     if rule in SHAPE_TEXT and any(p["name"] == "shape" for p in op["params"]):
         description.append(SHAPE_TEXT[rule])
+    if name in EXACTNESS:
+        description.append(EXACTNESS[name])
     if description:
         post["description"] = " ".join(description)
     post["requestBody"] = {"required": True, "content": {"application/json": {

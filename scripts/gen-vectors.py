@@ -135,20 +135,41 @@ class Keyfold:
         "pareto": ["b"], "weibull_min": ["scale", "concentration"], "rayleigh": ["scale"],
         "geometric": ["p"], "triangular": ["left", "mode", "right"], "lognormal": ["sigma"],
         "double_sided_maxwell": ["loc", "scale"],
+        "gamma": ["a"], "loggamma": ["a"], "beta": ["a", "b"], "chisquare": ["df"], "t": ["df"],
+        "f": ["dfnum", "dfden"], "generalized_normal": ["p"],
+        "wald": ["mean"], "poisson": ["lam"], "binomial": ["n", "p"],
     }
+    GAMMA_FAMILY = ("gamma", "loggamma", "beta", "chisquare", "t", "f", "generalized_normal",
+                    "dirichlet", "ball")
+    # keyfold's rsqrt mode for this jaxlib (KF_RSQRT_INTEL_NR2 from jaxlib 0.7.1 on: this
+    # machine is an Intel x86-64)
+    RSQRT_MODE = 1 if tuple(int(x) for x in jaxlib.__version__.split(".")[:3]) >= (0, 7, 1) else 0
     GUMBEL_MODES = ["low", "high", "highest"]
 
     def run_sample(self, case):
         """A "sample" case through kf_random_<sampler>: a parameter of one element as one value
         (p_n = 1), any other array broadcast to the output's shape (numpy's rules, p_n = n)."""
         a, mode = case["args"], 0 if case["mode"] == "partitionable" else 1
+        if a["sampler"] in ("categorical", "choice", "multinomial"):
+            return self.run_vector_sample(case)
         shape = case["shape"]
         n = int(np.prod(shape, dtype=np.int64))
         out = np.zeros(max(n, 1), np.dtype(case["dtype"]))
         args = [KfKey(*a["key"]), mode, ctypes.c_size_t(n)]
+        keep = []
+        if a["sampler"] in self.GAMMA_FAMILY:
+            args.insert(2, self.RSQRT_MODE)
+        if a["sampler"] == "dirichlet":
+            alpha = np.ascontiguousarray(param_value(a["params"]["alpha"]), np.float32).reshape(-1)
+            keep.append(alpha)
+            args[3] = ctypes.c_size_t(n // alpha.size)
+            args += [alpha.ctypes.data_as(ctypes.c_void_p), ctypes.c_size_t(alpha.size)]
+        if a["sampler"] == "ball":
+            d = a["params"]["d"]
+            args[3] = ctypes.c_size_t(n // d if d else 0)
+            args += [ctypes.c_size_t(d), ctypes.c_float(param_value(a["params"]["p"]))]
         if a["sampler"] == "gumbel":
             args.append(self.GUMBEL_MODES.index(a["params"].get("mode", "low")))
-        keep = []
         for name in self.SAMPLE_PARAMS.get(a["sampler"], []):
             v = param_value(a["params"][name])
             if v.size != 1:
@@ -157,6 +178,46 @@ class Keyfold:
             keep.append(v)
             args += [v.ctypes.data_as(ctypes.c_void_p), ctypes.c_size_t(v.size)]
         rc = getattr(self.lib, "kf_random_" + a["sampler"])(*args, out.ctypes.data_as(ctypes.c_void_p))
+        assert rc == 0, (case["id"], rc)
+        return out[:n]
+
+    def run_vector_sample(self, case):
+        """categorical, choice and multinomial (discrete.c): a probability or logit vector of k
+        values with a batch shape around it."""
+        a, mode = case["args"], 0 if case["mode"] == "partitionable" else 1
+        p, key, out_shape = a["params"], KfKey(*a["key"]), case["shape"]
+        n = int(np.prod(out_shape, dtype=np.int64))
+        out = np.zeros(max(n, 1), np.dtype(case["dtype"]))
+        gm = self.GUMBEL_MODES.index(p.get("mode", "low"))
+        sz = ctypes.c_size_t
+        if a["sampler"] == "categorical":
+            lg = param_value(p["logits"])
+            ax = p.get("axis", -1) % lg.ndim
+            batch = lg.shape[:ax] + lg.shape[ax + 1:]
+            prefix = int(np.prod(out_shape[:len(out_shape) - len(batch)], dtype=np.int64))
+            lg = np.ascontiguousarray(lg, np.float32)
+            rc = self.lib.kf_random_categorical(
+                key, mode, lg.ctypes.data_as(ctypes.c_void_p), sz(int(np.prod(lg.shape[:ax], dtype=np.int64))),
+                sz(lg.shape[ax]), sz(int(np.prod(lg.shape[ax + 1:], dtype=np.int64))), sz(prefix),
+                int(p.get("replace", True)), gm, out.ctypes.data_as(ctypes.c_void_p))
+        elif a["sampler"] == "choice":
+            pv = None if "p" not in p else np.ascontiguousarray(param_value(p["p"]), np.float32)
+            rc = self.lib.kf_random_choice(key, mode, sz(p["a"]), sz(n), int(p.get("replace", True)),
+                                           None if pv is None else pv.ctypes.data_as(ctypes.c_void_p),
+                                           gm, out.ctypes.data_as(ctypes.c_void_p))
+        else:
+            pv = np.asarray(param_value(p["p"]), np.float32)
+            k = out_shape[-1]
+            if pv.size != k:
+                pv = np.broadcast_to(pv, out_shape)
+            pv = np.ascontiguousarray(pv, np.float32).reshape(-1)
+            cv = np.asarray(param_value(p["n"]), np.float32)
+            if cv.size != 1:
+                cv = np.broadcast_to(cv, out_shape[:-1])
+            cv = np.ascontiguousarray(cv, np.float32).reshape(-1)
+            rc = self.lib.kf_random_multinomial(key, mode, sz(n // k), sz(k), cv.ctypes.data_as(ctypes.c_void_p),
+                                                sz(cv.size), pv.ctypes.data_as(ctypes.c_void_p), sz(pv.size),
+                                                out.ctypes.data_as(ctypes.c_void_p))
         assert rc == 0, (case["id"], rc)
         return out[:n]
 
@@ -233,9 +294,22 @@ OTHER_JAXLIB_REASON = {
     "pareto": "jaxlib 0.6.2's log1p (exponential) and, for a broadcast b, its division by b where "
               "0.10.2 multiplies by 1 / b",
 }
+OTHER_JAXLIB_REASON["gamma"] = (
+    "jaxlib 0.6.2's log1p (in the normals of the rejection loop, through erf_inv, and in "
+    "loggamma's log1p(-u)) differs from 0.10.2's on 0.45% of arguments; one different normal "
+    "changes a rejection step, so a whole draw can differ (keyfold takes rsqrt as 1 / sqrtf, as "
+    "jaxlib <= 0.7.0 does)")
+YNN_REASON = ("jaxlib 0.10.2 hands a reduction or elementwise kernel of at least 4096 elements to "
+              "YNNPACK: keyfold follows its 16-lane row sum (ball) but not its softmax (dirichlet, "
+              "whose exp and division YNNPACK computes itself): docs/libkeyfold.md")
 SAMPLE_CAUSE = {"exponential": "log1p", "laplace": "log1p", "weibull_min": "log1p", "geometric": "log1p",
                 "pareto": "pareto", "lognormal": "log1p", "gumbel": "log1p", "cauchy": "cauchy",
-                "maxwell": "maxwell", "double_sided_maxwell": "maxwell"}
+                "maxwell": "maxwell", "double_sided_maxwell": "maxwell",
+                "gamma": "gamma", "loggamma": "gamma", "beta": "gamma", "chisquare": "gamma",
+                "t": "gamma", "f": "gamma", "generalized_normal": "gamma", "dirichlet": "gamma",
+                "ball": "gamma",
+                "wald": "log1p", "poisson": "log1p", "binomial": "log1p", "multinomial": "log1p",
+                "categorical": "log1p", "choice": "log1p"}
 BROADCAST_REASON = ("a parameter broadcast from a shape other than () or the output's: keyfold's "
                     "(p, p_n) convention takes one value or one per element, so the test expands it "
                     "to the output's shape, which keyfold computes as an array of that shape; XLA "
@@ -244,6 +318,10 @@ BROADCAST_REASON = ("a parameter broadcast from a shape other than () or the out
 
 
 def partly_broadcast(case):
+    if case["args"]["sampler"] in ("dirichlet", "ball"):  # alpha is the last axis; p is one value
+        return False
+    if case["args"]["sampler"] in ("categorical", "choice", "multinomial"):
+        return False  # a probability or logit vector of its own shape, not a broadcast parameter
     shape = case["shape"]
     n = int(np.prod(shape, dtype=np.int64))
     for v in case["args"]["params"].values():
@@ -259,6 +337,9 @@ def set_sample_tolerance(case, kf):
     sampler = case["args"]["sampler"]
     if partly_broadcast(case):
         reason = BROADCAST_REASON
+    elif sampler in ("dirichlet", "ball") and int(np.prod(case["shape"])) >= 4096 and \
+            jaxlib.__version__ == "0.10.2":
+        reason = YNN_REASON
     elif jaxlib.__version__ != "0.10.2":
         reason = OTHER_JAXLIB_REASON.get(SAMPLE_CAUSE.get(sampler), "jaxlib %s" % jaxlib.__version__)
     else:
@@ -618,18 +699,45 @@ class Gen:
                                   {"loc": NAN, "scale": 1.0}, {"loc": 1.0, "scale": INF},
                                   {"loc": 1e30, "scale": 1e10}]),
         ("rademacher", [{}]),
+        # the gamma family (xla-numerics.md B.3): keyfold's rsqrt mode follows the jaxlib
+        ("gamma", [{"a": 0.8}, {"a": 3.0}, {"a": 0.0}, {"a": 1e-3}, {"a": 1e-30}, {"a": 1e4},
+                   {"a": 1.0}, {"a": NAN}, {"a": -1.0}, {"a": INF}, {"a": 1e-40}]),
+        ("loggamma", [{"a": 0.8}, {"a": 3.0}, {"a": 0.0}, {"a": 1e-3}, {"a": 1e-30}, {"a": 1e4},
+                      {"a": 1.0}, {"a": NAN}, {"a": -1.0}, {"a": INF}, {"a": 1e-40}]),
+        ("beta", [{"a": 0.8, "b": 0.9}, {"a": 2.0, "b": 5.0}, {"a": 0.0, "b": 1.0},
+                  {"a": 1e-3, "b": 1e-3}, {"a": 1e4, "b": 0.5}, {"a": NAN, "b": 1.0}]),
+        ("chisquare", [{"df": 3.0}, {"df": 0.5}, {"df": 100.0}, {"df": 0.0}, {"df": 1e-3},
+                       {"df": NAN}]),
+        ("t", [{"df": 5.0}, {"df": 1.0}, {"df": 0.3}, {"df": 1e4}, {"df": 0.0}, {"df": NAN}]),
+        ("f", [{"dfnum": 3.0, "dfden": 7.0}, {"dfnum": 1.0, "dfden": 0.5},
+               {"dfnum": 50.0, "dfden": 100.0}, {"dfnum": 0.0, "dfden": 1.0},
+               {"dfnum": NAN, "dfden": 2.0}]),
+        ("generalized_normal", [{"p": 2.0}, {"p": 1.0}, {"p": 0.5}, {"p": 5.0}, {"p": 0.1},
+                                {"p": NAN}]),
+        ("dirichlet", [{"alpha": [0.5, 0.6, 0.7]}, {"alpha": [1.0, 2.0, 3.0, 4.0]},
+                       {"alpha": [1e-3, 1.0]}, {"alpha": [0.0, 1.0, 2.0]},
+                       {"alpha": [0.1 * (i + 1) for i in range(40)]}]),
+        ("ball", [{"d": 3, "p": 2.0}, {"d": 5, "p": 1.0}, {"d": 40, "p": 2.0}, {"d": 1, "p": 0.5},
+                  {"d": 64, "p": 3.0}]),
     ]
-    INT_SAMPLERS = ("geometric", "rademacher")
+    INT_SAMPLERS = ("geometric", "rademacher", "poisson", "categorical", "choice")
 
     def sample(self, name, key, shape, params, cid):
         """jax.random.<name>(key, **params, shape=shape) under jax.jit, the float parameters as
-        traced float32 arguments (as an eager call passes them), gumbel's mode static."""
-        static = {k: v for k, v in params.items() if isinstance(v, str)}
+        traced float32 arguments (as an eager call passes them), gumbel's mode and ball's d
+        static. dirichlet's and ball's output has one more axis than shape."""
+        static = {k: v for k, v in params.items() if isinstance(v, (str, bool, int))}
         names = [k for k in params if k not in static]
         vals = [np.asarray(params[k], np.float32) for k in names]
         fn = getattr(jax.random, name)
         sh = tuple(shape)
-        out = jax.jit(lambda k, *v: fn(k, **dict(zip(names, v)), **static, shape=sh))(key, *vals)
+        # one compiled program per signature (the loops of poisson and binomial take a while
+        # to compile); the values are traced arguments, so reusing it changes no result
+        sig = (self.mode, name, sh, tuple(names), tuple(sorted(static.items())), tuple(v.shape for v in vals))
+        cache = self.__dict__.setdefault("_jitted", {})
+        if sig not in cache:
+            cache[sig] = jax.jit(lambda k, *v: fn(k, **dict(zip(names, v)), **static, shape=sh))
+        out = cache[sig](key, *vals)
         dt = np.int32 if name in self.INT_SAMPLERS else np.float32
         self.add("sample", "%s/%s" % (name, cid),
                  {"sampler": name, "key": keydata(key), "shape": list(shape),
@@ -662,6 +770,13 @@ class Gen:
                                      "right": rng.uniform(1, 4, s)},
             "lognormal": lambda s: {"sigma": rng.uniform(0.1, 3, s)},
             "double_sided_maxwell": lambda s: {"loc": rng.uniform(-5, 5, s), "scale": rng.uniform(0.1, 3, s)},
+            "gamma": lambda s: {"a": rng.uniform(0.05, 6, s)},
+            "loggamma": lambda s: {"a": rng.uniform(0.05, 6, s)},
+            "beta": lambda s: {"a": rng.uniform(0.1, 4, s), "b": rng.uniform(0.1, 4, s)},
+            "chisquare": lambda s: {"df": rng.uniform(0.1, 20, s)},
+            "t": lambda s: {"df": rng.uniform(0.3, 30, s)},
+            "f": lambda s: {"dfnum": rng.uniform(0.5, 20, s), "dfden": rng.uniform(0.5, 20, s)},
+            "generalized_normal": lambda s: {"p": rng.uniform(0.3, 5, s)},
         }
         for name, make in arrays.items():
             for shape in ([7], [3, 5], [255], [1]):
@@ -691,6 +806,116 @@ class Gen:
                     "%s/[]+[4]/loc-array" % kn)
         self.sample("double_sided_maxwell", k, [3], {"loc": np.float32(1), "scale": rng.uniform(1, 2, (2, 1))},
                     "%s/[3]+[2, 1]/scale-array" % kn)
+
+    # wald, poisson, binomial, multinomial, categorical, choice (discrete.c) ----------
+    # poisson and binomial take Knuth / inversion or PTRS / BTRS per element, both branches
+    # drawn from the key, and loop until the slowest element is done: parameters on either side
+    # of the switch (lam = 10, n * min(p, 1 - p) = 10), mixed in one array, and JAX's corner
+    # cases (random_lax_test.py). Integer parameters (a, axis, replace) are static.
+    DISCRETE = [
+        ("wald", [{"mean": 1.0}, {"mean": 0.3}, {"mean": 3.0}, {"mean": 1e-3}, {"mean": 100.0},
+                  {"mean": 0.0}, {"mean": -1.0}, {"mean": INF}, {"mean": NAN}]),
+        ("poisson", [{"lam": 5.0}, {"lam": 30.0}, {"lam": 0.5}, {"lam": 9.99}, {"lam": 10.0},
+                     {"lam": 10.01}, {"lam": 100.0}, {"lam": 1e4}, {"lam": 1e6}, {"lam": 0.0},
+                     {"lam": -1.0}, {"lam": NAN}, {"lam": INF}, {"lam": 1e-40}]),
+        ("binomial", [{"n": 10.0, "p": 0.3}, {"n": 100.0, "p": 0.5}, {"n": 1000.0, "p": 0.9},
+                      {"n": 5.0, "p": 0.99}, {"n": 3.7, "p": 0.6}, {"n": 1e6, "p": 0.2},
+                      {"n": 50.0, "p": 0.2}, {"n": 50.0, "p": 0.21}, {"n": 0.0, "p": 0.5},
+                      {"n": 7.0, "p": 0.0}, {"n": 7.0, "p": 1.0}, {"n": -1.0, "p": 0.5},
+                      {"n": INF, "p": 0.5}, {"n": 5.0, "p": NAN}, {"n": 5.0, "p": 1.5}]),
+    ]
+
+    def discrete_distributions(self):
+        keys = self.sampler_keys()
+        for name, sets in self.DISCRETE:
+            for ki, (kn, k) in enumerate(keys):
+                for shape in self.shapes(ki == 0):
+                    common = len(shape) > 1 or shape == [5000] or ki >= 2
+                    for pi, params in enumerate(sets):
+                        if pi >= (2 if common else len(sets)) or (pi >= 4 and ki >= 1):
+                            continue
+                        pid = ",".join("%s=%s" % kv for kv in params.items())
+                        self.sample(name, k, shape, params, "%s/%s/%s" % (kn, shape, pid))
+        k0, k, kn = jax.random.key(0), keys[1][1], keys[1][0]
+        rng = np.random.default_rng(12)
+        f32 = lambda v: np.array(v, np.float32)
+        # JAX's corner cases, key(0) (random_lax_test.py)
+        self.sample("poisson", k0, [3], {"lam": f32([-1, 0, np.nan])}, "key(0)/[3]/corner")
+        self.sample("binomial", k0, [4], {"n": f32([-1, 0, np.nan, np.inf]), "p": 0.5}, "key(0)/[4]/corner-n")
+        self.sample("binomial", k0, [4], {"n": 5.0, "p": f32([np.nan, 0, -0.1, 1.1])}, "key(0)/[4]/corner-p")
+        self.sample("binomial", k0, [3], {"n": f32([np.inf, -1, np.inf]), "p": f32([np.nan, np.nan, -0.1])},
+                    "key(0)/[3]/corner-both")
+        # arrays: both branches in one call, parameters of the output's shape
+        for shape in ([7], [3, 5], [255], [1]):
+            self.sample("wald", k, shape, {"mean": rng.uniform(0.1, 5, shape)}, "%s/%s/arrays" % (kn, shape))
+            self.sample("poisson", k, shape, {"lam": rng.uniform(0, 40, shape)}, "%s/%s/arrays" % (kn, shape))
+            self.sample("binomial", k, shape, {"n": np.floor(rng.uniform(0, 200, shape)), "p": rng.uniform(0, 1, shape)},
+                        "%s/%s/arrays" % (kn, shape))
+        self.sample("poisson", k, [8], {"lam": f32([9.5, 9.99, 10, 10.5, 0, 3, 1e5, np.nan])}, "%s/[8]/switch" % kn)
+        self.sample("binomial", k, [6], {"n": f32([20, 20, 1e4, 33, 5, 1e6]), "p": f32([0.49, 0.51, 0.001, 0.3, 0.5, 0.9])},
+                    "%s/[6]/switch" % kn)
+        for shape in ([4095], [4096]):
+            self.sample("poisson", keys[0][1], shape, {"lam": 12.0}, "%s/%s/big" % (keys[0][0], shape))
+            self.sample("binomial", keys[0][1], shape, {"n": 60.0, "p": 0.4}, "%s/%s/big" % (keys[0][0], shape))
+        # multinomial: counts per category along the last axis; cumsum's blocked scan from 17 on
+        for ki, (kn2, k2) in enumerate(keys[:2] if self.mode == "partitionable" else keys[:1]):
+            for kk, batch in ((3, []), (3, [5]), (5, [2, 3]), (16, [4]), (17, [4]), (40, [3])):
+                p = rng.uniform(0, 1, kk)
+                self.sample("multinomial", k2, batch + [kk], {"n": 20.0, "p": p}, "%s/%s/K=%d" % (kn2, batch, kk))
+        self.sample("multinomial", k, [4, 6], {"n": f32([0, 10, 1000, 3.5]), "p": rng.dirichlet(np.ones(6), 4)},
+                    "%s/[4, 6]/arrays" % kn)
+        self.sample("multinomial", k, [3, 4], {"n": 10.0, "p": f32([0.5, 0, 0.5, 0])}, "%s/[3, 4]/zeros" % kn)
+        self.sample("multinomial", k, [2, 3], {"n": 100.0, "p": f32([1, 2, 3])}, "%s/[2, 3]/unnormalized" % kn)
+        # categorical: logits along an axis, prefix dimensions, the three gumbel modes, no replacement
+        modes = [{}, {"mode": "high"}] + ([{"mode": "highest"}] if JAX_VERSION >= (0, 10, 0) else [])
+        for ki, (kn2, k2) in enumerate(keys):
+            for lshape, axis, shape in (([5], -1, []), ([5], -1, [7]), ([5], -1, [3, 4]), ([4, 10], -1, [4]),
+                                        ([10, 4], 0, [4]), ([2, 6, 3], 1, [5, 2, 3]), ([1000, 3], -1, [1000])):
+                for mi, md in enumerate(modes):
+                    if mi and ki:
+                        continue
+                    lg = rng.normal(size=lshape).astype(np.float32)
+                    self.sample("categorical", k2, shape, dict(logits=lg, axis=axis, **md),
+                                "%s/%s,axis=%d/%s/%s" % (kn2, lshape, axis, shape, md.get("mode", "low")))
+        self.sample("categorical", k, [64, 4], {"logits": f32([[0, np.nan, 1, 2], [-np.inf, -np.inf, 0, -np.inf],
+                                                                [np.inf, 1, np.inf, 0], [-np.inf] * 4])},
+                    "%s/[4, 4]/edge" % kn)
+        for lshape, axis, shape in (([20], -1, [5]), ([3, 8], -1, [8, 3]), ([8, 3], 0, [8, 3])):
+            self.sample("categorical", k, shape, {"logits": rng.normal(size=lshape), "axis": axis, "replace": False},
+                        "%s/%s,axis=%d/%s/no-replace" % (kn, lshape, axis, shape))
+        self.sample("categorical", k, [5, 2], {"logits": f32([[0, np.nan, 1, 2, np.nan], [-np.inf, -np.inf, 0, -np.inf, -1]]),
+                                               "replace": False}, "%s/[2, 5]/edge/no-replace" % kn)
+        # choice on an index range: randint, permutation, cumsum + searchsorted, gumbel top_k
+        for ki, (kn2, k2) in enumerate(keys):
+            for a, shape, replace, pn in ((10, [7], True, None), (10, [3, 4], True, None), (1000, [20], False, None),
+                                          (5, [5], False, None), (5, [9], True, "p"), (17, [40], True, "p"),
+                                          (300, [255], True, "p"), (50, [30], False, "p")):
+                params = {"a": a, "replace": replace}
+                if pn:
+                    params["p"] = rng.uniform(0, 1, a)
+                self.sample("choice", k2, shape, params, "%s/a=%d/%s/replace=%s/p=%s" % (kn2, a, shape, replace, bool(pn)))
+        self.sample("choice", k, [3], {"a": 6, "replace": False, "p": f32([0.5, 0, 0.2, 0, 0.3, 0]), "mode": "high"},
+                    "%s/a=6/[3]/zeros/high" % kn)
+        self.sample("choice", k, [200], {"a": 5, "replace": True, "p": f32([0.5, 0, 0.2, 0, 0.3])}, "%s/a=5/[200]/zeros" % kn)
+
+    def discrete_measurement(self):
+        k = jax.random.key(2026)
+        n5 = 200000
+        rng = np.random.default_rng(2026)
+        for name, sets in self.DISCRETE:
+            for params in sets[:2]:
+                pid = ",".join("%s=%s" % kv for kv in params.items())
+                self.sample(name, k, [n5], params, "measure/%s" % pid)
+        self.sample("wald", k, [n5], {"mean": rng.uniform(0.1, 5, n5)}, "measure/arrays")
+        self.sample("poisson", k, [n5], {"lam": rng.uniform(0, 40, n5)}, "measure/arrays")
+        self.sample("binomial", k, [n5], {"n": np.floor(rng.uniform(0, 200, n5)), "p": rng.uniform(0, 1, n5)},
+                    "measure/arrays")
+        self.sample("multinomial", k, [n5 // 10, 10], {"n": 50.0, "p": rng.uniform(0, 1, 10)}, "measure/K=10")
+        self.sample("categorical", k, [n5], {"logits": rng.normal(size=10)}, "measure/K=10")
+        self.sample("categorical", k, [n5 // 4], {"logits": rng.normal(size=(n5 // 4, 4))}, "measure/rows")
+        self.sample("choice", k, [n5], {"a": 100, "p": rng.uniform(0, 1, 100)}, "measure/a=100/p")
+        self.sample("choice", k, [1000], {"a": 1000, "replace": False, "p": rng.uniform(0, 1, 1000)},
+                    "measure/a=1000/p/no-replace")
 
     # initializers --------------------------------------------------------------
     INITS = [
@@ -780,7 +1005,7 @@ class Gen:
                 pid = ",".join("%s=%s" % kv for kv in params.items())
                 self.sample(name, k, [n5], params, "measure/%s" % pid)
                 numeric = {p: v for p, v in params.items() if not isinstance(v, str)}
-                if numeric and name != "double_sided_maxwell":
+                if numeric and name not in ("double_sided_maxwell", "dirichlet", "ball"):
                     arr = {p: np.float32(v) * rng.uniform(0.5, 1.5, n5).astype(np.float32)
                            for p, v in numeric.items()}
                     if name == "geometric":
@@ -1020,11 +1245,13 @@ class Gen:
             try:
                 if self.measure:
                     self.measurement()
+                    self.discrete_measurement()
                     continue
                 self.keys()
                 self.fold_split_bits()
                 self.samplers()
                 self.distributions()
+                self.discrete_distributions()
                 self.inits()
                 self.flax_cases()
                 self.flax_sessions()

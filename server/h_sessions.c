@@ -511,8 +511,11 @@ static void free_sample(session_sample *ss) {
     kd_sample_free(&ss->dist);
 }
 
-static void fill_sample(session_sample *ss, kf_key key, kf_threefry_mode mode) {
+static void fill_sample(session_sample *ss, kf_key key, const kd_draw *draw) {
+  const kf_threefry_mode mode = draw->mode;
   if (!ss->is_init) {
+    /* the gamma family's rsqrt: the jaxlib of the session's Flax era */
+    kd_sample_default_rsqrt(&ss->dist, draw->era == KF_FLAX_0_10 ? KF_RSQRT_SQRT_DIV : KF_RSQRT_INTEL_NR2);
     kd_sample_fill(&ss->dist, key, mode);
   } else if (kf_init_apply(&ss->init, key, mode, &ss->init_out.shape, ss->init_out.data) != KF_OK) {
     /* kd_init_prepare refused every draw kf_init_apply could: not reached.
@@ -590,7 +593,7 @@ int kd_h_session_sample(kd_request *req, kd_response *res, kd_err *err) {
     return -1;
   }
   kd_response_wait(res, ticket);
-  fill_sample(&ss, key, draw.mode);
+  fill_sample(&ss, key, &draw);
   const kf_tensor *t = sample_tensor(&ss);
   if (req->accept.prefer_npy) {
     /* The tensor as .npy; what the JSON reply adds goes in headers. */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
+
 /* ------------------------------------------------------------ parameters */
 
 #define REQ KD_PF_REQUIRED
@@ -275,6 +277,124 @@ static const kd_param rademacher_params[] = {
   END,
 };
 
+/* The gamma family (gamma.c): how XLA:CPU's rsqrt is computed decides some
+ * rejection steps, so the draw follows the jaxlib (kf_rsqrt_mode). */
+static const char *const rsqrt_modes[] = {"intel-nr2", "sqrt-div", NULL};
+
+#define P_RSQRT                                                                                  \
+  {.name = "rsqrt", .kind = KD_PK_ENUM, .def = DEF_S("intel-nr2"), .values = rsqrt_modes,        \
+   .description = "keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang "   \
+                  "step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax "   \
+                  "0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton "  \
+                  "steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) "  \
+                  "on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a "  \
+                  "whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for "  \
+                  "POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax "      \
+                  "0.10, 'intel-nr2' for 0.11 and 0.12)."}
+/* One float parameter and JAX's None shape (the parameter's). */
+#define GAMMA_PARAMS(op, pname, text, dtype_op)                                                  \
+  static const kd_param op##_params[] = {P_KEY, P_ARRAY(pname, text), P_SHAPE_BROADCAST,          \
+                                         P_DTYPE_OF(dtype_op), P_RSQRT, END}
+
+GAMMA_PARAMS(gamma, "a", "The shape parameter a, a number or an array; finite as float32 (a = 0 "
+                         "gives 0, a negative a NaN; JAX does not check).", "gamma");
+/* JAX's loggamma names gamma in its dtype and shape checks */
+GAMMA_PARAMS(loggamma, "a", "The shape parameter a, likewise (log(0) = -inf for a = 0).", "gamma");
+GAMMA_PARAMS(chisquare, "df", "The degrees of freedom, a number or an array; finite as float32.",
+             "chisquare");
+GAMMA_PARAMS(t, "df", "The degrees of freedom, a number or an array; finite as float32.", "t");
+
+static const kd_param beta_params[] = {
+  P_KEY,
+  P_ARRAY("a", "The first shape parameter, a number or an array; finite as float32."),
+  P_ARRAY("b", "The second shape parameter, likewise."),
+  P_SHAPE_BROADCAST,
+  P_DTYPE_OF("beta"),
+  P_RSQRT,
+  END,
+};
+
+static const kd_param f_params[] = {
+  P_KEY,
+  P_ARRAY("dfnum", "The numerator's degrees of freedom, a number or an array; finite as float32."),
+  P_ARRAY("dfden", "The denominator's degrees of freedom, likewise."),
+  P_SHAPE_BROADCAST,
+  P_DTYPE_OF("f"),
+  P_RSQRT,
+  END,
+};
+
+static const kd_param generalized_normal_params[] = {
+  P_KEY,
+  P_ARRAY("p", "The exponent p of exp(-|x|^p) (p = 2: normal with variance 1/2), a number or "
+               "an array broadcast to the shape; finite as float32."),
+  P_SHAPE_SCALAR,
+  /* its dtype reaches gamma's check first */
+  P_DTYPE_OF("gamma"),
+  P_RSQRT,
+  END,
+};
+
+static const kd_param dirichlet_params[] = {
+  P_KEY,
+  {.name = "alpha", .kind = KD_PK_FLOAT, .flags = REQ, .def = NODEF,
+   .description = "The concentrations along the last axis (k of them; ndim >= 1), finite as "
+                  "float32. keyfold computes one vector for every row: the leading dimensions "
+                  "of alpha must be 1 (JAX also takes one vector per batch element)."},
+  {.name = "shape", .kind = KD_PK_SHAPE, .def = NODEF,
+   .description = "The batch shape; the output is shape + (k,). alpha's leading dimensions "
+                  "must broadcast to exactly it (JAX's check and text). Absent (JAX's None): "
+                  "alpha's leading dimensions."},
+  P_DTYPE_OF("dirichlet"),
+  P_RSQRT,
+  END,
+};
+
+static const kd_param ball_params[] = {
+  P_KEY,
+  {.name = "d", .kind = KD_PK_INT, .flags = REQ | KD_PF_SCALAR, .def = NODEF, .min = 0,
+   .max = INT32_MAX, .description = "The dimension of the ball: the output's last axis."},
+  {.name = "p", .kind = KD_PK_FLOAT, .flags = KD_PF_SCALAR, .def = DEF_F(2.0),
+   .description = "The p of the Lp ball, one number (finite as float32)."},
+  {.name = "shape", .kind = KD_PK_SHAPE, .def = DEF_SHAPE0,
+   .description = "The batch shape (default ()); the output is shape + (d,)."},
+  /* its dtype reaches gamma's check first (generalized_normal) */
+  P_DTYPE_OF("gamma"),
+  P_RSQRT,
+  END,
+};
+
+/* wald, poisson, binomial (discrete.c). */
+static const kd_param wald_params[] = {
+  P_KEY,
+  P_ARRAY("mean", "The mean, a number or an array; finite as float32 (JAX does not check > 0)."),
+  P_SHAPE_BROADCAST,
+  P_DTYPE_OF("wald"),
+  END,
+};
+
+static const kd_param poisson_params[] = {
+  P_KEY,
+  P_ARRAY("lam", "The rate, a number or an array; finite as float32 (0 gives 0, a negative rate "
+                 "-1, as JAX's loops do)."),
+  {.name = "shape", .kind = KD_PK_SHAPE, .def = NODEF,
+   .description = "The output shape; lam must broadcast to it. Absent (JAX's None): lam's shape."},
+  {.name = "dtype", .kind = KD_PK_DTYPE, .def = DEF_S("int32"), .values = int32_only,
+   .accepts = KD_DT_SINT | KD_DT_UINT,
+   .description = "The output dtype: int32 (JAX's default with x64 off)."},
+  END,
+};
+
+static const kd_param binomial_params[] = {
+  P_KEY,
+  P_ARRAY("n", "The number of trials, a number or an array; finite as float32, floored (NaN for "
+               "a negative count)."),
+  P_ARRAY("p", "The probability of success, likewise (NaN outside [0, 1])."),
+  P_SHAPE_BROADCAST,
+  P_DTYPE_OF("binomial"),
+  END,
+};
+
 /* ------------------------------------------------------------------ rows */
 
 #define ARG(s, name) kd_sample_arg((s), (name))
@@ -398,6 +518,101 @@ CALL0(maxwell, maxwell)
 CALL2(double_sided_maxwell, double_sided_maxwell, "loc", "scale")
 CALL0(rademacher, rademacher)
 
+/* The gamma family: the rsqrt mode after the threefry mode. Each element
+ * draws its own key (split(key, n): two words per element). */
+#define GCALL1(op, a)                                                                            \
+  static int call_##op(const kd_sample *s, kf_key key, kf_threefry_mode mode) {                  \
+    return kf_random_##op(key, mode, s->rsqrt, s->n, FLOATS(a), s->out.data);                    \
+  }
+#define GCALL2(op, a, b)                                                                         \
+  static int call_##op(const kd_sample *s, kf_key key, kf_threefry_mode mode) {                  \
+    return kf_random_##op(key, mode, s->rsqrt, s->n, FLOATS(a), FLOATS(b), s->out.data);         \
+  }
+
+static int prepare_split(kd_sample *s, const char *what, uint64_t max_elements, kd_err *err) {
+  (void)what, (void)max_elements, (void)err;
+  s->draw_bits = 64;
+  return 0;
+}
+
+GCALL1(gamma, "a")
+GCALL1(loggamma, "a")
+GCALL2(beta, "a", "b")
+GCALL1(chisquare, "df")
+GCALL1(t, "df")
+GCALL2(f, "dfnum", "dfden")
+GCALL1(generalized_normal, "p")
+
+/* dirichlet and ball: the output is a batch shape + one more axis (k
+ * concentrations, d dimensions), the rows the library draws. */
+static int trailing_axis(kd_sample *s, const kf_shape *batch, int64_t last, const char *what,
+                         uint64_t max_elements, kd_err *err) {
+  char a[8 * 24 + 8];
+  if (batch->rank >= KF_MAX_RANK)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.shape: %s + one axis has more than %d dimensions",
+                   what, kd_shape_py(batch, a, sizeof a), KF_MAX_RANK);
+  int64_t dims[KF_MAX_RANK];
+  for (int d = 0; d < batch->rank; d++) dims[d] = batch->dim[d];
+  dims[batch->rank] = last;
+  kf_shape_make(&s->args.shape, batch->rank + 1, dims);
+  char field[160];
+  snprintf(field, sizeof field, "%s: the shape %s", what, kd_shape_py(&s->args.shape, a, sizeof a));
+  s->draw_bits = 64; /* split(key, n) */
+  return kd_count_elements(dims, batch->rank + 1, max_elements, field, &s->args.n, err);
+}
+
+static size_t rows_of(const kd_sample *s) {
+  size_t rows = 1;
+  for (int d = 0; d + 1 < s->out.shape.rank; d++) rows *= (size_t)s->out.shape.dim[d];
+  return rows;
+}
+
+/* JAX: the batch shape is alpha's leading dimensions, checked against
+ * `shape` as the other samplers' parameters are. */
+static int prepare_dirichlet(kd_sample *s, const char *what, uint64_t max_elements, kd_err *err) {
+  kd_arg *alpha = kd_args_get(&s->args, "alpha");
+  const kf_shape full = alpha->shape;
+  if (full.rank == 0)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.alpha: dirichlet requires alpha.ndim >= 1, got alpha.ndim == 0",
+                   what);
+  kf_shape_make(&alpha->shape, full.rank - 1, full.dim);
+  const int rc = kd_params_shape("dirichlet", KD_SHAPE_BROADCAST, &s->args, what, max_elements, err);
+  alpha->shape = full;
+  if (rc != 0) return -1;
+  size_t vectors = 1;
+  for (int d = 0; d + 1 < full.rank; d++) vectors *= (size_t)full.dim[d];
+  if (vectors != 1)
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   "%s.alpha: keyfold computes one concentration vector for all rows (alpha of "
+                   "shape (k,)); JAX would draw each batch element with its own", what);
+  const kf_shape batch = s->args.shape;
+  return trailing_axis(s, &batch, full.dim[full.rank - 1], what, max_elements, err);
+}
+
+static int call_dirichlet(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  const kd_arg *alpha = ARG(s, "alpha");
+  const size_t k = (size_t)alpha->shape.dim[alpha->shape.rank - 1];
+  /* alpha broadcast along the rows: its first k values */
+  return kf_random_dirichlet(key, mode, s->rsqrt, rows_of(s), kd_arg_floats(alpha), k, s->out.data);
+}
+
+static int prepare_ball(kd_sample *s, const char *what, uint64_t max_elements, kd_err *err) {
+  const kf_shape batch = ARG(s, "shape")->shape;
+  return trailing_axis(s, &batch, ARG(s, "d")->n, what, max_elements, err);
+}
+
+static int call_ball(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  return kf_random_ball(key, mode, s->rsqrt, rows_of(s), (size_t)ARG(s, "d")->n, ARG(s, "p")->one_f,
+                        s->out.data);
+}
+
+/* wald, poisson and binomial allocate their loops' memory in the library:
+ * like permutation, offered statelessly only (a failed fill after the key
+ * was drawn could not be reported). */
+CALL1(wald, wald, "mean")
+CALL1(poisson, poisson, "lam")
+CALL2(binomial, binomial, "n", "p")
+
 #define RS (KD_OP_RANDOM | KD_OP_SESSION | KD_OP_TENSOR)
 
 /* Permutation is not a session distribution: its draw allocates inside the
@@ -405,54 +620,79 @@ CALL0(rademacher, rademacher)
  * only statelessly. */
 static const kd_op ops[] = {
   {"key", KD_OP_KEY, key_params, KD_OP_RANDOM, KD_SHAPE_OWN, KF_UINT32, NULL, NULL,
-   "jax.random.key(seed): a key from a seed"},
+   "jax.random.key(seed): a key from a seed", NULL},
   {"fold_in", KD_OP_FOLD_IN, fold_in_params, KD_OP_RANDOM, KD_SHAPE_OWN, KF_UINT32, NULL, NULL,
-   "jax.random.fold_in(key, data)"},
+   "jax.random.fold_in(key, data)", NULL},
   {"split", KD_OP_SPLIT, split_params, KD_OP_RANDOM, KD_SHAPE_OWN, KF_UINT32, NULL, NULL,
-   "jax.random.split(key, num)"},
+   "jax.random.split(key, num)", NULL},
   {"bits", KD_OP_SAMPLER, bits_params, RS, KD_SHAPE_SCALAR, KF_UINT32, prepare_bits, call_bits,
-   "jax.random.bits(key, shape, dtype)"},
+   "jax.random.bits(key, shape, dtype)", NULL},
   {"uniform", KD_OP_SAMPLER, uniform_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, NULL, call_uniform,
-   "jax.random.uniform(key, shape, dtype, minval, maxval)"},
+   "jax.random.uniform(key, shape, dtype, minval, maxval)", NULL},
   {"normal", KD_OP_SAMPLER, normal_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, NULL, call_normal,
-   "jax.random.normal(key, shape, dtype)"},
+   "jax.random.normal(key, shape, dtype)", NULL},
   {"truncated_normal", KD_OP_SAMPLER, truncated_normal_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32,
-   NULL, call_truncated_normal, "jax.random.truncated_normal(key, lower, upper, shape, dtype)"},
+   NULL, call_truncated_normal, "jax.random.truncated_normal(key, lower, upper, shape, dtype)", NULL},
   {"bernoulli", KD_OP_SAMPLER, bernoulli_params, RS, KD_SHAPE_BROADCAST, KF_BOOL, prepare_mode,
-   call_bernoulli, "jax.random.bernoulli(key, p, shape, mode)"},
+   call_bernoulli, "jax.random.bernoulli(key, p, shape, mode)", NULL},
   {"randint", KD_OP_SAMPLER, randint_params, RS, KD_SHAPE_BROADCAST, KF_INT32, NULL, call_randint,
-   "jax.random.randint(key, shape, minval, maxval, dtype)"},
+   "jax.random.randint(key, shape, minval, maxval, dtype)", NULL},
   {"permutation", KD_OP_SAMPLER, permutation_params, KD_OP_RANDOM | KD_OP_TENSOR, KD_SHAPE_OWN,
-   KF_INT32, prepare_permutation, call_permutation, "jax.random.permutation(key, n)"},
+   KF_INT32, prepare_permutation, call_permutation, "jax.random.permutation(key, n)", NULL},
   {"exponential", KD_OP_SAMPLER, exponential_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, NULL,
-   call_exponential, "jax.random.exponential(key, shape, dtype)"},
+   call_exponential, "jax.random.exponential(key, shape, dtype)", NULL},
   {"gumbel", KD_OP_SAMPLER, gumbel_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, prepare_mode,
-   call_gumbel, "jax.random.gumbel(key, shape, dtype, mode)"},
+   call_gumbel, "jax.random.gumbel(key, shape, dtype, mode)", NULL},
   {"laplace", KD_OP_SAMPLER, laplace_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, NULL, call_laplace,
-   "jax.random.laplace(key, shape, dtype)"},
+   "jax.random.laplace(key, shape, dtype)", NULL},
   {"logistic", KD_OP_SAMPLER, logistic_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, NULL, call_logistic,
-   "jax.random.logistic(key, shape, dtype)"},
+   "jax.random.logistic(key, shape, dtype)", NULL},
   {"cauchy", KD_OP_SAMPLER, cauchy_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, NULL, call_cauchy,
-   "jax.random.cauchy(key, shape, dtype)"},
+   "jax.random.cauchy(key, shape, dtype)", NULL},
   {"pareto", KD_OP_SAMPLER, pareto_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32, NULL, call_pareto,
-   "jax.random.pareto(key, b, shape, dtype)"},
+   "jax.random.pareto(key, b, shape, dtype)", NULL},
   {"weibull_min", KD_OP_SAMPLER, weibull_min_params, RS, KD_SHAPE_OUTER, KF_FLOAT32, NULL,
-   call_weibull_min, "jax.random.weibull_min(key, scale, concentration, shape, dtype)"},
+   call_weibull_min, "jax.random.weibull_min(key, scale, concentration, shape, dtype)", NULL},
   {"rayleigh", KD_OP_SAMPLER, rayleigh_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32, NULL,
-   call_rayleigh, "jax.random.rayleigh(key, scale, shape, dtype)"},
+   call_rayleigh, "jax.random.rayleigh(key, scale, shape, dtype)", NULL},
   {"geometric", KD_OP_SAMPLER, geometric_params, RS, KD_SHAPE_BROADCAST, KF_INT32, NULL,
-   call_geometric, "jax.random.geometric(key, p, shape, dtype)"},
+   call_geometric, "jax.random.geometric(key, p, shape, dtype)", NULL},
   {"triangular", KD_OP_SAMPLER, triangular_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32, NULL,
-   call_triangular, "jax.random.triangular(key, left, mode, right, shape, dtype)"},
+   call_triangular, "jax.random.triangular(key, left, mode, right, shape, dtype)", NULL},
   {"lognormal", KD_OP_SAMPLER, lognormal_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32, NULL,
-   call_lognormal, "jax.random.lognormal(key, sigma, shape, dtype)"},
+   call_lognormal, "jax.random.lognormal(key, sigma, shape, dtype)", NULL},
   {"maxwell", KD_OP_SAMPLER, maxwell_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, prepare_maxwell,
-   call_maxwell, "jax.random.maxwell(key, shape, dtype)"},
+   call_maxwell, "jax.random.maxwell(key, shape, dtype)", NULL},
   {"double_sided_maxwell", KD_OP_SAMPLER, double_sided_maxwell_params, RS, KD_SHAPE_CONCAT,
    KF_FLOAT32, prepare_maxwell, call_double_sided_maxwell,
-   "jax.random.double_sided_maxwell(key, loc, scale, shape, dtype)"},
+   "jax.random.double_sided_maxwell(key, loc, scale, shape, dtype)", NULL},
   {"rademacher", KD_OP_SAMPLER, rademacher_params, RS, KD_SHAPE_SCALAR, KF_INT32, NULL,
-   call_rademacher, "jax.random.rademacher(key, shape, dtype)"},
+   call_rademacher, "jax.random.rademacher(key, shape, dtype)", NULL},
+  {"gamma", KD_OP_SAMPLER, gamma_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32, prepare_split,
+   call_gamma, "jax.random.gamma(key, a, shape, dtype)", NULL},
+  {"loggamma", KD_OP_SAMPLER, loggamma_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32, prepare_split,
+   call_loggamma, "jax.random.loggamma(key, a, shape, dtype)", "gamma"},
+  {"beta", KD_OP_SAMPLER, beta_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32, prepare_split,
+   call_beta, "jax.random.beta(key, a, b, shape, dtype)", NULL},
+  {"chisquare", KD_OP_SAMPLER, chisquare_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32, prepare_split,
+   call_chisquare, "jax.random.chisquare(key, df, shape, dtype)", NULL},
+  {"t", KD_OP_SAMPLER, t_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32, prepare_split, call_t,
+   "jax.random.t(key, df, shape, dtype)", NULL},
+  {"f", KD_OP_SAMPLER, f_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32, prepare_split, call_f,
+   "jax.random.f(key, dfnum, dfden, shape, dtype)", NULL},
+  {"generalized_normal", KD_OP_SAMPLER, generalized_normal_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32,
+   prepare_split, call_generalized_normal, "jax.random.generalized_normal(key, p, shape, dtype)",
+   "gamma"},
+  {"dirichlet", KD_OP_SAMPLER, dirichlet_params, RS, KD_SHAPE_OWN, KF_FLOAT32, prepare_dirichlet,
+   call_dirichlet, "jax.random.dirichlet(key, alpha, shape, dtype)", NULL},
+  {"ball", KD_OP_SAMPLER, ball_params, RS, KD_SHAPE_OWN, KF_FLOAT32, prepare_ball, call_ball,
+   "jax.random.ball(key, d, p, shape, dtype)", NULL},
+  {"wald", KD_OP_SAMPLER, wald_params, KD_OP_RANDOM | KD_OP_TENSOR, KD_SHAPE_BROADCAST, KF_FLOAT32,
+   NULL, call_wald, "jax.random.wald(key, mean, shape, dtype)", NULL},
+  {"poisson", KD_OP_SAMPLER, poisson_params, KD_OP_RANDOM | KD_OP_TENSOR, KD_SHAPE_TO, KF_INT32,
+   NULL, call_poisson, "jax.random.poisson(key, lam, shape, dtype)", NULL},
+  {"binomial", KD_OP_SAMPLER, binomial_params, KD_OP_RANDOM | KD_OP_TENSOR, KD_SHAPE_BROADCAST,
+   KF_FLOAT32, NULL, call_binomial, "jax.random.binomial(key, n, p, shape, dtype)", NULL},
 };
 #define OP_COUNT (sizeof ops / sizeof ops[0])
 
@@ -631,6 +871,11 @@ static int run_call(kd_sample *s, kf_key key, kf_threefry_mode mode) {
   return s->op->call(s, key, mode);
 }
 
+void kd_sample_default_rsqrt(kd_sample *s, kf_rsqrt_mode mode) {
+  const kd_arg *r = kd_sample_arg(s, "rsqrt");
+  if (r && !r->given) s->rsqrt = mode;
+}
+
 const kd_arg *kd_sample_arg(const kd_sample *s, const char *name) {
   return kd_args_cget(&s->args, name);
 }
@@ -651,8 +896,12 @@ int kd_sample_prepare(const kd_op *op, const json_t *body, const char *what, uns
   }
   const char *field = op->shape == KD_SHAPE_OWN ? "n" : "shape";
   int rc = 0;
+  const kd_arg *rsqrt = kd_args_cget(&smp.args, "rsqrt");
+  smp.rsqrt = KF_RSQRT_INTEL_NR2;
+  if (rsqrt) kf_rsqrt_mode_from_name(rsqrt->s, &smp.rsqrt); /* one of the row's values */
   if (op->shape != KD_SHAPE_OWN)
-    rc = kd_params_shape(op->name, op->shape, &smp.args, what, max_elements, err);
+    rc = kd_params_shape(op->check_as ? op->check_as : op->name, op->shape, &smp.args, what,
+                         max_elements, err);
   if (rc == 0 && op->prepare) rc = op->prepare(&smp, what, max_elements, err);
   if (op->shape == KD_SHAPE_OWN) {
     smp.args.draw_shape = smp.args.shape;

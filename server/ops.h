@@ -47,6 +47,10 @@ typedef struct kd_op {
   /* Samplers: computes s->out with key in mode; a KF_* code. */
   int (*call)(const struct kd_sample *s, kf_key key, kf_threefry_mode mode);
   const char *summary;       /* the JAX call it computes */
+  /* The name JAX's shape check gives in its text when it is another
+   * sampler's (loggamma and generalized_normal check as "gamma"); NULL:
+   * the row's name. */
+  const char *check_as;
 } kd_op;
 
 /* The table, in its documented order. */
@@ -74,6 +78,7 @@ typedef struct kd_sample {
   unsigned draw_bits; /* random bits one element draws (legacy threefry's limit) */
   void *scratch;      /* KD_SHAPE_OUTER with a draw smaller than the output: fill's
                          memory, allocated by prepare */
+  kf_rsqrt_mode rsqrt; /* the gamma family's: the "rsqrt" parameter's, or its default */
 } kd_sample;
 
 /* Decodes op's parameters from body (`what` names the body in messages;
@@ -85,6 +90,12 @@ typedef struct kd_sample {
 int kd_sample_prepare(const kd_op *op, const json_t *body, const char *what, unsigned how,
                       const char *const *extra, uint64_t max_elements, kd_sample *out,
                       kd_err *err);
+
+/* The rsqrt mode of a row with an "rsqrt" parameter (the gamma family)
+ * when the body did not give one: POST /v1/random's default is
+ * KF_RSQRT_INTEL_NR2 (jaxlib 0.10.2 on Intel); a session's sample follows
+ * its Flax era (0.10: jaxlib 0.6.2's KF_RSQRT_SQRT_DIV). */
+void kd_sample_default_rsqrt(kd_sample *s, kf_rsqrt_mode mode);
 
 /* The decoded parameter `name` of a prepared sample, or NULL. */
 const kd_arg *kd_sample_arg(const kd_sample *s, const char *name);

@@ -362,6 +362,7 @@ const char *kd_shape_rule_name(kd_shape_rule rule) {
     case KD_SHAPE_BROADCAST: return "broadcast";
     case KD_SHAPE_CONCAT: return "concat";
     case KD_SHAPE_OUTER: return "outer";
+    case KD_SHAPE_TO: return "to";
     case KD_SHAPE_OWN: return "own";
   }
   return "unknown";
@@ -404,6 +405,36 @@ static int outer_steps(const kd_args *args, const char *what, const kf_shape *dr
   return 0;
 }
 
+/* numpy's "float32[2,3]" (jnp.broadcast_to's text). */
+static const char *np_type(const kf_shape *s, char *buf, size_t size) {
+  size_t len = (size_t)snprintf(buf, size, "float32[");
+  for (int d = 0; d < s->rank && len < size; d++)
+    len += (size_t)snprintf(buf + len, size - len, "%s%lld", d ? "," : "", (long long)s->dim[d]);
+  if (len < size) snprintf(buf + len, size - len, "]");
+  return buf;
+}
+
+/* KD_SHAPE_TO with a shape: each array parameter broadcast_to it. */
+static int broadcast_to_shape(const kd_args *args, const char *what, const kf_shape *shape, kd_err *err) {
+  char a[8 * 24 + 16], b[8 * 24 + 16];
+  for (size_t i = 0; i < args->count; i++) {
+    const kf_shape *p = &args->a[i].shape;
+    if (!kd_param_broadcasts(&args->params[i])) continue;
+    if (p->rank > shape->rank)
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     "%s.%s: Cannot broadcast to shape with fewer dimensions: arr_shape=%s shape=%s",
+                     what, args->params[i].name, kd_shape_py(p, a, sizeof a), kd_shape_py(shape, b, sizeof b));
+    for (int d = 0; d < p->rank; d++) {
+      const int64_t pd = p->dim[d], sd = shape->dim[shape->rank - p->rank + d];
+      if (pd != 1 && pd != sd)
+        return kd_fail(err, KD_INVALID_ARGUMENT,
+                       "%s.%s: Incompatible types for broadcasting: input type=%s and requested type=%s",
+                       what, args->params[i].name, np_type(p, a, sizeof a), np_type(shape, b, sizeof b));
+    }
+  }
+  return 0;
+}
+
 int kd_params_shape(const char *op, kd_shape_rule rule, kd_args *args, const char *what,
                     uint64_t max_elements, kd_err *err) {
   const kd_arg *shape_arg = kd_args_cget(args, "shape");
@@ -413,7 +444,7 @@ int kd_params_shape(const char *op, kd_shape_rule rule, kd_args *args, const cha
   kf_shape_make(&shape, 0, NULL);
   if (given) shape = shape_arg->shape;
   draw = shape;
-  if (rule == KD_SHAPE_BROADCAST && !given) {
+  if ((rule == KD_SHAPE_BROADCAST || rule == KD_SHAPE_TO) && !given) {
     /* JAX's None: lax.broadcast_shapes of the parameter shapes. */
     if (broadcast_params(args, what, NULL, &acc, err) != 0) return -1;
     draw = acc;
@@ -438,6 +469,10 @@ int kd_params_shape(const char *op, kd_shape_rule rule, kd_args *args, const cha
                        "got result %s for shape argument %s.",
                        what, culprit, op, kd_shape_py(&acc, a, sizeof a), kd_shape_py(&shape, b, sizeof b));
       }
+      break;
+    case KD_SHAPE_TO:
+      if (broadcast_to_shape(args, what, &shape, err) != 0) return -1;
+      acc = shape;
       break;
     case KD_SHAPE_CONCAT: {
       kf_shape params;

@@ -177,10 +177,12 @@ typedef enum kd_shape_rule {
                          broadcast with it afterwards: the output is the broadcast of
                          shape and P, and elements that differ only along dimensions
                          where shape is 1 share a draw: weibull_min */
+  KD_SHAPE_TO,        /* shape absent (JAX's None) is P; given, each array parameter must
+                         broadcast to it one way (jnp.broadcast_to, with its texts): poisson */
   KD_SHAPE_OWN        /* no "shape": the row's prepare sets it (permutation) */
 } kd_shape_rule;
 
-/* The rule's name in listings: "scalar", "broadcast", "concat", "outer", "own". */
+/* The rule's name in listings: "scalar", "broadcast", "concat", "outer", "to", "own". */
 const char *kd_shape_rule_name(kd_shape_rule rule);
 
 /* The output shape into args->shape / args->n, and the draw's into

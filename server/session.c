@@ -306,6 +306,7 @@ int kd_session_draw(kd_server *srv, kd_session *s, const char *stream, uint64_t 
   if (rc == KF_OK) rc = kf_rngs_can_draw(s->rngs, stream, (size_t)n);
   if (rc == KF_OK) rc = kf_rngs_draw(s->rngs, stream, (size_t)n, keys, NULL, NULL);
   out->mode = s->threefry;
+  out->era = kf_rngs_era(s->rngs);
   /* The keys are handed out only once the new count is durable (strict) or
    * inside a durable reservation (lease). When the change cannot even be
    * recorded, the keys were never seen: the stream goes back. */

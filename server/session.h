@@ -78,6 +78,7 @@ int kd_session_delete(kd_server *srv, const char *name, kd_ticket **ticket, kd_e
 typedef struct kd_draw {
   kf_stream_state source;
   kf_threefry_mode mode;
+  kf_flax_era era; /* the session's (the gamma family's default rsqrt follows it) */
 } kd_draw;
 
 /* Draws n keys from stream (Flax's fallback to 'default') into keys, which

@@ -24,92 +24,8 @@ static const kf_threefry_mode P = KF_THREEFRY_PARTITIONABLE, L = KF_THREEFRY_LEG
 #define PI_D 3.14159265358979323846
 #define EULER_GAMMA 0.57721566490153286061
 
-/* ---- statistics ------------------------------------------------------------ */
-
-/* Work buffers, allocated once: a fresh mapping of several megabytes per
- * check costs more page faults than the statistics cost arithmetic. */
-static uint32_t g_a[N], g_b[N];
-static double g_sorted[N];
-static float g_draws[N];
-
-/* The draws as doubles, sorted (into g_sorted): a radix sort of their bits
- * mapped to unsigned integers in the floats' order (three passes of 11
- * bits). */
-static double *sorted(const float *v, size_t n) {
-  uint32_t *a = g_a, *b = g_b;
-  double *d = g_sorted;
-  size_t not_finite = 0;
-  for (size_t i = 0; i < n; i++) {
-    not_finite += !isfinite(v[i]); /* a ck_assert per value would be a write() each */
-    uint32_t u;
-    memcpy(&u, &v[i], sizeof u);
-    a[i] = (u & 0x80000000u) ? ~u : u | 0x80000000u;
-  }
-  ck_assert_uint_eq(not_finite, 0);
-  for (int shift = 0; shift < 33; shift += 11) {
-    size_t count[2049] = {0};
-    for (size_t i = 0; i < n; i++) count[((a[i] >> shift) & 0x7FFu) + 1]++;
-    for (int k = 0; k < 2048; k++) count[k + 1] += count[k];
-    for (size_t i = 0; i < n; i++) b[count[(a[i] >> shift) & 0x7FFu]++] = a[i];
-    uint32_t *t = a;
-    a = b, b = t;
-  }
-  for (size_t i = 0; i < n; i++) {
-    const uint32_t u = (a[i] & 0x80000000u) ? a[i] & 0x7FFFFFFFu : ~a[i];
-    float f;
-    memcpy(&f, &u, sizeof f);
-    d[i] = f;
-  }
-  return d;
-}
-
-/* Mean within 5 standard errors of mu (sd the law's standard deviation);
- * variance within 5 standard errors, the error of the mean square deviation
- * estimated from the draws' own fourth moment about mu. */
-static void check_moments(const char *what, const double *x, size_t n, double mu, double var) {
-  double s1 = 0, s2 = 0, s4 = 0;
-  for (size_t i = 0; i < n; i++) {
-    const double d = x[i] - mu;
-    s1 += d;
-    s2 += d * d;
-    s4 += d * d * d * d;
-  }
-  const double mean = mu + s1 / (double)n, m2 = s2 / (double)n, m4 = s4 / (double)n;
-  const double tol_mean = 5.0 * sqrt(var / (double)n);
-  const double tol_var = 5.0 * sqrt((m4 - m2 * m2) / (double)n);
-  printf("test_distributions: %-28s mean %.6f (exact %.6f, tol %.1e), variance %.6f (exact %.6f, "
-         "tol %.1e)\n", what, mean, mu, tol_mean, m2, var, tol_var);
-  ck_assert_msg(fabs(mean - mu) <= tol_mean, "%s: mean %.8f, exact %.8f", what, mean, mu);
-  ck_assert_msg(fabs(m2 - var) <= tol_var, "%s: variance %.8f, exact %.8f", what, m2, var);
-}
-
-/* Kolmogorov-Smirnov: D = sup |F_n - F| over the sorted draws, below the
- * 0.1% critical value 1.9495 / sqrt(n). */
-static void check_ks(const char *what, const double *x, size_t n, double (*cdf)(double, const double *),
-                     const double *prm) {
-  double d = 0;
-  for (size_t i = 0; i < n; i++) {
-    const double f = cdf(x[i], prm);
-    const double lo = f - (double)i / (double)n, hi = (double)(i + 1) / (double)n - f;
-    if (lo > d) d = lo;
-    if (hi > d) d = hi;
-  }
-  const double crit = 1.9495 / sqrt((double)n);
-  printf("test_distributions: %-28s KS D = %.6f (critical %.6f)\n", what, d, crit);
-  ck_assert_msg(d < crit, "%s: KS statistic %.6f >= %.6f", what, d, crit);
-}
-
-/* Pearson's chi-square over counts against expected ones, below the 0.1%
- * critical value crit of its degrees of freedom. */
-static void check_chi2(const char *what, const double *obs, const double *exp, size_t bins, double crit) {
-  double chi2 = 0;
-  for (size_t b = 0; b < bins; b++) chi2 += (obs[b] - exp[b]) * (obs[b] - exp[b]) / exp[b];
-  printf("test_distributions: %-28s chi-square %.2f over %zu bins (critical %.2f)\n", what, chi2, bins,
-         crit);
-  ck_assert_msg(chi2 < crit, "%s: chi-square %.2f >= %.2f", what, chi2, crit);
-}
-
-static float *draws(void) { return g_draws; }
+#define STATS_PREFIX "test_distributions: "
+#include "stats.h"
 
 /* ---- the exact laws ----------------------------------------------------------- */
 
@@ -504,6 +420,236 @@ START_TEST(one_value_and_n_equal_values_agree_where_xla_computes_them_alike) {
 }
 END_TEST
 
+/* ---- wald, poisson, binomial, multinomial, categorical, choice (discrete.c) ---- */
+
+/* Pearson's chi-square of integer draws against a pmf over [lo, hi], the
+ * tails below lo and above hi folded into the end bins; the 0.1% critical
+ * value from the Wilson-Hilferty approximation of its degrees of freedom. */
+static void check_pmf(const char *what, const double *v, size_t n, double (*pmf)(int, const double *),
+                      const double *prm, int lo, int hi) {
+  const int bins = hi - lo + 1;
+  double *obs = calloc((size_t)bins, sizeof *obs), *exp_ = calloc((size_t)bins, sizeof *exp_);
+  ck_assert(obs && exp_);
+  size_t bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    bad += !(v[i] >= 0 && v[i] == floor(v[i]));
+    const double x = v[i] < lo ? lo : v[i] > hi ? hi : v[i];
+    obs[(int)x - lo] += 1;
+  }
+  ck_assert_uint_eq(bad, 0);
+  double below = 0, inside = 0;
+  for (int k = 0; k < lo; k++) below += pmf(k, prm);
+  for (int k = lo; k <= hi; k++) inside += exp_[k - lo] = pmf(k, prm);
+  exp_[0] += below;
+  exp_[bins - 1] += 1 - below - inside;
+  for (int b = 0; b < bins; b++) exp_[b] *= (double)n;
+  const double df = bins - 1, z = 3.0902;
+  const double crit = df * pow(1 - 2 / (9 * df) + z * sqrt(2 / (9 * df)), 3);
+  check_chi2(what, obs, exp_, (size_t)bins, crit);
+  free(obs);
+  free(exp_);
+}
+
+static double pmf_poisson(int k, const double *p) { return exp(-p[0] + k * log(p[0]) - lgamma(k + 1.0)); }
+
+static double pmf_binomial(int k, const double *p) { /* n, p */
+  if (k > p[0]) return 0;
+  return exp(lgamma(p[0] + 1) - lgamma(k + 1.0) - lgamma(p[0] - k + 1) + k * log(p[1]) +
+             (p[0] - k) * log1p(-p[1]));
+}
+
+static double pmf_table(int k, const double *p) { return p[k]; } /* p[0..] the probabilities */
+
+static double norm_cdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
+
+static double cdf_wald(double x, const double *p) { /* mean mu, shape lambda = 1 */
+  if (x <= 0) return 0;
+  const double mu = p[0], r = sqrt(1.0 / x);
+  return norm_cdf(r * (x / mu - 1)) + exp(2.0 / mu) * norm_cdf(-r * (x / mu + 1));
+}
+
+START_TEST(wald) {
+  float *v = draws();
+  const float mu = 1.5f;
+  ck_assert_int_eq(kf_random_wald(kf_key_from_seed(130, 0), P, N, &mu, 1, v), KF_OK);
+  const double m = mu;
+  check_continuous("wald(1.5)", v, m, m * m * m, cdf_wald, &m);
+}
+END_TEST
+
+static void check_ints(const char *what, const int32_t *k, double (*pmf)(int, const double *),
+                       const double *prm, double mu, double var, int lo, int hi) {
+  double *x = g_sorted; /* used as scratch, not sorted */
+  for (size_t i = 0; i < N; i++) x[i] = k[i];
+  check_moments(what, x, N, mu, var);
+  check_pmf(what, x, N, pmf, prm, lo, hi);
+}
+
+START_TEST(poisson_both_branches) {
+  int32_t *k = malloc(N * sizeof *k);
+  ck_assert_ptr_nonnull(k);
+  /* Knuth (lam < 10), PTRS (lam >= 10), and both in one call */
+  const struct { float lam; int lo, hi; } cases[] = {{0.7f, 0, 6}, {4.0f, 0, 13}, {10.0f, 2, 22}, {30.0f, 15, 48},
+                                                      {1000.0f, 900, 1100}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    ck_assert_int_eq(kf_random_poisson(kf_key_from_seed(131 + c, 0), P, N, &cases[c].lam, 1, k), KF_OK);
+    char what[40];
+    snprintf(what, sizeof what, "poisson(%g)", (double)cases[c].lam);
+    const double lam = cases[c].lam;
+    check_ints(what, k, pmf_poisson, &lam, lam, lam, cases[c].lo, cases[c].hi);
+  }
+  float *lams = malloc(N * sizeof *lams);
+  ck_assert_ptr_nonnull(lams);
+  for (size_t i = 0; i < N; i++) lams[i] = (i % 2) ? 3.0f : 25.0f;
+  ck_assert_int_eq(kf_random_poisson(kf_key_from_seed(139, 0), L, N, lams, N, k), KF_OK);
+  double s[2] = {0, 0};
+  for (size_t i = 0; i < N; i++) s[i % 2] += k[i];
+  printf("test_distributions: poisson mixed 25 | 3: means %.4f %.4f\n", s[0] / (N / 2), s[1] / (N / 2));
+  ck_assert(fabs(s[0] / (N / 2) - 25) < 5 * sqrt(25.0 / (N / 2)));
+  ck_assert(fabs(s[1] / (N / 2) - 3) < 5 * sqrt(3.0 / (N / 2)));
+  free(lams);
+  free(k);
+}
+END_TEST
+
+START_TEST(binomial_both_branches) {
+  float *v = draws();
+  const struct { float n, p; int lo, hi; } cases[] = {{20, 0.3f, 0, 14}, {10, 0.9f, 3, 10}, {200, 0.4f, 55, 105},
+                                                      {1000, 0.97f, 950, 985}, {7.9f, 0.5f, 0, 7}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    ck_assert_int_eq(kf_random_binomial(kf_key_from_seed(140 + c, 0), P, N, &cases[c].n, 1, &cases[c].p, 1, v),
+                     KF_OK);
+    char what[40];
+    snprintf(what, sizeof what, "binomial(%g, %g)", (double)cases[c].n, (double)cases[c].p);
+    const double prm[2] = {floor(cases[c].n), cases[c].p};
+    double *x = g_sorted;
+    for (size_t i = 0; i < N; i++) x[i] = v[i];
+    check_moments(what, x, N, prm[0] * prm[1], prm[0] * prm[1] * (1 - prm[1]));
+    check_pmf(what, x, N, pmf_binomial, prm, cases[c].lo, cases[c].hi);
+  }
+}
+END_TEST
+
+START_TEST(multinomial) {
+  enum { ROWS = N / 4 };
+  const float p[4] = {0.1f, 0.2f, 0.3f, 0.4f}, n = 12;
+  float *v = draws();
+  ck_assert_int_eq(kf_random_multinomial(kf_key_from_seed(150, 0), P, ROWS, 4, &n, 1, p, 4, v), KF_OK);
+  size_t not_n = 0;
+  for (size_t r = 0; r < ROWS; r++) not_n += v[4 * r] + v[4 * r + 1] + v[4 * r + 2] + v[4 * r + 3] != 12;
+  ck_assert_uint_eq(not_n, 0);
+  for (int j = 0; j < 4; j++) { /* each category's count is binomial(12, p_j) */
+    double *x = g_sorted;
+    for (size_t r = 0; r < ROWS; r++) x[r] = v[4 * r + j];
+    char what[40];
+    snprintf(what, sizeof what, "multinomial count %d", j);
+    const double prm[2] = {12, p[j]};
+    check_moments(what, x, ROWS, 12 * prm[1], 12 * prm[1] * (1 - prm[1]));
+    check_pmf(what, x, ROWS, pmf_binomial, prm, 0, 10);
+  }
+}
+END_TEST
+
+START_TEST(categorical_and_choice) {
+  int32_t *k = malloc(N * sizeof *k);
+  ck_assert_ptr_nonnull(k);
+  const double prob[5] = {0.05, 0.15, 0.2, 0.25, 0.35};
+  float logits[5], pf[5];
+  for (int j = 0; j < 5; j++) logits[j] = (float)log(prob[j]) + 3.0f, pf[j] = (float)prob[j] * 7.0f;
+  double *x = g_sorted;
+  for (int gm = KF_GUMBEL_LOW; gm <= KF_GUMBEL_HIGHEST; gm++) {
+    ck_assert_int_eq(kf_random_categorical(kf_key_from_seed(160 + gm, 0), P, logits, 1, 5, 1, N, 1,
+                                           (kf_gumbel_mode)gm, k), KF_OK);
+    for (size_t i = 0; i < N; i++) x[i] = k[i];
+    check_pmf(gm == 0 ? "categorical low" : gm == 1 ? "categorical high" : "categorical highest", x, N,
+              pmf_table, prob, 0, 4);
+  }
+  ck_assert_int_eq(kf_random_choice(kf_key_from_seed(164, 0), L, 5, N, 1, pf, KF_GUMBEL_LOW, k), KF_OK);
+  for (size_t i = 0; i < N; i++) x[i] = k[i];
+  check_pmf("choice(p)", x, N, pmf_table, prob, 0, 4);
+  const double flat[10] = {.1, .1, .1, .1, .1, .1, .1, .1, .1, .1};
+  ck_assert_int_eq(kf_random_choice(kf_key_from_seed(165, 0), P, 10, N, 1, NULL, KF_GUMBEL_LOW, k), KF_OK);
+  for (size_t i = 0; i < N; i++) x[i] = k[i];
+  check_pmf("choice(10)", x, N, pmf_table, flat, 0, 9);
+  /* without replacement: distinct indices, and the first one of each of
+   * 10^5 draws of 2 from p follows p */
+  enum { M = 100000 };
+  for (size_t t = 0; t < M; t++) {
+    int32_t two[2];
+    ck_assert_int_eq(kf_random_choice(kf_fold_in(kf_key_from_seed(166, 0), (uint32_t)t), P, 5, 2, 0, pf,
+                                      KF_GUMBEL_LOW, two), KF_OK);
+    ck_assert_int_ne(two[0], two[1]);
+    x[t] = two[0];
+  }
+  check_pmf("choice(p, replace=False)", x, M, pmf_table, prob, 0, 4);
+  int32_t perm[50];
+  ck_assert_int_eq(kf_random_choice(kf_key_from_seed(167, 0), P, 50, 50, 0, NULL, KF_GUMBEL_LOW, perm), KF_OK);
+  int seen[50] = {0};
+  for (int i = 0; i < 50; i++) seen[perm[i]]++;
+  for (int i = 0; i < 50; i++) ck_assert_int_eq(seen[i], 1);
+  free(k);
+}
+END_TEST
+
+/* JAX's values for these samplers: _RANDOM_VALUES_CASES' poisson row
+ * (legacy threefry, PRNGKey(1349191556), lam = 5), and random_lax_test.py's
+ * corner cases (key(0), either mode): testPoissonCornerCases,
+ * testPoissonZeros, testBinomialCornerCases. */
+START_TEST(jax_discrete_test_values) {
+  int32_t r[5];
+  const float five = 5;
+  ck_assert_int_eq(kf_random_poisson(kf_key_from_data(0, 1349191556u), L, 5, &five, 1, r), KF_OK);
+  ck_assert_mem_eq(r, ((const int32_t[]){7, 3, 6, 11, 6}), sizeof r);
+  const kf_key k0 = kf_key_from_seed(0, 0);
+  for (int m = 0; m < 2; m++) {
+    const kf_threefry_mode md = m ? L : P;
+    ck_assert_int_eq(kf_random_poisson(k0, md, 3, (const float[]){-1, 0, NAN}, 3, r), KF_OK);
+    ck_assert_mem_eq(r, ((const int32_t[]){-1, 0, -1}), 3 * sizeof *r);
+    const float zero = 0;
+    ck_assert_int_eq(kf_random_poisson(k0, md, 5, &zero, 1, r), KF_OK);
+    ck_assert_mem_eq(r, ((const int32_t[]){0, 0, 0, 0, 0}), sizeof r);
+    float b[4];
+    const float half = 0.5f;
+    ck_assert_int_eq(kf_random_binomial(k0, md, 4, (const float[]){-1, 0, NAN, INFINITY}, 4, &half, 1, b), KF_OK);
+    ck_assert(isnan(b[0]) && b[1] == 0 && isnan(b[2]) && b[3] == INFINITY);
+    ck_assert_int_eq(kf_random_binomial(k0, md, 4, &five, 1, (const float[]){NAN, 0, -0.1f, 1.1f}, 4, b), KF_OK);
+    ck_assert(isnan(b[0]) && b[1] == 0 && isnan(b[2]) && isnan(b[3]));
+    ck_assert_int_eq(kf_random_binomial(k0, md, 3, (const float[]){INFINITY, -1, INFINITY}, 3,
+                                        (const float[]){NAN, NAN, -0.1f}, 3, b), KF_OK);
+    ck_assert(isnan(b[0]) && isnan(b[1]) && isnan(b[2]));
+  }
+}
+END_TEST
+
+START_TEST(discrete_parameters_and_errors) {
+  const kf_key k = kf_key_from_seed(7, 0);
+  float f[4], one = 1, two[2] = {1, 2};
+  int32_t r[4];
+  ck_assert_int_eq(kf_random_wald(k, P, 4, two, 2, f), KF_EINVAL);
+  ck_assert_int_eq(kf_random_wald(k, P, 4, NULL, 1, f), KF_EINVAL);
+  ck_assert_int_eq(kf_random_poisson(k, P, 4, two, 2, r), KF_EINVAL);
+  ck_assert_int_eq(kf_random_poisson(k, (kf_threefry_mode)7, 4, &one, 1, r), KF_EINVAL);
+  ck_assert_int_eq(kf_random_binomial(k, P, 4, &one, 1, two, 2, f), KF_EINVAL);
+  ck_assert_int_eq(kf_random_poisson(k, P, 4, &one, 1, NULL), KF_EINVAL);
+  ck_assert_int_eq(kf_random_poisson(k, P, 0, &one, 1, NULL), KF_OK);
+  ck_assert_int_eq(kf_random_multinomial(k, P, 2, 2, &one, 1, two, 3, f), KF_EINVAL);
+  ck_assert_int_eq(kf_random_categorical(k, P, two, 1, 0, 1, 1, 1, KF_GUMBEL_LOW, r), KF_EINVAL);
+  ck_assert_int_eq(kf_random_categorical(k, P, two, 1, 2, 1, 3, 0, KF_GUMBEL_LOW, r), KF_EINVAL);
+  ck_assert_int_eq(kf_random_categorical(k, P, two, 1, 2, 1, 1, 1, (kf_gumbel_mode)9, r), KF_EINVAL);
+  ck_assert_int_eq(kf_random_choice(k, P, 0, 1, 1, NULL, KF_GUMBEL_LOW, r), KF_EINVAL);
+  ck_assert_int_eq(kf_random_choice(k, P, 3, 4, 0, NULL, KF_GUMBEL_LOW, r), KF_EINVAL);
+  ck_assert_int_eq(kf_random_choice(k, P, 0, 0, 1, NULL, KF_GUMBEL_LOW, r), KF_OK);
+  /* choice without p and with replacement is randint; a single category
+   * always comes out */
+  int32_t a[4], b[4];
+  ck_assert_int_eq(kf_random_choice(k, P, 10, 4, 1, NULL, KF_GUMBEL_LOW, a), KF_OK);
+  ck_assert_int_eq(kf_random_randint(k, P, 4, 0, 10, b), KF_OK);
+  ck_assert_mem_eq(a, b, sizeof a);
+  ck_assert_int_eq(kf_random_categorical(k, P, &one, 1, 1, 1, 4, 1, KF_GUMBEL_HIGH, a), KF_OK);
+  ck_assert_mem_eq(a, ((const int32_t[]){0, 0, 0, 0}), sizeof a);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("distributions");
   TCase *tc = tcase_create("laws");
@@ -528,6 +674,16 @@ int main(void) {
   tcase_add_test(tj, parameters_and_errors);
   tcase_add_test(tj, one_value_and_n_equal_values_agree_where_xla_computes_them_alike);
   suite_add_tcase(s, tj);
+  TCase *td = tcase_create("discrete");
+  tcase_add_test(td, wald);
+  tcase_add_test(td, poisson_both_branches);
+  tcase_add_test(td, binomial_both_branches);
+  tcase_add_test(td, multinomial);
+  tcase_add_test(td, categorical_and_choice);
+  tcase_add_test(td, jax_discrete_test_values);
+  tcase_add_test(td, discrete_parameters_and_errors);
+  tcase_set_timeout(td, 300);
+  suite_add_tcase(s, td);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   const int failed = srunner_ntests_failed(sr);

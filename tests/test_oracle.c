@@ -630,8 +630,75 @@ static float *param_values(const json_t *v, const json_t *out_shape, size_t n, s
   return p;
 }
 
+/* categorical, choice, multinomial (discrete.c): a logit or probability
+ * vector (an array parameter of its own shape, not broadcast) with a batch
+ * shape; axis, replace, a and the gumbel mode as the case gives them. */
+static float *vector_param(const json_t *v, size_t *count, const json_t **shape) {
+  *shape = json_object_get(v, "shape");
+  const json_t *vals = json_object_get(v, "values");
+  *count = json_is_object(v) ? json_array_size(vals) : 1;
+  float *p = malloc((*count ? *count : 1) * sizeof *p);
+  ck_assert_ptr_nonnull(p);
+  if (!json_is_object(v)) p[0] = param_number(v);
+  for (size_t i = 0; json_is_object(v) && i < *count; i++) p[i] = param_number(json_array_get(vals, i));
+  return p;
+}
+
+static int run_vector_sample(const json_t *c, const json_t *a, kf_key key, kf_threefry_mode mode,
+                             size_t n, void *got) {
+  const char *sampler = json_string_value(json_object_get(a, "sampler"));
+  const json_t *params = json_object_get(a, "params"), *out_shape = json_object_get(c, "shape");
+  kf_gumbel_mode gm = KF_GUMBEL_LOW;
+  const char *m = json_string_value(json_object_get(params, "mode"));
+  if (m) ck_assert_int_eq(kf_gumbel_mode_from_name(m, &gm), KF_OK);
+  const json_t *rep = json_object_get(params, "replace");
+  const int replace = rep ? json_is_true(rep) : 1;
+  const json_t *pshape = NULL;
+  size_t pn = 0;
+  int rc;
+  if (!strcmp(sampler, "categorical")) {
+    float *lg = vector_param(json_object_get(params, "logits"), &pn, &pshape);
+    const size_t rank = json_array_size(pshape);
+    const json_t *ax = json_object_get(params, "axis");
+    const size_t axis = (size_t)(((ax ? json_integer_value(ax) : -1) + (json_int_t)rank) % (json_int_t)rank);
+    size_t outer = 1, inner = 1;
+    for (size_t d = 0; d < rank; d++) {
+      const size_t dim = (size_t)json_integer_value(json_array_get(pshape, d));
+      if (d < axis) outer *= dim;
+      if (d > axis) inner *= dim;
+    }
+    const size_t k = (size_t)json_integer_value(json_array_get(pshape, axis));
+    rc = kf_random_categorical(key, mode, lg, outer, k, inner, n / (outer * inner), replace, gm, got);
+    free(lg);
+  } else if (!strcmp(sampler, "choice")) {
+    float *p = NULL;
+    if (json_object_get(params, "p")) p = vector_param(json_object_get(params, "p"), &pn, &pshape);
+    rc = kf_random_choice(key, mode, (size_t)json_integer_value(json_object_get(params, "a")), n, replace,
+                          p, gm, got);
+    free(p);
+  } else {
+    const size_t k = (size_t)json_integer_value(json_array_get(out_shape, json_array_size(out_shape) - 1));
+    float *p = vector_param(json_object_get(params, "p"), &pn, &pshape);
+    size_t cn = 0;
+    const json_t *cshape;
+    float *cnt = vector_param(json_object_get(params, "n"), &cn, &cshape);
+    ck_assert(pn == k || pn == n);
+    ck_assert(cn == 1 || cn == n / k);
+    rc = kf_random_multinomial(key, mode, n / k, k, cnt, cn, p, pn, got);
+    free(p);
+    free(cnt);
+  }
+  return rc;
+}
+
 static int run_sample(const json_t *c, const json_t *a, kf_key key, kf_threefry_mode mode, size_t n,
-                      void *got) {
+                      const char *jaxlib, void *got) {
+  /* The gamma family's rsqrt as the case's jaxlib computes it on the Intel CPU the cases were
+   * generated on: the hardware estimate + Newton steps from jaxlib 0.7.1 on, 1 / sqrtf before. */
+  int maj = 0, min = 0, pat = 0;
+  sscanf(jaxlib ? jaxlib : "0.10.2", "%d.%d.%d", &maj, &min, &pat);
+  const kf_rsqrt_mode rm = (maj > 0 || min > 7 || (min == 7 && pat >= 1)) ? KF_RSQRT_INTEL_NR2
+                                                                          : KF_RSQRT_SQRT_DIV;
   const char *sampler = json_string_value(json_object_get(a, "sampler"));
   const json_t *params = json_object_get(a, "params"), *shape = json_object_get(c, "shape");
   static const struct {
@@ -645,6 +712,16 @@ static int run_sample(const json_t *c, const json_t *a, kf_key key, kf_threefry_
     {"triangular", {"left", "mode", "right"}},
     {"lognormal", {"sigma"}},
     {"double_sided_maxwell", {"loc", "scale"}},
+    {"gamma", {"a"}},
+    {"loggamma", {"a"}},
+    {"beta", {"a", "b"}},
+    {"chisquare", {"df"}},
+    {"t", {"df"}},
+    {"f", {"dfnum", "dfden"}},
+    {"generalized_normal", {"p"}},
+    {"wald", {"mean"}},
+    {"poisson", {"lam"}},
+    {"binomial", {"n", "p"}},
   };
   float *p[3] = {NULL, NULL, NULL};
   size_t pn[3] = {0, 0, 0};
@@ -688,6 +765,42 @@ static int run_sample(const json_t *c, const json_t *a, kf_key key, kf_threefry_
     rc = kf_random_double_sided_maxwell(key, mode, n, p[0], pn[0], p[1], pn[1], got);
   } else if (!strcmp(sampler, "rademacher")) {
     rc = kf_random_rademacher(key, mode, n, got);
+  } else if (!strcmp(sampler, "gamma")) {
+    rc = kf_random_gamma(key, mode, rm, n, p[0], pn[0], got);
+  } else if (!strcmp(sampler, "loggamma")) {
+    rc = kf_random_loggamma(key, mode, rm, n, p[0], pn[0], got);
+  } else if (!strcmp(sampler, "beta")) {
+    rc = kf_random_beta(key, mode, rm, n, p[0], pn[0], p[1], pn[1], got);
+  } else if (!strcmp(sampler, "chisquare")) {
+    rc = kf_random_chisquare(key, mode, rm, n, p[0], pn[0], got);
+  } else if (!strcmp(sampler, "t")) {
+    rc = kf_random_t(key, mode, rm, n, p[0], pn[0], got);
+  } else if (!strcmp(sampler, "f")) {
+    rc = kf_random_f(key, mode, rm, n, p[0], pn[0], p[1], pn[1], got);
+  } else if (!strcmp(sampler, "generalized_normal")) {
+    rc = kf_random_generalized_normal(key, mode, rm, n, p[0], pn[0], got);
+  } else if (!strcmp(sampler, "dirichlet")) {
+    /* alpha: the k concentrations, the output's last axis */
+    const json_t *al = json_object_get(json_object_get(params, "alpha"), "values");
+    const size_t k = json_array_size(al);
+    float *alpha = malloc((k ? k : 1) * sizeof *alpha);
+    ck_assert_ptr_nonnull(alpha);
+    for (size_t j = 0; j < k; j++) alpha[j] = param_number(json_array_get(al, j));
+    rc = kf_random_dirichlet(key, mode, rm, k ? n / k : 0, alpha, k, got);
+    free(alpha);
+  } else if (!strcmp(sampler, "ball")) {
+    const size_t d = (size_t)json_integer_value(json_object_get(params, "d"));
+    rc = kf_random_ball(key, mode, rm, d ? n / d : 0, d,
+                        param_number(json_object_get(params, "p")), got);
+  } else if (!strcmp(sampler, "wald")) {
+    rc = kf_random_wald(key, mode, n, p[0], pn[0], got);
+  } else if (!strcmp(sampler, "poisson")) {
+    rc = kf_random_poisson(key, mode, n, p[0], pn[0], got);
+  } else if (!strcmp(sampler, "binomial")) {
+    rc = kf_random_binomial(key, mode, n, p[0], pn[0], p[1], pn[1], got);
+  } else if (!strcmp(sampler, "categorical") || !strcmp(sampler, "choice") ||
+             !strcmp(sampler, "multinomial")) {
+    rc = run_vector_sample(c, a, key, mode, n, got);
   } else {
     ck_abort_msg("unknown sampler %s", sampler);
     rc = KF_EINVAL;
@@ -740,7 +853,7 @@ static uint64_t run_case(const json_t *c, const char *jaxlib, tally *ta, const c
   } else if (!strcmp(op, "permutation")) {
     rc = kf_random_permutation(key, mode, n, got);
   } else if (!strcmp(op, "sample")) {
-    rc = run_sample(c, a, key, mode, n, got);
+    rc = run_sample(c, a, key, mode, n, jaxlib, got);
   } else if (!strcmp(op, "init")) {
     kf_init init;
     kf_init_kind kind;

@@ -62,6 +62,16 @@ static void hash_pairs_scalar(uint32_t k0, uint32_t k1, const uint32_t *x0, cons
   }
 }
 
+static void hash_keys_scalar(const uint32_t *k0, const uint32_t *k1, uint32_t c0, uint32_t c1,
+                             size_t len, uint32_t *y0, uint32_t *y1) {
+  for (size_t t = 0; t < len; t++) {
+    uint32_t y[2];
+    kf_threefry2x32(k0[t], k1[t], c0, c1, y);
+    y0[t] = y[0];
+    y1[t] = y[1];
+  }
+}
+
 static void uniform_scalar(const uint32_t *bits, size_t len, float lo, float span, float *out) {
   for (size_t t = 0; t < len; t++) {
     const float v = fmaf(kf__unit_float(bits[t]), span, lo);
@@ -127,6 +137,12 @@ void kf__k_hash_pairs(kf__isa isa, uint32_t k0, uint32_t k1, const uint32_t *x0,
                       const uint32_t *x1, size_t len, uint32_t *y0, uint32_t *y1) {
   KF__DISPATCH(isa, kf__k_hash_pairs, k0, k1, x0, x1, len, y0, y1)
   hash_pairs_scalar(k0, k1, x0, x1, len, y0, y1);
+}
+
+void kf__k_hash_keys(kf__isa isa, const uint32_t *k0, const uint32_t *k1, uint32_t c0, uint32_t c1,
+                     size_t len, uint32_t *y0, uint32_t *y1) {
+  KF__DISPATCH(isa, kf__k_hash_keys, k0, k1, c0, c1, len, y0, y1)
+  hash_keys_scalar(k0, k1, c0, c1, len, y0, y1);
 }
 
 void kf__k_uniform(kf__isa isa, const uint32_t *bits, size_t len, float lo, float span,

@@ -43,6 +43,11 @@ void kf__k_bits32(kf__isa isa, uint32_t k0, uint32_t k1, uint64_t start, size_t 
 void kf__k_hash_pairs(kf__isa isa, uint32_t k0, uint32_t k1, const uint32_t *x0,
                       const uint32_t *x1, size_t len, uint32_t *y0, uint32_t *y1);
 
+/* threefry2x32 of the one counter pair (c0, c1) under a key per lane,
+ * (k0[t], k1[t]); y0/y1 receive the two output words. */
+void kf__k_hash_keys(kf__isa isa, const uint32_t *k0, const uint32_t *k1, uint32_t c0, uint32_t c1,
+                     size_t len, uint32_t *y0, uint32_t *y1);
+
 /* uniform's affine step (§8): out[t] = max(lo, fma(unit(bits[t]), span, lo))
  * with jnp.maximum's operand order (lo > v ? lo : v). */
 void kf__k_uniform(kf__isa isa, const uint32_t *bits, size_t len, float lo, float span,
@@ -87,6 +92,8 @@ void kf__k_triangular(kf__isa isa, const float *u, size_t len, const kf__triangl
                           uint32_t *out);                                                     \
   void kf__k_hash_pairs_##isa(uint32_t k0, uint32_t k1, const uint32_t *x0,                  \
                               const uint32_t *x1, size_t len, uint32_t *y0, uint32_t *y1);   \
+  void kf__k_hash_keys_##isa(const uint32_t *k0, const uint32_t *k1, uint32_t c0, uint32_t c1, \
+                             size_t len, uint32_t *y0, uint32_t *y1);                         \
   void kf__k_uniform_##isa(const uint32_t *bits, size_t len, float lo, float span,           \
                            float *out);                                                       \
   void kf__k_erf_inv_##isa(const float *in, size_t len, float scale, float clip_lo,          \

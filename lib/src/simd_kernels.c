@@ -156,6 +156,47 @@ void KF_FN(kf__k_hash_pairs)(uint32_t k0, uint32_t k1, const uint32_t *x0_in,
   }
 }
 
+/* threefry of one counter pair under a key per lane (the gamma family's
+ * key chains, gamma.c): threefry() above with the key schedule in vectors. */
+static inline __attribute__((always_inline)) void threefry_keys(const vu k0[NV], const vu k1[NV],
+                                                                vu x0[NV], vu x1[NV]) {
+  vu k2[NV];
+  _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {
+    k2[v] = k0[v] ^ k1[v] ^ 0x1BD11BDAu;
+    x0[v] += k0[v];
+    x1[v] += k1[v];
+  }
+  _Pragma("GCC unroll 5") for (int s = 0; s < 5; s++) {
+    if (s % 2 == 0) {
+      TF_ROUND(13) TF_ROUND(15) TF_ROUND(26) TF_ROUND(6)
+    } else {
+      TF_ROUND(17) TF_ROUND(29) TF_ROUND(16) TF_ROUND(24)
+    }
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {
+      const vu *ks[3] = {k0, k1, k2};
+      x0[v] += ks[(s + 1) % 3][v];
+      x1[v] += ks[(s + 2) % 3][v] + (uint32_t)(s + 1);
+    }
+  }
+}
+
+void KF_FN(kf__k_hash_keys)(const uint32_t *k0_in, const uint32_t *k1_in, uint32_t c0, uint32_t c1,
+                            size_t len, uint32_t *y0, uint32_t *y1) {
+  for (size_t t = 0; t < len; t += GROUP) {
+    const size_t n = (len - t < GROUP) ? len - t : GROUP;
+    vu k0[NV] = {0}, k1[NV] = {0}, x0[NV], x1[NV];
+    memcpy(k0, k0_in + t, n * sizeof *k0_in);
+    memcpy(k1, k1_in + t, n * sizeof *k1_in);
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {
+      x0[v] = (vu){0} + c0;
+      x1[v] = (vu){0} + c1;
+    }
+    threefry_keys(k0, k1, x0, x1);
+    memcpy(y0 + t, x0, n * sizeof *y0);
+    memcpy(y1 + t, x1, n * sizeof *y1);
+  }
+}
+
 /* ---------------------------------------------------------------- samplers */
 
 /* The float in [0, 1) from 23 random bits (kf__unit_float). */

@@ -358,7 +358,7 @@ class ErrorsTest(DaemonTestCase):
         self.bad("forward: dropout without a stream", "/v1/sessions/dropnodefault/forward",
                  {"x": [[1.0, 1.0]]}, 404, "not_found", message="No RNG named 'dropout'")
         # the sampler is checked before anything is drawn
-        self.bad("unknown distribution", V + "/sample", {"distribution": "gamma"})
+        self.bad("unknown distribution", V + "/sample", {"distribution": "categorical"})
         self.bad("permutation needs n", V + "/sample", {"distribution": "permutation"})
         self.bad("bad bit_width", V + "/sample", {"distribution": "bits", "bit_width": 12})
         self.bad("truncated_normal bounds that do not broadcast", V + "/sample",
@@ -424,7 +424,7 @@ class ErrorsTest(DaemonTestCase):
                              ("GET", "/V1/SESSIONS")]:
             self.check("%s %s" % (method, path), method, path, 404, "not_found",
                        raw=b"{}" if method == "POST" else None, headers=JSON if method == "POST" else None)
-        for op in ["gamma", "categorical", "KEY", "fold-in", "bits2"]:
+        for op in ["multinomial", "categorical", "KEY", "fold-in", "bits2"]:
             self.bad("unknown random op " + op, "/v1/random/" + op, {"key": [0, 0]}, 404, "not_found")
         for name in ["orthogonal", "lecun", "he", "Xavier_normal", "zeros_init"]:
             self.bad("unknown initializer " + name, "/v1/init/" + name, {"key": [0, 0], "shape": [2, 2]},

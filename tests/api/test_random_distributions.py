@@ -81,8 +81,10 @@ def within_ulps(got, want, ulps):
     return all(abs(ordered(x) - ordered(y)) <= ulps for x, y in zip(a, b))
 
 
-class RandomDistributionsTest(DaemonTestCase):
-    maxDiff = None
+class Replies:
+    """POST /v1/random/{op} as .npy (npy) or JSON (ok), both expected 200,
+    a 400 with its message (err), GET /v1/random (operations); for the
+    distribution tests."""
 
     def npy(self, op, body):
         c = self.d.connection()
@@ -102,6 +104,16 @@ class RandomDistributionsTest(DaemonTestCase):
     def err(self, op, body, message):
         s, b = self.d.post("/v1/random/" + op, body)
         self.assertEqual((s, b["error"]["message"]), (400, message), (op, body))
+
+    def operations(self):
+        """GET /v1/random by name."""
+        s, b = self.d.get("/v1/random")
+        self.assertEqual(s, 200)
+        return {op["name"]: op for op in b["operations"]}
+
+
+class RandomDistributionsTest(Replies, DaemonTestCase):
+    maxDiff = None
 
     # ------------------------------------------------------------ real JAX
     def test_draws_are_jax_draws(self):
@@ -287,9 +299,7 @@ class RandomDistributionsTest(DaemonTestCase):
 
     # -------------------------------------------------------------- listing
     def test_listing(self):
-        s, b = self.d.get("/v1/random")
-        self.assertEqual(s, 200)
-        ops = {op["name"]: op for op in b["operations"]}
+        ops = self.operations()
         want = {  # JAX's parameters in JAX's order, the shape rule, the dtype
             "exponential": (["key", "shape", "dtype"], "scalar", "float32"),
             "gumbel": (["key", "shape", "dtype", "mode"], "scalar", "float32"),

@@ -165,7 +165,43 @@ BENCH_DIST(lognormal, kf_random_lognormal(KEY, &prm_half, 1, c->f))
 BENCH_DIST(maxwell, kf_random_maxwell(KEY, c->f))
 BENCH_DIST(double_sided_maxwell, kf_random_double_sided_maxwell(KEY, &prm_one, 1, &prm_two, 1, c->f))
 BENCH_DIST(rademacher, kf_random_rademacher(KEY, (int32_t *)c->u))
+/* discrete.c: wald, poisson and binomial on both sides of their branch
+ * switch, multinomial (N / 4 rows of 4 categories: N counts), categorical
+ * over 10 logits and choice with p over 10 (N samples each). */
+static const float prm_four = 4.0f, prm_thirty = 30.0f, prm_twenty = 20.0f, prm_p3 = 0.3f,
+                   prm_200 = 200.0f, prm_p4 = 0.4f;
+static const float prm_p10[10] = {0.02f, 0.05f, 0.08f, 0.1f, 0.15f, 0.2f, 0.1f, 0.1f, 0.1f, 0.1f};
+static const float prm_logits10[10] = {-3.9f, -3.0f, -2.5f, -2.3f, -1.9f, -1.6f, -2.3f, -2.3f, -2.3f, -2.3f};
+static const float prm_p4v[4] = {0.1f, 0.2f, 0.3f, 0.4f}, prm_twelve = 12.0f;
+BENCH_DIST(wald, kf_random_wald(KEY, &prm_one, 1, c->f))
+BENCH_DIST(poisson, kf_random_poisson(KEY, &prm_four, 1, (int32_t *)c->u))
+BENCH_DIST(poisson_ptrs, kf_random_poisson(KEY, &prm_thirty, 1, (int32_t *)c->u))
+BENCH_DIST(binomial, kf_random_binomial(KEY, &prm_twenty, 1, &prm_p3, 1, c->f))
+BENCH_DIST(binomial_btrs, kf_random_binomial(KEY, &prm_200, 1, &prm_p4, 1, c->f))
 #undef KEY
+/* The gamma family (gamma.c) with jaxlib 0.10.2's rsqrt on Intel; dirichlet
+ * and ball draw N values as N / 3 rows of 3. */
+static const float prm_five = 5.0f, prm_seven = 7.0f, prm_123[3] = {1.0f, 2.0f, 3.0f};
+#define KEY c->key, KF_THREEFRY_PARTITIONABLE, KF_RSQRT_INTEL_NR2, N
+BENCH_DIST(gamma, kf_random_gamma(KEY, &prm_three, 1, c->f))
+BENCH_DIST(gamma_small, kf_random_gamma(KEY, &prm_half, 1, c->f))
+BENCH_DIST(loggamma, kf_random_loggamma(KEY, &prm_half, 1, c->f))
+BENCH_DIST(beta, kf_random_beta(KEY, &prm_two, 1, &prm_five, 1, c->f))
+BENCH_DIST(chisquare, kf_random_chisquare(KEY, &prm_three, 1, c->f))
+BENCH_DIST(t, kf_random_t(KEY, &prm_five, 1, c->f))
+BENCH_DIST(f, kf_random_f(KEY, &prm_three, 1, &prm_seven, 1, c->f))
+BENCH_DIST(generalized_normal, kf_random_generalized_normal(KEY, &prm_three, 1, c->f))
+#undef KEY
+#define KEY3 c->key, KF_THREEFRY_PARTITIONABLE, KF_RSQRT_INTEL_NR2, N / 3
+BENCH_DIST(dirichlet, kf_random_dirichlet(KEY3, prm_123, 3, c->f))
+BENCH_DIST(ball, kf_random_ball(KEY3, 3, 2.0f, c->f))
+#undef KEY3
+BENCH_DIST(multinomial, kf_random_multinomial(c->key, KF_THREEFRY_PARTITIONABLE, N / 4, 4, &prm_twelve, 1,
+                                              prm_p4v, 4, c->f))
+BENCH_DIST(categorical, kf_random_categorical(c->key, KF_THREEFRY_PARTITIONABLE, prm_logits10, 1, 10, 1, N, 1,
+                                              KF_GUMBEL_LOW, (int32_t *)c->u))
+BENCH_DIST(choice_p, kf_random_choice(c->key, KF_THREEFRY_PARTITIONABLE, 10, N, 1, prm_p10, KF_GUMBEL_LOW,
+                                      (int32_t *)c->u))
 
 /* The four vectorized distributions through the given kernels, as the
  * samplers run them: bits, then the sampler's kernel, per block. */
@@ -373,6 +409,24 @@ int main(int argc, char **argv) {
     {"maxwell_f32", b_maxwell},
     {"double_sided_maxwell_f32", b_double_sided_maxwell},
     {"rademacher_i32", b_rademacher},
+    {"gamma_f32", b_gamma},
+    {"gamma_small_f32", b_gamma_small},
+    {"loggamma_f32", b_loggamma},
+    {"beta_f32", b_beta},
+    {"chisquare_f32", b_chisquare},
+    {"t_f32", b_t},
+    {"f_f32", b_f},
+    {"generalized_normal_f32", b_generalized_normal},
+    {"dirichlet_f32", b_dirichlet},
+    {"ball_f32", b_ball},
+    {"wald_f32", b_wald},
+    {"poisson_lam4_i32", b_poisson},
+    {"poisson_lam30_i32", b_poisson_ptrs},
+    {"binomial_n20_f32", b_binomial},
+    {"binomial_n200_f32", b_binomial_btrs},
+    {"multinomial_k4_f32", b_multinomial},
+    {"categorical_k10_i32", b_categorical},
+    {"choice_p10_i32", b_choice_p},
   };
   for (size_t i = 0; i < sizeof dists / sizeof dists[0]; i++)
     run(dists[i].name, "samples/s", isa, N, dists[i].fn, &s);

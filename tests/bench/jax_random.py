@@ -40,6 +40,23 @@ def measure(name, unit, items, fn, key, seconds):
                       "wall_items_per_s": float("%.6g" % wall_rate)}), flush=True)
 
 
+def discrete_dists(R):
+    """discrete.c's samplers with bench.c's parameters."""
+    p10 = jnp.array([0.02, 0.05, 0.08, 0.1, 0.15, 0.2, 0.1, 0.1, 0.1, 0.1], jnp.float32)
+    logits10 = jnp.array([-3.9, -3.0, -2.5, -2.3, -1.9, -1.6, -2.3, -2.3, -2.3, -2.3], jnp.float32)
+    p4 = jnp.array([0.1, 0.2, 0.3, 0.4], jnp.float32)
+    return [
+        ("wald_f32", lambda k: R.wald(k, 1.0, (N,))),
+        ("poisson_lam4_i32", lambda k: R.poisson(k, 4.0, (N,))),
+        ("poisson_lam30_i32", lambda k: R.poisson(k, 30.0, (N,))),
+        ("binomial_n20_f32", lambda k: R.binomial(k, 20.0, 0.3, (N,))),
+        ("binomial_n200_f32", lambda k: R.binomial(k, 200.0, 0.4, (N,))),
+        ("multinomial_k4_f32", lambda k: R.multinomial(k, 12.0, p4, shape=(N // 4, 4))),
+        ("categorical_k10_i32", lambda k: R.categorical(k, logits10, shape=(N,))),
+        ("choice_p10_i32", lambda k: R.choice(k, 10, (N,), p=p10)),
+    ]
+
+
 def main():
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
     jax.config.update("jax_threefry_partitionable", True)
@@ -69,7 +86,17 @@ def main():
         ("maxwell_f32", lambda k: R.maxwell(k, (N,))),
         ("double_sided_maxwell_f32", lambda k: R.double_sided_maxwell(k, 1.0, 2.0, (N,))),
         ("rademacher_i32", lambda k: R.rademacher(k, (N,))),
-    ]
+        ("gamma_f32", lambda k: R.gamma(k, 3.0, (N,))),
+        ("gamma_small_f32", lambda k: R.gamma(k, 0.5, (N,))),
+        ("loggamma_f32", lambda k: R.loggamma(k, 0.5, (N,))),
+        ("beta_f32", lambda k: R.beta(k, 2.0, 5.0, (N,))),
+        ("chisquare_f32", lambda k: R.chisquare(k, 3.0, (N,))),
+        ("t_f32", lambda k: R.t(k, 5.0, (N,))),
+        ("f_f32", lambda k: R.f(k, 3.0, 7.0, (N,))),
+        ("generalized_normal_f32", lambda k: R.generalized_normal(k, 3.0, (N,))),
+        ("dirichlet_f32", lambda k: R.dirichlet(k, jnp.array([1.0, 2.0, 3.0]), (N // 3,))),
+        ("ball_f32", lambda k: R.ball(k, 3, 2.0, (N // 3,))),
+    ] + discrete_dists(R)
     figures += [("anchor_jax_" + name, N, jax.jit(fn)) for name, fn in dists]
     only = sys.argv[2] if len(sys.argv) > 2 else None
     for name, items, fn in figures:

@@ -6,8 +6,8 @@ array), float64 (a new array per call, NumPy's only form) elsewhere. Prints one
 JSON line per figure like bench does:
   {"name": "anchor_numpy_pcg64_exponential_f32", "items_per_s": …, "unit": "samples/s", …}
 keyfold's bench name is the anchor's without "anchor_numpy_pcg64_" and
-"_numpy" in the unit's place; maxwell, double_sided_maxwell and rademacher have
-no NumPy sampler. Run by scripts/bench.sh with Debian's python3-numpy; not a
+"_numpy" in the unit's place; maxwell, double_sided_maxwell, rademacher,
+loggamma, generalized_normal and ball have no NumPy sampler. Run by scripts/bench.sh with Debian's python3-numpy; not a
 test.
 
   python3 tests/bench/numpy_distributions.py [SECONDS]
@@ -40,6 +40,35 @@ def figures(rng):
         ("geometric_i32", "geometric(0.5) int64", lambda: rng.geometric(0.5, size=N)),
         ("triangular_f32", "triangular(-1, 0.5, 3) f64", lambda: rng.triangular(-1.0, 0.5, 3.0, size=N)),
         ("lognormal_f32", "lognormal(0, 0.5) f64", lambda: rng.lognormal(0.0, 0.5, size=N)),
+        # the gamma family (keyfold's gamma.c); loggamma, generalized_normal and ball have no
+        # NumPy sampler
+        ("gamma_f32", "standard_gamma(3, float32, out=)",
+         lambda: rng.standard_gamma(3.0, dtype=np.float32, out=out32)),
+        ("gamma_small_f32", "standard_gamma(0.5, float32, out=)",
+         lambda: rng.standard_gamma(0.5, dtype=np.float32, out=out32)),
+        ("beta_f32", "beta(2, 5) f64", lambda: rng.beta(2.0, 5.0, size=N)),
+        ("chisquare_f32", "chisquare(3) f64", lambda: rng.chisquare(3.0, size=N)),
+        ("t_f32", "standard_t(5) f64", lambda: rng.standard_t(5.0, size=N)),
+        ("f_f32", "f(3, 7) f64", lambda: rng.f(3.0, 7.0, size=N)),
+        ("dirichlet_f32", "dirichlet([1, 2, 3], N / 3) f64", lambda: rng.dirichlet([1.0, 2.0, 3.0], size=N // 3)),
+    ] + discrete_figures(rng)
+
+
+def discrete_figures(rng):
+    """wald, poisson, binomial, multinomial, categorical, choice (discrete.c) with bench.c's
+    parameters. NumPy has no categorical over logits: its equivalent is choice(10, p=softmax)
+    (a CDF search per sample, which JAX's gumbel argmax cannot be bit-exact with)."""
+    p10 = np.array([0.02, 0.05, 0.08, 0.1, 0.15, 0.2, 0.1, 0.1, 0.1, 0.1])
+    return [
+        ("wald_f32", "wald(1, 1) f64", lambda: rng.wald(1.0, 1.0, size=N)),
+        ("poisson_lam4_i32", "poisson(4) int64", lambda: rng.poisson(4.0, size=N)),
+        ("poisson_lam30_i32", "poisson(30) int64", lambda: rng.poisson(30.0, size=N)),
+        ("binomial_n20_f32", "binomial(20, 0.3) int64", lambda: rng.binomial(20, 0.3, size=N)),
+        ("binomial_n200_f32", "binomial(200, 0.4) int64", lambda: rng.binomial(200, 0.4, size=N)),
+        ("multinomial_k4_f32", "multinomial(12, 4 categories) int64, N/4 rows",
+         lambda: rng.multinomial(12, [0.1, 0.2, 0.3, 0.4], size=N // 4)),
+        ("categorical_k10_i32", "choice(10, p=softmax(logits)) int64", lambda: rng.choice(10, size=N, p=p10)),
+        ("choice_p10_i32", "choice(10, p) int64", lambda: rng.choice(10, size=N, p=p10)),
     ]
 
 

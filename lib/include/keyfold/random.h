@@ -205,6 +205,140 @@ int kf_random_double_sided_maxwell(kf_key key, kf_threefry_mode mode, size_t n, 
  * probability 1/2 each (2 * bernoulli(key, 0.5) - 1). */
 int kf_random_rademacher(kf_key key, kf_threefry_mode mode, size_t n, int32_t *out);
 
+/* ---- gamma and the samplers built on it (xla-numerics.md §B.3) --------- */
+
+/* How XLA:CPU computes rsqrt, which gamma's c = (1/3) / sqrt(d) becomes
+ * (§A.7). The two forms differ in the last bit on about 30% of inputs, and
+ * a rejection sampler carries that into its draws. */
+typedef enum kf_rsqrt_mode {
+  /* 1 / sqrtf(x): jaxlib <= 0.7.0 (the Flax 0.10 era's jaxlib 0.6.2) on any
+   * CPU, and later jaxlib on hosts without AVX (ARM, Apple). */
+  KF_RSQRT_SQRT_DIV = 0,
+  /* Intel's rsqrtps estimate (emulated in software, so any CPU gives these
+   * bits) refined by two Newton steps: jaxlib >= 0.7.1 (0.10.2 for Flax
+   * 0.11/0.12) on Intel x86-64 with AVX. AMD's estimate differs and jaxlib
+   * >= 0.7.2 takes one step there: not reproduced. */
+  KF_RSQRT_INTEL_NR2 = 1
+} kf_rsqrt_mode;
+
+/* Static name ("sqrt-div", "intel-nr2"), NULL for an unknown value. */
+const char *kf_rsqrt_mode_name(kf_rsqrt_mode rmode);
+
+/* Looks an rsqrt mode up by name. Returns KF_EINVAL for an unknown name. */
+int kf_rsqrt_mode_from_name(const char *name, kf_rsqrt_mode *out);
+
+/* The samplers below take the rsqrt mode after the threefry mode, return
+ * KF_EINVAL for an unknown one, follow the (p, p_n) convention above for
+ * their parameters, and in legacy mode also KF_EOVERFLOW when split(key, n)
+ * needs 2^32 - 1 words or more. Their run time depends on the draws (a
+ * rejection loop per element). */
+
+/* jax.random.gamma(key, a, shape): split(key, n) gives each element its own
+ * key and Marsaglia-Tsang rejection loop; a < 1 is boosted to a + 1 and the
+ * draw multiplied by powf(1 - u, 1 / a). a = 0 gives 0, a NaN gives NaN, a
+ * negative a gives NaN (d < 0). */
+int kf_random_gamma(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n,
+                    const float *a, size_t a_n, float *out);
+
+/* jax.random.loggamma(key, a, shape): the log of gamma's draw computed in
+ * log space (log(d) + log(V) + log1p(-u) / a), the same keys. */
+int kf_random_loggamma(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n,
+                       const float *a, size_t a_n, float *out);
+
+/* jax.random.beta(key, a, b, shape): two loggammas from split(key), then
+ * exp(la - m) / (exp(la - m) + exp(lb - m)), m = max(la, lb). */
+int kf_random_beta(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n,
+                   const float *a, size_t a_n, const float *b, size_t b_n, float *out);
+
+/* jax.random.dirichlet(key, alpha, (n,)) with alpha the k concentrations:
+ * writes n rows of k (n * k values, KF_EOVERFLOW applying to n * k), the
+ * softmax of loggamma(key, alpha, (n, k)) along each row. */
+int kf_random_dirichlet(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n,
+                        const float *alpha, size_t k, float *out);
+
+/* jax.random.chisquare(key, df, shape): exp(loggamma(key, df * 0.5)) * 2. */
+int kf_random_chisquare(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n,
+                        const float *df, size_t df_n, float *out);
+
+/* jax.random.t(key, df, shape): normal * sqrt(h / gamma(h)), h = df * 0.5,
+ * the normal and the gamma from split(key). */
+int kf_random_t(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n,
+                const float *df, size_t df_n, float *out);
+
+/* jax.random.f(key, dfnum, dfden, shape): the ratio of two chisquares over
+ * their degrees of freedom, computed as XLA rewrites it. */
+int kf_random_f(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n,
+                const float *dfnum, size_t dfnum_n, const float *dfden, size_t dfden_n,
+                float *out);
+
+/* jax.random.generalized_normal(key, p, shape): sign * g ** (1 / p) with
+ * g = gamma(1 / p), the sign from rademacher; powf is the C library's. */
+int kf_random_generalized_normal(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n,
+                                 const float *p, size_t p_n, float *out);
+
+/* jax.random.ball(key, d, p, (n,)): n points of the unit Lp ball in d
+ * dimensions (n * d values): generalized_normal(p, (n, d)) over
+ * (sum |g| ** p + exponential) ** (1 / p) per row. */
+int kf_random_ball(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n, size_t d,
+                   float p, float *out);
+/* ---- wald, poisson, binomial, multinomial, categorical, choice ----------
+ * (discrete.c; jax 0.10.2's algorithms, xla-numerics.md §B.4–§B.6). Loops
+ * draw whole arrays per iteration as JAX does, so these allocate scratch
+ * memory (KF_ENOMEM if that fails); parameters follow the (p, p_n)
+ * convention above. */
+
+/* jax.random.wald(key, mean, shape): k1, k2 = split(key), a normal from k1
+ * and a uniform from k2 per element. */
+int kf_random_wald(kf_key key, kf_threefry_mode mode, size_t n, const float *mean, size_t mean_n,
+                   float *out);
+
+/* jax.random.poisson(key, lam, shape) with int32 output: Knuth's loop for
+ * lam < 10 or NaN, Hörmann's PTRS otherwise, both from key; lam = 0 gives 0,
+ * a negative or NaN lam -1. JAX implements it for threefry keys only, in
+ * both threefry modes. */
+int kf_random_poisson(kf_key key, kf_threefry_mode mode, size_t n, const float *lam, size_t lam_n,
+                      int32_t *out);
+
+/* jax.random.binomial(key, n, p, shape) with float32 output: inversion for
+ * count * min(p, 1 - p) <= 10, BTRS otherwise, both from key; NaN for a
+ * NaN or negative count or a p outside [0, 1], inf for an infinite count. */
+int kf_random_binomial(kf_key key, kf_threefry_mode mode, size_t n, const float *count,
+                       size_t count_n, const float *p, size_t p_n, float *out);
+
+/* jax.random.multinomial(key, n, p, shape=(batch..., k)) with float32
+ * counts: batch rows of k categories, out[b * k + j]. count has count_n = 1
+ * or batch values, p has k values (one row for every batch row) or
+ * batch * k. The keys are split(key, k), category j's counts binomial(
+ * keys[j], remaining, p_j / (sum of p_j..p_k-1)) as JAX's scan draws them. */
+int kf_random_multinomial(kf_key key, kf_threefry_mode mode, size_t batch, size_t k,
+                          const float *count, size_t count_n, const float *p, size_t p_n,
+                          float *out);
+
+/* jax.random.categorical(key, logits, axis, shape, replace, mode) with the
+ * logits as an array of shape (outer, k, inner): k categories along the
+ * axis, outer and inner the products of the dimensions before and after it
+ * (already broadcast to the batch shape); prefix is the product of the
+ * leading dimensions of `shape` that the logits do not have. The output has
+ * shape (prefix, outer, inner): prefix * outer * inner int32 indices in
+ * [0, k). replace draws gumbel(key, (prefix, outer, k, inner), mode) and
+ * takes argmax(g + logits) (a NaN wins, the first index on ties); replace
+ * == 0 adds gumbel(key, (outer, k, inner)) and takes the first prefix
+ * indices of top_k along the axis (prefix <= k, else KF_EINVAL). */
+int kf_random_categorical(kf_key key, kf_threefry_mode mode, const float *logits, size_t outer,
+                          size_t k, size_t inner, size_t prefix, int replace,
+                          kf_gumbel_mode gmode, int32_t *out);
+
+/* jax.random.choice(key, a, shape, replace, p, mode) for an integer a =
+ * n_inputs (indices 0..n_inputs-1; for an array a the caller takes its
+ * slices along the axis by these indices): n_draws = prod(shape) indices.
+ * p NULL: randint(key, shape, 0, n) with replacement, permutation(key,
+ * n)[:n_draws] without; p (n_inputs values): searchsorted(cumsum(p),
+ * cumsum(p)[-1] * (1 - uniform)) with replacement, top_k(gumbel(key, (n,),
+ * mode) + log(p), n_draws) without (gmode only matters there). KF_EINVAL
+ * for n_inputs == 0 or, without replacement, n_draws > n_inputs. */
+int kf_random_choice(kf_key key, kf_threefry_mode mode, size_t n_inputs, size_t n_draws,
+                     int replace, const float *p, kf_gumbel_mode gmode, int32_t *out);
+
 #ifdef __cplusplus
 }
 #endif

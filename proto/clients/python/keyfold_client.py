@@ -1304,6 +1304,76 @@ class KeyfoldClient:
         """``jax.random.rademacher(key, shape)``: an int32 Tensor of -1 and 1."""
         return self.random("rademacher", key, threefry=threefry, shape=shape)
 
+    # -- the gamma family: rsqrt is keyfold's choice of jaxlib ("intel-nr2", the default:
+    # jaxlib 0.10.2 on Intel; "sqrt-div": jaxlib <= 0.7.0, Flax 0.10's); None leaves the default
+
+    def gamma(self, key: KeyLike, a: Any, shape: Optional[Shape] = None,
+              rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.gamma(key, a, shape=None)``."""
+        return self.random("gamma", key, threefry=threefry, a=a, shape=shape, rsqrt=rsqrt)
+
+    def loggamma(self, key: KeyLike, a: Any, shape: Optional[Shape] = None,
+                 rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.loggamma(key, a, shape=None)``."""
+        return self.random("loggamma", key, threefry=threefry, a=a, shape=shape, rsqrt=rsqrt)
+
+    def beta(self, key: KeyLike, a: Any, b: Any, shape: Optional[Shape] = None,
+             rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.beta(key, a, b, shape=None)``."""
+        return self.random("beta", key, threefry=threefry, a=a, b=b, shape=shape, rsqrt=rsqrt)
+
+    def chisquare(self, key: KeyLike, df: Any, shape: Optional[Shape] = None,
+                  rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.chisquare(key, df, shape=None)``."""
+        return self.random("chisquare", key, threefry=threefry, df=df, shape=shape, rsqrt=rsqrt)
+
+    def t(self, key: KeyLike, df: Any, shape: Optional[Shape] = None,
+          rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.t(key, df, shape=None)``."""
+        return self.random("t", key, threefry=threefry, df=df, shape=shape, rsqrt=rsqrt)
+
+    def f(self, key: KeyLike, dfnum: Any, dfden: Any, shape: Optional[Shape] = None,
+          rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.f(key, dfnum, dfden, shape=None)``."""
+        return self.random("f", key, threefry=threefry, dfnum=dfnum, dfden=dfden, shape=shape,
+                           rsqrt=rsqrt)
+
+    def generalized_normal(self, key: KeyLike, p: Any, shape: Shape = (),
+                           rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.generalized_normal(key, p, shape)``."""
+        return self.random("generalized_normal", key, threefry=threefry, p=p, shape=shape,
+                           rsqrt=rsqrt)
+
+    def dirichlet(self, key: KeyLike, alpha: Any, shape: Optional[Shape] = None,
+                  rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.dirichlet(key, alpha, shape=None)``: shape + (k,) for k concentrations
+        (one vector for every row)."""
+        return self.random("dirichlet", key, threefry=threefry, alpha=alpha, shape=shape,
+                           rsqrt=rsqrt)
+
+    def ball(self, key: KeyLike, d: int, p: float = 2.0, shape: Shape = (),
+             rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.ball(key, d, p=2, shape=())``: shape + (d,)."""
+        return self.random("ball", key, threefry=threefry, d=operator.index(d), p=p, shape=shape,
+                           rsqrt=rsqrt)
+
+    # -- wald, poisson, binomial (stateless only)
+
+    def wald(self, key: KeyLike, mean: Any, shape: Optional[Shape] = None,
+             threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.wald(key, mean, shape=None)``."""
+        return self.random("wald", key, threefry=threefry, mean=mean, shape=shape)
+
+    def poisson(self, key: KeyLike, lam: Any, shape: Optional[Shape] = None,
+                threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.poisson(key, lam, shape=None)``: an int32 Tensor."""
+        return self.random("poisson", key, threefry=threefry, lam=lam, shape=shape)
+
+    def binomial(self, key: KeyLike, n: Any, p: Any, shape: Optional[Shape] = None,
+                 threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.binomial(key, n, p, shape=None)``: float32 counts."""
+        return self.random("binomial", key, threefry=threefry, n=n, p=p, shape=shape)
+
     # -- stateless jax.nn.initializers
 
     def initialize(self, initializer: InitLike, key: KeyLike, shape: Shape,

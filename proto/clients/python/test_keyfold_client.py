@@ -329,6 +329,19 @@ class ClientTest(Tracked):
             ("double_sided_maxwell", kf.double_sided_maxwell(key, [0.0, 1.0], 2.0, [2]),
              {"loc": [0.0, 1.0], "scale": 2.0, "shape": [2]}),
             ("rademacher", kf.rademacher(key, [5]), {"shape": [5]}),
+            ("gamma", kf.gamma(key, [0.5, 3.0]), {"a": [0.5, 3.0]}),
+            ("gamma", kf.gamma(key, 3.0, [4], rsqrt="sqrt-div"), {"a": 3.0, "shape": [4], "rsqrt": "sqrt-div"}),
+            ("loggamma", kf.loggamma(key, 0.8, [3]), {"a": 0.8, "shape": [3]}),
+            ("beta", kf.beta(key, [1.0, 2.0], 0.5), {"a": [1.0, 2.0], "b": 0.5}),
+            ("chisquare", kf.chisquare(key, 3.0, [3]), {"df": 3.0, "shape": [3]}),
+            ("t", kf.t(key, [5.0, 1.0]), {"df": [5.0, 1.0]}),
+            ("f", kf.f(key, 3.0, 7.0, [2]), {"dfnum": 3.0, "dfden": 7.0, "shape": [2]}),
+            ("generalized_normal", kf.generalized_normal(key, 1.5, [3]), {"p": 1.5, "shape": [3]}),
+            ("dirichlet", kf.dirichlet(key, [1.0, 2.0, 3.0], [2]), {"alpha": [1.0, 2.0, 3.0], "shape": [2]}),
+            ("ball", kf.ball(key, 3, shape=[2]), {"d": 3, "p": 2.0, "shape": [2]}),
+            ("wald", kf.wald(key, [1.0, 2.0]), {"mean": [1.0, 2.0]}),
+            ("poisson", kf.poisson(key, 4.0, [3]), {"lam": 4.0, "shape": [3]}),
+            ("binomial", kf.binomial(key, 20.0, [0.3, 0.6]), {"n": 20.0, "p": [0.3, 0.6]}),
         ]
         for op, t, body in cases:
             with self.subTest(op=op, body=body):
@@ -377,7 +390,7 @@ class ClientTest(Tracked):
             kf.random("bernoulli", key, p=[0.5, 0.5], shape=[3, 1])
         self.assertIn("bernoulli parameter shapes must be broadcast-compatible", e.exception.message)
         with self.assertRaises(NotFound):
-            kf.random("gamma", key)
+            kf.random("orthogonal", key)
         # sessions: the same parameters, the key from the stream
         kf.create_session("arrays", rngs={"default": 5})
         try:
