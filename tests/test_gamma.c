@@ -408,6 +408,28 @@ START_TEST(rsqrt_modes) {
 }
 END_TEST
 
+/* The per-lane-key threefry kernel behind gamma's lanes: every instruction
+ * set against kf_threefry2x32, at every length up to 300 (tails included). */
+START_TEST(hash_keys_kernel) {
+  uint32_t k0[300], k1[300], y0[300], y1[300];
+  for (uint32_t t = 0; t < 300; t++) {
+    k0[t] = t * 0x9E3779B9u + 7;
+    k1[t] = t * 0x85EBCA6Bu ^ 0xDEADBEEFu;
+  }
+  for (int isa = 0; isa < KF__ISA_COUNT; isa++) {
+    if (!kf__isa_usable((kf__isa)isa)) continue;
+    for (size_t len = 0; len <= 300; len += (len < 70) ? 1 : 23) {
+      kf__k_hash_keys((kf__isa)isa, k0, k1, 3, 0xFFFFFFFFu, len, y0, y1);
+      for (size_t t = 0; t < len; t++) {
+        uint32_t y[2];
+        kf_threefry2x32(k0[t], k1[t], 3, 0xFFFFFFFFu, y);
+        ck_assert_msg(y[0] == y0[t] && y[1] == y1[t], "%s, len %zu, lane %zu", kf__isa_name((kf__isa)isa), len, t);
+      }
+    }
+  }
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("gamma");
   TCase *tc = tcase_create("laws");
@@ -428,6 +450,7 @@ static Suite *suite(void) {
   tcase_add_test(tj, parameters_and_errors);
   tcase_add_test(tj, rsqrt_estimate_is_intels);
   tcase_add_test(tj, rsqrt_modes);
+  tcase_add_test(tj, hash_keys_kernel);
   suite_add_tcase(s, tj);
   return s;
 }

@@ -199,6 +199,16 @@ static void bits_lanes(kf__isa isa, kf_threefry_mode mode, const key_lanes *in, 
  * kernels, which give the scalar bits), and the few elements whose first
  * normal gives v <= 0 or whose first proposal is rejected (a few percent)
  * start over in gamma_one. Element t's value is gamma_one's either way. */
+/* On x86-64 GCC also compiles this function for CPUs with FMA and picks the
+ * copy at load time (an ifunc): fmaf is exact either way, so only the speed
+ * differs (without FMA each fmaf is a call into libm). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__)
+#define KF_FMA_CLONES __attribute__((target_clones("arch=haswell", "default")))
+#else
+#define KF_FMA_CLONES
+#endif
+
+KF_FMA_CLONES
 static void gamma_lanes(kf_threefry_mode mode, kf_rsqrt_mode rmode, const key_lanes *keys,
                         size_t len, const float *alpha, int log_space, float *out) {
   const kf__isa isa = kf__isa_best();
@@ -217,15 +227,42 @@ static void gamma_lanes(kf_threefry_mode mode, kf_rsqrt_mode rmode, const key_la
   kf__k_uniform(isa, nb, len, lo, 1.0f - lo, z);
   kf__k_erf_inv(isa, z, len, sqrt2, -INFINITY, INFINITY, z);
   kf__k_uniform(isa, fb, len, 0.0f, 1.0f, u);
+  float vs[KF_BLOCK], ds[KF_BLOCK], nu[KF_BLOCK], bst[KF_BLOCK];
+  uint8_t acc[KF_BLOCK] = {0};
+  gamma_consts g = gamma_setup(alpha[0], rmode);
   for (size_t t = 0; t < len; t++) {
-    const gamma_consts g = gamma_setup(alpha[t], rmode);
+    /* A parameter spread over the block repeats: its constants too. */
+    if (t > 0 && memcmp(&alpha[t], &alpha[t - 1], sizeof *alpha) != 0) g = gamma_setup(alpha[t], rmode);
     const float v = ftz(fmaf(z[t], g.c, 1.0f));
     const float X = ftz(z[t] * z[t]), V = ftz(ftz(v * v) * v);
     if (v <= 0.0f || gamma_reject(&g, X, V, kf__unit_float(ub[t]))) {
       out[t] = gamma_one(kf_key_from_data(keys->hi[t], keys->lo[t]), mode, rmode, alpha[t], log_space);
       continue;
     }
-    out[t] = gamma_finish(&g, V, u[t], log_space);
+    if (!log_space) {
+      out[t] = gamma_finish(&g, V, u[t], 0);
+      continue;
+    }
+    /* loggamma's three logs go through the vector kernels below (the same
+     * bits as kf__xla_logf / kf__xla_log1pf): V, d and -u kept for them. */
+    acc[t] = 1;
+    vs[t] = V;
+    ds[t] = g.d;
+    nu[t] = -u[t];
+    bst[t] = g.boost ? 0.0f : ftz(1.0f / g.alpha_orig);
+  }
+  if (!log_space) return;
+  for (size_t t = 0; t < len; t++)
+    if (!acc[t]) vs[t] = ds[t] = 1.0f, nu[t] = 0.0f;
+  kf__k_log(isa, vs, len, vs);
+  kf__k_log(isa, ds, len, ds);
+  kf__k_log1p(isa, nu, len, nu);
+  for (size_t t = 0; t < len; t++) {
+    if (!acc[t]) continue;
+    /* gamma_finish's log space: lb is 0 when boosted (bst = 0) or ls = 0. */
+    const float ls = nu[t];
+    const float lb = (bst[t] == 0.0f || ls == 0.0f) ? 0.0f : ftz(ls * bst[t]);
+    out[t] = ftz(ftz(ds[t] + vs[t]) + lb);
   }
 }
 
