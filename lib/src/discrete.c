@@ -171,13 +171,18 @@ static int poisson_ptrs(kf_key key, kf_threefry_mode mode, size_t n, const float
   const kf__isa isa = kf__isa_best();
   for (size_t i = 0; i < n; i++) {
     const float l = lam[i];
+    kout[i] = -1.0f;
+    accepted[i] = 0;
+    if (i > 0 && !memcmp(&lam[i], &lam[i - 1], sizeof l)) { /* one lam for many: computed once */
+      loglam[i] = loglam[i - 1], b[i] = b[i - 1], a[i] = a[i - 1];
+      inv_alpha[i] = inv_alpha[i - 1], v_r[i] = v_r[i - 1];
+      continue;
+    }
     loglam[i] = kf__xla_logf(l);
     b[i] = ftz(fmaf(2.53f, sqrtf(l), 0.931f));
     a[i] = ftz(fmaf(0.02483f, b[i], -0.059f));
     inv_alpha[i] = ftz(1.1239f + ftz(1.1328f / ftz(b[i] - 3.4f)));
     v_r[i] = ftz(0.9277f - ftz(3.6224f / ftz(b[i] - 2.0f)));
-    kout[i] = -1.0f;
-    accepted[i] = 0;
   }
   size_t left = n;
   for (uint32_t it = 0; left > 0 && it < (uint32_t)INT32_MAX; it++) {
@@ -314,7 +319,11 @@ static int binomial_inversion(kf_key key, kf_threefry_mode mode, size_t n, const
 
 /* BTRS's per-element constants. */
 typedef struct {
-  float count, p, a, b, c, vr, r, alpha, m, ub0, tails;
+  float count, p, a, b, c, vr, r, alpha, m;
+  float cm1;        /* (count - m) + 1 */
+  float mt1;        /* (m + 0.5) * log((m + 1) / (r * cm1)), the first term of ub */
+  float tm, tcm;    /* the tails at m and count - m */
+  float tail_big;   /* the tail JAX takes for every k > 9 */
 } btrs_c;
 
 static btrs_c btrs_setup(float count, float p) {
@@ -329,15 +338,18 @@ static btrs_c btrs_setup(float count, float p) {
   s.r = ftz(p / ftz(1.0f - p));
   s.alpha = ftz(ftz(2.83f + ftz(5.1f / s.b)) * sd);
   s.m = floorf(ftz(ftz(count + 1.0f) * p));
-  s.ub0 = 0.0f;
-  s.tails = 0.0f;
+  s.cm1 = ftz(ftz(count - s.m) + 1.0f);
+  s.mt1 = ftz(ftz(s.m + 0.5f) * kf__xla_logf(ftz(ftz(s.m + 1.0f) / ftz(s.r * s.cm1))));
+  s.tm = stirling_tail(s.m);
+  s.tcm = stirling_tail(ftz(count - s.m));
+  s.tail_big = stirling_tail(10.0f);
   return s;
 }
 
 /* One BTRS step for element with constants s and uniforms u, v: sets *k
  * and returns whether it accepts. */
 static int btrs_step(const btrs_c *s, float u, float v, float *kout) {
-  const float count = s->count, m = s->m, r = s->r;
+  const float count = s->count, r = s->r;
   u = u - 0.5f;
   const float us = 0.5f - fabsf(u);
   const int accept1 = us >= 0.07f && v <= s->vr;
@@ -347,19 +359,19 @@ static int btrs_step(const btrs_c *s, float u, float v, float *kout) {
   if (accept1) return 1;
   if (reject) return 0;
   const float lv = kf__xla_logf(ftz(ftz(v * s->alpha) / ftz(ftz(s->a / ftz(us * us)) + s->b)));
-  const float cm1 = ftz(ftz(count - m) + 1.0f), ck1 = ftz(ftz(count - k) + 1.0f);
-  const float t1 = kf__xla_logf(ftz(ftz(m + 1.0f) / ftz(r * cm1)));
-  const float t2 = kf__xla_logf(ftz(cm1 / ck1));
+  const float ck1 = ftz(ftz(count - k) + 1.0f);
+  const float t2 = kf__xla_logf(ftz(s->cm1 / ck1));
   const float t3 = kf__xla_logf(ftz(ftz(r * ck1) / ftz(k + 1.0f)));
   /* XLA:CPU fuses the second product of the first sum, not the first
    * (measured: the other fusions change 1 in 10^5 draws at count 10^6),
-   * then the third into that sum. */
-  float ub = ftz(fmaf(ftz(count + 1.0f), t2, ftz(ftz(m + 0.5f) * t1)));
+   * then the third into that sum; the tails are added in JAX's order. */
+  float ub = ftz(fmaf(ftz(count + 1.0f), t2, s->mt1));
   ub = ftz(fmaf(ftz(k + 0.5f), t3, ub));
-  ub = ftz(ub + stirling_tail(m));
-  ub = ftz(ub + stirling_tail(ftz(count - m)));
-  ub = ftz(ub - stirling_tail(k));
-  ub = ftz(ub - stirling_tail(ftz(count - k)));
+  ub = ftz(ub + s->tm);
+  ub = ftz(ub + s->tcm);
+  ub = ftz(ub - (k > 9.0f ? s->tail_big : stirling_tail(k)));
+  const float ck = ftz(count - k);
+  ub = ftz(ub - (ck > 9.0f ? s->tail_big : stirling_tail(ck)));
   return lv <= ub;
 }
 
@@ -369,7 +381,10 @@ static int binomial_btrs(kf_key key, kf_threefry_mode mode, size_t n, const floa
                          const float *p, btrs_c *cs, uint8_t *accepted, float *kout) {
   const kf__isa isa = kf__isa_best();
   for (size_t i = 0; i < n; i++) {
-    cs[i] = btrs_setup(count[i], p[i]);
+    /* one (count, p) for many elements: its constants computed once */
+    const int same = i > 0 && !memcmp(&count[i], &count[i - 1], sizeof *count) &&
+                     !memcmp(&p[i], &p[i - 1], sizeof *p);
+    cs[i] = same ? cs[i - 1] : btrs_setup(count[i], p[i]);
     kout[i] = -1.0f;
     accepted[i] = 0;
   }
