@@ -28,6 +28,18 @@
 
 #define ftz kf__xla_ftz
 
+/* The rejection loops run per element in scalar code full of fmaf and
+ * floorf, which a baseline x86-64 build calls out of line; where the
+ * compiler can, they are also built for x86-64-v3 (FMA, SSE4.1 rounding)
+ * and chosen at load time. The results are the same bits: fmaf is fused
+ * either way, and -ffp-contract=off keeps the compiler from fusing more. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && \
+    !defined(__SANITIZE_ADDRESS__)
+#define HOT_LOOP __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define HOT_LOOP
+#endif
+
 /* The (p, p_n) convention of keyfold/random.h: p_n == n or p_n == 1. */
 static int param_ok(const float *p, size_t p_n, size_t n) {
   if (p_n != n && p_n != 1) return 0;
@@ -107,7 +119,7 @@ int kf_random_wald(kf_key key, kf_threefry_mode mode, size_t n, const float *mea
 /* chlo.lgamma as StableHLO expands it for float32 (xla-numerics.md §A.10),
  * for x >= 0.5, the only arguments poisson's result can depend on (k + 1
  * with k >= 0; a negative k is rejected whatever t is). */
-static float lgamma_f32(float x) {
+static inline float lgamma_f32(float x) {
   static const float c[8] = {676.520368121885098567009190444019f, -1259.13921672240287047156078755283f,
                              771.3234287776530788486528258894f,  -176.61502916214059906584551354f,
                              12.507343278686904814458936853f,    -0.13857109526572011689554707f,
@@ -164,7 +176,7 @@ static int poisson_knuth(kf_key key, kf_threefry_mode mode, size_t n, const floa
  * element (those of the other branch with lam = 1e5) until every element
  * has accepted once; a later acceptance overwrites an earlier one, as in
  * JAX. Scratch: 7n floats and n bytes. */
-static int poisson_ptrs(kf_key key, kf_threefry_mode mode, size_t n, const float *lam, float *w,
+HOT_LOOP static int poisson_ptrs(kf_key key, kf_threefry_mode mode, size_t n, const float *lam, float *w,
                         uint8_t *accepted, int32_t *out) {
   float *loglam = w, *b = w + n, *a = w + 2 * n, *inv_alpha = w + 3 * n, *v_r = w + 4 * n;
   float *kout = w + 5 * n;
@@ -263,7 +275,7 @@ int kf_random_poisson(kf_key key, kf_threefry_mode mode, size_t n, const float *
 /* _stirling_approx_tail(k): the table for k <= 9, else JAX's formula taken
  * at k clamped to [0, 9] (the clamp precedes it in JAX's source, so every
  * k > 9 gets the value at 9). */
-static float stirling_tail(float k) {
+static inline float stirling_tail(float k) {
   static const float tab[10] = {0.0810614667953272f,  0.0413406959554092f, 0.0276779256849983f,
                                 0.02079067210376509f, 0.0166446911898211f, 0.0138761288230707f,
                                 0.0118967099458917f,  0.0104112652619720f, 0.00925546218271273f,
@@ -348,7 +360,7 @@ static btrs_c btrs_setup(float count, float p) {
 
 /* One BTRS step for element with constants s and uniforms u, v: sets *k
  * and returns whether it accepts. */
-static int btrs_step(const btrs_c *s, float u, float v, float *kout) {
+static inline int btrs_step(const btrs_c *s, float u, float v, float *kout) {
   const float count = s->count, r = s->r;
   u = u - 0.5f;
   const float us = 0.5f - fabsf(u);
@@ -377,7 +389,7 @@ static int btrs_step(const btrs_c *s, float u, float v, float *kout) {
 
 /* _btrs on every element until each has accepted once (later acceptances
  * overwrite, as in JAX). */
-static int binomial_btrs(kf_key key, kf_threefry_mode mode, size_t n, const float *count,
+HOT_LOOP static int binomial_btrs(kf_key key, kf_threefry_mode mode, size_t n, const float *count,
                          const float *p, btrs_c *cs, uint8_t *accepted, float *kout) {
   const kf__isa isa = kf__isa_best();
   for (size_t i = 0; i < n; i++) {
