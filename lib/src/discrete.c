@@ -175,7 +175,7 @@ static int poisson_knuth(kf_key key, kf_threefry_mode mode, size_t n, const floa
 /* Hörmann's transformed rejection (PTRS) for lam >= 10, run on every
  * element (those of the other branch with lam = 1e5) until every element
  * has accepted once; a later acceptance overwrites an earlier one, as in
- * JAX. Scratch: 7n floats and n bytes. */
+ * JAX. Scratch w: 6n floats; accepted: n flags. */
 HOT_LOOP static int poisson_ptrs(kf_key key, kf_threefry_mode mode, size_t n, const float *lam, float *w,
                         uint8_t *accepted, int32_t *out) {
   float *loglam = w, *b = w + n, *a = w + 2 * n, *inv_alpha = w + 3 * n, *v_r = w + 4 * n;
