@@ -424,15 +424,16 @@ HOT_LOOP static int binomial_btrs(kf_key key, kf_threefry_mode mode, size_t n, c
   return KF_OK;
 }
 
+/* The scratch binomial_core needs for n elements: count_inv, count_btrs, q,
+ * q_btrs, sum, btrs's k (6n floats), btrs's constants, flags. */
+static size_t binomial_scratch(size_t n) { return n * (6 * sizeof(float) + sizeof(btrs_c) + 1); }
+
 /* _binomial for n elements with count[i], prob[i] (already broadcast);
- * recip as in binomial_inversion. */
+ * recip as in binomial_inversion; w is binomial_scratch(n) bytes. */
 static int binomial_core(kf_key key, kf_threefry_mode mode, size_t n, const float *cnt,
-                         size_t cnt_n, const float *prob, size_t prob_n, int recip, float *out) {
+                         size_t cnt_n, const float *prob, size_t prob_n, int recip, float *w,
+                         float *out) {
   if (n == 0) return KF_OK;
-  /* count_inv, count_btrs, q, q_btrs, sum, btrs's k (6n floats), btrs's
-   * constants, flags. */
-  float *w = kf__malloc(n * (6 * sizeof(float) + sizeof(btrs_c) + 1));
-  if (!w) return KF_ENOMEM;
   float *ci = w, *cb = w + n, *q = w + 2 * n, *qb = w + 3 * n, *sum = w + 4 * n, *kb = w + 5 * n;
   btrs_c *cs = (btrs_c *)(w + 6 * n);
   uint8_t *acc = (uint8_t *)(cs + n);
@@ -469,7 +470,6 @@ static int binomial_core(kf_key key, kf_threefry_mode mode, size_t n, const floa
       out[i] = s;
     }
   }
-  kf__free(w);
   return rc;
 }
 
@@ -478,7 +478,12 @@ int kf_random_binomial(kf_key key, kf_threefry_mode mode, size_t n, const float 
   int rc = check(mode, n, n, out);
   if (rc != KF_OK) return rc;
   if (!param_ok(count, count_n, n) || !param_ok(p, p_n, n)) return KF_EINVAL;
-  return binomial_core(key, mode, n, count, count_n, p, p_n, p_n == 1 && n > 1, out);
+  if (n == 0) return KF_OK;
+  float *w = kf__malloc(binomial_scratch(n));
+  if (!w) return KF_ENOMEM;
+  rc = binomial_core(key, mode, n, count, count_n, p, p_n, p_n == 1 && n > 1, w, out);
+  kf__free(w);
+  return rc;
 }
 
 /* ---------------------------------------------------------- multinomial */
@@ -530,10 +535,15 @@ int kf_random_multinomial(kf_key key, kf_threefry_mode mode, size_t batch, size_
   if (!param_ok(count, count_n, batch) || (p_n != k && p_n != total) || (p_n && !p))
     return KF_EINVAL;
   if (total == 0) return KF_OK;
-  /* ratios (batch * k), remainders, one category's ratios and counts, keys */
-  float *w = kf__malloc((size_t)total * sizeof(float) + batch * 3 * sizeof(float) +
-                        k * sizeof(kf_key) + 2 * k * sizeof(float));
+  /* ratios (batch * k), remainders, one category's ratios and counts, two
+   * rows, keys, and binomial's scratch: all at once, so that a failed
+   * allocation leaves out untouched */
+  const size_t head = (size_t)total * sizeof(float) + batch * 3 * sizeof(float) +
+                      2 * k * sizeof(float) + k * sizeof(kf_key);
+  const size_t bin_at = (head + 15) & ~(size_t)15;
+  float *w = kf__malloc(bin_at + binomial_scratch(batch));
   if (!w) return KF_ENOMEM;
+  float *bin_w = (float *)((char *)w + bin_at);
   float *ratio = w, *remain = w + total, *col = remain + batch, *cnt = col + batch;
   float *rem = cnt + batch, *rev = rem + k;
   kf_key *keys = (kf_key *)(rev + k);
@@ -552,7 +562,7 @@ int kf_random_multinomial(kf_key key, kf_threefry_mode mode, size_t batch, size_
       const float r = ratio[b * k + j];
       col[b] = isnan(r) ? r : fminf(fmaxf(r, 0.0f), 1.0f);
     }
-    if ((rc = binomial_core(keys[j], mode, batch, remain, batch, col, batch, 0, cnt)) != KF_OK)
+    if ((rc = binomial_core(keys[j], mode, batch, remain, batch, col, batch, 0, bin_w, cnt)) != KF_OK)
       goto done;
     for (size_t b = 0; b < batch; b++) {
       out[b * k + j] = cnt[b];
