@@ -371,6 +371,61 @@ static void restore_pair(void) {
   ck_assert_int_eq(kf_set_alloc_funcs(NULL, NULL), KF_OK);
 }
 
+/* ---- discrete.c's samplers ---------------------------------------------- */
+
+/* wald allocates nothing; poisson, binomial, multinomial, categorical and
+ * choice take scratch memory (JAX's loops draw whole arrays): every failed
+ * allocation gives KF_ENOMEM with nothing written and nothing kept. */
+typedef struct discrete_ctx {
+  int which;
+  int32_t out[600];
+} discrete_ctx;
+
+static void discrete_setup(void *p) { memset(((discrete_ctx *)p)->out, 0x5A, sizeof ((discrete_ctx *)p)->out); }
+
+static int run_discrete(void *p) {
+  discrete_ctx *c = p;
+  const kf_key k = seed_key(11);
+  const kf_threefry_mode P = KF_THREEFRY_PARTITIONABLE;
+  static const float lam[4] = {3, 30, 0, 12}, cnt = 50, prob = 0.4f;
+  static float p40[40], logits[3 * 7];
+  for (int i = 0; i < 40; i++) p40[i] = (float)(i % 5 + 1);
+  for (int i = 0; i < 21; i++) logits[i] = (float)(i % 4) * 0.5f;
+  float *f = (float *)c->out;
+  switch (c->which) {
+    case 0: return kf_random_poisson(k, P, 600, lam, 1, c->out);
+    case 1: return kf_random_poisson(k, P, 4, lam, 4, c->out);
+    case 2: return kf_random_binomial(k, P, 600, &cnt, 1, &prob, 1, f);
+    case 3: return kf_random_multinomial(k, P, 15, 40, &cnt, 1, p40, 40, f);
+    case 4: return kf_random_categorical(k, P, logits, 3, 7, 1, 100, 1, KF_GUMBEL_HIGH, c->out);
+    case 5: return kf_random_categorical(k, P, logits, 1, 7, 3, 5, 0, KF_GUMBEL_LOW, c->out);
+    case 6: return kf_random_choice(k, P, 40, 600, 1, p40, KF_GUMBEL_LOW, c->out);
+    case 7: return kf_random_choice(k, P, 40, 30, 0, p40, KF_GUMBEL_LOW, c->out);
+    default: return kf_random_choice(k, P, 40, 30, 0, NULL, KF_GUMBEL_LOW, c->out);
+  }
+}
+
+static void discrete_unchanged(void *p) {
+  const discrete_ctx *c = p;
+  for (size_t i = 0; i < 600; i++) ck_assert_uint_eq((uint32_t)c->out[i], 0x5A5A5A5Au);
+}
+
+START_TEST(discrete_samplers_survive_every_failed_allocation) {
+  use_counting_pair();
+  discrete_ctx c;
+  const sweep_case sc = {"a discrete.c sampler", discrete_setup, run_discrete, discrete_unchanged,
+                         perm_teardown};
+  for (c.which = 0; c.which <= 8; c.which++) ck_assert_int_ge(sweep(&sc, &c), 1);
+  float f[8];
+  const float one = 1;
+  fail_at = 1;
+  calls = 0;
+  ck_assert_int_eq(kf_random_wald(seed_key(12), KF_THREEFRY_PARTITIONABLE, 8, &one, 1, f), KF_OK);
+  ck_assert_int_eq(calls, 0);
+  fail_at = -1;
+}
+END_TEST
+
 static Suite *alloc_suite(void) {
   Suite *s = suite_create("alloc");
   TCase *t = tcase_create("alloc");
@@ -380,6 +435,7 @@ static Suite *alloc_suite(void) {
   tcase_add_test(t, model_calls_survive_every_failed_allocation);
   tcase_add_test(t, permutation_survives_every_failed_allocation);
   tcase_add_test(t, other_samplers_and_initializers_do_not_allocate);
+  tcase_add_test(t, discrete_samplers_survive_every_failed_allocation);
   suite_add_tcase(s, t);
   return s;
 }

@@ -28,6 +28,18 @@
 
 #define ftz kf__xla_ftz
 
+/* The rejection loops run per element in scalar code full of fmaf and
+ * floorf, which a baseline x86-64 build calls out of line; where the
+ * compiler can, they are also built for x86-64-v3 (FMA, SSE4.1 rounding)
+ * and chosen at load time. The results are the same bits: fmaf is fused
+ * either way, and -ffp-contract=off keeps the compiler from fusing more. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && \
+    !defined(__SANITIZE_ADDRESS__)
+#define HOT_LOOP __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define HOT_LOOP
+#endif
+
 /* The (p, p_n) convention of keyfold/random.h: p_n == n or p_n == 1. */
 static int param_ok(const float *p, size_t p_n, size_t n) {
   if (p_n != n && p_n != 1) return 0;
@@ -81,6 +93,23 @@ static float wald_f32(float m, float v, float z) {
   return (z <= ftz(m / ftz(m + x))) ? x : ftz(msq / x);
 }
 
+/* A single element (shape () or (1,)): XLA fuses the whole sampler into one
+ * kernel and its simplifier moves normal's sqrt(2) into the constants:
+ * y = e^2 * 1.99999988 (sqrt(2)^2 in float32), 4 * mean * y =
+ * (mean * e^2) * 7.99999952, y^2 = e^4 * 3.99999952 (its HLO, jaxlib
+ * 0.10.2); e = erf_inv(u) unscaled. */
+static float wald1_f32(float m, float e, float z) {
+  const float ee = ftz(e * e), msq = ftz(m * m);
+  const float y = ftz(ee * 1.99999988f);
+  const float p23 = ftz(msq * ftz(ftz(ee * ee) * 3.99999952f));
+  /* the first product fused into the sum, as XLA:CPU does (the second, or
+   * none, differ on 4% to 12% of draws) */
+  const float sum = ftz(fmaf(ftz(m * ee), 7.99999952f, p23));
+  const float st = sqrtf(sum);
+  const float x = ftz(fmaf(-ftz(m * 0.5f), st, ftz(fmaf(ftz(msq * y), 0.5f, m))));
+  return (z <= ftz(m / ftz(m + x))) ? x : ftz(msq / x);
+}
+
 int kf_random_wald(kf_key key, kf_threefry_mode mode, size_t n, const float *mean, size_t mean_n,
                    float *out) {
   int rc = check(mode, n, n, out);
@@ -95,8 +124,12 @@ int kf_random_wald(kf_key key, kf_threefry_mode mode, size_t n, const float *mea
     const size_t len = block_len(n, start);
     float *v = out + start;
     uniform_block(isa, k[0], mode, n, start, len, nlo, 1.0f - nlo, v);
-    kf__k_erf_inv(isa, v, len, 0x1.6a09e6p+0f, -INFINITY, INFINITY, v);
+    kf__k_erf_inv(isa, v, len, n == 1 ? 1.0f : 0x1.6a09e6p+0f, -INFINITY, INFINITY, v);
     uniform_block(isa, k[1], mode, n, start, len, 0.0f, 1.0f, z);
+    if (n == 1) {
+      v[0] = wald1_f32(pat(mean, mean_n, 0), v[0], z[0]);
+      break;
+    }
     for (size_t t = 0; t < len; t++) v[t] = wald_f32(pat(mean, mean_n, start + t), v[t], z[t]);
   }
   return KF_OK;
@@ -107,7 +140,7 @@ int kf_random_wald(kf_key key, kf_threefry_mode mode, size_t n, const float *mea
 /* chlo.lgamma as StableHLO expands it for float32 (xla-numerics.md §A.10),
  * for x >= 0.5, the only arguments poisson's result can depend on (k + 1
  * with k >= 0; a negative k is rejected whatever t is). */
-static float lgamma_f32(float x) {
+static inline float lgamma_f32(float x) {
   static const float c[8] = {676.520368121885098567009190444019f, -1259.13921672240287047156078755283f,
                              771.3234287776530788486528258894f,  -176.61502916214059906584551354f,
                              12.507343278686904814458936853f,    -0.13857109526572011689554707f,
@@ -163,21 +196,26 @@ static int poisson_knuth(kf_key key, kf_threefry_mode mode, size_t n, const floa
 /* Hörmann's transformed rejection (PTRS) for lam >= 10, run on every
  * element (those of the other branch with lam = 1e5) until every element
  * has accepted once; a later acceptance overwrites an earlier one, as in
- * JAX. Scratch: 7n floats and n bytes. */
-static int poisson_ptrs(kf_key key, kf_threefry_mode mode, size_t n, const float *lam, float *w,
+ * JAX. Scratch w: 6n floats; accepted: n flags. */
+HOT_LOOP static int poisson_ptrs(kf_key key, kf_threefry_mode mode, size_t n, const float *lam, float *w,
                         uint8_t *accepted, int32_t *out) {
   float *loglam = w, *b = w + n, *a = w + 2 * n, *inv_alpha = w + 3 * n, *v_r = w + 4 * n;
   float *kout = w + 5 * n;
   const kf__isa isa = kf__isa_best();
   for (size_t i = 0; i < n; i++) {
     const float l = lam[i];
+    kout[i] = -1.0f;
+    accepted[i] = 0;
+    if (i > 0 && !memcmp(&lam[i], &lam[i - 1], sizeof l)) { /* one lam for many: computed once */
+      loglam[i] = loglam[i - 1], b[i] = b[i - 1], a[i] = a[i - 1];
+      inv_alpha[i] = inv_alpha[i - 1], v_r[i] = v_r[i - 1];
+      continue;
+    }
     loglam[i] = kf__xla_logf(l);
     b[i] = ftz(fmaf(2.53f, sqrtf(l), 0.931f));
     a[i] = ftz(fmaf(0.02483f, b[i], -0.059f));
     inv_alpha[i] = ftz(1.1239f + ftz(1.1328f / ftz(b[i] - 3.4f)));
     v_r[i] = ftz(0.9277f - ftz(3.6224f / ftz(b[i] - 2.0f)));
-    kout[i] = -1.0f;
-    accepted[i] = 0;
   }
   size_t left = n;
   for (uint32_t it = 0; left > 0 && it < (uint32_t)INT32_MAX; it++) {
@@ -258,7 +296,7 @@ int kf_random_poisson(kf_key key, kf_threefry_mode mode, size_t n, const float *
 /* _stirling_approx_tail(k): the table for k <= 9, else JAX's formula taken
  * at k clamped to [0, 9] (the clamp precedes it in JAX's source, so every
  * k > 9 gets the value at 9). */
-static float stirling_tail(float k) {
+static inline float stirling_tail(float k) {
   static const float tab[10] = {0.0810614667953272f,  0.0413406959554092f, 0.0276779256849983f,
                                 0.02079067210376509f, 0.0166446911898211f, 0.0138761288230707f,
                                 0.0118967099458917f,  0.0104112652619720f, 0.00925546218271273f,
@@ -314,7 +352,11 @@ static int binomial_inversion(kf_key key, kf_threefry_mode mode, size_t n, const
 
 /* BTRS's per-element constants. */
 typedef struct {
-  float count, p, a, b, c, vr, r, alpha, m, ub0, tails;
+  float count, p, a, b, c, vr, r, alpha, m;
+  float cm1;        /* (count - m) + 1 */
+  float mt1;        /* (m + 0.5) * log((m + 1) / (r * cm1)), the first term of ub */
+  float tm, tcm;    /* the tails at m and count - m */
+  float tail_big;   /* the tail JAX takes for every k > 9 */
 } btrs_c;
 
 static btrs_c btrs_setup(float count, float p) {
@@ -329,15 +371,18 @@ static btrs_c btrs_setup(float count, float p) {
   s.r = ftz(p / ftz(1.0f - p));
   s.alpha = ftz(ftz(2.83f + ftz(5.1f / s.b)) * sd);
   s.m = floorf(ftz(ftz(count + 1.0f) * p));
-  s.ub0 = 0.0f;
-  s.tails = 0.0f;
+  s.cm1 = ftz(ftz(count - s.m) + 1.0f);
+  s.mt1 = ftz(ftz(s.m + 0.5f) * kf__xla_logf(ftz(ftz(s.m + 1.0f) / ftz(s.r * s.cm1))));
+  s.tm = stirling_tail(s.m);
+  s.tcm = stirling_tail(ftz(count - s.m));
+  s.tail_big = stirling_tail(10.0f);
   return s;
 }
 
 /* One BTRS step for element with constants s and uniforms u, v: sets *k
  * and returns whether it accepts. */
-static int btrs_step(const btrs_c *s, float u, float v, float *kout) {
-  const float count = s->count, m = s->m, r = s->r;
+static inline int btrs_step(const btrs_c *s, float u, float v, float *kout) {
+  const float count = s->count, r = s->r;
   u = u - 0.5f;
   const float us = 0.5f - fabsf(u);
   const int accept1 = us >= 0.07f && v <= s->vr;
@@ -347,29 +392,32 @@ static int btrs_step(const btrs_c *s, float u, float v, float *kout) {
   if (accept1) return 1;
   if (reject) return 0;
   const float lv = kf__xla_logf(ftz(ftz(v * s->alpha) / ftz(ftz(s->a / ftz(us * us)) + s->b)));
-  const float cm1 = ftz(ftz(count - m) + 1.0f), ck1 = ftz(ftz(count - k) + 1.0f);
-  const float t1 = kf__xla_logf(ftz(ftz(m + 1.0f) / ftz(r * cm1)));
-  const float t2 = kf__xla_logf(ftz(cm1 / ck1));
+  const float ck1 = ftz(ftz(count - k) + 1.0f);
+  const float t2 = kf__xla_logf(ftz(s->cm1 / ck1));
   const float t3 = kf__xla_logf(ftz(ftz(r * ck1) / ftz(k + 1.0f)));
   /* XLA:CPU fuses the second product of the first sum, not the first
    * (measured: the other fusions change 1 in 10^5 draws at count 10^6),
-   * then the third into that sum. */
-  float ub = ftz(fmaf(ftz(count + 1.0f), t2, ftz(ftz(m + 0.5f) * t1)));
+   * then the third into that sum; the tails are added in JAX's order. */
+  float ub = ftz(fmaf(ftz(count + 1.0f), t2, s->mt1));
   ub = ftz(fmaf(ftz(k + 0.5f), t3, ub));
-  ub = ftz(ub + stirling_tail(m));
-  ub = ftz(ub + stirling_tail(ftz(count - m)));
-  ub = ftz(ub - stirling_tail(k));
-  ub = ftz(ub - stirling_tail(ftz(count - k)));
+  ub = ftz(ub + s->tm);
+  ub = ftz(ub + s->tcm);
+  ub = ftz(ub - (k > 9.0f ? s->tail_big : stirling_tail(k)));
+  const float ck = ftz(count - k);
+  ub = ftz(ub - (ck > 9.0f ? s->tail_big : stirling_tail(ck)));
   return lv <= ub;
 }
 
 /* _btrs on every element until each has accepted once (later acceptances
  * overwrite, as in JAX). */
-static int binomial_btrs(kf_key key, kf_threefry_mode mode, size_t n, const float *count,
+HOT_LOOP static int binomial_btrs(kf_key key, kf_threefry_mode mode, size_t n, const float *count,
                          const float *p, btrs_c *cs, uint8_t *accepted, float *kout) {
   const kf__isa isa = kf__isa_best();
   for (size_t i = 0; i < n; i++) {
-    cs[i] = btrs_setup(count[i], p[i]);
+    /* one (count, p) for many elements: its constants computed once */
+    const int same = i > 0 && !memcmp(&count[i], &count[i - 1], sizeof *count) &&
+                     !memcmp(&p[i], &p[i - 1], sizeof *p);
+    cs[i] = same ? cs[i - 1] : btrs_setup(count[i], p[i]);
     kout[i] = -1.0f;
     accepted[i] = 0;
   }
@@ -397,15 +445,16 @@ static int binomial_btrs(kf_key key, kf_threefry_mode mode, size_t n, const floa
   return KF_OK;
 }
 
+/* The scratch binomial_core needs for n elements: count_inv, count_btrs, q,
+ * q_btrs, sum, btrs's k (6n floats), btrs's constants, flags. */
+static size_t binomial_scratch(size_t n) { return n * (6 * sizeof(float) + sizeof(btrs_c) + 1); }
+
 /* _binomial for n elements with count[i], prob[i] (already broadcast);
- * recip as in binomial_inversion. */
+ * recip as in binomial_inversion; w is binomial_scratch(n) bytes. */
 static int binomial_core(kf_key key, kf_threefry_mode mode, size_t n, const float *cnt,
-                         size_t cnt_n, const float *prob, size_t prob_n, int recip, float *out) {
+                         size_t cnt_n, const float *prob, size_t prob_n, int recip, float *w,
+                         float *out) {
   if (n == 0) return KF_OK;
-  /* count_inv, count_btrs, q, q_btrs, sum, btrs's k (6n floats), btrs's
-   * constants, flags. */
-  float *w = kf__malloc(n * (6 * sizeof(float) + sizeof(btrs_c) + 1));
-  if (!w) return KF_ENOMEM;
   float *ci = w, *cb = w + n, *q = w + 2 * n, *qb = w + 3 * n, *sum = w + 4 * n, *kb = w + 5 * n;
   btrs_c *cs = (btrs_c *)(w + 6 * n);
   uint8_t *acc = (uint8_t *)(cs + n);
@@ -442,7 +491,6 @@ static int binomial_core(kf_key key, kf_threefry_mode mode, size_t n, const floa
       out[i] = s;
     }
   }
-  kf__free(w);
   return rc;
 }
 
@@ -451,7 +499,12 @@ int kf_random_binomial(kf_key key, kf_threefry_mode mode, size_t n, const float 
   int rc = check(mode, n, n, out);
   if (rc != KF_OK) return rc;
   if (!param_ok(count, count_n, n) || !param_ok(p, p_n, n)) return KF_EINVAL;
-  return binomial_core(key, mode, n, count, count_n, p, p_n, p_n == 1 && n > 1, out);
+  if (n == 0) return KF_OK;
+  float *w = kf__malloc(binomial_scratch(n));
+  if (!w) return KF_ENOMEM;
+  rc = binomial_core(key, mode, n, count, count_n, p, p_n, p_n == 1 && n > 1, w, out);
+  kf__free(w);
+  return rc;
 }
 
 /* ---------------------------------------------------------- multinomial */
@@ -503,10 +556,15 @@ int kf_random_multinomial(kf_key key, kf_threefry_mode mode, size_t batch, size_
   if (!param_ok(count, count_n, batch) || (p_n != k && p_n != total) || (p_n && !p))
     return KF_EINVAL;
   if (total == 0) return KF_OK;
-  /* ratios (batch * k), remainders, one category's ratios and counts, keys */
-  float *w = kf__malloc((size_t)total * sizeof(float) + batch * 3 * sizeof(float) +
-                        k * sizeof(kf_key) + 2 * k * sizeof(float));
+  /* ratios (batch * k), remainders, one category's ratios and counts, two
+   * rows, keys, and binomial's scratch: all at once, so that a failed
+   * allocation leaves out untouched */
+  const size_t head = (size_t)total * sizeof(float) + batch * 3 * sizeof(float) +
+                      2 * k * sizeof(float) + k * sizeof(kf_key);
+  const size_t bin_at = (head + 15) & ~(size_t)15;
+  float *w = kf__malloc(bin_at + binomial_scratch(batch));
   if (!w) return KF_ENOMEM;
+  float *bin_w = (float *)((char *)w + bin_at);
   float *ratio = w, *remain = w + total, *col = remain + batch, *cnt = col + batch;
   float *rem = cnt + batch, *rev = rem + k;
   kf_key *keys = (kf_key *)(rev + k);
@@ -525,7 +583,7 @@ int kf_random_multinomial(kf_key key, kf_threefry_mode mode, size_t batch, size_
       const float r = ratio[b * k + j];
       col[b] = isnan(r) ? r : fminf(fmaxf(r, 0.0f), 1.0f);
     }
-    if ((rc = binomial_core(keys[j], mode, batch, remain, batch, col, batch, 0, cnt)) != KF_OK)
+    if ((rc = binomial_core(keys[j], mode, batch, remain, batch, col, batch, 0, bin_w, cnt)) != KF_OK)
       goto done;
     for (size_t b = 0; b < batch; b++) {
       out[b * k + j] = cnt[b];
