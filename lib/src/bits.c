@@ -49,6 +49,20 @@ int kf__sampler_check(kf_threefry_mode mode, unsigned bit_width, size_t n, const
   return (n > 0 && !out) ? KF_EINVAL : KF_OK;
 }
 
+int kf__sampler_check_draws(kf_threefry_mode mode, size_t n, uint64_t draws, const void *out) {
+  int rc = kf__bits_check(mode, 32, n);
+  if (rc != KF_OK) return rc;
+  if (draws != n && (rc = kf__bits_check(mode, 32, draws)) != KF_OK) return rc;
+  return (n > 0 && !out) ? KF_EINVAL : KF_OK;
+}
+
+void kf__uniform_block(kf__isa isa, kf_key key, kf_threefry_mode mode, uint64_t total,
+                       uint64_t start, size_t len, float lo, float span, float *u) {
+  uint32_t bits[KF_BLOCK];
+  kf__bits32_range(key, mode, total, start, len, bits);
+  kf__k_uniform(isa, bits, len, lo, span, u);
+}
+
 kf__randint_span kf__randint_span_of(int64_t minval, int64_t maxval) {
   kf__randint_span r;
   const int out_of_range = maxval > INT32_MAX;

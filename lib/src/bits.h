@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "internal.h"
 #include "keyfold/prng.h"
+#include "simd.h"
 
 /* Writes 32-bit random bits of elements [start, start + len) of an n-element
  * draw (§7) to out. The caller has checked key/mode/n with
@@ -26,6 +28,20 @@ int kf__bits_check(kf_threefry_mode mode, unsigned bit_width, uint64_t n);
 /* kf__bits_check for a sampler writing n elements to out: also KF_EINVAL
  * for a NULL out with n > 0. */
 int kf__sampler_check(kf_threefry_mode mode, unsigned bit_width, size_t n, const void *out);
+
+/* kf__sampler_check for a sampler whose key draws `draws` 32-bit values for
+ * its n outputs (2n, 3n, ...), which a legacy draw's limit applies to too. */
+int kf__sampler_check_draws(kf_threefry_mode mode, size_t n, uint64_t draws, const void *out);
+
+/* The length of the block of the samplers' loops starting at start. */
+static inline size_t kf__block_len(size_t n, size_t start) {
+  return (n - start < KF_BLOCK) ? n - start : KF_BLOCK;
+}
+
+/* Elements [start, start + len) (len <= KF_BLOCK) of uniform(key, (total,),
+ * lo, lo + span) with uniform's affine step (§8). */
+void kf__uniform_block(kf__isa isa, kf_key key, kf_threefry_mode mode, uint64_t total,
+                       uint64_t start, size_t len, float lo, float span, float *u);
 
 /* randint's span arithmetic (jax-random.md §12) for int32 output, on 32-bit
  * words that wrap: the bounds clamped to int32, span = hi - lo (1 when

@@ -50,25 +50,8 @@ static inline float pat(const float *p, size_t p_n, size_t i) {
   return ftz(p[p_n == 1 ? 0 : i]);
 }
 
-static int check(kf_threefry_mode mode, size_t n, uint64_t draws, const void *out) {
-  int rc = kf__bits_check(mode, 32, n);
-  if (rc != KF_OK) return rc;
-  if (draws != n && (rc = kf__bits_check(mode, 32, draws)) != KF_OK) return rc;
-  if (n > 0 && !out) return KF_EINVAL;
-  return KF_OK;
-}
 
-static size_t block_len(size_t n, size_t start) {
-  return (n - start < KF_BLOCK) ? n - start : KF_BLOCK;
-}
 
-/* Elements [start, start + len) of uniform(key, (total,), lo, lo + span). */
-static void uniform_block(kf__isa isa, kf_key key, kf_threefry_mode mode, uint64_t total,
-                          uint64_t start, size_t len, float lo, float span, float *u) {
-  uint32_t bits[KF_BLOCK];
-  kf__bits32_range(key, mode, total, start, len, bits);
-  kf__k_uniform(isa, bits, len, lo, span, u);
-}
 
 /* XLA's float32 to int32 conversion: NaN gives 0, out of range the bound. */
 static int32_t f32_to_s32(float x) {
@@ -112,7 +95,7 @@ static float wald1_f32(float m, float e, float z) {
 
 int kf_random_wald(kf_key key, kf_threefry_mode mode, size_t n, const float *mean, size_t mean_n,
                    float *out) {
-  int rc = check(mode, n, n, out);
+  int rc = kf__sampler_check_draws(mode, n, n, out);
   if (rc != KF_OK) return rc;
   if (!param_ok(mean, mean_n, n)) return KF_EINVAL;
   kf_key k[2];
@@ -121,11 +104,11 @@ int kf_random_wald(kf_key key, kf_threefry_mode mode, size_t n, const float *mea
   const float nlo = nextafterf(-1.0f, 0.0f);
   float z[KF_BLOCK];
   for (size_t start = 0; start < n; start += KF_BLOCK) {
-    const size_t len = block_len(n, start);
+    const size_t len = kf__block_len(n, start);
     float *v = out + start;
-    uniform_block(isa, k[0], mode, n, start, len, nlo, 1.0f - nlo, v);
+    kf__uniform_block(isa, k[0], mode, n, start, len, nlo, 1.0f - nlo, v);
     kf__k_erf_inv(isa, v, len, n == 1 ? 1.0f : 0x1.6a09e6p+0f, -INFINITY, INFINITY, v);
-    uniform_block(isa, k[1], mode, n, start, len, 0.0f, 1.0f, z);
+    kf__uniform_block(isa, k[1], mode, n, start, len, 0.0f, 1.0f, z);
     if (n == 1) {
       v[0] = wald1_f32(pat(mean, mean_n, 0), v[0], z[0]);
       break;
@@ -178,8 +161,8 @@ static int poisson_knuth(kf_key key, kf_threefry_mode mode, size_t n, const floa
     active = 0;
     float u[KF_BLOCK];
     for (size_t start = 0; start < n; start += KF_BLOCK) {
-      const size_t len = block_len(n, start);
-      uniform_block(isa, ks[1], mode, n, start, len, 0.0f, 1.0f, u);
+      const size_t len = kf__block_len(n, start);
+      kf__uniform_block(isa, ks[1], mode, n, start, len, 0.0f, 1.0f, u);
       kf__k_log(isa, u, len, u);
       for (size_t t = 0; t < len; t++) {
         const size_t i = start + t;
@@ -225,9 +208,9 @@ HOT_LOOP static int poisson_ptrs(kf_key key, kf_threefry_mode mode, size_t n, co
     key = ks[0];
     float u[KF_BLOCK], v[KF_BLOCK], s[KF_BLOCK];
     for (size_t start = 0; start < n; start += KF_BLOCK) {
-      const size_t len = block_len(n, start);
-      uniform_block(isa, ks[1], mode, n, start, len, 0.0f, 1.0f, u);
-      uniform_block(isa, ks[2], mode, n, start, len, 0.0f, 1.0f, v);
+      const size_t len = kf__block_len(n, start);
+      kf__uniform_block(isa, ks[1], mode, n, start, len, 0.0f, 1.0f, u);
+      kf__uniform_block(isa, ks[2], mode, n, start, len, 0.0f, 1.0f, v);
       for (size_t t = 0; t < len; t++) {
         const size_t i = start + t;
         const float uu = u[t] - 0.5f, us = 0.5f - fabsf(uu);
@@ -258,7 +241,7 @@ HOT_LOOP static int poisson_ptrs(kf_key key, kf_threefry_mode mode, size_t n, co
 
 int kf_random_poisson(kf_key key, kf_threefry_mode mode, size_t n, const float *lam, size_t lam_n,
                       int32_t *out) {
-  int rc = check(mode, n, n, out);
+  int rc = kf__sampler_check_draws(mode, n, n, out);
   if (rc != KF_OK) return rc;
   if (!param_ok(lam, lam_n, n)) return KF_EINVAL;
   if (n == 0) return KF_OK;
@@ -330,8 +313,8 @@ static int binomial_inversion(kf_key key, kf_threefry_mode mode, size_t n, const
     key = ks[1];
     active = 0;
     for (size_t start = 0; start < n; start += KF_BLOCK) {
-      const size_t len = block_len(n, start);
-      uniform_block(isa, ks[0], mode, n, start, len, 0.0f, 1.0f, u);
+      const size_t len = kf__block_len(n, start);
+      kf__uniform_block(isa, ks[0], mode, n, start, len, 0.0f, 1.0f, u);
       kf__k_log(isa, u, len, u);
       if (!recip) {
         for (size_t t = 0; t < len; t++) l[t] = -q[start + t];
@@ -429,9 +412,9 @@ HOT_LOOP static int binomial_btrs(kf_key key, kf_threefry_mode mode, size_t n, c
     if (rc != KF_OK) return rc;
     key = ks[0];
     for (size_t start = 0; start < n; start += KF_BLOCK) {
-      const size_t len = block_len(n, start);
-      uniform_block(isa, ks[1], mode, n, start, len, 0.0f, 1.0f, u);
-      uniform_block(isa, ks[2], mode, n, start, len, 0.0f, 1.0f, v);
+      const size_t len = kf__block_len(n, start);
+      kf__uniform_block(isa, ks[1], mode, n, start, len, 0.0f, 1.0f, u);
+      kf__uniform_block(isa, ks[2], mode, n, start, len, 0.0f, 1.0f, v);
       for (size_t t = 0; t < len; t++) {
         const size_t i = start + t;
         float k;
@@ -496,7 +479,7 @@ static int binomial_core(kf_key key, kf_threefry_mode mode, size_t n, const floa
 
 int kf_random_binomial(kf_key key, kf_threefry_mode mode, size_t n, const float *count,
                        size_t count_n, const float *p, size_t p_n, float *out) {
-  int rc = check(mode, n, n, out);
+  int rc = kf__sampler_check_draws(mode, n, n, out);
   if (rc != KF_OK) return rc;
   if (!param_ok(count, count_n, n) || !param_ok(p, p_n, n)) return KF_EINVAL;
   if (n == 0) return KF_OK;
@@ -551,7 +534,7 @@ int kf_random_multinomial(kf_key key, kf_threefry_mode mode, size_t batch, size_
                           const float *count, size_t count_n, const float *p, size_t p_n,
                           float *out) {
   const uint64_t total = (uint64_t)batch * k;
-  int rc = check(mode, batch, total, out);
+  int rc = kf__sampler_check_draws(mode, batch, total, out);
   if (rc != KF_OK) return rc;
   if (!param_ok(count, count_n, batch) || (p_n != k && p_n != total) || (p_n && !p))
     return KF_EINVAL;
@@ -654,7 +637,7 @@ int kf_random_categorical(kf_key key, kf_threefry_mode mode, const float *logits
   const uint64_t batch = (uint64_t)outer * inner, nout = batch * prefix;
   const uint64_t per = (uint64_t)k * batch, total = replace ? per * prefix : per;
   if (nout > KF_MAX_ELEMENTS || total > KF_MAX_ELEMENTS) return KF_EOVERFLOW;
-  int rc = check(mode, (size_t)nout, gmode == KF_GUMBEL_LOW ? total : 2 * total, out);
+  int rc = kf__sampler_check_draws(mode, (size_t)nout, gmode == KF_GUMBEL_LOW ? total : 2 * total, out);
   if (rc != KF_OK) return rc;
   if (k == 0 || (per > 0 && !logits)) return KF_EINVAL;
   if (!replace && prefix > k) return KF_EINVAL;
@@ -730,7 +713,7 @@ int kf_random_categorical(kf_key key, kf_threefry_mode mode, const float *logits
     const float *lg = logits + (so % outer) * row;
     int32_t *o = out + so * inner;
     for (size_t start = 0; start < row; start += KF_BLOCK) {
-      const size_t len = block_len(row, start);
+      const size_t len = kf__block_len(row, start);
       const float *gv;
       if (gall) {
         gv = gall + so * row + start;
@@ -775,7 +758,7 @@ static int32_t searchsorted_left(const float *c, size_t n, float r) {
 
 int kf_random_choice(kf_key key, kf_threefry_mode mode, size_t n_inputs, size_t n_draws,
                      int replace, const float *p, kf_gumbel_mode gmode, int32_t *out) {
-  int rc = check(mode, n_draws, n_draws, out);
+  int rc = kf__sampler_check_draws(mode, n_draws, n_draws, out);
   if (rc != KF_OK) return rc;
   if (n_draws == 0) return KF_OK;
   if (n_inputs == 0 || n_inputs > (size_t)INT32_MAX || (!replace && n_draws > n_inputs))
@@ -801,8 +784,8 @@ int kf_random_choice(kf_key key, kf_threefry_mode mode, size_t n_inputs, size_t 
     const kf__isa isa = kf__isa_best();
     float u[KF_BLOCK];
     for (size_t start = 0; start < n_draws; start += KF_BLOCK) {
-      const size_t len = block_len(n_draws, start);
-      uniform_block(isa, key, mode, n_draws, start, len, 0.0f, 1.0f, u);
+      const size_t len = kf__block_len(n_draws, start);
+      kf__uniform_block(isa, key, mode, n_draws, start, len, 0.0f, 1.0f, u);
       for (size_t t = 0; t < len; t++)
         out[start + t] = searchsorted_left(c, n_inputs, ftz(c[n_inputs - 1] * (1.0f - u[t])));
     }

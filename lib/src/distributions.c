@@ -49,36 +49,13 @@ static int param_take(const float *p, size_t p_n, size_t n, param *out) {
 /* Element i's value, read as XLA reads it (a denormal as zero). */
 static inline float param_at(param p, size_t i) { return ftz(p.v[i * p.step]); }
 
-/* The checks every sampler makes first; draws is how many 32-bit values the
- * sampler takes from its key (n, or 2n or 3n), which legacy mode limits. */
-static int check(kf_threefry_mode mode, size_t n, uint64_t draws, const void *out) {
-  int rc = kf__bits_check(mode, 32, n);
-  if (rc != KF_OK) return rc;
-  if (draws != n && (rc = kf__bits_check(mode, 32, draws)) != KF_OK) return rc;
-  if (n > 0 && !out) return KF_EINVAL;
-  return KF_OK;
-}
-
-static size_t block_len(size_t n, size_t start) {
-  return (n - start < KF_BLOCK) ? n - start : KF_BLOCK;
-}
-
-/* Elements [start, start + len) of uniform(key, (total,), lo, hi) with
- * span = hi - lo, as uniform's affine step computes them (§8). */
-static void uniform_block(kf__isa isa, kf_key key, kf_threefry_mode mode, uint64_t total,
-                          uint64_t start, size_t len, float lo, float span, float *u) {
-  uint32_t bits[KF_BLOCK];
-  kf__bits32_range(key, mode, total, start, len, bits);
-  kf__k_uniform(isa, bits, len, lo, span, u);
-}
-
 /* Elements [start, start + len) (len <= KF_BLOCK) of scale *
  * erf_inv(uniform(key, (total,), nextafter(-1, 0), 1)): normal() when scale
  * is sqrt(2) (sample.c). */
 static void normal_block(kf__isa isa, kf_key key, kf_threefry_mode mode, uint64_t total,
                          uint64_t start, size_t len, float scale, float *z) {
   const float lo = nextafterf(-1.0f, 0.0f);
-  uniform_block(isa, key, mode, total, start, len, lo, 1.0f - lo, z);
+  kf__uniform_block(isa, key, mode, total, start, len, lo, 1.0f - lo, z);
   kf__k_erf_inv(isa, z, len, scale, -INFINITY, INFINITY, z);
 }
 
@@ -93,7 +70,7 @@ static void fill_from_bits(kf_key key, kf_threefry_mode mode, size_t n, bits_ker
   const kf__isa isa = kf__isa_best();
   uint32_t bits[KF_BLOCK];
   for (size_t start = 0; start < n; start += KF_BLOCK) {
-    const size_t len = block_len(n, start);
+    const size_t len = kf__block_len(n, start);
     kf__bits32_range(key, mode, n, start, len, bits);
     k(isa, bits, len, out + start);
   }
@@ -102,21 +79,21 @@ static void fill_from_bits(kf_key key, kf_threefry_mode mode, size_t n, bits_ker
 /* ------------------------------------------------------- one uniform each */
 
 int kf_random_exponential(kf_key key, kf_threefry_mode mode, size_t n, float *out) {
-  int rc = check(mode, n, n, out);
+  int rc = kf__sampler_check_draws(mode, n, n, out);
   if (rc != KF_OK) return rc;
   fill_from_bits(key, mode, n, kf__k_exponential, out);
   return KF_OK;
 }
 
 int kf_random_laplace(kf_key key, kf_threefry_mode mode, size_t n, float *out) {
-  int rc = check(mode, n, n, out);
+  int rc = kf__sampler_check_draws(mode, n, n, out);
   if (rc != KF_OK) return rc;
   fill_from_bits(key, mode, n, kf__k_laplace, out);
   return KF_OK;
 }
 
 int kf_random_logistic(kf_key key, kf_threefry_mode mode, size_t n, float *out) {
-  int rc = check(mode, n, n, out);
+  int rc = kf__sampler_check_draws(mode, n, n, out);
   if (rc != KF_OK) return rc;
   fill_from_bits(key, mode, n, kf__k_logistic, out);
   return KF_OK;
@@ -183,7 +160,7 @@ int kf_random_gumbel(kf_key key, kf_threefry_mode mode, size_t n, kf_gumbel_mode
   if (gmode != KF_GUMBEL_LOW && gmode != KF_GUMBEL_HIGH && gmode != KF_GUMBEL_HIGHEST)
     return KF_EINVAL;
   const uint64_t draws = gmode == KF_GUMBEL_LOW ? n : 2 * (uint64_t)n;
-  int rc = check(mode, n, draws, out);
+  int rc = kf__sampler_check_draws(mode, n, draws, out);
   if (rc != KF_OK) return rc;
   if (gmode == KF_GUMBEL_LOW) {
     fill_from_bits(key, mode, n, kf__k_gumbel, out);
@@ -194,7 +171,7 @@ int kf_random_gumbel(kf_key key, kf_threefry_mode mode, size_t n, kf_gumbel_mode
   uint32_t b0[KF_BLOCK], b1[KF_BLOCK];
   float u0[KF_BLOCK], u1[KF_BLOCK];
   for (size_t start = 0; start < n; start += KF_BLOCK) {
-    const size_t len = block_len(n, start);
+    const size_t len = kf__block_len(n, start);
     float *o = out + start;
     kf__bits32_range(key, mode, draws, start, len, b0);
     kf__bits32_range(key, mode, draws, n + start, len, b1);
@@ -219,13 +196,13 @@ int kf_random_gumbel(kf_key key, kf_threefry_mode mode, size_t n, kf_gumbel_mode
 /* -------------------------------------------------------------- cauchy */
 
 int kf_random_cauchy(kf_key key, kf_threefry_mode mode, size_t n, float *out) {
-  int rc = check(mode, n, n, out);
+  int rc = kf__sampler_check_draws(mode, n, n, out);
   if (rc != KF_OK) return rc;
   const kf__isa isa = kf__isa_best();
   for (size_t start = 0; start < n; start += KF_BLOCK) {
-    const size_t len = block_len(n, start);
+    const size_t len = kf__block_len(n, start);
     float *u = out + start;
-    uniform_block(isa, key, mode, n, start, len, EPS_F32, 1.0f - EPS_F32, u);
+    kf__uniform_block(isa, key, mode, n, start, len, EPS_F32, 1.0f - EPS_F32, u);
     /* jaxlib >= 0.7.1 emits one tanf call (jaxlib <= 0.7.0: sinf / cosf). */
     for (size_t t = 0; t < len; t++) u[t] = tanf((u[t] - 0.5f) * PI_F32);
   }
@@ -237,14 +214,14 @@ int kf_random_cauchy(kf_key key, kf_threefry_mode mode, size_t n, float *out) {
 /* pareto: exp(e / b); exp(e * (1 / b)) for a broadcast b. */
 int kf_random_pareto(kf_key key, kf_threefry_mode mode, size_t n, const float *b, size_t b_n,
                      float *out) {
-  int rc = check(mode, n, n, out);
+  int rc = kf__sampler_check_draws(mode, n, n, out);
   param pb;
   if (rc != KF_OK || (rc = param_take(b, b_n, n, &pb)) != KF_OK) return rc;
   const float inv_b = pb.broadcast ? ftz(1.0f / param_at(pb, 0)) : 0.0f;
   const kf__isa isa = kf__isa_best();
   uint32_t bits[KF_BLOCK];
   for (size_t start = 0; start < n; start += KF_BLOCK) {
-    const size_t len = block_len(n, start);
+    const size_t len = kf__block_len(n, start);
     float *e = out + start;
     kf__bits32_range(key, mode, n, start, len, bits);
     kf__k_exponential(isa, bits, len, e);
@@ -260,7 +237,7 @@ int kf_random_pareto(kf_key key, kf_threefry_mode mode, size_t n, const float *b
 int kf_random_weibull_min(kf_key key, kf_threefry_mode mode, size_t n, const float *scale,
                           size_t scale_n, const float *concentration, size_t concentration_n,
                           float *out) {
-  int rc = check(mode, n, n, out);
+  int rc = kf__sampler_check_draws(mode, n, n, out);
   param ps, pc;
   if (rc != KF_OK || (rc = param_take(scale, scale_n, n, &ps)) != KF_OK ||
       (rc = param_take(concentration, concentration_n, n, &pc)) != KF_OK)
@@ -279,14 +256,14 @@ int kf_random_weibull_min(kf_key key, kf_threefry_mode mode, size_t n, const flo
 /* rayleigh: scale * sqrt(log(u) * -2); u = 0 gives scale * inf. */
 int kf_random_rayleigh(kf_key key, kf_threefry_mode mode, size_t n, const float *scale,
                        size_t scale_n, float *out) {
-  int rc = check(mode, n, n, out);
+  int rc = kf__sampler_check_draws(mode, n, n, out);
   param ps;
   if (rc != KF_OK || (rc = param_take(scale, scale_n, n, &ps)) != KF_OK) return rc;
   const kf__isa isa = kf__isa_best();
   float u[KF_BLOCK];
   for (size_t start = 0; start < n; start += KF_BLOCK) {
-    const size_t len = block_len(n, start);
-    uniform_block(isa, key, mode, n, start, len, 0.0f, 1.0f, u);
+    const size_t len = kf__block_len(n, start);
+    kf__uniform_block(isa, key, mode, n, start, len, 0.0f, 1.0f, u);
     kf__k_log(isa, u, len, u);
     for (size_t t = 0; t < len; t++) out[start + t] = ftz(param_at(ps, start + t) * sqrtf(ftz(u[t] * -2.0f)));
   }
@@ -306,15 +283,15 @@ static int32_t f32_to_s32(float x) {
  * multiplies by 1 / log1p(-p) instead. */
 int kf_random_geometric(kf_key key, kf_threefry_mode mode, size_t n, const float *p, size_t p_n,
                         int32_t *out) {
-  int rc = check(mode, n, n, out);
+  int rc = kf__sampler_check_draws(mode, n, n, out);
   param pp;
   if (rc != KF_OK || (rc = param_take(p, p_n, n, &pp)) != KF_OK) return rc;
   const float inv = pp.broadcast ? ftz(1.0f / kf__xla_log1pf(-param_at(pp, 0))) : 0.0f;
   const kf__isa isa = kf__isa_best();
   float u[KF_BLOCK], lp[KF_BLOCK];
   for (size_t start = 0; start < n; start += KF_BLOCK) {
-    const size_t len = block_len(n, start);
-    uniform_block(isa, key, mode, n, start, len, 0.0f, 1.0f, u);
+    const size_t len = kf__block_len(n, start);
+    kf__uniform_block(isa, key, mode, n, start, len, 0.0f, 1.0f, u);
     for (size_t t = 0; t < len; t++) u[t] = u[t] == 0.0f ? 1.0f : u[t];
     kf__k_log(isa, u, len, u);
     if (!pp.broadcast) {
@@ -337,7 +314,7 @@ int kf_random_geometric(kf_key key, kf_threefry_mode mode, size_t n, const float
 int kf_random_triangular(kf_key key, kf_threefry_mode mode, size_t n, const float *left,
                          size_t left_n, const float *peak, size_t peak_n, const float *right,
                          size_t right_n, float *out) {
-  int rc = check(mode, n, n, out);
+  int rc = kf__sampler_check_draws(mode, n, n, out);
   param pl, pm, pr;
   if (rc != KF_OK || (rc = param_take(left, left_n, n, &pl)) != KF_OK ||
       (rc = param_take(peak, peak_n, n, &pm)) != KF_OK ||
@@ -348,9 +325,9 @@ int kf_random_triangular(kf_key key, kf_threefry_mode mode, size_t n, const floa
   const int one_triangle = pl.broadcast && pm.broadcast && pr.broadcast;
   const kf__isa isa = kf__isa_best();
   for (size_t start = 0; start < n; start += KF_BLOCK) {
-    const size_t len = block_len(n, start);
+    const size_t len = kf__block_len(n, start);
     float *u = out + start;
-    uniform_block(isa, key, mode, n, start, len, 0.0f, 1.0f, u);
+    kf__uniform_block(isa, key, mode, n, start, len, 0.0f, 1.0f, u);
     if (one_triangle) { /* the same parameters for every element: a vector kernel */
       const float l = param_at(pl, 0), m = param_at(pm, 0), r = param_at(pr, 0);
       const float w = ftz(r - l), ml = ftz(m - l);
@@ -375,13 +352,13 @@ int kf_random_triangular(kf_key key, kf_threefry_mode mode, size_t n, const floa
  * broadcast sigma takes the constant: exp(erf_inv(u) * (sigma * sqrt(2))). */
 int kf_random_lognormal(kf_key key, kf_threefry_mode mode, size_t n, const float *sigma,
                         size_t sigma_n, float *out) {
-  int rc = check(mode, n, n, out);
+  int rc = kf__sampler_check_draws(mode, n, n, out);
   param ps;
   if (rc != KF_OK || (rc = param_take(sigma, sigma_n, n, &ps)) != KF_OK) return rc;
   const kf__isa isa = kf__isa_best();
   const float folded = ps.broadcast ? ftz(param_at(ps, 0) * SQRT2_F32) : 0.0f;
   for (size_t start = 0; start < n; start += KF_BLOCK) {
-    const size_t len = block_len(n, start);
+    const size_t len = kf__block_len(n, start);
     float *z = out + start;
     normal_block(isa, key, mode, n, start, len, ps.broadcast ? 1.0f : SQRT2_F32, z);
     for (size_t t = 0; t < len; t++)
@@ -420,11 +397,11 @@ static void maxwell_block(kf__isa isa, kf_key key, kf_threefry_mode mode, size_t
 }
 
 int kf_random_maxwell(kf_key key, kf_threefry_mode mode, size_t n, float *out) {
-  int rc = check(mode, n, 3 * (uint64_t)n, out);
+  int rc = kf__sampler_check_draws(mode, n, 3 * (uint64_t)n, out);
   if (rc != KF_OK) return rc;
   const kf__isa isa = kf__isa_best();
   for (size_t start = 0; start < n; start += KF_BLOCK)
-    maxwell_block(isa, key, mode, n, start, block_len(n, start), out + start);
+    maxwell_block(isa, key, mode, n, start, kf__block_len(n, start), out + start);
   return KF_OK;
 }
 
@@ -437,7 +414,7 @@ int kf_random_maxwell(kf_key key, kf_threefry_mode mode, size_t n, float *out) {
  * 0.3). */
 int kf_random_double_sided_maxwell(kf_key key, kf_threefry_mode mode, size_t n, const float *loc,
                                    size_t loc_n, const float *scale, size_t scale_n, float *out) {
-  int rc = check(mode, n, 3 * (uint64_t)n, out);
+  int rc = kf__sampler_check_draws(mode, n, 3 * (uint64_t)n, out);
   param pl, ps;
   if (rc != KF_OK || (rc = param_take(loc, loc_n, n, &pl)) != KF_OK ||
       (rc = param_take(scale, scale_n, n, &ps)) != KF_OK)
@@ -447,10 +424,10 @@ int kf_random_double_sided_maxwell(kf_key key, kf_threefry_mode mode, size_t n, 
   const kf__isa isa = kf__isa_best();
   float u[KF_BLOCK];
   for (size_t start = 0; start < n; start += KF_BLOCK) {
-    const size_t len = block_len(n, start);
+    const size_t len = kf__block_len(n, start);
     float *m = out + start;
     maxwell_block(isa, k[0], mode, n, start, len, m);
-    uniform_block(isa, k[1], mode, n, start, len, 0.0f, 1.0f, u);
+    kf__uniform_block(isa, k[1], mode, n, start, len, 0.0f, 1.0f, u);
     for (size_t t = 0; t < len; t++) {
       const float sm = (u[t] < 0.5f) ? m[t] : -m[t];
       const float sc = param_at(ps, start + t), lc = param_at(pl, start + t);
@@ -463,11 +440,11 @@ int kf_random_double_sided_maxwell(kf_key key, kf_threefry_mode mode, size_t n, 
 /* ------------------------------------------------------------ discrete */
 
 int kf_random_rademacher(kf_key key, kf_threefry_mode mode, size_t n, int32_t *out) {
-  int rc = check(mode, n, n, out);
+  int rc = kf__sampler_check_draws(mode, n, n, out);
   if (rc != KF_OK) return rc;
   uint32_t bits[KF_BLOCK];
   for (size_t start = 0; start < n; start += KF_BLOCK) {
-    const size_t len = block_len(n, start);
+    const size_t len = kf__block_len(n, start);
     kf__bits32_range(key, mode, n, start, len, bits);
     /* 2 * (uniform < 0.5) - 1: the unit float (bits >> 9) * 2^-23 is below 0.5
      * exactly when the top bit is clear. */

@@ -312,9 +312,6 @@ static void gamma_range(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, 
   gamma_lanes(mode, rmode, &keys, len, alpha, log_space, out);
 }
 
-static size_t block_len(size_t n, size_t start) {
-  return (n - start < KF_BLOCK) ? n - start : KF_BLOCK;
-}
 
 /* Elements [start, start + len) of a (p, p_n) parameter. */
 static void param_block(const float *p, size_t p_n, size_t start, size_t len, float *out) {
@@ -346,7 +343,7 @@ static int gamma_common(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, 
   if (rc != KF_OK || (rc = param_ok(a, a_n, n)) != KF_OK) return rc;
   float al[KF_BLOCK];
   for (size_t start = 0; start < n; start += KF_BLOCK) {
-    const size_t len = block_len(n, start);
+    const size_t len = kf__block_len(n, start);
     param_block(a, a_n, start, len, al);
     gamma_range(key, mode, rmode, n, start, len, al, log_space, out + start);
   }
@@ -382,7 +379,7 @@ int kf_random_beta(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_
   split_small(key, mode, 2, ks);
   float la[KF_BLOCK], lb[KF_BLOCK], p[KF_BLOCK];
   for (size_t start = 0; start < n; start += KF_BLOCK) {
-    const size_t len = block_len(n, start);
+    const size_t len = kf__block_len(n, start);
     param_block(a, a_n, start, len, p);
     gamma_range(ks[0], mode, rmode, n, start, len, p, 1, la);
     param_block(b, b_n, start, len, p);
@@ -443,7 +440,7 @@ int kf_random_chisquare(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, 
   int rc = check(mode, rmode, n, out);
   if (rc != KF_OK || (rc = param_ok(df, df_n, n)) != KF_OK) return rc;
   for (size_t start = 0; start < n; start += KF_BLOCK)
-    chisquare_range(key, mode, rmode, n, start, block_len(n, start), df, df_n, out + start);
+    chisquare_range(key, mode, rmode, n, start, kf__block_len(n, start), df, df_n, out + start);
   return KF_OK;
 }
 
@@ -461,7 +458,7 @@ int kf_random_f(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n
   split_small(key, mode, 2, ks);
   float cd[KF_BLOCK];
   for (size_t start = 0; start < n; start += KF_BLOCK) {
-    const size_t len = block_len(n, start);
+    const size_t len = kf__block_len(n, start);
     float *cn = out + start;
     chisquare_range(ks[1], mode, rmode, n, start, len, dfnum, dfnum_n, cn);
     chisquare_range(ks[0], mode, rmode, n, start, len, dfden, dfden_n, cd);
@@ -487,7 +484,7 @@ int kf_random_t(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n
   uint32_t bits[KF_BLOCK];
   float z[KF_BLOCK], h[KF_BLOCK];
   for (size_t start = 0; start < n; start += KF_BLOCK) {
-    const size_t len = block_len(n, start);
+    const size_t len = kf__block_len(n, start);
     kf__bits32_range(ks[0], mode, n, start, len, bits);
     kf__k_uniform(isa, bits, len, lo, 1.0f - lo, z);
     kf__k_erf_inv(isa, z, len, sqrt2, -INFINITY, INFINITY, z);
@@ -523,7 +520,7 @@ int kf_random_generalized_normal(kf_key key, kf_threefry_mode mode, kf_rsqrt_mod
   kf_key ks[2];
   split_small(key, mode, 2, ks);
   for (size_t start = 0; start < n; start += KF_BLOCK)
-    gennorm_range(ks, mode, rmode, n, start, block_len(n, start), p, p_n, out + start);
+    gennorm_range(ks, mode, rmode, n, start, kf__block_len(n, start), p, p_n, out + start);
   return KF_OK;
 }
 
@@ -581,7 +578,7 @@ int kf_random_ball(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_
   uint32_t bits[KF_BLOCK];
   float e[KF_BLOCK];
   for (size_t start = 0; start < n; start += KF_BLOCK) {
-    const size_t len = block_len(n, start);
+    const size_t len = kf__block_len(n, start);
     kf__bits32_range(ks[1], mode, n, start, len, bits);
     kf__k_exponential(isa, bits, len, e);
     for (size_t t = 0; t < len; t++) {
