@@ -744,6 +744,11 @@ class Gen:
         memo = (self.mode, name, sh, tuple(sorted(static.items())), tuple(names),
                 tuple(v.shape for v in vals))
         if memo not in self.jitted:
+            if len(self.jitted) >= 256:
+                # every compiled program holds its own code mappings: thousands of them exhaust
+                # vm.max_map_count ("LLVM compilation error: Cannot allocate memory")
+                self.jitted.clear()
+                jax.clear_caches()
             self.jitted[memo] = jax.jit(lambda k, *v: fn(k, **dict(zip(names, v)), **static, shape=sh))
         out = self.jitted[memo](key, *vals)
         dt = np.int32 if name in self.INT_SAMPLERS else np.float32
