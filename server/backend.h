@@ -40,6 +40,10 @@ typedef struct kd_record {
 
 void kd_record_free(kd_record *r);
 
+/* Formats a backend's failure message into msg (size bytes) and returns -1,
+ * what the operations below return with msg. */
+int kd_backend_fail(char *msg, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* A stored row as read, before its checks. Borrowed for one callback. */
 typedef struct kd_raw_row {
   const char *name, *spec;

@@ -29,6 +29,8 @@
 #define ADVISORY_KEY "1801874532"
 #define SNAPSHOT_KEY "snapshot"
 #define BACKOFF_MAX_MS 5000
+#define LOCK_WAIT_MS 3000u
+#define LOCK_RETRY_MS 100u
 
 typedef struct pg_backend {
   kd_backend base; /* first: the interface's pointer is this struct's */
@@ -39,14 +41,6 @@ typedef struct pg_backend {
   struct timespec next_try; /* no reconnection attempt before this */
 } pg_backend;
 
-static int fail(char *msg, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *msg, size_t size, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, size, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 /* libpq's message without its trailing newline. */
 static const char *pq_error(const PGconn *conn) {
@@ -94,7 +88,7 @@ static int check_schema(pg_backend *b, char *msg, size_t size) {
               " applied_at timestamptz NOT NULL DEFAULT now())",
               err, sizeof err) != 0 ||
       query_text(b->conn, "SELECT max(version) FROM keyfold_schema_version", version, sizeof version) != 0)
-    return fail(msg, size, "cannot read the keyfold schema of %s: %s", b->base.where, pq_error(b->conn));
+    return kd_backend_fail(msg, size, "cannot read the keyfold schema of %s: %s", b->base.where, pq_error(b->conn));
   if (!version[0]) {
     if (exec_ok(b->conn,
                 "BEGIN;"
@@ -106,22 +100,22 @@ static int check_schema(pg_backend *b, char *msg, size_t size) {
                 "COMMIT",
                 err, sizeof err) != 0) {
       exec_ok(b->conn, "ROLLBACK", NULL, 0);
-      return fail(msg, size, "cannot create the keyfold schema in %s: %s", b->base.where, err);
+      return kd_backend_fail(msg, size, "cannot create the keyfold schema in %s: %s", b->base.where, err);
     }
     return 0;
   }
   const long v = strtol(version, NULL, 10);
   if (v > SCHEMA_VERSION)
-    return fail(msg, size,
+    return kd_backend_fail(msg, size,
                 "refusing %s: its keyfold schema is version %ld, newer than this keyfoldd's (version %d); "
                 "run a keyfoldd that knows schema version %ld",
                 b->base.where, v, SCHEMA_VERSION, v);
   if (v < SCHEMA_VERSION)
-    return fail(msg, size, "refusing %s: unknown keyfold schema version %ld (this keyfoldd's is %d)",
+    return kd_backend_fail(msg, size, "refusing %s: unknown keyfold schema version %ld (this keyfoldd's is %d)",
                 b->base.where, v, SCHEMA_VERSION);
   if (query_text(b->conn, "SELECT value FROM keyfold_meta WHERE key = '" SNAPSHOT_KEY "'", b->base.fence_note,
                  sizeof b->base.fence_note) != 0)
-    return fail(msg, size, "cannot read the keyfold schema of %s: %s", b->base.where, pq_error(b->conn));
+    return kd_backend_fail(msg, size, "cannot read the keyfold schema of %s: %s", b->base.where, pq_error(b->conn));
   b->base.fenced = b->base.fence_note[0] != '\0';
   return 0;
 }
@@ -144,22 +138,30 @@ static int connect_db(pg_backend *b, int first, char *msg, size_t size) {
   const char *const values[] = {"5", "keyfoldd", "5", "2", "3", "10000", b->url, NULL};
   PQfinish(b->conn);
   b->conn = PQconnectdbParams(keys, values, 1);
-  if (!b->conn) return fail(msg, size, "cannot connect to PostgreSQL: out of memory");
+  if (!b->conn) return kd_backend_fail(msg, size, "cannot connect to PostgreSQL: out of memory");
   if (PQstatus(b->conn) != CONNECTION_OK) {
-    fail(msg, size, "cannot connect to the PostgreSQL database of --postgres-url: %s", pq_error(b->conn));
+    kd_backend_fail(msg, size, "cannot connect to the PostgreSQL database of --postgres-url: %s", pq_error(b->conn));
     goto failed;
   }
   PQsetNoticeProcessor(b->conn, ignore_notice, NULL);
   if (first)
     snprintf(b->base.where, sizeof b->base.where, "the PostgreSQL database '%s' on %s:%s", PQdb(b->conn),
              PQhost(b->conn), PQport(b->conn));
+  /* A keyfoldd killed a moment ago still holds the lock until PostgreSQL has
+   * noticed its connection is gone and ended its backend: a restart right
+   * after a crash waits for that (up to LOCK_WAIT_MS) before refusing. */
   char locked[8];
-  if (query_text(b->conn, "SELECT pg_try_advisory_lock(" ADVISORY_KEY ")", locked, sizeof locked) != 0) {
-    fail(msg, size, "cannot lock %s: %s", b->base.where, pq_error(b->conn));
-    goto failed;
+  for (unsigned waited = 0;; waited += LOCK_RETRY_MS) {
+    if (query_text(b->conn, "SELECT pg_try_advisory_lock(" ADVISORY_KEY ")", locked, sizeof locked) != 0) {
+      kd_backend_fail(msg, size, "cannot lock %s: %s", b->base.where, pq_error(b->conn));
+      goto failed;
+    }
+    if (strcmp(locked, "t") == 0 || waited >= LOCK_WAIT_MS) break;
+    const struct timespec pause = {0, LOCK_RETRY_MS * 1000000L};
+    nanosleep(&pause, NULL);
   }
   if (strcmp(locked, "t") != 0) {
-    fail(msg, size,
+    kd_backend_fail(msg, size,
          "refusing %s: another keyfoldd holds it (its advisory lock " ADVISORY_KEY
          " is taken); one daemon per database until replicas share one",
          b->base.where);
@@ -176,7 +178,7 @@ static int connect_db(pg_backend *b, int first, char *msg, size_t size) {
               3) != 0 ||
       prepare(b->conn, "kf_delete", "DELETE FROM keyfold_sessions WHERE name = $1", 1) != 0 ||
       prepare(b->conn, "kf_unfence", "DELETE FROM keyfold_meta WHERE key = '" SNAPSHOT_KEY "'", 0) != 0) {
-    fail(msg, size, "cannot prepare the statements of %s: %s", b->base.where, pq_error(b->conn));
+    kd_backend_fail(msg, size, "cannot prepare the statements of %s: %s", b->base.where, pq_error(b->conn));
     goto failed;
   }
   return 0;
@@ -348,14 +350,14 @@ static int pg_scan(kd_backend *base, kd_scan_fn fn, void *arg, char *msg, size_t
                          "SELECT name, spec, streams, checksum, spec_check, streams_check FROM keyfold_sessions",
                          0, NULL, NULL, NULL, NULL, 1) ||
       !PQsetSingleRowMode(b->conn))
-    return fail(msg, msg_size, "cannot read %s: %s", b->base.where, pq_error(b->conn));
+    return kd_backend_fail(msg, msg_size, "cannot read %s: %s", b->base.where, pq_error(b->conn));
   int rc = 0;
   PGresult *res;
   while ((res = PQgetResult(b->conn)) != NULL) {
     const ExecStatusType st = PQresultStatus(res);
     if (rc == 0 && st == PGRES_SINGLE_TUPLE) {
       if (PQgetlength(res, 0, 3) != 8 || PQgetlength(res, 0, 4) != 8 || PQgetlength(res, 0, 5) != 8) {
-        rc = fail(msg, msg_size, "refusing %s: a row of keyfold_sessions has malformed checks", b->base.where);
+        rc = kd_backend_fail(msg, msg_size, "refusing %s: a row of keyfold_sessions has malformed checks", b->base.where);
       } else {
         const kd_raw_row row = {
             .name = PQgetvalue(res, 0, 0),
@@ -369,7 +371,7 @@ static int pg_scan(kd_backend *base, kd_scan_fn fn, void *arg, char *msg, size_t
         rc = fn(arg, &row, msg, msg_size);
       }
     } else if (rc == 0 && st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE) {
-      rc = fail(msg, msg_size, "cannot read %s: %s", b->base.where, pq_error(b->conn));
+      rc = kd_backend_fail(msg, msg_size, "cannot read %s: %s", b->base.where, pq_error(b->conn));
     }
     PQclear(res);
   }
@@ -407,7 +409,7 @@ kd_backend *kd_backend_postgres_open(const char *url, const kd_backend_hooks *ho
                                      size_t msg_size) {
   pg_backend *b = calloc(1, sizeof *b);
   if (!b) {
-    fail(msg, msg_size, "out of memory");
+    kd_backend_fail(msg, msg_size, "out of memory");
     return NULL;
   }
   b->base.ops = &pg_ops;
@@ -419,7 +421,7 @@ kd_backend *kd_backend_postgres_open(const char *url, const kd_backend_hooks *ho
   }
   b->writer = kd_writer_new(&pg_writer_ops, b, hooks, b->base.where);
   if (!b->writer) {
-    fail(msg, msg_size, "out of memory");
+    kd_backend_fail(msg, msg_size, "out of memory");
     pg_close(&b->base);
     return NULL;
   }

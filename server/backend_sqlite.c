@@ -30,14 +30,6 @@ typedef struct sqlite_backend {
   kd_writer *writer;
 } sqlite_backend;
 
-static int fail(char *msg, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *msg, size_t size, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, size, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 static int exec(sqlite3 *db, const char *sql) { return sqlite3_exec(db, sql, NULL, NULL, NULL); }
 
@@ -124,7 +116,7 @@ static int sqlite_scan(kd_backend *base, kd_scan_fn fn, void *arg, char *msg, si
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(b->db, "SELECT name, spec, streams, checksum, spec_check, streams_check FROM sessions",
                          -1, &st, NULL) != SQLITE_OK)
-    return fail(msg, msg_size, "cannot read the store %s: %s", b->path, sqlite3_errmsg(b->db));
+    return kd_backend_fail(msg, msg_size, "cannot read the store %s: %s", b->path, sqlite3_errmsg(b->db));
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const unsigned char *blob = sqlite3_column_blob(st, 2);
@@ -144,7 +136,7 @@ static int sqlite_scan(kd_backend *base, kd_scan_fn fn, void *arg, char *msg, si
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE)
-    return fail(msg, msg_size, "refusing the store %s: %s", b->path, sqlite3_errmsg(b->db));
+    return kd_backend_fail(msg, msg_size, "refusing the store %s: %s", b->path, sqlite3_errmsg(b->db));
   return 0;
 }
 
@@ -255,7 +247,7 @@ static int meta_text(sqlite3 *db, const char *key, char *out, size_t size) {
 static int check_schema(sqlite_backend *b, char *msg, size_t size) {
   sqlite3 *db = b->db;
   long tables = pragma_int(db, "SELECT count(*) FROM sqlite_master");
-  if (tables < 0) return fail(msg, size, "%s is not a readable keyfold store: %s", b->path, sqlite3_errmsg(db));
+  if (tables < 0) return kd_backend_fail(msg, size, "%s is not a readable keyfold store: %s", b->path, sqlite3_errmsg(db));
   if (tables == 0) {
     char sql[512];
     snprintf(sql, sizeof sql,
@@ -269,20 +261,20 @@ static int check_schema(sqlite_backend *b, char *msg, size_t size) {
              "COMMIT;",
              APPLICATION_ID);
     if (exec(db, sql) != SQLITE_OK)
-      return fail(msg, size, "cannot create the store %s: %s", b->path, sqlite3_errmsg(db));
+      return kd_backend_fail(msg, size, "cannot create the store %s: %s", b->path, sqlite3_errmsg(db));
     return 0;
   }
   if (pragma_int(db, "PRAGMA application_id") != APPLICATION_ID)
-    return fail(msg, size, "%s is not a keyfold store (wrong application_id)", b->path);
+    return kd_backend_fail(msg, size, "%s is not a keyfold store (wrong application_id)", b->path);
   char version[32];
   if (meta_text(db, "format_version", version, sizeof version) != 0)
-    return fail(msg, size, "%s is not a keyfold store: %s", b->path, sqlite3_errmsg(db));
+    return kd_backend_fail(msg, size, "%s is not a keyfold store: %s", b->path, sqlite3_errmsg(db));
   if (strcmp(version, FORMAT_VERSION) != 0)
-    return fail(msg, size,
+    return kd_backend_fail(msg, size,
                 "refusing the store %s: format version '%s', this keyfoldd reads version " FORMAT_VERSION,
                 b->path, version);
   if (meta_text(db, SNAPSHOT_KEY, b->base.fence_note, sizeof b->base.fence_note) != 0)
-    return fail(msg, size, "cannot read the store %s: %s", b->path, sqlite3_errmsg(db));
+    return kd_backend_fail(msg, size, "cannot read the store %s: %s", b->path, sqlite3_errmsg(db));
   b->base.fenced = b->base.fence_note[0] != '\0';
   return 0;
 }
@@ -299,7 +291,7 @@ static int quick_check(sqlite_backend *b, char *msg, size_t msg_size) {
     sqlite3_finalize(st);
   }
   if (quick != 1)
-    return fail(msg, msg_size, "refusing the store %s: integrity check failed (%s)", b->path,
+    return kd_backend_fail(msg, msg_size, "refusing the store %s: integrity check failed (%s)", b->path,
                 quick < 0 ? sqlite3_errmsg(b->db) : ok);
   return 0;
 }
@@ -311,12 +303,12 @@ static int prepare(sqlite_backend *b, const char *sql, sqlite3_stmt **st) {
 kd_backend *kd_backend_sqlite_open(const char *data_dir, const kd_backend_hooks *hooks, char *msg,
                                    size_t msg_size) {
   if (kd_mkdir_p(data_dir) != 0) {
-    fail(msg, msg_size, "cannot create the data directory %s: %s", data_dir, strerror(errno));
+    kd_backend_fail(msg, msg_size, "cannot create the data directory %s: %s", data_dir, strerror(errno));
     return NULL;
   }
   sqlite_backend *b = calloc(1, sizeof *b);
   if (!b) {
-    fail(msg, msg_size, "out of memory");
+    kd_backend_fail(msg, msg_size, "out of memory");
     return NULL;
   }
   b->base.ops = &sqlite_ops;
@@ -325,7 +317,7 @@ kd_backend *kd_backend_sqlite_open(const char *data_dir, const kd_backend_hooks 
   int rc = sqlite3_open_v2(b->path, &b->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                            NULL);
   if (rc != SQLITE_OK) {
-    fail(msg, msg_size, "cannot open the store %s: %s", b->path, sqlite3_errstr(rc));
+    kd_backend_fail(msg, msg_size, "cannot open the store %s: %s", b->path, sqlite3_errstr(rc));
     sqlite_close(&b->base);
     return NULL;
   }
@@ -338,7 +330,7 @@ kd_backend *kd_backend_sqlite_open(const char *data_dir, const kd_backend_hooks 
    * file is left byte for byte as it was). synchronous=FULL: a COMMIT
    * returns after the log is fsync'd. */
   if (exec(b->db, "PRAGMA journal_mode=WAL") != SQLITE_OK || exec(b->db, "PRAGMA synchronous=FULL") != SQLITE_OK) {
-    fail(msg, msg_size, "%s is not a usable keyfold store: %s", b->path, sqlite3_errmsg(b->db));
+    kd_backend_fail(msg, msg_size, "%s is not a usable keyfold store: %s", b->path, sqlite3_errmsg(b->db));
     sqlite_close(&b->base);
     return NULL;
   }
@@ -350,13 +342,13 @@ kd_backend *kd_backend_sqlite_open(const char *data_dir, const kd_backend_hooks 
       prepare(b, "DELETE FROM sessions WHERE name = ?1", &b->del) != SQLITE_OK ||
       prepare(b, "DELETE FROM meta WHERE key = '" SNAPSHOT_KEY "'", &b->unfence) != SQLITE_OK ||
       prepare(b, "BEGIN IMMEDIATE", &b->begin) != SQLITE_OK || prepare(b, "COMMIT", &b->commit) != SQLITE_OK) {
-    fail(msg, msg_size, "refusing the store %s: %s", b->path, sqlite3_errmsg(b->db));
+    kd_backend_fail(msg, msg_size, "refusing the store %s: %s", b->path, sqlite3_errmsg(b->db));
     sqlite_close(&b->base);
     return NULL;
   }
   b->writer = kd_writer_new(&sqlite_writer_ops, b, hooks, b->path);
   if (!b->writer) {
-    fail(msg, msg_size, "out of memory");
+    kd_backend_fail(msg, msg_size, "out of memory");
     sqlite_close(&b->base);
     return NULL;
   }

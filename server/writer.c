@@ -2,6 +2,7 @@
 #include "writer.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,4 +246,12 @@ void kd_writer_free(kd_writer *w) {
   pthread_mutex_destroy(&w->lock);
   pthread_cond_destroy(&w->wake);
   free(w);
+}
+
+int kd_backend_fail(char *msg, size_t size, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, size, fmt, ap);
+  va_end(ap);
+  return -1;
 }
