@@ -34,13 +34,13 @@ import tempfile
 LAYERS = [
     ("lib", None),
     ("base", ["buf", "apierr", "accept", "codec", "nn_codec", "npy", "params", "ops", "config", "log",
-              "metrics", "fsutil"]),
+              "metrics", "fsutil", "ui_assets"]),
     ("store", ["store", "ticket", "row", "writer", "backend", "backend_sqlite", "backend_postgres",
                "durability",
                "durable_internal", "recovery", "backup"]),
     ("service", ["server", "spec", "session"]),
     ("handlers", ["router", "routes", "handlers", "h_sessions", "h_random", "h_oip", "h_ops",
-                  "tables"]),
+                  "h_ui", "tables"]),
     ("transport", ["http", "main"]),
 ]
 

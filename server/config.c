@@ -54,6 +54,7 @@ void kd_config_defaults(kd_config *cfg) {
   cfg->lease_block = 4096;
   cfg->max_connections_per_ip = 256;
   cfg->request_timeout = 30;
+  cfg->ui = 1;
 }
 
 typedef enum {
@@ -66,12 +67,14 @@ typedef enum {
   OPT_LOG_FORMAT,
   OPT_STORE,
   OPT_TEXT, /* any non-empty string */
+  OPT_ON_OFF, /* on or off, an int 1 or 0 */
   OPT_SWITCH /* takes no value, has no variable and ends the parse with its outcome */
 } opt_kind;
 
 /* Indexed by opt_kind: the names --dump-tables reports. */
 static const char *const kind_names[] = {"address", "path", "size", "count", "log_level",
-                                         "durability", "log_format", "store", "text", "switch"};
+                                         "durability", "log_format", "store", "text", "on_off",
+                                         "switch"};
 _Static_assert(sizeof kind_names / sizeof kind_names[0] == OPT_SWITCH + 1, "a name per opt_kind");
 
 typedef struct {
@@ -132,6 +135,8 @@ static const option options[] = {
    "seconds before an idle connection is closed (default 60)", NULL, 0},
   {"--connection-limit", "KEYFOLD_CONNECTION_LIMIT", OPT_COUNT, FIELD(connection_limit), 1, 1000000,
    "most concurrent connections (default 1024)", NULL, 0},
+  {"--ui", "KEYFOLD_UI", OPT_ON_OFF, FIELD(ui), 0, 0,
+   "serve the browser console at /ui: on (default) or off", NULL, 0},
   SWITCH("--help", "print this help and exit (also -h)", usage, KD_CONFIG_DONE),
   SWITCH("--version", "print the version and exit", version, KD_CONFIG_DONE),
   SWITCH("--dump-tables", "print the daemon's tables (routes, error codes, options, operations, "
@@ -203,6 +208,15 @@ static int apply(kd_config *cfg, const option *o, const char *value, const char 
       return 0;
     }
     fprintf(errout, "keyfoldd: %s: expected text or json, got '%s'\n", source, value);
+    return -1;
+  }
+  if (o->kind == OPT_ON_OFF) {
+    if (strcmp(value, "on") == 0 || strcmp(value, "off") == 0) {
+      const int on = value[1] == 'n';
+      memcpy(field, &on, sizeof on);
+      return 0;
+    }
+    fprintf(errout, "keyfoldd: %s: expected on or off, got '%s'\n", source, value);
     return -1;
   }
   if (o->kind == OPT_DURABILITY) {
@@ -340,6 +354,12 @@ int kd_option_at(size_t i, const kd_config *cfg, kd_option_info *info) {
     case OPT_LOG_FORMAT: info->value_text = cfg->log_format == KD_LOG_JSON ? "json" : "text"; break;
     case OPT_DURABILITY: info->value_text = kd_durability_name(cfg->durability); break;
     case OPT_STORE: info->value_text = kd_store_kind_name(cfg->store); break;
+    case OPT_ON_OFF: {
+      int on;
+      memcpy(&on, field, sizeof on);
+      info->value_text = on ? "on" : "off";
+      break;
+    }
     case OPT_SWITCH: break;
   }
   return 0;

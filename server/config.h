@@ -50,6 +50,7 @@ typedef struct kd_config {
   char snapshot_dir[2048];  /* where snapshots go; empty: <data_dir>/snapshots */
   kd_store_kind store;      /* --store */
   char postgres_url[4096];  /* --store postgres: a libpq connection string or URI */
+  int ui;                   /* --ui: serve the browser console at /ui (1, the default) or not */
 } kd_config;
 
 /* Fills *cfg with the embedded defaults (127.0.0.1:8470, …). */
@@ -74,7 +75,7 @@ typedef struct kd_option_info {
   const char *flag;
   const char *env;
   const char *kind;  /* "address", "path", "size" (k/m/g suffixes), "count", "log_level",
-                        "log_format", "durability", "store", "text" or "switch" */
+                        "log_format", "durability", "store", "text", "on_off" or "switch" */
   int numeric;       /* size and count: value_number, min and max apply */
   uint64_t min, max;
   uint64_t value_number;

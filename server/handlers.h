@@ -28,6 +28,10 @@ int kd_h_oip_model(kd_request *req, kd_response *res, kd_err *err);
 int kd_h_oip_model_ready(kd_request *req, kd_response *res, kd_err *err);
 int kd_h_oip_infer(kd_request *req, kd_response *res, kd_err *err);
 
+/* h_ui.c — the browser console's embedded files: /ui is index.html, /ui/{file*}
+ * (params[0]) any other; 404 for unknown files and when --ui is off */
+int kd_h_ui(kd_request *req, kd_response *res, kd_err *err);
+
 /* The members the JSON bodies of these handlers take (kd_check_fields
  * refuses others), NULL-terminated, for --dump-tables. The random
  * operations' fields are in ops.h, the options' in spec.h. */

@@ -73,7 +73,8 @@ void kd_respond_error(kd_response *res, const kd_err *err, int oip) {
 }
 
 /* Matches path against pattern segment by segment; {x} captures one
- * non-empty segment into a NUL-terminated copy in `store`. */
+ * non-empty segment into a NUL-terminated copy in `store`, {x*} (last in a
+ * pattern) the non-empty rest of the path, slashes included. */
 static int match(const char *pattern, const char *path, char store[KD_MAX_PATH_PARAMS][512],
                  int *nparams) {
   const char *p = pattern, *s = path;
@@ -81,7 +82,7 @@ static int match(const char *pattern, const char *path, char store[KD_MAX_PATH_P
   while (*p && *s) {
     if (*p == '{') {
       const char *pe = strchr(p, '}');
-      const char *se = strchr(s, '/');
+      const char *se = pe[-1] == '*' ? NULL : strchr(s, '/');
       size_t n = se ? (size_t)(se - s) : strlen(s);
       if (n == 0 || n >= 512 || *nparams >= KD_MAX_PATH_PARAMS) return 0;
       memcpy(store[*nparams], s, n);

@@ -89,7 +89,8 @@ enum {
 
 typedef struct kd_route {
   const char *method;  /* "GET", "POST", "DELETE" */
-  const char *pattern; /* "/v1/sessions/{name}/keys": {x} matches one non-empty segment */
+  const char *pattern; /* "/v1/sessions/{name}/keys": {x} matches one non-empty segment,
+                          {x*} at the end the non-empty rest of the path ("/ui/{file*}") */
   kd_handler handler;
   unsigned flags;
 } kd_route;

@@ -32,6 +32,10 @@ const kd_route kd_routes[] = {
   {"GET", "/metrics", kd_h_metrics, 0},
   {"POST", "/v1/admin/snapshot", kd_h_admin_snapshot, BODY},
   {"POST", "/v1/admin/restore", kd_h_admin_restore, BODY},
+  /* The browser console's static files (h_ui.c): open, so that the page
+   * loads and can ask for the token the API calls then carry. */
+  {"GET", "/ui", kd_h_ui, KD_ROUTE_OPEN},
+  {"GET", "/ui/{file*}", kd_h_ui, KD_ROUTE_OPEN},
 };
 
 const size_t kd_route_count = sizeof kd_routes / sizeof kd_routes[0];
