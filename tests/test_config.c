@@ -13,6 +13,7 @@ static const char *const ENV[] = {
     "KEYFOLD_MAX_SESSIONS", "KEYFOLD_LOG_LEVEL", "KEYFOLD_LOG_FORMAT", "KEYFOLD_DATA_DIR", "KEYFOLD_DURABILITY",
     "KEYFOLD_LEASE_BLOCK", "KEYFOLD_SNAPSHOT_DIR", "KEYFOLD_AUTH_TOKEN_FILE", "KEYFOLD_MAX_CONNECTIONS_PER_IP",
     "KEYFOLD_REQUEST_TIMEOUT", "KEYFOLD_CONNECTION_TIMEOUT", "KEYFOLD_CONNECTION_LIMIT", "KEYFOLD_STORE", "KEYFOLD_POSTGRES_URL",
+    "KEYFOLD_UI",
 };
 
 static void clear_env(void) {
@@ -78,7 +79,43 @@ START_TEST(defaults) {
   ck_assert_str_eq(r.cfg.snapshot_dir, "");
   ck_assert_int_eq(r.cfg.store, KD_STORE_SQLITE);
   ck_assert_str_eq(r.cfg.postgres_url, "");
+  ck_assert_int_eq(r.cfg.ui, 1);
   done(&r);
+}
+END_TEST
+
+START_TEST(console_switch) {
+  clear_env();
+  const char *off[] = {"--ui", "off", NULL};
+  run r = parse(off);
+  ck_assert_int_eq(r.rc, 0);
+  ck_assert_int_eq(r.cfg.ui, 0);
+  done(&r);
+  /* From the environment; a flag wins. */
+  setenv("KEYFOLD_UI", "off", 1);
+  r = parse(NULL);
+  ck_assert_int_eq(r.rc, 0);
+  ck_assert_int_eq(r.cfg.ui, 0);
+  done(&r);
+  const char *on[] = {"--ui=on", NULL};
+  r = parse(on);
+  ck_assert_int_eq(r.rc, 0);
+  ck_assert_int_eq(r.cfg.ui, 1);
+  kd_option_info info;
+  int found = 0;
+  for (size_t i = 0; kd_option_at(i, &r.cfg, &info) == 0; i++) {
+    if (strcmp(info.flag, "--ui") != 0) continue;
+    found = 1;
+    ck_assert_str_eq(info.kind, "on_off");
+    ck_assert_str_eq(info.value_text, "on");
+  }
+  ck_assert(found);
+  done(&r);
+  clear_env();
+  const char *bad[] = {"--ui", "yes", NULL};
+  refused(bad, "keyfoldd: --ui: expected on or off, got 'yes'\n");
+  const char *empty[] = {"--ui=", NULL};
+  refused(empty, "keyfoldd: --ui: expected on or off, got ''\n");
 }
 END_TEST
 
@@ -299,6 +336,7 @@ int main(void) {
   tcase_add_test(tc, defaults);
   tcase_add_test(tc, environment_and_flags);
   tcase_add_test(tc, stores);
+  tcase_add_test(tc, console_switch);
   tcase_add_test(tc, sizes_take_suffixes);
   tcase_add_test(tc, bad_values_are_refused);
   tcase_add_test(tc, help_and_version_exit);
