@@ -3,7 +3,7 @@
 # openapi_lint): fails on any error. Uses the @redocly/cli pinned by this
 # package's lock file (scripts/install-npm.sh installs it).
 set -eu
-. "$(dirname "$0")/need-node.sh" redocly
+tool=redocly . "$(dirname "$0")/need-node.sh"
 root=$(cd "$here/../../.." && pwd)
 # No usage telemetry and no update check: the tests talk to nothing outside.
 export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true

@@ -7,7 +7,7 @@
 # test/*.test.mjs with node --test against the keyfoldd named by $KEYFOLDD.
 set -eu
 out=${1:?usage: run-tests.sh BUILD_DIR}
-. "$(dirname "$0")/need-node.sh" tsc
+tool=tsc . "$(dirname "$0")/need-node.sh"
 cd "$here"
 rm -rf "$out/dist"
 node_modules/.bin/tsc -p tsconfig.json --outDir "$out/dist"
