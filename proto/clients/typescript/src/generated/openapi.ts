@@ -1229,35 +1229,35 @@ export interface components {
         /** @description A float32 in its shortest round-trip form; non-finite values as strings. */
         Float32Value: number | ("NaN" | "Infinity" | "-Infinity");
         Empty: Record<string, never>;
-        /** @description The dtype decides the JSON type of the elements. */
+        /** @description The dtype decides the JSON type of the elements (each branch requires both, so exactly one matches). */
         TensorFields: {
             /** @constant */
-            dtype?: "float32";
-            data?: components["schemas"]["Float32Value"][];
+            dtype: "float32";
+            data: components["schemas"]["Float32Value"][];
         } | {
             /** @constant */
-            dtype?: "int32";
-            data?: number[];
+            dtype: "int32";
+            data: number[];
         } | {
             /** @constant */
-            dtype?: "uint32";
-            data?: number[];
+            dtype: "uint32";
+            data: number[];
         } | {
             /** @constant */
-            dtype?: "uint16";
-            data?: number[];
+            dtype: "uint16";
+            data: number[];
         } | {
             /** @constant */
-            dtype?: "uint8";
-            data?: number[];
+            dtype: "uint8";
+            data: number[];
         } | {
             /** @constant */
-            dtype?: "uint64";
-            data?: string[];
+            dtype: "uint64";
+            data: string[];
         } | {
             /** @constant */
-            dtype?: "bool";
-            data?: boolean[];
+            dtype: "bool";
+            data: boolean[];
         };
         /** @description {"shape", "dtype", "data": flat row-major}; len(data) = product of shape (1 for []). */
         Tensor: {
@@ -3713,10 +3713,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Tensor"] & {
-                        /** @enum {unknown} */
-                        dtype?: "uint8" | "uint16" | "uint32" | "uint64";
-                    };
+                    "application/json": components["schemas"]["BitsTensor"];
                     "application/x-npy": components["schemas"]["NpyTensor"];
                 };
             };
