@@ -238,9 +238,18 @@ export class KeyfoldClient {
     return this.#parse('forward', () => narrow(tensorFromJson(b.y)));
   }
 
-  /** POST /v1/sessions/{name}/reseed: nnx.reseed(stream=seed or key, ...). Returns the session. */
-  async reseed(name: string, streams: Record<string, Seed>): Promise<Session> {
-    return (await this.#json('POST', `/v1/sessions/${KeyfoldClient.#name(name)}/reseed`, { streams })) as Session;
+  /**
+   * POST /v1/sessions/{name}/reseed: nnx.reseed(stream=seed or key, ...). Flax 0.11+
+   * sessions: `target` 'model', 'rngs' or 'all' (default), `policy` as Flax's.
+   * Returns the session.
+   */
+  async reseed(
+    name: string,
+    streams: Record<string, Seed>,
+    opts: { target?: 'all' | 'model' | 'rngs'; policy?: 'scalars_only' | 'match_shape' } = {},
+  ): Promise<Session> {
+    const body = { streams, target: opts.target, policy: opts.policy };
+    return (await this.#json('POST', `/v1/sessions/${KeyfoldClient.#name(name)}/reseed`, body)) as Session;
   }
 
   /** POST /v1/sessions/{name}/fork: Rngs.fork() as the new session `child` (streams: default every one). */
