@@ -2,11 +2,12 @@
 # Installs the Debian 12 packages keyfold builds and tests with, plus any
 # package named as an argument (scripts/fuzz.sh adds clang, …). Run as root.
 # Idempotent: skips apt entirely when everything is already installed.
+# chromium: the browser the console test (proto/console/test) drives.
 #   sh scripts/install-deps.sh [EXTRA-PACKAGE...]
 set -eu
 packages="build-essential pkg-config meson ninja-build check libjansson-dev libmicrohttpd-dev
 libuv1-dev libsqlite3-dev librandom123-dev libopenblas-dev curl python3 python3-jsonschema
-python3-yaml python3-numpy nginx libpq-dev postgresql-15 postgresql-client-15 $*"
+python3-yaml python3-numpy nginx libpq-dev postgresql-15 postgresql-client-15 chromium $*"
 # Node.js and npm for the TypeScript client's tests (scripts/install-npm.sh):
 # Debian's, only when no node is on PATH (a newer one installed otherwise wins).
 if ! command -v node >/dev/null 2>&1; then

@@ -1,4 +1,4 @@
-// ../../../wt-ts/proto/clients/typescript/src/errors.ts
+// ../clients/typescript/src/errors.ts
 var KeyfoldError = class extends Error {
   /** The HTTP status (0 when there was no reply). */
   status;
@@ -75,7 +75,7 @@ function errorFromResponse(status, bodyText) {
   return new cls(message, status, code ?? `http_${status}`);
 }
 
-// ../../../wt-ts/proto/clients/typescript/src/float32.ts
+// ../clients/typescript/src/float32.ts
 var NONFINITE = {
   NaN: NaN,
   Infinity: Infinity,
@@ -110,7 +110,7 @@ function parseFloat32(v) {
   throw new TypeError(`not a float32 JSON value: ${JSON.stringify(v)}`);
 }
 
-// ../../../wt-ts/proto/clients/typescript/src/tensor.ts
+// ../clients/typescript/src/tensor.ts
 function elementCount(shape) {
   let n = 1;
   for (const d of shape) n *= d;
@@ -207,7 +207,7 @@ function toJsonText(v) {
   return text2;
 }
 
-// ../../../wt-ts/proto/clients/typescript/src/npy.ts
+// ../clients/typescript/src/npy.ts
 var DESCR = {
   float32: "<f4",
   int32: "<i4",
@@ -310,7 +310,7 @@ function decodeNpyAny(b) {
   }
 }
 
-// ../../../wt-ts/proto/clients/typescript/src/client.ts
+// ../clients/typescript/src/client.ts
 var DEFAULT_BASE_URL = "http://127.0.0.1:8470";
 var NPY = "application/x-npy";
 var KEY_OPERATIONS = /* @__PURE__ */ new Set(["key", "fold_in"]);
@@ -472,9 +472,14 @@ var KeyfoldClient = class _KeyfoldClient {
     const b = await this.#json("POST", path, { x, deterministic: opts.deterministic });
     return this.#parse("forward", () => narrow(tensorFromJson(b.y)));
   }
-  /** POST /v1/sessions/{name}/reseed: nnx.reseed(stream=seed or key, ...). Returns the session. */
-  async reseed(name, streams) {
-    return await this.#json("POST", `/v1/sessions/${_KeyfoldClient.#name(name)}/reseed`, { streams });
+  /**
+   * POST /v1/sessions/{name}/reseed: nnx.reseed(stream=seed or key, ...). Flax 0.11+
+   * sessions: `target` 'model', 'rngs' or 'all' (default), `policy` as Flax's.
+   * Returns the session.
+   */
+  async reseed(name, streams, opts = {}) {
+    const body = { streams, target: opts.target, policy: opts.policy };
+    return await this.#json("POST", `/v1/sessions/${_KeyfoldClient.#name(name)}/reseed`, body);
   }
   /** POST /v1/sessions/{name}/fork: Rngs.fork() as the new session `child` (streams: default every one). */
   async fork(name, child, opts = {}) {

@@ -12,11 +12,10 @@
 // samples and plots, and that the token prompt of an --auth-token-file
 // daemon works. With --screenshots, saves PNGs of the main views.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import puppeteer from 'puppeteer-core';
 
 const KEYFOLDD = process.env.KEYFOLDD;
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -24,9 +23,15 @@ const shotsAt = process.argv.indexOf('--screenshots');
 const SHOTS = shotsAt > 0 ? process.argv[shotsAt + 1] : null;
 const WAIT = 20000;
 
-if (!KEYFOLDD) {
-  console.log('KEYFOLDD is not set: skipped');
-  process.exit(77);
+// Skipped (77) without what it needs: scripts/install-deps.sh installs
+// chromium, scripts/install-npm.sh puppeteer-core.
+const puppeteer = (await import('puppeteer-core').catch(() => null))?.default;
+for (const [missing, why] of [[!KEYFOLDD, 'KEYFOLDD is not set'], [!puppeteer, 'puppeteer-core is not installed (npm ci in proto/console)'],
+  [!existsSync(CHROMIUM), `no browser at ${CHROMIUM}`]]) {
+  if (missing) {
+    console.log(`${why}: skipped`);
+    process.exit(77);
+  }
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'keyfold-console-'));
