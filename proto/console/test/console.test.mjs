@@ -22,6 +22,21 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const shotsAt = process.argv.indexOf('--screenshots');
 const SHOTS = shotsAt > 0 ? process.argv[shotsAt + 1] : null;
 const WAIT = 20000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Waits until fn(arg), evaluated in the page, is true. (Polled from here:
+// puppeteer's waitForFunction now and then never saw a condition come true
+// on a loaded machine, whether polling by animation frame or by timer.)
+async function until(page, fn, arg) {
+  const end = Date.now() + WAIT;
+  while (Date.now() < end) {
+    if (await page.evaluate(fn, arg).catch(() => false)) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out after ${WAIT} ms waiting for ${fn}${arg === undefined ? '' : ` (${arg})`}`);
+}
+
+const present = (page, selector) => until(page, (sel) => document.querySelector(sel) !== null, selector);
 
 // Skipped (77) without what it needs: scripts/install-deps.sh installs
 // chromium, scripts/install-npm.sh puppeteer-core.
@@ -92,11 +107,11 @@ async function openPage(allowStatus = () => false) {
 async function view(page, base, hash) {
   if (page.url().startsWith(`${base}/ui`)) await page.evaluate((h) => { location.hash = h; }, hash);
   else await page.goto(`${base}/ui${hash}`);
-  await page.waitForFunction((h) => document.body.dataset.ready === h, { timeout: WAIT }, hash);
+  await until(page, (h) => document.body.dataset.ready === h, hash);
 }
 
 async function waitHash(page, hash) {
-  await page.waitForFunction((h) => document.body.dataset.ready === h, { timeout: WAIT }, hash);
+  await until(page, (h) => document.body.dataset.ready === h, hash);
 }
 
 async function shot(page, name) {
@@ -118,8 +133,11 @@ async function apiMasks(base, name, width, calls) {
   return rows.join(' ');
 }
 
+let lastPage = null; // its text is printed when the test fails
+
 async function consoleViews(base) {
   const { page, problems } = await openPage();
+  lastPage = page;
   const check = (what) => assert.deepEqual(problems, [], `${what}: ${problems.join('\n')}`);
 
   // Sessions: empty at first.
@@ -145,15 +163,15 @@ async function consoleViews(base) {
   assert.equal(mlp.body.options.flax, '0.11');
   assert.deepEqual(mlp.body.model.layers.map((l) => l.type), ['linear', 'relu', 'dropout', 'linear']);
   // Each kernel a heat map, each bias a strip: two linear layers.
-  await page.waitForSelector('.params svg.heatmap', { timeout: WAIT });
+  await present(page, '.params svg.heatmap');
   assert.equal(await page.$$eval('.params svg.heatmap', (s) => s.length), 4);
   assert.equal(await page.$$eval('ol.graph li', (s) => s.length), 4);
   check('session view');
 
   // Draw keys from a stream: the count the view shows is the API's.
   await page.click('tr[data-stream=default] button.draw');
-  await page.waitForSelector('pre.keys', { timeout: WAIT });
-  await page.waitForFunction(() => document.querySelector('tr[data-stream=default] .count').textContent === '2', { timeout: WAIT });
+  await present(page, 'pre.keys');
+  await until(page, () => document.querySelector('tr[data-stream=default] .count').textContent === '2');
   const shownKeys = await page.$eval('pre.keys', (e) => e.textContent.split('\n'));
   const after = await apiCall(base, 'GET', '/v1/sessions/mlp1');
   assert.equal(after.body.rngs.default.count, 2);
@@ -168,11 +186,11 @@ async function consoleViews(base) {
   await create('mask1', 'Dropout only (masks)', rngs);
   await page.$eval('input[name=seed-dropout]', (e) => { e.value = '1234'; });
   await page.click('tr[data-stream=dropout] button.reseed');
-  await page.waitForFunction(() => document.querySelector('tr[data-stream=dropout] .mono').textContent === '[0, 1234]', { timeout: WAIT });
+  await until(page, () => document.querySelector('tr[data-stream=dropout] .mono').textContent === '[0, 1234]');
   await view(page, base, '#/session/mask1/masks');
   await page.$eval('input[name=calls]', (e) => { e.value = '6'; });
   await page.click('form button[type=submit]');
-  await page.waitForSelector('svg.masks', { timeout: WAIT });
+  await present(page, 'svg.masks');
   const shown = await page.$eval('svg.masks', (e) => e.getAttribute('data-masks'));
   await shot(page, 'masks');
   const model = { layers: [{ type: 'dropout', rate: 0.5 }] };
@@ -226,7 +244,7 @@ async function consoleViews(base) {
     await page.$eval('input[name=n]', (e) => { e.value = '3000'; });
     await page.evaluate(() => document.querySelector('.plot').replaceChildren());
     await page.click('form button[type=submit]');
-    await page.waitForSelector('.plot svg.histogram, .plot .error', { timeout: WAIT });
+    await present(page, '.plot svg.histogram, .plot .error');
     const error = await page.$eval('.plot', (e) => e.querySelector('.error')?.textContent ?? null);
     assert.equal(error, null, `${op.name}: ${error}`);
     withDensity += await page.$$eval('.plot svg path.density, .plot svg circle.pmf', (x) => (x.length ? 1 : 0));
@@ -236,14 +254,14 @@ async function consoleViews(base) {
   await page.select('select[name=distribution]', 'gamma');
   await page.$eval('input[name=n]', (e) => { e.value = '20000'; });
   await page.click('form button[type=submit]');
-  await page.waitForFunction(() => document.querySelector('.plot svg.histogram text.title')?.textContent.startsWith('gamma'), { timeout: WAIT });
+  await until(page, () => document.querySelector('.plot svg.histogram text.title')?.textContent.startsWith('gamma'));
   await shot(page, 'sample');
 
   // Health and live metrics: the table updates itself.
   await view(page, base, '#/health');
-  await page.waitForSelector('table.metrics', { timeout: WAIT });
+  await present(page, 'table.metrics');
   const firstTotal = await page.$eval('table.metrics', (t) => t.previousSibling.textContent);
-  await page.waitForFunction((t) => document.querySelector('table.metrics')?.previousSibling.textContent !== t, { timeout: WAIT }, firstTotal);
+  await until(page, (t) => document.querySelector('table.metrics')?.previousSibling.textContent !== t, firstTotal);
   assert.match(await page.$eval('.health', (e) => e.textContent), /live.*ready/);
   assert.match(await page.$eval('table.metrics', (e) => e.textContent), /POST \/v1\/sessions\/\{name\}\/forward/);
   await shot(page, 'health');
@@ -260,12 +278,13 @@ async function tokenPrompt(base, token) {
   assert.equal((await apiCall(base, 'POST', '/v1/sessions', { name: 'secret1' }, token)).status, 201);
   let refused = 0;
   const { page, problems } = await openPage((st) => st === 401 && ++refused > 0);
+  lastPage = page;
   await page.goto(`${base}/ui#/sessions`);
-  await page.waitForSelector('#token-dialog[open]', { timeout: WAIT });
+  await present(page, '#token-dialog[open]');
   // A wrong token is refused and asked for again.
   await page.type('#token-input', 'wrong');
   await page.click('#token-dialog button[type=submit]');
-  await page.waitForFunction(() => document.querySelector('#token-dialog[open]') && /refused/.test(document.getElementById('token-note').textContent), { timeout: WAIT });
+  await until(page, () => document.querySelector('#token-dialog[open]') && /refused/.test(document.getElementById('token-note').textContent));
   await page.type('#token-input', token);
   await page.click('#token-dialog button[type=submit]');
   await waitHash(page, '#/sessions');
@@ -274,7 +293,7 @@ async function tokenPrompt(base, token) {
   assert.ok(refused >= 2, `${refused} replies 401`);
   // Later calls carry it: another view loads without asking.
   await view(page, base, '#/health');
-  await page.waitForSelector('table.metrics', { timeout: WAIT });
+  await present(page, 'table.metrics');
   assert.equal(await page.$('#token-dialog[open]'), null);
   assert.deepEqual(problems, [], problems.join('\n'));
   await page.close();
@@ -305,6 +324,10 @@ try {
 } catch (e) {
   failed = true;
   console.error(e);
+  if (lastPage && !lastPage.isClosed()) {
+    const shown = await lastPage.evaluate(() => `${location.hash}\n${document.getElementById('main').innerText}`).catch(() => '?');
+    console.error(`the page showed:\n${shown}`);
+  }
 } finally {
   if (browser) await browser.close().catch(() => {});
   for (const d of daemons) d.kill('SIGTERM');
