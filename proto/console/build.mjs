@@ -16,12 +16,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, '..', '..', 'server', 'ui');
 export const CLIENT_ENTRY = join(here, '..', 'clients', 'typescript', 'src', 'index.ts');
 
-// Without node_modules (scripts/install-npm.sh) there is nothing to build
-// with: the check skips (77, meson's code for a skipped test).
+// Without node_modules there is nothing to build with: a failure that says
+// so (scripts/test.sh installs them first), not a skip that hides the check.
 const esbuild = await import('esbuild').catch(() => null);
 if (!esbuild) {
-  console.log('esbuild is not installed (npm ci in proto/console): skipped');
-  process.exit(77);
+  console.error('proto/console/node_modules is missing: run scripts/install-npm.sh');
+  process.exit(1);
 }
 
 export async function bundle() {

@@ -804,11 +804,12 @@ function heatmap(data, shape, title) {
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const v = data[r * cols + c];
-      const rect = el("rect", { x: 1 + c * cell, y: T + r * cell, width: cell, height: cell, fill: color(v, m) }, s);
+      const rect = el("rect", { x: 1 + c * cell, y: T + r * cell, width: cell, height: cell, fill: color(v, m), class: "cell" }, s);
       el("title", {}, rect).textContent = `[${shape.length >= 2 ? `${r}, ${c}` : c}] ${v}`;
     }
   }
-  text(s, 0, H - 3, `|max| ${fmt(m)}`, "start");
+  el("rect", { x: 1, y: T, width: cols * cell, height: rows * cell, class: "frame-box" }, s);
+  text(s, 0, H - 3, m === 0 ? "all zero" : `|max| ${fmt(m)} · red > 0 > blue`, "start");
   return s;
 }
 function masks(rows, labels) {
@@ -1012,7 +1013,11 @@ function layerLabel(l) {
 function modelGraph(s) {
   if (!s.model) return h("p", { class: "muted" }, "This session has no model.");
   return h("ol", { class: "graph" }, ...s.model.layers.map((l, i) => {
-    const details = Object.entries(l).filter(([k]) => k !== "type").map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`);
+    const held = (v) => {
+      const r = v;
+      return r && typeof r === "object" && "tag" in r ? `stream ${r.tag}, count ${r.count}` : JSON.stringify(v);
+    };
+    const details = Object.entries(l).filter(([k]) => k !== "type").map(([k, v]) => `${k}: ${k === "rngs" ? held(v) : typeof v === "object" ? JSON.stringify(v) : v}`);
     const shapes = Object.entries(s.model.params[i] ?? {}).map(([k, p2]) => `${k} ${p2.dtype}[${p2.shape.join("×")}]`);
     return h("li", { class: `layer layer-${l.type}` }, h("strong", {}, layerLabel(l)), h("small", {}, [...shapes, ...details].join(" · ")));
   }));

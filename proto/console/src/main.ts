@@ -226,7 +226,12 @@ function layerLabel(l: LayerView): string {
 function modelGraph(s: SessionView): HTMLElement {
   if (!s.model) return h('p', { class: 'muted' }, 'This session has no model.');
   return h('ol', { class: 'graph' }, ...s.model.layers.map((l, i) => {
-    const details = Object.entries(l).filter(([k]) => k !== 'type').map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+    // A Flax 0.11+ dropout's held stream: its tag and count (the key is in the streams table's terms).
+    const held = (v: unknown): string => {
+      const r = v as { tag?: string; count?: number };
+      return r && typeof r === 'object' && 'tag' in r ? `stream ${r.tag}, count ${r.count}` : JSON.stringify(v);
+    };
+    const details = Object.entries(l).filter(([k]) => k !== 'type').map(([k, v]) => `${k}: ${k === 'rngs' ? held(v) : typeof v === 'object' ? JSON.stringify(v) : v}`);
     const shapes = Object.entries(s.model!.params[i] ?? {}).map(([k, p]) => `${k} ${p.dtype}[${p.shape.join('×')}]`);
     return h('li', { class: `layer layer-${l.type}` }, h('strong', {}, layerLabel(l)), h('small', {}, [...shapes, ...details].join(' · ')));
   }));

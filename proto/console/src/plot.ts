@@ -139,11 +139,13 @@ export function heatmap(data: ArrayLike<number>, shape: number[], title: string)
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const v = data[r * cols + c]!;
-      const rect = el('rect', { x: 1 + c * cell, y: T + r * cell, width: cell, height: cell, fill: color(v, m) }, s);
+      const rect = el('rect', { x: 1 + c * cell, y: T + r * cell, width: cell, height: cell, fill: color(v, m), class: 'cell' }, s);
       el('title', {}, rect).textContent = `[${shape.length >= 2 ? `${r}, ${c}` : c}] ${v}`;
     }
   }
-  text(s, 0, H - 3, `|max| ${fmt(m)}`, 'start');
+  // A frame, so that an all-zero strip (a fresh bias) is still visible.
+  el('rect', { x: 1, y: T, width: cols * cell, height: rows * cell, class: 'frame-box' }, s);
+  text(s, 0, H - 3, m === 0 ? 'all zero' : `|max| ${fmt(m)} · red > 0 > blue`, 'start');
   return s;
 }
 

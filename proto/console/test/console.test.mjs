@@ -38,14 +38,15 @@ async function until(page, fn, arg) {
 
 const present = (page, selector) => until(page, (sel) => document.querySelector(sel) !== null, selector);
 
-// Skipped (77) without what it needs: scripts/install-deps.sh installs
-// chromium, scripts/install-npm.sh puppeteer-core.
+// What it needs, or a failure that names the script installing it
+// (scripts/test.sh runs both first).
 const puppeteer = (await import('puppeteer-core').catch(() => null))?.default;
-for (const [missing, why] of [[!KEYFOLDD, 'KEYFOLDD is not set'], [!puppeteer, 'puppeteer-core is not installed (npm ci in proto/console)'],
-  [!existsSync(CHROMIUM), `no browser at ${CHROMIUM}`]]) {
+for (const [missing, why] of [[!KEYFOLDD, 'KEYFOLDD (the keyfoldd binary) is not set'],
+  [!puppeteer, 'proto/console/node_modules is missing: run scripts/install-npm.sh'],
+  [!existsSync(CHROMIUM), `no browser at ${CHROMIUM}: run scripts/install-deps.sh (chromium)`]]) {
   if (missing) {
-    console.log(`${why}: skipped`);
-    process.exit(77);
+    console.error(why);
+    process.exit(1);
   }
 }
 
