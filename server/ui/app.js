@@ -890,6 +890,14 @@ function report(where, e) {
   const msg = e instanceof KeyfoldError ? `${e.status} ${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
   where.replaceChildren(h("p", { class: "error", role: "alert" }, msg));
 }
+async function attempt(where, f) {
+  try {
+    return await f();
+  } catch (e) {
+    report(where, e);
+    return void 0;
+  }
+}
 function field(label, input) {
   return h("label", { class: "field" }, h("span", {}, label), input);
 }
@@ -1025,13 +1033,8 @@ function modelGraph(s) {
 async function viewSession(name) {
   const top = h("div");
   show(h("h1", {}, "Session ", h("code", {}, name)), top);
-  let s;
-  try {
-    s = await getSession(name);
-  } catch (e) {
-    report(top, e);
-    return;
-  }
+  const s = await attempt(top, () => getSession(name));
+  if (!s) return;
   const status = h("div", { class: "status" });
   const streams = Object.entries(s.rngs).sort(([a], [b]) => a.localeCompare(b));
   const streamTable = h(
@@ -1150,13 +1153,9 @@ var askable = (o) => o.params.filter((p2) => !["key", "shape", "dtype", "threefr
 async function viewSample(name, query) {
   const out = h("div", { class: "plot" });
   show(h("h1", {}, "Sample from ", h("a", { href: sessionHref(name) }, name)), out);
-  let ops, s;
-  try {
-    [ops, s] = await Promise.all([samplers(), getSession(name)]);
-  } catch (e) {
-    report(out, e);
-    return;
-  }
+  const loaded = await attempt(out, () => Promise.all([samplers(), getSession(name)]));
+  if (!loaded) return;
+  const [ops, s] = loaded;
   const dist = h("select", { name: "distribution" }, ...ops.map((o) => h("option", { value: o.name }, o.name)));
   dist.value = query.get("d") ?? "normal";
   const stream = h("select", { name: "stream" }, ...Object.keys(s.rngs).sort().map((k) => h("option", { value: k }, k)));
@@ -1230,13 +1229,8 @@ async function viewSample(name, query) {
 async function viewMasks(name) {
   const out = h("div", { class: "plot" });
   show(h("h1", {}, "Dropout masks of ", h("a", { href: sessionHref(name) }, name)), out);
-  let s;
-  try {
-    s = await getSession(name);
-  } catch (e) {
-    report(out, e);
-    return;
-  }
+  const s = await attempt(out, () => getSession(name));
+  if (!s) return;
   if (!s.model) {
     out.replaceChildren(h("p", { class: "muted" }, "This session has no model."));
     return;

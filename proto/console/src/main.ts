@@ -92,6 +92,16 @@ function report(where: HTMLElement, e: unknown): void {
   where.replaceChildren(h('p', { class: 'error', role: 'alert' }, msg));
 }
 
+// Runs f; on failure shows the error in `where` and gives undefined.
+async function attempt<T>(where: HTMLElement, f: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await f();
+  } catch (e) {
+    report(where, e);
+    return undefined;
+  }
+}
+
 function field(label: string, input: HTMLElement): HTMLElement {
   return h('label', { class: 'field' }, h('span', {}, label), input);
 }
@@ -240,13 +250,8 @@ function modelGraph(s: SessionView): HTMLElement {
 async function viewSession(name: string): Promise<void> {
   const top = h('div');
   show(h('h1', {}, 'Session ', h('code', {}, name)), top);
-  let s: SessionView;
-  try {
-    s = await getSession(name);
-  } catch (e) {
-    report(top, e);
-    return;
-  }
+  const s = await attempt(top, () => getSession(name));
+  if (!s) return;
   const status = h('div', { class: 'status' });
   const streams = Object.entries(s.rngs).sort(([a], [b]) => a.localeCompare(b));
   const streamTable = h('table', { class: 'streams' },
@@ -354,13 +359,9 @@ const askable = (o: RandomOperation): RandomOperation['params'] => o.params.filt
 async function viewSample(name: string, query: URLSearchParams): Promise<void> {
   const out = h('div', { class: 'plot' });
   show(h('h1', {}, 'Sample from ', h('a', { href: sessionHref(name) }, name)), out);
-  let ops: RandomOperation[], s: SessionView;
-  try {
-    [ops, s] = await Promise.all([samplers(), getSession(name)]);
-  } catch (e) {
-    report(out, e);
-    return;
-  }
+  const loaded = await attempt(out, () => Promise.all([samplers(), getSession(name)]));
+  if (!loaded) return;
+  const [ops, s] = loaded;
   const dist = h('select', { name: 'distribution' }, ...ops.map((o) => h('option', { value: o.name }, o.name)));
   dist.value = query.get('d') ?? 'normal';
   const stream = h('select', { name: 'stream' }, ...Object.keys(s.rngs).sort().map((k) => h('option', { value: k }, k)));
@@ -440,13 +441,8 @@ async function viewSample(name: string, query: URLSearchParams): Promise<void> {
 async function viewMasks(name: string): Promise<void> {
   const out = h('div', { class: 'plot' });
   show(h('h1', {}, 'Dropout masks of ', h('a', { href: sessionHref(name) }, name)), out);
-  let s: SessionView;
-  try {
-    s = await getSession(name);
-  } catch (e) {
-    report(out, e);
-    return;
-  }
+  const s = await attempt(out, () => getSession(name));
+  if (!s) return;
   if (!s.model) {
     out.replaceChildren(h('p', { class: 'muted' }, 'This session has no model.'));
     return;
