@@ -7,10 +7,7 @@
 #   sh scripts/install-npm.sh
 set -eu
 cd "$(dirname "$0")/.."
-# One package directory per line.
-dirs="
-proto/clients/typescript
-"
+dirs="proto/clients/typescript"
 if ! command -v npm >/dev/null 2>&1; then
   echo "install-npm: npm is not installed; skipping (the npm-based tests will skip or fail)" >&2
   exit 0
