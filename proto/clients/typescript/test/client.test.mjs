@@ -237,6 +237,25 @@ describe('errors', () => {
     assert.equal(err.status, 0);
     assert.equal(err.code, 'connection_error');
   });
+  test('a GET that meets a dropped connection is tried once more; a POST is not', async () => {
+    let calls = 0;
+    const flaky = (failures) => (url, init) => {
+      calls += 1;
+      return calls <= failures ? Promise.reject(new TypeError('fetch failed')) : fetch(url, init);
+    };
+    calls = 0;
+    const once = new KeyfoldClient({ baseUrl: daemon.url, fetch: flaky(1) });
+    assert.match(await once.metrics(), /keyfold/);
+    assert.equal(calls, 2);
+    calls = 0;
+    const twice = new KeyfoldClient({ baseUrl: daemon.url, fetch: flaky(2) });
+    await assert.rejects(twice.metrics(), kf.KeyfoldConnectionError);
+    assert.equal(calls, 2);
+    calls = 0;
+    const post = new KeyfoldClient({ baseUrl: daemon.url, fetch: flaky(1) });
+    await assert.rejects(post.createSession({ name: uniqueName('flaky') }), kf.KeyfoldConnectionError);
+    assert.equal(calls, 1);
+  });
   test('a timeout is KeyfoldConnectionError', async () => {
     const never = () => new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 5000));
     const c = new KeyfoldClient({
@@ -297,6 +316,19 @@ describe('auth', () => {
 });
 
 describe('keep-alive', () => {
+  test('a connection the daemon closed while idle is not reused (--connection-timeout 1)', async () => {
+    const d = await startDaemon(['--connection-timeout', '1']);
+    try {
+      const c = new KeyfoldClient({ baseUrl: d.url });
+      await c.createSession({ name: 'idle-a' });
+      await new Promise((r) => setTimeout(r, 1500));
+      // A POST is never retried: it succeeds only if the closed connection was dropped from the pool.
+      await c.createSession({ name: 'idle-b' });
+      assert.deepEqual((await c.listSessions()).sessions, ['idle-a', 'idle-b']);
+    } finally {
+      await d.stop();
+    }
+  });
   test('sequential requests reuse one connection', async () => {
     // A counting TCP relay in front of the daemon: Node's fetch (undici) keeps
     // connections alive by default. undici may open a second connection while
