@@ -9,6 +9,7 @@ import {
   type Sample,
   type Seed,
   type Tensor,
+  type Uint64Tensor,
   tensorFromJson,
   toJsonText,
 } from './tensor.js';
@@ -288,7 +289,7 @@ export class KeyfoldClient {
    * (a Uint64Tensor for bits with bit_width 64), the Key of `key`/`fold_in`, the
    * Key[] of `split`.
    */
-  async random(op: string, body: Record<string, unknown>): Promise<Tensor | Uint64TensorResult | Key | Key[]> {
+  async random(op: string, body: Record<string, unknown>): Promise<Tensor | Uint64Tensor | Key | Key[]> {
     const b = (await this.#json('POST', `/v1/random/${KeyfoldClient.#name(op)}`, body)) as Record<string, unknown>;
     return this.#parse(op, () => {
       if (KEY_OPERATIONS.has(op)) return toKey(b.key);
@@ -297,9 +298,6 @@ export class KeyfoldClient {
     });
   }
 }
-
-/** The Uint64Tensor a `bits` call with bit_width 64 returns. */
-export type Uint64TensorResult = Extract<AnyTensor, { dtype: 'uint64' }>;
 
 function toKey(v: unknown): Key {
   if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(x) && x >= 0 && x <= 4294967295)) {
