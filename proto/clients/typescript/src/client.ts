@@ -9,6 +9,7 @@ import {
   type Sample,
   type Seed,
   type Tensor,
+  type Uint64Tensor,
   tensorFromJson,
   toJsonText,
 } from './tensor.js';
@@ -75,17 +76,25 @@ export class KeyfoldClient {
     const timer = this.timeoutMs > 0 ? setTimeout(() => controller.abort(), this.timeoutMs) : undefined;
     const url = this.baseUrl + path;
     try {
-      let response: Response;
-      let bytes: Uint8Array;
-      try {
-        const init: RequestInit = { method, headers, signal: controller.signal };
-        if (opts.body !== undefined) init.body = opts.body as BodyInit;
-        response = await this.#fetch(url, init);
-        // Read the whole body under the same timeout: a reply cut short is a connection error.
-        bytes = new Uint8Array(await response.arrayBuffer());
-      } catch (e) {
-        const what = controller.signal.aborted ? `timed out after ${this.timeoutMs} ms` : `failed: ${describe(e)}`;
-        throw new KeyfoldConnectionError(`${method} ${url} ${what}`, 0, 'connection_error', { cause: e });
+      let response: Response | undefined;
+      let bytes = new Uint8Array();
+      // keyfoldd closes idle keep-alive connections (--connection-timeout): a
+      // request can meet a connection the daemon is closing that moment. A GET
+      // changes nothing, so it is tried once more on a fresh connection; other
+      // methods are not (a POST that was received must not run twice).
+      for (let attempt = 1; response === undefined; attempt++) {
+        try {
+          const init: RequestInit = { method, headers, signal: controller.signal };
+          if (opts.body !== undefined) init.body = opts.body as BodyInit;
+          const r = await this.#fetch(url, init);
+          // Read the whole body under the same timeout: a reply cut short is a connection error.
+          bytes = new Uint8Array(await r.arrayBuffer());
+          response = r;
+        } catch (e) {
+          if (method === 'GET' && attempt === 1 && !controller.signal.aborted) continue;
+          const what = controller.signal.aborted ? `timed out after ${this.timeoutMs} ms` : `failed: ${describe(e)}`;
+          throw new KeyfoldConnectionError(`${method} ${url} ${what}`, 0, 'connection_error', { cause: e });
+        }
       }
       if (response.status >= 400) throw errorFromResponse(response.status, new TextDecoder().decode(bytes));
       return { bytes, response };
@@ -280,7 +289,7 @@ export class KeyfoldClient {
    * (a Uint64Tensor for bits with bit_width 64), the Key of `key`/`fold_in`, the
    * Key[] of `split`.
    */
-  async random(op: string, body: Record<string, unknown>): Promise<Tensor | Uint64TensorResult | Key | Key[]> {
+  async random(op: string, body: Record<string, unknown>): Promise<Tensor | Uint64Tensor | Key | Key[]> {
     const b = (await this.#json('POST', `/v1/random/${KeyfoldClient.#name(op)}`, body)) as Record<string, unknown>;
     return this.#parse(op, () => {
       if (KEY_OPERATIONS.has(op)) return toKey(b.key);
@@ -289,9 +298,6 @@ export class KeyfoldClient {
     });
   }
 }
-
-/** The Uint64Tensor a `bits` call with bit_width 64 returns. */
-export type Uint64TensorResult = Extract<AnyTensor, { dtype: 'uint64' }>;
 
 function toKey(v: unknown): Key {
   if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(x) && x >= 0 && x <= 4294967295)) {

@@ -8,7 +8,6 @@ export class KeyfoldError extends Error {
   code: string;
   constructor(message: string, status: number, code: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
     this.status = status;
     this.code = code;
   }
@@ -48,6 +47,17 @@ export const ERROR_CODES: Readonly<Record<string, readonly [number, ErrorClass]>
   internal: [500, InternalError],
   unavailable: [503, UnavailableError],
 };
+
+// Each class's name on its prototype, spelled out rather than taken from the
+// class: a minifying bundler (the console's) renames classes, and `name` is
+// what a stack trace and String(error) show.
+for (const [cls, name] of [
+  [KeyfoldError, 'KeyfoldError'],
+  [KeyfoldConnectionError, 'KeyfoldConnectionError'],
+  ...Object.entries(ERROR_CODES).map(([code, [, c]]) => [c, `${code.replace(/(^|_)([a-z])/g, (_m, _u, ch: string) => ch.toUpperCase())}Error`]),
+] as Array<[ErrorClass, string]>) {
+  Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
+}
 
 /**
  * The error for a 4xx/5xx reply: the class of its `error.code`; without one (a

@@ -26,21 +26,14 @@ export function formatFloat32(x: number): string {
   if (target === -Infinity) return '-Infinity';
   // toPrecision drops the sign of -0; JSON's "-0" keeps it.
   if (target === 0) return Object.is(target, -0) ? '-0' : '0';
-  // 9 significant digits always round-trip a float32, so the loop returns.
+  // The first precision that reads back wins; its last digit is never a 0
+  // (the text one digit shorter would have been the same number). 9
+  // significant digits always round-trip a float32.
   for (let digits = 1; digits < 9; digits++) {
-    const text = tidy(target.toPrecision(digits));
+    const text = target.toPrecision(digits);
     if (Math.fround(Number(text)) === target) return text;
   }
-  return tidy(target.toPrecision(9));
-}
-
-/** toPrecision's "1.50e+5" / "2.0" forms without the zeros a shorter text leaves out. */
-function tidy(text: string): string {
-  const e = text.indexOf('e');
-  let mantissa = e < 0 ? text : text.slice(0, e);
-  const exponent = e < 0 ? '' : text.slice(e);
-  if (mantissa.includes('.')) mantissa = mantissa.replace(/0+$/, '').replace(/\.$/, '');
-  return mantissa + exponent;
+  return target.toPrecision(9);
 }
 
 /** A float32 element as JSON text: a number, or the API's string for NaN/±Infinity. */

@@ -7,7 +7,6 @@ export {
   type Session,
   type RandomOperation,
   type KeyDraw,
-  type Uint64TensorResult,
 } from './client.js';
 export {
   type Key,

@@ -75,13 +75,13 @@ describe('sessions', () => {
   test('fork and reseed', async () => {
     const parent = uniqueName('parent');
     const child = uniqueName('child');
-    await client.createSession({ name: parent, rngs: { params: 0, dropout: 1 } });
+    await client.createSession({ name: parent, rngs: { params: 5, dropout: 0 } });
     const c = await client.fork(parent, child, { streams: ['dropout'] });
     assert.equal(c.name, child);
     assert.deepEqual(Object.keys(c.rngs), ['dropout']);
-    // child key = fold_in(parent key, parent count) = fold_in(key(1), 0).
-    const fold = oracleCases().find((x) => x.op === 'fold_in' && x.mode === 'partitionable' && x.args.key[0] === 0 && x.args.key[1] === 1 && x.args.data === 0);
-    if (fold) assert.deepEqual(c.rngs.dropout.key, Array.from(tensorFromHex('uint32', [2], fold.expect).data));
+    // child key = fold_in(parent key, parent count) = fold_in(key(0), 0), as JAX computes it.
+    const fold = oracleCases().find((x) => x.op === 'fold_in' && x.mode === 'partitionable' && x.args.key[0] === 0 && x.args.key[1] === 0 && x.args.data === 0);
+    assert.deepEqual(c.rngs.dropout, { key: Array.from(tensorFromHex('uint32', [2], fold.expect).data), count: 0 });
     assert.equal((await client.getSession(parent)).rngs.dropout.count, 1);
     await assert.rejects(client.fork(parent, child), kf.AlreadyExistsError);
     const r = await client.reseed(parent, { dropout: 7, params: [3, 4] });
@@ -180,14 +180,25 @@ describe('random', () => {
     assert.ok(checked > 500, `checked ${checked} cases`);
   });
 
-  test('a float32 tensor parameter is sent bit-exactly', async () => {
-    // uniform with minval given as a tensor: the result's bits must equal the
-    // scalar call's, which the daemon parses from JSON's shortest double text.
-    const minval = Math.fround(0.1);
-    const key = [0, 5];
-    const asTensor = await client.random('uniform', { key, shape: [3], minval: { dtype: 'float32', shape: [3], data: new Float32Array([minval, minval, minval]) }, maxval: 1 });
-    const asNumber = await client.random('uniform', { key, shape: [3], minval, maxval: 1 });
-    assert.equal(hexOf(asTensor), hexOf(asNumber));
+  test('bits with bit_width 64 is a Uint64Tensor (decimal strings on the wire)', async () => {
+    const c = oracleCases().find((x) => x.op === 'bits' && x.mode === 'partitionable' && x.args.bit_width === 64 && x.shape.length === 1);
+    assert.ok(c, 'oracle bits/64 case');
+    const r = await client.random('bits', { ...c.args, threefry: c.mode });
+    assert.equal(r.dtype, 'uint64');
+    assert.ok(r.data instanceof BigUint64Array);
+    assert.equal(hexOf(r), c.expect);
+  });
+
+  test('float32 tensor parameters are sent bit-exactly (JAX uniform on [0.1, 0.7))', async () => {
+    // JAX drew with minval/maxval the float32s nearest 0.1 and 0.7; sent as
+    // float32 tensors they travel as their shortest text ("0.1", "0.7").
+    const c = oracleCases().find((x) => x.id === 'uniform/partitionable/key(0)/[]/[0.1,0.7)');
+    assert.ok(c, 'oracle case');
+    const scalar = (v) => ({ dtype: 'float32', shape: [], data: new Float32Array([v]) });
+    const r = await client.random('uniform', {
+      key: c.args.key, shape: c.args.shape, minval: scalar(c.args.minval), maxval: scalar(c.args.maxval),
+    });
+    assert.equal(hexOf(r), c.expect);
   });
 });
 
@@ -225,6 +236,25 @@ describe('errors', () => {
     assert.ok(err instanceof kf.KeyfoldConnectionError, String(err));
     assert.equal(err.status, 0);
     assert.equal(err.code, 'connection_error');
+  });
+  test('a GET that meets a dropped connection is tried once more; a POST is not', async () => {
+    let calls = 0;
+    const flaky = (failures) => (url, init) => {
+      calls += 1;
+      return calls <= failures ? Promise.reject(new TypeError('fetch failed')) : fetch(url, init);
+    };
+    calls = 0;
+    const once = new KeyfoldClient({ baseUrl: daemon.url, fetch: flaky(1) });
+    assert.match(await once.metrics(), /keyfold/);
+    assert.equal(calls, 2);
+    calls = 0;
+    const twice = new KeyfoldClient({ baseUrl: daemon.url, fetch: flaky(2) });
+    await assert.rejects(twice.metrics(), kf.KeyfoldConnectionError);
+    assert.equal(calls, 2);
+    calls = 0;
+    const post = new KeyfoldClient({ baseUrl: daemon.url, fetch: flaky(1) });
+    await assert.rejects(post.createSession({ name: uniqueName('flaky') }), kf.KeyfoldConnectionError);
+    assert.equal(calls, 1);
   });
   test('a timeout is KeyfoldConnectionError', async () => {
     const never = () => new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 5000));
@@ -266,6 +296,9 @@ describe('auth', () => {
     const d = await startDaemon(['--auth-token-file', tokenFile]);
     try {
       const anon = new KeyfoldClient({ baseUrl: d.url });
+      // The health routes stay open (the API's Authentication convention).
+      assert.deepEqual(await anon.health(), { live: true, ready: true });
+      await assert.rejects(anon.metrics(), kf.UnauthenticatedError);
       const err = await anon.listSessions().catch((e) => e);
       assert.ok(err instanceof kf.UnauthenticatedError, String(err));
       assert.equal(err.status, 401);
@@ -283,6 +316,19 @@ describe('auth', () => {
 });
 
 describe('keep-alive', () => {
+  test('a connection the daemon closed while idle is not reused (--connection-timeout 1)', async () => {
+    const d = await startDaemon(['--connection-timeout', '1']);
+    try {
+      const c = new KeyfoldClient({ baseUrl: d.url });
+      await c.createSession({ name: 'idle-a' });
+      await new Promise((r) => setTimeout(r, 1500));
+      // A POST is never retried: it succeeds only if the closed connection was dropped from the pool.
+      await c.createSession({ name: 'idle-b' });
+      assert.deepEqual((await c.listSessions()).sessions, ['idle-a', 'idle-b']);
+    } finally {
+      await d.stop();
+    }
+  });
   test('sequential requests reuse one connection', async () => {
     // A counting TCP relay in front of the daemon: Node's fetch (undici) keeps
     // connections alive by default. undici may open a second connection while

@@ -127,6 +127,16 @@ test('.npy: uint64 only through decodeNpyAny; malformed files are TypeErrors', (
   assert.throws(() => encodeNpy({ dtype: 'float32', shape: [3], data: new Float32Array(2) }), TypeError);
 });
 
+test('error names: the class names, set explicitly (they survive minification)', () => {
+  for (const [code, [, cls]] of Object.entries(kf.ERROR_CODES)) {
+    const e = new cls('m', 400, code);
+    assert.equal(e.name, cls.name, code);
+    assert.equal(String(e), `${cls.name}: m`);
+  }
+  assert.equal(new kf.KeyfoldConnectionError('m', 0, 'connection_error').name, 'KeyfoldConnectionError');
+  assert.equal(new kf.KeyfoldError('m', 0, 'x').name, 'KeyfoldError');
+});
+
 test('errorFromResponse: by code, by status without one, 409 without a code is generic', () => {
   const e1 = kf.errorFromResponse(400, '{"error":{"code":"invalid_argument","message":"bad"}}');
   assert.ok(e1 instanceof kf.InvalidArgumentError);

@@ -1518,7 +1518,7 @@ export interface components {
         };
         Layer: components["schemas"]["LinearLayer"] | components["schemas"]["EmbedLayer"] | components["schemas"]["DropoutLayer"] | components["schemas"]["ActivationLayer"];
         /** @description A layer as the daemon echoes it, every default filled in. */
-        ResolvedLayer: (components["schemas"]["LinearLayer"] & unknown) | (components["schemas"]["EmbedLayer"] & unknown) | components["schemas"]["ResolvedDropoutLayer"] | components["schemas"]["ActivationLayer"];
+        ResolvedLayer: WithRequired<components["schemas"]["LinearLayer"], "use_bias" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["EmbedLayer"], "embedding_init"> | components["schemas"]["ResolvedDropoutLayer"] | components["schemas"]["ActivationLayer"];
         /** @description A dropout as the daemon echoes it; in a Flax 0.11+ session, with the stream it holds. */
         ResolvedDropoutLayer: {
             /** @constant */
@@ -5097,3 +5097,6 @@ export interface operations {
         };
     };
 }
+type WithRequired<T, K extends keyof T> = T & {
+    [P in K]-?: T[P];
+};
