@@ -6,7 +6,6 @@ var KeyfoldError = class extends Error {
   code;
   constructor(message, status, code, options) {
     super(message, options);
-    this.name = new.target.name;
     this.status = status;
     this.code = code;
   }
@@ -51,6 +50,13 @@ var ERROR_CODES = {
   internal: [500, InternalError],
   unavailable: [503, UnavailableError]
 };
+for (const [cls, name] of [
+  [KeyfoldError, "KeyfoldError"],
+  [KeyfoldConnectionError, "KeyfoldConnectionError"],
+  ...Object.entries(ERROR_CODES).map(([code, [, c]]) => [c, `${code.replace(/(^|_)([a-z])/g, (_m, _u, ch) => ch.toUpperCase())}Error`])
+]) {
+  Object.defineProperty(cls.prototype, "name", { value: name, writable: true, configurable: true });
+}
 function errorFromResponse(status, bodyText) {
   let code;
   let message;
@@ -88,17 +94,10 @@ function formatFloat32(x) {
   if (target === -Infinity) return "-Infinity";
   if (target === 0) return Object.is(target, -0) ? "-0" : "0";
   for (let digits = 1; digits < 9; digits++) {
-    const text2 = tidy(target.toPrecision(digits));
+    const text2 = target.toPrecision(digits);
     if (Math.fround(Number(text2)) === target) return text2;
   }
-  return tidy(target.toPrecision(9));
-}
-function tidy(text2) {
-  const e = text2.indexOf("e");
-  let mantissa = e < 0 ? text2 : text2.slice(0, e);
-  const exponent = e < 0 ? "" : text2.slice(e);
-  if (mantissa.includes(".")) mantissa = mantissa.replace(/0+$/, "").replace(/\.$/, "");
-  return mantissa + exponent;
+  return target.toPrecision(9);
 }
 function encodeFloat32Json(x) {
   const text2 = formatFloat32(x);
@@ -336,15 +335,19 @@ var KeyfoldClient = class _KeyfoldClient {
     const url = this.baseUrl + path;
     try {
       let response;
-      let bytes;
-      try {
-        const init = { method, headers, signal: controller.signal };
-        if (opts.body !== void 0) init.body = opts.body;
-        response = await this.#fetch(url, init);
-        bytes = new Uint8Array(await response.arrayBuffer());
-      } catch (e) {
-        const what = controller.signal.aborted ? `timed out after ${this.timeoutMs} ms` : `failed: ${describe(e)}`;
-        throw new KeyfoldConnectionError(`${method} ${url} ${what}`, 0, "connection_error", { cause: e });
+      let bytes = new Uint8Array();
+      for (let attempt2 = 1; response === void 0; attempt2++) {
+        try {
+          const init = { method, headers, signal: controller.signal };
+          if (opts.body !== void 0) init.body = opts.body;
+          const r = await this.#fetch(url, init);
+          bytes = new Uint8Array(await r.arrayBuffer());
+          response = r;
+        } catch (e) {
+          if (method === "GET" && attempt2 === 1 && !controller.signal.aborted) continue;
+          const what = controller.signal.aborted ? `timed out after ${this.timeoutMs} ms` : `failed: ${describe(e)}`;
+          throw new KeyfoldConnectionError(`${method} ${url} ${what}`, 0, "connection_error", { cause: e });
+        }
       }
       if (response.status >= 400) throw errorFromResponse(response.status, new TextDecoder().decode(bytes));
       return { bytes, response };
