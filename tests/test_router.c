@@ -297,6 +297,41 @@ START_TEST(a_bearer_token_guards_all_but_health) {
 }
 END_TEST
 
+/* {file*} captures the rest of the path, slashes included; /ui is the
+ * index; --ui off makes them all 404; they need no token. */
+START_TEST(console_files) {
+  srv.cfg.ui = 1;
+  reply *r = get("/ui");
+  ck_assert_int_eq(r->res.status, 200);
+  ck_assert_uint_eq(r->route, route_of("GET", "/ui"));
+  ck_assert_str_eq(r->res.content_type, "text/html; charset=utf-8");
+  ck_assert(r->res.body.len > 0 && strstr(r->res.body.data, "/ui/app.js"));
+  done(r);
+  r = get("/ui/app.js");
+  ck_assert_int_eq(r->res.status, 200);
+  ck_assert_uint_eq(r->route, route_of("GET", "/ui/{file*}"));
+  ck_assert_str_eq(r->res.content_type, "text/javascript; charset=utf-8");
+  ck_assert_str_eq(r->res.headers[0].name, "Cache-Control");
+  done(r);
+  r = get("/ui/a/b.js");
+  expect_error(r, 404, "not_found", "the console has no file 'a/b.js'");
+  ck_assert_uint_eq(r->route, route_of("GET", "/ui/{file*}"));
+  done(r);
+  r = get("/ui/");
+  expect_error(r, 404, "not_found", "no route for GET /ui/");
+  ck_assert_uint_eq(r->route, kd_route_count);
+  done(r);
+  snprintf(srv.auth_token, sizeof srv.auth_token, "s3cret");
+  r = get("/ui/style.css");
+  ck_assert_int_eq(r->res.status, 200);
+  done(r);
+  srv.cfg.ui = 0;
+  r = get("/ui");
+  expect_error(r, 404, "not_found", "no route for GET /ui");
+  done(r);
+}
+END_TEST
+
 START_TEST(nothing_but_health_before_ready) {
   atomic_store(&srv.ready, 0);
   reply *r = get("/v1/sessions");
@@ -324,6 +359,7 @@ int main(void) {
   tcase_add_test(tc, negotiating_routes_answer_406);
   tcase_add_test(tc, a_bearer_token_guards_all_but_health);
   tcase_add_test(tc, nothing_but_health_before_ready);
+  tcase_add_test(tc, console_files);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -86,6 +86,7 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "handlers.h"
 #include "metrics.h"
 #include "npy.h"
 #include "router.h"
@@ -325,9 +326,13 @@ static void check_negotiation(const request *rq, const kd_response *res, size_t 
   if (res->vary_accept != negotiates)
     violation(rq, res, "Vary: Accept %s on a route that %s", res->vary_accept ? "sent" : "missing",
               negotiates ? "negotiates" : "does not negotiate");
+  /* The console's files (h_ui.c) come with Cache-Control and nothing else. */
+  const int ui_file = route < kd_route_count && kd_routes[route].handler == kd_h_ui && res->status == 200;
   for (size_t i = 0; i < res->n_headers; i++) {
-    if (!npy || strncmp(res->headers[i].name, "Keyfold-", 8) != 0)
-      violation(rq, res, "header %s on a reply that is not .npy", res->headers[i].name);
+    if (ui_file ? strcmp(res->headers[i].name, "Cache-Control") != 0
+                : !npy || strncmp(res->headers[i].name, "Keyfold-", 8) != 0)
+      violation(rq, res, "header %s on a reply that is not .npy%s", res->headers[i].name,
+                ui_file ? " (a console file takes Cache-Control only)" : "");
     if (strpbrk(res->headers[i].value, "\r\n")) violation(rq, res, "a header value with a line break");
   }
 }
