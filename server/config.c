@@ -126,7 +126,7 @@ static const option options[] = {
   {"--snapshot-dir", "KEYFOLD_SNAPSHOT_DIR", OPT_PATH, FIELD(snapshot_dir), 0, 0,
    "where POST /v1/admin/snapshot and SIGUSR1 write backups (default <data-dir>/snapshots)", NULL, 0},
   {"--auth-token-file", "KEYFOLD_AUTH_TOKEN_FILE", OPT_PATH, FIELD(auth_token_file), 0, 0,
-   "require Authorization: Bearer <token> (the file's first line) on all but health routes", NULL, 0},
+   "require Authorization: Bearer <token> (the file's first line) on all but health routes and /ui", NULL, 0},
   {"--max-connections-per-ip", "KEYFOLD_MAX_CONNECTIONS_PER_IP", OPT_COUNT, FIELD(max_connections_per_ip), 0,
    1000000, "most concurrent connections from one address, 0 = no limit (default 256)", NULL, 0},
   {"--request-timeout", "KEYFOLD_REQUEST_TIMEOUT", OPT_COUNT, FIELD(request_timeout), 1, 86400,
