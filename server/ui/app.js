@@ -846,6 +846,7 @@ function askToken(message) {
   const note = document.getElementById("token-note");
   note.textContent = message;
   input.value = "";
+  dialog.oncancel = (ev) => ev.preventDefault();
   tokenPrompt = new Promise((resolve) => {
     const form = dialog.querySelector("form");
     form.onsubmit = (ev) => {
@@ -1282,10 +1283,13 @@ function parseMetric(text2, metric) {
   }
   return rows;
 }
+var sum = (rows) => rows.reduce((a, r) => a + r.value, 0);
 async function viewHealth() {
   const state = h("p", { class: "health" });
+  const glance = h("dl", { class: "glance" });
   const table = h("div");
-  show(h("h1", {}, "Health and metrics"), state, h("h2", {}, "Requests by route"), table);
+  show(h("h1", {}, "Health and metrics"), state, glance, h("h2", {}, "Requests by route"), table);
+  let before = null;
   const tick = async () => {
     try {
       const [hl, text2] = await Promise.all([api((c) => c.health()), api((c) => c.metrics())]);
@@ -1303,6 +1307,20 @@ async function viewHealth() {
         byRoute.set(key, m);
       }
       const total = [...byRoute.values()].reduce((a, m) => a + [...m.values()].reduce((x, y) => x + y, 0), 0);
+      const now = performance.now();
+      const rate = before && now > before.at ? (total - before.total) * 1e3 / (now - before.at) : null;
+      before = { total, at: now };
+      const durations = sum(parseMetric(text2, "keyfold_request_duration_seconds_sum"));
+      const timed = sum(parseMetric(text2, "keyfold_request_duration_seconds_count"));
+      const build = parseMetric(text2, "keyfold_build_info")[0]?.labels ?? {};
+      const items = [
+        ["sessions", fmt(sum(parseMetric(text2, "keyfold_sessions")))],
+        ["keys drawn", fmt(sum(parseMetric(text2, "keyfold_keys_drawn_total")))],
+        ["requests / s", rate === null ? "…" : fmt(rate)],
+        ["mean latency", timed ? `${fmt(durations / timed * 1e3)} ms` : "–"],
+        ["version", `${build.version ?? "?"} (${build.kernels ?? "?"})`]
+      ];
+      glance.replaceChildren(...items.flatMap(([k, v]) => [h("dt", {}, k), h("dd", { "data-metric": k }, v)]));
       table.replaceChildren(h("p", {}, `${total} requests in all`), h(
         "table",
         { class: "metrics" },

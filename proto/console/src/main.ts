@@ -31,6 +31,9 @@ function askToken(message: string): Promise<void> {
   const note = document.getElementById('token-note')!;
   note.textContent = message;
   input.value = '';
+  // Escape would close the dialog and leave the calls waiting for it: the
+  // page can do nothing without the token, so it stays open.
+  dialog.oncancel = (ev) => ev.preventDefault();
   tokenPrompt = new Promise<void>((resolve) => {
     const form = dialog.querySelector('form')!;
     form.onsubmit = (ev) => {
@@ -500,10 +503,15 @@ export function parseMetric(text: string, metric: string): MetricRow[] {
   return rows;
 }
 
+const sum = (rows: MetricRow[]): number => rows.reduce((a, r) => a + r.value, 0);
+
 async function viewHealth(): Promise<void> {
   const state = h('p', { class: 'health' });
+  const glance = h('dl', { class: 'glance' });
   const table = h('div');
-  show(h('h1', {}, 'Health and metrics'), state, h('h2', {}, 'Requests by route'), table);
+  show(h('h1', {}, 'Health and metrics'), state, glance, h('h2', {}, 'Requests by route'), table);
+  // The previous poll's request total and time, for a rate.
+  let before: { total: number; at: number } | null = null;
   const tick = async (): Promise<void> => {
     try {
       const [hl, text] = await Promise.all([api((c) => c.health()), api((c) => c.metrics())]);
@@ -517,6 +525,20 @@ async function viewHealth(): Promise<void> {
         byRoute.set(key, m);
       }
       const total = [...byRoute.values()].reduce((a, m) => a + [...m.values()].reduce((x, y) => x + y, 0), 0);
+      const now = performance.now();
+      const rate = before && now > before.at ? ((total - before.total) * 1000) / (now - before.at) : null;
+      before = { total, at: now };
+      const durations = sum(parseMetric(text, 'keyfold_request_duration_seconds_sum'));
+      const timed = sum(parseMetric(text, 'keyfold_request_duration_seconds_count'));
+      const build = parseMetric(text, 'keyfold_build_info')[0]?.labels ?? {};
+      const items: Array<[string, string]> = [
+        ['sessions', fmt(sum(parseMetric(text, 'keyfold_sessions')))],
+        ['keys drawn', fmt(sum(parseMetric(text, 'keyfold_keys_drawn_total')))],
+        ['requests / s', rate === null ? '…' : fmt(rate)],
+        ['mean latency', timed ? `${fmt((durations / timed) * 1000)} ms` : '–'],
+        ['version', `${build.version ?? '?'} (${build.kernels ?? '?'})`],
+      ];
+      glance.replaceChildren(...items.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { 'data-metric': k }, v)]));
       table.replaceChildren(h('p', {}, `${total} requests in all`), h('table', { class: 'metrics' },
         h('thead', {}, h('tr', {}, h('th', {}, 'route'), h('th', {}, 'by status'), h('th', {}, 'total'))),
         h('tbody', {}, ...[...byRoute.entries()].sort().map(([route, m]) => h('tr', {},

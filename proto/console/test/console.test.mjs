@@ -264,6 +264,10 @@ async function consoleViews(base) {
   const firstTotal = await page.$eval('table.metrics', (t) => t.previousSibling.textContent);
   await until(page, (t) => document.querySelector('table.metrics')?.previousSibling.textContent !== t, firstTotal);
   assert.match(await page.$eval('.health', (e) => e.textContent), /live.*ready/);
+  // The sessions gauge is the number of sessions the API lists; the rate appears from the second poll.
+  const listed = (await apiCall(base, 'GET', '/v1/sessions?limit=1000')).body.sessions.length;
+  assert.equal(await page.$eval('dd[data-metric="sessions"]', (e) => e.textContent), String(listed));
+  await until(page, () => /^[0-9.e+-]+$/.test(document.querySelector('dd[data-metric="requests / s"]').textContent));
   assert.match(await page.$eval('table.metrics', (e) => e.textContent), /POST \/v1\/sessions\/\{name\}\/forward/);
   await shot(page, 'health');
   await view(page, base, '#/create');
