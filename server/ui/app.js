@@ -1160,6 +1160,10 @@ async function viewSample(name, query) {
   const loaded = await attempt(out, () => Promise.all([samplers(), getSession(name)]));
   if (!loaded) return;
   const [ops, s] = loaded;
+  if (Object.keys(s.rngs).length === 0) {
+    out.replaceChildren(h("p", { class: "muted no-streams" }, 'This session has no streams to draw from: create one with rngs, e.g. {"default": 0}.'));
+    return;
+  }
   const dist = h("select", { name: "distribution" }, ...ops.map((o) => h("option", { value: o.name }, o.name)));
   dist.value = query.get("d") ?? "normal";
   const stream = h("select", { name: "stream" }, ...Object.keys(s.rngs).sort().map((k) => h("option", { value: k }, k)));

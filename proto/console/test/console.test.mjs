@@ -235,6 +235,12 @@ async function consoleViews(base) {
   assert.deepEqual(await page.$$eval('ul.sessions li', (l) => l.map((x) => x.textContent)), ['mask1', 'mask2', 'mask3']);
   check('pagination');
 
+  // A session without streams has nothing to sample from: the view says so.
+  await view(page, base, '#/session/page-00/sample');
+  await present(page, '.no-streams');
+  assert.equal(await page.$('select[name=distribution]'), null);
+  check('sampling without streams');
+
   // Every distribution GET /v1/random lists samples and plots.
   const ops = (await apiCall(base, 'GET', '/v1/random')).body.operations.filter((o) => o.random && o.tensor);
   assert.ok(ops.length > 25, `${ops.length} distributions`);
