@@ -36,12 +36,14 @@ export interface HistogramInput {
 }
 
 // The range a histogram shows: all of the data, unless it has long tails
-// (Cauchy, Pareto), where the 0.5%–99.5% quantiles keep the bulk readable.
+// (Cauchy, Pareto, lognormal), where the quartiles widened by 5 IQR on each
+// side keep the bulk readable; the plot says how many draws fall outside.
 function range(sorted: Float64Array): [number, number] {
   const n = sorted.length;
   let lo = sorted[0]!, hi = sorted[n - 1]!;
-  const qlo = sorted[Math.floor(n * 0.005)]!, qhi = sorted[Math.min(n - 1, Math.ceil(n * 0.995))]!;
-  if (hi - lo > 4 * (qhi - qlo) && qhi > qlo) [lo, hi] = [qlo, qhi];
+  const q1 = sorted[Math.floor(n * 0.25)]!, q3 = sorted[Math.min(n - 1, Math.floor(n * 0.75))]!;
+  const iqr = q3 - q1;
+  if (iqr > 0 && hi - lo > 15 * iqr) [lo, hi] = [Math.max(lo, q1 - 5 * iqr), Math.min(hi, q3 + 5 * iqr)];
   if (hi === lo) [lo, hi] = [lo - 0.5, hi + 0.5];
   return [lo, hi];
 }
@@ -107,11 +109,13 @@ export function histogram(input: HistogramInput): SVGSVGElement {
   }
   el('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, class: 'frame' }, s);
   el('line', { x1: L, y1: T, x2: L, y2: H - B, class: 'frame' }, s);
-  for (let i = 0; i <= 4; i++) {
-    const x = lo + ((hi - lo) * i) / 4;
-    text(s, sx(x), H - B + 16, fmt(x));
-    text(s, L - 6, sy((ymax * i) / 4) + 4, fmt((ymax * i) / 4), 'end');
-  }
+  // x ticks: integers under the bars of a discrete plot, quarters otherwise.
+  const step = Math.max(1, Math.ceil((hi - lo) / 8));
+  const xticks = width === 1
+    ? Array.from({ length: Math.floor((hi - lo) / step) + 1 }, (_, i) => Math.ceil(lo) + i * step).filter((x) => x <= hi)
+    : [0, 1, 2, 3, 4].map((i) => lo + ((hi - lo) * i) / 4);
+  for (const x of xticks) text(s, sx(x), H - B + 16, fmt(x));
+  for (let i = 0; i <= 4; i++) text(s, L - 6, sy((ymax * i) / 4) + 4, fmt((ymax * i) / 4), 'end');
   text(s, W - R, H - 4, `${n} draws${shown < n ? `, ${n - shown} outside the range shown` : ''}`, 'end');
   return s;
 }
