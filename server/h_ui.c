@@ -16,6 +16,11 @@ int kd_h_ui(kd_request *req, kd_response *res, kd_err *err) {
     /* The files change only with the binary; a short max-age keeps an
      * upgraded daemon's console from being hidden behind a stale cache. */
     kd_response_add_header(res, "Cache-Control", "public, max-age=300");
+    /* The page loads nothing but its own files and talks to nothing but
+     * this daemon: the browser enforces it (and no other site frames it). */
+    kd_response_add_header(res, "Content-Security-Policy",
+                           "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+    kd_response_add_header(res, "X-Content-Type-Options", "nosniff");
     kd_buf_append(&res->body, a->data, a->len);
     return 0;
   }

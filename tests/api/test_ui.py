@@ -48,6 +48,9 @@ class ConsoleFilesTest(DaemonTestCase):
                 self.assertEqual(status, 200)
                 self.assertEqual(headers["content-type"], ctype)
                 self.assertIn("max-age=", headers["cache-control"])
+                self.assertEqual(headers["content-security-policy"],
+                                 "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+                self.assertEqual(headers["x-content-type-options"], "nosniff")
                 self.assertEqual(body, committed(name))
 
     def test_ui_is_the_index(self):

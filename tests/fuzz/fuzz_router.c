@@ -326,13 +326,16 @@ static void check_negotiation(const request *rq, const kd_response *res, size_t 
   if (res->vary_accept != negotiates)
     violation(rq, res, "Vary: Accept %s on a route that %s", res->vary_accept ? "sent" : "missing",
               negotiates ? "negotiates" : "does not negotiate");
-  /* The console's files (h_ui.c) come with Cache-Control and nothing else. */
+  /* The console's files (h_ui.c) come with their caching and security
+   * headers and nothing else. */
   const int ui_file = route < kd_route_count && kd_routes[route].handler == kd_h_ui && res->status == 200;
   for (size_t i = 0; i < res->n_headers; i++) {
-    if (ui_file ? strcmp(res->headers[i].name, "Cache-Control") != 0
-                : !npy || strncmp(res->headers[i].name, "Keyfold-", 8) != 0)
-      violation(rq, res, "header %s on a reply that is not .npy%s", res->headers[i].name,
-                ui_file ? " (a console file takes Cache-Control only)" : "");
+    const char *name = res->headers[i].name;
+    if (ui_file ? strcmp(name, "Cache-Control") != 0 && strcmp(name, "Content-Security-Policy") != 0 &&
+                      strcmp(name, "X-Content-Type-Options") != 0
+                : !npy || strncmp(name, "Keyfold-", 8) != 0)
+      violation(rq, res, "header %s on a reply that is not .npy%s", name,
+                ui_file ? " (nor a console file's)" : "");
     if (strpbrk(res->headers[i].value, "\r\n")) violation(rq, res, "a header value with a line break");
   }
 }
