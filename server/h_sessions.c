@@ -511,19 +511,25 @@ static void free_sample(session_sample *ss) {
     kd_sample_free(&ss->dist);
 }
 
-static void fill_sample(session_sample *ss, kf_key key, const kd_draw *draw) {
+/* The samplers whose loops allocate in the library (permutation, poisson,
+ * categorical, ...) can fail here, after the key was drawn: 503, and the
+ * stream keeps the gap (a count is never issued twice, so it is not
+ * reused). */
+static int fill_sample(session_sample *ss, kf_key key, const kd_draw *draw, kd_err *err) {
   const kf_threefry_mode mode = draw->mode;
   if (!ss->is_init) {
     /* the gamma family's rsqrt: the jaxlib of the session's Flax era */
     kd_sample_default_rsqrt(&ss->dist, draw->era == KF_FLAX_0_10 ? KF_RSQRT_SQRT_DIV : KF_RSQRT_INTEL_NR2);
-    kd_sample_fill(&ss->dist, key, mode);
-  } else if (kf_init_apply(&ss->init, key, mode, &ss->init_out.shape, ss->init_out.data) != KF_OK) {
+    return kd_sample_draw(&ss->dist, key, mode, err);
+  }
+  if (kf_init_apply(&ss->init, key, mode, &ss->init_out.shape, ss->init_out.data) != KF_OK) {
     /* kd_init_prepare refused every draw kf_init_apply could: not reached.
      * Never hand out uninitialised memory all the same. */
     size_t n = 0;
     kf_shape_numel(&ss->init_out.shape, &n);
     memset(ss->init_out.data, 0, n * sizeof(float));
   }
+  return 0;
 }
 
 /* The body's fields beyond "stream": a distribution's or an initializer's. */
@@ -593,7 +599,11 @@ int kd_h_session_sample(kd_request *req, kd_response *res, kd_err *err) {
     return -1;
   }
   kd_response_wait(res, ticket);
-  fill_sample(&ss, key, &draw);
+  if (fill_sample(&ss, key, &draw, err) != 0) {
+    free_sample(&ss);
+    kd_buf_free(&out);
+    return -1;
+  }
   const kf_tensor *t = sample_tensor(&ss);
   if (req->accept.prefer_npy) {
     /* The tensor as .npy; what the JSON reply adds goes in headers. */
