@@ -438,11 +438,33 @@ def errors(v):
 
 
 def session_sample(v):
-    """A session sample draws one key from its stream (rngs.params.normal):
-    the tensor's dtype and shape, then the stream has moved on by one, its
-    next key fold_in(key(0), 1) as JAX prints it."""
+    """A session sample draws one key from its stream, then runs the stateless
+    sampler with it. JAX printed bits(fold_in(key(1), 7), [7], bit_width):
+    an Rngs(params=1) stream at count 7 draws exactly that key, so after
+    seven keys the eighth draw's sample is JAX's, bit for bit (uint8, uint16,
+    uint32, both threefry modes). Float samplers (normal, uniform with
+    parameters) from a session are checked for dtype, shape and the stream's
+    count only: the vectors hold no float sample for a key a stream reaches;
+    their float32 bits are checked statelessly (random-tensors)."""
     k0 = find(v["0.12"], "key/partitionable/seed=0")
-    steps = []
+    steps, ids = [], [k0["id"]]
+    for mode in MODES:
+        for bw in (8, 16, 32):
+            c = find(v["0.12"], "bits/%s/fold_in(key(1),7)/%d/[7]" % (mode, bw))
+            ids.append(c["id"])
+            s = "{{run}}-bits%d-%s" % (bw, mode)
+            steps += [
+                {"call": "create_session", "args": {"name": s, "rngs": {"params": 1},
+                                                    "options": {"threefry": mode}}},
+                {"call": "keys", "args": {"name": s, "stream": "params", "n": 7},
+                 "expect": {"stream": "params", "source": "params", "counts": list(range(7))}},
+                {"call": "sample", "args": {"name": s, "distribution": "bits", "shape": [7],
+                                            "stream": "params", "params": {"bit_width": bw}},
+                 "expect": tensor(c["dtype"], c["shape"], c["expect"])},
+                {"call": "get_session", "args": {"name": s},
+                 "expect": {"rngs": {"params": {"count": 8}}}},
+                {"call": "delete_session", "args": {"name": s}, "expect": None},
+            ]
     for mode in MODES:
         s = "{{run}}-smp-" + mode
         steps += [
@@ -458,11 +480,14 @@ def session_sample(v):
              "expect": {"rngs": {"params": {"key": keys_of(k0["expect"])[0], "count": 2}}}},
         ]
     f2 = find(v["0.12"], "fold_in/partitionable/key(0)/2")
+    ids.append(f2["id"])
     steps.append({"call": "keys", "args": {"name": "{{run}}-smp-partitionable", "stream": "params"},
                   "expect": {"counts": [2], "keys": [keys_of(f2["expect"])[0]]}})
-    return scenario("session-sample", "session samples (normal, uniform with parameters) draw "
-                    "one key each from their stream, in both threefry modes",
-                    source("0.12", [k0["id"], f2["id"]]), steps)
+    return scenario("session-sample", "session samples draw one key each from their stream: "
+                    "bits bit for bit as JAX draws them with the stream's eighth key; normal and "
+                    "uniform (with parameters) by dtype, shape and count; both threefry modes",
+                    source("0.12", ids) + " (the key of the bits cases is "
+                    "jax.random.fold_in(jax.random.key(1), 7), scripts/gen-vectors.py)", steps)
 
 
 def build():

@@ -75,6 +75,10 @@ class ScenariosTest(DaemonCase):
         self.assertEqual(ops, set(cr.OPERATIONS))
         used = {step["call"] for path in SCENARIOS for step in load(path)["steps"]}
         self.assertEqual(used, ops)
+        with open(os.path.join(SUITE, "README.md")) as f:
+            readme = f.read()
+        for path in SCENARIOS:  # the README's table of files names each one
+            self.assertIn("`%s`" % os.path.basename(path), readme)
         errors = [step for path in SCENARIOS for step in load(path)["steps"] if "error" in step]
         self.assertTrue({(e["error"]["status"], e["error"]["code"]) for e in errors} >= {
             (404, "not_found"), (409, "already_exists"), (400, "invalid_argument")})

@@ -43,12 +43,16 @@ def readme_blocks():
     return code, output
 
 
-def clean_env(url):
+def clean_env(url, tmp):
     """The environment of a child Python: the test daemon's URL, no PYTHONPATH or user site
-    that could make it import something other than what the test means."""
+    that could make it import something other than what the test means, no pip cache, and
+    TMPDIR inside the test's own directory (pip's build directories go where the test removes
+    them, whatever pip leaves behind)."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PYTHON", "KEYFOLD_", "PIP_", "VIRTUAL_ENV"))}
-    env.update(KEYFOLD_URL=url, PYTHONDONTWRITEBYTECODE="1", PYTHONNOUSERSITE="1",
+    tmpdir = os.path.join(tmp, "tmp")
+    os.makedirs(tmpdir, exist_ok=True)
+    env.update(KEYFOLD_URL=url, PYTHONDONTWRITEBYTECODE="1", PYTHONNOUSERSITE="1", TMPDIR=tmpdir,
                PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_CACHE_DIR="1", PIP_NO_INPUT="1")
     return env
 
@@ -81,7 +85,7 @@ class ReadmeExampleTest(DaemonCase):
         script = os.path.join(tmp, "example.py")
         with open(script, "w") as f:
             f.write(code)
-        env = clean_env(self.url)
+        env = clean_env(self.url, tmp)
         env["PYTHONPATH"] = HERE  # this checkout's keyfold_client
         got = self.run_checked([sys.executable, script], env, tmp)
         print("\n--- README example output ---\n" + got, end="")
@@ -121,7 +125,7 @@ class InstallTest(DaemonCase):
     def test_wheel_in_a_fresh_venv(self):
         tmp = tempfile.mkdtemp(prefix="keyfold-install-")
         self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
-        env = clean_env(self.url)
+        env = clean_env(self.url, tmp)
         # A copy of the distribution's files: setuptools writes build/ and *.egg-info next to
         # the sources it builds, which must not land in the checkout.
         src = os.path.join(tmp, "src")
