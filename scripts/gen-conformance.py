@@ -97,9 +97,7 @@ def random_keys(v):
     steps, ids = [], []
     for mode in MODES:
         for cid in ("key/%s/seed=0" % mode, "key/%s/seed=42" % mode, "key/%s/seed=-1" % mode):
-            c = next((c for c in v["0.12"] if c["id"] == cid), None)
-            if c is None:
-                continue
+            c = find(v["0.12"], cid)
             ids.append(c["id"])
             steps.append({"call": "random", "args": {"op": "key", "args": {
                 "seed": c["args"]["seed"], "threefry": mode}}, "expect": keys_of(c["expect"])[0]})
@@ -219,11 +217,10 @@ def session_rngs(v):
                     "real Flax: tests/vectors flax_rngs cases " + ", ".join(ids), steps)
 
 
-def session_state(state, era):
-    """The expected session (README 'session') for a Flax STATE: every stream
-    of the session's Rngs; in 0.12 the streams the model's layers hold."""
-    out = {"rngs": {st["name"]: {"key": st["key"], "count": st["count"]} for st in state["rngs"]}}
-    return out
+def session_rngs_of(state):
+    """The expected `rngs` of a session (README 'session') for a Flax STATE:
+    every stream of the session's Rngs with its key and count."""
+    return {st["name"]: {"key": st["key"], "count": st["count"]} for st in state["rngs"]}
 
 
 def model_layers(state, nlayers):
@@ -250,8 +247,9 @@ def flax_session(v, era, cid, name, npy_forward=False):
     embed = a["layers"][0]["type"] == "embed"
 
     def expected_session(state):
-        s = session_state(state, era)
-        s.update(name=sess, options=options)
+        s = {"name": sess, "options": options, "rngs": session_rngs_of(state)}
+        # Flax 0.10's Dropouts hold the session's own Rngs (no streams of
+        # their own); from 0.11 on each holds a forked stream, shown per layer.
         if era != "0.10":
             s["model"] = {"layers": model_layers(state, nlayers)}
         return s
