@@ -1,4 +1,4 @@
-"""Tests of keyfold_client.py against the real keyfoldd (started by tests/api/kfharness.py).
+"""Tests of keyfold_client (the package in keyfold_client/) against the real keyfoldd (started by tests/api/kfharness.py).
 
 Every helper of the client is called at least once (ZZEveryHelperTest checks it after a full
 run), and its results are compared with what the raw HTTP API returns for the same request,
@@ -785,14 +785,15 @@ class ClientTest(Tracked):
         self.assertNotIn("exp1", self.kf.list_sessions())
 
     def test_cli(self):
-        script = os.path.join(HERE, "keyfold_client.py")
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-        out = subprocess.run([sys.executable, script, "--url", self.d.base, "demo"], env=env,
+        # the package's command line, as `python3 -m keyfold_client` runs it from a checkout
+        script = "-m", "keyfold_client"
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=HERE)
+        out = subprocess.run([sys.executable, *script, "--url", self.d.base, "demo"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("[[0.0, -2.691286563873291, 0.0]]", out.stdout)
         self.assertIn("y1 == y2                                     True", out.stdout)
-        out = subprocess.run([sys.executable, script, "health"], env=dict(env, KEYFOLD_URL=self.d.base),
+        out = subprocess.run([sys.executable, *script, "health"], env=dict(env, KEYFOLD_URL=self.d.base),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
         self.assertEqual((out.returncode, out.stdout), (0, "live: True\nready: True\n"))
         self.assertFalse([n for n in self.kf.list_sessions() if n.startswith("demo-")])
