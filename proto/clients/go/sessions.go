@@ -244,16 +244,14 @@ type KeyDraw struct {
 	Keys   []Key    `json:"keys"`
 }
 
-// Keys is POST /v1/sessions/{name}/keys: rngs.<stream>() n times. stream "" is "default", n 0
-// is 1. An unknown stream falls back to "default".
+// Keys is POST /v1/sessions/{name}/keys: rngs.<stream>() n times (n >= 1; anything else is
+// the daemon's 400). stream "" is "default"; an unknown stream falls back to "default".
 func (c *Client) Keys(ctx context.Context, name, stream string, n int) (*KeyDraw, error) {
 	body := map[string]interface{}{}
 	if stream != "" {
 		body["stream"] = stream
 	}
-	if n != 0 {
-		body["n"] = n
-	}
+	body["n"] = n
 	var d KeyDraw
 	if err := c.call(ctx, "POST", sessionPath(name, "keys"), body, &d); err != nil {
 		return nil, err
