@@ -273,46 +273,54 @@ func (a *argReader) str(k string) string {
 	return s
 }
 
+// asInt reads a JSON integer decoded as json.Number.
+func asInt(v interface{}) (int64, error) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, fmt.Errorf("%v is not a number", v)
+	}
+	return n.Int64()
+}
+
 func (a *argReader) int(k string) int {
-	v, ok := a.m[k]
-	if !ok || v == nil {
+	if !a.has(k) {
 		return 0
 	}
-	n, ok := v.(json.Number)
-	i, err := n.Int64()
-	if !ok || err != nil {
-		a.fail("%s is not an integer", k)
+	i, err := asInt(a.m[k])
+	if err != nil {
+		a.fail("%s: %v", k, err)
 	}
 	return int(i)
 }
 
-func (a *argReader) ints(k string) []int {
+// list reads the array k element by element with conv (nil when k is absent).
+func list[T any](a *argReader, k string, conv func(interface{}) (T, error)) []T {
 	v, ok := a.m[k].([]interface{})
 	if !ok {
 		return nil
 	}
-	out := make([]int, len(v))
+	out := make([]T, len(v))
 	for i, e := range v {
-		n, _ := e.(json.Number)
-		x, err := n.Int64()
-		if err != nil {
-			a.fail("%s[%d] is not an integer", k, i)
+		var err error
+		if out[i], err = conv(e); err != nil {
+			a.fail("%s[%d]: %v", k, i, err)
 		}
-		out[i] = int(x)
 	}
 	return out
 }
 
+func (a *argReader) ints(k string) []int {
+	return list(a, k, func(v interface{}) (int, error) { i, err := asInt(v); return int(i), err })
+}
+
 func (a *argReader) strs(k string) []string {
-	v, ok := a.m[k].([]interface{})
-	if !ok {
-		return nil
-	}
-	out := make([]string, len(v))
-	for i, e := range v {
-		out[i], _ = e.(string)
-	}
-	return out
+	return list(a, k, func(v interface{}) (string, error) {
+		s, ok := v.(string)
+		if !ok {
+			return "", fmt.Errorf("%v is not a string", v)
+		}
+		return s, nil
+	})
 }
 
 func (a *argReader) obj(k string) map[string]interface{} {
@@ -397,7 +405,7 @@ func (a *argReader) seeds(k string) map[string]SeedOrKey {
 	for s, v := range m {
 		switch x := v.(type) {
 		case json.Number:
-			n, err := x.Int64()
+			n, err := asInt(x)
 			if err != nil {
 				a.fail("%s.%s: %v", k, s, err)
 			}
@@ -409,8 +417,7 @@ func (a *argReader) seeds(k string) map[string]SeedOrKey {
 				continue
 			}
 			for i := range key {
-				n, _ := x[i].(json.Number)
-				u, err := n.Int64()
+				u, err := asInt(x[i])
 				if err != nil {
 					a.fail("%s.%s: %v", k, s, err)
 				}

@@ -114,23 +114,24 @@ func (s SessionSpec) body() map[string]interface{} {
 	return b
 }
 
-// CreateSession is POST /v1/sessions: a named nnx.Rngs with an optional model. The counts in
-// the answer already reflect the model's construction. ErrAlreadyExists if the name is taken.
-func (c *Client) CreateSession(ctx context.Context, spec SessionSpec) (*Session, error) {
+// session sends a request answered by a Session.
+func (c *Client) session(ctx context.Context, method, path string, body interface{}) (*Session, error) {
 	var s Session
-	if err := c.call(ctx, "POST", "/v1/sessions", spec.body(), &s); err != nil {
+	if err := c.call(ctx, method, path, body, &s); err != nil {
 		return nil, err
 	}
 	return &s, nil
 }
 
+// CreateSession is POST /v1/sessions: a named nnx.Rngs with an optional model. The counts in
+// the answer already reflect the model's construction. ErrAlreadyExists if the name is taken.
+func (c *Client) CreateSession(ctx context.Context, spec SessionSpec) (*Session, error) {
+	return c.session(ctx, "POST", "/v1/sessions", spec.body())
+}
+
 // GetSession is GET /v1/sessions/{name}. ErrNotFound when there is no such session.
 func (c *Client) GetSession(ctx context.Context, name string) (*Session, error) {
-	var s Session
-	if err := c.call(ctx, "GET", sessionPath(name, ""), nil, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return c.session(ctx, "GET", sessionPath(name, ""), nil)
 }
 
 // DeleteSession is DELETE /v1/sessions/{name}.
@@ -423,11 +424,7 @@ func (c *Client) Reseed(ctx context.Context, name string, streams map[string]See
 	if opt != nil && opt.Policy != "" {
 		body["policy"] = opt.Policy
 	}
-	var s Session
-	if err := c.call(ctx, "POST", sessionPath(name, "reseed"), body, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return c.session(ctx, "POST", sessionPath(name, "reseed"), body)
 }
 
 // ForkSpec is the body of a fork: the child's name, the parent's streams to fork (nil: every
@@ -447,11 +444,7 @@ func (c *Client) Fork(ctx context.Context, name string, spec ForkSpec) (*Session
 	if spec.Streams != nil {
 		body["streams"] = spec.Streams
 	}
-	var s Session
-	if err := c.call(ctx, "POST", sessionPath(name, "fork"), body, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return c.session(ctx, "POST", sessionPath(name, "fork"), body)
 }
 
 // Params is GET /v1/sessions/{name}/params: one map per layer (empty for layers without

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 )
 
@@ -80,32 +81,20 @@ func (t *Tensor) Size() int {
 	return n
 }
 
-// Len is the number of elements in Data, or -1 when Data does not hold the slice type of DType.
-func (t *Tensor) Len() int {
-	switch v := t.Data.(type) {
-	case []float32:
-		return typedLen(t.DType == Float32, len(v))
-	case []int32:
-		return typedLen(t.DType == Int32, len(v))
-	case []uint32:
-		return typedLen(t.DType == Uint32, len(v))
-	case []bool:
-		return typedLen(t.DType == Bool, len(v))
-	case []uint8:
-		return typedLen(t.DType == Uint8, len(v))
-	case []uint16:
-		return typedLen(t.DType == Uint16, len(v))
-	case []uint64:
-		return typedLen(t.DType == Uint64, len(v))
-	}
-	return -1
+// sliceTypes is the Go type of Data for each dtype.
+var sliceTypes = map[DType]reflect.Type{
+	Float32: reflect.TypeOf([]float32(nil)), Int32: reflect.TypeOf([]int32(nil)),
+	Uint32: reflect.TypeOf([]uint32(nil)), Bool: reflect.TypeOf([]bool(nil)),
+	Uint8: reflect.TypeOf([]uint8(nil)), Uint16: reflect.TypeOf([]uint16(nil)),
+	Uint64: reflect.TypeOf([]uint64(nil)),
 }
 
-func typedLen(ok bool, n int) int {
-	if !ok {
+// Len is the number of elements in Data, or -1 when Data does not hold the slice type of DType.
+func (t *Tensor) Len() int {
+	if t.Data == nil || reflect.TypeOf(t.Data) != sliceTypes[t.DType] {
 		return -1
 	}
-	return n
+	return reflect.ValueOf(t.Data).Len()
 }
 
 // Validate checks that Data holds the slice type of DType with one element per place of Shape.
@@ -162,25 +151,16 @@ func TensorFromBytes(dtype DType, shape []int, b []byte) (*Tensor, error) {
 		return nil, fmt.Errorf("keyfold: unknown dtype %q", dtype)
 	}
 	t := &Tensor{DType: dtype, Shape: append([]int{}, shape...)}
+	for _, d := range shape {
+		if d < 0 {
+			return nil, fmt.Errorf("keyfold: shape %v has a negative dimension", shape)
+		}
+	}
 	n := t.Size()
-	if n < 0 || len(b) != n*size {
+	if len(b) != n*size {
 		return nil, fmt.Errorf("keyfold: %d bytes of %s do not fill shape %v", len(b), dtype, shape)
 	}
-	r := bytes.NewReader(b)
-	switch dtype {
-	case Float32:
-		t.Data = make([]float32, n)
-	case Int32:
-		t.Data = make([]int32, n)
-	case Uint32:
-		t.Data = make([]uint32, n)
-	case Uint8:
-		t.Data = make([]uint8, n)
-	case Uint16:
-		t.Data = make([]uint16, n)
-	case Uint64:
-		t.Data = make([]uint64, n)
-	case Bool:
+	if dtype == Bool {
 		v := make([]bool, n)
 		for i, c := range b {
 			if c > 1 {
@@ -191,6 +171,8 @@ func TensorFromBytes(dtype DType, shape []int, b []byte) (*Tensor, error) {
 		t.Data = v
 		return t, nil
 	}
+	t.Data = reflect.MakeSlice(sliceTypes[dtype], n, n).Interface()
+	r := bytes.NewReader(b)
 	if err := binary.Read(r, binary.LittleEndian, t.Data); err != nil {
 		return nil, err
 	}
@@ -254,30 +236,27 @@ func (t *Tensor) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	sh, _ := json.Marshal(shape)
 	fmt.Fprintf(&b, `{"shape":%s,"dtype":%q,"data":[`, sh, t.DType)
-	n := t.Len()
-	for i := 0; i < n; i++ {
+	rv := reflect.ValueOf(t.Data)
+	for i, n := 0, rv.Len(); i < n; i++ {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		switch v := t.Data.(type) {
-		case []float32:
-			s := FormatFloat32(v[i])
-			if f := float64(v[i]); math.IsNaN(f) || math.IsInf(f, 0) {
+		switch e := rv.Index(i); e.Kind() {
+		case reflect.Float32:
+			x := float32(e.Float())
+			s := FormatFloat32(x)
+			if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
 				s = strconv.Quote(s) // the API's "NaN", "Infinity", "-Infinity"
 			}
 			b.WriteString(s)
-		case []int32:
-			b.WriteString(strconv.FormatInt(int64(v[i]), 10))
-		case []uint32:
-			b.WriteString(strconv.FormatUint(uint64(v[i]), 10))
-		case []uint8:
-			b.WriteString(strconv.FormatUint(uint64(v[i]), 10))
-		case []uint16:
-			b.WriteString(strconv.FormatUint(uint64(v[i]), 10))
-		case []uint64:
-			b.WriteString(strconv.Quote(strconv.FormatUint(v[i], 10)))
-		case []bool:
-			b.WriteString(strconv.FormatBool(v[i]))
+		case reflect.Int32:
+			b.WriteString(strconv.FormatInt(e.Int(), 10))
+		case reflect.Uint64:
+			b.WriteString(strconv.Quote(strconv.FormatUint(e.Uint(), 10))) // exact in any reader
+		case reflect.Bool:
+			b.WriteString(strconv.FormatBool(e.Bool()))
+		default: // uint8, uint16, uint32
+			b.WriteString(strconv.FormatUint(e.Uint(), 10))
 		}
 	}
 	b.WriteString("]}")
@@ -311,21 +290,13 @@ func (t *Tensor) UnmarshalJSON(b []byte) error {
 		}
 		out.Data = v
 	case Int32:
-		v := make([]int32, n)
-		err = eachInt(w.Data, 32, true, func(i int, x uint64) { v[i] = int32(x) })
-		out.Data = v
+		out.Data, err = parseInts[int32](w.Data, 32, true)
 	case Uint32:
-		v := make([]uint32, n)
-		err = eachInt(w.Data, 32, false, func(i int, x uint64) { v[i] = uint32(x) })
-		out.Data = v
+		out.Data, err = parseInts[uint32](w.Data, 32, false)
 	case Uint16:
-		v := make([]uint16, n)
-		err = eachInt(w.Data, 16, false, func(i int, x uint64) { v[i] = uint16(x) })
-		out.Data = v
+		out.Data, err = parseInts[uint16](w.Data, 16, false)
 	case Uint8:
-		v := make([]uint8, n)
-		err = eachInt(w.Data, 8, false, func(i int, x uint64) { v[i] = uint8(x) })
-		out.Data = v
+		out.Data, err = parseInts[uint8](w.Data, 8, false)
 	case Uint64:
 		v := make([]uint64, n)
 		for i, r := range w.Data {
@@ -359,24 +330,25 @@ func (t *Tensor) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// eachInt parses JSON integers of the given width (signed or not) and hands each to set.
-func eachInt(raw []json.RawMessage, bits int, signed bool, set func(int, uint64)) error {
+// parseInts parses JSON integers of the given width, signed or not.
+func parseInts[T int32 | uint32 | uint16 | uint8](raw []json.RawMessage, bits int, signed bool) ([]T, error) {
+	v := make([]T, len(raw))
 	for i, r := range raw {
+		var err error
 		if signed {
-			x, err := strconv.ParseInt(string(r), 10, bits)
-			if err != nil {
-				return fmt.Errorf("keyfold: element %d: %w", i, err)
-			}
-			set(i, uint64(x))
-			continue
+			var x int64
+			x, err = strconv.ParseInt(string(r), 10, bits)
+			v[i] = T(x)
+		} else {
+			var x uint64
+			x, err = strconv.ParseUint(string(r), 10, bits)
+			v[i] = T(x)
 		}
-		x, err := strconv.ParseUint(string(r), 10, bits)
 		if err != nil {
-			return fmt.Errorf("keyfold: element %d: %w", i, err)
+			return nil, fmt.Errorf("keyfold: element %d: %w", i, err)
 		}
-		set(i, x)
 	}
-	return nil
+	return v, nil
 }
 
 // String shows the tensor with float32 elements in their shortest form.
