@@ -1,15 +1,19 @@
 package keyfold
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -491,16 +495,17 @@ func TestListSessionsPages(t *testing.T) {
 	}
 }
 
-// A daemon started with --auth-token-file: 401 without the token (typed), the calls with it,
-// the health routes without it.
-func TestAuthToken(t *testing.T) {
+// A daemon started with --auth-token-file and small limits: 401 without the token (typed), the
+// calls with it, the health routes without it; 429 past --max-sessions, 413 past
+// --max-elements.
+func TestAuthTokenAndLimits(t *testing.T) {
 	needDaemon(t)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "token")
 	if err := os.WriteFile(file, []byte("s3cret-go\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d, err := startDaemon("--auth-token-file", file)
+	d, err := startDaemon("--auth-token-file", file, "--max-sessions", "1", "--max-elements", "1000")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -526,6 +531,69 @@ func TestAuthToken(t *testing.T) {
 	good, _ := NewClient(d.url+"/", WithToken("s3cret-go"))
 	if k, err := good.RandomKey(ctx, 42); err != nil || k != (Key{0, 42}) {
 		t.Errorf("with the token: %v %v", k, err)
+	}
+	if _, err := good.CreateSession(ctx, SessionSpec{Name: "one", Rngs: map[string]SeedOrKey{"default": Seed(0)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := good.CreateSession(ctx, SessionSpec{Name: "two"}); !errors.Is(err, ErrResourceExhausted) || err.(*Error).Status != 429 {
+		t.Errorf("past --max-sessions: %v", err)
+	}
+	if _, err := good.Keys(ctx, "one", "", 1001); !errors.Is(err, ErrPayloadTooLarge) || err.(*Error).Status != 413 {
+		t.Errorf("past --max-elements: %v", err)
+	}
+}
+
+// Errors the typed calls do not provoke, through the client's request path: 405 with its
+// Allow header, 406 for an Accept that allows neither JSON nor .npy, 415 for a body of another
+// type; and a cancelled context.
+func TestOtherErrors(t *testing.T) {
+	c := needDaemon(t)
+	ctx := ctxT(t)
+	err := c.call(ctx, "PUT", "/v1/sessions", nil, nil)
+	if !errors.Is(err, ErrMethodNotAllowed) || !strings.Contains(err.(*Error).Header.Get("Allow"), "POST") {
+		t.Errorf("PUT /v1/sessions: %v", err)
+	}
+	_, err = c.do(ctx, request{method: "POST", path: "/v1/random/normal",
+		body: map[string]interface{}{"key": Key{0, 0}}, accept: "text/html"})
+	if !errors.Is(err, ErrNotAcceptable) || err.(*Error).Status != 406 {
+		t.Errorf("Accept: text/html: %v", err)
+	}
+	_, err = c.do(ctx, request{method: "POST", path: "/v1/random/normal", npy: []byte("x")})
+	if !errors.Is(err, ErrUnsupportedMedia) || err.(*Error).Status != 415 {
+		t.Errorf(".npy body to /v1/random: %v", err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := c.RandomKey(cancelled, 1); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled context: %v", err)
+	}
+}
+
+// One Client reuses one keep-alive connection for sequential calls (WithHTTPClient's
+// transport counts the dials).
+func TestKeepAlive(t *testing.T) {
+	needDaemon(t)
+	var dials int32
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		atomic.AddInt32(&dials, 1)
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}
+	defer tr.CloseIdleConnections()
+	c, err := NewClient(shared.url, WithHTTPClient(&http.Client{Transport: tr}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	for i := 0; i < 20; i++ {
+		if _, err := c.FoldIn(ctx, Key{0, 0}, uint32(i)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.GetSession(ctx, "go-keepalive-missing"); !errors.Is(err, ErrNotFound) {
+			t.Fatal(err) // error replies must not cost the connection either
+		}
+	}
+	if n := atomic.LoadInt32(&dials); n != 1 {
+		t.Errorf("40 calls dialled %d connections, want 1", n)
 	}
 }
 

@@ -38,6 +38,9 @@ func EncodeNpy(t *Tensor) ([]byte, error) {
 	}
 	header := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, shape)
 	if len(t.Shape) > 0 {
+		// numpy's room for the first dimension to grow; with keyfold's dtypes and at most 8
+		// dimensions of an int64-sized array it never moves the 64-byte boundary, but it is
+		// numpy's rule, so it is followed
 		header += strings.Repeat(" ", 21-len(dims[0]))
 	}
 	pad := 64 - (10+len(header)+1)%64
