@@ -58,9 +58,16 @@ func TestStatelessMatchesJAX(t *testing.T) {
 		t.Fatal(err)
 	}
 	offered := map[string]bool{}
+	paramDType := map[string]string{}
 	for _, op := range ops {
 		offered[op.Name] = op.Random
+		for _, p := range op.Params {
+			if p.DType != nil {
+				paramDType[op.Name+"."+p.Name] = *p.DType
+			}
+		}
 	}
+	arrays := 0
 	ran := map[string]int{}
 	for i, oc := range oracle(t) {
 		if !oc.exact() || oc.X64 {
@@ -68,6 +75,7 @@ func TestStatelessMatchesJAX(t *testing.T) {
 		}
 		body := map[string]interface{}{"threefry": oc.Mode}
 		op := oc.Op
+		hasArray := false
 		switch op {
 		case "key":
 			if oc.Args["legacy_prngkey"] == true {
@@ -98,8 +106,18 @@ func TestStatelessMatchesJAX(t *testing.T) {
 						usable = false
 					}
 					body[k] = v
+				case map[string]interface{}:
+					// an array parameter {shape, values}: sent as a typed *Tensor of the
+					// parameter's element dtype (GET /v1/random says which)
+					tensor, err := arrayParam(v.(map[string]interface{}), paramDType[op+"."+k])
+					if err != nil {
+						usable = false
+						break
+					}
+					body[k] = tensor
+					hasArray = true
 				default:
-					usable = false // array parameters: covered by the daemon's own oracle test
+					usable = false
 				}
 			}
 			if !usable {
@@ -146,13 +164,53 @@ func TestStatelessMatchesJAX(t *testing.T) {
 			t.Errorf("%s: got %.80s, JAX %.80s", oc.ID, got, oc.Expect)
 		}
 		ran[oc.Op]++
+		if hasArray {
+			arrays++
+		}
 	}
-	t.Logf("oracle cases checked: %v", ran)
+	t.Logf("oracle cases checked: %v (%d with array parameters sent as tensors)", ran, arrays)
+	if arrays == 0 {
+		t.Error("no oracle case with an array parameter was checked")
+	}
 	for _, op := range []string{"key", "fold_in", "split", "normal", "uniform", "bernoulli", "randint", "sample"} {
 		if ran[op] == 0 {
 			t.Errorf("no %s case of the oracle was checked", op)
 		}
 	}
+}
+
+// arrayParam builds the tensor of an oracle array parameter {shape, values} (values
+// row-major; finite numbers only).
+func arrayParam(m map[string]interface{}, dtype string) (*Tensor, error) {
+	shapeAny, _ := m["shape"].([]interface{})
+	values, _ := m["values"].([]interface{})
+	shape := make([]int, len(shapeAny))
+	for i, d := range shapeAny {
+		shape[i] = int(d.(float64))
+	}
+	f := make([]float64, len(values))
+	for i, v := range values {
+		x, ok := v.(float64)
+		if !ok {
+			return nil, fmt.Errorf("value %v", v)
+		}
+		f[i] = x
+	}
+	switch dtype {
+	case "float32":
+		d := make([]float32, len(f))
+		for i, x := range f {
+			d[i] = float32(x)
+		}
+		return NewFloat32(shape, d), nil
+	case "int32":
+		d := make([]int32, len(f))
+		for i, x := range f {
+			d[i] = int32(x)
+		}
+		return NewInt32(shape, d), nil
+	}
+	return nil, fmt.Errorf("dtype %q", dtype)
 }
 
 // sameUpToNaNBits compares float32 hex dumps treating any two NaNs as equal.
@@ -407,6 +465,20 @@ func TestSampleAndFork(t *testing.T) {
 			t.Errorf("sample (npy %v): %v key %v count %d %s/%s; JAX %s with key %v", npy, &s.Tensor, s.Key,
 				s.Count, s.Stream, s.Source, oc.Expect, oc.Args["key"])
 		}
+	}
+	// Flax 0.12's keyless initializers: rngs.params.lecun_normal()((2, 3)) on nnx.Rngs(params=0)
+	// draws fold_in(key(0), 0), the key nnx.Linear(2, 3) draws its kernel with: the oracle's
+	// Linear kernel
+	kernel := oracleFind(t, "flax_model/partitionable/reseed-docstring")
+	var k struct{ Kernel struct{ Expect string } }
+	mustUnmarshal(t, kernel.Raw, &k)
+	if _, err := c.CreateSession(ctx, SessionSpec{Name: name + "-init", Rngs: map[string]SeedOrKey{"params": Seed(0)}}); err != nil {
+		t.Fatal(err)
+	}
+	defer c.DeleteSession(ctx, name+"-init")
+	ini, err := c.Sample(ctx, name+"-init", SampleRequest{Initializer: "lecun_normal", Shape: []int{2, 3}, Stream: "params"})
+	if err != nil || tensorHex(t, &ini.Tensor) != k.Kernel.Expect || ini.Count != 0 {
+		t.Errorf("initializer sample: %v %v; Flax kernel %s", ini, err, k.Kernel.Expect)
 	}
 	if _, err := c.Sample(ctx, name, SampleRequest{Distribution: "no_such"}); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("unknown distribution: %v", err)
