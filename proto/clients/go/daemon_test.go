@@ -222,6 +222,21 @@ func oracle(t *testing.T) []*oracleCase {
 	return oracleCases
 }
 
+// oracleExact returns the bit-exact cases of one op, failing the test when there are none.
+func oracleExact(t *testing.T, op string) []*oracleCase {
+	t.Helper()
+	var out []*oracleCase
+	for _, c := range oracle(t) {
+		if c.Op == op && c.exact() {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("no exact %s case in %s", op, oracleFile)
+	}
+	return out
+}
+
 // oracleFind returns the case with this id (failing the test when it is missing).
 func oracleFind(t *testing.T, id string) *oracleCase {
 	t.Helper()
