@@ -50,10 +50,15 @@ func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = 
 
 // defaultHTTP is shared by every Client without WithHTTPClient: one Transport, so idle
 // keep-alive connections are pooled across calls (and across Clients of the same daemon).
-var defaultHTTP = &http.Client{Transport: &http.Transport{
-	Proxy:               http.ProxyFromEnvironment,
-	MaxIdleConnsPerHost: 16,
-}}
+var defaultHTTP = &http.Client{Transport: defaultTransport()}
+
+// defaultTransport is net/http's default (proxy from the environment, dial and idle timeouts)
+// keeping more idle connections per host than its 2, for concurrent callers of one daemon.
+func defaultTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 16
+	return t
+}
 
 // NewClient returns a client of the daemon at baseURL ("http://127.0.0.1:8470"; a path prefix
 // such as "http://proxy/keyfold" is kept; "" means DefaultURL).

@@ -283,6 +283,11 @@ type Sample struct {
 	Source string
 }
 
+// String shows the sample with its key, count and streams.
+func (s Sample) String() string {
+	return fmt.Sprintf("Sample(%v key=%v count=%d stream=%s source=%s)", s.Tensor, s.Key, s.Count, s.Stream, s.Source)
+}
+
 // Sample is POST /v1/sessions/{name}/sample: one key from the stream, then the stateless
 // sampler with it.
 func (c *Client) Sample(ctx context.Context, name string, r SampleRequest) (*Sample, error) {

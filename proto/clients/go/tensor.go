@@ -225,7 +225,9 @@ func ParseFloat32(raw json.RawMessage) (float32, error) {
 
 // MarshalJSON writes the API's tensor object. float32 elements are written with FormatFloat32
 // (exact); uint64 elements as decimal strings, as the API has them.
-func (t *Tensor) MarshalJSON() ([]byte, error) {
+// It has a value receiver so that a Tensor (not only a *Tensor) placed in a request body is
+// written in the API's form.
+func (t Tensor) MarshalJSON() ([]byte, error) {
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
@@ -352,10 +354,7 @@ func parseInts[T int32 | uint32 | uint16 | uint8](raw []json.RawMessage, bits in
 }
 
 // String shows the tensor with float32 elements in their shortest form.
-func (t *Tensor) String() string {
-	if t == nil {
-		return "<nil>"
-	}
+func (t Tensor) String() string {
 	if t.DType == Float32 {
 		v := t.Float32s()
 		parts := make([]string, len(v))

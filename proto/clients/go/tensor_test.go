@@ -109,6 +109,11 @@ func TestTensorJSONRoundTrip(t *testing.T) {
 	if string(b) != `{"shape":[3],"dtype":"float32","data":["NaN","-Infinity",0.947667]}` {
 		t.Errorf("float32 written as %s", b)
 	}
+	// a Tensor value (not a pointer) in a body is written in the API's form too
+	b, _ = json.Marshal(map[string]interface{}{"x": *NewInt32([]int{1}, []int32{7})})
+	if string(b) != `{"x":{"shape":[1],"dtype":"int32","data":[7]}}` {
+		t.Errorf("a Tensor value written as %s", b)
+	}
 	if _, err := json.Marshal(NewFloat32([]int{2}, []float32{1})); err == nil {
 		t.Errorf("a tensor whose data does not fill its shape must not be sent")
 	}
