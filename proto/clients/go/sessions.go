@@ -189,15 +189,15 @@ func (c *Client) ListSessions(ctx context.Context, opt ListOptions) (*SessionPag
 //
 // It fetches one page at a time, when the previous one is used up.
 type SessionIterator struct {
-	c      *Client
-	ctx    context.Context
-	opt    ListOptions
-	page   []string
-	i      int
-	name   string
-	err    error
-	done   bool
-	fetchN int
+	c     *Client
+	ctx   context.Context
+	opt   ListOptions
+	page  []string
+	i     int
+	name  string
+	err   error
+	done  bool
+	pages int
 }
 
 // Sessions returns an iterator over the names starting with prefix, pageSize per request
@@ -217,7 +217,7 @@ func (it *SessionIterator) Next() bool {
 			it.err = err
 			return false
 		}
-		it.fetchN++
+		it.pages++
 		it.page, it.i = p.Names, 0
 		it.opt.PageToken = p.NextPageToken
 		it.done = p.NextPageToken == ""
@@ -234,7 +234,7 @@ func (it *SessionIterator) Name() string { return it.name }
 func (it *SessionIterator) Err() error { return it.err }
 
 // Pages is how many pages the walk has fetched so far.
-func (it *SessionIterator) Pages() int { return it.fetchN }
+func (it *SessionIterator) Pages() int { return it.pages }
 
 // KeyDraw is the answer of /keys: the stream asked for, the one that served it ("default" on
 // fallback), the counts drawn at and the keys.
