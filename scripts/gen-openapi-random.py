@@ -123,6 +123,9 @@ def request_schema(op, session):
     return out
 
 
+BITS_DTYPES = ["uint8", "uint16", "uint32", "uint64"]
+
+
 def ok_content(op):
     """The 200 reply's schema and description."""
     name = op["name"]
@@ -132,7 +135,9 @@ def ok_content(op):
         return ref("SplitResponse"), "The keys and their shape."
     dtypes = next((p["values"] for p in op["params"] if p["kind"] == "dtype"), None)
     if dtypes and len(dtypes) > 1:
-        schema = {"allOf": [ref("Tensor"), {"properties": {"dtype": {"enum": list(dtypes)}}}]}
+        # bits' dtypes are BitsTensor's (hand-written, with the uint64 note): name it.
+        schema = ref("BitsTensor") if list(dtypes) == BITS_DTYPES else \
+            {"allOf": [ref("Tensor"), {"properties": {"dtype": {"enum": list(dtypes)}}}]}
         return schema, "A Tensor of the dtype asked for (%s; uint64 elements as decimal strings)." % \
             ", ".join(dtypes)
     dt = op["dtype"]

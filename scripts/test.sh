@@ -1,6 +1,7 @@
 #!/bin/sh
 # The whole test suite, as the README's test command runs it:
-#   1. installs the Debian packages it needs (as root; skipped when present),
+#   1. installs the Debian packages it needs (as root; skipped when present)
+#      and the npm packages of scripts/install-npm.sh (when their lock changed),
 #   2. builds and runs every test with `meson test` (build/),
 #   3. builds and runs every test again under AddressSanitizer and
 #      UndefinedBehaviorSanitizer (build-asan/), unless --no-sanitize,
@@ -20,6 +21,10 @@ done
 if [ "$(id -u)" = 0 ]; then
   sh scripts/install-deps.sh
 fi
+# The npm dev dependencies (TypeScript, openapi-typescript, Redocly CLI) of
+# the JavaScript packages, for root and non-root alike: they go into each
+# package's node_modules, not the system.
+sh scripts/install-npm.sh
 
 passed=0
 failed=0

@@ -102,6 +102,7 @@ __all__ = [
     "MethodNotAllowed", "NotAcceptable", "AlreadyExists", "FailedPrecondition", "PayloadTooLarge",
     "UnsupportedMediaType", "ResourceExhausted", "Internal", "Unavailable",
     "DEFAULT_URL", "NPY_MEDIA_TYPE", "format_float32", "error_from_response",
+    "load_safetensors", "safetensors_metadata",
 ]
 
 DEFAULT_URL = "http://127.0.0.1:8470"
@@ -812,6 +813,58 @@ def _drop_none(d: Mapping[str, Any]) -> Dict[str, Any]:
 _NO_BODY = object()
 
 
+_SAFETENSORS_DTYPE = {"F32": "float32", "I32": "int32", "U32": "uint32", "U8": "uint8",
+                      "U16": "uint16", "U64": "uint64", "BOOL": "bool"}
+
+
+def load_safetensors(payload: bytes) -> Dict[str, Tensor]:
+    """The tensors of a safetensors file (as ``params_safetensors`` returns) by name, in the
+    file's order; the ``__metadata__`` strings are in :func:`safetensors_metadata`. Needs no
+    numpy and no ``safetensors`` package. Raises ValueError for a malformed file or a dtype
+    keyfold has no Tensor for."""
+    header, data = _safetensors_parts(payload)
+    out: Dict[str, Tensor] = {}
+    for name, h in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = _SAFETENSORS_DTYPE.get(h.get("dtype"))
+        if dtype is None:
+            raise ValueError("safetensors tensor %r: dtype %r" % (name, h.get("dtype")))
+        shape = [int(d) for d in h["shape"]]
+        begin, end = (int(x) for x in h["data_offsets"])
+        n = 1
+        for d in shape:
+            n *= d
+        fmt = "<%d%s" % (n, _STRUCT[dtype])
+        if not 0 <= begin <= end <= len(data) or end - begin != struct.calcsize(fmt):
+            raise ValueError("safetensors tensor %r: offsets %r do not hold shape %r"
+                             % (name, [begin, end], shape))
+        out[name] = Tensor(shape=shape, dtype=dtype, data=list(struct.unpack(fmt, data[begin:end])))
+    return out
+
+
+def safetensors_metadata(payload: bytes) -> Dict[str, str]:
+    """The ``__metadata__`` strings of a safetensors file (keyfold's: ``format``,
+    ``session``, ``flax``)."""
+    header, _ = _safetensors_parts(payload)
+    return dict(header.get("__metadata__", {}))
+
+
+def _safetensors_parts(payload: bytes) -> Tuple[Dict[str, Any], bytes]:
+    if len(payload) < 8:
+        raise ValueError("not a safetensors file: %d bytes" % len(payload))
+    (n,) = struct.unpack("<Q", payload[:8])
+    if 8 + n > len(payload):
+        raise ValueError("not a safetensors file: header of %d bytes past the end" % n)
+    try:
+        header = json.loads(payload[8:8 + n].decode("utf-8"))
+    except ValueError as e:
+        raise ValueError("not a safetensors header: %s" % e) from e
+    if not isinstance(header, dict):
+        raise ValueError("not a safetensors header: %r" % type(header).__name__)
+    return header, payload[8 + n:]
+
+
 class KeyfoldClient:
     """A client of one keyfoldd.
 
@@ -908,7 +961,8 @@ class KeyfoldClient:
                 idempotent: Optional[bool] = None, parse: str = "json",
                 npy_body: Optional[bytes] = None) -> Any:
         """Sends one request and returns the parsed reply: the JSON value (None for an empty
-        body) with ``parse="json"``, the text with ``parse="text"``, ``(Tensor, headers)``
+        body) with ``parse="json"``, the text with ``parse="text"``, the bytes with
+        ``parse="bytes"``, ``(Tensor, headers)``
         with ``parse="npy"`` (asking for ``application/x-npy``). ``body`` (any JSON value) is
         sent as application/json, ``npy_body`` (bytes) as application/x-npy. Raises a
         :class:`KeyfoldError` for 4xx/5xx."""
@@ -968,6 +1022,8 @@ class KeyfoldClient:
             raise error_from_response(status, rheaders, payload)
         if parse == "text":
             return payload.decode("utf-8")
+        if parse == "bytes":
+            return payload
         if parse == "npy":
             try:
                 return Tensor.from_npy(payload), rheaders
@@ -1160,6 +1216,22 @@ class KeyfoldClient:
         ``kernel``/``bias`` for linear, ``embedding`` for embed)."""
         b = self.request("GET", "/v1/sessions/%s/params" % self._name(name))
         return [{k: Tensor.from_json(v) for k, v in layer.items()} for layer in b["params"]]
+
+    def params_state(self, name: str) -> Dict[str, Any]:
+        """``GET …/params?format=state``: the variables nested by path as ``nnx.state(model)``
+        holds them (``{"layers": {"0": {"kernel": Tensor, "bias": Tensor}}}``)."""
+        b = self.request("GET", "/v1/sessions/%s/params?format=state" % self._name(name))
+
+        def tensors(node: Mapping[str, Any]) -> Dict[str, Any]:
+            return {k: Tensor.from_json(v) if "dtype" in v else tensors(v) for k, v in node.items()}
+        return tensors(b)
+
+    def params_safetensors(self, name: str) -> bytes:
+        """``GET …/params?format=safetensors``: the same variables as a safetensors file
+        (tensor names are the dotted paths, ``layers.0.kernel``); read it with
+        :func:`load_safetensors`, the ``safetensors`` package or a few lines of NumPy."""
+        return cast(bytes, self.request("GET", "/v1/sessions/%s/params?format=safetensors"
+                                        % self._name(name), parse="bytes"))
 
     # -- stateless jax.random
 
@@ -1381,7 +1453,7 @@ class KeyfoldClient:
         return self._random_tensor("ball", key, threefry=threefry, d=operator.index(d), p=p, shape=shape,
                            rsqrt=rsqrt)
 
-    # -- wald, poisson, binomial (stateless only)
+    # -- wald, poisson, binomial, categorical, choice, multinomial
 
     def wald(self, key: KeyLike, mean: Any, shape: Optional[Shape] = None,
              threefry: Optional[str] = None) -> Tensor:
@@ -1397,6 +1469,28 @@ class KeyfoldClient:
                  threefry: Optional[str] = None) -> Tensor:
         """``jax.random.binomial(key, n, p, shape=None)``: float32 counts."""
         return self._random_tensor("binomial", key, threefry=threefry, n=n, p=p, shape=shape)
+
+    def categorical(self, key: KeyLike, logits: Any, axis: int = -1, shape: Optional[Shape] = None,
+                    replace: bool = True, mode: Optional[str] = None,
+                    threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.categorical(key, logits, axis=-1, shape=None, replace=True)``: int32
+        indices; shape is sample dimensions followed by the logits' batch shape."""
+        return self._random_tensor("categorical", key, threefry=threefry, logits=logits,
+                                   axis=operator.index(axis), shape=shape, replace=bool(replace),
+                                   mode=mode)
+
+    def choice(self, key: KeyLike, a: Any, shape: Shape = (), replace: bool = True, p: Any = None,
+               axis: int = 0, mode: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.choice(key, a, shape=(), replace=True, p=None, axis=0)``: ``a`` an
+        integer (choose from 0..a-1) or an integer array (its slices along ``axis``)."""
+        return self._random_tensor("choice", key, threefry=threefry, a=a, shape=shape,
+                                   replace=bool(replace), p=p, axis=operator.index(axis), mode=mode)
+
+    def multinomial(self, key: KeyLike, n: Any, p: Any, shape: Optional[Shape] = None,
+                    threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.multinomial(key, n, p, shape=None)``: float32 counts, categories along
+        the last axis."""
+        return self._random_tensor("multinomial", key, threefry=threefry, n=n, p=p, shape=shape)
 
     # -- stateless jax.nn.initializers
 
@@ -1575,6 +1669,12 @@ class SessionHandle:
 
     def params(self) -> List[Dict[str, Tensor]]:
         return self.client.params(self.name)
+
+    def params_state(self) -> Dict[str, Any]:
+        return self.client.params_state(self.name)
+
+    def params_safetensors(self) -> bytes:
+        return self.client.params_safetensors(self.name)
 
     def fork(self, child: str, streams: Optional[Sequence[str]] = None, model: Optional[ModelLike] = None,
              options: Optional[Mapping[str, Any]] = None) -> "SessionHandle":

@@ -1,0 +1,5102 @@
+// Generated from proto/openapi.yaml by scripts/gen-types.mjs (openapi-typescript); do not edit.
+export interface paths {
+    "/v1/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List session names, a page at a time, in name order
+         * @description A walk: the first request without `page_token`, then each next one with the
+         *     `next_page_token` of the reply before (and the same `prefix`) until a reply has none.
+         *     The token is opaque and stays valid while sessions are created and deleted (and across
+         *     restarts): the next page starts after the last name of the previous one, so a name is
+         *     listed at most once per walk; a session created behind the walk's position is not seen
+         *     by it. Each page costs one pass over the session table, not a sort of it.
+         */
+        get: operations["listSessions"];
+        put?: never;
+        /**
+         * Create a session (an nnx.Rngs plus an optional model)
+         * @description Streams start at count 0; building the model then draws from them in Flax's order, so
+         *     the counts in the response already reflect construction. Creation validates the whole
+         *     model (widths, rates, sizes, initializers against parameter shapes) and creates nothing
+         *     on failure.
+         */
+        post: operations["createSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name; a name not matching the pattern is 400. */
+                name: components["parameters"]["SessionName"];
+            };
+            cookie?: never;
+        };
+        /** Read a session */
+        get: operations["getSession"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a session
+         * @description Requests already running on the session finish normally.
+         */
+        delete: operations["deleteSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{name}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name; a name not matching the pattern is 400. */
+                name: components["parameters"]["SessionName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Draw n keys from a stream (rngs.<stream>() n times)
+         * @description Key i is `fold_in(stream_key, count + i)`; the count then advances by n. An unknown
+         *     stream falls back to `default` and shares its counter (`source: "default"`); without a
+         *     `default` stream it is 404. A draw that would take the count past 4294967295 is 409
+         *     `failed_precondition`, as is any draw from a session fenced after a restore from a
+         *     snapshot (see Durability). `n` above `--max-elements` is 413.
+         */
+        post: operations["drawKeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{name}/sample": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name; a name not matching the pattern is 400. */
+                name: components["parameters"]["SessionName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * rngs.<stream>.<distribution>(shape, ...) — draw one key and sample with it
+         * @description Draws one key from `stream` (default `"default"`, with the fallback of `/keys`) and
+         *     samples with it exactly as the stateless `/v1/random/{distribution}` would with that
+         *     key, in the session's threefry mode. Parameters are validated before the key is drawn.
+         *     409 `failed_precondition` as for `/keys` (a count past 4294967295, a fenced session).
+         */
+        post: operations["sampleSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{name}/forward": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name; a name not matching the pattern is 400. */
+                name: components["parameters"]["SessionName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the session's model on x
+         * @description Each `dropout` layer that is not deterministic draws one key from its `rng_collection`
+         *     (falling back to `default`) per call. `deterministic` overrides every dropout layer
+         *     (true: `model.eval()`, false: `model.train()`); absent, each layer uses its own
+         *     `deterministic` attribute. Leading dimensions of x are batch dimensions. A shape that
+         *     does not fit is 400 and draws nothing; a session without a model is 409
+         *     `failed_precondition`, and so is a pass that would draw a dropout key from a session
+         *     fenced after a restore from a snapshot (a deterministic pass runs); a dropout stream
+         *     missing with no `default` is 404.
+         *
+         *     With `Content-Type: application/x-npy` the body is x itself as a `.npy` file, and
+         *     `deterministic` moves to the query (`?deterministic=true`). A bad `.npy` body is 400
+         *     (413 beyond `--max-elements`) and draws nothing. With `Accept: application/x-npy` the
+         *     reply is `y` as `.npy`.
+         */
+        post: operations["forward"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{name}/reseed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name; a name not matching the pattern is 400. */
+                name: components["parameters"]["SessionName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * nnx.reseed — give streams new keys with count 0
+         * @description Flax 0.9–0.10 sessions: every named stream gets `key := key(seed)` (or the given Key)
+         *     and `count := 0`; the model shares the session's streams, so every `target` is the
+         *     same operation, and `policy` is 400.
+         *
+         *     Flax 0.11/0.12 sessions: `nnx.reseed` of Flax ≥ 0.11 on `target`: `"model"` reaches the
+         *     streams the model's dropouts hold (matched by their tag), `"rngs"` the session's own
+         *     streams (by name), `"all"` (the default) both, as two calls, model first. The n-th
+         *     stream of a tag, in layer order, gets `key := fold_in(key(seed), n)` (or
+         *     `fold_in(Key, n)`) and `count := 0`; the session's own stream of that name, in its own
+         *     call, `fold_in(key(seed), 0)`.
+         *
+         *     A name that reaches no stream of the target is 400 (Flax ignores it; keyfold refuses,
+         *     and reseeds nothing). A reseed replacing every stream of a fenced session (restored
+         *     from a snapshot) unfences it.
+         */
+        post: operations["reseed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{name}/fork": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name; a name not matching the pattern is 400. */
+                name: components["parameters"]["SessionName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rngs.fork() — a new session whose streams are forks of this one's
+         * @description Creates the session `name` whose streams are `stream.fork()` of the parent's streams
+         *     listed in `streams` (default: every stream of the parent, in its order): each child key
+         *     is `fold_in(parent key, parent count)` with count 0, and each forked parent stream's
+         *     count moves on by one — the parent never hands that key out itself. A name in `streams`
+         *     that the parent does not have is 400 (no fallback to `default`: Flax forks real streams
+         *     only). `model` (optional) is built from the child's streams as at creation; `options`
+         *     default to the parent's. Atomic and durable like a creation: the parent's advanced
+         *     counts are recorded before the child, and the 201 waits for both in `strict` mode.
+         *     409 `already_exists` when the name is taken, `failed_precondition` when a forked stream
+         *     is at count 4294967295 or the parent is fenced after a restore from a snapshot. Both
+         *     sessions are independent afterwards: deleting one leaves the other.
+         */
+        post: operations["forkSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{name}/params": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name; a name not matching the pattern is 400. */
+                name: components["parameters"]["SessionName"];
+            };
+            cookie?: never;
+        };
+        /** The model's parameters, one entry per layer */
+        get: operations["getParams"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every jax.random operation with its parameters
+         * @description The daemon's operation table (`server/ops.c`), as `keyfoldd --dump-tables` prints it under
+         *     `operations`: for each operation JAX's name, where it is offered (`random`:
+         *     `POST /v1/random/{op}`; `session_sample`: a `distribution` of
+         *     `POST /v1/sessions/{name}/sample`), whether it answers a tensor, the output's dtype, what an
+         *     absent `shape` means, and its parameters in JAX's order with their kind, default, whether
+         *     required, element dtype, whether an array is accepted (broadcast against `shape`) and a
+         *     description. The request schemas below are generated from the same table
+         *     (`scripts/gen-openapi-random.py`).
+         */
+        get: operations["listRandomOperations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** jax.random.key(seed): a key from a seed */
+        post: operations["randomKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/fold_in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** jax.random.fold_in(key, data) */
+        post: operations["randomFoldIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/split": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** jax.random.split(key, num) */
+        post: operations["randomSplit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/bits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.bits(key, shape, dtype)
+         * @description `shape` defaults to `[]` (JAX's `()`).
+         */
+        post: operations["randomBits"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/uniform": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.uniform(key, shape, dtype, minval, maxval)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` defaults to `[]` (JAX's `()`); array parameters must broadcast to it.
+         */
+        post: operations["randomUniform"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/normal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.normal(key, shape, dtype)
+         * @description `shape` defaults to `[]` (JAX's `()`).
+         */
+        post: operations["randomNormal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/truncated_normal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.truncated_normal(key, lower, upper, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400).
+         */
+        post: operations["randomTruncatedNormal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/bernoulli": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.bernoulli(key, p, shape, mode)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400).
+         */
+        post: operations["randomBernoulli"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/randint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.randint(key, shape, minval, maxval, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400).
+         */
+        post: operations["randomRandint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/permutation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** jax.random.permutation(key, n) */
+        post: operations["randomPermutation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/exponential": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.exponential(key, shape, dtype)
+         * @description `shape` defaults to `[]` (JAX's `()`).
+         */
+        post: operations["randomExponential"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/gumbel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.gumbel(key, shape, dtype, mode)
+         * @description `shape` defaults to `[]` (JAX's `()`).
+         */
+        post: operations["randomGumbel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/laplace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.laplace(key, shape, dtype)
+         * @description `shape` defaults to `[]` (JAX's `()`).
+         */
+        post: operations["randomLaplace"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/logistic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.logistic(key, shape, dtype)
+         * @description `shape` defaults to `[]` (JAX's `()`).
+         */
+        post: operations["randomLogistic"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/cauchy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.cauchy(key, shape, dtype)
+         * @description `shape` defaults to `[]` (JAX's `()`).
+         */
+        post: operations["randomCauchy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/pareto": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.pareto(key, b, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400).
+         */
+        post: operations["randomPareto"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/weibull_min": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.weibull_min(key, scale, concentration, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). The draw has `shape` (default `[]`), which JAX does not check against the parameters: the output is the broadcast of `shape` and the array parameters' shapes, and elements along dimensions where `shape` is 1 share a draw.
+         */
+        post: operations["randomWeibullMin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/rayleigh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.rayleigh(key, scale, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400).
+         */
+        post: operations["randomRayleigh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/geometric": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.geometric(key, p, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400).
+         */
+        post: operations["randomGeometric"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/triangular": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.triangular(key, left, mode, right, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400).
+         */
+        post: operations["randomTriangular"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/lognormal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.lognormal(key, sigma, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400).
+         */
+        post: operations["randomLognormal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/maxwell": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.maxwell(key, shape, dtype)
+         * @description `shape` defaults to `[]` (JAX's `()`).
+         */
+        post: operations["randomMaxwell"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/double_sided_maxwell": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.double_sided_maxwell(key, loc, scale, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). The output's shape is `shape` followed by the broadcast of the array parameters' shapes (JAX's `shape + params_shapes`; an empty `shape` counts as those shapes).
+         */
+        post: operations["randomDoubleSidedMaxwell"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/rademacher": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.rademacher(key, shape, dtype)
+         * @description `shape` defaults to `[]` (JAX's `()`).
+         */
+        post: operations["randomRademacher"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/gamma": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.gamma(key, a, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400). Bit-identical to jax.random.gamma of jaxlib 0.10.2 on Intel x86-64 (rsqrt 'intel-nr2', the default here; the oracle's sample cases). 'sqrt-div' follows jaxlib <= 0.7.0 (0.6.2, Flax 0.10's), whose own log1p then differs on ~0.45% of arguments, and one different normal can change a whole draw. AMD's rsqrt estimate (jaxlib >= 0.7.2 on AMD) is not reproduced. Each element runs its own rejection loop: the run time depends on the draws.
+         */
+        post: operations["randomGamma"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/loggamma": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.loggamma(key, a, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400). Bit-identical to jax.random.loggamma of jaxlib 0.10.2 on Intel x86-64 (rsqrt 'intel-nr2', the default here; the oracle's sample cases). 'sqrt-div' follows jaxlib <= 0.7.0 (0.6.2, Flax 0.10's), whose own log1p then differs on ~0.45% of arguments, and one different normal can change a whole draw. AMD's rsqrt estimate (jaxlib >= 0.7.2 on AMD) is not reproduced. Each element runs its own rejection loop: the run time depends on the draws.
+         */
+        post: operations["randomLoggamma"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/beta": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.beta(key, a, b, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400). Bit-identical to jax.random.beta of jaxlib 0.10.2 on Intel x86-64 (rsqrt 'intel-nr2', the default here; the oracle's sample cases). 'sqrt-div' follows jaxlib <= 0.7.0 (0.6.2, Flax 0.10's), whose own log1p then differs on ~0.45% of arguments, and one different normal can change a whole draw. AMD's rsqrt estimate (jaxlib >= 0.7.2 on AMD) is not reproduced. Each element runs its own rejection loop: the run time depends on the draws.
+         */
+        post: operations["randomBeta"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/chisquare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.chisquare(key, df, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400). Bit-identical to jax.random.chisquare of jaxlib 0.10.2 on Intel x86-64 (rsqrt 'intel-nr2', the default here; the oracle's sample cases). 'sqrt-div' follows jaxlib <= 0.7.0 (0.6.2, Flax 0.10's), whose own log1p then differs on ~0.45% of arguments, and one different normal can change a whole draw. AMD's rsqrt estimate (jaxlib >= 0.7.2 on AMD) is not reproduced. Each element runs its own rejection loop: the run time depends on the draws.
+         */
+        post: operations["randomChisquare"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/t": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.t(key, df, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400). Bit-identical to jax.random.t of jaxlib 0.10.2 on Intel x86-64 (rsqrt 'intel-nr2', the default here; the oracle's sample cases). 'sqrt-div' follows jaxlib <= 0.7.0 (0.6.2, Flax 0.10's), whose own log1p then differs on ~0.45% of arguments, and one different normal can change a whole draw. AMD's rsqrt estimate (jaxlib >= 0.7.2 on AMD) is not reproduced. Each element runs its own rejection loop: the run time depends on the draws.
+         */
+        post: operations["randomT"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/f": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.f(key, dfnum, dfden, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400). Bit-identical to jax.random.f of jaxlib 0.10.2 on Intel x86-64 (rsqrt 'intel-nr2', the default here; the oracle's sample cases). 'sqrt-div' follows jaxlib <= 0.7.0 (0.6.2, Flax 0.10's), whose own log1p then differs on ~0.45% of arguments, and one different normal can change a whole draw. AMD's rsqrt estimate (jaxlib >= 0.7.2 on AMD) is not reproduced. Each element runs its own rejection loop: the run time depends on the draws.
+         */
+        post: operations["randomF"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/generalized_normal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.generalized_normal(key, p, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` defaults to `[]` (JAX's `()`); array parameters must broadcast to it. Bit-identical to jax.random.generalized_normal of jaxlib 0.10.2 on Intel x86-64 (rsqrt 'intel-nr2', the default here; the oracle's sample cases). 'sqrt-div' follows jaxlib <= 0.7.0 (0.6.2, Flax 0.10's), whose own log1p then differs on ~0.45% of arguments, and one different normal can change a whole draw. AMD's rsqrt estimate (jaxlib >= 0.7.2 on AMD) is not reproduced. Each element runs its own rejection loop: the run time depends on the draws.
+         */
+        post: operations["randomGeneralizedNormal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/dirichlet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.dirichlet(key, alpha, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). Bit-identical to jax.random.dirichlet of jaxlib 0.10.2 on Intel x86-64 (rsqrt 'intel-nr2', the default here; the oracle's sample cases). 'sqrt-div' follows jaxlib <= 0.7.0 (0.6.2, Flax 0.10's), whose own log1p then differs on ~0.45% of arguments, and one different normal can change a whole draw. AMD's rsqrt estimate (jaxlib >= 0.7.2 on AMD) is not reproduced. Each element runs its own rejection loop: the run time depends on the draws. From 4096 output elements on, jaxlib 0.10.2 hands the kernels to YNNPACK: keyfold follows its 16-lane row sum (ball) but not its softmax (dirichlet, whose exp and division YNNPACK computes itself), so dirichlet may differ there by a few ulps.
+         */
+        post: operations["randomDirichlet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/ball": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.ball(key, d, p, shape, dtype)
+         * @description Bit-identical to jax.random.ball of jaxlib 0.10.2 on Intel x86-64 (rsqrt 'intel-nr2', the default here; the oracle's sample cases). 'sqrt-div' follows jaxlib <= 0.7.0 (0.6.2, Flax 0.10's), whose own log1p then differs on ~0.45% of arguments, and one different normal can change a whole draw. AMD's rsqrt estimate (jaxlib >= 0.7.2 on AMD) is not reproduced. Each element runs its own rejection loop: the run time depends on the draws. From 4096 output elements on, jaxlib 0.10.2 hands the kernels to YNNPACK: keyfold follows its 16-lane row sum (ball) but not its softmax (dirichlet, whose exp and division YNNPACK computes itself), so dirichlet may differ there by a few ulps.
+         */
+        post: operations["randomBall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/wald": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.wald(key, mean, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400). jax 0.10.2's algorithm (a normal and a uniform from split(key)), bit-identical to jaxlib 0.10.2 (the oracle's sample cases); jaxlib 0.6.2's log1p may differ by an ulp or change a loop's step. Offered statelessly only: its loops allocate inside the library.
+         */
+        post: operations["randomWald"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/poisson": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.poisson(key, lam, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the array parameters' shape; given, each must broadcast to it (jnp.broadcast_to, with its messages, 400). jax 0.10.2's algorithm (Knuth's loop below lam = 10, Hörmann's PTRS above; threefry keys only, as in JAX), bit-identical to jaxlib 0.10.2 (the oracle's sample cases); jaxlib 0.6.2's log1p may differ by an ulp or change a loop's step. Offered statelessly only: its loops allocate inside the library.
+         */
+        post: operations["randomPoisson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/binomial": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.binomial(key, n, p, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400). jax 0.10.2's algorithm (inversion for n * min(p, 1 - p) <= 10, BTRS above), bit-identical to jaxlib 0.10.2 (the oracle's sample cases); jaxlib 0.6.2's log1p may differ by an ulp or change a loop's step. Offered statelessly only: its loops allocate inside the library.
+         */
+        post: operations["randomBinomial"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/init/{initializer}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description An initializer without parameters. `xavier_*` and `kaiming_*` are JAX's aliases of
+                 *     `glorot_*` and `he_*`. Any name that is neither this list nor one of the
+                 *     initializers with their own path is 404.
+                 */
+                initializer: components["schemas"]["PlainInitializerName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.nn.initializers.<initializer>()(key, shape, float32)
+         * @description The variance-scaling initializers (lecun/glorot/he normal and uniform) need a shape of
+         *     rank >= 2 and no zero dimension (they compute fans from the last two axes); otherwise
+         *     400. `zeros` and `ones` ignore the key.
+         */
+        post: operations["initPlain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/init/normal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** jax.nn.initializers.normal(stddev)(key, shape) = normal(key, shape) * stddev */
+        post: operations["initNormal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/init/uniform": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** jax.nn.initializers.uniform(scale)(key, shape) = U[0, scale) */
+        post: operations["initUniform"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/init/truncated_normal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** jax.nn.initializers.truncated_normal(stddev, lower, upper) (no 0.8796 correction) */
+        post: operations["initTruncatedNormal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/init/constant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** jax.nn.initializers.constant(value) (ignores the key) */
+        post: operations["initConstant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/init/variance_scaling": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.nn.initializers.variance_scaling(scale, mode, distribution, in_axis, out_axis)
+         * @description Fans come from `in_axis` and `out_axis` (negative from the end) of a shape of rank >= 2;
+         *     an axis outside the shape, a zero fan or a non-positive scale is 400.
+         */
+        post: operations["initVarianceScaling"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness (Open Inference Protocol) */
+        get: operations["healthLive"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness (Open Inference Protocol) */
+        get: operations["healthReady"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics (text exposition format 0.0.4)
+         * @description The counter `keyfold_requests_total{method, route, status}` (route is the route pattern,
+         *     e.g. `/v1/sessions/{name}/keys`; requests that match no route count as
+         *     `method="", route="unmatched"`), the histogram
+         *     `keyfold_request_duration_seconds{method, route}`, the gauge `keyfold_sessions` (sessions
+         *     held), the counter `keyfold_keys_drawn_total` (keys drawn from session streams by
+         *     `/keys`, `/sample` and `/forward`), and for the store (strict/lease) the histogram
+         *     `keyfold_store_commit_seconds` (one group commit, one fsync), the counters
+         *     `keyfold_store_commits_total{result="ok"|"failed"}` and `keyfold_store_changes_total`.
+         */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/snapshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Write an online backup of the session store
+         * @description Copies the store with SQLite's online backup API (the daemon keeps serving) to
+         *     `--snapshot-dir` (default `<data-dir>/snapshots`) as `keyfold-<UTC time>-<n>.db`.
+         *     `SIGUSR1` does the same. To restore, stop the daemon, copy a snapshot to
+         *     `<data-dir>/keyfold.db`, start it and call `POST /v1/admin/restore`.
+         */
+        post: operations["adminSnapshot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the fence of a store restored from a snapshot
+         * @description A daemon started on a copy of a snapshot fences every session of it: draws answer 409
+         *     `failed_precondition`, since the original may have handed out keys after the snapshot
+         *     was taken. This call advances every stream of every fenced session by `advance` counts
+         *     (choose more than the original can have drawn since the snapshot), records that, removes
+         *     the store's snapshot marker and lifts the fence. All or nothing: if one stream would
+         *     pass count 4294967295 it is 409 and nothing is advanced (reseed that stream first).
+         *     On a store that is not fenced (never restored, already restored, or `--durability
+         *     memory`) it is 409.
+         */
+        post: operations["adminRestore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /**
+         * @description A key's raw data [hi, lo] (jax.random.key_data).
+         * @example [
+         *       0,
+         *       42
+         *     ]
+         */
+        Key: number[];
+        /** @description A seed; becomes key(seed) = [0, seed mod 2^32] (JAX with x64 off). */
+        Seed: number;
+        SeedOrKey: components["schemas"]["Seed"] | components["schemas"]["Key"];
+        /** @description A stream's uint32 counter. */
+        Count: number;
+        /** @description Dimensions, at most 8, each >= 0; the product is limited by --max-elements (413). */
+        Shape: number[];
+        /**
+         * @description JAX's threefry mode.
+         * @default partitionable
+         * @enum {string}
+         */
+        Threefry: "partitionable" | "legacy";
+        SessionName: string;
+        StreamName: string;
+        /** @enum {string} */
+        DType: "float32" | "int32" | "uint32" | "bool" | "uint8" | "uint16" | "uint64";
+        /** @description A float32 in its shortest round-trip form; non-finite values as strings. */
+        Float32Value: number | ("NaN" | "Infinity" | "-Infinity");
+        Empty: Record<string, never>;
+        /** @description The dtype decides the JSON type of the elements (each branch requires both, so exactly one matches). */
+        TensorFields: {
+            /** @constant */
+            dtype: "float32";
+            data: components["schemas"]["Float32Value"][];
+        } | {
+            /** @constant */
+            dtype: "int32";
+            data: number[];
+        } | {
+            /** @constant */
+            dtype: "uint32";
+            data: number[];
+        } | {
+            /** @constant */
+            dtype: "uint16";
+            data: number[];
+        } | {
+            /** @constant */
+            dtype: "uint8";
+            data: number[];
+        } | {
+            /** @constant */
+            dtype: "uint64";
+            data: string[];
+        } | {
+            /** @constant */
+            dtype: "bool";
+            data: boolean[];
+        };
+        /** @description {"shape", "dtype", "data": flat row-major}; len(data) = product of shape (1 for []). */
+        Tensor: {
+            shape: components["schemas"]["Shape"];
+            dtype: components["schemas"]["DType"];
+            data: unknown[];
+        } & components["schemas"]["TensorFields"];
+        Float32Tensor: components["schemas"]["Tensor"] & {
+            /** @constant */
+            dtype?: "float32";
+        };
+        Int32Tensor: components["schemas"]["Tensor"] & {
+            /** @constant */
+            dtype?: "int32";
+        };
+        BoolTensor: components["schemas"]["Tensor"] & {
+            /** @constant */
+            dtype?: "bool";
+        };
+        /** @description bit_width 8 -> uint8, 16 -> uint16, 32 -> uint32, 64 -> uint64 (decimal strings). */
+        BitsTensor: components["schemas"]["Tensor"] & {
+            /** @enum {unknown} */
+            dtype?: "uint8" | "uint16" | "uint32" | "uint64";
+        };
+        /** @description A number or a rectangular nested list of numbers (row-major). */
+        NestedNumbers: number | number[] | number[][] | number[][][] | number[][][][] | number[][][][][] | number[][][][][][] | number[][][][][][][] | number[][][][][][][][];
+        /**
+         * @description An input: a nested JSON array, or a tensor object. Elements are float32 (finite) for a
+         *     model that starts with a non-embed layer, int32 indices for one that starts with
+         *     `embed` (negative indices count from the end; others out of range are 400).
+         */
+        InputTensor: components["schemas"]["NestedNumbers"] | {
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description float32 (default for float inputs; int32 data is also accepted) or int32 (embed).
+             * @enum {string}
+             */
+            dtype?: "float32" | "int32";
+            data: number[];
+        };
+        /**
+         * @description One tensor as a NumPy `.npy` file (binary; `numpy.load` reads it). Replies are format
+         *     1.0 in C order, exactly what `numpy.save` writes; request bodies may be format 1.0, 2.0
+         *     or 3.0, C or Fortran order.
+         */
+        NpyTensor: string;
+        /** @description A parameter's shape and dtype (without its values). */
+        ParamSpec: {
+            shape: components["schemas"]["Shape"];
+            /** @constant */
+            dtype: "float32";
+        };
+        AdminRestoreRequest: {
+            /** @description Counts to move every stream of every fenced session forward. */
+            advance: number;
+        };
+        AdminRestoreResponse: {
+            advanced_sessions: number;
+            advance: number;
+        };
+        /** @enum {string} */
+        ErrorCode: "invalid_argument" | "unauthenticated" | "not_found" | "method_not_allowed" | "not_acceptable" | "already_exists" | "failed_precondition" | "payload_too_large" | "unsupported_media_type" | "resource_exhausted" | "internal" | "unavailable";
+        /** @description The body of every 4xx/5xx response. */
+        Error: {
+            error: {
+                code: components["schemas"]["ErrorCode"];
+                message: string;
+            };
+        };
+        InvalidArgumentError: components["schemas"]["Error"] & {
+            error?: {
+                /** @constant */
+                code?: "invalid_argument";
+            };
+        };
+        NotFoundError: components["schemas"]["Error"] & {
+            error?: {
+                /** @constant */
+                code?: "not_found";
+            };
+        };
+        MethodNotAllowedError: components["schemas"]["Error"] & {
+            error?: {
+                /** @constant */
+                code?: "method_not_allowed";
+            };
+        };
+        NotAcceptableError: components["schemas"]["Error"] & {
+            error?: {
+                /** @constant */
+                code?: "not_acceptable";
+            };
+        };
+        AlreadyExistsError: components["schemas"]["Error"] & {
+            error?: {
+                /** @constant */
+                code?: "already_exists";
+            };
+        };
+        FailedPreconditionError: components["schemas"]["Error"] & {
+            error?: {
+                /** @constant */
+                code?: "failed_precondition";
+            };
+        };
+        PayloadTooLargeError: components["schemas"]["Error"] & {
+            error?: {
+                /** @constant */
+                code?: "payload_too_large";
+            };
+        };
+        UnsupportedMediaTypeError: components["schemas"]["Error"] & {
+            error?: {
+                /** @constant */
+                code?: "unsupported_media_type";
+            };
+        };
+        ResourceExhaustedError: components["schemas"]["Error"] & {
+            error?: {
+                /** @constant */
+                code?: "resource_exhausted";
+            };
+        };
+        InternalError: components["schemas"]["Error"] & {
+            error?: {
+                /** @constant */
+                code?: "internal";
+            };
+        };
+        UnavailableError: components["schemas"]["Error"] & {
+            error?: {
+                /** @constant */
+                code?: "unavailable";
+            };
+        };
+        UnauthenticatedError: components["schemas"]["Error"] & {
+            error?: {
+                /** @constant */
+                code?: "unauthenticated";
+            };
+        };
+        /**
+         * @description Initializers without parameters (xavier_* / kaiming_* are aliases of glorot_* / he_*).
+         * @enum {string}
+         */
+        PlainInitializerName: "zeros" | "ones" | "lecun_normal" | "lecun_uniform" | "glorot_normal" | "glorot_uniform" | "he_normal" | "he_uniform" | "xavier_normal" | "xavier_uniform" | "kaiming_normal" | "kaiming_uniform";
+        /**
+         * @description Every initializer name the daemon knows.
+         * @enum {string}
+         */
+        InitializerName: "zeros" | "ones" | "constant" | "normal" | "uniform" | "truncated_normal" | "variance_scaling" | "lecun_normal" | "lecun_uniform" | "glorot_normal" | "glorot_uniform" | "he_normal" | "he_uniform" | "xavier_normal" | "xavier_uniform" | "kaiming_normal" | "kaiming_uniform";
+        /** @enum {string} */
+        FanMode: "fan_in" | "fan_out" | "fan_avg";
+        /** @enum {string} */
+        Distribution: "truncated_normal" | "normal" | "uniform";
+        Axis: number;
+        /**
+         * @description Must be finite as a float32.
+         * @default 0.01
+         */
+        StddevParam: number;
+        /**
+         * @description Must be finite as a float32.
+         * @default 0.01
+         */
+        ScaleParam: number;
+        /**
+         * @description A layer's initializer: a name (`"he_uniform"`; parameterised ones with their defaults)
+         *     or an object `{"name": ..., parameters}`. The daemon echoes initializers in canonical
+         *     form: a bare canonical name when the kind takes no parameters (aliases resolved),
+         *     otherwise an object with every parameter.
+         */
+        Initializer: components["schemas"]["InitializerName"] | {
+            name: components["schemas"]["PlainInitializerName"];
+        } | {
+            /** @constant */
+            name: "normal";
+            stddev?: components["schemas"]["StddevParam"];
+        } | {
+            /** @constant */
+            name: "uniform";
+            scale?: components["schemas"]["ScaleParam"];
+        } | {
+            /** @constant */
+            name: "truncated_normal";
+            stddev?: components["schemas"]["StddevParam"];
+            /** @default -2 */
+            lower: number;
+            /** @default 2 */
+            upper: number;
+        } | {
+            /** @constant */
+            name: "constant";
+            /** @default 0 */
+            value: number;
+        } | {
+            /** @constant */
+            name: "variance_scaling";
+            /** @default 1 */
+            scale: number;
+            /** @default fan_in */
+            mode: components["schemas"]["FanMode"];
+            /** @default truncated_normal */
+            distribution: components["schemas"]["Distribution"];
+            /** @default -2 */
+            in_axis: components["schemas"]["Axis"];
+            /** @default -1 */
+            out_axis: components["schemas"]["Axis"];
+        };
+        /** @description nnx.Linear; kernel (in_features, out_features) drawn first, then bias (out_features,). */
+        LinearLayer: {
+            /** @constant */
+            type: "linear";
+            /** @description Must equal the width the layers before produce. */
+            in_features: number;
+            out_features: number;
+            /** @default true */
+            use_bias: boolean;
+            /** @default lecun_normal */
+            kernel_init: components["schemas"]["Initializer"];
+            /** @default zeros */
+            bias_init: components["schemas"]["Initializer"];
+        };
+        /** @description nnx.Embed; integer input, only as the first layer; one params draw. */
+        EmbedLayer: {
+            /** @constant */
+            type: "embed";
+            num_embeddings: number;
+            features: number;
+            /**
+             * @default {
+             *       "name": "variance_scaling",
+             *       "scale": 1,
+             *       "mode": "fan_in",
+             *       "distribution": "normal",
+             *       "in_axis": -2,
+             *       "out_axis": 0
+             *     }
+             */
+            embedding_init: components["schemas"]["Initializer"];
+        };
+        /** @description nnx.Dropout: one key per non-deterministic call, from rng_collection (falling back to default) in Flax 0.10; from the stream it forked from there at construction in Flax 0.11+. */
+        DropoutLayer: {
+            /** @constant */
+            type: "dropout";
+            rate: number;
+            /** @default dropout */
+            rng_collection: components["schemas"]["StreamName"];
+            /** @default [] */
+            broadcast_dims: components["schemas"]["Axis"][];
+            /** @default false */
+            deterministic: boolean;
+        };
+        /** @description relu, gelu (tanh approximation, as jax.nn.gelu), tanh, sigmoid, silu; no parameters, no keys. */
+        ActivationLayer: {
+            /** @enum {unknown} */
+            type: "relu" | "gelu" | "tanh" | "sigmoid" | "silu";
+        };
+        Layer: components["schemas"]["LinearLayer"] | components["schemas"]["EmbedLayer"] | components["schemas"]["DropoutLayer"] | components["schemas"]["ActivationLayer"];
+        /** @description A layer as the daemon echoes it, every default filled in. */
+        ResolvedLayer: WithRequired<components["schemas"]["LinearLayer"], "use_bias" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["EmbedLayer"], "embedding_init"> | components["schemas"]["ResolvedDropoutLayer"] | components["schemas"]["ActivationLayer"];
+        /** @description A dropout as the daemon echoes it; in a Flax 0.11+ session, with the stream it holds. */
+        ResolvedDropoutLayer: {
+            /** @constant */
+            type: "dropout";
+            rate: number;
+            rng_collection: components["schemas"]["StreamName"];
+            broadcast_dims: components["schemas"]["Axis"][];
+            deterministic: boolean;
+            rngs?: components["schemas"]["HeldStream"];
+        };
+        /**
+         * @description Flax 0.11+: the RngStream a layer forked at construction and draws from. `tag` is the
+         *     name of the session stream it was forked from (`default` when rng_collection fell back
+         *     to it); reseed matches it. `path` is its place in `nnx.state(model)`.
+         */
+        HeldStream: {
+            key: components["schemas"]["Key"];
+            count: components["schemas"]["Count"];
+            tag: components["schemas"]["StreamName"];
+            /** @example layers.1.rngs */
+            path: string;
+        };
+        SessionOptions: {
+            threefry?: components["schemas"]["Threefry"];
+            /**
+             * @description Flax semantics: "0.10" (Flax 0.9–0.10, the default), "0.11" or "0.12" (Flax ≥ 0.11:
+             *     forked dropout streams, fold_in reseed; the two draw alike). A fork defaults to its
+             *     parent's.
+             * @default 0.10
+             * @enum {string}
+             */
+            flax: "0.10" | "0.11" | "0.12";
+        };
+        /**
+         * @description Stream name -> seed or key, as `nnx.Rngs(default, **streams)`; `default` is the
+         *     positional seed. At most 64 streams. Keyword streams keep the given order, `default`
+         *     comes last.
+         */
+        RngsSeeds: {
+            [key: string]: components["schemas"]["SeedOrKey"];
+        };
+        SessionCreate: {
+            name: components["schemas"]["SessionName"];
+            rngs?: components["schemas"]["RngsSeeds"];
+            model?: {
+                layers: components["schemas"]["Layer"][];
+            };
+            options?: components["schemas"]["SessionOptions"];
+        };
+        StreamState: {
+            key: components["schemas"]["Key"];
+            count: components["schemas"]["Count"];
+        };
+        Session: {
+            name: components["schemas"]["SessionName"];
+            /** @description Every real stream (fallback names are not streams) with its key and count. */
+            rngs: {
+                [key: string]: components["schemas"]["StreamState"];
+            };
+            model: null | {
+                layers: components["schemas"]["ResolvedLayer"][];
+                /** @description One entry per layer, parameter name -> shape and dtype. */
+                params: {
+                    kernel?: components["schemas"]["ParamSpec"];
+                    bias?: components["schemas"]["ParamSpec"];
+                    embedding?: components["schemas"]["ParamSpec"];
+                }[];
+            };
+            options: {
+                threefry: components["schemas"]["Threefry"];
+                /** @enum {string} */
+                flax: "0.10" | "0.11" | "0.12";
+            };
+        };
+        SessionList: {
+            sessions: components["schemas"]["SessionName"][];
+            /** @description Present when names follow this page; pass it as page_token. */
+            next_page_token?: string;
+        };
+        KeysRequest: {
+            /** @default default */
+            stream: components["schemas"]["StreamName"];
+            /**
+             * @description At most --max-elements (413).
+             * @default 1
+             */
+            n: number;
+        };
+        KeysResponse: {
+            stream: components["schemas"]["StreamName"];
+            /** @description The stream that served the draw (`default` on fallback). */
+            source: components["schemas"]["StreamName"];
+            counts: components["schemas"]["Count"][];
+            keys: components["schemas"]["Key"][];
+        };
+        /**
+         * @description `distribution` selects the sampler (every operation `GET /v1/random` lists with
+         *     `session_sample`; `permutation` is stateless only); its parameters are those of the
+         *     stateless operation of that name (without `key` and `threefry`: the key comes from the
+         *     stream, the mode from the session), with the same broadcasting. Or `initializer` (instead of `distribution`): Flax 0.12's
+         *     keyless initializers, `rngs.params.lecun_normal()(shape)` — one key is drawn from the
+         *     stream when called and the initializer of that name (aliases allowed, with the
+         *     parameters of `POST /v1/init/{initializer}` and `shape` required) is applied with it;
+         *     `variance_scaling`'s own `distribution` parameter keeps its meaning there.
+         */
+        SampleRequest: {
+            stream?: components["schemas"]["StreamName"];
+            initializer: components["schemas"]["PlainInitializerName"];
+            shape: components["schemas"]["Shape"];
+        } | {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            initializer: "normal";
+            shape: components["schemas"]["Shape"];
+            stddev?: components["schemas"]["StddevParam"];
+        } | {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            initializer: "uniform";
+            shape: components["schemas"]["Shape"];
+            scale?: components["schemas"]["ScaleParam"];
+        } | {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            initializer: "truncated_normal";
+            shape: components["schemas"]["Shape"];
+            stddev?: components["schemas"]["StddevParam"];
+            /** @default -2 */
+            lower: number;
+            /** @default 2 */
+            upper: number;
+        } | {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            initializer: "constant";
+            shape: components["schemas"]["Shape"];
+            /** @default 0 */
+            value: number;
+        } | {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            initializer: "variance_scaling";
+            shape: components["schemas"]["Shape"];
+            /** @default 1 */
+            scale: number;
+            /** @default fan_in */
+            mode: components["schemas"]["FanMode"];
+            /** @default truncated_normal */
+            distribution: components["schemas"]["Distribution"];
+            /** @default -2 */
+            in_axis: components["schemas"]["Axis"];
+            /** @default -1 */
+            out_axis: components["schemas"]["Axis"];
+        } | components["schemas"]["SampleDistribution"];
+        /** @description The sample's Tensor members plus the key used, the count it was drawn at, the stream asked for and the serving stream. */
+        SampleResponse: {
+            shape: components["schemas"]["Shape"];
+            dtype: components["schemas"]["DType"];
+            data: unknown[];
+            key: components["schemas"]["Key"];
+            count: components["schemas"]["Count"];
+            stream: components["schemas"]["StreamName"];
+            source: components["schemas"]["StreamName"];
+        } & components["schemas"]["TensorFields"];
+        ForwardRequest: {
+            x: components["schemas"]["InputTensor"];
+            /** @description Overrides every dropout layer (true = eval, false = train); absent, each layer's own attribute. */
+            deterministic?: boolean;
+        };
+        ForwardResponse: {
+            y: components["schemas"]["Float32Tensor"];
+        };
+        ReseedRequest: {
+            /** @description Stream name (0.11+ model streams, by tag) -> seed or key (non-empty). */
+            streams: {
+                [key: string]: components["schemas"]["SeedOrKey"];
+            };
+            /**
+             * @description What nnx.reseed is applied to: the model, the session's own Rngs, or both (model first). The same in a 0.10 session.
+             * @default all
+             * @enum {string}
+             */
+            target: "all" | "model" | "rngs";
+            /**
+             * @description Flax 0.11+ reseed policy (400 in a 0.10 session); every key keyfold holds is a scalar, so both act alike.
+             * @default scalars_only
+             * @enum {string}
+             */
+            policy: "scalars_only" | "match_shape";
+        };
+        ForkRequest: {
+            name: components["schemas"]["SessionName"];
+            /** @description The parent's streams to fork, each once (absent or empty - every stream). */
+            streams?: components["schemas"]["StreamName"][];
+            model?: {
+                layers: components["schemas"]["Layer"][];
+            };
+            options?: components["schemas"]["SessionOptions"];
+        };
+        ParamsResponse: {
+            params: {
+                kernel?: components["schemas"]["Float32Tensor"];
+                bias?: components["schemas"]["Float32Tensor"];
+                embedding?: components["schemas"]["Float32Tensor"];
+            }[];
+        };
+        KeyResponse: {
+            key: components["schemas"]["Key"];
+        };
+        SplitResponse: {
+            keys: components["schemas"]["Key"][];
+            shape: components["schemas"]["Shape"];
+        };
+        /**
+         * @description A float parameter: a number, or an array broadcast against the shape as in JAX (NumPy's
+         *     rules): a rectangular nested list of numbers or a Tensor object. Values are rounded to
+         *     float32 and must be finite then, unless the parameter says otherwise.
+         */
+        FloatParam: number | components["schemas"]["NestedNumbers"][] | {
+            shape: components["schemas"]["Shape"];
+            /**
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32" | "int32";
+            data: number[];
+        };
+        /** @description An integer parameter in int32, or an array of them broadcast against the shape. */
+        Int32Param: components["schemas"]["Int32"] | components["schemas"]["NestedInt32"][] | {
+            shape: components["schemas"]["Shape"];
+            /**
+             * @default int32
+             * @constant
+             */
+            dtype: "int32";
+            data: components["schemas"]["Int32"][];
+        };
+        NestedInt32: number | number[] | number[][] | number[][][] | number[][][][] | number[][][][][] | number[][][][][][] | number[][][][][][][] | number[][][][][][][][];
+        Int32: number;
+        /** @description A parameter of an operation, as `GET /v1/random` lists it. */
+        RandomParam: {
+            /** @description JAX's name (the body member). */
+            name: string;
+            /** @enum {string} */
+            kind: "key" | "seed" | "shape" | "int_or_shape" | "float" | "int" | "enum" | "dtype" | "bool" | "axis";
+            required: boolean;
+            /** @description JAX's default; null when required or when JAX's default is None (derived: see the description). */
+            default: unknown;
+            /**
+             * @description The element dtype of float and int parameters, else null.
+             * @enum {unknown}
+             */
+            dtype: "float32" | "int32" | "uint32" | "int64" | null;
+            /** @description An array is accepted and broadcast against the shape. */
+            array: boolean;
+            /** @description float: values may round to an infinity. */
+            infinite?: boolean;
+            min?: number;
+            max?: number;
+            /** @description enum, dtype: the accepted names; int: the only values accepted. */
+            values?: (string | number)[];
+            description: string;
+        };
+        RandomOperation: {
+            name: string;
+            /** @description The JAX call it computes. */
+            summary: string;
+            /** @description Offered as POST /v1/random/{name}. */
+            random: boolean;
+            /** @description Offered as a distribution of POST /v1/sessions/{name}/sample. */
+            session_sample: boolean;
+            /** @description Answers one tensor (JSON or .npy). */
+            tensor: boolean;
+            /** @description The output's dtype with the default parameters (null for the key operations). */
+            dtype: components["schemas"]["DType"] | null;
+            /**
+             * @description How the output's shape follows from `shape` and the array parameters (P, the
+             *     broadcast of their shapes), as the sampler's code in JAX has it: `scalar` (`shape`,
+             *     default `()`, P must broadcast to it), `broadcast` (likewise, absent it is P: JAX's
+             *     None), `concat` (`shape` + P), `outer` (the draw has `shape`; the output is the
+             *     broadcast of `shape` and P), `to` (absent it is P; given, each array parameter must
+             *     broadcast to it one way, jnp.broadcast_to: poisson) or `own` (no shape parameter).
+             * @enum {string}
+             */
+            shape: "scalar" | "broadcast" | "concat" | "outer" | "to" | "own";
+            params: components["schemas"]["RandomParam"][];
+        };
+        RandomOperationList: {
+            operations: components["schemas"]["RandomOperation"][];
+        };
+        RandomKeyRequest: {
+            /** @description An integer (signed 64-bit; key(seed) = [0, seed mod 2^32] as JAX with x64 off) or a key's data [hi, lo], returned as is. */
+            seed: components["schemas"]["SeedOrKey"];
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomFoldInRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The integer folded into the key (uint32). */
+            data: number;
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomSplitRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /**
+             * @description The number of keys, or a shape of keys (at most --max-elements).
+             * @default 2
+             */
+            num: number | components["schemas"]["Shape"];
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomBitsRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype; uint64 draws 64 bits per element as JAX does with x64 on (elements written as decimal strings).
+             * @default uint32
+             * @enum {string}
+             */
+            dtype: "uint8" | "uint16" | "uint32" | "uint64";
+            /**
+             * @description keyfold's spelling of the dtype: 8, 16, 32 or 64 (uint8 ... uint64); with dtype it must agree.
+             * @default 32
+             * @enum {integer}
+             */
+            bit_width: 8 | 16 | 32 | 64;
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomUniformRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description The inclusive lower bound, a number or an array broadcast to the shape; finite as float32.
+             * @default 0
+             */
+            minval: components["schemas"]["FloatParam"];
+            /**
+             * @description The exclusive upper bound, likewise. Where minval >= maxval the element is minval, as in JAX.
+             * @default 1
+             */
+            maxval: components["schemas"]["FloatParam"];
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomNormalRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomTruncatedNormalRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The lower bound, a number or an array; a value beyond the float32 range rounds to an infinity (a one-sided truncation). */
+            lower: components["schemas"]["FloatParam"];
+            /** @description The upper bound, likewise. Where lower >= upper JAX does not raise: the element is nextafter(upper, -inf). */
+            upper: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomBernoulliRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /**
+             * @description The probability of true, a number or an array; values outside [0, 1] give all false or all true. An integer is taken as a float (JAX raises TypeError for a Python int).
+             * @default 0.5
+             */
+            p: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description 'low': uniform < p; 'high': two uniform draws, u2 * 2^-23 < p - u1, correct for p below ~1e-7 (twice the bits).
+             * @default low
+             * @enum {string}
+             */
+            mode: "low" | "high";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomRandintRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The output shape; minval and maxval must broadcast to exactly it. JAX requires it; absent, keyfold uses the broadcast of the bounds' shapes. */
+            shape?: components["schemas"]["Shape"];
+            /** @description The inclusive lower bound, an integer or an array of them, in int32 (JAX with x64 off raises OverflowError beyond it). */
+            minval: components["schemas"]["Int32Param"];
+            /** @description The exclusive upper bound, likewise. Where minval >= maxval the element is minval, as in JAX. */
+            maxval: components["schemas"]["Int32Param"];
+            /**
+             * @description The output dtype: int32 (JAX's default with x64 off).
+             * @default int32
+             * @enum {string}
+             */
+            dtype: "int32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomPermutationRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description jax.random.permutation(key, n) for an integer n (JAX's `x`): a permutation of 0..n-1, shape [n]; at most --max-elements (413) and 2147483647 (400: JAX sorts int32 indices). */
+            n: number;
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomExponentialRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomGumbelRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description JAX's None is 'low' (jax_high_dynamic_range_gumbel off): -log(-log(u)); 'high': two uniforms for ~46 bits near 0; 'highest': 64 random bits as a float in (0, 1). 'high' and 'highest' draw twice the bits.
+             * @default low
+             * @enum {string}
+             */
+            mode: "low" | "high" | "highest";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomLaplaceRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomLogisticRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomCauchyRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomParetoRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The shape parameter b (> 0 for a Pareto distribution; JAX does not check), a number or an array; finite as float32. */
+            b: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomWeibullMinRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The scale, a number or an array; finite as float32. */
+            scale: components["schemas"]["FloatParam"];
+            /** @description The concentration (shape) parameter, likewise. */
+            concentration: components["schemas"]["FloatParam"];
+            /**
+             * @description The shape of the uniform draw (default (), a scalar). JAX does not check it: the output is its broadcast with the parameters' shapes, elements that differ only along dimensions where it is 1 (or absent) sharing a draw.
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomRayleighRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The scale, a number or an array; finite as float32. */
+            scale: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomGeometricRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The probability of success of one trial, a number or an array; finite as float32 (JAX does not check 0 < p < 1). */
+            p: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: int32 (JAX's default with x64 off).
+             * @default int32
+             * @enum {string}
+             */
+            dtype: "int32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomTriangularRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The lower limit, a number or an array; finite as float32. */
+            left: components["schemas"]["FloatParam"];
+            /** @description The peak (left <= mode <= right; JAX does not check), likewise. */
+            mode: components["schemas"]["FloatParam"];
+            /** @description The upper limit, likewise. */
+            right: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomLognormalRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /**
+             * @description The standard deviation of the underlying normal, a number or an array; finite as float32.
+             * @default 1
+             */
+            sigma: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomMaxwellRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomDoubleSidedMaxwellRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The location, a number or an array; finite as float32. */
+            loc: components["schemas"]["FloatParam"];
+            /** @description The scale, likewise. */
+            scale: components["schemas"]["FloatParam"];
+            /**
+             * @description The leading dimensions (default ()): the output's shape is shape + the broadcast of the parameters' shapes, () counting as that broadcast shape (so loc of shape (3,) gives (3, 3)), as JAX computes it.
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomRademacherRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: int32 (JAX's default with x64 off; JAX takes any dtype, keyfold computes int32).
+             * @default int32
+             * @enum {string}
+             */
+            dtype: "int32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomGammaRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The shape parameter a, a number or an array; finite as float32 (a = 0 gives 0, a negative a NaN; JAX does not check). */
+            a: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomLoggammaRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The shape parameter a, likewise (log(0) = -inf for a = 0). */
+            a: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomBetaRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The first shape parameter, a number or an array; finite as float32. */
+            a: components["schemas"]["FloatParam"];
+            /** @description The second shape parameter, likewise. */
+            b: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomChisquareRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The degrees of freedom, a number or an array; finite as float32. */
+            df: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomTRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The degrees of freedom, a number or an array; finite as float32. */
+            df: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomFRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The numerator's degrees of freedom, a number or an array; finite as float32. */
+            dfnum: components["schemas"]["FloatParam"];
+            /** @description The denominator's degrees of freedom, likewise. */
+            dfden: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomGeneralizedNormalRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The exponent p of exp(-|x|^p) (p = 2: normal with variance 1/2), a number or an array broadcast to the shape; finite as float32. */
+            p: components["schemas"]["FloatParam"];
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomDirichletRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The concentrations along the last axis (k of them; ndim >= 1), finite as float32. keyfold computes one vector for every row: the leading dimensions of alpha must be 1 (JAX also takes one vector per batch element). */
+            alpha: components["schemas"]["FloatParam"];
+            /** @description The batch shape; the output is shape + (k,). alpha's leading dimensions must broadcast to exactly it (JAX's check and text). Absent (JAX's None): alpha's leading dimensions. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomBallRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The dimension of the ball: the output's last axis. */
+            d: number;
+            /**
+             * @description The p of the Lp ball, one number (finite as float32).
+             * @default 2
+             */
+            p: number;
+            /**
+             * @description The batch shape (default ()); the output is shape + (d,).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomWaldRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The mean, a number or an array; finite as float32 (JAX does not check > 0). */
+            mean: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomPoissonRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The rate, a number or an array; finite as float32 (0 gives 0, a negative rate -1, as JAX's loops do). */
+            lam: components["schemas"]["FloatParam"];
+            /** @description The output shape; lam must broadcast to it. Absent (JAX's None): lam's shape. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: int32 (JAX's default with x64 off).
+             * @default int32
+             * @enum {string}
+             */
+            dtype: "int32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomBinomialRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The number of trials, a number or an array; finite as float32, floored (NaN for a negative count). */
+            n: components["schemas"]["FloatParam"];
+            /** @description The probability of success, likewise (NaN outside [0, 1]). */
+            p: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        SampleBitsRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "bits";
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype; uint64 draws 64 bits per element as JAX does with x64 on (elements written as decimal strings).
+             * @default uint32
+             * @enum {string}
+             */
+            dtype: "uint8" | "uint16" | "uint32" | "uint64";
+            /**
+             * @description keyfold's spelling of the dtype: 8, 16, 32 or 64 (uint8 ... uint64); with dtype it must agree.
+             * @default 32
+             * @enum {integer}
+             */
+            bit_width: 8 | 16 | 32 | 64;
+        };
+        SampleUniformRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "uniform";
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description The inclusive lower bound, a number or an array broadcast to the shape; finite as float32.
+             * @default 0
+             */
+            minval: components["schemas"]["FloatParam"];
+            /**
+             * @description The exclusive upper bound, likewise. Where minval >= maxval the element is minval, as in JAX.
+             * @default 1
+             */
+            maxval: components["schemas"]["FloatParam"];
+        };
+        SampleNormalRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "normal";
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+        };
+        SampleTruncatedNormalRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "truncated_normal";
+            /** @description The lower bound, a number or an array; a value beyond the float32 range rounds to an infinity (a one-sided truncation). */
+            lower: components["schemas"]["FloatParam"];
+            /** @description The upper bound, likewise. Where lower >= upper JAX does not raise: the element is nextafter(upper, -inf). */
+            upper: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+        };
+        SampleBernoulliRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "bernoulli";
+            /**
+             * @description The probability of true, a number or an array; values outside [0, 1] give all false or all true. An integer is taken as a float (JAX raises TypeError for a Python int).
+             * @default 0.5
+             */
+            p: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description 'low': uniform < p; 'high': two uniform draws, u2 * 2^-23 < p - u1, correct for p below ~1e-7 (twice the bits).
+             * @default low
+             * @enum {string}
+             */
+            mode: "low" | "high";
+        };
+        SampleRandintRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "randint";
+            /** @description The output shape; minval and maxval must broadcast to exactly it. JAX requires it; absent, keyfold uses the broadcast of the bounds' shapes. */
+            shape?: components["schemas"]["Shape"];
+            /** @description The inclusive lower bound, an integer or an array of them, in int32 (JAX with x64 off raises OverflowError beyond it). */
+            minval: components["schemas"]["Int32Param"];
+            /** @description The exclusive upper bound, likewise. Where minval >= maxval the element is minval, as in JAX. */
+            maxval: components["schemas"]["Int32Param"];
+            /**
+             * @description The output dtype: int32 (JAX's default with x64 off).
+             * @default int32
+             * @enum {string}
+             */
+            dtype: "int32";
+        };
+        SampleExponentialRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "exponential";
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+        };
+        SampleGumbelRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "gumbel";
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description JAX's None is 'low' (jax_high_dynamic_range_gumbel off): -log(-log(u)); 'high': two uniforms for ~46 bits near 0; 'highest': 64 random bits as a float in (0, 1). 'high' and 'highest' draw twice the bits.
+             * @default low
+             * @enum {string}
+             */
+            mode: "low" | "high" | "highest";
+        };
+        SampleLaplaceRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "laplace";
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+        };
+        SampleLogisticRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "logistic";
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+        };
+        SampleCauchyRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "cauchy";
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+        };
+        SampleParetoRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "pareto";
+            /** @description The shape parameter b (> 0 for a Pareto distribution; JAX does not check), a number or an array; finite as float32. */
+            b: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+        };
+        SampleWeibullMinRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "weibull_min";
+            /** @description The scale, a number or an array; finite as float32. */
+            scale: components["schemas"]["FloatParam"];
+            /** @description The concentration (shape) parameter, likewise. */
+            concentration: components["schemas"]["FloatParam"];
+            /**
+             * @description The shape of the uniform draw (default (), a scalar). JAX does not check it: the output is its broadcast with the parameters' shapes, elements that differ only along dimensions where it is 1 (or absent) sharing a draw.
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+        };
+        SampleRayleighRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "rayleigh";
+            /** @description The scale, a number or an array; finite as float32. */
+            scale: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+        };
+        SampleGeometricRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "geometric";
+            /** @description The probability of success of one trial, a number or an array; finite as float32 (JAX does not check 0 < p < 1). */
+            p: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: int32 (JAX's default with x64 off).
+             * @default int32
+             * @enum {string}
+             */
+            dtype: "int32";
+        };
+        SampleTriangularRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "triangular";
+            /** @description The lower limit, a number or an array; finite as float32. */
+            left: components["schemas"]["FloatParam"];
+            /** @description The peak (left <= mode <= right; JAX does not check), likewise. */
+            mode: components["schemas"]["FloatParam"];
+            /** @description The upper limit, likewise. */
+            right: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+        };
+        SampleLognormalRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "lognormal";
+            /**
+             * @description The standard deviation of the underlying normal, a number or an array; finite as float32.
+             * @default 1
+             */
+            sigma: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+        };
+        SampleMaxwellRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "maxwell";
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+        };
+        SampleDoubleSidedMaxwellRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "double_sided_maxwell";
+            /** @description The location, a number or an array; finite as float32. */
+            loc: components["schemas"]["FloatParam"];
+            /** @description The scale, likewise. */
+            scale: components["schemas"]["FloatParam"];
+            /**
+             * @description The leading dimensions (default ()): the output's shape is shape + the broadcast of the parameters' shapes, () counting as that broadcast shape (so loc of shape (3,) gives (3, 3)), as JAX computes it.
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+        };
+        SampleRademacherRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "rademacher";
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: int32 (JAX's default with x64 off; JAX takes any dtype, keyfold computes int32).
+             * @default int32
+             * @enum {string}
+             */
+            dtype: "int32";
+        };
+        SampleGammaRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "gamma";
+            /** @description The shape parameter a, a number or an array; finite as float32 (a = 0 gives 0, a negative a NaN; JAX does not check). */
+            a: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+        };
+        SampleLoggammaRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "loggamma";
+            /** @description The shape parameter a, likewise (log(0) = -inf for a = 0). */
+            a: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+        };
+        SampleBetaRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "beta";
+            /** @description The first shape parameter, a number or an array; finite as float32. */
+            a: components["schemas"]["FloatParam"];
+            /** @description The second shape parameter, likewise. */
+            b: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+        };
+        SampleChisquareRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "chisquare";
+            /** @description The degrees of freedom, a number or an array; finite as float32. */
+            df: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+        };
+        SampleTRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "t";
+            /** @description The degrees of freedom, a number or an array; finite as float32. */
+            df: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+        };
+        SampleFRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "f";
+            /** @description The numerator's degrees of freedom, a number or an array; finite as float32. */
+            dfnum: components["schemas"]["FloatParam"];
+            /** @description The denominator's degrees of freedom, likewise. */
+            dfden: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+        };
+        SampleGeneralizedNormalRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "generalized_normal";
+            /** @description The exponent p of exp(-|x|^p) (p = 2: normal with variance 1/2), a number or an array broadcast to the shape; finite as float32. */
+            p: components["schemas"]["FloatParam"];
+            /**
+             * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+        };
+        SampleDirichletRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "dirichlet";
+            /** @description The concentrations along the last axis (k of them; ndim >= 1), finite as float32. keyfold computes one vector for every row: the leading dimensions of alpha must be 1 (JAX also takes one vector per batch element). */
+            alpha: components["schemas"]["FloatParam"];
+            /** @description The batch shape; the output is shape + (k,). alpha's leading dimensions must broadcast to exactly it (JAX's check and text). Absent (JAX's None): alpha's leading dimensions. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+        };
+        SampleBallRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "ball";
+            /** @description The dimension of the ball: the output's last axis. */
+            d: number;
+            /**
+             * @description The p of the Lp ball, one number (finite as float32).
+             * @default 2
+             */
+            p: number;
+            /**
+             * @description The batch shape (default ()); the output is shape + (d,).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
+             * @default intel-nr2
+             * @enum {string}
+             */
+            rsqrt: "intel-nr2" | "sqrt-div";
+        };
+        /** @description A `distribution` of POST /v1/sessions/{name}/sample with its parameters: those of POST /v1/random/{distribution} but the key, which is drawn from the stream. */
+        SampleDistribution: components["schemas"]["SampleBitsRequest"] | components["schemas"]["SampleUniformRequest"] | components["schemas"]["SampleNormalRequest"] | components["schemas"]["SampleTruncatedNormalRequest"] | components["schemas"]["SampleBernoulliRequest"] | components["schemas"]["SampleRandintRequest"] | components["schemas"]["SampleExponentialRequest"] | components["schemas"]["SampleGumbelRequest"] | components["schemas"]["SampleLaplaceRequest"] | components["schemas"]["SampleLogisticRequest"] | components["schemas"]["SampleCauchyRequest"] | components["schemas"]["SampleParetoRequest"] | components["schemas"]["SampleWeibullMinRequest"] | components["schemas"]["SampleRayleighRequest"] | components["schemas"]["SampleGeometricRequest"] | components["schemas"]["SampleTriangularRequest"] | components["schemas"]["SampleLognormalRequest"] | components["schemas"]["SampleMaxwellRequest"] | components["schemas"]["SampleDoubleSidedMaxwellRequest"] | components["schemas"]["SampleRademacherRequest"] | components["schemas"]["SampleGammaRequest"] | components["schemas"]["SampleLoggammaRequest"] | components["schemas"]["SampleBetaRequest"] | components["schemas"]["SampleChisquareRequest"] | components["schemas"]["SampleTRequest"] | components["schemas"]["SampleFRequest"] | components["schemas"]["SampleGeneralizedNormalRequest"] | components["schemas"]["SampleDirichletRequest"] | components["schemas"]["SampleBallRequest"];
+        InitRequest: {
+            key: components["schemas"]["Key"];
+            shape: components["schemas"]["Shape"];
+            threefry?: components["schemas"]["Threefry"];
+        };
+        InitNormalRequest: {
+            key: components["schemas"]["Key"];
+            shape: components["schemas"]["Shape"];
+            threefry?: components["schemas"]["Threefry"];
+            stddev?: components["schemas"]["StddevParam"];
+        };
+        InitUniformRequest: {
+            key: components["schemas"]["Key"];
+            shape: components["schemas"]["Shape"];
+            threefry?: components["schemas"]["Threefry"];
+            scale?: components["schemas"]["ScaleParam"];
+        };
+        InitTruncatedNormalRequest: {
+            key: components["schemas"]["Key"];
+            shape: components["schemas"]["Shape"];
+            threefry?: components["schemas"]["Threefry"];
+            stddev?: components["schemas"]["StddevParam"];
+            /** @default -2 */
+            lower: number;
+            /** @default 2 */
+            upper: number;
+        };
+        InitConstantRequest: {
+            key: components["schemas"]["Key"];
+            shape: components["schemas"]["Shape"];
+            threefry?: components["schemas"]["Threefry"];
+            /**
+             * @description Finite as a float32.
+             * @default 0
+             */
+            value: number;
+        };
+        InitVarianceScalingRequest: {
+            key: components["schemas"]["Key"];
+            shape: components["schemas"]["Shape"];
+            threefry?: components["schemas"]["Threefry"];
+            /** @default 1 */
+            scale: number;
+            /** @default fan_in */
+            mode: components["schemas"]["FanMode"];
+            /** @default truncated_normal */
+            distribution: components["schemas"]["Distribution"];
+            /** @default -2 */
+            in_axis: components["schemas"]["Axis"];
+            /** @default -1 */
+            out_axis: components["schemas"]["Axis"];
+        };
+    };
+    responses: {
+        /** @description `invalid_argument`: malformed JSON, an unknown member, a wrong type or value; the message names the field. */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "invalid_argument",
+                 *         "message": "body.shape[0] must be a non-negative integer"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["InvalidArgumentError"];
+            };
+        };
+        /** @description `not_found`: no such session, path, operation or initializer, or a stream with no `default` to fall back to. */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "not_found",
+                 *         "message": "session 'exp1' not found"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["NotFoundError"];
+            };
+        };
+        /** @description `method_not_allowed`: the path exists but not with this method. Returned for any method a path item does not define. */
+        MethodNotAllowed: {
+            headers: {
+                /** @description The methods of the path, e.g. `POST, GET`. */
+                Allow: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["MethodNotAllowedError"];
+            };
+        };
+        /** @description `not_acceptable`: the Accept header allows neither `application/json` nor `application/x-npy` (on `key`, `fold_in` and `split`: refuses `application/json`, their only type). */
+        NotAcceptable: {
+            headers: {
+                Vary: components["headers"]["VaryAccept"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "not_acceptable",
+                 *         "message": "Accept 'text/html' allows neither application/json nor application/x-npy, the media types of this route (errors are always application/json)"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["NotAcceptableError"];
+            };
+        };
+        /** @description `already_exists`: a session with this name exists. */
+        AlreadyExists: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["AlreadyExistsError"];
+            };
+        };
+        /** @description `failed_precondition`: the draw would take the stream's count past 4294967295 (reseed the stream first), or the session comes from a store restored from a snapshot and is fenced until `POST /v1/admin/restore`. */
+        Exhausted: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["FailedPreconditionError"];
+            };
+        };
+        /** @description `already_exists`: a session with the child's name exists; or `failed_precondition`: a forked stream is at count 4294967295, or the parent is fenced after a restore from a snapshot (until `POST /v1/admin/restore`). */
+        ForkConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["AlreadyExistsError"] | components["schemas"]["FailedPreconditionError"];
+            };
+        };
+        /** @description `failed_precondition`: the session has no model, a dropout stream's count would pass 4294967295, or the pass would draw a dropout key from a session fenced after a restore from a snapshot (until `POST /v1/admin/restore`). */
+        NoModelOrExhausted: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["FailedPreconditionError"];
+            };
+        };
+        /** @description `payload_too_large`: the body exceeds `--max-body`, a tensor or draw exceeds `--max-elements`, or a model `--max-model-params`. */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PayloadTooLargeError"];
+            };
+        };
+        /** @description `unsupported_media_type`: a non-empty body that is not `application/json` (nor `application/x-npy` where the operation takes it). */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["UnsupportedMediaTypeError"];
+            };
+        };
+        /** @description `resource_exhausted`: `--max-sessions` sessions exist already. */
+        TooManySessions: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ResourceExhaustedError"];
+            };
+        };
+        /** @description `internal`: a bug. */
+        Internal: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["InternalError"];
+            };
+        };
+        /** @description `unavailable`: out of memory, starting up, or the store is failing to write (retry later). */
+        Unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["UnavailableError"];
+            };
+        };
+        /** @description `unauthenticated`: `--auth-token-file` is set and the bearer token is missing or wrong. */
+        Unauthenticated: {
+            headers: {
+                /** @description Always `Bearer`. */
+                "WWW-Authenticate": "Bearer";
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["UnauthenticatedError"];
+            };
+        };
+    };
+    parameters: {
+        /** @description The session's name; a name not matching the pattern is 400. */
+        SessionName: components["schemas"]["SessionName"];
+    };
+    requestBodies: never;
+    headers: {
+        /** @description The reply depends on the Accept header (JSON or `.npy`). */
+        VaryAccept: "Accept";
+        /** @description On `.npy` replies: the key the sample was drawn with, `hi,lo` (the JSON reply's `key`). */
+        KeyfoldKey: string;
+        /** @description On `.npy` replies: the count the key was drawn at (the JSON reply's `count`). */
+        KeyfoldCount: string;
+        /** @description On `.npy` replies: the stream asked for (the JSON reply's `stream`). */
+        KeyfoldStream: string;
+        /** @description On `.npy` replies: the stream that served the draw (the JSON reply's `source`). */
+        KeyfoldSource: string;
+    };
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    listSessions: {
+        parameters: {
+            query?: {
+                /** @description At most this many names (1..10000). */
+                limit?: number;
+                /** @description The previous reply's `next_page_token`; a token keyfoldd did not issue for this prefix is 400. */
+                page_token?: string;
+                /** @description Only names that start with this string. */
+                prefix?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of names in byte order; `next_page_token` when more follow. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "sessions": [
+                     *         "exp1",
+                     *         "flax-doc"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionCreate"];
+            };
+        };
+        responses: {
+            /** @description Created; the new Session. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            409: components["responses"]["AlreadyExists"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManySessions"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name; a name not matching the pattern is 400. */
+                name: components["parameters"]["SessionName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Session (current keys and counts). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name; a name not matching the pattern is 400. */
+                name: components["parameters"]["SessionName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; no body. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    drawKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name; a name not matching the pattern is 400. */
+                name: components["parameters"]["SessionName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["KeysRequest"];
+            };
+        };
+        responses: {
+            /** @description The keys and the counts they were drawn at. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeysResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Exhausted"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    sampleSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name; a name not matching the pattern is 400. */
+                name: components["parameters"]["SessionName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SampleRequest"];
+            };
+        };
+        responses: {
+            /** @description The sample (a Tensor) plus the key, the count it was drawn at, the stream asked for and the stream that served it. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    "Keyfold-Key": components["headers"]["KeyfoldKey"];
+                    "Keyfold-Count": components["headers"]["KeyfoldCount"];
+                    "Keyfold-Stream": components["headers"]["KeyfoldStream"];
+                    "Keyfold-Source": components["headers"]["KeyfoldSource"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SampleResponse"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+            409: components["responses"]["Exhausted"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    forward: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only with an `application/x-npy` body (a JSON body gives `deterministic` as a member;
+                 *     the parameter there is 400, as is any other query parameter): `true` or `false`,
+                 *     as the JSON member; absent, each dropout layer's own attribute.
+                 */
+                deterministic?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                /** @description The session's name; a name not matching the pattern is 400. */
+                name: components["parameters"]["SessionName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForwardRequest"];
+                "application/x-npy": components["schemas"]["NpyTensor"];
+            };
+        };
+        responses: {
+            /** @description The output, a float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForwardResponse"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+            409: components["responses"]["NoModelOrExhausted"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    reseed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name; a name not matching the pattern is 400. */
+                name: components["parameters"]["SessionName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReseedRequest"];
+            };
+        };
+        responses: {
+            /** @description The Session after the reseed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    forkSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name; a name not matching the pattern is 400. */
+                name: components["parameters"]["SessionName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForkRequest"];
+            };
+        };
+        responses: {
+            /** @description The child Session, as created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ForkConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManySessions"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getParams: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's name; a name not matching the pattern is 400. */
+                name: components["parameters"]["SessionName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description One object per layer: `{}` for layers without parameters, `{"kernel", "bias"}` for
+             *     `linear` (`{"kernel"}` with `use_bias: false`), `{"embedding"}` for `embed`. A
+             *     session without a model gives `{"params": []}`.
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParamsResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listRandomOperations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RandomOperationList"];
+                };
+            };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The key. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomFoldIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomFoldInRequest"];
+            };
+        };
+        responses: {
+            /** @description The key. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomSplit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomSplitRequest"];
+            };
+        };
+        responses: {
+            /** @description The keys and their shape. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SplitResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomBits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomBitsRequest"];
+            };
+        };
+        responses: {
+            /** @description A Tensor of the dtype asked for (uint8, uint16, uint32, uint64; uint64 elements as decimal strings). */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BitsTensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomUniform: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomUniformRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomNormal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomNormalRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomTruncatedNormal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomTruncatedNormalRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomBernoulli: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomBernoulliRequest"];
+            };
+        };
+        responses: {
+            /** @description A bool Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoolTensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomRandint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomRandintRequest"];
+            };
+        };
+        responses: {
+            /** @description A int32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Int32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomPermutation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomPermutationRequest"];
+            };
+        };
+        responses: {
+            /** @description A int32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Int32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomExponential: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomExponentialRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomGumbel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomGumbelRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomLaplace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomLaplaceRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomLogistic: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomLogisticRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomCauchy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomCauchyRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomPareto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomParetoRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomWeibullMin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomWeibullMinRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomRayleigh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomRayleighRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomGeometric: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomGeometricRequest"];
+            };
+        };
+        responses: {
+            /** @description A int32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Int32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomTriangular: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomTriangularRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomLognormal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomLognormalRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomMaxwell: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomMaxwellRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomDoubleSidedMaxwell: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomDoubleSidedMaxwellRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomRademacher: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomRademacherRequest"];
+            };
+        };
+        responses: {
+            /** @description A int32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Int32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomGamma: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomGammaRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomLoggamma: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomLoggammaRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomBeta: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomBetaRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomChisquare: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomChisquareRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomT: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomTRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomF: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomFRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomGeneralizedNormal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomGeneralizedNormalRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomDirichlet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomDirichletRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomBall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomBallRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomWald: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomWaldRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomPoisson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomPoissonRequest"];
+            };
+        };
+        responses: {
+            /** @description A int32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Int32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomBinomial: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomBinomialRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    initPlain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description An initializer without parameters. `xavier_*` and `kaiming_*` are JAX's aliases of
+                 *     `glorot_*` and `he_*`. Any name that is neither this list nor one of the
+                 *     initializers with their own path is 404.
+                 */
+                initializer: components["schemas"]["PlainInitializerName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InitRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    initNormal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InitNormalRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    initUniform: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InitUniformRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    initTruncatedNormal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InitTruncatedNormalRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    initConstant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InitConstantRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    initVarianceScaling: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InitVarianceScalingRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    healthLive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process is serving. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    healthReady: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready to serve requests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Empty"];
+                };
+            };
+            /** @description Starting up (recovering sessions), shutting down, or the store is failing to write (`unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnavailableError"];
+                };
+            };
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Metrics in Prometheus text format. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string & (unknown & unknown & unknown & unknown);
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    adminSnapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description The snapshot's path. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        path: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description `failed_precondition`: the daemon runs with `--durability memory` and has no store, or with `--store postgres`, which is backed up with PostgreSQL's own tools (`pg_dump`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailedPreconditionError"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    adminRestore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdminRestoreRequest"];
+            };
+        };
+        responses: {
+            /** @description The fence is lifted; how many sessions were advanced, and by how much. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminRestoreResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description `failed_precondition`: the store is not fenced, or advancing would take a stream past count 4294967295 (nothing was advanced). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailedPreconditionError"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+}
+type WithRequired<T, K extends keyof T> = T & {
+    [P in K]-?: T[P];
+};
