@@ -512,10 +512,10 @@ static void free_sample(session_sample *ss) {
     kd_sample_free(&ss->dist);
 }
 
-/* The samplers whose loops allocate in the library (permutation, poisson,
- * categorical, ...) can fail here, after the key was drawn: 503, and the
- * stream keeps the gap (a count is never issued twice, so it is not
- * reused). */
+/* The samplers whose loops allocate in the library (KD_OP_ALLOCATES:
+ * permutation, poisson, categorical, ...) can fail here (503): they run
+ * under the session's lock (kd_session_draw_using), so that a failure
+ * leaves the stream as it was. */
 static int fill_sample(session_sample *ss, kf_key key, const kd_draw *draw, kd_err *err) {
   const kf_threefry_mode mode = draw->mode;
   if (!ss->is_init) {
@@ -531,6 +531,14 @@ static int fill_sample(session_sample *ss, kf_key key, const kd_draw *draw, kd_e
     memset(ss->init_out.data, 0, n * sizeof(float));
   }
   return 0;
+}
+
+static int fill_sample_use(void *arg, const kf_key *keys, const kd_draw *draw, kd_err *err) {
+  return fill_sample(arg, keys[0], draw, err);
+}
+
+static int sample_allocates(const session_sample *ss) {
+  return !ss->is_init && (ss->dist.op->flags & KD_OP_ALLOCATES);
 }
 
 /* The body's fields beyond "stream": a distribution's or an initializer's. */
@@ -592,7 +600,10 @@ int kd_h_session_sample(kd_request *req, kd_response *res, kd_err *err) {
   kf_key key;
   kd_draw draw;
   kd_ticket *ticket = NULL;
-  if (rc == 0) rc = kd_session_draw(req->srv, s, stream, 1, &key, &draw, &ticket, err);
+  const int allocates = sample_allocates(&ss);
+  if (rc == 0)
+    rc = kd_session_draw_using(req->srv, s, stream, 1, &key, allocates ? fill_sample_use : NULL, &ss, &draw,
+                               &ticket, err);
   kd_session_release(s);
   if (rc != 0) {
     free_sample(&ss);
@@ -600,11 +611,8 @@ int kd_h_session_sample(kd_request *req, kd_response *res, kd_err *err) {
     return -1;
   }
   kd_response_wait(res, ticket);
-  if (fill_sample(&ss, key, &draw, err) != 0) {
-    free_sample(&ss);
-    kd_buf_free(&out);
-    return -1;
-  }
+  /* cannot fail: the allocating samplers ran under the lock */
+  if (!allocates) fill_sample(&ss, key, &draw, err);
   const kf_tensor *t = sample_tensor(&ss);
   if (req->accept.prefer_npy) {
     /* The tensor as .npy; what the JSON reply adds goes in headers. */

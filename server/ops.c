@@ -668,9 +668,9 @@ static int call_ball(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
                         s->out.data);
 }
 
-/* wald, poisson and binomial allocate their loops' memory in the library,
- * as permutation, categorical, choice and multinomial do: their fill can
- * fail after the key was drawn (kd_sample_draw reports it). */
+/* poisson and binomial allocate their loops' memory in the library, as
+ * permutation, categorical, choice and multinomial do (KD_OP_ALLOCATES):
+ * their draw can fail after the key is taken (kd_sample_draw reports it). */
 CALL1(wald, wald, "mean")
 CALL1(poisson, poisson, "lam")
 CALL2(binomial, binomial, "n", "p")
@@ -907,7 +907,7 @@ static const kd_op ops[] = {
    call_bernoulli, "jax.random.bernoulli(key, p, shape, mode)", NULL},
   {"randint", KD_OP_SAMPLER, randint_params, RS, KD_SHAPE_BROADCAST, KF_INT32, NULL, call_randint,
    "jax.random.randint(key, shape, minval, maxval, dtype)", NULL},
-  {"permutation", KD_OP_SAMPLER, permutation_params, RS, KD_SHAPE_OWN,
+  {"permutation", KD_OP_SAMPLER, permutation_params, RS | KD_OP_ALLOCATES, KD_SHAPE_OWN,
    KF_INT32, prepare_permutation, call_permutation, "jax.random.permutation(key, n)", NULL},
   {"exponential", KD_OP_SAMPLER, exponential_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, NULL,
    call_exponential, "jax.random.exponential(key, shape, dtype)", NULL},
@@ -959,15 +959,15 @@ static const kd_op ops[] = {
    "jax.random.ball(key, d, p, shape, dtype)", NULL},
   {"wald", KD_OP_SAMPLER, wald_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32,
    NULL, call_wald, "jax.random.wald(key, mean, shape, dtype)", NULL},
-  {"poisson", KD_OP_SAMPLER, poisson_params, RS, KD_SHAPE_TO, KF_INT32,
+  {"poisson", KD_OP_SAMPLER, poisson_params, RS | KD_OP_ALLOCATES, KD_SHAPE_TO, KF_INT32,
    NULL, call_poisson, "jax.random.poisson(key, lam, shape, dtype)", NULL},
-  {"binomial", KD_OP_SAMPLER, binomial_params, RS, KD_SHAPE_BROADCAST,
+  {"binomial", KD_OP_SAMPLER, binomial_params, RS | KD_OP_ALLOCATES, KD_SHAPE_BROADCAST,
    KF_FLOAT32, NULL, call_binomial, "jax.random.binomial(key, n, p, shape, dtype)", NULL},
-  {"categorical", KD_OP_SAMPLER, categorical_params, RS, KD_SHAPE_OWN, KF_INT32, prepare_categorical,
+  {"categorical", KD_OP_SAMPLER, categorical_params, RS | KD_OP_ALLOCATES, KD_SHAPE_OWN, KF_INT32, prepare_categorical,
    call_categorical, "jax.random.categorical(key, logits, axis, shape, replace, mode)", NULL},
-  {"choice", KD_OP_SAMPLER, choice_params, RS, KD_SHAPE_OWN, KF_INT32, prepare_choice, call_choice,
+  {"choice", KD_OP_SAMPLER, choice_params, RS | KD_OP_ALLOCATES, KD_SHAPE_OWN, KF_INT32, prepare_choice, call_choice,
    "jax.random.choice(key, a, shape, replace, p, axis, mode)", NULL},
-  {"multinomial", KD_OP_SAMPLER, multinomial_params, RS, KD_SHAPE_OWN, KF_FLOAT32, prepare_multinomial,
+  {"multinomial", KD_OP_SAMPLER, multinomial_params, RS | KD_OP_ALLOCATES, KD_SHAPE_OWN, KF_FLOAT32, prepare_multinomial,
    call_multinomial, "jax.random.multinomial(key, n, p, shape, dtype)", NULL},
 };
 #define OP_COUNT (sizeof ops / sizeof ops[0])

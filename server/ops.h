@@ -28,7 +28,9 @@ typedef enum kd_op_class { KD_OP_KEY, KD_OP_FOLD_IN, KD_OP_SPLIT, KD_OP_SAMPLER 
 enum {
   KD_OP_RANDOM = 1u << 0,  /* POST /v1/random/{op} */
   KD_OP_SESSION = 1u << 1, /* a "distribution" of POST /v1/sessions/{name}/sample */
-  KD_OP_TENSOR = 1u << 2   /* answers one tensor: JSON or .npy by Accept */
+  KD_OP_TENSOR = 1u << 2,  /* answers one tensor: JSON or .npy by Accept */
+  KD_OP_ALLOCATES = 1u << 3 /* the library allocates while drawing, so the draw can fail after
+                               the key is taken: a session computes it under its lock */
 };
 
 struct kd_sample;

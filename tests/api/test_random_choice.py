@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """categorical, choice and multinomial over HTTP, and the samplers whose
-loops allocate in the library (permutation, wald, poisson, binomial and
+loops allocate in the library (permutation, poisson, binomial and
 these three) as session distributions.
 
 * Real JAX's draws: every "sample" case of tests/vectors/jax-oracle-flax-
@@ -17,8 +17,10 @@ these three) as session distributions.
   (take = gather of the indices the integer a gives with the same key).
 * JAX's errors as 400s with JAX's text, from a session too, whose stream
   does not move.
-* A session's sample of each allocating sampler is the stateless draw with
-  the key the stream issues.
+* A session's sample of each allocating sampler (and wald) is the stateless
+  draw with the key the stream issues; the session computes the allocating
+  ones under its lock, so that a failed allocation leaves the stream (the
+  fuzz_corpus_alloc replay checks that invariant under injected failures).
 """
 import json
 import os
