@@ -33,7 +33,7 @@ import tempfile
 # everything under lib/ is the layer "lib".
 LAYERS = [
     ("lib", None),
-    ("base", ["buf", "apierr", "accept", "codec", "nn_codec", "npy", "params", "ops", "config", "log",
+    ("base", ["buf", "apierr", "accept", "codec", "nn_codec", "npy", "safetensors", "params", "ops", "config", "log",
               "metrics", "fsutil", "ui_assets"]),
     ("store", ["store", "ticket", "row", "writer", "backend", "backend_sqlite", "backend_postgres",
                "durability",

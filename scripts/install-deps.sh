@@ -7,7 +7,8 @@
 set -eu
 packages="build-essential pkg-config meson ninja-build check libjansson-dev libmicrohttpd-dev
 libuv1-dev libsqlite3-dev librandom123-dev libopenblas-dev curl python3 python3-jsonschema
-python3-yaml python3-numpy nginx libpq-dev postgresql-15 postgresql-client-15 chromium $*"
+python3-yaml python3-numpy nginx libpq-dev postgresql-15 postgresql-client-15 mypy python3-venv
+python3-pip python3-setuptools python3-wheel golang-go chromium $*"
 # Node.js and npm for the TypeScript client's tests (scripts/install-npm.sh):
 # Debian's, only when no node is on PATH (a newer one installed otherwise wins).
 if ! command -v node >/dev/null 2>&1; then

@@ -515,3 +515,23 @@ void kd_jw_raw(kd_jw *w, const char *json, size_t n) {
   before_value(w);
   kd_buf_append(w->buf, json, n);
 }
+
+int kd_host_little_endian(void) {
+  const uint16_t one = 1;
+  unsigned char first;
+  memcpy(&first, &one, 1);
+  return first == 1;
+}
+
+void kd_buf_append_le(kd_buf *b, const void *items, size_t count, size_t item_size) {
+  const unsigned char *src = items;
+  if (item_size == 1 || kd_host_little_endian()) {
+    kd_buf_append(b, src, count * item_size);
+    return;
+  }
+  for (size_t i = 0; i < count; i++) {
+    unsigned char le[8];
+    for (size_t k = 0; k < item_size; k++) le[k] = src[i * item_size + item_size - 1 - k];
+    kd_buf_append(b, le, item_size);
+  }
+}

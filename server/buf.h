@@ -30,6 +30,12 @@ void kd_buf_puts(kd_buf *b, const char *s);
 void kd_buf_putc(kd_buf *b, char c);
 void kd_buf_printf(kd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void kd_buf_vprintf(kd_buf *b, const char *fmt, va_list ap);
+/* Appends count items of item_size bytes (1, 2, 4 or 8), each in
+ * little-endian byte order whatever the host's (the .npy and safetensors
+ * files' data). */
+void kd_buf_append_le(kd_buf *b, const void *items, size_t count, size_t item_size);
+/* 1 on a little-endian host. */
+int kd_host_little_endian(void);
 /* Makes room for n more bytes; returns 0 on success. */
 int kd_buf_reserve(kd_buf *b, size_t n);
 static inline int kd_buf_failed(const kd_buf *b) { return b->failed; }

@@ -16,6 +16,7 @@
 #include "npy.h"
 #include "ops.h"
 #include "router.h"
+#include "safetensors.h"
 #include "session.h"
 
 /* Every message names fields from the request body as "body.<field>". */
@@ -511,19 +512,33 @@ static void free_sample(session_sample *ss) {
     kd_sample_free(&ss->dist);
 }
 
-static void fill_sample(session_sample *ss, kf_key key, const kd_draw *draw) {
+/* The samplers whose loops allocate in the library (KD_OP_ALLOCATES:
+ * permutation, poisson, categorical, ...) can fail here (503): they run
+ * under the session's lock (kd_session_draw_using), so that a failure
+ * leaves the stream as it was. */
+static int fill_sample(session_sample *ss, kf_key key, const kd_draw *draw, kd_err *err) {
   const kf_threefry_mode mode = draw->mode;
   if (!ss->is_init) {
     /* the gamma family's rsqrt: the jaxlib of the session's Flax era */
     kd_sample_default_rsqrt(&ss->dist, draw->era == KF_FLAX_0_10 ? KF_RSQRT_SQRT_DIV : KF_RSQRT_INTEL_NR2);
-    kd_sample_fill(&ss->dist, key, mode);
-  } else if (kf_init_apply(&ss->init, key, mode, &ss->init_out.shape, ss->init_out.data) != KF_OK) {
+    return kd_sample_draw(&ss->dist, key, mode, err);
+  }
+  if (kf_init_apply(&ss->init, key, mode, &ss->init_out.shape, ss->init_out.data) != KF_OK) {
     /* kd_init_prepare refused every draw kf_init_apply could: not reached.
      * Never hand out uninitialised memory all the same. */
     size_t n = 0;
     kf_shape_numel(&ss->init_out.shape, &n);
     memset(ss->init_out.data, 0, n * sizeof(float));
   }
+  return 0;
+}
+
+static int fill_sample_use(void *arg, const kf_key *keys, const kd_draw *draw, kd_err *err) {
+  return fill_sample(arg, keys[0], draw, err);
+}
+
+static int sample_allocates(const session_sample *ss) {
+  return !ss->is_init && (ss->dist.op->flags & KD_OP_ALLOCATES);
 }
 
 /* The body's fields beyond "stream": a distribution's or an initializer's. */
@@ -585,7 +600,10 @@ int kd_h_session_sample(kd_request *req, kd_response *res, kd_err *err) {
   kf_key key;
   kd_draw draw;
   kd_ticket *ticket = NULL;
-  if (rc == 0) rc = kd_session_draw(req->srv, s, stream, 1, &key, &draw, &ticket, err);
+  const int allocates = sample_allocates(&ss);
+  if (rc == 0)
+    rc = kd_session_draw_using(req->srv, s, stream, 1, &key, allocates ? fill_sample_use : NULL, &ss, &draw,
+                               &ticket, err);
   kd_session_release(s);
   if (rc != 0) {
     free_sample(&ss);
@@ -593,7 +611,8 @@ int kd_h_session_sample(kd_request *req, kd_response *res, kd_err *err) {
     return -1;
   }
   kd_response_wait(res, ticket);
-  fill_sample(&ss, key, &draw);
+  /* cannot fail: the allocating samplers ran under the lock */
+  if (!allocates) fill_sample(&ss, key, &draw, err);
   const kf_tensor *t = sample_tensor(&ss);
   if (req->accept.prefer_npy) {
     /* The tensor as .npy; what the JSON reply adds goes in headers. */
@@ -810,29 +829,149 @@ int kd_h_session_reseed(kd_request *req, kd_response *res, kd_err *err) {
 
 /* ----------------------------------------------------------------- params */
 
+/* The forms of GET …/params, by ?format=. */
+typedef enum params_format { PARAMS_LAYERS, PARAMS_STATE, PARAMS_SAFETENSORS } params_format;
+
+static int params_query(const kd_request *req, params_format *fmt, kd_err *err) {
+  char shown[72];
+  *fmt = PARAMS_LAYERS;
+  for (size_t i = 0; i < req->n_query && i < KD_MAX_QUERY_ARGS; i++) {
+    const kd_query_arg *a = &req->query[i];
+    if (strcmp(a->name, "format") != 0)
+      return kd_fail(err, KD_INVALID_ARGUMENT, "unknown query parameter '%s'; GET "
+                     "/v1/sessions/{name}/params takes only ?format=layers|state|safetensors",
+                     kd_shown(a->name, shown));
+    if (a->value && strcmp(a->value, "layers") == 0)
+      *fmt = PARAMS_LAYERS;
+    else if (a->value && strcmp(a->value, "state") == 0)
+      *fmt = PARAMS_STATE;
+    else if (a->value && strcmp(a->value, "safetensors") == 0)
+      *fmt = PARAMS_SAFETENSORS;
+    else
+      return kd_fail(err, KD_INVALID_ARGUMENT, "the query parameter format must be layers, state or "
+                     "safetensors, got '%s'", a->value ? kd_shown(a->value, shown) : "(no value)");
+  }
+  if (req->n_query > 1)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "the query has %zu parameters; GET "
+                   "/v1/sessions/{name}/params takes one, format", req->n_query);
+  return 0;
+}
+
+/* A parameter's path as nnx.state gives it: the Sequential's list index,
+ * then the attribute ("layers.0.kernel"). */
+static void param_path(size_t layer, const char *pname, char *out, size_t size) {
+  snprintf(out, size, "layers.%zu.%s", layer, pname);
+}
+
+#define PARAM_PATH_MAX 96
+
+/* Every parameter of the model as (path, view), in graph order: a new
+ * array the caller frees (names point into `paths`, also new), or NULL
+ * with *n = 0 for a model without parameters. -1 when memory runs out. */
+static int collect_params(const kd_session *s, kd_named_tensor **out, char **paths, size_t *n) {
+  size_t total = 0;
+  for (size_t i = 0; i < model_layers(s); i++) total += kf_model_param_count(s->model, i);
+  *out = NULL;
+  *paths = NULL;
+  *n = 0;
+  if (total == 0) return 0;
+  kd_named_tensor *t = calloc(total, sizeof *t);
+  char *p = calloc(total, PARAM_PATH_MAX);
+  if (!t || !p) {
+    free(t);
+    free(p);
+    return -1;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < model_layers(s); i++)
+    for (size_t j = 0; j < kf_model_param_count(s->model, i); j++) {
+      const char *pname;
+      if (kf_model_param(s->model, i, j, &pname, &t[k].tensor) != KF_OK) continue;
+      param_path(i, pname, p + k * PARAM_PATH_MAX, PARAM_PATH_MAX);
+      t[k].name = p + k * PARAM_PATH_MAX;
+      k++;
+    }
+  *out = t;
+  *paths = p;
+  *n = k;
+  return 0;
+}
+
+/* The nested object of nnx.state(model): {"layers": {"0": {"kernel": T}}}.
+ * Paths come in graph order, so each layer's parameters are adjacent. */
+static void write_state(kd_jw *w, const kd_named_tensor *t, size_t n) {
+  kd_jw_object_begin(w);
+  if (n > 0) {
+    kd_jw_key(w, "layers");
+    kd_jw_object_begin(w);
+  }
+  char open_layer[PARAM_PATH_MAX] = "";
+  for (size_t i = 0; i < n; i++) {
+    const char *layer = t[i].name + strlen("layers.");
+    const char *dot = strchr(layer, '.');
+    char index[PARAM_PATH_MAX];
+    snprintf(index, sizeof index, "%.*s", (int)(dot - layer), layer);
+    if (strcmp(index, open_layer) != 0) {
+      if (open_layer[0]) kd_jw_object_end(w);
+      kd_jw_key(w, index);
+      kd_jw_object_begin(w);
+      snprintf(open_layer, sizeof open_layer, "%s", index);
+    }
+    kd_jw_key(w, dot + 1);
+    kd_write_tensor(w, &t[i].tensor);
+  }
+  if (open_layer[0]) kd_jw_object_end(w);
+  if (n > 0) kd_jw_object_end(w);
+  kd_jw_object_end(w);
+}
+
 int kd_h_session_params(kd_request *req, kd_response *res, kd_err *err) {
+  params_format fmt;
+  if (params_query(req, &fmt, err) != 0) return -1;
   kd_session *s;
   if (kd_session_find(req->srv, req->params[0], &s, err) != 0) return -1;
   /* Parameters never change after creation: no lock, so a large model's
    * dump does not hold up draws on the session. */
   kd_jw w;
   kd_jw_init(&w, &res->body);
-  kd_jw_object_begin(&w);
-  kd_jw_key(&w, "params");
-  kd_jw_array_begin(&w);
-  for (size_t i = 0; i < model_layers(s); i++) {
+  if (fmt == PARAMS_LAYERS) {
     kd_jw_object_begin(&w);
-    for (size_t j = 0; j < kf_model_param_count(s->model, i); j++) {
-      const char *pname;
-      kf_tensor view;
-      if (kf_model_param(s->model, i, j, &pname, &view) != KF_OK) continue;
-      kd_jw_key(&w, pname);
-      kd_write_tensor(&w, &view);
+    kd_jw_key(&w, "params");
+    kd_jw_array_begin(&w);
+    for (size_t i = 0; i < model_layers(s); i++) {
+      kd_jw_object_begin(&w);
+      for (size_t j = 0; j < kf_model_param_count(s->model, i); j++) {
+        const char *pname;
+        kf_tensor view;
+        if (kf_model_param(s->model, i, j, &pname, &view) != KF_OK) continue;
+        kd_jw_key(&w, pname);
+        kd_write_tensor(&w, &view);
+      }
+      kd_jw_object_end(&w);
     }
+    kd_jw_array_end(&w);
     kd_jw_object_end(&w);
+    kd_session_release(s);
+    return 0;
   }
-  kd_jw_array_end(&w);
-  kd_jw_object_end(&w);
+  kd_named_tensor *t;
+  char *paths;
+  size_t n;
+  if (collect_params(s, &t, &paths, &n) != 0) {
+    kd_session_release(s);
+    return out_of_memory(err);
+  }
+  int rc = 0;
+  if (fmt == PARAMS_STATE) {
+    write_state(&w, t, n);
+  } else {
+    const char *meta[] = {"format", "keyfold", "session", s->name,
+                          "flax", s->flax};
+    if (kd_safetensors_write(&res->body, t, n, meta, 3) != 0) rc = out_of_memory(err);
+    res->content_type = KD_SAFETENSORS_MEDIA_TYPE;
+  }
+  free(t);
+  free(paths);
   kd_session_release(s);
-  return 0;
+  return rc;
 }

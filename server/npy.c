@@ -27,13 +27,6 @@ static const unsigned char MAGIC[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
  * and the growth padding) is well below this. */
 #define HEADER_DICT_MAX 512
 
-static int host_little_endian(void) {
-  const uint16_t one = 1;
-  unsigned char first;
-  memcpy(&first, &one, 1);
-  return first == 1;
-}
-
 /* ---------------------------------------------------------------- writing */
 
 static const char *descr_of(kf_dtype dtype) {
@@ -108,17 +101,7 @@ int kd_npy_write(kd_buf *b, const kf_tensor *t) {
   kd_buf_putc(b, '\n');
   size_t numel = 0;
   kf_shape_numel(&t->shape, &numel);
-  const size_t item = kf_dtype_size(t->dtype);
-  const unsigned char *src = t->data;
-  if (item == 1 || host_little_endian()) {
-    kd_buf_append(b, src, numel * item);
-  } else {
-    for (size_t i = 0; i < numel; i++) {
-      unsigned char le[8];
-      for (size_t k = 0; k < item; k++) le[k] = src[i * item + item - 1 - k];
-      kd_buf_append(b, le, item);
-    }
-  }
+  kd_buf_append_le(b, t->data, numel, kf_dtype_size(t->dtype));
   return kd_buf_failed(b) ? -1 : 0;
 }
 
@@ -327,7 +310,7 @@ static int parse_descr(const char *descr, const char *what, char *kind, unsigned
                    "('<i1'..'<i8'), uint8..uint64 ('|u1'..'<u8'), float32 ('<f4'), float64 ('<f8')",
                    what, descr);
   if (size > 1) {
-    const int big = order == '>' || ((order == '=' || order == 0) && !host_little_endian());
+    const int big = order == '>' || ((order == '=' || order == 0) && !kd_host_little_endian());
     if (big)
       return kd_fail(err, KD_INVALID_ARGUMENT,
                      "%s: descr '%s' is big-endian; send little-endian data "

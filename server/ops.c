@@ -395,6 +395,68 @@ static const kd_param binomial_params[] = {
   END,
 };
 
+/* categorical, choice and multinomial take their arrays whole (logits along
+ * an axis, a vector of probabilities): each row's prepare derives the
+ * shape and broadcasts them itself, as jax.random's code does. */
+#define P_GUMBEL_MODE                                                                            \
+  {.name = "mode", .kind = KD_PK_ENUM, .def = DEF_S("low"), .values = gumbel_modes,              \
+   .jax_error = "Must provide valid mode for gumbel got: %s",                                   \
+   .description = "The gumbel draws' mode (see gumbel): JAX's None is 'low'."}
+
+static const kd_param categorical_params[] = {
+  P_KEY,
+  {.name = "logits", .kind = KD_PK_FLOAT, .flags = REQ | KD_PF_WHOLE | KD_PF_INF, .def = NODEF,
+   .description = "Unnormalized log probabilities, an array (at least one dimension) with the "
+                  "categories along `axis`; a value beyond the float32 range is an infinity "
+                  "(-1e39 masks a category)."},
+  {.name = "axis", .kind = KD_PK_AXIS, .def = DEF_I(-1), .min = -KF_MAX_RANK, .max = KF_MAX_RANK - 1,
+   .description = "The axis of the categories (negative counts from the end)."},
+  {.name = "shape", .kind = KD_PK_SHAPE, .def = NODEF,
+   .description = "The output shape: leading sample dimensions followed by the logits' batch "
+                  "shape (logits without `axis`), to which it must broadcast. Absent (JAX's "
+                  "None): the batch shape."},
+  {.name = "replace", .kind = KD_PK_BOOL, .def = {KD_DEF_BOOL, 0, 1, NULL},
+   .description = "false: the leading sample dimensions (their product at most the number of "
+                  "categories) are drawn without replacement (gumbel top-k); the rest of the "
+                  "shape must then be the batch shape itself."},
+  P_GUMBEL_MODE,
+  END,
+};
+
+static const kd_param choice_params[] = {
+  P_KEY,
+  {.name = "a", .kind = KD_PK_INT, .flags = REQ | KD_PF_WHOLE, .def = NODEF, .min = INT32_MIN,
+   .max = INT32_MAX,
+   .description = "An integer n (choose from 0..n-1) or an integer array whose slices along "
+                  "`axis` are chosen (int32; keyfold takes integer arrays only)."},
+  {.name = "shape", .kind = KD_PK_SHAPE, .def = DEF_SHAPE0,
+   .description = "The number of draws as a shape (default (), one draw). The output is shape "
+                  "for an integer a, a.shape[:axis] + shape + a.shape[axis+1:] for an array."},
+  {.name = "replace", .kind = KD_PK_BOOL, .def = {KD_DEF_BOOL, 0, 1, NULL},
+   .description = "false: no element drawn twice (at most as many draws as inputs)."},
+  {.name = "p", .kind = KD_PK_FLOAT, .flags = KD_PF_WHOLE, .def = NODEF,
+   .description = "Probabilities of the inputs, a vector of a.shape[axis] values (need not sum "
+                  "to 1). Absent (JAX's None): uniform."},
+  {.name = "axis", .kind = KD_PK_AXIS, .def = DEF_I(0), .min = -KF_MAX_RANK, .max = KF_MAX_RANK - 1,
+   .description = "The axis of an array a along which to choose."},
+  P_GUMBEL_MODE,
+  END,
+};
+
+static const kd_param multinomial_params[] = {
+  P_KEY,
+  {.name = "n", .kind = KD_PK_FLOAT, .flags = REQ | KD_PF_WHOLE, .def = NODEF,
+   .description = "The number of trials, a number or an array broadcast to shape[:-1] "
+                  "(jnp.broadcast_to); finite as float32."},
+  {.name = "p", .kind = KD_PK_FLOAT, .flags = REQ | KD_PF_WHOLE, .def = NODEF,
+   .description = "The category probabilities along the last axis (need not sum to 1), "
+                  "broadcast to shape."},
+  {.name = "shape", .kind = KD_PK_SHAPE, .def = NODEF,
+   .description = "The output shape (batch..., categories). Absent (JAX's None): p's shape."},
+  P_DTYPE_OF("multinomial"),
+  END,
+};
+
 /* ------------------------------------------------------------------ rows */
 
 #define ARG(s, name) kd_sample_arg((s), (name))
@@ -606,18 +668,226 @@ static int call_ball(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
                         s->out.data);
 }
 
-/* wald, poisson and binomial allocate their loops' memory in the library:
- * like permutation, offered statelessly only (a failed fill after the key
- * was drawn could not be reported). */
+/* poisson and binomial allocate their loops' memory in the library, as
+ * permutation, categorical, choice and multinomial do (KD_OP_ALLOCATES):
+ * their draw can fail after the key is taken (kd_sample_draw reports it). */
 CALL1(wald, wald, "mean")
 CALL1(poisson, poisson, "lam")
 CALL2(binomial, binomial, "n", "p")
 
+/* ---- categorical, choice, multinomial: whole-array parameters ---------- */
+
+/* An axis in [-rank, rank) as its index, or JAX's (numpy's) AxisError. */
+static int canonical_axis(int64_t axis, int rank, const char *what, int *out, kd_err *err) {
+  if (axis < -rank || axis >= rank)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.axis: axis %lld is out of bounds for array of dimension %d",
+                   what, (long long)axis, rank);
+  *out = (int)(axis < 0 ? axis + rank : axis);
+  return 0;
+}
+
+/* The elements a draw of `count` values takes, against --max-elements: the
+ * library's loops hold it in memory. */
+static int check_working_set(size_t count, uint64_t max_elements, const char *what, const char *field,
+                             kd_err *err) {
+  if ((uint64_t)count > max_elements)
+    return kd_fail(err, KD_PAYLOAD_TOO_LARGE, "%s.%s: the draw takes %zu elements, more than "
+                   "--max-elements (%llu)", what, field, count, (unsigned long long)max_elements);
+  return 0;
+}
+
+/* JAX: batch = logits' shape without the axis; shape (default batch) must
+ * broadcast with it to itself; its leading dimensions are sample
+ * dimensions. The logits are broadcast to the shape's batch part (with the
+ * axis back in) for the library, which draws gumbel(prefix + that). */
+static int prepare_categorical(kd_sample *s, const char *what, uint64_t max_elements, kd_err *err) {
+  kd_arg *logits = kd_args_get(&s->args, "logits");
+  const kf_shape full = logits->shape;
+  int axis = 0;
+  if (full.rank == 0)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.logits: categorical needs logits with at least one "
+                   "dimension (the categories), got a scalar", what);
+  if (canonical_axis(ARG(s, "axis")->n, full.rank, what, &axis, err) != 0) return -1;
+  const int64_t k = full.dim[axis];
+  int64_t dims[KF_MAX_RANK];
+  int r = 0;
+  for (int d = 0; d < full.rank; d++)
+    if (d != axis) dims[r++] = full.dim[d];
+  kf_shape batch_shape;
+  kf_shape_make(&batch_shape, r, dims);
+  const kd_arg *shape = ARG(s, "shape");
+  if (shape->given && kd_shape_check("categorical", &shape->shape, &batch_shape, what, err) != 0) return -1;
+  const kf_shape out = shape->given ? shape->shape : batch_shape;
+  s->args.shape = out;
+  if (kd_count_elements(out.dim, out.rank, max_elements, what, &s->args.n, err) != 0) return -1;
+  const int prefix_rank = out.rank - r;
+  size_t prefix = 1;
+  for (int d = 0; d < prefix_rank; d++) prefix *= (size_t)out.dim[d];
+  if (k == 0 && s->args.n > 0)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.logits: categorical needs at least one category "
+                   "along axis %d", what, axis);
+  const int replace = ARG(s, "replace")->n != 0;
+  /* the logits as the library takes them: out's batch dims with k at axis */
+  kf_shape target;
+  for (int d = 0, b = prefix_rank; d < full.rank; d++) dims[d] = d == axis ? k : out.dim[b++];
+  kf_shape_make(&target, full.rank, dims);
+  if (!replace) {
+    for (int d = 0; d < r; d++)
+      if (out.dim[prefix_rank + d] != batch_shape.dim[d])
+        return kd_fail(err, KD_INVALID_ARGUMENT, "%s.shape: without replacement the shape must be "
+                       "sample dimensions followed by the logits' batch shape itself (JAX cannot "
+                       "reshape its top_k otherwise)", what);
+    if (prefix > (size_t)k)
+      return kd_fail(err, KD_INVALID_ARGUMENT, "%s.shape: Number of samples without replacement (%zu) "
+                     "cannot exceed number of categories (%lld).", what, prefix, (long long)k);
+  }
+  size_t batch = 1;
+  for (int d = prefix_rank; d < out.rank; d++) batch *= (size_t)out.dim[d];
+  const size_t gumbels = (replace ? prefix : 1) * batch * (size_t)k;
+  if (check_working_set(gumbels, max_elements, what, "shape", err) != 0) return -1;
+  if (kd_arg_broadcast_to(&s->args.params[logits - s->args.a], logits, &target, what, err) != 0) return -1;
+  if (strcmp(ARG(s, "mode")->s, "low") != 0) s->draw_bits = 64;
+  return 0;
+}
+
+static int call_categorical(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  const kd_arg *logits = ARG(s, "logits");
+  int axis = 0;
+  kd_err ignored;
+  canonical_axis(ARG(s, "axis")->n, logits->shape.rank, "", &axis, &ignored); /* checked by prepare */
+  size_t outer = 1, inner = 1;
+  for (int d = 0; d < logits->shape.rank; d++) {
+    if (d < axis) outer *= (size_t)logits->shape.dim[d];
+    if (d > axis) inner *= (size_t)logits->shape.dim[d];
+  }
+  const size_t k = (size_t)logits->shape.dim[axis];
+  if (s->n == 0) return KF_OK;
+  kf_gumbel_mode gm = KF_GUMBEL_LOW;
+  kf_gumbel_mode_from_name(ARG(s, "mode")->s, &gm);
+  return kf_random_categorical(key, mode, kd_arg_floats(logits), outer, k, inner, s->n / (outer * inner),
+                               ARG(s, "replace")->n != 0, gm, s->out.data);
+}
+
+/* JAX: n_inputs = a (an integer) or a.shape[axis]; p, if given, exactly
+ * (n_inputs,); the output is shape, or a's shape with `axis` replaced by
+ * shape for an array a. */
+static int prepare_choice(kd_sample *s, const char *what, uint64_t max_elements, kd_err *err) {
+  const kd_arg *a = ARG(s, "a"), *p = ARG(s, "p");
+  const kf_shape draws = ARG(s, "shape")->shape;
+  int axis = 0;
+  int64_t n_inputs;
+  if (a->shape.rank == 0) {
+    n_inputs = kd_arg_ints(a)[0];
+  } else {
+    if (canonical_axis(ARG(s, "axis")->n, a->shape.rank, what, &axis, err) != 0) return -1;
+    n_inputs = a->shape.dim[axis];
+  }
+  size_t n_draws = 1;
+  for (int d = 0; d < draws.rank; d++) n_draws *= (size_t)draws.dim[d];
+  int64_t dims[KF_MAX_RANK];
+  int rank = 0;
+  if (a->shape.rank == 0 || n_draws == 0) {
+    s->args.shape = draws; /* JAX returns zeros(shape) for no draws */
+  } else {
+    if (a->shape.rank - 1 + draws.rank > KF_MAX_RANK)
+      return kd_fail(err, KD_INVALID_ARGUMENT, "%s.shape: the output would have more than %d dimensions",
+                     what, KF_MAX_RANK);
+    for (int d = 0; d < axis; d++) dims[rank++] = a->shape.dim[d];
+    for (int d = 0; d < draws.rank; d++) dims[rank++] = draws.dim[d];
+    for (int d = axis + 1; d < a->shape.rank; d++) dims[rank++] = a->shape.dim[d];
+    kf_shape_make(&s->args.shape, rank, dims);
+  }
+  if (kd_count_elements(s->args.shape.dim, s->args.shape.rank, max_elements, what, &s->args.n, err) != 0)
+    return -1;
+  if (n_draws == 0) return 0;
+  if (n_inputs <= 0)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.a: a must be greater than 0 unless no samples are taken",
+                   what);
+  const int replace = ARG(s, "replace")->n != 0;
+  if (!replace && n_draws > (uint64_t)n_inputs)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.shape: Cannot take a larger sample (size %zu) than "
+                   "population (size %lld) when 'replace=False'", what, n_draws, (long long)n_inputs);
+  if (p->given && (p->shape.rank != 1 || p->shape.dim[0] != n_inputs)) {
+    char shown[8 * 24 + 8];
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.p: p must be None or a 1D vector with the same size as "
+                   "a.shape[axis]. p has shape %s and a.shape[axis] is %lld.", what,
+                   kd_shape_py(&p->shape, shown, sizeof shown), (long long)n_inputs);
+  }
+  /* without replacement the library permutes or ranks all n_inputs */
+  if (check_working_set(replace ? n_draws : (size_t)n_inputs, max_elements, what, "a", err) != 0) return -1;
+  if (!p->given && replace) s->draw_bits = 32;
+  else if (strcmp(ARG(s, "mode")->s, "low") != 0) s->draw_bits = 64;
+  /* indices first, then (an array a) the gathered slices */
+  if (a->shape.rank > 0 && !(s->scratch = malloc(n_draws * sizeof(int32_t))))
+    return kd_fail(err, KD_UNAVAILABLE, "%s: out of memory for %zu indices", what, n_draws);
+  return 0;
+}
+
+static int call_choice(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  const kd_arg *a = ARG(s, "a"), *p = ARG(s, "p");
+  const kf_shape draws = ARG(s, "shape")->shape;
+  size_t n_draws = 1;
+  for (int d = 0; d < draws.rank; d++) n_draws *= (size_t)draws.dim[d];
+  int32_t *out = s->out.data;
+  if (n_draws == 0) {
+    memset(out, 0, s->n * sizeof *out);
+    return KF_OK;
+  }
+  kf_gumbel_mode gm = KF_GUMBEL_LOW;
+  kf_gumbel_mode_from_name(ARG(s, "mode")->s, &gm);
+  const int replace = ARG(s, "replace")->n != 0;
+  const float *pv = p->given ? kd_arg_floats(p) : NULL;
+  if (a->shape.rank == 0)
+    return kf_random_choice(key, mode, (size_t)kd_arg_ints(a)[0], n_draws, replace, pv, gm, out);
+  int axis = 0;
+  kd_err ignored;
+  canonical_axis(ARG(s, "axis")->n, a->shape.rank, "", &axis, &ignored); /* checked by prepare */
+  int32_t *idx = s->scratch;
+  const int rc = kf_random_choice(key, mode, (size_t)a->shape.dim[axis], n_draws, replace, pv, gm, idx);
+  if (rc != KF_OK) return rc;
+  /* jnp.take(a, idx, axis): out[o, d, i] = a[o, idx[d], i] */
+  size_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; d++) outer *= (size_t)a->shape.dim[d];
+  for (int d = axis + 1; d < a->shape.rank; d++) inner *= (size_t)a->shape.dim[d];
+  const size_t k = (size_t)a->shape.dim[axis];
+  const int64_t *av = kd_arg_ints(a);
+  for (size_t o = 0; o < outer; o++)
+    for (size_t d = 0; d < n_draws; d++)
+      for (size_t i = 0; i < inner; i++)
+        out[(o * n_draws + d) * inner + i] = (int32_t)av[(o * k + (size_t)idx[d]) * inner + i];
+  return KF_OK;
+}
+
+/* JAX: shape (default p's) ends with the categories; n broadcast_to
+ * shape[:-1], p broadcast_to shape. */
+static int prepare_multinomial(kd_sample *s, const char *what, uint64_t max_elements, kd_err *err) {
+  kd_arg *n = kd_args_get(&s->args, "n"), *p = kd_args_get(&s->args, "p");
+  const kd_arg *shape = ARG(s, "shape");
+  const kf_shape out = shape->given ? shape->shape : p->shape;
+  if (out.rank == 0)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.%s: multinomial needs a shape with the categories as "
+                   "its last axis, got ()", what, shape->given ? "shape" : "p");
+  s->args.shape = out;
+  if (kd_count_elements(out.dim, out.rank, max_elements, what, &s->args.n, err) != 0) return -1;
+  kf_shape batch;
+  kf_shape_make(&batch, out.rank - 1, out.dim);
+  const kd_param *params = s->args.params;
+  if (kd_arg_broadcast_to(&params[n - s->args.a], n, &batch, what, err) != 0) return -1;
+  if (kd_arg_broadcast_to(&params[p - s->args.a], p, &out, what, err) != 0) return -1;
+  s->draw_bits = 64; /* split(key, k) */
+  return 0;
+}
+
+static int call_multinomial(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  const kd_arg *n = ARG(s, "n"), *p = ARG(s, "p");
+  const size_t k = (size_t)s->out.shape.dim[s->out.shape.rank - 1];
+  if (s->n == 0) return KF_OK;
+  return kf_random_multinomial(key, mode, s->n / k, k, kd_arg_floats(n), n->count, kd_arg_floats(p),
+                               p->count, s->out.data);
+}
+
 #define RS (KD_OP_RANDOM | KD_OP_SESSION | KD_OP_TENSOR)
 
-/* Permutation is not a session distribution: its draw allocates inside the
- * library and so could fail after the key was taken, and api.md offers it
- * only statelessly. */
 static const kd_op ops[] = {
   {"key", KD_OP_KEY, key_params, KD_OP_RANDOM, KD_SHAPE_OWN, KF_UINT32, NULL, NULL,
    "jax.random.key(seed): a key from a seed", NULL},
@@ -637,7 +907,7 @@ static const kd_op ops[] = {
    call_bernoulli, "jax.random.bernoulli(key, p, shape, mode)", NULL},
   {"randint", KD_OP_SAMPLER, randint_params, RS, KD_SHAPE_BROADCAST, KF_INT32, NULL, call_randint,
    "jax.random.randint(key, shape, minval, maxval, dtype)", NULL},
-  {"permutation", KD_OP_SAMPLER, permutation_params, KD_OP_RANDOM | KD_OP_TENSOR, KD_SHAPE_OWN,
+  {"permutation", KD_OP_SAMPLER, permutation_params, RS | KD_OP_ALLOCATES, KD_SHAPE_OWN,
    KF_INT32, prepare_permutation, call_permutation, "jax.random.permutation(key, n)", NULL},
   {"exponential", KD_OP_SAMPLER, exponential_params, RS, KD_SHAPE_SCALAR, KF_FLOAT32, NULL,
    call_exponential, "jax.random.exponential(key, shape, dtype)", NULL},
@@ -687,12 +957,18 @@ static const kd_op ops[] = {
    call_dirichlet, "jax.random.dirichlet(key, alpha, shape, dtype)", NULL},
   {"ball", KD_OP_SAMPLER, ball_params, RS, KD_SHAPE_OWN, KF_FLOAT32, prepare_ball, call_ball,
    "jax.random.ball(key, d, p, shape, dtype)", NULL},
-  {"wald", KD_OP_SAMPLER, wald_params, KD_OP_RANDOM | KD_OP_TENSOR, KD_SHAPE_BROADCAST, KF_FLOAT32,
+  {"wald", KD_OP_SAMPLER, wald_params, RS, KD_SHAPE_BROADCAST, KF_FLOAT32,
    NULL, call_wald, "jax.random.wald(key, mean, shape, dtype)", NULL},
-  {"poisson", KD_OP_SAMPLER, poisson_params, KD_OP_RANDOM | KD_OP_TENSOR, KD_SHAPE_TO, KF_INT32,
+  {"poisson", KD_OP_SAMPLER, poisson_params, RS | KD_OP_ALLOCATES, KD_SHAPE_TO, KF_INT32,
    NULL, call_poisson, "jax.random.poisson(key, lam, shape, dtype)", NULL},
-  {"binomial", KD_OP_SAMPLER, binomial_params, KD_OP_RANDOM | KD_OP_TENSOR, KD_SHAPE_BROADCAST,
+  {"binomial", KD_OP_SAMPLER, binomial_params, RS | KD_OP_ALLOCATES, KD_SHAPE_BROADCAST,
    KF_FLOAT32, NULL, call_binomial, "jax.random.binomial(key, n, p, shape, dtype)", NULL},
+  {"categorical", KD_OP_SAMPLER, categorical_params, RS | KD_OP_ALLOCATES, KD_SHAPE_OWN, KF_INT32, prepare_categorical,
+   call_categorical, "jax.random.categorical(key, logits, axis, shape, replace, mode)", NULL},
+  {"choice", KD_OP_SAMPLER, choice_params, RS | KD_OP_ALLOCATES, KD_SHAPE_OWN, KF_INT32, prepare_choice, call_choice,
+   "jax.random.choice(key, a, shape, replace, p, axis, mode)", NULL},
+  {"multinomial", KD_OP_SAMPLER, multinomial_params, RS | KD_OP_ALLOCATES, KD_SHAPE_OWN, KF_FLOAT32, prepare_multinomial,
+   call_multinomial, "jax.random.multinomial(key, n, p, shape, dtype)", NULL},
 };
 #define OP_COUNT (sizeof ops / sizeof ops[0])
 
@@ -867,7 +1143,7 @@ static int outer_fill(kd_sample *s, kf_key key, kf_threefry_mode mode) {
 
 /* The row's call, or, for an output larger than its draw, one per replica. */
 static int run_call(kd_sample *s, kf_key key, kf_threefry_mode mode) {
-  if (s->scratch) return outer_fill(s, key, mode);
+  if (s->scratch && s->op->shape == KD_SHAPE_OUTER) return outer_fill(s, key, mode);
   return s->op->call(s, key, mode);
 }
 
@@ -919,6 +1195,7 @@ int kd_sample_prepare(const kd_op *op, const json_t *body, const char *what, uns
   if (rc == 0 && n > 0 && smp.args.draw_n != n) rc = outer_prepare(&smp, what, err);
   if (rc != 0) {
     free(smp.out.data);
+    free(smp.scratch);
     kd_args_free(&smp.args);
     return -1;
   }
@@ -926,13 +1203,6 @@ int kd_sample_prepare(const kd_op *op, const json_t *body, const char *what, uns
   smp.n = n;
   *out = smp;
   return 0;
-}
-
-void kd_sample_fill(kd_sample *sample, kf_key key, kf_threefry_mode mode) {
-  /* Never hand out uninitialised memory, even on the path that cannot be
-   * reported (see kd_sample_draw). */
-  if (run_call(sample, key, mode) != KF_OK)
-    memset(sample->out.data, 0, sample->n * kf_dtype_size(sample->out.dtype));
 }
 
 int kd_sample_draw(kd_sample *sample, kf_key key, kf_threefry_mode mode, kd_err *err) {

@@ -28,7 +28,9 @@ typedef enum kd_op_class { KD_OP_KEY, KD_OP_FOLD_IN, KD_OP_SPLIT, KD_OP_SAMPLER 
 enum {
   KD_OP_RANDOM = 1u << 0,  /* POST /v1/random/{op} */
   KD_OP_SESSION = 1u << 1, /* a "distribution" of POST /v1/sessions/{name}/sample */
-  KD_OP_TENSOR = 1u << 2   /* answers one tensor: JSON or .npy by Accept */
+  KD_OP_TENSOR = 1u << 2,  /* answers one tensor: JSON or .npy by Accept */
+  KD_OP_ALLOCATES = 1u << 3 /* the library allocates while drawing, so the draw can fail after
+                               the key is taken: a session computes it under its lock */
 };
 
 struct kd_sample;
@@ -76,8 +78,8 @@ typedef struct kd_sample {
   kf_tensor out;      /* samplers: out.data is owned (malloc'd) by the sample */
   size_t n;           /* element count */
   unsigned draw_bits; /* random bits one element draws (legacy threefry's limit) */
-  void *scratch;      /* KD_SHAPE_OUTER with a draw smaller than the output: fill's
-                         memory, allocated by prepare */
+  void *scratch;      /* fill's memory, allocated by prepare: KD_SHAPE_OUTER with a draw
+                         smaller than the output, and choice's indices into an array a */
   kf_rsqrt_mode rsqrt; /* the gamma family's: the "rsqrt" parameter's, or its default */
 } kd_sample;
 
@@ -100,14 +102,9 @@ void kd_sample_default_rsqrt(kd_sample *s, kf_rsqrt_mode mode);
 /* The decoded parameter `name` of a prepared sample, or NULL. */
 const kd_arg *kd_sample_arg(const kd_sample *s, const char *name);
 
-/* Draws the sample with key in mode into sample->out. Cannot fail after a
- * successful prepare, with one exception: "permutation" allocates scratch
- * memory inside the library, and if that fails the output is zero-filled
- * (api.md offers permutation only statelessly, where kd_sample_draw is used). */
-void kd_sample_fill(kd_sample *sample, kf_key key, kf_threefry_mode mode);
-
-/* kd_sample_fill that reports that one failure (503 unavailable) instead.
- * For stateless callers, which have nothing to undo when it fails. */
+/* Draws the sample with key in mode into sample->out. Fails (503
+ * unavailable) only where the library allocates its loops' memory
+ * (permutation, poisson, categorical, ...) and that fails. */
 int kd_sample_draw(kd_sample *sample, kf_key key, kf_threefry_mode mode, kd_err *err);
 
 /* Frees the output and the parameters; the struct may be reused. */

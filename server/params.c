@@ -9,7 +9,7 @@
 #include "codec.h"
 
 int kd_param_broadcasts(const kd_param *p) {
-  return (p->kind == KD_PK_FLOAT || p->kind == KD_PK_INT) && !(p->flags & KD_PF_SCALAR);
+  return (p->kind == KD_PK_FLOAT || p->kind == KD_PK_INT) && !(p->flags & (KD_PF_SCALAR | KD_PF_WHOLE));
 }
 
 const char *kd_param_kind_name(kd_param_kind kind) {
@@ -414,24 +414,52 @@ static const char *np_type(const kf_shape *s, char *buf, size_t size) {
   return buf;
 }
 
+/* jnp.broadcast_to's check of one parameter's shape against `shape`. */
+static int check_broadcast_to(const kd_param *param, const kf_shape *p, const kf_shape *shape,
+                              const char *what, kd_err *err) {
+  char a[8 * 24 + 16], b[8 * 24 + 16];
+  if (p->rank > shape->rank)
+    return kd_fail(err, KD_INVALID_ARGUMENT,
+                   "%s.%s: Cannot broadcast to shape with fewer dimensions: arr_shape=%s shape=%s",
+                   what, param->name, kd_shape_py(p, a, sizeof a), kd_shape_py(shape, b, sizeof b));
+  for (int d = 0; d < p->rank; d++) {
+    const int64_t pd = p->dim[d], sd = shape->dim[shape->rank - p->rank + d];
+    if (pd != 1 && pd != sd)
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     "%s.%s: Incompatible types for broadcasting: input type=%s and requested type=%s",
+                     what, param->name, np_type(p, a, sizeof a), np_type(shape, b, sizeof b));
+  }
+  return 0;
+}
+
 /* KD_SHAPE_TO with a shape: each array parameter broadcast_to it. */
 static int broadcast_to_shape(const kd_args *args, const char *what, const kf_shape *shape, kd_err *err) {
-  char a[8 * 24 + 16], b[8 * 24 + 16];
-  for (size_t i = 0; i < args->count; i++) {
-    const kf_shape *p = &args->a[i].shape;
-    if (!kd_param_broadcasts(&args->params[i])) continue;
-    if (p->rank > shape->rank)
-      return kd_fail(err, KD_INVALID_ARGUMENT,
-                     "%s.%s: Cannot broadcast to shape with fewer dimensions: arr_shape=%s shape=%s",
-                     what, args->params[i].name, kd_shape_py(p, a, sizeof a), kd_shape_py(shape, b, sizeof b));
-    for (int d = 0; d < p->rank; d++) {
-      const int64_t pd = p->dim[d], sd = shape->dim[shape->rank - p->rank + d];
-      if (pd != 1 && pd != sd)
-        return kd_fail(err, KD_INVALID_ARGUMENT,
-                       "%s.%s: Incompatible types for broadcasting: input type=%s and requested type=%s",
-                       what, args->params[i].name, np_type(p, a, sizeof a), np_type(shape, b, sizeof b));
-    }
-  }
+  for (size_t i = 0; i < args->count; i++)
+    if (kd_param_broadcasts(&args->params[i]) &&
+        check_broadcast_to(&args->params[i], &args->a[i].shape, shape, what, err) != 0)
+      return -1;
+  return 0;
+}
+
+/* JAX's _check_shape text: broadcasting gave `got` for the shape asked. */
+static int shape_mismatch(const char *op, const kf_shape *got, const kf_shape *shape, const char *what,
+                          const char *culprit, kd_err *err) {
+  char a[8 * 24 + 8], b[8 * 24 + 8];
+  return kd_fail(err, KD_INVALID_ARGUMENT,
+                 "%s.%s: %s parameter shapes must be broadcast-compatible with shape argument, "
+                 "and the result of broadcasting the shapes must equal the shape argument, but "
+                 "got result %s for shape argument %s.",
+                 what, culprit, op, kd_shape_py(got, a, sizeof a), kd_shape_py(shape, b, sizeof b));
+}
+
+int kd_shape_check(const char *op, const kf_shape *shape, const kf_shape *param, const char *what,
+                   kd_err *err) {
+  kf_shape acc;
+  char a[8 * 24 + 8], b[8 * 24 + 8];
+  if (broadcast2(shape, param, &acc) != 0)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.shape: Incompatible shapes for broadcasting: shapes=[%s, %s]",
+                   what, kd_shape_py(shape, a, sizeof a), kd_shape_py(param, b, sizeof b));
+  if (!shape_equal(&acc, shape)) return shape_mismatch(op, &acc, shape, what, "shape", err);
   return 0;
 }
 
@@ -463,11 +491,7 @@ int kd_params_shape(const char *op, kd_shape_rule rule, kd_args *args, const cha
             break;
           }
         }
-        return kd_fail(err, KD_INVALID_ARGUMENT,
-                       "%s.%s: %s parameter shapes must be broadcast-compatible with shape argument, "
-                       "and the result of broadcasting the shapes must equal the shape argument, but "
-                       "got result %s for shape argument %s.",
-                       what, culprit, op, kd_shape_py(&acc, a, sizeof a), kd_shape_py(&shape, b, sizeof b));
+        return shape_mismatch(op, &acc, &shape, what, culprit, err);
       }
       break;
     case KD_SHAPE_TO:
@@ -534,6 +558,26 @@ static void expand(const kf_shape *out_shape, size_t n, const kd_arg *arg, size_
       idx[d] = 0;
     }
   }
+}
+
+int kd_arg_broadcast_to(const kd_param *p, kd_arg *arg, const kf_shape *to, const char *what,
+                        kd_err *err) {
+  if (check_broadcast_to(p, &arg->shape, to, what, err) != 0) return -1;
+  size_t n = 1;
+  for (int d = 0; d < to->rank; d++) n *= (size_t)to->dim[d];
+  if (n != arg->count || n == 0) {
+    const int is_int = p->kind == KD_PK_INT;
+    const size_t size = is_int ? sizeof(int64_t) : sizeof(float);
+    void *dst = malloc(n ? n * size : 1);
+    if (!dst)
+      return kd_fail(err, KD_UNAVAILABLE, "%s.%s: out of memory broadcasting %zu values", what, p->name, n);
+    expand(to, n, arg, size, is_int ? (const void *)kd_arg_ints(arg) : (const void *)kd_arg_floats(arg), dst);
+    free(arg->owned);
+    arg->owned = dst;
+  }
+  arg->count = n;
+  arg->shape = *to;
+  return 0;
 }
 
 int kd_params_broadcast(kd_args *args, const char *what, kd_err *err) {
@@ -619,8 +663,8 @@ void kd_param_write(kd_jw *w, const kd_param *p) {
                                                                     : "int64");
   else
     kd_jw_null(w);
-  kd_jw_key(w, "array");
-  kd_jw_bool(w, kd_param_broadcasts(p));
+  kd_jw_key(w, "array"); /* accepts an array: broadcast, or whole (KD_PF_WHOLE) */
+  kd_jw_bool(w, (p->kind == KD_PK_FLOAT || p->kind == KD_PK_INT) && !(p->flags & KD_PF_SCALAR));
   if (p->kind == KD_PK_FLOAT) {
     kd_jw_key(w, "infinite");
     kd_jw_bool(w, (p->flags & KD_PF_INF) != 0);

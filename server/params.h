@@ -52,6 +52,9 @@ enum {
   KD_PF_INF = 1u << 2,      /* float: may round to an infinity (a one-sided bound) */
   KD_PF_COUNT = 1u << 3,    /* scalar int: an element count, over --max-elements 413 (before
                                the range is checked) */
+  KD_PF_WHOLE = 1u << 4,    /* float/int array taken with its own shape, not broadcast against
+                               the output's (categorical's logits, choice's a and p): the row's
+                               prepare reads it (kd_arg_broadcast_to) */
 };
 
 /* JAX's default. NONE with KD_PF_REQUIRED: there is none; NONE without it:
@@ -193,6 +196,20 @@ const char *kd_shape_rule_name(kd_shape_rule rule);
  * over max_elements. */
 int kd_params_shape(const char *op, kd_shape_rule rule, kd_args *args, const char *what,
                     uint64_t max_elements, kd_err *err);
+
+/* jnp.broadcast_to(arg, to) for the parameter p: 400 with jnp's text when
+ * arg's shape does not broadcast to `to` one way, else arg holds the
+ * expanded values (count = elements of `to`, shape `to`). 503 when memory
+ * runs out (arg keeps what it had). */
+int kd_arg_broadcast_to(const kd_param *p, kd_arg *arg, const kf_shape *to, const char *what,
+                        kd_err *err);
+
+/* JAX's _check_shape(op, shape, param): broadcasting shape with a
+ * parameter's shape must give shape itself, else a 400 with JAX's text
+ * (for rows that derive a parameter shape of their own: categorical's batch
+ * shape). */
+int kd_shape_check(const char *op, const kf_shape *shape, const kf_shape *param, const char *what,
+                   kd_err *err);
 
 /* Each array parameter as 1 value or args->n values (one per element of the
  * output, row-major). 503 when memory runs out (args still owns what it

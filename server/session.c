@@ -291,6 +291,12 @@ static int draw_failed(int rc, kf_flax_era era, const char *stream, const kf_str
 
 int kd_session_draw(kd_server *srv, kd_session *s, const char *stream, uint64_t n, kf_key *keys,
                     kd_draw *out, kd_ticket **ticket, kd_err *err) {
+  return kd_session_draw_using(srv, s, stream, n, keys, NULL, NULL, out, ticket, err);
+}
+
+int kd_session_draw_using(kd_server *srv, kd_session *s, const char *stream, uint64_t n, kf_key *keys,
+                          kd_draw_use_fn use, void *arg, kd_draw *out, kd_ticket **ticket,
+                          kd_err *err) {
   *ticket = NULL;
   size_t index = 0;
   pthread_mutex_lock(&s->lock);
@@ -308,9 +314,11 @@ int kd_session_draw(kd_server *srv, kd_session *s, const char *stream, uint64_t 
   out->mode = s->threefry;
   out->era = kf_rngs_era(s->rngs);
   /* The keys are handed out only once the new count is durable (strict) or
-   * inside a durable reservation (lease). When the change cannot even be
-   * recorded, the keys were never seen: the stream goes back. */
-  const int recorded = rc != KF_OK || kd_durable_record(srv->durable, s, KD_CHANGE_STATE, NULL, 0, ticket, err) == 0;
+   * inside a durable reservation (lease). When their use fails or the change
+   * cannot even be recorded, the keys were never seen: the stream goes back. */
+  const int used = rc != KF_OK || !use || use(arg, keys, out, err) == 0;
+  const int recorded =
+      used && (rc != KF_OK || kd_durable_record(srv->durable, s, KD_CHANGE_STATE, NULL, 0, ticket, err) == 0);
   if (!recorded) kf_rngs_set_stream(s->rngs, index, &out->source);
   pthread_mutex_unlock(&s->lock);
   if (!recorded) return -1;

@@ -81,10 +81,21 @@ typedef struct kd_draw {
   kf_flax_era era; /* the session's (the gamma family's default rsqrt follows it) */
 } kd_draw;
 
+/* What a draw's keys are used for while the session is still locked: 0, or
+ * -1 with err (the draw is then undone: the stream keeps its count). */
+typedef int (*kd_draw_use_fn)(void *arg, const kf_key *keys, const kd_draw *draw, kd_err *err);
+
 /* Draws n keys from stream (Flax's fallback to 'default') into keys, which
  * the caller allocated before (NULL only when n cannot succeed, > 2^32).
  * 404 for an unknown stream (with Flax's message), 409 past count
- * 4294967295 or when the session is fenced. */
+ * 4294967295 or when the session is fenced. With `use` (may be NULL), calls
+ * use(arg, keys, draw) under the session's lock before the draw is
+ * recorded: a computation that can still fail (a sampler that allocates)
+ * and must then leave the stream as it was. It holds up the session's
+ * other requests meanwhile, so the rest compute after the draw. */
+int kd_session_draw_using(kd_server *srv, kd_session *s, const char *stream, uint64_t n, kf_key *keys,
+                          kd_draw_use_fn use, void *arg, kd_draw *out, kd_ticket **ticket,
+                          kd_err *err);
 int kd_session_draw(kd_server *srv, kd_session *s, const char *stream, uint64_t n, kf_key *keys,
                     kd_draw *out, kd_ticket **ticket, kd_err *err);
 

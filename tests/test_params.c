@@ -472,8 +472,12 @@ START_TEST(every_row_prepares_and_draws) {
                                           : json_null();
       json_object_set_new(body, p->name, v);
     }
-    /* dirichlet's alpha is a vector (JAX: ndim >= 1) */
+    /* dirichlet's alpha, categorical's logits and multinomial's p are
+     * vectors (JAX: ndim >= 1) */
     if (strcmp(op->name, "dirichlet") == 0) json_object_set_new(body, "alpha", json_pack("[ff]", 0.5, 2.0));
+    if (strcmp(op->name, "categorical") == 0) json_object_set_new(body, "logits", json_pack("[ff]", 0.5, 2.0));
+    if (strcmp(op->name, "multinomial") == 0) json_object_set_new(body, "p", json_pack("[ff]", 0.5, 2.0));
+    if (strcmp(op->name, "choice") == 0) json_object_set_new(body, "a", json_integer(3));
     /* the randint bounds 0 and 0 are valid, and so are 0.5, 0.5 */
     for (int stateless = 0; stateless < 2; stateless++) {
       if (!stateless && !(op->flags & KD_OP_SESSION)) continue;
@@ -505,7 +509,8 @@ START_TEST(every_row_prepares_and_draws) {
     json_decref(listed);
     kd_buf_free(&b);
   }
-  ck_assert_ptr_null(kd_op_find("categorical"));
+  ck_assert_ptr_null(kd_op_find("categorial"));
+  ck_assert_ptr_nonnull(kd_op_find("categorical"));
 }
 END_TEST
 

@@ -303,6 +303,58 @@ START_TEST(uniform_and_bernoulli_match_scalar) {
 }
 END_TEST
 
+/* wald's kernel against its scalar form bit for bit: normals over many
+ * binades (both signs, zeros, denormals, huge), uniforms, and means of every
+ * kind (one for all, one per element: tiny, denormal, zero, negative, huge,
+ * NaN, infinite); tails and in place. */
+START_TEST(wald_matches_scalar) {
+  kf__isa isas[KF__ISA_COUNT];
+  const int n_isa = vector_isas(isas);
+  enum { N = 1 << 20 };
+  float *v = malloc(N * 4), *z = malloc(N * 4), *m = malloc(N * 4), *want = malloc(N * 4),
+        *got = malloc(N * 4);
+  ck_assert(v && z && m && want && got);
+  uint32_t s = 12345u;
+  for (size_t t = 0; t < N; t++) {
+    s = s * 1664525u + 1013904223u;
+    v[t] = bits_float((s & 0x807fffffu) | ((60u + (s >> 8) % 140u) << 23)); /* 2^-67 .. 2^12 */
+    s = s * 1664525u + 1013904223u;
+    z[t] = (float)(s >> 8) * 0x1p-24f;
+    s = s * 1664525u + 1013904223u;
+    m[t] = bits_float((s & 0x007fffffu) | ((100u + (s >> 8) % 60u) << 23));
+  }
+  const float edge[] = {0.0f, -0.0f, 1e-40f, -1e-40f, 1.0f, -1.0f, 1e30f, -1e30f, NAN, INFINITY, -INFINITY};
+  for (size_t e = 0; e < 64; e++) {
+    v[e] = edge[e % 11];
+    m[N - 1 - e] = edge[e % 11];
+    z[100 + e] = edge[e % 3];
+  }
+  const float ones[] = {1.0f, 0.5f, 3e5f, 1e-40f, 0.0f, -2.0f, NAN, INFINITY};
+  for (int i = 0; i < n_isa; i++)
+    for (int k = -1; k < (int)(sizeof ones / sizeof *ones); k++) {
+      const float *mean = k < 0 ? m : &ones[k];
+      const size_t step = k < 0 ? 1 : 0;
+      kf__k_wald(KF__ISA_SCALAR, mean, step, v, z, N, want);
+      kf__k_wald(isas[i], mean, step, v, z, N, got);
+      for (size_t t = 0; t < N; t++)
+        if (float_bits(got[t]) != float_bits(want[t]) && !(isnan(got[t]) && isnan(want[t])))
+          ck_abort_msg("%s wald(m %a, v %a, z %a) = %a, scalar %a", kf__isa_name(isas[i]), mean[t * step],
+                       v[t], z[t], got[t], want[t]);
+      for (size_t len = 0; len <= 70; len++) { /* tails, in place */
+        float part[72];
+        memcpy(part, v + 1000 * len, sizeof part);
+        part[len] = 7.0f;
+        kf__k_wald(isas[i], step ? mean + 1000 * len : mean, step, part, z + 1000 * len, len, part);
+        for (size_t t = 0; t < len; t++)
+          ck_assert(float_bits(part[t]) == float_bits(want[1000 * len + t]) ||
+                    (isnan(part[t]) && isnan(want[1000 * len + t])));
+        ck_assert(part[len] == 7.0f);
+      }
+    }
+  free(v), free(z), free(m), free(want), free(got);
+}
+END_TEST
+
 /* triangular's kernel on all 2^23 values of its uniform and on edge floats,
  * for triangles of the oracle's kinds (degenerate, inverted, mode outside,
  * NaN, tiny and huge), against the scalar form bit for bit (NaNs as NaNs:
@@ -640,6 +692,7 @@ static Suite *simd_suite(void) {
   tcase_add_test(tc, log_and_exp_are_jaxlib_0_10_2_on_known_answers);
   tcase_add_test(tc, log_and_exp_match_scalar);
   tcase_add_test(tc, triangular_matches_scalar);
+  tcase_add_test(tc, wald_matches_scalar);
   tcase_add_test(tc, erf_inv_matches_scalar_on_every_normal_input);
   tcase_add_test(tc, erf_inv_matches_scalar_on_sampled_floats);
   tcase_add_test(tc, gemm_is_the_fma_chain_on_every_isa_and_shape);

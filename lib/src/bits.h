@@ -65,4 +65,18 @@ static inline int32_t kf__randint_at(const kf__randint_span *s, uint32_t hi_bits
   return (int32_t)((uint32_t)s->lo + off);
 }
 
+/* The samplers' per-element loops run scalar code full of fmaf and floorf,
+ * which a baseline x86-64 build calls out of line (libm's fmaf through the
+ * PLT). GCC also builds the functions marked with this for x86-64-v3 (FMA,
+ * SSE4.1 rounding) and picks the copy at load time by the CPU's ISA level
+ * ("arch=haswell" would pick it on Haswell models only). The bits are the
+ * same: fmaf is fused either way and -ffp-contract=off keeps the compiler
+ * from fusing more. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && \
+    defined(__ELF__) && !defined(__SANITIZE_ADDRESS__)
+#define KF__HOT_LOOP __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define KF__HOT_LOOP
+#endif
+
 #endif

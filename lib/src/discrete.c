@@ -28,18 +28,6 @@
 
 #define ftz kf__xla_ftz
 
-/* The rejection loops run per element in scalar code full of fmaf and
- * floorf, which a baseline x86-64 build calls out of line; where the
- * compiler can, they are also built for x86-64-v3 (FMA, SSE4.1 rounding)
- * and chosen at load time. The results are the same bits: fmaf is fused
- * either way, and -ffp-contract=off keeps the compiler from fusing more. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && \
-    !defined(__SANITIZE_ADDRESS__)
-#define HOT_LOOP __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define HOT_LOOP
-#endif
-
 /* The (p, p_n) convention of keyfold/random.h: p_n == n or p_n == 1. */
 static int param_ok(const float *p, size_t p_n, size_t n) {
   if (p_n != n && p_n != 1) return 0;
@@ -63,18 +51,6 @@ static int32_t f32_to_s32(float x) {
 
 /* ------------------------------------------------------------------ wald */
 
-/* k1, k2 = split(key); v = normal(k1), z = uniform(k2), y = v * v;
- * x = mean + mean^2 * y / 2 - mean / 2 * sqrt(4 * mean * y + mean^2 * y^2);
- * z <= mean / (mean + x) ? x : mean^2 / x. The divisions by 2 are
- * multiplications by 0.5 (XLA's A / C rewrite, exact), and the sums fuse
- * the products as XLA:CPU's loop emitter does (xla-numerics.md §A.3). */
-static float wald_f32(float m, float v, float z) {
-  const float y = ftz(v * v);
-  const float msq = ftz(m * m);
-  const float st = sqrtf(ftz(fmaf(ftz(4.0f * m), y, ftz(msq * ftz(y * y)))));
-  const float x = ftz(fmaf(-ftz(m * 0.5f), st, ftz(fmaf(ftz(msq * y), 0.5f, m))));
-  return (z <= ftz(m / ftz(m + x))) ? x : ftz(msq / x);
-}
 
 /* A single element (shape () or (1,)): XLA fuses the whole sampler into one
  * kernel and its simplifier moves normal's sqrt(2) into the constants:
@@ -113,7 +89,7 @@ int kf_random_wald(kf_key key, kf_threefry_mode mode, size_t n, const float *mea
       v[0] = wald1_f32(pat(mean, mean_n, 0), v[0], z[0]);
       break;
     }
-    for (size_t t = 0; t < len; t++) v[t] = wald_f32(pat(mean, mean_n, start + t), v[t], z[t]);
+    kf__k_wald(isa, mean_n == 1 ? mean : mean + start, mean_n == 1 ? 0 : 1, v, z, len, v);
   }
   return KF_OK;
 }
@@ -180,7 +156,7 @@ static int poisson_knuth(kf_key key, kf_threefry_mode mode, size_t n, const floa
  * element (those of the other branch with lam = 1e5) until every element
  * has accepted once; a later acceptance overwrites an earlier one, as in
  * JAX. Scratch w: 6n floats; accepted: n flags. */
-HOT_LOOP static int poisson_ptrs(kf_key key, kf_threefry_mode mode, size_t n, const float *lam, float *w,
+KF__HOT_LOOP static int poisson_ptrs(kf_key key, kf_threefry_mode mode, size_t n, const float *lam, float *w,
                         uint8_t *accepted, int32_t *out) {
   float *loglam = w, *b = w + n, *a = w + 2 * n, *inv_alpha = w + 3 * n, *v_r = w + 4 * n;
   float *kout = w + 5 * n;
@@ -393,7 +369,7 @@ static inline int btrs_step(const btrs_c *s, float u, float v, float *kout) {
 
 /* _btrs on every element until each has accepted once (later acceptances
  * overwrite, as in JAX). */
-HOT_LOOP static int binomial_btrs(kf_key key, kf_threefry_mode mode, size_t n, const float *count,
+KF__HOT_LOOP static int binomial_btrs(kf_key key, kf_threefry_mode mode, size_t n, const float *count,
                          const float *p, btrs_c *cs, uint8_t *accepted, float *kout) {
   const kf__isa isa = kf__isa_best();
   for (size_t i = 0; i < n; i++) {

@@ -114,7 +114,7 @@ static gamma_consts gamma_setup(float alpha_orig, kf_rsqrt_mode rmode) {
  * product by the constant fuses into the subtraction. log(U) >= X * 0.5 +
  * d * ((1 - V) + log(V)): LLVM fuses the sum's first product (X * 0.5,
  * exact) and rounds d * (...). */
-static int gamma_reject(const gamma_consts *g, float X, float V, float U) {
+KF__HOT_LOOP static int gamma_reject(const gamma_consts *g, float X, float V, float U) {
   if (!(U >= fmaf(-SQUEEZE, ftz(X * X), 1.0f))) return 0;
   const float t = ftz(ftz(1.0f - V) + kf__xla_logf(V));
   return kf__xla_logf(U) >= ftz(fmaf(X, 0.5f, ftz(g->d * t)));
@@ -134,7 +134,7 @@ static float gamma_finish(const gamma_consts *g, float V, float u, int log_space
 }
 
 /* _gamma_one(key, alpha, log_space), one element from its own key. */
-static float gamma_one(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, float alpha_orig,
+KF__HOT_LOOP static float gamma_one(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, float alpha_orig,
                        int log_space) {
   const gamma_consts g = gamma_setup(alpha_orig, rmode);
   kf_key ks[3];
@@ -199,16 +199,7 @@ static void bits_lanes(kf__isa isa, kf_threefry_mode mode, const key_lanes *in, 
  * kernels, which give the scalar bits), and the few elements whose first
  * normal gives v <= 0 or whose first proposal is rejected (a few percent)
  * start over in gamma_one. Element t's value is gamma_one's either way. */
-/* On x86-64 GCC also compiles this function for CPUs with FMA and picks the
- * copy at load time (an ifunc): fmaf is exact either way, so only the speed
- * differs (without FMA each fmaf is a call into libm). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__)
-#define KF_FMA_CLONES __attribute__((target_clones("arch=haswell", "default")))
-#else
-#define KF_FMA_CLONES
-#endif
-
-KF_FMA_CLONES
+KF__HOT_LOOP
 static void gamma_lanes(kf_threefry_mode mode, kf_rsqrt_mode rmode, const key_lanes *keys,
                         size_t len, const float *alpha, int log_space, float *out) {
   const kf__isa isa = kf__isa_best();

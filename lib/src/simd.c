@@ -114,6 +114,11 @@ static void triangular_scalar(const float *u, size_t len, const kf__triangle *tr
   for (size_t t = 0; t < len; t++) out[t] = kf__triangular_f32(u[t], tri);
 }
 
+static void wald_scalar(const float *mean, size_t mean_step, const float *v, const float *z,
+                        size_t len, float *out) {
+  for (size_t t = 0; t < len; t++) out[t] = kf__wald_f32(kf__xla_ftz(mean[t * mean_step]), v[t], z[t]);
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 #if defined(KF_HAVE_X86_KERNELS)
@@ -185,6 +190,12 @@ KF__SAMPLER_DISPATCH(logistic)
 void kf__k_triangular(kf__isa isa, const float *u, size_t len, const kf__triangle *tri, float *out) {
   KF__DISPATCH(isa, kf__k_triangular, u, len, tri, out)
   triangular_scalar(u, len, tri, out);
+}
+
+void kf__k_wald(kf__isa isa, const float *mean, size_t mean_step, const float *v, const float *z,
+                size_t len, float *out) {
+  KF__DISPATCH(isa, kf__k_wald, mean, mean_step, v, z, len, out)
+  wald_scalar(mean, mean_step, v, z, len, out);
 }
 
 void kf__k_activation(kf__isa isa, kf__act act, const float *x, size_t len, float *y) {

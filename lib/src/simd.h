@@ -82,6 +82,11 @@ void kf__k_gumbel(kf__isa isa, const uint32_t *bits, size_t len, float *out);
 void kf__k_laplace(kf__isa isa, const uint32_t *bits, size_t len, float *out);
 void kf__k_logistic(kf__isa isa, const uint32_t *bits, size_t len, float *out);
 
+/* out[t] = kf__wald_f32(ftz(mean[t * mean_step]), v[t], z[t]) (special.h):
+ * mean_step 0 for one mean, 1 for one per element. out may be v or z. */
+void kf__k_wald(kf__isa isa, const float *mean, size_t mean_step, const float *v, const float *z,
+                size_t len, float *out);
+
 /* out[t] = kf__triangular_f32(u[t], tri) (special.h). u and out may be the
  * same array. */
 void kf__k_triangular(kf__isa isa, const float *u, size_t len, const kf__triangle *tri, float *out);
@@ -104,6 +109,8 @@ void kf__k_triangular(kf__isa isa, const float *u, size_t len, const kf__triangl
   void kf__k_log_##isa(const float *in, size_t len, float *out);                              \
   void kf__k_exp_##isa(const float *in, size_t len, float *out);                              \
   void kf__k_triangular_##isa(const float *u, size_t len, const kf__triangle *tri, float *out); \
+  void kf__k_wald_##isa(const float *mean, size_t mean_step, const float *v, const float *z,   \
+                        size_t len, float *out);                                             \
   void kf__k_exponential_##isa(const uint32_t *bits, size_t len, float *out);                 \
   void kf__k_gumbel_##isa(const uint32_t *bits, size_t len, float *out);                      \
   void kf__k_laplace_##isa(const uint32_t *bits, size_t len, float *out);                     \

@@ -235,7 +235,7 @@ void KF_FN(kf__k_bernoulli)(const uint32_t *bits, size_t len, float p, uint8_t *
  * where the scheduler's window would not reach far enough ahead. */
 #define NE 4
 
-/* XLA's logf (xla_math.c's xla_logf) of NE vectors, lane by lane. With
+/* XLA's logf (xla_math.h's kf__xla_logf_normal) of NE vectors, lane by lane. With
  * general = 0 the inputs must be positive, finite normal floats and the
  * selects that only other lanes need are left out (see v_logf); with
  * general = 1 a denormal reads as zero and gives -inf, zero -inf, +inf +inf,
@@ -497,6 +497,31 @@ void KF_FN(kf__k_triangular)(const float *u_in, size_t len, const kf__triangle *
       const vf lower = v_ftz(l + v_sqrt(v_ftz(v_ftz(u[j] * w) * ml)));
       const vf upper = v_ftz(r - v_sqrt(v_ftz(v_ftz((1.0f - u[j]) * w) * rm)));
       o[j] = sel_f(u[j] < fc, lower, upper);
+    }
+    store_block(out, t, n, o);
+  }
+}
+
+/* kf__wald_f32 (special.c) on every lane: the same fused products, IEEE
+ * square root and divisions, flushes. */
+void KF_FN(kf__k_wald)(const float *mean, size_t mean_step, const float *v_in, const float *z_in,
+                       size_t len, float *out) {
+  for (size_t t = 0; t < len; t += NE * KF_W) {
+    vf v[NE], z[NE], m[NE], o[NE];
+    const size_t n = load_block(v_in, t, len, v);
+    load_block(z_in, t, len, z);
+    if (mean_step == 0) {
+      _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) m[j] = splat_f(mean[0]);
+    } else {
+      load_block(mean, t, len, m);
+    }
+    _Pragma("GCC unroll 4") for (int j = 0; j < NE; j++) {
+      const vf mm = v_ftz(m[j]);
+      const vf y = v_ftz(v[j] * v[j]);
+      const vf msq = v_ftz(mm * mm);
+      const vf st = v_sqrt(v_ftz(v_fma(v_ftz(4.0f * mm), y, v_ftz(msq * v_ftz(y * y)))));
+      const vf x = v_ftz(v_fma(-v_ftz(mm * 0.5f), st, v_ftz(v_fma(v_ftz(msq * y), splat_f(0.5f), mm))));
+      o[j] = sel_f(z[j] <= v_ftz(mm / v_ftz(mm + x)), x, v_ftz(msq / x));
     }
     store_block(out, t, n, o);
   }

@@ -55,6 +55,14 @@ float kf__triangular_f32(float u, const kf__triangle *tri) {
   return (u < tri->fc) ? lower : upper;
 }
 
+float kf__wald_f32(float m, float v, float z) {
+  const float y = kf__xla_ftz(v * v);
+  const float msq = kf__xla_ftz(m * m);
+  const float st = sqrtf(kf__xla_ftz(fmaf(kf__xla_ftz(4.0f * m), y, kf__xla_ftz(msq * kf__xla_ftz(y * y)))));
+  const float x = kf__xla_ftz(fmaf(-kf__xla_ftz(m * 0.5f), st, kf__xla_ftz(fmaf(kf__xla_ftz(msq * y), 0.5f, m))));
+  return (z <= kf__xla_ftz(m / kf__xla_ftz(m + x))) ? x : kf__xla_ftz(msq / x);
+}
+
 /* Giles (2010) single-precision coefficients, c0 first (StableHLO erfInv32). */
 const float kf__erf_inv_small[9] = {
   2.81022636e-08f, 3.43273939e-07f, -3.5233877e-06f, -4.39150654e-06f, 2.1858087e-04f,

@@ -53,6 +53,15 @@ typedef struct {
  * that order, denormals as zero. */
 float kf__triangular_f32(float u, const kf__triangle *tri);
 
+/* k1, k2 = split(key); v = normal(k1), z = uniform(k2), y = v * v;
+ * x = mean + mean^2 * y / 2 - mean / 2 * sqrt(4 * mean * y + mean^2 * y^2);
+ * z <= mean / (mean + x) ? x : mean^2 / x. The divisions by 2 are
+ * multiplications by 0.5 (XLA's A / C rewrite, exact), and the sums fuse
+ * the products as XLA:CPU's loop emitter does (xla-numerics.md §A.3).
+ * m is the mean as XLA reads it (a denormal flushed), v the normal, z the
+ * uniform. */
+float kf__wald_f32(float m, float v, float z);
+
 /* uniform's bounds for those samplers: laplace's low bound -1 + 2^-24 (its
  * span 1 - lo rounds to 2), and tiny. */
 #define KF__LAPLACE_LO (-0x1.fffffep-1f)

@@ -424,7 +424,7 @@ class ErrorsTest(DaemonTestCase):
                              ("GET", "/V1/SESSIONS")]:
             self.check("%s %s" % (method, path), method, path, 404, "not_found",
                        raw=b"{}" if method == "POST" else None, headers=JSON if method == "POST" else None)
-        for op in ["multinomial", "categorical", "KEY", "fold-in", "bits2"]:
+        for op in ["multinormal", "Categorical", "KEY", "fold-in", "bits2"]:
             self.bad("unknown random op " + op, "/v1/random/" + op, {"key": [0, 0]}, 404, "not_found")
         for name in ["orthogonal", "lecun", "he", "Xavier_normal", "zeros_init"]:
             self.bad("unknown initializer " + name, "/v1/init/" + name, {"key": [0, 0], "shape": [2, 2]},

@@ -868,7 +868,7 @@ class Live(unittest.TestCase):
             "examples"]["normal"]["value"]
         call("POST", S + "/exp1/sample", ex, expect=200)
         call("POST", P, {"distribution": "wald", "shape": [2]}, expect=400, schema_rejects=True)
-        call("POST", P, {"distribution": "permutation", "n": 6}, expect=400, schema_rejects=True)
+        call("POST", P, {"distribution": "permutation", "n": -1}, expect=400, schema_rejects=True)
         call("POST", P, {"distribution": "normal", "shape": [2], "p": 0.5}, expect=400, schema_rejects=True)
         call("POST", P, {"distribution": "randint", "shape": [2], "minval": 0, "maxval": 1 << 31},
              expect=400, schema_rejects=True)

@@ -431,7 +431,7 @@ class RandomApiTest(DaemonTestCase):
 
     # --- unknown operation
     def test_unknown_op(self):
-        for op in ["categorical", "Key", "fold-in", "split2"]:
+        for op in ["categorial", "Key", "fold-in", "split2"]:
             with self.subTest(op=op):
                 self.err("/v1/random/" + op, {"key": [0, 0]}, 404, "not_found")
 

@@ -15,8 +15,8 @@ generalized_normal, dirichlet, ball) and wald, poisson, binomial over HTTP.
   does not move.
 * POST /v1/sessions/{name}/sample is the stateless draw with the stream's
   key; the rsqrt default follows the session's Flax era (0.10: sqrt-div,
-  0.11/0.12: intel-nr2), overridable. wald, poisson and binomial allocate in
-  the library and are offered statelessly only.
+  0.11/0.12: intel-nr2), overridable; wald, poisson and binomial too
+  (tests/api/test_random_choice.py).
 * GET /v1/random lists each with JAX's parameters, the shape rule, dtype.
 """
 import ctypes
@@ -303,11 +303,11 @@ class RandomSamplersTest(Replies, DaemonTestCase):
                     s, e = self.d.post("/v1/sessions/smp-err/sample", dict(body, distribution=op))
                     self.assertEqual(s, 400, e)
                     self.assertEqual(e["error"]["message"].split(": ", 1)[1], message.split(": ", 1)[1])
-            # not session distributions
-            for op in DISCRETE:
-                s, e = self.d.post("/v1/sessions/smp-err/sample", dict(BODIES[op], distribution=op))
-                self.assertEqual(s, 400, e)
-                self.assertIn("distribution must be one of", e["error"]["message"])
+            for op, body, message in self.jax_errors(DISCRETE):
+                with self.subTest(op=op, body=body):
+                    s, e = self.d.post("/v1/sessions/smp-err/sample", dict(body, distribution=op))
+                    self.assertEqual(s, 400, e)
+                    self.assertEqual(e["error"]["message"].split(": ", 1)[1], message.split(": ", 1)[1])
             s, sess = self.d.get("/v1/sessions/smp-err")
             self.assertEqual(sess["rngs"]["default"]["count"], 0)
         finally:
@@ -418,7 +418,7 @@ class RandomSamplersTest(Replies, DaemonTestCase):
             dtype = "int32" if op == "poisson" else "float32"
             got = ops[op]
             self.assertEqual(([p["name"] for p in got["params"]], got["shape"], got["dtype"]), (names, rule, dtype), op)
-            self.assertEqual((got["random"], got["session_sample"], got["tensor"]), (True, op in GAMMA, True), op)
+            self.assertEqual((got["random"], got["session_sample"], got["tensor"]), (True, True, True), op)
         for op, names in (("dirichlet", ["key", "alpha", "shape", "dtype", "rsqrt"]),
                           ("ball", ["key", "d", "p", "shape", "dtype", "rsqrt"])):
             got = ops[op]

@@ -1,4 +1,4 @@
-"""Tests of keyfold_client.py against the real keyfoldd (started by tests/api/kfharness.py).
+"""Tests of keyfold_client (the package in keyfold_client/) against the real keyfoldd (started by tests/api/kfharness.py).
 
 Every helper of the client is called at least once (ZZEveryHelperTest checks it after a full
 run), and its results are compared with what the raw HTTP API returns for the same request,
@@ -342,6 +342,13 @@ class ClientTest(Tracked):
             ("wald", kf.wald(key, [1.0, 2.0]), {"mean": [1.0, 2.0]}),
             ("poisson", kf.poisson(key, 4.0, [3]), {"lam": 4.0, "shape": [3]}),
             ("binomial", kf.binomial(key, 20.0, [0.3, 0.6]), {"n": 20.0, "p": [0.3, 0.6]}),
+            ("categorical", kf.categorical(key, [[0.0, 1.0, 2.0]], axis=1, shape=[4, 1], replace=True,
+                                           mode="high"),
+             {"logits": [[0.0, 1.0, 2.0]], "axis": 1, "shape": [4, 1], "replace": True, "mode": "high"}),
+            ("choice", kf.choice(key, [[1, 2, 3], [4, 5, 6]], [2], replace=False, p=[0.5, 0.2, 0.3], axis=1),
+             {"a": [[1, 2, 3], [4, 5, 6]], "shape": [2], "replace": False, "p": [0.5, 0.2, 0.3], "axis": 1}),
+            ("multinomial", kf.multinomial(key, 10.0, [0.2, 0.8], [3, 2]),
+             {"n": 10.0, "p": [0.2, 0.8], "shape": [3, 2]}),
         ]
         for op, t, body in cases:
             with self.subTest(op=op, body=body):
@@ -350,6 +357,47 @@ class ClientTest(Tracked):
         self.assertTensorIsRaw(p, self.raw("/v1/random/permutation", {"key": key, "n": 10}))
         self.assertEqual(sorted(p.data), list(range(10)))
         self.assertEqual(kf.uniform(key).shape, [])
+
+    def test_categorical_choice_multinomial_are_jax_draws(self):
+        """Values jax/jaxlib 0.10.2 printed (tests/vectors/jax-oracle-flax-0.12.json:
+        sample/partitionable/{categorical/key(42)/[5],axis=-1/[]/low,
+        choice/key(42)/a=5/[5]/replace=False/p=False, multinomial/key(42)/[2, 3]/unnormalized})."""
+        kf = self.kf
+        logits = [-1.053829312324524, 0.7352650165557861, 0.07106538116931915, 1.6709394454956055,
+                  1.2498407363891602]
+        self.assertEqual(kf.categorical([0, 42], logits).data, [3])
+        self.assertEqual(kf.choice([0, 42], 5, [5], replace=False).data, [4, 2, 3, 0, 1])
+        t = kf.multinomial([0, 42], 100.0, [1.0, 2.0, 3.0], [2, 3])
+        self.assertEqual((t.shape, t.data), ([2, 3], [16.0, 36.0, 48.0, 11.0, 36.0, 53.0]))
+
+    def test_params_state_and_safetensors(self):
+        """?format=state nests the /params tensors by path; load_safetensors reads the file
+        (without numpy) into the same tensors, named by dotted path."""
+        kf = self.kf
+        kf.create_session("cl-st", {"params": 2}, kc.model(embed(4, 3), linear(3, 2), relu(),
+                                                       linear(2, 1, use_bias=False)))
+        h = kf.session("cl-st")
+        layers = kf.params("cl-st")
+        state = h.params_state()
+        self.assertEqual(state, {"layers": {str(i): layer for i, layer in enumerate(layers) if layer}})
+        blob = h.params_safetensors()
+        self.assertEqual(blob, kf.params_safetensors("cl-st"))
+        self.assertEqual(kf.params_state("cl-st"), state)
+        got = kc.load_safetensors(blob)
+        self.assertEqual(got, {"layers.%d.%s" % (i, k): t for i, layer in enumerate(layers)
+                               for k, t in layer.items()})
+        self.assertEqual(kc.safetensors_metadata(blob), {"format": "keyfold", "session": "cl-st",
+                                                          "flax": "0.10"})
+        with self.assertRaises(ValueError):
+            kc.load_safetensors(blob[:20])
+        with self.assertRaises(ValueError):
+            kc.load_safetensors(b"\x02\0\0\0\0\0\0\0[]")
+        if numpy is not None:  # the file as NumPy reads it: a header and raw little-endian data
+            (n,) = numpy.frombuffer(blob[:8], "<u8")
+            header = json.loads(blob[8:8 + int(n)])
+            b, e = header["layers.1.kernel"]["data_offsets"]
+            arr = numpy.frombuffer(blob[8 + int(n) + b:8 + int(n) + e], "<f4").reshape(2, 3)
+            self.assertEqual(arr.reshape(-1).tolist(), layers[1]["kernel"].data)
 
     def test_generic_random_and_array_parameters(self):
         """random(op, key, **params) is POST /v1/random/{op} with JAX's parameter names; array
@@ -785,14 +833,15 @@ class ClientTest(Tracked):
         self.assertNotIn("exp1", self.kf.list_sessions())
 
     def test_cli(self):
-        script = os.path.join(HERE, "keyfold_client.py")
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-        out = subprocess.run([sys.executable, script, "--url", self.d.base, "demo"], env=env,
+        # the package's command line, as `python3 -m keyfold_client` runs it from a checkout
+        script = "-m", "keyfold_client"
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=HERE)
+        out = subprocess.run([sys.executable, *script, "--url", self.d.base, "demo"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("[[0.0, -2.691286563873291, 0.0]]", out.stdout)
         self.assertIn("y1 == y2                                     True", out.stdout)
-        out = subprocess.run([sys.executable, script, "health"], env=dict(env, KEYFOLD_URL=self.d.base),
+        out = subprocess.run([sys.executable, *script, "health"], env=dict(env, KEYFOLD_URL=self.d.base),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
         self.assertEqual((out.returncode, out.stdout), (0, "live: True\nready: True\n"))
         self.assertFalse([n for n in self.kf.list_sessions() if n.startswith("demo-")])

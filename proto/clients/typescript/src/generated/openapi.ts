@@ -223,7 +223,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** The model's parameters, one entry per layer */
+        /** The model's parameters, by layer, as nnx.state, or as a safetensors file */
         get: operations["getParams"];
         put?: never;
         post?: never;
@@ -962,6 +962,66 @@ export interface paths {
          * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400). jax 0.10.2's algorithm (inversion for n * min(p, 1 - p) <= 10, BTRS above), bit-identical to jaxlib 0.10.2 (the oracle's sample cases); jaxlib 0.6.2's log1p may differ by an ulp or change a loop's step. Offered statelessly only: its loops allocate inside the library.
          */
         post: operations["randomBinomial"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/categorical": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.categorical(key, logits, axis, shape, replace, mode)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules).
+         */
+        post: operations["randomCategorical"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/choice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.choice(key, a, shape, replace, p, axis, mode)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules).
+         */
+        post: operations["randomChoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/multinomial": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.multinomial(key, n, p, shape, dtype)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules).
+         */
+        post: operations["randomMultinomial"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1718,6 +1778,16 @@ export interface components {
             };
             options?: components["schemas"]["SessionOptions"];
         };
+        /** @description nnx.state(model): variables nested by path (`layers` → layer index → name). */
+        ParamsState: {
+            layers?: {
+                [key: string]: {
+                    kernel?: components["schemas"]["Float32Tensor"];
+                    bias?: components["schemas"]["Float32Tensor"];
+                    embedding?: components["schemas"]["Float32Tensor"];
+                };
+            };
+        };
         ParamsResponse: {
             params: {
                 kernel?: components["schemas"]["Float32Tensor"];
@@ -2445,6 +2515,78 @@ export interface components {
             dtype: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
+        RandomCategoricalRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description Unnormalized log probabilities, an array (at least one dimension) with the categories along `axis`; a value beyond the float32 range is an infinity (-1e39 masks a category). */
+            logits: components["schemas"]["FloatParam"];
+            /**
+             * @description The axis of the categories (negative counts from the end).
+             * @default -1
+             */
+            axis: number;
+            /** @description The output shape: leading sample dimensions followed by the logits' batch shape (logits without `axis`), to which it must broadcast. Absent (JAX's None): the batch shape. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description false: the leading sample dimensions (their product at most the number of categories) are drawn without replacement (gumbel top-k); the rest of the shape must then be the batch shape itself.
+             * @default true
+             */
+            replace: boolean;
+            /**
+             * @description The gumbel draws' mode (see gumbel): JAX's None is 'low'.
+             * @default low
+             * @enum {string}
+             */
+            mode: "low" | "high" | "highest";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomChoiceRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description An integer n (choose from 0..n-1) or an integer array whose slices along `axis` are chosen (int32; keyfold takes integer arrays only). */
+            a: components["schemas"]["Int32Param"];
+            /**
+             * @description The number of draws as a shape (default (), one draw). The output is shape for an integer a, a.shape[:axis] + shape + a.shape[axis+1:] for an array.
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description false: no element drawn twice (at most as many draws as inputs).
+             * @default true
+             */
+            replace: boolean;
+            /** @description Probabilities of the inputs, a vector of a.shape[axis] values (need not sum to 1). Absent (JAX's None): uniform. */
+            p?: components["schemas"]["FloatParam"];
+            /**
+             * @description The axis of an array a along which to choose.
+             * @default 0
+             */
+            axis: number;
+            /**
+             * @description The gumbel draws' mode (see gumbel): JAX's None is 'low'.
+             * @default low
+             * @enum {string}
+             */
+            mode: "low" | "high" | "highest";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomMultinomialRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The number of trials, a number or an array broadcast to shape[:-1] (jnp.broadcast_to); finite as float32. */
+            n: components["schemas"]["FloatParam"];
+            /** @description The category probabilities along the last axis (need not sum to 1), broadcast to shape. */
+            p: components["schemas"]["FloatParam"];
+            /** @description The output shape (batch..., categories). Absent (JAX's None): p's shape. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            threefry?: components["schemas"]["Threefry"];
+        };
         SampleBitsRequest: {
             stream?: components["schemas"]["StreamName"];
             /** @constant */
@@ -2560,6 +2702,13 @@ export interface components {
              * @enum {string}
              */
             dtype: "int32";
+        };
+        SamplePermutationRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "permutation";
+            /** @description jax.random.permutation(key, n) for an integer n (JAX's `x`): a permutation of 0..n-1, shape [n]; at most --max-elements (413) and 2147483647 (400: JAX sorts int32 indices). */
+            n: number;
         };
         SampleExponentialRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3005,8 +3154,127 @@ export interface components {
              */
             rsqrt: "intel-nr2" | "sqrt-div";
         };
+        SampleWaldRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "wald";
+            /** @description The mean, a number or an array; finite as float32 (JAX does not check > 0). */
+            mean: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+        };
+        SamplePoissonRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "poisson";
+            /** @description The rate, a number or an array; finite as float32 (0 gives 0, a negative rate -1, as JAX's loops do). */
+            lam: components["schemas"]["FloatParam"];
+            /** @description The output shape; lam must broadcast to it. Absent (JAX's None): lam's shape. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: int32 (JAX's default with x64 off).
+             * @default int32
+             * @enum {string}
+             */
+            dtype: "int32";
+        };
+        SampleBinomialRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "binomial";
+            /** @description The number of trials, a number or an array; finite as float32, floored (NaN for a negative count). */
+            n: components["schemas"]["FloatParam"];
+            /** @description The probability of success, likewise (NaN outside [0, 1]). */
+            p: components["schemas"]["FloatParam"];
+            /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+        };
+        SampleCategoricalRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "categorical";
+            /** @description Unnormalized log probabilities, an array (at least one dimension) with the categories along `axis`; a value beyond the float32 range is an infinity (-1e39 masks a category). */
+            logits: components["schemas"]["FloatParam"];
+            /**
+             * @description The axis of the categories (negative counts from the end).
+             * @default -1
+             */
+            axis: number;
+            /** @description The output shape: leading sample dimensions followed by the logits' batch shape (logits without `axis`), to which it must broadcast. Absent (JAX's None): the batch shape. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description false: the leading sample dimensions (their product at most the number of categories) are drawn without replacement (gumbel top-k); the rest of the shape must then be the batch shape itself.
+             * @default true
+             */
+            replace: boolean;
+            /**
+             * @description The gumbel draws' mode (see gumbel): JAX's None is 'low'.
+             * @default low
+             * @enum {string}
+             */
+            mode: "low" | "high" | "highest";
+        };
+        SampleChoiceRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "choice";
+            /** @description An integer n (choose from 0..n-1) or an integer array whose slices along `axis` are chosen (int32; keyfold takes integer arrays only). */
+            a: components["schemas"]["Int32Param"];
+            /**
+             * @description The number of draws as a shape (default (), one draw). The output is shape for an integer a, a.shape[:axis] + shape + a.shape[axis+1:] for an array.
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description false: no element drawn twice (at most as many draws as inputs).
+             * @default true
+             */
+            replace: boolean;
+            /** @description Probabilities of the inputs, a vector of a.shape[axis] values (need not sum to 1). Absent (JAX's None): uniform. */
+            p?: components["schemas"]["FloatParam"];
+            /**
+             * @description The axis of an array a along which to choose.
+             * @default 0
+             */
+            axis: number;
+            /**
+             * @description The gumbel draws' mode (see gumbel): JAX's None is 'low'.
+             * @default low
+             * @enum {string}
+             */
+            mode: "low" | "high" | "highest";
+        };
+        SampleMultinomialRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "multinomial";
+            /** @description The number of trials, a number or an array broadcast to shape[:-1] (jnp.broadcast_to); finite as float32. */
+            n: components["schemas"]["FloatParam"];
+            /** @description The category probabilities along the last axis (need not sum to 1), broadcast to shape. */
+            p: components["schemas"]["FloatParam"];
+            /** @description The output shape (batch..., categories). Absent (JAX's None): p's shape. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+        };
         /** @description A `distribution` of POST /v1/sessions/{name}/sample with its parameters: those of POST /v1/random/{distribution} but the key, which is drawn from the stream. */
-        SampleDistribution: components["schemas"]["SampleBitsRequest"] | components["schemas"]["SampleUniformRequest"] | components["schemas"]["SampleNormalRequest"] | components["schemas"]["SampleTruncatedNormalRequest"] | components["schemas"]["SampleBernoulliRequest"] | components["schemas"]["SampleRandintRequest"] | components["schemas"]["SampleExponentialRequest"] | components["schemas"]["SampleGumbelRequest"] | components["schemas"]["SampleLaplaceRequest"] | components["schemas"]["SampleLogisticRequest"] | components["schemas"]["SampleCauchyRequest"] | components["schemas"]["SampleParetoRequest"] | components["schemas"]["SampleWeibullMinRequest"] | components["schemas"]["SampleRayleighRequest"] | components["schemas"]["SampleGeometricRequest"] | components["schemas"]["SampleTriangularRequest"] | components["schemas"]["SampleLognormalRequest"] | components["schemas"]["SampleMaxwellRequest"] | components["schemas"]["SampleDoubleSidedMaxwellRequest"] | components["schemas"]["SampleRademacherRequest"] | components["schemas"]["SampleGammaRequest"] | components["schemas"]["SampleLoggammaRequest"] | components["schemas"]["SampleBetaRequest"] | components["schemas"]["SampleChisquareRequest"] | components["schemas"]["SampleTRequest"] | components["schemas"]["SampleFRequest"] | components["schemas"]["SampleGeneralizedNormalRequest"] | components["schemas"]["SampleDirichletRequest"] | components["schemas"]["SampleBallRequest"];
+        SampleDistribution: components["schemas"]["SampleBitsRequest"] | components["schemas"]["SampleUniformRequest"] | components["schemas"]["SampleNormalRequest"] | components["schemas"]["SampleTruncatedNormalRequest"] | components["schemas"]["SampleBernoulliRequest"] | components["schemas"]["SampleRandintRequest"] | components["schemas"]["SamplePermutationRequest"] | components["schemas"]["SampleExponentialRequest"] | components["schemas"]["SampleGumbelRequest"] | components["schemas"]["SampleLaplaceRequest"] | components["schemas"]["SampleLogisticRequest"] | components["schemas"]["SampleCauchyRequest"] | components["schemas"]["SampleParetoRequest"] | components["schemas"]["SampleWeibullMinRequest"] | components["schemas"]["SampleRayleighRequest"] | components["schemas"]["SampleGeometricRequest"] | components["schemas"]["SampleTriangularRequest"] | components["schemas"]["SampleLognormalRequest"] | components["schemas"]["SampleMaxwellRequest"] | components["schemas"]["SampleDoubleSidedMaxwellRequest"] | components["schemas"]["SampleRademacherRequest"] | components["schemas"]["SampleGammaRequest"] | components["schemas"]["SampleLoggammaRequest"] | components["schemas"]["SampleBetaRequest"] | components["schemas"]["SampleChisquareRequest"] | components["schemas"]["SampleTRequest"] | components["schemas"]["SampleFRequest"] | components["schemas"]["SampleGeneralizedNormalRequest"] | components["schemas"]["SampleDirichletRequest"] | components["schemas"]["SampleBallRequest"] | components["schemas"]["SampleWaldRequest"] | components["schemas"]["SamplePoissonRequest"] | components["schemas"]["SampleBinomialRequest"] | components["schemas"]["SampleCategoricalRequest"] | components["schemas"]["SampleChoiceRequest"] | components["schemas"]["SampleMultinomialRequest"];
         InitRequest: {
             key: components["schemas"]["Key"];
             shape: components["schemas"]["Shape"];
@@ -3549,7 +3817,18 @@ export interface operations {
     };
     getParams: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `layers` (the default): `{"params": [...]}`, one object per layer. `state`: the
+                 *     variables nested by path as `nnx.state(model)` holds them (`{"layers": {"0":
+                 *     {"kernel": Tensor, "bias": Tensor}}}`; layers without variables are absent; RNG
+                 *     streams are in the Session, not here). `safetensors`: the same variables as a
+                 *     safetensors file (`application/octet-stream`; tensor names are the dotted paths,
+                 *     `layers.0.kernel`; `__metadata__` holds `format: keyfold`, the session's name and
+                 *     its Flax era). Any other value or query parameter is 400.
+                 */
+                format?: "layers" | "state" | "safetensors";
+            };
             header?: never;
             path: {
                 /** @description The session's name; a name not matching the pattern is 400. */
@@ -3560,16 +3839,20 @@ export interface operations {
         requestBody?: never;
         responses: {
             /**
-             * @description One object per layer: `{}` for layers without parameters, `{"kernel", "bias"}` for
-             *     `linear` (`{"kernel"}` with `use_bias: false`), `{"embedding"}` for `embed`. A
-             *     session without a model gives `{"params": []}`.
+             * @description `format=layers`: one object per layer: `{}` for layers without parameters,
+             *     `{"kernel", "bias"}` for `linear` (`{"kernel"}` with `use_bias: false`),
+             *     `{"embedding"}` for `embed`; a session without a model gives `{"params": []}`.
+             *     `format=state`: the nested object (`{}` without parameters). `format=safetensors`:
+             *     an 8-byte little-endian header length, the JSON header (padded with spaces to a
+             *     multiple of 8 bytes), then the tensors' little-endian data.
              */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ParamsResponse"];
+                    "application/json": components["schemas"]["ParamsResponse"] | components["schemas"]["ParamsState"];
+                    "application/octet-stream": string;
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4727,6 +5010,102 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["RandomBinomialRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomCategorical: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomCategoricalRequest"];
+            };
+        };
+        responses: {
+            /** @description A int32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Int32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomChoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomChoiceRequest"];
+            };
+        };
+        responses: {
+            /** @description A int32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Int32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomMultinomial: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomMultinomialRequest"];
             };
         };
         responses: {

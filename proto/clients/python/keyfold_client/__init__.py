@@ -1,10 +1,13 @@
-"""keyfold_client: a one-file Python client for keyfoldd, the keyfold daemon.
+"""keyfold_client: a Python client for keyfoldd, the keyfold daemon.
 
 keyfoldd serves JAX's random keys (threefry, ``fold_in``, ``split``, the samplers and
 ``jax.nn.initializers``) and small Flax NNX models built on named ``nnx.Rngs`` sessions,
 bit-exactly, over HTTP/JSON. This module talks to it with the Python standard library only
-(Python 3.9+; ``http.client`` with keep-alive connections, ``json``). Install it by copying this
-one file next to your code. The contract it follows is ``proto/openapi.yaml``.
+(Python 3.9+; ``http.client`` with keep-alive connections, ``json``). Install the distribution
+``keyfold-client`` (``pip install ./proto/clients/python``; ``pip install
+"./proto/clients/python[numpy]"`` adds numpy for :meth:`Tensor.to_numpy`), or copy this one file
+next to your code as ``keyfold_client.py``: it depends on nothing else of the package. The
+contract it follows is ``proto/openapi.yaml``.
 
 The session of the Flax ``nnx.reseed`` docstring, ``Linear(2, 3)`` + ``Dropout(0.5)`` built with
 ``nnx.Rngs(params=0, dropout=42)``::
@@ -61,7 +64,8 @@ Errors: every 4xx/5xx raises a subclass of :class:`KeyfoldError` chosen by the A
 ``status``, ``code`` and ``message``. A daemon that cannot be reached raises
 :class:`KeyfoldConnectionError` (also a ``ConnectionError``).
 
-Run ``python3 keyfold_client.py --url http://127.0.0.1:8470 demo`` for the example above.
+Run ``python3 -m keyfold_client --url http://127.0.0.1:8470 demo`` (installed: ``keyfold-client
+demo``) for the example above.
 """
 from __future__ import annotations
 
@@ -83,9 +87,11 @@ import time
 import urllib.parse
 from array import array
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Type, Union, cast
 
-__version__ = "1.0.0"
+# The daemon's API version is 1.1; the client follows it (major.minor) and counts its own
+# releases in the third number.
+__version__ = "1.1.0"
 
 __all__ = [
     "KeyfoldClient", "SessionHandle",
@@ -96,6 +102,7 @@ __all__ = [
     "MethodNotAllowed", "NotAcceptable", "AlreadyExists", "FailedPrecondition", "PayloadTooLarge",
     "UnsupportedMediaType", "ResourceExhausted", "Internal", "Unavailable",
     "DEFAULT_URL", "NPY_MEDIA_TYPE", "format_float32", "error_from_response",
+    "load_safetensors", "safetensors_metadata",
 ]
 
 DEFAULT_URL = "http://127.0.0.1:8470"
@@ -208,11 +215,14 @@ class KeyfoldConnectionError(KeyfoldError, ConnectionError):
 
 # One class per code of the daemon's error table (server/apierr.c); test_keyfold_client.py holds
 # them to `keyfoldd --dump-tables`.
-_ERRORS_BY_CODE = {cls.CODE: cls for cls in KeyfoldError.__subclasses__() if cls.STATUS is not None}
+_ERRORS_BY_CODE: Dict[str, Type[KeyfoldError]] = {
+    cls.CODE: cls for cls in KeyfoldError.__subclasses__()
+    if cls.STATUS is not None and cls.CODE is not None}
 # A body without a known code (e.g. libmicrohttpd's own HTML 400/413 pages): by status. 409 has
 # two codes; without one it is the generic KeyfoldError.
-_ERRORS_BY_STATUS = {cls.STATUS: cls for cls in _ERRORS_BY_CODE.values()
-                     if cls not in (AlreadyExists, FailedPrecondition)}
+_ERRORS_BY_STATUS: Dict[int, Type[KeyfoldError]] = {
+    cls.STATUS: cls for cls in _ERRORS_BY_CODE.values()
+    if cls.STATUS is not None and cls not in (AlreadyExists, FailedPrecondition)}
 
 
 def error_from_response(status: int, headers: Mapping[str, str], payload: bytes) -> KeyfoldError:
@@ -236,7 +246,8 @@ def error_from_response(status: int, headers: Mapping[str, str], payload: bytes)
     if message is None:
         text = payload.decode("utf-8", "replace").strip() if payload else ""
         message = text[:500] or http.client.responses.get(status, "HTTP error")
-    cls = _ERRORS_BY_CODE.get(code or "") or _ERRORS_BY_STATUS.get(status, KeyfoldError)
+    by_code = _ERRORS_BY_CODE.get(code or "")
+    cls = by_code if by_code is not None else _ERRORS_BY_STATUS.get(status, KeyfoldError)
     return cls(message, status=status, code=code or cls.CODE or "http_%d" % status,
                headers=headers)
 
@@ -729,13 +740,14 @@ def _seed_or_key(x: SeedOrKey) -> Any:
         return x  # refused by the daemon, not silently turned into 0 or 1
     if isinstance(x, numbers.Integral):
         return operator.index(x)
-    return _key(x)
+    # Not an integer, so a key (mypy cannot narrow a Union by numbers.Integral).
+    return _key(cast(Sequence[int], x))
 
 
 def _shape(s: Shape) -> List[int]:
     if isinstance(s, numbers.Integral) and not isinstance(s, bool):
         return [operator.index(s)]
-    return [operator.index(d) for d in s]
+    return [operator.index(d) for d in cast(Sequence[int], s)]
 
 
 def _input(x: Any) -> Any:
@@ -799,6 +811,58 @@ def _drop_none(d: Mapping[str, Any]) -> Dict[str, Any]:
 # --------------------------------------------------------------------------- the client
 
 _NO_BODY = object()
+
+
+_SAFETENSORS_DTYPE = {"F32": "float32", "I32": "int32", "U32": "uint32", "U8": "uint8",
+                      "U16": "uint16", "U64": "uint64", "BOOL": "bool"}
+
+
+def load_safetensors(payload: bytes) -> Dict[str, Tensor]:
+    """The tensors of a safetensors file (as ``params_safetensors`` returns) by name, in the
+    file's order; the ``__metadata__`` strings are in :func:`safetensors_metadata`. Needs no
+    numpy and no ``safetensors`` package. Raises ValueError for a malformed file or a dtype
+    keyfold has no Tensor for."""
+    header, data = _safetensors_parts(payload)
+    out: Dict[str, Tensor] = {}
+    for name, h in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = _SAFETENSORS_DTYPE.get(h.get("dtype"))
+        if dtype is None:
+            raise ValueError("safetensors tensor %r: dtype %r" % (name, h.get("dtype")))
+        shape = [int(d) for d in h["shape"]]
+        begin, end = (int(x) for x in h["data_offsets"])
+        n = 1
+        for d in shape:
+            n *= d
+        fmt = "<%d%s" % (n, _STRUCT[dtype])
+        if not 0 <= begin <= end <= len(data) or end - begin != struct.calcsize(fmt):
+            raise ValueError("safetensors tensor %r: offsets %r do not hold shape %r"
+                             % (name, [begin, end], shape))
+        out[name] = Tensor(shape=shape, dtype=dtype, data=list(struct.unpack(fmt, data[begin:end])))
+    return out
+
+
+def safetensors_metadata(payload: bytes) -> Dict[str, str]:
+    """The ``__metadata__`` strings of a safetensors file (keyfold's: ``format``,
+    ``session``, ``flax``)."""
+    header, _ = _safetensors_parts(payload)
+    return dict(header.get("__metadata__", {}))
+
+
+def _safetensors_parts(payload: bytes) -> Tuple[Dict[str, Any], bytes]:
+    if len(payload) < 8:
+        raise ValueError("not a safetensors file: %d bytes" % len(payload))
+    (n,) = struct.unpack("<Q", payload[:8])
+    if 8 + n > len(payload):
+        raise ValueError("not a safetensors file: header of %d bytes past the end" % n)
+    try:
+        header = json.loads(payload[8:8 + n].decode("utf-8"))
+    except ValueError as e:
+        raise ValueError("not a safetensors header: %s" % e) from e
+    if not isinstance(header, dict):
+        raise ValueError("not a safetensors header: %r" % type(header).__name__)
+    return header, payload[8 + n:]
 
 
 class KeyfoldClient:
@@ -897,7 +961,8 @@ class KeyfoldClient:
                 idempotent: Optional[bool] = None, parse: str = "json",
                 npy_body: Optional[bytes] = None) -> Any:
         """Sends one request and returns the parsed reply: the JSON value (None for an empty
-        body) with ``parse="json"``, the text with ``parse="text"``, ``(Tensor, headers)``
+        body) with ``parse="json"``, the text with ``parse="text"``, the bytes with
+        ``parse="bytes"``, ``(Tensor, headers)``
         with ``parse="npy"`` (asking for ``application/x-npy``). ``body`` (any JSON value) is
         sent as application/json, ``npy_body`` (bytes) as application/x-npy. Raises a
         :class:`KeyfoldError` for 4xx/5xx."""
@@ -957,6 +1022,8 @@ class KeyfoldClient:
             raise error_from_response(status, rheaders, payload)
         if parse == "text":
             return payload.decode("utf-8")
+        if parse == "bytes":
+            return payload
         if parse == "npy":
             try:
                 return Tensor.from_npy(payload), rheaders
@@ -986,7 +1053,14 @@ class KeyfoldClient:
             return Tensor.from_json(self._stateless(path, body, threefry))
         body = dict(body)
         body["threefry"] = threefry or self.threefry
-        return self.request("POST", path, _drop_none(body), idempotent=True, parse="npy")[0]
+        return self._npy_reply(path, _drop_none(body), idempotent=True)
+
+    def _npy_reply(self, path: str, body: Any = _NO_BODY, idempotent: bool = False,
+                   npy_body: Optional[bytes] = None) -> Tensor:
+        """A POST whose reply is one tensor asked for as ``.npy``."""
+        t, _ = self.request("POST", path, body, idempotent=idempotent, parse="npy",
+                            npy_body=npy_body)
+        return cast(Tensor, t)
 
     @staticmethod
     def _name(name: str) -> str:
@@ -1096,10 +1170,10 @@ class KeyfoldClient:
         npy = _npy_input(x)
         if npy is None:
             body = {"x": _input(x), "deterministic": deterministic}
-            return self.request("POST", path, _drop_none(body), parse="npy")[0]
+            return self._npy_reply(path, _drop_none(body))
         if deterministic is not None:
             path += "?deterministic=" + ("true" if deterministic else "false")
-        return self.request("POST", path, npy_body=npy, parse="npy")[0]
+        return self._npy_reply(path, npy_body=npy)
 
     def reseed(self, name: str, streams: Optional[Mapping[str, SeedOrKey]] = None, /, *,
                target: Optional[str] = None, policy: Optional[str] = None,
@@ -1143,6 +1217,22 @@ class KeyfoldClient:
         b = self.request("GET", "/v1/sessions/%s/params" % self._name(name))
         return [{k: Tensor.from_json(v) for k, v in layer.items()} for layer in b["params"]]
 
+    def params_state(self, name: str) -> Dict[str, Any]:
+        """``GET …/params?format=state``: the variables nested by path as ``nnx.state(model)``
+        holds them (``{"layers": {"0": {"kernel": Tensor, "bias": Tensor}}}``)."""
+        b = self.request("GET", "/v1/sessions/%s/params?format=state" % self._name(name))
+
+        def tensors(node: Mapping[str, Any]) -> Dict[str, Any]:
+            return {k: Tensor.from_json(v) if "dtype" in v else tensors(v) for k, v in node.items()}
+        return tensors(b)
+
+    def params_safetensors(self, name: str) -> bytes:
+        """``GET …/params?format=safetensors``: the same variables as a safetensors file
+        (tensor names are the dotted paths, ``layers.0.kernel``); read it with
+        :func:`load_safetensors`, the ``safetensors`` package or a few lines of NumPy."""
+        return cast(bytes, self.request("GET", "/v1/sessions/%s/params?format=safetensors"
+                                        % self._name(name), parse="bytes"))
+
     # -- stateless jax.random
 
     def random_operations(self) -> List[Dict[str, Any]]:
@@ -1166,6 +1256,12 @@ class KeyfoldClient:
         if op in _KEY_OPERATIONS:
             return self._stateless(path, body, threefry)
         return self._stateless_tensor(path, body, threefry)
+
+    def _random_tensor(self, op: str, key: Optional[KeyLike] = None, *,
+                       threefry: Optional[str] = None, **params: Any) -> Tensor:
+        """:meth:`random` for the operations that answer one tensor (every one but
+        ``key``/``fold_in``/``split``)."""
+        return cast(Tensor, self.random(op, key, threefry=threefry, **params))
 
     def random_key(self, seed: SeedOrKey, threefry: Optional[str] = None) -> Key:
         """``jax.random.key(seed)`` as key data: ``[0, seed mod 2^32]`` (a key is returned as
@@ -1237,72 +1333,72 @@ class KeyfoldClient:
 
     def exponential(self, key: KeyLike, shape: Shape = (), threefry: Optional[str] = None) -> Tensor:
         """``jax.random.exponential(key, shape)``."""
-        return self.random("exponential", key, threefry=threefry, shape=shape)
+        return self._random_tensor("exponential", key, threefry=threefry, shape=shape)
 
     def gumbel(self, key: KeyLike, shape: Shape = (), mode: Optional[str] = None,
                threefry: Optional[str] = None) -> Tensor:
         """``jax.random.gumbel(key, shape, mode=None)``: mode "low" (None), "high" or "highest"."""
-        return self.random("gumbel", key, threefry=threefry, shape=shape, mode=mode)
+        return self._random_tensor("gumbel", key, threefry=threefry, shape=shape, mode=mode)
 
     def laplace(self, key: KeyLike, shape: Shape = (), threefry: Optional[str] = None) -> Tensor:
         """``jax.random.laplace(key, shape)``."""
-        return self.random("laplace", key, threefry=threefry, shape=shape)
+        return self._random_tensor("laplace", key, threefry=threefry, shape=shape)
 
     def logistic(self, key: KeyLike, shape: Shape = (), threefry: Optional[str] = None) -> Tensor:
         """``jax.random.logistic(key, shape)``."""
-        return self.random("logistic", key, threefry=threefry, shape=shape)
+        return self._random_tensor("logistic", key, threefry=threefry, shape=shape)
 
     def cauchy(self, key: KeyLike, shape: Shape = (), threefry: Optional[str] = None) -> Tensor:
         """``jax.random.cauchy(key, shape)``."""
-        return self.random("cauchy", key, threefry=threefry, shape=shape)
+        return self._random_tensor("cauchy", key, threefry=threefry, shape=shape)
 
     def pareto(self, key: KeyLike, b: Any, shape: Optional[Shape] = None,
                threefry: Optional[str] = None) -> Tensor:
         """``jax.random.pareto(key, b, shape=None)``."""
-        return self.random("pareto", key, threefry=threefry, b=b, shape=shape)
+        return self._random_tensor("pareto", key, threefry=threefry, b=b, shape=shape)
 
     def weibull_min(self, key: KeyLike, scale: Any, concentration: Any, shape: Shape = (),
                     threefry: Optional[str] = None) -> Tensor:
         """``jax.random.weibull_min(key, scale, concentration, shape)``: a draw of ``shape``
         broadcast with the parameters afterwards."""
-        return self.random("weibull_min", key, threefry=threefry, scale=scale,
+        return self._random_tensor("weibull_min", key, threefry=threefry, scale=scale,
                            concentration=concentration, shape=shape)
 
     def rayleigh(self, key: KeyLike, scale: Any, shape: Optional[Shape] = None,
                  threefry: Optional[str] = None) -> Tensor:
         """``jax.random.rayleigh(key, scale, shape=None)``."""
-        return self.random("rayleigh", key, threefry=threefry, scale=scale, shape=shape)
+        return self._random_tensor("rayleigh", key, threefry=threefry, scale=scale, shape=shape)
 
     def geometric(self, key: KeyLike, p: Any, shape: Optional[Shape] = None,
                   threefry: Optional[str] = None) -> Tensor:
         """``jax.random.geometric(key, p, shape=None)``: an int32 Tensor."""
-        return self.random("geometric", key, threefry=threefry, p=p, shape=shape)
+        return self._random_tensor("geometric", key, threefry=threefry, p=p, shape=shape)
 
     def triangular(self, key: KeyLike, left: Any, mode: Any, right: Any,
                    shape: Optional[Shape] = None, threefry: Optional[str] = None) -> Tensor:
         """``jax.random.triangular(key, left, mode, right, shape=None)``."""
-        return self.random("triangular", key, threefry=threefry, left=left, mode=mode,
+        return self._random_tensor("triangular", key, threefry=threefry, left=left, mode=mode,
                            right=right, shape=shape)
 
     def lognormal(self, key: KeyLike, sigma: Any = None, shape: Optional[Shape] = None,
                   threefry: Optional[str] = None) -> Tensor:
         """``jax.random.lognormal(key, sigma=1, shape=None)``."""
-        return self.random("lognormal", key, threefry=threefry, sigma=sigma, shape=shape)
+        return self._random_tensor("lognormal", key, threefry=threefry, sigma=sigma, shape=shape)
 
     def maxwell(self, key: KeyLike, shape: Shape = (), threefry: Optional[str] = None) -> Tensor:
         """``jax.random.maxwell(key, shape)``."""
-        return self.random("maxwell", key, threefry=threefry, shape=shape)
+        return self._random_tensor("maxwell", key, threefry=threefry, shape=shape)
 
     def double_sided_maxwell(self, key: KeyLike, loc: Any, scale: Any, shape: Shape = (),
                              threefry: Optional[str] = None) -> Tensor:
         """``jax.random.double_sided_maxwell(key, loc, scale, shape)``: shape + the
         parameters' broadcast shape."""
-        return self.random("double_sided_maxwell", key, threefry=threefry, loc=loc,
+        return self._random_tensor("double_sided_maxwell", key, threefry=threefry, loc=loc,
                            scale=scale, shape=shape)
 
     def rademacher(self, key: KeyLike, shape: Shape = (), threefry: Optional[str] = None) -> Tensor:
         """``jax.random.rademacher(key, shape)``: an int32 Tensor of -1 and 1."""
-        return self.random("rademacher", key, threefry=threefry, shape=shape)
+        return self._random_tensor("rademacher", key, threefry=threefry, shape=shape)
 
     # -- the gamma family: rsqrt is keyfold's choice of jaxlib ("intel-nr2", the default:
     # jaxlib 0.10.2 on Intel; "sqrt-div": jaxlib <= 0.7.0, Flax 0.10's); None leaves the default
@@ -1310,69 +1406,91 @@ class KeyfoldClient:
     def gamma(self, key: KeyLike, a: Any, shape: Optional[Shape] = None,
               rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
         """``jax.random.gamma(key, a, shape=None)``."""
-        return self.random("gamma", key, threefry=threefry, a=a, shape=shape, rsqrt=rsqrt)
+        return self._random_tensor("gamma", key, threefry=threefry, a=a, shape=shape, rsqrt=rsqrt)
 
     def loggamma(self, key: KeyLike, a: Any, shape: Optional[Shape] = None,
                  rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
         """``jax.random.loggamma(key, a, shape=None)``."""
-        return self.random("loggamma", key, threefry=threefry, a=a, shape=shape, rsqrt=rsqrt)
+        return self._random_tensor("loggamma", key, threefry=threefry, a=a, shape=shape, rsqrt=rsqrt)
 
     def beta(self, key: KeyLike, a: Any, b: Any, shape: Optional[Shape] = None,
              rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
         """``jax.random.beta(key, a, b, shape=None)``."""
-        return self.random("beta", key, threefry=threefry, a=a, b=b, shape=shape, rsqrt=rsqrt)
+        return self._random_tensor("beta", key, threefry=threefry, a=a, b=b, shape=shape, rsqrt=rsqrt)
 
     def chisquare(self, key: KeyLike, df: Any, shape: Optional[Shape] = None,
                   rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
         """``jax.random.chisquare(key, df, shape=None)``."""
-        return self.random("chisquare", key, threefry=threefry, df=df, shape=shape, rsqrt=rsqrt)
+        return self._random_tensor("chisquare", key, threefry=threefry, df=df, shape=shape, rsqrt=rsqrt)
 
     def t(self, key: KeyLike, df: Any, shape: Optional[Shape] = None,
           rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
         """``jax.random.t(key, df, shape=None)``."""
-        return self.random("t", key, threefry=threefry, df=df, shape=shape, rsqrt=rsqrt)
+        return self._random_tensor("t", key, threefry=threefry, df=df, shape=shape, rsqrt=rsqrt)
 
     def f(self, key: KeyLike, dfnum: Any, dfden: Any, shape: Optional[Shape] = None,
           rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
         """``jax.random.f(key, dfnum, dfden, shape=None)``."""
-        return self.random("f", key, threefry=threefry, dfnum=dfnum, dfden=dfden, shape=shape,
+        return self._random_tensor("f", key, threefry=threefry, dfnum=dfnum, dfden=dfden, shape=shape,
                            rsqrt=rsqrt)
 
     def generalized_normal(self, key: KeyLike, p: Any, shape: Shape = (),
                            rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
         """``jax.random.generalized_normal(key, p, shape)``."""
-        return self.random("generalized_normal", key, threefry=threefry, p=p, shape=shape,
+        return self._random_tensor("generalized_normal", key, threefry=threefry, p=p, shape=shape,
                            rsqrt=rsqrt)
 
     def dirichlet(self, key: KeyLike, alpha: Any, shape: Optional[Shape] = None,
                   rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
         """``jax.random.dirichlet(key, alpha, shape=None)``: shape + (k,) for k concentrations
         (one vector for every row)."""
-        return self.random("dirichlet", key, threefry=threefry, alpha=alpha, shape=shape,
+        return self._random_tensor("dirichlet", key, threefry=threefry, alpha=alpha, shape=shape,
                            rsqrt=rsqrt)
 
     def ball(self, key: KeyLike, d: int, p: float = 2.0, shape: Shape = (),
              rsqrt: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
         """``jax.random.ball(key, d, p=2, shape=())``: shape + (d,)."""
-        return self.random("ball", key, threefry=threefry, d=operator.index(d), p=p, shape=shape,
+        return self._random_tensor("ball", key, threefry=threefry, d=operator.index(d), p=p, shape=shape,
                            rsqrt=rsqrt)
 
-    # -- wald, poisson, binomial (stateless only)
+    # -- wald, poisson, binomial, categorical, choice, multinomial
 
     def wald(self, key: KeyLike, mean: Any, shape: Optional[Shape] = None,
              threefry: Optional[str] = None) -> Tensor:
         """``jax.random.wald(key, mean, shape=None)``."""
-        return self.random("wald", key, threefry=threefry, mean=mean, shape=shape)
+        return self._random_tensor("wald", key, threefry=threefry, mean=mean, shape=shape)
 
     def poisson(self, key: KeyLike, lam: Any, shape: Optional[Shape] = None,
                 threefry: Optional[str] = None) -> Tensor:
         """``jax.random.poisson(key, lam, shape=None)``: an int32 Tensor."""
-        return self.random("poisson", key, threefry=threefry, lam=lam, shape=shape)
+        return self._random_tensor("poisson", key, threefry=threefry, lam=lam, shape=shape)
 
     def binomial(self, key: KeyLike, n: Any, p: Any, shape: Optional[Shape] = None,
                  threefry: Optional[str] = None) -> Tensor:
         """``jax.random.binomial(key, n, p, shape=None)``: float32 counts."""
-        return self.random("binomial", key, threefry=threefry, n=n, p=p, shape=shape)
+        return self._random_tensor("binomial", key, threefry=threefry, n=n, p=p, shape=shape)
+
+    def categorical(self, key: KeyLike, logits: Any, axis: int = -1, shape: Optional[Shape] = None,
+                    replace: bool = True, mode: Optional[str] = None,
+                    threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.categorical(key, logits, axis=-1, shape=None, replace=True)``: int32
+        indices; shape is sample dimensions followed by the logits' batch shape."""
+        return self._random_tensor("categorical", key, threefry=threefry, logits=logits,
+                                   axis=operator.index(axis), shape=shape, replace=bool(replace),
+                                   mode=mode)
+
+    def choice(self, key: KeyLike, a: Any, shape: Shape = (), replace: bool = True, p: Any = None,
+               axis: int = 0, mode: Optional[str] = None, threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.choice(key, a, shape=(), replace=True, p=None, axis=0)``: ``a`` an
+        integer (choose from 0..a-1) or an integer array (its slices along ``axis``)."""
+        return self._random_tensor("choice", key, threefry=threefry, a=a, shape=shape,
+                                   replace=bool(replace), p=p, axis=operator.index(axis), mode=mode)
+
+    def multinomial(self, key: KeyLike, n: Any, p: Any, shape: Optional[Shape] = None,
+                    threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.multinomial(key, n, p, shape=None)``: float32 counts, categories along
+        the last axis."""
+        return self._random_tensor("multinomial", key, threefry=threefry, n=n, p=p, shape=shape)
 
     # -- stateless jax.nn.initializers
 
@@ -1498,13 +1616,13 @@ class KeyfoldClient:
 
     def metrics(self) -> str:
         """``GET /metrics``: the Prometheus text exposition."""
-        return self.request("GET", "/metrics", parse="text")
+        return cast(str, self.request("GET", "/metrics", parse="text"))
 
     def snapshot(self) -> str:
         """``POST /v1/admin/snapshot``: writes an online backup of the store and returns its
         path (on the daemon's host). :class:`FailedPrecondition` with
         ``--durability memory``."""
-        return self._post("/v1/admin/snapshot", {})["path"]
+        return str(self._post("/v1/admin/snapshot", {})["path"])
 
     def restore(self, advance: int) -> int:
         """``POST /v1/admin/restore``: ends the fence of a store restored from a snapshot by
@@ -1512,7 +1630,7 @@ class KeyfoldClient:
         keys handed out since the snapshot was taken). Returns the number of sessions advanced.
         :class:`FailedPrecondition` when the store is not fenced or a stream would pass
         4294967295; :class:`InvalidArgument` for an ``advance`` outside 1..4294967295."""
-        return self._post("/v1/admin/restore", {"advance": advance})["advanced_sessions"]
+        return int(self._post("/v1/admin/restore", {"advance": advance})["advanced_sessions"])
 
 
 def _spec(name: str, **params: Any) -> Initializer:
@@ -1551,6 +1669,12 @@ class SessionHandle:
 
     def params(self) -> List[Dict[str, Tensor]]:
         return self.client.params(self.name)
+
+    def params_state(self) -> Dict[str, Any]:
+        return self.client.params_state(self.name)
+
+    def params_safetensors(self) -> bytes:
+        return self.client.params_safetensors(self.name)
 
     def fork(self, child: str, streams: Optional[Sequence[str]] = None, model: Optional[ModelLike] = None,
              options: Optional[Mapping[str, Any]] = None) -> "SessionHandle":
@@ -1592,7 +1716,7 @@ def _demo(kf: KeyfoldClient, out: Any) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    ap = argparse.ArgumentParser(prog="keyfold_client.py",
+    ap = argparse.ArgumentParser(prog="keyfold-client",
                                  description="keyfoldd client (Python standard library only)")
     ap.add_argument("--url", help="daemon URL (default $KEYFOLD_URL or %s)" % DEFAULT_URL)
     ap.add_argument("--token", help="bearer token (default $KEYFOLD_TOKEN)")
