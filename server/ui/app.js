@@ -578,7 +578,16 @@ var SQRT_2PI = Math.sqrt(2 * Math.PI);
 var phi = (x) => Math.exp(-0.5 * x * x) / SQRT_2PI;
 var gammaPdf = (x, a) => x <= 0 ? 0 : Math.exp((a - 1) * Math.log(x) - x - lgamma(a));
 var maxwellPdf = (x) => x < 0 ? 0 : Math.sqrt(2 / Math.PI) * x * x * Math.exp(-0.5 * x * x);
-var p = (ps, name, fallback) => Number.isFinite(ps[name]) ? ps[name] : fallback;
+var p = (ps, name, fallback) => {
+  const v = ps[name];
+  return typeof v === "number" && Number.isFinite(v) ? v : fallback;
+};
+var vec = (ps, name) => {
+  const v = ps[name];
+  return Array.isArray(v) && v.every((e) => typeof e === "number") ? v : null;
+};
+var betaPdf = (x, a, b) => x <= 0 || x >= 1 ? 0 : Math.exp((a - 1) * Math.log(x) + (b - 1) * Math.log1p(-x) - lbeta(a, b));
+var binomialPmf = (k, n, q) => k < 0 || k > n || !Number.isInteger(k) ? 0 : Math.exp(lchoose(n, k) + k * Math.log(q) + (n - k) * Math.log1p(-q));
 var DENSITIES = {
   normal: (x) => phi(x),
   uniform: (x, ps) => {
@@ -595,9 +604,14 @@ var DENSITIES = {
     const a = p(ps, "a", 1);
     return Math.exp(a * x - Math.exp(x) - lgamma(a));
   },
-  beta: (x, ps) => {
-    const a = p(ps, "a", 1), b = p(ps, "b", 1);
-    return x <= 0 || x >= 1 ? 0 : Math.exp((a - 1) * Math.log(x) + (b - 1) * Math.log1p(-x) - lbeta(a, b));
+  beta: (x, ps) => betaPdf(x, p(ps, "a", 1), p(ps, "b", 1)),
+  // Every component of every draw, pooled: the mean of the marginals
+  // Beta(alpha_i, sum(alpha) - alpha_i).
+  dirichlet: (x, ps) => {
+    const alpha = vec(ps, "alpha");
+    if (!alpha || alpha.length < 2) return NaN;
+    const total = alpha.reduce((a, b) => a + b, 0);
+    return alpha.reduce((acc, a) => acc + betaPdf(x, a, total - a), 0) / alpha.length;
   },
   chisquare: (x, ps) => gammaPdf(x / 2, p(ps, "df", 1) / 2) / 2,
   t: (x, ps) => {
@@ -663,10 +677,28 @@ var PMFS = {
     const lam = p(ps, "lam", 1);
     return k < 0 ? 0 : Math.exp(k * Math.log(lam) - lam - lgamma(k + 1));
   },
-  binomial: (k, ps) => {
-    const n = p(ps, "n", 10), q = p(ps, "p", 0.5);
-    if (k < 0 || k > n) return 0;
-    return Math.exp(lchoose(n, k) + k * Math.log(q) + (n - k) * Math.log1p(-q));
+  binomial: (k, ps) => binomialPmf(k, p(ps, "n", 10), p(ps, "p", 0.5)),
+  // softmax(logits) over the last axis of a vector of logits.
+  categorical: (k, ps) => {
+    const logits = vec(ps, "logits");
+    if (!logits) return NaN;
+    const m = Math.max(...logits);
+    const z = logits.reduce((a, l) => a + Math.exp(l - m), 0);
+    return Number.isInteger(k) && k >= 0 && k < logits.length ? Math.exp(logits[k] - m) / z : 0;
+  },
+  // Indices 0..a-1 drawn with replacement, uniformly or by p (normalized).
+  choice: (k, ps) => {
+    const a = p(ps, "a", NaN), probs = vec(ps, "p");
+    if (!Number.isInteger(a) || ps.replace === false) return NaN;
+    if (!Number.isInteger(k) || k < 0 || k >= a) return 0;
+    return probs ? probs[k] / probs.reduce((x, y) => x + y, 0) : 1 / a;
+  },
+  // Every count of every draw, pooled: the mean of the marginals Binomial(n, p_i).
+  multinomial: (k, ps) => {
+    const n = p(ps, "n", NaN), probs = vec(ps, "p");
+    if (!probs || !Number.isFinite(n)) return NaN;
+    const total = probs.reduce((x, y) => x + y, 0);
+    return probs.reduce((acc, q) => acc + binomialPmf(k, n, q / total), 0) / probs.length;
   }
 };
 var SUGGESTED = {
@@ -690,8 +722,16 @@ var SUGGESTED = {
   wald: { mean: 1 },
   poisson: { lam: 3 },
   binomial: { n: 10, p: 0.3 },
-  permutation: { n: 100 }
+  permutation: { n: 100 },
+  categorical: { logits: [0, 1, 2, 0.5] },
+  choice: { a: 8, p: [1, 2, 3, 4, 4, 3, 2, 1] },
+  multinomial: { n: 20, p: [0.2, 0.3, 0.5] }
 };
+function drawShape(op, count, ps) {
+  if (op === "permutation") return void 0;
+  if (op === "multinomial") return [count, vec(ps, "p")?.length ?? 1];
+  return [count];
+}
 
 // src/plot.ts
 var SVG_NS = "http://www.w3.org/2000/svg";
@@ -764,18 +804,19 @@ function histogram(input) {
       }
     }
   }
-  const ymax = Math.max(...heights, ...curve.map((c) => Number.isFinite(c[1]) ? c[1] : 0)) * 1.08 || 1;
+  const drawn = curve.filter((c) => Number.isFinite(c[1]));
+  const ymax = Math.max(...heights, ...drawn.map((c) => c[1])) * 1.08 || 1;
   const sx = (x) => L + (x - lo) / (hi - lo) * (W - L - R);
   const sy = (y) => H - B - Math.min(y, ymax) / ymax * (H - T - B);
   for (let i = 0; i < bins; i++) {
     const x0 = sx(lo + i * width), x1 = sx(lo + (i + 1) * width);
     el("rect", { x: x0 + 0.5, y: sy(heights[i]), width: Math.max(0.5, x1 - x0 - 1), height: H - B - sy(heights[i]), class: "bar" }, s);
   }
-  if (curve.length) {
+  if (drawn.length) {
     if (input.discrete) {
-      for (const [k, pk] of curve) el("circle", { cx: sx(k), cy: sy(pk), r: 3.5, class: "pmf" }, s);
+      for (const [k, pk] of drawn) el("circle", { cx: sx(k), cy: sy(pk), r: 3.5, class: "pmf" }, s);
     } else {
-      const d = curve.filter((c) => Number.isFinite(c[1])).map((c, i) => `${i ? "L" : "M"}${sx(c[0]).toFixed(1)},${sy(c[1]).toFixed(1)}`).join("");
+      const d = drawn.map((c, i) => `${i ? "L" : "M"}${sx(c[0]).toFixed(1)},${sy(c[1]).toFixed(1)}`).join("");
       el("path", { d, class: "density" }, s);
     }
   }
@@ -1191,16 +1232,13 @@ async function viewSample(name, query) {
   const run = async (ev) => {
     ev.preventDefault();
     const op = ops.find((o) => o.name === dist.value);
-    const ps = {};
     const body = {};
     for (const [k, input] of inputs) {
       if (input.value === "") continue;
       const v = input instanceof HTMLSelectElement && !input.hasAttribute("data-numeric") ? input.value : JSON.parse(input.value);
       body[k] = v;
-      if (typeof v === "number") ps[k] = v;
     }
-    const count = Number(n.value);
-    const shape = op.name === "permutation" ? void 0 : [count];
+    const shape = drawShape(op.name, Number(n.value), body);
     try {
       let t;
       if (op.session_sample) {
@@ -1215,10 +1253,10 @@ async function viewSample(name, query) {
       const pmf = PMFS[op.name], pdf = DENSITIES[op.name];
       const discrete = !!pmf || t.dtype !== "float32" || op.name === "binomial";
       const f = pmf ?? pdf;
-      const plot = histogram({ values, discrete, density: f ? (x) => f(x, ps) : void 0, title: `${op.name} ${JSON.stringify(body)}` });
+      const plot = histogram({ values, discrete, density: f ? (x) => f(x, body) : void 0, title: `${op.name} ${JSON.stringify(body)}` });
       out.replaceChildren(
         plot,
-        h("p", { class: "legend" }, f ? discrete ? "Bars: frequencies · dots: pmf" : "Bars: histogram (as a density) · line: density" : "Bars: histogram (no closed-form density drawn for this one)")
+        h("p", { class: "legend" }, plot.querySelector("path.density, circle.pmf") ? discrete ? "Bars: frequencies · dots: pmf" : "Bars: histogram (as a density) · line: density" : "Bars: histogram (no closed-form density drawn for this one)")
       );
     } catch (e) {
       report(out, e);

@@ -5,13 +5,26 @@
 // (the console sends scalars; arrays broadcast, a scalar is one value).
 import { lbeta, lchoose, lgamma, normalCdf } from './special.js';
 
-export type Params = Record<string, number>;
+// The request's parameters as sent: numbers, or arrays (logits, alpha, p).
+export type Params = Record<string, unknown>;
 
 const SQRT_2PI = Math.sqrt(2 * Math.PI);
 const phi = (x: number): number => Math.exp(-0.5 * x * x) / SQRT_2PI;
 const gammaPdf = (x: number, a: number): number => (x <= 0 ? 0 : Math.exp((a - 1) * Math.log(x) - x - lgamma(a)));
 const maxwellPdf = (x: number): number => (x < 0 ? 0 : Math.sqrt(2 / Math.PI) * x * x * Math.exp(-0.5 * x * x));
-const p = (ps: Params, name: string, fallback: number): number => (Number.isFinite(ps[name]) ? ps[name]! : fallback);
+const p = (ps: Params, name: string, fallback: number): number => {
+  const v = ps[name];
+  return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
+};
+// A flat vector parameter, or null.
+const vec = (ps: Params, name: string): number[] | null => {
+  const v = ps[name];
+  return Array.isArray(v) && v.every((e) => typeof e === 'number') ? (v as number[]) : null;
+};
+const betaPdf = (x: number, a: number, b: number): number =>
+  x <= 0 || x >= 1 ? 0 : Math.exp((a - 1) * Math.log(x) + (b - 1) * Math.log1p(-x) - lbeta(a, b));
+const binomialPmf = (k: number, n: number, q: number): number =>
+  k < 0 || k > n || !Number.isInteger(k) ? 0 : Math.exp(lchoose(n, k) + k * Math.log(q) + (n - k) * Math.log1p(-q));
 
 export const DENSITIES: Record<string, (x: number, ps: Params) => number> = {
   normal: (x) => phi(x),
@@ -29,9 +42,14 @@ export const DENSITIES: Record<string, (x: number, ps: Params) => number> = {
     const a = p(ps, 'a', 1);
     return Math.exp(a * x - Math.exp(x) - lgamma(a));
   },
-  beta: (x, ps) => {
-    const a = p(ps, 'a', 1), b = p(ps, 'b', 1);
-    return x <= 0 || x >= 1 ? 0 : Math.exp((a - 1) * Math.log(x) + (b - 1) * Math.log1p(-x) - lbeta(a, b));
+  beta: (x, ps) => betaPdf(x, p(ps, 'a', 1), p(ps, 'b', 1)),
+  // Every component of every draw, pooled: the mean of the marginals
+  // Beta(alpha_i, sum(alpha) - alpha_i).
+  dirichlet: (x, ps) => {
+    const alpha = vec(ps, 'alpha');
+    if (!alpha || alpha.length < 2) return NaN;
+    const total = alpha.reduce((a, b) => a + b, 0);
+    return alpha.reduce((acc, a) => acc + betaPdf(x, a, total - a), 0) / alpha.length;
   },
   chisquare: (x, ps) => gammaPdf(x / 2, p(ps, 'df', 1) / 2) / 2,
   t: (x, ps) => {
@@ -98,10 +116,28 @@ export const PMFS: Record<string, (k: number, ps: Params) => number> = {
     const lam = p(ps, 'lam', 1);
     return k < 0 ? 0 : Math.exp(k * Math.log(lam) - lam - lgamma(k + 1));
   },
-  binomial: (k, ps) => {
-    const n = p(ps, 'n', 10), q = p(ps, 'p', 0.5);
-    if (k < 0 || k > n) return 0;
-    return Math.exp(lchoose(n, k) + k * Math.log(q) + (n - k) * Math.log1p(-q));
+  binomial: (k, ps) => binomialPmf(k, p(ps, 'n', 10), p(ps, 'p', 0.5)),
+  // softmax(logits) over the last axis of a vector of logits.
+  categorical: (k, ps) => {
+    const logits = vec(ps, 'logits');
+    if (!logits) return NaN;
+    const m = Math.max(...logits);
+    const z = logits.reduce((a, l) => a + Math.exp(l - m), 0);
+    return Number.isInteger(k) && k >= 0 && k < logits.length ? Math.exp(logits[k]! - m) / z : 0;
+  },
+  // Indices 0..a-1 drawn with replacement, uniformly or by p (normalized).
+  choice: (k, ps) => {
+    const a = p(ps, 'a', NaN), probs = vec(ps, 'p');
+    if (!Number.isInteger(a) || ps.replace === false) return NaN;
+    if (!Number.isInteger(k) || k < 0 || k >= a) return 0;
+    return probs ? probs[k]! / probs.reduce((x, y) => x + y, 0) : 1 / a;
+  },
+  // Every count of every draw, pooled: the mean of the marginals Binomial(n, p_i).
+  multinomial: (k, ps) => {
+    const n = p(ps, 'n', NaN), probs = vec(ps, 'p');
+    if (!probs || !Number.isFinite(n)) return NaN;
+    const total = probs.reduce((x, y) => x + y, 0);
+    return probs.reduce((acc, q) => acc + binomialPmf(k, n, q / total), 0) / probs.length;
   },
 };
 
@@ -129,4 +165,15 @@ export const SUGGESTED: Record<string, Record<string, unknown>> = {
   poisson: { lam: 3 },
   binomial: { n: 10, p: 0.3 },
   permutation: { n: 100 },
+  categorical: { logits: [0, 1, 2, 0.5] },
+  choice: { a: 8, p: [1, 2, 3, 4, 4, 3, 2, 1] },
+  multinomial: { n: 20, p: [0.2, 0.3, 0.5] },
 };
+
+// The shape asked for `count` draws: most samplers take [count]; a
+// permutation's is its own; a multinomial's ends with the categories.
+export function drawShape(op: string, count: number, ps: Params): number[] | undefined {
+  if (op === 'permutation') return undefined;
+  if (op === 'multinomial') return [count, vec(ps, 'p')?.length ?? 1];
+  return [count];
+}

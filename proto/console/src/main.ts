@@ -5,7 +5,7 @@
 import { KeyfoldClient, KeyfoldError } from '@keyfold/client';
 import type { RandomOperation, Tensor } from '@keyfold/client';
 
-import { DENSITIES, PMFS, SUGGESTED, type Params } from './density.js';
+import { DENSITIES, PMFS, SUGGESTED, drawShape, type Params } from './density.js';
 import { fmt, heatmap, histogram, masks } from './plot.js';
 
 // --------------------------------------------------------------- the client
@@ -398,19 +398,16 @@ async function viewSample(name: string, query: URLSearchParams): Promise<void> {
   const run = async (ev: Event): Promise<void> => {
     ev.preventDefault();
     const op = ops.find((o) => o.name === dist.value)!;
-    const ps: Params = {};
-    const body: Record<string, unknown> = {};
+    const body: Params = {};
     for (const [k, input] of inputs) {
       if (input.value === '') continue;
       // Choices are sent as listed (bit_width's are numbers); typed values as JSON.
       const v = input instanceof HTMLSelectElement && !input.hasAttribute('data-numeric') ? input.value : JSON.parse(input.value);
       body[k] = v;
-      if (typeof v === 'number') ps[k] = v;
     }
-    const count = Number(n.value);
-    // "own" shapes (dirichlet, ball, permutation) make their own trailing
-    // dimensions: ask for count of them and plot every element.
-    const shape = op.name === 'permutation' ? undefined : [count];
+    // Samplers with trailing dimensions of their own (dirichlet, ball,
+    // multinomial) give several elements per draw: all are plotted.
+    const shape = drawShape(op.name, Number(n.value), body);
     try {
       let t: Tensor;
       if (op.session_sample) {
@@ -427,9 +424,11 @@ async function viewSample(name: string, query: URLSearchParams): Promise<void> {
       const pmf = PMFS[op.name], pdf = DENSITIES[op.name];
       const discrete = !!pmf || t.dtype !== 'float32' || op.name === 'binomial';
       const f = pmf ?? pdf;
-      const plot = histogram({ values, discrete, density: f ? (x: number) => f(x, ps) : undefined, title: `${op.name} ${JSON.stringify(body)}` });
+      const plot = histogram({ values, discrete, density: f ? (x: number) => f(x, body) : undefined, title: `${op.name} ${JSON.stringify(body)}` });
       out.replaceChildren(plot as unknown as HTMLElement,
-        h('p', { class: 'legend' }, f ? (discrete ? 'Bars: frequencies · dots: pmf' : 'Bars: histogram (as a density) · line: density') : 'Bars: histogram (no closed-form density drawn for this one)'));
+        h('p', { class: 'legend' }, plot.querySelector('path.density, circle.pmf')
+          ? (discrete ? 'Bars: frequencies · dots: pmf' : 'Bars: histogram (as a density) · line: density')
+          : 'Bars: histogram (no closed-form density drawn for this one)'));
     } catch (e) {
       report(out, e);
     }

@@ -92,18 +92,20 @@ export function histogram(input: HistogramInput): SVGSVGElement {
       }
     }
   }
-  const ymax = Math.max(...heights, ...curve.map((c) => (Number.isFinite(c[1]) ? c[1] : 0))) * 1.08 || 1;
+  // NaN: no density for these parameters (density.ts); those points are left out.
+  const drawn = curve.filter((c) => Number.isFinite(c[1]));
+  const ymax = Math.max(...heights, ...drawn.map((c) => c[1])) * 1.08 || 1;
   const sx = (x: number): number => L + ((x - lo) / (hi - lo)) * (W - L - R);
   const sy = (y: number): number => H - B - (Math.min(y, ymax) / ymax) * (H - T - B);
   for (let i = 0; i < bins; i++) {
     const x0 = sx(lo + i * width), x1 = sx(lo + (i + 1) * width);
     el('rect', { x: x0 + 0.5, y: sy(heights[i]!), width: Math.max(0.5, x1 - x0 - 1), height: H - B - sy(heights[i]!), class: 'bar' }, s);
   }
-  if (curve.length) {
+  if (drawn.length) {
     if (input.discrete) {
-      for (const [k, pk] of curve) el('circle', { cx: sx(k), cy: sy(pk), r: 3.5, class: 'pmf' }, s);
+      for (const [k, pk] of drawn) el('circle', { cx: sx(k), cy: sy(pk), r: 3.5, class: 'pmf' }, s);
     } else {
-      const d = curve.filter((c) => Number.isFinite(c[1])).map((c, i) => `${i ? 'L' : 'M'}${sx(c[0]).toFixed(1)},${sy(c[1]).toFixed(1)}`).join('');
+      const d = drawn.map((c, i) => `${i ? 'L' : 'M'}${sx(c[0]).toFixed(1)},${sy(c[1]).toFixed(1)}`).join('');
       el('path', { d, class: 'density' }, s);
     }
   }

@@ -245,7 +245,7 @@ async function consoleViews(base) {
   const ops = (await apiCall(base, 'GET', '/v1/random')).body.operations.filter((o) => o.random && o.tensor);
   assert.ok(ops.length > 25, `${ops.length} distributions`);
   await view(page, base, '#/session/mlp1/sample');
-  let withDensity = 0;
+  const bare = []; // plotted without a density or pmf
   for (const op of ops) {
     await page.select('select[name=distribution]', op.name);
     await page.$eval('input[name=n]', (e) => { e.value = '3000'; });
@@ -254,10 +254,18 @@ async function consoleViews(base) {
     await present(page, '.plot svg.histogram, .plot .error');
     const error = await page.$eval('.plot', (e) => e.querySelector('.error')?.textContent ?? null);
     assert.equal(error, null, `${op.name}: ${error}`);
-    withDensity += await page.$$eval('.plot svg path.density, .plot svg circle.pmf', (x) => (x.length ? 1 : 0));
+    if (!(await page.$$eval('.plot svg path.density, .plot svg circle.pmf', (x) => x.length))) bare.push(op.name);
     check(`sample ${op.name}`);
   }
-  assert.ok(withDensity >= 28, `${withDensity} distributions drawn with their density or pmf`);
+  // Only these have no closed form drawn (a distribution added to the
+  // daemon later may lack one too until src/density.ts learns it).
+  const known = new Set(['bits', 'uniform', 'normal', 'truncated_normal', 'bernoulli', 'randint', 'permutation',
+    'exponential', 'gumbel', 'laplace', 'logistic', 'cauchy', 'pareto', 'weibull_min', 'rayleigh', 'geometric',
+    'triangular', 'lognormal', 'maxwell', 'double_sided_maxwell', 'rademacher', 'gamma', 'loggamma', 'beta',
+    'chisquare', 't', 'f', 'generalized_normal', 'dirichlet', 'ball', 'wald', 'poisson', 'binomial', 'categorical',
+    'choice', 'multinomial']);
+  assert.deepEqual(bare.filter((n) => known.has(n)), ['bits', 'permutation', 'ball']);
+  assert.ok(ops.length - bare.length >= 33, `${ops.length - bare.length} drawn with their density or pmf`);
   await page.select('select[name=distribution]', 'gamma');
   await page.$eval('input[name=n]', (e) => { e.value = '20000'; });
   await page.click('form button[type=submit]');
