@@ -826,7 +826,7 @@ function histogram(input) {
   const xticks = width === 1 ? Array.from({ length: Math.floor((hi - lo) / step) + 1 }, (_, i) => Math.ceil(lo) + i * step).filter((x) => x <= hi) : [0, 1, 2, 3, 4].map((i) => lo + (hi - lo) * i / 4);
   for (const x of xticks) text(s, sx(x), H - B + 16, fmt(x));
   for (let i = 0; i <= 4; i++) text(s, L - 6, sy(ymax * i / 4) + 4, fmt(ymax * i / 4), "end");
-  text(s, W - R, H - 4, `${n} draws${shown < n ? `, ${n - shown} outside the range shown` : ""}`, "end");
+  text(s, W - R, H - 4, `${n} values${shown < n ? `, ${n - shown} outside the range shown` : ""}`, "end");
   return s;
 }
 function color(v, m) {

@@ -118,7 +118,7 @@ export function histogram(input: HistogramInput): SVGSVGElement {
     : [0, 1, 2, 3, 4].map((i) => lo + ((hi - lo) * i) / 4);
   for (const x of xticks) text(s, sx(x), H - B + 16, fmt(x));
   for (let i = 0; i <= 4; i++) text(s, L - 6, sy((ymax * i) / 4) + 4, fmt((ymax * i) / 4), 'end');
-  text(s, W - R, H - 4, `${n} draws${shown < n ? `, ${n - shown} outside the range shown` : ''}`, 'end');
+  text(s, W - R, H - 4, `${n} values${shown < n ? `, ${n - shown} outside the range shown` : ''}`, 'end');
   return s;
 }
 
