@@ -425,10 +425,10 @@ static const kd_param categorical_params[] = {
 
 static const kd_param choice_params[] = {
   P_KEY,
-  {.name = "a", .kind = KD_PK_INT, .flags = REQ | KD_PF_WHOLE, .def = NODEF, .min = INT32_MIN,
-   .max = INT32_MAX,
-   .description = "An integer n (choose from 0..n-1) or an integer array whose slices along "
-                  "`axis` are chosen (int32; keyfold takes integer arrays only)."},
+  {.name = "a", .kind = KD_PK_FLOAT, .flags = REQ | KD_PF_WHOLE | KD_PF_KEEP_INT, .def = NODEF,
+   .description = "A number n (choose from 0..int(n)-1; int32 indices) or an array whose slices "
+                  "along `axis` are chosen: int32 when every element is an integer (or an int32 "
+                  "Tensor), float32 otherwise, as jnp.asarray types it."},
   {.name = "shape", .kind = KD_PK_SHAPE, .def = DEF_SHAPE0,
    .description = "The number of draws as a shape (default (), one draw). The output is shape "
                   "for an integer a, a.shape[:axis] + shape + a.shape[axis+1:] for an array."},
@@ -777,8 +777,11 @@ static int prepare_choice(kd_sample *s, const char *what, uint64_t max_elements,
   int axis = 0;
   int64_t n_inputs;
   if (a->shape.rank == 0) {
-    n_inputs = kd_arg_ints(a)[0];
+    /* JAX: int(a), toward zero for a float */
+    const double v = a->is_int ? (double)kd_arg_ints(a)[0] : (double)kd_arg_floats(a)[0];
+    n_inputs = v > (double)INT32_MAX ? INT32_MAX : (int64_t)v;
   } else {
+    s->out.dtype = a->is_int ? KF_INT32 : KF_FLOAT32;
     if (canonical_axis(ARG(s, "axis")->n, a->shape.rank, what, &axis, err) != 0) return -1;
     n_inputs = a->shape.dim[axis];
   }
@@ -837,8 +840,11 @@ static int call_choice(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
   kf_gumbel_mode_from_name(ARG(s, "mode")->s, &gm);
   const int replace = ARG(s, "replace")->n != 0;
   const float *pv = p->given ? kd_arg_floats(p) : NULL;
-  if (a->shape.rank == 0)
-    return kf_random_choice(key, mode, (size_t)kd_arg_ints(a)[0], n_draws, replace, pv, gm, out);
+  if (a->shape.rank == 0) {
+    const double v = a->is_int ? (double)kd_arg_ints(a)[0] : (double)kd_arg_floats(a)[0];
+    return kf_random_choice(key, mode, (size_t)(v > (double)INT32_MAX ? INT32_MAX : (int64_t)v), n_draws,
+                            replace, pv, gm, out);
+  }
   int axis = 0;
   kd_err ignored;
   canonical_axis(ARG(s, "axis")->n, a->shape.rank, "", &axis, &ignored); /* checked by prepare */
@@ -850,11 +856,15 @@ static int call_choice(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
   for (int d = 0; d < axis; d++) outer *= (size_t)a->shape.dim[d];
   for (int d = axis + 1; d < a->shape.rank; d++) inner *= (size_t)a->shape.dim[d];
   const size_t k = (size_t)a->shape.dim[axis];
-  const int64_t *av = kd_arg_ints(a);
   for (size_t o = 0; o < outer; o++)
     for (size_t d = 0; d < n_draws; d++)
-      for (size_t i = 0; i < inner; i++)
-        out[(o * n_draws + d) * inner + i] = (int32_t)av[(o * k + (size_t)idx[d]) * inner + i];
+      for (size_t i = 0; i < inner; i++) {
+        const size_t from = (o * k + (size_t)idx[d]) * inner + i, to = (o * n_draws + d) * inner + i;
+        if (a->is_int)
+          out[to] = (int32_t)kd_arg_ints(a)[from];
+        else
+          ((float *)s->out.data)[to] = kd_arg_floats(a)[from];
+      }
   return KF_OK;
 }
 

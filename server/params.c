@@ -76,10 +76,33 @@ static int store_value(const json_t *e, const char *path, void *data, size_t i, 
   return 0;
 }
 
+/* Whether every element of a number, nested list or Tensor object is an
+ * integer as jnp.asarray would type it: JSON integers, or a Tensor of dtype
+ * int32. */
+static int all_integers(const json_t *v) {
+  if (json_is_object(v)) {
+    const json_t *dtype = json_object_get(v, "dtype");
+    return json_is_string(dtype) && strcmp(json_string_value(dtype), "int32") == 0;
+  }
+  if (!json_is_array(v)) return json_is_integer(v);
+  size_t i;
+  const json_t *e;
+  json_array_foreach(v, i, e) if (!all_integers(e)) return 0;
+  return 1;
+}
+
 /* A "float" or "int" value: a number or (unless KD_PF_SCALAR) a nested list
  * or a Tensor object. */
 static int decode_array(const kd_param *p, const json_t *v, const char *field,
                         uint64_t max_elements, kd_arg *arg, kd_err *err) {
+  if (p->kind == KD_PK_FLOAT && (p->flags & KD_PF_KEEP_INT) && all_integers(v)) {
+    kd_param as_int = *p;
+    as_int.kind = KD_PK_INT;
+    as_int.min = INT32_MIN;
+    as_int.max = INT32_MAX;
+    arg->is_int = 1;
+    return decode_array(&as_int, v, field, max_elements, arg, err);
+  }
   /* float parameters take integer tensors too, as JAX converts them */
   static const char *const float_dtypes[] = {"float32", "int32", NULL};
   static const char *const int_dtypes[] = {"int32", NULL};

@@ -55,6 +55,9 @@ enum {
   KD_PF_WHOLE = 1u << 4,    /* float/int array taken with its own shape, not broadcast against
                                the output's (categorical's logits, choice's a and p): the row's
                                prepare reads it (kd_arg_broadcast_to) */
+  KD_PF_KEEP_INT = 1u << 5, /* float: a value whose every element is a JSON integer (or an int32
+                               Tensor) is kept as int32 values instead (arg->is_int), the dtype
+                               jnp.asarray gives it (choice's a) */
 };
 
 /* JAX's default. NONE with KD_PF_REQUIRED: there is none; NONE without it:
@@ -134,6 +137,7 @@ typedef struct kd_arg {
   int64_t n;        /* KD_PK_INT with KD_PF_SCALAR, KD_PK_AXIS, KD_PK_BOOL (0/1) */
   const char *s;    /* KD_PK_ENUM, KD_PK_DTYPE: the value (one of `values`) */
   kf_key key;       /* KD_PK_KEY, KD_PK_SEED */
+  int is_int;       /* KD_PF_KEEP_INT: the values are int64s (kd_arg_ints), not floats */
 } kd_arg;
 
 static inline const float *kd_arg_floats(const kd_arg *a) {

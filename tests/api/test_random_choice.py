@@ -122,6 +122,16 @@ class RandomChoiceTest(Replies, DaemonTestCase):
         got = self.ok("choice", {"key": key, "a": a, "shape": [2, 2]})
         self.assertEqual(got["shape"], [2, 2, 4])
         self.assertEqual(got["data"], [v for i in idx for v in a[i]])
+        # a float array: float32 slices (jnp.asarray's dtype); a float scalar: int(a) inputs
+        af = [[0.5, 1.5, 2.5, 3.5], [-1.0, -2.0, -3.0, -4.0]]
+        idx = self.ok("choice", {"key": key, "a": 4, "shape": [3]})["data"]
+        got = self.ok("choice", {"key": key, "a": af, "shape": [3], "axis": 1})
+        self.assertEqual((got["dtype"], got["shape"]), ("float32", [2, 3]))
+        self.assertEqual(got["data"], [af[r][i] for r in range(2) for i in idx])
+        ints = self.ok("choice", {"key": key, "a": {"shape": [4], "dtype": "int32", "data": [7, 8, 9, 10]},
+                                  "shape": [3]})
+        self.assertEqual((ints["dtype"], ints["data"]), ("int32", [[7, 8, 9, 10][i] for i in idx]))
+        self.assertEqual(self.ok("choice", {"key": key, "a": 4.9, "shape": [3]})["data"], idx)
         # no draws: zeros of the shape, whatever a is (JAX's early return)
         self.assertEqual(self.ok("choice", {"key": key, "a": 0, "shape": [0]})["shape"], [0])
 
@@ -153,7 +163,7 @@ class RandomChoiceTest(Replies, DaemonTestCase):
         ("choice", {"a": 3, "p": [0.5, 0.5]},
          "body.p: p must be None or a 1D vector with the same size as a.shape[axis]. p has shape (2,) and "
          "a.shape[axis] is 3."),
-        ("choice", {"a": 2.5}, None),
+        ("choice", {"a": [1, 2, 3], "axis": 1}, "body.axis: axis 1 is out of bounds for array of dimension 1"),
         ("multinomial", {"n": 5.0, "p": 0.5}, "body.p: multinomial needs a shape with the categories as its "
          "last axis, got ()"),
         ("multinomial", {"n": [1.0, 2.0, 3.0], "p": [[0.5, 0.5], [0.5, 0.5]]},

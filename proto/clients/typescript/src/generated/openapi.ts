@@ -2543,8 +2543,8 @@ export interface components {
         RandomChoiceRequest: {
             /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
             key: components["schemas"]["Key"];
-            /** @description An integer n (choose from 0..n-1) or an integer array whose slices along `axis` are chosen (int32; keyfold takes integer arrays only). */
-            a: components["schemas"]["Int32Param"];
+            /** @description A number n (choose from 0..int(n)-1; int32 indices) or an array whose slices along `axis` are chosen: int32 when every element is an integer (or an int32 Tensor), float32 otherwise, as jnp.asarray types it. */
+            a: components["schemas"]["FloatParam"];
             /**
              * @description The number of draws as a shape (default (), one draw). The output is shape for an integer a, a.shape[:axis] + shape + a.shape[axis+1:] for an array.
              * @default []
@@ -3230,8 +3230,8 @@ export interface components {
             stream?: components["schemas"]["StreamName"];
             /** @constant */
             distribution: "choice";
-            /** @description An integer n (choose from 0..n-1) or an integer array whose slices along `axis` are chosen (int32; keyfold takes integer arrays only). */
-            a: components["schemas"]["Int32Param"];
+            /** @description A number n (choose from 0..int(n)-1; int32 indices) or an array whose slices along `axis` are chosen: int32 when every element is an integer (or an int32 Tensor), float32 otherwise, as jnp.asarray types it. */
+            a: components["schemas"]["FloatParam"];
             /**
              * @description The number of draws as a shape (default (), one draw). The output is shape for an integer a, a.shape[:axis] + shape + a.shape[axis+1:] for an array.
              * @default []
