@@ -1272,6 +1272,34 @@ async function viewSample(name, query) {
   );
   main().insertBefore(form, out);
 }
+function dropoutKeys(s, layers) {
+  const counts = {};
+  const out = [];
+  layers.forEach((l, i) => {
+    const rate = Number(l.rate);
+    if (l.type !== "dropout" || l.deterministic === true || !(rate > 0 && rate < 1)) return;
+    const held = l.rngs;
+    if (held) {
+      out.push({ layer: i, key: held.key, count: held.count });
+      return;
+    }
+    const name = s.rngs[String(l.rng_collection)] ? String(l.rng_collection) : "default";
+    const st = s.rngs[name];
+    const count = counts[name] ?? st.count;
+    counts[name] = count + 1;
+    out.push({ layer: i, key: st.key, count });
+  });
+  return out;
+}
+function widths(layers, w) {
+  const out = [];
+  for (const l of layers) {
+    out.push(w);
+    if (l.type === "linear") w = Number(l.out_features);
+    else if (l.type === "embed") w = Number(l.features);
+  }
+  return out;
+}
 async function viewMasks(name) {
   const out = h("div", { class: "plot" });
   show(h("h1", {}, "Dropout masks of ", h("a", { href: sessionHref(name) }, name)), out);
@@ -1281,25 +1309,63 @@ async function viewMasks(name) {
     out.replaceChildren(h("p", { class: "muted" }, "This session has no model."));
     return;
   }
-  const first = s.model.layers[0];
-  const onlyDropout = s.model.layers.every((l) => l.type === "dropout");
+  const layers = s.model.layers;
+  const first = layers[0];
+  if (first.type === "embed") {
+    out.replaceChildren(h("p", { class: "muted" }, "This model reads indices (embed first): the view runs float inputs."));
+    return;
+  }
+  const drops = layers.map((l, i) => [l, i]).filter(([l]) => l.type === "dropout");
+  if (drops.length === 0) {
+    out.replaceChildren(h("p", { class: "muted" }, "This model has no dropout layer."));
+    return;
+  }
   const width = h("input", { type: "number", name: "width", min: 1, max: 256, value: first.type === "linear" ? Number(first.in_features) : 32, class: "narrow", disabled: first.type !== "dropout" });
   const calls = h("input", { type: "number", name: "calls", min: 1, max: 32, value: 6, class: "narrow" });
+  const lastIsDropout = layers[layers.length - 1].type === "dropout";
   const run = async (ev) => {
     ev.preventDefault();
     try {
       const w = Number(width.value);
+      const at = widths(layers, w);
       const x = { dtype: "float32", shape: [1, w], data: new Float32Array(w).fill(1) };
-      const rows = [];
+      const rows = {};
       const labels = [];
+      let agrees = true;
       for (let i = 0; i < Number(calls.value); i++) {
+        const before = await getSession(name);
+        const keys = dropoutKeys(before, before.model.layers);
         const y = await api((c) => c.forward(name, x));
-        rows.push(Array.from(y.data, (v) => v !== 0));
+        for (const [l, j] of drops) {
+          const k = keys.find((d) => d.layer === j);
+          const n = at[j];
+          const bdims = (l.broadcast_dims ?? []).map((d) => d < 0 ? d + 2 : d);
+          const shape = [1, n].map((dim, d) => bdims.includes(d) ? 1 : dim);
+          let kept;
+          if (!k) {
+            kept = new Array(n).fill(Number(l.rate) < 1);
+          } else {
+            const key = await api((c) => c.random("fold_in", { key: k.key, data: k.count, threefry: before.options.threefry }));
+            const m = await api((c) => c.random("bernoulli", { key, p: 1 - Number(l.rate), shape, threefry: before.options.threefry }));
+            const flat = Array.from(m.data, (v) => v !== 0);
+            kept = Array.from({ length: n }, (_, t) => flat[shape[1] === 1 ? 0 : t]);
+          }
+          (rows[j] ??= []).push(kept);
+          if (lastIsDropout && j === layers.length - 1)
+            agrees &&= kept.every((keep, t) => keep === (y.data[t] !== 0));
+        }
         labels.push(`call ${i + 1}`);
       }
-      const grid = masks(rows, labels);
-      grid.setAttribute("data-masks", rows.map((r) => r.map((k) => k ? "1" : "0").join("")).join(" "));
-      out.replaceChildren(grid, h("p", { class: "legend" }, "Filled: kept (scaled by 1/(1-rate)) · empty: zeroed"));
+      const grids = drops.map(([l, j]) => {
+        const grid = masks(rows[j], labels);
+        grid.setAttribute("data-masks", rows[j].map((r) => r.map((k) => k ? "1" : "0").join("")).join(" "));
+        grid.setAttribute("data-layer", String(j));
+        return h("div", { class: "mask-layer" }, h("h3", {}, `layers.${j}: dropout ${String(l.rate)}`), grid);
+      });
+      const notes = [h("p", { class: "legend" }, "Filled: kept (scaled by 1/(1-rate)) · empty: zeroed")];
+      if (lastIsDropout)
+        notes.push(h("p", { class: agrees ? "muted agrees" : "error" }, agrees ? "The output's zeros are the last mask's, call by call." : "The output's zeros differ from the last mask."));
+      out.replaceChildren(...grids, ...notes);
     } catch (e) {
       report(out, e);
     }
@@ -1308,7 +1374,7 @@ async function viewMasks(name) {
   main().insertBefore(h(
     "div",
     {},
-    h("p", { class: "muted" }, onlyDropout ? "Each call draws a dropout key; reseed the stream in the session view to replay." : 'This model has more than dropout layers: zeros of its output also come from activations and weights. The "Dropout only" preset shows pure masks.'),
+    h("p", { class: "muted" }, "Each forward call draws one key per dropout layer; the masks are bernoulli(key, 1 - rate) as JAX's Dropout draws them. Reseed the stream in the session view to replay."),
     form
   ), out);
 }

@@ -441,9 +441,49 @@ async function viewSample(name: string, query: URLSearchParams): Promise<void> {
 
 // ------------------------------------------------------------------ masks
 
-// Runs forward several times on an all-ones input: a unit whose output is 0
-// was dropped. Exact for models of dropout layers only (the "Dropout only"
-// preset); otherwise the zeros include those of activations.
+type Key = [number, number];
+
+// The key each stochastic dropout of the model draws in the next forward
+// call, in layer order, from the session's state before the call: Flax 0.10
+// draws rngs[rng_collection]() (fold_in(key, count), falling back to
+// 'default'), each dropout advancing its stream in turn; Flax 0.11+ each
+// dropout draws from the stream it holds (its own key and count).
+function dropoutKeys(s: SessionView, layers: LayerView[]): Array<{ layer: number; key: Key; count: number }> {
+  const counts: Record<string, number> = {};
+  const out: Array<{ layer: number; key: Key; count: number }> = [];
+  layers.forEach((l, i) => {
+    const rate = Number(l.rate);
+    if (l.type !== 'dropout' || l.deterministic === true || !(rate > 0 && rate < 1)) return;
+    const held = l.rngs as { key: Key; count: number } | undefined;
+    if (held) {
+      out.push({ layer: i, key: held.key, count: held.count });
+      return;
+    }
+    const name = s.rngs[String(l.rng_collection)] ? String(l.rng_collection) : 'default';
+    const st = s.rngs[name]!;
+    const count = (counts[name] ?? st.count);
+    counts[name] = count + 1;
+    out.push({ layer: i, key: st.key as Key, count });
+  });
+  return out;
+}
+
+// The feature width reaching each layer for an input of width w.
+function widths(layers: LayerView[], w: number): number[] {
+  const out: number[] = [];
+  for (const l of layers) {
+    out.push(w);
+    if (l.type === 'linear') w = Number(l.out_features);
+    else if (l.type === 'embed') w = Number(l.features);
+  }
+  return out;
+}
+
+// Runs forward several times on an all-ones input and shows, for each
+// dropout layer, the mask each call drew: bernoulli(key, 1 - rate, shape)
+// as JAX's Dropout draws it, with the key the layer takes (dropoutKeys) and
+// its input's shape (broadcast_dims as 1). Where the model ends in a
+// dropout, the zeros of the output must be that mask's: the view says so.
 async function viewMasks(name: string): Promise<void> {
   const out = h('div', { class: 'plot' });
   show(h('h1', {}, 'Dropout masks of ', h('a', { href: sessionHref(name) }, name)), out);
@@ -453,33 +493,71 @@ async function viewMasks(name: string): Promise<void> {
     out.replaceChildren(h('p', { class: 'muted' }, 'This session has no model.'));
     return;
   }
-  const first = s.model.layers[0]!;
-  const onlyDropout = s.model.layers.every((l) => l.type === 'dropout');
+  const layers = s.model.layers;
+  const first = layers[0]!;
+  if (first.type === 'embed') {
+    out.replaceChildren(h('p', { class: 'muted' }, 'This model reads indices (embed first): the view runs float inputs.'));
+    return;
+  }
+  const drops = layers.map((l, i) => [l, i] as const).filter(([l]) => l.type === 'dropout');
+  if (drops.length === 0) {
+    out.replaceChildren(h('p', { class: 'muted' }, 'This model has no dropout layer.'));
+    return;
+  }
   const width = h('input', { type: 'number', name: 'width', min: 1, max: 256, value: first.type === 'linear' ? Number(first.in_features) : 32, class: 'narrow', disabled: first.type !== 'dropout' });
   const calls = h('input', { type: 'number', name: 'calls', min: 1, max: 32, value: 6, class: 'narrow' });
+  const lastIsDropout = layers[layers.length - 1]!.type === 'dropout';
   const run = async (ev: Event): Promise<void> => {
     ev.preventDefault();
     try {
       const w = Number(width.value);
+      const at = widths(layers, w);
       const x: Tensor = { dtype: 'float32', shape: [1, w], data: new Float32Array(w).fill(1) };
-      const rows: boolean[][] = [];
+      const rows: Record<number, boolean[][]> = {};
       const labels: string[] = [];
+      let agrees = true;
       for (let i = 0; i < Number(calls.value); i++) {
+        const before = await getSession(name);
+        const keys = dropoutKeys(before, before.model!.layers);
         const y = await api((c) => c.forward(name, x));
-        rows.push(Array.from(y.data, (v) => v !== 0));
+        for (const [l, j] of drops) {
+          const k = keys.find((d) => d.layer === j);
+          const n = at[j]!;
+          const bdims = ((l.broadcast_dims as number[] | undefined) ?? []).map((d) => (d < 0 ? d + 2 : d));
+          const shape = [1, n].map((dim, d) => (bdims.includes(d) ? 1 : dim));
+          let kept: boolean[];
+          if (!k) {
+            kept = new Array<boolean>(n).fill(Number(l.rate) < 1); // deterministic or rate 0 / 1
+          } else {
+            const key = (await api((c) => c.random('fold_in', { key: k.key, data: k.count, threefry: before.options.threefry }))) as Key;
+            const m = (await api((c) => c.random('bernoulli', { key, p: 1 - Number(l.rate), shape, threefry: before.options.threefry }))) as Tensor;
+            const flat = Array.from(m.data, (v) => v !== 0);
+            kept = Array.from({ length: n }, (_, t) => flat[shape[1] === 1 ? 0 : t]!);
+          }
+          (rows[j] ??= []).push(kept);
+          if (lastIsDropout && j === layers.length - 1)
+            agrees &&= kept.every((keep, t) => keep === (y.data[t] !== 0));
+        }
         labels.push(`call ${i + 1}`);
       }
-      const grid = masks(rows, labels);
-      // The masks as text too, for the test and for copying.
-      grid.setAttribute('data-masks', rows.map((r) => r.map((k) => (k ? '1' : '0')).join('')).join(' '));
-      out.replaceChildren(grid as unknown as HTMLElement, h('p', { class: 'legend' }, 'Filled: kept (scaled by 1/(1-rate)) · empty: zeroed'));
+      const grids = drops.map(([l, j]) => {
+        const grid = masks(rows[j]!, labels);
+        // The masks as text too, for the test and for copying.
+        grid.setAttribute('data-masks', rows[j]!.map((r) => r.map((k) => (k ? '1' : '0')).join('')).join(' '));
+        grid.setAttribute('data-layer', String(j));
+        return h('div', { class: 'mask-layer' }, h('h3', {}, `layers.${j}: dropout ${String(l.rate)}`), grid as unknown as HTMLElement);
+      });
+      const notes: HTMLElement[] = [h('p', { class: 'legend' }, 'Filled: kept (scaled by 1/(1-rate)) · empty: zeroed')];
+      if (lastIsDropout)
+        notes.push(h('p', { class: agrees ? 'muted agrees' : 'error' }, agrees ? 'The output\'s zeros are the last mask\'s, call by call.' : 'The output\'s zeros differ from the last mask.'));
+      out.replaceChildren(...grids, ...notes);
     } catch (e) {
       report(out, e);
     }
   };
   const form = h('form', { class: 'row', onsubmit: run }, field('Width', width), field('Forward calls', calls), h('button', { type: 'submit' }, 'Run'));
   main().insertBefore(h('div', {},
-    h('p', { class: 'muted' }, onlyDropout ? 'Each call draws a dropout key; reseed the stream in the session view to replay.' : 'This model has more than dropout layers: zeros of its output also come from activations and weights. The "Dropout only" preset shows pure masks.'),
+    h('p', { class: 'muted' }, 'Each forward call draws one key per dropout layer; the masks are bernoulli(key, 1 - rate) as JAX\'s Dropout draws them. Reseed the stream in the session view to replay.'),
     form), out);
 }
 

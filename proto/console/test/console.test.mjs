@@ -206,6 +206,27 @@ async function consoleViews(base) {
   assert.match(shown, /^([01]{32} ){5}[01]{32}$/);
   check('masks');
 
+  // A model with more than dropout: each dropout's mask comes from the key it
+  // draws. Where the model ends in the dropout, the zeros of the output of an
+  // identical session, through the API, must be that mask, call by call.
+  const lindrop = { layers: [{ type: 'linear', in_features: 8, out_features: 16 }, { type: 'dropout', rate: 0.5 }] };
+  for (const name of ['lindrop1', 'lindrop2']) {
+    const c = await apiCall(base, 'POST', '/v1/sessions', { name, rngs: { params: 3, dropout: 5 }, model: lindrop, options: { flax: '0.12', threefry: 'partitionable' } });
+    assert.equal(c.status, 201, JSON.stringify(c.body));
+  }
+  await view(page, base, '#/session/lindrop1/masks');
+  await page.$eval('input[name=calls]', (e) => { e.value = '4'; });
+  await page.click('form button[type=submit]');
+  await present(page, 'p.agrees');
+  const lin = await page.$eval('svg.masks[data-layer="1"]', (e) => e.getAttribute('data-masks'));
+  assert.equal(lin, await apiMasks(base, 'lindrop2', 8, 4), 'the masks of linear + dropout are the output zeros');
+  assert.match(lin, /^([01]{16} ){3}[01]{16}$/);
+  // The MLP (dropout between layers): its mask is shown too.
+  await view(page, base, '#/session/mlp1/masks');
+  await page.click('form button[type=submit]');
+  await present(page, 'svg.masks[data-layer="2"]');
+  check('masks of models with more than dropout');
+
   // Fork, then delete the fork.
   await view(page, base, '#/session/mask1');
   await page.$eval('input[name=child]', (e) => { e.value = 'mask1-child'; });
