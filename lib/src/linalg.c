@@ -21,9 +21,7 @@
  *    reproduced (an fma chain here): orthogonal agrees with jaxlib to a few
  *    ulps, not bit for bit (docs/libkeyfold.md).
  * The dot of multivariate_normal (mean + factor @ z) is XLA's, whose kernel
- * (XNNPACK/YNNPACK) sums in an order that depends on the shapes; an fma
- * chain from 0 over the row, then + mean, is what it does for small batches
- * and n <= 5. */
+ * sums in an order that depends on the shapes (dot_tree below). */
 #include <math.h>
 #include <string.h>
 
@@ -101,9 +99,34 @@ static size_t potf2_lower(float *a, size_t n) {
  * whole matrix). Returns 1 when it failed. */
 static int cholesky_f32(const float *cov, size_t n, float *l) {
   for (size_t i = 0; i < n; i++)
-    for (size_t j = 0; j <= i; j++)
-      l[i * n + j] = ftz(ftz(ftz(cov[i * n + j]) + ftz(cov[j * n + i])) * 0.5f);
+    for (size_t j = 0; j < n; j++) /* _tril: zeros above the diagonal */
+      l[i * n + j] = j > i ? 0.0f : ftz(ftz(ftz(cov[i * n + j]) + ftz(cov[j * n + i])) * 0.5f);
   return potf2_lower(l, n) != 0;
+}
+
+/* XLA:CPU's dot of factor @ z as jaxlib 0.10.2 runs it for n <= 7 (probed):
+ * for fewer than 8 batch rows an fma chain from 0 over the row (the upper
+ * triangle's zeros add nothing, so it stops at the diagonal); from 8 rows on
+ * the products rounded and summed as a tree of adjacent pairs over all n
+ * columns, zeros included. n >= 8 sums otherwise (not reproduced). */
+#define DOT_TREE_BATCH 8
+
+static float dot_chain(const float *row, const float *z, size_t len) {
+  float s = 0.0f;
+  for (size_t j = 0; j < len; j++) s = fmaf(row[j], z[j], s);
+  return ftz(s);
+}
+
+/* tree holds n floats of scratch. */
+static float dot_tree(const float *row, const float *z, size_t n, float *tree) {
+  for (size_t j = 0; j < n; j++) tree[j] = ftz(row[j] * z[j]);
+  for (size_t len = n; len > 1;) {
+    size_t k = 0;
+    for (size_t j = 0; j + 1 < len; j += 2) tree[k++] = ftz(tree[j] + tree[j + 1]);
+    if (len % 2) tree[k++] = tree[len - 1];
+    len = k;
+  }
+  return tree[0];
 }
 
 const char *kf_mvn_method_name(kf_mvn_method method) {
@@ -148,11 +171,12 @@ int kf_random_multivariate_normal(kf_key key, kf_threefry_mode mode, kf_mvn_meth
   float *z = NULL;
   rc = draw_normals(key, mode, total, &z);
   if (rc != KF_OK) return rc;
-  float *l = kf__malloc(nn * sizeof *l);
+  float *l = kf__malloc((nn + n) * sizeof *l);
   if (!l) {
     kf__free(z);
     return KF_ENOMEM;
   }
+  float *tree = l + nn;
   const int per_row_cov = cov_n != nn;
   int failed = per_row_cov ? 0 : cholesky_f32(cov, n, l);
   for (size_t b = 0; b < batch; b++) {
@@ -169,10 +193,9 @@ int kf_random_multivariate_normal(kf_key key, kf_threefry_mode mode, kf_mvn_meth
         ob[0] = ftz(fmaf(l[0], zb[0], ftz(mu[0])));
         continue;
       }
-      /* einsum('ij,j->i'): the upper triangle's zeros add nothing */
-      float s = 0.0f;
-      for (size_t j = 0; j <= i; j++) s = fmaf(l[i * n + j], zb[j], s);
-      ob[i] = ftz(ftz(mu[i]) + ftz(s));
+      const float s = batch >= DOT_TREE_BATCH ? dot_tree(l + i * n, zb, n, tree)
+                                              : dot_chain(l + i * n, zb, i + 1);
+      ob[i] = ftz(ftz(mu[i]) + s);
     }
   }
   kf__free(l);
