@@ -1003,16 +1003,20 @@ class Gen:
                     "%s/d=3/[5]/not-symmetric" % kn)
 
     def linalg_measurement(self):
+        """2*10^5 values per case: multivariate_normal where keyfold follows jaxlib's orders
+        (d = 2..5) and where it does not (d = 1, 8), orthogonal square and rectangular."""
         k = jax.random.key(2026)
         rng = np.random.default_rng(2026)
-        a = rng.normal(size=(4, 4))
-        cov = (a @ a.T / 4 + 0.25 * np.eye(4)).astype(np.float32)
-        self.sample("multivariate_normal", k, [50000], {"mean": rng.normal(size=4).astype(np.float32), "cov": cov},
-                    "measure/d=4/spd")
-        self.sample("multivariate_normal", k, [100000], {"mean": np.zeros(2, np.float32), "cov": np.eye(2, dtype=np.float32)},
-                    "measure/d=2/identity")
-        self.sample("orthogonal", k, [12500], {"n": 3, "m": 3}, "measure/3x3")
-        self.sample("orthogonal", k, [2000], {"n": 8, "m": 8}, "measure/8x8")
+        n5 = 200000
+        for d in (1, 2, 4, 8):
+            a = rng.normal(size=(d, d))
+            cov = (a @ a.T / d + 0.25 * np.eye(d)).astype(np.float32)
+            self.sample("multivariate_normal", k, [n5 // d], {"mean": rng.normal(size=d).astype(np.float32),
+                                                              "cov": cov}, "measure/d=%d/spd" % d)
+        self.sample("multivariate_normal", k, [n5 // 2], {"mean": np.zeros(2, np.float32),
+                                                          "cov": np.eye(2, dtype=np.float32)}, "measure/d=2/identity")
+        for n, m in ((2, 2), (3, 3), (5, 3), (3, 5), (8, 8)):
+            self.sample("orthogonal", k, [n5 // (n * m)], {"n": n, "m": m}, "measure/%dx%d" % (n, m))
 
     def discrete_measurement(self):
         k = jax.random.key(2026)

@@ -26,9 +26,9 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from kfharness import DaemonTestCase, fold_in, key_of  # noqa: E402
+from kfharness import DaemonTestCase  # noqa: E402
 from test_random_distributions import Replies  # noqa: E402
-from test_random_choice import http_param  # noqa: E402
+from test_random_choice import ErrorsAndSessions, http_param  # noqa: E402
 
 VECTORS = os.path.join(HERE, "..", "vectors", "jax-oracle-flax-0.12.json")
 OPS = ["multivariate_normal", "orthogonal"]
@@ -62,7 +62,7 @@ def ulps_apart(want_hex, got_raw):
     return worst
 
 
-class RandomLinalgTest(Replies, DaemonTestCase):
+class RandomLinalgTest(ErrorsAndSessions, Replies, DaemonTestCase):
     maxDiff = None
 
     def test_draws_are_jax_draws(self):
@@ -168,39 +168,12 @@ class RandomLinalgTest(Replies, DaemonTestCase):
         ("orthogonal", {}, None),
     ]
 
-    def test_jax_errors(self):
-        for op, body, message in self.ERRORS:
-            with self.subTest(op=op, body=body):
-                s, b = self.d.post("/v1/random/" + op, dict(body, key=[0, 1]))
-                self.assertEqual(s, 400, b)
-                if message:
-                    self.assertEqual(b["error"]["message"], message)
-
-    def test_session_errors_leave_the_stream(self):
-        self.d.post("/v1/sessions", {"name": "la-err", "rngs": {"default": 3}})
-        for op, body, _ in self.ERRORS:
-            s, b = self.d.post("/v1/sessions/la-err/sample", dict(body, distribution=op))
-            self.assertEqual(s, 400, (op, body, b))
-        self.assertEqual(self.d.get("/v1/sessions/la-err")[1]["rngs"]["default"]["count"], 0)
-
     # ------------------------------------------------------------- sessions
-    def test_session_sample_is_the_stateless_draw(self):
-        bodies = {"multivariate_normal": {"mean": [1.0, 2.0, 3.0],
-                                          "cov": [[2.0, 0.3, 0.1], [0.3, 1.0, 0.2], [0.1, 0.2, 0.5]],
-                                          "shape": [4]},
-                  "orthogonal": {"n": 4, "m": 3, "shape": [2]}}
-        for era in ("0.10", "0.12"):
-            name = "la-sess-" + era.replace(".", "")
-            self.d.post("/v1/sessions", {"name": name, "rngs": {"default": 9}, "options": {"flax": era}})
-            for count, (op, body) in enumerate(sorted(bodies.items())):
-                with self.subTest(era=era, op=op):
-                    s, smp = self.d.post("/v1/sessions/%s/sample" % name, dict(body, distribution=op))
-                    self.assertEqual(s, 200, smp)
-                    self.assertEqual(smp["count"], count)
-                    key = fold_in(key_of(9), count)
-                    self.assertEqual(smp["key"], list(key))
-                    want = self.ok(op, dict(body, key=list(key)))
-                    self.assertEqual((smp["shape"], smp["data"]), (want["shape"], want["data"]))
+    PREFIX = "la"
+    SESSION_BODIES = {"multivariate_normal": {"mean": [1.0, 2.0, 3.0],
+                                              "cov": [[2.0, 0.3, 0.1], [0.3, 1.0, 0.2], [0.1, 0.2, 0.5]],
+                                              "shape": [4]},
+                      "orthogonal": {"n": 4, "m": 3, "shape": [2]}}
 
     def test_listing(self):
         ops = self.operations()
