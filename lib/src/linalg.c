@@ -17,9 +17,10 @@
  *    columns sums in another order (a last-bit difference).
  *  - sgeqrf/sorgqr are reference LAPACK's sgeqr2/sorg2r for min(n, m) <
  *    128: slarfg (snrm2 in double, slapy2) and slarf (sgemv_t, sger). The
- *    sgemv_t kernel's summation order depends on the sizes and is not
- *    reproduced (an fma chain here): orthogonal agrees with jaxlib to a few
- *    ulps, not bit for bit (docs/libkeyfold.md).
+ *    sgemv_t kernel's summation order depends on both sizes and is not
+ *    reproduced (an fma chain here): orthogonal is bit for bit for 1 x 1
+ *    and 2 x 2 only, elsewhere the last bits differ (many ulps where an
+ *    element cancels to near zero; docs/libkeyfold.md).
  * The dot of multivariate_normal (mean + factor @ z) is XLA's, whose kernel
  * sums in an order that depends on the shapes (dot_tree below). */
 #include <math.h>

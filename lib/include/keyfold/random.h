@@ -340,10 +340,13 @@ int kf_random_choice(kf_key key, kf_threefry_mode mode, size_t n_inputs, size_t 
                      int replace, const float *p, kf_gumbel_mode gmode, int32_t *out);
 
 /* ---- samplers that factor a matrix (linalg.c; xla-numerics.md §B.2) -----
- * jaxlib factors with LAPACK from SciPy (OpenBLAS); these follow its
- * unblocked algorithms in float32 and agree with jaxlib to a few ulps
- * (docs/libkeyfold.md "Exactness" gives the measured figures). They
- * allocate scratch memory (KF_ENOMEM if that fails). */
+ * jaxlib factors with LAPACK from SciPy (OpenBLAS) and multiplies with
+ * XLA's dot; these follow OpenBLAS's unblocked algorithms in float32 and
+ * the summation orders that were measured: bit for bit where those are
+ * reproduced (multivariate_normal for n = 2..5, orthogonal 2 x 2), else
+ * differing in the last bits (docs/libkeyfold.md "multivariate_normal,
+ * orthogonal" gives the measured figures). They allocate scratch memory
+ * (KF_ENOMEM if that fails). */
 
 /* multivariate_normal's method argument. */
 typedef enum kf_mvn_method {
