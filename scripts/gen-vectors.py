@@ -150,6 +150,8 @@ class Keyfold:
         a, mode = case["args"], 0 if case["mode"] == "partitionable" else 1
         if a["sampler"] in ("categorical", "choice", "multinomial"):
             return self.run_vector_sample(case)
+        if a["sampler"] in LINALG_SAMPLERS:
+            return self.run_linalg_sample(case)
         shape = case["shape"]
         n = int(np.prod(shape, dtype=np.int64))
         out = np.zeros(max(n, 1), np.dtype(case["dtype"]))
@@ -216,6 +218,35 @@ class Keyfold:
             rc = self.lib.kf_random_multinomial(key, mode, sz(n // k), sz(k), cv.ctypes.data_as(ctypes.c_void_p),
                                                 sz(cv.size), pv.ctypes.data_as(ctypes.c_void_p), sz(pv.size),
                                                 out.ctypes.data_as(ctypes.c_void_p))
+        assert rc == 0, (case["id"], rc)
+        return out[:n]
+
+    def run_linalg_sample(self, case):
+        """multivariate_normal (mean and cov broadcast to the batch shape unless one row or one
+        matrix serves every batch row) and orthogonal (linalg.c)."""
+        a, mode = case["args"], 0 if case["mode"] == "partitionable" else 1
+        p, key, out_shape = a["params"], KfKey(*a["key"]), case["shape"]
+        n = int(np.prod(out_shape, dtype=np.int64))
+        out = np.zeros(max(n, 1), np.float32)
+        sz = ctypes.c_size_t
+        if a["sampler"] == "orthogonal":
+            batch = int(np.prod(out_shape[:-2], dtype=np.int64))
+            rc = self.lib.kf_random_orthogonal(key, mode, sz(batch), sz(p["n"]), sz(p.get("m", p["n"])),
+                                               out.ctypes.data_as(ctypes.c_void_p))
+        else:
+            d = out_shape[-1]
+            batch = n // d if d else int(np.prod(out_shape[:-1], dtype=np.int64))
+            mean = np.asarray(param_value(p["mean"]), np.float32)
+            cov = np.asarray(param_value(p["cov"]), np.float32)
+            if mean.size != d:
+                mean = np.broadcast_to(mean, tuple(out_shape))
+            if cov.size != d * d:
+                cov = np.broadcast_to(cov, tuple(out_shape) + (d,))
+            mean, cov = (np.ascontiguousarray(v, np.float32).reshape(-1) for v in (mean, cov))
+            method = ["cholesky", "svd", "eigh"].index(p.get("method", "cholesky"))
+            rc = self.lib.kf_random_multivariate_normal(
+                key, mode, method, sz(batch), sz(d), mean.ctypes.data_as(ctypes.c_void_p), sz(mean.size),
+                cov.ctypes.data_as(ctypes.c_void_p), sz(cov.size), out.ctypes.data_as(ctypes.c_void_p))
         assert rc == 0, (case["id"], rc)
         return out[:n]
 
@@ -314,6 +345,12 @@ SAMPLE_CAUSE = {"exponential": "log1p", "laplace": "log1p", "weibull_min": "log1
                 "ball": "gamma",
                 "wald": "log1p", "poisson": "log1p", "binomial": "log1p", "multinomial": "log1p",
                 "categorical": "log1p", "choice": "log1p"}
+LINALG_SAMPLERS = ("multivariate_normal", "orthogonal")
+LINALG_REASON = ("jaxlib factors with SciPy's LAPACK (OpenBLAS) and multiplies with XLA's dot "
+                 "kernels, whose summation orders depend on the sizes (sgemv_t in QR, the "
+                 "XNNPACK/YNNPACK dot of mean + factor @ z): keyfold follows OpenBLAS's unblocked "
+                 "potf2 and reference LAPACK's sgeqr2/sorg2r with fixed orders, so elements differ "
+                 "in the last bits, which near zero are many ulps (docs/libkeyfold.md)")
 BROADCAST_REASON = ("a parameter broadcast from a shape other than () or the output's: keyfold's "
                     "(p, p_n) convention takes one value or one per element, so the test expands it "
                     "to the output's shape, which keyfold computes as an array of that shape; XLA "
@@ -324,8 +361,8 @@ BROADCAST_REASON = ("a parameter broadcast from a shape other than () or the out
 def partly_broadcast(case):
     if case["args"]["sampler"] in ("dirichlet", "ball"):  # alpha is the last axis; p is one value
         return False
-    if case["args"]["sampler"] in ("categorical", "choice", "multinomial"):
-        return False  # a probability or logit vector of its own shape, not a broadcast parameter
+    if case["args"]["sampler"] in ("categorical", "choice", "multinomial") + LINALG_SAMPLERS:
+        return False  # a probability or logit vector (a mean, a covariance) of its own shape
     shape = case["shape"]
     n = int(np.prod(shape, dtype=np.int64))
     for v in case["args"]["params"].values():
@@ -339,7 +376,9 @@ def set_sample_tolerance(case, kf):
     the partly broadcast parameters: returns False when it does not), else the measured ulps
     with the reason."""
     sampler = case["args"]["sampler"]
-    if partly_broadcast(case):
+    if sampler in LINALG_SAMPLERS:
+        reason = LINALG_REASON  # measured whatever the jaxlib; 'exact' when it is
+    elif partly_broadcast(case):
         reason = BROADCAST_REASON
     elif sampler in ("dirichlet", "ball") and int(np.prod(case["shape"])) >= 4096 and \
             jaxlib.__version__ == "0.10.2":
@@ -925,6 +964,60 @@ class Gen:
                     "%s/a=6/[3]/zeros/high" % kn)
         self.sample("choice", k, [200], {"a": 5, "replace": True, "p": f32([0.5, 0, 0.2, 0, 0.3])}, "%s/a=5/[200]/zeros" % kn)
 
+    def linalg_samplers(self):
+        """multivariate_normal (cholesky) and orthogonal: identity and random SPD covariances,
+        batches of means and covariances, a covariance that is not positive definite (NaN rows,
+        as LAPACK's info makes JAX give), a non-symmetric one (JAX symmetrizes); orthogonal square
+        and rectangular both ways."""
+        keys = self.sampler_keys()
+        rng = np.random.default_rng(77)
+
+        def spd(d, *batch):
+            a = rng.normal(size=batch + (d, d))
+            c = a @ np.swapaxes(a, -1, -2) / d + 0.25 * np.eye(d)
+            return ((c + np.swapaxes(c, -1, -2)) / 2).astype(np.float32)
+        for ki, (kn, k) in enumerate(keys if self.mode == "partitionable" else keys[:2]):
+            for d in (1, 2, 3, 4, 5, 8):
+                for shape in ([], [3], [2, 3], [100])[: 4 if ki == 0 else 2]:
+                    self.sample("multivariate_normal", k, shape,
+                                {"mean": np.zeros(d, np.float32), "cov": np.eye(d, dtype=np.float32)},
+                                "%s/d=%d/%s/identity" % (kn, d, shape))
+                    self.sample("multivariate_normal", k, shape,
+                                {"mean": rng.normal(size=d).astype(np.float32), "cov": spd(d)},
+                                "%s/d=%d/%s/spd" % (kn, d, shape))
+            for n, m in ((1, 1), (2, 2), (3, 3), (4, 4), (5, 3), (3, 5), (8, 8), (10, 2), (2, 10), (16, 16)):
+                for shape in ([], [4], [2, 3])[: 3 if ki == 0 else 1]:
+                    self.sample("orthogonal", k, shape, {"n": n, "m": m}, "%s/%dx%d/%s" % (kn, n, m, shape))
+        kn, k = keys[1]
+        self.sample("multivariate_normal", k, [3], {"mean": rng.normal(size=(3, 4)).astype(np.float32),
+                                                    "cov": spd(4, 3)}, "%s/d=4/[3]/batched" % kn)
+        self.sample("multivariate_normal", k, [2, 3], {"mean": rng.normal(size=(2, 1, 3)).astype(np.float32),
+                                                       "cov": spd(3, 3)}, "%s/d=3/[2, 3]/broadcast" % kn)
+        self.sample("multivariate_normal", k, [4], {"mean": np.arange(2, dtype=np.float32),
+                                                    "cov": np.float32([[1, 2], [2, 1]])}, "%s/d=2/[4]/not-pd" % kn)
+        self.sample("multivariate_normal", k, [2, 2], {"mean": np.zeros((2, 1, 2), np.float32),
+                                                       "cov": np.float32([[[1, 2], [2, 1]], [[2, 0.5], [0.5, 1]]])},
+                    "%s/d=2/[2, 2]/one-not-pd" % kn)
+        self.sample("multivariate_normal", k, [5], {"mean": np.ones(3, np.float32),
+                                                    "cov": np.float32([[2, 1, 0], [0.5, 2, 0], [0, 0.3, 1]])},
+                    "%s/d=3/[5]/not-symmetric" % kn)
+
+    def linalg_measurement(self):
+        """2*10^5 values per case: multivariate_normal where keyfold follows jaxlib's orders
+        (d = 2..5) and where it does not (d = 1, 8), orthogonal square and rectangular."""
+        k = jax.random.key(2026)
+        rng = np.random.default_rng(2026)
+        n5 = 200000
+        for d in (1, 2, 4, 8):
+            a = rng.normal(size=(d, d))
+            cov = (a @ a.T / d + 0.25 * np.eye(d)).astype(np.float32)
+            self.sample("multivariate_normal", k, [n5 // d], {"mean": rng.normal(size=d).astype(np.float32),
+                                                              "cov": cov}, "measure/d=%d/spd" % d)
+        self.sample("multivariate_normal", k, [n5 // 2], {"mean": np.zeros(2, np.float32),
+                                                          "cov": np.eye(2, dtype=np.float32)}, "measure/d=2/identity")
+        for n, m in ((2, 2), (3, 3), (5, 3), (3, 5), (8, 8)):
+            self.sample("orthogonal", k, [n5 // (n * m)], {"n": n, "m": m}, "measure/%dx%d" % (n, m))
+
     def discrete_measurement(self):
         k = jax.random.key(2026)
         n5 = 200000
@@ -1273,12 +1366,14 @@ class Gen:
                 if self.measure:
                     self.measurement()
                     self.discrete_measurement()
+                    self.linalg_measurement()
                     continue
                 self.keys()
                 self.fold_split_bits()
                 self.samplers()
                 self.distributions()
                 self.discrete_distributions()
+                self.linalg_samplers()
                 self.inits()
                 self.flax_cases()
                 self.flax_sessions()
@@ -1430,8 +1525,9 @@ NOTES = (
     "integer and boolean parameters (choice's a, categorical's axis, replace) static too; a "
     "parameter is a number (the strings \"nan\", \"inf\", \"-inf\" for the non-finite) for a scalar "
     "or {shape, values} for an array (values row-major); the result's shape is JAX's (for "
-    "double_sided_maxwell shape + the parameters' shape); geometric and rademacher are int32, the "
-    "others float32; init "
+    "double_sided_maxwell shape + the parameters' shape; for multivariate_normal shape + (n,), its "
+    "mean and cov arrays of their own shapes; for orthogonal shape + (n, m), n and m static); "
+    "geometric and rademacher are int32, the others float32; init "
     "{init, params, key, shape} = jax.nn.initializers.<init>(**params)(key, shape, float32) "
     "(variance_scaling(scale, mode, distribution, in_axis, out_axis)); flax_rngs {streams, calls} "
     "= nnx.Rngs(**streams) and, per call, the key data of rngs[name]() (null: rngs()) or "

@@ -457,6 +457,45 @@ static const kd_param multinomial_params[] = {
   END,
 };
 
+/* multivariate_normal takes mean and cov whole (their last axes are the
+ * vector and the matrix, the rest batch shapes); orthogonal has integer
+ * sizes only. */
+static const char *const mvn_methods[] = {"cholesky", "svd", "eigh", NULL};
+
+static const kd_param multivariate_normal_params[] = {
+  P_KEY,
+  {.name = "mean", .kind = KD_PK_FLOAT, .flags = REQ | KD_PF_WHOLE, .def = NODEF,
+   .description = "The mean vector, an array of shape (..., n): its leading axes are a batch "
+                  "shape broadcast with cov's and shape."},
+  {.name = "cov", .kind = KD_PK_FLOAT, .flags = REQ | KD_PF_WHOLE, .def = NODEF,
+   .description = "The covariance matrix, an array of shape (..., n, n), positive definite "
+                  "(JAX factors (cov + cov^T) / 2; one that is not gives NaN rows, as JAX does)."},
+  {.name = "shape", .kind = KD_PK_SHAPE, .def = NODEF,
+   .description = "The batch shape (the output is shape + (n,)); mean's and cov's batch shapes "
+                  "must broadcast to it. Absent (JAX's None): their broadcast."},
+  P_DTYPE_OF("multivariate_normal"),
+  {.name = "method", .kind = KD_PK_ENUM, .def = DEF_S("cholesky"), .values = mvn_methods,
+   .jax_error = "method must be one of {'svd', 'eigh', 'cholesky'}",
+   .description = "The factorisation of cov: keyfold computes 'cholesky' (JAX's default) only; "
+                  "'svd' and 'eigh' are 400."},
+  END,
+};
+
+static const kd_param orthogonal_params[] = {
+  P_KEY,
+  {.name = "n", .kind = KD_PK_INT, .flags = REQ | KD_PF_SCALAR | KD_PF_COUNT, .def = NODEF, .min = 0,
+   .max = INT32_MAX, .description = "The number of rows."},
+  {.name = "shape", .kind = KD_PK_SHAPE, .def = DEF_SHAPE0,
+   .description = "The batch shape (default ()): the output is shape + (n, m)."},
+  P_FLOAT_DTYPE("dtype argument to `normal` must be a float or complex dtype, got %s",
+                KD_DT_FLOAT | KD_DT_COMPLEX),
+  {.name = "m", .kind = KD_PK_INT, .flags = KD_PF_SCALAR | KD_PF_COUNT, .def = NODEF, .min = 0,
+   .max = INT32_MAX,
+   .description = "The number of columns. Absent (JAX's None): n. Rows are orthonormal when "
+                  "n < m, columns otherwise."},
+  END,
+};
+
 /* ------------------------------------------------------------------ rows */
 
 #define ARG(s, name) kd_sample_arg((s), (name))
@@ -896,6 +935,103 @@ static int call_multinomial(const kd_sample *s, kf_key key, kf_threefry_mode mod
                                p->count, s->out.data);
 }
 
+/* ---- multivariate_normal, orthogonal (the library's linalg.c) ----------- */
+
+/* s->args.shape := batch + (a, b) (b < 0: batch + (a,)), counted against
+ * --max-elements. */
+static int batch_plus(kd_sample *s, const kf_shape *batch, int64_t a, int64_t b, const char *what,
+                      uint64_t max_elements, kd_err *err) {
+  const int extra = b < 0 ? 1 : 2;
+  char shown[8 * 24 + 8];
+  if (batch->rank + extra > KF_MAX_RANK)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.shape: the output, %s + %d axes, would have more than "
+                   "%d dimensions", what, kd_shape_py(batch, shown, sizeof shown), extra, KF_MAX_RANK);
+  int64_t dims[KF_MAX_RANK];
+  for (int d = 0; d < batch->rank; d++) dims[d] = batch->dim[d];
+  dims[batch->rank] = a;
+  if (b >= 0) dims[batch->rank + 1] = b;
+  kf_shape_make(&s->args.shape, batch->rank + extra, dims);
+  s->draw_bits = 32; /* normal(key, shape): one 32-bit draw per value */
+  return kd_count_elements(dims, batch->rank + extra, max_elements, what, &s->args.n, err);
+}
+
+/* JAX: mean (..., n) and cov (..., n, n) with its errors; the batch shape is
+ * `shape` (checked as _check_shape("normal", shape, mean.shape[:-1],
+ * cov.shape[:-2]) does) or the broadcast of the two batch shapes. mean and
+ * cov stay one row / one matrix when that is all they hold, else are
+ * broadcast to the batch. */
+static int prepare_multivariate_normal(kd_sample *s, const char *what, uint64_t max_elements,
+                                       kd_err *err) {
+  kd_arg *mean = kd_args_get(&s->args, "mean"), *cov = kd_args_get(&s->args, "cov");
+  const kd_arg *shape = ARG(s, "shape");
+  char shown[8 * 24 + 8];
+  if (mean->shape.rank < 1)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.mean: multivariate_normal requires mean.ndim >= 1, got "
+                   "mean.ndim == %d", what, mean->shape.rank);
+  if (cov->shape.rank < 2)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.cov: multivariate_normal requires cov.ndim >= 2, got "
+                   "cov.ndim == %d", what, cov->shape.rank);
+  const int64_t n = mean->shape.dim[mean->shape.rank - 1];
+  if (cov->shape.dim[cov->shape.rank - 2] != n || cov->shape.dim[cov->shape.rank - 1] != n)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.cov: multivariate_normal requires cov.shape == (..., n, n) "
+                   "for n=%lld, but got cov.shape == %s.", what, (long long)n,
+                   kd_shape_py(&cov->shape, shown, sizeof shown));
+  if (strcmp(ARG(s, "method")->s, "cholesky") != 0)
+    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.method: keyfold computes method='cholesky' only; svd and "
+                   "eigh depend on LAPACK's eigenvector signs", what);
+  kf_shape batches[2], batch;
+  kf_shape_make(&batches[0], mean->shape.rank - 1, mean->shape.dim);
+  kf_shape_make(&batches[1], cov->shape.rank - 2, cov->shape.dim);
+  if (shape->given) {
+    if (kd_shape_check_all("normal", &shape->shape, batches, 2, what, err) != 0) return -1;
+    batch = shape->shape;
+  } else if (kd_shape_broadcast_all(batches, 2, what, "cov", &batch, err) != 0) {
+    return -1;
+  }
+  if (batch_plus(s, &batch, n, -1, what, max_elements, err) != 0) return -1;
+  const size_t rows = n ? s->args.n / (size_t)n : 0;
+  const kd_param *params = s->args.params;
+  if (mean->count != (size_t)n && kd_arg_broadcast_to(&params[mean - s->args.a], mean, &s->args.shape, what, err) != 0)
+    return -1;
+  if (cov->count != (size_t)(n * n)) { /* one matrix per batch row: batch + (n, n) */
+    if (batch.rank + 2 > KF_MAX_RANK)
+      return kd_fail(err, KD_INVALID_ARGUMENT, "%s.cov: keyfold broadcasts cov to the batch shape %s + "
+                     "(n, n), more than %d dimensions", what, kd_shape_py(&batch, shown, sizeof shown),
+                     KF_MAX_RANK);
+    if (check_working_set(rows * (size_t)n * (size_t)n, max_elements, what, "cov", err) != 0) return -1;
+    int64_t dims[KF_MAX_RANK];
+    for (int d = 0; d < batch.rank; d++) dims[d] = batch.dim[d];
+    dims[batch.rank] = dims[batch.rank + 1] = n;
+    kf_shape target;
+    kf_shape_make(&target, batch.rank + 2, dims);
+    if (kd_arg_broadcast_to(&params[cov - s->args.a], cov, &target, what, err) != 0) return -1;
+  }
+  return 0;
+}
+
+static int call_multivariate_normal(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  const kd_arg *mean = ARG(s, "mean"), *cov = ARG(s, "cov");
+  const size_t n = (size_t)s->out.shape.dim[s->out.shape.rank - 1];
+  if (s->n == 0) return KF_OK;
+  return kf_random_multivariate_normal(key, mode, KF_MVN_CHOLESKY, rows_of(s), n, kd_arg_floats(mean),
+                                       mean->count, kd_arg_floats(cov), cov->count, s->out.data);
+}
+
+/* JAX: shape + (n, m), m defaulting to n. */
+static int prepare_orthogonal(kd_sample *s, const char *what, uint64_t max_elements, kd_err *err) {
+  const kd_arg *m = ARG(s, "m");
+  const int64_t n = ARG(s, "n")->n;
+  return batch_plus(s, &ARG(s, "shape")->shape, n, m->given ? m->n : n, what, max_elements, err);
+}
+
+static int call_orthogonal(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
+  const int r = s->out.shape.rank;
+  size_t batch = 1;
+  for (int d = 0; d + 2 < r; d++) batch *= (size_t)s->out.shape.dim[d];
+  return kf_random_orthogonal(key, mode, batch, (size_t)s->out.shape.dim[r - 2],
+                              (size_t)s->out.shape.dim[r - 1], s->out.data);
+}
+
 #define RS (KD_OP_RANDOM | KD_OP_SESSION | KD_OP_TENSOR)
 
 static const kd_op ops[] = {
@@ -979,6 +1115,13 @@ static const kd_op ops[] = {
    "jax.random.choice(key, a, shape, replace, p, axis, mode)", NULL},
   {"multinomial", KD_OP_SAMPLER, multinomial_params, RS | KD_OP_ALLOCATES, KD_SHAPE_OWN, KF_FLOAT32, prepare_multinomial,
    call_multinomial, "jax.random.multinomial(key, n, p, shape, dtype)", NULL},
+  {"multivariate_normal", KD_OP_SAMPLER, multivariate_normal_params, RS | KD_OP_ALLOCATES, KD_SHAPE_OWN,
+   KF_FLOAT32,
+   prepare_multivariate_normal, call_multivariate_normal,
+   "jax.random.multivariate_normal(key, mean, cov, shape, dtype, method)", NULL},
+  {"orthogonal", KD_OP_SAMPLER, orthogonal_params, RS | KD_OP_ALLOCATES, KD_SHAPE_OWN, KF_FLOAT32,
+   prepare_orthogonal,
+   call_orthogonal, "jax.random.orthogonal(key, n, shape, dtype, m)", NULL},
 };
 #define OP_COUNT (sizeof ops / sizeof ops[0])
 

@@ -477,12 +477,44 @@ static int shape_mismatch(const char *op, const kf_shape *got, const kf_shape *s
 
 int kd_shape_check(const char *op, const kf_shape *shape, const kf_shape *param, const char *what,
                    kd_err *err) {
-  kf_shape acc;
-  char a[8 * 24 + 8], b[8 * 24 + 8];
-  if (broadcast2(shape, param, &acc) != 0)
-    return kd_fail(err, KD_INVALID_ARGUMENT, "%s.shape: Incompatible shapes for broadcasting: shapes=[%s, %s]",
-                   what, kd_shape_py(shape, a, sizeof a), kd_shape_py(param, b, sizeof b));
+  return kd_shape_check_all(op, shape, param, 1, what, err);
+}
+
+/* "shapes=[(2,), (3,)]": lax.broadcast_shapes' list of its arguments. */
+static const char *shape_list(const kf_shape *first, const kf_shape *shapes, size_t count, char *buf,
+                              size_t size) {
+  char one[8 * 24 + 8];
+  size_t len = (size_t)snprintf(buf, size, "shapes=[");
+  for (size_t i = 0; i <= count && len < size; i++) {
+    const kf_shape *sh = i == 0 ? first : &shapes[i - 1];
+    if (!sh) continue;
+    len += (size_t)snprintf(buf + len, size - len, "%s%s", len > 8 ? ", " : "",
+                            kd_shape_py(sh, one, sizeof one));
+  }
+  if (len < size) snprintf(buf + len, size - len, "]");
+  return buf;
+}
+
+int kd_shape_check_all(const char *op, const kf_shape *shape, const kf_shape *params, size_t count,
+                       const char *what, kd_err *err) {
+  kf_shape acc = *shape;
+  char text[600];
+  for (size_t i = 0; i < count; i++)
+    if (broadcast2(&acc, &params[i], &acc) != 0)
+      return kd_fail(err, KD_INVALID_ARGUMENT, "%s.shape: Incompatible shapes for broadcasting: %s", what,
+                     shape_list(shape, params, count, text, sizeof text));
   if (!shape_equal(&acc, shape)) return shape_mismatch(op, &acc, shape, what, "shape", err);
+  return 0;
+}
+
+int kd_shape_broadcast_all(const kf_shape *shapes, size_t count, const char *what, const char *field,
+                           kf_shape *out, kd_err *err) {
+  char text[600];
+  kf_shape_make(out, 0, NULL);
+  for (size_t i = 0; i < count; i++)
+    if (broadcast2(out, &shapes[i], out) != 0)
+      return kd_fail(err, KD_INVALID_ARGUMENT, "%s.%s: Incompatible shapes for broadcasting: %s", what,
+                     field, shape_list(NULL, shapes, count, text, sizeof text));
   return 0;
 }
 

@@ -215,6 +215,16 @@ int kd_arg_broadcast_to(const kd_param *p, kd_arg *arg, const kf_shape *to, cons
 int kd_shape_check(const char *op, const kf_shape *shape, const kf_shape *param, const char *what,
                    kd_err *err);
 
+/* The same with `count` parameter shapes at once (JAX's _check_shape(op,
+ * shape, *params): multivariate_normal's mean and cov batch shapes), the
+ * texts listing them all as lax.broadcast_shapes does. */
+int kd_shape_check_all(const char *op, const kf_shape *shape, const kf_shape *params, size_t count,
+                       const char *what, kd_err *err);
+
+/* lax.broadcast_shapes(*shapes) into out, or a 400 on `field` with its text. */
+int kd_shape_broadcast_all(const kf_shape *shapes, size_t count, const char *what, const char *field,
+                           kf_shape *out, kd_err *err);
+
 /* Each array parameter as 1 value or args->n values (one per element of the
  * output, row-major). 503 when memory runs out (args still owns what it
  * had; kd_args_free frees it). */

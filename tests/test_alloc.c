@@ -373,8 +373,9 @@ static void restore_pair(void) {
 
 /* ---- discrete.c's samplers ---------------------------------------------- */
 
-/* wald allocates nothing; poisson, binomial, multinomial, categorical and
- * choice take scratch memory (JAX's loops draw whole arrays): every failed
+/* wald allocates nothing; poisson, binomial, multinomial, categorical,
+ * choice (JAX's loops draw whole arrays), multivariate_normal and orthogonal
+ * (linalg.c) take scratch memory: every failed
  * allocation gives KF_ENOMEM with nothing written and nothing kept. */
 typedef struct discrete_ctx {
   int which;
@@ -401,7 +402,11 @@ static int run_discrete(void *p) {
     case 5: return kf_random_categorical(k, P, logits, 1, 7, 3, 5, 0, KF_GUMBEL_LOW, c->out);
     case 6: return kf_random_choice(k, P, 40, 600, 1, p40, KF_GUMBEL_LOW, c->out);
     case 7: return kf_random_choice(k, P, 40, 30, 0, p40, KF_GUMBEL_LOW, c->out);
-    default: return kf_random_choice(k, P, 40, 30, 0, NULL, KF_GUMBEL_LOW, c->out);
+    case 8: return kf_random_choice(k, P, 40, 30, 0, NULL, KF_GUMBEL_LOW, c->out);
+    /* linalg.c: the normals, then the factor or the QR's work */
+    case 9: return kf_random_multivariate_normal(k, P, KF_MVN_CHOLESKY, 3, 2, lam, 2, p40, 12, f);
+    case 10: return kf_random_multivariate_normal(k, P, KF_MVN_CHOLESKY, 100, 4, lam, 4, p40, 16, f);
+    default: return kf_random_orthogonal(k, P, 4, 5, 3, f);
   }
 }
 
@@ -413,9 +418,9 @@ static void discrete_unchanged(void *p) {
 START_TEST(discrete_samplers_survive_every_failed_allocation) {
   use_counting_pair();
   discrete_ctx c;
-  const sweep_case sc = {"a discrete.c sampler", discrete_setup, run_discrete, discrete_unchanged,
-                         perm_teardown};
-  for (c.which = 0; c.which <= 8; c.which++) ck_assert_int_ge(sweep(&sc, &c), 1);
+  const sweep_case sc = {"a discrete.c or linalg.c sampler", discrete_setup, run_discrete,
+                         discrete_unchanged, perm_teardown};
+  for (c.which = 0; c.which <= 11; c.which++) ck_assert_int_ge(sweep(&sc, &c), 1);
   float f[8];
   const float one = 1;
   fail_at = 1;

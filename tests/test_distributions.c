@@ -650,6 +650,170 @@ START_TEST(discrete_parameters_and_errors) {
 }
 END_TEST
 
+/* ---- multivariate_normal, orthogonal (linalg.c) ------------------------- */
+
+static double cdf_normal_of(double x, const double *p) { return norm_cdf((x - p[0]) / p[1]); } /* mean, sd */
+
+/* 333 333 draws of a correlated 3-vector in each threefry mode: each
+ * component's mean and variance within 5 standard errors, its KS against
+ * the normal law, and each covariance within 5 standard errors of the
+ * estimate ((c_ii c_jj + c_ij^2) / n for a Gaussian pair). */
+START_TEST(multivariate_normal_mean_and_covariance) {
+  enum { D = 3, ROWS = N / D };
+  static const float mean[D] = {1.0f, -2.0f, 0.5f};
+  static const float cov[D * D] = {2.0f, 0.6f, -0.4f, 0.6f, 1.0f, 0.3f, -0.4f, 0.3f, 0.5f};
+  const kf_threefry_mode modes[2] = {P, L};
+  for (int mi = 0; mi < 2; mi++) {
+    float *v = draws();
+    ck_assert_int_eq(kf_random_multivariate_normal(kf_key_from_seed(160 + mi, 0), modes[mi], KF_MVN_CHOLESKY,
+                                                   ROWS, D, mean, D, cov, D * D, v),
+                     KF_OK);
+    for (int i = 0; i < D; i++) {
+      char what[48];
+      snprintf(what, sizeof what, "mvn %s x%d", mi ? "legacy" : "partitionable", i);
+      float *x = malloc(ROWS * sizeof *x); /* the component, for sorted() */
+      ck_assert_ptr_nonnull(x);
+      for (size_t r = 0; r < ROWS; r++) x[r] = v[D * r + i];
+      double *sx = sorted(x, ROWS);
+      free(x);
+      check_moments(what, sx, ROWS, mean[i], cov[i * D + i]);
+      const double prm[2] = {mean[i], sqrt(cov[i * D + i])};
+      check_ks(what, sx, ROWS, cdf_normal_of, prm);
+    }
+    for (int i = 0; i < D; i++)
+      for (int j = i + 1; j < D; j++) {
+        double c = 0;
+        for (size_t r = 0; r < ROWS; r++) c += (v[D * r + i] - mean[i]) * (double)(v[D * r + j] - mean[j]);
+        c /= ROWS;
+        const double want = cov[i * D + j];
+        const double se = sqrt((cov[i * D + i] * (double)cov[j * D + j] + want * want) / ROWS);
+        printf(STATS_PREFIX "mvn cov[%d][%d] %.6f (exact %.6f, tol %.1e)\n", i, j, c, want, 5 * se);
+        ck_assert_msg(fabs(c - want) <= 5 * se, "mvn cov[%d][%d] %.6f, exact %.6f", i, j, c, want);
+      }
+  }
+}
+END_TEST
+
+/* Haar-distributed matrices: orthonormal columns (rows when n < m) to
+ * float32 rounding; for square ones det = +-1 with probability 1/2 each and
+ * the trace with mean 0 and variance 1 (any n >= 2), which the sign
+ * correction q * sign(diag(r)) is needed for (without it the trace's mean
+ * is not 0); an element with mean 0 and variance 1/n. */
+START_TEST(orthogonal_is_haar) {
+  static const size_t sizes[][2] = {{4, 4}, {3, 7}, {7, 3}, {1, 1}, {16, 16}};
+  for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+    const size_t n = sizes[t][0], m = sizes[t][1], per = n * m, count = N / per;
+    float *v = draws();
+    ck_assert_int_eq(kf_random_orthogonal(kf_key_from_seed(170 + (int64_t)t, 0), P, count, n, m, v), KF_OK);
+    double worst = 0;
+    const size_t k = n < m ? n : m;
+    for (size_t b = 0; b < count; b += 7) { /* every 7th matrix: Q^T Q (or Q Q^T) = I */
+      const float *q = v + b * per;
+      for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < k; j++) {
+          double dot = 0;
+          for (size_t l = 0; l < (n < m ? m : n); l++)
+            dot += n >= m ? (double)q[l * m + i] * q[l * m + j] : (double)q[i * m + l] * q[j * m + l];
+          const double e = fabs(dot - (i == j));
+          if (e > worst) worst = e;
+        }
+    }
+    printf(STATS_PREFIX "orthogonal %zux%zu: max |Q^T Q - I| = %.2e\n", n, m, worst);
+    ck_assert_msg(worst < 4e-6 * (double)(n > m ? n : m), "%zux%zu: %.3e", n, m, worst);
+    double *x = g_sorted; /* element [0][0]: mean 0, variance 1/max(n, m) along its unit vector */
+    for (size_t b = 0; b < count; b++) x[b] = v[b * per];
+    if (n > 1 || m > 1) check_moments("orthogonal q[0][0]", x, count, 0.0, 1.0 / (double)(n > m ? n : m));
+    if (n != m || n < 2) continue;
+    size_t positive = 0;
+    for (size_t b = 0; b < count; b++) { /* the trace; det's sign by LU with partial pivoting */
+      const float *q = v + b * per;
+      double tr = 0, a[16 * 16], det = 1;
+      for (size_t i = 0; i < n; i++) tr += q[i * n + i];
+      x[b] = tr;
+      for (size_t i = 0; i < per; i++) a[i] = q[i];
+      for (size_t c = 0; c < n; c++) {
+        size_t piv = c;
+        for (size_t r = c + 1; r < n; r++)
+          if (fabs(a[r * n + c]) > fabs(a[piv * n + c])) piv = r;
+        if (piv != c) {
+          det = -det;
+          for (size_t l = 0; l < n; l++) {
+            const double tmp = a[c * n + l];
+            a[c * n + l] = a[piv * n + l];
+            a[piv * n + l] = tmp;
+          }
+        }
+        det *= a[c * n + c];
+        for (size_t r = c + 1; r < n; r++) {
+          const double f = a[r * n + c] / a[c * n + c];
+          for (size_t l = c; l < n; l++) a[r * n + l] -= f * a[c * n + l];
+        }
+      }
+      ck_assert_msg(fabs(fabs(det) - 1) < 1e-4, "det %.6f", det);
+      positive += det > 0;
+    }
+    check_moments(n == 4 ? "orthogonal 4x4 trace" : "orthogonal 16x16 trace", x, count, 0.0, 1.0);
+    const double half = 0.5 * (double)count, se = sqrt(0.25 * (double)count);
+    printf(STATS_PREFIX "orthogonal %zux%zu: det > 0 in %zu of %zu\n", n, n, positive, count);
+    ck_assert_msg(fabs((double)positive - half) <= 5 * se, "det > 0 in %zu of %zu", positive, count);
+  }
+}
+END_TEST
+
+/* The API's contract: sizes, (p, p_n), svd/eigh unsupported, NaN rows for
+ * a covariance that is not positive definite, an identity covariance giving
+ * mean + normal exactly, a 1 x 1 orthogonal = sign of a normal. */
+START_TEST(linalg_parameters_and_errors) {
+  const kf_key k = kf_key_from_seed(180, 0);
+  const float mean[2] = {1, 2}, eye[4] = {1, 0, 0, 1}, bad[4] = {1, 2, 2, 1};
+  float out[8], z[8];
+  ck_assert_int_eq(kf_random_multivariate_normal(k, P, KF_MVN_SVD, 2, 2, mean, 2, eye, 4, out),
+                   KF_EUNSUPPORTED);
+  ck_assert_int_eq(kf_random_multivariate_normal(k, P, KF_MVN_EIGH, 2, 2, mean, 2, eye, 4, out),
+                   KF_EUNSUPPORTED);
+  ck_assert_int_eq(kf_random_multivariate_normal(k, P, (kf_mvn_method)7, 2, 2, mean, 2, eye, 4, out),
+                   KF_EINVAL);
+  ck_assert_int_eq(kf_random_multivariate_normal(k, P, KF_MVN_CHOLESKY, 2, 2, mean, 3, eye, 4, out),
+                   KF_EINVAL);
+  ck_assert_int_eq(kf_random_multivariate_normal(k, P, KF_MVN_CHOLESKY, 2, 2, mean, 2, eye, 3, out),
+                   KF_EINVAL);
+  ck_assert_int_eq(kf_random_multivariate_normal(k, P, KF_MVN_CHOLESKY, 2, 2, NULL, 2, eye, 4, out),
+                   KF_EINVAL);
+  ck_assert_int_eq(kf_random_multivariate_normal(k, P, KF_MVN_CHOLESKY, 2, 2, mean, 2, eye, 4, NULL),
+                   KF_EINVAL);
+  ck_assert_int_eq(kf_random_multivariate_normal(k, (kf_threefry_mode)9, KF_MVN_CHOLESKY, 2, 2, mean, 2,
+                                                 eye, 4, out),
+                   KF_EINVAL);
+  ck_assert_int_eq(kf_random_multivariate_normal(k, P, KF_MVN_CHOLESKY, SIZE_MAX / 2, 4, mean, 4, eye, 16,
+                                                 out),
+                   KF_EOVERFLOW);
+  ck_assert_int_eq(kf_random_multivariate_normal(k, P, KF_MVN_CHOLESKY, 0, 2, mean, 2, eye, 4, out), KF_OK);
+  /* identity: mean + normal(key, (batch, n)), bit for bit (the products are exact) */
+  ck_assert_int_eq(kf_random_multivariate_normal(k, P, KF_MVN_CHOLESKY, 4, 2, mean, 2, eye, 4, out), KF_OK);
+  ck_assert_int_eq(kf_random_normal(k, P, 8, z), KF_OK);
+  for (int i = 0; i < 8; i++) ck_assert_float_eq(out[i], mean[i % 2] + z[i]);
+  /* not positive definite: NaN rows, no error; one bad matrix of two only NaNs its row */
+  ck_assert_int_eq(kf_random_multivariate_normal(k, P, KF_MVN_CHOLESKY, 1, 2, mean, 2, bad, 4, out), KF_OK);
+  ck_assert(isnan(out[0]) && isnan(out[1]));
+  const float two[8] = {1, 2, 2, 1, 1, 0, 0, 1};
+  ck_assert_int_eq(kf_random_multivariate_normal(k, P, KF_MVN_CHOLESKY, 2, 2, mean, 2, two, 8, out), KF_OK);
+  ck_assert(isnan(out[0]) && isnan(out[1]) && !isnan(out[2]) && !isnan(out[3]));
+  kf_mvn_method m;
+  ck_assert_int_eq(kf_mvn_method_from_name("eigh", &m), KF_OK);
+  ck_assert_int_eq(m, KF_MVN_EIGH);
+  ck_assert_int_eq(kf_mvn_method_from_name("qr", &m), KF_EINVAL);
+  ck_assert_str_eq(kf_mvn_method_name(KF_MVN_CHOLESKY), "cholesky");
+  ck_assert_ptr_null(kf_mvn_method_name((kf_mvn_method)5));
+  /* orthogonal */
+  ck_assert_int_eq(kf_random_orthogonal(k, P, 1, 2, 2, NULL), KF_EINVAL);
+  ck_assert_int_eq(kf_random_orthogonal(k, P, SIZE_MAX / 2, 4, 4, out), KF_EOVERFLOW);
+  ck_assert_int_eq(kf_random_orthogonal(k, P, 3, 0, 5, NULL), KF_OK);
+  ck_assert_int_eq(kf_random_orthogonal(k, P, 8, 1, 1, out), KF_OK);
+  ck_assert_int_eq(kf_random_normal(k, P, 8, z), KF_OK);
+  for (int i = 0; i < 8; i++) ck_assert_float_eq(out[i], z[i] > 0 ? 1.0f : -1.0f);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("distributions");
   TCase *tc = tcase_create("laws");
@@ -684,6 +848,12 @@ int main(void) {
   tcase_add_test(td, discrete_parameters_and_errors);
   tcase_set_timeout(td, 300);
   suite_add_tcase(s, td);
+  TCase *tl = tcase_create("linalg");
+  tcase_add_test(tl, multivariate_normal_mean_and_covariance);
+  tcase_add_test(tl, orthogonal_is_haar);
+  tcase_add_test(tl, linalg_parameters_and_errors);
+  tcase_set_timeout(tl, 300);
+  suite_add_tcase(s, tl);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   const int failed = srunner_ntests_failed(sr);

@@ -17,7 +17,9 @@
  * (jax.random.<sampler>(key, **params, shape)): a parameter of one element
  * goes to keyfold as one value (p_n = 1), any other array broadcast to the
  * output's shape (p_n = n); a tolerance with "cause": "sample" (partly
- * broadcast parameters, another jaxlib) holds in every file.
+ * broadcast parameters, another jaxlib, and multivariate_normal and
+ * orthogonal, whose LAPACK and dot orders keyfold follows only for some
+ * sizes) holds in every file: the ulps measured when it was generated.
  *
  * At the end each file gets a table on stdout: per operation (per sampler for
  * the distributions) and mode, the elements compared, the fraction
@@ -691,6 +693,73 @@ static int run_vector_sample(const json_t *c, const json_t *a, kf_key key, kf_th
   return rc;
 }
 
+/* numpy's broadcast of v (shape vshape) to the shape dims[0..rank): a new
+ * array of count values (malloc'd). */
+static float *broadcast_values(const float *v, const json_t *vshape, const int64_t *dims, size_t rank,
+                               size_t count) {
+  float *out = malloc((count ? count : 1) * sizeof *out);
+  ck_assert_ptr_nonnull(out);
+  const size_t vrank = json_array_size(vshape);
+  ck_assert(vrank <= rank);
+  for (size_t i = 0; i < count; i++) {
+    size_t rest = i, at = 0, stride = 1;
+    for (size_t k = rank; k-- > 0;) {
+      const size_t idx = rest % (size_t)dims[k];
+      rest /= (size_t)dims[k];
+      if (k + vrank >= rank) {
+        const size_t vd = (size_t)json_integer_value(json_array_get(vshape, k + vrank - rank));
+        ck_assert(vd == 1 || vd == (size_t)dims[k]);
+        at += (vd == 1 ? 0 : idx) * stride;
+        stride *= vd;
+      }
+    }
+    out[i] = v[at];
+  }
+  return out;
+}
+
+/* multivariate_normal (mean and cov broadcast to the batch shape unless one
+ * row or one matrix serves every batch row) and orthogonal (linalg.c). */
+static int run_linalg_sample(const json_t *c, const json_t *a, kf_key key, kf_threefry_mode mode,
+                             size_t n, void *got) {
+  const char *sampler = json_string_value(json_object_get(a, "sampler"));
+  const json_t *params = json_object_get(a, "params"), *out_shape = json_object_get(c, "shape");
+  const size_t rank = json_array_size(out_shape);
+  int64_t dims[KF_MAX_RANK + 1];
+  for (size_t d = 0; d < rank; d++) dims[d] = json_integer_value(json_array_get(out_shape, d));
+  if (!strcmp(sampler, "orthogonal")) {
+    ck_assert_uint_ge(rank, 2);
+    size_t batch = 1;
+    for (size_t d = 0; d + 2 < rank; d++) batch *= (size_t)dims[d];
+    return kf_random_orthogonal(key, mode, batch, (size_t)dims[rank - 2], (size_t)dims[rank - 1], got);
+  }
+  const size_t d = (size_t)dims[rank - 1], batch = d ? n / d : 0;
+  const json_t *mshape, *cshape;
+  size_t mn = 0, cn = 0;
+  float *mean = vector_param(json_object_get(params, "mean"), &mn, &mshape);
+  float *cov = vector_param(json_object_get(params, "cov"), &cn, &cshape);
+  if (mn != d) {
+    float *b = broadcast_values(mean, mshape, dims, rank, n);
+    free(mean);
+    mean = b;
+    mn = n;
+  }
+  if (cn != d * d) {
+    dims[rank] = (int64_t)d; /* batch + (d, d) */
+    float *b = broadcast_values(cov, cshape, dims, rank + 1, n * d);
+    free(cov);
+    cov = b;
+    cn = n * d;
+  }
+  const json_t *m = json_object_get(params, "method");
+  kf_mvn_method method = KF_MVN_CHOLESKY;
+  if (m) ck_assert_int_eq(kf_mvn_method_from_name(json_string_value(m), &method), KF_OK);
+  const int rc = kf_random_multivariate_normal(key, mode, method, batch, d, mean, mn, cov, cn, got);
+  free(mean);
+  free(cov);
+  return rc;
+}
+
 static int run_sample(const json_t *c, const json_t *a, kf_key key, kf_threefry_mode mode, size_t n,
                       const char *jaxlib, void *got) {
   /* The gamma family's rsqrt as the case's jaxlib computes it on the Intel CPU the cases were
@@ -801,6 +870,8 @@ static int run_sample(const json_t *c, const json_t *a, kf_key key, kf_threefry_
   } else if (!strcmp(sampler, "categorical") || !strcmp(sampler, "choice") ||
              !strcmp(sampler, "multinomial")) {
     rc = run_vector_sample(c, a, key, mode, n, got);
+  } else if (!strcmp(sampler, "multivariate_normal") || !strcmp(sampler, "orthogonal")) {
+    rc = run_linalg_sample(c, a, key, mode, n, got);
   } else {
     ck_abort_msg("unknown sampler %s", sampler);
     rc = KF_EINVAL;

@@ -64,7 +64,44 @@ def cases():
             and c.get("tested", True)]
 
 
-class RandomChoiceTest(Replies, DaemonTestCase):
+class ErrorsAndSessions:
+    """For a test class with ERRORS [(op, body, JAX's message or None)], SESSION_BODIES {op:
+    body} and PREFIX (its sessions' names): JAX's errors as 400s, statelessly and from a
+    session whose stream does not move, and a session's sample = the stateless draw with the
+    key the stream issues, in both Flax eras."""
+
+    def test_jax_errors(self):
+        for op, body, message in self.ERRORS:
+            with self.subTest(op=op, body=body):
+                s, b = self.d.post("/v1/random/" + op, dict(body, key=[0, 1]))
+                self.assertEqual(s, 400, b)
+                if message:
+                    self.assertEqual(b["error"]["message"], message)
+
+    def test_session_errors_leave_the_stream(self):
+        name = self.PREFIX + "-err"
+        self.d.post("/v1/sessions", {"name": name, "rngs": {"default": 3}})
+        for op, body, _ in self.ERRORS:
+            s, b = self.d.post("/v1/sessions/%s/sample" % name, dict(body, distribution=op))
+            self.assertEqual(s, 400, (op, body, b))
+        self.assertEqual(self.d.get("/v1/sessions/" + name)[1]["rngs"]["default"]["count"], 0)
+
+    def test_session_sample_is_the_stateless_draw(self):
+        for era in ("0.10", "0.12"):
+            name = self.PREFIX + "-sess-" + era.replace(".", "")
+            self.d.post("/v1/sessions", {"name": name, "rngs": {"default": 9}, "options": {"flax": era}})
+            for count, (op, body) in enumerate(sorted(self.SESSION_BODIES.items())):
+                with self.subTest(era=era, op=op):
+                    s, smp = self.d.post("/v1/sessions/%s/sample" % name, dict(body, distribution=op))
+                    self.assertEqual(s, 200, smp)
+                    self.assertEqual(smp["count"], count)
+                    key = fold_in(key_of(9), count)
+                    self.assertEqual(smp["key"], list(key))
+                    want = self.ok(op, dict(body, key=list(key)))
+                    self.assertEqual((smp["shape"], smp["data"]), (want["shape"], want["data"]))
+
+
+class RandomChoiceTest(ErrorsAndSessions, Replies, DaemonTestCase):
     maxDiff = None
 
     def test_draws_are_jax_draws(self):
@@ -170,40 +207,13 @@ class RandomChoiceTest(Replies, DaemonTestCase):
          "body.n: Incompatible types for broadcasting: input type=float32[3] and requested type=float32[2]"),
     ]
 
-    def test_jax_errors(self):
-        for op, body, message in self.ERRORS:
-            with self.subTest(op=op, body=body):
-                s, b = self.d.post("/v1/random/" + op, dict(body, key=[0, 1]))
-                self.assertEqual(s, 400, b)
-                if message:
-                    self.assertEqual(b["error"]["message"], message)
-
-    def test_session_errors_leave_the_stream(self):
-        self.d.post("/v1/sessions", {"name": "ch-err", "rngs": {"default": 3}})
-        for op, body, _ in self.ERRORS:
-            s, b = self.d.post("/v1/sessions/ch-err/sample", dict(body, distribution=op))
-            self.assertEqual(s, 400, (op, body, b))
-        self.assertEqual(self.d.get("/v1/sessions/ch-err")[1]["rngs"]["default"]["count"], 0)
-
     # ------------------------------------------------------------- sessions
-    def test_session_sample_is_the_stateless_draw(self):
-        bodies = {"permutation": {"n": 10}, "wald": {"mean": [1.0, 2.0]}, "poisson": {"lam": [3.0, 40.0]},
-                  "binomial": {"n": [20.0, 300.0], "p": 0.4},
-                  "categorical": {"logits": [[0.0, 1.0, 2.0]], "shape": [4, 1]},
-                  "choice": {"a": 50, "shape": [5], "p": [1.0] * 50, "replace": False},
-                  "multinomial": {"n": 30.0, "p": [0.1, 0.9], "shape": [3, 2]}}
-        for era in ("0.10", "0.12"):
-            name = "ch-sess-" + era.replace(".", "")
-            self.d.post("/v1/sessions", {"name": name, "rngs": {"default": 9}, "options": {"flax": era}})
-            for count, (op, body) in enumerate(sorted(bodies.items())):
-                with self.subTest(era=era, op=op):
-                    s, smp = self.d.post("/v1/sessions/%s/sample" % name, dict(body, distribution=op))
-                    self.assertEqual(s, 200, smp)
-                    self.assertEqual(smp["count"], count)
-                    key = fold_in(key_of(9), count)
-                    self.assertEqual(smp["key"], list(key))
-                    want = self.ok(op, dict(body, key=list(key)))
-                    self.assertEqual((smp["shape"], smp["data"]), (want["shape"], want["data"]))
+    PREFIX = "ch"
+    SESSION_BODIES = {"permutation": {"n": 10}, "wald": {"mean": [1.0, 2.0]}, "poisson": {"lam": [3.0, 40.0]},
+                      "binomial": {"n": [20.0, 300.0], "p": 0.4},
+                      "categorical": {"logits": [[0.0, 1.0, 2.0]], "shape": [4, 1]},
+                      "choice": {"a": 50, "shape": [5], "p": [1.0] * 50, "replace": False},
+                      "multinomial": {"n": 30.0, "p": [0.1, 0.9], "shape": [3, 2]}}
 
     def test_listing(self):
         ops = self.operations()

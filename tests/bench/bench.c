@@ -202,6 +202,13 @@ BENCH_DIST(categorical, kf_random_categorical(c->key, KF_THREEFRY_PARTITIONABLE,
                                               KF_GUMBEL_LOW, (int32_t *)c->u))
 BENCH_DIST(choice_p, kf_random_choice(c->key, KF_THREEFRY_PARTITIONABLE, 10, N, 1, prm_p10, KF_GUMBEL_LOW,
                                       (int32_t *)c->u))
+/* linalg.c: multivariate_normal with a 3 x 3 covariance (N / 3 rows of 3)
+ * and orthogonal 3 x 3 (N / 9 matrices): N values each. */
+static const float prm_mean3[3] = {1.0f, -2.0f, 0.5f};
+static const float prm_cov3[9] = {2.0f, 0.6f, -0.4f, 0.6f, 1.0f, 0.3f, -0.4f, 0.3f, 0.5f};
+BENCH_DIST(multivariate_normal, kf_random_multivariate_normal(c->key, KF_THREEFRY_PARTITIONABLE, KF_MVN_CHOLESKY,
+                                                              N / 3, 3, prm_mean3, 3, prm_cov3, 9, c->f))
+BENCH_DIST(orthogonal, kf_random_orthogonal(c->key, KF_THREEFRY_PARTITIONABLE, N / 9, 3, 3, c->f))
 
 /* The four vectorized distributions through the given kernels, as the
  * samplers run them: bits, then the sampler's kernel, per block. */
@@ -427,6 +434,8 @@ int main(int argc, char **argv) {
     {"multinomial_k4_f32", b_multinomial},
     {"categorical_k10_i32", b_categorical},
     {"choice_p10_i32", b_choice_p},
+    {"multivariate_normal_d3_f32", b_multivariate_normal},
+    {"orthogonal_3x3_f32", b_orthogonal},
   };
   for (size_t i = 0; i < sizeof dists / sizeof dists[0]; i++)
     run(dists[i].name, "samples/s", isa, N, dists[i].fn, &s);

@@ -57,6 +57,16 @@ def discrete_dists(R):
     ]
 
 
+def linalg_dists(R):
+    """linalg.c's samplers with bench.c's parameters (N values each)."""
+    mean3 = jnp.array([1.0, -2.0, 0.5], jnp.float32)
+    cov3 = jnp.array([[2.0, 0.6, -0.4], [0.6, 1.0, 0.3], [-0.4, 0.3, 0.5]], jnp.float32)
+    return [
+        ("multivariate_normal_d3_f32", lambda k: R.multivariate_normal(k, mean3, cov3, (N // 3,))),
+        ("orthogonal_3x3_f32", lambda k: R.orthogonal(k, 3, (N // 9,))),
+    ]
+
+
 def main():
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
     jax.config.update("jax_threefry_partitionable", True)
@@ -96,7 +106,7 @@ def main():
         ("generalized_normal_f32", lambda k: R.generalized_normal(k, 3.0, (N,))),
         ("dirichlet_f32", lambda k: R.dirichlet(k, jnp.array([1.0, 2.0, 3.0]), (N // 3,))),
         ("ball_f32", lambda k: R.ball(k, 3, 2.0, (N // 3,))),
-    ] + discrete_dists(R)
+    ] + discrete_dists(R) + linalg_dists(R)
     figures += [("anchor_jax_" + name, N, jax.jit(fn)) for name, fn in dists]
     only = sys.argv[2] if len(sys.argv) > 2 else None
     for name, items, fn in figures:

@@ -69,6 +69,23 @@ def discrete_figures(rng):
          lambda: rng.multinomial(12, [0.1, 0.2, 0.3, 0.4], size=N // 4)),
         ("categorical_k10_i32", "choice(10, p=softmax(logits)) int64", lambda: rng.choice(10, size=N, p=p10)),
         ("choice_p10_i32", "choice(10, p) int64", lambda: rng.choice(10, size=N, p=p10)),
+    ] + linalg_figures(rng)
+
+
+def linalg_figures(rng):
+    """multivariate_normal and orthogonal (linalg.c) with bench.c's parameters, N values each.
+    NumPy has no Haar sampler (SciPy's ortho_group is not installed with Debian's NumPy):
+    its equivalent is what JAX computes, qr of normal draws times the signs of diag(r)."""
+    mean3 = np.array([1.0, -2.0, 0.5])
+    cov3 = np.array([[2.0, 0.6, -0.4], [0.6, 1.0, 0.3], [-0.4, 0.3, 0.5]])
+
+    def orthogonal():
+        q, r = np.linalg.qr(rng.standard_normal((N // 9, 3, 3)))
+        return q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None, :]
+    return [
+        ("multivariate_normal_d3_f32", "multivariate_normal(method='cholesky') f64, N/3 rows",
+         lambda: rng.multivariate_normal(mean3, cov3, size=N // 3, method="cholesky")),
+        ("orthogonal_3x3_f32", "qr(standard_normal) * sign(diag r) f64, N/9 matrices", orthogonal),
     ]
 
 

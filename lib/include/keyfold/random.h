@@ -339,6 +339,49 @@ int kf_random_categorical(kf_key key, kf_threefry_mode mode, const float *logits
 int kf_random_choice(kf_key key, kf_threefry_mode mode, size_t n_inputs, size_t n_draws,
                      int replace, const float *p, kf_gumbel_mode gmode, int32_t *out);
 
+/* ---- samplers that factor a matrix (linalg.c; xla-numerics.md §B.2) -----
+ * jaxlib factors with LAPACK from SciPy (OpenBLAS) and multiplies with
+ * XLA's dot; these follow OpenBLAS's unblocked algorithms in float32 and
+ * the summation orders that were measured: bit for bit where those are
+ * reproduced (multivariate_normal for n = 2..5, orthogonal 2 x 2), else
+ * differing in the last bits (docs/libkeyfold.md "multivariate_normal,
+ * orthogonal" gives the measured figures). They allocate scratch memory
+ * (KF_ENOMEM if that fails). */
+
+/* multivariate_normal's method argument. */
+typedef enum kf_mvn_method {
+  KF_MVN_CHOLESKY = 0, /* JAX's default */
+  KF_MVN_SVD = 1,
+  KF_MVN_EIGH = 2
+} kf_mvn_method;
+
+/* Static name ("cholesky", "svd", "eigh"), NULL for an unknown value. */
+const char *kf_mvn_method_name(kf_mvn_method method);
+
+/* Looks a method up by name. Returns KF_EINVAL for an unknown name. */
+int kf_mvn_method_from_name(const char *name, kf_mvn_method *out);
+
+/* jax.random.multivariate_normal(key, mean, cov, shape=(batch,)) with
+ * method 'cholesky': batch rows of n values, out[b * n + i] = mean[i] +
+ * (L @ z_b)[i] with L the lower Cholesky factor of (cov + cov^T) / 2 and z =
+ * normal(key, (batch, n)). mean has mean_n = n values (one row for every
+ * batch row) or batch * n; cov n * n (one matrix) or batch * n * n (the
+ * caller broadcasts other batch shapes). A covariance that is not positive
+ * definite gives NaN rows, as JAX does; no error. KF_EUNSUPPORTED for
+ * KF_MVN_SVD and KF_MVN_EIGH (LAPACK's eigenvector signs and order decide
+ * their samples), after the other checks. */
+int kf_random_multivariate_normal(kf_key key, kf_threefry_mode mode, kf_mvn_method method,
+                                  size_t batch, size_t n, const float *mean, size_t mean_n,
+                                  const float *cov, size_t cov_n, float *out);
+
+/* jax.random.orthogonal(key, n, shape=(batch,), m=m): batch n x m matrices
+ * (row-major, batch * n * m values) with orthonormal columns (n >= m) or
+ * rows (n < m): z = normal(key, (batch, max(n, m), min(n, m))), q, r =
+ * qr(z) by Householder reflections, q * sign(diag(r)), transposed when
+ * n < m. n or m 0 writes nothing. */
+int kf_random_orthogonal(kf_key key, kf_threefry_mode mode, size_t batch, size_t n, size_t m,
+                         float *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -349,6 +349,9 @@ class ClientTest(Tracked):
              {"a": [[1, 2, 3], [4, 5, 6]], "shape": [2], "replace": False, "p": [0.5, 0.2, 0.3], "axis": 1}),
             ("multinomial", kf.multinomial(key, 10.0, [0.2, 0.8], [3, 2]),
              {"n": 10.0, "p": [0.2, 0.8], "shape": [3, 2]}),
+            ("multivariate_normal", kf.multivariate_normal(key, [0.0, 1.0], [[2.0, 0.5], [0.5, 1.0]], [3]),
+             {"mean": [0.0, 1.0], "cov": [[2.0, 0.5], [0.5, 1.0]], "shape": [3]}),
+            ("orthogonal", kf.orthogonal(key, 3, [2], m=2), {"n": 3, "shape": [2], "m": 2}),
         ]
         for op, t, body in cases:
             with self.subTest(op=op, body=body):

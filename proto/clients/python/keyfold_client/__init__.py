@@ -1486,6 +1486,20 @@ class KeyfoldClient:
         return self._random_tensor("choice", key, threefry=threefry, a=a, shape=shape,
                                    replace=bool(replace), p=p, axis=operator.index(axis), mode=mode)
 
+    def multivariate_normal(self, key: KeyLike, mean: Any, cov: Any, shape: Optional[Shape] = None,
+                            method: str = "cholesky", threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.multivariate_normal(key, mean, cov, shape=None, method='cholesky')``:
+        shape + (n,) for mean (..., n) and cov (..., n, n); 'svd' and 'eigh' are refused."""
+        return self._random_tensor("multivariate_normal", key, threefry=threefry, mean=mean, cov=cov,
+                                   shape=shape, method=method)
+
+    def orthogonal(self, key: KeyLike, n: int, shape: Shape = (), m: Optional[int] = None,
+                   threefry: Optional[str] = None) -> Tensor:
+        """``jax.random.orthogonal(key, n, shape=(), m=None)``: shape + (n, m) matrices with
+        orthonormal columns (rows when n < m), Haar-distributed."""
+        return self._random_tensor("orthogonal", key, threefry=threefry, n=operator.index(n), shape=shape,
+                                   m=None if m is None else operator.index(m))
+
     def multinomial(self, key: KeyLike, n: Any, p: Any, shape: Optional[Shape] = None,
                     threefry: Optional[str] = None) -> Tensor:
         """``jax.random.multinomial(key, n, p, shape=None)``: float32 counts, categories along

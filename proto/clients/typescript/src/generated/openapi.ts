@@ -1028,6 +1028,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/random/multivariate_normal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * jax.random.multivariate_normal(key, mean, cov, shape, dtype, method)
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules).
+         */
+        post: operations["randomMultivariateNormal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/random/orthogonal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** jax.random.orthogonal(key, n, shape, dtype, m) */
+        post: operations["randomOrthogonal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/init/{initializer}": {
         parameters: {
             query?: never;
@@ -2587,6 +2624,49 @@ export interface components {
             dtype: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
+        RandomMultivariateNormalRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The mean vector, an array of shape (..., n): its leading axes are a batch shape broadcast with cov's and shape. */
+            mean: components["schemas"]["FloatParam"];
+            /** @description The covariance matrix, an array of shape (..., n, n), positive definite (JAX factors (cov + cov^T) / 2; one that is not gives NaN rows, as JAX does). */
+            cov: components["schemas"]["FloatParam"];
+            /** @description The batch shape (the output is shape + (n,)); mean's and cov's batch shapes must broadcast to it. Absent (JAX's None): their broadcast. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description The factorisation of cov: keyfold computes 'cholesky' (JAX's default) only; 'svd' and 'eigh' are 400.
+             * @default cholesky
+             * @enum {string}
+             */
+            method: "cholesky" | "svd" | "eigh";
+            threefry?: components["schemas"]["Threefry"];
+        };
+        RandomOrthogonalRequest: {
+            /** @description The key's data [hi, lo]. POST /v1/sessions/{name}/sample draws it from the stream instead. */
+            key: components["schemas"]["Key"];
+            /** @description The number of rows. */
+            n: number;
+            /**
+             * @description The batch shape (default ()): the output is shape + (n, m).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /** @description The number of columns. Absent (JAX's None): n. Rows are orthonormal when n < m, columns otherwise. */
+            m?: number;
+            threefry?: components["schemas"]["Threefry"];
+        };
         SampleBitsRequest: {
             stream?: components["schemas"]["StreamName"];
             /** @constant */
@@ -3273,8 +3353,51 @@ export interface components {
              */
             dtype: "float32";
         };
+        SampleMultivariateNormalRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "multivariate_normal";
+            /** @description The mean vector, an array of shape (..., n): its leading axes are a batch shape broadcast with cov's and shape. */
+            mean: components["schemas"]["FloatParam"];
+            /** @description The covariance matrix, an array of shape (..., n, n), positive definite (JAX factors (cov + cov^T) / 2; one that is not gives NaN rows, as JAX does). */
+            cov: components["schemas"]["FloatParam"];
+            /** @description The batch shape (the output is shape + (n,)); mean's and cov's batch shapes must broadcast to it. Absent (JAX's None): their broadcast. */
+            shape?: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /**
+             * @description The factorisation of cov: keyfold computes 'cholesky' (JAX's default) only; 'svd' and 'eigh' are 400.
+             * @default cholesky
+             * @enum {string}
+             */
+            method: "cholesky" | "svd" | "eigh";
+        };
+        SampleOrthogonalRequest: {
+            stream?: components["schemas"]["StreamName"];
+            /** @constant */
+            distribution: "orthogonal";
+            /** @description The number of rows. */
+            n: number;
+            /**
+             * @description The batch shape (default ()): the output is shape + (n, m).
+             * @default []
+             */
+            shape: components["schemas"]["Shape"];
+            /**
+             * @description The output dtype: float32 (JAX's default with x64 off).
+             * @default float32
+             * @enum {string}
+             */
+            dtype: "float32";
+            /** @description The number of columns. Absent (JAX's None): n. Rows are orthonormal when n < m, columns otherwise. */
+            m?: number;
+        };
         /** @description A `distribution` of POST /v1/sessions/{name}/sample with its parameters: those of POST /v1/random/{distribution} but the key, which is drawn from the stream. */
-        SampleDistribution: components["schemas"]["SampleBitsRequest"] | components["schemas"]["SampleUniformRequest"] | components["schemas"]["SampleNormalRequest"] | components["schemas"]["SampleTruncatedNormalRequest"] | components["schemas"]["SampleBernoulliRequest"] | components["schemas"]["SampleRandintRequest"] | components["schemas"]["SamplePermutationRequest"] | components["schemas"]["SampleExponentialRequest"] | components["schemas"]["SampleGumbelRequest"] | components["schemas"]["SampleLaplaceRequest"] | components["schemas"]["SampleLogisticRequest"] | components["schemas"]["SampleCauchyRequest"] | components["schemas"]["SampleParetoRequest"] | components["schemas"]["SampleWeibullMinRequest"] | components["schemas"]["SampleRayleighRequest"] | components["schemas"]["SampleGeometricRequest"] | components["schemas"]["SampleTriangularRequest"] | components["schemas"]["SampleLognormalRequest"] | components["schemas"]["SampleMaxwellRequest"] | components["schemas"]["SampleDoubleSidedMaxwellRequest"] | components["schemas"]["SampleRademacherRequest"] | components["schemas"]["SampleGammaRequest"] | components["schemas"]["SampleLoggammaRequest"] | components["schemas"]["SampleBetaRequest"] | components["schemas"]["SampleChisquareRequest"] | components["schemas"]["SampleTRequest"] | components["schemas"]["SampleFRequest"] | components["schemas"]["SampleGeneralizedNormalRequest"] | components["schemas"]["SampleDirichletRequest"] | components["schemas"]["SampleBallRequest"] | components["schemas"]["SampleWaldRequest"] | components["schemas"]["SamplePoissonRequest"] | components["schemas"]["SampleBinomialRequest"] | components["schemas"]["SampleCategoricalRequest"] | components["schemas"]["SampleChoiceRequest"] | components["schemas"]["SampleMultinomialRequest"];
+        SampleDistribution: components["schemas"]["SampleBitsRequest"] | components["schemas"]["SampleUniformRequest"] | components["schemas"]["SampleNormalRequest"] | components["schemas"]["SampleTruncatedNormalRequest"] | components["schemas"]["SampleBernoulliRequest"] | components["schemas"]["SampleRandintRequest"] | components["schemas"]["SamplePermutationRequest"] | components["schemas"]["SampleExponentialRequest"] | components["schemas"]["SampleGumbelRequest"] | components["schemas"]["SampleLaplaceRequest"] | components["schemas"]["SampleLogisticRequest"] | components["schemas"]["SampleCauchyRequest"] | components["schemas"]["SampleParetoRequest"] | components["schemas"]["SampleWeibullMinRequest"] | components["schemas"]["SampleRayleighRequest"] | components["schemas"]["SampleGeometricRequest"] | components["schemas"]["SampleTriangularRequest"] | components["schemas"]["SampleLognormalRequest"] | components["schemas"]["SampleMaxwellRequest"] | components["schemas"]["SampleDoubleSidedMaxwellRequest"] | components["schemas"]["SampleRademacherRequest"] | components["schemas"]["SampleGammaRequest"] | components["schemas"]["SampleLoggammaRequest"] | components["schemas"]["SampleBetaRequest"] | components["schemas"]["SampleChisquareRequest"] | components["schemas"]["SampleTRequest"] | components["schemas"]["SampleFRequest"] | components["schemas"]["SampleGeneralizedNormalRequest"] | components["schemas"]["SampleDirichletRequest"] | components["schemas"]["SampleBallRequest"] | components["schemas"]["SampleWaldRequest"] | components["schemas"]["SamplePoissonRequest"] | components["schemas"]["SampleBinomialRequest"] | components["schemas"]["SampleCategoricalRequest"] | components["schemas"]["SampleChoiceRequest"] | components["schemas"]["SampleMultinomialRequest"] | components["schemas"]["SampleMultivariateNormalRequest"] | components["schemas"]["SampleOrthogonalRequest"];
         InitRequest: {
             key: components["schemas"]["Key"];
             shape: components["schemas"]["Shape"];
@@ -5106,6 +5229,70 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["RandomMultinomialRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomMultivariateNormal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomMultivariateNormalRequest"];
+            };
+        };
+        responses: {
+            /** @description A float32 Tensor. */
+            200: {
+                headers: {
+                    Vary: components["headers"]["VaryAccept"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Float32Tensor"];
+                    "application/x-npy": components["schemas"]["NpyTensor"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    randomOrthogonal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RandomOrthogonalRequest"];
             };
         };
         responses: {
