@@ -472,12 +472,17 @@ START_TEST(every_row_prepares_and_draws) {
                                           : json_null();
       json_object_set_new(body, p->name, v);
     }
-    /* dirichlet's alpha, categorical's logits and multinomial's p are
-     * vectors (JAX: ndim >= 1) */
+    /* dirichlet's alpha, categorical's logits, multinomial's p and
+     * multivariate_normal's mean are vectors (JAX: ndim >= 1), its cov a
+     * matrix */
     if (strcmp(op->name, "dirichlet") == 0) json_object_set_new(body, "alpha", json_pack("[ff]", 0.5, 2.0));
     if (strcmp(op->name, "categorical") == 0) json_object_set_new(body, "logits", json_pack("[ff]", 0.5, 2.0));
     if (strcmp(op->name, "multinomial") == 0) json_object_set_new(body, "p", json_pack("[ff]", 0.5, 2.0));
     if (strcmp(op->name, "choice") == 0) json_object_set_new(body, "a", json_integer(3));
+    if (strcmp(op->name, "multivariate_normal") == 0) {
+      json_object_set_new(body, "mean", json_pack("[ff]", 0.5, 2.0));
+      json_object_set_new(body, "cov", json_pack("[[ff][ff]]", 1.0, 0.0, 0.0, 1.0));
+    }
     /* the randint bounds 0 and 0 are valid, and so are 0.5, 0.5 */
     for (int stateless = 0; stateless < 2; stateless++) {
       if (!stateless && !(op->flags & KD_OP_SESSION)) continue;

@@ -613,6 +613,26 @@ var DENSITIES = {
     const total = alpha.reduce((a, b) => a + b, 0);
     return alpha.reduce((acc, a) => acc + betaPdf(x, a, total - a), 0) / alpha.length;
   },
+  // Every component pooled: the mean of the marginals N(mean_i, cov_ii).
+  multivariate_normal: (x, ps) => {
+    const mean = vec(ps, "mean");
+    const cov = ps.cov;
+    if (!mean || !Array.isArray(cov) || cov.length !== mean.length) return NaN;
+    return mean.reduce((acc, m, i) => {
+      const row = cov[i];
+      const v = Array.isArray(row) ? Number(row[i]) : NaN;
+      return acc + (v > 0 ? phi((x - m) / Math.sqrt(v)) / Math.sqrt(v) : NaN);
+    }, 0) / mean.length;
+  },
+  // Every entry of a Haar orthogonal n x n matrix: density proportional to
+  // (1 - x^2)^((n - 3) / 2) on (-1, 1) (uniform for n = 3); square only.
+  orthogonal: (x, ps) => {
+    const n = p(ps, "n", 3);
+    if (ps.m !== void 0 && ps.m !== null && Number(ps.m) !== n) return NaN;
+    if (n < 2 || Math.abs(x) >= 1) return n < 2 ? NaN : 0;
+    const k = (n - 3) / 2;
+    return Math.exp(k * Math.log1p(-x * x) + lgamma(n / 2) - lgamma((n - 1) / 2) - 0.5 * Math.log(Math.PI));
+  },
   chisquare: (x, ps) => gammaPdf(x / 2, p(ps, "df", 1) / 2) / 2,
   t: (x, ps) => {
     const v = p(ps, "df", 1);
@@ -725,7 +745,9 @@ var SUGGESTED = {
   permutation: { n: 100 },
   categorical: { logits: [0, 1, 2, 0.5] },
   choice: { a: 8, p: [1, 2, 3, 4, 4, 3, 2, 1] },
-  multinomial: { n: 20, p: [0.2, 0.3, 0.5] }
+  multinomial: { n: 20, p: [0.2, 0.3, 0.5] },
+  multivariate_normal: { mean: [0, 0], cov: [[1, 0.6], [0.6, 1]] },
+  orthogonal: { n: 3 }
 };
 function drawShape(op, count, ps) {
   if (op === "permutation") return void 0;

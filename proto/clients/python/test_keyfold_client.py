@@ -441,7 +441,7 @@ class ClientTest(Tracked):
             kf.random("bernoulli", key, p=[0.5, 0.5], shape=[3, 1])
         self.assertIn("bernoulli parameter shapes must be broadcast-compatible", e.exception.message)
         with self.assertRaises(NotFound):
-            kf.random("orthogonal", key)
+            kf.random("orthonormal", key)
         # sessions: the same parameters, the key from the stream
         kf.create_session("arrays", rngs={"default": 5})
         try:
