@@ -177,13 +177,28 @@ YNN = (" From 4096 output elements on, jaxlib 0.10.2 hands the kernels to YNNPAC
 EXACTNESS["dirichlet"] += YNN
 EXACTNESS["ball"] += YNN
 EXACTNESS.update({op: ("jax 0.10.2's algorithm (%s), bit-identical to jaxlib 0.10.2 (the oracle's "
-                       "sample cases); jaxlib 0.6.2's log1p may differ by an ulp or change a loop's "
-                       "step. Offered statelessly only: its loops allocate inside the library."
-                       % how)
+                       "sample cases, and every measured draw: docs/libkeyfold.md); jaxlib 0.6.2's log1p may "
+                       "differ by an ulp or change a loop's step." % how)
                    for op, how in (("wald", "a normal and a uniform from split(key)"),
                                    ("poisson", "Knuth's loop below lam = 10, Hörmann's PTRS above; "
                                                "threefry keys only, as in JAX"),
-                                   ("binomial", "inversion for n * min(p, 1 - p) <= 10, BTRS above"))})
+                                   ("binomial", "inversion for n * min(p, 1 - p) <= 10, BTRS above"),
+                                   ("multinomial", "binomial counts category by category, as JAX's "
+                                                   "scan draws them"),
+                                   ("categorical", "argmax of gumbel + logits; gumbel top-k without "
+                                                   "replacement"),
+                                   ("choice", "randint, permutation, a cumsum search with p, gumbel "
+                                              "top-k with p and without replacement"))})
+EXACTNESS["multivariate_normal"] = (
+    "Cholesky (method 'cholesky', JAX's default; 'svd' and 'eigh' are 400: their eigenvector signs "
+    "are LAPACK's) as SciPy's OpenBLAS factors and XLA's dot sums: bit-identical to jaxlib 0.10.2 "
+    "for n = 2..5 (measured on 2*10^5 draws); n = 1 and n >= 8 differ from it in the last bits "
+    "(83% identical at n = 8, at most ~1e-6 absolute; docs/libkeyfold.md).")
+EXACTNESS["orthogonal"] = (
+    "Householder QR of a normal draw, signs by diag(r), as LAPACK and JAX: bit-identical to jaxlib "
+    "0.10.2 for 1 x 1 and 2 x 2; larger matrices differ in the last bits where OpenBLAS's "
+    "matrix-vector kernels sum in another order (87% identical at 3 x 3, 36% at 8 x 8, at most "
+    "~1e-5 absolute; docs/libkeyfold.md).")
 
 
 def path_item(op, examples):

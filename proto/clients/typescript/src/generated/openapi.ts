@@ -919,7 +919,7 @@ export interface paths {
         put?: never;
         /**
          * jax.random.wald(key, mean, shape, dtype)
-         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400). jax 0.10.2's algorithm (a normal and a uniform from split(key)), bit-identical to jaxlib 0.10.2 (the oracle's sample cases); jaxlib 0.6.2's log1p may differ by an ulp or change a loop's step. Offered statelessly only: its loops allocate inside the library.
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400). jax 0.10.2's algorithm (a normal and a uniform from split(key)), bit-identical to jaxlib 0.10.2 (the oracle's sample cases, and every measured draw: docs/libkeyfold.md); jaxlib 0.6.2's log1p may differ by an ulp or change a loop's step.
          */
         post: operations["randomWald"];
         delete?: never;
@@ -939,7 +939,7 @@ export interface paths {
         put?: never;
         /**
          * jax.random.poisson(key, lam, shape, dtype)
-         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the array parameters' shape; given, each must broadcast to it (jnp.broadcast_to, with its messages, 400). jax 0.10.2's algorithm (Knuth's loop below lam = 10, Hörmann's PTRS above; threefry keys only, as in JAX), bit-identical to jaxlib 0.10.2 (the oracle's sample cases); jaxlib 0.6.2's log1p may differ by an ulp or change a loop's step. Offered statelessly only: its loops allocate inside the library.
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the array parameters' shape; given, each must broadcast to it (jnp.broadcast_to, with its messages, 400). jax 0.10.2's algorithm (Knuth's loop below lam = 10, Hörmann's PTRS above; threefry keys only, as in JAX), bit-identical to jaxlib 0.10.2 (the oracle's sample cases, and every measured draw: docs/libkeyfold.md); jaxlib 0.6.2's log1p may differ by an ulp or change a loop's step.
          */
         post: operations["randomPoisson"];
         delete?: never;
@@ -959,7 +959,7 @@ export interface paths {
         put?: never;
         /**
          * jax.random.binomial(key, n, p, shape, dtype)
-         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400). jax 0.10.2's algorithm (inversion for n * min(p, 1 - p) <= 10, BTRS above), bit-identical to jaxlib 0.10.2 (the oracle's sample cases); jaxlib 0.6.2's log1p may differ by an ulp or change a loop's step. Offered statelessly only: its loops allocate inside the library.
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). `shape` absent (JAX's None) is the broadcast of the array parameters' shapes; given, they must broadcast to exactly it (JAX's check and message, 400). jax 0.10.2's algorithm (inversion for n * min(p, 1 - p) <= 10, BTRS above), bit-identical to jaxlib 0.10.2 (the oracle's sample cases, and every measured draw: docs/libkeyfold.md); jaxlib 0.6.2's log1p may differ by an ulp or change a loop's step.
          */
         post: operations["randomBinomial"];
         delete?: never;
@@ -979,7 +979,7 @@ export interface paths {
         put?: never;
         /**
          * jax.random.categorical(key, logits, axis, shape, replace, mode)
-         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules).
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). jax 0.10.2's algorithm (argmax of gumbel + logits; gumbel top-k without replacement), bit-identical to jaxlib 0.10.2 (the oracle's sample cases, and every measured draw: docs/libkeyfold.md); jaxlib 0.6.2's log1p may differ by an ulp or change a loop's step.
          */
         post: operations["randomCategorical"];
         delete?: never;
@@ -999,7 +999,7 @@ export interface paths {
         put?: never;
         /**
          * jax.random.choice(key, a, shape, replace, p, axis, mode)
-         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules).
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). jax 0.10.2's algorithm (randint, permutation, a cumsum search with p, gumbel top-k with p and without replacement), bit-identical to jaxlib 0.10.2 (the oracle's sample cases, and every measured draw: docs/libkeyfold.md); jaxlib 0.6.2's log1p may differ by an ulp or change a loop's step.
          */
         post: operations["randomChoice"];
         delete?: never;
@@ -1019,7 +1019,7 @@ export interface paths {
         put?: never;
         /**
          * jax.random.multinomial(key, n, p, shape, dtype)
-         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules).
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). jax 0.10.2's algorithm (binomial counts category by category, as JAX's scan draws them), bit-identical to jaxlib 0.10.2 (the oracle's sample cases, and every measured draw: docs/libkeyfold.md); jaxlib 0.6.2's log1p may differ by an ulp or change a loop's step.
          */
         post: operations["randomMultinomial"];
         delete?: never;
@@ -1039,7 +1039,7 @@ export interface paths {
         put?: never;
         /**
          * jax.random.multivariate_normal(key, mean, cov, shape, dtype, method)
-         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules).
+         * @description Array parameters are numbers, nested lists or Tensor objects, broadcast as in JAX (NumPy's rules). Cholesky (method 'cholesky', JAX's default; 'svd' and 'eigh' are 400: their eigenvector signs are LAPACK's) as SciPy's OpenBLAS factors and XLA's dot sums: bit-identical to jaxlib 0.10.2 for n = 2..5 (measured on 2*10^5 draws); n = 1 and n >= 8 differ from it in the last bits (83% identical at n = 8, at most ~1e-6 absolute; docs/libkeyfold.md).
          */
         post: operations["randomMultivariateNormal"];
         delete?: never;
@@ -1057,7 +1057,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** jax.random.orthogonal(key, n, shape, dtype, m) */
+        /**
+         * jax.random.orthogonal(key, n, shape, dtype, m)
+         * @description Householder QR of a normal draw, signs by diag(r), as LAPACK and JAX: bit-identical to jaxlib 0.10.2 for 1 x 1 and 2 x 2; larger matrices differ in the last bits where OpenBLAS's matrix-vector kernels sum in another order (87% identical at 3 x 3, 36% at 8 x 8, at most ~1e-5 absolute; docs/libkeyfold.md).
+         */
         post: operations["randomOrthogonal"];
         delete?: never;
         options?: never;
