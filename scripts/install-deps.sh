@@ -3,16 +3,27 @@
 # package named as an argument (scripts/fuzz.sh adds clang, …). Run as root.
 # Idempotent: skips apt entirely when everything is already installed.
 # chromium: the browser the console test (proto/console/test) drives.
-#   sh scripts/install-deps.sh [EXTRA-PACKAGE...]
+# --build: only what building keyfoldd needs (scripts/run.sh), not the
+# test tools (PostgreSQL, nginx, Go, Node.js, Chromium, ...).
+#   sh scripts/install-deps.sh [--build] [EXTRA-PACKAGE...]
 set -eu
+build_only=0
+if [ "${1:-}" = "--build" ]; then
+  build_only=1
+  shift
+fi
+# meson configures the tests too, so check is a build dependency.
 packages="build-essential pkg-config meson ninja-build check libjansson-dev libmicrohttpd-dev
-libuv1-dev libsqlite3-dev librandom123-dev libopenblas-dev curl python3 python3-jsonschema
-python3-yaml python3-numpy nginx libpq-dev postgresql-15 postgresql-client-15 mypy python3-venv
-python3-pip python3-setuptools python3-wheel golang-go chromium $*"
-# Node.js and npm for the TypeScript client's tests (scripts/install-npm.sh):
-# Debian's, only when no node is on PATH (a newer one installed otherwise wins).
-if ! command -v node >/dev/null 2>&1; then
-  packages="$packages nodejs npm"
+libuv1-dev libsqlite3-dev libpq-dev python3 $*"
+if [ "$build_only" = 0 ]; then
+  packages="$packages librandom123-dev libopenblas-dev curl python3-jsonschema python3-yaml
+python3-numpy nginx postgresql-15 postgresql-client-15 mypy python3-venv python3-pip
+python3-setuptools python3-wheel golang-go chromium"
+  # Node.js and npm for the TypeScript client's tests (scripts/install-npm.sh):
+  # Debian's, only when no node is on PATH (a newer one installed otherwise wins).
+  if ! command -v node >/dev/null 2>&1; then
+    packages="$packages nodejs npm"
+  fi
 fi
 missing=""
 for p in $packages; do

@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ]; then
-  sh scripts/install-deps.sh
+  sh scripts/install-deps.sh --build
 fi
 if [ ! -f build/build.ninja ]; then
   meson setup build
