@@ -897,31 +897,46 @@ static int collect_params(const kd_session *s, kd_named_tensor **out, char **pat
   return 0;
 }
 
-/* The nested object of nnx.state(model): {"layers": {"0": {"kernel": T}}}.
- * Paths come in graph order, so each layer's parameters are adjacent. */
-static void write_state(kd_jw *w, const kd_named_tensor *t, size_t n) {
+/* Layer i's parameters as one object ({"kernel": T, "bias": T}). */
+static void write_layer_params(kd_jw *w, const kd_session *s, size_t i) {
   kd_jw_object_begin(w);
-  if (n > 0) {
-    kd_jw_key(w, "layers");
-    kd_jw_object_begin(w);
+  for (size_t j = 0; j < kf_model_param_count(s->model, i); j++) {
+    const char *pname;
+    kf_tensor view;
+    if (kf_model_param(s->model, i, j, &pname, &view) != KF_OK) continue;
+    kd_jw_key(w, pname);
+    kd_write_tensor(w, &view);
   }
-  char open_layer[PARAM_PATH_MAX] = "";
-  for (size_t i = 0; i < n; i++) {
-    const char *layer = t[i].name + strlen("layers.");
-    const char *dot = strchr(layer, '.');
-    char index[PARAM_PATH_MAX];
-    snprintf(index, sizeof index, "%.*s", (int)(dot - layer), layer);
-    if (strcmp(index, open_layer) != 0) {
-      if (open_layer[0]) kd_jw_object_end(w);
-      kd_jw_key(w, index);
+  kd_jw_object_end(w);
+}
+
+/* {"params": [one object per layer]} (?format=layers), or the nested
+ * object of nnx.state(model), {"layers": {"0": {"kernel": T}}}, where the
+ * layers without parameters are absent (?format=state). */
+static void write_params_json(kd_jw *w, const kd_session *s, params_format fmt) {
+  size_t with_params = 0;
+  for (size_t i = 0; i < model_layers(s); i++) with_params += kf_model_param_count(s->model, i) > 0;
+  kd_jw_object_begin(w);
+  if (fmt == PARAMS_LAYERS || with_params > 0) {
+    kd_jw_key(w, fmt == PARAMS_LAYERS ? "params" : "layers");
+    if (fmt == PARAMS_LAYERS)
+      kd_jw_array_begin(w);
+    else
       kd_jw_object_begin(w);
-      snprintf(open_layer, sizeof open_layer, "%s", index);
+    for (size_t i = 0; i < model_layers(s); i++) {
+      if (fmt == PARAMS_STATE) {
+        if (kf_model_param_count(s->model, i) == 0) continue;
+        char index[24];
+        snprintf(index, sizeof index, "%zu", i);
+        kd_jw_key(w, index);
+      }
+      write_layer_params(w, s, i);
     }
-    kd_jw_key(w, dot + 1);
-    kd_write_tensor(w, &t[i].tensor);
+    if (fmt == PARAMS_LAYERS)
+      kd_jw_array_end(w);
+    else
+      kd_jw_object_end(w);
   }
-  if (open_layer[0]) kd_jw_object_end(w);
-  if (n > 0) kd_jw_object_end(w);
   kd_jw_object_end(w);
 }
 
@@ -932,25 +947,10 @@ int kd_h_session_params(kd_request *req, kd_response *res, kd_err *err) {
   if (kd_session_find(req->srv, req->params[0], &s, err) != 0) return -1;
   /* Parameters never change after creation: no lock, so a large model's
    * dump does not hold up draws on the session. */
-  kd_jw w;
-  kd_jw_init(&w, &res->body);
-  if (fmt == PARAMS_LAYERS) {
-    kd_jw_object_begin(&w);
-    kd_jw_key(&w, "params");
-    kd_jw_array_begin(&w);
-    for (size_t i = 0; i < model_layers(s); i++) {
-      kd_jw_object_begin(&w);
-      for (size_t j = 0; j < kf_model_param_count(s->model, i); j++) {
-        const char *pname;
-        kf_tensor view;
-        if (kf_model_param(s->model, i, j, &pname, &view) != KF_OK) continue;
-        kd_jw_key(&w, pname);
-        kd_write_tensor(&w, &view);
-      }
-      kd_jw_object_end(&w);
-    }
-    kd_jw_array_end(&w);
-    kd_jw_object_end(&w);
+  if (fmt != PARAMS_SAFETENSORS) {
+    kd_jw w;
+    kd_jw_init(&w, &res->body);
+    write_params_json(&w, s, fmt);
     kd_session_release(s);
     return 0;
   }
@@ -962,14 +962,9 @@ int kd_h_session_params(kd_request *req, kd_response *res, kd_err *err) {
     return out_of_memory(err);
   }
   int rc = 0;
-  if (fmt == PARAMS_STATE) {
-    write_state(&w, t, n);
-  } else {
-    const char *meta[] = {"format", "keyfold", "session", s->name,
-                          "flax", s->flax};
-    if (kd_safetensors_write(&res->body, t, n, meta, 3) != 0) rc = out_of_memory(err);
-    res->content_type = KD_SAFETENSORS_MEDIA_TYPE;
-  }
+  const char *meta[] = {"format", "keyfold", "session", s->name, "flax", s->flax};
+  if (kd_safetensors_write(&res->body, t, n, meta, 3) != 0) rc = out_of_memory(err);
+  res->content_type = KD_SAFETENSORS_MEDIA_TYPE;
   free(t);
   free(paths);
   kd_session_release(s);

@@ -716,12 +716,15 @@ CALL2(binomial, binomial, "n", "p")
 
 /* ---- categorical, choice, multinomial: whole-array parameters ---------- */
 
-/* An axis in [-rank, rank) as its index, or JAX's (numpy's) AxisError. */
-static int canonical_axis(int64_t axis, int rank, const char *what, int *out, kd_err *err) {
-  if (axis < -rank || axis >= rank)
+/* The row's "axis" in [-rank, rank) made its index (kept in the argument, so
+ * that the call reads it as is), or JAX's (numpy's) AxisError. */
+static int canonical_axis(kd_sample *s, int rank, const char *what, int *out, kd_err *err) {
+  kd_arg *arg = kd_args_get(&s->args, "axis");
+  if (arg->n < -rank || arg->n >= rank)
     return kd_fail(err, KD_INVALID_ARGUMENT, "%s.axis: axis %lld is out of bounds for array of dimension %d",
-                   what, (long long)axis, rank);
-  *out = (int)(axis < 0 ? axis + rank : axis);
+                   what, (long long)arg->n, rank);
+  if (arg->n < 0) arg->n += rank;
+  *out = (int)arg->n;
   return 0;
 }
 
@@ -746,7 +749,7 @@ static int prepare_categorical(kd_sample *s, const char *what, uint64_t max_elem
   if (full.rank == 0)
     return kd_fail(err, KD_INVALID_ARGUMENT, "%s.logits: categorical needs logits with at least one "
                    "dimension (the categories), got a scalar", what);
-  if (canonical_axis(ARG(s, "axis")->n, full.rank, what, &axis, err) != 0) return -1;
+  if (canonical_axis(s, full.rank, what, &axis, err) != 0) return -1;
   const int64_t k = full.dim[axis];
   int64_t dims[KF_MAX_RANK];
   int r = 0;
@@ -755,7 +758,8 @@ static int prepare_categorical(kd_sample *s, const char *what, uint64_t max_elem
   kf_shape batch_shape;
   kf_shape_make(&batch_shape, r, dims);
   const kd_arg *shape = ARG(s, "shape");
-  if (shape->given && kd_shape_check("categorical", &shape->shape, &batch_shape, what, err) != 0) return -1;
+  if (shape->given && kd_shape_check_all("categorical", &shape->shape, &batch_shape, 1, what, err) != 0)
+    return -1;
   const kf_shape out = shape->given ? shape->shape : batch_shape;
   s->args.shape = out;
   if (kd_count_elements(out.dim, out.rank, max_elements, what, &s->args.n, err) != 0) return -1;
@@ -791,9 +795,7 @@ static int prepare_categorical(kd_sample *s, const char *what, uint64_t max_elem
 
 static int call_categorical(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
   const kd_arg *logits = ARG(s, "logits");
-  int axis = 0;
-  kd_err ignored;
-  canonical_axis(ARG(s, "axis")->n, logits->shape.rank, "", &axis, &ignored); /* checked by prepare */
+  const int axis = (int)ARG(s, "axis")->n; /* made canonical by prepare */
   size_t outer = 1, inner = 1;
   for (int d = 0; d < logits->shape.rank; d++) {
     if (d < axis) outer *= (size_t)logits->shape.dim[d];
@@ -811,17 +813,22 @@ static int call_categorical(const kd_sample *s, kf_key key, kf_threefry_mode mod
  * (n_inputs,); the output is shape, or a's shape with `axis` replaced by
  * shape for an array a. */
 static int prepare_choice(kd_sample *s, const char *what, uint64_t max_elements, kd_err *err) {
-  const kd_arg *a = ARG(s, "a"), *p = ARG(s, "p");
+  kd_arg *a = kd_args_get(&s->args, "a");
+  const kd_arg *p = ARG(s, "p");
   const kf_shape draws = ARG(s, "shape")->shape;
   int axis = 0;
   int64_t n_inputs;
   if (a->shape.rank == 0) {
-    /* JAX: int(a), toward zero for a float */
-    const double v = a->is_int ? (double)kd_arg_ints(a)[0] : (double)kd_arg_floats(a)[0];
-    n_inputs = v > (double)INT32_MAX ? INT32_MAX : (int64_t)v;
+    /* JAX: int(a), toward zero for a float; kept as that integer for the call */
+    if (!a->is_int) {
+      const float v = a->one_f;
+      a->one_i = v > (float)INT32_MAX ? INT32_MAX : (int64_t)v;
+      a->is_int = 1;
+    }
+    n_inputs = a->one_i;
   } else {
     s->out.dtype = a->is_int ? KF_INT32 : KF_FLOAT32;
-    if (canonical_axis(ARG(s, "axis")->n, a->shape.rank, what, &axis, err) != 0) return -1;
+    if (canonical_axis(s, a->shape.rank, what, &axis, err) != 0) return -1;
     n_inputs = a->shape.dim[axis];
   }
   size_t n_draws = 1;
@@ -857,8 +864,8 @@ static int prepare_choice(kd_sample *s, const char *what, uint64_t max_elements,
   }
   /* without replacement the library permutes or ranks all n_inputs */
   if (check_working_set(replace ? n_draws : (size_t)n_inputs, max_elements, what, "a", err) != 0) return -1;
-  if (!p->given && replace) s->draw_bits = 32;
-  else if (strcmp(ARG(s, "mode")->s, "low") != 0) s->draw_bits = 64;
+  /* the gumbel draw (p without replacement) in a mode of two words each */
+  if (p->given && !replace && strcmp(ARG(s, "mode")->s, "low") != 0) s->draw_bits = 64;
   /* indices first, then (an array a) the gathered slices */
   if (a->shape.rank > 0 && !(s->scratch = malloc(n_draws * sizeof(int32_t))))
     return kd_fail(err, KD_UNAVAILABLE, "%s: out of memory for %zu indices", what, n_draws);
@@ -879,14 +886,8 @@ static int call_choice(const kd_sample *s, kf_key key, kf_threefry_mode mode) {
   kf_gumbel_mode_from_name(ARG(s, "mode")->s, &gm);
   const int replace = ARG(s, "replace")->n != 0;
   const float *pv = p->given ? kd_arg_floats(p) : NULL;
-  if (a->shape.rank == 0) {
-    const double v = a->is_int ? (double)kd_arg_ints(a)[0] : (double)kd_arg_floats(a)[0];
-    return kf_random_choice(key, mode, (size_t)(v > (double)INT32_MAX ? INT32_MAX : (int64_t)v), n_draws,
-                            replace, pv, gm, out);
-  }
-  int axis = 0;
-  kd_err ignored;
-  canonical_axis(ARG(s, "axis")->n, a->shape.rank, "", &axis, &ignored); /* checked by prepare */
+  if (a->shape.rank == 0) return kf_random_choice(key, mode, (size_t)a->one_i, n_draws, replace, pv, gm, out);
+  const int axis = (int)ARG(s, "axis")->n; /* made canonical by prepare */
   int32_t *idx = s->scratch;
   const int rc = kf_random_choice(key, mode, (size_t)a->shape.dim[axis], n_draws, replace, pv, gm, idx);
   if (rc != KF_OK) return rc;

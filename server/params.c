@@ -475,11 +475,6 @@ static int shape_mismatch(const char *op, const kf_shape *got, const kf_shape *s
                  what, culprit, op, kd_shape_py(got, a, sizeof a), kd_shape_py(shape, b, sizeof b));
 }
 
-int kd_shape_check(const char *op, const kf_shape *shape, const kf_shape *param, const char *what,
-                   kd_err *err) {
-  return kd_shape_check_all(op, shape, param, 1, what, err);
-}
-
 /* "shapes=[(2,), (3,)]": lax.broadcast_shapes' list of its arguments. */
 static const char *shape_list(const kf_shape *first, const kf_shape *shapes, size_t count, char *buf,
                               size_t size) {

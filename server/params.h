@@ -208,16 +208,11 @@ int kd_params_shape(const char *op, kd_shape_rule rule, kd_args *args, const cha
 int kd_arg_broadcast_to(const kd_param *p, kd_arg *arg, const kf_shape *to, const char *what,
                         kd_err *err);
 
-/* JAX's _check_shape(op, shape, param): broadcasting shape with a
- * parameter's shape must give shape itself, else a 400 with JAX's text
- * (for rows that derive a parameter shape of their own: categorical's batch
- * shape). */
-int kd_shape_check(const char *op, const kf_shape *shape, const kf_shape *param, const char *what,
-                   kd_err *err);
-
-/* The same with `count` parameter shapes at once (JAX's _check_shape(op,
- * shape, *params): multivariate_normal's mean and cov batch shapes), the
- * texts listing them all as lax.broadcast_shapes does. */
+/* JAX's _check_shape(op, shape, *params) for rows that derive parameter
+ * shapes of their own (categorical's batch shape, multivariate_normal's mean
+ * and cov batch shapes): broadcasting shape with the `count` shapes must
+ * give shape itself, else a 400 with JAX's text, listing them all as
+ * lax.broadcast_shapes does. */
 int kd_shape_check_all(const char *op, const kf_shape *shape, const kf_shape *params, size_t count,
                        const char *what, kd_err *err);
 

@@ -14,6 +14,7 @@
 
 #include "bits.h"
 #include "internal.h"
+#include "names.h"
 #include "keyfold/error.h"
 #include "keyfold/random.h"
 #include "simd.h"
@@ -101,25 +102,8 @@ int kf_random_logistic(kf_key key, kf_threefry_mode mode, size_t n, float *out) 
 
 /* -------------------------------------------------------------- gumbel */
 
-const char *kf_gumbel_mode_name(kf_gumbel_mode gmode) {
-  switch (gmode) {
-    case KF_GUMBEL_LOW: return "low";
-    case KF_GUMBEL_HIGH: return "high";
-    case KF_GUMBEL_HIGHEST: return "highest";
-  }
-  return NULL;
-}
-
-int kf_gumbel_mode_from_name(const char *name, kf_gumbel_mode *out) {
-  if (!name || !out) return KF_EINVAL;
-  for (int m = KF_GUMBEL_LOW; m <= KF_GUMBEL_HIGHEST; m++) {
-    if (strcmp(name, kf_gumbel_mode_name((kf_gumbel_mode)m)) == 0) {
-      *out = (kf_gumbel_mode)m;
-      return KF_OK;
-    }
-  }
-  return KF_EINVAL;
-}
+static const char *const gumbel_mode_names[] = {"low", "high", "highest"};
+KF__NAMES_DEFINE(gumbel_mode, kf_gumbel_mode, gumbel_mode_names)
 
 /* mode "high": hi, lo = uniform(key, (2,) + shape); x = hi where hi >= 0.5,
  * else hi + 2^-23 * lo + tiny (the product exact); -log(-log1p(-x)). */

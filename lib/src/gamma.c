@@ -16,6 +16,7 @@
 
 #include "bits.h"
 #include "internal.h"
+#include "names.h"
 #include "keyfold/error.h"
 #include "keyfold/random.h"
 #include "rsqrt.h"
@@ -309,24 +310,8 @@ static void param_block(const float *p, size_t p_n, size_t start, size_t len, fl
   for (size_t t = 0; t < len; t++) out[t] = param_at(p, p_n, start + t);
 }
 
-const char *kf_rsqrt_mode_name(kf_rsqrt_mode rmode) {
-  switch (rmode) {
-  case KF_RSQRT_SQRT_DIV: return "sqrt-div";
-  case KF_RSQRT_INTEL_NR2: return "intel-nr2";
-  }
-  return NULL;
-}
-
-int kf_rsqrt_mode_from_name(const char *name, kf_rsqrt_mode *out) {
-  if (!name || !out) return KF_EINVAL;
-  for (int m = KF_RSQRT_SQRT_DIV; m <= KF_RSQRT_INTEL_NR2; m++) {
-    if (strcmp(name, kf_rsqrt_mode_name((kf_rsqrt_mode)m)) == 0) {
-      *out = (kf_rsqrt_mode)m;
-      return KF_OK;
-    }
-  }
-  return KF_EINVAL;
-}
+static const char *const rsqrt_mode_names[] = {"sqrt-div", "intel-nr2"};
+KF__NAMES_DEFINE(rsqrt_mode, kf_rsqrt_mode, rsqrt_mode_names)
 
 static int gamma_common(kf_key key, kf_threefry_mode mode, kf_rsqrt_mode rmode, size_t n,
                         const float *a, size_t a_n, int log_space, float *out) {

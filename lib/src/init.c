@@ -5,6 +5,7 @@
 #include "keyfold/error.h"
 #include "keyfold/init.h"
 #include "keyfold/random.h"
+#include "names.h"
 
 static const struct {
   const char *name;
@@ -57,35 +58,8 @@ const char *kf_init_name_at(size_t i, kf_init_kind *kind) {
   return init_names[i].name;
 }
 
-const char *kf_fan_mode_name(kf_fan_mode mode) {
-  return (unsigned)mode < 3 ? fan_names[mode] : NULL;
-}
-
-int kf_fan_mode_from_name(const char *name, kf_fan_mode *out) {
-  if (!name || !out) return KF_EINVAL;
-  for (unsigned i = 0; i < 3; i++) {
-    if (strcmp(fan_names[i], name) == 0) {
-      *out = (kf_fan_mode)i;
-      return KF_OK;
-    }
-  }
-  return KF_EINVAL;
-}
-
-const char *kf_distribution_name(kf_distribution dist) {
-  return (unsigned)dist < 3 ? dist_names[dist] : NULL;
-}
-
-int kf_distribution_from_name(const char *name, kf_distribution *out) {
-  if (!name || !out) return KF_EINVAL;
-  for (unsigned i = 0; i < 3; i++) {
-    if (strcmp(dist_names[i], name) == 0) {
-      *out = (kf_distribution)i;
-      return KF_OK;
-    }
-  }
-  return KF_EINVAL;
-}
+KF__NAMES_DEFINE(fan_mode, kf_fan_mode, fan_names)
+KF__NAMES_DEFINE(distribution, kf_distribution, dist_names)
 
 int kf_init_make(kf_init_kind kind, kf_init *out) {
   if (!out || (unsigned)kind >= KF_INIT_KIND_COUNT) return KF_EINVAL;

@@ -29,6 +29,7 @@
 #include "alloc.h"
 #include "bits.h"
 #include "internal.h"
+#include "names.h"
 #include "keyfold/error.h"
 #include "keyfold/random.h"
 #include "xla_math.h"
@@ -130,25 +131,8 @@ static float dot_tree(const float *row, const float *z, size_t n, float *tree) {
   return tree[0];
 }
 
-const char *kf_mvn_method_name(kf_mvn_method method) {
-  switch (method) {
-    case KF_MVN_CHOLESKY: return "cholesky";
-    case KF_MVN_SVD: return "svd";
-    case KF_MVN_EIGH: return "eigh";
-  }
-  return NULL;
-}
-
-int kf_mvn_method_from_name(const char *name, kf_mvn_method *out) {
-  if (!name || !out) return KF_EINVAL;
-  for (int m = KF_MVN_CHOLESKY; m <= KF_MVN_EIGH; m++) {
-    if (strcmp(name, kf_mvn_method_name((kf_mvn_method)m)) == 0) {
-      *out = (kf_mvn_method)m;
-      return KF_OK;
-    }
-  }
-  return KF_EINVAL;
-}
+static const char *const mvn_method_names[] = {"cholesky", "svd", "eigh"};
+KF__NAMES_DEFINE(mvn_method, kf_mvn_method, mvn_method_names)
 
 int kf_random_multivariate_normal(kf_key key, kf_threefry_mode mode, kf_mvn_method method,
                                   size_t batch, size_t n, const float *mean, size_t mean_n,

@@ -11,6 +11,7 @@
 #include "keyfold/rngs.h"
 #include "keyfold/tensor.h"
 #include "model.h"
+#include "names.h"
 
 /* Bounds the work kf_model_check does for one call; far beyond any model the
  * HTTP API is meant to build. */
@@ -26,22 +27,7 @@ static const char *const layer_type_names[KF_LAYER_TYPE_COUNT] = {
   [KF_LAYER_SIGMOID] = "sigmoid", [KF_LAYER_SILU] = "silu",
 };
 
-/* Returns a static string, NULL for an unknown type. */
-const char *kf_layer_type_name(kf_layer_type type) {
-  return (unsigned)type < KF_LAYER_TYPE_COUNT ? layer_type_names[type] : NULL;
-}
-
-/* Borrows name; writes the caller's *out. */
-int kf_layer_type_from_name(const char *name, kf_layer_type *out) {
-  if (!name || !out) return KF_EINVAL;
-  for (unsigned t = 0; t < KF_LAYER_TYPE_COUNT; t++) {
-    if (strcmp(layer_type_names[t], name) == 0) {
-      *out = (kf_layer_type)t;
-      return KF_OK;
-    }
-  }
-  return KF_EINVAL;
-}
+KF__NAMES_DEFINE(layer_type, kf_layer_type, layer_type_names)
 
 /* Writes the caller's *out. Every field gets its Flax default whatever the
  * type, so a spec stays valid if the caller changes its type afterwards. */
