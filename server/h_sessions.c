@@ -71,6 +71,42 @@ static void write_stream(kd_jw *w, const kf_stream_state *st, const char *path) 
   kd_jw_object_end(w);
 }
 
+static void write_shape_dtype(kd_jw *w, const kf_tensor *view) {
+  kd_jw_object_begin(w);
+  kd_jw_key(w, "shape");
+  kd_write_shape(w, &view->shape);
+  kd_jw_key(w, "dtype");
+  kd_jw_string(w, kf_dtype_name(view->dtype));
+  kd_jw_object_end(w);
+}
+
+static int model_spec(void *ctx, size_t i, kf_layer_spec *out) {
+  const kd_session_view *v = ctx;
+  out->struct_size = sizeof *out;
+  return kf_model_spec(v->session->model, i, out) == KF_OK ? 0 : -1;
+}
+
+/* Flax >= 0.11: the streams the nodes built from spec i hold, as "rngs" in
+ * its entry: one object, or a list when the spec is inside a repeat (one
+ * per block). */
+static void annotate_held(kd_jw *w, size_t i, void *ctx) {
+  const kd_session_view *v = ctx;
+  const kf_model *m = v->session->model;
+  size_t found = 0, nodes = 0;
+  for (size_t n = 0; n < kf_model_layer_count(m); n++) nodes += kf_model_layer_spec_index(m, n) == i;
+  for (size_t h = 0; h < v->n_held; h++) found += kf_model_layer_spec_index(m, v->held[h].layer) == i;
+  if (found == 0) return;
+  kd_jw_key(w, "rngs");
+  if (nodes > 1) kd_jw_array_begin(w);
+  for (size_t h = 0; h < v->n_held; h++) {
+    if (kf_model_layer_spec_index(m, v->held[h].layer) != i) continue;
+    char path[KF_PATH_MAX + 8];
+    snprintf(path, sizeof path, "%s.rngs", kf_model_layer_path(m, v->held[h].layer));
+    write_stream(w, &v->held[h].state, path);
+  }
+  if (nodes > 1) kd_jw_array_end(w);
+}
+
 /* Writes the Session object. */
 static void write_session(kd_jw *w, const kd_session_view *v) {
   const kd_session *s = v->session;
@@ -91,23 +127,7 @@ static void write_session(kd_jw *w, const kd_session_view *v) {
     const size_t n_layers = kf_model_layer_count(s->model);
     kd_jw_object_begin(w);
     kd_jw_key(w, "layers");
-    kd_jw_array_begin(w);
-    size_t held = 0;
-    for (size_t i = 0; i < n_layers; i++) {
-      kf_layer_spec l = {.struct_size = sizeof l};
-      if (kf_model_layer_spec(s->model, i, &l) != KF_OK) continue;
-      kd_jw_object_begin(w);
-      kd_write_layer_members(w, &l);
-      /* Flax >= 0.11: the stream the layer forked and holds. */
-      if (held < v->n_held && v->held[held].layer == i) {
-        char path[64];
-        snprintf(path, sizeof path, "layers.%zu.rngs", i);
-        kd_jw_key(w, "rngs");
-        write_stream(w, &v->held[held++].state, path);
-      }
-      kd_jw_object_end(w);
-    }
-    kd_jw_array_end(w);
+    kd_write_layers(w, model_spec, (void *)v, kf_model_spec_count(s->model), annotate_held);
     kd_jw_key(w, "params");
     kd_jw_array_begin(w);
     for (size_t i = 0; i < n_layers; i++) {
@@ -117,16 +137,38 @@ static void write_session(kd_jw *w, const kd_session_view *v) {
         kf_tensor view;
         if (kf_model_param(s->model, i, j, &pname, &view) != KF_OK) continue;
         kd_jw_key(w, pname);
-        kd_jw_object_begin(w);
-        kd_jw_key(w, "shape");
-        kd_write_shape(w, &view.shape);
-        kd_jw_key(w, "dtype");
-        kd_jw_string(w, kf_dtype_name(view.dtype));
-        kd_jw_object_end(w);
+        write_shape_dtype(w, &view);
       }
       kd_jw_object_end(w);
     }
     kd_jw_array_end(w);
+    /* Every variable by its nnx.state path: the params, then batch stats. */
+    kd_jw_key(w, "variables");
+    kd_jw_object_begin(w);
+    for (int stats = 0; stats < 2; stats++) {
+      for (size_t i = 0; i < n_layers; i++) {
+        const size_t count = stats ? kf_model_stat_count(s->model, i) : kf_model_param_count(s->model, i);
+        for (size_t j = 0; j < count; j++) {
+          const char *vname;
+          kf_tensor view;
+          const int rc = stats ? kf_model_stat(s->model, i, j, &vname, &view)
+                               : kf_model_param(s->model, i, j, &vname, &view);
+          if (rc != KF_OK) continue;
+          char path[KF_PATH_MAX + 40];
+          snprintf(path, sizeof path, "%s.%s", kf_model_layer_path(s->model, i), vname);
+          kd_jw_key(w, path);
+          kd_jw_object_begin(w);
+          kd_jw_key(w, "kind");
+          kd_jw_string(w, stats ? "batch_stats" : "params");
+          kd_jw_key(w, "shape");
+          kd_write_shape(w, &view.shape);
+          kd_jw_key(w, "dtype");
+          kd_jw_string(w, kf_dtype_name(view.dtype));
+          kd_jw_object_end(w);
+        }
+      }
+    }
+    kd_jw_object_end(w);
     kd_jw_object_end(w);
   }
   kd_jw_key(w, "options");

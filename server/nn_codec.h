@@ -42,19 +42,47 @@ int kd_parse_init(const json_t *v, const char *what, kf_init *out, kd_err *err);
  * parameters, else {"name": …, every parameter}. */
 void kd_write_init(kd_jw *w, const kf_init *init);
 
-/* A layer object {"type": "linear", …} with strict fields per type. Sizes
- * must be positive (400); a single parameter tensor over max_elements is 413.
- * Whole-model checks (widths, embed position) are kf_model_check's. */
+/* A layer object {"type": "linear", …} with strict fields per type (every
+ * type also takes "name"; containers "layers", read by kd_parse_layers).
+ * Sizes must be positive (400); a single linear or embed parameter over
+ * max_elements is 413. Whole-model checks (widths, embed position, the
+ * element total) are kf_model_check's. */
 int kd_parse_layer(const json_t *v, const char *what, uint64_t max_elements, kf_layer_spec *out,
                    kd_err *err);
 
-/* The NULL-terminated fields a layer object of `type` takes ("type"
- * included). */
-const char *const *kd_layer_fields(kf_layer_type type);
+/* The model as the library takes it: the layer tree in preorder (a
+ * container followed by its n_children subtrees), with each element's place
+ * in the request ("body.model.layers[1].layers[0]") for messages. */
+#define KD_MAX_SPEC_LAYERS 1024
+#define KD_LAYER_WHAT_MAX 160
+typedef struct kd_layer_list {
+  kf_layer_spec *specs;                /* n entries, malloc'd */
+  char (*what)[KD_LAYER_WHAT_MAX];     /* n entries, malloc'd */
+  size_t n;
+} kd_layer_list;
 
-/* Writes a layer with every default filled in. */
-void kd_write_layer(kd_jw *w, const kf_layer_spec *spec);
-/* The same members without the braces, for a caller that adds its own. */
+/* Reads a JSON list of layers (and their children) into *out, which the
+ * caller frees with kd_layer_list_free on success (nothing to free on
+ * failure). `what` names the list ("body.model.layers"). */
+int kd_parse_layers(const json_t *layers, const char *what, uint64_t max_elements,
+                    kd_layer_list *out, kd_err *err);
+void kd_layer_list_free(kd_layer_list *list);
+
+/* The i-th field name a layer object of `type` takes ("type", "name", its
+ * own, "layers" for containers), NULL past the last. */
+const char *kd_layer_field_at(kf_layer_type type, size_t i);
+
+/* Writes a layer's members with every default filled in, without braces
+ * and without children. */
 void kd_write_layer_members(kd_jw *w, const kf_layer_spec *spec);
+
+/* Called inside the object of spec i, after its members, to add more. */
+typedef void (*kd_layer_annotate)(kd_jw *w, size_t i, void *ctx);
+/* Reads spec i (an array's element, a model's kf_model_spec): 0 on success. */
+typedef int (*kd_spec_get)(void *ctx, size_t i, kf_layer_spec *out);
+
+/* Writes a preorder spec array of n elements back as the nested JSON list
+ * it came from, defaults filled in; annotate (may be NULL) adds members. */
+void kd_write_layers(kd_jw *w, kd_spec_get get, void *ctx, size_t n, kd_layer_annotate annotate);
 
 #endif

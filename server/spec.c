@@ -96,29 +96,54 @@ static int parse_options(const json_t *v, kd_spec *out, kd_err *err) {
   return 0;
 }
 
-/* Explains a kf_model_check failure. */
-static int model_check_failed(int rc, const kf_model_diag *d, size_t n, kd_err *err) {
+/* Explains a kf_model_check failure, naming the layer both as the request
+ * wrote it (body.model.layers[1].layers[0]) and by its Flax path. */
+static int model_check_failed(int rc, const kf_model_diag *d, const kd_layer_list *list, kd_err *err) {
   const size_t bad = d->layer;
-  if (bad >= n) return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".model.layers is invalid");
+  if (bad >= list->n) return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".model.layers is invalid");
+  const char *at = list->what[bad];
+  char where[KD_LAYER_WHAT_MAX + KF_PATH_MAX + 8];
+  if (d->path[0])
+    snprintf(where, sizeof where, "%s (%s)", at, d->path);
+  else
+    snprintf(where, sizeof where, "%s", at);
   switch (d->reason) {
     case KF_DIAG_EMBED_NOT_FIRST:
       return kd_fail(err, KD_INVALID_ARGUMENT,
-                     BODY ".model.layers[%zu]: embed reads integer indices, so it can only be the first layer",
-                     bad);
-    case KF_DIAG_WIDTH:
+                     "%s: embed reads integer indices, so it can only be the first layer (and not "
+                     "inside a residual or the second block of a repeat)",
+                     where);
+    case KF_DIAG_WIDTH: {
+      const kf_layer_type t = d->layer_type;
+      const char *field = t == KF_LAYER_LAYER_NORM || t == KF_LAYER_RMS_NORM ||
+                                  t == KF_LAYER_BATCH_NORM || t == KF_LAYER_GROUP_NORM
+                              ? "num_features"
+                              : "in_features";
       return kd_fail(err, KD_INVALID_ARGUMENT,
-                     BODY ".model.layers[%zu].in_features is %lld, but the layers before it produce width %lld",
-                     bad, (long long)d->expected, (long long)d->actual);
+                     "%s.%s is %lld, but the layers before it produce width %lld", where, field,
+                     (long long)d->expected, (long long)d->actual);
+    }
+    case KF_DIAG_RESIDUAL:
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     "%s: a residual adds its input (width %lld) to its layers' output (width %lld); "
+                     "they must agree",
+                     where, (long long)d->expected, (long long)d->actual);
+    case KF_DIAG_CHILDREN:
+      return kd_fail(err, KD_INVALID_ARGUMENT, "%s: invalid container", where);
+    case KF_DIAG_NAME:
+      return kd_fail(err, KD_INVALID_ARGUMENT, "%s.name: '%s' is already the name of another layer in "
+                     "the same container", at, list->specs[bad].name);
     case KF_DIAG_TOO_LARGE:
       return kd_fail(err, KD_PAYLOAD_TOO_LARGE,
-                     BODY ".model: the parameters up to layers[%zu] total more than %llu elements", bad,
-                     (unsigned long long)KF_MAX_ELEMENTS);
+                     BODY ".model: the parameters up to %s total more than %llu elements (or the "
+                     "model has more than 4096 layers with repeats expanded)",
+                     where, (unsigned long long)KF_MAX_ELEMENTS);
     default: {
-      char what[96];
+      char what[KD_LAYER_WHAT_MAX + 64];
       if (d->reason == KF_DIAG_SPEC && d->field)
-        snprintf(what, sizeof what, BODY ".model.layers[%zu].%s", bad, d->field);
+        snprintf(what, sizeof what, "%s.%s", at, d->field);
       else
-        snprintf(what, sizeof what, BODY ".model.layers[%zu]", bad);
+        snprintf(what, sizeof what, "%s", at);
       return kd_fail_kf(err, rc, what);
     }
   }
@@ -140,40 +165,37 @@ static int parse_model(const json_t *v, const kd_spec_limits *limits, kd_spec *o
   if (count > MAX_LAYERS)
     return kd_fail(err, KD_INVALID_ARGUMENT, BODY ".model.layers has %zu layers; at most %d are allowed",
                    count, MAX_LAYERS);
-  kf_layer_spec *specs = calloc(count, sizeof *specs);
-  if (!specs) return kd_fail(err, KD_UNAVAILABLE, "out of memory while handling the request");
-  for (size_t i = 0; i < count; i++) {
-    char what[64];
-    snprintf(what, sizeof what, BODY ".model.layers[%zu]", i);
-    if (kd_parse_layer(json_array_get(layers, i), what, limits->max_elements, &specs[i], err) != 0) {
-      free(specs);
-      return -1;
-    }
-  }
+  kd_layer_list list;
+  if (kd_parse_layers(layers, BODY ".model.layers", limits->max_elements, &list, err) != 0) return -1;
   kf_model_diag diag = KF_MODEL_DIAG_INIT;
   uint64_t total = 0;
-  const int rc = kf_model_check(specs, count, &total, &diag);
+  int rc = kf_model_check(list.specs, list.n, &total, &diag);
   if (rc != KF_OK) {
-    model_check_failed(rc, &diag, count, err);
-    free(specs);
+    model_check_failed(rc, &diag, &list, err);
+    kd_layer_list_free(&list);
     return -1;
   }
   size_t held = 0;
-  for (size_t i = 0; out->era == KF_FLAX_0_11 && i < count; i++) held += specs[i].type == KF_LAYER_DROPOUT;
-  if (held > KD_HELD_STREAMS_MAX) {
-    free(specs);
+  rc = kf_layers_held_streams(list.specs, list.n, out->era, &held);
+  if (rc != KF_OK || held > KD_HELD_STREAMS_MAX) {
+    kd_layer_list_free(&list);
+    if (rc != KF_OK) return kd_fail(err, KD_UNAVAILABLE, "out of memory while handling the request");
     return kd_fail(err, KD_INVALID_ARGUMENT,
-                   BODY ".model has %zu dropout layers; with options.flax \"%s\" each holds a stream of its "
-                   "own, and a model holds at most %d",
+                   BODY ".model has %zu layers that hold a stream (dropouts, attentions with "
+                   "dropout_rate > 0); with options.flax \"%s\" each holds a stream of its own, and a "
+                   "model holds at most %d",
                    held, out->flax, KD_HELD_STREAMS_MAX);
   }
   if (total > limits->max_model_params) {
-    free(specs);
+    kd_layer_list_free(&list);
     return kd_fail(err, KD_PAYLOAD_TOO_LARGE, BODY ".model has %llu parameters; the limit is %llu (--max-model-params)",
                    (unsigned long long)total, (unsigned long long)limits->max_model_params);
   }
-  out->layers = specs;
-  out->n_layers = count;
+  /* The spec keeps the array alone (shrunk to its size). */
+  kf_layer_spec *specs = realloc(list.specs, list.n * sizeof *specs);
+  out->layers = specs ? specs : list.specs;
+  out->n_layers = list.n;
+  free(list.what);
   return 0;
 }
 
@@ -203,6 +225,11 @@ void kd_spec_free(kd_spec *spec) {
 
 /* ------------------------------------------------------------ the writer */
 
+static int array_spec(void *ctx, size_t i, kf_layer_spec *out) {
+  *out = ((const kf_layer_spec *)ctx)[i];
+  return 0;
+}
+
 char *kd_spec_write(const kd_spec *spec) {
   kd_buf b;
   kd_buf_init(&b);
@@ -222,9 +249,7 @@ char *kd_spec_write(const kd_spec *spec) {
   } else {
     kd_jw_object_begin(&w);
     kd_jw_key(&w, "layers");
-    kd_jw_array_begin(&w);
-    for (size_t i = 0; i < spec->n_layers; i++) kd_write_layer(&w, &spec->layers[i]);
-    kd_jw_array_end(&w);
+    kd_write_layers(&w, array_spec, (void *)spec->layers, spec->n_layers, NULL);
     kd_jw_object_end(&w);
   }
   kd_jw_key(&w, "options");

@@ -120,7 +120,12 @@ static void write_layers(kd_jw *w) {
   for (int t = 0; t < KF_LAYER_TYPE_COUNT; t++) {
     kd_jw_object_begin(w);
     string_member(w, "type", kf_layer_type_name((kf_layer_type)t));
-    names_member(w, "fields", kd_layer_fields((kf_layer_type)t));
+    kd_jw_key(w, "fields");
+    kd_jw_array_begin(w);
+    const char *field;
+    for (size_t i = 0; (field = kd_layer_field_at((kf_layer_type)t, i)) != NULL; i++)
+      kd_jw_string(w, field);
+    kd_jw_array_end(w);
     kd_jw_object_end(w);
   }
   kd_jw_array_end(w);

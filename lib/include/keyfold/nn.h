@@ -41,8 +41,53 @@ typedef enum kf_layer_type {
   KF_LAYER_TANH,
   KF_LAYER_SIGMOID,
   KF_LAYER_SILU,
+  /* Version 2 (issue 13). Layers with parameters (flax-nnx.md §5): */
+  KF_LAYER_LINEAR_GENERAL,  /* kernel in_shape + out_shape (drawn flat), bias out_shape */
+  KF_LAYER_EINSUM,          /* kernel kernel_shape, bias bias_shape (none when n_bias_shape = 0) */
+  KF_LAYER_CONV,            /* kernel kernel_size + (in/groups, out), bias (out) */
+  KF_LAYER_CONV_TRANSPOSE,  /* kernel kernel_size + (in, out), bias (out) */
+  KF_LAYER_LAYER_NORM,      /* scale, bias: one key each although ones/zeros */
+  KF_LAYER_RMS_NORM,        /* scale */
+  KF_LAYER_BATCH_NORM,      /* scale, bias; batch statistics mean, var */
+  KF_LAYER_GROUP_NORM,      /* scale, bias */
+  KF_LAYER_MULTI_HEAD_ATTENTION, /* query, key, value (kernel, bias), [query_ln, key_ln], out */
+  /* Functions, no variables: */
+  KF_LAYER_SOFTMAX,         /* along axis */
+  KF_LAYER_LOG_SOFTMAX,     /* along axis */
+  KF_LAYER_ELU,             /* alpha */
+  KF_LAYER_LEAKY_RELU,      /* negative_slope */
+  KF_LAYER_SOFTPLUS,
+  KF_LAYER_AVG_POOL,        /* window_shape, strides, padding (flax.linen.avg_pool) */
+  KF_LAYER_MAX_POOL,
+  KF_LAYER_FLATTEN,         /* x.reshape(x.shape[0], -1) */
+  KF_LAYER_RESHAPE,         /* x.reshape(x.shape[0], *shape) */
+  /* Containers: the n_children subtrees that follow in the array are theirs. */
+  KF_LAYER_SEQUENTIAL,      /* children in order */
+  KF_LAYER_RESIDUAL,        /* x + children(x) */
+  KF_LAYER_REPEAT,          /* `count` blocks, each a sequential of the children, built in turn */
   KF_LAYER_TYPE_COUNT
 } kf_layer_type;
+
+/* Longest layer name (a Python attribute name) and longest variable path
+ * ("layers.1.layers.0.attn.query.kernel"), without the terminating NUL. */
+#define KF_LAYER_NAME_MAX 63
+#define KF_PATH_MAX 255
+
+/* Padding of conv, conv_transpose and the pools: Flax's strings, or one
+ * (low, high) pair per spatial axis. */
+typedef enum kf_padding {
+  KF_PADDING_SAME = 0,  /* conv's default */
+  KF_PADDING_VALID,     /* the pools' default */
+  KF_PADDING_CIRCULAR,
+  KF_PADDING_CAUSAL,    /* 1-D conv only */
+  KF_PADDING_EXPLICIT   /* padding_pairs */
+} kf_padding;
+
+const char *kf_padding_name(kf_padding padding);
+int kf_padding_from_name(const char *name, kf_padding *out);
+
+/* Spatial axes of conv, conv_transpose and the pools. */
+#define KF_MAX_SPATIAL 3
 
 /* A layer's description, a value the caller fills and owns.
  *
@@ -86,13 +131,61 @@ typedef struct kf_layer_spec {
   char rng_collection[KF_STREAM_NAME_MAX + 1];   /* default "dropout" */
   int n_broadcast_dims;                          /* 0 .. KF_MAX_RANK */
   int broadcast_dims[KF_MAX_RANK];               /* axes of the input; negative from the end */
-  int deterministic;                             /* default 0 */
+  int deterministic;     /* default 0; attention's too; batch_norm's use_running_average */
+  /* ---- version 2 ----
+   * A model is a tree written in preorder: a container is followed by its
+   * n_children subtrees. Any layer may carry a name, its attribute name in
+   * the user's Flax module (paths use it instead of `layers.i`). */
+  char name[KF_LAYER_NAME_MAX + 1];  /* "" = unnamed */
+  size_t n_children;                 /* containers */
+  int64_t count;                     /* repeat: blocks, >= 1 */
+  int gelu_exact;                    /* gelu: 1 for approximate=False (erf form) */
+  int axis;                          /* softmax, log_softmax: default -1 */
+  double alpha;                      /* elu: default 1.0 */
+  double negative_slope;             /* leaky_relu: default 0.01 */
+  /* linear_general: in_features and out_features as shapes, the input axes
+   * they contract (default the last n_in_shape, in order) */
+  int n_in_shape, n_out_shape;
+  int64_t in_shape[KF_MAX_RANK], out_shape[KF_MAX_RANK];
+  int n_in_axes;                     /* 0 = the last n_in_shape axes; else n_in_shape */
+  int in_axes[KF_MAX_RANK];
+  /* einsum: "lhs,rhs->out" with the kernel as rhs; n_bias_shape 0 = no bias */
+  char einsum_str[64];
+  int n_kernel_shape, n_bias_shape;
+  int64_t kernel_shape[KF_MAX_RANK], bias_shape[KF_MAX_RANK];
+  /* conv, conv_transpose (in_features, out_features, use_bias above), pools */
+  int n_spatial;                            /* 1..KF_MAX_SPATIAL: length of kernel_size/window_shape */
+  int64_t kernel_size[KF_MAX_SPATIAL];      /* conv; the pools' window_shape */
+  int64_t strides[KF_MAX_SPATIAL];          /* default 1 (pools: the window when absent? no: 1) */
+  int64_t input_dilation[KF_MAX_SPATIAL];   /* conv: default 1 */
+  int64_t kernel_dilation[KF_MAX_SPATIAL];  /* default 1 */
+  kf_padding padding;                       /* conv: SAME; pools: VALID */
+  int64_t padding_pairs[KF_MAX_SPATIAL][2]; /* KF_PADDING_EXPLICIT */
+  int64_t feature_group_count;              /* conv: default 1 */
+  /* norms (num_features), attention */
+  int64_t num_features;
+  double epsilon;        /* layer/rms/group norm 1e-6, batch_norm 1e-5 */
+  int use_scale;         /* default 1 */
+  double momentum;       /* batch_norm: default 0.99 */
+  int64_t num_groups;    /* group_norm: default 32 (0 when group_size is given) */
+  int64_t group_size;    /* group_norm: 0 = from num_groups */
+  int64_t num_heads;     /* attention (in_features above; out_features 0 = in_features) */
+  int64_t qkv_features;  /* attention: 0 = in_features */
+  double dropout_rate;   /* attention: default 0 */
+  int normalize_qk;      /* attention: LayerNorm(head_dim, use_bias=False) on q and k */
+  int causal;            /* attention: mask key positions after the query's */
+  /* reshape: the shape after the leading (batch) axis; -1 once allowed */
+  int n_reshape;
+  int64_t reshape[KF_MAX_RANK];
   /* Members added by later versions go here, and only here. */
 } kf_layer_spec;
 
 /* Fills *out with `type`, struct_size and Flax's defaults for every member.
  * Returns KF_EINVAL for an unknown type. */
 int kf_layer_spec_make(kf_layer_type type, kf_layer_spec *out);
+
+/* Whether a layer type holds children (sequential, residual, repeat). */
+bool kf_layer_type_is_container(kf_layer_type type);
 
 /* Static name of a layer type ("linear", "dropout", ...), NULL if unknown. */
 const char *kf_layer_type_name(kf_layer_type type);
@@ -113,7 +206,13 @@ typedef enum kf_diag_reason {
   KF_DIAG_TOO_LARGE,        /* the output, or the parameters up to this layer, pass KF_MAX_ELEMENTS */
   KF_DIAG_INDEX_RANGE,      /* element `element` of x is `index`, outside [-expected, expected) */
   KF_DIAG_STREAM,           /* the layer draws from `stream` (or 'default'): missing or exhausted */
-  KF_DIAG_NO_MEMORY         /* an allocation failed (layer = count) */
+  KF_DIAG_NO_MEMORY,        /* an allocation failed (layer = count) */
+  /* version 2 */
+  KF_DIAG_CHILDREN,         /* a container's n_children run past the array, or a leaf has some */
+  KF_DIAG_NAME,             /* an invalid name, or one its container already has */
+  KF_DIAG_FEATURES,         /* the axis the layer reads is `actual`, it needs `expected` (see shape) */
+  KF_DIAG_RESIDUAL,         /* a residual's branch turns `shape` into `expected_shape` */
+  KF_DIAG_GEOMETRY          /* a conv/pool/reshape cannot take `shape` (window, group or size) */
 } kf_diag_reason;
 
 /* What a failed kf_model_check, kf_model_new, kf_model_output_shape,
@@ -136,9 +235,19 @@ typedef struct kf_model_diag {
   size_t element;            /* KF_DIAG_INDEX_RANGE: flat position in x */
   int64_t index;             /* KF_DIAG_INDEX_RANGE: the value there */
   char stream[KF_STREAM_NAME_MAX + 1];  /* KF_DIAG_STREAM: the stream name the layer asks for */
+  /* ---- version 2 ---- */
+  char path[KF_PATH_MAX + 1];  /* the layer's path ("layers.1.attn"), "" for the call itself */
+  bool has_expected_shape;
+  kf_shape expected_shape;     /* KF_DIAG_RESIDUAL: the branch's output */
 } kf_model_diag;
 
 #define KF_MODEL_DIAG_INIT {.struct_size = sizeof(kf_model_diag)}
+
+/* The number of streams a model built from these specs in `era` holds (the
+ * 0.11+ forks of dropouts and of attentions with dropout_rate > 0, repeats
+ * expanded), without building it. KF_EINVAL etc. as kf_model_check. */
+int kf_layers_held_streams(const kf_layer_spec *layers, size_t n_layers, kf_flax_era era,
+                           size_t *out);
 
 /* Validates a model spec without building it. Checks sizes (positive, within
  * KF_MAX_ELEMENTS), rates in [0, 1], initializers, stream names, that each
@@ -180,7 +289,29 @@ int kf_model_new(const kf_layer_spec *layers, size_t n_layers, kf_rngs *rngs, kf
 /* Frees a model; NULL is allowed. */
 void kf_model_free(kf_model *model);
 
+/* A model's layers are the nodes of its tree in preorder, with each repeat
+ * expanded into its `count` blocks (sequential nodes at `layers.b` under
+ * it, each holding a copy of the repeat's children): index i below is a
+ * node, not an element of the spec array. Top-level nodes are the root
+ * sequential's children (the root itself is not a node). */
 size_t kf_model_layer_count(const kf_model *model);
+
+/* Node i's path as nnx.state prints it ("layers.0", "encoder.layers.1.attn"):
+ * a static string owned by the model, "" for an index out of range. */
+const char *kf_model_layer_path(const kf_model *model, size_t i);
+
+/* The spec array the model was built from, as given with defaults filled
+ * in (kf_model_layer_spec answers per node instead): its length, and element
+ * i copied as kf_model_layer_spec copies (KF_ERANGE, KF_EINVAL likewise). */
+size_t kf_model_spec_count(const kf_model *model);
+int kf_model_spec(const kf_model *model, size_t i, kf_layer_spec *out);
+
+/* Node i's parent node, SIZE_MAX for a top-level node or an index out of range. */
+size_t kf_model_layer_parent(const kf_model *model, size_t i);
+
+/* The element of the caller's spec array node i was built from (a repeat's
+ * blocks have the repeat's; their children the template child's). */
+size_t kf_model_layer_spec_index(const kf_model *model, size_t i);
 kf_threefry_mode kf_model_mode(const kf_model *model);
 kf_flax_era kf_model_era(const kf_model *model);
 
@@ -222,13 +353,27 @@ int kf_model_layer_spec(const kf_model *model, size_t i, kf_layer_spec *out);
  * embed, else KF_FLOAT32 (also for NULL). */
 kf_dtype kf_model_input_dtype(const kf_model *model);
 
-/* Number of parameters of layer i: 2 (kernel, bias), 1 (kernel; embedding) or 0. */
+/* Number of parameters of node i: 2 (kernel, bias), 1 (kernel; embedding;
+ * scale), up to 10 for an attention, 0 for functions and containers. */
 size_t kf_model_param_count(const kf_model *model, size_t i);
 
-/* Borrows parameter j of layer i: *name is "kernel", "bias" or "embedding",
+/* Borrows parameter j of node i: *name is its path below the node ("kernel",
+ * "bias", "embedding", "scale", "query.kernel", "query_ln.scale", ...),
  * *view a float32 tensor pointing into the model, valid until kf_model_free.
  * The caller must not write through it. KF_ERANGE if out of range. */
 int kf_model_param(const kf_model *model, size_t i, size_t j, const char **name, kf_tensor *view);
+
+/* Number of batch statistics of node i: 2 for a batch_norm (mean, var), else 0. */
+size_t kf_model_stat_count(const kf_model *model, size_t i);
+
+/* Borrows batch statistic j of node i ("mean", "var"), as kf_model_param;
+ * the values change with each non-deterministic forward pass (Flax's
+ * use_running_average=False) and with kf_model_set_stat. */
+int kf_model_stat(const kf_model *model, size_t i, size_t j, const char **name, kf_tensor *view);
+
+/* Overwrites batch statistic j of node i with numel floats from data (a
+ * restored state). KF_ERANGE for a bad index, KF_EINVAL for NULL data. */
+int kf_model_set_stat(kf_model *model, size_t i, size_t j, const float *data);
 
 /* Deterministic override for a forward pass. */
 typedef enum kf_deterministic {
@@ -236,6 +381,11 @@ typedef enum kf_deterministic {
   KF_DET_FALSE = 0,  /* every dropout is stochastic (model.train()) */
   KF_DET_TRUE = 1    /* every dropout is the identity (model.eval()) */
 } kf_deterministic;
+
+/* Whether a forward pass under det changes batch statistics (a batch_norm
+ * not in eval mode: det KF_DET_FALSE, or KF_DET_LAYER and its own
+ * use_running_average (`deterministic`) 0). */
+bool kf_model_forward_updates_stats(const kf_model *model, kf_deterministic det);
 
 /* Computes the output shape for an input of shape `in` and dtype `in_dtype`.
  * Returns KF_EMISMATCH if the input does not fit: a dtype other than
