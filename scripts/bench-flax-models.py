@@ -55,10 +55,10 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "bench"))
 from cpu_rate import median_rates  # noqa: E402
 
 
-def load_layers_module():
-    """scripts/gen-layer-vectors.py (keyfold's model JSON -> Flax), imported by path."""
-    spec = importlib.util.spec_from_file_location("gen_layer_vectors", os.path.join(ROOT, "scripts",
-                                                                                    "gen-layer-vectors.py"))
+def load_script(name):
+    """scripts/<name>.py imported by path (gen-layer-vectors: keyfold's model JSON -> Flax;
+    gen-vectors: cpu_model)."""
+    spec = importlib.util.spec_from_file_location(name.replace("-", "_"), os.path.join(ROOT, "scripts", name + ".py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -93,17 +93,6 @@ class TutorialCNN(nnx.Module):
         self.conv2 = nnx.Conv(32, 64, kernel_size=(3, 3), rngs=rngs)
         self.linear1 = nnx.Linear(3136, 256, rngs=rngs)
         self.linear2 = nnx.Linear(256, 10, rngs=rngs)
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def build(L, body):
@@ -145,12 +134,12 @@ def main():
     ap.add_argument("--batches", default="1,32")
     ap.add_argument("--no-write", action="store_true", help="do not write tests/bench/models/*.json")
     a = ap.parse_args()
-    L = load_layers_module()
+    L = load_script("gen-layer-vectors")
     batches = [int(b) for b in a.batches.split(",")]
     print("jax %s, jaxlib %s, flax %s, numpy %s, python %s" % (
         jax.__version__, getattr(jax.lib, "__version__", "?"), flax.__version__, np.__version__,
         platform.python_version()))
-    print("cpu: %s; pinned to cpu %s; XLA_FLAGS=%s" % (cpu_model(), os.environ.get("KF_BENCH_PINNED", "-"),
+    print("cpu: %s; pinned to cpu %s; XLA_FLAGS=%s" % (load_script("gen-vectors").cpu_model(), os.environ.get("KF_BENCH_PINNED", "-"),
                                                       os.environ.get("XLA_FLAGS")))
     print("timing: median of five windows of %.2g s of process CPU time each, after a warm-up" % (a.seconds / 5))
 
