@@ -899,20 +899,43 @@ static int params_query(const kd_request *req, params_format *fmt, kd_err *err) 
   return 0;
 }
 
-/* A parameter's path as nnx.state gives it: the Sequential's list index,
- * then the attribute ("layers.0.kernel"). */
-static void param_path(size_t layer, const char *pname, char *out, size_t size) {
-  snprintf(out, size, "layers.%zu.%s", layer, pname);
+#define PARAM_PATH_MAX (KF_PATH_MAX + 40)
+
+/* Graph order of two dotted paths (nnx sorts list indices as integers,
+ * attribute names as strings). */
+static int path_order(const char *a, const char *b) {
+  while (*a && *b) {
+    const size_t la = strcspn(a, "."), lb = strcspn(b, ".");
+    const int na = la > 0 && strspn(a, "0123456789") >= la, nb = lb > 0 && strspn(b, "0123456789") >= lb;
+    int c;
+    if (na && nb) {
+      c = la != lb ? (la < lb ? -1 : 1) : strncmp(a, b, la);
+    } else if (na != nb) {
+      c = na ? -1 : 1;
+    } else {
+      c = strncmp(a, b, la < lb ? la : lb);
+      if (c == 0 && la != lb) c = la < lb ? -1 : 1;
+    }
+    if (c != 0) return c;
+    a += la + (a[la] == '.');
+    b += lb + (b[lb] == '.');
+  }
+  return *a ? 1 : *b ? -1 : 0;
 }
 
-#define PARAM_PATH_MAX 96
+static int named_order(const void *x, const void *y) {
+  return path_order(((const kd_named_tensor *)x)->name, ((const kd_named_tensor *)y)->name);
+}
 
-/* Every parameter of the model as (path, view), in graph order: a new
- * array the caller frees (names point into `paths`, also new), or NULL
- * with *n = 0 for a model without parameters. -1 when memory runs out. */
-static int collect_params(const kd_session *s, kd_named_tensor **out, char **paths, size_t *n) {
+/* Every variable of the model as (path, view) in graph order, as nnx.state
+ * holds them: the parameters and the batch statistics (views of the live
+ * statistics: read them under the session's lock). A new array the caller
+ * frees (names point into `paths`, also new), or NULL with *n = 0 for a
+ * model without variables. -1 when memory runs out. */
+static int collect_variables(const kd_session *s, kd_named_tensor **out, char **paths, size_t *n) {
   size_t total = 0;
-  for (size_t i = 0; i < model_layers(s); i++) total += kf_model_param_count(s->model, i);
+  for (size_t i = 0; i < model_layers(s); i++)
+    total += kf_model_param_count(s->model, i) + kf_model_stat_count(s->model, i);
   *out = NULL;
   *paths = NULL;
   *n = 0;
@@ -925,21 +948,28 @@ static int collect_params(const kd_session *s, kd_named_tensor **out, char **pat
     return -1;
   }
   size_t k = 0;
-  for (size_t i = 0; i < model_layers(s); i++)
-    for (size_t j = 0; j < kf_model_param_count(s->model, i); j++) {
-      const char *pname;
-      if (kf_model_param(s->model, i, j, &pname, &t[k].tensor) != KF_OK) continue;
-      param_path(i, pname, p + k * PARAM_PATH_MAX, PARAM_PATH_MAX);
-      t[k].name = p + k * PARAM_PATH_MAX;
-      k++;
+  for (size_t i = 0; i < model_layers(s); i++) {
+    for (int stats = 0; stats < 2; stats++) {
+      const size_t count = stats ? kf_model_stat_count(s->model, i) : kf_model_param_count(s->model, i);
+      for (size_t j = 0; j < count; j++) {
+        const char *vname;
+        const int rc = stats ? kf_model_stat(s->model, i, j, &vname, &t[k].tensor)
+                             : kf_model_param(s->model, i, j, &vname, &t[k].tensor);
+        if (rc != KF_OK) continue;
+        snprintf(p + k * PARAM_PATH_MAX, PARAM_PATH_MAX, "%s.%s", kf_model_layer_path(s->model, i), vname);
+        t[k].name = p + k * PARAM_PATH_MAX;
+        k++;
+      }
     }
+  }
+  qsort(t, k, sizeof *t, named_order);
   *out = t;
   *paths = p;
   *n = k;
   return 0;
 }
 
-/* Layer i's parameters as one object ({"kernel": T, "bias": T}). */
+/* Node i's parameters as one object ({"kernel": T, "bias": T}). */
 static void write_layer_params(kd_jw *w, const kd_session *s, size_t i) {
   kd_jw_object_begin(w);
   for (size_t j = 0; j < kf_model_param_count(s->model, i); j++) {
@@ -952,34 +982,64 @@ static void write_layer_params(kd_jw *w, const kd_session *s, size_t i) {
   kd_jw_object_end(w);
 }
 
-/* {"params": [one object per layer]} (?format=layers), or the nested
- * object of nnx.state(model), {"layers": {"0": {"kernel": T}}}, where the
- * layers without parameters are absent (?format=state). */
-static void write_params_json(kd_jw *w, const kd_session *s, params_format fmt) {
-  size_t with_params = 0;
-  for (size_t i = 0; i < model_layers(s); i++) with_params += kf_model_param_count(s->model, i) > 0;
+/* The nested object of nnx.state(model) from the sorted paths: each path's
+ * components open objects ({"layers": {"0": {"kernel": T}}}). */
+static void write_state(kd_jw *w, const kd_named_tensor *t, size_t n) {
   kd_jw_object_begin(w);
-  if (fmt == PARAMS_LAYERS || with_params > 0) {
-    kd_jw_key(w, fmt == PARAMS_LAYERS ? "params" : "layers");
-    if (fmt == PARAMS_LAYERS)
-      kd_jw_array_begin(w);
-    else
-      kd_jw_object_begin(w);
-    for (size_t i = 0; i < model_layers(s); i++) {
-      if (fmt == PARAMS_STATE) {
-        if (kf_model_param_count(s->model, i) == 0) continue;
-        char index[24];
-        snprintf(index, sizeof index, "%zu", i);
-        kd_jw_key(w, index);
-      }
-      write_layer_params(w, s, i);
+  const char *prev = "";
+  int depth = 0; /* objects open below the root */
+  for (size_t k = 0; k < n; k++) {
+    const char *name = t[k].name;
+    /* Components shared with the previous path stay open. */
+    int shared = 0;
+    const char *a = prev, *b = name;
+    while (*a && *b) {
+      const size_t la = strcspn(a, "."), lb = strcspn(b, ".");
+      if (!a[la] || !b[lb] || la != lb || strncmp(a, b, la) != 0) break;
+      shared++;
+      a += la + 1;
+      b += lb + 1;
     }
-    if (fmt == PARAMS_LAYERS)
-      kd_jw_array_end(w);
-    else
-      kd_jw_object_end(w);
+    for (; depth > shared; depth--) kd_jw_object_end(w);
+    for (const char *c = b;;) {
+      const size_t len = strcspn(c, ".");
+      char key[KF_PATH_MAX + 1];
+      snprintf(key, sizeof key, "%.*s", (int)len, c);
+      kd_jw_key(w, key);
+      if (!c[len]) break;
+      kd_jw_object_begin(w);
+      depth++;
+      c += len + 1;
+    }
+    kd_write_tensor(w, &t[k].tensor);
+    prev = name;
   }
+  for (; depth > 0; depth--) kd_jw_object_end(w);
   kd_jw_object_end(w);
+}
+
+/* {"params": [one object per node]} (?format=layers), or nnx.state(model)
+ * nested by path (?format=state). */
+static int write_params_json(kd_jw *w, kd_session *s, params_format fmt) {
+  if (fmt == PARAMS_LAYERS) {
+    kd_jw_object_begin(w);
+    kd_jw_key(w, "params");
+    kd_jw_array_begin(w);
+    for (size_t i = 0; i < model_layers(s); i++) write_layer_params(w, s, i);
+    kd_jw_array_end(w);
+    kd_jw_object_end(w);
+    return 0;
+  }
+  kd_named_tensor *t;
+  char *paths;
+  size_t n;
+  if (collect_variables(s, &t, &paths, &n) != 0) return -1;
+  pthread_mutex_lock(&s->lock); /* batch statistics change with forward passes */
+  write_state(w, t, n);
+  pthread_mutex_unlock(&s->lock);
+  free(t);
+  free(paths);
+  return 0;
 }
 
 int kd_h_session_params(kd_request *req, kd_response *res, kd_err *err) {
@@ -992,20 +1052,22 @@ int kd_h_session_params(kd_request *req, kd_response *res, kd_err *err) {
   if (fmt != PARAMS_SAFETENSORS) {
     kd_jw w;
     kd_jw_init(&w, &res->body);
-    write_params_json(&w, s, fmt);
+    const int rc = write_params_json(&w, s, fmt);
     kd_session_release(s);
-    return 0;
+    return rc != 0 ? out_of_memory(err) : 0;
   }
   kd_named_tensor *t;
   char *paths;
   size_t n;
-  if (collect_params(s, &t, &paths, &n) != 0) {
+  if (collect_variables(s, &t, &paths, &n) != 0) {
     kd_session_release(s);
     return out_of_memory(err);
   }
   int rc = 0;
   const char *meta[] = {"format", "keyfold", "session", s->name, "flax", s->flax};
+  pthread_mutex_lock(&s->lock);
   if (kd_safetensors_write(&res->body, t, n, meta, 3) != 0) rc = out_of_memory(err);
+  pthread_mutex_unlock(&s->lock);
   res->content_type = KD_SAFETENSORS_MEDIA_TYPE;
   free(t);
   free(paths);

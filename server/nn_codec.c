@@ -502,10 +502,18 @@ static int parse_padding(const json_t *v, const char *what, kf_layer_spec *spec,
                      "[low, high] pairs, got '%s'", what, kd_shown(s, shown));
     return 0;
   }
+  if (json_is_integer(v)) {
+    /* Flax takes an int k as (k, k) on every spatial axis. */
+    const json_int_t k = json_integer_value(v);
+    if (k < -(1 << 20) || k > (1 << 20)) return kd_fail(err, KD_INVALID_ARGUMENT, "%s.padding is out of range", what);
+    for (int i = 0; i < spec->n_spatial; i++) spec->padding_pairs[i][0] = spec->padding_pairs[i][1] = (int64_t)k;
+    spec->padding = KF_PADDING_EXPLICIT;
+    return 0;
+  }
   const size_t n = json_is_array(v) ? json_array_size(v) : 0;
   if (n == 0 || n != (size_t)spec->n_spatial)
     return kd_fail(err, KD_INVALID_ARGUMENT,
-                   "%s.padding must be a string or a list of %d [low, high] pairs (one per spatial axis)",
+                   "%s.padding must be a string, an integer or a list of %d [low, high] pairs (one per spatial axis)",
                    what, spec->n_spatial);
   for (size_t i = 0; i < n; i++) {
     const json_t *p = json_array_get(v, i);

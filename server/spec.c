@@ -120,8 +120,8 @@ static int model_check_failed(int rc, const kf_model_diag *d, const kd_layer_lis
                               ? "num_features"
                               : "in_features";
       return kd_fail(err, KD_INVALID_ARGUMENT,
-                     "%s.%s is %lld, but the layers before it produce width %lld", where, field,
-                     (long long)d->expected, (long long)d->actual);
+                     "%s.%s is %lld, but the layers before it produce width %lld (%s)", at, field,
+                     (long long)d->expected, (long long)d->actual, d->path);
     }
     case KF_DIAG_RESIDUAL:
       return kd_fail(err, KD_INVALID_ARGUMENT,

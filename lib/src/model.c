@@ -412,6 +412,10 @@ static int describe_leaf(kf__layer *node, int64_t *width, kf_model_diag *d) {
       if ((unsigned)spec->padding > KF_PADDING_EXPLICIT) return bad_field(d, "padding", KF_EINVAL);
       if (spec->padding == KF_PADDING_CAUSAL && (n != 1 || transpose))
         return bad_field(d, "padding", KF_EINVAL);
+      /* lax refuses string padding with an input dilation (Flax raises
+       * "String padding is not implemented for transposed convolution"). */
+      if (!transpose && spec->padding != KF_PADDING_EXPLICIT && product(spec->input_dilation, n) != 1)
+        return bad_field(d, "padding", KF_EINVAL);
       int64_t dims[KF_MAX_RANK];
       memcpy(dims, spec->kernel_size, (size_t)n * sizeof *dims);
       dims[n] = spec->in_features / groups;
