@@ -10,7 +10,12 @@ For each case, in the case's era (options.flax):
   model holds (dropouts' and attentions' forks) with their paths;
 * reseed (0.12): nnx.reseed(model, dropout=42) gives the n-th held stream
   in graph order (sorted paths) fold_in(key(42), n);
-* the MNIST tutorial CNN: its parameter shapes, first values and sums.
+* the MNIST tutorial CNN: its parameter shapes, first values and sums;
+* forward passes, train then eval, as Flax ran them: the dropout masks are
+  Flax's bit for bit (the keys are), the float32 arithmetic agrees within
+  FORWARD_RTOL of the output's scale (docs/layer-numerics.md gives the
+  measured distances per layer), and the batch statistics a train step
+  leaves likewise; the streams' counts after the step exactly.
 """
 import json
 import os
@@ -24,6 +29,10 @@ sys.path.insert(0, HERE)
 from kfharness import DaemonTestCase  # noqa: E402
 
 VECTORS = os.path.join(HERE, "..", "vectors")
+# |keyfold - Flax| <= FORWARD_RTOL * max|Flax| per output: float32 rounding
+# in another summation order, never a wrong mask or parameter (those are
+# errors of order one).
+FORWARD_RTOL = 2e-5
 ERAS = ("0.10", "0.12")
 
 
@@ -119,6 +128,46 @@ class LayersFlaxTest(DaemonTestCase):
             # A value may differ by an ulp between jaxlib eras (XLA's log1p in
             # truncated_normal): the sum agrees far below this tolerance.
             self.assertTrue(math.isclose(math.fsum(values), p["sum"], rel_tol=0, abs_tol=1e-4), path)
+
+    def close(self, got_shape, got_values, want, what):
+        self.assertEqual(got_shape, want["shape"], what)
+        blob = bytes.fromhex(want["expect"])
+        ref = struct.unpack("<%df" % (len(blob) // 4), blob)
+        self.assertEqual(len(got_values), len(ref), what)
+        scale = max([abs(v) for v in ref] + [1e-30])
+        worst = max([abs(a - b) for a, b in zip(got_values, ref)] + [0.0])
+        self.assertLessEqual(worst, FORWARD_RTOL * scale, "%s: max |diff| %g, scale %g" % (what, worst, scale))
+        return worst / scale
+
+    def test_forward_matches_flax(self):
+        n = 0
+        worst = {}
+        for era in ERAS:
+            for case in load(era):
+                name = "lff-%d" % n
+                n += 1
+                with self.subTest(case=case["id"]):
+                    self.build(case, era, name)
+                    for out in case["expect"]["outputs"]:
+                        x = case["args"]["inputs"][out["input"]]
+                        s, b = self.d.post("/v1/sessions/%s/forward" % name, {"x": x, "deterministic": False})
+                        self.assertEqual(s, 200, b)
+                        r = self.close(b["y"]["shape"], b["y"]["data"], out["train"], "train")
+                        got = self.variables(name)
+                        for st in out["batch_stats_after"]:
+                            shape, blob = got[st["path"]]
+                            vals = struct.unpack("<%df" % (len(blob) // 4), blob)
+                            self.close(shape, vals, st["value"], st["path"])
+                        s, session = self.d.get("/v1/sessions/%s" % name)
+                        for st in out["rngs_after"]:
+                            self.assertEqual(session["rngs"][st["name"]]["count"], st["count"], st["name"])
+                        s, b = self.d.post("/v1/sessions/%s/forward" % name, {"x": x, "deterministic": True})
+                        self.assertEqual(s, 200, b)
+                        r = max(r, self.close(b["y"]["shape"], b["y"]["data"], out["eval"], "eval"))
+                        worst[case["id"]] = r
+        print("\nlargest |keyfold - Flax| / max|Flax| per case:", file=sys.stderr)
+        for k, v in sorted(worst.items(), key=lambda kv: -kv[1])[:15]:
+            print("  %-45s %.3g" % (k, v), file=sys.stderr)
 
     def test_reseed_follows_graph_order(self):
         n = 0
