@@ -265,6 +265,7 @@ static int send_record(pg_backend *b, const kd_record *r) {
       lengths[3] = lengths[4] = lengths[5] = 8;
       return PQsendQueryPrepared(b->conn, "kf_put", 6, values, lengths, formats, 0) ? 0 : -1;
     case KD_CHANGE_STATE:
+    case KD_CHANGE_STATS:
     case KD_CHANGE_RESEED:
       put_u64(streams_check, kd_row_streams_check(name, r->blob, r->blob_len));
       values[1] = (const char *)r->blob;
@@ -289,7 +290,8 @@ static int read_result(pg_backend *b, kd_record *r) {
   if (ok && r)
     /* A change to a row that is not there belongs to a session whose
      * creation failed: it must not be acknowledged (backend_sqlite.c). */
-    r->orphaned = (r->change == KD_CHANGE_STATE || r->change == KD_CHANGE_RESEED) &&
+    r->orphaned = (r->change == KD_CHANGE_STATE || r->change == KD_CHANGE_STATS ||
+                   r->change == KD_CHANGE_RESEED) &&
                   strcmp(PQcmdTuples(res), "0") == 0;
   if (!ok && res && PQresultStatus(res) != PGRES_PIPELINE_ABORTED)
     fprintf(stderr, "keyfoldd: store %s: commit failed: %s\n", b->base.where, pq_error(b->conn));

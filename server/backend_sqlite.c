@@ -49,6 +49,7 @@ static int apply_record(sqlite_backend *b, kd_record *r) {
       sqlite3_bind_int64(st, 6, (sqlite3_int64)kd_row_streams_check(name, r->blob, r->blob_len));
       break;
     case KD_CHANGE_STATE:
+    case KD_CHANGE_STATS:
     case KD_CHANGE_RESEED:
       st = b->update;
       sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -68,7 +69,7 @@ static int apply_record(sqlite_backend *b, kd_record *r) {
   /* A change to a row that is not there belongs to a session whose creation
    * failed: it must not be acknowledged (a retried creation with the same
    * seeds would hand its keys out again). */
-  r->orphaned = rc == SQLITE_OK && (r->change == KD_CHANGE_STATE || r->change == KD_CHANGE_RESEED) &&
+  r->orphaned = rc == SQLITE_OK && (r->change == KD_CHANGE_STATE || r->change == KD_CHANGE_STATS || r->change == KD_CHANGE_RESEED) &&
                 sqlite3_changes(b->db) == 0;
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);

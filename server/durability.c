@@ -176,12 +176,24 @@ static int prepare(kd_durable *d, kd_session *s, kd_change change, const char *s
   kf_stream_state streams[KD_STREAMS_MAX];
   size_t n_held = 0;
   const size_t n = kd_session_streams(s, streams, &n_held);
-  int write = change != KD_CHANGE_STATE;
-  int wait = change != KD_CHANGE_STATE;
+  /* A change of batch statistics is written whatever the streams did
+   * (memory mode aside); the streams themselves are planned as draws. */
+  int write = change != KD_CHANGE_STATE && (change != KD_CHANGE_STATS || d->mode != KD_DURABILITY_MEMORY);
+  int wait = write;
+  const kd_change stream_change = change == KD_CHANGE_STATS ? KD_CHANGE_STATE : change;
   memcpy(saved, s->durable, n * sizeof *saved);
   for (size_t i = 0; i < n; i++)
-    kd_durable_plan_stream(d->mode, d->lease_block, change, &streams[i], &s->durable[i], &write, &wait);
+    kd_durable_plan_stream(d->mode, d->lease_block, stream_change, &streams[i], &s->durable[i], &write, &wait);
   if (!write && !wait) return 0;
+  /* Every record carries the statistics as they are now, so that a later
+   * record of draws does not take older ones back. */
+  const size_t n_stats = kd_session_stat_count(s);
+  float *stats = n_stats ? malloc(n_stats * sizeof *stats) : NULL;
+  if (n_stats && !stats) {
+    memcpy(s->durable, saved, n * sizeof *saved);
+    return out_of_memory(err);
+  }
+  kd_session_stats(s, stats);
 
   kd_record *r = calloc(1, sizeof *r);
   if (r) {
@@ -197,11 +209,12 @@ static int prepare(kd_durable *d, kd_session *s, kd_change change, const char *s
         streams[i].key = s->durable[i].key_target;
         streams[i].count = s->durable[i].count_target;
       }
-      r->blob = kd_row_encode_streams(streams, n - n_held, n_held, &r->blob_len);
+      r->blob = kd_row_encode(streams, n - n_held, n_held, stats, n_stats, &r->blob_len);
     }
     if (spec) r->spec = strdup(spec);
     if (wait) r->ticket = kd_ticket_new();
   }
+  free(stats);
   if (!r || !r->targets || (change != KD_CHANGE_DELETE && !r->blob) || (spec && !r->spec) ||
       (change == KD_CHANGE_CREATE && !spec) || (wait && !r->ticket)) {
     discard(r);

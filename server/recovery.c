@@ -27,7 +27,8 @@ static int check_row(recover_ctx *ctx, const kd_raw_row *raw, char *detail, size
     snprintf(detail, size, "session '%s': the row does not match its check (damaged)", raw->name);
     return -1;
   }
-  if (kd_row_decode_streams(raw->blob, raw->blob_len, row.streams, &row.n_streams, &row.n_held) != 0) {
+  if (kd_row_decode(raw->blob, raw->blob_len, row.streams, &row.n_streams, &row.n_held, &row.stats,
+                    &row.n_stats) != 0) {
     snprintf(detail, size, "session '%s': malformed stream state", raw->name);
     return -1;
   }

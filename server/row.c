@@ -2,6 +2,7 @@
 #include "row.h"
 
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 static void put_u32(unsigned char *p, uint32_t v) {
@@ -26,26 +27,58 @@ static unsigned char *put_stream(unsigned char *p, const kf_stream_state *st) {
   return p + 12;
 }
 
-unsigned char *kd_row_encode_streams(const kf_stream_state *streams, size_t n, size_t n_held, size_t *len) {
+/* Marks the batch statistics section: no name is that long. */
+#define STATS_MARK 0xFF
+
+unsigned char *kd_row_encode(const kf_stream_state *streams, size_t n, size_t n_held, const float *stats,
+                             size_t n_stats, size_t *len) {
   size_t total = n_held ? 1 : 0;
   for (size_t i = 0; i < n + n_held; i++) total += 1 + strlen(streams[i].name) + 12;
+  if (n_stats > UINT32_MAX || n_stats > (SIZE_MAX - total - 5) / 4) return NULL;
+  if (n_stats) total += 5 + 4 * n_stats;
   unsigned char *b = malloc(total ? total : 1);
   if (!b) return NULL;
   unsigned char *p = b;
   for (size_t i = 0; i < n; i++) p = put_stream(p, &streams[i]);
   if (n_held) *p++ = 0;
   for (size_t i = n; i < n + n_held; i++) p = put_stream(p, &streams[i]);
+  if (n_stats) {
+    *p++ = STATS_MARK;
+    put_u32(p, (uint32_t)n_stats);
+    p += 4;
+    for (size_t i = 0; i < n_stats; i++, p += 4) {
+      uint32_t bits;
+      memcpy(&bits, &stats[i], 4);
+      put_u32(p, bits);
+    }
+  }
   *len = total;
   return b;
 }
 
-int kd_row_decode_streams(const unsigned char *b, size_t len, kf_stream_state *out, size_t *n,
-                          size_t *n_held) {
+unsigned char *kd_row_encode_streams(const kf_stream_state *streams, size_t n, size_t n_held, size_t *len) {
+  return kd_row_encode(streams, n, n_held, NULL, 0, len);
+}
+
+int kd_row_decode(const unsigned char *b, size_t len, kf_stream_state *out, size_t *n, size_t *n_held,
+                  const unsigned char **stats, size_t *n_stats) {
   size_t i = 0, count = 0, held = 0;
   int in_held = 0;
   *n = *n_held = 0;
+  if (stats) *stats = NULL;
+  if (n_stats) *n_stats = 0;
   while (i < len) {
     const size_t nl = b[i++];
+    if (nl == STATS_MARK) {
+      /* The statistics come last: a count and exactly that many floats. */
+      if (len - i < 4) return -1;
+      const size_t k = get_u32(b + i);
+      i += 4;
+      if ((len - i) / 4 != k || (len - i) % 4 != 0 || k == 0) return -1;
+      if (stats) *stats = b + i;
+      if (n_stats) *n_stats = k;
+      break;
+    }
     if (nl == 0) {
       /* The held section starts once and is not empty. */
       if (in_held || i == len) return -1;
@@ -72,6 +105,11 @@ int kd_row_decode_streams(const unsigned char *b, size_t len, kf_stream_state *o
   *n = count;
   *n_held = held;
   return 0;
+}
+
+int kd_row_decode_streams(const unsigned char *b, size_t len, kf_stream_state *out, size_t *n,
+                          size_t *n_held) {
+  return kd_row_decode(b, len, out, n, n_held, NULL, NULL);
 }
 
 #define FNV_BASIS 0xcbf29ce484222325ull

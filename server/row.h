@@ -26,6 +26,7 @@
 typedef enum kd_change {
   KD_CHANGE_CREATE,  /* a new session: its row is written whole */
   KD_CHANGE_STATE,   /* its streams advanced (draws) */
+  KD_CHANGE_STATS,   /* its batch statistics changed (and perhaps its streams): always written */
   KD_CHANGE_RESEED,  /* its stream keys were replaced */
   KD_CHANGE_DELETE,  /* its row goes */
   KD_CHANGE_UNFENCE  /* the store's restored-from-snapshot marker goes (no session) */
@@ -40,12 +41,23 @@ typedef struct kd_row {
   kf_stream_state streams[KD_STREAMS_MAX]; /* the Rngs', then the model's */
   size_t n_streams;                        /* the Rngs' */
   size_t n_held;                           /* the model's, after them */
+  const unsigned char *stats;              /* n_stats float32 LE batch statistics, or NULL */
+  size_t n_stats;
 } kd_row;
 
 /* The blob of n Rngs streams followed by n_held held streams (streams has
  * n + n_held entries); returns a new malloc'd buffer of *len bytes, or NULL
  * on ENOMEM. */
 unsigned char *kd_row_encode_streams(const kf_stream_state *streams, size_t n, size_t n_held, size_t *len);
+
+/* The same with the model's batch statistics (n_stats floats; none: NULL, 0). */
+unsigned char *kd_row_encode(const kf_stream_state *streams, size_t n, size_t n_held, const float *stats,
+                             size_t n_stats, size_t *len);
+
+/* kd_row_decode_streams that also finds the statistics: *stats points into
+ * the blob (n_stats little-endian float32), NULL when it has none. */
+int kd_row_decode(const unsigned char *blob, size_t len, kf_stream_state *out, size_t *n, size_t *n_held,
+                  const unsigned char **stats, size_t *n_stats);
 
 /* Decodes a blob into at most KF_RNGS_MAX_STREAMS Rngs streams (*n) followed
  * by at most KD_HELD_STREAMS_MAX held ones (*n_held). Returns 0, or -1 if it

@@ -1,6 +1,7 @@
 /* keyfoldd — the session service (session.h). */
 #include "session.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -445,6 +446,7 @@ int kd_session_forward(kd_server *srv, kd_session *s, kf_tensor *xp, const char 
   /* Which keys a pass draws depends on the layers and det only. */
   size_t drawn = 0;
   kf_model_forward_draws(s->model, det, &drawn);
+  const bool updates = kf_model_forward_updates_stats(s->model, det);
   int rc = KF_OK, refused = 0;
   pthread_mutex_lock(&s->lock);
   if (s->deleted) {
@@ -454,13 +456,25 @@ int kd_session_forward(kd_server *srv, kd_session *s, kf_tensor *xp, const char 
   } else {
     kf_stream_state before[KD_STREAMS_MAX];
     const size_t n_streams = kd_session_streams(s, before, NULL);
-    rc = kf_model_forward(s->model, s->rngs, &x, det, y, &diag);
-    if (rc == KF_OK && drawn > 0 &&
-        kd_durable_record(srv->durable, s, KD_CHANGE_STATE, NULL, 0, ticket, err) != 0) {
-      /* Not recorded: the masks are never returned, so the draws go back. */
-      kd_session_set_streams(s, before, n_streams);
-      refused = -1;
+    /* A training batch_norm changes its statistics: keep them to put back. */
+    const size_t n_stats = updates ? kd_session_stat_count(s) : 0;
+    float *stats_before = n_stats ? malloc(n_stats * sizeof *stats_before) : NULL;
+    if (n_stats && !stats_before) {
+      refused = out_of_memory(err);
+    } else {
+      if (stats_before) kd_session_stats(s, stats_before);
+      rc = kf_model_forward(s->model, s->rngs, &x, det, y, &diag);
+      const kd_change change = updates ? KD_CHANGE_STATS : KD_CHANGE_STATE;
+      if (rc == KF_OK && (drawn > 0 || updates) &&
+          kd_durable_record(srv->durable, s, change, NULL, 0, ticket, err) != 0) {
+        /* Not recorded: the output is never returned, so the draws and the
+         * statistics go back. */
+        kd_session_set_streams(s, before, n_streams);
+        if (stats_before) kd_session_load_stats(s, stats_before);
+        refused = -1;
+      }
     }
+    free(stats_before);
   }
   pthread_mutex_unlock(&s->lock);
   if (!refused && rc != KF_OK) refused = forward_failed(s, rc, what, &diag, err);
@@ -610,6 +624,10 @@ static int recover_session(void *arg, const kd_row *row, char *msg, size_t msg_s
                i, row->streams[row->n_streams + i].name);
       goto done;
     }
+  }
+  if (row->n_stats > 0 && kd_session_set_stats(s, row->stats, row->n_stats) != 0) {
+    snprintf(msg, msg_size, "session '%s': its stored batch statistics do not fit its model", row->name);
+    goto done;
   }
   if (kd_durable_adopt(srv->durable, s) != 0) {
     snprintf(msg, msg_size, "out of memory");

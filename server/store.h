@@ -70,6 +70,16 @@ void kd_store_free(kd_store *store);
  * caller fills the rest. NULL on ENOMEM (the parts are then not freed). */
 kd_session *kd_session_new(const char *name);
 
+/* The number of floats of s's batch statistics (node order, mean then var
+ * of each batch_norm), a copy of them into out, and their replacement from
+ * n_floats little-endian float32 (-1 for another count or ENOMEM). Under
+ * s's lock. */
+size_t kd_session_stat_count(const kd_session *s);
+void kd_session_stats(const kd_session *s, float *out);
+int kd_session_set_stats(kd_session *s, const unsigned char *le, size_t n_floats);
+/* Puts back statistics copied by kd_session_stats. */
+void kd_session_load_stats(kd_session *s, const float *in);
+
 /* Every stream of s in the order rows store them (row.h): its Rngs'
  * streams, then those its model's layers hold. Call with s->lock held (or
  * before s is published). Copies them into out, which has room for

@@ -93,8 +93,13 @@ static void mark_superseded(kd_record *batch) {
       size_t h = ((uintptr_t)r->session >> 4) & (cap - 1);
       while (slots[h] && slots[h]->session != r->session) h = (h + 1) & (cap - 1);
       kd_record *later = slots[h];
-      const int whole = r->change == KD_CHANGE_STATE || r->change == KD_CHANGE_RESEED;
-      if (whole && later && (later->change == KD_CHANGE_STATE || later->change == KD_CHANGE_RESEED))
+      /* Each of these writes the session's whole state (streams and
+       * statistics): a later one makes an earlier one redundant. */
+      const int whole = r->change == KD_CHANGE_STATE || r->change == KD_CHANGE_STATS ||
+                        r->change == KD_CHANGE_RESEED;
+      if (whole && later &&
+          (later->change == KD_CHANGE_STATE || later->change == KD_CHANGE_STATS ||
+           later->change == KD_CHANGE_RESEED))
         r->superseded_by = later->superseded_by ? later->superseded_by : later;
       slots[h] = r;
     }

@@ -211,6 +211,43 @@ class StrictRestart(StoreTestCase):
     def test_kill9_restart_keeps_every_session_exactly(self):
         self._roundtrip("kill")
 
+    def test_batch_norm_statistics_persist(self):
+        """A training forward pass updates a batch_norm's running statistics (a
+        state change like a draw): they survive SIGTERM and kill -9 restarts
+        in strict and lease mode; an eval pass changes nothing; memory mode
+        keeps them until exit."""
+        model = {"layers": [{"type": "linear", "in_features": 3, "out_features": 4},
+                            {"type": "batch_norm", "num_features": 4, "name": "bn"},
+                            {"type": "dropout", "rate": 0.5}]}
+        x = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]
+        for mode in ("strict", "lease"):
+            for how in ("term", "kill"):
+                with self.subTest(mode=mode, how=how):
+                    shutil.rmtree(self.data, ignore_errors=True)
+                    os.makedirs(self.data)
+                    d = self.start(mode)
+                    self.ok(d, "POST", "/v1/sessions", {"name": "bn", "rngs": {"params": 0, "dropout": 1},
+                                                       "model": model})
+                    fresh = self.ok(d, "GET", "/v1/sessions/bn/params?format=state")
+                    self.assertEqual(fresh["bn"]["mean"]["data"], [0.0] * 4)
+                    self.assertEqual(fresh["bn"]["var"]["data"], [1.0] * 4)
+                    self.ok(d, "POST", "/v1/sessions/bn/forward", {"x": x, "deterministic": True})
+                    self.assertEqual(self.ok(d, "GET", "/v1/sessions/bn/params?format=state"), fresh)
+                    for _ in range(3):
+                        self.ok(d, "POST", "/v1/sessions/bn/forward", {"x": x, "deterministic": False})
+                    trained = self.ok(d, "GET", "/v1/sessions/bn/params?format=state")
+                    self.assertNotEqual(trained["bn"]["mean"], fresh["bn"]["mean"])
+                    # A draw after the training records the streams again: the
+                    # statistics must not go back with it.
+                    self.ok(d, "POST", "/v1/sessions/bn/keys", {"stream": "dropout", "n": 1})
+                    y = self.ok(d, "POST", "/v1/sessions/bn/forward", {"x": x, "deterministic": True})
+                    d = self.restart(d, how, mode)
+                    self.assertEqual(float_bits(self.ok(d, "GET", "/v1/sessions/bn/params?format=state")),
+                                     float_bits(trained))
+                    self.assertEqual(float_bits(self.ok(d, "POST", "/v1/sessions/bn/forward",
+                                                        {"x": x, "deterministic": True})), float_bits(y))
+                    self.term(d)
+
     def test_deletes_reseeds_and_recreations_persist(self):
         d = self.start("strict")
         for i, name in enumerate(["a", "b", "c"]):
