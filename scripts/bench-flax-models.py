@@ -133,21 +133,28 @@ def main():
     ap.add_argument("--seconds", type=float, default=2.0, help="CPU seconds per figure (five windows)")
     ap.add_argument("--batches", default="1,32")
     ap.add_argument("--no-write", action="store_true", help="do not write tests/bench/models/*.json")
+    ap.add_argument("--json", action="store_true",
+                    help="figures as JSON lines on stdout (scripts/bench-models.sh), the rest on stderr")
     a = ap.parse_args()
+    say = (lambda *args: print(*args, file=sys.stderr)) if a.json else print
+
+    def emit(**fig):
+        if a.json:
+            print(json.dumps(fig), flush=True)
     L = load_script("gen-layer-vectors")
     batches = [int(b) for b in a.batches.split(",")]
-    print("jax %s, jaxlib %s, flax %s, numpy %s, python %s" % (
+    say("jax %s, jaxlib %s, flax %s, numpy %s, python %s" % (
         jax.__version__, getattr(jax.lib, "__version__", "?"), flax.__version__, np.__version__,
         platform.python_version()))
-    print("cpu: %s; pinned to cpu %s; XLA_FLAGS=%s" % (load_script("gen-vectors").cpu_model(), os.environ.get("KF_BENCH_PINNED", "-"),
+    say("cpu: %s; pinned to cpu %s; XLA_FLAGS=%s" % (load_script("gen-vectors").cpu_model(), os.environ.get("KF_BENCH_PINNED", "-"),
                                                       os.environ.get("XLA_FLAGS")))
-    print("timing: median of five windows of %.2g s of process CPU time each, after a warm-up" % (a.seconds / 5))
+    say("timing: median of five windows of %.2g s of process CPU time each, after a warm-up" % (a.seconds / 5))
 
     models = {"mnist_cnn": MNIST_CNN, "encoder": ENCODER}
     outdir = os.path.join(ROOT, "tests", "bench", "models")
     for name, body in models.items():
         text = json.dumps(body, indent=1)
-        print("\n%s (keyfold model JSON):\n%s" % (name, json.dumps(body)))
+        say("\n%s (keyfold model JSON):\n%s" % (name, json.dumps(body)))
         if not a.no_write:
             os.makedirs(outdir, exist_ok=True)
             with open(os.path.join(outdir, name + ".json"), "w") as f:
@@ -163,30 +170,33 @@ def main():
     if not all(np.array_equal(np.asarray(p), np.asarray(q)) for p, q in zip(ours, theirs)):
         raise SystemExit("mnist_cnn built from the JSON differs from the tutorial's Module")
     nparams = sum(int(np.prod(np.shape(p))) for p in ours)
-    print("\nmnist_cnn: %d parameters (identical to the tutorial Module's)" % nparams)
+    say("\nmnist_cnn: %d parameters (identical to the tutorial Module's)" % nparams)
     rng = np.random.default_rng(0)
     f = eval_fn(L, cnn)
     for b in batches:
         x = jnp.asarray(rng.standard_normal((b, 28, 28, 1)), jnp.float32)
         r, wall, runs = rate(f, x, b, a.seconds)
-        print("  mnist_cnn batch %3d: %10.1f samples/s (wall %10.1f; runs %s)" % (
+        say("  mnist_cnn batch %3d: %10.1f samples/s (wall %10.1f; runs %s)" % (
             b, r, wall, " ".join("%.4g" % v for v in runs)))
+        emit(name="flax_mnist_cnn", batch=b, samples_per_s=round(r, 1), wall_samples_per_s=round(wall, 1))
     for b in batches:
         for i, (layer, shape) in enumerate([(cnn.layers[0], (b, 28, 28, 1)), (cnn.layers[3], (b, 14, 14, 32))]):
             g, gw, flops = conv_gflops(layer, shape, a.seconds)
-            print("  conv%d %s batch %3d: %7.2f GFLOP/s (wall %7.2f; %.4g FLOP per call)" % (
+            say("  conv%d %s batch %3d: %7.2f GFLOP/s (wall %7.2f; %.4g FLOP per call)" % (
                 i + 1, "x".join(map(str, shape[1:])), b, g, gw, flops))
+            emit(name="flax_conv%d" % (i + 1), batch=b, gflops=round(g, 2))
 
     # (b) the encoder
     enc = build(L, ENCODER)
     nparams = sum(int(np.size(v)) for v in jax.tree_util.tree_leaves(nnx.state(enc, nnx.Param)))
-    print("\nencoder: %d parameters, sequence length 32" % nparams)
+    say("\nencoder: %d parameters, sequence length 32" % nparams)
     f = eval_fn(L, enc)
     for b in batches:
         x = jnp.asarray(rng.integers(0, 1000, (b, 32)), jnp.int32)
         r, wall, runs = rate(f, x, b, a.seconds)
-        print("  encoder batch %3d: %10.1f samples/s (wall %10.1f; runs %s)" % (
+        say("  encoder batch %3d: %10.1f samples/s (wall %10.1f; runs %s)" % (
             b, r, wall, " ".join("%.4g" % v for v in runs)))
+        emit(name="flax_encoder", batch=b, samples_per_s=round(r, 1), wall_samples_per_s=round(wall, 1))
 
 
 if __name__ == "__main__":
