@@ -192,7 +192,7 @@ START_TEST(vectors_match_flax_within_bound) {
     } else {
       y = malloc((ny + 1) * sizeof(float));
       if (oi == 2)
-        kf__avg_pool(&g, x, y, json_is_true(json_object_get(c, "count_include_pad")));
+        kf__avg_pool(&g, x, y, json_is_true(json_object_get(c, "count_include_pad")), 1);
       else if (oi == 3)
         kf__max_pool(&g, x, y);
       else
@@ -218,6 +218,9 @@ START_TEST(vectors_match_flax_within_bound) {
       same[oi] += memcmp(&y[i], &yf[i], sizeof(float)) == 0;
       total[oi]++;
     }
+    size_t same_case = 0;
+    for (size_t i = 0; i < ny; i++) same_case += memcmp(&y[i], &yf[i], sizeof(float)) == 0;
+    if (oi == 2) printf("test_conv: %s: %zu of %zu bit-identical to Flax\n", name, same_case, ny);
     free(x), free(w), free(b), free(yf), free(ref), free(abs_), free(y);
   }
   for (int oi = 0; oi < 5; oi++)
@@ -530,6 +533,41 @@ START_TEST(plans_refuse_bad_geometry) {
 }
 END_TEST
 
+/* avg_pool's two last steps (s / d, s * (1 / d)), count_include_pad both
+ * ways, and max/min with padding and NaN, on a 1-D case worked by hand. */
+START_TEST(pools_worked_by_hand) {
+  kf__conv_geom g = {0};
+  g.nd = 1, g.batch = 1, g.in[0] = 4, g.kernel[0] = 3, g.stride[0] = 2, g.in_ch = 2;
+  ck_assert_int_eq(kf__pool_plan(&g, KF__PAD_SAME, NULL), 0);
+  ck_assert(g.out[0] == 2 && g.pad_lo[0] == 0 && g.pad_hi[0] == 1);
+  const int64_t pads[2] = {1, 1}; /* windows: positions -1..1, 1..3 */
+  ck_assert_int_eq(kf__pool_plan(&g, KF__PAD_EXPLICIT, pads), 0);
+  ck_assert_int_eq(g.out[0], 2);
+  const float x[8] = {1.0f, -2.0f, 0.1f, NAN, 0.7f, 5.0f, -3.0f, 4.0f};
+  float y[4];
+  kf__avg_pool(&g, x, y, 1, 0);
+  ck_assert(y[0] == (1.0f + 0.1f) / 3.0f && y[1] != y[1] && y[3] != y[3]);
+  ck_assert(y[2] == ((0.1f + 0.7f) + -3.0f) / 3.0f);
+  kf__avg_pool(&g, x, y, 1, 1);
+  ck_assert(y[0] == (1.0f + 0.1f) * (1.0f / 3.0f));
+  ck_assert(y[2] == ((0.1f + 0.7f) + -3.0f) * (1.0f / 3.0f));
+  kf__avg_pool(&g, x, y, 0, 0);
+  ck_assert(y[0] == (1.0f + 0.1f) / 2.0f && y[1] != y[1]);
+  kf__max_pool(&g, x, y);
+  ck_assert(y[0] == 1.0f && y[1] != y[1] && y[2] == 0.7f && y[3] != y[3]);
+  kf__min_pool(&g, x, y);
+  ck_assert(y[0] == 0.1f && y[1] != y[1] && y[2] == -3.0f && y[3] != y[3]);
+  const int64_t all_pad[2] = {5, 0}; /* windows wholly in the padding */
+  g.stride[0] = 1;
+  ck_assert_int_eq(kf__pool_plan(&g, KF__PAD_EXPLICIT, all_pad), 0);
+  float z[14];
+  kf__max_pool(&g, x, z);
+  ck_assert(isinf(z[0]) && z[0] < 0);
+  kf__avg_pool(&g, x, z, 0, 1);
+  ck_assert(z[0] != z[0]);
+}
+END_TEST
+
 static Suite *conv_suite(void) {
   Suite *s = suite_create("conv");
   TCase *tc = tcase_create("core");
@@ -539,6 +577,7 @@ static Suite *conv_suite(void) {
   tcase_add_test(tc, large_shapes_cross_the_blocks);
   tcase_add_test(tc, workspace_is_bounded);
   tcase_add_test(tc, plans_refuse_bad_geometry);
+  tcase_add_test(tc, pools_worked_by_hand);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -497,7 +497,8 @@ void kf__conv(kf__isa isa, const kf__conv_geom *g, const float *x, const float *
 
 enum { POOL_AVG, POOL_MAX, POOL_MIN };
 
-static void pool(const kf__conv_geom *g, const float *x, float *y, int op, int count_pad) {
+static void pool(const kf__conv_geom *g, const float *x, float *y, int op, int count_pad,
+                 int reciprocal) {
   const size_t ch = (size_t)g->in_ch;
   const int64_t xs1 = g->in[2] * (int64_t)ch, xs0 = g->in[1] * xs1;
   const size_t xbatch = (size_t)(g->in[0] * xs0);
@@ -534,20 +535,26 @@ static void pool(const kf__conv_geom *g, const float *x, float *y, int op, int c
           }
           if (op == POOL_AVG) {
             const float d = count_pad ? window : count;
-            for (size_t c = 0; c < ch; c++) acc[c] /= d;
+            if (reciprocal) {
+              const float r = 1.0f / d;
+              for (size_t c = 0; c < ch; c++) acc[c] *= r;
+            } else {
+              for (size_t c = 0; c < ch; c++) acc[c] /= d;
+            }
           }
         }
   }
 }
 
-void kf__avg_pool(const kf__conv_geom *g, const float *x, float *y, int count_include_pad) {
-  pool(g, x, y, POOL_AVG, count_include_pad);
+void kf__avg_pool(const kf__conv_geom *g, const float *x, float *y, int count_include_pad,
+                  int reciprocal) {
+  pool(g, x, y, POOL_AVG, count_include_pad, reciprocal);
 }
 
 void kf__max_pool(const kf__conv_geom *g, const float *x, float *y) {
-  pool(g, x, y, POOL_MAX, 0);
+  pool(g, x, y, POOL_MAX, 0, 0);
 }
 
 void kf__min_pool(const kf__conv_geom *g, const float *x, float *y) {
-  pool(g, x, y, POOL_MIN, 0);
+  pool(g, x, y, POOL_MIN, 0, 0);
 }

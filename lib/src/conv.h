@@ -119,12 +119,18 @@ void kf__conv(kf__isa isa, const kf__conv_geom *g, const float *x, const float *
  * crops). Errors as kf__conv_plan; other modes are KF_EINVAL. */
 int kf__pool_plan(kf__conv_geom *g, kf__pad_mode mode, const int64_t *explicit_pairs);
 
-/* avg_pool: y = s / d with s the float sum from +0 over the window
- * positions inside the input in row-major order (the padding adds +0,
- * which cannot change a sum that starts at +0), and d = prod(window) when
- * count_include_pad (Flax's default) or else the number of window positions
- * inside the input (0 gives NaN, as Flax does). */
-void kf__avg_pool(const kf__conv_geom *g, const float *x, float *y, int count_include_pad);
+/* avg_pool: y = s / d, or y = s * (1 / d) when `reciprocal`, with s the
+ * float sum from +0 over the window positions inside the input in
+ * row-major order (the padding adds +0, which cannot change a sum that
+ * starts at +0), and d = prod(window) when count_include_pad (Flax's
+ * default) or else the number of window positions inside the input (0 gives
+ * NaN, as Flax does). The divisor is a constant of the XLA program either
+ * way, and XLA turns the division by a constant into a multiplication by its
+ * float32 reciprocal wherever it compiles it: under jit in every era, and
+ * op by op too from jax 0.10 on; jax 0.6's op-by-op dispatch divides
+ * (reciprocal = 0). Both are bit for bit what that JAX gives. */
+void kf__avg_pool(const kf__conv_geom *g, const float *x, float *y, int count_include_pad,
+                  int reciprocal);
 
 /* max_pool / min_pool: the maximum (minimum) over the window positions
  * inside the input, -inf (+inf) when there are none, as reduce_window with
