@@ -299,45 +299,66 @@ static void col_pos_at(const kf__conv_geom *g, size_t cin, size_t pc, col_pos *c
   cp->t[0] = (int64_t)tap;
 }
 
+/* What a row past the last reads: zeros, as many as a panel has columns. */
+static const float zero_row[KC];
+
+#if defined(__GNUC__)
+#define KF_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define KF_ALWAYS_INLINE inline
+#endif
+
 /* Writes `rows` patch rows from *rp on (which it advances) and columns
  * [cp, cp + kc) of group grp as one sliver of mr rows: element (i, p) at
- * out[p * mr + i], rows past `rows` zero. */
+ * out[p * mr + i], rows past `rows` zero. The rows share the run structure
+ * of the columns (kernel position by kernel position, up to cin channels
+ * each), so each run is copied for all mr rows at once; mr is a constant in
+ * each caller, which lets the compiler unroll the row loop. */
+static KF_ALWAYS_INLINE void pack_sliver_mr(const patches *pt, size_t grp, row_pos *rp,
+                                            size_t rows, const size_t mr, const col_pos *cp,
+                                            size_t kc, float *out) {
+  const kf__conv_geom *g = pt->g;
+  row_taps rt[KF__GEMM_MR_avx512];
+  const float *xb[KF__GEMM_MR_avx512];
+  for (size_t i = 0; i < mr; i++) {
+    rt[i].g = g;
+    if (i >= rows) continue;
+    row_taps_set(&rt[i], rp->o, pt->xstride);
+    xb[i] = pt->x + rp->b * pt->xbatch + grp * pt->cin;
+    row_pos_next(g, rp);
+  }
+  size_t c = cp->c;
+  int64_t t[3] = {cp->t[0], cp->t[1], cp->t[2]};
+  for (size_t p = 0; p < kc;) {
+    size_t n = pt->cin - c;
+    if (n > kc - p) n = kc - p;
+    const float *src[KF__GEMM_MR_avx512];
+    for (size_t i = 0; i < mr; i++) {
+      src[i] = zero_row;
+      if (i >= rows) continue;
+      const int64_t a0 = row_tap(&rt[i], pt->xstride, 0, t[0]);
+      const int64_t a1 = row_tap(&rt[i], pt->xstride, 1, t[1]);
+      const int64_t a2 = row_tap(&rt[i], pt->xstride, 2, t[2]);
+      if (a0 >= 0 && a1 >= 0 && a2 >= 0) src[i] = xb[i] + a0 + a1 + a2 + c;
+    }
+    float *dst = out + p * mr;
+    for (size_t q = 0; q < n; q++)
+      for (size_t i = 0; i < mr; i++) dst[q * mr + i] = src[i][q];
+    p += n;
+    c = 0;
+    if (++t[2] == g->kernel[2]) {
+      t[2] = 0;
+      if (++t[1] == g->kernel[1]) t[1] = 0, t[0]++;
+    }
+  }
+}
+
 static void pack_sliver(const patches *pt, size_t grp, row_pos *rp, size_t rows, size_t mr,
                         const col_pos *cp, size_t kc, float *out) {
-  const kf__conv_geom *g = pt->g;
-  row_taps rt;
-  rt.g = g;
-  for (size_t i = 0; i < mr; i++) {
-    float *col = out + i;
-    if (i >= rows) {
-      for (size_t p = 0; p < kc; p++) col[p * mr] = 0.0f;
-      continue;
-    }
-    row_taps_set(&rt, rp->o, pt->xstride);
-    const float *xb = pt->x + rp->b * pt->xbatch + grp * pt->cin;
-    row_pos_next(g, rp);
-    size_t c = cp->c;
-    int64_t t[3] = {cp->t[0], cp->t[1], cp->t[2]};
-    for (size_t p = 0; p < kc;) {
-      size_t n = pt->cin - c;
-      if (n > kc - p) n = kc - p;
-      const int64_t a0 = row_tap(&rt, pt->xstride, 0, t[0]);
-      const int64_t a1 = row_tap(&rt, pt->xstride, 1, t[1]);
-      const int64_t a2 = row_tap(&rt, pt->xstride, 2, t[2]);
-      float *dst = col + p * mr;
-      if (a0 < 0 || a1 < 0 || a2 < 0) {
-        for (size_t q = 0; q < n; q++) dst[q * mr] = 0.0f;
-      } else {
-        const float *src = xb + a0 + a1 + a2 + c;
-        for (size_t q = 0; q < n; q++) dst[q * mr] = src[q];
-      }
-      p += n;
-      c = 0;
-      if (++t[2] == g->kernel[2]) {
-        t[2] = 0;
-        if (++t[1] == g->kernel[1]) t[1] = 0, t[0]++;
-      }
-    }
+  switch (mr) {
+    case KF__GEMM_MR_avx512: pack_sliver_mr(pt, grp, rp, rows, KF__GEMM_MR_avx512, cp, kc, out); return;
+    case KF__GEMM_MR_avx2: pack_sliver_mr(pt, grp, rp, rows, KF__GEMM_MR_avx2, cp, kc, out); return;
+    default: pack_sliver_mr(pt, grp, rp, rows, KF__GEMM_MR_scalar, cp, kc, out); return;
   }
 }
 
