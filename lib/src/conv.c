@@ -379,13 +379,9 @@ static size_t kernel_positions(const kf__conv_geom *g) {
   return (size_t)(g->kernel[0] * g->kernel[1] * g->kernel[2]);
 }
 
-static size_t core_workspace(kf__isa isa, const kf__conv_geom *g) {
-  size_t mr, nr;
-  kf__gemm_tile_dims(isa, &mr, &nr);
-  const size_t k = kernel_positions(g) * (size_t)(g->in_ch / g->groups);
-  const size_t n = (size_t)(g->out_ch / g->groups);
-  const size_t kc = k < KC ? k : KC;
-  return (MC + mr) * kc + kc * ((n < NC ? n : NC) + nr);
+static void add_bias(float *y, size_t rows, size_t ld, const float *bias, size_t n) {
+  for (size_t r = 0; r < rows; r++)
+    for (size_t j = 0; j < n; j++) y[r * ld + j] += bias[j];
 }
 
 /* Floats of one batch element's unfolded (circular transpose) output, the
@@ -400,18 +396,33 @@ static size_t fold_stage_size(const kf__conv_geom *g) {
   return best;
 }
 
+/* Whether the chain is split by kernel position (conv.h): with input
+ * dilation, no kernel dilation and one group, as XLA:CPU computes it. */
+static int tapwise(const kf__conv_geom *g) {
+  return (g->lhs_dil[0] != 1 || g->lhs_dil[1] != 1 || g->lhs_dil[2] != 1) &&
+         g->rhs_dil[0] == 1 && g->rhs_dil[1] == 1 && g->rhs_dil[2] == 1 && g->groups == 1;
+}
+
+static size_t core_workspace(kf__isa isa, const kf__conv_geom *g) {
+  size_t mr, nr;
+  kf__gemm_tile_dims(isa, &mr, &nr);
+  const size_t cin = (size_t)(g->in_ch / g->groups);
+  const size_t k = tapwise(g) ? cin : kernel_positions(g) * cin;
+  const size_t n = (size_t)(g->out_ch / g->groups), nc = n < NC ? n : NC;
+  const size_t kc = k < KC ? k : KC;
+  return (MC + mr) * kc + kc * (nc + nr) + (tapwise(g) ? MC * nc : 0);
+}
+
 size_t kf__conv_workspace(kf__isa isa, const kf__conv_geom *g) {
   size_t w = core_workspace(isa, g);
   if (g->fold) w += 2 * fold_stage_size(g);
   return w;
 }
 
-static void add_bias(float *y, size_t rows, size_t ld, const float *bias, size_t n) {
-  for (size_t r = 0; r < rows; r++)
-    for (size_t j = 0; j < n; j++) y[r * ld + j] += bias[j];
-}
-
-/* The convolution proper (no fold): y has out_ch columns per position. */
+/* The convolution proper (no fold): y has out_ch columns per position.
+ * Patch columns [s0, s0 + len) form one chain (all of them, or one kernel
+ * position's channels when tapwise), run in equal panels of at most KC;
+ * a tapwise chain goes to the scratch d and is added into y. */
 static void conv_core(kf__isa isa, const kf__conv_geom *g, const float *x, const float *kernel,
                       const float *bias, float *y, float *work) {
   size_t mr, nr;
@@ -426,38 +437,53 @@ static void conv_core(kf__isa isa, const kf__conv_geom *g, const float *x, const
   pt.xbatch = (size_t)(g->in[0] * pt.xstride[0]);
   pt.npos = (size_t)(g->out[0] * g->out[1] * g->out[2]);
   const size_t m = g->batch * pt.npos;
-  const size_t k = kernel_positions(g) * pt.cin;
+  const int split = tapwise(g);
+  const size_t k = kernel_positions(g) * pt.cin, len = split ? pt.cin : k;
   const size_t ldy = (size_t)g->out_ch, n = ldy / (size_t)g->groups;
   if (m == 0) return;
-  /* k in equal panels of at most KC: a short last panel costs a reload of
-   * the tile for little work */
-  const size_t kstep = (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
+  /* equal panels: a short last panel costs a reload of the tile for little work */
+  const size_t panels = (len + KC - 1) / KC, kstep = (len + panels - 1) / panels;
   float *ap = work;
-  float *bp = work + (MC + mr) * (k < KC ? k : KC);
+  float *bp = ap + (MC + mr) * (len < KC ? len : KC);
+  float *d = bp + (len < KC ? len : KC) * ((n < NC ? n : NC) + nr);
   for (size_t grp = 0; grp < (size_t)g->groups; grp++) {
     for (size_t jc = 0; jc < n; jc += NC) {
       const size_t nc = (n - jc < NC) ? n - jc : NC;
       const size_t col0 = grp * n + jc;
-      for (size_t pc = 0; pc < k; pc += kstep) {
-        const size_t kc = (k - pc < kstep) ? k - pc : kstep;
-        pack_kernel(kernel + pc * ldy + col0, ldy, kc, nc, nr, bp);
-        col_pos cp;
-        col_pos_at(g, pt.cin, pc, &cp);
+      for (size_t s0 = 0; s0 < k; s0 += len) {
+        if (panels == 1) pack_kernel(kernel + s0 * ldy + col0, ldy, len, nc, nr, bp);
         row_pos rp;
         row_pos_at(g, pt.npos, 0, &rp);
         for (size_t ic = 0; ic < m; ic += MC) {
           const size_t mc = (m - ic < MC) ? m - ic : MC;
-          for (size_t ir = 0; ir < mc; ir += mr)
-            pack_sliver(&pt, grp, &rp, (mc - ir < mr) ? mc - ir : mr, mr, &cp, kc, ap + ir * kc);
-          for (size_t jr = 0; jr < nc; jr += nr) {
-            const size_t nv = (nc - jr < nr) ? nc - jr : nr;
-            for (size_t ir = 0; ir < mc; ir += mr) {
-              const size_t mv = (mc - ir < mr) ? mc - ir : mr;
-              kf__k_gemm_tile(isa, kc, ap + ir * kc, bp + jr * kc, nr,
-                              y + (ic + ir) * ldy + col0 + jr, ldy, pc > 0, mv, nv);
+          float *c = split ? d : y + ic * ldy + col0;
+          const size_t ldc = split ? nc : ldy;
+          const row_pos block = rp;
+          for (size_t pc = s0; pc < s0 + len; pc += kstep) {
+            const size_t kc = (s0 + len - pc < kstep) ? s0 + len - pc : kstep;
+            if (panels > 1) pack_kernel(kernel + pc * ldy + col0, ldy, kc, nc, nr, bp);
+            col_pos cp;
+            col_pos_at(g, pt.cin, pc, &cp);
+            rp = block;
+            for (size_t ir = 0; ir < mc; ir += mr)
+              pack_sliver(&pt, grp, &rp, (mc - ir < mr) ? mc - ir : mr, mr, &cp, kc, ap + ir * kc);
+            for (size_t jr = 0; jr < nc; jr += nr) {
+              const size_t nv = (nc - jr < nr) ? nc - jr : nr;
+              for (size_t ir = 0; ir < mc; ir += mr) {
+                const size_t mv = (mc - ir < mr) ? mc - ir : mr;
+                kf__k_gemm_tile(isa, kc, ap + ir * kc, bp + jr * kc, nr, c + ir * ldc + jr, ldc,
+                                pc > s0, mv, nv);
+              }
             }
           }
-          if (bias && pc + kc == k) add_bias(y + ic * ldy + col0, mc, ldy, bias + col0, nc);
+          float *yb = y + ic * ldy + col0;
+          if (split) {
+            /* acc = +0, then acc + d kernel position by kernel position */
+            for (size_t r = 0; r < mc; r++)
+              for (size_t j = 0; j < nc; j++)
+                yb[r * ldy + j] = (s0 == 0 ? 0.0f : yb[r * ldy + j]) + d[r * nc + j];
+          }
+          if (bias && s0 + len == k) add_bias(yb, mc, ldy, bias + col0, nc);
         }
       }
     }
