@@ -3,7 +3,7 @@
  *    code, read from tests/vectors/conv-kernels.json (scripts/gen-conv-vectors.py;
  *    committed, so JAX is not needed here), every case within the error
  *    bound |y - ref| <= (n + 1) * 2^-24 * sum|x w| (n the terms of the chain),
- *    max/min pools bit for bit;
+ *    and bit for bit where XLA sums in conv.h's order (all but a listed few);
  *  - against a direct transcription of the documented order (the input
  *    padded and dilated explicitly, then the fma chain), bit for bit;
  *  - every usable instruction set giving the scalar form's bits;
@@ -153,6 +153,23 @@ static double chain_terms(const kf__conv_geom *g, const char *op) {
   return n + 1;
 }
 
+/* The cases where XLA:CPU (jaxlib 0.10.2, which printed the vectors) sums
+ * in another order than conv.h's; every other case must be bit-identical to
+ * Flax. Convolutions with many channels (XLA blocks them differently from
+ * about 96 output channels or 270 patch columns), transposes whose kernel
+ * is wider than about half the dilated input (an order we could not
+ * identify), and avg_pools whose last window stride is not 1. */
+static const char *const not_xla_order[] = {
+    "2d_panels_k270", "2d_cout96", "t1d_circular_k9_s1", "t2d_circular_s2_k4",
+    "t2d_circular_k66_s2", "t3d_circular", "avg_2d_same_s2", "avg_2d_same_nopad", "avg_3d_same",
+};
+
+static int xla_order(const char *name) {
+  for (size_t i = 0; i < sizeof not_xla_order / sizeof not_xla_order[0]; i++)
+    if (!strcmp(name, not_xla_order[i])) return 0;
+  return 1;
+}
+
 START_TEST(vectors_match_flax_within_bound) {
   const json_t *root = vectors();
   const json_t *cases = json_object_get(root, "cases");
@@ -222,6 +239,8 @@ START_TEST(vectors_match_flax_within_bound) {
     for (size_t i = 0; i < ny; i++) same_case += memcmp(&y[i], &yf[i], sizeof(float)) == 0;
     if (same_case < ny)
       printf("test_conv: %s: %zu of %zu bit-identical to Flax\n", name, same_case, ny);
+    if (xla_order(name))
+      ck_assert_msg(same_case == ny, "%s: %zu of %zu bit-identical to Flax", name, same_case, ny);
     free(x), free(w), free(b), free(yf), free(ref), free(abs_), free(y);
   }
   for (int oi = 0; oi < 5; oi++)

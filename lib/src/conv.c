@@ -10,7 +10,9 @@
  * block, so the scratch is a few hundred kilobytes whatever the shape. The
  * panels over k are chained through y as in kf__gemm, so every output is one
  * unbroken chain and the result does not depend on the blocking or the
- * instruction set.
+ * instruction set. With input dilation (conv.h: tapwise), each kernel
+ * position's columns form a chain of their own, computed into a scratch
+ * block and added into y position by position.
  */
 #include "conv.h"
 

@@ -10,14 +10,23 @@
  *   y      (batch, out[0], ..., out[nd-1], out_ch)
  *
  * Summation order, the same on every CPU and instruction set (so replicas
- * agree bit for bit): each convolution output is the fused multiply-add chain
- * acc = fma(x, w, acc) from acc = +0 over the kernel positions in row-major
- * order (kernel[0] slowest) and, within a position, over the input channels
- * of the output's group in order; a position that falls in padding or in a
- * hole of the input dilation is part of the chain with x = 0. Then, for a
- * circular transposed convolution only, the periodic fold (see
+ * agree bit for bit), and XLA:CPU's own wherever we could observe it
+ * (docs/conv.md):
+ *  - in general, each output is the fused multiply-add chain
+ *    acc = fma(x, w, acc) from acc = +0 over the kernel positions in
+ *    row-major order (kernel[0] slowest) and, within a position, over the
+ *    input channels of the output's group in order; a position in the
+ *    padding is part of the chain with x = 0 (which leaves acc unchanged);
+ *  - with input dilation (lhs_dil > 1 somewhere: every strided
+ *    ConvTranspose), no kernel dilation and one group, one chain per kernel
+ *    position instead: d = the fma chain over the input channels from +0,
+ *    then acc = acc + d over the kernel positions in row-major order from
+ *    acc = +0 (positions in padding or in a hole of the dilation add +0,
+ *    which cannot change a sum that starts at +0);
+ * then, for a circular transposed convolution only, the periodic fold (see
  * kf__conv_transpose_plan); then y = acc + bias[o] as one float addition,
- * as Flax does (`y += bias`). */
+ * as Flax does (`y += bias`). (A zero x times an infinite weight gives NaN
+ * here, as a chain that includes the padding must.) */
 #ifndef KEYFOLD_CONV_H
 #define KEYFOLD_CONV_H
 
