@@ -1,7 +1,8 @@
 """Known answers from real JAX and Flax for keyfold's convolution and pooling
 kernels (lib/src/conv.c; test tooling only). Run under an oracle venv:
 
-    /work/venvs/kf-oracle-flax-0.12/bin/python scripts/gen-conv-vectors.py   # tests/vectors/conv-kernels.json
+    /work/venvs/kf-oracle-flax-0.12/bin/python scripts/gen-conv-vectors.py   # tests/vectors/conv-kernels-flax-0.12.json
+    /work/venvs/kf-oracle-flax-0.10/bin/python scripts/gen-conv-vectors.py   # tests/vectors/conv-kernels-flax-0.10.json
 
 Each case holds its geometry, the float32 inputs (x, kernel, bias), Flax's
 float32 output (nnx.Conv, nnx.ConvTranspose, flax.linen.pooling avg_pool / max_pool /
@@ -170,7 +171,9 @@ def run(case, x, w, b, dtype):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("-o", default=os.path.join(ROOT, "tests", "vectors", "conv-kernels.json"))
+    era = "flax-0.10" if flax.__version__.startswith(("0.9.", "0.10.")) else \
+        "flax-%s" % ".".join(flax.__version__.split(".")[:2])
+    ap.add_argument("-o", default=os.path.join(ROOT, "tests", "vectors", "conv-kernels-%s.json" % era))
     args = ap.parse_args()
     rs = np.random.RandomState(20261205)
     cases = conv_cases()

@@ -358,7 +358,9 @@ static KF_ALWAYS_INLINE void pack_sliver_mr(const patches *pt, size_t grp, row_p
 static void pack_sliver(const patches *pt, size_t grp, row_pos *rp, size_t rows, size_t mr,
                         const col_pos *cp, size_t kc, float *out) {
   switch (mr) {
-    case KF__GEMM_MR_avx512: pack_sliver_mr(pt, grp, rp, rows, KF__GEMM_MR_avx512, cp, kc, out); return;
+    case KF__GEMM_MR_avx512:
+      pack_sliver_mr(pt, grp, rp, rows, KF__GEMM_MR_avx512, cp, kc, out);
+      return;
     case KF__GEMM_MR_avx2: pack_sliver_mr(pt, grp, rp, rows, KF__GEMM_MR_avx2, cp, kc, out); return;
     default: pack_sliver_mr(pt, grp, rp, rows, KF__GEMM_MR_scalar, cp, kc, out); return;
   }
@@ -575,9 +577,11 @@ static void pool(const kf__conv_geom *g, const float *x, float *y, int op, int c
                 if (op == POOL_AVG) {
                   for (size_t c = 0; c < ch; c++) acc[c] += v[c];
                 } else if (op == POOL_MAX) {
-                  for (size_t c = 0; c < ch; c++) acc[c] = (v[c] > acc[c] || (v[c] != v[c] && acc[c] == acc[c])) ? v[c] : acc[c];
+                  for (size_t c = 0; c < ch; c++)
+                    if (v[c] > acc[c] || (v[c] != v[c] && acc[c] == acc[c])) acc[c] = v[c];
                 } else {
-                  for (size_t c = 0; c < ch; c++) acc[c] = (v[c] < acc[c] || (v[c] != v[c] && acc[c] == acc[c])) ? v[c] : acc[c];
+                  for (size_t c = 0; c < ch; c++)
+                    if (v[c] < acc[c] || (v[c] != v[c] && acc[c] == acc[c])) acc[c] = v[c];
                 }
               }
             }

@@ -91,7 +91,8 @@ int main(int argc, char **argv) {
     const size_t nx = sh->batch * (size_t)(sh->h * sh->w * sh->cin);
     const size_t m = sh->batch * (size_t)(g.out[0] * g.out[1]);
     const size_t kk = (size_t)(sh->k * sh->k * sh->cin), ny = m * (size_t)sh->cout;
-    float *x = rarray(nx, 1), *w = rarray(kk * (size_t)sh->cout, 2), *b = rarray((size_t)sh->cout, 3);
+    float *x = rarray(nx, 1), *w = rarray(kk * (size_t)sh->cout, 2);
+    float *b = rarray((size_t)sh->cout, 3);
     float *y = malloc(ny * sizeof(float)), *ya = malloc(ny * sizeof(float));
     float *work = malloc(kf__conv_workspace(isa, &g) * sizeof(float));
     float *patches = malloc(m * kk * sizeof(float));
