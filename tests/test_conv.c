@@ -454,31 +454,37 @@ START_TEST(every_isa_gives_the_documented_chain_bit_for_bit) {
 END_TEST
 
 /* Shapes past every block size of conv.c (96 positions, 256 patch columns,
- * 1024 output channels, 64 kernel positions per dimension): still the
- * documented chain, on every instruction set. */
+ * 1024 output channels, 64 kernel positions per dimension), with and
+ * without input dilation: still the documented order, on every
+ * instruction set. */
 START_TEST(large_shapes_cross_the_blocks) {
   static const struct {
     int nd;
     size_t batch;
     int64_t in[3], kernel[3], stride, in_ch, out_ch, groups;
     kf__pad_mode mode;
+    int64_t lhs_dil;
   } shapes[] = {
-      {2, 2, {12, 11, 1}, {3, 3, 1}, 1, 70, 33, 1, KF__PAD_SAME},     /* k = 630 */
-      {1, 1, {40, 1, 1}, {3, 1, 1}, 1, 2, 1100, 1, KF__PAD_SAME},     /* n > 1024 */
-      {1, 2, {150, 1, 1}, {80, 1, 1}, 2, 3, 5, 1, KF__PAD_CIRCULAR},  /* 80 taps */
-      {2, 1, {9, 10, 1}, {3, 3, 1}, 1, 48, 48, 48, KF__PAD_SAME},     /* depthwise */
-      {3, 1, {5, 6, 7}, {3, 3, 3}, 2, 20, 24, 4, KF__PAD_SAME},
+      {2, 2, {12, 11, 1}, {3, 3, 1}, 1, 70, 33, 1, KF__PAD_SAME, 1},     /* k = 630 */
+      {1, 1, {40, 1, 1}, {3, 1, 1}, 1, 2, 1100, 1, KF__PAD_SAME, 1},     /* n > 1024 */
+      {1, 2, {150, 1, 1}, {80, 1, 1}, 2, 3, 5, 1, KF__PAD_CIRCULAR, 1},  /* 80 taps */
+      {2, 1, {9, 10, 1}, {3, 3, 1}, 1, 48, 48, 48, KF__PAD_SAME, 1},     /* depthwise */
+      {3, 1, {5, 6, 7}, {3, 3, 3}, 2, 20, 24, 4, KF__PAD_SAME, 1},
+      {2, 2, {5, 4, 1}, {3, 2, 1}, 1, 300, 9, 1, KF__PAD_EXPLICIT, 2}, /* tapwise, cin > 256 */
+      {1, 3, {40, 1, 1}, {4, 1, 1}, 1, 5, 7, 1, KF__PAD_EXPLICIT, 3},  /* tapwise, m > 96 */
   };
+  const int64_t pads[6] = {2, 1, 1, 2, 0, 0};
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
     kf__conv_geom g = {0};
     g.nd = shapes[s].nd;
     g.batch = shapes[s].batch;
     for (int d = 0; d < g.nd; d++) {
       g.in[d] = shapes[s].in[d], g.kernel[d] = shapes[s].kernel[d];
-      g.stride[d] = shapes[s].stride, g.lhs_dil[d] = g.rhs_dil[d] = 1;
+      g.stride[d] = shapes[s].stride, g.rhs_dil[d] = 1;
+      g.lhs_dil[d] = shapes[s].lhs_dil;
     }
     g.in_ch = shapes[s].in_ch, g.out_ch = shapes[s].out_ch, g.groups = shapes[s].groups;
-    ck_assert_int_eq(kf__conv_plan(&g, shapes[s].mode, NULL), 0);
+    ck_assert_int_eq(kf__conv_plan(&g, shapes[s].mode, pads), 0);
     size_t nx = g.batch * (size_t)g.in_ch, nk = (size_t)(g.in_ch / g.groups * g.out_ch);
     for (int d = 0; d < g.nd; d++) nx *= (size_t)g.in[d], nk *= (size_t)g.kernel[d];
     float *x = rarray(nx), *w = rarray(nk), *b = rarray((size_t)g.out_ch);

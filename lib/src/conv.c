@@ -423,10 +423,40 @@ size_t kf__conv_workspace(kf__isa isa, const kf__conv_geom *g) {
   return w;
 }
 
+/* One block of mc patch rows from *rp on (advanced past them) times one
+ * packed panel of the kernel: patch columns from *cp, kc of them, into c
+ * (row stride ldc), continuing the chains there or starting them. */
+static void block_product(kf__isa isa, const patches *pt, size_t grp, row_pos *rp,
+                          const col_pos *cp, size_t mc, size_t kc, size_t nc, float *ap,
+                          const float *bp, float *c, size_t ldc, int accumulate) {
+  size_t mr, nr;
+  kf__gemm_tile_dims(isa, &mr, &nr);
+  for (size_t ir = 0; ir < mc; ir += mr)
+    pack_sliver(pt, grp, rp, (mc - ir < mr) ? mc - ir : mr, mr, cp, kc, ap + ir * kc);
+  for (size_t jr = 0; jr < nc; jr += nr) {
+    const size_t nv = (nc - jr < nr) ? nc - jr : nr;
+    for (size_t ir = 0; ir < mc; ir += mr) {
+      const size_t mv = (mc - ir < mr) ? mc - ir : mr;
+      kf__k_gemm_tile(isa, kc, ap + ir * kc, bp + jr * kc, nr, c + ir * ldc + jr, ldc, accumulate,
+                      mv, nv);
+    }
+  }
+}
+
+/* y (+)= d for one block of a tapwise convolution: acc = +0, then acc + d
+ * kernel position by kernel position. */
+static void add_block(float *y, size_t ldy, const float *d, size_t mc, size_t nc, int first) {
+  for (size_t r = 0; r < mc; r++)
+    for (size_t j = 0; j < nc; j++)
+      y[r * ldy + j] = (first ? 0.0f : y[r * ldy + j]) + d[r * nc + j];
+}
+
 /* The convolution proper (no fold): y has out_ch columns per position.
  * Patch columns [s0, s0 + len) form one chain (all of them, or one kernel
- * position's channels when tapwise), run in equal panels of at most KC;
- * a tapwise chain goes to the scratch d and is added into y. */
+ * position's channels when tapwise), run in equal panels of at most KC.
+ * Panels are the outer loop, so each is packed once, except for a tapwise
+ * chain of several panels, whose partial block in the scratch d must be
+ * finished before the next block: there the blocks are outside. */
 static void conv_core(kf__isa isa, const kf__conv_geom *g, const float *x, const float *kernel,
                       const float *bias, float *y, float *work) {
   size_t mr, nr;
@@ -455,39 +485,41 @@ static void conv_core(kf__isa isa, const kf__conv_geom *g, const float *x, const
       const size_t nc = (n - jc < NC) ? n - jc : NC;
       const size_t col0 = grp * n + jc;
       for (size_t s0 = 0; s0 < k; s0 += len) {
-        if (panels == 1) pack_kernel(kernel + s0 * ldy + col0, ldy, len, nc, nr, bp);
+        const int last_seg = s0 + len == k;
+        col_pos cp;
         row_pos rp;
+        if (!split || panels == 1) {
+          for (size_t pc = s0; pc < s0 + len; pc += kstep) {
+            const size_t kc = (s0 + len - pc < kstep) ? s0 + len - pc : kstep;
+            pack_kernel(kernel + pc * ldy + col0, ldy, kc, nc, nr, bp);
+            col_pos_at(g, pt.cin, pc, &cp);
+            row_pos_at(g, pt.npos, 0, &rp);
+            for (size_t ic = 0; ic < m; ic += MC) {
+              const size_t mc = (m - ic < MC) ? m - ic : MC;
+              float *yb = y + ic * ldy + col0;
+              block_product(isa, &pt, grp, &rp, &cp, mc, kc, nc, ap, bp, split ? d : yb,
+                            split ? nc : ldy, pc > s0);
+              if (split) add_block(yb, ldy, d, mc, nc, s0 == 0);
+              if (bias && last_seg && pc + kc == s0 + len)
+                add_bias(yb, mc, ldy, bias + col0, nc);
+            }
+          }
+          continue;
+        }
         row_pos_at(g, pt.npos, 0, &rp);
         for (size_t ic = 0; ic < m; ic += MC) {
           const size_t mc = (m - ic < MC) ? m - ic : MC;
-          float *c = split ? d : y + ic * ldy + col0;
-          const size_t ldc = split ? nc : ldy;
           const row_pos block = rp;
           for (size_t pc = s0; pc < s0 + len; pc += kstep) {
             const size_t kc = (s0 + len - pc < kstep) ? s0 + len - pc : kstep;
-            if (panels > 1) pack_kernel(kernel + pc * ldy + col0, ldy, kc, nc, nr, bp);
-            col_pos cp;
+            pack_kernel(kernel + pc * ldy + col0, ldy, kc, nc, nr, bp);
             col_pos_at(g, pt.cin, pc, &cp);
             rp = block;
-            for (size_t ir = 0; ir < mc; ir += mr)
-              pack_sliver(&pt, grp, &rp, (mc - ir < mr) ? mc - ir : mr, mr, &cp, kc, ap + ir * kc);
-            for (size_t jr = 0; jr < nc; jr += nr) {
-              const size_t nv = (nc - jr < nr) ? nc - jr : nr;
-              for (size_t ir = 0; ir < mc; ir += mr) {
-                const size_t mv = (mc - ir < mr) ? mc - ir : mr;
-                kf__k_gemm_tile(isa, kc, ap + ir * kc, bp + jr * kc, nr, c + ir * ldc + jr, ldc,
-                                pc > s0, mv, nv);
-              }
-            }
+            block_product(isa, &pt, grp, &rp, &cp, mc, kc, nc, ap, bp, d, nc, pc > s0);
           }
           float *yb = y + ic * ldy + col0;
-          if (split) {
-            /* acc = +0, then acc + d kernel position by kernel position */
-            for (size_t r = 0; r < mc; r++)
-              for (size_t j = 0; j < nc; j++)
-                yb[r * ldy + j] = (s0 == 0 ? 0.0f : yb[r * ldy + j]) + d[r * nc + j];
-          }
-          if (bias && s0 + len == k) add_bias(yb, mc, ldy, bias + col0, nc);
+          add_block(yb, ldy, d, mc, nc, s0 == 0);
+          if (bias && last_seg) add_bias(yb, mc, ldy, bias + col0, nc);
         }
       }
     }
