@@ -24,7 +24,7 @@
 #include "keyfold/error.h"
 
 enum {
-  KC = 256,  /* patch columns (k steps) per panel */
+  KC = 320,  /* patch columns (k steps) per panel */
   MC = 96,   /* output positions per packed block (a multiple of every mr) */
   NC = 1024, /* output channels per packed panel of the kernel */
   TAPS = 64, /* kernel positions per dimension kept in a row's table */
