@@ -453,7 +453,7 @@ START_TEST(every_isa_gives_the_documented_chain_bit_for_bit) {
 }
 END_TEST
 
-/* Shapes past every block size of conv.c (96 positions, 256 patch columns,
+/* Shapes past every block size of conv.c (96 positions, 320 patch columns,
  * 1024 output channels, 64 kernel positions per dimension), with and
  * without input dilation: still the documented order, on every
  * instruction set. */
@@ -470,7 +470,7 @@ START_TEST(large_shapes_cross_the_blocks) {
       {1, 2, {150, 1, 1}, {80, 1, 1}, 2, 3, 5, 1, KF__PAD_CIRCULAR, 1},  /* 80 taps */
       {2, 1, {9, 10, 1}, {3, 3, 1}, 1, 48, 48, 48, KF__PAD_SAME, 1},     /* depthwise */
       {3, 1, {5, 6, 7}, {3, 3, 3}, 2, 20, 24, 4, KF__PAD_SAME, 1},
-      {2, 2, {5, 4, 1}, {3, 2, 1}, 1, 300, 9, 1, KF__PAD_EXPLICIT, 2}, /* tapwise, cin > 256 */
+      {2, 2, {5, 4, 1}, {3, 2, 1}, 1, 340, 9, 1, KF__PAD_EXPLICIT, 2}, /* tapwise, cin > 320 */
       {1, 3, {40, 1, 1}, {4, 1, 1}, 1, 5, 7, 1, KF__PAD_EXPLICIT, 3},  /* tapwise, m > 96 */
   };
   const int64_t pads[6] = {2, 1, 1, 2, 0, 0};
@@ -495,7 +495,7 @@ START_TEST(large_shapes_cross_the_blocks) {
 }
 END_TEST
 
-/* The scratch stays about a megabyte for big layers. */
+/* The scratch stays about 1.5 MB for big layers. */
 START_TEST(workspace_is_bounded) {
   kf__conv_geom g = {0};
   g.nd = 2, g.batch = 64;

@@ -109,7 +109,7 @@ int kf__conv_plan(kf__conv_geom *g, kf__pad_mode mode, const int64_t *explicit_p
 int kf__conv_transpose_plan(kf__conv_geom *g, kf__pad_mode mode, const int64_t *explicit_pairs);
 
 /* Floats of scratch kf__conv needs for a planned geometry: bounded
- * (about a megabyte) whatever the shape, except for a circular transposed
+ * (about 1.5 MB) whatever the shape, except for a circular transposed
  * convolution, which adds twice one batch element's unfolded output. */
 size_t kf__conv_workspace(kf__isa isa, const kf__conv_geom *g);
 
