@@ -76,6 +76,15 @@ def build_cases():
     x2 = (rng.standard_normal((16, 64)) * 3 - 1).astype(F32)
     add(id="layer_norm/wide_eps1e-5", kind="layer_norm", shape=[16, 64], eps=1e-5, x=x2,
         scale=(rng.standard_normal(64) + 1).astype(F32), bias=rng.standard_normal(64).astype(F32))
+    # Longer rows: XLA's tree-reduction rewrite (windows of 32, recursive).
+    x3 = (rng.standard_normal((2, 1100)) * 2 + 0.3).astype(F32)
+    add(id="layer_norm/rows1100", kind="layer_norm", shape=[2, 1100], eps=1e-6, x=x3,
+        scale=(rng.standard_normal(1100) * 0.2 + 1).astype(F32),
+        bias=(rng.standard_normal(1100) * 0.1).astype(F32))
+    x4 = (rng.standard_normal((3, 96)) - 0.5).astype(F32)
+    add(id="layer_norm/rows96", kind="layer_norm", shape=[3, 96], eps=1e-6, x=x4)
+    x5 = (rng.standard_normal((3, 80)) - 0.5).astype(F32)
+    add(id="layer_norm/rows80", kind="layer_norm", shape=[3, 80], eps=1e-6, x=x5)
     add(id="rms_norm/scale", kind="rms_norm", shape=[6, 32], eps=1e-6, x=x,
         scale=scale)
     add(id="rms_norm/plain", kind="rms_norm", shape=[16, 64], eps=1e-6, x=x2)
@@ -90,6 +99,9 @@ def build_cases():
     add(id="group_norm/3d_groups8", kind="group_norm", shape=[2, 16, 32], groups=8, eps=1e-5, x=g3,
         scale=(rng.standard_normal(32) + 1).astype(F32), bias=rng.standard_normal(32).astype(F32))
 
+    g4 = (rng.standard_normal((1, 40, 3, 8)) + 0.5).astype(F32)
+    add(id="group_norm/spatial40x3", kind="group_norm", shape=[1, 40, 3, 8], groups=2, eps=1e-6, x=g4)
+
     # BatchNorm: train (outputs + updated running stats) and eval.
     b = (rng.standard_normal((4, 5, 6)) * 2 + 1).astype(F32)
     ra_mean = rng.standard_normal(6).astype(F32) * F32(0.5)
@@ -100,6 +112,10 @@ def build_cases():
         train=True, x=b, scale=bscale, bias=bbias, ra_mean=ra_mean, ra_var=ra_var)
     add(id="batch_norm/train_momentum0.9", kind="batch_norm", shape=[4, 5, 6], eps=1e-5,
         momentum=0.9, train=True, x=b, scale=bscale, bias=bbias, ra_mean=ra_mean, ra_var=ra_var)
+    b2 = (rng.standard_normal((70, 5)) * 0.5 - 2).astype(F32)
+    add(id="batch_norm/train_rows70", kind="batch_norm", shape=[70, 5], eps=1e-5, momentum=0.99,
+        train=True, x=b2, scale=np.ones(5, F32), bias=np.zeros(5, F32),
+        ra_mean=np.zeros(5, F32), ra_var=np.ones(5, F32))
     add(id="batch_norm/eval", kind="batch_norm", shape=[4, 5, 6], eps=1e-5, momentum=0.99,
         train=False, x=b, scale=bscale, bias=bbias, ra_mean=ra_mean, ra_var=ra_var)
 

@@ -22,14 +22,22 @@ static inline float max_nan(float a, float b) {
   return (a >= b) ? a : b;
 }
 
-/* XLA's order for a sum of n values (its tree-reduction rewrite, xla's
- * TreeReductionRewriter with window 32): n <= 32 values are one chain from
- * +0 in index order; more are padded with zeros to a multiple of 32 (half
- * the padding, rounded down, in front), summed window by window (each a
- * chain from +0), and the window sums summed the same way, recursively.
- * The levels are computed on demand, so that no scratch is needed. */
-static inline float src_value(const kf__sum_src *s, size_t i) {
-  const size_t at = s->width ? (i / s->width) * s->sub + (i % s->width) * s->stride : i * s->stride;
+/* kf__xla_sum: the levels of the tree are computed on demand (no scratch).
+ * Level 0 is the elements; level L + 1 has, per axis, cnt = ceil(size /
+ * win) window sums of level L, win = min(size, 32), lo = floor((cnt * win -
+ * size) / 2) zeros in front. */
+enum { TREE_MAX_LEVELS = 8 };
+typedef struct {
+  const kf__sum_src *src;
+  size_t levels;
+  size_t size[TREE_MAX_LEVELS][KF__SUM_MAX_DIMS];
+  size_t win[TREE_MAX_LEVELS][KF__SUM_MAX_DIMS];
+  size_t lo[TREE_MAX_LEVELS][KF__SUM_MAX_DIMS];
+} sum_tree;
+
+static inline float element(const kf__sum_src *s, const size_t *idx) {
+  size_t at = 0;
+  for (size_t d = 0; d < s->ndims; d++) at += idx[d] * s->stride[d];
   const float v = FTZ(s->x[at]);
   switch (s->op) {
     case KF__SUM_SQUARE: return FTZ(v * v);
@@ -38,28 +46,66 @@ static inline float src_value(const kf__sum_src *s, size_t i) {
   }
 }
 
-/* Value j of level `level` of the tree over n0 values (level 0: the values). */
-static float tree_value(const kf__sum_src *s, const size_t *sizes, int level, size_t j) {
-  if (level == 0) return src_value(s, j);
-  const size_t below = sizes[level - 1];
-  const size_t pad = sizes[level] * 32 - below, lo = pad / 2;
-  const size_t first = j * 32 < lo ? 0 : j * 32 - lo;
-  const size_t end = j * 32 + 32 - lo < below ? j * 32 + 32 - lo : below;
+/* Advances a row-major index over extents ext; 0 when it wraps. */
+static inline int next_index(size_t *idx, const size_t *ext, size_t nd) {
+  for (size_t d = nd; d-- > 0;) {
+    if (++idx[d] < ext[d]) return 1;
+    idx[d] = 0;
+  }
+  return 0;
+}
+
+/* The value at idx of level `level`. */
+static float tree_value(const sum_tree *t, size_t level, const size_t *idx) {
+  const size_t nd = t->src->ndims;
+  if (level == 0) return element(t->src, idx);
+  size_t p[KF__SUM_MAX_DIMS] = {0}, c[KF__SUM_MAX_DIMS];
   float acc = 0.0f;
-  for (size_t i = first; i < end; i++) acc = FTZ(acc + tree_value(s, sizes, level - 1, i));
+  do {
+    int inside = 1;
+    for (size_t d = 0; d < nd; d++) {
+      /* the child index, or outside: a padding zero, which leaves acc (never
+       * -0) as it is */
+      const size_t at = idx[d] * t->win[level][d] + p[d];
+      inside &= at >= t->lo[level][d] && at - t->lo[level][d] < t->size[level - 1][d];
+      c[d] = at - t->lo[level][d];
+    }
+    if (inside) acc = FTZ(acc + tree_value(t, level - 1, c));
+  } while (next_index(p, t->win[level], nd));
   return acc;
 }
 
-float kf__xla_sum(const kf__sum_src *s, size_t n) {
-  size_t sizes[16];
-  int levels = 0;
-  sizes[0] = n;
-  while (sizes[levels] > 32 && levels < 15) {
-    sizes[levels + 1] = (sizes[levels] + 31) / 32;
-    levels++;
-  }
+float kf__xla_sum(const kf__sum_src *s) {
+  const size_t nd = s->ndims;
   float acc = 0.0f;
-  for (size_t j = 0; j < sizes[levels]; j++) acc = FTZ(acc + tree_value(s, sizes, levels, j));
+  if (nd == 1 && s->size[0] <= 32) { /* the common case, straight */
+    size_t i[1] = {0};
+    for (; i[0] < s->size[0]; i[0]++) acc = FTZ(acc + element(s, i));
+    return acc;
+  }
+  sum_tree t;
+  t.src = s;
+  t.levels = 0;
+  for (size_t d = 0; d < nd; d++) {
+    if (s->size[d] == 0) return 0.0f;
+    t.size[0][d] = s->size[d];
+  }
+  for (;;) {
+    const size_t L = t.levels;
+    int big = 0;
+    for (size_t d = 0; d < nd; d++) big |= t.size[L][d] > 32;
+    if (!big || L + 1 >= TREE_MAX_LEVELS) break;
+    for (size_t d = 0; d < nd; d++) {
+      const size_t n = t.size[L][d], w = n < 32 ? n : 32, cnt = (n + w - 1) / w;
+      t.win[L + 1][d] = w;
+      t.size[L + 1][d] = cnt;
+      t.lo[L + 1][d] = (cnt * w - n) / 2;
+    }
+    t.levels = L + 1;
+  }
+  size_t idx[KF__SUM_MAX_DIMS] = {0};
+  do acc = FTZ(acc + tree_value(&t, t.levels, idx));
+  while (next_index(idx, t.size[t.levels], nd));
   return acc;
 }
 
@@ -70,13 +116,13 @@ static void softmax_line(size_t n, size_t stride, const float *x, float *y, int 
   if (log) {
     /* y_j = t_j = x_j - m first; s = sum of exp(t_j); then t_j - log(s). */
     for (size_t j = 0; j < n; j++) y[j * stride] = FTZ(FTZ(x[j * stride]) - m);
-    const kf__sum_src src = {y, stride, 0, 0, KF__SUM_EXP, 0.0f};
-    const float lse = kf__xla_logf(kf__xla_sum(&src, n));
+    const kf__sum_src src = kf__sum_line(y, n, stride, KF__SUM_EXP, 0.0f);
+    const float lse = kf__xla_logf(kf__xla_sum(&src));
     for (size_t j = 0; j < n; j++) y[j * stride] = FTZ(y[j * stride] - lse);
   } else {
     for (size_t j = 0; j < n; j++) y[j * stride] = kf__xla_expf(FTZ(FTZ(x[j * stride]) - m));
-    const kf__sum_src src = {y, stride, 0, 0, KF__SUM_X, 0.0f};
-    const float s = kf__xla_sum(&src, n);
+    const kf__sum_src src = kf__sum_line(y, n, stride, KF__SUM_X, 0.0f);
+    const float s = kf__xla_sum(&src);
     if (era != KF_FLAX_0_10) {
       const float r = FTZ(1.0f / s);
       for (size_t j = 0; j < n; j++) y[j * stride] = FTZ(y[j * stride] * r);

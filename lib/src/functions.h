@@ -20,22 +20,39 @@
  *  - log1p's rational branch (softplus): jaxlib 0.6.2 fuses A * r into its
  *    sum (xla_math.c), jaxlib 0.10.2 does not (kf__xla_log1pf). */
 
-/* A sum in XLA:CPU's order (its tree-reduction rewrite with windows of 32):
- * n <= 32 values are one float32 chain from +0 in index order; more are
- * padded with zeros to a multiple of 32, floor(padding / 2) of them in
- * front, each window of 32 summed as one chain from +0 and the window sums
- * summed the same way, recursively. The same on every CPU. Value i is
- *   v = x[(i / width) * sub + (i % width) * stride]   (width > 0)
- *   v = x[i * stride]                                  (width = 0)
- * read as zero if denormal, then v, v * v or exp(v - shift) by op. */
+/* A sum over up to KF__SUM_MAX_DIMS axes (sizes size[0..ndims), outer to
+ * inner; element (i_0, ..., i_k) at x[i_0 * stride[0] + ...]) in the order
+ * of XLA:CPU's tree-reduction rewrite (xla/service/tree_reduction_rewriter,
+ * window 32), the order of jaxlib 0.6.2 for every shape:
+ *  - if no axis is longer than 32, one float32 chain from +0 over the
+ *    elements in row-major order;
+ *  - else each axis is cut into windows of min(size, 32) (padded with zeros
+ *    to a whole number of windows, floor(padding / 2) of them in front),
+ *    each window summed as one chain from +0 in row-major order, and the
+ *    window sums, an array of ceil(size / window) per axis, summed by the
+ *    same rule (recursively).
+ * jaxlib 0.10.2 makes the same rewrite for some shapes only (rows of 33 to
+ * 95 values, measured) and otherwise sums in an order keyfold does not
+ * reproduce (docs/layer-numerics.md). Each element is read as zero if
+ * denormal, then summed as v, v * v or exp(v - shift) by op. The result
+ * does not depend on the CPU. */
+#define KF__SUM_MAX_DIMS 4
 typedef enum { KF__SUM_X = 0, KF__SUM_SQUARE, KF__SUM_EXP } kf__sum_op;
 typedef struct {
   const float *x;
-  size_t stride, sub, width;
+  size_t ndims;
+  size_t size[KF__SUM_MAX_DIMS], stride[KF__SUM_MAX_DIMS];
   kf__sum_op op;
   float shift;
 } kf__sum_src;
-float kf__xla_sum(const kf__sum_src *s, size_t n);
+float kf__xla_sum(const kf__sum_src *s);
+
+/* A one-axis kf__sum_src: n values `stride` apart. */
+static inline kf__sum_src kf__sum_line(const float *x, size_t n, size_t stride, kf__sum_op op,
+                                       float shift) {
+  kf__sum_src s = {x, 1, {n, 0, 0, 0}, {stride, 0, 0, 0}, op, shift};
+  return s;
+}
 
 /* jax.nn.softmax (log = 0) or jax.nn.log_softmax (log = 1) along one axis of
  * an array viewed as outer x n x inner (row-major; the axis has length n and

@@ -46,8 +46,9 @@ void kf__layer_norm(size_t rows, size_t features, const float *x, const float *s
                     const float *bias, float eps, int rms, kf_rsqrt_mode rmode, float *y) {
   for (size_t r = 0; r < rows; r++) {
     const float *xr = x + r * features;
-    const kf__sum_src a = {xr, 1, 0, 0, KF__SUM_X, 0}, b = {xr, 1, 0, 0, KF__SUM_SQUARE, 0};
-    const float s = rms ? 0.0f : kf__xla_sum(&a, features), s2 = kf__xla_sum(&b, features);
+    const kf__sum_src a = kf__sum_line(xr, features, 1, KF__SUM_X, 0.0f);
+    const kf__sum_src b = kf__sum_line(xr, features, 1, KF__SUM_SQUARE, 0.0f);
+    const float s = rms ? 0.0f : kf__xla_sum(&a), s2 = kf__xla_sum(&b);
     float mean, var;
     finish_stats(s, s2, features, rms, &mean, &var);
     const float mul = kf__xla_rsqrtf(FTZ(var + eps), rmode);
@@ -56,21 +57,45 @@ void kf__layer_norm(size_t rows, size_t features, const float *x, const float *s
   }
 }
 
-void kf__group_norm(size_t batch, size_t spatial, size_t channels, size_t groups, const float *x,
-                    const float *scale, const float *bias, float eps, kf_rsqrt_mode rmode,
-                    float *y) {
-  const size_t gs = channels / groups;
+/* The sum source over the reduced axes `dims` (ndims of them, row-major
+ * after them come `inner` contiguous floats per element, of which the sum
+ * reads one) plus, if tail > 1, one more axis of tail contiguous floats. */
+static kf__sum_src reduced_axes(const float *x, size_t ndims, const size_t *dims, size_t inner,
+                                size_t tail, kf__sum_op op) {
+  kf__sum_src s = {x, 0, {0}, {0}, op, 0.0f};
+  size_t stride = inner;
+  const size_t extra = tail > 1;
+  s.ndims = ndims + extra;
+  if (extra) s.size[ndims] = tail, s.stride[ndims] = 1;
+  for (size_t d = ndims; d-- > 0;) {
+    s.size[d] = dims[d];
+    s.stride[d] = stride;
+    stride *= dims[d];
+  }
+  return s;
+}
+
+static size_t product(size_t n, const size_t *dims) {
+  size_t p = 1;
+  for (size_t i = 0; i < n; i++) p *= dims[i];
+  return p;
+}
+
+void kf__group_norm(size_t batch, size_t nspatial, const size_t *spatial, size_t channels,
+                    size_t groups, const float *x, const float *scale, const float *bias, float eps,
+                    kf_rsqrt_mode rmode, float *y) {
+  const size_t gs = channels / groups, sp = product(nspatial, spatial);
   for (size_t b = 0; b < batch; b++) {
-    const float *xb = x + b * spatial * channels;
-    float *yb = y + b * spatial * channels;
+    const float *xb = x + b * sp * channels;
+    float *yb = y + b * sp * channels;
     for (size_t g = 0; g < groups; g++) {
-      const kf__sum_src a = {xb + g * gs, 1, channels, gs, KF__SUM_X, 0},
-                        b = {xb + g * gs, 1, channels, gs, KF__SUM_SQUARE, 0};
-      const float s = kf__xla_sum(&a, spatial * gs), s2 = kf__xla_sum(&b, spatial * gs);
+      const kf__sum_src a = reduced_axes(xb + g * gs, nspatial, spatial, channels, gs, KF__SUM_X);
+      const kf__sum_src q = reduced_axes(xb + g * gs, nspatial, spatial, channels, gs, KF__SUM_SQUARE);
+      const float s = kf__xla_sum(&a), s2 = kf__xla_sum(&q);
       float mean, var;
-      finish_stats(s, s2, spatial * gs, 0, &mean, &var);
+      finish_stats(s, s2, sp * gs, 0, &mean, &var);
       const float mul = kf__xla_rsqrtf(FTZ(var + eps), rmode);
-      for (size_t p = 0; p < spatial; p++)
+      for (size_t p = 0; p < sp; p++)
         for (size_t c = 0; c < gs; c++) {
           const size_t i = p * channels + g * gs + c;
           yb[i] = normalize_one(xb[i], mean, mul, scale, bias, g * gs + c);
@@ -79,11 +104,13 @@ void kf__group_norm(size_t batch, size_t spatial, size_t channels, size_t groups
   }
 }
 
-void kf__batch_norm_stats(size_t rows, size_t features, const float *x, float *mean, float *var) {
+void kf__batch_norm_stats(size_t ndims, const size_t *dims, size_t features, const float *x,
+                          float *mean, float *var) {
+  const size_t rows = product(ndims, dims);
   for (size_t f = 0; f < features; f++) {
-    const kf__sum_src a = {x + f, features, 0, 0, KF__SUM_X, 0},
-                      b = {x + f, features, 0, 0, KF__SUM_SQUARE, 0};
-    const float s = kf__xla_sum(&a, rows), s2 = kf__xla_sum(&b, rows);
+    const kf__sum_src a = reduced_axes(x + f, ndims, dims, features, 1, KF__SUM_X);
+    const kf__sum_src b = reduced_axes(x + f, ndims, dims, features, 1, KF__SUM_SQUARE);
+    const float s = kf__xla_sum(&a), s2 = kf__xla_sum(&b);
     finish_stats(s, s2, rows, 0, &mean[f], &var[f]);
   }
 }

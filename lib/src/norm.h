@@ -3,9 +3,11 @@
  * (flax/nnx/nn/normalization.py: _compute_stats, _normalize). Pure
  * computation on caller-owned buffers; not installed.
  *
- * Statistics: mean = (x_0 + ... + x_{n-1}) / n and mean2 = (x_0*x_0 + ... +
- * x_{n-1}*x_{n-1}) / n, each sum one float32 chain in index order from +0;
- * var = max(0, mean2 - mean*mean) (NaN stays NaN). Normalization, each step
+ * Statistics: mean = (x_0 + ... + x_{n-1}) * float32(1/n) and mean2 =
+ * (x_0*x_0 + ... + x_{n-1}*x_{n-1}) * float32(1/n) (XLA turns jnp.mean's
+ * division by the constant n into that product), each sum over the reduced
+ * axes in XLA's order (kf__xla_sum, functions.h); var = max(0, mean2 -
+ * mean*mean) (NaN stays NaN). Normalization, each step
  * rounded to float32 (no fused multiply-add):
  *   mul = rsqrt(var + eps) [* scale[f]];  y = (x - mean) * mul [+ bias[f]]
  * rsqrt is kf__xla_rsqrtf under rmode (XLA's two forms, rsqrt.h). Denormal
@@ -27,20 +29,22 @@
 void kf__layer_norm(size_t rows, size_t features, const float *x, const float *scale,
                     const float *bias, float eps, int rms, kf_rsqrt_mode rmode, float *y);
 
-/* GroupNorm with the default reduction axes: x is (batch, spatial, channels)
- * with every axis between the first and the last flattened into spatial (1
- * for a 2-D input); channels = groups * group_size. Statistics per (batch,
- * group) over spatial x group_size values, summed spatial-major (s outer,
- * channel c of the group inner), as Flax's reshape to (..., groups,
- * group_size) orders them. eps default 1e-6. x and y may be the same. */
-void kf__group_norm(size_t batch, size_t spatial, size_t channels, size_t groups, const float *x,
-                    const float *scale, const float *bias, float eps, kf_rsqrt_mode rmode,
-                    float *y);
+/* GroupNorm with the default reduction axes: x is (batch, spatial...,
+ * channels) with nspatial (0 to 3) axes of sizes spatial[] between the first
+ * and the last; channels = groups * group_size. Statistics per (batch,
+ * group) over the spatial axes and the group's group_size channels, as
+ * Flax's reshape to (..., groups, group_size) lays them out (the channel
+ * axis innermost), in kf__xla_sum's order over those axes. eps default 1e-6.
+ * x and y may be the same. */
+void kf__group_norm(size_t batch, size_t nspatial, const size_t *spatial, size_t channels,
+                    size_t groups, const float *x, const float *scale, const float *bias, float eps,
+                    kf_rsqrt_mode rmode, float *y);
 
 /* BatchNorm's batch statistics (use_running_average=False, axis=-1): mean[f]
- * and var[f] over all rows (every axis but the last, flattened), each sum a
- * chain over rows in order. */
-void kf__batch_norm_stats(size_t rows, size_t features, const float *x, float *mean, float *var);
+ * and var[f] over the leading axes of x, ndims (1 to 4) of them with sizes
+ * dims[] (every axis but the last), in kf__xla_sum's order over them. */
+void kf__batch_norm_stats(size_t ndims, const size_t *dims, size_t features, const float *x,
+                          float *mean, float *var);
 
 /* BatchNorm's normalization with the given statistics (the batch's in
  * training, the running averages with use_running_average=True); eps default
