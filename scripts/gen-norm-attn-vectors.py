@@ -9,7 +9,9 @@ The inputs come from NumPy's seeded generator (the same in both eras); each
 oracle venv (--venv-0.10, --venv-0.12; scripts/oracle-venvs.sh makes them)
 runs this script with --era, which evaluates every case with that era's
 Flax and JAX eagerly (layer(x), op by op, as an NNX model runs outside
-nnx.jit) and prints its outputs; this process adds NumPy float64 references
+nnx.jit: "y", "ra_mean", "ra_var", which keyfold reproduces) and under
+nnx.jit / jax.jit ("y_jit", ...: XLA fuses, and contracts some products
+into FMAs; the test bounds keyfold's distance to those) and prints them; this process adds NumPy float64 references
 of the same formulas and merges. Arrays are row-major little-endian hex
 (float32 "f4", float64 "f8", uint8 "u1"). Nothing here runs at test time.
 """
@@ -198,6 +200,7 @@ def run_era():
             if "bias" in c:
                 m.bias = nnx.Param(jnp.asarray(c["bias"]))
             res["y"] = np.asarray(m(x))
+            res["y_jit"] = np.asarray(nnx.jit(lambda m, x: m(x))(m, x))
         elif kind == "group_norm":
             m = nnx.GroupNorm(shape[-1], num_groups=c["groups"], epsilon=c["eps"],
                               use_scale="scale" in c, use_bias="bias" in c, rngs=nnx.Rngs(0))
@@ -205,16 +208,19 @@ def run_era():
                 m.scale = nnx.Param(jnp.asarray(c["scale"]))
                 m.bias = nnx.Param(jnp.asarray(c["bias"]))
             res["y"] = np.asarray(m(x))
+            res["y_jit"] = np.asarray(nnx.jit(lambda m, x: m(x))(m, x))
         elif kind == "batch_norm":
             m = nnx.BatchNorm(shape[-1], momentum=c["momentum"], epsilon=c["eps"],
                               use_running_average=not c["train"], rngs=nnx.Rngs(0))
             m.scale = nnx.Param(jnp.asarray(c["scale"]))
             m.bias = nnx.Param(jnp.asarray(c["bias"]))
-            m.mean = nnx.BatchStat(jnp.asarray(c["ra_mean"]))
-            m.var = nnx.BatchStat(jnp.asarray(c["ra_var"]))
-            res["y"] = np.asarray(m(x))
-            res["ra_mean"] = val(m.mean)
-            res["ra_var"] = val(m.var)
+            for jit in (False, True):
+                m.mean = nnx.BatchStat(jnp.asarray(c["ra_mean"]))
+                m.var = nnx.BatchStat(jnp.asarray(c["ra_var"]))
+                sfx = "_jit" if jit else ""
+                res["y" + sfx] = np.asarray(nnx.jit(lambda m, x: m(x))(m, x) if jit else m(x))
+                res["ra_mean" + sfx] = val(m.mean)
+                res["ra_var" + sfx] = val(m.var)
         elif kind == "attention":
             from flax.nnx.nn import attention as A
             q, k, v = (jnp.asarray(c[n]) for n in "qkv")
@@ -235,9 +241,15 @@ def run_era():
                     keep = jax.random.bernoulli(rng, 1.0 - c["dropout_rate"], (1, 1, L, L))
                     res["keep"] = np.asarray(keep).reshape(L, L)
             res["y"] = np.asarray(A.dot_product_attention(q, k, v, **kw))
+            res["y_jit"] = np.asarray(jax.jit(lambda q, k, v, kw: A.dot_product_attention(
+                q, k, v, **kw, dropout_rate=c.get("dropout_rate", 0.0),
+                deterministic=c.get("deterministic", False), broadcast_dropout=True)
+                if c["form"] == "flax" else A.dot_product_attention(q, k, v, **kw))(
+                q, k, v, {n: a for n, a in kw.items() if n in ("mask", "dropout_rng")}))
         elif kind in ("softmax", "log_softmax"):
             f = jax.nn.softmax if kind == "softmax" else jax.nn.log_softmax
             res["y"] = np.asarray(f(x, axis=c["axis"]))
+            res["y_jit"] = np.asarray(jax.jit(lambda x: f(x, axis=c["axis"]))(x))
         elif kind == "elu":
             res["y"] = np.asarray(jax.nn.elu(x, c["alpha"]))
         elif kind == "leaky_relu":
@@ -246,6 +258,7 @@ def run_era():
             res["y"] = np.asarray(jax.nn.softplus(x))
         elif kind == "gelu_exact":
             res["y"] = np.asarray(jax.nn.gelu(x, approximate=False))
+            res["y_jit"] = np.asarray(jax.jit(lambda x: jax.nn.gelu(x, approximate=False))(x))
         else:
             raise SystemExit("unknown kind " + kind)
         enc = {}
