@@ -5,14 +5,16 @@ attention.c, functions.c; tests/test_layers_numeric.c). Test tooling only.
     /work/venvs/kf-oracle-flax-0.12/bin/python scripts/gen-norm-attn-vectors.py
 
 writes tests/vectors/norm-attn-kernels.json (-o elsewhere, "-o -" stdout).
-The inputs come from NumPy's seeded generator (the same in both eras); each
-oracle venv (--venv-0.10, --venv-0.12; scripts/oracle-venvs.sh makes them)
-runs this script with --era, which evaluates every case with that era's
-Flax and JAX eagerly (layer(x), op by op, as an NNX model runs outside
+The inputs come from NumPy's seeded generator (the same in both eras). Each
+oracle venv (under $KF_ORACLE_VENVS, default /work/venvs, as
+scripts/oracle-venvs.sh makes them; --venv-0.10 and --venv-0.12 name other
+interpreters) runs this script with --era: it evaluates every case with that
+era's Flax and JAX eagerly (layer(x), op by op, as an NNX model runs outside
 nnx.jit: "y", "ra_mean", "ra_var", which keyfold reproduces) and under
-nnx.jit / jax.jit ("y_jit", ...: XLA fuses, and contracts some products
-into FMAs; the test bounds keyfold's distance to those) and prints them; this process adds NumPy float64 references
-of the same formulas and merges. Arrays are row-major little-endian hex
+nnx.jit / jax.jit ("y_jit", ...: XLA fuses, and contracts some products into
+FMAs; the test bounds keyfold's distance to those), and prints them. This
+process adds NumPy float64 references of the same formulas and merges; the
+output is the same bytes on every run. Arrays are row-major little-endian hex
 (float32 "f4", float64 "f8", uint8 "u1"). Nothing here runs at test time.
 """
 import argparse
@@ -25,8 +27,8 @@ import sys
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ERAS = {"flax-0.10": "/work/venvs/kf-oracle-flax-0.10/bin/python",
-        "flax-0.12": "/work/venvs/kf-oracle-flax-0.12/bin/python"}
+VENVS = os.environ.get("KF_ORACLE_VENVS", "/work/venvs")   # as scripts/oracle-venvs.sh
+ERAS = {e: os.path.join(VENVS, "kf-oracle-" + e, "bin", "python") for e in ("flax-0.10", "flax-0.12")}
 F32 = np.float32
 
 
