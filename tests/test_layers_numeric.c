@@ -442,6 +442,106 @@ START_TEST(keep_masks_agree_across_eras) {
 }
 END_TEST
 
+/* ---- kf__xla_sum against a second transcription of XLA's rewrite --------- */
+
+/* The rewrite done literally, on materialized arrays: a row-major array of
+ * nd axes (sizes sz) is padded with zeros per axis (floor(pad/2) in front),
+ * each window of min(size, 32) per axis summed in row-major order from +0
+ * into a new array, until no axis exceeds 32; then one chain over it. No
+ * flushing: the test's values are never denormal. */
+static float ref_sum(const float *a, size_t nd, const size_t *sz) {
+  size_t n = 1, big = 0;
+  for (size_t d = 0; d < nd; d++) n *= sz[d], big |= sz[d] > 32;
+  if (!big) {
+    float acc = 0.0f;
+    for (size_t i = 0; i < n; i++) acc += a[i];
+    return acc;
+  }
+  size_t w[KF__SUM_MAX_DIMS], cnt[KF__SUM_MAX_DIMS], lo[KF__SUM_MAX_DIMS], psz[KF__SUM_MAX_DIMS];
+  size_t np = 1, nc = 1;
+  for (size_t d = 0; d < nd; d++) {
+    w[d] = sz[d] < 32 ? sz[d] : 32;
+    cnt[d] = (sz[d] + w[d] - 1) / w[d];
+    psz[d] = cnt[d] * w[d];
+    lo[d] = (psz[d] - sz[d]) / 2;
+    np *= psz[d], nc *= cnt[d];
+  }
+  float *pad = calloc(np, sizeof(float)), *out = calloc(nc, sizeof(float));
+  ck_assert(pad && out);
+  for (size_t i = 0; i < n; i++) { /* copy element i to its padded place */
+    size_t rem = i, at = 0, mul = 1;
+    for (size_t d = nd; d-- > 0;) {
+      at += (rem % sz[d] + lo[d]) * mul;
+      rem /= sz[d], mul *= psz[d];
+    }
+    pad[at] = a[i];
+  }
+  for (size_t c = 0; c < nc; c++) {
+    size_t ci[KF__SUM_MAX_DIMS], rem = c;
+    for (size_t d = nd; d-- > 0;) ci[d] = rem % cnt[d], rem /= cnt[d];
+    size_t nw = 1;
+    for (size_t d = 0; d < nd; d++) nw *= w[d];
+    float acc = 0.0f;
+    for (size_t p = 0; p < nw; p++) { /* window positions in row-major order */
+      size_t r2 = p, at = 0, mul = 1;
+      for (size_t d = nd; d-- > 0;) {
+        at += (ci[d] * w[d] + r2 % w[d]) * mul;
+        r2 /= w[d], mul *= psz[d];
+      }
+      acc += pad[at];
+    }
+    out[c] = acc;
+  }
+  const float r = ref_sum(out, nd, cnt);
+  free(pad);
+  free(out);
+  return r;
+}
+
+START_TEST(xla_sum_matches_the_rewrite) {
+  static const size_t shapes[][KF__SUM_MAX_DIMS + 1] = {
+      {1, 0}, {1, 1}, {1, 32}, {1, 33}, {1, 64}, {1, 65}, {1, 95}, {1, 96}, {1, 1024}, {1, 1025},
+      {1, 1100}, {1, 40000}, {2, 40, 4}, {2, 40, 40}, {2, 3, 70}, {3, 33, 2, 5}, {3, 5, 6, 7},
+      {4, 2, 35, 3, 33}, {2, 1200, 2},
+  };
+  uint64_t st = 99;
+  for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++) {
+    const size_t nd = shapes[c][0];
+    size_t n = 1;
+    for (size_t d = 0; d < nd; d++) n *= shapes[c][1 + d];
+    float *a = malloc((n ? n : 1) * sizeof(float) * 2);
+    ck_assert_ptr_nonnull(a);
+    for (size_t i = 0; i < 2 * n; i++) {
+      st = st * 6364136223846793005u + 1442695040888963407u;
+      a[i] = (float)((int64_t)(st >> 40) - (1 << 23)) / (float)(1 << 20) + 0.25f;
+    }
+    /* as a plain array, and with the last axis strided (every 2nd float) */
+    for (int strided = 0; strided < 2; strided++) {
+      kf__sum_src s = {a, nd, {0}, {0}, KF__SUM_X, 0.0f};
+      size_t stride = strided ? 2 : 1;
+      for (size_t d = nd; d-- > 0;) {
+        s.size[d] = shapes[c][1 + d];
+        s.stride[d] = stride;
+        stride *= shapes[c][1 + d];
+      }
+      float *dense = malloc((n ? n : 1) * sizeof(float));
+      ck_assert_ptr_nonnull(dense);
+      for (size_t i = 0; i < n; i++) dense[i] = strided ? a[2 * i] : a[i];
+      const float want = nd ? ref_sum(dense, nd, &shapes[c][1]) : 0.0f;
+      const float got = kf__xla_sum(&s);
+      ck_assert_msg(bits(got) == bits(want), "shape %zu (strided %d): %a, want %a", c, strided,
+                    (double)got, (double)want);
+      /* squares and exp(v - shift) read the same elements */
+      for (size_t i = 0; i < n; i++) dense[i] = dense[i] * dense[i];
+      s.op = KF__SUM_SQUARE;
+      ck_assert_uint_eq(bits(kf__xla_sum(&s)), bits(ref_sum(dense, nd, &shapes[c][1])));
+      free(dense);
+    }
+    free(a);
+  }
+}
+END_TEST
+
 /* In place (x == y) gives the same bits as out of place. */
 START_TEST(in_place_matches) {
   float x[60], y[60], z[60];
@@ -479,6 +579,7 @@ int main(void) {
   tcase_add_test(tc, attention_same_bits_every_isa);
   tcase_add_test(tc, keep_masks_agree_across_eras);
   tcase_add_test(tc, in_place_matches);
+  tcase_add_test(tc, xla_sum_matches_the_rewrite);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -49,9 +49,8 @@ void kf__attention(kf__isa isa, kf__attn_form form, size_t batch, size_t len, si
       for (size_t t = 0; t < len; t++)
         for (size_t j = 0; j < d; j++) {
           const float qv = FTZ(q[base + t * ld + j]);
-          qp[t * d + j] = (form == KF__ATTN_JAX)            ? qv
-                          : (era != KF_FLAX_0_10)    ? FTZ(qv * qmul)
-                                                        : FTZ(qv / qdiv);
+          if (form == KF__ATTN_JAX) qp[t * d + j] = qv;
+          else qp[t * d + j] = (era == KF_FLAX_0_10) ? FTZ(qv / qdiv) : FTZ(qv * qmul);
           kt[j * len + t] = FTZ(k[base + t * ld + j]);
           vp[t * d + j] = FTZ(v[base + t * ld + j]);
         }

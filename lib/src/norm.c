@@ -1,7 +1,8 @@
 /* keyfold — Flax NNX's normalization layers (norm.h).
  *
- * Each statistic is summed in XLA's order (xla_sum below: chains of 32 from
- * +0 combined the same way); no sum depends on the instruction set. Every operation rounds to float32 on its own (Flax's
+ * Each statistic is summed in XLA's order (kf__xla_sum, functions.h: chains
+ * of at most 32 from +0 combined the same way); no sum depends on the
+ * instruction set. Every operation rounds to float32 on its own (Flax's
  * layers run op by op: no fused multiply-add), denormals read and written as
  * zero as in XLA's kernels. */
 #include <math.h>
