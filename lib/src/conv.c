@@ -73,6 +73,9 @@ static void same_pads(int64_t in, int64_t k_eff, int64_t s, int lower, int64_t *
 static int finish(kf__conv_geom *g) {
   size_t nx = g->batch, ny = g->batch, nk = 1;
   for (int d = 0; d < g->nd; d++) {
+    const int64_t big = INT64_MAX / 8;
+    if (g->pad_lo[d] > big || g->pad_lo[d] < -big || g->pad_hi[d] > big || g->pad_hi[d] < -big)
+      return KF_EOVERFLOW;
     const int64_t padded = dilate(g->in[d], g->lhs_dil[d]) + g->pad_lo[d] + g->pad_hi[d];
     if (padded < 0) return KF_EINVAL;
     const int64_t k_eff = dilate(g->kernel[d], g->rhs_dil[d]);
