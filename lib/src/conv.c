@@ -7,7 +7,7 @@
  * output is the fma chain over that row in order. Nothing of the patch
  * matrix is materialized: each block of rows is written straight into the
  * sliver layout the gemm tile (kf__k_gemm_tile, gemm.h) reads, block by
- * block, so the scratch is a few hundred kilobytes whatever the shape. The
+ * block, so the scratch stays about 1.5 MB at most whatever the shape. The
  * panels over k are chained through y as in kf__gemm, so every output is one
  * unbroken chain and the result does not depend on the blocking or the
  * instruction set. With input dilation (conv.h: tapwise), each kernel
