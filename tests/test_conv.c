@@ -561,6 +561,9 @@ START_TEST(plans_refuse_bad_geometry) {
   ck_assert_int_eq(g.out[0], 0);
   g = base, g.in[0] = (int64_t)1 << 40, g.in[1] = (int64_t)1 << 40;
   ck_assert_int_eq(kf__conv_plan(&g, KF__PAD_VALID, NULL), KF_EOVERFLOW);
+  const int64_t huge[6] = {INT64_MAX, 0, 0, 0, 0, 0};
+  g = base;
+  ck_assert_int_eq(kf__conv_plan(&g, KF__PAD_EXPLICIT, huge), KF_EOVERFLOW);
   /* transposes: groups 1 only; CAUSAL, REFLECT, SAME_LOWER as lax: refused */
   g = base;
   ck_assert_int_eq(kf__conv_transpose_plan(&g, KF__PAD_SAME, NULL), KF_EINVAL);

@@ -7,12 +7,13 @@
  * output is the fma chain over that row in order. Nothing of the patch
  * matrix is materialized: each block of rows is written straight into the
  * sliver layout the gemm tile (kf__k_gemm_tile, gemm.h) reads, block by
- * block, so the scratch is a few hundred kilobytes whatever the shape. The
+ * block, so the scratch stays about 1.5 MB at most whatever the shape. The
  * panels over k are chained through y as in kf__gemm, so every output is one
  * unbroken chain and the result does not depend on the blocking or the
  * instruction set. With input dilation (conv.h: tapwise), each kernel
  * position's columns form a chain of their own, computed into a scratch
- * block and added into y position by position.
+ * block and added into y position by position. With one input channel per
+ * group (depthwise), the chains are run directly (conv_depthwise).
  */
 #include "conv.h"
 
@@ -73,6 +74,9 @@ static void same_pads(int64_t in, int64_t k_eff, int64_t s, int lower, int64_t *
 static int finish(kf__conv_geom *g) {
   size_t nx = g->batch, ny = g->batch, nk = 1;
   for (int d = 0; d < g->nd; d++) {
+    const int64_t big = INT64_MAX / 8;
+    if (g->pad_lo[d] > big || g->pad_lo[d] < -big || g->pad_hi[d] > big || g->pad_hi[d] < -big)
+      return KF_EOVERFLOW;
     const int64_t padded = dilate(g->in[d], g->lhs_dil[d]) + g->pad_lo[d] + g->pad_hi[d];
     if (padded < 0) return KF_EINVAL;
     const int64_t k_eff = dilate(g->kernel[d], g->rhs_dil[d]);
@@ -451,6 +455,47 @@ static void add_block(float *y, size_t ldy, const float *d, size_t mc, size_t nc
       y[r * ldy + j] = (first ? 0.0f : y[r * ldy + j]) + d[r * nc + j];
 }
 
+/* One input channel per group (depthwise, any multiplier): the chains
+ * directly, every output channel of a position side by side, which the
+ * matrix product would run with one or two of a tile's columns each. The
+ * same order: per output, kernel positions row-major, padding as x = 0. */
+static void conv_depthwise(const kf__conv_geom *g, const float *x, const float *kernel,
+                           const float *bias, float *y) {
+  const size_t ldy = (size_t)g->out_ch, mult = ldy / (size_t)g->groups;
+  const int64_t xs[3] = {g->in[1] * g->in[2] * g->in_ch, g->in[2] * g->in_ch, g->in_ch};
+  const size_t xbatch = (size_t)(g->in[0] * xs[0]);
+  const size_t npos = (size_t)(g->out[0] * g->out[1] * g->out[2]);
+  row_pos rp;
+  row_pos_at(g, npos, 0, &rp);
+  row_taps rt;
+  rt.g = g;
+  for (size_t r = 0; r < g->batch * npos; r++, row_pos_next(g, &rp)) {
+    float *acc = y + r * ldy;
+    for (size_t o = 0; o < ldy; o++) acc[o] = 0.0f;
+    row_taps_set(&rt, rp.o, xs);
+    const float *xb = x + rp.b * xbatch;
+    const float *w = kernel;
+    for (int64_t t0 = 0; t0 < g->kernel[0]; t0++) {
+      const int64_t a0 = row_tap(&rt, xs, 0, t0);
+      for (int64_t t1 = 0; t1 < g->kernel[1]; t1++) {
+        const int64_t a1 = row_tap(&rt, xs, 1, t1);
+        for (int64_t t2 = 0; t2 < g->kernel[2]; t2++, w += ldy) {
+          const int64_t a2 = row_tap(&rt, xs, 2, t2);
+          const float *src = (a0 < 0 || a1 < 0 || a2 < 0) ? zero_row : xb + a0 + a1 + a2;
+          if (src == zero_row) {
+            for (size_t o = 0; o < ldy; o++) acc[o] = fmaf(0.0f, w[o], acc[o]);
+          } else if (mult == 1) {
+            for (size_t o = 0; o < ldy; o++) acc[o] = fmaf(src[o], w[o], acc[o]);
+          } else {
+            for (size_t o = 0; o < ldy; o++) acc[o] = fmaf(src[o / mult], w[o], acc[o]);
+          }
+        }
+      }
+    }
+    if (bias) add_bias(acc, 1, ldy, bias, ldy);
+  }
+}
+
 /* The convolution proper (no fold): y has out_ch columns per position.
  * Patch columns [s0, s0 + len) form one chain (all of them, or one kernel
  * position's channels when tapwise), run in equal panels of at most KC.
@@ -471,10 +516,14 @@ static void conv_core(kf__isa isa, const kf__conv_geom *g, const float *x, const
   pt.xbatch = (size_t)(g->in[0] * pt.xstride[0]);
   pt.npos = (size_t)(g->out[0] * g->out[1] * g->out[2]);
   const size_t m = g->batch * pt.npos;
+  if (m == 0) return;
+  if (g->groups > 1 && pt.cin == 1) {
+    conv_depthwise(g, x, kernel, bias, y);
+    return;
+  }
   const int split = tapwise(g);
   const size_t k = kernel_positions(g) * pt.cin, len = split ? pt.cin : k;
   const size_t ldy = (size_t)g->out_ch, n = ldy / (size_t)g->groups;
-  if (m == 0) return;
   /* equal panels: a short last panel costs a reload of the tile for little work */
   const size_t panels = (len + KC - 1) / KC, kstep = (len + panels - 1) / panels;
   float *ap = work;

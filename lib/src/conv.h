@@ -90,7 +90,8 @@ typedef struct kf__conv_geom {
  * string mode with an lhs_dil > 1 (lax raises), CAUSAL with nd != 1, an
  * unknown mode, a padded input of negative size or EXPLICIT without pairs;
  * KF_EMISMATCH for in_ch or out_ch not a multiple of groups; KF_EOVERFLOW
- * when an element count does not fit size_t. */
+ * when an element count does not fit size_t or a size or pad is beyond
+ * about 2^60. */
 int kf__conv_plan(kf__conv_geom *g, kf__pad_mode mode, const int64_t *explicit_pairs);
 
 /* nnx.ConvTranspose with transpose_kernel=False (lax.conv_transpose, kernel
