@@ -7,8 +7,8 @@
  * (x_0*x_0 + ... + x_{n-1}*x_{n-1}) * float32(1/n) (XLA turns jnp.mean's
  * division by the constant n into that product), each sum over the reduced
  * axes in XLA's order (kf__xla_sum, functions.h); var = max(0, mean2 -
- * mean*mean) (NaN stays NaN). Normalization, each step
- * rounded to float32 (no fused multiply-add):
+ * mean*mean) (NaN stays NaN). Normalization, each step rounded to float32
+ * (no fused multiply-add):
  *   mul = rsqrt(var + eps) [* scale[f]];  y = (x - mean) * mul [+ bias[f]]
  * rsqrt is kf__xla_rsqrtf under rmode (XLA's two forms, rsqrt.h). Denormal
  * inputs and results of every operation read and written as zero, as
