@@ -55,10 +55,30 @@ static inline int next_index(size_t *idx, const size_t *ext, size_t nd) {
   return 0;
 }
 
+/* Element i of a one-axis source. */
+static inline float element1(const kf__sum_src *s, size_t i) {
+  const size_t idx[1] = {i};
+  return element(s, idx);
+}
+
+/* tree_value for one axis, without the index arithmetic of several. */
+static float tree_value1(const sum_tree *t, size_t level, size_t j) {
+  const size_t w = t->win[level][0], lo = t->lo[level][0], below = t->size[level - 1][0];
+  const size_t first = j * w < lo ? 0 : j * w - lo;
+  const size_t end = j * w + w - lo < below ? j * w + w - lo : below;
+  float acc = 0.0f;
+  if (level == 1)
+    for (size_t i = first; i < end; i++) acc = FTZ(acc + element1(t->src, i));
+  else
+    for (size_t i = first; i < end; i++) acc = FTZ(acc + tree_value1(t, level - 1, i));
+  return acc;
+}
+
 /* The value at idx of level `level`. */
 static float tree_value(const sum_tree *t, size_t level, const size_t *idx) {
   const size_t nd = t->src->ndims;
   if (level == 0) return element(t->src, idx);
+  if (nd == 1) return tree_value1(t, level, idx[0]);
   size_t p[KF__SUM_MAX_DIMS] = {0}, c[KF__SUM_MAX_DIMS];
   float acc = 0.0f;
   do {
