@@ -146,6 +146,22 @@ def build_cases():
     add(id="attention/flax_dropout_long", kind="attention", form="flax", shape=[B2, L2, H2, D2],
         q=q2, k=k2, v=v2, dropout_rate=0.3, rng_seed=3)
 
+    # Reductions over 4096 elements and more: jaxlib 0.10.2 sums those in another
+    # order (vectorized, the CPU's vector width), jaxlib 0.6.2 as before.
+    xl = (rng.standard_normal((96, 64)) * 2 + 0.5).astype(F32)
+    add(id="layer_norm/large96x64", kind="layer_norm", shape=[96, 64], eps=1e-6, x=xl,
+        scale=(rng.standard_normal(64) * 0.2 + 1).astype(F32), bias=rng.standard_normal(64).astype(F32))
+    gl = (rng.standard_normal((2, 16, 16, 16)) + 0.5).astype(F32)
+    add(id="group_norm/large16x16", kind="group_norm", shape=[2, 16, 16, 16], groups=4, eps=1e-6,
+        x=gl)
+    bl = (rng.standard_normal((1024, 6)) * 2 + 1).astype(F32)
+    add(id="batch_norm/train_large", kind="batch_norm", shape=[1024, 6], eps=1e-5, momentum=0.99,
+        train=True, x=bl, scale=np.ones(6, F32), bias=np.zeros(6, F32),
+        ra_mean=np.zeros(6, F32), ra_var=np.ones(6, F32))
+    sl = (rng.standard_normal((600, 7)) * 3).astype(F32)
+    add(id="softmax/large600x7", kind="softmax", shape=[600, 7], axis=-1, x=sl)
+    add(id="log_softmax/large600x7", kind="log_softmax", shape=[600, 7], axis=-1, x=sl)
+
     # softmax / log_softmax along several axes, with extremes.
     s = (rng.standard_normal((3, 5, 7)) * 3).astype(F32)
     s[0, 0, 2] = -np.inf

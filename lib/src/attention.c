@@ -63,7 +63,7 @@ void kf__attention(kf__isa isa, kf__attn_form form, size_t batch, size_t len, si
           if ((causal && s > t) || (mask && !mask[t * len + s])) x = big_neg;
           row[s] = x;
         }
-        kf__softmax_row(len, row, era);
+        kf__softmax_row(len, row, era, batch * heads * len * len);
         if (keep && form == KF__ATTN_FLAX)
           for (size_t s = 0; s < len; s++)
             row[s] = FTZ(row[s] * (keep[t * len + s] ? drop_mul : 0.0f));

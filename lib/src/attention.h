@@ -37,7 +37,8 @@ size_t kf__attention_workspace(kf__isa isa, size_t len, size_t head_dim);
  *   scaled and masked as `form` says; position (t, s) is masked when causal
  *   and s > t (nnx.make_causal_mask, is_causal) or when mask is given and
  *   mask[t*len + s] == 0 (a len x len mask broadcast over batch and heads);
- *   w = softmax over s (kf__softmax_row in the era's division);
+ *   w = softmax over s (kf__softmax_row: the era's division, and its sum
+ *   order for a softmax over all batch * heads * len * len weights);
  *   dropout (KF__ATTN_FLAX with keep != NULL; broadcast_dropout=True, one
  *   len x len keep mask for every batch and head, jax.random.bernoulli's):
  *   w[t][s] * (keep[t*len+s] ? 1 / keep_prob : 0), 1 / keep_prob one float32

@@ -55,10 +55,30 @@ static inline int next_index(size_t *idx, const size_t *ext, size_t nd) {
   return 0;
 }
 
+/* Element i of a one-axis source. */
+static inline float element1(const kf__sum_src *s, size_t i) {
+  const size_t idx[1] = {i};
+  return element(s, idx);
+}
+
+/* tree_value for one axis, without the index arithmetic of several. */
+static float tree_value1(const sum_tree *t, size_t level, size_t j) {
+  const size_t w = t->win[level][0], lo = t->lo[level][0], below = t->size[level - 1][0];
+  const size_t first = j * w < lo ? 0 : j * w - lo;
+  const size_t end = j * w + w - lo < below ? j * w + w - lo : below;
+  float acc = 0.0f;
+  if (level == 1)
+    for (size_t i = first; i < end; i++) acc = FTZ(acc + element1(t->src, i));
+  else
+    for (size_t i = first; i < end; i++) acc = FTZ(acc + tree_value1(t, level - 1, i));
+  return acc;
+}
+
 /* The value at idx of level `level`. */
 static float tree_value(const sum_tree *t, size_t level, const size_t *idx) {
   const size_t nd = t->src->ndims;
   if (level == 0) return element(t->src, idx);
+  if (nd == 1) return tree_value1(t, level, idx[0]);
   size_t p[KF__SUM_MAX_DIMS] = {0}, c[KF__SUM_MAX_DIMS];
   float acc = 0.0f;
   do {
@@ -75,9 +95,23 @@ static float tree_value(const sum_tree *t, size_t level, const size_t *idx) {
   return acc;
 }
 
+/* jaxlib 0.10.2's vectorized row sum (16 lanes, halving), n <= 80. */
+static float lanes16_sum(const kf__sum_src *s) {
+  float lane[16];
+  size_t i[1];
+  for (int l = 0; l < 16; l++) lane[l] = 0.0f;
+  for (i[0] = 0; i[0] < s->size[0]; i[0]++) lane[i[0] % 16] = FTZ(lane[i[0] % 16] + element(s, i));
+  for (int h = 8; h >= 1; h /= 2)
+    for (int l = 0; l < h; l++) lane[l] = FTZ(lane[l] + lane[l + h]);
+  return lane[0];
+}
+
 float kf__xla_sum(const kf__sum_src *s) {
   const size_t nd = s->ndims;
   float acc = 0.0f;
+  if (s->era == KF_FLAX_0_11 && s->total >= 4096 && nd == 1 && s->stride[0] == 1 &&
+      s->size[0] <= 80)
+    return lanes16_sum(s);
   if (nd == 1 && s->size[0] <= 32) { /* the common case, straight */
     size_t i[1] = {0};
     for (; i[0] < s->size[0]; i[0]++) acc = FTZ(acc + element(s, i));
@@ -110,18 +144,18 @@ float kf__xla_sum(const kf__sum_src *s) {
 }
 
 static void softmax_line(size_t n, size_t stride, const float *x, float *y, int log,
-                         kf_flax_era era) {
+                         kf_flax_era era, size_t total) {
   float m = -INFINITY;
   for (size_t j = 0; j < n; j++) m = max_nan(m, FTZ(x[j * stride]));
   if (log) {
     /* y_j = t_j = x_j - m first; s = sum of exp(t_j); then t_j - log(s). */
     for (size_t j = 0; j < n; j++) y[j * stride] = FTZ(FTZ(x[j * stride]) - m);
-    const kf__sum_src src = kf__sum_line(y, n, stride, KF__SUM_EXP, 0.0f);
+    const kf__sum_src src = kf__sum_line(y, n, stride, KF__SUM_EXP, 0.0f, era, total);
     const float lse = kf__xla_logf(kf__xla_sum(&src));
     for (size_t j = 0; j < n; j++) y[j * stride] = FTZ(y[j * stride] - lse);
   } else {
     for (size_t j = 0; j < n; j++) y[j * stride] = kf__xla_expf(FTZ(FTZ(x[j * stride]) - m));
-    const kf__sum_src src = kf__sum_line(y, n, stride, KF__SUM_X, 0.0f);
+    const kf__sum_src src = kf__sum_line(y, n, stride, KF__SUM_X, 0.0f, era, total);
     const float s = kf__xla_sum(&src);
     if (era != KF_FLAX_0_10) {
       const float r = FTZ(1.0f / s);
@@ -136,10 +170,13 @@ void kf__softmax(size_t outer, size_t n, size_t inner, const float *x, float *y,
                  kf_flax_era era) {
   for (size_t o = 0; o < outer; o++)
     for (size_t i = 0; i < inner; i++)
-      softmax_line(n, inner, x + o * n * inner + i, y + o * n * inner + i, log, era);
+      softmax_line(n, inner, x + o * n * inner + i, y + o * n * inner + i, log, era,
+                   outer * n * inner);
 }
 
-void kf__softmax_row(size_t n, float *row, kf_flax_era era) { softmax_line(n, 1, row, row, 0, era); }
+void kf__softmax_row(size_t n, float *row, kf_flax_era era, size_t total) {
+  softmax_line(n, 1, row, row, 0, era, total);
+}
 
 /* XLA:CPU's expm1 for float32 (jaxlib 0.6.2 and 0.10.2 alike, measured):
  * tanh(x * 0.5) * (exp(x) + 1) for |x| <= 0.5, exp(x) - 1 beyond, with

@@ -31,11 +31,16 @@
  *    each window summed as one chain from +0 in row-major order, and the
  *    window sums, an array of ceil(size / window) per axis, summed by the
  *    same rule (recursively).
- * jaxlib 0.10.2 makes the same rewrite for some shapes only (rows of 33 to
- * 95 values, measured) and otherwise sums in an order keyfold does not
- * reproduce (docs/layer-numerics.md). Each element is read as zero if
- * denormal, then summed as v, v * v or exp(v - shift) by op. The result
- * does not depend on the CPU. */
+ * jaxlib 0.10.2 (era KF_FLAX_0_11) sums so only reductions whose input
+ * (the whole array reduced, `total` values) has fewer than 4096 values.
+ * From 4096 it sums with a vector of 16 accumulators: lane i the chain
+ * from +0 over elements i, i + 16, i + 32, ... in order, the lanes then
+ * combined by halving (l_i + l_{i+8}, then i + 4, i + 2, i + 1). keyfold
+ * reproduces that for one contiguous axis (stride 1) of at most 80 values,
+ * where it was measured; other shapes keep the tree order (bounded,
+ * docs/layer-numerics.md). Each element is read as zero if denormal, then
+ * summed as v, v * v or exp(v - shift) by op. The result does not depend on
+ * the CPU. */
 #define KF__SUM_MAX_DIMS 4
 typedef enum { KF__SUM_X = 0, KF__SUM_SQUARE, KF__SUM_EXP } kf__sum_op;
 typedef struct {
@@ -44,13 +49,16 @@ typedef struct {
   size_t size[KF__SUM_MAX_DIMS], stride[KF__SUM_MAX_DIMS];
   kf__sum_op op;
   float shift;
+  kf_flax_era era; /* KF_FLAX_0_10 unless set: the tree order whatever total */
+  size_t total;    /* values in the whole reduced array (era KF_FLAX_0_11) */
 } kf__sum_src;
 float kf__xla_sum(const kf__sum_src *s);
 
-/* A one-axis kf__sum_src: n values `stride` apart. */
+/* A one-axis kf__sum_src: n values `stride` apart, in a reduction of
+ * `total` values under `era`. */
 static inline kf__sum_src kf__sum_line(const float *x, size_t n, size_t stride, kf__sum_op op,
-                                       float shift) {
-  kf__sum_src s = {x, 1, {n, 0, 0, 0}, {stride, 0, 0, 0}, op, shift};
+                                       float shift, kf_flax_era era, size_t total) {
+  kf__sum_src s = {x, 1, {n, 0, 0, 0}, {stride, 0, 0, 0}, op, shift, era, total};
   return s;
 }
 
@@ -66,10 +74,13 @@ static inline kf__sum_src kf__sum_line(const float *x, size_t n, size_t stride, 
  * may be the same array. */
 void kf__softmax(size_t outer, size_t n, size_t inner, const float *x, float *y, int log,
                  kf_flax_era era);
+/* (The sums see the whole array: outer * n * inner values, kf__xla_sum's
+ * `total`.) */
 
-/* The softmax of one contiguous row of n floats (kf__softmax with outer =
- * inner = 1), in place. */
-void kf__softmax_row(size_t n, float *row, kf_flax_era era);
+/* The softmax of one contiguous row of n floats, in place, as part of a
+ * softmax over `total` values (kf__softmax with inner = 1 and outer = total
+ * / n). */
+void kf__softmax_row(size_t n, float *row, kf_flax_era era, size_t total);
 
 /* jax.nn.elu: y = x > 0 ? x : alpha * expm1(x), alpha a float32 (JAX's weak
  * type: the Python float rounded to float32). */

@@ -44,11 +44,13 @@ static inline float normalize_one(float x, float mean, float mul, const float *s
 }
 
 void kf__layer_norm(size_t rows, size_t features, const float *x, const float *scale,
-                    const float *bias, float eps, int rms, kf_rsqrt_mode rmode, float *y) {
+                    const float *bias, float eps, int rms, kf_rsqrt_mode rmode, kf_flax_era era,
+                    float *y) {
   for (size_t r = 0; r < rows; r++) {
     const float *xr = x + r * features;
-    const kf__sum_src a = kf__sum_line(xr, features, 1, KF__SUM_X, 0.0f);
-    const kf__sum_src b = kf__sum_line(xr, features, 1, KF__SUM_SQUARE, 0.0f);
+    const size_t total = rows * features;
+    const kf__sum_src a = kf__sum_line(xr, features, 1, KF__SUM_X, 0.0f, era, total);
+    const kf__sum_src b = kf__sum_line(xr, features, 1, KF__SUM_SQUARE, 0.0f, era, total);
     const float s = rms ? 0.0f : kf__xla_sum(&a), s2 = kf__xla_sum(&b);
     float mean, var;
     finish_stats(s, s2, features, rms, &mean, &var);
@@ -63,7 +65,7 @@ void kf__layer_norm(size_t rows, size_t features, const float *x, const float *s
  * reads one) plus, if tail > 1, one more axis of tail contiguous floats. */
 static kf__sum_src reduced_axes(const float *x, size_t ndims, const size_t *dims, size_t inner,
                                 size_t tail, kf__sum_op op) {
-  kf__sum_src s = {x, 0, {0}, {0}, op, 0.0f};
+  kf__sum_src s = {x, 0, {0}, {0}, op, 0.0f, KF_FLAX_0_10, 0};
   size_t stride = inner;
   const size_t extra = tail > 1;
   s.ndims = ndims + extra;
@@ -84,14 +86,16 @@ static size_t product(size_t n, const size_t *dims) {
 
 void kf__group_norm(size_t batch, size_t nspatial, const size_t *spatial, size_t channels,
                     size_t groups, const float *x, const float *scale, const float *bias, float eps,
-                    kf_rsqrt_mode rmode, float *y) {
+                    kf_rsqrt_mode rmode, kf_flax_era era, float *y) {
   const size_t gs = channels / groups, sp = product(nspatial, spatial);
   for (size_t b = 0; b < batch; b++) {
     const float *xb = x + b * sp * channels;
     float *yb = y + b * sp * channels;
     for (size_t g = 0; g < groups; g++) {
-      const kf__sum_src a = reduced_axes(xb + g * gs, nspatial, spatial, channels, gs, KF__SUM_X);
-      const kf__sum_src q = reduced_axes(xb + g * gs, nspatial, spatial, channels, gs, KF__SUM_SQUARE);
+      kf__sum_src a = reduced_axes(xb + g * gs, nspatial, spatial, channels, gs, KF__SUM_X);
+      kf__sum_src q = reduced_axes(xb + g * gs, nspatial, spatial, channels, gs, KF__SUM_SQUARE);
+      a.era = q.era = era;
+      a.total = q.total = batch * sp * channels;
       const float s = kf__xla_sum(&a), s2 = kf__xla_sum(&q);
       float mean, var;
       finish_stats(s, s2, sp * gs, 0, &mean, &var);
