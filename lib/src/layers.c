@@ -140,7 +140,7 @@ static int norm_apply(const kf__layer *node, const float *x, const kf_shape *xs,
   switch (spec->type) {
     case KF_LAYER_LAYER_NORM:
     case KF_LAYER_RMS_NORM:
-      kf__layer_norm(rows, f, x, scale, bias, eps, spec->type == KF_LAYER_RMS_NORM, rmode, y);
+      kf__layer_norm(rows, f, x, scale, bias, eps, spec->type == KF_LAYER_RMS_NORM, rmode, model->era, y);
       return KF_OK;
     case KF_LAYER_GROUP_NORM: {
       if (xs->rank > 5) return KF_EUNSUPPORTED;
@@ -148,7 +148,7 @@ static int norm_apply(const kf__layer *node, const float *x, const kf_shape *xs,
       for (int a = 1; a < xs->rank - 1; a++) spatial[a - 1] = (size_t)xs->dim[a];
       const size_t groups = (size_t)(spec->group_size ? spec->num_features / spec->group_size : spec->num_groups);
       kf__group_norm((size_t)xs->dim[0], (size_t)(xs->rank - 2), spatial, f, groups, x, scale, bias, eps,
-                     rmode, y);
+                     rmode, model->era, y);
       return KF_OK;
     }
     default: { /* batch_norm */
@@ -228,8 +228,8 @@ static int attention_apply(kf__isa isa, const kf__layer *node, const float *x, c
   kf__xla_fpmode_leave(mode);
   if (spec->normalize_qk) {
     /* LayerNorm(head_dim, use_bias=False) with its default epsilon. */
-    kf__layer_norm(rows * heads, hd, q, ln[0], NULL, 1e-6f, 0, era_rsqrt(model->era), q);
-    kf__layer_norm(rows * heads, hd, k, ln[1], NULL, 1e-6f, 0, era_rsqrt(model->era), k);
+    kf__layer_norm(rows * heads, hd, q, ln[0], NULL, 1e-6f, 0, era_rsqrt(model->era), model->era, q);
+    kf__layer_norm(rows * heads, hd, k, ln[1], NULL, 1e-6f, 0, era_rsqrt(model->era), model->era, k);
   }
   const float keep_prob = (float)(1.0 - spec->dropout_rate);
   int rc = KF_OK;
