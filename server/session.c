@@ -349,34 +349,70 @@ static void format_shape(const kf_shape *s, char *buf, size_t size) {
 
 /* Explains, from the library's diagnostic, why x does not fit the model or
  * why running it failed. */
+/* Names the layer a diag is about: "model.layers[2]" for a top-level
+ * layer of a flat model (as the Session lists it), else its path,
+ * "model layer 'blocks.layers.0.attn'". */
+static const char *layer_label(const kf_model_diag *d, char *out, size_t size) {
+  size_t index = 0;
+  int used = 0;
+  if (sscanf(d->path, "layers.%zu%n", &index, &used) == 1 && d->path[used] == '\0')
+    snprintf(out, size, "model.layers[%zu]", index);
+  else if (d->path[0])
+    snprintf(out, size, "model layer '%s'", d->path);
+  else
+    snprintf(out, size, "model.layers[%zu]", d->layer);
+  return out;
+}
+
+/* Explains a failed forward pass (or shape query) by the layer at fault. */
 static int forward_failed(const kd_session *s, int rc, const char *what, const kf_model_diag *d, kd_err *err) {
-  char shape[160] = "?";
-  const size_t bad = d->layer;
+  char shape[160] = "?", label[KF_PATH_MAX + 32], want[160] = "?";
+  layer_label(d, label, sizeof label);
+  const char *type = kf_layer_type_name(d->layer_type) ? kf_layer_type_name(d->layer_type) : "layer";
   if (d->has_shape) format_shape(&d->shape, shape, sizeof shape);
   switch (d->reason) {
     case KF_DIAG_RANK_TOO_LOW:
       return kd_fail(err, KD_INVALID_ARGUMENT,
-                     "%s does not fit model.layers[%zu]: linear needs an input of rank 1 or more, got a scalar",
-                     what, bad);
+                     "%s does not fit %s: %s needs an input of rank %lld or more, got %s%s", what, label,
+                     type, (long long)d->expected, d->shape.rank == 0 ? "a scalar" : "shape ",
+                     d->shape.rank == 0 ? "" : shape);
     case KF_DIAG_WIDTH:
       return kd_fail(err, KD_INVALID_ARGUMENT,
-                     "%s does not fit model.layers[%zu]: linear expects the last dimension to be in_features = "
-                     "%lld, but its input has shape %s",
-                     what, bad, (long long)d->expected, shape);
+                     "%s does not fit %s: %s expects the last dimension to be %s = %lld, but its input has "
+                     "shape %s",
+                     what, label, type,
+                     d->layer_type == KF_LAYER_LAYER_NORM || d->layer_type == KF_LAYER_RMS_NORM ||
+                             d->layer_type == KF_LAYER_BATCH_NORM || d->layer_type == KF_LAYER_GROUP_NORM
+                         ? "num_features"
+                         : "in_features",
+                     (long long)d->expected, shape);
+    case KF_DIAG_FEATURES:
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     "%s does not fit %s: %s contracts axis %zu of its input (shape %s), which must be %lld",
+                     what, label, type, d->element, shape, (long long)d->expected);
+    case KF_DIAG_RESIDUAL:
+      if (d->has_expected_shape) format_shape(&d->expected_shape, want, sizeof want);
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     "%s does not fit %s: a residual adds its input (shape %s) to its layers' output (shape %s), "
+                     "which must have the same shape",
+                     what, label, shape, want);
+    case KF_DIAG_GEOMETRY:
+      return kd_fail(err, KD_INVALID_ARGUMENT,
+                     "%s does not fit %s: %s cannot take an input of shape %s (its window, padding or shape "
+                     "leaves no valid output)",
+                     what, label, type, shape);
     case KF_DIAG_RANK_TOO_HIGH:
       return kd_fail(err, KD_INVALID_ARGUMENT,
-                     "%s does not fit model.layers[%zu]: embed adds a dimension, so x may have at most %d "
-                     "dimensions, got shape %s",
-                     what, bad, KF_MAX_RANK - 1, shape);
+                     "%s does not fit %s: %s would make more than %d dimensions from shape %s", what, label,
+                     type, KF_MAX_RANK, shape);
     case KF_DIAG_BROADCAST_AXIS:
       return kd_fail(err, KD_INVALID_ARGUMENT,
-                     "%s does not fit model.layers[%zu]: broadcast_dims name an axis its input of shape %s does "
-                     "not have",
-                     what, bad, shape);
+                     "%s does not fit %s: %s names axis %lld, which its input of shape %s does not have", what,
+                     label, type, (long long)d->actual, shape);
     case KF_DIAG_INDEX_RANGE:
       return kd_fail(err, KD_INVALID_ARGUMENT,
-                     "%s: element %zu is %lld, outside [-%lld, %lld) for model.layers[%zu] (num_embeddings = %lld)",
-                     what, d->element, (long long)d->index, (long long)d->expected, (long long)d->expected, bad,
+                     "%s: element %zu is %lld, outside [-%lld, %lld) for %s (num_embeddings = %lld)",
+                     what, d->element, (long long)d->index, (long long)d->expected, (long long)d->expected, label,
                      (long long)d->expected);
     case KF_DIAG_TOO_LARGE:
       return kd_fail(err, KD_PAYLOAD_TOO_LARGE, "%s: the output y would have more than %llu elements", what,
@@ -385,20 +421,22 @@ static int forward_failed(const kd_session *s, int rc, const char *what, const k
       if (rc == KF_ENOTFOUND) {
         char flax[160];
         kf_flax_not_found_message(kf_rngs_era(s->rngs), d->stream, flax, sizeof flax);
-        return kd_fail(err, KD_NOT_FOUND, "model.layers[%zu]: %s", bad, flax);
+        return kd_fail(err, KD_NOT_FOUND, "%s: %s", label, flax);
       }
       if (kf_model_stream_count(s->model) > 0)
         return kd_fail(err, KD_FAILED_PRECONDITION,
-                       "model.layers[%zu] draws from the stream it holds (tag '%s'), whose count would pass "
+                       "%s draws from the stream it holds (tag '%s'), whose count would pass "
                        "4294967295; reseed it first (target \"model\")",
-                       bad, d->stream);
+                       label, d->stream);
       return kd_fail(err, KD_FAILED_PRECONDITION,
-                     "model.layers[%zu] draws from '%s', whose count would pass 4294967295; reseed it first", bad,
+                     "%s draws from '%s', whose count would pass 4294967295; reseed it first", label,
                      d->stream);
     default:
       if (rc == KF_EMISMATCH)
-        return kd_fail(err, KD_INVALID_ARGUMENT, "%s does not fit model.layers[%zu] (input shape %s)", what, bad,
-                       shape);
+        return kd_fail(err, KD_INVALID_ARGUMENT, "%s does not fit %s (input shape %s)", what, label, shape);
+      if (rc == KF_EUNSUPPORTED)
+        return kd_fail(err, KD_INVALID_ARGUMENT, "%s: %s of %s cannot take an input of shape %s", what, type,
+                       label, shape);
       return kd_fail_kf(err, rc, what);
   }
 }
