@@ -742,6 +742,52 @@ class Live(unittest.TestCase):
                          "model": {"layers": [{"type": "linear", "in_features": 2, "out_features": 2},
                                               {"type": "dropout", "rate": 0.5}]}}, expect=201)
         call("POST", S, {"name": "bare"}, expect=201)
+        # The new layer types and containers: the spec's CNN and transformer examples, and
+        # every other type, nested, in a Flax 0.12 session (held streams, a list in a repeat).
+        examples = SPEC["paths"][S]["post"]["requestBody"]["content"]["application/json"]["examples"]
+        call("POST", S, examples["cnn"]["value"], expect=201)
+        enc = call("POST", S, examples["transformer"]["value"], expect=201)
+        self.assertEqual([h["path"] for h in enc["model"]["layers"][1]["layers"][0]["layers"][1]["rngs"]],
+                         ["blocks.layers.%d.attn_block.attn.rngs" % i for i in range(2)])
+        every = call("POST", S, {"name": "every-layer", "rngs": {"params": 0, "dropout": 1},
+                                 "options": {"flax": "0.12"}, "model": {"layers": [
+            {"type": "conv", "in_features": 1, "out_features": 2, "kernel_size": 3, "padding": [[1, 1]]},
+            {"type": "conv_transpose", "in_features": 2, "out_features": 2, "kernel_size": [3]},
+            {"type": "batch_norm", "num_features": 2, "name": "bn"},
+            {"type": "group_norm", "num_features": 2, "num_groups": None, "group_size": 1},
+            {"type": "max_pool", "window_shape": 2, "strides": 1, "padding": "SAME"},
+            {"type": "avg_pool", "window_shape": [1]}, {"type": "flatten"},
+            {"type": "reshape", "shape": [-1, 2]},
+            {"type": "layer_norm", "num_features": 2}, {"type": "rms_norm", "num_features": 2},
+            {"type": "linear_general", "in_features": 2, "out_features": [2, 2], "axis": -1},
+            {"type": "reshape", "shape": [2, 4]},
+            {"type": "einsum", "einsum_str": "bsi,io->bso", "kernel_shape": [4, 4], "bias_shape": [4]},
+            {"type": "repeat", "count": 2, "name": "blocks", "layers": [{"type": "residual", "layers": [
+                {"type": "dropout", "rate": 0.5, "name": "d"}, {"type": "gelu", "approximate": False},
+                {"type": "elu", "alpha": 0.5}, {"type": "leaky_relu"}, {"type": "softplus"}]}]},
+            {"type": "sequential", "layers": [{"type": "softmax"}, {"type": "log_softmax", "axis": 1},
+                                              {"type": "silu", "name": "act"}]},
+            {"type": "multi_head_attention", "num_heads": 2, "in_features": 4, "qkv_features": 4,
+             "out_features": None, "dropout_rate": 0.1, "normalize_qk": True, "name": "attn"}]}},
+                     expect=201)
+        self.assertEqual(len(every["model"]["layers"][13]["layers"][0]["layers"][0]["rngs"]), 2)
+        self.assertEqual(every["model"]["variables"]["bn.mean"]["kind"], "batch_stats")
+        state = call("GET", S + "/every-layer/params?format=state", expect=200)
+        self.assertEqual(set(state["bn"]), {"scale", "bias", "mean", "var"})
+        self.assertEqual(set(state["attn"]), {"query", "key", "value", "query_ln", "key_ln", "out"})
+        flat = call("GET", S + "/every-layer/params", expect=200)
+        self.assertEqual([sorted(p) for p in flat["params"]],
+                         [sorted(v) for v in every["model"]["params"]])
+        for bad in ({"type": "repeat", "count": 0, "layers": [{"type": "relu"}]},
+                    {"type": "gelu", "approximate": "yes"},
+                    {"type": "relu", "name": "layers"},
+                    {"type": "relu", "name": "9lives"},
+                    {"type": "conv", "in_features": 1, "out_features": 1, "kernel_size": [1, 1, 1, 1]},
+                    {"type": "max_pool", "window_shape": [2], "padding": "FULL"},
+                    {"type": "sequential", "layers": [{"type": "linear", "in_features": 1}]},
+                    {"type": "layer_norm", "num_features": 2, "momentum": 0.9}):
+            call("POST", S, {"name": "x", "rngs": {"params": 0}, "model": {"layers": [bad]}},
+                 expect=400, schema_rejects=True)
         # 400s.
         call("POST", S, {"name": "x", "colour": 1}, expect=400, schema_rejects=True)
         call("POST", S, {"name": "-x"}, expect=400, schema_rejects=True)

@@ -318,6 +318,37 @@ func TestKeysAndReseedMatchFlax(t *testing.T) {
 	}
 }
 
+// Containers, names and the Session's variables: a repeat of residual blocks and a batch_norm.
+func TestNestedModelVariables(t *testing.T) {
+	c := needDaemon(t)
+	ctx := ctxT(t)
+	block := Residual(Layer{"type": "layer_norm", "num_features": 2}.Named("norm"), Linear(2, 2).Named("fc"),
+		Sequential(Activation("relu")), Dropout(0.5))
+	s, err := c.CreateSession(ctx, SessionSpec{
+		Name: "go-nested", Rngs: map[string]SeedOrKey{"params": Seed(0), "dropout": Seed(1)}, Options: Options{Flax: "0.12"},
+		Model: []Layer{Repeat(2, block).Named("blocks"), {"type": "batch_norm", "num_features": 2, "name": "bn"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.DeleteSession(ctx, "go-nested")
+	// 4 params draws per block and 2 for the batch_norm; the dropout forks its stream once per block
+	if s.Rngs["params"].Count != 10 || s.Rngs["dropout"].Count != 2 {
+		t.Errorf("counts %+v", s.Rngs)
+	}
+	want := VariableSpec{Kind: "params", Shape: []int{2, 2}, DType: Float32}
+	if got := s.Model.Variables["blocks.layers.1.layers.0.fc.kernel"]; !reflect.DeepEqual(got, want) {
+		t.Errorf("variables %+v", s.Model.Variables)
+	}
+	if got := s.Model.Variables["bn.var"]; got.Kind != "batch_stats" {
+		t.Errorf("bn.var %+v", got)
+	}
+	held, _ := s.Model.Layers[0]["layers"].([]interface{})[0].(map[string]interface{})["layers"].([]interface{})[3].(map[string]interface{})["rngs"].([]interface{})
+	if len(held) != 2 {
+		t.Errorf("a dropout inside a repeat holds one stream per block: %v", s.Model.Layers)
+	}
+}
+
 // The Flax reseed docstring's model, Linear(2, 3) + Dropout(0.5) with nnx.Rngs(params=0,
 // dropout=42), under Flax 0.12 (the oracle's flax_model case): parameters, two forward passes
 // around nnx.reseed(model, dropout=42), through JSON and .npy, plus every other session call.

@@ -483,7 +483,11 @@ func normSession(s *Session) map[string]interface{} {
 			}
 			params[i] = layer
 		}
-		model = map[string]interface{}{"layers": s.Model.Layers, "params": params}
+		variables := map[string]interface{}{}
+		for path, v := range s.Model.Variables {
+			variables[path] = map[string]interface{}{"kind": v.Kind, "shape": v.Shape, "dtype": string(v.DType)}
+		}
+		model = map[string]interface{}{"layers": s.Model.Layers, "params": params, "variables": variables}
 	}
 	return map[string]interface{}{
 		"name": s.Name, "rngs": rngs, "model": model,

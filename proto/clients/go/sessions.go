@@ -68,11 +68,46 @@ func Dropout(rate float64) Layer { return Layer{"type": "dropout", "rate": rate}
 // Activation is an activation layer: "relu", "gelu", "tanh", "sigmoid", "silu", ...
 func Activation(name string) Layer { return Layer{"type": name} }
 
-// Model is a session's model as the daemon echoes it: the layers with every default filled in
-// (as decoded JSON objects) and each layer's parameter specs.
+// Sequential is nnx.Sequential(layers...): each output feeds the next layer.
+func Sequential(layers ...Layer) Layer { return Layer{"type": "sequential", "layers": layers} }
+
+// Residual is x + f(x), f the layers in sequence.
+func Residual(layers ...Layer) Layer { return Layer{"type": "residual", "layers": layers} }
+
+// Repeat is count blocks of layers, built one after another as a Python loop would (block 0's
+// draws first) and applied in sequence; each block has its own parameters and held streams.
+func Repeat(count int, layers ...Layer) Layer {
+	return Layer{"type": "repeat", "count": count, "layers": layers}
+}
+
+// Named returns a copy of the layer with "name" set: its attribute name in the Flax module,
+// which replaces its list index in every path ("head.kernel" instead of "layers.3.kernel").
+func (l Layer) Named(name string) Layer {
+	out := Layer{"name": name}
+	for k, v := range l {
+		if k != "name" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Model is a session's model as the daemon echoes it: the layer tree with every default filled
+// in (as decoded JSON objects; held streams as "rngs", a list of them inside a repeat), the
+// parameter specs of each node of the expanded tree in preorder (dotted names for sub-modules,
+// "query.kernel"), and every variable of nnx.state(model) by dotted path.
 type Model struct {
-	Layers []map[string]interface{} `json:"layers"`
-	Params []map[string]ParamSpec   `json:"params"`
+	Layers    []map[string]interface{} `json:"layers"`
+	Params    []map[string]ParamSpec   `json:"params"`
+	Variables map[string]VariableSpec  `json:"variables"`
+}
+
+// VariableSpec is one entry of Model.Variables: Kind "params" (an nnx.Param) or "batch_stats"
+// (batch_norm's mean and var), its shape and dtype.
+type VariableSpec struct {
+	Kind  string `json:"kind"`
+	Shape []int  `json:"shape"`
+	DType DType  `json:"dtype"`
 }
 
 // Options are a session's options; empty fields take the daemon's defaults (threefry

@@ -196,8 +196,32 @@ class ValuesTest(unittest.TestCase):
         self.assertEqual(dropout(0.5, broadcast_dims=[0]).to_json(), {
             "type": "dropout", "rate": 0.5, "rng_collection": "dropout", "broadcast_dims": [0],
             "deterministic": False})
-        self.assertEqual([f().to_json() for f in (relu, gelu, tanh, sigmoid, silu)],
-                         [{"type": t} for t in ("relu", "gelu", "tanh", "sigmoid", "silu")])
+        self.assertEqual([f().to_json() for f in (relu, tanh, sigmoid, silu, kc.softplus, kc.flatten)],
+                         [{"type": t} for t in ("relu", "tanh", "sigmoid", "silu", "softplus", "flatten")])
+        self.assertEqual(gelu().to_json(), {"type": "gelu", "approximate": True})
+        self.assertEqual(gelu(False, name="act").to_json(), {"type": "gelu", "name": "act", "approximate": False})
+        self.assertEqual(linear(2, 3, name="head").to_json(), {
+            "type": "linear", "name": "head", "in_features": 2, "out_features": 3, "use_bias": True,
+            "kernel_init": "lecun_normal", "bias_init": "zeros"})
+        # Sizes, axes and windows as the daemon echoes them: lists, one entry per spatial axis.
+        self.assertEqual(kc.conv(1, 4, 3, strides=2, padding=1).to_json(), {
+            "type": "conv", "in_features": 1, "out_features": 4, "kernel_size": [3], "strides": [2],
+            "padding": [[1, 1]], "input_dilation": [1], "kernel_dilation": [1], "feature_group_count": 1,
+            "use_bias": True, "kernel_init": "lecun_normal", "bias_init": "zeros"})
+        self.assertEqual(kc.conv_transpose(2, 3, (3, 3), padding=[1, (0, 2)]).to_json()["padding"],
+                         [[1, 1], [0, 2]])
+        self.assertEqual(kc.avg_pool((2, 2)).to_json(), {"type": "avg_pool", "window_shape": [2, 2],
+                                                         "strides": [1, 1], "padding": "VALID"})
+        self.assertEqual(kc.linear_general((3, 4), 5).to_json()["axis"], [-2, -1])
+        self.assertEqual(kc.einsum("bi, io->bo", (4, 5)).to_json()["einsum_str"], "bi,io->bo")
+        self.assertEqual(kc.group_norm(8, group_size=2).to_json()["num_groups"], None)
+        self.assertEqual(kc.multi_head_attention(2, 8).to_json()["qkv_features"], 8)
+        self.assertEqual(kc.reshape(-1).to_json(), {"type": "reshape", "shape": [-1]})
+        self.assertEqual(kc.repeat(2, relu(), name="blocks").to_json(),
+                         {"type": "repeat", "name": "blocks", "count": 2, "layers": [{"type": "relu"}]})
+        self.assertEqual(kc.sequential(relu(), {"type": "tanh"}).to_json(),
+                         {"type": "sequential", "layers": [{"type": "relu"}, {"type": "tanh"}]})
+        self.assertEqual(kc.residual(linear(2, 2)).to_json()["layers"], [linear(2, 2).to_json()])
         self.assertEqual(init.uniform(scale=1.0).to_json(), {"name": "uniform", "scale": 1.0})
         self.assertEqual(init.he_uniform().to_json(), "he_uniform")
         self.assertEqual(init.xavier_normal().to_json(), "glorot_normal")
@@ -640,6 +664,55 @@ class ClientTest(Tracked):
         h.delete()
         kf.delete_session("layers-b")
         self.assertEqual([n for n in kf.list_sessions() if n.startswith("layers-")], [])
+
+    def test_every_layer_type_and_containers(self):
+        """A session with a spec of every builder, nested in containers, Flax 0.12: the daemon
+        echoes each spec exactly (plus the streams held, one per block in a repeat); variables,
+        params and the nested state agree."""
+        kf = self.kf
+        block = kc.residual(kc.layer_norm(4, name="norm"),
+                            kc.multi_head_attention(2, 4, dropout_rate=0.1, causal=True, name="attn"),
+                            dropout(0.1), name="res")
+        layers = [
+            kc.conv(1, 2, (3, 3), name="conv1"), kc.conv_transpose(2, 2, (3, 3), strides=(2, 1)),
+            kc.batch_norm(2, name="bn"), kc.group_norm(2, num_groups=1), kc.max_pool(2, 2, "SAME"),
+            kc.avg_pool((1, 1)), kc.flatten(), kc.reshape((-1, 2)), kc.rms_norm(2, use_scale=False),
+            kc.linear_general(2, (2, 2)), kc.reshape((2, 4)),
+            kc.einsum("bsi,io->bso", (4, 4), (4,)), kc.repeat(2, block, name="blocks"),
+            kc.sequential(kc.softmax(), kc.log_softmax(1), kc.elu(0.5), kc.leaky_relu(),
+                          kc.softplus(), gelu(False), name="fns"),
+            linear(4, 2, name="head")]
+        s = kf.create_session("every-kind", rngs={"params": 0, "dropout": 1}, model=layers,
+                              flax="0.12")
+
+        def without_streams(node):
+            if isinstance(node, list):
+                return [without_streams(x) for x in node]
+            if isinstance(node, dict):
+                return {k: without_streams(v) for k, v in node.items() if k != "rngs"}
+            return node
+        self.assertEqual(without_streams(s.model.layers), kc.model(*layers)["layers"])
+        # Unnamed children are indexed among the unnamed ones (the dropout is res.layers.0); a
+        # layer inside the repeat holds one stream per block.
+        self.assertEqual(list(s.model_streams),
+                         ["blocks.layers.%d.res.%s.rngs" % (i, n) for n in ("attn", "layers.0") for i in range(2)])
+        self.assertEqual(s.variables["bn.mean"], kc.VariableSpec("batch_stats", [2], "float32"))
+        self.assertEqual(s.variables["blocks.layers.1.res.attn.query.kernel"].shape, [4, 2, 2])
+        state = kf.params_state("every-kind")
+
+        def flat(node, prefix=""):
+            out = {}
+            for k, v in node.items():
+                out.update({prefix + k: v} if isinstance(v, Tensor) else flat(v, prefix + k + "."))
+            return out
+        self.assertEqual({k: (t.shape, t.dtype) for k, t in flat(state).items()},
+                         {k: (v.shape, v.dtype) for k, v in s.variables.items()})
+        self.assertEqual(sorted(kc.load_safetensors(kf.params_safetensors("every-kind"))), sorted(s.variables))
+        self.assertEqual([sorted(p) for p in kf.params("every-kind")], [sorted(p) for p in s.model.params])
+        self.assertEqual(kf.session("every-kind").get().variables, s.variables)
+        self.assertEqual(kf.create_session("no-model-vars").variables, {})
+        kf.delete_session("no-model-vars")
+        kf.delete_session("every-kind")
 
     def test_fork(self):
         kf = self.kf

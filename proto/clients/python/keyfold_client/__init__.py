@@ -96,8 +96,14 @@ __version__ = "1.1.0"
 __all__ = [
     "KeyfoldClient", "SessionHandle",
     "Tensor", "Sample", "Session", "StreamState", "ModelInfo", "ParamSpec", "KeyDraw",
-    "Initializer", "init", "Linear", "Embed", "Dropout", "Activation",
-    "linear", "embed", "dropout", "relu", "gelu", "tanh", "sigmoid", "silu", "model",
+    "VariableSpec",
+    "Initializer", "init", "Linear", "LinearGeneral", "Einsum", "Embed", "Conv", "ConvTranspose",
+    "LayerNorm", "RMSNorm", "BatchNorm", "GroupNorm", "MultiHeadAttention", "Dropout",
+    "Activation", "Container",
+    "linear", "linear_general", "einsum", "embed", "conv", "conv_transpose", "layer_norm",
+    "rms_norm", "batch_norm", "group_norm", "multi_head_attention", "dropout", "relu", "gelu",
+    "tanh", "sigmoid", "silu", "softplus", "softmax", "log_softmax", "elu", "leaky_relu",
+    "avg_pool", "max_pool", "flatten", "reshape", "sequential", "residual", "repeat", "model",
     "KeyfoldError", "KeyfoldConnectionError", "InvalidArgument", "Unauthenticated", "NotFound",
     "MethodNotAllowed", "NotAcceptable", "AlreadyExists", "FailedPrecondition", "PayloadTooLarge",
     "UnsupportedMediaType", "ResourceExhausted", "Internal", "Unavailable",
@@ -465,11 +471,23 @@ class ParamSpec:
 
 
 @dataclass
+class VariableSpec:
+    """A variable of ``nnx.state(model)``: its kind (``params`` for an ``nnx.Param``,
+    ``batch_stats`` for an ``nnx.BatchStat``), shape and dtype."""
+    kind: str
+    shape: List[int]
+    dtype: str
+
+
+@dataclass
 class ModelInfo:
-    """A session's model: the layers as the daemon echoes them (every default filled in,
-    initializers in canonical form) and each layer's parameter specs."""
+    """A session's model: the layer tree as the daemon echoes it (every default filled in,
+    initializers in canonical form, held streams as ``rngs``), the parameter specs of each node
+    of the expanded tree in preorder (dotted names for sub-modules: ``query.kernel``), and every
+    variable by dotted path (``layers.0.kernel``, ``bn.mean``)."""
     layers: List[Dict[str, Any]]
     params: List[Dict[str, ParamSpec]]
+    variables: Dict[str, VariableSpec] = field(default_factory=dict)
 
 
 @dataclass
@@ -485,13 +503,27 @@ class Session:
     @property
     def model_streams(self) -> Dict[str, Tuple[str, StreamState]]:
         """Flax 0.11+: the streams the model's layers hold, by path
-        (``"layers.1.rngs"``) -> (tag, state); empty in a 0.10 session."""
+        (``"layers.1.rngs"``, ``"blocks.layers.0.attn.rngs"``) -> (tag, state), in the tree's
+        order (a layer inside a ``repeat`` holds one per block); empty in a 0.10 session."""
         out: Dict[str, Tuple[str, StreamState]] = {}
-        for layer in (self.model.layers if self.model else []):
-            h = layer.get("rngs") if isinstance(layer, Mapping) else None
-            if h:
-                out[h["path"]] = (h["tag"], StreamState(list(h["key"]), h["count"]))
+
+        def walk(layers: Iterable[Any]) -> None:
+            for layer in layers:
+                if not isinstance(layer, Mapping):
+                    continue
+                held = layer.get("rngs")
+                for h in (held if isinstance(held, list) else [held] if held else []):
+                    out[h["path"]] = (h["tag"], StreamState(list(h["key"]), h["count"]))
+                walk(layer.get("layers") or [])
+        walk(self.model.layers if self.model else [])
         return out
+
+    @property
+    def variables(self) -> Dict[str, VariableSpec]:
+        """The model's variables by dotted path (``{}`` without a model): the keys of
+        :meth:`KeyfoldClient.params_state` flattened, and the tensor names of
+        :meth:`KeyfoldClient.params_safetensors`."""
+        return dict(self.model.variables) if self.model else {}
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> "Session":
@@ -500,7 +532,9 @@ class Session:
         if m is not None:
             model = ModelInfo(layers=list(m["layers"]),
                               params=[{k: ParamSpec(list(v["shape"]), v["dtype"])
-                                       for k, v in p.items()} for p in m["params"]])
+                                       for k, v in p.items()} for p in m["params"]],
+                              variables={k: VariableSpec(v["kind"], list(v["shape"]), v["dtype"])
+                                         for k, v in (m.get("variables") or {}).items()})
         return cls(name=obj["name"],
                    rngs={k: StreamState(list(v["key"]), v["count"])
                          for k, v in obj["rngs"].items()},
@@ -611,6 +645,54 @@ def _init_json(x: InitLike) -> Any:
     return x.to_json() if isinstance(x, Initializer) else x
 
 
+IntOrInts = Union[int, Sequence[int]]
+"""An integer or a sequence of them (a tuple in Flax)."""
+PaddingLike = Union[str, int, Sequence[Union[int, Sequence[int]]]]
+"""``"SAME"``, ``"VALID"``, ``"CIRCULAR"``, ``"CAUSAL"``, an int k, or one ``(low, high)`` pair
+(or int) per spatial axis."""
+
+
+def _ints(x: IntOrInts) -> List[int]:
+    """An int or a sequence of ints as a list (how the daemon echoes sizes and axes)."""
+    if isinstance(x, numbers.Integral):
+        return [operator.index(x)]
+    return [operator.index(v) for v in cast(Sequence[int], x)]
+
+
+def _spatial(x: Optional[IntOrInts], n: int, default: int = 1) -> List[int]:
+    """An int for every spatial axis, or one per axis, as a list of n."""
+    if x is None:
+        return [default] * n
+    if isinstance(x, numbers.Integral):
+        return [operator.index(x)] * n
+    return _ints(x)
+
+
+def _padding(p: PaddingLike, n: int) -> Any:
+    """A padding as the daemon echoes it: the string, or n [low, high] pairs."""
+    if isinstance(p, str):
+        return p
+    if isinstance(p, numbers.Integral):
+        k = operator.index(p)
+        return [[k, k] for _ in range(n)]
+    out: List[List[int]] = []
+    for e in cast(Sequence[Union[int, Sequence[int]]], p):
+        if isinstance(e, numbers.Integral):
+            out.append([operator.index(e)] * 2)
+        else:
+            out.append(_ints(cast(Sequence[int], e)))
+    return out
+
+
+def _named(d: Dict[str, Any], name: Optional[str]) -> Dict[str, Any]:
+    """d with ``name`` right after ``type`` when given (the daemon's echo order)."""
+    if name is None:
+        return d
+    out: Dict[str, Any] = {"type": d["type"], "name": name}
+    out.update((k, v) for k, v in d.items() if k != "type")
+    return out
+
+
 @dataclass(frozen=True)
 class Linear:
     """``nnx.Linear(in_features, out_features)``: draws ``params`` twice (kernel, then bias;
@@ -620,12 +702,54 @@ class Linear:
     use_bias: bool = True
     kernel_init: InitLike = "lecun_normal"
     bias_init: InitLike = "zeros"
+    name: Optional[str] = None
 
     def to_json(self) -> Dict[str, Any]:
-        return {"type": "linear", "in_features": self.in_features,
-                "out_features": self.out_features, "use_bias": self.use_bias,
-                "kernel_init": _init_json(self.kernel_init),
-                "bias_init": _init_json(self.bias_init)}
+        return _named({"type": "linear", "in_features": self.in_features,
+                       "out_features": self.out_features, "use_bias": self.use_bias,
+                       "kernel_init": _init_json(self.kernel_init),
+                       "bias_init": _init_json(self.bias_init)}, self.name)
+
+
+@dataclass(frozen=True)
+class LinearGeneral:
+    """``nnx.LinearGeneral(in_features, out_features, axis=-1)``: contracts the input axes
+    ``axis`` (sizes ``in_features``) into new output axes ``out_features``. Draws: kernel
+    (in_features + out_features), then bias (out_features) if ``use_bias``."""
+    in_features: IntOrInts
+    out_features: IntOrInts
+    axis: Optional[IntOrInts] = None
+    use_bias: bool = True
+    kernel_init: InitLike = "lecun_normal"
+    bias_init: InitLike = "zeros"
+    name: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        ins = _ints(self.in_features)
+        axis = _ints(self.axis) if self.axis is not None else list(range(-len(ins), 0))
+        return _named({"type": "linear_general", "in_features": ins,
+                       "out_features": _ints(self.out_features), "axis": axis,
+                       "use_bias": self.use_bias, "kernel_init": _init_json(self.kernel_init),
+                       "bias_init": _init_json(self.bias_init)}, self.name)
+
+
+@dataclass(frozen=True)
+class Einsum:
+    """``nnx.Einsum(einsum_str, kernel_shape, bias_shape=None)``: ``jnp.einsum(einsum_str, x,
+    kernel)`` (+ bias). Draws: kernel, then bias if ``bias_shape`` is given."""
+    einsum_str: str
+    kernel_shape: IntOrInts
+    bias_shape: Optional[IntOrInts] = None
+    kernel_init: InitLike = "lecun_normal"
+    bias_init: InitLike = "zeros"
+    name: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        bias = _ints(self.bias_shape) if self.bias_shape is not None else None
+        return _named({"type": "einsum", "einsum_str": self.einsum_str.replace(" ", ""),
+                       "kernel_shape": _ints(self.kernel_shape), "bias_shape": bias or None,
+                       "kernel_init": _init_json(self.kernel_init),
+                       "bias_init": _init_json(self.bias_init)}, self.name)
 
 
 _EMBED_INIT = Initializer("variance_scaling", {
@@ -638,74 +762,422 @@ class Embed:
     num_embeddings: int
     features: int
     embedding_init: InitLike = _EMBED_INIT
+    name: Optional[str] = None
 
     def to_json(self) -> Dict[str, Any]:
-        return {"type": "embed", "num_embeddings": self.num_embeddings,
-                "features": self.features, "embedding_init": _init_json(self.embedding_init)}
+        return _named({"type": "embed", "num_embeddings": self.num_embeddings,
+                       "features": self.features,
+                       "embedding_init": _init_json(self.embedding_init)}, self.name)
+
+
+@dataclass(frozen=True)
+class Conv:
+    """``nnx.Conv(in_features, out_features, kernel_size)`` over channels-last input (1 to 3
+    spatial axes, as many as ``kernel_size`` has). Draws: kernel (*kernel_size, in_features //
+    feature_group_count, out_features), then bias (out_features,) if ``use_bias``."""
+    in_features: int
+    out_features: int
+    kernel_size: IntOrInts
+    strides: Optional[IntOrInts] = 1
+    padding: PaddingLike = "SAME"
+    input_dilation: Optional[IntOrInts] = 1
+    kernel_dilation: Optional[IntOrInts] = 1
+    feature_group_count: int = 1
+    use_bias: bool = True
+    kernel_init: InitLike = "lecun_normal"
+    bias_init: InitLike = "zeros"
+    name: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        ks = _ints(self.kernel_size)
+        n = len(ks)
+        return _named({"type": "conv", "in_features": self.in_features,
+                       "out_features": self.out_features, "kernel_size": ks,
+                       "strides": _spatial(self.strides, n),
+                       "padding": _padding(self.padding, n),
+                       "input_dilation": _spatial(self.input_dilation, n),
+                       "kernel_dilation": _spatial(self.kernel_dilation, n),
+                       "feature_group_count": self.feature_group_count,
+                       "use_bias": self.use_bias, "kernel_init": _init_json(self.kernel_init),
+                       "bias_init": _init_json(self.bias_init)}, self.name)
+
+
+@dataclass(frozen=True)
+class ConvTranspose:
+    """``nnx.ConvTranspose(in_features, out_features, kernel_size)``, channels-last. Draws:
+    kernel (*kernel_size, in_features, out_features), then bias (out_features,) if
+    ``use_bias``."""
+    in_features: int
+    out_features: int
+    kernel_size: IntOrInts
+    strides: Optional[IntOrInts] = None
+    padding: PaddingLike = "SAME"
+    kernel_dilation: Optional[IntOrInts] = None
+    use_bias: bool = True
+    kernel_init: InitLike = "lecun_normal"
+    bias_init: InitLike = "zeros"
+    name: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        ks = _ints(self.kernel_size)
+        n = len(ks)
+        return _named({"type": "conv_transpose", "in_features": self.in_features,
+                       "out_features": self.out_features, "kernel_size": ks,
+                       "strides": _spatial(self.strides, n),
+                       "padding": _padding(self.padding, n),
+                       "kernel_dilation": _spatial(self.kernel_dilation, n),
+                       "use_bias": self.use_bias, "kernel_init": _init_json(self.kernel_init),
+                       "bias_init": _init_json(self.bias_init)}, self.name)
+
+
+@dataclass(frozen=True)
+class LayerNorm:
+    """``nnx.LayerNorm(num_features)`` over the last axis. Draws one key for scale (if
+    ``use_scale``), then one for bias (if ``use_bias``), though ones/zeros ignore them."""
+    num_features: int
+    epsilon: float = 1e-6
+    use_bias: bool = True
+    use_scale: bool = True
+    name: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        return _named({"type": "layer_norm", "num_features": self.num_features,
+                       "epsilon": self.epsilon, "use_bias": self.use_bias,
+                       "use_scale": self.use_scale}, self.name)
+
+
+@dataclass(frozen=True)
+class RMSNorm:
+    """``nnx.RMSNorm(num_features)``: one key, for scale (if ``use_scale``)."""
+    num_features: int
+    epsilon: float = 1e-6
+    use_scale: bool = True
+    name: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        return _named({"type": "rms_norm", "num_features": self.num_features,
+                       "epsilon": self.epsilon, "use_scale": self.use_scale}, self.name)
+
+
+@dataclass(frozen=True)
+class BatchNorm:
+    """``nnx.BatchNorm(num_features)``: scale and bias keys as LayerNorm; its BatchStats
+    ``mean`` and ``var`` (no keys) are updated by non-deterministic forward passes unless
+    ``use_running_average``."""
+    num_features: int
+    momentum: float = 0.99
+    epsilon: float = 1e-5
+    use_bias: bool = True
+    use_scale: bool = True
+    use_running_average: bool = False
+    name: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        return _named({"type": "batch_norm", "num_features": self.num_features,
+                       "momentum": self.momentum, "epsilon": self.epsilon,
+                       "use_bias": self.use_bias, "use_scale": self.use_scale,
+                       "use_running_average": self.use_running_average}, self.name)
+
+
+@dataclass(frozen=True)
+class GroupNorm:
+    """``nnx.GroupNorm(num_features, num_groups=32, group_size=None)``: scale and bias keys as
+    LayerNorm. :func:`group_norm` with ``group_size`` and the default ``num_groups`` sends
+    ``num_groups=None``, as Flax needs."""
+    num_features: int
+    num_groups: Optional[int] = 32
+    group_size: Optional[int] = None
+    epsilon: float = 1e-6
+    use_bias: bool = True
+    use_scale: bool = True
+    name: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        return _named({"type": "group_norm", "num_features": self.num_features,
+                       "num_groups": self.num_groups, "group_size": self.group_size,
+                       "epsilon": self.epsilon, "use_bias": self.use_bias,
+                       "use_scale": self.use_scale}, self.name)
+
+
+@dataclass(frozen=True)
+class MultiHeadAttention:
+    """``nnx.MultiHeadAttention(num_heads, in_features)``, self-attention. Draws: query, key and
+    value (kernel, then bias each), the query/key LayerNorm scales if ``normalize_qk``, then
+    out; with ``dropout_rate > 0`` it holds a forked ``dropout`` stream in Flax 0.11+.
+    ``qkv_features``/``out_features`` default to ``in_features``; ``causal`` is
+    ``mask=nnx.make_causal_mask(x)``."""
+    num_heads: int
+    in_features: int
+    qkv_features: Optional[int] = None
+    out_features: Optional[int] = None
+    dropout_rate: float = 0.0
+    normalize_qk: bool = False
+    causal: bool = False
+    use_bias: bool = True
+    deterministic: bool = False
+    kernel_init: InitLike = "lecun_normal"
+    bias_init: InitLike = "zeros"
+    name: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        return _named({"type": "multi_head_attention", "num_heads": self.num_heads,
+                       "in_features": self.in_features,
+                       "qkv_features": self.qkv_features or self.in_features,
+                       "out_features": self.out_features or self.in_features,
+                       "dropout_rate": self.dropout_rate, "normalize_qk": self.normalize_qk,
+                       "causal": self.causal, "use_bias": self.use_bias,
+                       "deterministic": self.deterministic,
+                       "kernel_init": _init_json(self.kernel_init),
+                       "bias_init": _init_json(self.bias_init)}, self.name)
 
 
 @dataclass(frozen=True)
 class Dropout:
     """``nnx.Dropout(rate)`` (Flax 0.10): one key from ``rng_collection`` (falling back to
-    ``default``) per non-deterministic forward pass."""
+    ``default``) per non-deterministic forward pass; in Flax 0.11+ from the stream it forked
+    there at construction."""
     rate: float
     rng_collection: str = "dropout"
     broadcast_dims: Sequence[int] = ()
     deterministic: bool = False
+    name: Optional[str] = None
 
     def to_json(self) -> Dict[str, Any]:
-        return {"type": "dropout", "rate": self.rate, "rng_collection": self.rng_collection,
-                "broadcast_dims": list(self.broadcast_dims), "deterministic": self.deterministic}
+        return _named({"type": "dropout", "rate": self.rate,
+                       "rng_collection": self.rng_collection,
+                       "broadcast_dims": list(self.broadcast_dims),
+                       "deterministic": self.deterministic}, self.name)
 
 
 @dataclass(frozen=True)
 class Activation:
-    """An activation layer: ``relu``, ``gelu`` (tanh approximation), ``tanh``, ``sigmoid``,
-    ``silu``."""
+    """A function layer without parameters or keys: ``relu``, ``gelu``, ``tanh``, ``sigmoid``,
+    ``silu``, ``softplus``, ``softmax``, ``log_softmax``, ``elu``, ``leaky_relu``, ``flatten``,
+    ``reshape``, ``avg_pool``, ``max_pool``; ``options`` holds its keywords (``{"axis": -1}``)
+    in the daemon's order."""
     type: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    name: Optional[str] = None
 
     def to_json(self) -> Dict[str, Any]:
-        return {"type": self.type}
+        out: Dict[str, Any] = {"type": self.type}
+        out.update(self.options)
+        return _named(out, self.name)
 
 
-LayerLike = Union[Linear, Embed, Dropout, Activation, Mapping[str, Any]]
+@dataclass(frozen=True)
+class Container:
+    """``sequential`` (``nnx.Sequential``), ``residual`` (x + f(x)) or ``repeat`` (``count``
+    blocks built one after another, as a Python loop would) of ``layers``."""
+    type: str
+    layers: Sequence["LayerLike"]
+    count: Optional[int] = None
+    name: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {"type": self.type}
+        if self.count is not None:
+            out["count"] = self.count
+        out["layers"] = [_layer_json(x) for x in self.layers]
+        return _named(out, self.name)
+
+
+LayerLike = Union[Linear, LinearGeneral, Einsum, Embed, Conv, ConvTranspose, LayerNorm, RMSNorm,
+                  BatchNorm, GroupNorm, MultiHeadAttention, Dropout, Activation, Container,
+                  Mapping[str, Any]]
+"""A layer spec: a builder's result or the API's JSON object."""
 
 
 def linear(in_features: int, out_features: int, use_bias: bool = True,
-           kernel_init: InitLike = "lecun_normal", bias_init: InitLike = "zeros") -> Linear:
+           kernel_init: InitLike = "lecun_normal", bias_init: InitLike = "zeros", *,
+           name: Optional[str] = None) -> Linear:
     """A ``linear`` layer spec."""
-    return Linear(in_features, out_features, use_bias, kernel_init, bias_init)
+    return Linear(in_features, out_features, use_bias, kernel_init, bias_init, name)
 
 
-def embed(num_embeddings: int, features: int, embedding_init: InitLike = _EMBED_INIT) -> Embed:
+def linear_general(in_features: IntOrInts, out_features: IntOrInts,
+                   axis: Optional[IntOrInts] = None, use_bias: bool = True,
+                   kernel_init: InitLike = "lecun_normal", bias_init: InitLike = "zeros", *,
+                   name: Optional[str] = None) -> LinearGeneral:
+    """A ``linear_general`` layer spec (``axis`` default: the last ``len(in_features)`` axes)."""
+    return LinearGeneral(in_features, out_features, axis, use_bias, kernel_init, bias_init, name)
+
+
+def einsum(einsum_str: str, kernel_shape: IntOrInts, bias_shape: Optional[IntOrInts] = None,
+           kernel_init: InitLike = "lecun_normal", bias_init: InitLike = "zeros", *,
+           name: Optional[str] = None) -> Einsum:
+    """An ``einsum`` layer spec: ``einsum("bi,io->bo", (4, 5), (5,))``."""
+    return Einsum(einsum_str, kernel_shape, bias_shape, kernel_init, bias_init, name)
+
+
+def embed(num_embeddings: int, features: int, embedding_init: InitLike = _EMBED_INIT, *,
+          name: Optional[str] = None) -> Embed:
     """An ``embed`` layer spec (default init: variance_scaling(1, fan_in, normal, out_axis=0))."""
-    return Embed(num_embeddings, features, embedding_init)
+    return Embed(num_embeddings, features, embedding_init, name)
+
+
+def conv(in_features: int, out_features: int, kernel_size: IntOrInts,
+         strides: Optional[IntOrInts] = 1, padding: PaddingLike = "SAME",
+         input_dilation: Optional[IntOrInts] = 1, kernel_dilation: Optional[IntOrInts] = 1,
+         feature_group_count: int = 1, use_bias: bool = True,
+         kernel_init: InitLike = "lecun_normal", bias_init: InitLike = "zeros", *,
+         name: Optional[str] = None) -> Conv:
+    """A ``conv`` layer spec: ``conv(1, 32, (3, 3))``."""
+    return Conv(in_features, out_features, kernel_size, strides, padding, input_dilation,
+                kernel_dilation, feature_group_count, use_bias, kernel_init, bias_init, name)
+
+
+def conv_transpose(in_features: int, out_features: int, kernel_size: IntOrInts,
+                   strides: Optional[IntOrInts] = None, padding: PaddingLike = "SAME",
+                   kernel_dilation: Optional[IntOrInts] = None, use_bias: bool = True,
+                   kernel_init: InitLike = "lecun_normal", bias_init: InitLike = "zeros", *,
+                   name: Optional[str] = None) -> ConvTranspose:
+    """A ``conv_transpose`` layer spec."""
+    return ConvTranspose(in_features, out_features, kernel_size, strides, padding,
+                         kernel_dilation, use_bias, kernel_init, bias_init, name)
+
+
+def layer_norm(num_features: int, epsilon: float = 1e-6, use_bias: bool = True,
+               use_scale: bool = True, *, name: Optional[str] = None) -> LayerNorm:
+    """A ``layer_norm`` layer spec."""
+    return LayerNorm(num_features, epsilon, use_bias, use_scale, name)
+
+
+def rms_norm(num_features: int, epsilon: float = 1e-6, use_scale: bool = True, *,
+             name: Optional[str] = None) -> RMSNorm:
+    """An ``rms_norm`` layer spec."""
+    return RMSNorm(num_features, epsilon, use_scale, name)
+
+
+def batch_norm(num_features: int, momentum: float = 0.99, epsilon: float = 1e-5,
+               use_bias: bool = True, use_scale: bool = True,
+               use_running_average: bool = False, *, name: Optional[str] = None) -> BatchNorm:
+    """A ``batch_norm`` layer spec."""
+    return BatchNorm(num_features, momentum, epsilon, use_bias, use_scale, use_running_average,
+                     name)
+
+
+def group_norm(num_features: int, num_groups: Optional[int] = 32,
+               group_size: Optional[int] = None, epsilon: float = 1e-6, use_bias: bool = True,
+               use_scale: bool = True, *, name: Optional[str] = None) -> GroupNorm:
+    """A ``group_norm`` layer spec; ``group_norm(8, group_size=2)`` means ``num_groups=None``."""
+    if group_size is not None and num_groups == 32:
+        num_groups = None
+    return GroupNorm(num_features, num_groups, group_size, epsilon, use_bias, use_scale, name)
+
+
+def multi_head_attention(num_heads: int, in_features: int, qkv_features: Optional[int] = None,
+                         out_features: Optional[int] = None, dropout_rate: float = 0.0,
+                         normalize_qk: bool = False, causal: bool = False,
+                         use_bias: bool = True, deterministic: bool = False,
+                         kernel_init: InitLike = "lecun_normal",
+                         bias_init: InitLike = "zeros", *,
+                         name: Optional[str] = None) -> MultiHeadAttention:
+    """A ``multi_head_attention`` layer spec (self-attention)."""
+    return MultiHeadAttention(num_heads, in_features, qkv_features, out_features, dropout_rate,
+                              normalize_qk, causal, use_bias, deterministic, kernel_init,
+                              bias_init, name)
 
 
 def dropout(rate: float, rng_collection: str = "dropout", broadcast_dims: Sequence[int] = (),
-            deterministic: bool = False) -> Dropout:
+            deterministic: bool = False, *, name: Optional[str] = None) -> Dropout:
     """A ``dropout`` layer spec."""
-    return Dropout(rate, rng_collection, tuple(broadcast_dims), deterministic)
+    return Dropout(rate, rng_collection, tuple(broadcast_dims), deterministic, name)
 
 
-def relu() -> Activation:
-    return Activation("relu")
+def relu(*, name: Optional[str] = None) -> Activation:
+    """``jax.nn.relu``."""
+    return Activation("relu", name=name)
 
 
-def gelu() -> Activation:
-    return Activation("gelu")
+def gelu(approximate: bool = True, *, name: Optional[str] = None) -> Activation:
+    """``jax.nn.gelu`` (``approximate=True``: the tanh form, Flax's default)."""
+    return Activation("gelu", {"approximate": approximate}, name)
 
 
-def tanh() -> Activation:
-    return Activation("tanh")
+def tanh(*, name: Optional[str] = None) -> Activation:
+    """``jnp.tanh``."""
+    return Activation("tanh", name=name)
 
 
-def sigmoid() -> Activation:
-    return Activation("sigmoid")
+def sigmoid(*, name: Optional[str] = None) -> Activation:
+    """``jax.nn.sigmoid``."""
+    return Activation("sigmoid", name=name)
 
 
-def silu() -> Activation:
-    return Activation("silu")
+def silu(*, name: Optional[str] = None) -> Activation:
+    """``jax.nn.silu``."""
+    return Activation("silu", name=name)
+
+
+def softplus(*, name: Optional[str] = None) -> Activation:
+    """``jax.nn.softplus``."""
+    return Activation("softplus", name=name)
+
+
+def softmax(axis: int = -1, *, name: Optional[str] = None) -> Activation:
+    """``jax.nn.softmax`` along ``axis``."""
+    return Activation("softmax", {"axis": axis}, name)
+
+
+def log_softmax(axis: int = -1, *, name: Optional[str] = None) -> Activation:
+    """``jax.nn.log_softmax`` along ``axis``."""
+    return Activation("log_softmax", {"axis": axis}, name)
+
+
+def elu(alpha: float = 1.0, *, name: Optional[str] = None) -> Activation:
+    """``jax.nn.elu``."""
+    return Activation("elu", {"alpha": alpha}, name)
+
+
+def leaky_relu(negative_slope: float = 0.01, *, name: Optional[str] = None) -> Activation:
+    """``jax.nn.leaky_relu``."""
+    return Activation("leaky_relu", {"negative_slope": negative_slope}, name)
+
+
+def flatten(*, name: Optional[str] = None) -> Activation:
+    """``x.reshape(x.shape[0], -1)``."""
+    return Activation("flatten", name=name)
+
+
+def reshape(shape: IntOrInts, *, name: Optional[str] = None) -> Activation:
+    """``x.reshape(x.shape[0], *shape)`` (one entry may be -1)."""
+    return Activation("reshape", {"shape": _ints(shape)}, name)
+
+
+def _pool(kind: str, window_shape: IntOrInts, strides: Optional[IntOrInts], padding: PaddingLike,
+          name: Optional[str]) -> Activation:
+    window = _ints(window_shape)
+    return Activation(kind, {"window_shape": window, "strides": _spatial(strides, len(window)),
+                             "padding": _padding(padding, len(window))}, name)
+
+
+def avg_pool(window_shape: IntOrInts, strides: Optional[IntOrInts] = None,
+             padding: PaddingLike = "VALID", *, name: Optional[str] = None) -> Activation:
+    """``avg_pool`` over the spatial axes of channels-last input (strides default 1)."""
+    return _pool("avg_pool", window_shape, strides, padding, name)
+
+
+def max_pool(window_shape: IntOrInts, strides: Optional[IntOrInts] = None,
+             padding: PaddingLike = "VALID", *, name: Optional[str] = None) -> Activation:
+    """``max_pool`` over the spatial axes of channels-last input (strides default 1)."""
+    return _pool("max_pool", window_shape, strides, padding, name)
+
+
+def sequential(*layers: LayerLike, name: Optional[str] = None) -> Container:
+    """``nnx.Sequential(*layers)``: paths ``<name or index>.layers.<i or child name>``."""
+    return Container("sequential", tuple(layers), None, name)
+
+
+def residual(*layers: LayerLike, name: Optional[str] = None) -> Container:
+    """``x + f(x)`` with f the layers in sequence."""
+    return Container("residual", tuple(layers), None, name)
+
+
+def repeat(count: int, *layers: LayerLike, name: Optional[str] = None) -> Container:
+    """``count`` blocks of ``layers``, built one after another (block 0's draws first) and
+    applied in sequence; each block has its own parameters and held streams."""
+    return Container("repeat", tuple(layers), count, name)
 
 
 def _layer_json(layer: LayerLike) -> Any:
@@ -727,6 +1199,7 @@ def _model_json(m: ModelLike) -> Dict[str, Any]:
             out["layers"] = [_layer_json(x) for x in out["layers"]]
         return out
     return model(*m)
+
 
 
 # --------------------------------------------------------------------------- argument coercion
@@ -1212,14 +1685,17 @@ class KeyfoldClient:
         return Session.from_json(self._post("/v1/sessions/%s/fork" % self._name(name), body))
 
     def params(self, name: str) -> List[Dict[str, Tensor]]:
-        """``GET /v1/sessions/{name}/params``: one dict per layer (``{}`` without parameters,
-        ``kernel``/``bias`` for linear, ``embedding`` for embed)."""
+        """``GET /v1/sessions/{name}/params``: one dict per node of the expanded layer tree in
+        preorder (``{}`` without parameters, ``kernel``/``bias`` for linear and conv,
+        ``embedding`` for embed, ``scale``/``bias`` for the norms, ``query.kernel``, ... for
+        multi_head_attention). Batch statistics are in :meth:`params_state`."""
         b = self.request("GET", "/v1/sessions/%s/params" % self._name(name))
         return [{k: Tensor.from_json(v) for k, v in layer.items()} for layer in b["params"]]
 
     def params_state(self, name: str) -> Dict[str, Any]:
-        """``GET …/params?format=state``: the variables nested by path as ``nnx.state(model)``
-        holds them (``{"layers": {"0": {"kernel": Tensor, "bias": Tensor}}}``)."""
+        """``GET …/params?format=state``: the variables (Params and BatchStats) nested by path
+        as ``nnx.state(model)`` holds them (``{"layers": {"0": {"kernel": Tensor, "bias":
+        Tensor}}}``; names where the layers have them: ``{"head": {"kernel": ...}}``)."""
         b = self.request("GET", "/v1/sessions/%s/params?format=state" % self._name(name))
 
         def tensors(node: Mapping[str, Any]) -> Dict[str, Any]:

@@ -19,6 +19,12 @@ type Schemas = components['schemas'];
 export type CreateSessionRequest = Schemas['SessionCreate'];
 /** A session as the API returns it (the Session schema). */
 export type Session = Schemas['Session'];
+/** A layer spec of a model (the Layer schema): every Flax NNX layer type, and the containers sequential, residual, repeat. */
+export type Layer = Schemas['Layer'];
+/** A layer as a Session echoes it (the ResolvedLayer schema): defaults filled in, held streams as `rngs`. */
+export type ResolvedLayer = Schemas['ResolvedLayer'];
+/** One entry of a Session's `model.variables`: kind (params or batch_stats), shape, dtype. */
+export type VariableSpec = Schemas['VariableSpec'];
 /** One operation of GET /v1/random (the RandomOperation schema). */
 export type RandomOperation = Schemas['RandomOperation'];
 /** POST /v1/sessions/{name}/keys reply, keys as [hi, lo] tuples. */

@@ -5,6 +5,9 @@ export {
   type KeyfoldClientOptions,
   type CreateSessionRequest,
   type Session,
+  type Layer,
+  type ResolvedLayer,
+  type VariableSpec,
   type RandomOperation,
   type KeyDraw,
 } from './client.js';

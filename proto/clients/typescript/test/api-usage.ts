@@ -12,12 +12,15 @@ import {
   KeyfoldConnectionError,
   KeyfoldError,
   InvalidArgumentError,
+  type Layer,
   NotFoundError,
   type RandomOperation,
   type Seed,
   type Session,
   type Tensor,
   UnauthenticatedError,
+  type ResolvedLayer,
+  type VariableSpec,
 } from '../src/index.js';
 
 export async function usage(): Promise<void> {
@@ -27,6 +30,27 @@ export async function usage(): Promise<void> {
   const m: string = await c.metrics();
   const req: CreateSessionRequest = { name: 'a', rngs: { params: 0, dropout: [0, 42] }, options: { flax: '0.12' } };
   const s: Session = await c.createSession(req);
+  // Nested models: a CNN and a pre-norm transformer block repeated twice.
+  const cnn: Layer[] = [
+    { type: 'conv', in_features: 1, out_features: 32, kernel_size: [3, 3], name: 'conv1' },
+    { type: 'relu' },
+    { type: 'avg_pool', window_shape: [2, 2], strides: [2, 2] },
+    { type: 'flatten' },
+    { type: 'linear', in_features: 6272, out_features: 10 },
+  ];
+  const block: Layer = {
+    type: 'repeat', count: 2, name: 'blocks', layers: [
+      { type: 'residual', layers: [{ type: 'layer_norm', num_features: 8 },
+        { type: 'multi_head_attention', num_heads: 2, in_features: 8, dropout_rate: 0.1, causal: true }] },
+      { type: 'residual', layers: [{ type: 'rms_norm', num_features: 8 }, { type: 'linear', in_features: 8, out_features: 8 },
+        { type: 'gelu', approximate: false }, { type: 'dropout', rate: 0.1 }] },
+    ],
+  };
+  await c.createSession({ name: 'cnn', rngs: { params: 0 }, model: { layers: [...cnn, { type: 'sequential', layers: [block] }] } });
+  const echoed: ResolvedLayer[] = s.model ? s.model.layers : [];
+  const vars: Record<string, VariableSpec> = s.model ? s.model.variables : {};
+  const kind: VariableSpec['kind'] = 'batch_stats';
+  void [echoed, vars, kind];
   const g: Session = await c.getSession('a');
   const d: void = await c.deleteSession('a');
   const page: { sessions: string[]; nextPageToken?: string } = await c.listSessions({ prefix: 'a', limit: 2, pageToken: 'x' });

@@ -1410,6 +1410,23 @@ export interface components {
             /** @constant */
             dtype: "float32";
         };
+        /**
+         * @description A parameter's name within its layer; sub-modules' parameters are dotted (`query.kernel`, `query_ln.scale`).
+         * @example kernel
+         * @example bias
+         * @example embedding
+         * @example scale
+         * @example query.kernel
+         */
+        ParamName: string;
+        /** @description A variable of nnx.state(model): its kind (`params` for nnx.Param, `batch_stats` for nnx.BatchStat), shape and dtype. */
+        VariableSpec: {
+            /** @enum {string} */
+            kind: "params" | "batch_stats";
+            shape: components["schemas"]["Shape"];
+            /** @constant */
+            dtype: "float32";
+        };
         AdminRestoreRequest: {
             /** @description Counts to move every stream of every fenced session forward. */
             advance: number;
@@ -1545,46 +1562,122 @@ export interface components {
             name: "truncated_normal";
             stddev?: components["schemas"]["StddevParam"];
             /** @default -2 */
-            lower: number;
+            lower?: number;
             /** @default 2 */
-            upper: number;
+            upper?: number;
         } | {
             /** @constant */
             name: "constant";
             /** @default 0 */
-            value: number;
+            value?: number;
         } | {
             /** @constant */
             name: "variance_scaling";
             /** @default 1 */
-            scale: number;
+            scale?: number;
             /** @default fan_in */
-            mode: components["schemas"]["FanMode"];
+            mode?: components["schemas"]["FanMode"];
             /** @default truncated_normal */
-            distribution: components["schemas"]["Distribution"];
+            distribution?: components["schemas"]["Distribution"];
             /** @default -2 */
-            in_axis: components["schemas"]["Axis"];
+            in_axis?: components["schemas"]["Axis"];
             /** @default -1 */
-            out_axis: components["schemas"]["Axis"];
+            out_axis?: components["schemas"]["Axis"];
         };
-        /** @description nnx.Linear; kernel (in_features, out_features) drawn first, then bias (out_features,). */
+        /**
+         * @description The layer's attribute name in the user's Flax module (a Python identifier other than
+         *     `layers`). Paths (`model.variables`, `?format=state`, safetensors names, held streams)
+         *     use it in place of the list index: `{"type": "linear", "name": "head", ...}` at the top
+         *     level has the parameters `head.kernel` and `head.bias` instead of `layers.3.kernel`.
+         *     The echo carries it only when given.
+         */
+        LayerName: string;
+        /** @description A positive integer or a list of them (a tuple in Flax); echoed as a list. */
+        Sizes: number | number[];
+        /**
+         * @description One positive integer per spatial axis, or one integer for all of them (as Flax
+         *     takes it); echoed as a list with one entry per spatial axis (1 to 3 axes).
+         */
+        SpatialSizes: number | number[];
+        /** @description An axis or a list of axes; echoed as a list. */
+        Axes: components["schemas"]["Axis"] | components["schemas"]["Axis"][];
+        /**
+         * @description `"SAME"` (output size ceil(in / stride)), `"VALID"` (no padding), `"CIRCULAR"` (SAME's
+         *     amounts, wrapped around periodically), `"CAUSAL"` (1-d only: all the padding on the
+         *     left), an integer k (k on both sides of every spatial axis), or one `[low, high]` pair
+         *     (or an integer k for `[k, k]`) per spatial axis. Explicit forms are echoed as the list
+         *     of pairs.
+         */
+        Padding: ("SAME" | "VALID" | "CIRCULAR" | "CAUSAL") | number | (number | number[])[];
+        /** @description nnx.Linear: y = x @ kernel + bias over the last axis. Draws: kernel (in_features, out_features), then bias (out_features,) if use_bias. */
         LinearLayer: {
             /** @constant */
             type: "linear";
+            name?: components["schemas"]["LayerName"];
             /** @description Must equal the width the layers before produce. */
             in_features: number;
             out_features: number;
             /** @default true */
-            use_bias: boolean;
+            use_bias?: boolean;
             /** @default lecun_normal */
-            kernel_init: components["schemas"]["Initializer"];
+            kernel_init?: components["schemas"]["Initializer"];
             /** @default zeros */
-            bias_init: components["schemas"]["Initializer"];
+            bias_init?: components["schemas"]["Initializer"];
         };
-        /** @description nnx.Embed; integer input, only as the first layer; one params draw. */
+        /**
+         * @description nnx.LinearGeneral: a linear map contracting the input axes `axis` (sizes `in_features`)
+         *     into the output axes `out_features`, which replace them at the end. Draws: kernel
+         *     (in_features + out_features), then bias (out_features) if use_bias.
+         */
+        LinearGeneralLayer: {
+            /** @constant */
+            type: "linear_general";
+            name?: components["schemas"]["LayerName"];
+            /** @description The sizes of the contracted axes. */
+            in_features: components["schemas"]["Sizes"];
+            /** @description The sizes of the new output axes. */
+            out_features: components["schemas"]["Sizes"];
+            /**
+             * @description The input axes to contract, one per entry of in_features (default the last len(in_features) axes).
+             * @default -1
+             */
+            axis?: components["schemas"]["Axes"];
+            /** @default true */
+            use_bias?: boolean;
+            /** @default lecun_normal */
+            kernel_init?: components["schemas"]["Initializer"];
+            /** @default zeros */
+            bias_init?: components["schemas"]["Initializer"];
+        };
+        /**
+         * @description nnx.Einsum: y = jnp.einsum(einsum_str, x, kernel) (+ bias, broadcast at the end).
+         *     Draws: kernel (kernel_shape), then bias (bias_shape) if bias_shape is given.
+         */
+        EinsumLayer: {
+            /** @constant */
+            type: "einsum";
+            name?: components["schemas"]["LayerName"];
+            /**
+             * @description Two operands (the input, then the kernel) and an output; spaces are ignored, as in Flax.
+             * @example bi,io->bo
+             */
+            einsum_str: string;
+            kernel_shape: components["schemas"]["Sizes"];
+            /**
+             * @description The bias's shape; null (Flax's None, the default) for no bias.
+             * @default null
+             */
+            bias_shape?: null | number | number[];
+            /** @default lecun_normal */
+            kernel_init?: components["schemas"]["Initializer"];
+            /** @default zeros */
+            bias_init?: components["schemas"]["Initializer"];
+        };
+        /** @description nnx.Embed: integer input (indices; negative ones count from the end), only as the first layer. Draws: embedding (num_embeddings, features). */
         EmbedLayer: {
             /** @constant */
             type: "embed";
+            name?: components["schemas"]["LayerName"];
             num_embeddings: number;
             features: number;
             /**
@@ -1597,37 +1690,373 @@ export interface components {
              *       "out_axis": 0
              *     }
              */
-            embedding_init: components["schemas"]["Initializer"];
+            embedding_init?: components["schemas"]["Initializer"];
+        };
+        /**
+         * @description nnx.Conv over channels-last input (batch, *spatial, in_features), 1 to 3 spatial axes
+         *     (as many as kernel_size has). Draws: kernel (*kernel_size, in_features //
+         *     feature_group_count, out_features), then bias (out_features,) if use_bias.
+         */
+        ConvLayer: {
+            /** @constant */
+            type: "conv";
+            name?: components["schemas"]["LayerName"];
+            in_features: number;
+            out_features: number;
+            /** @description The window; its length is the number of spatial axes. */
+            kernel_size: components["schemas"]["SpatialSizes"];
+            /** @default 1 */
+            strides?: components["schemas"]["SpatialSizes"];
+            /** @default SAME */
+            padding?: components["schemas"]["Padding"];
+            /**
+             * @description Dilation of the input (a transposed convolution's stride).
+             * @default 1
+             */
+            input_dilation?: components["schemas"]["SpatialSizes"];
+            /**
+             * @description Dilation of the kernel (atrous convolution).
+             * @default 1
+             */
+            kernel_dilation?: components["schemas"]["SpatialSizes"];
+            /**
+             * @description Grouped convolution: must divide in_features and out_features.
+             * @default 1
+             */
+            feature_group_count?: number;
+            /** @default true */
+            use_bias?: boolean;
+            /** @default lecun_normal */
+            kernel_init?: components["schemas"]["Initializer"];
+            /** @default zeros */
+            bias_init?: components["schemas"]["Initializer"];
+        };
+        /**
+         * @description nnx.ConvTranspose (as jax.lax.conv_transpose, kernel not flipped), channels-last.
+         *     Draws: kernel (*kernel_size, in_features, out_features), then bias (out_features,) if
+         *     use_bias.
+         */
+        ConvTransposeLayer: {
+            /** @constant */
+            type: "conv_transpose";
+            name?: components["schemas"]["LayerName"];
+            in_features: number;
+            out_features: number;
+            kernel_size: components["schemas"]["SpatialSizes"];
+            /**
+             * @description The upsampling factor.
+             * @default 1
+             */
+            strides?: components["schemas"]["SpatialSizes"];
+            /** @default SAME */
+            padding?: components["schemas"]["Padding"];
+            /** @default 1 */
+            kernel_dilation?: components["schemas"]["SpatialSizes"];
+            /** @default true */
+            use_bias?: boolean;
+            /** @default lecun_normal */
+            kernel_init?: components["schemas"]["Initializer"];
+            /** @default zeros */
+            bias_init?: components["schemas"]["Initializer"];
+        };
+        /**
+         * @description nnx.LayerNorm over the last axis. Draws: one key for scale (ones) if use_scale, then
+         *     one for bias (zeros) if use_bias; the keys are consumed although the initializers
+         *     ignore them.
+         */
+        LayerNormLayer: {
+            /** @constant */
+            type: "layer_norm";
+            name?: components["schemas"]["LayerName"];
+            /** @description The size of the last axis. */
+            num_features: number;
+            /**
+             * @description Added to the variance.
+             * @default 0.000001
+             */
+            epsilon?: number;
+            /** @default true */
+            use_bias?: boolean;
+            /** @default true */
+            use_scale?: boolean;
+        };
+        /** @description nnx.RMSNorm over the last axis (no mean subtracted, no bias). Draws: one key for scale (ones) if use_scale. */
+        RMSNormLayer: {
+            /** @constant */
+            type: "rms_norm";
+            name?: components["schemas"]["LayerName"];
+            num_features: number;
+            /** @default 0.000001 */
+            epsilon?: number;
+            /** @default true */
+            use_scale?: boolean;
+        };
+        /**
+         * @description nnx.BatchNorm over every axis but the last. Draws: one key for scale if use_scale,
+         *     then one for bias if use_bias (as LayerNorm). Its batch statistics `mean` (zeros) and
+         *     `var` (ones) are BatchStat variables, no keys: a forward pass with
+         *     use_running_average false and deterministic false normalises with the batch's
+         *     statistics and updates them (`ra = momentum * ra + (1 - momentum) * batch`), a state
+         *     change stored like counts; otherwise it uses them.
+         */
+        BatchNormLayer: {
+            /** @constant */
+            type: "batch_norm";
+            name?: components["schemas"]["LayerName"];
+            num_features: number;
+            /**
+             * @description Decay of the running averages.
+             * @default 0.99
+             */
+            momentum?: number;
+            /** @default 0.00001 */
+            epsilon?: number;
+            /** @default true */
+            use_bias?: boolean;
+            /** @default true */
+            use_scale?: boolean;
+            /**
+             * @description Normalise with the stored statistics (eval mode), as does a deterministic forward.
+             * @default false
+             */
+            use_running_average?: boolean;
+        };
+        /**
+         * @description nnx.GroupNorm: the features split into groups, each normalised over it and every
+         *     non-batch axis. Give num_groups or group_size (group_size alone sets num_groups to
+         *     null). Draws: scale then bias keys, as LayerNorm.
+         */
+        GroupNormLayer: {
+            /** @constant */
+            type: "group_norm";
+            name?: components["schemas"]["LayerName"];
+            num_features: number;
+            /**
+             * @description The number of groups; must divide num_features.
+             * @default 32
+             */
+            num_groups?: number | null;
+            /**
+             * @description Features per group (instead of num_groups).
+             * @default null
+             */
+            group_size?: number | null;
+            /** @default 0.000001 */
+            epsilon?: number;
+            /** @default true */
+            use_bias?: boolean;
+            /** @default true */
+            use_scale?: boolean;
+        };
+        /**
+         * @description nnx.MultiHeadAttention, self-attention (inputs_q = inputs_k = inputs_v = x, shape
+         *     (..., length, in_features)). Draws: the `query`, `key` and `value` LinearGenerals
+         *     (kernel (in_features, num_heads, head_dim), then bias (num_heads, head_dim) if use_bias,
+         *     each; head_dim = qkv_features / num_heads), the `query_ln` and `key_ln` LayerNorms'
+         *     scales (one key each) when normalize_qk, then `out` (kernel (num_heads, head_dim,
+         *     out_features), then bias (out_features,)). With
+         *     dropout_rate > 0 the attention weights get dropout: in Flax 0.11+ it holds
+         *     `rngs.dropout.fork()`, forked after the parameter draws (see `rngs` in the echo); in
+         *     0.10 it draws from `dropout` per pass. Parameter names are dotted: `query.kernel`.
+         */
+        MultiHeadAttentionLayer: {
+            /** @constant */
+            type: "multi_head_attention";
+            name?: components["schemas"]["LayerName"];
+            num_heads: number;
+            in_features: number;
+            /** @description Width of query, key and value (divisible by num_heads); default in_features. */
+            qkv_features?: number | null;
+            /** @description Output width; default in_features. */
+            out_features?: number | null;
+            /** @default 0 */
+            dropout_rate?: number;
+            /**
+             * @description LayerNorm (scale only, no bias) of queries and keys per head.
+             * @default false
+             */
+            normalize_qk?: boolean;
+            /**
+             * @description keyfold's shorthand for mask=nnx.make_causal_mask(x): position i attends to positions <= i.
+             * @default false
+             */
+            causal?: boolean;
+            /** @default true */
+            use_bias?: boolean;
+            /**
+             * @description No attention dropout; a forward's `deterministic` overrides it.
+             * @default false
+             */
+            deterministic?: boolean;
+            /** @default lecun_normal */
+            kernel_init?: components["schemas"]["Initializer"];
+            /** @default zeros */
+            bias_init?: components["schemas"]["Initializer"];
         };
         /** @description nnx.Dropout: one key per non-deterministic call, from rng_collection (falling back to default) in Flax 0.10; from the stream it forked from there at construction in Flax 0.11+. */
         DropoutLayer: {
             /** @constant */
             type: "dropout";
+            name?: components["schemas"]["LayerName"];
             rate: number;
             /** @default dropout */
-            rng_collection: components["schemas"]["StreamName"];
+            rng_collection?: components["schemas"]["StreamName"];
             /** @default [] */
-            broadcast_dims: components["schemas"]["Axis"][];
+            broadcast_dims?: components["schemas"]["Axis"][];
             /** @default false */
-            deterministic: boolean;
+            deterministic?: boolean;
         };
-        /** @description relu, gelu (tanh approximation, as jax.nn.gelu), tanh, sigmoid, silu; no parameters, no keys. */
+        /** @description relu, tanh, sigmoid, silu, softplus (jax.nn / jnp functions, elementwise); no parameters, no keys. */
         ActivationLayer: {
             /** @enum {unknown} */
-            type: "relu" | "gelu" | "tanh" | "sigmoid" | "silu";
+            type: "relu" | "tanh" | "sigmoid" | "silu" | "softplus";
+            name?: components["schemas"]["LayerName"];
         };
-        Layer: components["schemas"]["LinearLayer"] | components["schemas"]["EmbedLayer"] | components["schemas"]["DropoutLayer"] | components["schemas"]["ActivationLayer"];
-        /** @description A layer as the daemon echoes it, every default filled in. */
-        ResolvedLayer: WithRequired<components["schemas"]["LinearLayer"], "use_bias" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["EmbedLayer"], "embedding_init"> | components["schemas"]["ResolvedDropoutLayer"] | components["schemas"]["ActivationLayer"];
+        /** @description jax.nn.gelu; no parameters, no keys. */
+        GeluLayer: {
+            /** @constant */
+            type: "gelu";
+            name?: components["schemas"]["LayerName"];
+            /**
+             * @description The tanh approximation (Flax's default); false: the exact erf form.
+             * @default true
+             */
+            approximate?: boolean;
+        };
+        /** @description jax.nn.softmax / jax.nn.log_softmax along axis; no parameters, no keys. */
+        SoftmaxLayer: {
+            /** @enum {unknown} */
+            type: "softmax" | "log_softmax";
+            name?: components["schemas"]["LayerName"];
+            /** @default -1 */
+            axis?: components["schemas"]["Axis"];
+        };
+        /** @description jax.nn.elu: x if x > 0 else alpha * (exp(x) - 1). */
+        EluLayer: {
+            /** @constant */
+            type: "elu";
+            name?: components["schemas"]["LayerName"];
+            /** @default 1 */
+            alpha?: number;
+        };
+        /** @description jax.nn.leaky_relu: x if x >= 0 else negative_slope * x. */
+        LeakyReluLayer: {
+            /** @constant */
+            type: "leaky_relu";
+            name?: components["schemas"]["LayerName"];
+            /** @default 0.01 */
+            negative_slope?: number;
+        };
+        /**
+         * @description flax.linen's avg_pool / max_pool over the spatial axes of channels-last input (batch,
+         *     *spatial, features); avg_pool counts padded cells (count_include_pad, Flax's default).
+         *     No parameters, no keys.
+         */
+        PoolLayer: {
+            /** @enum {unknown} */
+            type: "avg_pool" | "max_pool";
+            name?: components["schemas"]["LayerName"];
+            /** @description The window; its length is the number of spatial axes. */
+            window_shape: components["schemas"]["SpatialSizes"];
+            /** @default 1 */
+            strides?: components["schemas"]["SpatialSizes"];
+            /** @default VALID */
+            padding?: components["schemas"]["Padding"];
+        };
+        /** @description x.reshape(x.shape[0], -1): every axis but the batch axis into one. */
+        FlattenLayer: {
+            /** @constant */
+            type: "flatten";
+            name?: components["schemas"]["LayerName"];
+        };
+        /** @description x.reshape(x.shape[0], *shape): the batch axis is kept; one entry may be -1. */
+        ReshapeLayer: {
+            /** @constant */
+            type: "reshape";
+            name?: components["schemas"]["LayerName"];
+            shape: number | number[];
+        };
+        /**
+         * @description nnx.Sequential(*layers): each output feeds the next layer; no RNG of its own. Paths:
+         *     `<name or index>.layers.<i or child name>`. `model.layers` itself is one.
+         */
+        SequentialLayer: {
+            /** @constant */
+            type: "sequential";
+            name?: components["schemas"]["LayerName"];
+            layers: components["schemas"]["Layer"][];
+        };
+        /** @description x + f(x) with f the layers in sequence (the output must have the input's shape); no RNG of its own. */
+        ResidualLayer: {
+            /** @constant */
+            type: "residual";
+            name?: components["schemas"]["LayerName"];
+            layers: components["schemas"]["Layer"][];
+        };
+        /**
+         * @description `count` blocks of `layers` built one after another, as a Python loop would (block 0's
+         *     draws first), and applied in sequence. Each block has its own parameters; paths are
+         *     `<name or index>.layers.<block>.<child>`, and a stream held by a child is listed once
+         *     per block (`rngs` as a list). The echo shows `layers` once.
+         */
+        RepeatLayer: {
+            /** @constant */
+            type: "repeat";
+            name?: components["schemas"]["LayerName"];
+            count: number;
+            layers: components["schemas"]["Layer"][];
+        };
+        /** @description A layer spec, by `type`; containers nest (at most 32 deep, 1024 layers in all). */
+        Layer: components["schemas"]["LinearLayer"] | components["schemas"]["LinearGeneralLayer"] | components["schemas"]["EinsumLayer"] | components["schemas"]["EmbedLayer"] | components["schemas"]["ConvLayer"] | components["schemas"]["ConvTransposeLayer"] | components["schemas"]["LayerNormLayer"] | components["schemas"]["RMSNormLayer"] | components["schemas"]["BatchNormLayer"] | components["schemas"]["GroupNormLayer"] | components["schemas"]["MultiHeadAttentionLayer"] | components["schemas"]["DropoutLayer"] | components["schemas"]["ActivationLayer"] | components["schemas"]["GeluLayer"] | components["schemas"]["SoftmaxLayer"] | components["schemas"]["EluLayer"] | components["schemas"]["LeakyReluLayer"] | components["schemas"]["PoolLayer"] | components["schemas"]["FlattenLayer"] | components["schemas"]["ReshapeLayer"] | components["schemas"]["SequentialLayer"] | components["schemas"]["ResidualLayer"] | components["schemas"]["RepeatLayer"];
+        /**
+         * @description A layer as the daemon echoes it, every default filled in: sizes, axes and windows as
+         *     lists, explicit padding as `[low, high]` pairs, qkv_features / out_features resolved,
+         *     `name` only when given. Layers that hold a stream (Flax 0.11+) carry `rngs`.
+         */
+        ResolvedLayer: WithRequired<components["schemas"]["LinearLayer"], "use_bias" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["LinearGeneralLayer"], "axis" | "use_bias" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["EinsumLayer"], "bias_shape" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["EmbedLayer"], "embedding_init"> | WithRequired<components["schemas"]["ConvLayer"], "strides" | "padding" | "input_dilation" | "kernel_dilation" | "feature_group_count" | "use_bias" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["ConvTransposeLayer"], "strides" | "padding" | "kernel_dilation" | "use_bias" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["LayerNormLayer"], "epsilon" | "use_bias" | "use_scale"> | WithRequired<components["schemas"]["RMSNormLayer"], "epsilon" | "use_scale"> | WithRequired<components["schemas"]["BatchNormLayer"], "momentum" | "epsilon" | "use_bias" | "use_scale" | "use_running_average"> | WithRequired<components["schemas"]["GroupNormLayer"], "num_groups" | "group_size" | "epsilon" | "use_bias" | "use_scale"> | components["schemas"]["ResolvedMultiHeadAttentionLayer"] | components["schemas"]["ResolvedDropoutLayer"] | components["schemas"]["ActivationLayer"] | WithRequired<components["schemas"]["GeluLayer"], "approximate"> | WithRequired<components["schemas"]["SoftmaxLayer"], "axis"> | WithRequired<components["schemas"]["EluLayer"], "alpha"> | WithRequired<components["schemas"]["LeakyReluLayer"], "negative_slope"> | WithRequired<components["schemas"]["PoolLayer"], "strides" | "padding"> | components["schemas"]["FlattenLayer"] | components["schemas"]["ReshapeLayer"] | components["schemas"]["ResolvedContainerLayer"] | components["schemas"]["ResolvedRepeatLayer"];
         /** @description A dropout as the daemon echoes it; in a Flax 0.11+ session, with the stream it holds. */
         ResolvedDropoutLayer: {
             /** @constant */
             type: "dropout";
+            name?: components["schemas"]["LayerName"];
             rate: number;
             rng_collection: components["schemas"]["StreamName"];
             broadcast_dims: components["schemas"]["Axis"][];
             deterministic: boolean;
-            rngs?: components["schemas"]["HeldStream"];
+            rngs?: components["schemas"]["HeldStreams"];
+        };
+        /** @description A multi_head_attention as the daemon echoes it; in a Flax 0.11+ session with dropout_rate > 0, with the stream it holds. */
+        ResolvedMultiHeadAttentionLayer: {
+            /** @constant */
+            type: "multi_head_attention";
+            name?: components["schemas"]["LayerName"];
+            num_heads: number;
+            in_features: number;
+            qkv_features: number;
+            out_features: number;
+            dropout_rate: number;
+            normalize_qk: boolean;
+            causal: boolean;
+            use_bias: boolean;
+            deterministic: boolean;
+            kernel_init: components["schemas"]["Initializer"];
+            bias_init: components["schemas"]["Initializer"];
+            rngs?: components["schemas"]["HeldStreams"];
+        };
+        /** @description A sequential or residual as the daemon echoes it, its layers echoed in turn. */
+        ResolvedContainerLayer: {
+            /** @enum {unknown} */
+            type: "sequential" | "residual";
+            name?: components["schemas"]["LayerName"];
+            layers: components["schemas"]["ResolvedLayer"][];
+        };
+        /** @description A repeat as the daemon echoes it; `layers` once (held streams listed per block inside). */
+        ResolvedRepeatLayer: {
+            /** @constant */
+            type: "repeat";
+            name?: components["schemas"]["LayerName"];
+            count: number;
+            layers: components["schemas"]["ResolvedLayer"][];
         };
         /**
          * @description Flax 0.11+: the RngStream a layer forked at construction and draws from. `tag` is the
@@ -1638,9 +2067,18 @@ export interface components {
             key: components["schemas"]["Key"];
             count: components["schemas"]["Count"];
             tag: components["schemas"]["StreamName"];
-            /** @example layers.1.rngs */
+            /**
+             * @example layers.1.rngs
+             * @example blocks.layers.0.attn.rngs
+             */
             path: string;
         };
+        /**
+         * @description The stream(s) a layer holds: one HeldStream, or, for a layer inside a `repeat`, a
+         *     list with one per block in block order (nested repeats: the blocks of the inner ones
+         *     within each outer block), each with its own `path`.
+         */
+        HeldStreams: components["schemas"]["HeldStream"] | components["schemas"]["HeldStream"][];
         SessionOptions: {
             threefry?: components["schemas"]["Threefry"];
             /**
@@ -1650,7 +2088,7 @@ export interface components {
              * @default 0.10
              * @enum {string}
              */
-            flax: "0.10" | "0.11" | "0.12";
+            flax?: "0.10" | "0.11" | "0.12";
         };
         /**
          * @description Stream name -> seed or key, as `nnx.Rngs(default, **streams)`; `default` is the
@@ -1679,13 +2117,31 @@ export interface components {
                 [key: string]: components["schemas"]["StreamState"];
             };
             model: null | {
+                /**
+                 * @description The tree as given, every default filled in (ResolvedLayer); in a Flax 0.11+
+                 *     session each layer that holds a stream carries it as `rngs`.
+                 */
                 layers: components["schemas"]["ResolvedLayer"][];
-                /** @description One entry per layer, parameter name -> shape and dtype. */
+                /**
+                 * @description One entry per node of the expanded tree in preorder (a container, then its
+                 *     children; a `repeat`'s children once per block): parameter name -> shape
+                 *     and dtype, `{}` for nodes without parameters. Names of sub-modules' parameters
+                 *     are dotted (`query.kernel`); batch statistics are not here (see `variables`).
+                 */
                 params: {
-                    kernel?: components["schemas"]["ParamSpec"];
-                    bias?: components["schemas"]["ParamSpec"];
-                    embedding?: components["schemas"]["ParamSpec"];
+                    [key: string]: components["schemas"]["ParamSpec"];
                 }[];
+                /**
+                 * @description Every variable of `nnx.state(model)` by dotted path (`layers.0.kernel`,
+                 *     `blocks.layers.1.attn.query.kernel`, `layers.2.mean`): the Params first, in
+                 *     the order of `params`, then the BatchStats (`batch_norm`'s `mean` and `var`).
+                 *     These paths are the keys of `GET .../params?format=state` (nested) and the
+                 *     tensor names of `?format=safetensors`. Held RNG streams are not variables
+                 *     here; they are in `layers` (`rngs`).
+                 */
+                variables: {
+                    [key: string]: components["schemas"]["VariableSpec"];
+                };
             };
             options: {
                 threefry: components["schemas"]["Threefry"];
@@ -1700,12 +2156,12 @@ export interface components {
         };
         KeysRequest: {
             /** @default default */
-            stream: components["schemas"]["StreamName"];
+            stream?: components["schemas"]["StreamName"];
             /**
              * @description At most --max-elements (413).
              * @default 1
              */
-            n: number;
+            n?: number;
         };
         KeysResponse: {
             stream: components["schemas"]["StreamName"];
@@ -1747,31 +2203,31 @@ export interface components {
             shape: components["schemas"]["Shape"];
             stddev?: components["schemas"]["StddevParam"];
             /** @default -2 */
-            lower: number;
+            lower?: number;
             /** @default 2 */
-            upper: number;
+            upper?: number;
         } | {
             stream?: components["schemas"]["StreamName"];
             /** @constant */
             initializer: "constant";
             shape: components["schemas"]["Shape"];
             /** @default 0 */
-            value: number;
+            value?: number;
         } | {
             stream?: components["schemas"]["StreamName"];
             /** @constant */
             initializer: "variance_scaling";
             shape: components["schemas"]["Shape"];
             /** @default 1 */
-            scale: number;
+            scale?: number;
             /** @default fan_in */
-            mode: components["schemas"]["FanMode"];
+            mode?: components["schemas"]["FanMode"];
             /** @default truncated_normal */
-            distribution: components["schemas"]["Distribution"];
+            distribution?: components["schemas"]["Distribution"];
             /** @default -2 */
-            in_axis: components["schemas"]["Axis"];
+            in_axis?: components["schemas"]["Axis"];
             /** @default -1 */
-            out_axis: components["schemas"]["Axis"];
+            out_axis?: components["schemas"]["Axis"];
         } | components["schemas"]["SampleDistribution"];
         /** @description The sample's Tensor members plus the key used, the count it was drawn at, the stream asked for and the serving stream. */
         SampleResponse: {
@@ -1801,13 +2257,13 @@ export interface components {
              * @default all
              * @enum {string}
              */
-            target: "all" | "model" | "rngs";
+            target?: "all" | "model" | "rngs";
             /**
              * @description Flax 0.11+ reseed policy (400 in a 0.10 session); every key keyfold holds is a scalar, so both act alike.
              * @default scalars_only
              * @enum {string}
              */
-            policy: "scalars_only" | "match_shape";
+            policy?: "scalars_only" | "match_shape";
         };
         ForkRequest: {
             name: components["schemas"]["SessionName"];
@@ -1818,21 +2274,24 @@ export interface components {
             };
             options?: components["schemas"]["SessionOptions"];
         };
-        /** @description nnx.state(model): variables nested by path (`layers` → layer index → name). */
+        /**
+         * @description nnx.state(model): every Param and BatchStat nested by path (`{"layers": {"0": {"kernel":
+         *     Tensor, "bias": Tensor}}, "head": {...}}`: list indices as strings, names where the
+         *     layers have them, sub-modules as further objects, e.g. `attn` → `query` → `kernel`);
+         *     layers without variables are absent. The leaves are the entries of the Session's
+         *     `model.variables`.
+         */
         ParamsState: {
-            layers?: {
-                [key: string]: {
-                    kernel?: components["schemas"]["Float32Tensor"];
-                    bias?: components["schemas"]["Float32Tensor"];
-                    embedding?: components["schemas"]["Float32Tensor"];
-                };
-            };
+            [key: string]: components["schemas"]["ParamsStateNode"];
+        };
+        /** @description A tensor (a leaf) or an object of further nodes. */
+        ParamsStateNode: components["schemas"]["Float32Tensor"] | {
+            [key: string]: components["schemas"]["ParamsStateNode"];
         };
         ParamsResponse: {
+            /** @description One object per node of the expanded tree in preorder, as the Session's `model.params`. */
             params: {
-                kernel?: components["schemas"]["Float32Tensor"];
-                bias?: components["schemas"]["Float32Tensor"];
-                embedding?: components["schemas"]["Float32Tensor"];
+                [key: string]: components["schemas"]["Float32Tensor"];
             }[];
         };
         KeyResponse: {
@@ -1853,7 +2312,7 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32" | "int32";
+            dtype?: "float32" | "int32";
             data: number[];
         };
         /** @description An integer parameter in int32, or an array of them broadcast against the shape. */
@@ -1863,7 +2322,7 @@ export interface components {
              * @default int32
              * @constant
              */
-            dtype: "int32";
+            dtype?: "int32";
             data: components["schemas"]["Int32"][];
         };
         NestedInt32: number | number[] | number[][] | number[][][] | number[][][][] | number[][][][][] | number[][][][][][] | number[][][][][][][] | number[][][][][][][][];
@@ -1938,7 +2397,7 @@ export interface components {
              * @description The number of keys, or a shape of keys (at most --max-elements).
              * @default 2
              */
-            num: number | components["schemas"]["Shape"];
+            num?: number | components["schemas"]["Shape"];
             threefry?: components["schemas"]["Threefry"];
         };
         RandomBitsRequest: {
@@ -1948,19 +2407,19 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype; uint64 draws 64 bits per element as JAX does with x64 on (elements written as decimal strings).
              * @default uint32
              * @enum {string}
              */
-            dtype: "uint8" | "uint16" | "uint32" | "uint64";
+            dtype?: "uint8" | "uint16" | "uint32" | "uint64";
             /**
              * @description keyfold's spelling of the dtype: 8, 16, 32 or 64 (uint8 ... uint64); with dtype it must agree.
              * @default 32
              * @enum {integer}
              */
-            bit_width: 8 | 16 | 32 | 64;
+            bit_width?: 8 | 16 | 32 | 64;
             threefry?: components["schemas"]["Threefry"];
         };
         RandomUniformRequest: {
@@ -1970,23 +2429,23 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description The inclusive lower bound, a number or an array broadcast to the shape; finite as float32.
              * @default 0
              */
-            minval: components["schemas"]["FloatParam"];
+            minval?: components["schemas"]["FloatParam"];
             /**
              * @description The exclusive upper bound, likewise. Where minval >= maxval the element is minval, as in JAX.
              * @default 1
              */
-            maxval: components["schemas"]["FloatParam"];
+            maxval?: components["schemas"]["FloatParam"];
             threefry?: components["schemas"]["Threefry"];
         };
         RandomNormalRequest: {
@@ -1996,13 +2455,13 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomTruncatedNormalRequest: {
@@ -2019,7 +2478,7 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomBernoulliRequest: {
@@ -2029,7 +2488,7 @@ export interface components {
              * @description The probability of true, a number or an array; values outside [0, 1] give all false or all true. An integer is taken as a float (JAX raises TypeError for a Python int).
              * @default 0.5
              */
-            p: components["schemas"]["FloatParam"];
+            p?: components["schemas"]["FloatParam"];
             /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
             shape?: components["schemas"]["Shape"];
             /**
@@ -2037,7 +2496,7 @@ export interface components {
              * @default low
              * @enum {string}
              */
-            mode: "low" | "high";
+            mode?: "low" | "high";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomRandintRequest: {
@@ -2054,7 +2513,7 @@ export interface components {
              * @default int32
              * @enum {string}
              */
-            dtype: "int32";
+            dtype?: "int32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomPermutationRequest: {
@@ -2071,13 +2530,13 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomGumbelRequest: {
@@ -2087,19 +2546,19 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description JAX's None is 'low' (jax_high_dynamic_range_gumbel off): -log(-log(u)); 'high': two uniforms for ~46 bits near 0; 'highest': 64 random bits as a float in (0, 1). 'high' and 'highest' draw twice the bits.
              * @default low
              * @enum {string}
              */
-            mode: "low" | "high" | "highest";
+            mode?: "low" | "high" | "highest";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomLaplaceRequest: {
@@ -2109,13 +2568,13 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomLogisticRequest: {
@@ -2125,13 +2584,13 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomCauchyRequest: {
@@ -2141,13 +2600,13 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomParetoRequest: {
@@ -2162,7 +2621,7 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomWeibullMinRequest: {
@@ -2176,13 +2635,13 @@ export interface components {
              * @description The shape of the uniform draw (default (), a scalar). JAX does not check it: the output is its broadcast with the parameters' shapes, elements that differ only along dimensions where it is 1 (or absent) sharing a draw.
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomRayleighRequest: {
@@ -2197,7 +2656,7 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomGeometricRequest: {
@@ -2212,7 +2671,7 @@ export interface components {
              * @default int32
              * @enum {string}
              */
-            dtype: "int32";
+            dtype?: "int32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomTriangularRequest: {
@@ -2231,7 +2690,7 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomLognormalRequest: {
@@ -2241,7 +2700,7 @@ export interface components {
              * @description The standard deviation of the underlying normal, a number or an array; finite as float32.
              * @default 1
              */
-            sigma: components["schemas"]["FloatParam"];
+            sigma?: components["schemas"]["FloatParam"];
             /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
             shape?: components["schemas"]["Shape"];
             /**
@@ -2249,7 +2708,7 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomMaxwellRequest: {
@@ -2259,13 +2718,13 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomDoubleSidedMaxwellRequest: {
@@ -2279,13 +2738,13 @@ export interface components {
              * @description The leading dimensions (default ()): the output's shape is shape + the broadcast of the parameters' shapes, () counting as that broadcast shape (so loc of shape (3,) gives (3, 3)), as JAX computes it.
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomRademacherRequest: {
@@ -2295,13 +2754,13 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: int32 (JAX's default with x64 off; JAX takes any dtype, keyfold computes int32).
              * @default int32
              * @enum {string}
              */
-            dtype: "int32";
+            dtype?: "int32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomGammaRequest: {
@@ -2316,13 +2775,13 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomLoggammaRequest: {
@@ -2337,13 +2796,13 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomBetaRequest: {
@@ -2360,13 +2819,13 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomChisquareRequest: {
@@ -2381,13 +2840,13 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomTRequest: {
@@ -2402,13 +2861,13 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomFRequest: {
@@ -2425,13 +2884,13 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomGeneralizedNormalRequest: {
@@ -2443,19 +2902,19 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomDirichletRequest: {
@@ -2470,13 +2929,13 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomBallRequest: {
@@ -2488,24 +2947,24 @@ export interface components {
              * @description The p of the Lp ball, one number (finite as float32).
              * @default 2
              */
-            p: number;
+            p?: number;
             /**
              * @description The batch shape (default ()); the output is shape + (d,).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomWaldRequest: {
@@ -2520,7 +2979,7 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomPoissonRequest: {
@@ -2535,7 +2994,7 @@ export interface components {
              * @default int32
              * @enum {string}
              */
-            dtype: "int32";
+            dtype?: "int32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomBinomialRequest: {
@@ -2552,7 +3011,7 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomCategoricalRequest: {
@@ -2564,20 +3023,20 @@ export interface components {
              * @description The axis of the categories (negative counts from the end).
              * @default -1
              */
-            axis: number;
+            axis?: number;
             /** @description The output shape: leading sample dimensions followed by the logits' batch shape (logits without `axis`), to which it must broadcast. Absent (JAX's None): the batch shape. */
             shape?: components["schemas"]["Shape"];
             /**
              * @description false: the leading sample dimensions (their product at most the number of categories) are drawn without replacement (gumbel top-k); the rest of the shape must then be the batch shape itself.
              * @default true
              */
-            replace: boolean;
+            replace?: boolean;
             /**
              * @description The gumbel draws' mode (see gumbel): JAX's None is 'low'.
              * @default low
              * @enum {string}
              */
-            mode: "low" | "high" | "highest";
+            mode?: "low" | "high" | "highest";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomChoiceRequest: {
@@ -2589,25 +3048,25 @@ export interface components {
              * @description The number of draws as a shape (default (), one draw). The output is shape for an integer a, a.shape[:axis] + shape + a.shape[axis+1:] for an array.
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description false: no element drawn twice (at most as many draws as inputs).
              * @default true
              */
-            replace: boolean;
+            replace?: boolean;
             /** @description Probabilities of the inputs, a vector of a.shape[axis] values (need not sum to 1). Absent (JAX's None): uniform. */
             p?: components["schemas"]["FloatParam"];
             /**
              * @description The axis of an array a along which to choose.
              * @default 0
              */
-            axis: number;
+            axis?: number;
             /**
              * @description The gumbel draws' mode (see gumbel): JAX's None is 'low'.
              * @default low
              * @enum {string}
              */
-            mode: "low" | "high" | "highest";
+            mode?: "low" | "high" | "highest";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomMultinomialRequest: {
@@ -2624,7 +3083,7 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomMultivariateNormalRequest: {
@@ -2641,13 +3100,13 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description The factorisation of cov: keyfold computes 'cholesky' (JAX's default) only; 'svd' and 'eigh' are 400.
              * @default cholesky
              * @enum {string}
              */
-            method: "cholesky" | "svd" | "eigh";
+            method?: "cholesky" | "svd" | "eigh";
             threefry?: components["schemas"]["Threefry"];
         };
         RandomOrthogonalRequest: {
@@ -2659,13 +3118,13 @@ export interface components {
              * @description The batch shape (default ()): the output is shape + (n, m).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /** @description The number of columns. Absent (JAX's None): n. Rows are orthonormal when n < m, columns otherwise. */
             m?: number;
             threefry?: components["schemas"]["Threefry"];
@@ -2678,19 +3137,19 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype; uint64 draws 64 bits per element as JAX does with x64 on (elements written as decimal strings).
              * @default uint32
              * @enum {string}
              */
-            dtype: "uint8" | "uint16" | "uint32" | "uint64";
+            dtype?: "uint8" | "uint16" | "uint32" | "uint64";
             /**
              * @description keyfold's spelling of the dtype: 8, 16, 32 or 64 (uint8 ... uint64); with dtype it must agree.
              * @default 32
              * @enum {integer}
              */
-            bit_width: 8 | 16 | 32 | 64;
+            bit_width?: 8 | 16 | 32 | 64;
         };
         SampleUniformRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -2700,23 +3159,23 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description The inclusive lower bound, a number or an array broadcast to the shape; finite as float32.
              * @default 0
              */
-            minval: components["schemas"]["FloatParam"];
+            minval?: components["schemas"]["FloatParam"];
             /**
              * @description The exclusive upper bound, likewise. Where minval >= maxval the element is minval, as in JAX.
              * @default 1
              */
-            maxval: components["schemas"]["FloatParam"];
+            maxval?: components["schemas"]["FloatParam"];
         };
         SampleNormalRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -2726,13 +3185,13 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
         };
         SampleTruncatedNormalRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -2749,7 +3208,7 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
         };
         SampleBernoulliRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -2759,7 +3218,7 @@ export interface components {
              * @description The probability of true, a number or an array; values outside [0, 1] give all false or all true. An integer is taken as a float (JAX raises TypeError for a Python int).
              * @default 0.5
              */
-            p: components["schemas"]["FloatParam"];
+            p?: components["schemas"]["FloatParam"];
             /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
             shape?: components["schemas"]["Shape"];
             /**
@@ -2767,7 +3226,7 @@ export interface components {
              * @default low
              * @enum {string}
              */
-            mode: "low" | "high";
+            mode?: "low" | "high";
         };
         SampleRandintRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -2784,7 +3243,7 @@ export interface components {
              * @default int32
              * @enum {string}
              */
-            dtype: "int32";
+            dtype?: "int32";
         };
         SamplePermutationRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -2801,13 +3260,13 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
         };
         SampleGumbelRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -2817,19 +3276,19 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description JAX's None is 'low' (jax_high_dynamic_range_gumbel off): -log(-log(u)); 'high': two uniforms for ~46 bits near 0; 'highest': 64 random bits as a float in (0, 1). 'high' and 'highest' draw twice the bits.
              * @default low
              * @enum {string}
              */
-            mode: "low" | "high" | "highest";
+            mode?: "low" | "high" | "highest";
         };
         SampleLaplaceRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -2839,13 +3298,13 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
         };
         SampleLogisticRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -2855,13 +3314,13 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
         };
         SampleCauchyRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -2871,13 +3330,13 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
         };
         SampleParetoRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -2892,7 +3351,7 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
         };
         SampleWeibullMinRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -2906,13 +3365,13 @@ export interface components {
              * @description The shape of the uniform draw (default (), a scalar). JAX does not check it: the output is its broadcast with the parameters' shapes, elements that differ only along dimensions where it is 1 (or absent) sharing a draw.
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
         };
         SampleRayleighRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -2927,7 +3386,7 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
         };
         SampleGeometricRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -2942,7 +3401,7 @@ export interface components {
              * @default int32
              * @enum {string}
              */
-            dtype: "int32";
+            dtype?: "int32";
         };
         SampleTriangularRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -2961,7 +3420,7 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
         };
         SampleLognormalRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -2971,7 +3430,7 @@ export interface components {
              * @description The standard deviation of the underlying normal, a number or an array; finite as float32.
              * @default 1
              */
-            sigma: components["schemas"]["FloatParam"];
+            sigma?: components["schemas"]["FloatParam"];
             /** @description The output shape; the array parameters must broadcast to exactly it. Absent (JAX's None): the broadcast of their shapes. */
             shape?: components["schemas"]["Shape"];
             /**
@@ -2979,7 +3438,7 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
         };
         SampleMaxwellRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -2989,13 +3448,13 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
         };
         SampleDoubleSidedMaxwellRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3009,13 +3468,13 @@ export interface components {
              * @description The leading dimensions (default ()): the output's shape is shape + the broadcast of the parameters' shapes, () counting as that broadcast shape (so loc of shape (3,) gives (3, 3)), as JAX computes it.
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
         };
         SampleRademacherRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3025,13 +3484,13 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: int32 (JAX's default with x64 off; JAX takes any dtype, keyfold computes int32).
              * @default int32
              * @enum {string}
              */
-            dtype: "int32";
+            dtype?: "int32";
         };
         SampleGammaRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3046,13 +3505,13 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
         };
         SampleLoggammaRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3067,13 +3526,13 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
         };
         SampleBetaRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3090,13 +3549,13 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
         };
         SampleChisquareRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3111,13 +3570,13 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
         };
         SampleTRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3132,13 +3591,13 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
         };
         SampleFRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3155,13 +3614,13 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
         };
         SampleGeneralizedNormalRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3173,19 +3632,19 @@ export interface components {
              * @description The output shape (default (), a scalar). Array parameters must broadcast to it (NumPy's rules).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
         };
         SampleDirichletRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3200,13 +3659,13 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
         };
         SampleBallRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3218,24 +3677,24 @@ export interface components {
              * @description The p of the Lp ball, one number (finite as float32).
              * @default 2
              */
-            p: number;
+            p?: number;
             /**
              * @description The batch shape (default ()); the output is shape + (d,).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description keyfold's, not JAX's: the jaxlib whose rsqrt (in gamma's Marsaglia-Tsang step) the draw reproduces. 'intel-nr2': jaxlib >= 0.7.1 (0.10.2, the Flax 0.11/0.12 era) on Intel x86-64 with AVX: rsqrtps's estimate and two Newton steps; 'sqrt-div': 1 / sqrt(x), jaxlib <= 0.7.0 (0.6.2, the Flax 0.10 era) on any CPU, and later jaxlib without AVX (ARM, Apple). The two differ in a whole draw now and then. Default: 'intel-nr2' for POST /v1/random/{op}; for POST /v1/sessions/{name}/sample the session's era ('sqrt-div' for Flax 0.10, 'intel-nr2' for 0.11 and 0.12).
              * @default intel-nr2
              * @enum {string}
              */
-            rsqrt: "intel-nr2" | "sqrt-div";
+            rsqrt?: "intel-nr2" | "sqrt-div";
         };
         SampleWaldRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3250,7 +3709,7 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
         };
         SamplePoissonRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3265,7 +3724,7 @@ export interface components {
              * @default int32
              * @enum {string}
              */
-            dtype: "int32";
+            dtype?: "int32";
         };
         SampleBinomialRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3282,7 +3741,7 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
         };
         SampleCategoricalRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3294,20 +3753,20 @@ export interface components {
              * @description The axis of the categories (negative counts from the end).
              * @default -1
              */
-            axis: number;
+            axis?: number;
             /** @description The output shape: leading sample dimensions followed by the logits' batch shape (logits without `axis`), to which it must broadcast. Absent (JAX's None): the batch shape. */
             shape?: components["schemas"]["Shape"];
             /**
              * @description false: the leading sample dimensions (their product at most the number of categories) are drawn without replacement (gumbel top-k); the rest of the shape must then be the batch shape itself.
              * @default true
              */
-            replace: boolean;
+            replace?: boolean;
             /**
              * @description The gumbel draws' mode (see gumbel): JAX's None is 'low'.
              * @default low
              * @enum {string}
              */
-            mode: "low" | "high" | "highest";
+            mode?: "low" | "high" | "highest";
         };
         SampleChoiceRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3319,25 +3778,25 @@ export interface components {
              * @description The number of draws as a shape (default (), one draw). The output is shape for an integer a, a.shape[:axis] + shape + a.shape[axis+1:] for an array.
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description false: no element drawn twice (at most as many draws as inputs).
              * @default true
              */
-            replace: boolean;
+            replace?: boolean;
             /** @description Probabilities of the inputs, a vector of a.shape[axis] values (need not sum to 1). Absent (JAX's None): uniform. */
             p?: components["schemas"]["FloatParam"];
             /**
              * @description The axis of an array a along which to choose.
              * @default 0
              */
-            axis: number;
+            axis?: number;
             /**
              * @description The gumbel draws' mode (see gumbel): JAX's None is 'low'.
              * @default low
              * @enum {string}
              */
-            mode: "low" | "high" | "highest";
+            mode?: "low" | "high" | "highest";
         };
         SampleMultinomialRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3354,7 +3813,7 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
         };
         SampleMultivariateNormalRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3371,13 +3830,13 @@ export interface components {
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /**
              * @description The factorisation of cov: keyfold computes 'cholesky' (JAX's default) only; 'svd' and 'eigh' are 400.
              * @default cholesky
              * @enum {string}
              */
-            method: "cholesky" | "svd" | "eigh";
+            method?: "cholesky" | "svd" | "eigh";
         };
         SampleOrthogonalRequest: {
             stream?: components["schemas"]["StreamName"];
@@ -3389,13 +3848,13 @@ export interface components {
              * @description The batch shape (default ()): the output is shape + (n, m).
              * @default []
              */
-            shape: components["schemas"]["Shape"];
+            shape?: components["schemas"]["Shape"];
             /**
              * @description The output dtype: float32 (JAX's default with x64 off).
              * @default float32
              * @enum {string}
              */
-            dtype: "float32";
+            dtype?: "float32";
             /** @description The number of columns. Absent (JAX's None): n. Rows are orthonormal when n < m, columns otherwise. */
             m?: number;
         };
@@ -3424,9 +3883,9 @@ export interface components {
             threefry?: components["schemas"]["Threefry"];
             stddev?: components["schemas"]["StddevParam"];
             /** @default -2 */
-            lower: number;
+            lower?: number;
             /** @default 2 */
-            upper: number;
+            upper?: number;
         };
         InitConstantRequest: {
             key: components["schemas"]["Key"];
@@ -3436,22 +3895,22 @@ export interface components {
              * @description Finite as a float32.
              * @default 0
              */
-            value: number;
+            value?: number;
         };
         InitVarianceScalingRequest: {
             key: components["schemas"]["Key"];
             shape: components["schemas"]["Shape"];
             threefry?: components["schemas"]["Threefry"];
             /** @default 1 */
-            scale: number;
+            scale?: number;
             /** @default fan_in */
-            mode: components["schemas"]["FanMode"];
+            mode?: components["schemas"]["FanMode"];
             /** @default truncated_normal */
-            distribution: components["schemas"]["Distribution"];
+            distribution?: components["schemas"]["Distribution"];
             /** @default -2 */
-            in_axis: components["schemas"]["Axis"];
+            in_axis?: components["schemas"]["Axis"];
             /** @default -1 */
-            out_axis: components["schemas"]["Axis"];
+            out_axis?: components["schemas"]["Axis"];
         };
     };
     responses: {
@@ -3945,13 +4404,17 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description `layers` (the default): `{"params": [...]}`, one object per layer. `state`: the
-                 *     variables nested by path as `nnx.state(model)` holds them (`{"layers": {"0":
-                 *     {"kernel": Tensor, "bias": Tensor}}}`; layers without variables are absent; RNG
-                 *     streams are in the Session, not here). `safetensors`: the same variables as a
-                 *     safetensors file (`application/octet-stream`; tensor names are the dotted paths,
-                 *     `layers.0.kernel`; `__metadata__` holds `format: keyfold`, the session's name and
-                 *     its Flax era). Any other value or query parameter is 400.
+                 * @description `layers` (the default): `{"params": [...]}`, one object per node of the expanded
+                 *     tree in preorder (as the Session's `model.params`; Params only). `state`: every
+                 *     variable — Params and `batch_norm`'s BatchStats `mean` and `var` — nested by path
+                 *     as `nnx.state(model)` holds them (`{"layers": {"0": {"kernel": Tensor, "bias":
+                 *     Tensor}}}`, names where the layers have them: `{"blocks": {"layers": {"0": {"attn":
+                 *     {"query": {"kernel": ...}}}}}}`; layers without variables are absent; RNG streams
+                 *     are in the Session, not here). `safetensors`: the same variables as a safetensors
+                 *     file (`application/octet-stream`; tensor names are the dotted paths of the
+                 *     Session's `model.variables`, `layers.0.kernel`, `blocks.layers.0.attn.query.kernel`;
+                 *     `__metadata__` holds `format: keyfold`, the session's name and its Flax era). Any
+                 *     other value or query parameter is 400.
                  */
                 format?: "layers" | "state" | "safetensors";
             };
@@ -3965,9 +4428,12 @@ export interface operations {
         requestBody?: never;
         responses: {
             /**
-             * @description `format=layers`: one object per layer: `{}` for layers without parameters,
-             *     `{"kernel", "bias"}` for `linear` (`{"kernel"}` with `use_bias: false`),
-             *     `{"embedding"}` for `embed`; a session without a model gives `{"params": []}`.
+             * @description `format=layers`: one object per node: `{}` for layers without parameters (and
+             *     containers), `{"kernel", "bias"}` for `linear`, `linear_general`, `einsum`, `conv`,
+             *     `conv_transpose` (`{"kernel"}` without a bias), `{"embedding"}` for `embed`,
+             *     `{"scale", "bias"}` for the norms (as use_scale / use_bias say),
+             *     `{"query.kernel", "query.bias", ...}` for `multi_head_attention`; a session without
+             *     a model gives `{"params": []}`.
              *     `format=state`: the nested object (`{}` without parameters). `format=safetensors`:
              *     an 8-byte little-endian header length, the JSON header (padded with spaces to a
              *     multiple of 8 bytes), then the tensors' little-endian data.
