@@ -8,7 +8,11 @@
 #   2. scripts/gen-vectors.py in each era, with the measured tolerances
 #      taken against build/lib/libkeyfold.so (built if absent);
 #   3. every case compared with the committed file; the "generator" block
-#      (machine, CPU, Python) is reported, not compared.
+#      (machine, CPU, Python) is reported, not compared;
+#   4. the layers' known answers the same way: scripts/gen-layer-vectors.py
+#      (tests/vectors/flax-layers-*.json: models of every layer, built and
+#      run by real Flax), gen-conv-vectors.py (conv-kernels-*.json) and
+#      gen-norm-attn-vectors.py (norm-attn-kernels.json, both eras).
 # Test tooling: the product and `sh scripts/test.sh` never need JAX. CI runs
 # this after the test suite; it takes a few minutes (mostly pip).
 #
@@ -62,4 +66,33 @@ if missing or extra or changed or committed["notes"] != fresh["notes"]:
 print("check-vectors: %d cases identical" % len(a))
 PY
 done
+
+# The layers' known answers: regenerated, compared case by case (the
+# "generator" block aside).
+compare() {
+  python3 - "$1" "$2" <<'PY' || status=1
+import json, sys
+committed, fresh = (json.load(open(p)) for p in sys.argv[1:3])
+a = {c.get("id", i): c for i, c in enumerate(committed["cases"])}
+b = {c.get("id", i): c for i, c in enumerate(fresh["cases"])}
+changed = sorted(str(i) for i in set(a) | set(b) if a.get(i) != b.get(i))
+for i in changed[:20]:
+    print("  different: %s" % i)
+if changed:
+    sys.exit("check-vectors: %s is not what its script prints now: %d cases differ" % (sys.argv[1], len(changed)))
+print("check-vectors: %s: %d cases identical" % (sys.argv[1], len(a)))
+PY
+}
+for era in $eras; do
+  short=${era#flax-}
+  "$venvs/kf-oracle-$era/bin/python" scripts/gen-layer-vectors.py -o "$work/layers-$era.json"
+  compare "tests/vectors/flax-layers-$short.json" "$work/layers-$era.json"
+  "$venvs/kf-oracle-$era/bin/python" scripts/gen-conv-vectors.py -o "$work/conv-$era.json"
+  compare "tests/vectors/conv-kernels-$era.json" "$work/conv-$era.json"
+done
+if [ "$eras" = "flax-0.10 flax-0.12" ]; then
+  KF_ORACLE_VENVS=$venvs "$venvs/kf-oracle-flax-0.12/bin/python" scripts/gen-norm-attn-vectors.py \
+    -o "$work/norm-attn.json"
+  compare tests/vectors/norm-attn-kernels.json "$work/norm-attn.json"
+fi
 exit $status
