@@ -67,7 +67,8 @@ int kd_safetensors_write(kd_buf *b, const kd_named_tensor *tensors, size_t n,
   }
   kd_jw_object_end(&w);
   /* The data starts 8-aligned, as the reference writer pads it. */
-  while (header.len % 8 != 0) kd_buf_putc(&header, ' ');
+  /* A failed buffer stops growing: the loop must not wait for it. */
+  while (header.len % 8 != 0 && !kd_buf_failed(&header)) kd_buf_putc(&header, ' ');
   if (kd_buf_failed(&header)) {
     kd_buf_free(&header);
     b->failed = 1;
