@@ -42,10 +42,59 @@ void kd_durable_plan_stream(kd_durability mode, uint32_t lease_block, kd_change 
 
 /* ------------------------------------------------------------ completion */
 
+int kd_durable_adopt_streams(kd_session *s) {
+  kf_stream_state streams[KD_STREAMS_MAX];
+  const size_t n = kd_session_streams(s, streams, NULL);
+  kd_durable_stream *ds = calloc(n ? n : 1, sizeof *ds);
+  if (!ds) return -1;
+  for (size_t i = 0; i < n; i++) {
+    ds[i].key_target = ds[i].key_durable = streams[i].key;
+    ds[i].count_target = ds[i].count_durable = streams[i].count;
+  }
+  free(s->durable);
+  s->durable = ds;
+  s->n_durable = n;
+  return 0;
+}
+
+/* The backend's refresh hook (shared stores): r's change conflicted, row
+ * is its session's current row (NULL: deleted by another replica). The
+ * cached session takes the stored state, or leaves the table when the row
+ * is gone or belongs to another session of that name (deleted and created
+ * again: the next request loads it, kd_session_find). */
+static void refresh_record(void *arg, kd_record *r, const kd_raw_row *row) {
+  kd_durable *d = arg;
+  kd_session *s = r->session;
+  kf_stream_state streams[KD_STREAMS_MAX];
+  size_t n = 0, n_held = 0;
+  pthread_mutex_lock(&s->lock);
+  if (s->deleted || (row && row->version == s->version)) {
+    pthread_mutex_unlock(&s->lock);
+    return;
+  }
+  int gone = !row || kd_row_spec_check(row->name, row->spec, row->checksum) != s->spec_id ||
+             kd_row_spec_check(row->name, row->spec, row->checksum) != row->spec_check ||
+             kd_row_streams_check(row->name, row->blob, row->blob_len) != row->streams_check ||
+             kd_row_decode_streams(row->blob, row->blob_len, streams, &n, &n_held) != 0;
+  if (!gone) {
+    kf_stream_state was[KD_STREAMS_MAX];
+    const size_t n_was = kd_session_streams(s, was, NULL);
+    if (kd_session_set_streams(s, streams, n + n_held) != 0 || kd_durable_adopt_streams(s) != 0) {
+      kd_session_set_streams(s, was, n_was);
+      gone = 1;
+    } else {
+      s->version = row->version;
+    }
+  }
+  if (gone) s->deleted = 1;
+  pthread_mutex_unlock(&s->lock);
+  if (gone) kd_store_remove(d->table, s->name, s);
+}
+
 /* The backend's finish hook: a record committed (ok) or failed. */
 static int finish_record(void *arg, kd_record *r, int ok) {
   kd_durable *d = arg;
-  const int done_ok = ok && !r->orphaned;
+  const int done_ok = ok && !r->orphaned && !r->conflict;
   kd_session *s = r->session;
   if (done_ok && s && r->change != KD_CHANGE_DELETE) {
     /* Records of one session commit in the order they were recorded, so
@@ -58,7 +107,7 @@ static int finish_record(void *arg, kd_record *r, int ok) {
     pthread_mutex_unlock(&s->lock);
   }
   if (done_ok && r->change == KD_CHANGE_UNFENCE) atomic_store(&d->fenced, 0);
-  if (!ok && r->change == KD_CHANGE_CREATE && s) {
+  if ((!ok || r->conflict) && r->change == KD_CHANGE_CREATE && s) {
     /* The client is told 503: withdraw the session so that it can retry
      * the creation (which replaces whatever the failed commit left), and
      * refuse what requests that found it meanwhile would still do. */
@@ -67,7 +116,12 @@ static int finish_record(void *arg, kd_record *r, int ok) {
     pthread_mutex_unlock(&s->lock);
     kd_store_remove(d->table, s->name, s);
   }
-  if (r->ticket) kd_ticket_complete(r->ticket, done_ok);
+  if (r->ticket) {
+    /* A conflict changed nothing: the request is replayed against the
+     * session as the store has it (refresh_record). */
+    if (ok && r->conflict) r->ticket->retry = 1;
+    kd_ticket_complete(r->ticket, done_ok);
+  }
   r->ticket = NULL;
   /* After a failure every change but a creation is applied again, so that
    * what clients read (memory) is what the disk ends up with, even though
@@ -89,9 +143,10 @@ int kd_durable_open(const kd_config *cfg, kd_store *table, kd_metrics *metrics, 
   d->lease_block = cfg->lease_block ? cfg->lease_block : 1;
   d->table = table;
   if (d->mode != KD_DURABILITY_MEMORY) {
-    const kd_backend_hooks hooks = {finish_record, d, metrics};
+    const kd_backend_hooks hooks = {finish_record, d, metrics, refresh_record};
     d->backend = cfg->store == KD_STORE_POSTGRES
-                     ? kd_backend_postgres_open(cfg->postgres_url, &hooks, msg, msg_size)
+                     ? kd_backend_postgres_open(cfg->postgres_url, d->mode == KD_DURABILITY_STRICT, &hooks, msg,
+                                                msg_size)
                      : kd_backend_sqlite_open(cfg->data_dir, &hooks, msg, msg_size);
     if (!d->backend) {
       free(d);
@@ -187,6 +242,9 @@ static int prepare(kd_durable *d, kd_session *s, kd_change change, const char *s
   if (r) {
     r->change = change;
     r->checksum = checksum;
+    /* The version chain (backend.h): made on s->version, writes a new one. */
+    r->expect = s->version;
+    r->version = kd_record_version();
     atomic_fetch_add(&s->refs, 1);
     r->session = s;
     r->n_targets = n;
@@ -209,6 +267,8 @@ static int prepare(kd_durable *d, kd_session *s, kd_change change, const char *s
     return out_of_memory(err);
   }
   memcpy(r->targets, s->durable, n * sizeof *r->targets);
+  if (change == KD_CHANGE_CREATE) s->spec_id = kd_row_spec_check(s->name, spec, checksum);
+  s->version = r->version;
   *out = r;
   return 0;
 }
@@ -222,8 +282,10 @@ int kd_durable_record(kd_durable *d, kd_session *s, kd_change change, const char
   if (prepare(d, s, change, spec, checksum, saved, &r, err) != 0) return -1;
   if (!r) return 0;
   kd_ticket *waiter = r->ticket;
+  const uint64_t version = r->expect;
   if (submit(d, r, err) != 0) {
     memcpy(s->durable, saved, s->n_durable * sizeof *saved);
+    s->version = version;
     return -1;
   }
   *ticket = waiter;
@@ -239,6 +301,7 @@ int kd_durable_record_pair(kd_durable *d, kd_session *first, kd_change first_cha
   kd_record *r1, *r2;
   if (prepare(d, first, first_change, NULL, 0, saved1, &r1, err) != 0) return -1;
   if (prepare(d, second, second_change, spec, checksum, saved2, &r2, err) != 0) {
+    if (r1) first->version = r1->expect;
     discard(r1);
     memcpy(first->durable, saved1, first->n_durable * sizeof *saved1);
     return -1;
@@ -247,6 +310,14 @@ int kd_durable_record_pair(kd_durable *d, kd_session *first, kd_change first_cha
    * writer commits in the same batch or an earlier one. */
   kd_record *chain = r1 ? r1 : r2;
   if (r1) r1->next = r2;
+  const uint64_t v1 = r1 ? r1->expect : first->version, v2 = r2 ? r2->expect : second->version;
+  if (r1 && r2) {
+    /* The child is created only if the parent's change is there. */
+    r1->pinned = 1;
+    atomic_fetch_add(&first->refs, 1);
+    r2->after = first;
+    r2->after_version = r1->version;
+  }
   /* Read before submitting: the writer may finish and free the records at once. */
   kd_ticket *t1 = r1 ? r1->ticket : NULL, *t2 = r2 ? r2->ticket : NULL;
   kd_ticket *waiter = t2 ? t2 : t1;
@@ -254,6 +325,8 @@ int kd_durable_record_pair(kd_durable *d, kd_session *first, kd_change first_cha
   if (submit(d, chain, err) != 0) {
     memcpy(first->durable, saved1, first->n_durable * sizeof *saved1);
     memcpy(second->durable, saved2, second->n_durable * sizeof *saved2);
+    first->version = v1;
+    second->version = v2;
     return -1;
   }
   /* The other ticket's waiter is nobody: drop that reference. */

@@ -43,7 +43,12 @@ typedef struct request_state {
   struct MHD_Connection *conn;
   kd_response res;
   size_t route;
+  unsigned replays; /* times the request was replayed after a conflict */
 } request_state;
+
+/* A replica whose cached session was stale replays the request against the
+ * refreshed one (ticket.h: retry); past this many in a row it answers 503. */
+#define KD_REPLAYS_MAX 64
 
 static double seconds_since(const struct timespec *t0) {
   struct timespec now;
@@ -202,8 +207,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   if (st->waiting) {
     /* Resumed: the commit this reply waited for has completed. */
     st->waiting = 0;
-    finish_ticket(&st->res, st->res.ticket->ok, url);
-    return send_reply(http, c, st, method, url);
+    if (!st->res.ticket->ok && st->res.ticket->retry && st->replays < KD_REPLAYS_MAX) {
+      /* It changed nothing (another replica had changed the session): the
+       * request runs again, as if it had just arrived. */
+      st->replays++;
+      kd_response_free(&st->res);
+    } else {
+      finish_ticket(&st->res, st->res.ticket->ok, url);
+      return send_reply(http, c, st, method, url);
+    }
   }
   /* Counted before the flag is read, so that kd_http_close, which sets the
    * flag before it reads the count, either sees this dispatch or is seen. */

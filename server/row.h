@@ -40,6 +40,7 @@ typedef struct kd_row {
   kf_stream_state streams[KD_STREAMS_MAX]; /* the Rngs', then the model's */
   size_t n_streams;                        /* the Rngs' */
   size_t n_held;                           /* the model's, after them */
+  uint64_t version;                        /* the row's version (replicas) */
 } kd_row;
 
 /* The blob of n Rngs streams followed by n_held held streams (streams has

@@ -51,6 +51,11 @@ typedef struct kd_session {
    * advances or reseeds it (durability.h). */
   unsigned char fenced;
   char flax[8];           /* options.flax as given: "0.10", "0.11" or "0.12" */
+  /* Replicas sharing a store (backend.h): the version of the stored row
+   * this state was made on or read from, and the check of the creation
+   * spec it was built from (kd_row_spec_check), which tells a session
+   * deleted and created again by another replica from the one cached. */
+  uint64_t version, spec_id;
   /* Sized to the name (at most KD_SESSION_NAME_MAX characters): a million
    * sessions must not each carry room for the longest name. */
   char name[];

@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import kfharness  # noqa: E402
-from kfharness import Daemon, PostgresCluster, binary, fold_in, key_of, mkdtemp  # noqa: E402
+from kfharness import Daemon, binary, fold_in, key_of, mkdtemp  # noqa: E402
 
 if kfharness.postgres_missing():
     sys.stderr.write("test_postgres: skipped: %s\n" % kfharness.postgres_missing())
@@ -34,33 +34,7 @@ def keys(d, name, n=1, conn=None):
     return d.request("POST", "/v1/sessions/%s/keys" % name, body={"n": n}, conn=conn)
 
 
-class PostgresStore(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.pg = PostgresCluster.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pg.destroy()
-
-    def setUp(self):
-        self.db = self.pg.create_database()
-        self.url = self.pg.url(self.db)
-        self.daemons = []
-        self.addCleanup(self._reap)
-
-    def _reap(self):
-        for d in self.daemons:
-            if d.proc.poll() is None:
-                d.kill9()
-            if d.data_dir:
-                shutil.rmtree(d.data_dir, ignore_errors=True)
-
-    def start(self, *flags):
-        d = Daemon.start("--store", "postgres", "--postgres-url", self.url, *flags)
-        self.daemons.append(d)
-        return d
-
+class PostgresStore(kfharness.PostgresTestCase):
     def refused(self, *flags, env=None):
         """Runs keyfoldd expecting it to refuse to start; returns its stderr."""
         e = {k: v for k, v in os.environ.items() if not k.startswith("KEYFOLD_")}
@@ -74,7 +48,7 @@ class PostgresStore(unittest.TestCase):
 
     def test_schema_is_created_and_versioned(self):
         d = self.start()
-        self.assertEqual(self.pg.psql("SELECT version FROM keyfold_schema_version", self.db), "1")
+        self.assertEqual(self.pg.psql("SELECT max(version) FROM keyfold_schema_version", self.db), "2")
         self.assertEqual(d.post("/v1/sessions", {"name": "s", "rngs": {"default": 3}})[0], 201)
         self.assertEqual(self.pg.psql("SELECT name FROM keyfold_sessions", self.db), "s")
         self.assertEqual(d.stop(), 0)
@@ -87,12 +61,39 @@ class PostgresStore(unittest.TestCase):
         self.assertEqual(self.start().stop(), 0)
         self.pg.psql("INSERT INTO keyfold_schema_version(version) VALUES (7)", self.db)
         err = self.refused("--store", "postgres", "--postgres-url", self.url)
-        self.assertIn("schema is version 7, newer than this keyfoldd's (version 1)", err)
+        self.assertIn("schema is version 7, newer than this keyfoldd's (version 2)", err)
 
-    def test_one_daemon_per_database(self):
+    def test_schema_1_is_migrated_to_2(self):
+        """A database written by a phase-1 keyfoldd (schema 1: no version
+        column) is migrated on start; its sessions go on where they were."""
         d = self.start()
-        err = self.refused("--store", "postgres", "--postgres-url", self.url)
+        self.assertEqual(d.post("/v1/sessions", {"name": "s", "rngs": {"default": 4}})[0], 201)
+        self.assertEqual(keys(d, "s", n=3)[0], 200)
+        self.assertEqual(d.stop(), 0)
+        self.pg.psql("ALTER TABLE keyfold_sessions DROP COLUMN version; DROP TABLE keyfold_epoch;"
+                     " DELETE FROM keyfold_schema_version WHERE version = 2", self.db)
+        d = self.start()
+        self.assertEqual(self.pg.psql("SELECT max(version) FROM keyfold_schema_version", self.db), "2")
+        self.assertIn("migrated from version 1 to 2", "".join(d.stderr_lines))
+        s, b, _ = keys(d, "s")
+        self.assertEqual((s, b["counts"]), (200, [3]))
+        self.assertEqual(d.stop(), 0)
+
+    def test_one_lease_daemon_per_database(self):
+        """Lease mode keeps phase 1's rule (the advisory lock exclusive); strict
+        replicas share it, and neither kind starts beside the other."""
+        d = self.start("--durability", "lease")
+        err = self.refused("--store", "postgres", "--postgres-url", self.url, "--durability", "lease")
         self.assertIn("another keyfoldd holds it", err)
+        err = self.refused("--store", "postgres", "--postgres-url", self.url, "--durability", "strict")
+        self.assertIn("holds it alone", err)
+        self.assertEqual(d.stop(), 0)
+        a, b = self.start("--durability", "strict"), self.start("--durability", "strict")
+        err = self.refused("--store", "postgres", "--postgres-url", self.url, "--durability", "lease")
+        self.assertIn("another keyfoldd holds it", err)
+        self.assertEqual(a.stop(), 0)
+        self.assertEqual(b.stop(), 0)
+        d = self.start("--durability", "lease")
         # Once the first one is gone the database is free again; the URL may
         # come from the environment as well.
         self.assertEqual(d.stop(), 0)

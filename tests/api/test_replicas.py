@@ -1,0 +1,192 @@
+"""Replicas sharing one PostgreSQL database (issue 14 phase 2, strict mode):
+three keyfoldd on one database, clients going through any of them.
+
+- concurrent draws from the same streams through random replicas: every
+  count handed out once, the counts of a stream contiguous, every key
+  fold_in(stream key, count) as JAX computes it;
+- a reseed through one replica is seen by the next draw through another;
+- a fork and a delete through one replica are seen by the others, and a
+  session deleted and created again through another is the new one;
+- one name created on two replicas: one creation wins, the other is 409.
+
+Skipped (exit 77) when PostgreSQL's binaries are not installed.
+"""
+import http.client
+import json
+import os
+import random
+import sys
+import threading
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import kfharness  # noqa: E402
+from kfharness import fold_in, key_of  # noqa: E402
+
+if kfharness.postgres_missing():
+    sys.stderr.write("test_replicas: skipped: %s\n" % kfharness.postgres_missing())
+    sys.exit(77)
+
+
+def call(conn, method, path, body=None):
+    """One request on a keep-alive connection: (status, parsed body)."""
+    data = json.dumps(body).encode() if body is not None else None
+    conn.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
+    r = conn.getresponse()
+    raw = r.read()
+    return r.status, (json.loads(raw) if raw else None)
+
+
+class Replicas(kfharness.PostgresTestCase):
+    fsync = False
+    durability = "strict"
+
+    def setUp(self):
+        super().setUp()
+        self.replicas = [self.start("--durability", self.durability) for _ in range(3)]
+
+    def keys(self, replica, name, stream=None, n=1):
+        body = {"n": n}
+        if stream:
+            body["stream"] = stream
+        return self.replicas[replica].post("/v1/sessions/%s/keys" % name, body)
+
+    def test_concurrent_draws_through_random_replicas(self):
+        a, b, c = self.replicas
+        seeds = {"default": 11, "dropout": 12}
+        self.assertEqual(a.post("/v1/sessions", {"name": "s", "rngs": seeds})[0], 201)
+        results, errors = [], []
+        lock = threading.Lock()
+
+        def client(k):
+            rnd = random.Random(k)
+            conns = [http.client.HTTPConnection(d.host, d.port, timeout=60) for d in self.replicas]
+            try:
+                for _ in range(40):
+                    stream = rnd.choice(["default", "dropout"])
+                    n = rnd.randint(1, 4)
+                    s, body = call(rnd.choice(conns), "POST", "/v1/sessions/s/keys", {"stream": stream, "n": n})
+                    with lock:
+                        if s != 200:
+                            errors.append((s, body))
+                        else:
+                            results.append((stream, n, body))
+            finally:
+                for conn in conns:
+                    conn.close()
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(len(results), 8 * 40)
+        for stream, seed in seeds.items():
+            counts = []
+            for st, n, body in results:
+                if st != stream:
+                    continue
+                self.assertEqual(len(body["counts"]), n)
+                self.assertEqual(body["keys"], [fold_in(key_of(seed), c) for c in body["counts"]])
+                counts += body["counts"]
+            # Every count once, none skipped: strict replicas claim in order.
+            self.assertEqual(sorted(counts), list(range(len(counts))), stream)
+            # Each replica reads the stream where the others left it.
+            for d in self.replicas:
+                s, b = d.get("/v1/sessions/s")
+                self.assertEqual(s, 200, b)
+                self.assertEqual(b["rngs"][stream]["count"], len(counts), stream)
+        # And the next draw through any replica goes on from there.
+        total = sum(n for st, n, _ in results if st == "default")
+        s, body = c.post("/v1/sessions/s/keys", {"n": 1})
+        self.assertEqual((s, body["counts"]), (200, [total]))
+
+    def test_reseed_through_one_is_seen_by_the_next_draw_through_another(self):
+        a, b, c = self.replicas
+        self.assertEqual(a.post("/v1/sessions", {"name": "r", "rngs": {"default": 1, "dropout": 2}})[0], 201)
+        for i in range(3):  # every replica caches the session
+            s, body = self.keys(i, "r", "dropout", n=2)
+            self.assertEqual((s, body["counts"]), (200, [2 * i, 2 * i + 1]))
+        for step, (via, then) in enumerate([(0, 1), (1, 2), (2, 0)]):
+            seed = 40 + step
+            s, body = self.replicas[via].post("/v1/sessions/r/reseed", {"streams": {"dropout": seed}})
+            self.assertEqual(s, 200, body)
+            s, body = self.keys(then, "r", "dropout")
+            self.assertEqual((s, body["counts"], body["keys"]), (200, [0], [fold_in(key_of(seed), 0)]))
+            s, body = self.replicas[3 - via - then].get("/v1/sessions/r")
+            self.assertEqual(body["rngs"]["dropout"], {"key": [0, seed], "count": 1})
+        # The other stream was left alone by every reseed.
+        s, body = self.keys(1, "r")
+        self.assertEqual((s, body["counts"], body["keys"]), (200, [0], [fold_in(key_of(1), 0)]))
+
+    def test_fork_and_delete_through_one_are_seen_by_the_others(self):
+        a, b, c = self.replicas
+        self.assertEqual(a.post("/v1/sessions", {"name": "p", "rngs": {"default": 5}})[0], 201)
+        s, body = self.keys(1, "p")  # b caches the parent at count 1
+        self.assertEqual((s, body["counts"]), (200, [0]))
+        s, child = c.post("/v1/sessions/p/fork", {"name": "c"})
+        self.assertEqual(s, 201, child)
+        # The fork took count 1: b's next draw is 2, not the child's key.
+        s, body = self.keys(1, "p")
+        self.assertEqual((s, body["counts"]), (200, [2]))
+        ckey = fold_in(key_of(5), 1)
+        s, body = self.keys(0, "c")  # a never saw the child: loaded from the database
+        self.assertEqual((s, body["counts"], body["keys"]), (200, [0], [fold_in(ckey, 0)]))
+        s, body = b.get("/v1/sessions/c")
+        self.assertEqual((s, body["rngs"]["default"]), (200, {"key": ckey, "count": 1}))
+        for d in self.replicas:  # the listing is the database's
+            self.assertEqual(d.get("/v1/sessions")[1]["sessions"], ["c", "p"])
+        # A delete through b: a (which drew from it) and c see it gone.
+        self.assertEqual(b.delete("/v1/sessions/c")[0], 204)
+        self.assertEqual(self.keys(0, "c")[0], 404)
+        self.assertEqual(c.get("/v1/sessions/c")[0], 404)
+        self.assertEqual(c.delete("/v1/sessions/c")[0], 404)
+        self.assertEqual(a.get("/v1/sessions?prefix=c")[1]["sessions"], [])
+        # Deleted through a and created again through c with another seed:
+        # b, which cached the old one, serves the new one.
+        self.assertEqual(a.delete("/v1/sessions/p")[0], 204)
+        self.assertEqual(self.keys(1, "p")[0], 404)
+        self.assertEqual(c.post("/v1/sessions", {"name": "p", "rngs": {"default": 77}})[0], 201)
+        s, body = self.keys(1, "p")
+        self.assertEqual((s, body["counts"], body["keys"]), (200, [0], [fold_in(key_of(77), 0)]))
+        # A stale cache with a different stream set is rebuilt too.
+        self.assertEqual(b.delete("/v1/sessions/p")[0], 204)
+        self.assertEqual(a.post("/v1/sessions", {"name": "p", "rngs": {"other": 3}})[0], 201)
+        s, body = self.keys(1, "p", "other")
+        self.assertEqual((s, body["counts"], body["keys"]), (200, [0], [fold_in(key_of(3), 0)]))
+
+    def test_a_name_created_on_two_replicas_is_created_once(self):
+        a, b, c = self.replicas
+        self.assertEqual(a.post("/v1/sessions", {"name": "x", "rngs": {"default": 1}})[0], 201)
+        s, body = b.post("/v1/sessions", {"name": "x", "rngs": {"default": 2}})
+        self.assertEqual((s, body["error"]["code"]), (409, "already_exists"))
+        for i in range(12):
+            name = "race-%d" % i
+            barrier = threading.Barrier(2)
+            out = {}
+
+            def create(k, d):
+                conn = http.client.HTTPConnection(d.host, d.port, timeout=60)
+                barrier.wait()
+                out[k] = call(conn, "POST", "/v1/sessions", {"name": name, "rngs": {"default": 100 + k}})
+                conn.close()
+
+            ts = [threading.Thread(target=create, args=(k, d)) for k, d in enumerate((a, b))]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            statuses = sorted(s for s, _ in out.values())
+            self.assertEqual(statuses, [201, 409], out)
+            winner = [k for k, (s, _) in out.items() if s == 201][0]
+            # Every replica serves the winner's session.
+            for i_r in range(3):
+                s, body = self.keys(i_r, name)
+                self.assertEqual((s, body["keys"]), (200, [fold_in(key_of(100 + winner), i_r)]))
+
+
+if __name__ == "__main__":
+    unittest.main()
