@@ -42,6 +42,8 @@ typedef struct kd_record {
   uint64_t expect, version;
   int conflict;
   int pinned;                 /* never superseded (a fork's parent: its child depends on it) */
+  uint64_t generation;        /* lease: the backend's generation when recorded, and */
+  uint32_t stale_marks;       /* the session's stale_marks then (store.h) */
   kd_session *after;          /* CREATE of a fork's child: applied only if this session's */
   uint64_t after_version;     /* row is at after_version (its parent's change committed) */
   /* Set by the writer (writer.h) for a batch: a later record of the batch
@@ -108,6 +110,12 @@ typedef struct kd_backend_ops {
    * out of memory). NULL op for a store no other daemon writes. */
   char **(*page)(kd_backend *b, const char *after, const char *prefix, size_t limit, size_t *n, int *more,
                  char *msg, size_t msg_size);
+  /* Lease mode on a shared store: 1 while blocks may be served from memory
+   * (every reseed and deletion another replica acknowledged up to
+   * KD_LEASE_WINDOW_MS ago has been seen), with the generation sessions
+   * validated since are valid in (a new one: every cached session is
+   * stale). NULL: always. */
+  int (*fresh)(const kd_backend *b, uint64_t *generation);
 } kd_backend_ops;
 
 struct kd_backend {
@@ -132,7 +140,17 @@ typedef struct kd_backend_hooks {
    * there is none) so that the session's cached state becomes the stored
    * one before the request is replayed. */
   void (*refresh)(void *arg, kd_record *r, const kd_raw_row *row);
+  /* Shared stores in lease mode: another replica reseeded or deleted the
+   * session called name (a notification). From the listener's thread. */
+  void (*invalidate)(void *arg, const char *name);
 } kd_backend_hooks;
+
+/* Lease mode on a shared store: how long after a reseed or deletion through
+ * one replica another may still serve a block of the session it cached
+ * (docs/deployment.md), and how often a replica confirms that it has seen
+ * every such change (a heartbeat on its LISTEN connection). */
+#define KD_LEASE_WINDOW_MS 250
+#define KD_LEASE_HEARTBEAT_MS 50
 
 /* SQLite in WAL mode: <data_dir>/keyfold.db (backend_sqlite.c). Refuses —
  * returning NULL with a message naming the file — a file that is not a
@@ -142,12 +160,13 @@ kd_backend *kd_backend_sqlite_open(const char *data_dir, const kd_backend_hooks 
                                    size_t msg_size);
 
 /* PostgreSQL through libpq (backend_postgres.c): the database of url (a libpq
- * connection string or URI). Connects, takes the database's keyfold advisory
- * lock — shared when `shared` (replicas: strict mode), else exclusive (one
- * daemon per database) — creates the schema or checks its version. Refuses —
- * NULL with a message — an unreachable database, one another keyfoldd holds
- * in the other mode, or a schema newer than this binary's. */
-kd_backend *kd_backend_postgres_open(const char *url, int shared, const kd_backend_hooks *hooks, char *msg,
+ * connection string or URI), shared by replicas. Connects, takes the
+ * database's keyfold advisory lock in shared mode, creates the schema or
+ * checks (and migrates) its version; with lease, listens for the other
+ * replicas' reseeds and deletions once started. Refuses — NULL with a
+ * message — an unreachable database, one a phase-1 keyfoldd holds, or a
+ * schema newer than this binary's. */
+kd_backend *kd_backend_postgres_open(const char *url, int lease, const kd_backend_hooks *hooks, char *msg,
                                      size_t msg_size);
 
 /* A new row version for kd_record.version: random, never 0. */

@@ -3,22 +3,36 @@
  * every batch is one transaction, its statements sent in one pipeline (one
  * round trip and one commit for the batch).
  *
- * Replicas (issue 14 phase 2): in strict mode several daemons share one
- * database. Each holds the advisory lock in shared mode; every change is
+ * Replicas (issue 14 phase 2): several daemons share one database. Each
+ * holds the advisory lock in shared mode (a phase-1 keyfoldd, which takes it
+ * exclusively, cannot run beside them); every change is
  * conditional on the row's version (kd_record.expect: UPDATE … WHERE name =
  * $1 AND version = $expect, a creation INSERT … ON CONFLICT DO NOTHING, a
  * fork's child only if its parent's change is there), so a replica whose
  * cached session is stale changes nothing: the statement finds no row, the
  * record is marked conflict, the session's current row is read back (one
  * more round trip, for conflicts only) and handed to the refresh hook, and
- * the policy has the request replayed against it. Lease mode keeps phase
- * 1's rule: the lock exclusive, one daemon per database.
+ * the policy has the request replayed against it.
+ *
+ * Lease mode: a replica serves draws from blocks it reserved (a change of
+ * the row like any other) without a round trip. Every reseed and deletion
+ * moves the database's epoch on (keyfold_epoch) and sends NOTIFY
+ * keyfold_streams '<epoch>:<session>' in its transaction. A listener thread
+ * (LISTEN on a connection of its own) marks the cached session stale, which
+ * makes its next draw a write (conditional: a conflict refreshes it), and
+ * every KD_LEASE_HEARTBEAT_MS reads the epoch: once every notification up to
+ * it is handled (or, on a gap, every session is marked stale), blocks may be
+ * served until KD_LEASE_WINDOW_MS past the moment it sent that read. A draw
+ * later than that writes too (fresh, durability.c): a replica cut off from
+ * its notifications serves from no block for longer than the window.
  *
  * When the connection is lost, commits fail (the policy answers 503 and the
  * readiness probe says so) and the writer's retries reconnect, with a
  * backoff from KD_WRITER_RETRY_MS up to BACKOFF_MAX_MS. */
 #include <libpq-fe.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,8 +47,8 @@
  * rows may mean something this binary does not know); older ones would be
  * migrated here, in order, when there are any. */
 #define SCHEMA_VERSION 2
-/* pg_try_advisory_lock's key: "kfld" — held shared by strict replicas,
- * exclusive by a lease-mode daemon (one per database). */
+/* pg_try_advisory_lock's key: "kfld" — held shared by replicas, exclusively
+ * by a phase-1 keyfoldd (one daemon per database). */
 #define ADVISORY_KEY "1801874532"
 /* Held while the schema is created or migrated: replicas starting together. */
 #define SCHEMA_LOCK_KEY "1801874533"
@@ -55,6 +69,14 @@ typedef struct pg_backend {
   /* fetch's connection (request threads), apart from the writer's. */
   pthread_mutex_t reader_lock;
   PGconn *reader;
+  /* Lease mode: the listener thread (notifications, the epoch heartbeat). */
+  int lease;
+  pthread_t listener;
+  int listening;
+  atomic_int stop_listening;
+  atomic_int writer_pid;            /* the writer's server process: its own notifications */
+  _Atomic uint64_t generation;      /* moves on when every cached session is stale */
+  _Atomic int64_t fresh_until_ns;   /* CLOCK_MONOTONIC: blocks may be served until then */
 } pg_backend;
 
 
@@ -191,10 +213,7 @@ static int connect_db(pg_backend *b, int first, char *msg, size_t size) {
    * after a crash waits for that (up to LOCK_WAIT_MS) before refusing. */
   char locked[8];
   for (unsigned waited = 0;; waited += LOCK_RETRY_MS) {
-    if (query_text(b->conn,
-                   b->base.shared ? "SELECT pg_try_advisory_lock_shared(" ADVISORY_KEY ")"
-                                  : "SELECT pg_try_advisory_lock(" ADVISORY_KEY ")",
-                   locked, sizeof locked) != 0) {
+    if (query_text(b->conn, "SELECT pg_try_advisory_lock_shared(" ADVISORY_KEY ")", locked, sizeof locked) != 0) {
       kd_backend_fail(msg, size, "cannot lock %s: %s", b->base.where, pq_error(b->conn));
       goto failed;
     }
@@ -204,25 +223,17 @@ static int connect_db(pg_backend *b, int first, char *msg, size_t size) {
   }
   if (strcmp(locked, "t") != 0) {
     kd_backend_fail(msg, size,
-         b->base.shared
-             ? "refusing %s: a keyfoldd in lease mode (or of phase 1) holds it alone (its advisory lock "
-               ADVISORY_KEY " is taken exclusively); replicas share a database in strict mode only"
-             : "refusing %s: another keyfoldd holds it (its advisory lock " ADVISORY_KEY
-               " is taken); in lease mode one daemon per database (replicas: --durability strict)",
-         b->base.where);
+                    "refusing %s: a keyfoldd of phase 1 (one daemon per database) holds it alone (its advisory "
+                    "lock " ADVISORY_KEY " is taken exclusively)",
+                    b->base.where);
     goto failed;
   }
   if (first && check_schema(b, msg, size) != 0) goto failed;
-  /* Shared: every statement conditional on the row's version ($expect);
-   * alone: the daemon's memory is the truth, the statements are not. */
-  const int sh = b->base.shared;
+  atomic_store(&b->writer_pid, PQbackendPID(b->conn));
+  /* Every statement conditional on the row's version ($expect). */
   if (prepare(b->conn, "kf_put",
-              sh ? "INSERT INTO keyfold_sessions(" SESSION_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                   " ON CONFLICT (name) DO NOTHING"
-                 : "INSERT INTO keyfold_sessions(" SESSION_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                   " ON CONFLICT (name) DO UPDATE SET spec = EXCLUDED.spec,"
-                   " streams = EXCLUDED.streams, checksum = EXCLUDED.checksum, spec_check = EXCLUDED.spec_check,"
-                   " streams_check = EXCLUDED.streams_check, version = EXCLUDED.version",
+              "INSERT INTO keyfold_sessions(" SESSION_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+              " ON CONFLICT (name) DO NOTHING",
               7) != 0 ||
       prepare(b->conn, "kf_put_after",
               "INSERT INTO keyfold_sessions(" SESSION_COLUMNS ") SELECT $1, $2, $3, $4, $5, $6, $7"
@@ -230,15 +241,14 @@ static int connect_db(pg_backend *b, int first, char *msg, size_t size) {
               " ON CONFLICT (name) DO NOTHING",
               9) != 0 ||
       prepare(b->conn, "kf_update",
-              sh ? "UPDATE keyfold_sessions SET streams = $2, streams_check = $3, version = $5"
-                   " WHERE name = $1 AND version = $4"
-                 : "UPDATE keyfold_sessions SET streams = $2, streams_check = $3, version = $5"
-                   " WHERE name = $1 AND $4::bigint IS NOT NULL",
+              "UPDATE keyfold_sessions SET streams = $2, streams_check = $3, version = $5"
+              " WHERE name = $1 AND version = $4",
               5) != 0 ||
-      prepare(b->conn, "kf_delete",
-              sh ? "DELETE FROM keyfold_sessions WHERE name = $1 AND version = $2"
-                 : "DELETE FROM keyfold_sessions WHERE name = $1 AND $2::bigint IS NOT NULL",
-              2) != 0 ||
+      prepare(b->conn, "kf_delete", "DELETE FROM keyfold_sessions WHERE name = $1 AND version = $2", 2) != 0 ||
+      prepare(b->conn, "kf_notify",
+              "WITH e AS (UPDATE keyfold_epoch SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch)"
+              " SELECT pg_notify('keyfold_streams', (SELECT epoch FROM e)::text || ':' || $1)",
+              1) != 0 ||
       prepare(b->conn, "kf_unfence", "DELETE FROM keyfold_meta WHERE key = '" SNAPSHOT_KEY "'", 0) != 0) {
     kd_backend_fail(msg, size, "cannot prepare the statements of %s: %s", b->base.where, pq_error(b->conn));
     goto failed;
@@ -332,7 +342,13 @@ static PGresult *read_row(PGconn *conn, const char *name) {
   return NULL;
 }
 
-/* Queues the statement of one record in the pipeline (binary parameters). */
+/* Whether a record's statement is followed by kf_notify (one more result). */
+static int notifies(const kd_record *r) {
+  return r->change == KD_CHANGE_RESEED || r->change == KD_CHANGE_DELETE;
+}
+
+/* Queues the statement of one record in the pipeline (binary parameters),
+ * and kf_notify after a reseed's or a deletion's. */
 static int send_record(pg_backend *b, const kd_record *r) {
   const char *name = r->session ? r->session->name : "";
   unsigned char checksum[8], spec_check[8], streams_check[8], expect[8], version[8], after[8];
@@ -358,7 +374,7 @@ static int send_record(pg_backend *b, const kd_record *r) {
       lengths[3] = lengths[4] = lengths[5] = 8;
       values[6] = (const char *)version;
       lengths[6] = 8;
-      if (r->after && b->base.shared) {
+      if (r->after) {
         put_u64(after, r->after_version);
         values[7] = r->after->name;
         lengths[7] = (int)strlen(r->after->name);
@@ -377,35 +393,35 @@ static int send_record(pg_backend *b, const kd_record *r) {
       values[3] = (const char *)expect;
       values[4] = (const char *)version;
       lengths[3] = lengths[4] = 8;
-      return PQsendQueryPrepared(b->conn, "kf_update", 5, values, lengths, formats, 0) ? 0 : -1;
+      if (!PQsendQueryPrepared(b->conn, "kf_update", 5, values, lengths, formats, 0)) return -1;
+      break;
     case KD_CHANGE_UNFENCE:
       return PQsendQueryPrepared(b->conn, "kf_unfence", 0, NULL, NULL, NULL, 0) ? 0 : -1;
     case KD_CHANGE_DELETE:
     default:
       values[1] = (const char *)expect;
       lengths[1] = 8;
-      return PQsendQueryPrepared(b->conn, "kf_delete", 2, values, lengths, formats, 0) ? 0 : -1;
+      if (!PQsendQueryPrepared(b->conn, "kf_delete", 2, values, lengths, formats, 0)) return -1;
+      break;
   }
+  if (!notifies(r)) return 0;
+  /* A reseed or deletion fences the other replicas' blocks (lease). */
+  const int text[1] = {0};
+  return PQsendQueryPrepared(b->conn, "kf_notify", 1, values, lengths, text, 0) ? 0 : -1;
 }
 
-/* Reads the result of one pipelined statement (and the NULL that ends it).
- * r, when not NULL, is the record whose statement it was: its orphaned flag
- * is set (an update that found no row). 0 if it succeeded. */
-static int read_result(pg_backend *b, kd_record *r) {
+/* Reads the result of one pipelined statement (and the NULL that ends it),
+ * expecting status want. r, when not NULL, is the record whose statement it
+ * was: its conflict flag is set (a statement that changed no row). 0 if it
+ * succeeded. */
+static int read_result(pg_backend *b, kd_record *r, ExecStatusType want) {
   PGresult *res = PQgetResult(b->conn);
-  int ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+  int ok = res && PQresultStatus(res) == want;
   if (ok && r)
-    /* A change to a row that is not there belongs to a session whose
-     * creation failed: it must not be acknowledged (backend_sqlite.c). */
-  {
-    const int none = strcmp(PQcmdTuples(res), "0") == 0 && r->change != KD_CHANGE_UNFENCE;
-    if (b->base.shared)
-      /* Not at the version the change was made on (or, for a creation, the
-       * name taken): another replica changed the row meanwhile. */
-      r->conflict = none;
-    else
-      r->orphaned = (r->change == KD_CHANGE_STATE || r->change == KD_CHANGE_RESEED) && none;
-  }
+    /* Not at the version the change was made on (or, for a creation, the
+     * name taken): another replica changed the row meanwhile (or its
+     * creation failed). */
+    r->conflict = strcmp(PQcmdTuples(res), "0") == 0 && r->change != KD_CHANGE_UNFENCE;
   if (!ok && res && PQresultStatus(res) != PGRES_PIPELINE_ABORTED)
     fprintf(stderr, "keyfoldd: store %s: commit failed: %s\n", b->base.where, pq_error(b->conn));
   PQclear(res);
@@ -450,10 +466,13 @@ static int commit_batch(void *arg, kd_record *batch) {
   if (rc == 0) rc = PQpipelineSync(b->conn) ? 0 : -1;
   if (rc == 0) {
     /* Every result is read, even after a failure, up to the sync. */
-    int bad = read_result(b, NULL);
-    for (kd_record *r = batch; r && PQstatus(b->conn) == CONNECTION_OK; r = r->next)
-      if (!r->superseded_by && read_result(b, r) != 0) bad = -1;
-    if (PQstatus(b->conn) == CONNECTION_OK && read_result(b, NULL) != 0) bad = -1;
+    int bad = read_result(b, NULL, PGRES_COMMAND_OK);
+    for (kd_record *r = batch; r && PQstatus(b->conn) == CONNECTION_OK; r = r->next) {
+      if (r->superseded_by) continue;
+      if (read_result(b, r, PGRES_COMMAND_OK) != 0) bad = -1;
+      if (notifies(r) && PQstatus(b->conn) == CONNECTION_OK && read_result(b, NULL, PGRES_TUPLES_OK) != 0) bad = -1;
+    }
+    if (PQstatus(b->conn) == CONNECTION_OK && read_result(b, NULL, PGRES_COMMAND_OK) != 0) bad = -1;
     PGresult *sync = PQstatus(b->conn) == CONNECTION_OK ? PQgetResult(b->conn) : NULL;
     if (PQresultStatus(sync) != PGRES_PIPELINE_SYNC) bad = -1;
     PQclear(sync);
@@ -479,6 +498,102 @@ static int probe_commit(void *arg) {
 }
 
 static const kd_writer_ops pg_writer_ops = {commit_batch, probe_commit};
+
+/* ------------------------------------------------------------ lease: the listener */
+
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Handles the notifications received: '<epoch>:<session>', in commit order.
+ * The next epoch marks its session stale; a gap (a notification missed)
+ * marks every session stale. *seen: the last epoch accounted for. */
+static void drain_notifications(pg_backend *b, PGconn *c, long long *seen) {
+  PGnotify *n;
+  while ((n = PQnotifies(c)) != NULL) {
+    char *colon = strchr(n->extra, ':');
+    const long long epoch = strtoll(n->extra, NULL, 10);
+    if (colon && epoch == *seen + 1) {
+      if (n->be_pid != atomic_load(&b->writer_pid) && b->hooks.invalidate)
+        b->hooks.invalidate(b->hooks.finish_arg, colon + 1);
+      *seen = epoch;
+    } else if (!colon || epoch > *seen) {
+      atomic_fetch_add(&b->generation, 1);
+      *seen = epoch;
+    }
+    PQfreemem(n);
+  }
+}
+
+static void *listener_main(void *arg) {
+  pg_backend *b = arg;
+  PGconn *c = NULL;
+  long long seen = 0;
+  unsigned backoff_ms = 0;
+  while (!atomic_load(&b->stop_listening)) {
+    if (!c) {
+      const char *const keys[] = {"connect_timeout", "application_name", "keepalives_idle", "keepalives_interval",
+                                  "keepalives_count", "tcp_user_timeout", "dbname", NULL};
+      const char *const vals[] = {"5", "keyfoldd", "5", "2", "3", "10000", b->url, NULL};
+      c = PQconnectdbParams(keys, vals, 1);
+      if (c && PQstatus(c) == CONNECTION_OK && exec_ok(c, "LISTEN keyfold_streams", NULL, 0) == 0) {
+        PQsetNoticeProcessor(c, ignore_notice, NULL);
+        backoff_ms = 0;
+        /* Whatever happened while nobody listened: every session is stale. */
+        atomic_fetch_add(&b->generation, 1);
+        seen = -1;
+      } else {
+        PQfinish(c);
+        c = NULL;
+        backoff_ms = backoff_ms ? (backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2)
+                                : KD_WRITER_RETRY_MS;
+        for (unsigned slept = 0; slept < backoff_ms && !atomic_load(&b->stop_listening); slept += 50) {
+          const struct timespec pause = {0, 50 * 1000000L};
+          nanosleep(&pause, NULL);
+        }
+        continue;
+      }
+    }
+    /* The heartbeat: the epoch as of a moment after sent. */
+    const int64_t sent = now_ns();
+    char text[32];
+    if (query_text(c, "SELECT epoch FROM keyfold_epoch WHERE id = 1", text, sizeof text) != 0 || !text[0]) {
+      PQfinish(c);
+      c = NULL;
+      continue;
+    }
+    drain_notifications(b, c, &seen);
+    const long long epoch = strtoll(text, NULL, 10);
+    if (seen < epoch) {
+      /* Notifications still on their way, or missed: all stale. */
+      if (seen >= 0) atomic_fetch_add(&b->generation, 1);
+      seen = epoch;
+    }
+    atomic_store(&b->fresh_until_ns, sent + (int64_t)KD_LEASE_WINDOW_MS * 1000000);
+    /* Notifications as they come, until the next heartbeat. */
+    const int64_t next = sent + (int64_t)KD_LEASE_HEARTBEAT_MS * 1000000;
+    for (int64_t t = now_ns(); t < next && c && !atomic_load(&b->stop_listening); t = now_ns()) {
+      struct pollfd pfd = {PQsocket(c), POLLIN, 0};
+      const int ready = poll(&pfd, 1, (int)((next - t) / 1000000) + 1);
+      if (ready > 0 && !PQconsumeInput(c)) {
+        PQfinish(c);
+        c = NULL;
+        break;
+      }
+      drain_notifications(b, c, &seen);
+    }
+  }
+  PQfinish(c);
+  return NULL;
+}
+
+static int pg_fresh(const kd_backend *base, uint64_t *generation) {
+  pg_backend *b = (pg_backend *)base;
+  *generation = atomic_load(&b->generation);
+  return now_ns() < atomic_load(&b->fresh_until_ns);
+}
 
 /* ------------------------------------------------------------ the interface */
 
@@ -591,18 +706,36 @@ static char **pg_page(kd_backend *base, const char *after, const char *prefix, s
   return names;
 }
 
-static int pg_start(kd_backend *base) { return kd_writer_start(((pg_backend *)base)->writer); }
+static int pg_start(kd_backend *base) {
+  pg_backend *b = (pg_backend *)base;
+  if (b->lease) {
+    if (pthread_create(&b->listener, NULL, listener_main, b) != 0) return -1;
+    b->listening = 1;
+  }
+  return kd_writer_start(b->writer);
+}
+
+static void stop_listener(pg_backend *b) {
+  if (!b->listening) return;
+  atomic_store(&b->stop_listening, 1);
+  pthread_join(b->listener, NULL);
+  b->listening = 0;
+}
 
 static int pg_submit(kd_backend *base, kd_record *r) { return kd_writer_submit(((pg_backend *)base)->writer, r); }
 
 static int pg_healthy(const kd_backend *base) { return kd_writer_healthy(((const pg_backend *)base)->writer); }
 
-static void pg_stop(kd_backend *base) { kd_writer_stop(((pg_backend *)base)->writer); }
+static void pg_stop(kd_backend *base) {
+  kd_writer_stop(((pg_backend *)base)->writer);
+  stop_listener((pg_backend *)base);
+}
 
 static void pg_close(kd_backend *base) {
   pg_backend *b = (pg_backend *)base;
   if (!b) return;
   kd_writer_free(b->writer);
+  stop_listener(b);
   PQfinish(b->conn); /* releases the advisory lock */
   PQfinish(b->reader);
   pthread_mutex_destroy(&b->reader_lock);
@@ -620,9 +753,10 @@ static const kd_backend_ops pg_ops = {
     .close = pg_close,
     .fetch = pg_fetch,
     .page = pg_page,
+    .fresh = pg_fresh,
 };
 
-kd_backend *kd_backend_postgres_open(const char *url, int shared, const kd_backend_hooks *hooks, char *msg,
+kd_backend *kd_backend_postgres_open(const char *url, int lease, const kd_backend_hooks *hooks, char *msg,
                                      size_t msg_size) {
   pg_backend *b = calloc(1, sizeof *b);
   if (!b) {
@@ -630,7 +764,9 @@ kd_backend *kd_backend_postgres_open(const char *url, int shared, const kd_backe
     return NULL;
   }
   b->base.ops = &pg_ops;
-  b->base.shared = shared;
+  b->base.shared = 1;
+  b->lease = lease;
+  atomic_init(&b->generation, 1);
   b->hooks = *hooks;
   pthread_mutex_init(&b->reader_lock, NULL);
   snprintf(b->url, sizeof b->url, "%s", url);

@@ -91,6 +91,19 @@ static void refresh_record(void *arg, kd_record *r, const kd_raw_row *row) {
   if (gone) kd_store_remove(d->table, s->name, s);
 }
 
+/* The backend's invalidate hook (lease, shared): another replica reseeded or
+ * deleted the session called name; the next draw of the cached one writes. */
+static void invalidate_session(void *arg, const char *name) {
+  kd_durable *d = arg;
+  kd_session *s = kd_store_get(d->table, name);
+  if (!s) return;
+  pthread_mutex_lock(&s->lock);
+  s->valid_gen = 0;
+  s->stale_marks++;
+  pthread_mutex_unlock(&s->lock);
+  kd_session_release(s);
+}
+
 /* The backend's finish hook: a record committed (ok) or failed. */
 static int finish_record(void *arg, kd_record *r, int ok) {
   kd_durable *d = arg;
@@ -104,6 +117,9 @@ static int finish_record(void *arg, kd_record *r, int ok) {
       s->durable[i].key_durable = r->targets[i].key_target;
       s->durable[i].count_durable = r->targets[i].count_target;
     }
+    /* The row was at the version this state was made on: confirmed as of
+     * the generation it was recorded in, unless a notification came since. */
+    if (s->stale_marks == r->stale_marks) s->valid_gen = r->generation;
     pthread_mutex_unlock(&s->lock);
   }
   if (done_ok && r->change == KD_CHANGE_UNFENCE) atomic_store(&d->fenced, 0);
@@ -143,9 +159,9 @@ int kd_durable_open(const kd_config *cfg, kd_store *table, kd_metrics *metrics, 
   d->lease_block = cfg->lease_block ? cfg->lease_block : 1;
   d->table = table;
   if (d->mode != KD_DURABILITY_MEMORY) {
-    const kd_backend_hooks hooks = {finish_record, d, metrics, refresh_record};
+    const kd_backend_hooks hooks = {finish_record, d, metrics, refresh_record, invalidate_session};
     d->backend = cfg->store == KD_STORE_POSTGRES
-                     ? kd_backend_postgres_open(cfg->postgres_url, d->mode == KD_DURABILITY_STRICT, &hooks, msg,
+                     ? kd_backend_postgres_open(cfg->postgres_url, d->mode == KD_DURABILITY_LEASE, &hooks, msg,
                                                 msg_size)
                      : kd_backend_sqlite_open(cfg->data_dir, &hooks, msg, msg_size);
     if (!d->backend) {
@@ -236,6 +252,15 @@ static int prepare(kd_durable *d, kd_session *s, kd_change change, const char *s
   memcpy(saved, s->durable, n * sizeof *saved);
   for (size_t i = 0; i < n; i++)
     kd_durable_plan_stream(d->mode, d->lease_block, change, &streams[i], &s->durable[i], &write, &wait);
+  /* Lease on a shared store: a block is served from memory only while the
+   * listener vouches that no other replica reseeded or deleted the session
+   * (backend.h: fresh); else the draw writes its state, conditional on the
+   * version it was made on, and waits: a conflict refreshes and replays it. */
+  uint64_t generation = 0;
+  if (d->mode == KD_DURABILITY_LEASE && d->backend->ops->fresh) {
+    const int fresh = d->backend->ops->fresh(d->backend, &generation);
+    if (!fresh || s->valid_gen != generation) write = wait = 1;
+  }
   if (!write && !wait) return 0;
 
   kd_record *r = calloc(1, sizeof *r);
@@ -245,6 +270,8 @@ static int prepare(kd_durable *d, kd_session *s, kd_change change, const char *s
     /* The version chain (backend.h): made on s->version, writes a new one. */
     r->expect = s->version;
     r->version = kd_record_version();
+    r->generation = generation;
+    r->stale_marks = s->stale_marks;
     atomic_fetch_add(&s->refs, 1);
     r->session = s;
     r->n_targets = n;

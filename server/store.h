@@ -56,6 +56,13 @@ typedef struct kd_session {
    * spec it was built from (kd_row_spec_check), which tells a session
    * deleted and created again by another replica from the one cached. */
   uint64_t version, spec_id;
+  /* Lease mode on a shared store: the backend's generation (backend.h:
+   * fresh) in which a commit last confirmed this cached state (0: not
+   * confirmed, a notification said another replica changed it), and a count
+   * of such notifications, so that a commit recorded before one does not
+   * confirm the state after it. */
+  uint64_t valid_gen;
+  uint32_t stale_marks;
   /* Sized to the name (at most KD_SESSION_NAME_MAX characters): a million
    * sessions must not each carry room for the longest name. */
   char name[];

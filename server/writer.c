@@ -97,8 +97,9 @@ int kd_writer_submit(kd_writer *w, kd_record *r) {
  * rewrites whole (draws and reseeds store every stream): only the last one
  * of such a run is applied. A run is a chain of versions (the later record
  * was made on the earlier one's: after a conflict's refresh a new chain
- * starts) and never passes a pinned record (a fork's parent). Walks the batch from its end, remembering the
- * sessions seen in a small open-addressing table. */
+ * starts) and never passes a pinned record (a fork's parent) or a reseed.
+ * Walks the batch from its end, remembering the sessions seen in a small
+ * open-addressing table. */
 static void mark_superseded(kd_record *batch) {
   size_t n = 0;
   for (kd_record *r = batch; r; r = r->next) {
@@ -122,7 +123,8 @@ static void mark_superseded(kd_record *batch) {
       while (slots[h] && slots[h]->session != r->session) h = (h + 1) & (cap - 1);
       kd_record *later = slots[h];
       const int whole = r->change == KD_CHANGE_STATE || r->change == KD_CHANGE_RESEED;
-      if (whole && !r->pinned && later && later->expect == r->version &&
+      /* A reseed is applied itself: a shared store announces it (backend_postgres.c). */
+      if (whole && !r->pinned && r->change != KD_CHANGE_RESEED && later && later->expect == r->version &&
           (later->change == KD_CHANGE_STATE || later->change == KD_CHANGE_RESEED)) {
         r->superseded_by = later->superseded_by ? later->superseded_by : later;
         r->superseded_by->run_expect = r->expect; /* walking back: the run's first wins */

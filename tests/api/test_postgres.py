@@ -1,6 +1,7 @@
 """The PostgreSQL store (--store postgres, issue 14 phase 1) against a real,
 throwaway PostgreSQL cluster (kfharness.PostgresCluster): the schema and its
-version, one daemon per database (the advisory lock), a kill -9 restart that
+version, replicas sharing the database but not with a phase-1 keyfoldd (the
+advisory lock), a kill -9 restart that
 sees every acknowledged change and never hands a count out twice, the
 snapshot endpoint's answer, a restored backup marked by hand starting fenced, bad configurations, and PostgreSQL stopped and
 started under load (503 `unavailable` and readiness 503 meanwhile, recovery
@@ -79,24 +80,30 @@ class PostgresStore(kfharness.PostgresTestCase):
         self.assertEqual((s, b["counts"]), (200, [3]))
         self.assertEqual(d.stop(), 0)
 
-    def test_one_lease_daemon_per_database(self):
-        """Lease mode keeps phase 1's rule (the advisory lock exclusive); strict
-        replicas share it, and neither kind starts beside the other."""
-        d = self.start("--durability", "lease")
-        err = self.refused("--store", "postgres", "--postgres-url", self.url, "--durability", "lease")
-        self.assertIn("another keyfoldd holds it", err)
-        err = self.refused("--store", "postgres", "--postgres-url", self.url, "--durability", "strict")
-        self.assertIn("holds it alone", err)
-        self.assertEqual(d.stop(), 0)
-        a, b = self.start("--durability", "strict"), self.start("--durability", "strict")
-        err = self.refused("--store", "postgres", "--postgres-url", self.url, "--durability", "lease")
-        self.assertIn("another keyfoldd holds it", err)
+    def test_replicas_share_the_database_but_not_with_phase_1(self):
+        """Strict and lease replicas hold the advisory lock shared; a phase-1
+        keyfoldd (one daemon per database) takes it exclusively, and while one
+        holds it no replica starts."""
+        a, b = self.start("--durability", "strict"), self.start("--durability", "lease")
         self.assertEqual(a.stop(), 0)
         self.assertEqual(b.stop(), 0)
-        d = self.start("--durability", "lease")
-        # Once the first one is gone the database is free again; the URL may
-        # come from the environment as well.
-        self.assertEqual(d.stop(), 0)
+        # What a phase-1 keyfoldd holds while it runs.
+        holder = subprocess.Popen(["psql", "-X", "-q", "-d", self.url], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            holder.stdin.write("SELECT pg_advisory_lock(1801874532);\n\\echo held\n")
+            holder.stdin.flush()
+            lines = [holder.stdout.readline()]
+            while lines[-1] and lines[-1] != "held\n" and len(lines) < 20:
+                lines.append(holder.stdout.readline())
+            self.assertEqual(lines[-1], "held\n", lines)
+            err = self.refused("--store", "postgres", "--postgres-url", self.url)
+            self.assertIn("a keyfoldd of phase 1 (one daemon per database) holds it alone", err)
+        finally:
+            holder.stdin.close()
+            holder.wait(timeout=30)
+        # Once it is gone the database is free again; the URL may come from
+        # the environment as well.
         d2 = Daemon.start(env={"KEYFOLD_STORE": "postgres", "KEYFOLD_POSTGRES_URL": self.url})
         self.daemons.append(d2)
         self.assertEqual(d2.stop(), 0)

@@ -7,7 +7,11 @@ three keyfoldd on one database, clients going through any of them.
 - a reseed through one replica is seen by the next draw through another;
 - a fork and a delete through one replica are seen by the others, and a
   session deleted and created again through another is the new one;
-- one name created on two replicas: one creation wins, the other is 409.
+- one name created on two replicas: one creation wins, the other is 409;
+- lease mode (LeaseReplicas): replicas serve blocks from memory and never
+  repeat a key; a reseed or delete through one fences the others' blocks
+  within the documented window (KD_LEASE_WINDOW_MS, docs/deployment.md),
+  also for a replica whose LISTEN connection was cut.
 
 Skipped (exit 77) when PostgreSQL's binaries are not installed.
 """
@@ -17,6 +21,7 @@ import os
 import random
 import sys
 import threading
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -39,6 +44,38 @@ def call(conn, method, path, body=None):
     return r.status, (json.loads(raw) if raw else None)
 
 
+def draw_concurrently(replicas, name, streams, clients=8, requests=40):
+    """`clients` threads, each with a keep-alive connection to every replica,
+    each drawing `requests` times 1-4 keys from a random one of `streams`
+    through a random replica. Returns ([(stream, n, reply)], [errors])."""
+    results, errors = [], []
+    lock = threading.Lock()
+
+    def client(k):
+        rnd = random.Random(k)
+        conns = [http.client.HTTPConnection(d.host, d.port, timeout=60) for d in replicas]
+        try:
+            for _ in range(requests):
+                stream = rnd.choice(streams)
+                n = rnd.randint(1, 4)
+                s, body = call(rnd.choice(conns), "POST", "/v1/sessions/%s/keys" % name, {"stream": stream, "n": n})
+                with lock:
+                    if s == 200:
+                        results.append((stream, n, body))
+                    else:
+                        errors.append((s, body))
+        finally:
+            for conn in conns:
+                conn.close()
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
 class Replicas(kfharness.PostgresTestCase):
     fsync = False
     durability = "strict"
@@ -57,31 +94,7 @@ class Replicas(kfharness.PostgresTestCase):
         a, b, c = self.replicas
         seeds = {"default": 11, "dropout": 12}
         self.assertEqual(a.post("/v1/sessions", {"name": "s", "rngs": seeds})[0], 201)
-        results, errors = [], []
-        lock = threading.Lock()
-
-        def client(k):
-            rnd = random.Random(k)
-            conns = [http.client.HTTPConnection(d.host, d.port, timeout=60) for d in self.replicas]
-            try:
-                for _ in range(40):
-                    stream = rnd.choice(["default", "dropout"])
-                    n = rnd.randint(1, 4)
-                    s, body = call(rnd.choice(conns), "POST", "/v1/sessions/s/keys", {"stream": stream, "n": n})
-                    with lock:
-                        if s != 200:
-                            errors.append((s, body))
-                        else:
-                            results.append((stream, n, body))
-            finally:
-                for conn in conns:
-                    conn.close()
-
-        threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        results, errors = draw_concurrently(self.replicas, "s", list(seeds))
         self.assertEqual(errors, [])
         self.assertEqual(len(results), 8 * 40)
         for stream, seed in seeds.items():
@@ -186,6 +199,82 @@ class Replicas(kfharness.PostgresTestCase):
             for i_r in range(3):
                 s, body = self.keys(i_r, name)
                 self.assertEqual((s, body["keys"]), (200, [fold_in(key_of(100 + winner), i_r)]))
+
+
+# server/backend.h: KD_LEASE_WINDOW_MS — how long another replica may still
+# serve a block of a session reseeded or deleted through one.
+WINDOW = 0.25
+
+
+class LeaseReplicas(kfharness.PostgresTestCase):
+    fsync = False
+
+    def setUp(self):
+        super().setUp()
+        # Small blocks: replicas run through several while the test draws.
+        self.replicas = [self.start("--durability", "lease", "--lease-block", "16") for _ in range(3)]
+
+    def keys(self, replica, name, stream=None, n=1):
+        body = {"n": n}
+        if stream:
+            body["stream"] = stream
+        return self.replicas[replica].post("/v1/sessions/%s/keys" % name, body)
+
+    def test_concurrent_draws_never_repeat_a_key(self):
+        seeds = {"default": 21, "dropout": 22}
+        self.assertEqual(self.replicas[0].post("/v1/sessions", {"name": "s", "rngs": seeds})[0], 201)
+        results, errors = draw_concurrently(self.replicas, "s", list(seeds))
+        self.assertEqual(errors, [])
+        for stream, seed in seeds.items():
+            counts = []
+            for st, _, body in results:
+                if st == stream:
+                    self.assertEqual(body["keys"], [fold_in(key_of(seed), c) for c in body["counts"]])
+                    counts += body["counts"]
+            # Gaps (blocks not used up) but never a count twice.
+            self.assertEqual(len(set(counts)), len(counts), stream)
+            for i in range(3):
+                s, body = self.keys(i, "s", stream)
+                self.assertNotIn(body["counts"][0], counts)
+                counts += body["counts"]
+
+    def fenced_after_window(self, cut=None):
+        a, b, c = self.replicas
+        self.assertEqual(a.post("/v1/sessions", {"name": "r", "rngs": {"default": 1, "dropout": 2}})[0], 201)
+        for i in range(3):  # every replica holds a block of each stream
+            self.assertEqual(self.keys(i, "r", "dropout")[0], 200)
+            self.assertEqual(self.keys(i, "r")[0], 200)
+        if cut:
+            cut()
+        seen = set()
+        for step, via in enumerate((0, 1, 2)):
+            seed = 40 + step
+            s, body = self.replicas[via].post("/v1/sessions/r/reseed", {"streams": {"dropout": seed}})
+            self.assertEqual(s, 200, body)
+            time.sleep(WINDOW + 0.1)
+            for i in range(3):
+                s, body = self.keys(i, "r", "dropout", n=2)
+                self.assertEqual(s, 200, body)
+                self.assertEqual(body["keys"], [fold_in(key_of(seed), c) for c in body["counts"]], (via, i))
+                for c in body["counts"]:
+                    self.assertNotIn((seed, c), seen)
+                    seen.add((seed, c))
+        self.assertEqual(b.delete("/v1/sessions/r")[0], 204)
+        time.sleep(WINDOW + 0.1)
+        for i in (0, 2):
+            self.assertEqual(self.keys(i, "r")[0], 404)
+            self.assertEqual(self.keys(i, "r", "dropout")[0], 404)
+
+    def test_reseed_and_delete_fence_the_other_replicas_blocks(self):
+        self.fenced_after_window()
+
+    def test_a_replica_whose_listen_connection_is_cut_serves_no_stale_block(self):
+        def cut():
+            # Every LISTEN connection ends; the replicas reconnect (after
+            # 0.2 s) and meanwhile serve no block without a round trip.
+            self.pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                         " WHERE query LIKE '%keyfold_epoch WHERE id = 1%' AND pid <> pg_backend_pid()", self.db)
+        self.fenced_after_window(cut)
 
 
 if __name__ == "__main__":
