@@ -44,6 +44,7 @@ typedef struct kd_record {
   int pinned;                 /* never superseded (a fork's parent: its child depends on it) */
   uint64_t generation;        /* lease: the backend's generation when recorded, and */
   uint32_t stale_marks;       /* the session's stale_marks then (store.h) */
+  uint32_t refresh_seq;       /* the session's refresh_seq then (store.h) */
   kd_session *after;          /* CREATE of a fork's child: applied only if this session's */
   uint64_t after_version;     /* row is at after_version (its parent's change committed) */
   /* Set by the writer (writer.h) for a batch: a later record of the batch

@@ -68,10 +68,15 @@ static void refresh_record(void *arg, kd_record *r, const kd_raw_row *row) {
   kf_stream_state streams[KD_STREAMS_MAX];
   size_t n = 0, n_held = 0;
   pthread_mutex_lock(&s->lock);
-  if (s->deleted || (row && row->version == s->version)) {
+  /* A record made before the cached state was last replaced conflicts
+   * because of what that replacement already took in: the changes made
+   * since build on the stored state, and may commit (lease serves their
+   * blocks): rolling the cache back under them would hand counts out twice. */
+  if (s->deleted || r->refresh_seq != s->refresh_seq || (row && row->version == s->version)) {
     pthread_mutex_unlock(&s->lock);
     return;
   }
+  s->refresh_seq++;
   int gone = !row || kd_row_spec_check(row->name, row->spec, row->checksum) != s->spec_id ||
              kd_row_spec_check(row->name, row->spec, row->checksum) != row->spec_check ||
              kd_row_streams_check(row->name, row->blob, row->blob_len) != row->streams_check ||
@@ -108,18 +113,26 @@ static void invalidate_session(void *arg, const char *name) {
 static int finish_record(void *arg, kd_record *r, int ok) {
   kd_durable *d = arg;
   const int done_ok = ok && !r->orphaned && !r->conflict;
+  /* After a failure every change but a creation is applied again, so that
+   * what clients read (memory) is what the disk ends up with, even though
+   * their 503 said the outcome was unknown. A conflict changed nothing and
+   * is not applied again: its request is replayed. */
+  const int again = !ok && r->change != KD_CHANGE_CREATE;
   kd_session *s = r->session;
-  if (done_ok && s && r->change != KD_CHANGE_DELETE) {
-    /* Records of one session commit in the order they were recorded, so
-     * the last committed one holds the durable state. */
+  if (s) {
     pthread_mutex_lock(&s->lock);
-    for (size_t i = 0; i < r->n_targets && i < s->n_durable; i++) {
-      s->durable[i].key_durable = r->targets[i].key_target;
-      s->durable[i].count_durable = r->targets[i].count_target;
+    if (done_ok && r->change != KD_CHANGE_DELETE) {
+      /* Records of one session commit in the order they were recorded, so
+       * the last committed one holds the durable state. */
+      for (size_t i = 0; i < r->n_targets && i < s->n_durable; i++) {
+        s->durable[i].key_durable = r->targets[i].key_target;
+        s->durable[i].count_durable = r->targets[i].count_target;
+      }
+      /* The row was at the version this state was made on: confirmed as of
+       * the generation it was recorded in, unless a notification came since. */
+      if (s->stale_marks == r->stale_marks) s->valid_gen = r->generation;
     }
-    /* The row was at the version this state was made on: confirmed as of
-     * the generation it was recorded in, unless a notification came since. */
-    if (s->stale_marks == r->stale_marks) s->valid_gen = r->generation;
+    if (!again && s->pending) s->pending--;
     pthread_mutex_unlock(&s->lock);
   }
   if (done_ok && r->change == KD_CHANGE_UNFENCE) atomic_store(&d->fenced, 0);
@@ -139,10 +152,7 @@ static int finish_record(void *arg, kd_record *r, int ok) {
     kd_ticket_complete(r->ticket, done_ok);
   }
   r->ticket = NULL;
-  /* After a failure every change but a creation is applied again, so that
-   * what clients read (memory) is what the disk ends up with, even though
-   * their 503 said the outcome was unknown. */
-  return !ok && r->change != KD_CHANGE_CREATE;
+  return again;
 }
 
 /* ------------------------------------------------------------ opening */
@@ -272,6 +282,7 @@ static int prepare(kd_durable *d, kd_session *s, kd_change change, const char *s
     r->version = kd_record_version();
     r->generation = generation;
     r->stale_marks = s->stale_marks;
+    r->refresh_seq = s->refresh_seq;
     atomic_fetch_add(&s->refs, 1);
     r->session = s;
     r->n_targets = n;
@@ -315,6 +326,7 @@ int kd_durable_record(kd_durable *d, kd_session *s, kd_change change, const char
     s->version = version;
     return -1;
   }
+  s->pending++;
   *ticket = waiter;
   return 0;
 }
@@ -356,6 +368,8 @@ int kd_durable_record_pair(kd_durable *d, kd_session *first, kd_change first_cha
     second->version = v2;
     return -1;
   }
+  if (r1) first->pending++;
+  if (r2) second->pending++;
   /* The other ticket's waiter is nobody: drop that reference. */
   if (t1 && t1 != waiter) kd_ticket_release(t1);
   *ticket = waiter;

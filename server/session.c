@@ -582,7 +582,10 @@ static int sync_cached(kd_server *srv, const kd_row *row, kd_session **local) {
   int build = 0;
   if (c->deleted) {
     build = 1;
-  } else if (c->version != row->version) {
+  } else if (c->version != row->version && !c->pending) {
+    /* (With changes of its own on their way the cache is ahead of the row,
+     * or those changes conflict and refresh it: it is left alone.) */
+    c->refresh_seq++;
     kf_stream_state was[KD_STREAMS_MAX];
     const size_t n_was = kd_session_streams(c, was, NULL);
     if (c->spec_id != kd_row_spec_check(row->name, row->spec, row->checksum) ||

@@ -63,6 +63,12 @@ typedef struct kd_session {
    * confirm the state after it. */
   uint64_t valid_gen;
   uint32_t stale_marks;
+  /* Replicas: records of this session submitted and not finished (their
+   * chain may still commit), and the number of times the cached state was
+   * replaced by the stored one. A conflict of a record made before the last
+   * replacement changes nothing (backend.h: refresh): the state it would
+   * roll back to is older than one this replica's pending changes build on. */
+  uint32_t pending, refresh_seq;
   /* Sized to the name (at most KD_SESSION_NAME_MAX characters): a million
    * sessions must not each carry room for the longest name. */
   char name[];
