@@ -241,22 +241,7 @@ measure() {
   wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$lua" \
     "http://127.0.0.1:$PORT" -- "$@" >"$log" 2>&1 || { say "wrk failed:"; cat "$log" >&2; exit 1; }
   cat "$log" >>"$WORK/wrk.all"
-  awk '
-    function ms(v) {
-      if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
-      if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
-      if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000
-      return v + 0
-    }
-    /^Requests\/sec:/ { rps = $2 }
-    $1 == "50%" { p50 = ms($2) }
-    $1 == "99%" { p99 = ms($2) }
-    /Non-2xx or 3xx responses:/ { bad = $NF }
-    /Socket errors:/ { gsub(/,/, ""); sock = $4 + $6 + $8 + $10 }
-    END {
-      if (rps == "") exit 1
-      printf "%s %s %s %d %d\n", rps, p50, p99, bad, sock
-    }' "$log" >>"$out" || { say "could not read wrk's output:"; cat "$log" >&2; exit 1; }
+  wrk_summary "$log" >>"$out" || { say "could not read wrk's output:"; cat "$log" >&2; exit 1; }
 }
 
 # ------------------------------------------------------------------ runs

@@ -37,6 +37,27 @@ wait_port() {
   return 1
 }
 
+# wrk's --latency output in the file $1 as "req/s p50_ms p99_ms non_2xx
+# socket_errors"; fails when it has no rate.
+wrk_summary() {
+  awk '
+    function ms(v) {
+      if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+      if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+      if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000
+      return v + 0
+    }
+    /^Requests\/sec:/ { rps = $2 }
+    $1 == "50%" { p50 = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    /Non-2xx or 3xx responses:/ { bad = $NF }
+    /Socket errors:/ { gsub(/,/, ""); sock = $4 + $6 + $8 + $10 }
+    END {
+      if (rps == "") exit 1
+      printf "%s %s %s %d %d\n", rps, p50, p99, bad, sock
+    }' "$1"
+}
+
 # ------------------------------------------------------------------ postgres
 # A throwaway PostgreSQL cluster (PG_BIN's programs): initdb and pg_ctl as the postgres user
 # (as root; initdb refuses root), listening on a Unix socket in a directory

@@ -245,6 +245,7 @@ static int connect_db(pg_backend *b, int first, char *msg, size_t size) {
               " WHERE name = $1 AND version = $4",
               5) != 0 ||
       prepare(b->conn, "kf_delete", "DELETE FROM keyfold_sessions WHERE name = $1 AND version = $2", 2) != 0 ||
+      prepare(b->conn, "kf_row", "SELECT " SESSION_COLUMNS " FROM keyfold_sessions WHERE name = $1", 1) != 0 ||
       prepare(b->conn, "kf_notify",
               "WITH e AS (UPDATE keyfold_epoch SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch)"
               " SELECT pg_notify('keyfold_streams', (SELECT epoch FROM e)::text || ':' || $1)",
@@ -332,17 +333,8 @@ static int raw_row_of(const PGresult *res, int i, kd_raw_row *row) {
   return 0;
 }
 
-/* One session's current row: a result of 0 or 1 tuples, or NULL (failed). */
-static PGresult *read_row(PGconn *conn, const char *name) {
-  const char *values[1] = {name};
-  PGresult *res = PQexecParams(conn, "SELECT " SESSION_COLUMNS " FROM keyfold_sessions WHERE name = $1", 1, NULL,
-                               values, NULL, NULL, 1);
-  if (PQresultStatus(res) == PGRES_TUPLES_OK) return res;
-  PQclear(res);
-  return NULL;
-}
-
-/* Whether a record's statement is followed by kf_notify (one more result). */
+/* Whether a record's statement is followed by kf_notify (one more result;
+ * every session's statement is followed by kf_row). */
 static int notifies(const kd_record *r) {
   return r->change == KD_CHANGE_RESEED || r->change == KD_CHANGE_DELETE;
 }
@@ -380,9 +372,11 @@ static int send_record(pg_backend *b, const kd_record *r) {
         lengths[7] = (int)strlen(r->after->name);
         values[8] = (const char *)after;
         lengths[8] = 8;
-        return PQsendQueryPrepared(b->conn, "kf_put_after", 9, values, lengths, formats, 0) ? 0 : -1;
+        if (!PQsendQueryPrepared(b->conn, "kf_put_after", 9, values, lengths, formats, 0)) return -1;
+      } else if (!PQsendQueryPrepared(b->conn, "kf_put", 7, values, lengths, formats, 0)) {
+        return -1;
       }
-      return PQsendQueryPrepared(b->conn, "kf_put", 7, values, lengths, formats, 0) ? 0 : -1;
+      break;
     case KD_CHANGE_STATE:
     case KD_CHANGE_RESEED:
       put_u64(streams_check, kd_row_streams_check(name, r->blob, r->blob_len));
@@ -404,10 +398,12 @@ static int send_record(pg_backend *b, const kd_record *r) {
       if (!PQsendQueryPrepared(b->conn, "kf_delete", 2, values, lengths, formats, 0)) return -1;
       break;
   }
-  if (!notifies(r)) return 0;
   /* A reseed or deletion fences the other replicas' blocks (lease). */
   const int text[1] = {0};
-  return PQsendQueryPrepared(b->conn, "kf_notify", 1, values, lengths, text, 0) ? 0 : -1;
+  if (notifies(r) && !PQsendQueryPrepared(b->conn, "kf_notify", 1, values, lengths, text, 0)) return -1;
+  /* The row as it is after the statement, in the same round trip: on a
+   * conflict, what the cached session becomes (resolve_conflicts). */
+  return PQsendQueryPrepared(b->conn, "kf_row", 1, values, lengths, text, 1) ? 0 : -1;
 }
 
 /* Reads the result of one pipelined statement (and the NULL that ends it),
@@ -432,32 +428,61 @@ static int read_result(pg_backend *b, kd_record *r, ExecStatusType want) {
   return ok ? 0 : -1;
 }
 
+/* Reads the result of a pipelined kf_row (and the NULL that ends it): the
+ * result, or NULL if it failed. */
+static PGresult *read_rows(pg_backend *b) {
+  PGresult *res = PQgetResult(b->conn);
+  if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+    PQclear(res);
+    res = NULL;
+  }
+  PGresult *end = PQgetResult(b->conn);
+  if (end) {
+    PQclear(end);
+    PQclear(res);
+    res = NULL;
+  }
+  return res;
+}
+
 /* After a commit: each change that conflicted is either ours after all (a
- * change retried after its first commit's outcome was lost: the row is at
- * its version) or another replica's doing, and then the session's cached
- * state is refreshed from the row. A creation that conflicted is withdrawn
- * by the policy (finish) instead. Returns 0; the batch committed whatever
- * the reads do (a session that cannot be refreshed is refreshed by the
- * next conflict). */
-static int resolve_conflicts(pg_backend *b, kd_record *batch) {
+ * change retried after its first commit's outcome was lost: the row, read
+ * after it in the same transaction, is at its version) or another replica's
+ * doing, and then the session's cached state is refreshed from that row. A
+ * creation that conflicted is withdrawn by the policy (finish) instead.
+ * rows[i]: the i-th applied record's kf_row result (freed here). */
+static void resolve_conflicts(pg_backend *b, kd_record *batch, PGresult **rows) {
+  size_t i = 0;
   for (kd_record *r = batch; r; r = r->next) {
-    if (r->superseded_by || !r->conflict || !r->session) continue;
-    PGresult *res = read_row(b->conn, r->session->name);
+    if (r->superseded_by || !r->session) continue;
+    PGresult *res = rows[i++];
     kd_raw_row row;
     const int found = res && PQntuples(res) == 1 && raw_row_of(res, 0, &row) == 0;
-    if (found && row.version == r->version && r->change != KD_CHANGE_DELETE) {
+    if (r->conflict && found && row.version == r->version && r->change != KD_CHANGE_DELETE) {
       r->conflict = 0;
-    } else if (res && r->change != KD_CHANGE_CREATE && b->hooks.refresh) {
+    } else if (r->conflict && res && r->change != KD_CHANGE_CREATE && b->hooks.refresh) {
       b->hooks.refresh(b->hooks.finish_arg, r, found ? &row : NULL);
     }
     PQclear(res);
   }
-  return 0;
+}
+
+static void free_rows(PGresult **rows, size_t n) {
+  for (size_t i = 0; i < n; i++) PQclear(rows[i]);
+  free(rows);
 }
 
 static int commit_batch(void *arg, kd_record *batch) {
   pg_backend *b = arg;
-  if (ensure_connected(b) != 0) return -1;
+  size_t n_rows = 0;
+  for (const kd_record *r = batch; r; r = r->next)
+    if (!r->superseded_by && r->session) n_rows++;
+  PGresult **rows = calloc(n_rows ? n_rows : 1, sizeof *rows);
+  if (!rows) return -1;
+  if (ensure_connected(b) != 0) {
+    free(rows);
+    return -1;
+  }
   int rc = PQenterPipelineMode(b->conn) ? 0 : -1;
   if (rc == 0) rc = PQsendQueryParams(b->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) ? 0 : -1;
   for (kd_record *r = batch; rc == 0 && r; r = r->next)
@@ -467,10 +492,12 @@ static int commit_batch(void *arg, kd_record *batch) {
   if (rc == 0) {
     /* Every result is read, even after a failure, up to the sync. */
     int bad = read_result(b, NULL, PGRES_COMMAND_OK);
+    size_t i = 0;
     for (kd_record *r = batch; r && PQstatus(b->conn) == CONNECTION_OK; r = r->next) {
       if (r->superseded_by) continue;
       if (read_result(b, r, PGRES_COMMAND_OK) != 0) bad = -1;
       if (notifies(r) && PQstatus(b->conn) == CONNECTION_OK && read_result(b, NULL, PGRES_TUPLES_OK) != 0) bad = -1;
+      if (r->session && PQstatus(b->conn) == CONNECTION_OK && !(rows[i++] = read_rows(b))) bad = -1;
     }
     if (PQstatus(b->conn) == CONNECTION_OK && read_result(b, NULL, PGRES_COMMAND_OK) != 0) bad = -1;
     PGresult *sync = PQstatus(b->conn) == CONNECTION_OK ? PQgetResult(b->conn) : NULL;
@@ -478,8 +505,12 @@ static int commit_batch(void *arg, kd_record *batch) {
     PQclear(sync);
     rc = bad;
   }
-  if (rc == 0 && PQexitPipelineMode(b->conn) && PQtransactionStatus(b->conn) == PQTRANS_IDLE)
-    return resolve_conflicts(b, batch);
+  if (rc == 0 && PQexitPipelineMode(b->conn) && PQtransactionStatus(b->conn) == PQTRANS_IDLE) {
+    resolve_conflicts(b, batch, rows);
+    free(rows);
+    return 0;
+  }
+  free_rows(rows, n_rows);
   if (PQstatus(b->conn) != CONNECTION_OK)
     fprintf(stderr, "keyfoldd: store %s: connection lost: %s\n", b->base.where, pq_error(b->conn));
   recover_connection(b);
