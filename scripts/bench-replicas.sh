@@ -10,7 +10,9 @@
 #   pglease x1    --store postgres --durability lease, one daemon
 #   pglease x3    the same, three replicas
 # every configuration behind the same nginx, so that one and three replicas
-# pay the same proxy. PostgreSQL: a throwaway cluster made here (fsync on,
+# pay the same proxy. A configuration mode:n:hash routes by the request's path
+# instead (hash $uri consistent: a session's requests prefer one replica, any
+# other takes over when it is down), e.g. CONFIGS="pgstrict:3:hash". PostgreSQL: a throwaway cluster made here (fsync on,
 # Unix socket), a new database per configuration.
 #
 #   bash scripts/bench-replicas.sh      # as root on Debian 12 (installs wrk, nginx)
@@ -22,7 +24,8 @@
 #   CONNECTIONS  concurrent keep-alive connections [64]
 #   WRK_THREADS  wrk threads [2]
 #   SESSIONS     session counts the clients spread over, one variant each ["1 64"]
-#   CONFIGS      configurations ["memory:1 sqlite:1 pgstrict:1 pgstrict:3 pglease:1 pglease:3"]
+#   CONFIGS      configurations, mode:replicas[:hash]
+#                ["memory:1 sqlite:1 pgstrict:1 pgstrict:3 pgstrict:3:hash pglease:1 pglease:3 pglease:3:hash"]
 #   PG_BIN       PostgreSQL's programs [/usr/lib/postgresql/15/bin]
 #   NGINX        nginx [/usr/sbin/nginx]
 #   BUILD_DIR    release build directory [build-release]
@@ -42,7 +45,7 @@ WARMUP=${WARMUP:-1}
 CONNECTIONS=${CONNECTIONS:-64}
 WRK_THREADS=${WRK_THREADS:-2}
 SESSIONS=${SESSIONS:-"1 64"}
-CONFIGS=${CONFIGS:-"memory:1 sqlite:1 pgstrict:1 pgstrict:3 pglease:1 pglease:3"}
+CONFIGS=${CONFIGS:-"memory:1 sqlite:1 pgstrict:1 pgstrict:3 pgstrict:3:hash pglease:1 pglease:3 pglease:3:hash"}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 NGINX=${NGINX:-/usr/sbin/nginx}
 BUILD_DIR=${BUILD_DIR:-build-release}
@@ -86,7 +89,7 @@ start_postgres
 # Starts n daemons of mode $1 (one database for all of them) and nginx over
 # them; sets PORT (nginx's) and creates the sessions bench0..bench<$3-1>.
 start_config() {
-  local mode=$1 n=$2 sessions=$3 durability=$1 store=() i port ports=()
+  local mode=$1 n=$2 sessions=$3 lb=$4 durability=$1 store=() i port ports=()
   case $mode in
     sqlite) durability=strict ;;
     pg*) new_pg_database; durability=${mode#pg} store=(--store postgres --postgres-url "$PG_URL") ;;
@@ -100,10 +103,14 @@ start_config() {
   done
   # nginx: keyfold-ha.conf with these replicas only, on a free loopback port.
   local site=$WORK/keyfold-ha.conf
-  awk -v list="${ports[*]}" '
+  awk -v list="${ports[*]}" -v lb="$lb" '
     BEGIN { n = split(list, p, " ") }
     /server keyfold-ha-[0-9]+:8470/ {
-      if (!done) { for (i = 1; i <= n; i++) printf "    server 127.0.0.1:%s max_fails=1 fail_timeout=5s;\n", p[i]; done = 1 }
+      if (!done) {
+        if (lb == "hash") print "    hash $uri consistent;"
+        for (i = 1; i <= n; i++) printf "    server 127.0.0.1:%s max_fails=1 fail_timeout=5s;\n", p[i]
+        done = 1
+      }
       next
     }
     /# keyfold listen/ { sub(/listen [^;]*;/, "listen 127.0.0.1:0;") }
@@ -160,12 +167,12 @@ say "$RUNS run(s) x configurations [$CONFIGS] x sessions [$SESSIONS], ${DURATION
 for ((r = 1; r <= RUNS; r++)); do
   for s in $SESSIONS; do
     for c in $CONFIGS; do
-      IFS=: read -r mode n <<<"$c"
-      start_config "$mode" "$n" "$s"
-      res=$WORK/res-$mode-$n-$s
+      IFS=: read -r mode n lb <<<"$c"
+      start_config "$mode" "$n" "$s" "${lb:-rr}"
+      res=$WORK/res-$mode-$n${lb:+-$lb}-$s
       measure "$res" "$s"
       stop_all
-      say "run $r/$RUNS $mode x$n, $s session(s): $(tail -1 "$res" | awk '{printf "%.0f draws/s, p50 %.2f ms, p99 %.2f ms, non-2xx %d, socket errors %d", $1, $2, $3, $4, $5}')"
+      say "run $r/$RUNS $mode x$n${lb:+ $lb}, $s session(s): $(tail -1 "$res" | awk '{printf "%.0f draws/s, p50 %.2f ms, p99 %.2f ms, non-2xx %d, socket errors %d", $1, $2, $3, $4, $5}')"
     done
   done
 done
@@ -174,16 +181,16 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 declare -A RATE
 for s in $SESSIONS; do
   for c in $CONFIGS; do
-    IFS=: read -r mode n <<<"$c"
-    res=$WORK/res-$mode-$n-$s
+    IFS=: read -r mode n lb <<<"$c"
+    res=$WORK/res-$mode-$n${lb:+-$lb}-$s
     v=1session; [ "$s" = 1 ] || v=${s}sessions
     rate=$(awk '{print $1}' "$res" | median)
-    RATE[$mode:$n:$s]=$rate
+    RATE[$mode:$n${lb:+:$lb}:$s]=$rate
     bad=$(awk '{b += $4} END {print b + 0}' "$res")
     sock=$(awk '{e += $5} END {print e + 0}' "$res")
     [ "$bad" = 0 ] || FAILED=1
-    printf '{"name": "replicas_%s_x%s_%s", "items_per_s": %.0f, "unit": "draws/s", "p50_ms": %s, "p99_ms": %s, "runs": [%s], "non_2xx": %d, "socket_errors": %d}\n' \
-      "$mode" "$n" "$v" "$rate" "$(awk '{print $2}' "$res" | median)" "$(awk '{print $3}' "$res" | median)" \
+    printf '{"name": "replicas_%s_x%s%s_%s", "items_per_s": %.0f, "unit": "draws/s", "p50_ms": %s, "p99_ms": %s, "runs": [%s], "non_2xx": %d, "socket_errors": %d}\n' \
+      "$mode" "$n" "${lb:+_$lb}" "$v" "$rate" "$(awk '{print $2}' "$res" | median)" "$(awk '{print $3}' "$res" | median)" \
       "$(awk '{printf "%s%.0f", (NR > 1 ? ", " : ""), $1}' "$res")" "$bad" "$sock"
   done
 done
@@ -196,5 +203,7 @@ for s in $SESSIONS; do
   printf '  %-34s %8s  %s\n' "pglease x1 / memory x1" "$(ratio pglease:1:$s memory:1:$s)" "(target >= 90%)" >&2
   printf '  %-34s %8s  %s\n' "pgstrict x3 / pgstrict x1" "$(ratio pgstrict:3:$s pgstrict:1:$s)" "(target >= 80%)" >&2
   printf '  %-34s %8s  %s\n' "pglease x3 / pglease x1" "$(ratio pglease:3:$s pglease:1:$s)" "(target >= 80%)" >&2
+  printf '  %-34s %8s  %s\n' "pgstrict x3 hash / pgstrict x1" "$(ratio pgstrict:3:hash:$s pgstrict:1:$s)" "(target >= 80%)" >&2
+  printf '  %-34s %8s  %s\n' "pglease x3 hash / pglease x1" "$(ratio pglease:3:hash:$s pglease:1:$s)" "(target >= 80%)" >&2
 done
 if [ "$FAILED" != 0 ]; then say "some requests failed or a daemon exited badly (above)"; exit 1; fi

@@ -246,6 +246,9 @@ static int connect_db(pg_backend *b, int first, char *msg, size_t size) {
               5) != 0 ||
       prepare(b->conn, "kf_delete", "DELETE FROM keyfold_sessions WHERE name = $1 AND version = $2", 2) != 0 ||
       prepare(b->conn, "kf_row", "SELECT " SESSION_COLUMNS " FROM keyfold_sessions WHERE name = $1", 1) != 0 ||
+      prepare(b->conn, "kf_lock",
+              "SELECT 1 FROM keyfold_sessions WHERE name = ANY ($1::text[]) ORDER BY name COLLATE \"C\" FOR UPDATE",
+              1) != 0 ||
       prepare(b->conn, "kf_notify",
               "WITH e AS (UPDATE keyfold_epoch SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch)"
               " SELECT pg_notify('keyfold_streams', (SELECT epoch FROM e)::text || ':' || $1)",
@@ -472,19 +475,46 @@ static void free_rows(PGresult **rows, size_t n) {
   free(rows);
 }
 
+/* The names of the sessions a batch changes as a text[] literal ("{a,b}":
+ * session names need no quoting), or NULL on ENOMEM. */
+static char *batch_names(const kd_record *batch) {
+  size_t len = 3;
+  for (const kd_record *r = batch; r; r = r->next)
+    if (!r->superseded_by && r->session) len += strlen(r->session->name) + 1;
+  char *out = malloc(len), *p = out;
+  if (!out) return NULL;
+  *p++ = '{';
+  for (const kd_record *r = batch; r; r = r->next) {
+    if (r->superseded_by || !r->session) continue;
+    if (p > out + 1) *p++ = ',';
+    const size_t n = strlen(r->session->name);
+    memcpy(p, r->session->name, n);
+    p += n;
+  }
+  *p++ = '}';
+  *p = '\0';
+  return out;
+}
+
 static int commit_batch(void *arg, kd_record *batch) {
   pg_backend *b = arg;
   size_t n_rows = 0;
   for (const kd_record *r = batch; r; r = r->next)
     if (!r->superseded_by && r->session) n_rows++;
   PGresult **rows = calloc(n_rows ? n_rows : 1, sizeof *rows);
-  if (!rows) return -1;
-  if (ensure_connected(b) != 0) {
+  char *names = n_rows > 1 ? batch_names(batch) : NULL;
+  if (!rows || (n_rows > 1 && !names) || ensure_connected(b) != 0) {
     free(rows);
+    free(names);
     return -1;
   }
   int rc = PQenterPipelineMode(b->conn) ? 0 : -1;
   if (rc == 0) rc = PQsendQueryParams(b->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) ? 0 : -1;
+  /* Replicas' batches change the same rows in their own orders: each first
+   * locks its rows in name order, so that two never wait for each other. */
+  const char *lock_values[1] = {names};
+  if (rc == 0 && names) rc = PQsendQueryPrepared(b->conn, "kf_lock", 1, lock_values, NULL, NULL, 0) ? 0 : -1;
+  free(names);
   for (kd_record *r = batch; rc == 0 && r; r = r->next)
     if (!r->superseded_by) rc = send_record(b, r);
   if (rc == 0) rc = PQsendQueryParams(b->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) ? 0 : -1;
@@ -492,6 +522,7 @@ static int commit_batch(void *arg, kd_record *batch) {
   if (rc == 0) {
     /* Every result is read, even after a failure, up to the sync. */
     int bad = read_result(b, NULL, PGRES_COMMAND_OK);
+    if (n_rows > 1 && PQstatus(b->conn) == CONNECTION_OK && read_result(b, NULL, PGRES_TUPLES_OK) != 0) bad = -1;
     size_t i = 0;
     for (kd_record *r = batch; r && PQstatus(b->conn) == CONNECTION_OK; r = r->next) {
       if (r->superseded_by) continue;
