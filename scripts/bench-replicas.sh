@@ -10,9 +10,9 @@
 #   pglease x1    --store postgres --durability lease, one daemon
 #   pglease x3    the same, three replicas
 # every configuration behind the same nginx, so that one and three replicas
-# pay the same proxy. A configuration mode:n:hash routes by the request's path
-# instead (hash $uri consistent: a session's requests prefer one replica, any
-# other takes over when it is down), e.g. CONFIGS="pgstrict:3:hash". PostgreSQL: a throwaway cluster made here (fsync on,
+# pay the same proxy. A configuration mode:n:hash turns on the affinity the
+# file offers (hash $keyfold_ha_session consistent: a session's requests
+# prefer one replica, another takes over when it is down). PostgreSQL: a throwaway cluster made here (fsync on,
 # Unix socket), a new database per configuration.
 #
 #   bash scripts/bench-replicas.sh      # as root on Debian 12 (installs wrk, nginx)
@@ -107,7 +107,7 @@ start_config() {
     BEGIN { n = split(list, p, " ") }
     /server keyfold-ha-[0-9]+:8470/ {
       if (!done) {
-        if (lb == "hash") print "    hash $uri consistent;"
+        if (lb == "hash") print "    hash $keyfold_ha_session consistent;"
         for (i = 1; i <= n; i++) printf "    server 127.0.0.1:%s max_fails=1 fail_timeout=5s;\n", p[i]
         done = 1
       }

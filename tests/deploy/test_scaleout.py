@@ -434,7 +434,8 @@ class ComposeFileTest(unittest.TestCase):
         replicas = sorted(n for n in services if re.fullmatch(r"keyfold-ha-\d+", n))
         self.assertEqual(replicas, in_conf)
         self.assertEqual(len(replicas), 3)
-        self.assertNotIn("hash", ha_conf.split("upstream keyfold_replicas", 1)[1].split("}", 1)[0])
+        upstream = ha_conf.split("upstream keyfold_replicas", 1)[1].split("}", 1)[0]
+        self.assertIsNone(re.search(r"^\s*hash\s", upstream, re.M), "round-robin by default")
         self.assertEqual(services["keyfold-postgres"]["profiles"], ["ha"])
         self.assertNotIn("ports", services["keyfold-postgres"])
         for n in replicas:
