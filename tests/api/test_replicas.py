@@ -14,7 +14,9 @@ three keyfoldd on one database, clients going through any of them.
   also for a replica whose LISTEN connection was cut;
 - kill -9 of a random replica under load, 20 cycles, strict and lease
   (ReplicaCrash): no key handed out twice, every acknowledged draw behind
-  the stored counts.
+  the stored counts; PostgreSQL stopped and started under load: 503
+  `unavailable` and readiness 503 on every replica meanwhile, all of them
+  back without a restart, nothing acknowledged lost.
 
 Skipped (exit 77) when PostgreSQL's binaries are not installed.
 """
@@ -340,6 +342,83 @@ class ReplicaCrash(kfharness.PostgresTestCase):
                     self.assertGreater(body["counts"][0], max(counts), stream)
                 counts += body["counts"]
             self.assertEqual(len(set(counts)), len(counts), stream)
+
+    def postgres_restart(self, durability):
+        replicas = [self.start("--durability", durability, "--lease-block", "8") for _ in range(3)]
+        seeds = {"w0": 200, "w1": 201}
+        for name, seed in seeds.items():
+            self.assertEqual(replicas[0].post("/v1/sessions", {"name": name, "rngs": {"default": seed}})[0], 201)
+        acked = {name: [] for name in seeds}
+        statuses, errors, lock, stop = [], [], threading.Lock(), threading.Event()
+
+        def client(k):
+            rnd = random.Random(k)
+            conns = [http.client.HTTPConnection(d.host, d.port, timeout=30) for d in replicas]
+            while not stop.is_set():
+                i = rnd.randrange(3)
+                name = rnd.choice(list(seeds))
+                try:
+                    s, body = call(conns[i], "POST", "/v1/sessions/%s/keys" % name, {"n": 2})
+                except (OSError, http.client.HTTPException) as e:
+                    errors.append(e)
+                    conns[i].close()
+                    conns[i] = http.client.HTTPConnection(replicas[i].host, replicas[i].port, timeout=30)
+                    continue
+                with lock:
+                    statuses.append(s)
+                    if s == 200:
+                        self.assertEqual(body["keys"], [fold_in(key_of(seeds[name]), c) for c in body["counts"]])
+                        acked[name].extend(body["counts"])
+                    elif s == 503:
+                        self.assertEqual(body["error"]["code"], "unavailable")
+                    else:
+                        errors.append((s, body))
+                if s == 503:
+                    time.sleep(0.01)
+            for conn in conns:
+                conn.close()
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(0.5)
+            self.pg.stop_server("fast")
+            for d in replicas:
+                deadline = time.time() + 10
+                while time.time() < deadline and d.get("/v2/health/ready")[0] != 503:
+                    time.sleep(0.05)
+                self.assertEqual(d.get("/v2/health/ready")[0], 503)
+                self.assertEqual(d.get("/v1/sessions/w0")[0], 503)  # a read needs the database too
+            n503 = statuses.count(503)
+            time.sleep(0.3)
+            self.assertGreater(statuses.count(503), n503)
+            self.pg.start_server()
+            for d in replicas:
+                deadline = time.time() + 15
+                while time.time() < deadline and d.get("/v2/health/ready")[0] != 200:
+                    time.sleep(0.05)
+                self.assertEqual(d.get("/v2/health/ready")[0], 200)
+            ok_before = statuses.count(200)
+            time.sleep(0.5)
+            self.assertGreater(statuses.count(200), ok_before, "draws succeed again")
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        self.assertEqual(errors, [])
+        fresh = self.start("--durability", durability)
+        for name, counts in acked.items():
+            self.assertEqual(len(set(counts)), len(counts), name)
+            s, body = fresh.post("/v1/sessions/%s/keys" % name, {})
+            self.assertEqual(s, 200, body)
+            self.assertGreater(body["counts"][0], max(counts), name)
+
+    def test_strict_postgres_stopped_and_started_under_load(self):
+        self.postgres_restart("strict")
+
+    def test_lease_postgres_stopped_and_started_under_load(self):
+        self.postgres_restart("lease")
 
     def test_strict_kill9_of_replicas_under_load(self):
         self.crash_cycles("strict")
