@@ -107,12 +107,17 @@ static enum MHD_Result reply_too_large(kd_http *http, struct MHD_Connection *c, 
 /* The reply once its ticket has completed: as written if committed, else a
  * 503 (nothing it did is acknowledged). Drops the ticket. */
 static void finish_ticket(kd_response *res, int ok, const char *url) {
+  const int conflicted = res->ticket->retry;
   kd_ticket_release(res->ticket);
   res->ticket = NULL;
   if (ok) return;
   kd_err err;
-  kd_fail(&err, KD_UNAVAILABLE, "the change could not be made durable (the store is failing); "
-                                "nothing was acknowledged, retry later");
+  if (conflicted)
+    kd_fail(&err, KD_UNAVAILABLE, "other replicas kept changing this session; nothing was acknowledged, "
+                                  "retry later");
+  else
+    kd_fail(&err, KD_UNAVAILABLE, "the change could not be made durable (the store is failing); "
+                                  "nothing was acknowledged, retry later");
   kd_respond_error(res, &err, strncmp(url, "/v2/models", 10) == 0);
 }
 
