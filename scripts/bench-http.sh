@@ -108,38 +108,7 @@ bench_workdir keyfold-bench
 FAILED=0
 
 # ------------------------------------------------------------------ postgres
-# The pg* modes' throwaway cluster: initdb and pg_ctl as the postgres user
-# (as root; initdb refuses root), listening on a Unix socket in a directory
-# of its own only, fsync on; a new database for every daemon started.
-PGROOT=""
-PG_DBS=0
-as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-start_postgres() {
-  # /tmp rather than TMPDIR: the postgres user must reach it (a private
-  # TMPDIR of mode 0700 it cannot).
-  PGROOT=$(mktemp -d /tmp/keyfold-bench-pg.XXXXXX)
-  chmod 755 "$PGROOT"
-  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$PGROOT"; fi
-  as_postgres "$PG_BIN/initdb" -D "$PGROOT/data" -A trust -U postgres --no-instructions >"$PGROOT/initdb.log" 2>&1 ||
-    { say "initdb failed:"; cat "$PGROOT/initdb.log" >&2; exit 1; }
-  as_postgres "$PG_BIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/log" -w \
-    -o "-p 5432 -k $PGROOT -c listen_addresses=''" start >/dev/null ||
-    { say "PostgreSQL did not start:"; cat "$PGROOT/log" >&2; exit 1; }
-  say "PostgreSQL cluster in $PGROOT"
-}
-stop_postgres() {
-  if [ -n "$PGROOT" ]; then
-    as_postgres "$PG_BIN/pg_ctl" -D "$PGROOT/data" -m fast -w stop >/dev/null 2>&1 || true
-    rm -rf "$PGROOT"
-    PGROOT=""
-  fi
-}
-# A new empty database; sets PG_URL to its libpq connection string.
-new_pg_database() {
-  PG_DBS=$((PG_DBS + 1))
-  psql -X -q -d "host=$PGROOT port=5432 user=postgres dbname=postgres" -c "CREATE DATABASE bench$PG_DBS" >&2
-  PG_URL="host=$PGROOT port=5432 user=postgres dbname=bench$PG_DBS"
-}
+# The pg* modes' throwaway cluster (bench-lib.sh: start_postgres, new_pg_database).
 trap 'stop_postgres; bench_cleanup' EXIT
 if [[ " $MODES " == *" pg"* ]]; then start_postgres; fi
 
@@ -272,22 +241,7 @@ measure() {
   wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$lua" \
     "http://127.0.0.1:$PORT" -- "$@" >"$log" 2>&1 || { say "wrk failed:"; cat "$log" >&2; exit 1; }
   cat "$log" >>"$WORK/wrk.all"
-  awk '
-    function ms(v) {
-      if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
-      if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
-      if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000
-      return v + 0
-    }
-    /^Requests\/sec:/ { rps = $2 }
-    $1 == "50%" { p50 = ms($2) }
-    $1 == "99%" { p99 = ms($2) }
-    /Non-2xx or 3xx responses:/ { bad = $NF }
-    /Socket errors:/ { gsub(/,/, ""); sock = $4 + $6 + $8 + $10 }
-    END {
-      if (rps == "") exit 1
-      printf "%s %s %s %d %d\n", rps, p50, p99, bad, sock
-    }' "$log" >>"$out" || { say "could not read wrk's output:"; cat "$log" >&2; exit 1; }
+  wrk_summary "$log" >>"$out" || { say "could not read wrk's output:"; cat "$log" >&2; exit 1; }
 }
 
 # ------------------------------------------------------------------ runs

@@ -33,9 +33,26 @@ typedef struct kd_record {
   size_t n_targets;
   kd_ticket *ticket;          /* NULL when nobody waits */
   int orphaned;               /* set by the backend: the session's row is not there */
+  /* Replicas sharing a database (backend.shared): the session's row version
+   * this change was made on (expect) and the one it writes (version, unique:
+   * drawn at random, kd_record_version). The backend applies the change only
+   * if the row is still at expect; otherwise it sets conflict (another
+   * replica changed, created or deleted the session meanwhile), refreshes
+   * the session through the hooks and the policy has the request replayed. */
+  uint64_t expect, version;
+  int conflict;
+  int pinned;                 /* never superseded (a fork's parent: its child depends on it) */
+  uint64_t generation;        /* lease: the backend's generation when recorded, and */
+  uint32_t stale_marks;       /* the session's stale_marks then (store.h) */
+  uint32_t refresh_seq;       /* the session's refresh_seq then (store.h) */
+  kd_session *after;          /* CREATE of a fork's child: applied only if this session's */
+  uint64_t after_version;     /* row is at after_version (its parent's change committed) */
   /* Set by the writer (writer.h) for a batch: a later record of the batch
    * rewrites this one's row whole, so the backend need not apply this one. */
   struct kd_record *superseded_by;
+  /* Set by the writer: the expect of the first record of the run this one
+   * applies for (its own when it supersedes none). */
+  uint64_t run_expect;
 } kd_record;
 
 void kd_record_free(kd_record *r);
@@ -50,6 +67,7 @@ typedef struct kd_raw_row {
   const unsigned char *blob;
   size_t blob_len;
   uint64_t checksum, spec_check, streams_check;
+  uint64_t version;           /* the row's version (replicas, kd_record) */
 } kd_raw_row;
 
 /* Returns 0 to go on, -1 to stop the scan (msg says why). */
@@ -83,6 +101,22 @@ typedef struct kd_backend_ops {
   void (*stop)(kd_backend *b);
   /* Stops and frees the backend. */
   void (*close)(kd_backend *b);
+  /* Reads the current row of one session (shared stores: another replica
+   * may have changed it): calls fn once if it exists. Returns 1 (found), 0
+   * (no such row) or -1 with msg (unreachable). NULL for a store no other
+   * daemon writes. Any thread. */
+  int (*fetch)(kd_backend *b, const char *name, kd_scan_fn fn, void *arg, char *msg, size_t msg_size);
+  /* Shared stores: one page of the stored names as kd_store_page (byte
+   * order), read from the store. NULL with msg when it cannot be read (or
+   * out of memory). NULL op for a store no other daemon writes. */
+  char **(*page)(kd_backend *b, const char *after, const char *prefix, size_t limit, size_t *n, int *more,
+                 char *msg, size_t msg_size);
+  /* Lease mode on a shared store: 1 while blocks may be served from memory
+   * (every reseed and deletion another replica acknowledged up to
+   * KD_LEASE_WINDOW_MS ago has been seen), with the generation sessions
+   * validated since are valid in (a new one: every cached session is
+   * stale). NULL: always. */
+  int (*fresh)(const kd_backend *b, uint64_t *generation);
 } kd_backend_ops;
 
 struct kd_backend {
@@ -92,6 +126,9 @@ struct kd_backend {
    * and the marker's text: when and from which store it was taken. */
   int fenced;
   char fence_note[256];
+  /* Several daemons share the store (PostgreSQL in strict mode): every
+   * change is conditional on its row's version (kd_record.expect). */
+  int shared;
 };
 
 /* What a backend is opened with. */
@@ -99,7 +136,22 @@ typedef struct kd_backend_hooks {
   kd_finish_fn finish;
   void *finish_arg;
   kd_metrics *metrics; /* commit latency and results */
+  /* Shared stores: called from the backend's thread, before finish, for a
+   * record whose change conflicted, with the session's current row (NULL:
+   * there is none) so that the session's cached state becomes the stored
+   * one before the request is replayed. */
+  void (*refresh)(void *arg, kd_record *r, const kd_raw_row *row);
+  /* Shared stores in lease mode: another replica reseeded or deleted the
+   * session called name (a notification). From the listener's thread. */
+  void (*invalidate)(void *arg, const char *name);
 } kd_backend_hooks;
+
+/* Lease mode on a shared store: how long after a reseed or deletion through
+ * one replica another may still serve a block of the session it cached
+ * (docs/deployment.md), and how often a replica confirms that it has seen
+ * every such change (a heartbeat on its LISTEN connection). */
+#define KD_LEASE_WINDOW_MS 250
+#define KD_LEASE_HEARTBEAT_MS 50
 
 /* SQLite in WAL mode: <data_dir>/keyfold.db (backend_sqlite.c). Refuses —
  * returning NULL with a message naming the file — a file that is not a
@@ -109,11 +161,16 @@ kd_backend *kd_backend_sqlite_open(const char *data_dir, const kd_backend_hooks 
                                    size_t msg_size);
 
 /* PostgreSQL through libpq (backend_postgres.c): the database of url (a libpq
- * connection string or URI). Connects, takes the database's keyfold advisory
- * lock (one daemon per database), creates the schema or checks its version.
- * Refuses — NULL with a message — an unreachable database, one another
- * keyfoldd holds, or a schema newer than this binary's. */
-kd_backend *kd_backend_postgres_open(const char *url, const kd_backend_hooks *hooks, char *msg,
+ * connection string or URI), shared by replicas. Connects, takes the
+ * database's keyfold advisory lock in shared mode, creates the schema or
+ * checks (and migrates) its version; with lease, listens for the other
+ * replicas' reseeds and deletions once started. Refuses — NULL with a
+ * message — an unreachable database, one a phase-1 keyfoldd holds, or a
+ * schema newer than this binary's. */
+kd_backend *kd_backend_postgres_open(const char *url, int lease, const kd_backend_hooks *hooks, char *msg,
                                      size_t msg_size);
+
+/* A new row version for kd_record.version: random, never 0. */
+uint64_t kd_record_version(void);
 
 #endif

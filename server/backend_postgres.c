@@ -3,14 +3,36 @@
  * every batch is one transaction, its statements sent in one pipeline (one
  * round trip and one commit for the batch).
  *
- * Phase 1 of issue 14: one daemon per database. The daemon holds a session
- * advisory lock on the database for as long as it is connected, and refuses
- * to start (or, after a reconnection, to write) while another one holds it.
+ * Replicas (issue 14 phase 2): several daemons share one database. Each
+ * holds the advisory lock in shared mode (a phase-1 keyfoldd, which takes it
+ * exclusively, cannot run beside them); every change is
+ * conditional on the row's version (kd_record.expect: UPDATE … WHERE name =
+ * $1 AND version = $expect, a creation INSERT … ON CONFLICT DO NOTHING, a
+ * fork's child only if its parent's change is there), so a replica whose
+ * cached session is stale changes nothing: the statement finds no row, the
+ * record is marked conflict, the session's current row is read back (one
+ * more round trip, for conflicts only) and handed to the refresh hook, and
+ * the policy has the request replayed against it.
+ *
+ * Lease mode: a replica serves draws from blocks it reserved (a change of
+ * the row like any other) without a round trip. Every reseed and deletion
+ * moves the database's epoch on (keyfold_epoch) and sends NOTIFY
+ * keyfold_streams '<epoch>:<session>' in its transaction. A listener thread
+ * (LISTEN on a connection of its own) marks the cached session stale, which
+ * makes its next draw a write (conditional: a conflict refreshes it), and
+ * every KD_LEASE_HEARTBEAT_MS reads the epoch: once every notification up to
+ * it is handled (or, on a gap, every session is marked stale), blocks may be
+ * served until KD_LEASE_WINDOW_MS past the moment it sent that read. A draw
+ * later than that writes too (fresh, durability.c): a replica cut off from
+ * its notifications serves from no block for longer than the window.
  *
  * When the connection is lost, commits fail (the policy answers 503 and the
  * readiness probe says so) and the writer's retries reconnect, with a
  * backoff from KD_WRITER_RETRY_MS up to BACKOFF_MAX_MS. */
 #include <libpq-fe.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,9 +46,13 @@
 /* The schema's version. A database whose schema is newer is refused (its
  * rows may mean something this binary does not know); older ones would be
  * migrated here, in order, when there are any. */
-#define SCHEMA_VERSION 1
-/* pg_try_advisory_lock's key: "kfld" — one keyfoldd per database. */
+#define SCHEMA_VERSION 2
+/* pg_try_advisory_lock's key: "kfld" — held shared by replicas, exclusively
+ * by a phase-1 keyfoldd (one daemon per database). */
 #define ADVISORY_KEY "1801874532"
+/* Held while the schema is created or migrated: replicas starting together. */
+#define SCHEMA_LOCK_KEY "1801874533"
+#define SESSION_COLUMNS "name, spec, streams, checksum, spec_check, streams_check, version"
 #define SNAPSHOT_KEY "snapshot"
 #define BACKOFF_MAX_MS 5000
 #define LOCK_WAIT_MS 3000u
@@ -39,6 +65,18 @@ typedef struct pg_backend {
   kd_writer *writer;
   unsigned backoff_ms;      /* the wait before the next reconnection attempt */
   struct timespec next_try; /* no reconnection attempt before this */
+  kd_backend_hooks hooks;
+  /* fetch's connection (request threads), apart from the writer's. */
+  pthread_mutex_t reader_lock;
+  PGconn *reader;
+  /* Lease mode: the listener thread (notifications, the epoch heartbeat). */
+  int lease;
+  pthread_t listener;
+  int listening;
+  atomic_int stop_listening;
+  atomic_int writer_pid;            /* the writer's server process: its own notifications */
+  _Atomic uint64_t generation;      /* moves on when every cached session is stale */
+  _Atomic int64_t fresh_until_ns;   /* CLOCK_MONOTONIC: blocks may be served until then */
 } pg_backend;
 
 
@@ -80,8 +118,9 @@ static int query_text(PGconn *conn, const char *sql, char *out, size_t size) {
 /* ------------------------------------------------------------ connecting */
 
 /* Creates the schema in a database without one, or checks the version of
- * the one found. Runs with the advisory lock held: no other keyfoldd races. */
-static int check_schema(pg_backend *b, char *msg, size_t size) {
+ * the one found, migrating it step by step. Runs under the schema lock
+ * (check_schema): replicas starting together do not race. */
+static int check_schema_locked(pg_backend *b, char *msg, size_t size) {
   char err[512], version[32];
   if (exec_ok(b->conn,
               "CREATE TABLE IF NOT EXISTS keyfold_schema_version(version integer PRIMARY KEY,"
@@ -89,35 +128,57 @@ static int check_schema(pg_backend *b, char *msg, size_t size) {
               err, sizeof err) != 0 ||
       query_text(b->conn, "SELECT max(version) FROM keyfold_schema_version", version, sizeof version) != 0)
     return kd_backend_fail(msg, size, "cannot read the keyfold schema of %s: %s", b->base.where, pq_error(b->conn));
-  if (!version[0]) {
-    if (exec_ok(b->conn,
-                "BEGIN;"
-                "CREATE TABLE keyfold_meta(key text PRIMARY KEY, value text NOT NULL);"
-                "CREATE TABLE keyfold_sessions(name text PRIMARY KEY, spec text NOT NULL,"
-                " streams bytea NOT NULL, checksum bigint NOT NULL, spec_check bigint NOT NULL,"
-                " streams_check bigint NOT NULL);"
-                "INSERT INTO keyfold_schema_version(version) VALUES (1);"
-                "COMMIT",
-                err, sizeof err) != 0) {
-      exec_ok(b->conn, "ROLLBACK", NULL, 0);
-      return kd_backend_fail(msg, size, "cannot create the keyfold schema in %s: %s", b->base.where, err);
-    }
-    return 0;
-  }
-  const long v = strtol(version, NULL, 10);
+  long v = version[0] ? strtol(version, NULL, 10) : 0;
   if (v > SCHEMA_VERSION)
     return kd_backend_fail(msg, size,
                 "refusing %s: its keyfold schema is version %ld, newer than this keyfoldd's (version %d); "
                 "run a keyfoldd that knows schema version %ld",
                 b->base.where, v, SCHEMA_VERSION, v);
-  if (v < SCHEMA_VERSION)
-    return kd_backend_fail(msg, size, "refusing %s: unknown keyfold schema version %ld (this keyfoldd's is %d)",
-                b->base.where, v, SCHEMA_VERSION);
+  const long found = v;
+  /* Each step in a transaction of its own, from what the database has. */
+  static const char *const steps[SCHEMA_VERSION] = {
+      /* 1: phase 1's tables */
+      "BEGIN;"
+      "CREATE TABLE keyfold_meta(key text PRIMARY KEY, value text NOT NULL);"
+      "CREATE TABLE keyfold_sessions(name text PRIMARY KEY, spec text NOT NULL,"
+      " streams bytea NOT NULL, checksum bigint NOT NULL, spec_check bigint NOT NULL,"
+      " streams_check bigint NOT NULL);"
+      "INSERT INTO keyfold_schema_version(version) VALUES (1);"
+      "COMMIT",
+      /* 2: replicas — the row version every change is conditional on, and
+       * the epoch every reseed and deletion moves on (lease: LISTEN) */
+      "BEGIN;"
+      "ALTER TABLE keyfold_sessions ADD COLUMN version bigint NOT NULL DEFAULT 0;"
+      "CREATE TABLE keyfold_epoch(id integer PRIMARY KEY CHECK (id = 1), epoch bigint NOT NULL);"
+      "INSERT INTO keyfold_epoch VALUES (1, 0);"
+      "INSERT INTO keyfold_schema_version(version) VALUES (2);"
+      "COMMIT",
+  };
+  for (; v < SCHEMA_VERSION; v++) {
+    if (exec_ok(b->conn, steps[v], err, sizeof err) != 0) {
+      exec_ok(b->conn, "ROLLBACK", NULL, 0);
+      return kd_backend_fail(msg, size, "cannot bring the keyfold schema of %s to version %ld: %s", b->base.where,
+                             v + 1, err);
+    }
+  }
+  if (found > 0 && found < SCHEMA_VERSION)
+    fprintf(stderr, "keyfoldd: store %s: keyfold schema migrated from version %ld to %d\n", b->base.where, found,
+            SCHEMA_VERSION);
   if (query_text(b->conn, "SELECT value FROM keyfold_meta WHERE key = '" SNAPSHOT_KEY "'", b->base.fence_note,
                  sizeof b->base.fence_note) != 0)
     return kd_backend_fail(msg, size, "cannot read the keyfold schema of %s: %s", b->base.where, pq_error(b->conn));
   b->base.fenced = b->base.fence_note[0] != '\0';
   return 0;
+}
+
+/* The schema under its own advisory lock: replicas that start together
+ * create or migrate it once. */
+static int check_schema(pg_backend *b, char *msg, size_t size) {
+  if (exec_ok(b->conn, "SELECT pg_advisory_lock(" SCHEMA_LOCK_KEY ")", NULL, 0) != 0)
+    return kd_backend_fail(msg, size, "cannot lock the keyfold schema of %s: %s", b->base.where, pq_error(b->conn));
+  const int rc = check_schema_locked(b, msg, size);
+  exec_ok(b->conn, "SELECT pg_advisory_unlock(" SCHEMA_LOCK_KEY ")", NULL, 0);
+  return rc;
 }
 
 static int prepare(PGconn *conn, const char *name, const char *sql, int n_params) {
@@ -152,7 +213,7 @@ static int connect_db(pg_backend *b, int first, char *msg, size_t size) {
    * after a crash waits for that (up to LOCK_WAIT_MS) before refusing. */
   char locked[8];
   for (unsigned waited = 0;; waited += LOCK_RETRY_MS) {
-    if (query_text(b->conn, "SELECT pg_try_advisory_lock(" ADVISORY_KEY ")", locked, sizeof locked) != 0) {
+    if (query_text(b->conn, "SELECT pg_try_advisory_lock_shared(" ADVISORY_KEY ")", locked, sizeof locked) != 0) {
       kd_backend_fail(msg, size, "cannot lock %s: %s", b->base.where, pq_error(b->conn));
       goto failed;
     }
@@ -162,21 +223,36 @@ static int connect_db(pg_backend *b, int first, char *msg, size_t size) {
   }
   if (strcmp(locked, "t") != 0) {
     kd_backend_fail(msg, size,
-         "refusing %s: another keyfoldd holds it (its advisory lock " ADVISORY_KEY
-         " is taken); one daemon per database until replicas share one",
-         b->base.where);
+                    "refusing %s: a keyfoldd of phase 1 (one daemon per database) holds it alone (its advisory "
+                    "lock " ADVISORY_KEY " is taken exclusively)",
+                    b->base.where);
     goto failed;
   }
   if (first && check_schema(b, msg, size) != 0) goto failed;
+  atomic_store(&b->writer_pid, PQbackendPID(b->conn));
+  /* Every statement conditional on the row's version ($expect). */
   if (prepare(b->conn, "kf_put",
-              "INSERT INTO keyfold_sessions(name, spec, streams, checksum, spec_check, streams_check)"
-              " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO UPDATE SET spec = EXCLUDED.spec,"
-              " streams = EXCLUDED.streams, checksum = EXCLUDED.checksum, spec_check = EXCLUDED.spec_check,"
-              " streams_check = EXCLUDED.streams_check",
-              6) != 0 ||
-      prepare(b->conn, "kf_update", "UPDATE keyfold_sessions SET streams = $2, streams_check = $3 WHERE name = $1",
-              3) != 0 ||
-      prepare(b->conn, "kf_delete", "DELETE FROM keyfold_sessions WHERE name = $1", 1) != 0 ||
+              "INSERT INTO keyfold_sessions(" SESSION_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+              " ON CONFLICT (name) DO NOTHING",
+              7) != 0 ||
+      prepare(b->conn, "kf_put_after",
+              "INSERT INTO keyfold_sessions(" SESSION_COLUMNS ") SELECT $1, $2, $3, $4, $5, $6, $7"
+              " WHERE EXISTS (SELECT 1 FROM keyfold_sessions WHERE name = $8 AND version = $9)"
+              " ON CONFLICT (name) DO NOTHING",
+              9) != 0 ||
+      prepare(b->conn, "kf_update",
+              "UPDATE keyfold_sessions SET streams = $2, streams_check = $3, version = $5"
+              " WHERE name = $1 AND version = $4",
+              5) != 0 ||
+      prepare(b->conn, "kf_delete", "DELETE FROM keyfold_sessions WHERE name = $1 AND version = $2", 2) != 0 ||
+      prepare(b->conn, "kf_row", "SELECT " SESSION_COLUMNS " FROM keyfold_sessions WHERE name = $1", 1) != 0 ||
+      prepare(b->conn, "kf_lock",
+              "SELECT 1 FROM keyfold_sessions WHERE name = ANY ($1::text[]) ORDER BY name COLLATE \"C\" FOR UPDATE",
+              1) != 0 ||
+      prepare(b->conn, "kf_notify",
+              "WITH e AS (UPDATE keyfold_epoch SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch)"
+              " SELECT pg_notify('keyfold_streams', (SELECT epoch FROM e)::text || ':' || $1)",
+              1) != 0 ||
       prepare(b->conn, "kf_unfence", "DELETE FROM keyfold_meta WHERE key = '" SNAPSHOT_KEY "'", 0) != 0) {
     kd_backend_fail(msg, size, "cannot prepare the statements of %s: %s", b->base.where, pq_error(b->conn));
     goto failed;
@@ -241,15 +317,43 @@ static uint64_t get_u64(const char *p) {
   return v;
 }
 
-/* Queues the statement of one record in the pipeline (binary parameters). */
+/* A row of a SESSION_COLUMNS result (binary) as a raw row; -1 if its
+ * fixed-size columns are malformed. Borrows from res. */
+static int raw_row_of(const PGresult *res, int i, kd_raw_row *row) {
+  if (PQgetlength(res, i, 3) != 8 || PQgetlength(res, i, 4) != 8 || PQgetlength(res, i, 5) != 8 ||
+      PQgetlength(res, i, 6) != 8)
+    return -1;
+  *row = (kd_raw_row){
+      .name = PQgetvalue(res, i, 0),
+      .spec = PQgetvalue(res, i, 1),
+      .blob = (const unsigned char *)PQgetvalue(res, i, 2),
+      .blob_len = (size_t)PQgetlength(res, i, 2),
+      .checksum = get_u64(PQgetvalue(res, i, 3)),
+      .spec_check = get_u64(PQgetvalue(res, i, 4)),
+      .streams_check = get_u64(PQgetvalue(res, i, 5)),
+      .version = get_u64(PQgetvalue(res, i, 6)),
+  };
+  return 0;
+}
+
+/* Whether a record's statement is followed by kf_notify (one more result;
+ * every session's statement is followed by kf_row). */
+static int notifies(const kd_record *r) {
+  return r->change == KD_CHANGE_RESEED || r->change == KD_CHANGE_DELETE;
+}
+
+/* Queues the statement of one record in the pipeline (binary parameters),
+ * and kf_notify after a reseed's or a deletion's. */
 static int send_record(pg_backend *b, const kd_record *r) {
   const char *name = r->session ? r->session->name : "";
-  unsigned char checksum[8], spec_check[8], streams_check[8];
-  const char *values[6];
-  int lengths[6];
-  const int formats[6] = {1, 1, 1, 1, 1, 1};
+  unsigned char checksum[8], spec_check[8], streams_check[8], expect[8], version[8], after[8];
+  const char *values[9];
+  int lengths[9];
+  const int formats[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
   values[0] = name;
   lengths[0] = (int)strlen(name);
+  put_u64(expect, r->run_expect);
+  put_u64(version, r->version);
   switch (r->change) {
     case KD_CHANGE_CREATE:
       put_u64(checksum, r->checksum);
@@ -263,7 +367,19 @@ static int send_record(pg_backend *b, const kd_record *r) {
       values[4] = (const char *)spec_check;
       values[5] = (const char *)streams_check;
       lengths[3] = lengths[4] = lengths[5] = 8;
-      return PQsendQueryPrepared(b->conn, "kf_put", 6, values, lengths, formats, 0) ? 0 : -1;
+      values[6] = (const char *)version;
+      lengths[6] = 8;
+      if (r->after) {
+        put_u64(after, r->after_version);
+        values[7] = r->after->name;
+        lengths[7] = (int)strlen(r->after->name);
+        values[8] = (const char *)after;
+        lengths[8] = 8;
+        if (!PQsendQueryPrepared(b->conn, "kf_put_after", 9, values, lengths, formats, 0)) return -1;
+      } else if (!PQsendQueryPrepared(b->conn, "kf_put", 7, values, lengths, formats, 0)) {
+        return -1;
+      }
+      break;
     case KD_CHANGE_STATE:
     case KD_CHANGE_STATS:
     case KD_CHANGE_RESEED:
@@ -272,27 +388,40 @@ static int send_record(pg_backend *b, const kd_record *r) {
       lengths[1] = (int)r->blob_len;
       values[2] = (const char *)streams_check;
       lengths[2] = 8;
-      return PQsendQueryPrepared(b->conn, "kf_update", 3, values, lengths, formats, 0) ? 0 : -1;
+      values[3] = (const char *)expect;
+      values[4] = (const char *)version;
+      lengths[3] = lengths[4] = 8;
+      if (!PQsendQueryPrepared(b->conn, "kf_update", 5, values, lengths, formats, 0)) return -1;
+      break;
     case KD_CHANGE_UNFENCE:
       return PQsendQueryPrepared(b->conn, "kf_unfence", 0, NULL, NULL, NULL, 0) ? 0 : -1;
     case KD_CHANGE_DELETE:
     default:
-      return PQsendQueryPrepared(b->conn, "kf_delete", 1, values, lengths, formats, 0) ? 0 : -1;
+      values[1] = (const char *)expect;
+      lengths[1] = 8;
+      if (!PQsendQueryPrepared(b->conn, "kf_delete", 2, values, lengths, formats, 0)) return -1;
+      break;
   }
+  /* A reseed or deletion fences the other replicas' blocks (lease). */
+  const int text[1] = {0};
+  if (notifies(r) && !PQsendQueryPrepared(b->conn, "kf_notify", 1, values, lengths, text, 0)) return -1;
+  /* The row as it is after the statement, in the same round trip: on a
+   * conflict, what the cached session becomes (resolve_conflicts). */
+  return PQsendQueryPrepared(b->conn, "kf_row", 1, values, lengths, text, 1) ? 0 : -1;
 }
 
-/* Reads the result of one pipelined statement (and the NULL that ends it).
- * r, when not NULL, is the record whose statement it was: its orphaned flag
- * is set (an update that found no row). 0 if it succeeded. */
-static int read_result(pg_backend *b, kd_record *r) {
+/* Reads the result of one pipelined statement (and the NULL that ends it),
+ * expecting status want. r, when not NULL, is the record whose statement it
+ * was: its conflict flag is set (a statement that changed no row). 0 if it
+ * succeeded. */
+static int read_result(pg_backend *b, kd_record *r, ExecStatusType want) {
   PGresult *res = PQgetResult(b->conn);
-  int ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+  int ok = res && PQresultStatus(res) == want;
   if (ok && r)
-    /* A change to a row that is not there belongs to a session whose
-     * creation failed: it must not be acknowledged (backend_sqlite.c). */
-    r->orphaned = (r->change == KD_CHANGE_STATE || r->change == KD_CHANGE_STATS ||
-                   r->change == KD_CHANGE_RESEED) &&
-                  strcmp(PQcmdTuples(res), "0") == 0;
+    /* Not at the version the change was made on (or, for a creation, the
+     * name taken): another replica changed the row meanwhile (or its
+     * creation failed). */
+    r->conflict = strcmp(PQcmdTuples(res), "0") == 0 && r->change != KD_CHANGE_UNFENCE;
   if (!ok && res && PQresultStatus(res) != PGRES_PIPELINE_ABORTED)
     fprintf(stderr, "keyfoldd: store %s: commit failed: %s\n", b->base.where, pq_error(b->conn));
   PQclear(res);
@@ -303,27 +432,117 @@ static int read_result(pg_backend *b, kd_record *r) {
   return ok ? 0 : -1;
 }
 
+/* Reads the result of a pipelined kf_row (and the NULL that ends it): the
+ * result, or NULL if it failed. */
+static PGresult *read_rows(pg_backend *b) {
+  PGresult *res = PQgetResult(b->conn);
+  if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+    PQclear(res);
+    res = NULL;
+  }
+  PGresult *end = PQgetResult(b->conn);
+  if (end) {
+    PQclear(end);
+    PQclear(res);
+    res = NULL;
+  }
+  return res;
+}
+
+/* After a commit: each change that conflicted is either ours after all (a
+ * change retried after its first commit's outcome was lost: the row, read
+ * after it in the same transaction, is at its version) or another replica's
+ * doing, and then the session's cached state is refreshed from that row. A
+ * creation that conflicted is withdrawn by the policy (finish) instead.
+ * rows[i]: the i-th applied record's kf_row result (freed here). */
+static void resolve_conflicts(pg_backend *b, kd_record *batch, PGresult **rows) {
+  size_t i = 0;
+  for (kd_record *r = batch; r; r = r->next) {
+    if (r->superseded_by || !r->session) continue;
+    PGresult *res = rows[i++];
+    kd_raw_row row;
+    const int found = res && PQntuples(res) == 1 && raw_row_of(res, 0, &row) == 0;
+    if (r->conflict && found && row.version == r->version && r->change != KD_CHANGE_DELETE) {
+      r->conflict = 0;
+    } else if (r->conflict && res && r->change != KD_CHANGE_CREATE && b->hooks.refresh) {
+      b->hooks.refresh(b->hooks.finish_arg, r, found ? &row : NULL);
+    }
+    PQclear(res);
+  }
+}
+
+static void free_rows(PGresult **rows, size_t n) {
+  for (size_t i = 0; i < n; i++) PQclear(rows[i]);
+  free(rows);
+}
+
+/* The names of the sessions a batch changes as a text[] literal ("{a,b}":
+ * session names need no quoting), or NULL on ENOMEM. */
+static char *batch_names(const kd_record *batch) {
+  size_t len = 3;
+  for (const kd_record *r = batch; r; r = r->next)
+    if (!r->superseded_by && r->session) len += strlen(r->session->name) + 1;
+  char *out = malloc(len), *p = out;
+  if (!out) return NULL;
+  *p++ = '{';
+  for (const kd_record *r = batch; r; r = r->next) {
+    if (r->superseded_by || !r->session) continue;
+    if (p > out + 1) *p++ = ',';
+    const size_t n = strlen(r->session->name);
+    memcpy(p, r->session->name, n);
+    p += n;
+  }
+  *p++ = '}';
+  *p = '\0';
+  return out;
+}
+
 static int commit_batch(void *arg, kd_record *batch) {
   pg_backend *b = arg;
-  if (ensure_connected(b) != 0) return -1;
+  size_t n_rows = 0;
+  for (const kd_record *r = batch; r; r = r->next)
+    if (!r->superseded_by && r->session) n_rows++;
+  PGresult **rows = calloc(n_rows ? n_rows : 1, sizeof *rows);
+  char *names = n_rows > 1 ? batch_names(batch) : NULL;
+  if (!rows || (n_rows > 1 && !names) || ensure_connected(b) != 0) {
+    free(rows);
+    free(names);
+    return -1;
+  }
   int rc = PQenterPipelineMode(b->conn) ? 0 : -1;
   if (rc == 0) rc = PQsendQueryParams(b->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) ? 0 : -1;
+  /* Replicas' batches change the same rows in their own orders: each first
+   * locks its rows in name order, so that two never wait for each other. */
+  const char *lock_values[1] = {names};
+  if (rc == 0 && names) rc = PQsendQueryPrepared(b->conn, "kf_lock", 1, lock_values, NULL, NULL, 0) ? 0 : -1;
+  free(names);
   for (kd_record *r = batch; rc == 0 && r; r = r->next)
     if (!r->superseded_by) rc = send_record(b, r);
   if (rc == 0) rc = PQsendQueryParams(b->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) ? 0 : -1;
   if (rc == 0) rc = PQpipelineSync(b->conn) ? 0 : -1;
   if (rc == 0) {
     /* Every result is read, even after a failure, up to the sync. */
-    int bad = read_result(b, NULL);
-    for (kd_record *r = batch; r && PQstatus(b->conn) == CONNECTION_OK; r = r->next)
-      if (!r->superseded_by && read_result(b, r) != 0) bad = -1;
-    if (PQstatus(b->conn) == CONNECTION_OK && read_result(b, NULL) != 0) bad = -1;
+    int bad = read_result(b, NULL, PGRES_COMMAND_OK);
+    if (n_rows > 1 && PQstatus(b->conn) == CONNECTION_OK && read_result(b, NULL, PGRES_TUPLES_OK) != 0) bad = -1;
+    size_t i = 0;
+    for (kd_record *r = batch; r && PQstatus(b->conn) == CONNECTION_OK; r = r->next) {
+      if (r->superseded_by) continue;
+      if (read_result(b, r, PGRES_COMMAND_OK) != 0) bad = -1;
+      if (notifies(r) && PQstatus(b->conn) == CONNECTION_OK && read_result(b, NULL, PGRES_TUPLES_OK) != 0) bad = -1;
+      if (r->session && PQstatus(b->conn) == CONNECTION_OK && !(rows[i++] = read_rows(b))) bad = -1;
+    }
+    if (PQstatus(b->conn) == CONNECTION_OK && read_result(b, NULL, PGRES_COMMAND_OK) != 0) bad = -1;
     PGresult *sync = PQstatus(b->conn) == CONNECTION_OK ? PQgetResult(b->conn) : NULL;
     if (PQresultStatus(sync) != PGRES_PIPELINE_SYNC) bad = -1;
     PQclear(sync);
     rc = bad;
   }
-  if (rc == 0 && PQexitPipelineMode(b->conn) && PQtransactionStatus(b->conn) == PQTRANS_IDLE) return 0;
+  if (rc == 0 && PQexitPipelineMode(b->conn) && PQtransactionStatus(b->conn) == PQTRANS_IDLE) {
+    resolve_conflicts(b, batch, rows);
+    free(rows);
+    return 0;
+  }
+  free_rows(rows, n_rows);
   if (PQstatus(b->conn) != CONNECTION_OK)
     fprintf(stderr, "keyfoldd: store %s: connection lost: %s\n", b->base.where, pq_error(b->conn));
   recover_connection(b);
@@ -343,14 +562,109 @@ static int probe_commit(void *arg) {
 
 static const kd_writer_ops pg_writer_ops = {commit_batch, probe_commit};
 
+/* ------------------------------------------------------------ lease: the listener */
+
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Handles the notifications received: '<epoch>:<session>', in commit order.
+ * The next epoch marks its session stale; a gap (a notification missed)
+ * marks every session stale. *seen: the last epoch accounted for. */
+static void drain_notifications(pg_backend *b, PGconn *c, long long *seen) {
+  PGnotify *n;
+  while ((n = PQnotifies(c)) != NULL) {
+    char *colon = strchr(n->extra, ':');
+    const long long epoch = strtoll(n->extra, NULL, 10);
+    if (colon && epoch == *seen + 1) {
+      if (n->be_pid != atomic_load(&b->writer_pid) && b->hooks.invalidate)
+        b->hooks.invalidate(b->hooks.finish_arg, colon + 1);
+      *seen = epoch;
+    } else if (!colon || epoch > *seen) {
+      atomic_fetch_add(&b->generation, 1);
+      *seen = epoch;
+    }
+    PQfreemem(n);
+  }
+}
+
+static void *listener_main(void *arg) {
+  pg_backend *b = arg;
+  PGconn *c = NULL;
+  long long seen = 0;
+  unsigned backoff_ms = 0;
+  while (!atomic_load(&b->stop_listening)) {
+    if (!c) {
+      const char *const keys[] = {"connect_timeout", "application_name", "keepalives_idle", "keepalives_interval",
+                                  "keepalives_count", "tcp_user_timeout", "dbname", NULL};
+      const char *const vals[] = {"5", "keyfoldd", "5", "2", "3", "10000", b->url, NULL};
+      c = PQconnectdbParams(keys, vals, 1);
+      if (c && PQstatus(c) == CONNECTION_OK && exec_ok(c, "LISTEN keyfold_streams", NULL, 0) == 0) {
+        PQsetNoticeProcessor(c, ignore_notice, NULL);
+        backoff_ms = 0;
+        /* Whatever happened while nobody listened: every session is stale. */
+        atomic_fetch_add(&b->generation, 1);
+        seen = -1;
+      } else {
+        PQfinish(c);
+        c = NULL;
+        backoff_ms = backoff_ms ? (backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2)
+                                : KD_WRITER_RETRY_MS;
+        for (unsigned slept = 0; slept < backoff_ms && !atomic_load(&b->stop_listening); slept += 50) {
+          const struct timespec pause = {0, 50 * 1000000L};
+          nanosleep(&pause, NULL);
+        }
+        continue;
+      }
+    }
+    /* The heartbeat: the epoch as of a moment after sent. */
+    const int64_t sent = now_ns();
+    char text[32];
+    if (query_text(c, "SELECT epoch FROM keyfold_epoch WHERE id = 1", text, sizeof text) != 0 || !text[0]) {
+      PQfinish(c);
+      c = NULL;
+      continue;
+    }
+    drain_notifications(b, c, &seen);
+    const long long epoch = strtoll(text, NULL, 10);
+    if (seen < epoch) {
+      /* Notifications still on their way, or missed: all stale. */
+      if (seen >= 0) atomic_fetch_add(&b->generation, 1);
+      seen = epoch;
+    }
+    atomic_store(&b->fresh_until_ns, sent + (int64_t)KD_LEASE_WINDOW_MS * 1000000);
+    /* Notifications as they come, until the next heartbeat. */
+    const int64_t next = sent + (int64_t)KD_LEASE_HEARTBEAT_MS * 1000000;
+    for (int64_t t = now_ns(); t < next && c && !atomic_load(&b->stop_listening); t = now_ns()) {
+      struct pollfd pfd = {PQsocket(c), POLLIN, 0};
+      const int ready = poll(&pfd, 1, (int)((next - t) / 1000000) + 1);
+      if (ready > 0 && !PQconsumeInput(c)) {
+        PQfinish(c);
+        c = NULL;
+        break;
+      }
+      drain_notifications(b, c, &seen);
+    }
+  }
+  PQfinish(c);
+  return NULL;
+}
+
+static int pg_fresh(const kd_backend *base, uint64_t *generation) {
+  pg_backend *b = (pg_backend *)base;
+  *generation = atomic_load(&b->generation);
+  return now_ns() < atomic_load(&b->fresh_until_ns);
+}
+
 /* ------------------------------------------------------------ the interface */
 
 static int pg_scan(kd_backend *base, kd_scan_fn fn, void *arg, char *msg, size_t msg_size) {
   pg_backend *b = (pg_backend *)base;
   /* One row at a time (single-row mode), columns in binary. */
-  if (!PQsendQueryParams(b->conn,
-                         "SELECT name, spec, streams, checksum, spec_check, streams_check FROM keyfold_sessions",
-                         0, NULL, NULL, NULL, NULL, 1) ||
+  if (!PQsendQueryParams(b->conn, "SELECT " SESSION_COLUMNS " FROM keyfold_sessions", 0, NULL, NULL, NULL, NULL,
+                         1) ||
       !PQsetSingleRowMode(b->conn))
     return kd_backend_fail(msg, msg_size, "cannot read %s: %s", b->base.where, pq_error(b->conn));
   int rc = 0;
@@ -358,20 +672,11 @@ static int pg_scan(kd_backend *base, kd_scan_fn fn, void *arg, char *msg, size_t
   while ((res = PQgetResult(b->conn)) != NULL) {
     const ExecStatusType st = PQresultStatus(res);
     if (rc == 0 && st == PGRES_SINGLE_TUPLE) {
-      if (PQgetlength(res, 0, 3) != 8 || PQgetlength(res, 0, 4) != 8 || PQgetlength(res, 0, 5) != 8) {
+      kd_raw_row row;
+      if (raw_row_of(res, 0, &row) != 0)
         rc = kd_backend_fail(msg, msg_size, "refusing %s: a row of keyfold_sessions has malformed checks", b->base.where);
-      } else {
-        const kd_raw_row row = {
-            .name = PQgetvalue(res, 0, 0),
-            .spec = PQgetvalue(res, 0, 1),
-            .blob = (const unsigned char *)PQgetvalue(res, 0, 2),
-            .blob_len = (size_t)PQgetlength(res, 0, 2),
-            .checksum = get_u64(PQgetvalue(res, 0, 3)),
-            .spec_check = get_u64(PQgetvalue(res, 0, 4)),
-            .streams_check = get_u64(PQgetvalue(res, 0, 5)),
-        };
+      else
         rc = fn(arg, &row, msg, msg_size);
-      }
     } else if (rc == 0 && st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE) {
       rc = kd_backend_fail(msg, msg_size, "cannot read %s: %s", b->base.where, pq_error(b->conn));
     }
@@ -380,19 +685,123 @@ static int pg_scan(kd_backend *base, kd_scan_fn fn, void *arg, char *msg, size_t
   return rc;
 }
 
-static int pg_start(kd_backend *base) { return kd_writer_start(((pg_backend *)base)->writer); }
+/* A query of a request thread on the reader connection (connected on first
+ * use, and again after a failure: one more attempt). Call with reader_lock
+ * held. The result (TUPLES_OK), or NULL with the connection dropped. */
+static PGresult *reader_query(pg_backend *b, const char *sql, int n, const char *const *values, int binary) {
+  for (int attempt = 0; attempt < 2; attempt++) {
+    if (!b->reader || PQstatus(b->reader) != CONNECTION_OK) {
+      const char *const keys[] = {"connect_timeout", "application_name", "keepalives_idle", "keepalives_interval",
+                                  "keepalives_count", "tcp_user_timeout", "dbname", NULL};
+      const char *const vals[] = {"5", "keyfoldd", "5", "2", "3", "10000", b->url, NULL};
+      PQfinish(b->reader);
+      b->reader = PQconnectdbParams(keys, vals, 1);
+      if (!b->reader || PQstatus(b->reader) != CONNECTION_OK) break;
+      PQsetNoticeProcessor(b->reader, ignore_notice, NULL);
+    }
+    PGresult *res = PQexecParams(b->reader, sql, n, NULL, values, NULL, NULL, binary);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK) return res;
+    PQclear(res);
+  }
+  PQfinish(b->reader);
+  b->reader = NULL;
+  return NULL;
+}
+
+static int pg_fetch(kd_backend *base, const char *name, kd_scan_fn fn, void *arg, char *msg, size_t msg_size) {
+  pg_backend *b = (pg_backend *)base;
+  const char *values[1] = {name};
+  pthread_mutex_lock(&b->reader_lock);
+  PGresult *res =
+      reader_query(b, "SELECT " SESSION_COLUMNS " FROM keyfold_sessions WHERE name = $1", 1, values, 1);
+  int rc;
+  kd_raw_row row;
+  if (!res)
+    rc = kd_backend_fail(msg, msg_size, "cannot read %s", b->base.where);
+  else if (PQntuples(res) == 0)
+    rc = 0;
+  else if (raw_row_of(res, 0, &row) != 0)
+    rc = kd_backend_fail(msg, msg_size, "%s: the row of '%s' has malformed checks", b->base.where, name);
+  else
+    rc = fn(arg, &row, msg, msg_size) == 0 ? 1 : -1;
+  PQclear(res);
+  pthread_mutex_unlock(&b->reader_lock);
+  return rc;
+}
+
+static char **pg_page(kd_backend *base, const char *after, const char *prefix, size_t limit, size_t *n, int *more,
+                      char *msg, size_t msg_size) {
+  pg_backend *b = (pg_backend *)base;
+  char lim[32];
+  snprintf(lim, sizeof lim, "%zu", limit + 1);
+  const char *values[3] = {after ? after : "", prefix ? prefix : "", lim};
+  char **names = NULL;
+  *n = 0;
+  *more = 0;
+  pthread_mutex_lock(&b->reader_lock);
+  /* kd_store_page's order: bytes ("C"), whatever the database's collation. */
+  PGresult *res = reader_query(b,
+                               "SELECT name FROM keyfold_sessions WHERE name COLLATE \"C\" > $1 AND"
+                               " starts_with(name, $2) ORDER BY name COLLATE \"C\" LIMIT $3::bigint",
+                               3, values, 0);
+  if (!res) {
+    kd_backend_fail(msg, msg_size, "cannot read %s", b->base.where);
+  } else {
+    const size_t rows = (size_t)PQntuples(res);
+    const size_t take = rows > limit ? limit : rows;
+    names = calloc(take ? take : 1, sizeof *names);
+    for (size_t i = 0; names && i < take; i++) {
+      if (!(names[i] = strdup(PQgetvalue(res, (int)i, 0)))) {
+        while (i-- > 0) free(names[i]);
+        free(names);
+        names = NULL;
+      }
+    }
+    if (!names) {
+      kd_backend_fail(msg, msg_size, "out of memory");
+    } else {
+      *n = take;
+      *more = rows > limit;
+    }
+  }
+  PQclear(res);
+  pthread_mutex_unlock(&b->reader_lock);
+  return names;
+}
+
+static int pg_start(kd_backend *base) {
+  pg_backend *b = (pg_backend *)base;
+  if (b->lease) {
+    if (pthread_create(&b->listener, NULL, listener_main, b) != 0) return -1;
+    b->listening = 1;
+  }
+  return kd_writer_start(b->writer);
+}
+
+static void stop_listener(pg_backend *b) {
+  if (!b->listening) return;
+  atomic_store(&b->stop_listening, 1);
+  pthread_join(b->listener, NULL);
+  b->listening = 0;
+}
 
 static int pg_submit(kd_backend *base, kd_record *r) { return kd_writer_submit(((pg_backend *)base)->writer, r); }
 
 static int pg_healthy(const kd_backend *base) { return kd_writer_healthy(((const pg_backend *)base)->writer); }
 
-static void pg_stop(kd_backend *base) { kd_writer_stop(((pg_backend *)base)->writer); }
+static void pg_stop(kd_backend *base) {
+  kd_writer_stop(((pg_backend *)base)->writer);
+  stop_listener((pg_backend *)base);
+}
 
 static void pg_close(kd_backend *base) {
   pg_backend *b = (pg_backend *)base;
   if (!b) return;
   kd_writer_free(b->writer);
+  stop_listener(b);
   PQfinish(b->conn); /* releases the advisory lock */
+  PQfinish(b->reader);
+  pthread_mutex_destroy(&b->reader_lock);
   free(b);
 }
 
@@ -405,9 +814,12 @@ static const kd_backend_ops pg_ops = {
     .snapshot = NULL, /* pg_dump backs the database up (docs/deployment.md) */
     .stop = pg_stop,
     .close = pg_close,
+    .fetch = pg_fetch,
+    .page = pg_page,
+    .fresh = pg_fresh,
 };
 
-kd_backend *kd_backend_postgres_open(const char *url, const kd_backend_hooks *hooks, char *msg,
+kd_backend *kd_backend_postgres_open(const char *url, int lease, const kd_backend_hooks *hooks, char *msg,
                                      size_t msg_size) {
   pg_backend *b = calloc(1, sizeof *b);
   if (!b) {
@@ -415,6 +827,11 @@ kd_backend *kd_backend_postgres_open(const char *url, const kd_backend_hooks *ho
     return NULL;
   }
   b->base.ops = &pg_ops;
+  b->base.shared = 1;
+  b->lease = lease;
+  atomic_init(&b->generation, 1);
+  b->hooks = *hooks;
+  pthread_mutex_init(&b->reader_lock, NULL);
   snprintf(b->url, sizeof b->url, "%s", url);
   snprintf(b->base.where, sizeof b->base.where, "the PostgreSQL database of --postgres-url");
   if (connect_db(b, 1, msg, msg_size) != 0) {

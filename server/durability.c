@@ -42,23 +42,106 @@ void kd_durable_plan_stream(kd_durability mode, uint32_t lease_block, kd_change 
 
 /* ------------------------------------------------------------ completion */
 
+int kd_durable_adopt_streams(kd_session *s) {
+  kf_stream_state streams[KD_STREAMS_MAX];
+  const size_t n = kd_session_streams(s, streams, NULL);
+  kd_durable_stream *ds = calloc(n ? n : 1, sizeof *ds);
+  if (!ds) return -1;
+  for (size_t i = 0; i < n; i++) {
+    ds[i].key_target = ds[i].key_durable = streams[i].key;
+    ds[i].count_target = ds[i].count_durable = streams[i].count;
+  }
+  free(s->durable);
+  s->durable = ds;
+  s->n_durable = n;
+  return 0;
+}
+
+/* The backend's refresh hook (shared stores): r's change conflicted, row
+ * is its session's current row (NULL: deleted by another replica). The
+ * cached session takes the stored state, or leaves the table when the row
+ * is gone or belongs to another session of that name (deleted and created
+ * again: the next request loads it, kd_session_find). */
+static void refresh_record(void *arg, kd_record *r, const kd_raw_row *row) {
+  kd_durable *d = arg;
+  kd_session *s = r->session;
+  kf_stream_state streams[KD_STREAMS_MAX];
+  size_t n = 0, n_held = 0, n_stats = 0;
+  const unsigned char *stats = NULL;
+  pthread_mutex_lock(&s->lock);
+  /* A record made before the cached state was last replaced conflicts
+   * because of what that replacement already took in: the changes made
+   * since build on the stored state, and may commit (lease serves their
+   * blocks): rolling the cache back under them would hand counts out twice. */
+  if (s->deleted || r->refresh_seq != s->refresh_seq || (row && row->version == s->version)) {
+    pthread_mutex_unlock(&s->lock);
+    return;
+  }
+  s->refresh_seq++;
+  int gone = !row || kd_row_spec_check(row->name, row->spec, row->checksum) != s->spec_id ||
+             kd_row_spec_check(row->name, row->spec, row->checksum) != row->spec_check ||
+             kd_row_streams_check(row->name, row->blob, row->blob_len) != row->streams_check ||
+             kd_row_decode(row->blob, row->blob_len, streams, &n, &n_held, &stats, &n_stats) != 0;
+  if (!gone) {
+    kf_stream_state was[KD_STREAMS_MAX];
+    const size_t n_was = kd_session_streams(s, was, NULL);
+    if (kd_session_set_streams(s, streams, n + n_held) != 0 || kd_durable_adopt_streams(s) != 0) {
+      kd_session_set_streams(s, was, n_was);
+      gone = 1;
+    } else if (n_stats > 0 && kd_session_set_stats(s, stats, n_stats) != 0) {
+      /* Statistics another replica trained that do not fit: drop the cache. */
+      kd_session_set_streams(s, was, n_was);
+      gone = 1;
+    } else {
+      s->version = row->version;
+    }
+  }
+  if (gone) s->deleted = 1;
+  pthread_mutex_unlock(&s->lock);
+  if (gone) kd_store_remove(d->table, s->name, s);
+}
+
+/* The backend's invalidate hook (lease, shared): another replica reseeded or
+ * deleted the session called name; the next draw of the cached one writes. */
+static void invalidate_session(void *arg, const char *name) {
+  kd_durable *d = arg;
+  kd_session *s = kd_store_get(d->table, name);
+  if (!s) return;
+  pthread_mutex_lock(&s->lock);
+  s->valid_gen = 0;
+  s->stale_marks++;
+  pthread_mutex_unlock(&s->lock);
+  kd_session_release(s);
+}
+
 /* The backend's finish hook: a record committed (ok) or failed. */
 static int finish_record(void *arg, kd_record *r, int ok) {
   kd_durable *d = arg;
-  const int done_ok = ok && !r->orphaned;
+  const int done_ok = ok && !r->orphaned && !r->conflict;
+  /* After a failure every change but a creation is applied again, so that
+   * what clients read (memory) is what the disk ends up with, even though
+   * their 503 said the outcome was unknown. A conflict changed nothing and
+   * is not applied again: its request is replayed. */
+  const int again = !ok && r->change != KD_CHANGE_CREATE;
   kd_session *s = r->session;
-  if (done_ok && s && r->change != KD_CHANGE_DELETE) {
-    /* Records of one session commit in the order they were recorded, so
-     * the last committed one holds the durable state. */
+  if (s) {
     pthread_mutex_lock(&s->lock);
-    for (size_t i = 0; i < r->n_targets && i < s->n_durable; i++) {
-      s->durable[i].key_durable = r->targets[i].key_target;
-      s->durable[i].count_durable = r->targets[i].count_target;
+    if (done_ok && r->change != KD_CHANGE_DELETE) {
+      /* Records of one session commit in the order they were recorded, so
+       * the last committed one holds the durable state. */
+      for (size_t i = 0; i < r->n_targets && i < s->n_durable; i++) {
+        s->durable[i].key_durable = r->targets[i].key_target;
+        s->durable[i].count_durable = r->targets[i].count_target;
+      }
+      /* The row was at the version this state was made on: confirmed as of
+       * the generation it was recorded in, unless a notification came since. */
+      if (s->stale_marks == r->stale_marks) s->valid_gen = r->generation;
     }
+    if (!again && s->pending) s->pending--;
     pthread_mutex_unlock(&s->lock);
   }
   if (done_ok && r->change == KD_CHANGE_UNFENCE) atomic_store(&d->fenced, 0);
-  if (!ok && r->change == KD_CHANGE_CREATE && s) {
+  if ((!ok || r->conflict) && r->change == KD_CHANGE_CREATE && s) {
     /* The client is told 503: withdraw the session so that it can retry
      * the creation (which replaces whatever the failed commit left), and
      * refuse what requests that found it meanwhile would still do. */
@@ -67,12 +150,14 @@ static int finish_record(void *arg, kd_record *r, int ok) {
     pthread_mutex_unlock(&s->lock);
     kd_store_remove(d->table, s->name, s);
   }
-  if (r->ticket) kd_ticket_complete(r->ticket, done_ok);
+  if (r->ticket) {
+    /* A conflict changed nothing: the request is replayed against the
+     * session as the store has it (refresh_record). */
+    if (ok && r->conflict) r->ticket->retry = 1;
+    kd_ticket_complete(r->ticket, done_ok);
+  }
   r->ticket = NULL;
-  /* After a failure every change but a creation is applied again, so that
-   * what clients read (memory) is what the disk ends up with, even though
-   * their 503 said the outcome was unknown. */
-  return !ok && r->change != KD_CHANGE_CREATE;
+  return again;
 }
 
 /* ------------------------------------------------------------ opening */
@@ -89,9 +174,10 @@ int kd_durable_open(const kd_config *cfg, kd_store *table, kd_metrics *metrics, 
   d->lease_block = cfg->lease_block ? cfg->lease_block : 1;
   d->table = table;
   if (d->mode != KD_DURABILITY_MEMORY) {
-    const kd_backend_hooks hooks = {finish_record, d, metrics};
+    const kd_backend_hooks hooks = {finish_record, d, metrics, refresh_record, invalidate_session};
     d->backend = cfg->store == KD_STORE_POSTGRES
-                     ? kd_backend_postgres_open(cfg->postgres_url, &hooks, msg, msg_size)
+                     ? kd_backend_postgres_open(cfg->postgres_url, d->mode == KD_DURABILITY_LEASE, &hooks, msg,
+                                                msg_size)
                      : kd_backend_sqlite_open(cfg->data_dir, &hooks, msg, msg_size);
     if (!d->backend) {
       free(d);
@@ -184,6 +270,15 @@ static int prepare(kd_durable *d, kd_session *s, kd_change change, const char *s
   memcpy(saved, s->durable, n * sizeof *saved);
   for (size_t i = 0; i < n; i++)
     kd_durable_plan_stream(d->mode, d->lease_block, stream_change, &streams[i], &s->durable[i], &write, &wait);
+  /* Lease on a shared store: a block is served from memory only while the
+   * listener vouches that no other replica reseeded or deleted the session
+   * (backend.h: fresh); else the draw writes its state, conditional on the
+   * version it was made on, and waits: a conflict refreshes and replays it. */
+  uint64_t generation = 0;
+  if (d->mode == KD_DURABILITY_LEASE && d->backend->ops->fresh) {
+    const int fresh = d->backend->ops->fresh(d->backend, &generation);
+    if (!fresh || s->valid_gen != generation) write = wait = 1;
+  }
   if (!write && !wait) return 0;
   /* Every record carries the statistics as they are now, so that a later
    * record of draws does not take older ones back. */
@@ -199,6 +294,12 @@ static int prepare(kd_durable *d, kd_session *s, kd_change change, const char *s
   if (r) {
     r->change = change;
     r->checksum = checksum;
+    /* The version chain (backend.h): made on s->version, writes a new one. */
+    r->expect = s->version;
+    r->version = kd_record_version();
+    r->generation = generation;
+    r->stale_marks = s->stale_marks;
+    r->refresh_seq = s->refresh_seq;
     atomic_fetch_add(&s->refs, 1);
     r->session = s;
     r->n_targets = n;
@@ -222,6 +323,8 @@ static int prepare(kd_durable *d, kd_session *s, kd_change change, const char *s
     return out_of_memory(err);
   }
   memcpy(r->targets, s->durable, n * sizeof *r->targets);
+  if (change == KD_CHANGE_CREATE) s->spec_id = kd_row_spec_check(s->name, spec, checksum);
+  s->version = r->version;
   *out = r;
   return 0;
 }
@@ -235,10 +338,13 @@ int kd_durable_record(kd_durable *d, kd_session *s, kd_change change, const char
   if (prepare(d, s, change, spec, checksum, saved, &r, err) != 0) return -1;
   if (!r) return 0;
   kd_ticket *waiter = r->ticket;
+  const uint64_t version = r->expect;
   if (submit(d, r, err) != 0) {
     memcpy(s->durable, saved, s->n_durable * sizeof *saved);
+    s->version = version;
     return -1;
   }
+  s->pending++;
   *ticket = waiter;
   return 0;
 }
@@ -252,6 +358,7 @@ int kd_durable_record_pair(kd_durable *d, kd_session *first, kd_change first_cha
   kd_record *r1, *r2;
   if (prepare(d, first, first_change, NULL, 0, saved1, &r1, err) != 0) return -1;
   if (prepare(d, second, second_change, spec, checksum, saved2, &r2, err) != 0) {
+    if (r1) first->version = r1->expect;
     discard(r1);
     memcpy(first->durable, saved1, first->n_durable * sizeof *saved1);
     return -1;
@@ -260,6 +367,14 @@ int kd_durable_record_pair(kd_durable *d, kd_session *first, kd_change first_cha
    * writer commits in the same batch or an earlier one. */
   kd_record *chain = r1 ? r1 : r2;
   if (r1) r1->next = r2;
+  const uint64_t v1 = r1 ? r1->expect : first->version, v2 = r2 ? r2->expect : second->version;
+  if (r1 && r2) {
+    /* The child is created only if the parent's change is there. */
+    r1->pinned = 1;
+    atomic_fetch_add(&first->refs, 1);
+    r2->after = first;
+    r2->after_version = r1->version;
+  }
   /* Read before submitting: the writer may finish and free the records at once. */
   kd_ticket *t1 = r1 ? r1->ticket : NULL, *t2 = r2 ? r2->ticket : NULL;
   kd_ticket *waiter = t2 ? t2 : t1;
@@ -267,8 +382,12 @@ int kd_durable_record_pair(kd_durable *d, kd_session *first, kd_change first_cha
   if (submit(d, chain, err) != 0) {
     memcpy(first->durable, saved1, first->n_durable * sizeof *saved1);
     memcpy(second->durable, saved2, second->n_durable * sizeof *saved2);
+    first->version = v1;
+    second->version = v2;
     return -1;
   }
+  if (r1) first->pending++;
+  if (r2) second->pending++;
   /* The other ticket's waiter is nobody: drop that reference. */
   if (t1 && t1 != waiter) kd_ticket_release(t1);
   *ticket = waiter;

@@ -42,6 +42,21 @@ typedef int (*kd_recover_fn)(void *arg, const kd_row *row, char *msg, size_t msg
  * msg. Memory mode: 0. */
 long kd_durable_recover(kd_durable *d, kd_recover_fn fn, void *arg, char *msg, size_t msg_size);
 
+/* 1 when several daemons share the store (PostgreSQL, strict): a session
+ * cached here may have been changed, created or deleted by another. */
+int kd_durable_shared(const kd_durable *d);
+
+/* Shared stores: reads the current row of the session called name, checks
+ * it and calls fn with it. Returns 1 (fn returned 0), 0 (no such row; or a
+ * store that is not shared), or -1 with msg (unreachable, damaged, or fn
+ * failed). */
+int kd_durable_fetch(kd_durable *d, const char *name, kd_recover_fn fn, void *arg, char *msg, size_t msg_size);
+
+/* Shared stores: a page of the stored names (kd_store_page's contract), NULL
+ * with msg when the store cannot be read. */
+char **kd_durable_page(kd_durable *d, const char *after, const char *prefix, size_t limit, size_t *n, int *more,
+                       char *msg, size_t msg_size);
+
 /* Marks s's streams as durable as they are now (a recovered session). */
 int kd_durable_adopt(kd_durable *d, kd_session *s);
 

@@ -19,4 +19,8 @@ struct kd_durable {
   atomic_int fenced;
 };
 
+/* Sets s's bookkeeping to its streams as they are now, all durable (a
+ * recovered or refreshed session). 0, or -1 on ENOMEM. */
+int kd_durable_adopt_streams(kd_session *s);
+
 #endif

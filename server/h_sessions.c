@@ -428,8 +428,16 @@ int kd_h_session_list(kd_request *req, kd_response *res, kd_err *err) {
   if (token && page_token_read(token, prefix, after, err) != 0) return -1;
   size_t n = 0;
   int more = 0;
-  char **names = kd_store_page(req->srv->store, token ? after : NULL, prefix, limit, &n, &more);
-  if (!names) return out_of_memory(err);
+  char **names;
+  if (kd_durable_shared(req->srv->durable)) {
+    /* Replicas: the names the store holds, whichever replica created them. */
+    char msg[512];
+    names = kd_durable_page(req->srv->durable, token ? after : NULL, prefix, limit, &n, &more, msg, sizeof msg);
+    if (!names) return kd_fail(err, KD_UNAVAILABLE, "cannot list the sessions: %s", msg);
+  } else {
+    names = kd_store_page(req->srv->store, token ? after : NULL, prefix, limit, &n, &more);
+    if (!names) return out_of_memory(err);
+  }
   kd_jw w;
   kd_jw_init(&w, &res->body);
   kd_jw_object_begin(&w);
@@ -451,6 +459,8 @@ int kd_h_session_list(kd_request *req, kd_response *res, kd_err *err) {
 
 int kd_h_session_get(kd_request *req, kd_response *res, kd_err *err) {
   kd_session *s;
+  /* Replicas: what the store holds, not what this one cached. */
+  if (kd_session_name_valid(req->params[0]) && kd_session_sync(req->srv, req->params[0], err) != 0) return -1;
   if (kd_session_find(req->srv, req->params[0], &s, err) != 0) return -1;
   kd_session_view view;
   kd_session_get(s, &view);

@@ -43,7 +43,12 @@ typedef struct request_state {
   struct MHD_Connection *conn;
   kd_response res;
   size_t route;
+  unsigned replays; /* times the request was replayed after a conflict */
 } request_state;
+
+/* A replica whose cached session was stale replays the request against the
+ * refreshed one (ticket.h: retry); past this many in a row it answers 503. */
+#define KD_REPLAYS_MAX 64
 
 static double seconds_since(const struct timespec *t0) {
   struct timespec now;
@@ -102,12 +107,17 @@ static enum MHD_Result reply_too_large(kd_http *http, struct MHD_Connection *c, 
 /* The reply once its ticket has completed: as written if committed, else a
  * 503 (nothing it did is acknowledged). Drops the ticket. */
 static void finish_ticket(kd_response *res, int ok, const char *url) {
+  const int conflicted = res->ticket->retry;
   kd_ticket_release(res->ticket);
   res->ticket = NULL;
   if (ok) return;
   kd_err err;
-  kd_fail(&err, KD_UNAVAILABLE, "the change could not be made durable (the store is failing); "
-                                "nothing was acknowledged, retry later");
+  if (conflicted)
+    kd_fail(&err, KD_UNAVAILABLE, "other replicas kept changing this session; nothing was acknowledged, "
+                                  "retry later");
+  else
+    kd_fail(&err, KD_UNAVAILABLE, "the change could not be made durable (the store is failing); "
+                                  "nothing was acknowledged, retry later");
   kd_respond_error(res, &err, strncmp(url, "/v2/models", 10) == 0);
 }
 
@@ -202,8 +212,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   if (st->waiting) {
     /* Resumed: the commit this reply waited for has completed. */
     st->waiting = 0;
-    finish_ticket(&st->res, st->res.ticket->ok, url);
-    return send_reply(http, c, st, method, url);
+    if (!st->res.ticket->ok && st->res.ticket->retry && st->replays < KD_REPLAYS_MAX) {
+      /* It changed nothing (another replica had changed the session): the
+       * request runs again, as if it had just arrived. */
+      st->replays++;
+      kd_response_free(&st->res);
+    } else {
+      finish_ticket(&st->res, st->res.ticket->ok, url);
+      return send_reply(http, c, st, method, url);
+    }
   }
   /* Counted before the flag is read, so that kd_http_close, which sets the
    * flag before it reads the count, either sees this dispatch or is seen. */

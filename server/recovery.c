@@ -35,6 +35,7 @@ static int check_row(recover_ctx *ctx, const kd_raw_row *raw, char *detail, size
   row.name = raw->name;
   row.spec = raw->spec;
   row.checksum = raw->checksum;
+  row.version = raw->version;
   return ctx->fn(ctx->arg, &row, detail, size);
 }
 
@@ -60,19 +61,30 @@ long kd_durable_recover(kd_durable *d, kd_recover_fn fn, void *arg, char *msg, s
   return ctx.rows;
 }
 
+static int fetch_row(void *arg, const kd_raw_row *raw, char *msg, size_t msg_size) {
+  return check_row(arg, raw, msg, msg_size);
+}
+
+int kd_durable_shared(const kd_durable *d) { return d && d->backend && d->backend->shared; }
+
+int kd_durable_fetch(kd_durable *d, const char *name, kd_recover_fn fn, void *arg, char *msg, size_t msg_size) {
+  if (!kd_durable_shared(d) || !d->backend->ops->fetch) return 0;
+  recover_ctx ctx = {fn, arg, d->backend->where, d->table, 0};
+  return d->backend->ops->fetch(d->backend, name, fetch_row, &ctx, msg, msg_size);
+}
+
+char **kd_durable_page(kd_durable *d, const char *after, const char *prefix, size_t limit, size_t *n, int *more,
+                       char *msg, size_t msg_size) {
+  if (!kd_durable_shared(d) || !d->backend->ops->page) {
+    snprintf(msg, msg_size, "the store is not shared");
+    return NULL;
+  }
+  return d->backend->ops->page(d->backend, after, prefix, limit, n, more, msg, msg_size);
+}
+
 int kd_durable_adopt(kd_durable *d, kd_session *s) {
   if (!d->backend) return 0;
-  kf_stream_state streams[KD_STREAMS_MAX];
-  const size_t n = kd_session_streams(s, streams, NULL);
-  kd_durable_stream *ds = calloc(n ? n : 1, sizeof *ds);
-  if (!ds) return -1;
-  for (size_t i = 0; i < n; i++) {
-    ds[i].key_target = ds[i].key_durable = streams[i].key;
-    ds[i].count_target = ds[i].count_durable = streams[i].count;
-  }
-  free(s->durable);
-  s->durable = ds;
-  s->n_durable = n;
+  if (kd_durable_adopt_streams(s) != 0) return -1;
   if (atomic_load(&d->fenced)) s->fenced = 1;
   return 0;
 }

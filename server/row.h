@@ -43,6 +43,7 @@ typedef struct kd_row {
   size_t n_held;                           /* the model's, after them */
   const unsigned char *stats;              /* n_stats float32 LE batch statistics, or NULL */
   size_t n_stats;
+  uint64_t version;                        /* the row's version (replicas) */
 } kd_row;
 
 /* The blob of n Rngs streams followed by n_held held streams (streams has

@@ -42,6 +42,11 @@ int kd_session_find(kd_server *srv, const char *name, kd_session **out, kd_err *
     return kd_fail(err, KD_INVALID_ARGUMENT, "session name '%s' must match " SESSION_NAME_RULE,
                    kd_shown(name, shown));
   *out = kd_store_get(srv->store, name);
+  /* Replicas: a session created through another is loaded on first use. */
+  if (!*out && kd_durable_shared(srv->durable)) {
+    if (kd_session_sync(srv, name, err) != 0) return -1;
+    *out = kd_store_get(srv->store, name);
+  }
   if (!*out) return kd_fail(err, KD_NOT_FOUND, "session '%s' not found", name);
   return 0;
 }
@@ -101,6 +106,8 @@ int kd_session_create(kd_server *srv, const char *name, const kd_spec *spec, kd_
                       kd_session_view *view, kd_ticket **ticket, kd_err *err) {
   *out = NULL;
   *ticket = NULL;
+  /* Replicas: the table's entry for the name as the store has it. */
+  if (kd_session_sync(srv, name, err) != 0) return -1;
   /* Fail fast on a taken name before building a possibly large model;
    * kd_store_insert checks again atomically. */
   kd_session *existing = kd_store_get(srv->store, name);
@@ -181,6 +188,7 @@ int kd_session_fork(kd_server *srv, kd_session *parent, const char *name, const 
                     kd_err *err) {
   *out = NULL;
   *ticket = NULL;
+  if (kd_session_sync(srv, name, err) != 0) return -1;
   kd_session *existing = kd_store_get(srv->store, name);
   if (existing) {
     kd_session_release(existing);
@@ -610,8 +618,42 @@ int kd_session_reseed(kd_server *srv, kd_session *s, const kd_stream_seed *seeds
 
 typedef struct recover_ctx {
   kd_server *srv;
+  int sync;     /* kd_session_sync: the row replaces the table's entry */
   kd_spec spec; /* reused row after row: 4 KiB of seeds */
 } recover_ctx;
+
+/* kd_session_sync with the row found: the cached session is already the
+ * row's (same version), or takes its streams (same creation spec, another
+ * replica drew or reseeded), or is replaced by s built from it. Returns 1
+ * when the row needs building, else 0. */
+static int sync_cached(kd_server *srv, const kd_row *row, kd_session **local) {
+  *local = kd_store_get(srv->store, row->name);
+  kd_session *c = *local;
+  if (!c) return 1;
+  pthread_mutex_lock(&c->lock);
+  int build = 0;
+  if (c->deleted) {
+    build = 1;
+  } else if (c->version != row->version && !c->pending) {
+    /* (With changes of its own on their way the cache is ahead of the row,
+     * or those changes conflict and refresh it: it is left alone.) */
+    c->refresh_seq++;
+    kf_stream_state was[KD_STREAMS_MAX];
+    const size_t n_was = kd_session_streams(c, was, NULL);
+    if (c->spec_id != kd_row_spec_check(row->name, row->spec, row->checksum) ||
+        kd_session_set_streams(c, row->streams, row->n_streams + row->n_held) != 0 ||
+        (row->n_stats > 0 && kd_session_set_stats(c, row->stats, row->n_stats) != 0)) {
+      build = 1;
+    } else if (kd_durable_adopt(srv->durable, c) != 0) {
+      kd_session_set_streams(c, was, n_was);
+      build = 1;
+    } else {
+      c->version = row->version;
+    }
+  }
+  pthread_mutex_unlock(&c->lock);
+  return build;
+}
 
 /* Rebuilds one stored session: its model from the spec (verified by the
  * checksum), its streams as stored. */
@@ -620,9 +662,13 @@ static int recover_session(void *arg, const kd_row *row, char *msg, size_t msg_s
   kd_server *srv = ctx->srv;
   const kd_spec_limits limits = {srv->cfg.max_elements, srv->cfg.max_model_params};
   kd_err err = {KD_OK, ""};
-  kd_session *s = NULL;
+  kd_session *s = NULL, *local = NULL;
   kf_rngs *rngs = NULL;
   int rc = -1;
+  if (ctx->sync && !sync_cached(srv, row, &local)) {
+    kd_session_release(local);
+    return 0;
+  }
   if (kd_spec_read(row->spec, &limits, &ctx->spec, &err) != 0) {
     snprintf(msg, msg_size, "session '%s': %s", row->name, err.message);
     goto done;
@@ -671,7 +717,20 @@ static int recover_session(void *arg, const kd_row *row, char *msg, size_t msg_s
     snprintf(msg, msg_size, "out of memory");
     goto done;
   }
-  if (kd_store_insert(srv->store, s, &err) != 0) {
+  s->version = row->version;
+  s->spec_id = kd_row_spec_check(row->name, row->spec, row->checksum);
+  if (local) {
+    /* Deleted and created again through another replica: the cached one goes. */
+    pthread_mutex_lock(&local->lock);
+    local->deleted = 1;
+    pthread_mutex_unlock(&local->lock);
+    kd_store_remove(srv->store, row->name, local);
+  }
+  if (ctx->sync && kd_store_insert(srv->store, s, &err) != 0) {
+    rc = 0; /* a request of this replica put one there meanwhile: it wins */
+    goto done;
+  }
+  if (!ctx->sync && kd_store_insert(srv->store, s, &err) != 0) {
     snprintf(msg, msg_size, "session '%s': %s", row->name, err.message);
     goto done;
   }
@@ -681,7 +740,33 @@ done:
   kd_spec_free(&ctx->spec);
   kf_rngs_free(rngs);
   kd_session_release(s);
+  kd_session_release(local);
   return rc;
+}
+
+int kd_session_sync(kd_server *srv, const char *name, kd_err *err) {
+  if (!kd_durable_shared(srv->durable) || !kd_session_name_valid(name)) return 0;
+  recover_ctx *ctx = malloc(sizeof *ctx);
+  if (!ctx) return out_of_memory(err);
+  ctx->srv = srv;
+  ctx->sync = 1;
+  ctx->spec.layers = NULL;
+  char msg[1024];
+  const int rc = kd_durable_fetch(srv->durable, name, recover_session, ctx, msg, sizeof msg);
+  free(ctx);
+  if (rc < 0) return kd_fail(err, KD_UNAVAILABLE, "cannot read session '%s' from the store: %s", name, msg);
+  if (rc == 0) {
+    /* Deleted through another replica (or never created). */
+    kd_session *s = kd_store_get(srv->store, name);
+    if (s) {
+      pthread_mutex_lock(&s->lock);
+      s->deleted = 1;
+      pthread_mutex_unlock(&s->lock);
+      kd_store_remove(srv->store, name, s);
+      kd_session_release(s);
+    }
+  }
+  return 0;
 }
 
 long kd_service_recover(kd_server *srv, char *msg, size_t msg_size) {
@@ -692,6 +777,7 @@ long kd_service_recover(kd_server *srv, char *msg, size_t msg_size) {
     return -1;
   }
   ctx->srv = srv;
+  ctx->sync = 0;
   ctx->spec.layers = NULL;
   const long n = kd_durable_recover(srv->durable, recover_session, ctx, msg, msg_size);
   free(ctx);

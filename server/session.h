@@ -42,6 +42,13 @@ typedef struct kd_session_view {
  * (kd_session_release). 400 for an invalid name, 404. */
 int kd_session_find(kd_server *srv, const char *name, kd_session **out, kd_err *err);
 
+/* Replicas sharing a store (kd_durable_shared): makes the table's entry for
+ * name what the store holds now — loaded, refreshed, replaced or removed —
+ * so that a read sees what another replica acknowledged. One round trip;
+ * nothing to do (0) for a store no other daemon shares. 503 when the store
+ * cannot be read. */
+int kd_session_sync(kd_server *srv, const char *name, kd_err *err);
+
 /* Builds an unpublished session (refs 1) called name from spec, drawing its
  * model's parameters as Flax does. 400 when the model needs a stream the
  * rngs lack; 503 on ENOMEM. */

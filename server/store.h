@@ -51,6 +51,24 @@ typedef struct kd_session {
    * advances or reseeds it (durability.h). */
   unsigned char fenced;
   char flax[8];           /* options.flax as given: "0.10", "0.11" or "0.12" */
+  /* Replicas sharing a store (backend.h): the version of the stored row
+   * this state was made on or read from, and the check of the creation
+   * spec it was built from (kd_row_spec_check), which tells a session
+   * deleted and created again by another replica from the one cached. */
+  uint64_t version, spec_id;
+  /* Lease mode on a shared store: the backend's generation (backend.h:
+   * fresh) in which a commit last confirmed this cached state (0: not
+   * confirmed, a notification said another replica changed it), and a count
+   * of such notifications, so that a commit recorded before one does not
+   * confirm the state after it. */
+  uint64_t valid_gen;
+  uint32_t stale_marks;
+  /* Replicas: records of this session submitted and not finished (their
+   * chain may still commit), and the number of times the cached state was
+   * replaced by the stored one. A conflict of a record made before the last
+   * replacement changes nothing (backend.h: refresh): the state it would
+   * roll back to is older than one this replica's pending changes build on. */
+  uint32_t pending, refresh_seq;
   /* Sized to the name (at most KD_SESSION_NAME_MAX characters): a million
    * sessions must not each carry room for the longest name. */
   char name[];

@@ -19,6 +19,8 @@ typedef struct kd_ticket {
   atomic_int refs;
   int done;
   int ok;                         /* 1 committed, 0 failed */
+  int retry;                      /* failed changing nothing: the request may be replayed
+                                     (a replica's stale cache, backend.h), set before completion */
   void (*notify)(void *arg);      /* armed by the waiter; called once when done */
   void *notify_arg;
 } kd_ticket;

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -30,10 +31,33 @@ struct kd_writer {
 void kd_record_free(kd_record *r) {
   if (!r) return;
   kd_session_release(r->session);
+  kd_session_release(r->after);
   free(r->spec);
   free(r->blob);
   free(r->targets);
   free(r);
+}
+
+/* splitmix64 over a counter started from the clock and the address space's
+ * randomness: versions differ between replicas and between restarts. */
+uint64_t kd_record_version(void) {
+  static _Atomic uint64_t counter;
+  static atomic_int seeded;
+  if (!atomic_load(&seeded)) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    uint64_t seed = (uint64_t)t.tv_sec * 1000000007u ^ (uint64_t)t.tv_nsec ^ (uint64_t)(uintptr_t)&t;
+    uint64_t expected = 0;
+    atomic_compare_exchange_strong(&counter, &expected, seed);
+    atomic_store(&seeded, 1);
+  }
+  for (;;) {
+    uint64_t z = atomic_fetch_add(&counter, 0x9e3779b97f4a7c15u) + 0x9e3779b97f4a7c15u;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    z ^= z >> 31;
+    if (z) return z;
+  }
 }
 
 kd_writer *kd_writer_new(const kd_writer_ops *ops, void *backend, const kd_backend_hooks *hooks,
@@ -71,12 +95,17 @@ int kd_writer_submit(kd_writer *w, kd_record *r) {
 
 /* Marks the records of a batch whose row a later record of the same session
  * rewrites whole (draws and reseeds store every stream): only the last one
- * of such a run is applied. Walks the batch from its end, remembering the
- * sessions seen in a small open-addressing table. */
+ * of such a run is applied. A run is a chain of versions (the later record
+ * was made on the earlier one's: after a conflict's refresh a new chain
+ * starts) and never passes a pinned record (a fork's parent) or a reseed.
+ * Walks the batch from its end, remembering the sessions seen in a small
+ * open-addressing table. */
 static void mark_superseded(kd_record *batch) {
   size_t n = 0;
   for (kd_record *r = batch; r; r = r->next) {
     r->superseded_by = NULL; /* a retried record may carry an old mark */
+    r->conflict = 0;
+    r->run_expect = r->expect;
     n++;
   }
   if (n < 2) return;
@@ -94,13 +123,16 @@ static void mark_superseded(kd_record *batch) {
       while (slots[h] && slots[h]->session != r->session) h = (h + 1) & (cap - 1);
       kd_record *later = slots[h];
       /* Each of these writes the session's whole state (streams and
-       * statistics): a later one makes an earlier one redundant. */
+       * statistics): a later one makes an earlier one redundant. A reseed
+       * is applied itself: a shared store announces it (backend_postgres.c). */
       const int whole = r->change == KD_CHANGE_STATE || r->change == KD_CHANGE_STATS ||
                         r->change == KD_CHANGE_RESEED;
-      if (whole && later &&
+      if (whole && !r->pinned && r->change != KD_CHANGE_RESEED && later && later->expect == r->version &&
           (later->change == KD_CHANGE_STATE || later->change == KD_CHANGE_STATS ||
-           later->change == KD_CHANGE_RESEED))
+           later->change == KD_CHANGE_RESEED)) {
         r->superseded_by = later->superseded_by ? later->superseded_by : later;
+        r->superseded_by->run_expect = r->expect; /* walking back: the run's first wins */
+      }
       slots[h] = r;
     }
   }
@@ -203,7 +235,10 @@ static void *writer_main(void *arg) {
     mark_superseded(batch);
     const int ok = w->ops->commit(w->backend, batch) == 0;
     for (kd_record *r = batch; ok && r; r = r->next)
-      if (r->superseded_by) r->orphaned = r->superseded_by->orphaned;
+      if (r->superseded_by) {
+        r->orphaned = r->superseded_by->orphaned;
+        r->conflict = r->superseded_by->conflict;
+      }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     uint64_t changes = 0;
     for (const kd_record *r = batch; r; r = r->next) changes++;

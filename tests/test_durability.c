@@ -10,6 +10,7 @@
 #include "durability.h"
 #include "row.h"
 #include "spec.h"
+#include "writer.h"
 
 /* ------------------------------------------------------------ the plan */
 
@@ -502,6 +503,107 @@ START_TEST(a_name_with_a_nul_inside_is_refused) {
 }
 END_TEST
 
+/* ------------------------------------------------------------ the writer's runs */
+
+/* What a fake backend's commit saw of each record (identified by its
+ * checksum field): applied or superseded, and the version it expects. */
+typedef struct seen_record {
+  uint64_t id;
+  int applied;
+  uint64_t run_expect;
+} seen_record;
+static seen_record seen[16];
+static size_t n_seen;
+
+static int fake_commit(void *backend, kd_record *batch) {
+  (void)backend;
+  for (kd_record *r = batch; r && n_seen < 16; r = r->next)
+    seen[n_seen++] = (seen_record){r->checksum, r->superseded_by == NULL, r->run_expect};
+  return 0;
+}
+static int fake_probe(void *backend) {
+  (void)backend;
+  return 0;
+}
+static int fake_finish(void *arg, kd_record *r, int ok) {
+  (void)arg, (void)r, (void)ok;
+  return 0;
+}
+
+static kd_record *change_of(kd_session *s, kd_change change, uint64_t id, uint64_t expect, uint64_t version) {
+  kd_record *r = calloc(1, sizeof *r);
+  ck_assert_ptr_nonnull(r);
+  atomic_fetch_add(&s->refs, 1);
+  r->session = s;
+  r->change = change;
+  r->checksum = id;
+  r->expect = expect;
+  r->version = version;
+  return r;
+}
+
+static const seen_record *seen_id(uint64_t id) {
+  for (size_t i = 0; i < n_seen; i++)
+    if (seen[i].id == id) return &seen[i];
+  ck_abort_msg("record %llu not committed", (unsigned long long)id);
+  return NULL;
+}
+
+/* One batch: a chain of versions is written once, by its last record,
+ * conditional on its first's expect; a record made on another version (a
+ * new chain after a refresh), a reseed (announced to other replicas) and a
+ * pinned record (a fork's parent) are written themselves. */
+START_TEST(a_batch_writes_each_chain_of_versions_once) {
+  kd_session *a = kd_session_new("a"), *b = kd_session_new("b");
+  ck_assert_ptr_nonnull(a);
+  ck_assert_ptr_nonnull(b);
+  kd_record *chain[] = {
+      change_of(a, KD_CHANGE_STATE, 1, 100, 101), change_of(b, KD_CHANGE_STATE, 2, 200, 201),
+      change_of(a, KD_CHANGE_STATE, 3, 101, 102), change_of(a, KD_CHANGE_STATE, 4, 102, 103),
+      /* a refresh happened: a new chain */
+      change_of(a, KD_CHANGE_STATE, 5, 900, 901), change_of(a, KD_CHANGE_RESEED, 6, 901, 902),
+      change_of(a, KD_CHANGE_STATE, 7, 902, 903), change_of(b, KD_CHANGE_STATE, 8, 201, 202),
+      change_of(b, KD_CHANGE_STATE, 9, 202, 203), change_of(b, KD_CHANGE_STATE, 10, 203, 204),
+  };
+  chain[7]->pinned = 1;
+  const size_t n = sizeof chain / sizeof *chain;
+  for (size_t i = 0; i + 1 < n; i++) chain[i]->next = chain[i + 1];
+  const kd_writer_ops ops = {fake_commit, fake_probe};
+  const kd_backend_hooks hooks = {fake_finish, NULL, NULL, NULL, NULL};
+  kd_writer *w = kd_writer_new(&ops, NULL, &hooks, "test");
+  ck_assert_ptr_nonnull(w);
+  n_seen = 0;
+  ck_assert_int_eq(kd_writer_submit(w, chain[0]), 0); /* queued before the thread runs: one batch */
+  ck_assert_int_eq(kd_writer_start(w), 0);
+  kd_writer_free(w);
+  ck_assert_uint_eq(n_seen, n);
+  /* a: 1, 3, 4 one chain (written by 4, expecting 100); 5 another, up to
+   * the reseed 6, which is written itself; 7 after it. */
+  ck_assert(!seen_id(1)->applied && !seen_id(3)->applied && seen_id(4)->applied);
+  ck_assert_uint_eq(seen_id(4)->run_expect, 100);
+  ck_assert(!seen_id(5)->applied && seen_id(6)->applied && seen_id(7)->applied);
+  ck_assert_uint_eq(seen_id(6)->run_expect, 900);
+  ck_assert_uint_eq(seen_id(7)->run_expect, 902);
+  /* b: 2 and the pinned 8 one chain written by 8; 9 and 10 by 10. */
+  ck_assert(!seen_id(2)->applied && seen_id(8)->applied);
+  ck_assert_uint_eq(seen_id(8)->run_expect, 200);
+  ck_assert(!seen_id(9)->applied && seen_id(10)->applied);
+  ck_assert_uint_eq(seen_id(10)->run_expect, 202);
+  kd_session_release(a);
+  kd_session_release(b);
+}
+END_TEST
+
+START_TEST(record_versions_differ) {
+  uint64_t v[1000];
+  for (size_t i = 0; i < 1000; i++) {
+    v[i] = kd_record_version();
+    ck_assert_uint_ne(v[i], 0);
+    for (size_t j = 0; j < i; j++) ck_assert_uint_ne(v[i], v[j]);
+  }
+}
+END_TEST
+
 static Suite *durability_suite(void) {
   Suite *s = suite_create("durability");
   TCase *p = tcase_create("plan");
@@ -522,6 +624,10 @@ static Suite *durability_suite(void) {
   tcase_add_test(sp, a_spec_with_a_model_round_trips);
   tcase_add_test(sp, damaged_specs_are_refused);
   suite_add_tcase(s, sp);
+  TCase *wr = tcase_create("writer");
+  tcase_add_test(wr, a_batch_writes_each_chain_of_versions_once);
+  tcase_add_test(wr, record_versions_differ);
+  suite_add_tcase(s, wr);
   return s;
 }
 

@@ -438,6 +438,39 @@ class DaemonTestCase(unittest.TestCase):
         assert rc == 0, "keyfoldd exited with %r" % rc
 
 
+class PostgresTestCase(unittest.TestCase):
+    """A throwaway cluster per class (self.pg, fsync as the class says), a
+    new database per test (self.db, self.url) and the daemons self.start()
+    started on it, killed and their directories removed when the test ends."""
+    fsync = True
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = PostgresCluster.start(fsync=cls.fsync)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pg.destroy()
+
+    def setUp(self):
+        self.db = self.pg.create_database()
+        self.url = self.pg.url(self.db)
+        self.daemons = []
+        self.addCleanup(self._reap)
+
+    def _reap(self):
+        for d in self.daemons:
+            if d.proc.poll() is None:
+                d.kill9()
+            if d.data_dir:
+                shutil.rmtree(d.data_dir, ignore_errors=True)
+
+    def start(self, *flags):
+        d = Daemon.start("--store", "postgres", "--postgres-url", self.url, *flags)
+        self.daemons.append(d)
+        return d
+
+
 class StoreTestCase(unittest.TestCase):
     """A temporary directory per test (self.root, with self.data for a
     store) and the daemons of self._daemons killed when the test ends."""

@@ -1,6 +1,7 @@
 """The PostgreSQL store (--store postgres, issue 14 phase 1) against a real,
 throwaway PostgreSQL cluster (kfharness.PostgresCluster): the schema and its
-version, one daemon per database (the advisory lock), a kill -9 restart that
+version, replicas sharing the database but not with a phase-1 keyfoldd (the
+advisory lock), a kill -9 restart that
 sees every acknowledged change and never hands a count out twice, the
 snapshot endpoint's answer, a restored backup marked by hand starting fenced, bad configurations, and PostgreSQL stopped and
 started under load (503 `unavailable` and readiness 503 meanwhile, recovery
@@ -23,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import kfharness  # noqa: E402
-from kfharness import Daemon, PostgresCluster, binary, fold_in, key_of, mkdtemp  # noqa: E402
+from kfharness import Daemon, binary, fold_in, key_of, mkdtemp  # noqa: E402
 
 if kfharness.postgres_missing():
     sys.stderr.write("test_postgres: skipped: %s\n" % kfharness.postgres_missing())
@@ -34,33 +35,7 @@ def keys(d, name, n=1, conn=None):
     return d.request("POST", "/v1/sessions/%s/keys" % name, body={"n": n}, conn=conn)
 
 
-class PostgresStore(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.pg = PostgresCluster.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pg.destroy()
-
-    def setUp(self):
-        self.db = self.pg.create_database()
-        self.url = self.pg.url(self.db)
-        self.daemons = []
-        self.addCleanup(self._reap)
-
-    def _reap(self):
-        for d in self.daemons:
-            if d.proc.poll() is None:
-                d.kill9()
-            if d.data_dir:
-                shutil.rmtree(d.data_dir, ignore_errors=True)
-
-    def start(self, *flags):
-        d = Daemon.start("--store", "postgres", "--postgres-url", self.url, *flags)
-        self.daemons.append(d)
-        return d
-
+class PostgresStore(kfharness.PostgresTestCase):
     def refused(self, *flags, env=None):
         """Runs keyfoldd expecting it to refuse to start; returns its stderr."""
         e = {k: v for k, v in os.environ.items() if not k.startswith("KEYFOLD_")}
@@ -74,7 +49,7 @@ class PostgresStore(unittest.TestCase):
 
     def test_schema_is_created_and_versioned(self):
         d = self.start()
-        self.assertEqual(self.pg.psql("SELECT version FROM keyfold_schema_version", self.db), "1")
+        self.assertEqual(self.pg.psql("SELECT max(version) FROM keyfold_schema_version", self.db), "2")
         self.assertEqual(d.post("/v1/sessions", {"name": "s", "rngs": {"default": 3}})[0], 201)
         self.assertEqual(self.pg.psql("SELECT name FROM keyfold_sessions", self.db), "s")
         self.assertEqual(d.stop(), 0)
@@ -87,15 +62,48 @@ class PostgresStore(unittest.TestCase):
         self.assertEqual(self.start().stop(), 0)
         self.pg.psql("INSERT INTO keyfold_schema_version(version) VALUES (7)", self.db)
         err = self.refused("--store", "postgres", "--postgres-url", self.url)
-        self.assertIn("schema is version 7, newer than this keyfoldd's (version 1)", err)
+        self.assertIn("schema is version 7, newer than this keyfoldd's (version 2)", err)
 
-    def test_one_daemon_per_database(self):
+    def test_schema_1_is_migrated_to_2(self):
+        """A database written by a phase-1 keyfoldd (schema 1: no version
+        column) is migrated on start; its sessions go on where they were."""
         d = self.start()
-        err = self.refused("--store", "postgres", "--postgres-url", self.url)
-        self.assertIn("another keyfoldd holds it", err)
-        # Once the first one is gone the database is free again; the URL may
-        # come from the environment as well.
+        self.assertEqual(d.post("/v1/sessions", {"name": "s", "rngs": {"default": 4}})[0], 201)
+        self.assertEqual(keys(d, "s", n=3)[0], 200)
         self.assertEqual(d.stop(), 0)
+        self.pg.psql("ALTER TABLE keyfold_sessions DROP COLUMN version; DROP TABLE keyfold_epoch;"
+                     " DELETE FROM keyfold_schema_version WHERE version = 2", self.db)
+        d = self.start()
+        self.assertEqual(self.pg.psql("SELECT max(version) FROM keyfold_schema_version", self.db), "2")
+        self.assertIn("migrated from version 1 to 2", "".join(d.stderr_lines))
+        s, b, _ = keys(d, "s")
+        self.assertEqual((s, b["counts"]), (200, [3]))
+        self.assertEqual(d.stop(), 0)
+
+    def test_replicas_share_the_database_but_not_with_phase_1(self):
+        """Strict and lease replicas hold the advisory lock shared; a phase-1
+        keyfoldd (one daemon per database) takes it exclusively, and while one
+        holds it no replica starts."""
+        a, b = self.start("--durability", "strict"), self.start("--durability", "lease")
+        self.assertEqual(a.stop(), 0)
+        self.assertEqual(b.stop(), 0)
+        # What a phase-1 keyfoldd holds while it runs.
+        holder = subprocess.Popen(["psql", "-X", "-q", "-d", self.url], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            holder.stdin.write("SELECT pg_advisory_lock(1801874532);\n\\echo held\n")
+            holder.stdin.flush()
+            lines = [holder.stdout.readline()]
+            while lines[-1] and lines[-1] != "held\n" and len(lines) < 20:
+                lines.append(holder.stdout.readline())
+            self.assertEqual(lines[-1], "held\n", lines)
+            err = self.refused("--store", "postgres", "--postgres-url", self.url)
+            self.assertIn("a keyfoldd of phase 1 (one daemon per database) holds it alone", err)
+        finally:
+            holder.stdin.close()
+            holder.wait(timeout=30)
+        # Once it is gone the database is free again; the URL may come from
+        # the environment as well.
         d2 = Daemon.start(env={"KEYFOLD_STORE": "postgres", "KEYFOLD_POSTGRES_URL": self.url})
         self.daemons.append(d2)
         self.assertEqual(d2.stop(), 0)

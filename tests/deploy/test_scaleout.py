@@ -423,11 +423,41 @@ class ComposeFileTest(unittest.TestCase):
         self.assertIsNotNone(listen)
         self.assertTrue(any(p.endswith(":" + listen.group(1)) for p in lb["ports"]), lb["ports"])
 
+    def test_ha_topology(self):
+        """Profile ha: PostgreSQL, three replicas on it with no store of their
+        own, nginx round-robin (deploy/nginx/keyfold-ha.conf) over them."""
+        c = self.load()
+        services = c["services"]
+        with open(os.path.join(ROOT, "deploy", "nginx", "keyfold-ha.conf")) as f:
+            ha_conf = f.read()
+        in_conf = sorted(set(re.findall(r"\bserver\s+(keyfold-ha-\d+):8470\b", ha_conf)))
+        replicas = sorted(n for n in services if re.fullmatch(r"keyfold-ha-\d+", n))
+        self.assertEqual(replicas, in_conf)
+        self.assertEqual(len(replicas), 3)
+        upstream = ha_conf.split("upstream keyfold_replicas", 1)[1].split("}", 1)[0]
+        self.assertIsNone(re.search(r"^\s*hash\s", upstream, re.M), "round-robin by default")
+        self.assertEqual(services["keyfold-postgres"]["profiles"], ["ha"])
+        self.assertNotIn("ports", services["keyfold-postgres"])
+        for n in replicas:
+            svc = services[n]
+            self.assertEqual(svc["profiles"], ["ha"], n)
+            env = svc["environment"]
+            self.assertEqual((env["KEYFOLD_STORE"], env["KEYFOLD_DURABILITY"]), ("postgres", "strict"), n)
+            self.assertIn("host=keyfold-postgres", env["KEYFOLD_POSTGRES_URL"])
+            self.assertNotIn("password", env["KEYFOLD_POSTGRES_URL"], "the password goes through PGPASSWORD")
+            self.assertNotIn("volumes", svc, "%s: the database holds the state" % n)
+            self.assertNotIn("ports", svc, "%s: replicas are reached through nginx only" % n)
+            self.assertIn("keyfold-postgres", svc["depends_on"])
+        lb = services["keyfold-ha-lb"]
+        self.assertEqual(sorted(lb["depends_on"]), replicas)
+        self.assertIn("./nginx/keyfold-ha.conf:/etc/nginx/conf.d/default.conf:ro", lb["volumes"])
+        self.assertIn("127.0.0.1:8490:8470", lb["ports"])
+
     def test_compose_schema(self):
         exe = shutil.which("docker-compose")
         if not exe:
             self.skipTest("docker-compose (Debian package) is not installed")
-        r = subprocess.run([exe, "-f", self.COMPOSE, "--profile", "scaleout", "config", "-q"],
+        r = subprocess.run([exe, "-f", self.COMPOSE, "--profile", "scaleout", "--profile", "ha", "config", "-q"],
                            capture_output=True, text=True, timeout=120)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
