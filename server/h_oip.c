@@ -42,7 +42,7 @@ static int model_session(const kd_request *req, kd_session **out, kd_err *err) {
   *out = NULL;
   kd_session *s = NULL;
   kd_err ignored;
-  if (kd_session_find(req->srv, name, &s, &ignored) == 0 && !s->model) {
+  if (kd_session_find_current(req->srv, name, &s, &ignored) == 0 && !s->model) {
     kd_session_release(s);
     s = NULL;
   }

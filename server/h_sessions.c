@@ -759,7 +759,7 @@ int kd_h_session_forward(kd_request *req, kd_response *res, kd_err *err) {
     xv = json_object_get(body, "x");
   }
   kd_session *s;
-  if (kd_session_find(req->srv, req->params[0], &s, err) != 0) return -1;
+  if (kd_session_find_current(req->srv, req->params[0], &s, err) != 0) return -1;
   kf_dtype dtype = KF_FLOAT32;
   kf_tensor x = {0}, y = {0};
   int rc = 0;
@@ -1056,9 +1056,10 @@ int kd_h_session_params(kd_request *req, kd_response *res, kd_err *err) {
   params_format fmt;
   if (params_query(req, &fmt, err) != 0) return -1;
   kd_session *s;
-  if (kd_session_find(req->srv, req->params[0], &s, err) != 0) return -1;
-  /* Parameters never change after creation: no lock, so a large model's
-   * dump does not hold up draws on the session. */
+  if (kd_session_find_current(req->srv, req->params[0], &s, err) != 0) return -1;
+  /* Parameters never change after creation: no lock for them, so a large
+   * model's dump does not hold up draws on the session; the batch
+   * statistics are read under it (collect_variables' callers). */
   if (fmt != PARAMS_SAFETENSORS) {
     kd_jw w;
     kd_jw_init(&w, &res->body);

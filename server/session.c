@@ -51,6 +51,20 @@ int kd_session_find(kd_server *srv, const char *name, kd_session **out, kd_err *
   return 0;
 }
 
+int kd_session_find_current(kd_server *srv, const char *name, kd_session **out, kd_err *err) {
+  if (kd_session_find(srv, name, out, err) != 0) return -1;
+  if (!kd_durable_shared(srv->durable)) return 0;
+  pthread_mutex_lock(&(*out)->lock);
+  const size_t n_stats = kd_session_stat_count(*out);
+  pthread_mutex_unlock(&(*out)->lock);
+  if (n_stats == 0) return 0;
+  /* Another replica may have trained the statistics since: read the row. */
+  kd_session_release(*out);
+  *out = NULL;
+  if (kd_session_sync(srv, name, err) != 0) return -1;
+  return kd_session_find(srv, name, out, err);
+}
+
 /* ---------------------------------------------------------------- create */
 
 int kd_session_build(const char *name, const kd_spec *spec, kd_session **out, kd_err *err) {

@@ -42,6 +42,12 @@ typedef struct kd_session_view {
  * (kd_session_release). 400 for an invalid name, 404. */
 int kd_session_find(kd_server *srv, const char *name, kd_session **out, kd_err *err);
 
+/* kd_session_find for requests that read state no write of theirs checks:
+ * on a store shared by replicas, a session whose model has batch statistics
+ * is first brought up to its stored row (a forward pass in eval mode, the
+ * parameters' dump), as draws are by their conditional writes. */
+int kd_session_find_current(kd_server *srv, const char *name, kd_session **out, kd_err *err);
+
 /* Replicas sharing a store (kd_durable_shared): makes the table's entry for
  * name what the store holds now — loaded, refreshed, replaced or removed —
  * so that a read sees what another replica acknowledged. One round trip;

@@ -140,6 +140,34 @@ class Replicas(kfharness.PostgresTestCase):
         s, body = self.keys(1, "r")
         self.assertEqual((s, body["counts"], body["keys"]), (200, [0], [fold_in(key_of(1), 0)]))
 
+    def test_a_model_session_is_one_model_on_every_replica(self):
+        """A model (a batch_norm and a dropout) created through one replica:
+        every replica rebuilds the same parameters; a training pass through
+        another moves the batch statistics and the dropout count for all; an
+        eval pass through the third gives what the second would give."""
+        a, b, c = self.replicas
+        model = {"layers": [{"type": "linear", "in_features": 3, "out_features": 4},
+                            {"type": "batch_norm", "num_features": 4, "name": "bn"},
+                            {"type": "dropout", "rate": 0.5}]}
+        s, body = a.post("/v1/sessions", {"name": "m", "rngs": {"params": 0, "dropout": 1}, "model": model})
+        self.assertEqual(s, 201, body)
+        states = [r.get("/v1/sessions/m/params?format=state")[1] for r in self.replicas]
+        self.assertEqual(states[1], states[0])
+        self.assertEqual(states[2], states[0])
+        x = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]
+        for via in (b, c, b):
+            s, body = via.post("/v1/sessions/m/forward", {"x": x, "deterministic": False})
+            self.assertEqual(s, 200, body)
+        trained = [r.get("/v1/sessions/m/params?format=state")[1] for r in self.replicas]
+        self.assertNotEqual(trained[0]["bn"]["mean"], states[0]["bn"]["mean"])
+        self.assertEqual(trained[1], trained[0])
+        self.assertEqual(trained[2], trained[0])
+        for r in self.replicas:
+            self.assertEqual(r.get("/v1/sessions/m")[1]["rngs"]["dropout"]["count"], 3)
+        ys = [r.post("/v1/sessions/m/forward", {"x": x, "deterministic": True})[1]["y"] for r in self.replicas]
+        self.assertEqual(ys[1], ys[0])
+        self.assertEqual(ys[2], ys[0])
+
     def test_fork_and_delete_through_one_are_seen_by_the_others(self):
         a, b, c = self.replicas
         self.assertEqual(a.post("/v1/sessions", {"name": "p", "rngs": {"default": 5}})[0], 201)
