@@ -143,8 +143,25 @@ FUNCTIONS = {
 
 # --------------------------------------------------------------------- layers
 
+def init_of(v):
+    """A keyfold initializer (a name, or {"name": ..., parameters}) as jax.nn.initializers'."""
+    I = jax.nn.initializers
+    if isinstance(v, str):
+        return getattr(I, v) if v in ("zeros", "ones") else getattr(I, v)()
+    p = {k: x for k, x in v.items() if k != "name"}
+    if v["name"] == "variance_scaling":
+        return I.variance_scaling(p.get("scale", 1.0), p.get("mode", "fan_in"), p.get("distribution", "truncated_normal"),
+                                  in_axis=p.get("in_axis", -2), out_axis=p.get("out_axis", -1))
+    return getattr(I, v["name"])(**p)
+
+
+INITS = ("kernel_init", "bias_init", "scale_init", "embedding_init")
+
+
 def kw(spec, *names):
-    return {n: (tuple(spec[n]) if isinstance(spec[n], list) else spec[n]) for n in names if n in spec}
+    out = {n: (tuple(spec[n]) if isinstance(spec[n], list) else spec[n]) for n in names if n in spec}
+    out.update({n: init_of(spec[n]) for n in INITS if n in spec})
+    return out
 
 
 def padding_of(p):
@@ -165,9 +182,9 @@ def build_layer(spec, rngs):
                                  rngs=rngs, **kw(spec, "axis", "use_bias"))
     if t == "einsum":
         return nnx.Einsum(spec["einsum_str"], tuple(spec["kernel_shape"]),
-                          tuple(spec["bias_shape"]) if spec.get("bias_shape") else None, rngs=rngs)
+                          tuple(spec["bias_shape"]) if spec.get("bias_shape") else None, rngs=rngs, **kw(spec))
     if t == "embed":
-        return nnx.Embed(spec["num_embeddings"], spec["features"], rngs=rngs)
+        return nnx.Embed(spec["num_embeddings"], spec["features"], rngs=rngs, **kw(spec))
     if t in ("conv", "conv_transpose"):
         cls = nnx.Conv if t == "conv" else nnx.ConvTranspose
         extra = kw(spec, "strides", "kernel_dilation", "use_bias")
@@ -556,6 +573,30 @@ def option_cases(rng, lin):
              conv(32, 64, [3, 3]), {"type": "relu"}, {"type": "avg_pool", "window_shape": [2, 2], "strides": [2, 2]},
              {"type": "flatten"}, lin(3136, 256), {"type": "relu"}, lin(256, 10)]
     add("mnist_cnn", mnist, grid(rng, 1, 28, 28, 1), P, summary=True)
+    # every initializer keyword of the layers that take one (scale_init and bias_init of the norms too)
+    add("initializers", [
+        dict(lin(4, 6), kernel_init="he_uniform", bias_init={"name": "normal", "stddev": 0.5}),
+        {"type": "layer_norm", "num_features": 6, "scale_init": {"name": "normal", "stddev": 0.5},
+         "bias_init": {"name": "uniform", "scale": 0.3}},
+        {"type": "rms_norm", "num_features": 6, "scale_init": {"name": "truncated_normal", "stddev": 0.2}},
+        {"type": "batch_norm", "num_features": 6, "scale_init": {"name": "constant", "value": 2.0},
+         "bias_init": {"name": "normal", "stddev": 0.1}},
+        {"type": "group_norm", "num_features": 6, "num_groups": 3, "scale_init": "zeros",
+         "bias_init": {"name": "constant", "value": -1.5}},
+        {"type": "linear_general", "in_features": 6, "out_features": [2, 2], "kernel_init": "glorot_normal",
+         "bias_init": {"name": "uniform", "scale": 1.0}},
+        {"type": "flatten"},
+        {"type": "einsum", "einsum_str": "bi,io->bo", "kernel_shape": [4, 3], "bias_shape": [3],
+         "kernel_init": {"name": "variance_scaling", "scale": 2.0, "mode": "fan_out", "distribution": "uniform"},
+         "bias_init": {"name": "normal", "stddev": 1.0}}], grid(rng, 3, 4), P)
+    add("initializers_conv_attention", [
+        {"type": "conv", "in_features": 2, "out_features": 4, "kernel_size": [3], "kernel_init": "xavier_uniform",
+         "bias_init": {"name": "normal", "stddev": 0.2}},
+        {"type": "multi_head_attention", "num_heads": 2, "in_features": 4, "kernel_init": "lecun_uniform",
+         "bias_init": {"name": "normal", "stddev": 0.3}}], grid(rng, 2, 5, 2), P)
+    add("initializers_embed", [
+        {"type": "embed", "num_embeddings": 6, "features": 4, "embedding_init": {"name": "uniform", "scale": 2.0}},
+        lin(4, 2)], rng.integers(0, 6, (2, 3)).tolist(), P)
     return out
 
 

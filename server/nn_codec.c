@@ -348,21 +348,25 @@ static const layer_field conv_transpose_table[] = {
   {"kernel_dilation", FK_SPATIAL, M(kernel_dilation), 0, 0},
   {"use_bias", FK_BOOL, M(use_bias), 0, 0}, {"kernel_init", FK_INIT, M(kernel_init), 0, 0},
   {"bias_init", FK_INIT, M(bias_init), 0, 0}, END_FIELDS};
+#define NORM_INITS \
+  {"scale_init", FK_INIT, M(scale_init), 0, 0}, {"bias_init", FK_INIT, M(bias_init), 0, 0}
 static const layer_field layer_norm_table[] = {
   {"num_features", FK_SIZE, M(num_features), 0, 1}, {"epsilon", FK_DOUBLE, M(epsilon), 0, 0},
-  {"use_bias", FK_BOOL, M(use_bias), 0, 0}, {"use_scale", FK_BOOL, M(use_scale), 0, 0}, END_FIELDS};
+  {"use_bias", FK_BOOL, M(use_bias), 0, 0}, {"use_scale", FK_BOOL, M(use_scale), 0, 0}, NORM_INITS,
+  END_FIELDS};
 static const layer_field rms_norm_table[] = {
   {"num_features", FK_SIZE, M(num_features), 0, 1}, {"epsilon", FK_DOUBLE, M(epsilon), 0, 0},
-  {"use_scale", FK_BOOL, M(use_scale), 0, 0}, END_FIELDS};
+  {"use_scale", FK_BOOL, M(use_scale), 0, 0}, {"scale_init", FK_INIT, M(scale_init), 0, 0}, END_FIELDS};
 static const layer_field batch_norm_table[] = {
   {"num_features", FK_SIZE, M(num_features), 0, 1}, {"momentum", FK_DOUBLE, M(momentum), 0, 0},
   {"epsilon", FK_DOUBLE, M(epsilon), 0, 0}, {"use_bias", FK_BOOL, M(use_bias), 0, 0},
   {"use_scale", FK_BOOL, M(use_scale), 0, 0},
-  {"use_running_average", FK_BOOL, M(deterministic), 0, 0}, END_FIELDS};
+  {"use_running_average", FK_BOOL, M(deterministic), 0, 0}, NORM_INITS, END_FIELDS};
 static const layer_field group_norm_table[] = {
   {"num_features", FK_SIZE, M(num_features), 0, 1}, {"num_groups", FK_INT_OPT, M(num_groups), 0, 0},
   {"group_size", FK_INT_OPT, M(group_size), 0, 0}, {"epsilon", FK_DOUBLE, M(epsilon), 0, 0},
-  {"use_bias", FK_BOOL, M(use_bias), 0, 0}, {"use_scale", FK_BOOL, M(use_scale), 0, 0}, END_FIELDS};
+  {"use_bias", FK_BOOL, M(use_bias), 0, 0}, {"use_scale", FK_BOOL, M(use_scale), 0, 0}, NORM_INITS,
+  END_FIELDS};
 static const layer_field attention_table[] = {
   {"num_heads", FK_SIZE, M(num_heads), 0, 1}, {"in_features", FK_SIZE, M(in_features), 0, 1},
   {"qkv_features", FK_SIZE_OPT, M(qkv_features), 0, 0},

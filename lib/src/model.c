@@ -97,6 +97,7 @@ int kf_layer_spec_make(kf_layer_type type, kf_layer_spec *out) {
   spec.use_scale = 1;
   spec.momentum = 0.99;
   spec.num_groups = 32;
+  if (kf_init_make(KF_INIT_ONES, &spec.scale_init) != KF_OK) return KF_EINVAL;
   *out = spec;
   return KF_OK;
 }
@@ -158,10 +159,9 @@ void kf__diag_report(kf_model_diag *diag, const kf_model_diag *found) {
   diag->struct_size = size;
 }
 
-/* The norms' and attention's scale and bias initializers (Flax's defaults,
- * not settable through the spec). */
+/* The scale initializer of attention's q/k LayerNorms (Flax's default; the
+ * constructor does not pass one). */
 static const kf_init init_ones = {.kind = KF_INIT_ONES};
-static const kf_init init_zeros = {.kind = KF_INIT_ZEROS};
 
 static int64_t product(const int64_t *dims, int n) {
   int64_t p = 1;
@@ -244,18 +244,19 @@ static int add_linear_general(kf__layer *node, const char *prefix, const int64_t
   return rc;
 }
 
-/* The scale and bias of a norm over `features`, each only if used. */
-static int add_norm_params(kf__layer *node, const char *prefix, int64_t features, int use_scale,
-                           int use_bias) {
+/* The scale and bias of a norm over `features`, each only if its
+ * initializer is given (NULL: use_scale / use_bias false). */
+static int add_norm_params(kf__layer *node, const char *prefix, int64_t features,
+                           const kf_init *scale_init, const kf_init *bias_init) {
   char name[KF__PARAM_NAME_MAX + 1];
   int rc = KF_OK;
-  if (use_scale) {
+  if (scale_init) {
     snprintf(name, sizeof name, "%s%sscale", prefix, *prefix ? "." : "");
-    rc = add_param_dims(node, name, 1, &features, &init_ones);
+    rc = add_param_dims(node, name, 1, &features, scale_init);
   }
-  if (rc == KF_OK && use_bias) {
+  if (rc == KF_OK && bias_init) {
     snprintf(name, sizeof name, "%s%sbias", prefix, *prefix ? "." : "");
-    rc = add_param_dims(node, name, 1, &features, &init_zeros);
+    rc = add_param_dims(node, name, 1, &features, bias_init);
   }
   return rc;
 }
@@ -446,7 +447,8 @@ static int describe_leaf(kf__layer *node, int64_t *width, kf_model_diag *d) {
         if (f % g != 0) return bad_field(d, spec->group_size > 0 ? "group_size" : "num_groups", KF_ERANGE);
       }
       const int use_bias = spec->type != KF_LAYER_RMS_NORM && spec->use_bias;
-      rc = add_norm_params(node, "", f, spec->use_scale, use_bias);
+      rc = add_norm_params(node, "", f, spec->use_scale ? &spec->scale_init : NULL,
+                           use_bias ? &spec->bias_init : NULL);
       if (rc == KF_OK && spec->type == KF_LAYER_BATCH_NORM) {
         rc = add_stat(node, f);
         if (rc == KF_OK) rc = add_stat(node, f);
@@ -472,8 +474,8 @@ static int describe_leaf(kf__layer *node, int64_t *width, kf_model_diag *d) {
         rc = add_linear_general(node, proj[p], &in, 1, heads_dims, 2, spec->use_bias,
                                 &spec->kernel_init, &spec->bias_init);
       if (rc == KF_OK && spec->normalize_qk) {
-        rc = add_norm_params(node, "query_ln", heads_dims[1], 1, 0);
-        if (rc == KF_OK) rc = add_norm_params(node, "key_ln", heads_dims[1], 1, 0);
+        rc = add_norm_params(node, "query_ln", heads_dims[1], &init_ones, NULL);
+        if (rc == KF_OK) rc = add_norm_params(node, "key_ln", heads_dims[1], &init_ones, NULL);
       }
       if (rc == KF_OK)
         rc = add_linear_general(node, "out", heads_dims, 2, &out, 1, spec->use_bias,
@@ -536,7 +538,8 @@ static int describe_leaf(kf__layer *node, int64_t *width, kf_model_diag *d) {
       const char *dot = strrchr(node->param_name[j], '.');
       const char *leaf = dot ? dot + 1 : node->param_name[j];
       return bad_field(d, spec->type == KF_LAYER_EMBED ? "embedding_init"
-                          : strcmp(leaf, "kernel") == 0 ? "kernel_init" : "bias_init", rc);
+                          : strcmp(leaf, "kernel") == 0 ? "kernel_init"
+                          : strcmp(leaf, "scale") == 0 ? "scale_init" : "bias_init", rc);
     }
   }
   return KF_OK;

@@ -177,6 +177,7 @@ typedef struct kf_layer_spec {
   /* reshape: the shape after the leading (batch) axis; -1 once allowed */
   int n_reshape;
   int64_t reshape[KF_MAX_RANK];
+  kf_init scale_init;    /* layer/rms/batch/group norm: default ones (bias_init above: zeros) */
   /* Members added by later versions go here, and only here. */
 } kf_layer_spec;
 

@@ -839,11 +839,14 @@ class LayerNorm:
     use_bias: bool = True
     use_scale: bool = True
     name: Optional[str] = None
+    scale_init: InitLike = "ones"
+    bias_init: InitLike = "zeros"
 
     def to_json(self) -> Dict[str, Any]:
         return _named({"type": "layer_norm", "num_features": self.num_features,
                        "epsilon": self.epsilon, "use_bias": self.use_bias,
-                       "use_scale": self.use_scale}, self.name)
+                       "use_scale": self.use_scale, "scale_init": _init_json(self.scale_init),
+                       "bias_init": _init_json(self.bias_init)}, self.name)
 
 
 @dataclass(frozen=True)
@@ -853,10 +856,12 @@ class RMSNorm:
     epsilon: float = 1e-6
     use_scale: bool = True
     name: Optional[str] = None
+    scale_init: InitLike = "ones"
 
     def to_json(self) -> Dict[str, Any]:
         return _named({"type": "rms_norm", "num_features": self.num_features,
-                       "epsilon": self.epsilon, "use_scale": self.use_scale}, self.name)
+                       "epsilon": self.epsilon, "use_scale": self.use_scale,
+                       "scale_init": _init_json(self.scale_init)}, self.name)
 
 
 @dataclass(frozen=True)
@@ -871,12 +876,16 @@ class BatchNorm:
     use_scale: bool = True
     use_running_average: bool = False
     name: Optional[str] = None
+    scale_init: InitLike = "ones"
+    bias_init: InitLike = "zeros"
 
     def to_json(self) -> Dict[str, Any]:
         return _named({"type": "batch_norm", "num_features": self.num_features,
                        "momentum": self.momentum, "epsilon": self.epsilon,
                        "use_bias": self.use_bias, "use_scale": self.use_scale,
-                       "use_running_average": self.use_running_average}, self.name)
+                       "use_running_average": self.use_running_average,
+                       "scale_init": _init_json(self.scale_init),
+                       "bias_init": _init_json(self.bias_init)}, self.name)
 
 
 @dataclass(frozen=True)
@@ -891,12 +900,15 @@ class GroupNorm:
     use_bias: bool = True
     use_scale: bool = True
     name: Optional[str] = None
+    scale_init: InitLike = "ones"
+    bias_init: InitLike = "zeros"
 
     def to_json(self) -> Dict[str, Any]:
         return _named({"type": "group_norm", "num_features": self.num_features,
                        "num_groups": self.num_groups, "group_size": self.group_size,
                        "epsilon": self.epsilon, "use_bias": self.use_bias,
-                       "use_scale": self.use_scale}, self.name)
+                       "use_scale": self.use_scale, "scale_init": _init_json(self.scale_init),
+                       "bias_init": _init_json(self.bias_init)}, self.name)
 
 
 @dataclass(frozen=True)
@@ -1038,32 +1050,36 @@ def conv_transpose(in_features: int, out_features: int, kernel_size: IntOrInts,
 
 
 def layer_norm(num_features: int, epsilon: float = 1e-6, use_bias: bool = True,
-               use_scale: bool = True, *, name: Optional[str] = None) -> LayerNorm:
+               use_scale: bool = True, *, name: Optional[str] = None,
+               scale_init: InitLike = "ones", bias_init: InitLike = "zeros") -> LayerNorm:
     """A ``layer_norm`` layer spec."""
-    return LayerNorm(num_features, epsilon, use_bias, use_scale, name)
+    return LayerNorm(num_features, epsilon, use_bias, use_scale, name, scale_init, bias_init)
 
 
 def rms_norm(num_features: int, epsilon: float = 1e-6, use_scale: bool = True, *,
-             name: Optional[str] = None) -> RMSNorm:
+             name: Optional[str] = None, scale_init: InitLike = "ones") -> RMSNorm:
     """An ``rms_norm`` layer spec."""
-    return RMSNorm(num_features, epsilon, use_scale, name)
+    return RMSNorm(num_features, epsilon, use_scale, name, scale_init)
 
 
 def batch_norm(num_features: int, momentum: float = 0.99, epsilon: float = 1e-5,
                use_bias: bool = True, use_scale: bool = True,
-               use_running_average: bool = False, *, name: Optional[str] = None) -> BatchNorm:
+               use_running_average: bool = False, *, name: Optional[str] = None,
+               scale_init: InitLike = "ones", bias_init: InitLike = "zeros") -> BatchNorm:
     """A ``batch_norm`` layer spec."""
     return BatchNorm(num_features, momentum, epsilon, use_bias, use_scale, use_running_average,
-                     name)
+                     name, scale_init, bias_init)
 
 
 def group_norm(num_features: int, num_groups: Optional[int] = 32,
                group_size: Optional[int] = None, epsilon: float = 1e-6, use_bias: bool = True,
-               use_scale: bool = True, *, name: Optional[str] = None) -> GroupNorm:
+               use_scale: bool = True, *, name: Optional[str] = None,
+               scale_init: InitLike = "ones", bias_init: InitLike = "zeros") -> GroupNorm:
     """A ``group_norm`` layer spec; ``group_norm(8, group_size=2)`` means ``num_groups=None``."""
     if group_size is not None and num_groups == 32:
         num_groups = None
-    return GroupNorm(num_features, num_groups, group_size, epsilon, use_bias, use_scale, name)
+    return GroupNorm(num_features, num_groups, group_size, epsilon, use_bias, use_scale, name,
+                     scale_init, bias_init)
 
 
 def multi_head_attention(num_heads: int, in_features: int, qkv_features: Optional[int] = None,

@@ -1779,6 +1779,16 @@ export interface components {
             use_bias?: boolean;
             /** @default true */
             use_scale?: boolean;
+            /**
+             * @description Initializer of scale (nnx.initializers.ones); its key is drawn whatever it is.
+             * @default ones
+             */
+            scale_init?: components["schemas"]["Initializer"];
+            /**
+             * @description Initializer of bias.
+             * @default zeros
+             */
+            bias_init?: components["schemas"]["Initializer"];
         };
         /** @description nnx.RMSNorm over the last axis (no mean subtracted, no bias). Draws: one key for scale (ones) if use_scale. */
         RMSNormLayer: {
@@ -1790,6 +1800,11 @@ export interface components {
             epsilon?: number;
             /** @default true */
             use_scale?: boolean;
+            /**
+             * @description Initializer of scale (nnx.initializers.ones); its key is drawn whatever it is.
+             * @default ones
+             */
+            scale_init?: components["schemas"]["Initializer"];
         };
         /**
          * @description nnx.BatchNorm over every axis but the last. Draws: one key for scale if use_scale,
@@ -1820,6 +1835,16 @@ export interface components {
              * @default false
              */
             use_running_average?: boolean;
+            /**
+             * @description Initializer of scale (nnx.initializers.ones); its key is drawn whatever it is.
+             * @default ones
+             */
+            scale_init?: components["schemas"]["Initializer"];
+            /**
+             * @description Initializer of bias.
+             * @default zeros
+             */
+            bias_init?: components["schemas"]["Initializer"];
         };
         /**
          * @description nnx.GroupNorm: the features split into groups, each normalised over it and every
@@ -1847,6 +1872,16 @@ export interface components {
             use_bias?: boolean;
             /** @default true */
             use_scale?: boolean;
+            /**
+             * @description Initializer of scale (nnx.initializers.ones); its key is drawn whatever it is.
+             * @default ones
+             */
+            scale_init?: components["schemas"]["Initializer"];
+            /**
+             * @description Initializer of bias.
+             * @default zeros
+             */
+            bias_init?: components["schemas"]["Initializer"];
         };
         /**
          * @description nnx.MultiHeadAttention, self-attention (inputs_q = inputs_k = inputs_v = x, shape
@@ -2013,7 +2048,7 @@ export interface components {
          *     lists, explicit padding as `[low, high]` pairs, qkv_features / out_features resolved,
          *     `name` only when given. Layers that hold a stream (Flax 0.11+) carry `rngs`.
          */
-        ResolvedLayer: WithRequired<components["schemas"]["LinearLayer"], "use_bias" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["LinearGeneralLayer"], "axis" | "use_bias" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["EinsumLayer"], "bias_shape" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["EmbedLayer"], "embedding_init"> | WithRequired<components["schemas"]["ConvLayer"], "strides" | "padding" | "input_dilation" | "kernel_dilation" | "feature_group_count" | "use_bias" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["ConvTransposeLayer"], "strides" | "padding" | "kernel_dilation" | "use_bias" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["LayerNormLayer"], "epsilon" | "use_bias" | "use_scale"> | WithRequired<components["schemas"]["RMSNormLayer"], "epsilon" | "use_scale"> | WithRequired<components["schemas"]["BatchNormLayer"], "momentum" | "epsilon" | "use_bias" | "use_scale" | "use_running_average"> | WithRequired<components["schemas"]["GroupNormLayer"], "num_groups" | "group_size" | "epsilon" | "use_bias" | "use_scale"> | components["schemas"]["ResolvedMultiHeadAttentionLayer"] | components["schemas"]["ResolvedDropoutLayer"] | components["schemas"]["ActivationLayer"] | WithRequired<components["schemas"]["GeluLayer"], "approximate"> | WithRequired<components["schemas"]["SoftmaxLayer"], "axis"> | WithRequired<components["schemas"]["EluLayer"], "alpha"> | WithRequired<components["schemas"]["LeakyReluLayer"], "negative_slope"> | WithRequired<components["schemas"]["PoolLayer"], "strides" | "padding"> | components["schemas"]["FlattenLayer"] | components["schemas"]["ReshapeLayer"] | components["schemas"]["ResolvedContainerLayer"] | components["schemas"]["ResolvedRepeatLayer"];
+        ResolvedLayer: WithRequired<components["schemas"]["LinearLayer"], "use_bias" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["LinearGeneralLayer"], "axis" | "use_bias" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["EinsumLayer"], "bias_shape" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["EmbedLayer"], "embedding_init"> | WithRequired<components["schemas"]["ConvLayer"], "strides" | "padding" | "input_dilation" | "kernel_dilation" | "feature_group_count" | "use_bias" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["ConvTransposeLayer"], "strides" | "padding" | "kernel_dilation" | "use_bias" | "kernel_init" | "bias_init"> | WithRequired<components["schemas"]["LayerNormLayer"], "epsilon" | "use_bias" | "use_scale" | "scale_init" | "bias_init"> | WithRequired<components["schemas"]["RMSNormLayer"], "epsilon" | "use_scale" | "scale_init"> | WithRequired<components["schemas"]["BatchNormLayer"], "momentum" | "epsilon" | "use_bias" | "use_scale" | "use_running_average" | "scale_init" | "bias_init"> | WithRequired<components["schemas"]["GroupNormLayer"], "num_groups" | "group_size" | "epsilon" | "use_bias" | "use_scale" | "scale_init" | "bias_init"> | components["schemas"]["ResolvedMultiHeadAttentionLayer"] | components["schemas"]["ResolvedDropoutLayer"] | components["schemas"]["ActivationLayer"] | WithRequired<components["schemas"]["GeluLayer"], "approximate"> | WithRequired<components["schemas"]["SoftmaxLayer"], "axis"> | WithRequired<components["schemas"]["EluLayer"], "alpha"> | WithRequired<components["schemas"]["LeakyReluLayer"], "negative_slope"> | WithRequired<components["schemas"]["PoolLayer"], "strides" | "padding"> | components["schemas"]["FlattenLayer"] | components["schemas"]["ReshapeLayer"] | components["schemas"]["ResolvedContainerLayer"] | components["schemas"]["ResolvedRepeatLayer"];
         /** @description A dropout as the daemon echoes it; in a Flax 0.11+ session, with the stream it holds. */
         ResolvedDropoutLayer: {
             /** @constant */
