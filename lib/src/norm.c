@@ -7,6 +7,7 @@
  * zero as in XLA's kernels. */
 #include <math.h>
 
+#include "bits.h"
 #include "functions.h"
 #include "norm.h"
 #include "rsqrt.h"
@@ -43,7 +44,7 @@ static inline float normalize_one(float x, float mean, float mul, const float *s
   return y;
 }
 
-void kf__layer_norm(size_t rows, size_t features, const float *x, const float *scale,
+KF__HOT_LOOP void kf__layer_norm(size_t rows, size_t features, const float *x, const float *scale,
                     const float *bias, float eps, int rms, kf_rsqrt_mode rmode, kf_flax_era era,
                     float *y) {
   for (size_t r = 0; r < rows; r++) {
