@@ -179,6 +179,18 @@ void kf__softmax_row(size_t n, float *row, kf_flax_era era, size_t total) {
   softmax_line(n, 1, row, row, 0, era, total);
 }
 
+void kf__softmax_cols(kf__isa isa, size_t n, size_t cols, float *y, size_t ld, kf_flax_era era,
+                      size_t total, float *tmp) {
+  /* kf__xla_sum's choice for a contiguous line of n */
+  const int lanes16 = era == KF_FLAX_0_11 && total >= 4096 && n <= 80;
+  const size_t done = kf__k_softmax_cols(isa, n, cols, y, ld, lanes16, era != KF_FLAX_0_10);
+  for (size_t c = done; c < cols; c++) {
+    for (size_t j = 0; j < n; j++) tmp[j] = y[j * ld + c];
+    softmax_line(n, 1, tmp, tmp, 0, era, total);
+    for (size_t j = 0; j < n; j++) y[j * ld + c] = tmp[j];
+  }
+}
+
 /* XLA:CPU's expm1 for float32 (jaxlib 0.6.2 and 0.10.2 alike, measured):
  * tanh(x * 0.5) * (exp(x) + 1) for |x| <= 0.5, exp(x) - 1 beyond, with
  * XLA's tanh (activations.h) and exp. */

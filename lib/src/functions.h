@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "keyfold/rngs.h"
+#include "simd.h"
 
 /* What the era (keyfold/rngs.h: the jaxlib of that Flax) changes here,
  * measured on both:
@@ -81,6 +82,12 @@ void kf__softmax(size_t outer, size_t n, size_t inner, const float *x, float *y,
  * softmax over `total` values (kf__softmax with inner = 1 and outer = total
  * / n). */
 void kf__softmax_row(size_t n, float *row, kf_flax_era era, size_t total);
+
+/* kf__softmax_row(n, column, era, total) of columns [0, cols) of y (n rows,
+ * row stride ld), each column made contiguous: the same bits, many columns
+ * at a time in the vector lanes of isa. tmp holds n floats. */
+void kf__softmax_cols(kf__isa isa, size_t n, size_t cols, float *y, size_t ld, kf_flax_era era,
+                      size_t total, float *tmp);
 
 /* jax.nn.elu: y = x > 0 ? x : alpha * expm1(x), alpha a float32 (JAX's weak
  * type: the Python float rounded to float32). */

@@ -202,3 +202,16 @@ void kf__k_activation(kf__isa isa, kf__act act, const float *x, size_t len, floa
   KF__DISPATCH(isa, kf__k_activation, act, x, len, y)
   kf__activation_scalar(act, x, len, y);
 }
+
+size_t kf__k_softmax_cols(kf__isa isa, size_t n, size_t cols, float *y, size_t ld, int lanes16,
+                          int recip) {
+#if defined(KF_HAVE_X86_KERNELS)
+  switch (isa) {
+    case KF__ISA_AVX512: return kf__k_softmax_cols_avx512(n, cols, y, ld, lanes16, recip);
+    case KF__ISA_AVX2: return kf__k_softmax_cols_avx2(n, cols, y, ld, lanes16, recip);
+    default: break;
+  }
+#endif
+  (void)isa, (void)n, (void)cols, (void)y, (void)ld, (void)lanes16, (void)recip;
+  return 0;
+}

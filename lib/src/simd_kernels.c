@@ -763,3 +763,86 @@ void KF_FN(kf__k_activation)(kf__act act, const float *x, size_t len, float *y) 
     default: break;
   }
 }
+
+/* ------------------------------------------------------ softmax of columns */
+
+/* max_nan (functions.c): NaN if either is NaN, m's first. */
+static inline vf v_max_nan(vf m, vf x) {
+  return sel_f(m != m, m, sel_f(x != x, x, sel_f(m >= x, m, x)));
+}
+
+static inline void store_f(float *p, vf v) { memcpy(p, &v, sizeof v); }
+
+/* The chain from +0 over rows [first, end) of a column block: kf__xla_sum's
+ * window (each value read as zero if denormal). */
+static inline vf col_chain(const float *y, size_t ld, size_t first, size_t end) {
+  vf acc = splat_f(0.0f);
+  for (size_t i = first; i < end; i++) acc = v_ftz(acc + v_ftz(load_f(y + i * ld)));
+  return acc;
+}
+
+/* kf__xla_sum's one-axis tree (windows of 32, floor(padding / 2) zeros in
+ * front) of n <= 32 * 64 rows, bottom up: level 1 into buf, then each
+ * level over the one below in place (window j reads from j * 32 - lo >= j). */
+static vf col_tree_sum(const float *y, size_t ld, size_t n, vf buf[64]) {
+  if (n <= 32) return col_chain(y, ld, 0, n);
+  size_t cnt = (n + 31) / 32, lo = (cnt * 32 - n) / 2;
+  for (size_t j = 0; j < cnt; j++) {
+    const size_t first = j * 32 < lo ? 0 : j * 32 - lo;
+    const size_t end = j * 32 + 32 - lo < n ? j * 32 + 32 - lo : n;
+    buf[j] = col_chain(y, ld, first, end);
+  }
+  size_t size = cnt;
+  while (size > 32) {
+    cnt = (size + 31) / 32, lo = (cnt * 32 - size) / 2;
+    for (size_t j = 0; j < cnt; j++) {
+      const size_t first = j * 32 < lo ? 0 : j * 32 - lo;
+      const size_t end = j * 32 + 32 - lo < size ? j * 32 + 32 - lo : size;
+      vf acc = splat_f(0.0f);
+      for (size_t i = first; i < end; i++) acc = v_ftz(acc + buf[i]);
+      buf[j] = acc;
+    }
+    size = cnt;
+  }
+  vf acc = splat_f(0.0f);
+  for (size_t i = 0; i < size; i++) acc = v_ftz(acc + buf[i]);
+  return acc;
+}
+
+/* jaxlib 0.10.2's 16-lane row sum (functions.c's lanes16_sum), n <= 80. */
+static vf col_lanes16_sum(const float *y, size_t ld, size_t n) {
+  vf lane[16];
+  for (int l = 0; l < 16; l++) lane[l] = splat_f(0.0f);
+  for (size_t i = 0; i < n; i++) lane[i % 16] = v_ftz(lane[i % 16] + v_ftz(load_f(y + i * ld)));
+  for (int h = 8; h >= 1; h /= 2)
+    for (int l = 0; l < h; l++) lane[l] = v_ftz(lane[l] + lane[l + h]);
+  return lane[0];
+}
+
+size_t KF_FN(kf__k_softmax_cols)(size_t n, size_t cols, float *y, size_t ld, int lanes16,
+                                 int recip) {
+  if (n == 0 || n > 32 * 64 || (lanes16 && n > 80)) return 0;
+  const size_t done = cols / KF_W * KF_W;
+  vf buf[64];
+  for (size_t c = 0; c < done; c += KF_W) {
+    float *yc = y + c;
+    vf m = splat_f(-INFINITY);
+    for (size_t j = 0; j < n; j++) m = v_max_nan(m, v_ftz(load_f(yc + j * ld)));
+    for (size_t j = 0; j < n; j += NE) {
+      const size_t k = n - j < NE ? n - j : NE;
+      vf x[NE], r[NE];
+      _Pragma("GCC unroll 4") for (size_t e = 0; e < NE; e++)
+        x[e] = e < k ? v_ftz(v_ftz(load_f(yc + (j + e) * ld)) - m) : splat_f(0.0f);
+      v_expf(x, r);
+      for (size_t e = 0; e < k; e++) store_f(yc + (j + e) * ld, r[e]);
+    }
+    const vf s = lanes16 ? col_lanes16_sum(yc, ld, n) : col_tree_sum(yc, ld, n, buf);
+    if (recip) {
+      const vf r = v_ftz(1.0f / s);
+      for (size_t j = 0; j < n; j++) store_f(yc + j * ld, v_ftz(load_f(yc + j * ld) * r));
+    } else {
+      for (size_t j = 0; j < n; j++) store_f(yc + j * ld, v_ftz(load_f(yc + j * ld) / s));
+    }
+  }
+  return done;
+}
