@@ -775,22 +775,29 @@ static inline void store_f(float *p, vf v) { memcpy(p, &v, sizeof v); }
 
 /* The chain from +0 over rows [first, end) of a column block: kf__xla_sum's
  * window (each value read as zero if denormal). */
-static inline vf col_chain(const float *y, size_t ld, size_t first, size_t end) {
+static inline vf col_chain(const float *y, size_t ld, size_t first, size_t end, int square) {
   vf acc = splat_f(0.0f);
-  for (size_t i = first; i < end; i++) acc = v_ftz(acc + v_ftz(load_f(y + i * ld)));
+  if (square) {
+    for (size_t i = first; i < end; i++) {
+      const vf v = v_ftz(load_f(y + i * ld));
+      acc = v_ftz(acc + v_ftz(v * v));
+    }
+  } else {
+    for (size_t i = first; i < end; i++) acc = v_ftz(acc + v_ftz(load_f(y + i * ld)));
+  }
   return acc;
 }
 
 /* kf__xla_sum's one-axis tree (windows of 32, floor(padding / 2) zeros in
  * front) of n <= 32 * 64 rows, bottom up: level 1 into buf, then each
  * level over the one below in place (window j reads from j * 32 - lo >= j). */
-static vf col_tree_sum(const float *y, size_t ld, size_t n, vf buf[64]) {
-  if (n <= 32) return col_chain(y, ld, 0, n);
+static vf col_tree_sum(const float *y, size_t ld, size_t n, int square, vf buf[64]) {
+  if (n <= 32) return col_chain(y, ld, 0, n, square);
   size_t cnt = (n + 31) / 32, lo = (cnt * 32 - n) / 2;
   for (size_t j = 0; j < cnt; j++) {
     const size_t first = j * 32 < lo ? 0 : j * 32 - lo;
     const size_t end = j * 32 + 32 - lo < n ? j * 32 + 32 - lo : n;
-    buf[j] = col_chain(y, ld, first, end);
+    buf[j] = col_chain(y, ld, first, end, square);
   }
   size_t size = cnt;
   while (size > 32) {
@@ -810,10 +817,14 @@ static vf col_tree_sum(const float *y, size_t ld, size_t n, vf buf[64]) {
 }
 
 /* jaxlib 0.10.2's 16-lane row sum (functions.c's lanes16_sum), n <= 80. */
-static vf col_lanes16_sum(const float *y, size_t ld, size_t n) {
+static vf col_lanes16_sum(const float *y, size_t ld, size_t n, int square) {
   vf lane[16];
   for (int l = 0; l < 16; l++) lane[l] = splat_f(0.0f);
-  for (size_t i = 0; i < n; i++) lane[i % 16] = v_ftz(lane[i % 16] + v_ftz(load_f(y + i * ld)));
+  for (size_t i = 0; i < n; i++) {
+    vf v = v_ftz(load_f(y + i * ld));
+    if (square) v = v_ftz(v * v);
+    lane[i % 16] = v_ftz(lane[i % 16] + v);
+  }
   for (int h = 8; h >= 1; h /= 2)
     for (int l = 0; l < h; l++) lane[l] = v_ftz(lane[l] + lane[l + h]);
   return lane[0];
@@ -836,12 +847,33 @@ size_t KF_FN(kf__k_softmax_cols)(size_t n, size_t cols, float *y, size_t ld, int
       v_expf(x, r);
       for (size_t e = 0; e < k; e++) store_f(yc + (j + e) * ld, r[e]);
     }
-    const vf s = lanes16 ? col_lanes16_sum(yc, ld, n) : col_tree_sum(yc, ld, n, buf);
+    const vf s = lanes16 ? col_lanes16_sum(yc, ld, n, 0) : col_tree_sum(yc, ld, n, 0, buf);
     if (recip) {
       const vf r = v_ftz(1.0f / s);
       for (size_t j = 0; j < n; j++) store_f(yc + j * ld, v_ftz(load_f(yc + j * ld) * r));
     } else {
       for (size_t j = 0; j < n; j++) store_f(yc + j * ld, v_ftz(load_f(yc + j * ld) / s));
+    }
+  }
+  return done;
+}
+
+/* kf__xla_sum of each row of x (rows of n contiguous floats), many rows at
+ * a time: a block of KF_W rows transposed, each row's order in its lane. */
+size_t KF_FN(kf__k_row_sums)(size_t rows, size_t n, const float *x, int lanes16, float *sum,
+                             float *sum2) {
+  if (n == 0 || n > 512 || (lanes16 && n > 80)) return 0;
+  const size_t done = rows / KF_W * KF_W;
+  float tr[512 * KF_W];
+  vf buf[64];
+  for (size_t r = 0; r < done; r += KF_W) {
+    for (size_t l = 0; l < KF_W; l++)
+      for (size_t i = 0; i < n; i++) tr[i * KF_W + l] = x[(r + l) * n + i];
+    for (int sq = 0; sq < 2; sq++) {
+      float *o = sq ? sum2 : sum;
+      if (!o) continue;
+      const vf s = lanes16 ? col_lanes16_sum(tr, KF_W, n, sq) : col_tree_sum(tr, KF_W, n, sq, buf);
+      store_f(o + r, s);
     }
   }
   return done;
