@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "attention.h"
+#include "bits.h"
 #include "functions.h"
 #include "gemm.h"
 #include "xla_math.h"
@@ -37,7 +38,7 @@ size_t kf__attention_workspace(kf__isa isa, size_t len, size_t head_dim) {
  * included). The softmax runs over the columns of the transposed logits,
  * many rows of w in the vector lanes (kf__softmax_cols: each line's own
  * order). */
-void kf__attention(kf__isa isa, kf__attn_form form, size_t batch, size_t len, size_t heads,
+KF__HOT_LOOP void kf__attention(kf__isa isa, kf__attn_form form, size_t batch, size_t len, size_t heads,
                    size_t head_dim, const float *q, const float *k, const float *v, int causal,
                    const uint8_t *mask, const uint8_t *keep, float keep_prob, kf_flax_era era,
                    float *out, float *work) {
@@ -69,28 +70,34 @@ void kf__attention(kf__isa isa, kf__attn_form form, size_t batch, size_t len, si
       const size_t base = b * len * ld + h * d;
       for (size_t t = 0; t < len; t++) {
         const float *qi = q + base + t * ld, *ki = k + base + t * ld, *vi = v + base + t * ld;
-        float *qo = qs + (t / mr) * d * mr + t % mr;
-        for (size_t j = 0; j < d; j++) {
-          const float qv = FTZ(qi[j]);
-          if (form == KF__ATTN_JAX) qo[j * mr] = qv;
-          else qo[j * mr] = (era == KF_FLAX_0_10) ? FTZ(qv / qdiv) : FTZ(qv * qmul);
-          kt[j * ldw + t] = FTZ(ki[j]);
-          vr[t * ldv + j] = FTZ(vi[j]);
-        }
+        float *qo = qs + (t / mr) * d * mr + t % mr, *vo = vr + t * ldv;
+        if (form == KF__ATTN_JAX)
+          for (size_t j = 0; j < d; j++) qo[j * mr] = FTZ(qi[j]);
+        else if (era == KF_FLAX_0_10)
+          for (size_t j = 0; j < d; j++) qo[j * mr] = FTZ(FTZ(qi[j]) / qdiv);
+        else
+          for (size_t j = 0; j < d; j++) qo[j * mr] = FTZ(FTZ(qi[j]) * qmul);
+        for (size_t j = 0; j < d; j++) kt[j * ldw + t] = FTZ(ki[j]);
+        for (size_t j = 0; j < d; j++) vo[j] = FTZ(vi[j]);
       }
       /* logits[t][s] = sum_j q[t][j] k[s][j] */
       for (size_t s0 = 0; s0 < len; s0 += nr)
         for (size_t t0 = 0; t0 < len; t0 += mr)
           kf__k_gemm_tile(isa, d, qs + t0 * d, kt + s0, ldw, lg + t0 * ldw + s0, ldw, 0,
                           len - t0 < mr ? len - t0 : mr, len - s0 < nr ? len - s0 : nr);
+      /* w^T: the logits transposed, scaled, then the masked ones replaced */
       for (size_t s = 0; s < len; s++) {
         float *row = wt + s * ldw;
-        for (size_t t = 0; t < len; t++) {
-          float x = FTZ(lg[t * ldw + s]);
-          if (form == KF__ATTN_JAX) x = FTZ(x * lscale);
-          if ((causal && s > t) || (mask && !mask[t * len + s])) x = big_neg;
-          row[t] = x;
-        }
+        const float *lc = lg + s;
+        if (form == KF__ATTN_JAX)
+          for (size_t t = 0; t < len; t++) row[t] = FTZ(FTZ(lc[t * ldw]) * lscale);
+        else
+          for (size_t t = 0; t < len; t++) row[t] = FTZ(lc[t * ldw]);
+        if (causal)
+          for (size_t t = 0; t < s; t++) row[t] = big_neg;
+        if (mask)
+          for (size_t t = 0; t < len; t++)
+            if (!mask[t * len + s]) row[t] = big_neg;
       }
       kf__softmax_cols(isa, len, len, wt, ldw, era, batch * heads * len * len, col);
       if (keep && form == KF__ATTN_FLAX)
@@ -99,7 +106,8 @@ void kf__attention(kf__isa isa, kf__attn_form form, size_t batch, size_t len, si
             wt[s * ldw + t] = FTZ(wt[s * ldw + t] * (keep[t * len + s] ? drop_mul : 0.0f));
       /* out[t][j] = sum_s w[t][s] v[s][j] */
       for (size_t t0 = 0; t0 < len; t0 += mr) {
-        for (size_t s = 0; s < len; s++) memcpy(ws + s * mr, wt + s * ldw + t0, mr * sizeof *ws);
+        for (size_t s = 0; s < len; s++)
+          for (size_t i = 0; i < mr; i++) ws[s * mr + i] = wt[s * ldw + t0 + i];
         for (size_t j0 = 0; j0 < d; j0 += nr)
           kf__k_gemm_tile(isa, len, ws, vr + j0, ldv, op + t0 * ldv + j0, ldv, 0,
                           len - t0 < mr ? len - t0 : mr, d - j0 < nr ? d - j0 : nr);
