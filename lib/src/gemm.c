@@ -60,15 +60,33 @@ void kf__k_gemm_tile(kf__isa isa, size_t kc, const float *ap, const float *b, si
 }
 
 /* Packs rows [0, mc) and k steps [0, kc) of a (row stride lda) into slivers
- * of mr rows: sliver s holds a[s*mr + i][p] at [p*mr + i], zero past mc. */
-static void pack_a(const float *a, size_t lda, size_t mc, size_t kc, size_t mr, float *out) {
+ * of mr rows: sliver s holds a[s*mr + i][p] at [p*mr + i], zero past mc.
+ * mr is a constant in each caller (pack_a), which lets the compiler unroll
+ * the rows of a whole sliver into a vector transposition. */
+static inline __attribute__((always_inline)) void pack_a_mr(const float *a, size_t lda, size_t mc,
+                                                             size_t kc, const size_t mr,
+                                                             float *out) {
   for (size_t s = 0; s < mc; s += mr) {
     const size_t rows = (mc - s < mr) ? mc - s : mr;
-    for (size_t p = 0; p < kc; p++) {
-      for (size_t i = 0; i < rows; i++) out[p * mr + i] = a[(s + i) * lda + p];
-      for (size_t i = rows; i < mr; i++) out[p * mr + i] = 0.0f;
+    const float *as = a + s * lda;
+    if (rows == mr) {
+      for (size_t p = 0; p < kc; p++)
+        for (size_t i = 0; i < mr; i++) out[p * mr + i] = as[i * lda + p];
+    } else {
+      for (size_t p = 0; p < kc; p++) {
+        for (size_t i = 0; i < rows; i++) out[p * mr + i] = as[i * lda + p];
+        for (size_t i = rows; i < mr; i++) out[p * mr + i] = 0.0f;
+      }
     }
     out += kc * mr;
+  }
+}
+
+static void pack_a(const float *a, size_t lda, size_t mc, size_t kc, size_t mr, float *out) {
+  switch (mr) {
+    case KF__GEMM_MR_avx512: pack_a_mr(a, lda, mc, kc, KF__GEMM_MR_avx512, out); return;
+    case KF__GEMM_MR_avx2: pack_a_mr(a, lda, mc, kc, KF__GEMM_MR_avx2, out); return;
+    default: pack_a_mr(a, lda, mc, kc, KF__GEMM_MR_scalar, out); return;
   }
 }
 
