@@ -123,6 +123,20 @@ void kf__gemm(kf__isa isa, size_t m, size_t n, size_t k, const float *a, const f
   }
   size_t mr, nr;
   kf__gemm_tile_dims(isa, &mr, &nr);
+#if defined(KF_HAVE_X86_KERNELS)
+  /* One or two rows (one request's sample): each row times b read row by
+   * row as it lies, a streaming pass over b instead of a tile of mostly
+   * padding rows over strided slivers of it (columns a whole number of
+   * vectors). */
+  if (m <= 2 && isa == KF__ISA_AVX512 && n % 16 == 0) {
+    kf__k_gemm_rows_avx512(m, n, k, a, b, c);
+    return;
+  }
+  if (m <= 2 && isa == KF__ISA_AVX2 && n % 8 == 0) {
+    kf__k_gemm_rows_avx2(m, n, k, a, b, c);
+    return;
+  }
+#endif
   float *ap = work;
   float *bp = work + ((m < MC ? m : MC) + mr) * (k < KC ? k : KC);
   /* A few rows of a (a single request's input) use b in place: packing it

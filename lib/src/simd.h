@@ -138,7 +138,9 @@ size_t kf__k_row_sums(kf__isa isa, size_t rows, size_t n, const float *x, int la
   size_t kf__k_softmax_cols_##isa(size_t n, size_t cols, float *y, size_t ld, int lanes16,   \
                                   int recip);                                                \
   size_t kf__k_row_sums_##isa(size_t rows, size_t n, const float *x, int lanes16, float *sum, \
-                              float *sum2);
+                              float *sum2);                                                  \
+  void kf__k_gemm_rows_##isa(size_t m, size_t n, size_t k, const float *a, const float *b,    \
+                             float *c);
 
 /* Register tiles: rows x columns (columns a multiple of the lane count). */
 #define KF__GEMM_MR_scalar 4

@@ -878,3 +878,51 @@ size_t KF_FN(kf__k_row_sums)(size_t rows, size_t n, const float *x, int lanes16,
   }
   return done;
 }
+
+/* ------------------------------------------------- gemm of a few rows of a */
+
+/* Columns [0, cb * KF_W) of rows [0, M) of c = a b: the chains of kf__gemm
+ * (acc = fma(a[i][p], b[p][j], acc) from +0, p in order, the operands in
+ * the tile's roles), with b read row by row as it lies. */
+static inline __attribute__((always_inline)) void rows_block(const int M, const int cb, size_t k,
+                                                             const float *a, size_t lda,
+                                                             const float *b, size_t ldb,
+                                                             float *c, size_t ldc) {
+  vf acc[2][16];
+  for (int i = 0; i < M; i++)
+    for (int v = 0; v < cb; v++) acc[i][v] = splat_f(0.0f);
+  for (size_t p = 0; p < k; p++) {
+    vf bv[16];
+    for (int v = 0; v < cb; v++) bv[v] = load_f(b + p * ldb + (size_t)v * KF_W);
+    for (int i = 0; i < M; i++) {
+      const vf av = splat_f(a[(size_t)i * lda + p]);
+      for (int v = 0; v < cb; v++) acc[i][v] = v_fma(av, bv[v], acc[i][v]);
+    }
+  }
+  for (int i = 0; i < M; i++)
+    for (int v = 0; v < cb; v++) store_f(c + (size_t)i * ldc + (size_t)v * KF_W, acc[i][v]);
+}
+
+/* Rows [0, M) of c, n a multiple of KF_W: blocks of `wide` vectors, then
+ * the rest in blocks of 8, 4, 2, 1 (at most `wide`). */
+static inline __attribute__((always_inline)) void rows_m(const int M, const int wide, size_t n,
+                                                         size_t k, const float *a, const float *b,
+                                                         float *c) {
+  size_t j = 0;
+  for (; n - j >= (size_t)wide * KF_W; j += (size_t)wide * KF_W)
+    rows_block(M, wide, k, a, k, b + j, n, c + j, n);
+  if (wide > 8 && n - j >= 8 * KF_W) rows_block(M, 8, k, a, k, b + j, n, c + j, n), j += 8 * KF_W;
+  if (n - j >= 4 * KF_W) rows_block(M, 4, k, a, k, b + j, n, c + j, n), j += 4 * KF_W;
+  if (n - j >= 2 * KF_W) rows_block(M, 2, k, a, k, b + j, n, c + j, n), j += 2 * KF_W;
+  if (n - j >= KF_W) rows_block(M, 1, k, a, k, b + j, n, c + j, n);
+}
+
+void KF_FN(kf__k_gemm_rows)(size_t m, size_t n, size_t k, const float *a, const float *b,
+                            float *c) {
+  for (size_t i = 0; i < m; i += 2) {
+    if (m - i == 1)
+      rows_m(1, 16, n, k, a + i * k, b, c + i * n);
+    else
+      rows_m(2, 8, n, k, a + i * k, b, c + i * n);
+  }
+}
