@@ -638,6 +638,38 @@ static void gemm_by_hand(size_t m, size_t n, size_t k, const float *a, const flo
   }
 }
 
+/* kf__gemm of one shape on every usable instruction set against the chain
+ * by hand. */
+static void gemm_check(size_t m, size_t n, size_t k, uint64_t *seed) {
+  float *a = malloc((m * k + 1) * 4), *b = malloc((k * n + 1) * 4);
+  float *want = malloc((m * n + 1) * 4), *got = malloc((m * n + 1) * 4);
+  ck_assert(a && b && want && got);
+  /* Values whose products and sums round: uniform in (-2, 2) with full
+   * mantissas, and some exact zeros and negative zeros. */
+  for (size_t i = 0; i < m * k; i++) {
+    const uint64_t r = splitmix(seed);
+    a[i] = (r % 17 == 0) ? -0.0f : (float)((double)(r >> 11) * 0x1p-51 - 2.0);
+  }
+  for (size_t i = 0; i < k * n; i++)
+    b[i] = (float)((double)(splitmix(seed) >> 11) * 0x1p-51 - 2.0);
+  gemm_by_hand(m, n, k, a, b, want);
+  for (int isa = 0; isa < KF__ISA_COUNT; isa++) {
+    if (!kf__isa_usable((kf__isa)isa)) continue;
+    /* Exactly the workspace asked for: ASan catches a write past it. */
+    float *work = malloc(kf__gemm_workspace((kf__isa)isa, m, n, k) * 4);
+    ck_assert_ptr_nonnull(work);
+    for (size_t i = 0; i < m * n; i++) got[i] = NAN;
+    kf__gemm((kf__isa)isa, m, n, k, a, b, got, work);
+    for (size_t i = 0; i < m * n; i++) {
+      if (float_bits(got[i]) != float_bits(want[i]))
+        ck_abort_msg("%s gemm %zux%zux%zu: c[%zu] = %a, by hand %a", kf__isa_name((kf__isa)isa),
+                     m, n, k, i, got[i], want[i]);
+    }
+    free(work);
+  }
+  free(a), free(b), free(want), free(got);
+}
+
 START_TEST(gemm_is_the_fma_chain_on_every_isa_and_shape) {
   /* Shapes around the tiles (mr, nr), the k panel (256), the row block (96)
    * and the column panel (2048). */
@@ -646,36 +678,8 @@ START_TEST(gemm_is_the_fma_chain_on_every_isa_and_shape) {
       {13, 47, 600}, {96, 64, 300}, {97, 65, 513}, {3, 2100, 40}, {256, 10, 1024}, {1, 1000, 784},
       {5, 0, 3},    {0, 4, 3},     {4, 5, 0}};
   uint64_t seed = 9;
-  for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
-    const size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
-    float *a = malloc((m * k + 1) * 4), *b = malloc((k * n + 1) * 4);
-    float *want = malloc((m * n + 1) * 4), *got = malloc((m * n + 1) * 4);
-    ck_assert(a && b && want && got);
-    /* Values whose products and sums round: uniform in (-2, 2) with full
-     * mantissas, and some exact zeros and negative zeros. */
-    for (size_t i = 0; i < m * k; i++) {
-      const uint64_t r = splitmix(&seed);
-      a[i] = (r % 17 == 0) ? -0.0f : (float)((double)(r >> 11) * 0x1p-51 - 2.0);
-    }
-    for (size_t i = 0; i < k * n; i++)
-      b[i] = (float)((double)(splitmix(&seed) >> 11) * 0x1p-51 - 2.0);
-    gemm_by_hand(m, n, k, a, b, want);
-    for (int isa = 0; isa < KF__ISA_COUNT; isa++) {
-      if (!kf__isa_usable((kf__isa)isa)) continue;
-      /* Exactly the workspace asked for: ASan catches a write past it. */
-      float *work = malloc(kf__gemm_workspace((kf__isa)isa, m, n, k) * 4);
-      ck_assert_ptr_nonnull(work);
-      for (size_t i = 0; i < m * n; i++) got[i] = NAN;
-      kf__gemm((kf__isa)isa, m, n, k, a, b, got, work);
-      for (size_t i = 0; i < m * n; i++) {
-        if (float_bits(got[i]) != float_bits(want[i]))
-          ck_abort_msg("%s gemm %zux%zux%zu: c[%zu] = %a, by hand %a", kf__isa_name((kf__isa)isa),
-                       m, n, k, i, got[i], want[i]);
-      }
-      free(work);
-    }
-    free(a), free(b), free(want), free(got);
-  }
+  for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+    gemm_check(shapes[s][0], shapes[s][1], shapes[s][2], &seed);
 }
 END_TEST
 
@@ -686,30 +690,8 @@ START_TEST(gemm_of_one_or_two_rows_is_the_fma_chain) {
                                      {1, 16, 1},     {2, 8, 7},     {1, 400, 33}, {2, 24, 5},
                                      {1, 10, 256},   {3, 32, 40}};
   uint64_t seed = 11;
-  for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
-    const size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
-    float *a = malloc(m * k * 4), *b = malloc(k * n * 4), *want = malloc(m * n * 4),
-          *got = malloc(m * n * 4);
-    ck_assert(a && b && want && got);
-    for (size_t i = 0; i < m * k; i++) {
-      const uint64_t r = splitmix(&seed);
-      a[i] = (r % 17 == 0) ? -0.0f : (float)((double)(r >> 11) * 0x1p-51 - 2.0);
-    }
-    for (size_t i = 0; i < k * n; i++)
-      b[i] = (float)((double)(splitmix(&seed) >> 11) * 0x1p-51 - 2.0);
-    gemm_by_hand(m, n, k, a, b, want);
-    for (int isa = 0; isa < KF__ISA_COUNT; isa++) {
-      if (!kf__isa_usable((kf__isa)isa)) continue;
-      float *work = malloc(kf__gemm_workspace((kf__isa)isa, m, n, k) * 4);
-      ck_assert_ptr_nonnull(work);
-      kf__gemm((kf__isa)isa, m, n, k, a, b, got, work);
-      for (size_t i = 0; i < m * n; i++)
-        ck_assert_msg(float_bits(got[i]) == float_bits(want[i]), "%s gemm %zux%zux%zu: c[%zu]",
-                      kf__isa_name((kf__isa)isa), m, n, k, i);
-      free(work);
-    }
-    free(a), free(b), free(want), free(got);
-  }
+  for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+    gemm_check(shapes[s][0], shapes[s][1], shapes[s][2], &seed);
 }
 END_TEST
 
