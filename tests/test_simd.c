@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/src/functions.h"
 #include "../lib/src/testing.h"
 #include "keyfold/keyfold.h"
 #include "xla_log1p_ref.h"
@@ -637,6 +638,38 @@ static void gemm_by_hand(size_t m, size_t n, size_t k, const float *a, const flo
   }
 }
 
+/* kf__gemm of one shape on every usable instruction set against the chain
+ * by hand. */
+static void gemm_check(size_t m, size_t n, size_t k, uint64_t *seed) {
+  float *a = malloc((m * k + 1) * 4), *b = malloc((k * n + 1) * 4);
+  float *want = malloc((m * n + 1) * 4), *got = malloc((m * n + 1) * 4);
+  ck_assert(a && b && want && got);
+  /* Values whose products and sums round: uniform in (-2, 2) with full
+   * mantissas, and some exact zeros and negative zeros. */
+  for (size_t i = 0; i < m * k; i++) {
+    const uint64_t r = splitmix(seed);
+    a[i] = (r % 17 == 0) ? -0.0f : (float)((double)(r >> 11) * 0x1p-51 - 2.0);
+  }
+  for (size_t i = 0; i < k * n; i++)
+    b[i] = (float)((double)(splitmix(seed) >> 11) * 0x1p-51 - 2.0);
+  gemm_by_hand(m, n, k, a, b, want);
+  for (int isa = 0; isa < KF__ISA_COUNT; isa++) {
+    if (!kf__isa_usable((kf__isa)isa)) continue;
+    /* Exactly the workspace asked for: ASan catches a write past it. */
+    float *work = malloc(kf__gemm_workspace((kf__isa)isa, m, n, k) * 4);
+    ck_assert_ptr_nonnull(work);
+    for (size_t i = 0; i < m * n; i++) got[i] = NAN;
+    kf__gemm((kf__isa)isa, m, n, k, a, b, got, work);
+    for (size_t i = 0; i < m * n; i++) {
+      if (float_bits(got[i]) != float_bits(want[i]))
+        ck_abort_msg("%s gemm %zux%zux%zu: c[%zu] = %a, by hand %a", kf__isa_name((kf__isa)isa),
+                     m, n, k, i, got[i], want[i]);
+    }
+    free(work);
+  }
+  free(a), free(b), free(want), free(got);
+}
+
 START_TEST(gemm_is_the_fma_chain_on_every_isa_and_shape) {
   /* Shapes around the tiles (mr, nr), the k panel (256), the row block (96)
    * and the column panel (2048). */
@@ -645,36 +678,98 @@ START_TEST(gemm_is_the_fma_chain_on_every_isa_and_shape) {
       {13, 47, 600}, {96, 64, 300}, {97, 65, 513}, {3, 2100, 40}, {256, 10, 1024}, {1, 1000, 784},
       {5, 0, 3},    {0, 4, 3},     {4, 5, 0}};
   uint64_t seed = 9;
-  for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
-    const size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
-    float *a = malloc((m * k + 1) * 4), *b = malloc((k * n + 1) * 4);
-    float *want = malloc((m * n + 1) * 4), *got = malloc((m * n + 1) * 4);
-    ck_assert(a && b && want && got);
-    /* Values whose products and sums round: uniform in (-2, 2) with full
-     * mantissas, and some exact zeros and negative zeros. */
-    for (size_t i = 0; i < m * k; i++) {
-      const uint64_t r = splitmix(&seed);
-      a[i] = (r % 17 == 0) ? -0.0f : (float)((double)(r >> 11) * 0x1p-51 - 2.0);
-    }
-    for (size_t i = 0; i < k * n; i++)
-      b[i] = (float)((double)(splitmix(&seed) >> 11) * 0x1p-51 - 2.0);
-    gemm_by_hand(m, n, k, a, b, want);
-    for (int isa = 0; isa < KF__ISA_COUNT; isa++) {
-      if (!kf__isa_usable((kf__isa)isa)) continue;
-      /* Exactly the workspace asked for: ASan catches a write past it. */
-      float *work = malloc(kf__gemm_workspace((kf__isa)isa, m, n, k) * 4);
-      ck_assert_ptr_nonnull(work);
-      for (size_t i = 0; i < m * n; i++) got[i] = NAN;
-      kf__gemm((kf__isa)isa, m, n, k, a, b, got, work);
-      for (size_t i = 0; i < m * n; i++) {
-        if (float_bits(got[i]) != float_bits(want[i]))
-          ck_abort_msg("%s gemm %zux%zux%zu: c[%zu] = %a, by hand %a", kf__isa_name((kf__isa)isa),
-                       m, n, k, i, got[i], want[i]);
+  for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+    gemm_check(shapes[s][0], shapes[s][1], shapes[s][2], &seed);
+}
+END_TEST
+
+/* kf__gemm's path for one or two rows of a (kf__k_gemm_rows) is the same
+ * fma chain: shapes with m <= 2 and whole vectors of columns, and around. */
+START_TEST(gemm_of_one_or_two_rows_is_the_fma_chain) {
+  static const size_t shapes[][3] = {{1, 256, 3136}, {2, 256, 300}, {1, 64, 64}, {2, 48, 100},
+                                     {1, 16, 1},     {2, 8, 7},     {1, 400, 33}, {2, 24, 5},
+                                     {1, 10, 256},   {3, 32, 40}};
+  uint64_t seed = 11;
+  for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+    gemm_check(shapes[s][0], shapes[s][1], shapes[s][2], &seed);
+}
+END_TEST
+
+/* A float for the row kernels: mostly ordinary, sometimes large, denormal,
+ * zero of either sign or infinite (no NaN: a NaN's sign where NaNs of both
+ * signs meet is the compiler's operand order). */
+static float row_value(uint64_t *seed) {
+  const uint64_t r = splitmix(seed);
+  static const float special[] = {0x1p-140f, -0x1p-130f, 0.0f, -0.0f, 3e38f, -INFINITY, 80.0f};
+  if (r % 23 == 0) return special[(r >> 8) % 7];
+  return (float)((double)(r >> 11) * 0x1p-50 - 4.0) * ((r >> 5) % 3 == 0 ? 30.0f : 1.0f);
+}
+
+/* kf__softmax_cols gives each column kf__softmax_row's bits, on every
+ * instruction set, era, and sum order (tree, straight, 16 lanes). */
+START_TEST(softmax_cols_are_softmax_rows) {
+  static const size_t ns[] = {1, 5, 16, 32, 33, 64, 80, 81, 100, 1100, 2100};
+  static const size_t cols_list[] = {1, 15, 16, 17, 40};
+  uint64_t seed = 13;
+  for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++)
+    for (size_t ci = 0; ci < sizeof cols_list / sizeof *cols_list; ci++)
+      for (int era = 0; era < 2; era++)
+        for (int big = 0; big < 2; big++) {
+          const size_t n = ns[ni], cols = cols_list[ci], ld = cols + 3;
+          const size_t total = big ? 4096 : 4095;
+          float *x = malloc(n * ld * 4), *want = malloc(n * ld * 4), *got = malloc(n * ld * 4);
+          float *row = malloc(n * 4);
+          ck_assert(x && want && got && row);
+          for (size_t i = 0; i < n * ld; i++) x[i] = row_value(&seed);
+          memcpy(want, x, n * ld * 4);
+          for (size_t c = 0; c < cols; c++) {
+            for (size_t j = 0; j < n; j++) row[j] = x[j * ld + c];
+            kf__softmax_row(n, row, (kf_flax_era)era, total);
+            for (size_t j = 0; j < n; j++) want[j * ld + c] = row[j];
+          }
+          for (int isa = 0; isa < KF__ISA_COUNT; isa++) {
+            if (!kf__isa_usable((kf__isa)isa)) continue;
+            memcpy(got, x, n * ld * 4);
+            kf__softmax_cols((kf__isa)isa, n, cols, got, ld, (kf_flax_era)era, total, row);
+            for (size_t i = 0; i < n * ld; i++)
+              ck_assert_msg(float_bits(got[i]) == float_bits(want[i]),
+                            "%s softmax_cols n %zu cols %zu era %d total %zu: [%zu] %a, row %a",
+                            kf__isa_name((kf__isa)isa), n, cols, era, total, i, got[i], want[i]);
+          }
+          free(x), free(want), free(got), free(row);
+        }
+}
+END_TEST
+
+/* kf__k_row_sums gives each row kf__xla_sum's bits (tree or 16 lanes). */
+START_TEST(row_sums_are_xla_sums) {
+  static const size_t ns[] = {1, 7, 32, 33, 64, 80, 81, 200, 512, 513};
+  static const size_t rows_list[] = {1, 15, 16, 17, 64, 70};
+  uint64_t seed = 17;
+  for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++)
+    for (size_t ri = 0; ri < sizeof rows_list / sizeof *rows_list; ri++)
+      for (int lanes16 = 0; lanes16 < 2; lanes16++) {
+        const size_t n = ns[ni], rows = rows_list[ri];
+        float *x = malloc(rows * n * 4), *s1 = malloc(rows * 4), *s2 = malloc(rows * 4);
+        ck_assert(x && s1 && s2);
+        for (size_t i = 0; i < rows * n; i++) x[i] = row_value(&seed);
+        for (int isa = 1; isa < KF__ISA_COUNT; isa++) {
+          if (!kf__isa_usable((kf__isa)isa)) continue;
+          const size_t done = kf__k_row_sums((kf__isa)isa, rows, n, x, lanes16, s1, s2);
+          ck_assert_uint_eq(done, (lanes16 && n > 80) || n > 512 ? 0 : rows / (isa == 2 ? 16 : 8) * (isa == 2 ? 16 : 8));
+          for (size_t r = 0; r < done; r++) {
+            /* total 4096 picks the 16 lanes for n <= 80 in era 0.11 */
+            const kf_flax_era era = lanes16 ? KF_FLAX_0_11 : KF_FLAX_0_10;
+            const kf__sum_src a = kf__sum_line(x + r * n, n, 1, KF__SUM_X, 0.0f, era, 4096);
+            const kf__sum_src q = kf__sum_line(x + r * n, n, 1, KF__SUM_SQUARE, 0.0f, era, 4096);
+            ck_assert_msg(float_bits(s1[r]) == float_bits(kf__xla_sum(&a)), "%s sum n %zu row %zu",
+                          kf__isa_name((kf__isa)isa), n, r);
+            ck_assert_msg(float_bits(s2[r]) == float_bits(kf__xla_sum(&q)),
+                          "%s sum of squares n %zu row %zu", kf__isa_name((kf__isa)isa), n, r);
+          }
+        }
+        free(x), free(s1), free(s2);
       }
-      free(work);
-    }
-    free(a), free(b), free(want), free(got);
-  }
 }
 END_TEST
 
@@ -696,6 +791,9 @@ static Suite *simd_suite(void) {
   tcase_add_test(tc, erf_inv_matches_scalar_on_every_normal_input);
   tcase_add_test(tc, erf_inv_matches_scalar_on_sampled_floats);
   tcase_add_test(tc, gemm_is_the_fma_chain_on_every_isa_and_shape);
+  tcase_add_test(tc, gemm_of_one_or_two_rows_is_the_fma_chain);
+  tcase_add_test(tc, softmax_cols_are_softmax_rows);
+  tcase_add_test(tc, row_sums_are_xla_sums);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -32,8 +32,8 @@ size_t kf__attention_workspace(kf__isa isa, size_t len, size_t head_dim);
 /* q, k, v and out are (batch, len, heads, head_dim) row-major, as
  * LinearGeneral gives them (self-attention: one length). For each batch b
  * and head h:
- *   logits[t][s] = sum_d q[b,t,h,d] k[b,s,h,d]   (kf__gemm: the fma chain
- *                                                 over d in order from +0)
+ *   logits[t][s] = sum_d q[b,t,h,d] k[b,s,h,d]   (kf__gemm's chain: fma(q, k,
+ *                                                 acc) over d in order from +0)
  *   scaled and masked as `form` says; position (t, s) is masked when causal
  *   and s > t (nnx.make_causal_mask, is_causal) or when mask is given and
  *   mask[t*len + s] == 0 (a len x len mask broadcast over batch and heads);
@@ -43,7 +43,7 @@ size_t kf__attention_workspace(kf__isa isa, size_t len, size_t head_dim);
  *   len x len keep mask for every batch and head, jax.random.bernoulli's):
  *   w[t][s] * (keep[t*len+s] ? 1 / keep_prob : 0), 1 / keep_prob one float32
  *   division and keep_prob the float32 of Flax's 1.0 - dropout_rate;
- *   out[b,t,h,d] = sum_s w[t][s] v[b,s,h,d]      (kf__gemm again).
+ *   out[b,t,h,d] = sum_s w[t][s] v[b,s,h,d]      (fma(w, v, acc) the same way).
  * work has kf__attention_workspace(isa, len, head_dim) floats. Every
  * instruction set gives the same bits. */
 void kf__attention(kf__isa isa, kf__attn_form form, size_t batch, size_t len, size_t heads,

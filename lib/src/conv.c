@@ -228,12 +228,17 @@ typedef struct {
   int64_t tab[3][TAPS];
 } row_taps;
 
-static void row_taps_set(row_taps *rt, const int64_t *o, const int64_t *xstride) {
+static void row_taps_set(row_taps *rt, const row_taps *prev, const int64_t *o,
+                         const int64_t *xstride) {
   const kf__conv_geom *g = rt->g;
   for (int d = 0; d < 3; d++) {
     rt->o[d] = o[d];
     const int64_t k = g->kernel[d];
     if (k > TAPS) continue;
+    if (prev && prev->o[d] == o[d]) { /* the previous row's, as neighbours share most */
+      memcpy(rt->tab[d], prev->tab[d], (size_t)k * sizeof *rt->tab[d]);
+      continue;
+    }
     if (g->edge == KF__EDGE_ZERO && g->lhs_dil[d] == 1) {
       /* the common case, without src_index's general mapping */
       const int64_t p0 = o[d] * g->stride[d] - g->pad_lo[d], rd = g->rhs_dil[d], n = g->in[d];
@@ -326,10 +331,11 @@ static KF_ALWAYS_INLINE void pack_sliver_mr(const patches *pt, size_t grp, row_p
   const kf__conv_geom *g = pt->g;
   row_taps rt[KF__GEMM_MR_avx512];
   const float *xb[KF__GEMM_MR_avx512];
+  const int tabled = g->kernel[0] <= TAPS && g->kernel[1] <= TAPS && g->kernel[2] <= TAPS;
   for (size_t i = 0; i < mr; i++) {
     rt[i].g = g;
     if (i >= rows) continue;
-    row_taps_set(&rt[i], rp->o, pt->xstride);
+    row_taps_set(&rt[i], i > 0 ? &rt[i - 1] : NULL, rp->o, pt->xstride);
     xb[i] = pt->x + rp->b * pt->xbatch + grp * pt->cin;
     row_pos_next(g, rp);
   }
@@ -342,10 +348,15 @@ static KF_ALWAYS_INLINE void pack_sliver_mr(const patches *pt, size_t grp, row_p
     for (size_t i = 0; i < mr; i++) {
       src[i] = zero_row;
       if (i >= rows) continue;
-      const int64_t a0 = row_tap(&rt[i], pt->xstride, 0, t[0]);
-      const int64_t a1 = row_tap(&rt[i], pt->xstride, 1, t[1]);
-      const int64_t a2 = row_tap(&rt[i], pt->xstride, 2, t[2]);
-      if (a0 >= 0 && a1 >= 0 && a2 >= 0) src[i] = xb[i] + a0 + a1 + a2 + c;
+      int64_t a0, a1, a2;
+      if (tabled) { /* row_tap without its per-call test */
+        a0 = rt[i].tab[0][t[0]], a1 = rt[i].tab[1][t[1]], a2 = rt[i].tab[2][t[2]];
+      } else {
+        a0 = row_tap(&rt[i], pt->xstride, 0, t[0]);
+        a1 = row_tap(&rt[i], pt->xstride, 1, t[1]);
+        a2 = row_tap(&rt[i], pt->xstride, 2, t[2]);
+      }
+      if ((a0 | a1 | a2) >= 0) src[i] = xb[i] + a0 + a1 + a2 + c;
     }
     float *dst = out + p * mr;
     for (size_t q = 0; q < n; q++)
@@ -472,7 +483,7 @@ static void conv_depthwise(const kf__conv_geom *g, const float *x, const float *
   for (size_t r = 0; r < g->batch * npos; r++, row_pos_next(g, &rp)) {
     float *acc = y + r * ldy;
     for (size_t o = 0; o < ldy; o++) acc[o] = 0.0f;
-    row_taps_set(&rt, rp.o, xs);
+    row_taps_set(&rt, NULL, rp.o, xs);
     const float *xb = x + rp.b * xbatch;
     const float *w = kernel;
     for (int64_t t0 = 0; t0 < g->kernel[0]; t0++) {

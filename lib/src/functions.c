@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "activations.h"
+#include "bits.h"
 #include "functions.h"
 #include "xla_math.h"
 
@@ -62,7 +63,7 @@ static inline float element1(const kf__sum_src *s, size_t i) {
 }
 
 /* tree_value for one axis, without the index arithmetic of several. */
-static float tree_value1(const sum_tree *t, size_t level, size_t j) {
+KF__HOT_LOOP static float tree_value1(const sum_tree *t, size_t level, size_t j) {
   const size_t w = t->win[level][0], lo = t->lo[level][0], below = t->size[level - 1][0];
   const size_t first = j * w < lo ? 0 : j * w - lo;
   const size_t end = j * w + w - lo < below ? j * w + w - lo : below;
@@ -106,7 +107,7 @@ static float lanes16_sum(const kf__sum_src *s) {
   return lane[0];
 }
 
-float kf__xla_sum(const kf__sum_src *s) {
+KF__HOT_LOOP float kf__xla_sum(const kf__sum_src *s) {
   const size_t nd = s->ndims;
   float acc = 0.0f;
   if (s->era == KF_FLAX_0_11 && s->total >= 4096 && nd == 1 && s->stride[0] == 1 &&
@@ -143,7 +144,7 @@ float kf__xla_sum(const kf__sum_src *s) {
   return acc;
 }
 
-static void softmax_line(size_t n, size_t stride, const float *x, float *y, int log,
+KF__HOT_LOOP static void softmax_line(size_t n, size_t stride, const float *x, float *y, int log,
                          kf_flax_era era, size_t total) {
   float m = -INFINITY;
   for (size_t j = 0; j < n; j++) m = max_nan(m, FTZ(x[j * stride]));
@@ -176,6 +177,18 @@ void kf__softmax(size_t outer, size_t n, size_t inner, const float *x, float *y,
 
 void kf__softmax_row(size_t n, float *row, kf_flax_era era, size_t total) {
   softmax_line(n, 1, row, row, 0, era, total);
+}
+
+void kf__softmax_cols(kf__isa isa, size_t n, size_t cols, float *y, size_t ld, kf_flax_era era,
+                      size_t total, float *tmp) {
+  /* kf__xla_sum's choice for a contiguous line of n */
+  const int lanes16 = era == KF_FLAX_0_11 && total >= 4096 && n <= 80;
+  const size_t done = kf__k_softmax_cols(isa, n, cols, y, ld, lanes16, era != KF_FLAX_0_10);
+  for (size_t c = done; c < cols; c++) {
+    for (size_t j = 0; j < n; j++) tmp[j] = y[j * ld + c];
+    softmax_line(n, 1, tmp, tmp, 0, era, total);
+    for (size_t j = 0; j < n; j++) y[j * ld + c] = tmp[j];
+  }
 }
 
 /* XLA:CPU's expm1 for float32 (jaxlib 0.6.2 and 0.10.2 alike, measured):
@@ -236,7 +249,7 @@ float kf__xla_erfcf(float x) {
   return (x < 0.0f) ? FTZ(2.0f - r) : r;
 }
 
-void kf__elu(size_t n, const float *x, float alpha, float *y) {
+KF__HOT_LOOP void kf__elu(size_t n, const float *x, float alpha, float *y) {
   for (size_t i = 0; i < n; i++) {
     const float v = x[i];
     y[i] = (FTZ(v) > 0.0f) ? v : FTZ(alpha * kf__xla_expm1f(v));
@@ -260,7 +273,7 @@ float kf__xla_log1pf_fused(float x) {
   return FTZ(x + fmaf(x * x2, r, -(0.5f * x2)));
 }
 
-void kf__softplus(size_t n, const float *x, kf_flax_era era, float *y) {
+KF__HOT_LOOP void kf__softplus(size_t n, const float *x, kf_flax_era era, float *y) {
   for (size_t i = 0; i < n; i++) {
     const float v = FTZ(x[i]);
     if (isnan(v)) {
@@ -273,7 +286,7 @@ void kf__softplus(size_t n, const float *x, kf_flax_era era, float *y) {
   }
 }
 
-void kf__gelu_exact(size_t n, const float *x, float *y) {
+KF__HOT_LOOP void kf__gelu_exact(size_t n, const float *x, float *y) {
   const float sqrt_half = 0x1.6a09e6p-1f; /* np.sqrt(0.5) as float32 */
   for (size_t i = 0; i < n; i++) {
     const float v = FTZ(x[i]);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "keyfold/rngs.h"
+#include "simd.h"
 
 /* What the era (keyfold/rngs.h: the jaxlib of that Flax) changes here,
  * measured on both:
@@ -81,6 +82,16 @@ void kf__softmax(size_t outer, size_t n, size_t inner, const float *x, float *y,
  * softmax over `total` values (kf__softmax with inner = 1 and outer = total
  * / n). */
 void kf__softmax_row(size_t n, float *row, kf_flax_era era, size_t total);
+
+/* kf__softmax_row(n, column, era, total) of columns [0, cols) of y (n rows,
+ * row stride ld), each column made contiguous: the same bits, many columns
+ * at a time in the vector lanes of isa (kf__k_softmax_cols), each lane one
+ * line's own operations in its own order. tmp holds n floats. One caveat,
+ * shared with the x86-64-v3 build of the scalar sums: where NaNs of both
+ * signs meet in one sum, the sign of the NaN out is the operand order the
+ * compiler chose for that commutative add; every other bit is the same. */
+void kf__softmax_cols(kf__isa isa, size_t n, size_t cols, float *y, size_t ld, kf_flax_era era,
+                      size_t total, float *tmp);
 
 /* jax.nn.elu: y = x > 0 ? x : alpha * expm1(x), alpha a float32 (JAX's weak
  * type: the Python float rounded to float32). */

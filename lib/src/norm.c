@@ -7,6 +7,7 @@
  * zero as in XLA's kernels. */
 #include <math.h>
 
+#include "bits.h"
 #include "functions.h"
 #include "norm.h"
 #include "rsqrt.h"
@@ -43,20 +44,39 @@ static inline float normalize_one(float x, float mean, float mul, const float *s
   return y;
 }
 
-void kf__layer_norm(size_t rows, size_t features, const float *x, const float *scale,
-                    const float *bias, float eps, int rms, kf_rsqrt_mode rmode, kf_flax_era era,
-                    float *y) {
-  for (size_t r = 0; r < rows; r++) {
-    const float *xr = x + r * features;
-    const size_t total = rows * features;
-    const kf__sum_src a = kf__sum_line(xr, features, 1, KF__SUM_X, 0.0f, era, total);
-    const kf__sum_src b = kf__sum_line(xr, features, 1, KF__SUM_SQUARE, 0.0f, era, total);
-    const float s = rms ? 0.0f : kf__xla_sum(&a), s2 = kf__xla_sum(&b);
-    float mean, var;
-    finish_stats(s, s2, features, rms, &mean, &var);
-    const float mul = kf__xla_rsqrtf(FTZ(var + eps), rmode);
-    float *yr = y + r * features;
-    for (size_t f = 0; f < features; f++) yr[f] = normalize_one(xr[f], mean, mul, scale, bias, f);
+KF__HOT_LOOP void kf__layer_norm(size_t rows, size_t features, const float *x, const float *scale,
+                                 const float *bias, float eps, int rms, kf_rsqrt_mode rmode,
+                                 kf_flax_era era, float *y) {
+  /* The row sums of a block of rows at a time in vector lanes
+   * (kf__k_row_sums: kf__xla_sum's order per row), the rest one by one. */
+  enum { BLOCK = 64 };
+  const size_t total = rows * features;
+  const int lanes16 = era == KF_FLAX_0_11 && total >= 4096 && features <= 80;
+  const kf__isa isa = kf__isa_best();
+  float sums[BLOCK], sums2[BLOCK];
+  for (size_t r0 = 0; r0 < rows; r0 += BLOCK) {
+    const size_t nb = rows - r0 < BLOCK ? rows - r0 : BLOCK;
+    const size_t done =
+        kf__k_row_sums(isa, nb, features, x + r0 * features, lanes16, rms ? NULL : sums, sums2);
+    for (size_t r = r0; r < r0 + nb; r++) {
+      const float *xr = x + r * features;
+      float s = 0.0f, s2;
+      if (r - r0 < done) {
+        if (!rms) s = sums[r - r0];
+        s2 = sums2[r - r0];
+      } else {
+        const kf__sum_src a = kf__sum_line(xr, features, 1, KF__SUM_X, 0.0f, era, total);
+        const kf__sum_src b = kf__sum_line(xr, features, 1, KF__SUM_SQUARE, 0.0f, era, total);
+        if (!rms) s = kf__xla_sum(&a);
+        s2 = kf__xla_sum(&b);
+      }
+      float mean, var;
+      finish_stats(s, s2, features, rms, &mean, &var);
+      const float mul = kf__xla_rsqrtf(FTZ(var + eps), rmode);
+      float *yr = y + r * features;
+      for (size_t f = 0; f < features; f++)
+        yr[f] = normalize_one(xr[f], mean, mul, scale, bias, f);
+    }
   }
 }
 

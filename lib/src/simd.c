@@ -202,3 +202,27 @@ void kf__k_activation(kf__isa isa, kf__act act, const float *x, size_t len, floa
   KF__DISPATCH(isa, kf__k_activation, act, x, len, y)
   kf__activation_scalar(act, x, len, y);
 }
+
+/* KF__DISPATCH for a kernel returning how much it did (0 on the scalar ISA). */
+#if defined(KF_HAVE_X86_KERNELS)
+#define KF__DISPATCH_DONE(isa, name, ...)               \
+  switch (isa) {                                        \
+    case KF__ISA_AVX512: return name##_avx512(__VA_ARGS__); \
+    case KF__ISA_AVX2: return name##_avx2(__VA_ARGS__);     \
+    default: return 0;                                  \
+  }
+#else
+#define KF__DISPATCH_DONE(isa, name, ...) return 0;
+#endif
+
+size_t kf__k_softmax_cols(kf__isa isa, size_t n, size_t cols, float *y, size_t ld, int lanes16,
+                          int recip) {
+  (void)isa, (void)n, (void)cols, (void)y, (void)ld, (void)lanes16, (void)recip;
+  KF__DISPATCH_DONE(isa, kf__k_softmax_cols, n, cols, y, ld, lanes16, recip)
+}
+
+size_t kf__k_row_sums(kf__isa isa, size_t rows, size_t n, const float *x, int lanes16, float *sum,
+                      float *sum2) {
+  (void)isa, (void)rows, (void)n, (void)x, (void)lanes16, (void)sum, (void)sum2;
+  KF__DISPATCH_DONE(isa, kf__k_row_sums, rows, n, x, lanes16, sum, sum2)
+}

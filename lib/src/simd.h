@@ -91,6 +91,24 @@ void kf__k_wald(kf__isa isa, const float *mean, size_t mean_step, const float *v
  * same array. */
 void kf__k_triangular(kf__isa isa, const float *u, size_t len, const kf__triangle *tri, float *out);
 
+/* Softmax (kf__softmax_row's, without the log) of each of columns [0, done)
+ * of y (n rows, row stride ld), in place: column c is the line y[j * ld + c],
+ * summed in kf__xla_sum's tree order, or its 16-lane order if lanes16, and
+ * divided by the sum (multiplied by its reciprocal if recip), as
+ * kf__softmax_row would do to that line made contiguous. Returns done, a
+ * multiple of the lane count (0 on the scalar ISA, for n > 2048, or for
+ * lanes16 with n > 80); the caller does the other columns. */
+size_t kf__k_softmax_cols(kf__isa isa, size_t n, size_t cols, float *y, size_t ld, int lanes16,
+                          int recip);
+
+/* kf__xla_sum of rows [0, done) of x (rows of n contiguous floats, each a
+ * one-axis source of `n` values): sum[r] of the values (unless sum is
+ * NULL), sum2[r] of their squares (KF__SUM_X, KF__SUM_SQUARE), in the tree
+ * order or, if lanes16, the 16-lane order. Returns done, a multiple of the
+ * lane count (0 on the scalar ISA, for n > 512, or lanes16 with n > 80). */
+size_t kf__k_row_sums(kf__isa isa, size_t rows, size_t n, const float *x, int lanes16, float *sum,
+                      float *sum2);
+
 /* Vector kernels, one set per instruction set (simd_kernels.c). */
 #define KF__DECLARE_KERNELS(isa)                                                              \
   void kf__k_bits32_##isa(uint32_t k0, uint32_t k1, uint64_t start, size_t len,              \
@@ -116,7 +134,13 @@ void kf__k_triangular(kf__isa isa, const float *u, size_t len, const kf__triangl
   void kf__k_laplace_##isa(const uint32_t *bits, size_t len, float *out);                     \
   void kf__k_logistic_##isa(const uint32_t *bits, size_t len, float *out);                    \
   void kf__k_gemm_tile_##isa(size_t kc, const float *ap, const float *b, size_t ldb, float *c, \
-                             size_t ldc, int accumulate, size_t mv, size_t nv);
+                             size_t ldc, int accumulate, size_t mv, size_t nv);           \
+  size_t kf__k_softmax_cols_##isa(size_t n, size_t cols, float *y, size_t ld, int lanes16,   \
+                                  int recip);                                                \
+  size_t kf__k_row_sums_##isa(size_t rows, size_t n, const float *x, int lanes16, float *sum, \
+                              float *sum2);                                                  \
+  void kf__k_gemm_rows_##isa(size_t m, size_t n, size_t k, const float *a, const float *b,    \
+                             float *c);
 
 /* Register tiles: rows x columns (columns a multiple of the lane count). */
 #define KF__GEMM_MR_scalar 4

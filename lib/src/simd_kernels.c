@@ -763,3 +763,166 @@ void KF_FN(kf__k_activation)(kf__act act, const float *x, size_t len, float *y) 
     default: break;
   }
 }
+
+/* ------------------------------------------------------ softmax of columns */
+
+/* max_nan (functions.c): NaN if either is NaN, m's first. */
+static inline vf v_max_nan(vf m, vf x) {
+  return sel_f(m != m, m, sel_f(x != x, x, sel_f(m >= x, m, x)));
+}
+
+static inline void store_f(float *p, vf v) { memcpy(p, &v, sizeof v); }
+
+/* The chain from +0 over rows [first, end) of a column block: kf__xla_sum's
+ * window (each value read as zero if denormal). */
+static inline vf col_chain(const float *y, size_t ld, size_t first, size_t end, int square) {
+  vf acc = splat_f(0.0f);
+  if (square) {
+    for (size_t i = first; i < end; i++) {
+      const vf v = v_ftz(load_f(y + i * ld));
+      acc = v_ftz(acc + v_ftz(v * v));
+    }
+  } else {
+    for (size_t i = first; i < end; i++) acc = v_ftz(acc + v_ftz(load_f(y + i * ld)));
+  }
+  return acc;
+}
+
+/* kf__xla_sum's one-axis tree (windows of 32, floor(padding / 2) zeros in
+ * front) of n <= 32 * 64 rows, bottom up: level 1 into buf, then each
+ * level over the one below in place (window j reads from j * 32 - lo >= j). */
+static vf col_tree_sum(const float *y, size_t ld, size_t n, int square, vf buf[64]) {
+  if (n <= 32) return col_chain(y, ld, 0, n, square);
+  size_t cnt = (n + 31) / 32, lo = (cnt * 32 - n) / 2;
+  for (size_t j = 0; j < cnt; j++) {
+    const size_t first = j * 32 < lo ? 0 : j * 32 - lo;
+    const size_t end = j * 32 + 32 - lo < n ? j * 32 + 32 - lo : n;
+    buf[j] = col_chain(y, ld, first, end, square);
+  }
+  size_t size = cnt;
+  while (size > 32) {
+    cnt = (size + 31) / 32, lo = (cnt * 32 - size) / 2;
+    for (size_t j = 0; j < cnt; j++) {
+      const size_t first = j * 32 < lo ? 0 : j * 32 - lo;
+      const size_t end = j * 32 + 32 - lo < size ? j * 32 + 32 - lo : size;
+      vf acc = splat_f(0.0f);
+      for (size_t i = first; i < end; i++) acc = v_ftz(acc + buf[i]);
+      buf[j] = acc;
+    }
+    size = cnt;
+  }
+  vf acc = splat_f(0.0f);
+  for (size_t i = 0; i < size; i++) acc = v_ftz(acc + buf[i]);
+  return acc;
+}
+
+/* jaxlib 0.10.2's 16-lane row sum (functions.c's lanes16_sum), n <= 80. */
+static vf col_lanes16_sum(const float *y, size_t ld, size_t n, int square) {
+  vf lane[16];
+  for (int l = 0; l < 16; l++) lane[l] = splat_f(0.0f);
+  for (size_t i = 0; i < n; i++) {
+    vf v = v_ftz(load_f(y + i * ld));
+    if (square) v = v_ftz(v * v);
+    lane[i % 16] = v_ftz(lane[i % 16] + v);
+  }
+  for (int h = 8; h >= 1; h /= 2)
+    for (int l = 0; l < h; l++) lane[l] = v_ftz(lane[l] + lane[l + h]);
+  return lane[0];
+}
+
+size_t KF_FN(kf__k_softmax_cols)(size_t n, size_t cols, float *y, size_t ld, int lanes16,
+                                 int recip) {
+  if (n == 0 || n > 32 * 64 || (lanes16 && n > 80)) return 0;
+  const size_t done = cols / KF_W * KF_W;
+  vf buf[64];
+  for (size_t c = 0; c < done; c += KF_W) {
+    float *yc = y + c;
+    vf m = splat_f(-INFINITY);
+    for (size_t j = 0; j < n; j++) m = v_max_nan(m, v_ftz(load_f(yc + j * ld)));
+    for (size_t j = 0; j < n; j += NE) {
+      const size_t k = n - j < NE ? n - j : NE;
+      vf x[NE], r[NE];
+      _Pragma("GCC unroll 4") for (size_t e = 0; e < NE; e++)
+        x[e] = e < k ? v_ftz(v_ftz(load_f(yc + (j + e) * ld)) - m) : splat_f(0.0f);
+      v_expf(x, r);
+      for (size_t e = 0; e < k; e++) store_f(yc + (j + e) * ld, r[e]);
+    }
+    const vf s = lanes16 ? col_lanes16_sum(yc, ld, n, 0) : col_tree_sum(yc, ld, n, 0, buf);
+    if (recip) {
+      const vf r = v_ftz(1.0f / s);
+      for (size_t j = 0; j < n; j++) store_f(yc + j * ld, v_ftz(load_f(yc + j * ld) * r));
+    } else {
+      for (size_t j = 0; j < n; j++) store_f(yc + j * ld, v_ftz(load_f(yc + j * ld) / s));
+    }
+  }
+  return done;
+}
+
+/* kf__xla_sum of each row of x (rows of n contiguous floats), many rows at
+ * a time: a block of KF_W rows transposed, each row's order in its lane. */
+size_t KF_FN(kf__k_row_sums)(size_t rows, size_t n, const float *x, int lanes16, float *sum,
+                             float *sum2) {
+  if (n == 0 || n > 512 || (lanes16 && n > 80)) return 0;
+  const size_t done = rows / KF_W * KF_W;
+  float tr[512 * KF_W];
+  vf buf[64];
+  for (size_t r = 0; r < done; r += KF_W) {
+    for (size_t l = 0; l < KF_W; l++)
+      for (size_t i = 0; i < n; i++) tr[i * KF_W + l] = x[(r + l) * n + i];
+    for (int sq = 0; sq < 2; sq++) {
+      float *o = sq ? sum2 : sum;
+      if (!o) continue;
+      const vf s = lanes16 ? col_lanes16_sum(tr, KF_W, n, sq) : col_tree_sum(tr, KF_W, n, sq, buf);
+      store_f(o + r, s);
+    }
+  }
+  return done;
+}
+
+/* ------------------------------------------------- gemm of a few rows of a */
+
+/* Columns [0, cb * KF_W) of rows [0, M) of c = a b: the chains of kf__gemm
+ * (acc = fma(a[i][p], b[p][j], acc) from +0, p in order, the operands in
+ * the tile's roles), with b read row by row as it lies. */
+static inline __attribute__((always_inline)) void rows_block(const int M, const int cb, size_t k,
+                                                             const float *a, size_t lda,
+                                                             const float *b, size_t ldb,
+                                                             float *c, size_t ldc) {
+  vf acc[2][16];
+  for (int i = 0; i < M; i++)
+    for (int v = 0; v < cb; v++) acc[i][v] = splat_f(0.0f);
+  for (size_t p = 0; p < k; p++) {
+    vf bv[16];
+    for (int v = 0; v < cb; v++) bv[v] = load_f(b + p * ldb + (size_t)v * KF_W);
+    for (int i = 0; i < M; i++) {
+      const vf av = splat_f(a[(size_t)i * lda + p]);
+      for (int v = 0; v < cb; v++) acc[i][v] = v_fma(av, bv[v], acc[i][v]);
+    }
+  }
+  for (int i = 0; i < M; i++)
+    for (int v = 0; v < cb; v++) store_f(c + (size_t)i * ldc + (size_t)v * KF_W, acc[i][v]);
+}
+
+/* Rows [0, M) of c, n a multiple of KF_W: blocks of `wide` vectors, then
+ * the rest in blocks of 8, 4, 2, 1 (at most `wide`). */
+static inline __attribute__((always_inline)) void rows_m(const int M, const int wide, size_t n,
+                                                         size_t k, const float *a, const float *b,
+                                                         float *c) {
+  size_t j = 0;
+  for (; n - j >= (size_t)wide * KF_W; j += (size_t)wide * KF_W)
+    rows_block(M, wide, k, a, k, b + j, n, c + j, n);
+  if (wide > 8 && n - j >= 8 * KF_W) rows_block(M, 8, k, a, k, b + j, n, c + j, n), j += 8 * KF_W;
+  if (n - j >= 4 * KF_W) rows_block(M, 4, k, a, k, b + j, n, c + j, n), j += 4 * KF_W;
+  if (n - j >= 2 * KF_W) rows_block(M, 2, k, a, k, b + j, n, c + j, n), j += 2 * KF_W;
+  if (n - j >= KF_W) rows_block(M, 1, k, a, k, b + j, n, c + j, n);
+}
+
+void KF_FN(kf__k_gemm_rows)(size_t m, size_t n, size_t k, const float *a, const float *b,
+                            float *c) {
+  for (size_t i = 0; i < m; i += 2) {
+    if (m - i == 1)
+      rows_m(1, 16, n, k, a + i * k, b, c + i * n);
+    else
+      rows_m(2, 8, n, k, a + i * k, b, c + i * n);
+  }
+}
