@@ -9,24 +9,12 @@
 #include <string.h>
 
 #include "keyfold/keyfold.h"
+#include "spec_helpers.h"
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-static kf_layer_spec layer(kf_layer_type type) {
-  kf_layer_spec s;
-  ck_assert_int_eq(kf_layer_spec_make(type, &s), KF_OK);
-  return s;
-}
-
 static kf_layer_spec named(kf_layer_spec s, const char *name) {
   strcpy(s.name, name);
-  return s;
-}
-
-static kf_layer_spec linear(int64_t in, int64_t out) {
-  kf_layer_spec s = layer(KF_LAYER_LINEAR);
-  s.in_features = in;
-  s.out_features = out;
   return s;
 }
 
@@ -39,12 +27,6 @@ static kf_layer_spec container(kf_layer_type type, size_t n_children) {
 static kf_layer_spec repeat(int64_t count, size_t n_children) {
   kf_layer_spec s = container(KF_LAYER_REPEAT, n_children);
   s.count = count;
-  return s;
-}
-
-static kf_layer_spec dropout(double rate) {
-  kf_layer_spec s = layer(KF_LAYER_DROPOUT);
-  s.rate = rate;
   return s;
 }
 

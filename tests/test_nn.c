@@ -9,6 +9,7 @@
 
 #include "../lib/src/testing.h"
 #include "keyfold/keyfold.h"
+#include "spec_helpers.h"
 
 #define END_STREAMS ((const char *)0)
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -44,32 +45,6 @@ static uint32_t count_of(const kf_rngs *r, const char *name) {
   kf_stream_state s;
   ck_assert_msg(kf_rngs_has_stream(r, name, &s), "no stream %s", name);
   return s.count;
-}
-
-static kf_layer_spec layer(kf_layer_type type) {
-  kf_layer_spec s;
-  ck_assert_int_eq(kf_layer_spec_make(type, &s), KF_OK);
-  return s;
-}
-
-static kf_layer_spec linear(int64_t in, int64_t out) {
-  kf_layer_spec s = layer(KF_LAYER_LINEAR);
-  s.in_features = in;
-  s.out_features = out;
-  return s;
-}
-
-static kf_layer_spec embed(int64_t num, int64_t features) {
-  kf_layer_spec s = layer(KF_LAYER_EMBED);
-  s.num_embeddings = num;
-  s.features = features;
-  return s;
-}
-
-static kf_layer_spec dropout(double rate) {
-  kf_layer_spec s = layer(KF_LAYER_DROPOUT);
-  s.rate = rate;
-  return s;
 }
 
 static kf_layer_spec dropout_bcast(double rate, int n, int d0, int d1) {

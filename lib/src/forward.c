@@ -328,13 +328,14 @@ static int value_alloc(run *r, value *v, const kf_shape *shape) {
 
 static int run_node(run *r, size_t i, value *x, value *y);
 
-/* Children of node i in order, each reading the previous one's output. */
-static int run_children(run *r, size_t i, value *x, value *y) {
+/* The sibling subtrees starting at node `first` and ending before node
+ * `end`, in order, each reading the previous one's output. */
+static int run_sequence(run *r, size_t first, size_t end, value *x, value *y) {
   const kf__layer *nodes = r->model->layers;
   value cur = *x;
   cur.owned = false; /* x stays the caller's */
   int rc = KF_OK;
-  for (size_t c = i + 1; rc == KF_OK && c < nodes[i].end; c = nodes[c].end) {
+  for (size_t c = first; rc == KF_OK && c < end; c = nodes[c].end) {
     value next = {0};
     rc = run_node(r, c, &cur, &next);
     value_drop(&cur);
@@ -346,6 +347,11 @@ static int run_children(run *r, size_t i, value *x, value *y) {
   }
   *y = cur;
   return KF_OK;
+}
+
+/* Children of node i in order. */
+static int run_children(run *r, size_t i, value *x, value *y) {
+  return run_sequence(r, i + 1, r->model->layers[i].end, x, y);
 }
 
 static int run_residual(run *r, size_t i, value *x, value *y) {
@@ -770,24 +776,7 @@ static int run_node(run *r, size_t i, value *x, value *y) {
 }
 
 /* Runs the root's children (every top-level node). */
-static int run_model(run *r, value *x, value *y) {
-  const kf__layer *nodes = r->model->layers;
-  value cur = *x;
-  cur.owned = false;
-  int rc = KF_OK;
-  for (size_t c = 0; rc == KF_OK && c < r->model->n_layers; c = nodes[c].end) {
-    value next = {0};
-    rc = run_node(r, c, &cur, &next);
-    value_drop(&cur);
-    cur = next;
-  }
-  if (rc != KF_OK) {
-    value_drop(&cur);
-    return rc;
-  }
-  *y = cur;
-  return KF_OK;
-}
+static int run_model(run *r, value *x, value *y) { return run_sequence(r, 0, r->model->n_layers, x, y); }
 
 /* The first leaf, which reads the input. */
 static const kf__layer *first_leaf(const kf_model *model) {

@@ -27,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from kfharness import DaemonTestCase  # noqa: E402
+import test_params_formats as params_formats  # noqa: E402
 
 VECTORS = os.path.join(HERE, "..", "vectors")
 # |keyfold - Flax| <= FORWARD_RTOL * max|Flax| per output: float32 rounding
@@ -42,15 +43,8 @@ def load(era):
 
 
 def read_safetensors(raw):
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n].decode("utf-8"))
-    data = raw[8 + n:]
-    out = {}
-    for name, t in header.items():
-        if name != "__metadata__":
-            begin, end = t["data_offsets"]
-            out[name] = (t["shape"], data[begin:end])
-    return out
+    """{name: (shape, data bytes)} of a safetensors file (test_params_formats reads the format)."""
+    return {name: (shape, blob) for name, (_, shape, blob) in params_formats.read_safetensors(raw)[2].items()}
 
 
 def held_streams(layers):
