@@ -205,9 +205,9 @@ def build_layer(spec, rngs):
             extra["num_groups"] = None  # Flax's default num_groups=32 would clash with group_size
         return nnx.GroupNorm(spec["num_features"], rngs=rngs, **extra)
     if t == "multi_head_attention":
-        return nnx.MultiHeadAttention(spec["num_heads"], spec["in_features"], rngs=rngs, decode=False,
-                                      **kw(spec, "qkv_features", "out_features", "dropout_rate",
-                                           "normalize_qk", "use_bias"))
+        extra = kw(spec, "qkv_features", "out_features", "dropout_rate", "normalize_qk", "use_bias", "keep_rngs")
+        extra.update({n: init_of(spec[n]) for n in ("out_kernel_init", "out_bias_init") if spec.get(n) is not None})
+        return nnx.MultiHeadAttention(spec["num_heads"], spec["in_features"], rngs=rngs, decode=False, **extra)
     if t == "dropout":
         return nnx.Dropout(spec["rate"], rngs=rngs, **kw(spec, "broadcast_dims", "rng_collection"))
     if t in ("sequential", "residual", "repeat"):
@@ -254,6 +254,13 @@ def call(f, x, deterministic, causal=False):
         if deterministic is None:
             return f(x, mask=mask)
         return f(x, mask=mask, deterministic=deterministic)
+    if isinstance(f, nnx.MultiHeadAttention) and getattr(f, "rngs", None) is None and f.dropout_rate > 0:
+        # keep_rngs=False: the layer holds no stream; keyfold draws its dropout key from the
+        # session's Rngs ('dropout', else 'default'), as f(x, rngs=rngs) does with the Rngs
+        # the model was built from.
+        if deterministic is None:
+            return f(x, rngs=CALL_RNGS[0])
+        return f(x, deterministic=deterministic, rngs=CALL_RNGS[0])
     if isinstance(f, (nnx.Dropout, nnx.MultiHeadAttention)):
         if deterministic is None:
             return f(x)
@@ -323,8 +330,12 @@ def tagged_streams(model):
 RESEED = {"dropout": 42}
 
 
+CALL_RNGS = [None]  # the Rngs of the case being built, for layers that take rngs at call
+
+
 def make_case(name, model_spec, rngs_spec, inputs, summary=False):
     rngs = nnx.Rngs(**rngs_spec)
+    CALL_RNGS[0] = rngs
     model = Container({"type": "sequential", "layers": model_spec["layers"]}, rngs)
     built = {"params_summary": summary_paths(model, nnx.Param)} if summary else \
         {"params": state_paths(model, nnx.Param)}
@@ -594,6 +605,13 @@ def option_cases(rng, lin):
          "bias_init": {"name": "normal", "stddev": 0.2}},
         {"type": "multi_head_attention", "num_heads": 2, "in_features": 4, "kernel_init": "lecun_uniform",
          "bias_init": {"name": "normal", "stddev": 0.3}}], grid(rng, 2, 5, 2), P)
+    add("attention_out_inits", [
+        {"type": "multi_head_attention", "num_heads": 2, "in_features": 4, "out_features": 3,
+         "out_kernel_init": {"name": "normal", "stddev": 0.7}, "out_bias_init": {"name": "uniform", "scale": 0.5}},
+        lin(3, 2)], grid(rng, 2, 3, 4), P)
+    add("attention_keep_rngs_false", [
+        {"type": "multi_head_attention", "num_heads": 2, "in_features": 4, "dropout_rate": 0.5, "keep_rngs": False},
+        drop(0.5), lin(4, 2)], grid(rng, 2, 3, 4), PD)
     add("initializers_embed", [
         {"type": "embed", "num_embeddings": 6, "features": 4, "embedding_init": {"name": "uniform", "scale": 2.0}},
         lin(4, 2)], rng.integers(0, 6, (2, 3)).tolist(), P)

@@ -286,6 +286,7 @@ typedef enum field_kind {
   FK_DOUBLE,     /* double */
   FK_AXIS,       /* int in -KF_MAX_RANK..KF_MAX_RANK-1 */
   FK_INIT,       /* kf_init */
+  FK_INIT_OPT,   /* kf_init or null (None: the layer's default); n_off is its bit in out_inits */
   FK_STREAM,     /* char[KF_STREAM_NAME_MAX + 1] */
   FK_DIMS,       /* an integer or a list of them (int64_t[KF_MAX_RANK], count in n_off) */
   FK_DIMS_OPT,   /* FK_DIMS that may be null (count 0) */
@@ -374,7 +375,9 @@ static const layer_field attention_table[] = {
   {"dropout_rate", FK_DOUBLE, M(dropout_rate), 0, 0}, {"normalize_qk", FK_BOOL, M(normalize_qk), 0, 0},
   {"causal", FK_BOOL, M(causal), 0, 0}, {"use_bias", FK_BOOL, M(use_bias), 0, 0},
   {"deterministic", FK_BOOL, M(deterministic), 0, 0}, {"kernel_init", FK_INIT, M(kernel_init), 0, 0},
-  {"bias_init", FK_INIT, M(bias_init), 0, 0}, END_FIELDS};
+  {"bias_init", FK_INIT, M(bias_init), 0, 0}, {"out_kernel_init", FK_INIT_OPT, M(out_kernel_init), 1, 0},
+  {"out_bias_init", FK_INIT_OPT, M(out_bias_init), 2, 0}, {"keep_rngs", FK_NOT_BOOL, M(no_keep_rngs), 0, 0},
+  END_FIELDS};
 static const layer_field softmax_table[] = {{"axis", FK_AXIS, M(axis), 0, 0}, END_FIELDS};
 static const layer_field gelu_table[] = {{"approximate", FK_NOT_BOOL, M(gelu_exact), 0, 0}, END_FIELDS};
 static const layer_field elu_table[] = {{"alpha", FK_DOUBLE, M(alpha), 0, 0}, END_FIELDS};
@@ -577,6 +580,10 @@ static int parse_field(const json_t *obj, const char *what, const layer_field *f
       return get_axis(obj, what, f->name, 0, (int *)(base + f->off), err);
     case FK_INIT:
       return get_init(obj, what, f->name, (kf_init *)(base + f->off), err);
+    case FK_INIT_OPT:
+      if (get_init(obj, what, f->name, (kf_init *)(base + f->off), err) != 0) return -1;
+      spec->out_inits |= (int)f->n_off;
+      return 0;
     case FK_EINSUM: {
       const char *s;
       if (kd_get_string(obj, what, f->name, 1, NULL, &s, err) != 0) return -1;
@@ -819,6 +826,12 @@ static void write_field(kd_jw *w, const layer_field *f, const kf_layer_spec *spe
       return;
     case FK_INIT:
       kd_write_init(w, (const kf_init *)(base + f->off));
+      return;
+    case FK_INIT_OPT:
+      if (spec->out_inits & (int)f->n_off)
+        kd_write_init(w, (const kf_init *)(base + f->off));
+      else
+        kd_jw_null(w);
       return;
     case FK_STREAM:
     case FK_EINSUM:

@@ -97,7 +97,10 @@ int kf_layer_spec_make(kf_layer_type type, kf_layer_spec *out) {
   spec.use_scale = 1;
   spec.momentum = 0.99;
   spec.num_groups = 32;
-  if (kf_init_make(KF_INIT_ONES, &spec.scale_init) != KF_OK) return KF_EINVAL;
+  if (kf_init_make(KF_INIT_ONES, &spec.scale_init) != KF_OK ||
+      kf_init_make(KF_INIT_LECUN_NORMAL, &spec.out_kernel_init) != KF_OK ||
+      kf_init_make(KF_INIT_ZEROS, &spec.out_bias_init) != KF_OK)
+    return KF_EINVAL;
   *out = spec;
   return KF_OK;
 }
@@ -479,7 +482,8 @@ static int describe_leaf(kf__layer *node, int64_t *width, kf_model_diag *d) {
       }
       if (rc == KF_OK)
         rc = add_linear_general(node, "out", heads_dims, 2, &out, 1, spec->use_bias,
-                                &spec->kernel_init, &spec->bias_init);
+                                spec->out_inits & 1 ? &spec->out_kernel_init : &spec->kernel_init,
+                                spec->out_inits & 2 ? &spec->out_bias_init : &spec->bias_init);
       if (rc != KF_OK) return bad_field(d, "in_features", rc == KF_ESHAPE ? KF_EINVAL : rc);
       if (in_width >= 0 && in != in_width) return width_fault(d, in, in_width);
       *width = out;
@@ -537,6 +541,8 @@ static int describe_leaf(kf__layer *node, int64_t *width, kf_model_diag *d) {
     if (rc != KF_OK) {
       const char *dot = strrchr(node->param_name[j], '.');
       const char *leaf = dot ? dot + 1 : node->param_name[j];
+      if (node->param_init[j] == &spec->out_kernel_init) return bad_field(d, "out_kernel_init", rc);
+      if (node->param_init[j] == &spec->out_bias_init) return bad_field(d, "out_bias_init", rc);
       return bad_field(d, spec->type == KF_LAYER_EMBED ? "embedding_init"
                           : strcmp(leaf, "kernel") == 0 ? "kernel_init"
                           : strcmp(leaf, "scale") == 0 ? "scale_init" : "bias_init", rc);
@@ -807,7 +813,8 @@ void kf_model_free(kf_model *model) {
 static bool holds_stream(const kf__layer *node, kf_flax_era era) {
   if (era != KF_FLAX_0_11) return false;
   if (node->spec.type == KF_LAYER_DROPOUT) return true;
-  return node->spec.type == KF_LAYER_MULTI_HEAD_ATTENTION && node->spec.dropout_rate > 0.0;
+  return node->spec.type == KF_LAYER_MULTI_HEAD_ATTENTION && node->spec.dropout_rate > 0.0 &&
+         !node->spec.no_keep_rngs;
 }
 
 /* The stream a node's fork draws from (before the fallback to 'default'). */

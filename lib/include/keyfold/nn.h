@@ -178,6 +178,11 @@ typedef struct kf_layer_spec {
   int n_reshape;
   int64_t reshape[KF_MAX_RANK];
   kf_init scale_init;    /* layer/rms/batch/group norm: default ones (bias_init above: zeros) */
+  /* attention: the out projection's initializers when given (out_inits bit 1:
+   * out_kernel_init, bit 2: out_bias_init; else kernel_init / bias_init) */
+  int out_inits;
+  kf_init out_kernel_init, out_bias_init;
+  int no_keep_rngs;      /* attention: keep_rngs=False (no fork; dropout from the Rngs at call) */
   /* Members added by later versions go here, and only here. */
 } kf_layer_spec;
 

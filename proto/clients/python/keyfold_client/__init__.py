@@ -930,6 +930,9 @@ class MultiHeadAttention:
     kernel_init: InitLike = "lecun_normal"
     bias_init: InitLike = "zeros"
     name: Optional[str] = None
+    out_kernel_init: Optional[InitLike] = None
+    out_bias_init: Optional[InitLike] = None
+    keep_rngs: bool = True
 
     def to_json(self) -> Dict[str, Any]:
         return _named({"type": "multi_head_attention", "num_heads": self.num_heads,
@@ -940,7 +943,12 @@ class MultiHeadAttention:
                        "causal": self.causal, "use_bias": self.use_bias,
                        "deterministic": self.deterministic,
                        "kernel_init": _init_json(self.kernel_init),
-                       "bias_init": _init_json(self.bias_init)}, self.name)
+                       "bias_init": _init_json(self.bias_init),
+                       "out_kernel_init": (None if self.out_kernel_init is None
+                                           else _init_json(self.out_kernel_init)),
+                       "out_bias_init": (None if self.out_bias_init is None
+                                         else _init_json(self.out_bias_init)),
+                       "keep_rngs": self.keep_rngs}, self.name)
 
 
 @dataclass(frozen=True)
@@ -1088,11 +1096,14 @@ def multi_head_attention(num_heads: int, in_features: int, qkv_features: Optiona
                          use_bias: bool = True, deterministic: bool = False,
                          kernel_init: InitLike = "lecun_normal",
                          bias_init: InitLike = "zeros", *,
-                         name: Optional[str] = None) -> MultiHeadAttention:
+                         name: Optional[str] = None,
+                         out_kernel_init: Optional[InitLike] = None,
+                         out_bias_init: Optional[InitLike] = None,
+                         keep_rngs: bool = True) -> MultiHeadAttention:
     """A ``multi_head_attention`` layer spec (self-attention)."""
     return MultiHeadAttention(num_heads, in_features, qkv_features, out_features, dropout_rate,
                               normalize_qk, causal, use_bias, deterministic, kernel_init,
-                              bias_init, name)
+                              bias_init, name, out_kernel_init, out_bias_init, keep_rngs)
 
 
 def dropout(rate: float, rng_collection: str = "dropout", broadcast_dims: Sequence[int] = (),

@@ -1927,6 +1927,21 @@ export interface components {
             kernel_init?: components["schemas"]["Initializer"];
             /** @default zeros */
             bias_init?: components["schemas"]["Initializer"];
+            /**
+             * @description The out projection's kernel initializer; null means kernel_init (Flax's None).
+             * @default null
+             */
+            out_kernel_init?: components["schemas"]["Initializer"] | null;
+            /**
+             * @description The out projection's bias initializer; null means bias_init.
+             * @default null
+             */
+            out_bias_init?: components["schemas"]["Initializer"] | null;
+            /**
+             * @description Flax 0.11+: false forks no stream at construction (no key drawn); the attention dropout then draws from the session's `dropout` stream (else `default`) at each call, as `model(x, rngs=rngs)` does.
+             * @default true
+             */
+            keep_rngs?: boolean;
         };
         /** @description nnx.Dropout: one key per non-deterministic call, from rng_collection (falling back to default) in Flax 0.10; from the stream it forked from there at construction in Flax 0.11+. */
         DropoutLayer: {
@@ -2076,6 +2091,9 @@ export interface components {
             deterministic: boolean;
             kernel_init: components["schemas"]["Initializer"];
             bias_init: components["schemas"]["Initializer"];
+            out_kernel_init: components["schemas"]["Initializer"] | null;
+            out_bias_init: components["schemas"]["Initializer"] | null;
+            keep_rngs: boolean;
             rngs?: components["schemas"]["HeldStreams"];
         };
         /** @description A sequential or residual as the daemon echoes it, its layers echoed in turn. */
