@@ -175,7 +175,7 @@ int kd_parse_seed_or_key(const json_t *v, const char *what, kf_key *out, kd_err 
 
 int kd_get_threefry(const json_t *obj, const char *what, const char *name, kf_threefry_mode *out,
                     kd_err *err) {
-  const char *s;
+  const char *s = NULL;
   if (kd_get_string(obj, what, name, 0, "partitionable", &s, err) != 0) return -1;
   if (kf_threefry_mode_from_name(s, out) != KF_OK)
     return kd_fail(err, KD_INVALID_ARGUMENT, "%s.%s must be \"partitionable\" or \"legacy\"", what, name);
@@ -269,7 +269,7 @@ int kd_parse_values(const json_t *v, const char *what, const kd_values_spec *spe
   if (json_is_object(v)) {
     static const char *const fields[] = {"shape", "dtype", "data", NULL};
     if (kd_check_fields(v, what, fields, err) != 0) return -1;
-    const char *dt;
+    const char *dt = NULL;
     if (kd_get_string(v, what, "dtype", 0, spec->dtypes[0], &dt, err) != 0) return -1;
     int known = 0;
     for (const char *const *d = spec->dtypes; *d; d++) known |= strcmp(*d, dt) == 0;
