@@ -911,30 +911,8 @@ static int params_query(const kd_request *req, params_format *fmt, kd_err *err) 
 
 #define PARAM_PATH_MAX (KF_PATH_MAX + 40)
 
-/* Graph order of two dotted paths (nnx sorts list indices as integers,
- * attribute names as strings). */
-static int path_order(const char *a, const char *b) {
-  while (*a && *b) {
-    const size_t la = strcspn(a, "."), lb = strcspn(b, ".");
-    const int na = la > 0 && strspn(a, "0123456789") >= la, nb = lb > 0 && strspn(b, "0123456789") >= lb;
-    int c;
-    if (na && nb) {
-      c = la != lb ? (la < lb ? -1 : 1) : strncmp(a, b, la);
-    } else if (na != nb) {
-      c = na ? -1 : 1;
-    } else {
-      c = strncmp(a, b, la < lb ? la : lb);
-      if (c == 0 && la != lb) c = la < lb ? -1 : 1;
-    }
-    if (c != 0) return c;
-    a += la + (a[la] == '.');
-    b += lb + (b[lb] == '.');
-  }
-  return *a ? 1 : *b ? -1 : 0;
-}
-
 static int named_order(const void *x, const void *y) {
-  return path_order(((const kd_named_tensor *)x)->name, ((const kd_named_tensor *)y)->name);
+  return kf_path_compare(((const kd_named_tensor *)x)->name, ((const kd_named_tensor *)y)->name);
 }
 
 /* Every variable of the model as (path, view) in graph order, as nnx.state

@@ -418,6 +418,13 @@ static const layer_field *layer_table(kf_layer_type type) {
   }
 }
 
+const char *kd_layer_width_field(kf_layer_type type) {
+  return type == KF_LAYER_LAYER_NORM || type == KF_LAYER_RMS_NORM || type == KF_LAYER_BATCH_NORM ||
+                 type == KF_LAYER_GROUP_NORM
+             ? "num_features"
+             : "in_features";
+}
+
 /* "type", "name", the table's fields, and "layers" for containers. */
 const char *kd_layer_field_at(kf_layer_type type, size_t i) {
   if (i == 0) return "type";

@@ -68,6 +68,10 @@ int kd_parse_layers(const json_t *layers, const char *what, uint64_t max_element
                     kd_layer_list *out, kd_err *err);
 void kd_layer_list_free(kd_layer_list *list);
 
+/* The field that says which width a layer reads: "num_features" for the
+ * norms, "in_features" for the others (static). */
+const char *kd_layer_width_field(kf_layer_type type);
+
 /* The i-th field name a layer object of `type` takes ("type", "name", its
  * own, "layers" for containers), NULL past the last. */
 const char *kd_layer_field_at(kf_layer_type type, size_t i);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "nn_codec.h"
 
 #define SESSION_NAME_RULE "[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
 
@@ -54,10 +55,8 @@ int kd_session_find(kd_server *srv, const char *name, kd_session **out, kd_err *
 int kd_session_find_current(kd_server *srv, const char *name, kd_session **out, kd_err *err) {
   if (kd_session_find(srv, name, out, err) != 0) return -1;
   if (!kd_durable_shared(srv->durable)) return 0;
-  pthread_mutex_lock(&(*out)->lock);
-  const size_t n_stats = kd_session_stat_count(*out);
-  pthread_mutex_unlock(&(*out)->lock);
-  if (n_stats == 0) return 0;
+  /* How many statistics a model has is fixed when it is built: no lock. */
+  if (kd_session_stat_count(*out) == 0) return 0;
   /* Another replica may have trained the statistics since: read the row. */
   kd_session_release(*out);
   *out = NULL;
@@ -402,12 +401,7 @@ static int forward_failed(const kd_session *s, int rc, const char *what, const k
       return kd_fail(err, KD_INVALID_ARGUMENT,
                      "%s does not fit %s: %s expects the last dimension to be %s = %lld, but its input has "
                      "shape %s",
-                     what, label, type,
-                     d->layer_type == KF_LAYER_LAYER_NORM || d->layer_type == KF_LAYER_RMS_NORM ||
-                             d->layer_type == KF_LAYER_BATCH_NORM || d->layer_type == KF_LAYER_GROUP_NORM
-                         ? "num_features"
-                         : "in_features",
-                     (long long)d->expected, shape);
+                     what, label, type, kd_layer_width_field(d->layer_type), (long long)d->expected, shape);
     case KF_DIAG_FEATURES:
       return kd_fail(err, KD_INVALID_ARGUMENT,
                      "%s does not fit %s: %s contracts axis %zu of its input (shape %s), which must be %lld",

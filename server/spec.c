@@ -114,11 +114,7 @@ static int model_check_failed(int rc, const kf_model_diag *d, const kd_layer_lis
                      "inside a residual or the second block of a repeat)",
                      where);
     case KF_DIAG_WIDTH: {
-      const kf_layer_type t = d->layer_type;
-      const char *field = t == KF_LAYER_LAYER_NORM || t == KF_LAYER_RMS_NORM ||
-                                  t == KF_LAYER_BATCH_NORM || t == KF_LAYER_GROUP_NORM
-                              ? "num_features"
-                              : "in_features";
+      const char *field = kd_layer_width_field(d->layer_type);
       return kd_fail(err, KD_INVALID_ARGUMENT,
                      "%s.%s is %lld, but the layers before it produce width %lld (%s)", at, field,
                      (long long)d->expected, (long long)d->actual, d->path);

@@ -137,31 +137,9 @@ size_t kd_session_streams(const kd_session *s, kf_stream_state *out, size_t *n_h
   return n + held;
 }
 
-size_t kd_session_stat_count(const kd_session *s) {
-  size_t total = 0;
-  for (size_t i = 0; i < kf_model_layer_count(s->model); i++) {
-    for (size_t j = 0; j < kf_model_stat_count(s->model, i); j++) {
-      kf_tensor view;
-      size_t n = 0;
-      if (kf_model_stat(s->model, i, j, NULL, &view) == KF_OK && kf_shape_numel(&view.shape, &n) == KF_OK)
-        total += n;
-    }
-  }
-  return total;
-}
+size_t kd_session_stat_count(const kd_session *s) { return kf_model_stats_size(s->model); }
 
-void kd_session_stats(const kd_session *s, float *out) {
-  for (size_t i = 0; i < kf_model_layer_count(s->model); i++) {
-    for (size_t j = 0; j < kf_model_stat_count(s->model, i); j++) {
-      kf_tensor view;
-      size_t n = 0;
-      if (kf_model_stat(s->model, i, j, NULL, &view) != KF_OK || kf_shape_numel(&view.shape, &n) != KF_OK)
-        continue;
-      memcpy(out, view.data, n * sizeof *out);
-      out += n;
-    }
-  }
-}
+void kd_session_stats(const kd_session *s, float *out) { kf_model_stats_copy(s->model, out); }
 
 int kd_session_set_stats(kd_session *s, const unsigned char *le, size_t n_floats) {
   if (n_floats != kd_session_stat_count(s)) return -1;
@@ -172,23 +150,12 @@ int kd_session_set_stats(kd_session *s, const unsigned char *le, size_t n_floats
     const uint32_t bits = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
     memcpy(&buf[k], &bits, sizeof bits);
   }
-  kd_session_load_stats(s, buf);
+  kf_model_stats_load(s->model, buf);
   free(buf);
   return 0;
 }
 
-void kd_session_load_stats(kd_session *s, const float *in) {
-  for (size_t i = 0; i < kf_model_layer_count(s->model); i++) {
-    for (size_t j = 0; j < kf_model_stat_count(s->model, i); j++) {
-      kf_tensor view;
-      size_t n = 0;
-      kf_model_stat(s->model, i, j, NULL, &view);
-      kf_shape_numel(&view.shape, &n);
-      kf_model_set_stat(s->model, i, j, in);
-      in += n;
-    }
-  }
-}
+void kd_session_load_stats(kd_session *s, const float *in) { kf_model_stats_load(s->model, in); }
 
 int kd_session_set_streams(kd_session *s, const kf_stream_state *in, size_t n) {
   const size_t n_rngs = kf_rngs_stream_count(s->rngs);

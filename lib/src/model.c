@@ -822,9 +822,8 @@ static const char *fork_stream(const kf__layer *node) {
   return node->spec.type == KF_LAYER_DROPOUT ? node->spec.rng_collection : ATTENTION_STREAM;
 }
 
-/* nnx's graph order of two paths: component by component, integers (list
- * indices) by value, names as strings; a prefix first. */
-static int path_cmp(const char *a, const char *b) {
+/* Borrows a and b. */
+int kf_path_compare(const char *a, const char *b) {
   while (*a && *b) {
     const size_t la = strcspn(a, "."), lb = strcspn(b, ".");
     const bool na = la > 0 && strspn(a, "0123456789") >= la;
@@ -902,7 +901,7 @@ static int model_alloc(const kf_layer_spec *layers, size_t n_layers, kf_threefry
   for (size_t a = 1; a < model->n_held; a++) {
     const kf__held h = model->held[a];
     size_t b = a;
-    while (b > 0 && path_cmp(model->layers[model->held[b - 1].layer].path, model->layers[h.layer].path) > 0) {
+    while (b > 0 && kf_path_compare(model->layers[model->held[b - 1].layer].path, model->layers[h.layer].path) > 0) {
       model->held[b] = model->held[b - 1];
       b--;
     }
@@ -1161,6 +1160,17 @@ int kf_model_stat(const kf_model *model, size_t i, size_t j, const char **name, 
     view->data = layer->stat[j];
   }
   return KF_OK;
+}
+
+size_t kf_model_stats_size(const kf_model *model) { return model ? model->n_stat_floats : 0; }
+
+/* The statistics lie back to back in node order (model_alloc). */
+void kf_model_stats_copy(const kf_model *model, float *out) {
+  if (model && model->n_stat_floats) memcpy(out, model->stat_storage, model->n_stat_floats * sizeof *out);
+}
+
+void kf_model_stats_load(kf_model *model, const float *in) {
+  if (model && model->n_stat_floats) memcpy(model->stat_storage, in, model->n_stat_floats * sizeof *in);
 }
 
 /* Borrows data; copies it into the model. */

@@ -312,6 +312,12 @@ const char *kf_model_layer_path(const kf_model *model, size_t i);
 size_t kf_model_spec_count(const kf_model *model);
 int kf_model_spec(const kf_model *model, size_t i, kf_layer_spec *out);
 
+/* nnx's graph order of two dotted paths, as strcmp answers: component by
+ * component, list indices as integers (layers.2 before layers.10), names
+ * as strings (uppercase first), a prefix first. The order of
+ * kf_model_stream_at and of nnx.state's variables. */
+int kf_path_compare(const char *a, const char *b);
+
 /* Node i's parent node, SIZE_MAX for a top-level node or an index out of range. */
 size_t kf_model_layer_parent(const kf_model *model, size_t i);
 
@@ -387,6 +393,13 @@ typedef enum kf_deterministic {
   KF_DET_FALSE = 0,  /* every dropout is stochastic (model.train()) */
   KF_DET_TRUE = 1    /* every dropout is the identity (model.eval()) */
 } kf_deterministic;
+
+/* Every batch statistic of the model as one array: the number of floats
+ * (node order, mean then var of each batch_norm; 0 for NULL), a copy into
+ * the caller's out, and their replacement from in (a saved or stored state). */
+size_t kf_model_stats_size(const kf_model *model);
+void kf_model_stats_copy(const kf_model *model, float *out);
+void kf_model_stats_load(kf_model *model, const float *in);
 
 /* Whether a forward pass under det changes batch statistics (a batch_norm
  * not in eval mode: det KF_DET_FALSE, or KF_DET_LAYER and its own
