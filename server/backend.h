@@ -117,6 +117,11 @@ typedef struct kd_backend_ops {
    * validated since are valid in (a new one: every cached session is
    * stale). NULL: always. */
   int (*fresh)(const kd_backend *b, uint64_t *generation);
+  /* Shared stores: whether the store still carries its snapshot marker
+   * (another replica's /v1/admin/restore may have lifted it): 1 (fenced),
+   * 0 (not), -1 with msg (unreachable). NULL for a store no other daemon
+   * writes. Any thread. */
+  int (*still_fenced)(kd_backend *b, char *msg, size_t msg_size);
 } kd_backend_ops;
 
 struct kd_backend {

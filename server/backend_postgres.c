@@ -769,6 +769,16 @@ static char **pg_page(kd_backend *base, const char *after, const char *prefix, s
   return names;
 }
 
+static int pg_still_fenced(kd_backend *base, char *msg, size_t msg_size) {
+  pg_backend *b = (pg_backend *)base;
+  pthread_mutex_lock(&b->reader_lock);
+  PGresult *res = reader_query(b, "SELECT 1 FROM keyfold_meta WHERE key = '" SNAPSHOT_KEY "'", 0, NULL, 0);
+  const int rc = !res ? kd_backend_fail(msg, msg_size, "cannot read %s", b->base.where) : PQntuples(res) > 0;
+  PQclear(res);
+  pthread_mutex_unlock(&b->reader_lock);
+  return rc;
+}
+
 static int pg_start(kd_backend *base) {
   pg_backend *b = (pg_backend *)base;
   if (b->lease) {
@@ -817,6 +827,7 @@ static const kd_backend_ops pg_ops = {
     .fetch = pg_fetch,
     .page = pg_page,
     .fresh = pg_fresh,
+    .still_fenced = pg_still_fenced,
 };
 
 kd_backend *kd_backend_postgres_open(const char *url, int lease, const kd_backend_hooks *hooks, char *msg,

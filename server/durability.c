@@ -205,6 +205,35 @@ int kd_durable_healthy(const kd_durable *d) {
   return !d || !d->backend || d->backend->ops->healthy(d->backend);
 }
 
+int kd_durable_check_fence(kd_durable *d) {
+  if (!kd_durable_fenced(d, NULL)) return 0;
+  if (!kd_durable_shared(d) || !d->backend->ops->still_fenced) return 1;
+  char msg[256];
+  /* Unreachable (-1): still fenced, as far as anyone here can tell. */
+  if (d->backend->ops->still_fenced(d->backend, msg, sizeof msg) != 0) return 1;
+  size_t n = 0;
+  char **names = kd_store_names(d->table, &n);
+  if (!names) return 1;
+  /* The replica that lifted the fence advanced every row first: each cached
+   * session here is behind its row, and its next draw must write (strict:
+   * it does; lease: a stale mark) so that the conflict refreshes it. */
+  for (size_t i = 0; i < n; i++) {
+    kd_session *s = kd_store_get(d->table, names[i]);
+    if (s) {
+      pthread_mutex_lock(&s->lock);
+      s->fenced = 0;
+      s->valid_gen = 0;
+      s->stale_marks++;
+      pthread_mutex_unlock(&s->lock);
+      kd_session_release(s);
+    }
+    free(names[i]);
+  }
+  free(names);
+  atomic_store(&d->fenced, 0);
+  return 0;
+}
+
 int kd_durable_fenced(const kd_durable *d, const char **note) {
   const int fenced = d && d->backend && atomic_load(&d->fenced);
   if (note) *note = fenced ? d->backend->fence_note : "";

@@ -88,6 +88,12 @@ int kd_durable_healthy(const kd_durable *d);
  * (may be NULL) receives the snapshot's description. */
 int kd_durable_fenced(const kd_durable *d, const char **note);
 
+/* kd_durable_fenced, asking a shared store whether another replica's
+ * restore lifted the fence meanwhile: then this daemon's fence is lifted
+ * too (every cached session is marked behind its row). 1 fenced, 0 not.
+ * Takes sessions' locks: call with none held. */
+int kd_durable_check_fence(kd_durable *d);
+
 /* Removes the store's snapshot marker (after every session was advanced or
  * reseeded). *ticket as for kd_durable_record. */
 int kd_durable_unfence(kd_durable *d, kd_ticket **ticket, kd_err *err);

@@ -28,6 +28,16 @@ static int fenced(const kd_session *s, kd_err *err) {
                  s->name);
 }
 
+/* With s's lock held: a fenced session of a shared store asks the store
+ * whether another replica's restore lifted the fence meanwhile (letting the
+ * lock go while it does), so that s->fenced is current. */
+static void recheck_fence(kd_server *srv, kd_session *s) {
+  if (!s->fenced || s->deleted || !kd_durable_shared(srv->durable)) return;
+  pthread_mutex_unlock(&s->lock);
+  kd_durable_check_fence(srv->durable);
+  pthread_mutex_lock(&s->lock);
+}
+
 static void take_view(const kd_session *s, kd_session_view *view) {
   view->session = s;
   view->n_streams = kf_rngs_stream_count(s->rngs);
@@ -216,6 +226,7 @@ int kd_session_fork(kd_server *srv, kd_session *parent, const char *name, const 
   /* Everything under the parent's lock: the child's keys are the parent's
    * next keys, valid only while nobody else draws. */
   pthread_mutex_lock(&parent->lock);
+  recheck_fence(srv, parent);
   if (parent->deleted)
     rc = deleted(parent, err);
   else if (parent->fenced)
@@ -322,6 +333,7 @@ int kd_session_draw_using(kd_server *srv, kd_session *s, const char *stream, uin
   *ticket = NULL;
   size_t index = 0;
   pthread_mutex_lock(&s->lock);
+  recheck_fence(srv, s);
   if (s->deleted || s->fenced) {
     const int rc = s->deleted ? deleted(s, err) : fenced(s, err);
     pthread_mutex_unlock(&s->lock);
@@ -503,6 +515,7 @@ int kd_session_forward(kd_server *srv, kd_session *s, kf_tensor *xp, const char 
   const bool updates = kf_model_forward_updates_stats(s->model, det);
   int rc = KF_OK, refused = 0;
   pthread_mutex_lock(&s->lock);
+  if (drawn > 0) recheck_fence(srv, s);
   if (s->deleted) {
     refused = deleted(s, err);
   } else if (s->fenced && drawn > 0) {
@@ -806,7 +819,47 @@ int kd_service_snapshot(kd_server *srv, char *path, size_t path_size, kd_err *er
   return 0;
 }
 
-int kd_service_fenced(const kd_server *srv, const char **note) { return kd_durable_fenced(srv->durable, note); }
+int kd_service_fenced(kd_server *srv, const char **note) {
+  kd_durable_check_fence(srv->durable);
+  return kd_durable_fenced(srv->durable, note);
+}
+
+static void unfence_session(kd_session *s) {
+  if (!s) return;
+  pthread_mutex_lock(&s->lock);
+  s->fenced = 0;
+  pthread_mutex_unlock(&s->lock);
+}
+
+/* Advances every stream of s, fenced, by advance counts and records it (the
+ * first pass checked that none passes the last count). 1 if s was
+ * advanced, 0 if it needs none (no longer fenced, or deleted), -1 with err.
+ * *ticket: the change's, or NULL. */
+static int advance_fenced(kd_server *srv, kd_session *s, uint32_t advance, kd_ticket **ticket, kd_err *err) {
+  *ticket = NULL;
+  int rc = 0;
+  pthread_mutex_lock(&s->lock);
+  if (s->fenced && !s->deleted) {
+    /* A fenced session has drawn nothing since the first pass (a reseed
+     * only lowers counts; a replica's refresh brings its row's counts,
+     * which no fenced replica advanced). */
+    kf_stream_state before[KD_STREAMS_MAX], next[KD_STREAMS_MAX];
+    const size_t streams = kd_session_streams(s, before, NULL);
+    for (size_t j = 0; j < streams; j++) {
+      next[j] = before[j];
+      next[j].count = (uint64_t)before[j].count + advance > UINT32_MAX ? UINT32_MAX : before[j].count + advance;
+    }
+    kd_session_set_streams(s, next, streams);
+    if (kd_durable_record(srv->durable, s, KD_CHANGE_STATE, NULL, 0, ticket, err) != 0) {
+      kd_session_set_streams(s, before, streams);
+      rc = -1;
+    } else {
+      rc = 1;
+    }
+  }
+  pthread_mutex_unlock(&s->lock);
+  return rc;
+}
 
 int kd_service_restore(kd_server *srv, uint32_t advance, size_t *advanced, kd_ticket **ticket,
                        kd_err *err) {
@@ -837,34 +890,63 @@ int kd_service_restore(kd_server *srv, uint32_t advance, size_t *advanced, kd_ti
     kd_session_release(s);
   }
   /* Second pass: advance and record each; the store keeps their order, so
-   * the unfence record below commits after all of them. */
-  for (size_t i = 0; rc == 0 && i < n; i++) {
-    kd_session *s = kd_store_get(srv->store, names[i]);
-    if (!s) continue;
-    pthread_mutex_lock(&s->lock);
-    if (s->fenced && !s->deleted) {
-      /* The first pass saw no count pass the last one, and a fenced
-       * session has drawn nothing since (a reseed only lowers counts). */
-      kf_stream_state before[KD_STREAMS_MAX], next[KD_STREAMS_MAX];
-      const size_t streams = kd_session_streams(s, before, NULL);
-      for (size_t j = 0; j < streams; j++) {
-        next[j] = before[j];
-        next[j].count += advance;
-      }
-      kd_session_set_streams(s, next, streams);
-      kd_ticket *t = NULL;
-      if (kd_durable_record(srv->durable, s, KD_CHANGE_STATE, NULL, 0, &t, err) != 0) {
-        kd_session_set_streams(s, before, streams);
-        rc = -1;
-      } else {
-        kd_ticket_release(t);
-        s->fenced = 0;
+   * the unfence record below commits after all of them. A shared store
+   * waits for each: a conflict (another replica changed the row: refreshed)
+   * is advanced again, and nothing is unfenced unless all committed. */
+  const int shared = kd_durable_shared(srv->durable);
+  kd_ticket **tickets = calloc(n ? n : 1, sizeof *tickets);
+  unsigned char *todo = calloc(n ? n : 1, 1);
+  if (!tickets || !todo) rc = out_of_memory(err);
+  for (size_t i = 0; rc == 0 && i < n; i++) todo[i] = 1;
+  for (int round = 0; rc == 0; round++) {
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+      if (!todo[i]) continue;
+      todo[i] = 0;
+      kd_session *s = kd_store_get(srv->store, names[i]);
+      const int advanced_now = s ? advance_fenced(srv, s, advance, &tickets[i], err) : 0;
+      if (advanced_now < 0) rc = -1;
+      if (advanced_now > 0 && (!shared || !tickets[i])) {
+        /* Nothing to wait for here: unfenced now (the unfence record
+         * commits after the advance). */
+        unfence_session(s);
         (*advanced)++;
       }
+      if (!shared) {
+        kd_ticket_release(tickets[i]);
+        tickets[i] = NULL;
+      }
+      kd_session_release(s);
     }
-    pthread_mutex_unlock(&s->lock);
-    kd_session_release(s);
+    size_t again = 0;
+    for (size_t i = 0; i < n; i++) {
+      if (!tickets[i]) continue;
+      const int ok = kd_ticket_wait(tickets[i]);
+      if (ok) {
+        kd_session *s = kd_store_get(srv->store, names[i]);
+        unfence_session(s);
+        kd_session_release(s);
+        (*advanced)++;
+      } else if (tickets[i]->retry) {
+        again += todo[i] = 1;
+      } else if (rc == 0) {
+        rc = kd_fail(err, KD_UNAVAILABLE,
+                     "advancing session '%s' was not committed; the store stays fenced: send the restore "
+                     "again",
+                     names[i]);
+      }
+      kd_ticket_release(tickets[i]);
+      tickets[i] = NULL;
+    }
+    if (rc == 0 && again > 0 && round >= 8)
+      rc = kd_fail(err, KD_UNAVAILABLE,
+                   "%zu sessions kept changing on other replicas while they were advanced; the store stays "
+                   "fenced: send the restore again",
+                   again);
+    if (again == 0) break;
   }
+  for (size_t i = 0; tickets && i < n; i++) kd_ticket_release(tickets[i]);
+  free(tickets);
+  free(todo);
   for (size_t i = 0; i < n; i++) free(names[i]);
   free(names);
   if (rc != 0) return -1;

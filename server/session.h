@@ -154,11 +154,16 @@ int kd_service_snapshot(kd_server *srv, char *path, size_t path_size, kd_err *er
 /* Ends the fence of a store restored from a snapshot: advances every stream
  * of every fenced session by `advance` counts (all or nothing: 409 if one
  * would pass 4294967295 — reseed it first) and removes the store's
- * snapshot marker. *advanced receives the number of sessions advanced. */
+ * snapshot marker. *advanced receives the number of sessions advanced.
+ * Shared stores: each advance is waited for, and one that conflicted
+ * (another replica changed the row) is made again on the row as it is; the
+ * marker goes only once every advance committed (503 otherwise: the store
+ * stays fenced, and the restore may be sent again). */
 int kd_service_restore(kd_server *srv, uint32_t advance, size_t *advanced, kd_ticket **ticket,
                        kd_err *err);
 
-/* 1 when the store is fenced (restored from a snapshot), with its note. */
-int kd_service_fenced(const kd_server *srv, const char **note);
+/* 1 when the store is fenced (restored from a snapshot), with its note; a
+ * shared store is asked (another replica may have lifted the fence). */
+int kd_service_fenced(kd_server *srv, const char **note);
 
 #endif

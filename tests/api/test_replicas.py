@@ -310,6 +310,58 @@ class LeaseReplicas(kfharness.PostgresTestCase):
         self.fenced_after_window(cut)
 
 
+class RestoreAcrossReplicas(kfharness.PostgresTestCase):
+    """A restored (fenced) database served by three replicas: the restore
+    sent to one lifts the fence on every replica, and advances every row,
+    including one another replica changed meanwhile."""
+    fsync = False
+
+    def restore_through_one(self, durability):
+        d = self.start("--durability", durability)
+        for name, seed in (("a", 3), ("b", 4)):
+            self.assertEqual(d.post("/v1/sessions", {"name": name, "rngs": {"default": seed}})[0], 201)
+        self.assertEqual(d.post("/v1/sessions/a/keys", {"n": 5})[0], 200)
+        self.assertEqual(d.stop(), 0)
+        self.pg.psql("INSERT INTO keyfold_meta VALUES ('snapshot', 'restored from a pg_dump')", self.db)
+        one, two, three = [self.start("--durability", durability) for _ in range(3)]
+        for r in (one, two, three):
+            s, b = r.post("/v1/sessions/a/keys", {"n": 1})
+            self.assertEqual((s, b["error"]["code"]), (409, "failed_precondition"), b)
+        # Reseeding every stream of b through the third unfences b there
+        # and changes b's row under the first's cached copy.
+        s, b = three.post("/v1/sessions/b/reseed", {"streams": {"default": 44}})
+        self.assertEqual(s, 200, b)
+        s, b = one.post("/v1/admin/restore", {"advance": 100})
+        self.assertEqual((s, b.get("advanced_sessions")), (200, 2), b)
+        self.assertEqual(self.pg.psql("SELECT count(*) FROM keyfold_meta", self.db), "0")
+        # The other replicas learn it from the store on their next request.
+        s, b = two.post("/v1/admin/restore", {"advance": 100})
+        self.assertEqual((s, b["error"]["code"]), (409, "failed_precondition"), b)
+        seen = []
+        for r in (two, three, one, three, two):
+            s, b = r.post("/v1/sessions/a/keys", {"n": 2})
+            self.assertEqual(s, 200, b)
+            self.assertEqual(b["keys"], [fold_in(key_of(3), c) for c in b["counts"]])
+            seen += b["counts"]
+        # a was at 5 (lease: at most a block further): everything from the
+        # advanced count on, each count once.
+        self.assertEqual(len(set(seen)), len(seen))
+        self.assertGreaterEqual(min(seen), 105)
+        if durability == "strict":
+            self.assertEqual(sorted(seen), list(range(105, 115)))
+        # b: reseeded through the third, then advanced through the first.
+        s, b = two.post("/v1/sessions/b/keys", {"n": 1})
+        self.assertEqual(s, 200, b)
+        self.assertEqual(b["keys"], [fold_in(key_of(44), c) for c in b["counts"]])
+        self.assertGreaterEqual(b["counts"][0], 100)
+
+    def test_strict_restore_through_one_replica_unfences_all(self):
+        self.restore_through_one("strict")
+
+    def test_lease_restore_through_one_replica_unfences_all(self):
+        self.restore_through_one("lease")
+
+
 class ReplicaCrash(kfharness.PostgresTestCase):
     """kill -9 of one replica at a time while clients draw through all three
     (the crash test of test_crash.py, across replicas)."""
