@@ -57,6 +57,14 @@
 #define BACKOFF_MAX_MS 5000
 #define LOCK_WAIT_MS 3000u
 #define LOCK_RETRY_MS 100u
+/* Connections of request threads' reads (fetch, page, the fence), each
+ * opened on first use: a replica polled by many clients reads in parallel. */
+#define READERS 4
+
+typedef struct pg_reader {
+  pthread_mutex_t lock;
+  PGconn *conn;
+} pg_reader;
 
 typedef struct pg_backend {
   kd_backend base; /* first: the interface's pointer is this struct's */
@@ -66,9 +74,9 @@ typedef struct pg_backend {
   unsigned backoff_ms;      /* the wait before the next reconnection attempt */
   struct timespec next_try; /* no reconnection attempt before this */
   kd_backend_hooks hooks;
-  /* fetch's connection (request threads), apart from the writer's. */
-  pthread_mutex_t reader_lock;
-  PGconn *reader;
+  /* Request threads' connections (reads), apart from the writer's. */
+  pg_reader readers[READERS];
+  atomic_uint next_reader;
   /* Lease mode: the listener thread (notifications, the epoch heartbeat). */
   int lease;
   pthread_t listener;
@@ -685,35 +693,50 @@ static int pg_scan(kd_backend *base, kd_scan_fn fn, void *arg, char *msg, size_t
   return rc;
 }
 
-/* A query of a request thread on the reader connection (connected on first
- * use, and again after a failure: one more attempt). Call with reader_lock
- * held. The result (TUPLES_OK), or NULL with the connection dropped. */
-static PGresult *reader_query(pg_backend *b, const char *sql, int n, const char *const *values, int binary) {
+/* A free reader connection, locked (else the next one in turn, once free). */
+static pg_reader *reader_take(pg_backend *b) {
+  for (size_t i = 0; i < READERS; i++)
+    if (pthread_mutex_trylock(&b->readers[i].lock) == 0) return &b->readers[i];
+  pg_reader *r = &b->readers[atomic_fetch_add(&b->next_reader, 1) % READERS];
+  pthread_mutex_lock(&r->lock);
+  return r;
+}
+
+static void reader_give(pg_reader *r) { pthread_mutex_unlock(&r->lock); }
+
+/* A query of a request thread on a reader connection it took (connected on
+ * first use, and again after a failure: one more attempt). The result
+ * (TUPLES_OK), or NULL with the connection dropped. */
+static PGresult *reader_query(pg_backend *b, pg_reader *r, const char *sql, int n, const char *const *values,
+                              int binary) {
   for (int attempt = 0; attempt < 2; attempt++) {
-    if (!b->reader || PQstatus(b->reader) != CONNECTION_OK) {
+    if (!r->conn || PQstatus(r->conn) != CONNECTION_OK) {
       const char *const keys[] = {"connect_timeout", "application_name", "keepalives_idle", "keepalives_interval",
                                   "keepalives_count", "tcp_user_timeout", "dbname", NULL};
       const char *const vals[] = {"5", "keyfoldd", "5", "2", "3", "10000", b->url, NULL};
-      PQfinish(b->reader);
-      b->reader = PQconnectdbParams(keys, vals, 1);
-      if (!b->reader || PQstatus(b->reader) != CONNECTION_OK) break;
-      PQsetNoticeProcessor(b->reader, ignore_notice, NULL);
+      PQfinish(r->conn);
+      r->conn = PQconnectdbParams(keys, vals, 1);
+      if (!r->conn || PQstatus(r->conn) != CONNECTION_OK) break;
+      PQsetNoticeProcessor(r->conn, ignore_notice, NULL);
     }
-    PGresult *res = PQexecParams(b->reader, sql, n, NULL, values, NULL, NULL, binary);
+    PGresult *res = PQexecParams(r->conn, sql, n, NULL, values, NULL, NULL, binary);
     if (PQresultStatus(res) == PGRES_TUPLES_OK) return res;
     PQclear(res);
   }
-  PQfinish(b->reader);
-  b->reader = NULL;
+  PQfinish(r->conn);
+  r->conn = NULL;
   return NULL;
 }
 
 static int pg_fetch(kd_backend *base, const char *name, kd_scan_fn fn, void *arg, char *msg, size_t msg_size) {
   pg_backend *b = (pg_backend *)base;
   const char *values[1] = {name};
-  pthread_mutex_lock(&b->reader_lock);
+  pg_reader *reader = reader_take(b);
   PGresult *res =
-      reader_query(b, "SELECT " SESSION_COLUMNS " FROM keyfold_sessions WHERE name = $1", 1, values, 1);
+      reader_query(b, reader, "SELECT " SESSION_COLUMNS " FROM keyfold_sessions WHERE name = $1", 1, values, 1);
+  /* The result is the caller's from here: fn (which may build a model) runs
+   * with the connection back for others. */
+  reader_give(reader);
   int rc;
   kd_raw_row row;
   if (!res)
@@ -725,7 +748,6 @@ static int pg_fetch(kd_backend *base, const char *name, kd_scan_fn fn, void *arg
   else
     rc = fn(arg, &row, msg, msg_size) == 0 ? 1 : -1;
   PQclear(res);
-  pthread_mutex_unlock(&b->reader_lock);
   return rc;
 }
 
@@ -738,9 +760,9 @@ static char **pg_page(kd_backend *base, const char *after, const char *prefix, s
   char **names = NULL;
   *n = 0;
   *more = 0;
-  pthread_mutex_lock(&b->reader_lock);
+  pg_reader *reader = reader_take(b);
   /* kd_store_page's order: bytes ("C"), whatever the database's collation. */
-  PGresult *res = reader_query(b,
+  PGresult *res = reader_query(b, reader,
                                "SELECT name FROM keyfold_sessions WHERE name COLLATE \"C\" > $1 AND"
                                " starts_with(name, $2) ORDER BY name COLLATE \"C\" LIMIT $3::bigint",
                                3, values, 0);
@@ -765,17 +787,17 @@ static char **pg_page(kd_backend *base, const char *after, const char *prefix, s
     }
   }
   PQclear(res);
-  pthread_mutex_unlock(&b->reader_lock);
+  reader_give(reader);
   return names;
 }
 
 static int pg_still_fenced(kd_backend *base, char *msg, size_t msg_size) {
   pg_backend *b = (pg_backend *)base;
-  pthread_mutex_lock(&b->reader_lock);
-  PGresult *res = reader_query(b, "SELECT 1 FROM keyfold_meta WHERE key = '" SNAPSHOT_KEY "'", 0, NULL, 0);
+  pg_reader *reader = reader_take(b);
+  PGresult *res = reader_query(b, reader, "SELECT 1 FROM keyfold_meta WHERE key = '" SNAPSHOT_KEY "'", 0, NULL, 0);
   const int rc = !res ? kd_backend_fail(msg, msg_size, "cannot read %s", b->base.where) : PQntuples(res) > 0;
   PQclear(res);
-  pthread_mutex_unlock(&b->reader_lock);
+  reader_give(reader);
   return rc;
 }
 
@@ -810,8 +832,10 @@ static void pg_close(kd_backend *base) {
   kd_writer_free(b->writer);
   stop_listener(b);
   PQfinish(b->conn); /* releases the advisory lock */
-  PQfinish(b->reader);
-  pthread_mutex_destroy(&b->reader_lock);
+  for (size_t i = 0; i < READERS; i++) {
+    PQfinish(b->readers[i].conn);
+    pthread_mutex_destroy(&b->readers[i].lock);
+  }
   free(b);
 }
 
@@ -842,7 +866,7 @@ kd_backend *kd_backend_postgres_open(const char *url, int lease, const kd_backen
   b->lease = lease;
   atomic_init(&b->generation, 1);
   b->hooks = *hooks;
-  pthread_mutex_init(&b->reader_lock, NULL);
+  for (size_t i = 0; i < READERS; i++) pthread_mutex_init(&b->readers[i].lock, NULL);
   snprintf(b->url, sizeof b->url, "%s", url);
   snprintf(b->base.where, sizeof b->base.where, "the PostgreSQL database of --postgres-url");
   if (connect_db(b, 1, msg, msg_size) != 0) {

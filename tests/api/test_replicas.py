@@ -204,6 +204,56 @@ class Replicas(kfharness.PostgresTestCase):
         s, body = self.keys(1, "p", "other")
         self.assertEqual((s, body["counts"], body["keys"]), (200, [0], [fold_in(key_of(3), 0)]))
 
+    def test_parallel_reads_through_one_replica_see_the_rows(self):
+        """GET and the listing read the database on several connections of
+        one replica at once (backend_postgres.c: READERS), while another
+        replica draws: every answer is a row as some commit left it."""
+        a, b, c = self.replicas
+        names = ["r%d" % i for i in range(6)]
+        for i, name in enumerate(names):
+            self.assertEqual(a.post("/v1/sessions", {"name": name, "rngs": {"default": 60 + i}})[0], 201)
+        stop = threading.Event()
+        errors = []
+
+        def drawer():
+            conn = http.client.HTTPConnection(c.host, c.port, timeout=60)
+            while not stop.is_set():
+                for name in names:
+                    s, body = call(conn, "POST", "/v1/sessions/%s/keys" % name, {"n": 1})
+                    if s != 200:
+                        errors.append(("draw", s, body))
+            conn.close()
+
+        def reader(k):
+            conn = http.client.HTTPConnection(b.host, b.port, timeout=60)
+            last = {}
+            for j in range(40):
+                name = names[(k + j) % len(names)]
+                s, body = call(conn, "GET", "/v1/sessions/%s" % name)
+                if s != 200 or body["rngs"]["default"]["key"] != key_of(60 + names.index(name)):
+                    errors.append(("get", s, body))
+                    continue
+                count = body["rngs"]["default"]["count"]
+                if count < last.get(name, 0):  # a read never goes back in time
+                    errors.append(("went back", name, count, last[name]))
+                last[name] = count
+                if j % 10 == 0:
+                    s, body = call(conn, "GET", "/v1/sessions")
+                    if s != 200 or body["sessions"] != names:
+                        errors.append(("list", s, body))
+            conn.close()
+
+        d = threading.Thread(target=drawer)
+        d.start()
+        ts = [threading.Thread(target=reader, args=(k,)) for k in range(12)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        stop.set()
+        d.join()
+        self.assertEqual(errors, [])
+
     def test_a_name_created_on_two_replicas_is_created_once(self):
         a, b, c = self.replicas
         self.assertEqual(a.post("/v1/sessions", {"name": "x", "rngs": {"default": 1}})[0], 201)
