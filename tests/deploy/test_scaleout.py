@@ -35,10 +35,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.environ.get("KEYFOLD_SOURCE_ROOT", os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "api"))
 
-from kfharness import Daemon, mkdtemp  # noqa: E402
+import kfharness  # noqa: E402
+from kfharness import Daemon, fold_in, key_of, mkdtemp  # noqa: E402
 
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
 TEMPLATE = os.path.join(ROOT, "deploy", "nginx", "keyfold.conf")
+HA_TEMPLATE = os.path.join(ROOT, "deploy", "nginx", "keyfold-ha.conf")
 REPLICAS = 3
 SESSIONS = 30
 MODEL = {"layers": [{"type": "linear", "in_features": 2, "out_features": 3},
@@ -51,18 +53,19 @@ def free_port():
         return s.getsockname()[1]
 
 
-def render_nginx_conf(template_text, replica_ports, listen_port):
-    """deploy/nginx/keyfold.conf with keyfold-N:8470 replaced by
-    127.0.0.1:<port of replica N> and the listen line by a loopback port.
-    Everything else is used as it is."""
-    def server(m):
+def render_nginx_conf(template_text, replica_ports, listen_port, server="keyfold"):
+    """deploy/nginx/keyfold.conf (server "keyfold"; keyfold-ha.conf:
+    "keyfold-ha") with <server>-N:8470 replaced by 127.0.0.1:<port of
+    replica N> and the listen line by a loopback port. Everything else is
+    used as it is."""
+    def replica(m):
         n = int(m.group(1))
         if not 1 <= n <= len(replica_ports):
-            raise ValueError("template names keyfold-%d, the test has %d replicas" % (n, len(replica_ports)))
+            raise ValueError("template names %s-%d, the test has %d replicas" % (server, n, len(replica_ports)))
         return "127.0.0.1:%d" % replica_ports[n - 1]
-    text, count = re.subn(r"\bkeyfold-(\d+):8470\b", server, template_text)
+    text, count = re.subn(r"\b%s-(\d+):8470\b" % re.escape(server), replica, template_text)
     if count == 0:
-        raise ValueError("no keyfold-N:8470 server lines in the template")
+        raise ValueError("no %s-N:8470 server lines in the template" % server)
     text, count = re.subn(r"^(\s*)listen\s+[^;]+;(\s*#\s*keyfold listen)",
                           r"\g<1>listen 127.0.0.1:%d;\2" % listen_port, text, flags=re.M)
     if count != 1:
@@ -73,16 +76,16 @@ def render_nginx_conf(template_text, replica_ports, listen_port):
 class Nginx:
     """Debian's nginx in the foreground with everything under one temp dir."""
 
-    def __init__(self, replica_ports):
+    def __init__(self, replica_ports, template_path=TEMPLATE, server="keyfold"):
         self.dir = mkdtemp("keyfold-nginx-")
         # workers drop to nobody when the master runs as root
         os.chmod(self.dir, 0o755)
-        with open(TEMPLATE) as f:
+        with open(template_path) as f:
             template = f.read()
         last = None
         for _ in range(5):
             self.port = free_port()
-            site = render_nginx_conf(template, replica_ports, self.port)
+            site = render_nginx_conf(template, replica_ports, self.port, server)
             with open(os.path.join(self.dir, "keyfold.conf"), "w") as f:
                 f.write(site)
             d = self.dir
@@ -369,6 +372,113 @@ class ScaleOutTest(unittest.TestCase):
         for name in names:
             self.assertEqual(self.owners(name), [owner[name]], name)
             self.assertEqual(self.count_via_lb(name), count[name], name)
+
+
+@unittest.skipUnless(os.access(NGINX, os.X_OK), "no nginx at %s (apt-get install nginx)" % NGINX)
+class HaTest(unittest.TestCase):
+    """The profile ha of deploy/docker-compose.yml on loopback: three
+    replicas on one PostgreSQL database behind nginx running
+    deploy/nginx/keyfold-ha.conf (round-robin, no session header). Any
+    replica serves any session: counts stay contiguous whichever replica a
+    request lands on, a replica killed with SIGKILL costs nothing acknowledged
+    and the others carry on, and it serves the sessions again on return."""
+
+    @classmethod
+    def setUpClass(cls):
+        why = kfharness.postgres_missing()
+        if why:
+            raise unittest.SkipTest("no throwaway PostgreSQL cluster: " + why)
+        cls.pg = kfharness.PostgresCluster.start(fsync=False)
+        cls.url = cls.pg.url(cls.pg.create_database())
+        cls.daemons = [None] * REPLICAS
+        cls.nginx = None
+        try:
+            for i in range(REPLICAS):
+                cls.start_replica(i)
+            cls.ports = [d.port for d in cls.daemons]
+            cls.nginx = Nginx(cls.ports, HA_TEMPLATE, "keyfold-ha")
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def start_replica(cls, i, port=0):
+        cls.daemons[i] = Daemon.start("--listen", "127.0.0.1:%d" % port, "--store", "postgres",
+                                      "--postgres-url", cls.url, "--max-connections-per-ip", "0")
+        cls.started.append(cls.daemons[i])
+
+    started = []
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.nginx is not None:
+            cls.nginx.stop()
+            cls.nginx = None
+        for d in cls.started:
+            if d.proc.poll() is None:
+                d.kill9()
+            if d.data_dir:  # made by the harness, unused with --store postgres
+                shutil.rmtree(d.data_dir, ignore_errors=True)
+        cls.pg.destroy()
+
+    def lb(self, method, path, body=None):
+        return request(self.nginx.port, method, path, body)
+
+    def served_draws(self, i):
+        """Draws replica i answered 200, from its /metrics."""
+        s, text, _ = request(self.ports[i], "GET", "/metrics")
+        self.assertEqual(s, 200)
+        return sum(int(v) for v in re.findall(r'route="/v1/sessions/\{name\}/keys",status="200"\} (\d+)', text))
+
+    def test_any_replica_serves_any_session(self):
+        seeds = {"ha-%d" % i: 900 + i for i in range(4)}
+        for name, seed in seeds.items():
+            s, b, _ = self.lb("POST", "/v1/sessions", {"name": name, "rngs": {"default": seed}})
+            self.assertEqual(s, 201, b)
+        key = {name: key_of(seed) for name, seed in seeds.items()}
+        count = dict.fromkeys(seeds, 0)
+
+        def draw_all(rounds, allow_unavailable=0):
+            unavailable = 0
+            for _ in range(rounds):
+                for name in seeds:
+                    s, b, _ = self.lb("POST", "/v1/sessions/%s/keys" % name, {"n": 2})
+                    if s == 503 and unavailable < allow_unavailable:
+                        unavailable += 1
+                        continue
+                    self.assertEqual(s, 200, (name, b))
+                    # Contiguous, whichever replica answered.
+                    self.assertEqual(b["counts"], [count[name], count[name] + 1], name)
+                    self.assertEqual(b["keys"], [fold_in(key[name], c) for c in b["counts"]], name)
+                    count[name] += 2
+
+        draw_all(15)
+        served = [self.served_draws(i) for i in range(REPLICAS)]
+        self.assertTrue(all(n > 0 for n in served), "round-robin left a replica idle: %r" % served)
+        # A reseed through whichever replica: every replica's next draw has it.
+        s, b, _ = self.lb("POST", "/v1/sessions/ha-0/reseed", {"streams": {"default": 77}})
+        self.assertEqual(s, 200, b)
+        key["ha-0"], count["ha-0"] = key_of(77), 0
+        draw_all(3)
+        # One replica killed: nginx takes the others (at most a request or two
+        # answered 503 while it learns), nothing acknowledged is lost.
+        victim = 1
+        port = self.ports[victim]
+        self.daemons[victim].kill9()
+        draw_all(10, allow_unavailable=2)
+        # Back on its port: it serves every session where the others left it.
+        self.start_replica(victim, port)
+        for name in seeds:
+            s, b, _ = request(port, "GET", "/v1/sessions/" + name)
+            self.assertEqual((s, b["rngs"]["default"]["count"]), (200, count[name]), name)
+            s, b, _ = request(port, "POST", "/v1/sessions/%s/keys" % name, {"n": 1})
+            self.assertEqual((s, b["counts"]), (200, [count[name]]), name)
+            count[name] += 1
+        draw_all(3)
+        # A delete through nginx is seen by every replica.
+        self.assertEqual(self.lb("DELETE", "/v1/sessions/ha-3")[0], 204)
+        for p in self.ports:
+            self.assertEqual(request(p, "GET", "/v1/sessions/ha-3")[0], 404)
 
 
 class ComposeFileTest(unittest.TestCase):
