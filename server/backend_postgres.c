@@ -285,7 +285,10 @@ static int ensure_connected(pg_backend *b) {
   if (before(&now, &b->next_try)) return -1;
   char msg[1024];
   if (connect_db(b, 0, msg, sizeof msg) == 0) {
-    fprintf(stderr, "keyfoldd: store %s: reconnected\n", b->base.where);
+    /* After a failover (a multi-host URL) this is another host than the
+     * one `where` names (the first connection's). */
+    fprintf(stderr, "keyfoldd: store %s: reconnected (to %s:%s)\n", b->base.where, PQhost(b->conn),
+            PQport(b->conn));
     b->backoff_ms = 0;
     return 0;
   }

@@ -127,13 +127,22 @@ class PostgresCluster:
         pg.psql("SELECT 1", db)             # the output, as text
         pg.stop_server(); pg.start_server() # a PostgreSQL restart (mode "immediate": a crash)
         pg.destroy()
+
+    Failover: settings (server settings given on the command line, so that a
+    base backup does not copy them) and a streaming standby of a cluster:
+
+        pg = PostgresCluster.start(settings={"synchronous_standby_names": "'*'"})
+        sb = pg.standby()                   # pg_basebackup -R -X stream, started read-only
+        url = multi_host_url([pg, sb], db)  # target_session_attrs=read-write
+        pg.stop_server("immediate"); sb.promote()
     """
 
-    def __init__(self, root, fsync):
+    def __init__(self, root, fsync, settings=None):
         self.root = root
         self.data = os.path.join(root, "data")
         self.log = os.path.join(root, "log")
         self.fsync = fsync
+        self.settings = dict(settings or {})
         self._next_db = 0
 
     def _run(self, args, **kw):
@@ -142,8 +151,8 @@ class PostgresCluster:
         return subprocess.run(args, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, timeout=60, **kw)
 
-    @classmethod
-    def start(cls, fsync=True):
+    @staticmethod
+    def _new_root():
         why = postgres_missing()
         if why:
             raise unittest.SkipTest("no throwaway PostgreSQL cluster: " + why)
@@ -157,19 +166,51 @@ class PostgresCluster:
         os.chmod(root, 0o755)
         if os.getuid() == 0:
             shutil.chown(root, "postgres", "postgres")
-        c = cls(root, fsync)
+        return root
+
+    @classmethod
+    def start(cls, fsync=True, settings=None):
+        c = cls(cls._new_root(), fsync, settings)
         try:
             c._run([os.path.join(PG_BIN, "initdb"), "-D", c.data, "-A", "trust", "-U", "postgres",
                     "--no-instructions", "-E", "UTF8", "--locale", "C"])
             c.start_server()
         except BaseException:
-            shutil.rmtree(root, ignore_errors=True)
+            shutil.rmtree(c.root, ignore_errors=True)
             raise
         _clusters.append(c)
         return c
 
+    def standby(self, settings=None):
+        """A streaming standby of this (running) cluster, started: a base
+        backup over the replication connection (initdb's pg_hba.conf trusts
+        `local replication`; wal_level replica and max_wal_senders are
+        PostgreSQL 15's defaults) with -R (standby.signal, primary_conninfo),
+        on a socket directory of its own. This cluster's settings are not
+        copied: a synchronous_standby_names given to the primary is not the
+        promoted standby's."""
+        c = PostgresCluster(self._new_root(), self.fsync, settings)
+        try:
+            c._run([os.path.join(PG_BIN, "pg_basebackup"), "-D", c.data, "-R", "-X", "stream",
+                    "-c", "fast", "-d", self.url()])
+            c.start_server()
+        except BaseException:
+            shutil.rmtree(c.root, ignore_errors=True)
+            raise
+        _clusters.append(c)
+        return c
+
+    def promote(self):
+        """pg_ctl promote -w: the standby leaves recovery and takes writes."""
+        self._run([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-w", "promote"])
+
+    def in_recovery(self):
+        return self.psql("SELECT pg_is_in_recovery()") == "t"
+
     def start_server(self):
         opts = "-p 5432 -k %s -c listen_addresses='' -c fsync=%s" % (self.root, "on" if self.fsync else "off")
+        for name, value in self.settings.items():
+            opts += " -c %s=%s" % (name, value)
         self._run([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-l", self.log, "-w", "-o", opts, "start"])
 
     def stop_server(self, mode="fast"):
@@ -202,6 +243,17 @@ class PostgresCluster:
             name = "kf%d" % self._next_db
         self.psql('CREATE DATABASE "%s"' % name)
         return name
+
+
+def multi_host_url(clusters, db, target_session_attrs="read-write"):
+    """A libpq multi-host connection string: the clusters' socket
+    directories tried in order, the first whose session has the attributes
+    (none: the first that answers) taken."""
+    url = "host=%s port=%s user=postgres dbname=%s" % (",".join(c.root for c in clusters),
+                                                       ",".join("5432" for _ in clusters), db)
+    if target_session_attrs:
+        url += " target_session_attrs=" + target_session_attrs
+    return url
 
 
 if os.environ.get("KEYFOLD_TEST_STORE") == "postgres" and postgres_missing():
