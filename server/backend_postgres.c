@@ -571,7 +571,17 @@ static int probe_commit(void *arg) {
   return -1;
 }
 
-static const kd_writer_ops pg_writer_ops = {commit_batch, probe_commit};
+/* The writer's connection, idle for a while, still reaches a server (a
+ * primary that crashed or was stopped is noticed without a request). */
+static int ping_server(void *arg) {
+  pg_backend *b = arg;
+  if (b->conn && exec_ok(b->conn, "SELECT 1", NULL, 0) == 0) return 0;
+  if (b->conn) fprintf(stderr, "keyfoldd: store %s: connection lost: %s\n", b->base.where, pq_error(b->conn));
+  recover_connection(b);
+  return -1;
+}
+
+static const kd_writer_ops pg_writer_ops = {commit_batch, probe_commit, ping_server};
 
 /* ------------------------------------------------------------ lease: the listener */
 

@@ -108,7 +108,7 @@ static int probe_commit(void *arg) {
   return -1;
 }
 
-static const kd_writer_ops sqlite_writer_ops = {commit_batch, probe_commit};
+static const kd_writer_ops sqlite_writer_ops = {commit_batch, probe_commit, NULL};
 
 /* ------------------------------------------------------------ the interface */
 

@@ -26,6 +26,7 @@ struct kd_writer {
   size_t last_batch;
   long last_commit_ns;
   atomic_int healthy;   /* 0 after a failed commit, 1 after a good one */
+  int ping_due;         /* idle for KD_WRITER_PING_MS (under lock) */
 };
 
 void kd_record_free(kd_record *r) {
@@ -190,7 +191,16 @@ static void wait_for_work(kd_writer *w, const kd_record *retry) {
   if (atomic_load(&w->healthy)) {
     /* What was queued while the last batch committed, and its own clients. */
     const size_t want = w->queued + w->last_batch;
-    while (!w->head && !retry && !w->stopping) pthread_cond_wait(&w->wake, &w->lock);
+    if (w->ops->ping) {
+      struct timespec until;
+      deadline_in(&until, KD_WRITER_PING_MS * 1000000L);
+      while (!w->head && !retry && !w->stopping)
+        if (pthread_cond_timedwait(&w->wake, &w->lock, &until) != 0) {
+          w->ping_due = !w->head;
+          break;
+        }
+    }
+    while (!w->head && !retry && !w->stopping && !w->ping_due) pthread_cond_wait(&w->wake, &w->lock);
     if (!retry) gather(w, want);
     return;
   }
@@ -223,11 +233,15 @@ static void *writer_main(void *arg) {
     }
     w->head = w->tail = NULL;
     w->queued = 0;
-    const int stopping = w->stopping;
+    const int stopping = w->stopping, ping = w->ping_due;
+    w->ping_due = 0;
     pthread_mutex_unlock(&w->lock);
     if (!batch) {
       if (stopping) break;
-      if (!atomic_load(&w->healthy)) atomic_store(&w->healthy, w->ops->probe(w->backend) == 0);
+      if (!atomic_load(&w->healthy))
+        atomic_store(&w->healthy, w->ops->probe(w->backend) == 0);
+      else if (ping)
+        atomic_store(&w->healthy, w->ops->ping(w->backend) == 0);
       continue;
     }
     struct timespec t0, t1;

@@ -4,7 +4,8 @@
  *
  * While the backend fails, the writer retries every KD_WRITER_RETRY_MS: the
  * records the finish hook kept, or an empty probe commit, so that health
- * comes back by itself once the disk does.
+ * comes back by itself once the disk does. While it is idle it pings a
+ * backend that has a ping every KD_WRITER_PING_MS.
  */
 #ifndef KEYFOLDD_WRITER_H
 #define KEYFOLDD_WRITER_H
@@ -12,6 +13,10 @@
 #include "backend.h"
 
 #define KD_WRITER_RETRY_MS 200
+/* A backend with a ping (a server at the other end of a connection) is
+ * pinged after this long without a commit, so that an idle daemon's
+ * readiness learns that the server went away. */
+#define KD_WRITER_PING_MS 1000
 /* The longest the writer waits, under concurrency, for the clients of its
  * last batch to join the next one (writer.c: gather). */
 #define KD_WRITER_GATHER_MAX_NS 2000000L
@@ -23,6 +28,9 @@ typedef struct kd_writer_ops {
   int (*commit)(void *backend, kd_record *batch);
   /* A commit that forces a log write and an fsync; 0 if it succeeded. */
   int (*probe)(void *backend);
+  /* NULL, or a cheap check that the store still answers (0: it does); a
+   * failure makes the writer unhealthy until a probe succeeds. */
+  int (*ping)(void *backend);
 } kd_writer_ops;
 
 typedef struct kd_writer kd_writer;

@@ -4,8 +4,10 @@
  * (server/row.h); the canonical creation spec, its writer and its reader
  * (server/spec.h). */
 #include <check.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "durability.h"
 #include "row.h"
@@ -568,7 +570,7 @@ START_TEST(a_batch_writes_each_chain_of_versions_once) {
   chain[7]->pinned = 1;
   const size_t n = sizeof chain / sizeof *chain;
   for (size_t i = 0; i + 1 < n; i++) chain[i]->next = chain[i + 1];
-  const kd_writer_ops ops = {fake_commit, fake_probe};
+  const kd_writer_ops ops = {fake_commit, fake_probe, NULL};
   const kd_backend_hooks hooks = {fake_finish, NULL, NULL, NULL, NULL};
   kd_writer *w = kd_writer_new(&ops, NULL, &hooks, "test");
   ck_assert_ptr_nonnull(w);
@@ -591,6 +593,48 @@ START_TEST(a_batch_writes_each_chain_of_versions_once) {
   ck_assert_uint_eq(seen_id(10)->run_expect, 202);
   kd_session_release(a);
   kd_session_release(b);
+}
+END_TEST
+
+/* A server that went away while nobody wrote: the idle writer's ping
+ * notices (readiness answers 503), and its probes bring health back. */
+static atomic_int server_up, pings, probes;
+static int fake_ping(void *backend) {
+  (void)backend;
+  atomic_fetch_add(&pings, 1);
+  return atomic_load(&server_up) ? 0 : -1;
+}
+static int probe_server(void *backend) {
+  (void)backend;
+  atomic_fetch_add(&probes, 1);
+  return atomic_load(&server_up) ? 0 : -1;
+}
+
+static int wait_healthy(kd_writer *w, int want) {
+  for (int i = 0; i < 500; i++) { /* 5 s at most */
+    if (kd_writer_healthy(w) == want) return 1;
+    nanosleep(&(struct timespec){0, 10000000L}, NULL);
+  }
+  return 0;
+}
+
+START_TEST(an_idle_writer_pings_its_server) {
+  const kd_writer_ops ops = {fake_commit, probe_server, fake_ping};
+  const kd_backend_hooks hooks = {fake_finish, NULL, NULL, NULL, NULL};
+  atomic_store(&server_up, 1);
+  kd_writer *w = kd_writer_new(&ops, NULL, &hooks, "test");
+  ck_assert_ptr_nonnull(w);
+  ck_assert_int_eq(kd_writer_start(w), 0);
+  /* Up: pings succeed and health stays. */
+  while (atomic_load(&pings) < 1) nanosleep(&(struct timespec){0, 10000000L}, NULL);
+  ck_assert_int_eq(kd_writer_healthy(w), 1);
+  atomic_store(&server_up, 0);
+  ck_assert_msg(wait_healthy(w, 0), "the idle writer did not notice its server going away");
+  const int probes_then = atomic_load(&probes);
+  atomic_store(&server_up, 1);
+  ck_assert_msg(wait_healthy(w, 1), "health did not come back with the server");
+  ck_assert_int_gt(atomic_load(&probes), probes_then); /* by a probe (a write), not a ping */
+  kd_writer_free(w);
 }
 END_TEST
 
@@ -625,7 +669,9 @@ static Suite *durability_suite(void) {
   tcase_add_test(sp, damaged_specs_are_refused);
   suite_add_tcase(s, sp);
   TCase *wr = tcase_create("writer");
+  tcase_set_timeout(wr, 30); /* the ping waits KD_WRITER_PING_MS idle */
   tcase_add_test(wr, a_batch_writes_each_chain_of_versions_once);
+  tcase_add_test(wr, an_idle_writer_pings_its_server);
   tcase_add_test(wr, record_versions_differ);
   suite_add_tcase(s, wr);
   return s;

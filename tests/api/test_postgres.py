@@ -248,6 +248,31 @@ class PostgresStore(kfharness.PostgresTestCase):
         self.assertIn("reconnected", "".join(self.daemons[0].stderr_lines))
         self.assertEqual(d.stop(), 0)
 
+    def test_an_idle_daemon_notices_postgres_going_away(self):
+        """Readiness without any request that writes: the idle writer pings
+        the server (server/writer.h: KD_WRITER_PING_MS), so a load balancer
+        stops sending to a replica whose database is gone before a client
+        learns it from a 503, and sends again once it is back."""
+        d = self.start()
+        self.assertEqual(d.post("/v1/sessions", {"name": "idle", "rngs": {"default": 9}})[0], 201)
+        self.assertEqual(d.get("/v2/health/ready")[0], 200)
+        self.pg.stop_server("fast")
+        try:
+            deadline = time.time() + 10
+            while time.time() < deadline and d.get("/v2/health/ready")[0] != 503:
+                time.sleep(0.05)
+            s, b = d.get("/v2/health/ready")
+            self.assertEqual(s, 503, b)
+        finally:
+            self.pg.start_server()
+        deadline = time.time() + 15
+        while time.time() < deadline and d.get("/v2/health/ready")[0] != 200:
+            time.sleep(0.05)
+        self.assertEqual(d.get("/v2/health/ready")[0], 200)
+        s, b, _ = keys(d, "idle")
+        self.assertEqual((s, b["counts"]), (200, [0]), b)
+        self.assertEqual(d.stop(), 0)
+
 
 if __name__ == "__main__":
     unittest.main()
