@@ -331,6 +331,30 @@ START_TEST(forward_faults_name_the_path) {
 }
 END_TEST
 
+/* An einsum input with more letters than any input has axes is refused
+ * whole: read only up to KF_MAX_RANK letters, a rank-8 input passed the
+ * shape check and the product wrote past its shapes. */
+START_TEST(einsum_letters_past_max_rank) {
+  kf_layer_spec e = layer(KF_LAYER_EINSUM);
+  strcpy(e.einsum_str, "abcdefghi,ij->abcdefghj");
+  e.n_kernel_shape = 2;
+  e.kernel_shape[0] = 3;
+  e.kernel_shape[1] = 4;
+  kf_rngs *r = rngs(KF_FLAX_0_10, 0);
+  kf_model *m = NULL;
+  ck_assert_int_eq(kf_model_new(&e, 1, r, &m, NULL), KF_OK);
+  const kf_shape in = {8, {1, 1, 1, 1, 1, 1, 1, 3}};
+  kf_shape out;
+  kf_model_diag d = KF_MODEL_DIAG_INIT;
+  ck_assert_int_eq(kf_model_output_shape(m, &in, KF_FLOAT32, &out, &d), KF_EMISMATCH);
+  ck_assert_int_eq(d.reason, KF_DIAG_FEATURES);
+  ck_assert_int_eq(d.expected, 9);
+  ck_assert_int_eq(d.actual, 8);
+  kf_model_free(m);
+  kf_rngs_free(r);
+}
+END_TEST
+
 /* A caller built against the first kf_layer_spec (no tree members) gets
  * Flax's defaults for them. */
 START_TEST(version_1_specs_still_build) {
@@ -364,6 +388,7 @@ static Suite *tree_suite(void) {
   tcase_add_test(t, held_streams_in_graph_order);
   tcase_add_test(t, structure_errors);
   tcase_add_test(t, forward_faults_name_the_path);
+  tcase_add_test(t, einsum_letters_past_max_rank);
   tcase_add_test(t, version_1_specs_still_build);
   suite_add_tcase(s, t);
   return s;

@@ -381,19 +381,6 @@ static void pack_sliver(const patches *pt, size_t grp, row_pos *rp, size_t rows,
   }
 }
 
-/* Packs rows [pc, pc + kc) and columns [0, nc) of the kernel matrix (row
- * stride ld) into panels of nr columns, zero past nc (gemm.c's pack_b). */
-static void pack_kernel(const float *w, size_t ld, size_t kc, size_t nc, size_t nr, float *out) {
-  for (size_t j = 0; j < nc; j += nr) {
-    const size_t nv = (nc - j < nr) ? nc - j : nr;
-    for (size_t p = 0; p < kc; p++) {
-      memcpy(out + p * nr, w + p * ld + j, nv * sizeof(float));
-      if (nv < nr) memset(out + p * nr + nv, 0, (nr - nv) * sizeof(float));
-    }
-    out += kc * nr;
-  }
-}
-
 static size_t kernel_positions(const kf__conv_geom *g) {
   return (size_t)(g->kernel[0] * g->kernel[1] * g->kernel[2]);
 }
@@ -551,7 +538,7 @@ static void conv_core(kf__isa isa, const kf__conv_geom *g, const float *x, const
         if (!split || panels == 1) {
           for (size_t pc = s0; pc < s0 + len; pc += kstep) {
             const size_t kc = (s0 + len - pc < kstep) ? s0 + len - pc : kstep;
-            pack_kernel(kernel + pc * ldy + col0, ldy, kc, nc, nr, bp);
+            kf__gemm_pack_b(kernel + pc * ldy + col0, ldy, kc, nc, nr, bp);
             col_pos_at(g, pt.cin, pc, &cp);
             row_pos_at(g, pt.npos, 0, &rp);
             for (size_t ic = 0; ic < m; ic += MC) {
@@ -572,7 +559,7 @@ static void conv_core(kf__isa isa, const kf__conv_geom *g, const float *x, const
           const row_pos block = rp;
           for (size_t pc = s0; pc < s0 + len; pc += kstep) {
             const size_t kc = (s0 + len - pc < kstep) ? s0 + len - pc : kstep;
-            pack_kernel(kernel + pc * ldy + col0, ldy, kc, nc, nr, bp);
+            kf__gemm_pack_b(kernel + pc * ldy + col0, ldy, kc, nc, nr, bp);
             col_pos_at(g, pt.cin, pc, &cp);
             rp = block;
             block_product(isa, &pt, grp, &rp, &cp, mc, kc, nc, ap, bp, d, nc, pc > s0);

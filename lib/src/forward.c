@@ -19,6 +19,7 @@
 
 #include "activations.h"
 #include "alloc.h"
+#include "einsum.h"
 #include "keyfold/error.h"
 #include "keyfold/nn.h"
 #include "keyfold/random.h"
@@ -90,26 +91,9 @@ static kf_shape mask_shape(const kf_layer_spec *spec, const kf_shape *in) {
 
 /* ------------------------------------------------------------------ shapes */
 
-/* The einsum's letters: lhs, rhs, out without the "...", and how many
- * leading input axes the "..." stands for. */
-typedef struct einsum_eq {
-  char lhs[KF_MAX_RANK + 1], rhs[KF_MAX_RANK + 1], out[KF_MAX_RANK + 1];
-  bool ellipsis;
-} einsum_eq;
-
-static void einsum_parse(const kf_layer_spec *spec, einsum_eq *e) {
-  const char *s = spec->einsum_str;
-  const char *comma = strchr(s, ','), *arrow = strstr(s, "->");
-  e->ellipsis = strncmp(s, "...", 3) == 0;
-  const char *lhs = s + (e->ellipsis ? 3 : 0), *out = arrow + 2 + (e->ellipsis ? 3 : 0);
-  snprintf(e->lhs, sizeof e->lhs, "%.*s", (int)(comma - lhs), lhs);
-  snprintf(e->rhs, sizeof e->rhs, "%.*s", (int)(arrow - comma - 1), comma + 1);
-  snprintf(e->out, sizeof e->out, "%s", out);
-}
-
 /* The extent of letter c: from the input (its axis after the ellipsis) or
  * the kernel; -1 if neither has it. */
-static int64_t einsum_extent(const einsum_eq *e, const kf_layer_spec *spec, const kf_shape *in,
+static int64_t einsum_extent(const kf__einsum *e, const kf_layer_spec *spec, const kf_shape *in,
                              int n_ell, char c) {
   const char *l = strchr(e->lhs, c);
   if (l && c) return in->dim[n_ell + (l - e->lhs)];
@@ -187,8 +171,8 @@ static int leaf_output_shape(const kf__layer *node, const kf_shape *in, kf_shape
       break;
     }
     case KF_LAYER_EINSUM: {
-      einsum_eq e;
-      einsum_parse(spec, &e);
+      kf__einsum e;
+      kf__einsum_parse(spec, &e); /* model.c refused a spec it fails */
       const int n_lhs = (int)strlen(e.lhs);
       const int n_ell = s.rank - n_lhs;
       if (n_ell < 0 || (!e.ellipsis && n_ell != 0))
@@ -561,8 +545,8 @@ static int linear_general_apply(run *r, const kf__layer *node, const value *x, v
  * then + bias broadcast as Flax reshapes it. */
 static int einsum_apply(run *r, const kf__layer *node, const value *x, value *y) {
   const kf_layer_spec *spec = &node->spec;
-  einsum_eq e;
-  einsum_parse(spec, &e);
+  kf__einsum e;
+  kf__einsum_parse(spec, &e);
   const kf_shape *s = &x->shape;
   const int n_lhs = (int)strlen(e.lhs), n_ell = s->rank - n_lhs;
   /* Letters of the product: batch (lhs, rhs, out), m (lhs, out), k (lhs,

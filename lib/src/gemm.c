@@ -90,11 +90,9 @@ static void pack_a(const float *a, size_t lda, size_t mc, size_t kc, size_t mr, 
   }
 }
 
-/* Packs kc rows and columns [0, nc) of b (row stride ldb) into panels of
- * nr columns, each panel kc contiguous rows of nr values, zero past nc.
- * Contiguous panels matter: b's own rows are often 4 KiB apart, which maps
+/* Contiguous panels matter: b's own rows are often 4 KiB apart, which maps
  * a tile's rows of b to the same few cache sets. */
-static void pack_b(const float *b, size_t ldb, size_t kc, size_t nc, size_t nr, float *out) {
+void kf__gemm_pack_b(const float *b, size_t ldb, size_t kc, size_t nc, size_t nr, float *out) {
   for (size_t j = 0; j < nc; j += nr) {
     const size_t nv = (nc - j < nr) ? nc - j : nr;
     for (size_t p = 0; p < kc; p++) {
@@ -149,7 +147,7 @@ void kf__gemm(kf__isa isa, size_t m, size_t n, size_t k, const float *a, const f
     for (size_t pc = 0; pc < k; pc += KC) {
       const size_t kc = (k - pc < KC) ? k - pc : KC;
       const size_t n_full = pack_all ? 0 : nc / nr * nr; /* columns read in place */
-      pack_b(b + pc * n + jc + n_full, n, kc, nc - n_full, nr, bp);
+      kf__gemm_pack_b(b + pc * n + jc + n_full, n, kc, nc - n_full, nr, bp);
       for (size_t ic = 0; ic < m; ic += MC) {
         const size_t mc = (m - ic < MC) ? m - ic : MC;
         pack_a(a + ic * k + pc, k, mc, kc, mr, ap);

@@ -22,6 +22,11 @@ size_t kf__gemm_workspace(kf__isa isa, size_t m, size_t n, size_t k);
 /* The register tile of an instruction set's gemm kernel: mr rows, nr columns. */
 void kf__gemm_tile_dims(kf__isa isa, size_t *mr, size_t *nr);
 
+/* Packs kc rows and columns [0, nc) of b (row stride ldb) into panels of
+ * nr columns, each panel kc contiguous rows of nr values, zero past nc: the
+ * b kf__k_gemm_tile reads with ldb = nr (kf__gemm's b, conv.c's kernel). */
+void kf__gemm_pack_b(const float *b, size_t ldb, size_t kc, size_t nc, size_t nr, float *out);
+
 /* One tile: c[i][j] (i < mv <= mr, j < nv <= nr, row stride ldc) continues
  * its chain (accumulate) or starts one from +0 over kc steps; ap holds kc
  * groups of mr a values (a panel packed by kf__gemm), b kc rows of nr values

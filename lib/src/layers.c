@@ -37,12 +37,17 @@ static kf__pad_mode pad_mode(kf_padding p) {
 
 /* Plans node's conv, conv_transpose or pool for an input of shape *in (the
  * last n_spatial + 1 axes spatial and channels, every axis before them a
- * batch axis). Returns kf__*_plan's code; KF_EMISMATCH for too low a rank
- * or other channels than in_features. */
-static int plan(const kf__layer *node, const kf_shape *in, kf__conv_geom *g) {
+ * batch axis) and gives the output's shape in *out. Returns kf__*_plan's
+ * code; KF_EMISMATCH with out->rank -1 for too low a rank, -2 for other
+ * channels than in_features (the shape walk tells them apart). */
+static int plan(const kf__layer *node, const kf_shape *in, kf__conv_geom *g, kf_shape *out) {
   const kf_layer_spec *spec = &node->spec;
   const int n = spec->n_spatial;
-  if (in->rank < n + 1) return KF_EMISMATCH;
+  *out = *in;
+  if (in->rank < n + 1) {
+    out->rank = -1;
+    return KF_EMISMATCH;
+  }
   memset(g, 0, sizeof *g);
   g->nd = n;
   g->batch = 1;
@@ -58,39 +63,35 @@ static int plan(const kf__layer *node, const kf_shape *in, kf__conv_geom *g) {
     pairs[2 * d + 1] = spec->padding_pairs[d][1];
   }
   const int64_t channels = in->dim[in->rank - 1];
+  int rc;
   switch (spec->type) {
     case KF_LAYER_CONV:
     case KF_LAYER_CONV_TRANSPOSE:
-      if (channels != spec->in_features) return KF_EMISMATCH;
+      if (channels != spec->in_features) {
+        out->rank = -2;
+        return KF_EMISMATCH;
+      }
       g->in_ch = spec->in_features;
       g->out_ch = spec->out_features;
       g->groups = spec->type == KF_LAYER_CONV ? spec->feature_group_count : 1;
-      return spec->type == KF_LAYER_CONV ? kf__conv_plan(g, pad_mode(spec->padding), pairs)
-                                         : kf__conv_transpose_plan(g, pad_mode(spec->padding), pairs);
+      rc = spec->type == KF_LAYER_CONV ? kf__conv_plan(g, pad_mode(spec->padding), pairs)
+                                       : kf__conv_transpose_plan(g, pad_mode(spec->padding), pairs);
+      break;
     default:
       g->in_ch = channels;
-      return kf__pool_plan(g, pad_mode(spec->padding), pairs);
+      rc = kf__pool_plan(g, pad_mode(spec->padding), pairs);
+      break;
   }
+  if (rc != KF_OK) return rc;
+  for (int d = 0; d < n; d++) out->dim[in->rank - 1 - n + d] = g->out[d];
+  out->dim[in->rank - 1] = g->out_ch;
+  return KF_OK;
 }
 
 int kf__spatial_output_shape(const kf__layer *node, const kf_shape *in, kf_shape *out) {
-  const kf_layer_spec *spec = &node->spec;
-  *out = *in;
-  if (in->rank < spec->n_spatial + 1) {
-    out->rank = -1;
-    return KF_EMISMATCH;
-  }
-  if (spec->type != KF_LAYER_AVG_POOL && spec->type != KF_LAYER_MAX_POOL &&
-      in->dim[in->rank - 1] != spec->in_features) {
-    out->rank = -2;
-    return KF_EMISMATCH;
-  }
   kf__conv_geom g;
-  const int rc = plan(node, in, &g);
-  if (rc != KF_OK) return rc == KF_EOVERFLOW ? KF_EOVERFLOW : KF_EMISMATCH;
-  for (int d = 0; d < spec->n_spatial; d++) out->dim[in->rank - 1 - spec->n_spatial + d] = g.out[d];
-  out->dim[in->rank - 1] = g.out_ch;
-  return KF_OK;
+  const int rc = plan(node, in, &g, out);
+  return rc == KF_OK || rc == KF_EOVERFLOW ? rc : KF_EMISMATCH;
 }
 
 static size_t numel(const kf_shape *s) {
@@ -102,7 +103,8 @@ static size_t numel(const kf_shape *s) {
 static int conv_apply(kf__isa isa, const kf__layer *node, const float *x, const kf_shape *xs, float *y,
                       kf_flax_era era) {
   kf__conv_geom g;
-  if (plan(node, xs, &g) != KF_OK) return KF_EINVAL; /* the shape walk planned it before */
+  kf_shape ys;
+  if (plan(node, xs, &g, &ys) != KF_OK) return KF_EINVAL; /* the shape walk planned it before */
   const kf_layer_spec *spec = &node->spec;
   if (spec->type == KF_LAYER_MAX_POOL) {
     kf__max_pool(&g, x, y);

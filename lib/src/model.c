@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "einsum.h"
 #include "keyfold/error.h"
 #include "keyfold/init.h"
 #include "keyfold/nn.h"
@@ -273,48 +274,13 @@ static bool spatial_ok(const int64_t *v, int n, int64_t min) {
 /* The width an einsum's output ends with, when the equation tells: the
  * kernel's extent for an output letter of the kernel, the input's width for
  * the input's last letter, else unknown (-1). */
-static int64_t einsum_width(const kf_layer_spec *spec, int64_t width) {
-  const char *arrow = strstr(spec->einsum_str, "->");
-  const char *comma = strchr(spec->einsum_str, ',');
-  if (!arrow || !comma || arrow[2] == '\0') return -1;
-  const char last = arrow[strlen(arrow) - 1];
-  for (const char *c = comma + 1; c < arrow; c++)
-    if (*c == last) return spec->kernel_shape[c - comma - 1];
-  return comma > spec->einsum_str && comma[-1] == last ? width : -1;
-}
-
-/* Checks an einsum equation: "lhs,rhs->out" of letters (an optional leading
- * "..." on lhs and out), the kernel's letters as many as its rank, every
- * output letter found in an operand, no letter repeated within an operand. */
-static bool einsum_ok(const kf_layer_spec *spec) {
-  if (!string_ok(spec->einsum_str, sizeof spec->einsum_str)) return false;
-  const char *s = spec->einsum_str;
-  const char *comma = strchr(s, ',');
-  const char *arrow = strstr(s, "->");
-  if (!comma || !arrow || comma > arrow || strchr(comma + 1, ',')) return false;
-  const char *lhs = s, *rhs = comma + 1, *out = arrow + 2;
-  const bool lhs_ell = strncmp(lhs, "...", 3) == 0, out_ell = strncmp(out, "...", 3) == 0;
-  if (lhs_ell != out_ell) return false;
-  if (lhs_ell) lhs += 3, out += 3;
-  const char *parts[3][2] = {{lhs, comma}, {rhs, arrow}, {out, out + strlen(out)}};
-  for (int p = 0; p < 3; p++) {
-    for (const char *c = parts[p][0]; c < parts[p][1]; c++) {
-      if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'))) return false;
-      for (const char *e = c + 1; e < parts[p][1]; e++)
-        if (*e == *c) return false;
-    }
-  }
-  if (arrow - rhs != spec->n_kernel_shape) return false;
-  for (const char *c = out; *c; c++)
-    if (!memchr(lhs, *c, (size_t)(comma - lhs)) && !memchr(rhs, *c, (size_t)(arrow - rhs)))
-      return false;
-  /* A letter of one operand only that the output drops would be summed
-   * over alone: Flax allows it, keyfold does not compute it. */
-  for (const char *c = lhs; c < comma; c++)
-    if (!memchr(rhs, *c, (size_t)(arrow - rhs)) && !strchr(out, *c)) return false;
-  for (const char *c = rhs; c < arrow; c++)
-    if (!memchr(lhs, *c, (size_t)(comma - lhs)) && !strchr(out, *c)) return false;
-  return true;
+static int64_t einsum_width(const kf__einsum *e, const kf_layer_spec *spec, int64_t width) {
+  const size_t n_out = strlen(e->out), n_lhs = strlen(e->lhs);
+  if (n_out == 0) return -1;
+  const char last = e->out[n_out - 1];
+  const char *r = strchr(e->rhs, last);
+  if (r) return spec->kernel_shape[r - e->rhs];
+  return n_lhs > 0 && e->lhs[n_lhs - 1] == last ? width : -1;
 }
 
 /* Validates one leaf layer, given the width the layers before it produce (-1
@@ -382,21 +348,23 @@ static int describe_leaf(kf__layer *node, int64_t *width, kf_model_diag *d) {
       *width = spec->out_shape[spec->n_out_shape - 1];
       break;
     }
-    case KF_LAYER_EINSUM:
+    case KF_LAYER_EINSUM: {
       if (spec->n_kernel_shape < 1 || spec->n_kernel_shape > KF_MAX_RANK ||
           product(spec->kernel_shape, spec->n_kernel_shape) < 0)
         return bad_field(d, "kernel_shape", KF_EINVAL);
       if (spec->n_bias_shape < 0 || spec->n_bias_shape > KF_MAX_RANK ||
           (spec->n_bias_shape > 0 && product(spec->bias_shape, spec->n_bias_shape) < 0))
         return bad_field(d, "bias_shape", KF_EINVAL);
-      if (!einsum_ok(spec)) return bad_field(d, "einsum_str", KF_EINVAL);
+      kf__einsum e;
+      if (!kf__einsum_parse(spec, &e)) return bad_field(d, "einsum_str", KF_EINVAL);
       rc = add_param_dims(node, "kernel", spec->n_kernel_shape, spec->kernel_shape, &spec->kernel_init);
       if (rc != KF_OK) return bad_field(d, "kernel_shape", rc);
       if (spec->n_bias_shape > 0)
         rc = add_param_dims(node, "bias", spec->n_bias_shape, spec->bias_shape, &spec->bias_init);
       if (rc != KF_OK) return bad_field(d, "bias_shape", rc);
-      *width = einsum_width(spec, in_width);
+      *width = einsum_width(&e, spec, in_width);
       break;
+    }
     case KF_LAYER_CONV:
     case KF_LAYER_CONV_TRANSPOSE: {
       const bool transpose = spec->type == KF_LAYER_CONV_TRANSPOSE;
