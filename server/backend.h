@@ -53,6 +53,25 @@ typedef struct kd_record {
   /* Set by the writer: the expect of the first record of the run this one
    * applies for (its own when it supersedes none). */
   uint64_t run_expect;
+  /* CLAIM (stores with claims, shared strict): claim_n counts of the Rngs
+   * stream claim_stream, whose count is at byte claim_offset of the row's
+   * blob, claimed in the store whatever this replica's cache holds — if the
+   * row still belongs to the session created with claim_identity (its
+   * spec_check). The backend sets claimed (1 granted from claim_base with the
+   * stream's key claim_key, 2 exhausted; a missing row: conflict). A claim
+   * made alone is never merged with others (a merged one was exhausted). */
+  uint32_t claim_stream;
+  size_t claim_offset;
+  uint64_t claim_n, claim_identity;
+  int claim_alone;
+  int claimed;
+  uint32_t claim_base;
+  kf_key claim_key;
+  /* Set by the backend: the earlier claim of the batch on the same stream
+   * this one was merged into (one statement for the run), and a leader's
+   * total. */
+  struct kd_record *claim_leader;
+  uint64_t claim_total, claim_last_version;
 } kd_record;
 
 void kd_record_free(kd_record *r);
@@ -134,6 +153,10 @@ struct kd_backend {
   /* Several daemons share the store (PostgreSQL in strict mode): every
    * change is conditional on its row's version (kd_record.expect). */
   int shared;
+  /* The store grants claims (KD_CHANGE_CLAIM): a strict draw takes its
+   * counts from the row itself, so replicas drawing from one stream do not
+   * invalidate each other's caches. */
+  int claims;
 };
 
 /* What a backend is opened with. */

@@ -14,6 +14,13 @@
  * more round trip, for conflicts only) and handed to the refresh hook, and
  * the policy has the request replayed against it.
  *
+ * Claims (strict): a draw does not write the cached state; its record (a
+ * CLAIM) takes the counts from the row itself in SQL (kf_claim, schema 3's
+ * keyfold_count/keyfold_set_count and counts_check) and brings back the
+ * first count and the stream's key, from which the request computes its
+ * keys once committed. Replicas drawing from one stream thus never
+ * conflict; claims of one stream in a batch are merged (merge_claims).
+ *
  * Lease mode: a replica serves draws from blocks it reserved (a change of
  * the row like any other) without a round trip. Every reseed and deletion
  * moves the database's epoch on (keyfold_epoch) and sends NOTIFY
@@ -46,13 +53,21 @@
 /* The schema's version. A database whose schema is newer is refused (its
  * rows may mean something this binary does not know); older ones would be
  * migrated here, in order, when there are any. */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 /* pg_try_advisory_lock's key: "kfld" — held shared by replicas, exclusively
  * by a phase-1 keyfoldd (one daemon per database). */
 #define ADVISORY_KEY "1801874532"
 /* Held while the schema is created or migrated: replicas starting together. */
 #define SCHEMA_LOCK_KEY "1801874533"
-#define SESSION_COLUMNS "name, spec, streams, checksum, spec_check, streams_check, version"
+#define SESSION_COLUMNS "name, spec, streams, checksum, spec_check, streams_check, version, counts_check"
+/* Schema 3: a row's streams_check covers its blob with every count zeroed,
+ * and counts_check the counts, each weighted by its stream's place, summed
+ * modulo a prime: a claim (kf_claim) moves one count on in SQL and its
+ * check with it, without reading the rest of the row. A damaged count
+ * changes the sum (the prime is larger than any count and weight). */
+#define COUNTS_MOD 2305843009213693951ull /* 2^61 - 1 */
+#define COUNTS_MOD_SQL "2305843009213693951"
+#define MAX_COUNT_SQL "4294967295"
 #define SNAPSHOT_KEY "snapshot"
 #define BACKOFF_MAX_MS 5000
 #define LOCK_WAIT_MS 3000u
@@ -123,11 +138,50 @@ static int query_text(PGconn *conn, const char *sql, char *out, size_t size) {
   return ok ? 0 : -1;
 }
 
+/* ------------------------------------------------------------ row checks */
+
+/* int8 in binary format: big-endian. */
+static void put_u64(unsigned char out[8], uint64_t v) {
+  for (int i = 7; i >= 0; i--, v >>= 8) out[i] = (unsigned char)v;
+}
+
+static uint64_t get_u64(const char *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v = v << 8 | (unsigned char)p[i];
+  return v;
+}
+
+static uint64_t count_weight(size_t i) { return 1000003u + 2u * (uint64_t)i; }
+
+/* A row's checks as schema 3 stores them; -1 for a malformed blob (or
+ * ENOMEM). */
+static int pg_checks(const char *name, const unsigned char *blob, size_t len, uint64_t *streams_check,
+                     uint64_t *counts_check) {
+  size_t offsets[KD_STREAMS_MAX];
+  const int n = kd_row_count_offsets(blob, len, offsets);
+  unsigned char *masked = n < 0 ? NULL : malloc(len ? len : 1);
+  if (!masked) return -1;
+  memcpy(masked, blob, len);
+  uint64_t sum = 0;
+  for (int i = 0; i < n; i++) {
+    const unsigned char *c = blob + offsets[i];
+    const uint64_t count = (uint64_t)c[0] | (uint64_t)c[1] << 8 | (uint64_t)c[2] << 16 | (uint64_t)c[3] << 24;
+    sum = (sum + count * count_weight((size_t)i)) % COUNTS_MOD;
+    memset(masked + offsets[i], 0, 4);
+  }
+  *streams_check = kd_row_streams_check(name, masked, len);
+  *counts_check = sum;
+  free(masked);
+  return 0;
+}
+
 /* ------------------------------------------------------------ connecting */
+
+static int migrate_checks(pg_backend *b, char *err, size_t err_size);
 
 /* Creates the schema in a database without one, or checks the version of
  * the one found, migrating it step by step. Runs under the schema lock
- * (check_schema): replicas starting together do not race. */
+ * (connect_db): replicas starting together do not race. */
 static int check_schema_locked(pg_backend *b, char *msg, size_t size) {
   char err[512], version[32];
   if (exec_ok(b->conn,
@@ -143,7 +197,26 @@ static int check_schema_locked(pg_backend *b, char *msg, size_t size) {
                 "run a keyfoldd that knows schema version %ld",
                 b->base.where, v, SCHEMA_VERSION, v);
   const long found = v;
+  if (found > 0 && found < SCHEMA_VERSION) {
+    /* A keyfoldd that knows only the older schema would go on writing its
+     * rows the old way beside the migrated ones. Those running hold the
+     * keyfold lock; this one takes it after the schema lock (connect_db), as
+     * every newer one does, so any holder now runs an older version. */
+    char pids[256];
+    if (query_text(b->conn,
+                   "SELECT string_agg(pid::text, ', ') FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                   " AND classid = 0 AND objid = " ADVISORY_KEY " AND objsubid = 1 AND pid <> pg_backend_pid()",
+                   pids, sizeof pids) != 0)
+      return kd_backend_fail(msg, size, "cannot read the locks of %s: %s", b->base.where, pq_error(b->conn));
+    if (pids[0])
+      return kd_backend_fail(msg, size,
+                             "refusing to migrate %s from keyfold schema version %ld to %d while a keyfoldd of "
+                             "the older version runs on it (PostgreSQL server process %s); stop every keyfoldd "
+                             "of this database first",
+                             b->base.where, found, SCHEMA_VERSION, pids);
+  }
   /* Each step in a transaction of its own, from what the database has. */
+  /* NULL: a step in C. */
   static const char *const steps[SCHEMA_VERSION] = {
       /* 1: phase 1's tables */
       "BEGIN;"
@@ -161,9 +234,11 @@ static int check_schema_locked(pg_backend *b, char *msg, size_t size) {
       "INSERT INTO keyfold_epoch VALUES (1, 0);"
       "INSERT INTO keyfold_schema_version(version) VALUES (2);"
       "COMMIT",
+      /* 3: claims — the checks a claim keeps in SQL (migrate_checks) */
+      NULL,
   };
   for (; v < SCHEMA_VERSION; v++) {
-    if (exec_ok(b->conn, steps[v], err, sizeof err) != 0) {
+    if (steps[v] ? exec_ok(b->conn, steps[v], err, sizeof err) != 0 : migrate_checks(b, err, sizeof err) != 0) {
       exec_ok(b->conn, "ROLLBACK", NULL, 0);
       return kd_backend_fail(msg, size, "cannot bring the keyfold schema of %s to version %ld: %s", b->base.where,
                              v + 1, err);
@@ -179,13 +254,51 @@ static int check_schema_locked(pg_backend *b, char *msg, size_t size) {
   return 0;
 }
 
-/* The schema under its own advisory lock: replicas that start together
- * create or migrate it once. */
-static int check_schema(pg_backend *b, char *msg, size_t size) {
-  if (exec_ok(b->conn, "SELECT pg_advisory_lock(" SCHEMA_LOCK_KEY ")", NULL, 0) != 0)
-    return kd_backend_fail(msg, size, "cannot lock the keyfold schema of %s: %s", b->base.where, pq_error(b->conn));
-  const int rc = check_schema_locked(b, msg, size);
-  exec_ok(b->conn, "SELECT pg_advisory_unlock(" SCHEMA_LOCK_KEY ")", NULL, 0);
+/* Schema 2 to 3, in one transaction: the counts_check column, the SQL
+ * functions of kf_claim, and every row's checks in their schema-3 form — a
+ * row whose schema-2 check fails keeps it (and then fails the new ones:
+ * the damage is still reported when the row is read). */
+static int migrate_checks(pg_backend *b, char *err, size_t err_size) {
+  if (exec_ok(b->conn,
+              "BEGIN;"
+              "ALTER TABLE keyfold_sessions ADD COLUMN counts_check bigint NOT NULL DEFAULT 0;"
+              "CREATE FUNCTION keyfold_count(b bytea, o integer) RETURNS bigint LANGUAGE sql IMMUTABLE STRICT"
+              " AS $$SELECT (get_byte(b, o)::bigint) | (get_byte(b, o + 1)::bigint << 8)"
+              " | (get_byte(b, o + 2)::bigint << 16) | (get_byte(b, o + 3)::bigint << 24)$$;"
+              "CREATE FUNCTION keyfold_set_count(b bytea, o integer, c bigint) RETURNS bytea LANGUAGE sql"
+              " IMMUTABLE STRICT AS $$SELECT set_byte(set_byte(set_byte(set_byte(b, o, (c & 255)::integer),"
+              " o + 1, ((c >> 8) & 255)::integer), o + 2, ((c >> 16) & 255)::integer),"
+              " o + 3, ((c >> 24) & 255)::integer)$$",
+              err, err_size) != 0)
+    return -1;
+  PGresult *res = PQexecParams(b->conn, "SELECT name, streams, streams_check FROM keyfold_sessions", 0, NULL, NULL,
+                               NULL, NULL, 1);
+  int rc = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : -1;
+  if (rc != 0) snprintf(err, err_size, "%s", pq_error(b->conn));
+  for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+    const char *name = PQgetvalue(res, i, 0);
+    const unsigned char *blob = (const unsigned char *)PQgetvalue(res, i, 1);
+    const size_t len = (size_t)PQgetlength(res, i, 1);
+    uint64_t streams_check, counts_check;
+    if (PQgetlength(res, i, 2) != 8 || get_u64(PQgetvalue(res, i, 2)) != kd_row_streams_check(name, blob, len) ||
+        pg_checks(name, blob, len, &streams_check, &counts_check) != 0)
+      continue;
+    unsigned char sc[8], cc[8];
+    put_u64(sc, streams_check);
+    put_u64(cc, counts_check);
+    const char *values[3] = {name, (const char *)sc, (const char *)cc};
+    const int lengths[3] = {(int)strlen(name), 8, 8}, formats[3] = {1, 1, 1};
+    PGresult *u = PQexecParams(b->conn, "UPDATE keyfold_sessions SET streams_check = $2, counts_check = $3"
+                               " WHERE name = $1", 3, NULL, values, lengths, formats, 0);
+    if (PQresultStatus(u) != PGRES_COMMAND_OK) {
+      snprintf(err, err_size, "%s", pq_error(b->conn));
+      rc = -1;
+    }
+    PQclear(u);
+  }
+  PQclear(res);
+  if (rc == 0 && exec_ok(b->conn, "INSERT INTO keyfold_schema_version(version) VALUES (3); COMMIT", err, err_size) != 0)
+    rc = -1;
   return rc;
 }
 
@@ -216,6 +329,15 @@ static int connect_db(pg_backend *b, int first, char *msg, size_t size) {
   if (first)
     snprintf(b->base.where, sizeof b->base.where, "the PostgreSQL database '%s' on %s:%s", PQdb(b->conn),
              PQhost(b->conn), PQport(b->conn));
+  /* The schema under its own advisory lock, taken before the keyfold lock:
+   * replicas that start together create or migrate it once, and one that
+   * migrates sees as holders of the keyfold lock only daemons started
+   * before (check_schema_locked). Released once the schema is checked (the
+   * connection's end releases it on failure). */
+  if (first && exec_ok(b->conn, "SELECT pg_advisory_lock(" SCHEMA_LOCK_KEY ")", NULL, 0) != 0) {
+    kd_backend_fail(msg, size, "cannot lock the keyfold schema of %s: %s", b->base.where, pq_error(b->conn));
+    goto failed;
+  }
   /* A keyfoldd killed a moment ago still holds the lock until PostgreSQL has
    * noticed its connection is gone and ended its backend: a restart right
    * after a crash waits for that (up to LOCK_WAIT_MS) before refusing. */
@@ -236,22 +358,42 @@ static int connect_db(pg_backend *b, int first, char *msg, size_t size) {
                     b->base.where);
     goto failed;
   }
-  if (first && check_schema(b, msg, size) != 0) goto failed;
+  if (first && (check_schema_locked(b, msg, size) != 0 ||
+                exec_ok(b->conn, "SELECT pg_advisory_unlock(" SCHEMA_LOCK_KEY ")", NULL, 0) != 0))
+    goto failed;
   atomic_store(&b->writer_pid, PQbackendPID(b->conn));
   /* Every statement conditional on the row's version ($expect). */
   if (prepare(b->conn, "kf_put",
-              "INSERT INTO keyfold_sessions(" SESSION_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+              "INSERT INTO keyfold_sessions(" SESSION_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
               " ON CONFLICT (name) DO NOTHING",
-              7) != 0 ||
+              8) != 0 ||
       prepare(b->conn, "kf_put_after",
-              "INSERT INTO keyfold_sessions(" SESSION_COLUMNS ") SELECT $1, $2, $3, $4, $5, $6, $7"
+              "INSERT INTO keyfold_sessions(" SESSION_COLUMNS ") SELECT $1, $2, $3, $4, $5, $6, $7, $10"
               " WHERE EXISTS (SELECT 1 FROM keyfold_sessions WHERE name = $8 AND version = $9)"
               " ON CONFLICT (name) DO NOTHING",
-              9) != 0 ||
+              10) != 0 ||
       prepare(b->conn, "kf_update",
-              "UPDATE keyfold_sessions SET streams = $2, streams_check = $3, version = $5"
+              "UPDATE keyfold_sessions SET streams = $2, streams_check = $3, version = $5, counts_check = $6"
               " WHERE name = $1 AND version = $4",
-              5) != 0 ||
+              6) != 0 ||
+      /* A claim: $4 counts of the stream whose count is at byte $3, if the
+       * row is the session created with spec_check $2; none if it cannot
+       * give that many (the row is left as it is: applied is false). The
+       * version moves on along the claimer's chain ($7 to $6) when the row
+       * was where its cache was, else to a version of nobody's ($8): the
+       * claimer's next conditional change then conflicts and refreshes. */
+      prepare(b->conn, "kf_claim",
+              "UPDATE keyfold_sessions SET"
+              " streams = CASE WHEN keyfold_count(streams, $3) + $4 <= " MAX_COUNT_SQL
+              " THEN keyfold_set_count(streams, $3, keyfold_count(streams, $3) + $4) ELSE streams END,"
+              " counts_check = CASE WHEN keyfold_count(streams, $3) + $4 <= " MAX_COUNT_SQL
+              " THEN (counts_check + ($4 * $5) % " COUNTS_MOD_SQL ") % " COUNTS_MOD_SQL " ELSE counts_check END,"
+              " version = CASE WHEN keyfold_count(streams, $3) + $4 <= " MAX_COUNT_SQL
+              " THEN CASE WHEN version = $7 THEN $6 ELSE $8 END ELSE version END"
+              " WHERE name = $1 AND spec_check = $2 AND length(streams) >= $3 + 4"
+              " RETURNING keyfold_count(streams, $3), substring(streams FROM $3 - 7 FOR 8),"
+              " version = $6 OR version = $8",
+              8) != 0 ||
       prepare(b->conn, "kf_delete", "DELETE FROM keyfold_sessions WHERE name = $1 AND version = $2", 2) != 0 ||
       prepare(b->conn, "kf_row", "SELECT " SESSION_COLUMNS " FROM keyfold_sessions WHERE name = $1", 1) != 0 ||
       prepare(b->conn, "kf_lock",
@@ -318,21 +460,11 @@ static void recover_connection(pg_backend *b) {
 
 /* ------------------------------------------------------------ writing */
 
-static void put_u64(unsigned char out[8], uint64_t v) {
-  for (int i = 7; i >= 0; i--, v >>= 8) out[i] = (unsigned char)v;
-}
-
-static uint64_t get_u64(const char *p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; i++) v = v << 8 | (unsigned char)p[i];
-  return v;
-}
-
 /* A row of a SESSION_COLUMNS result (binary) as a raw row; -1 if its
  * fixed-size columns are malformed. Borrows from res. */
 static int raw_row_of(const PGresult *res, int i, kd_raw_row *row) {
   if (PQgetlength(res, i, 3) != 8 || PQgetlength(res, i, 4) != 8 || PQgetlength(res, i, 5) != 8 ||
-      PQgetlength(res, i, 6) != 8)
+      PQgetlength(res, i, 6) != 8 || PQgetlength(res, i, 7) != 8)
     return -1;
   *row = (kd_raw_row){
       .name = PQgetvalue(res, i, 0),
@@ -344,6 +476,13 @@ static int raw_row_of(const PGresult *res, int i, kd_raw_row *row) {
       .streams_check = get_u64(PQgetvalue(res, i, 5)),
       .version = get_u64(PQgetvalue(res, i, 6)),
   };
+  /* Handed up with the check every store's rows carry (row.h) when this
+   * store's own checks pass, and with one that fails when they do not. */
+  const uint64_t usual = kd_row_streams_check(row->name, row->blob, row->blob_len);
+  uint64_t streams_check, counts_check;
+  const int good = pg_checks(row->name, row->blob, row->blob_len, &streams_check, &counts_check) == 0 &&
+                   streams_check == row->streams_check && counts_check == get_u64(PQgetvalue(res, i, 7));
+  row->streams_check = good ? usual : ~usual;
   return 0;
 }
 
@@ -353,23 +492,116 @@ static int notifies(const kd_record *r) {
   return r->change == KD_CHANGE_RESEED || r->change == KD_CHANGE_DELETE;
 }
 
+/* Whether a record's statement is followed by kf_row (claims are not). */
+static int reads_row(const kd_record *r) {
+  return !r->superseded_by && r->session && r->change != KD_CHANGE_CLAIM;
+}
+
+/* Queues a claim leader's kf_claim: the counts of its whole run. */
+static int send_claim(pg_backend *b, const kd_record *r) {
+  unsigned char identity[8], offset[4], n[8], weight[8], version[8], expect[8], other[8];
+  put_u64(identity, r->claim_identity);
+  for (int i = 0; i < 4; i++) offset[i] = (unsigned char)(r->claim_offset >> (8 * (3 - i)));
+  put_u64(n, r->claim_total);
+  put_u64(weight, count_weight(r->claim_stream));
+  put_u64(version, r->claim_last_version);
+  put_u64(expect, r->expect);
+  put_u64(other, kd_record_version());
+  const char *values[8] = {r->session->name,  (const char *)identity, (const char *)offset,
+                           (const char *)n,    (const char *)weight,   (const char *)version,
+                           (const char *)expect, (const char *)other};
+  const int lengths[8] = {(int)strlen(r->session->name), 8, 4, 8, 8, 8, 8, 8};
+  const int formats[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+  return PQsendQueryPrepared(b->conn, "kf_claim", 8, values, lengths, formats, 1) ? 0 : -1;
+}
+
+/* Claims of one stream of one session, one after the other in the
+ * session's changes (each made on the version the one before it wrote),
+ * go as one statement: each later one is merged into the run's first (its
+ * leader), which claims their total and writes the last one's version. */
+static void merge_claims(kd_record *batch) {
+  for (kd_record *r = batch; r; r = r->next) {
+    r->claim_leader = NULL;
+    r->claim_total = r->claim_n;
+    r->claim_last_version = r->version;
+    if (r->change != KD_CHANGE_CLAIM || r->claim_alone) continue;
+    kd_record *before = NULL; /* the session's change before r */
+    for (kd_record *q = batch; q != r; q = q->next)
+      if (q->session == r->session) before = q;
+    if (!before || before->change != KD_CHANGE_CLAIM || before->claim_alone ||
+        before->claim_stream != r->claim_stream || before->claim_identity != r->claim_identity ||
+        before->version != r->expect)
+      continue;
+    kd_record *leader = before->claim_leader ? before->claim_leader : before;
+    if (leader->claim_total + r->claim_n > UINT32_MAX) continue;
+    r->claim_leader = leader;
+    leader->claim_total += r->claim_n;
+    leader->claim_last_version = r->version;
+  }
+}
+
+/* Reads a claim leader's result and hands the granted counts out to its
+ * run, in batch order. A row that is not the session's (deleted, created
+ * again): conflict. A run the stream cannot give: exhausted when it is one
+ * claim, else each is made again alone (claimed 3). 0, or -1 if the
+ * statement failed. */
+static int read_claim(pg_backend *b, kd_record *leader) {
+  PGresult *res = PQgetResult(b->conn);
+  int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+  if (!ok && res && PQresultStatus(res) != PGRES_PIPELINE_ABORTED)
+    fprintf(stderr, "keyfoldd: store %s: commit failed: %s\n", b->base.where, pq_error(b->conn));
+  int claimed = 0;
+  uint32_t count = 0;
+  kf_key key = {0, 0};
+  if (ok && PQntuples(res) == 1 && PQgetlength(res, 0, 0) == 8 && PQgetlength(res, 0, 1) == 8 &&
+      PQgetlength(res, 0, 2) == 1) {
+    const unsigned char *k = (const unsigned char *)PQgetvalue(res, 0, 1);
+    count = (uint32_t)get_u64(PQgetvalue(res, 0, 0));
+    key = kf_key_from_data((uint32_t)k[0] | (uint32_t)k[1] << 8 | (uint32_t)k[2] << 16 | (uint32_t)k[3] << 24,
+                           (uint32_t)k[4] | (uint32_t)k[5] << 8 | (uint32_t)k[6] << 16 | (uint32_t)k[7] << 24);
+    claimed = PQgetvalue(res, 0, 2)[0] ? 1 : leader->claim_total == leader->claim_n ? 2 : 3;
+  } else if (ok && PQntuples(res) != 0) {
+    ok = 0;
+  }
+  PQclear(res);
+  if (res && (res = PQgetResult(b->conn)) != NULL) {
+    ok = 0;
+    PQclear(res);
+  }
+  uint32_t next = claimed == 1 ? count - (uint32_t)leader->claim_total : count;
+  for (kd_record *r = leader; r; r = r->next) {
+    if (r != leader && r->claim_leader != leader) continue;
+    r->conflict = claimed == 0;
+    r->claimed = claimed;
+    r->claim_key = key;
+    r->claim_base = next;
+    if (claimed == 1) next += (uint32_t)r->claim_n;
+  }
+  return ok ? 0 : -1;
+}
+
 /* Queues the statement of one record in the pipeline (binary parameters),
  * and kf_notify after a reseed's or a deletion's. */
 static int send_record(pg_backend *b, const kd_record *r) {
   const char *name = r->session ? r->session->name : "";
-  unsigned char checksum[8], spec_check[8], streams_check[8], expect[8], version[8], after[8];
-  const char *values[9];
-  int lengths[9];
-  const int formats[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+  unsigned char checksum[8], spec_check[8], streams_check[8], counts_check[8], expect[8], version[8], after[8];
+  const char *values[10];
+  int lengths[10];
+  const int formats[10] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
   values[0] = name;
   lengths[0] = (int)strlen(name);
   put_u64(expect, r->run_expect);
   put_u64(version, r->version);
+  uint64_t check = 0, counts = 0;
+  if (r->blob && pg_checks(name, r->blob, r->blob_len, &check, &counts) != 0) return -1;
+  put_u64(streams_check, check);
+  put_u64(counts_check, counts);
   switch (r->change) {
+    case KD_CHANGE_CLAIM:
+      return r->claim_leader ? 0 : send_claim(b, r);
     case KD_CHANGE_CREATE:
       put_u64(checksum, r->checksum);
       put_u64(spec_check, kd_row_spec_check(name, r->spec, r->checksum));
-      put_u64(streams_check, kd_row_streams_check(name, r->blob, r->blob_len));
       values[1] = r->spec;
       lengths[1] = (int)strlen(r->spec);
       values[2] = (const char *)r->blob;
@@ -386,23 +618,27 @@ static int send_record(pg_backend *b, const kd_record *r) {
         lengths[7] = (int)strlen(r->after->name);
         values[8] = (const char *)after;
         lengths[8] = 8;
-        if (!PQsendQueryPrepared(b->conn, "kf_put_after", 9, values, lengths, formats, 0)) return -1;
-      } else if (!PQsendQueryPrepared(b->conn, "kf_put", 7, values, lengths, formats, 0)) {
-        return -1;
+        values[9] = (const char *)counts_check;
+        lengths[9] = 8;
+        if (!PQsendQueryPrepared(b->conn, "kf_put_after", 10, values, lengths, formats, 0)) return -1;
+      } else {
+        values[7] = (const char *)counts_check;
+        lengths[7] = 8;
+        if (!PQsendQueryPrepared(b->conn, "kf_put", 8, values, lengths, formats, 0)) return -1;
       }
       break;
     case KD_CHANGE_STATE:
     case KD_CHANGE_STATS:
     case KD_CHANGE_RESEED:
-      put_u64(streams_check, kd_row_streams_check(name, r->blob, r->blob_len));
       values[1] = (const char *)r->blob;
       lengths[1] = (int)r->blob_len;
       values[2] = (const char *)streams_check;
       lengths[2] = 8;
       values[3] = (const char *)expect;
       values[4] = (const char *)version;
-      lengths[3] = lengths[4] = 8;
-      if (!PQsendQueryPrepared(b->conn, "kf_update", 5, values, lengths, formats, 0)) return -1;
+      values[5] = (const char *)counts_check;
+      lengths[3] = lengths[4] = lengths[5] = 8;
+      if (!PQsendQueryPrepared(b->conn, "kf_update", 6, values, lengths, formats, 0)) return -1;
       break;
     case KD_CHANGE_UNFENCE:
       return PQsendQueryPrepared(b->conn, "kf_unfence", 0, NULL, NULL, NULL, 0) ? 0 : -1;
@@ -418,7 +654,7 @@ static int send_record(pg_backend *b, const kd_record *r) {
   if (notifies(r) && !PQsendQueryPrepared(b->conn, "kf_notify", 1, values, lengths, text, 0)) return -1;
   /* The row as it is after the statement, in the same round trip: on a
    * conflict, what the cached session becomes (resolve_conflicts). */
-  return PQsendQueryPrepared(b->conn, "kf_row", 1, values, lengths, text, 1) ? 0 : -1;
+  return !reads_row(r) || PQsendQueryPrepared(b->conn, "kf_row", 1, values, lengths, text, 1) ? 0 : -1;
 }
 
 /* Reads the result of one pipelined statement (and the NULL that ends it),
@@ -469,6 +705,20 @@ static PGresult *read_rows(pg_backend *b) {
 static void resolve_conflicts(pg_backend *b, kd_record *batch, PGresult **rows) {
   size_t i = 0;
   for (kd_record *r = batch; r; r = r->next) {
+    if (r->change == KD_CHANGE_CLAIM) {
+      /* A claim's row was not the session's: read what is there now (rare:
+       * deleted, or created again). */
+      if (r->conflict && !r->claim_leader && b->hooks.refresh) {
+        const char *values[1] = {r->session->name};
+        PGresult *res = PQexecPrepared(b->conn, "kf_row", 1, values, NULL, NULL, 1);
+        kd_raw_row row;
+        const int found = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+                          raw_row_of(res, 0, &row) == 0;
+        if (PQresultStatus(res) == PGRES_TUPLES_OK) b->hooks.refresh(b->hooks.finish_arg, r, found ? &row : NULL);
+        PQclear(res);
+      }
+      continue;
+    }
     if (r->superseded_by || !r->session) continue;
     PGresult *res = rows[i++];
     kd_raw_row row;
@@ -510,12 +760,16 @@ static char *batch_names(const kd_record *batch) {
 
 static int commit_batch(void *arg, kd_record *batch) {
   pg_backend *b = arg;
-  size_t n_rows = 0;
-  for (const kd_record *r = batch; r; r = r->next)
-    if (!r->superseded_by && r->session) n_rows++;
+  merge_claims(batch);
+  size_t n_rows = 0, n_changes = 0;
+  for (const kd_record *r = batch; r; r = r->next) {
+    if (reads_row(r)) n_rows++;
+    if (!r->superseded_by && r->session) n_changes++;
+  }
   PGresult **rows = calloc(n_rows ? n_rows : 1, sizeof *rows);
-  char *names = n_rows > 1 ? batch_names(batch) : NULL;
-  if (!rows || (n_rows > 1 && !names) || ensure_connected(b) != 0) {
+  const int lock = n_changes > 1;
+  char *names = lock ? batch_names(batch) : NULL;
+  if (!rows || (lock && !names) || ensure_connected(b) != 0) {
     free(rows);
     free(names);
     return -1;
@@ -534,9 +788,13 @@ static int commit_batch(void *arg, kd_record *batch) {
   if (rc == 0) {
     /* Every result is read, even after a failure, up to the sync. */
     int bad = read_result(b, NULL, PGRES_COMMAND_OK);
-    if (n_rows > 1 && PQstatus(b->conn) == CONNECTION_OK && read_result(b, NULL, PGRES_TUPLES_OK) != 0) bad = -1;
+    if (lock && PQstatus(b->conn) == CONNECTION_OK && read_result(b, NULL, PGRES_TUPLES_OK) != 0) bad = -1;
     size_t i = 0;
     for (kd_record *r = batch; r && PQstatus(b->conn) == CONNECTION_OK; r = r->next) {
+      if (r->change == KD_CHANGE_CLAIM) {
+        if (!r->claim_leader && read_claim(b, r) != 0) bad = -1;
+        continue;
+      }
       if (r->superseded_by) continue;
       if (read_result(b, r, PGRES_COMMAND_OK) != 0) bad = -1;
       if (notifies(r) && PQstatus(b->conn) == CONNECTION_OK && read_result(b, NULL, PGRES_TUPLES_OK) != 0) bad = -1;
@@ -876,6 +1134,7 @@ kd_backend *kd_backend_postgres_open(const char *url, int lease, const kd_backen
   }
   b->base.ops = &pg_ops;
   b->base.shared = 1;
+  b->base.claims = !lease;
   b->lease = lease;
   atomic_init(&b->generation, 1);
   b->hooks = *hooks;

@@ -59,6 +59,8 @@ static int apply_record(sqlite_backend *b, kd_record *r) {
     case KD_CHANGE_UNFENCE:
       st = b->unfence;
       break;
+    case KD_CHANGE_CLAIM:
+      return SQLITE_MISUSE; /* a store of one daemon grants no claims (backend.h) */
     case KD_CHANGE_DELETE:
     default:
       st = b->del;

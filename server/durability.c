@@ -114,9 +114,28 @@ static void invalidate_session(void *arg, const char *name) {
   kd_session_release(s);
 }
 
+/* A claim's end: what the store granted goes to its request through the
+ * ticket (ticket.h), which runs the request again — also after a conflict
+ * (the session was refreshed), not after a failure (503). Never applied
+ * again: the claimer answered 503 and claims anew if it retries. */
+static int finish_claim(kd_record *r, int ok) {
+  kd_ticket *t = r->ticket;
+  r->ticket = NULL;
+  if (!t) return 0;
+  const int granted = ok && !r->conflict;
+  t->claimed = granted ? r->claimed : 0;
+  t->claim_base = r->claim_base;
+  t->claim_hi = r->claim_key.hi;
+  t->claim_lo = r->claim_key.lo;
+  t->resume = ok;
+  kd_ticket_complete(t, granted);
+  return 0;
+}
+
 /* The backend's finish hook: a record committed (ok) or failed. */
 static int finish_record(void *arg, kd_record *r, int ok) {
   kd_durable *d = arg;
+  if (r->change == KD_CHANGE_CLAIM) return finish_claim(r, ok);
   const int done_ok = ok && !r->orphaned && !r->conflict;
   /* After a failure every change but a creation is applied again, so that
    * what clients read (memory) is what the disk ends up with, even though
@@ -419,6 +438,41 @@ int kd_durable_record_pair(kd_durable *d, kd_session *first, kd_change first_cha
   if (r2) second->pending++;
   /* The other ticket's waiter is nobody: drop that reference. */
   if (t1 && t1 != waiter) kd_ticket_release(t1);
+  *ticket = waiter;
+  return 0;
+}
+
+int kd_durable_claims(const kd_durable *d) {
+  return d && d->backend && d->backend->claims && d->mode == KD_DURABILITY_STRICT;
+}
+
+int kd_durable_claim(kd_durable *d, kd_session *s, size_t stream, uint64_t n, int alone, kd_ticket **ticket,
+                     kd_err *err) {
+  *ticket = NULL;
+  kf_stream_state streams[KD_STREAMS_MAX];
+  const size_t n_streams = kd_session_streams(s, streams, NULL);
+  kd_record *r = calloc(1, sizeof *r);
+  if (r) r->ticket = kd_ticket_new();
+  if (!r || !r->ticket || stream >= n_streams) {
+    discard(r);
+    return out_of_memory(err);
+  }
+  r->change = KD_CHANGE_CLAIM;
+  r->expect = s->version;
+  r->version = kd_record_version();
+  r->refresh_seq = s->refresh_seq;
+  r->stale_marks = s->stale_marks;
+  atomic_fetch_add(&s->refs, 1);
+  r->session = s;
+  r->claim_stream = (uint32_t)stream;
+  r->claim_offset = kd_row_count_offset(streams, stream);
+  r->claim_n = n;
+  r->claim_identity = s->spec_id;
+  r->claim_alone = alone;
+  kd_ticket *waiter = r->ticket;
+  if (submit(d, r, err) != 0) return -1;
+  /* Along the version chain like any change of s (backend_postgres.c). */
+  s->version = r->version;
   *ticket = waiter;
   return 0;
 }

@@ -81,6 +81,17 @@ int kd_durable_record_pair(kd_durable *d, kd_session *first, kd_change first_cha
                            kd_change second_change, const char *spec, uint64_t checksum, kd_ticket **ticket,
                            kd_err *err);
 
+/* 1 when a strict draw claims its counts from the store (a shared store
+ * in strict mode, backend.h: claims) instead of writing the session. */
+int kd_durable_claims(const kd_durable *d);
+
+/* Claims n counts of s's Rngs stream `stream` in the store (with s's lock
+ * held): a CLAIM record whose ticket (*ticket, the waiter's reference)
+ * brings back what was granted (ticket.h). `alone`: never merged with other
+ * claims. 0, or -1 with err (503). */
+int kd_durable_claim(kd_durable *d, kd_session *s, size_t stream, uint64_t n, int alone, kd_ticket **ticket,
+                     kd_err *err);
+
 /* 1 unless the last commit failed (memory mode: 1). */
 int kd_durable_healthy(const kd_durable *d);
 

@@ -513,12 +513,14 @@ int kd_h_session_keys(kd_request *req, kd_response *res, kd_err *err) {
   }
   kd_draw draw;
   kd_ticket *ticket = NULL;
-  const int rc = kd_session_draw(req->srv, s, stream, (uint64_t)n, keys, &draw, &ticket, err);
+  const int rc =
+      kd_session_draw_claimed(req->srv, s, stream, (uint64_t)n, keys, NULL, NULL, req->claim, &draw, &ticket, err);
   kd_session_release(s);
   if (rc != 0) {
     free(keys);
     kd_buf_free(&out);
-    return -1;
+    kd_response_wait(res, ticket); /* a claim on its way: the reply is the next run's */
+    return rc < 0 ? -1 : 0;
   }
   kd_response_wait(res, ticket);
   kd_jw w;
@@ -654,13 +656,14 @@ int kd_h_session_sample(kd_request *req, kd_response *res, kd_err *err) {
   kd_ticket *ticket = NULL;
   const int allocates = sample_allocates(&ss);
   if (rc == 0)
-    rc = kd_session_draw_using(req->srv, s, stream, 1, &key, allocates ? fill_sample_use : NULL, &ss, &draw,
-                               &ticket, err);
+    rc = kd_session_draw_claimed(req->srv, s, stream, 1, &key, allocates ? fill_sample_use : NULL, &ss,
+                                 req->claim, &draw, &ticket, err);
   kd_session_release(s);
   if (rc != 0) {
     free_sample(&ss);
     kd_buf_free(&out);
-    return -1;
+    kd_response_wait(res, ticket); /* a claim on its way: the reply is the next run's */
+    return rc < 0 ? -1 : 0;
   }
   kd_response_wait(res, ticket);
   /* cannot fail: the allocating samplers ran under the lock */

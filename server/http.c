@@ -44,6 +44,7 @@ typedef struct request_state {
   kd_response res;
   size_t route;
   unsigned replays; /* times the request was replayed after a conflict */
+  kd_claim claim;   /* a draw's claim, across the request's runs (session.h) */
 } request_state;
 
 /* A replica whose cached session was stale replays the request against the
@@ -212,7 +213,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   if (st->waiting) {
     /* Resumed: the commit this reply waited for has completed. */
     st->waiting = 0;
-    if (!st->res.ticket->ok && st->res.ticket->retry && st->replays < KD_REPLAYS_MAX) {
+    if (st->res.ticket->resume) {
+      /* A claim answered: the request runs again and finds it (st->claim). */
+      kd_response_free(&st->res);
+    } else if (!st->res.ticket->ok && st->res.ticket->retry && st->replays < KD_REPLAYS_MAX) {
       /* It changed nothing (another replica had changed the session): the
        * request runs again, as if it had just arrived. */
       st->replays++;
@@ -254,6 +258,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         .body_len = st->body.len,
         .query = query.arg,
         .n_query = query.n,
+        .claim = http->can_suspend ? &st->claim : NULL,
     };
     kd_dispatch(http->srv, &in, &st->res, &st->route);
     kd_buf_free(&accept);
@@ -285,6 +290,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   if (st) {
     kd_buf_free(&st->body);
     kd_response_free(&st->res);
+    kd_claim_end(&st->claim);
     free(st);
     *con_cls = NULL;
     atomic_fetch_sub(&http->in_flight, 1);

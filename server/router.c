@@ -222,6 +222,7 @@ void kd_dispatch(kd_server *srv, const kd_http_input *in, kd_response *res, size
   for (int i = 0; i < nparams; i++) req.params[i] = store[i];
   req.query = in->query;
   req.n_query = in->n_query;
+  req.claim = in->claim;
   req.accept = (kd_accept){1, 0, 0};
   if (route->flags & KD_ROUTE_NEGOTIATE) {
     kd_accept_parse(in->accept, &req.accept);

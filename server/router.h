@@ -48,6 +48,7 @@ typedef struct kd_request {
   kd_accept accept;
   const kd_query_arg *query; /* the first min(n_query, KD_MAX_QUERY_ARGS) parameters */
   size_t n_query;
+  struct kd_claim *claim;    /* the transport's, kept across the request's runs; NULL: none */
 } kd_request;
 
 #define KD_MAX_RESPONSE_HEADERS 4
@@ -114,6 +115,9 @@ typedef struct kd_http_input {
   size_t body_len;
   const kd_query_arg *query; /* the first min(n_query, KD_MAX_QUERY_ARGS) query parameters */
   size_t n_query;            /* how many the URL had */
+  /* A transport that runs a request again when its ticket says resume
+   * (ticket.h) keeps its claim here; NULL: draws do not claim. */
+  struct kd_claim *claim;
 } kd_http_input;
 
 /* Processes one request. Fills res (status, body, content type, Allow) for

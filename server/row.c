@@ -112,6 +112,25 @@ int kd_row_decode_streams(const unsigned char *b, size_t len, kf_stream_state *o
   return kd_row_decode(b, len, out, n, n_held, NULL, NULL);
 }
 
+size_t kd_row_count_offset(const kf_stream_state *streams, size_t i) {
+  size_t at = 0;
+  for (size_t j = 0; j < i; j++) at += 1 + strlen(streams[j].name) + 12;
+  return at + 1 + strlen(streams[i].name) + 8;
+}
+
+int kd_row_count_offsets(const unsigned char *blob, size_t len, size_t *offsets) {
+  kf_stream_state streams[KD_STREAMS_MAX];
+  size_t n = 0, n_held = 0;
+  if (kd_row_decode(blob, len, streams, &n, &n_held, NULL, NULL) != 0) return -1;
+  size_t at = 0;
+  for (size_t i = 0; i < n + n_held; i++) {
+    if (i == n) at++; /* the held section's zero byte */
+    offsets[i] = at + 1 + strlen(streams[i].name) + 8;
+    at = offsets[i] + 4;
+  }
+  return (int)(n + n_held);
+}
+
 #define FNV_BASIS 0xcbf29ce484222325ull
 
 static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {

@@ -29,7 +29,8 @@ typedef enum kd_change {
   KD_CHANGE_STATS,   /* its batch statistics changed (and perhaps its streams): always written */
   KD_CHANGE_RESEED,  /* its stream keys were replaced */
   KD_CHANGE_DELETE,  /* its row goes */
-  KD_CHANGE_UNFENCE  /* the store's restored-from-snapshot marker goes (no session) */
+  KD_CHANGE_UNFENCE, /* the store's restored-from-snapshot marker goes (no session) */
+  KD_CHANGE_CLAIM    /* counts of one stream claimed in the store itself (backend.h) */
 } kd_change;
 
 /* A stored row after its checks passed and its streams were decoded. The
@@ -66,6 +67,15 @@ int kd_row_decode(const unsigned char *blob, size_t len, kf_stream_state *out, s
  * section). */
 int kd_row_decode_streams(const unsigned char *blob, size_t len, kf_stream_state *out, size_t *n,
                           size_t *n_held);
+
+/* The byte offset, in the blob of streams[0..i] (Rngs streams, encoded as
+ * kd_row_encode does), of stream i's count. */
+size_t kd_row_count_offset(const kf_stream_state *streams, size_t i);
+
+/* The offsets of every stream's count in a blob (Rngs streams, then held
+ * ones) into offsets (KD_STREAMS_MAX entries); the number of streams, or -1
+ * if the blob is malformed. */
+int kd_row_count_offsets(const unsigned char *blob, size_t len, size_t *offsets);
 
 /* Checks stored beside each row, so that damage inside a row — which leaves
  * the backend's pages well formed — is caught at recovery instead of

@@ -327,23 +327,125 @@ int kd_session_draw(kd_server *srv, kd_session *s, const char *stream, uint64_t 
   return kd_session_draw_using(srv, s, stream, n, keys, NULL, NULL, out, ticket, err);
 }
 
+/* Takes s's lock and makes the checks every draw makes first. Returns -1
+ * with err and the lock released for a deleted or fenced session; else 0
+ * with the lock held, *rc the KF code of resolving `stream` (*index,
+ * *resolved, its state in out->source) and of n more counts fitting. */
+static int draw_checks(kd_server *srv, kd_session *s, const char *stream, uint64_t n, size_t *index, int *rc,
+                       int *resolved, kd_draw *out, kd_err *err) {
+  pthread_mutex_lock(&s->lock);
+  recheck_fence(srv, s);
+  if (s->deleted || s->fenced) {
+    if (s->deleted)
+      deleted(s, err);
+    else
+      fenced(s, err);
+    pthread_mutex_unlock(&s->lock);
+    return -1;
+  }
+  *rc = kf_rngs_resolve(s->rngs, stream, index);
+  *resolved = *rc == KF_OK;
+  if (*rc == KF_OK) *rc = kf_rngs_stream_at(s->rngs, *index, &out->source);
+  if (*rc == KF_OK && n > ((uint64_t)1 << 32)) *rc = KF_EEXHAUSTED;
+  if (*rc == KF_OK) *rc = kf_rngs_can_draw(s->rngs, stream, (size_t)n);
+  return 0;
+}
+
+/* Claims one request may make: each after the session it claimed from was
+ * found deleted or created again meanwhile. */
+#define CLAIM_RUNS_MAX 16
+
+/* A request's second run: its keys from the counts the store granted (from
+ * base, with the stream's key as the store had it), computed as a draw from
+ * that state — the cached stream is put back as it was. */
+static int draw_granted(kd_server *srv, kd_session *s, const char *stream, uint64_t n, kf_key *keys,
+                        kd_draw_use_fn use, void *arg, kf_key key, uint32_t base, kd_draw *out, kd_err *err) {
+  size_t index = 0;
+  kf_stream_state saved;
+  pthread_mutex_lock(&s->lock);
+  int rc = kf_rngs_resolve(s->rngs, stream, &index);
+  if (rc == KF_OK) rc = kf_rngs_stream_at(s->rngs, index, &saved);
+  if (rc == KF_OK) {
+    out->source = saved;
+    out->source.key = key;
+    out->source.count = base;
+    out->mode = s->threefry;
+    out->era = kf_rngs_era(s->rngs);
+    rc = kf_rngs_set_stream(s->rngs, index, &out->source);
+    if (rc == KF_OK) rc = kf_rngs_draw(s->rngs, stream, (size_t)n, keys, NULL, NULL);
+    kf_rngs_set_stream(s->rngs, index, &saved);
+  }
+  const int used = rc != KF_OK || !use || use(arg, keys, out, err) == 0;
+  pthread_mutex_unlock(&s->lock);
+  if (!used) return -1;
+  if (rc != KF_OK) return draw_failed(rc, kf_rngs_era(s->rngs), stream, &out->source, rc != KF_ENOTFOUND, n, err);
+  kd_metrics_add_keys(srv->metrics, n);
+  return 0;
+}
+
+int kd_session_draw_claimed(kd_server *srv, kd_session *s, const char *stream, uint64_t n, kf_key *keys,
+                            kd_draw_use_fn use, void *arg, kd_claim *claim, kd_draw *out, kd_ticket **ticket,
+                            kd_err *err) {
+  *ticket = NULL;
+  if (!claim || !kd_durable_claims(srv->durable))
+    return kd_session_draw_using(srv, s, stream, n, keys, use, arg, out, ticket, err);
+  if (claim->ticket) {
+    kd_ticket *t = claim->ticket;
+    claim->ticket = NULL;
+    const int ok = t->ok, claimed = t->claimed;
+    const uint32_t base = t->claim_base;
+    const kf_key key = kf_key_from_data(t->claim_hi, t->claim_lo);
+    kd_ticket_release(t);
+    if (ok && claimed == 1) return draw_granted(srv, s, stream, n, keys, use, arg, key, base, out, err);
+    if (ok && claimed == 2) {
+      size_t index = 0;
+      pthread_mutex_lock(&s->lock);
+      int rc = kf_rngs_resolve(s->rngs, stream, &index);
+      if (rc == KF_OK) rc = kf_rngs_stream_at(s->rngs, index, &out->source);
+      pthread_mutex_unlock(&s->lock);
+      out->source.key = key;
+      out->source.count = base;
+      return draw_failed(rc == KF_OK ? KF_EEXHAUSTED : rc, kf_rngs_era(s->rngs), stream, &out->source, 1, n, err);
+    }
+    /* Merged with others and refused together: this one claims alone. A
+     * conflict: the session was refreshed, claim again. */
+    if (ok && claimed == 3) claim->alone = 1;
+  }
+  if (claim->runs >= CLAIM_RUNS_MAX)
+    return kd_fail(err, KD_UNAVAILABLE,
+                   "session '%s' was deleted or created again through other replicas while keys were claimed "
+                   "from it; nothing was acknowledged, retry later",
+                   s->name);
+  claim->runs++;
+  size_t index = 0;
+  int rc, resolved;
+  if (draw_checks(srv, s, stream, n, &index, &rc, &resolved, out, err) != 0) return -1;
+  int recorded = 1;
+  if (rc == KF_OK) {
+    /* The cache moves on as a draw would, so that the session's next
+     * changes, made on the version this claim writes, carry these counts
+     * (and, when the cache was behind, conflict and refresh). */
+    kf_stream_state next = out->source;
+    next.count += (uint32_t)n;
+    kf_rngs_set_stream(s->rngs, index, &next);
+    recorded = kd_durable_claim(srv->durable, s, index, n, claim->alone, ticket, err) == 0;
+    if (!recorded) kf_rngs_set_stream(s->rngs, index, &out->source);
+  }
+  pthread_mutex_unlock(&s->lock);
+  if (!recorded) return -1;
+  if (rc != KF_OK) return draw_failed(rc, kf_rngs_era(s->rngs), stream, &out->source, resolved, n, err);
+  kd_ticket_retain(*ticket);
+  claim->ticket = *ticket;
+  return 1;
+}
+
 int kd_session_draw_using(kd_server *srv, kd_session *s, const char *stream, uint64_t n, kf_key *keys,
                           kd_draw_use_fn use, void *arg, kd_draw *out, kd_ticket **ticket,
                           kd_err *err) {
   *ticket = NULL;
   size_t index = 0;
-  pthread_mutex_lock(&s->lock);
-  recheck_fence(srv, s);
-  if (s->deleted || s->fenced) {
-    const int rc = s->deleted ? deleted(s, err) : fenced(s, err);
-    pthread_mutex_unlock(&s->lock);
-    return rc;
-  }
-  int rc = kf_rngs_resolve(s->rngs, stream, &index);
-  const int resolved = rc == KF_OK;
-  if (rc == KF_OK) rc = kf_rngs_stream_at(s->rngs, index, &out->source);
-  if (rc == KF_OK && n > ((uint64_t)1 << 32)) rc = KF_EEXHAUSTED;
-  if (rc == KF_OK) rc = kf_rngs_can_draw(s->rngs, stream, (size_t)n);
+  int rc, resolved;
+  if (draw_checks(srv, s, stream, n, &index, &rc, &resolved, out, err) != 0) return -1;
   if (rc == KF_OK) rc = kf_rngs_draw(s->rngs, stream, (size_t)n, keys, NULL, NULL);
   out->mode = s->threefry;
   out->era = kf_rngs_era(s->rngs);

@@ -112,6 +112,14 @@ int kd_session_draw_using(kd_server *srv, kd_session *s, const char *stream, uin
 int kd_session_draw(kd_server *srv, kd_session *s, const char *stream, uint64_t n, kf_key *keys,
                     kd_draw *out, kd_ticket **ticket, kd_err *err);
 
+/* kd_session_draw_using through a claim when the store grants them and the
+ * request has a claim (else the same): returns 1 with *ticket when the
+ * claim is on its way — the caller answers nothing yet and waits for the
+ * ticket; the request's next run finds the granted counts. */
+int kd_session_draw_claimed(kd_server *srv, kd_session *s, const char *stream, uint64_t n, kf_key *keys,
+                            kd_draw_use_fn use, void *arg, kd_claim *claim, kd_draw *out, kd_ticket **ticket,
+                            kd_err *err);
+
 /* The dtype the session's model reads: int32 indices when it starts with
  * embed, else float32. 409 for a session without a model. */
 int kd_session_input_dtype(const kd_session *s, kf_dtype *out, kd_err *err);

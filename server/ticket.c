@@ -12,6 +12,8 @@ kd_ticket *kd_ticket_new(void) {
   return t;
 }
 
+void kd_ticket_retain(kd_ticket *t) { atomic_fetch_add(&t->refs, 1); }
+
 void kd_ticket_release(kd_ticket *t) {
   if (!t || atomic_fetch_sub(&t->refs, 1) != 1) return;
   pthread_mutex_destroy(&t->lock);
@@ -50,4 +52,10 @@ void kd_ticket_complete(kd_ticket *t, int ok) {
   pthread_mutex_unlock(&t->lock);
   if (notify) notify(arg);
   kd_ticket_release(t);
+}
+
+void kd_claim_end(kd_claim *claim) {
+  if (!claim) return;
+  kd_ticket_release(claim->ticket);
+  claim->ticket = NULL;
 }

@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 
 typedef struct kd_ticket {
   pthread_mutex_t lock;
@@ -21,6 +22,13 @@ typedef struct kd_ticket {
   int ok;                         /* 1 committed, 0 failed */
   int retry;                      /* failed changing nothing: the request may be replayed
                                      (a replica's stale cache, backend.h), set before completion */
+  /* A claim (KD_CHANGE_CLAIM): the request runs again once it completes,
+   * and finds what the store granted (set before completion): claimed 1
+   * with the stream's key and the first count, 2 for a stream that cannot
+   * give that many counts; 0 (and not ok) when the session was not there. */
+  int resume;
+  int claimed;
+  uint32_t claim_base, claim_hi, claim_lo;
   void (*notify)(void *arg);      /* armed by the waiter; called once when done */
   void *notify_arg;
 } kd_ticket;
@@ -38,10 +46,28 @@ void kd_ticket_complete(kd_ticket *t, int ok);
  * Returns 1 if t has already completed (notify will not be called), else 0. */
 int kd_ticket_arm(kd_ticket *t, void (*notify)(void *arg), void *arg);
 
+/* Takes one more reference (a waiter that keeps the ticket past its reply:
+ * a claim's request, which runs again). */
+void kd_ticket_retain(kd_ticket *t);
+
 /* Blocks until t completes; returns its ok flag. */
 int kd_ticket_wait(kd_ticket *t);
 
 /* Drops a reference; the last one frees t. NULL is allowed. */
 void kd_ticket_release(kd_ticket *t);
+
+/* A request's claim (durability.h: kd_durable_claim), kept by the
+ * transport across the request's runs: the first run claims counts and
+ * waits; the store's answer (resume) runs the request again, which computes
+ * its keys from what was granted (session.h: kd_session_draw_claimed).
+ * Zeroed before the first run; kd_claim_end when the request is done. */
+typedef struct kd_claim {
+  kd_ticket *ticket; /* the claim in flight or answered, or NULL */
+  int alone;         /* claim without merging (a merged claim was refused) */
+  unsigned runs;     /* claims made for this request */
+} kd_claim;
+
+/* Drops the claim's ticket, if any. NULL is allowed. */
+void kd_claim_end(kd_claim *claim);
 
 #endif

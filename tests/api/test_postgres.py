@@ -31,8 +31,11 @@ if kfharness.postgres_missing():
     sys.exit(77)
 
 
-def keys(d, name, n=1, conn=None):
-    return d.request("POST", "/v1/sessions/%s/keys" % name, body={"n": n}, conn=conn)
+def keys(d, name, n=1, conn=None, stream=None):
+    body = {"n": n}
+    if stream:
+        body["stream"] = stream
+    return d.request("POST", "/v1/sessions/%s/keys" % name, body=body, conn=conn)
 
 
 class PostgresStore(kfharness.PostgresTestCase):
@@ -49,7 +52,7 @@ class PostgresStore(kfharness.PostgresTestCase):
 
     def test_schema_is_created_and_versioned(self):
         d = self.start()
-        self.assertEqual(self.pg.psql("SELECT max(version) FROM keyfold_schema_version", self.db), "2")
+        self.assertEqual(self.pg.psql("SELECT max(version) FROM keyfold_schema_version", self.db), "3")
         self.assertEqual(d.post("/v1/sessions", {"name": "s", "rngs": {"default": 3}})[0], 201)
         self.assertEqual(self.pg.psql("SELECT name FROM keyfold_sessions", self.db), "s")
         self.assertEqual(d.stop(), 0)
@@ -62,23 +65,72 @@ class PostgresStore(kfharness.PostgresTestCase):
         self.assertEqual(self.start().stop(), 0)
         self.pg.psql("INSERT INTO keyfold_schema_version(version) VALUES (7)", self.db)
         err = self.refused("--store", "postgres", "--postgres-url", self.url)
-        self.assertIn("schema is version 7, newer than this keyfoldd's (version 2)", err)
+        self.assertIn("schema is version 7, newer than this keyfoldd's (version 3)", err)
 
-    def test_schema_1_is_migrated_to_2(self):
+    def downgrade(self, to):
+        """The database as a keyfoldd of schema `to` (1 or 2) left it: schema
+        3's column and functions gone, and every row's streams_check in the
+        old form (row.c: FNV-1a 64 over the name and its NUL, then the whole
+        blob); schema 1 has no versions either."""
+        rows = self.pg.psql("SELECT name, encode(streams, 'hex') FROM keyfold_sessions", self.db)
+        for line in filter(None, rows.split("\n")):
+            name, blob = line.split("|")
+            h = 0xcbf29ce484222325
+            for byte in name.encode() + b"\0" + bytes.fromhex(blob):
+                h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+            signed = h - (1 << 64) if h >= 1 << 63 else h
+            self.pg.psql("UPDATE keyfold_sessions SET streams_check = %d WHERE name = '%s'" % (signed, name),
+                         self.db)
+        self.pg.psql("ALTER TABLE keyfold_sessions DROP COLUMN counts_check;"
+                     " DROP FUNCTION keyfold_count(bytea, integer); DROP FUNCTION keyfold_set_count(bytea, integer, bigint);"
+                     " DELETE FROM keyfold_schema_version WHERE version = 3", self.db)
+        if to == 1:
+            self.pg.psql("ALTER TABLE keyfold_sessions DROP COLUMN version; DROP TABLE keyfold_epoch;"
+                         " DELETE FROM keyfold_schema_version WHERE version = 2", self.db)
+
+    def test_older_schemas_are_migrated(self):
         """A database written by a phase-1 keyfoldd (schema 1: no version
-        column) is migrated on start; its sessions go on where they were."""
-        d = self.start()
-        self.assertEqual(d.post("/v1/sessions", {"name": "s", "rngs": {"default": 4}})[0], 201)
-        self.assertEqual(keys(d, "s", n=3)[0], 200)
-        self.assertEqual(d.stop(), 0)
-        self.pg.psql("ALTER TABLE keyfold_sessions DROP COLUMN version; DROP TABLE keyfold_epoch;"
-                     " DELETE FROM keyfold_schema_version WHERE version = 2", self.db)
-        d = self.start()
+        column) or by one of phase 2 (schema 2: checks over the whole blob)
+        is migrated on start; its sessions go on where they were, and a row
+        damaged before the migration is still refused after it."""
+        for version in (1, 2):
+            d = self.start()
+            self.assertEqual(d.post("/v1/sessions", {"name": "s", "rngs": {"default": 4, "other": 5}})[0], 201)
+            self.assertEqual(keys(d, "s", n=3)[0], 200)
+            self.assertEqual(keys(d, "s", stream="other", n=2)[0], 200)
+            self.assertEqual(d.stop(), 0)
+            self.downgrade(version)
+            d = self.start()
+            self.assertEqual(self.pg.psql("SELECT max(version) FROM keyfold_schema_version", self.db), "3")
+            self.assertIn("migrated from version %d to 3" % version, "".join(d.stderr_lines))
+            s, b, _ = keys(d, "s")
+            self.assertEqual((s, b["counts"]), (200, [3]))
+            s, b, _ = keys(d, "s", stream="other")
+            self.assertEqual((s, b["counts"]), (200, [2]))
+            self.assertEqual(d.stop(), 0)
+            self.assertEqual(self.start().delete("/v1/sessions/s")[0], 204)
+            self.daemons[-1].stop()
+        # A keyfoldd of the older version still running (one that holds the
+        # keyfold lock on a database of version 2): the migration is refused,
+        # naming its server process, until it is stopped.
+        running = self.start()
+        self.downgrade(2)
+        err = self.refused("--store", "postgres", "--postgres-url", self.url)
+        self.assertIn("refusing to migrate", err)
+        self.assertIn("from keyfold schema version 2 to 3 while a keyfoldd of the older version runs", err)
         self.assertEqual(self.pg.psql("SELECT max(version) FROM keyfold_schema_version", self.db), "2")
-        self.assertIn("migrated from version 1 to 2", "".join(d.stderr_lines))
-        s, b, _ = keys(d, "s")
-        self.assertEqual((s, b["counts"]), (200, [3]))
+        running.kill9()
+        # A count damaged under schema 2 (its old check no longer matches)
+        # is not given a new check by the migration: the row is refused.
+        d = self.start()
+        self.assertEqual(d.post("/v1/sessions", {"name": "d", "rngs": {"default": 6}})[0], 201)
+        self.assertEqual(keys(d, "d", n=3)[0], 200)
         self.assertEqual(d.stop(), 0)
+        self.downgrade(2)
+        # the count 3 (little-endian after the name "default" and the key) becomes 1
+        self.pg.psql("UPDATE keyfold_sessions SET streams = set_byte(streams, 16, 1) WHERE name = 'd'", self.db)
+        err = self.refused("--store", "postgres", "--postgres-url", self.url)
+        self.assertIn("'d'", err)
 
     def test_replicas_share_the_database_but_not_with_phase_1(self):
         """Strict and lease replicas hold the advisory lock shared; a phase-1

@@ -122,6 +122,27 @@ class Replicas(kfharness.PostgresTestCase):
         s, body = c.post("/v1/sessions/s/keys", {"n": 1})
         self.assertEqual((s, body["counts"]), (200, [total]))
 
+    def test_samples_and_keys_share_the_counts_through_random_replicas(self):
+        """POST …/sample claims like …/keys: one stream's counts stay
+        contiguous whichever replica and route draws them, and each sample
+        is jax.random's for its key."""
+        self.assertEqual(self.replicas[0].post("/v1/sessions", {"name": "m", "rngs": {"default": 31}})[0], 201)
+        rnd = random.Random(5)
+        expect = 0
+        for i in range(24):
+            r = self.replicas[rnd.randrange(3)]
+            if i % 2:
+                s, b = r.post("/v1/sessions/m/sample", {"distribution": "normal", "shape": [3]})
+                self.assertEqual((s, b["count"]), (200, expect), b)
+                self.assertEqual(b["key"], fold_in(key_of(31), expect))
+                s, want = r.post("/v1/random/normal", {"key": b["key"], "shape": [3]})
+                self.assertEqual(b["data"], want["data"])
+                expect += 1
+            else:
+                s, b = r.post("/v1/sessions/m/keys", {"n": 2})
+                self.assertEqual((s, b["counts"]), (200, [expect, expect + 1]), b)
+                expect += 2
+
     def test_reseed_through_one_is_seen_by_the_next_draw_through_another(self):
         a, b, c = self.replicas
         self.assertEqual(a.post("/v1/sessions", {"name": "r", "rngs": {"default": 1, "dropout": 2}})[0], 201)
@@ -404,6 +425,30 @@ class RestoreAcrossReplicas(kfharness.PostgresTestCase):
         self.assertEqual(s, 200, b)
         self.assertEqual(b["keys"], [fold_in(key_of(44), c) for c in b["counts"]])
         self.assertGreaterEqual(b["counts"][0], 100)
+
+    def test_the_row_refuses_a_claim_past_the_last_count(self):
+        """A strict draw claims its counts from the row (docs/deployment.md,
+        claims): a replica whose cache is far behind is refused by the row,
+        not by its cache, when the stream cannot give that many."""
+        d = self.start()
+        self.assertEqual(d.post("/v1/sessions", {"name": "x", "rngs": {"default": 8}})[0], 201)
+        self.assertEqual(d.stop(), 0)
+        self.pg.psql("INSERT INTO keyfold_meta VALUES ('snapshot', 'near the end')", self.db)
+        one, two = self.start(), self.start()
+        s, b = one.post("/v1/admin/restore", {"advance": 4294967289})
+        self.assertEqual(s, 200, b)
+        s, b = two.post("/v1/sessions/x/keys", {"n": 5})
+        self.assertEqual(s, 200, b)
+        self.assertEqual(b["counts"], list(range(4294967289, 4294967294)))
+        self.assertEqual(b["keys"], [fold_in(key_of(8), c) for c in b["counts"]])
+        s, b = one.post("/v1/sessions/x/keys", {"n": 2})
+        self.assertEqual((s, b["error"]["code"]), (409, "failed_precondition"), b)
+        self.assertIn("4294967295", b["error"]["message"])
+        s, b = two.post("/v1/sessions/x/keys", {"n": 1})
+        self.assertEqual(s, 200, b)
+        self.assertEqual(b["counts"], [4294967294])  # the last: the count becomes 4294967295
+        s, b = one.post("/v1/sessions/x/sample", {"distribution": "uniform"})
+        self.assertEqual((s, b["error"]["code"]), (409, "failed_precondition"), b)
 
     def test_strict_restore_through_one_replica_unfences_all(self):
         self.restore_through_one("strict")
