@@ -470,9 +470,10 @@ int kd_durable_claim(kd_durable *d, kd_session *s, size_t stream, uint64_t n, in
   r->claim_identity = s->spec_id;
   r->claim_alone = alone;
   kd_ticket *waiter = r->ticket;
+  const uint64_t version = r->version; /* r is the writer's once submitted */
   if (submit(d, r, err) != 0) return -1;
   /* Along the version chain like any change of s (backend_postgres.c). */
-  s->version = r->version;
+  s->version = version;
   *ticket = waiter;
   return 0;
 }
