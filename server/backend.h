@@ -65,6 +65,7 @@ typedef struct kd_record {
   uint64_t claim_n, claim_identity;
   int claim_alone;
   int claimed;
+  int claim_chained; /* the row was at expect: no other replica had changed it */
   uint32_t claim_base;
   kf_key claim_key;
   /* Set by the backend: the earlier claim of the batch on the same stream

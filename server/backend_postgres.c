@@ -16,7 +16,7 @@
  *
  * Claims (strict): a draw does not write the cached state; its record (a
  * CLAIM) takes the counts from the row itself in SQL (kf_claim, schema 3's
- * keyfold_count/keyfold_set_count and counts_check) and brings back the
+ * counts_check) and brings back the
  * first count and the stream's key, from which the request computes its
  * keys once committed. Replicas drawing from one stream thus never
  * conflict; claims of one stream in a batch are merged (merge_claims).
@@ -67,7 +67,13 @@
  * changes the sum (the prime is larger than any count and weight). */
 #define COUNTS_MOD 2305843009213693951ull /* 2^61 - 1 */
 #define COUNTS_MOD_SQL "2305843009213693951"
-#define MAX_COUNT_SQL "4294967295"
+/* kf_claim's count: the little-endian uint32 at byte $3 of streams, written
+ * out (builtins only: a SQL function per use would cost a call each). */
+#define CLAIM_COUNT                                                                                   \
+  "((get_byte(streams, $3)::bigint) | (get_byte(streams, $3 + 1)::bigint << 8)"                      \
+  " | (get_byte(streams, $3 + 2)::bigint << 16) | (get_byte(streams, $3 + 3)::bigint << 24))"
+#define CLAIM_NEXT "(" CLAIM_COUNT " + $4)"
+#define CLAIM_FITS "(" CLAIM_NEXT " <= 4294967295)"
 #define SNAPSHOT_KEY "snapshot"
 #define BACKOFF_MAX_MS 5000
 #define LOCK_WAIT_MS 3000u
@@ -254,21 +260,14 @@ static int check_schema_locked(pg_backend *b, char *msg, size_t size) {
   return 0;
 }
 
-/* Schema 2 to 3, in one transaction: the counts_check column, the SQL
- * functions of kf_claim, and every row's checks in their schema-3 form — a
+/* Schema 2 to 3, in one transaction: the counts_check column and every
+ * row's checks in their schema-3 form — a
  * row whose schema-2 check fails keeps it (and then fails the new ones:
  * the damage is still reported when the row is read). */
 static int migrate_checks(pg_backend *b, char *err, size_t err_size) {
   if (exec_ok(b->conn,
               "BEGIN;"
-              "ALTER TABLE keyfold_sessions ADD COLUMN counts_check bigint NOT NULL DEFAULT 0;"
-              "CREATE FUNCTION keyfold_count(b bytea, o integer) RETURNS bigint LANGUAGE sql IMMUTABLE STRICT"
-              " AS $$SELECT (get_byte(b, o)::bigint) | (get_byte(b, o + 1)::bigint << 8)"
-              " | (get_byte(b, o + 2)::bigint << 16) | (get_byte(b, o + 3)::bigint << 24)$$;"
-              "CREATE FUNCTION keyfold_set_count(b bytea, o integer, c bigint) RETURNS bytea LANGUAGE sql"
-              " IMMUTABLE STRICT AS $$SELECT set_byte(set_byte(set_byte(set_byte(b, o, (c & 255)::integer),"
-              " o + 1, ((c >> 8) & 255)::integer), o + 2, ((c >> 16) & 255)::integer),"
-              " o + 3, ((c >> 24) & 255)::integer)$$",
+              "ALTER TABLE keyfold_sessions ADD COLUMN counts_check bigint NOT NULL DEFAULT 0",
               err, err_size) != 0)
     return -1;
   PGresult *res = PQexecParams(b->conn, "SELECT name, streams, streams_check FROM keyfold_sessions", 0, NULL, NULL,
@@ -377,22 +376,21 @@ static int connect_db(pg_backend *b, int first, char *msg, size_t size) {
               " WHERE name = $1 AND version = $4",
               6) != 0 ||
       /* A claim: $4 counts of the stream whose count is at byte $3, if the
-       * row is the session created with spec_check $2; none if it cannot
-       * give that many (the row is left as it is: applied is false). The
-       * version moves on along the claimer's chain ($7 to $6) when the row
-       * was where its cache was, else to a version of nobody's ($8): the
-       * claimer's next conditional change then conflicts and refreshes. */
+       * row is the session created with spec_check $2 and the stream can
+       * give that many (no row: resolve_conflicts reads it to tell which).
+       * The version moves on along the claimer's chain ($7 to $6) when the
+       * row was where its cache was, else to a version of nobody's ($8):
+       * the claimer's next conditional change then conflicts and
+       * refreshes. */
       prepare(b->conn, "kf_claim",
               "UPDATE keyfold_sessions SET"
-              " streams = CASE WHEN keyfold_count(streams, $3) + $4 <= " MAX_COUNT_SQL
-              " THEN keyfold_set_count(streams, $3, keyfold_count(streams, $3) + $4) ELSE streams END,"
-              " counts_check = CASE WHEN keyfold_count(streams, $3) + $4 <= " MAX_COUNT_SQL
-              " THEN (counts_check + ($4 * $5) % " COUNTS_MOD_SQL ") % " COUNTS_MOD_SQL " ELSE counts_check END,"
-              " version = CASE WHEN keyfold_count(streams, $3) + $4 <= " MAX_COUNT_SQL
-              " THEN CASE WHEN version = $7 THEN $6 ELSE $8 END ELSE version END"
-              " WHERE name = $1 AND spec_check = $2 AND length(streams) >= $3 + 4"
-              " RETURNING keyfold_count(streams, $3), substring(streams FROM $3 - 7 FOR 8),"
-              " version = $6 OR version = $8",
+              " streams = set_byte(set_byte(set_byte(set_byte(streams,"
+              " $3, (" CLAIM_NEXT " & 255)::integer), $3 + 1, ((" CLAIM_NEXT " >> 8) & 255)::integer),"
+              " $3 + 2, ((" CLAIM_NEXT " >> 16) & 255)::integer), $3 + 3, ((" CLAIM_NEXT " >> 24) & 255)::integer),"
+              " counts_check = (counts_check + ($4 * $5) % " COUNTS_MOD_SQL ") % " COUNTS_MOD_SQL ","
+              " version = CASE WHEN version = $7::bigint THEN $6::bigint ELSE $8::bigint END"
+              " WHERE name = $1 AND spec_check = $2 AND length(streams) >= $3 + 4 AND " CLAIM_FITS
+              " RETURNING " CLAIM_COUNT ", substring(streams FROM $3 - 7 FOR 8), version = $6::bigint",
               8) != 0 ||
       prepare(b->conn, "kf_delete", "DELETE FROM keyfold_sessions WHERE name = $1 AND version = $2", 2) != 0 ||
       prepare(b->conn, "kf_row", "SELECT " SESSION_COLUMNS " FROM keyfold_sessions WHERE name = $1", 1) != 0 ||
@@ -541,10 +539,8 @@ static void merge_claims(kd_record *batch) {
 }
 
 /* Reads a claim leader's result and hands the granted counts out to its
- * run, in batch order. A row that is not the session's (deleted, created
- * again): conflict. A run the stream cannot give: exhausted when it is one
- * claim, else each is made again alone (claimed 3). 0, or -1 if the
- * statement failed. */
+ * run, in batch order; none granted: conflict, until resolve_conflicts
+ * has read the row. 0, or -1 if the statement failed. */
 static int read_claim(pg_backend *b, kd_record *leader) {
   PGresult *res = PQgetResult(b->conn);
   int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
@@ -553,13 +549,15 @@ static int read_claim(pg_backend *b, kd_record *leader) {
   int claimed = 0;
   uint32_t count = 0;
   kf_key key = {0, 0};
+  int chained = 0;
   if (ok && PQntuples(res) == 1 && PQgetlength(res, 0, 0) == 8 && PQgetlength(res, 0, 1) == 8 &&
       PQgetlength(res, 0, 2) == 1) {
+    chained = PQgetvalue(res, 0, 2)[0] != 0;
     const unsigned char *k = (const unsigned char *)PQgetvalue(res, 0, 1);
     count = (uint32_t)get_u64(PQgetvalue(res, 0, 0));
     key = kf_key_from_data((uint32_t)k[0] | (uint32_t)k[1] << 8 | (uint32_t)k[2] << 16 | (uint32_t)k[3] << 24,
                            (uint32_t)k[4] | (uint32_t)k[5] << 8 | (uint32_t)k[6] << 16 | (uint32_t)k[7] << 24);
-    claimed = PQgetvalue(res, 0, 2)[0] ? 1 : leader->claim_total == leader->claim_n ? 2 : 3;
+    claimed = 1;
   } else if (ok && PQntuples(res) != 0) {
     ok = 0;
   }
@@ -568,11 +566,12 @@ static int read_claim(pg_backend *b, kd_record *leader) {
     ok = 0;
     PQclear(res);
   }
-  uint32_t next = claimed == 1 ? count - (uint32_t)leader->claim_total : count;
+  uint32_t next = count - (uint32_t)leader->claim_total;
   for (kd_record *r = leader; r; r = r->next) {
     if (r != leader && r->claim_leader != leader) continue;
     r->conflict = claimed == 0;
     r->claimed = claimed;
+    r->claim_chained = chained;
     r->claim_key = key;
     r->claim_base = next;
     if (claimed == 1) next += (uint32_t)r->claim_n;
@@ -696,6 +695,31 @@ static PGresult *read_rows(pg_backend *b) {
   return res;
 }
 
+/* A claim leader granted nothing: the row read now tells why (rare). Still
+ * the session's and the stream short of counts: exhausted when the run is
+ * one claim, else each is made again alone (claimed 3). Otherwise the row
+ * was deleted or created again: a conflict, and the session is refreshed. */
+static void resolve_claim(pg_backend *b, kd_record *batch, kd_record *leader) {
+  const char *values[1] = {leader->session->name};
+  PGresult *res = PQexecPrepared(b->conn, "kf_row", 1, values, NULL, NULL, 1);
+  kd_raw_row row;
+  const int read = PQresultStatus(res) == PGRES_TUPLES_OK;
+  const int found = read && PQntuples(res) == 1 && raw_row_of(res, 0, &row) == 0;
+  if (found && row.spec_check == leader->claim_identity && leader->claim_offset + 4 <= row.blob_len) {
+    const unsigned char *c = row.blob + leader->claim_offset;
+    const uint32_t count = (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 | (uint32_t)c[3] << 24;
+    for (kd_record *r = batch; r; r = r->next) {
+      if (r != leader && r->claim_leader != leader) continue;
+      r->conflict = 0;
+      r->claimed = leader->claim_total == leader->claim_n ? 2 : 3;
+      r->claim_base = count;
+    }
+  } else if (read && b->hooks.refresh) {
+    b->hooks.refresh(b->hooks.finish_arg, leader, found ? &row : NULL);
+  }
+  PQclear(res);
+}
+
 /* After a commit: each change that conflicted is either ours after all (a
  * change retried after its first commit's outcome was lost: the row, read
  * after it in the same transaction, is at its version) or another replica's
@@ -706,17 +730,7 @@ static void resolve_conflicts(pg_backend *b, kd_record *batch, PGresult **rows) 
   size_t i = 0;
   for (kd_record *r = batch; r; r = r->next) {
     if (r->change == KD_CHANGE_CLAIM) {
-      /* A claim's row was not the session's: read what is there now (rare:
-       * deleted, or created again). */
-      if (r->conflict && !r->claim_leader && b->hooks.refresh) {
-        const char *values[1] = {r->session->name};
-        PGresult *res = PQexecPrepared(b->conn, "kf_row", 1, values, NULL, NULL, 1);
-        kd_raw_row row;
-        const int found = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-                          raw_row_of(res, 0, &row) == 0;
-        if (PQresultStatus(res) == PGRES_TUPLES_OK) b->hooks.refresh(b->hooks.finish_arg, r, found ? &row : NULL);
-        PQclear(res);
-      }
+      if (r->conflict && !r->claim_leader) resolve_claim(b, batch, r);
       continue;
     }
     if (r->superseded_by || !r->session) continue;

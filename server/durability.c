@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 
 #include "durable_internal.h"
@@ -57,6 +58,17 @@ int kd_durable_adopt_streams(kd_session *s) {
   return 0;
 }
 
+static int64_t monotonic_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Another replica changed s: its draws claim for a while. */
+static void contended(kd_session *s) {
+  atomic_store(&s->claims_until_ns, monotonic_ns() + (int64_t)KD_CLAIMS_WINDOW_MS * 1000000);
+}
+
 /* The backend's refresh hook (shared stores): r's change conflicted, row
  * is its session's current row (NULL: deleted by another replica). The
  * cached session takes the stored state, or leaves the table when the row
@@ -78,6 +90,7 @@ static void refresh_record(void *arg, kd_record *r, const kd_raw_row *row) {
     return;
   }
   s->refresh_seq++;
+  contended(s);
   int gone = !row || kd_row_spec_check(row->name, row->spec, row->checksum) != s->spec_id ||
              kd_row_spec_check(row->name, row->spec, row->checksum) != row->spec_check ||
              kd_row_streams_check(row->name, row->blob, row->blob_len) != row->streams_check ||
@@ -123,6 +136,7 @@ static int finish_claim(kd_record *r, int ok) {
   r->ticket = NULL;
   if (!t) return 0;
   const int granted = ok && !r->conflict;
+  if (granted && r->claimed == 1 && !r->claim_chained) contended(r->session);
   t->claimed = granted ? r->claimed : 0;
   t->claim_base = r->claim_base;
   t->claim_hi = r->claim_key.hi;
@@ -442,8 +456,9 @@ int kd_durable_record_pair(kd_durable *d, kd_session *first, kd_change first_cha
   return 0;
 }
 
-int kd_durable_claims(const kd_durable *d) {
-  return d && d->backend && d->backend->claims && d->mode == KD_DURABILITY_STRICT;
+int kd_durable_claims(const kd_durable *d, const kd_session *s) {
+  return d && d->backend && d->backend->claims && d->mode == KD_DURABILITY_STRICT &&
+         atomic_load(&s->claims_until_ns) > monotonic_ns();
 }
 
 int kd_durable_claim(kd_durable *d, kd_session *s, size_t stream, uint64_t n, int alone, kd_ticket **ticket,

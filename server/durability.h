@@ -81,9 +81,15 @@ int kd_durable_record_pair(kd_durable *d, kd_session *first, kd_change first_cha
                            kd_change second_change, const char *spec, uint64_t checksum, kd_ticket **ticket,
                            kd_err *err);
 
-/* 1 when a strict draw claims its counts from the store (a shared store
- * in strict mode, backend.h: claims) instead of writing the session. */
-int kd_durable_claims(const kd_durable *d);
+/* How long after another replica was last seen changing a session its
+ * draws claim (kd_session.claims_until_ns): draws of a session only one
+ * replica serves write the cached state, as with one daemon. */
+#define KD_CLAIMS_WINDOW_MS 2000
+
+/* 1 when s's next strict draw claims its counts from the store (a shared
+ * store in strict mode, backend.h: claims, and another replica seen
+ * changing s within KD_CLAIMS_WINDOW_MS) instead of writing the session. */
+int kd_durable_claims(const kd_durable *d, const kd_session *s);
 
 /* Claims n counts of s's Rngs stream `stream` in the store (with s's lock
  * held): a CLAIM record whose ticket (*ticket, the waiter's reference)

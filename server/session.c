@@ -330,9 +330,11 @@ int kd_session_draw(kd_server *srv, kd_session *s, const char *stream, uint64_t 
 /* Takes s's lock and makes the checks every draw makes first. Returns -1
  * with err and the lock released for a deleted or fenced session; else 0
  * with the lock held, *rc the KF code of resolving `stream` (*index,
- * *resolved, its state in out->source) and of n more counts fitting. */
-static int draw_checks(kd_server *srv, kd_session *s, const char *stream, uint64_t n, size_t *index, int *rc,
-                       int *resolved, kd_draw *out, kd_err *err) {
+ * *resolved, its state in out->source) and of n more counts fitting — in
+ * the cached count unless `claimed` (the row decides: the cache may be
+ * behind, or ahead by claims the row refused). */
+static int draw_checks(kd_server *srv, kd_session *s, const char *stream, uint64_t n, int claimed, size_t *index,
+                       int *rc, int *resolved, kd_draw *out, kd_err *err) {
   pthread_mutex_lock(&s->lock);
   recheck_fence(srv, s);
   if (s->deleted || s->fenced) {
@@ -347,7 +349,7 @@ static int draw_checks(kd_server *srv, kd_session *s, const char *stream, uint64
   *resolved = *rc == KF_OK;
   if (*rc == KF_OK) *rc = kf_rngs_stream_at(s->rngs, *index, &out->source);
   if (*rc == KF_OK && n > ((uint64_t)1 << 32)) *rc = KF_EEXHAUSTED;
-  if (*rc == KF_OK) *rc = kf_rngs_can_draw(s->rngs, stream, (size_t)n);
+  if (*rc == KF_OK && !claimed) *rc = kf_rngs_can_draw(s->rngs, stream, (size_t)n);
   return 0;
 }
 
@@ -387,7 +389,7 @@ int kd_session_draw_claimed(kd_server *srv, kd_session *s, const char *stream, u
                             kd_draw_use_fn use, void *arg, kd_claim *claim, kd_draw *out, kd_ticket **ticket,
                             kd_err *err) {
   *ticket = NULL;
-  if (!claim || !kd_durable_claims(srv->durable))
+  if (!claim || (!claim->ticket && !kd_durable_claims(srv->durable, s)))
     return kd_session_draw_using(srv, s, stream, n, keys, use, arg, out, ticket, err);
   if (claim->ticket) {
     kd_ticket *t = claim->ticket;
@@ -419,14 +421,14 @@ int kd_session_draw_claimed(kd_server *srv, kd_session *s, const char *stream, u
   claim->runs++;
   size_t index = 0;
   int rc, resolved;
-  if (draw_checks(srv, s, stream, n, &index, &rc, &resolved, out, err) != 0) return -1;
+  if (draw_checks(srv, s, stream, n, 1, &index, &rc, &resolved, out, err) != 0) return -1;
   int recorded = 1;
   if (rc == KF_OK) {
     /* The cache moves on as a draw would, so that the session's next
      * changes, made on the version this claim writes, carry these counts
      * (and, when the cache was behind, conflict and refresh). */
     kf_stream_state next = out->source;
-    next.count += (uint32_t)n;
+    next.count = (uint64_t)next.count + n > UINT32_MAX ? UINT32_MAX : next.count + (uint32_t)n;
     kf_rngs_set_stream(s->rngs, index, &next);
     recorded = kd_durable_claim(srv->durable, s, index, n, claim->alone, ticket, err) == 0;
     if (!recorded) kf_rngs_set_stream(s->rngs, index, &out->source);
@@ -445,7 +447,7 @@ int kd_session_draw_using(kd_server *srv, kd_session *s, const char *stream, uin
   *ticket = NULL;
   size_t index = 0;
   int rc, resolved;
-  if (draw_checks(srv, s, stream, n, &index, &rc, &resolved, out, err) != 0) return -1;
+  if (draw_checks(srv, s, stream, n, 0, &index, &rc, &resolved, out, err) != 0) return -1;
   if (rc == KF_OK) rc = kf_rngs_draw(s->rngs, stream, (size_t)n, keys, NULL, NULL);
   out->mode = s->threefry;
   out->era = kf_rngs_era(s->rngs);

@@ -69,6 +69,11 @@ typedef struct kd_session {
    * replacement changes nothing (backend.h: refresh): the state it would
    * roll back to is older than one this replica's pending changes build on. */
   uint32_t pending, refresh_seq;
+  /* Strict shared stores: until when (CLOCK_MONOTONIC ns) this session's
+   * draws claim their counts from the row (durability.h: claims) — set when
+   * another replica was seen changing it (a conflict, a claim that found
+   * the row moved on); read without the lock. */
+  _Atomic int64_t claims_until_ns;
   /* Sized to the name (at most KD_SESSION_NAME_MAX characters): a million
    * sessions must not each carry room for the longest name. */
   char name[];

@@ -69,7 +69,7 @@ class PostgresStore(kfharness.PostgresTestCase):
 
     def downgrade(self, to):
         """The database as a keyfoldd of schema `to` (1 or 2) left it: schema
-        3's column and functions gone, and every row's streams_check in the
+        3's column gone, and every row's streams_check in the
         old form (row.c: FNV-1a 64 over the name and its NUL, then the whole
         blob); schema 1 has no versions either."""
         rows = self.pg.psql("SELECT name, encode(streams, 'hex') FROM keyfold_sessions", self.db)
@@ -82,7 +82,6 @@ class PostgresStore(kfharness.PostgresTestCase):
             self.pg.psql("UPDATE keyfold_sessions SET streams_check = %d WHERE name = '%s'" % (signed, name),
                          self.db)
         self.pg.psql("ALTER TABLE keyfold_sessions DROP COLUMN counts_check;"
-                     " DROP FUNCTION keyfold_count(bytea, integer); DROP FUNCTION keyfold_set_count(bytea, integer, bigint);"
                      " DELETE FROM keyfold_schema_version WHERE version = 3", self.db)
         if to == 1:
             self.pg.psql("ALTER TABLE keyfold_sessions DROP COLUMN version; DROP TABLE keyfold_epoch;"

@@ -427,28 +427,66 @@ class RestoreAcrossReplicas(kfharness.PostgresTestCase):
         self.assertGreaterEqual(b["counts"][0], 100)
 
     def test_the_row_refuses_a_claim_past_the_last_count(self):
-        """A strict draw claims its counts from the row (docs/deployment.md,
-        claims): a replica whose cache is far behind is refused by the row,
-        not by its cache, when the stream cannot give that many."""
+        """Strict draws of a session two replicas serve claim their counts
+        from the row (docs/deployment.md, claims): a replica whose cache is
+        behind is refused by the row, not by its cache, when the stream
+        cannot give that many."""
         d = self.start()
         self.assertEqual(d.post("/v1/sessions", {"name": "x", "rngs": {"default": 8}})[0], 201)
         self.assertEqual(d.stop(), 0)
         self.pg.psql("INSERT INTO keyfold_meta VALUES ('snapshot', 'near the end')", self.db)
         one, two = self.start(), self.start()
-        s, b = one.post("/v1/admin/restore", {"advance": 4294967289})
+        s, b = one.post("/v1/admin/restore", {"advance": 4294967280})
         self.assertEqual(s, 200, b)
-        s, b = two.post("/v1/sessions/x/keys", {"n": 5})
+        # Each replica's first draw after the other's conflicts and turns
+        # its claims on; the counts go on without a gap.
+        for i, r in enumerate((one, two, one, two)):
+            s, b = r.post("/v1/sessions/x/keys", {"n": 1})
+            self.assertEqual((s, b["counts"]), (200, [4294967280 + i]), b)
+        s, b = two.post("/v1/sessions/x/keys", {"n": 10})
         self.assertEqual(s, 200, b)
-        self.assertEqual(b["counts"], list(range(4294967289, 4294967294)))
+        self.assertEqual(b["counts"], list(range(4294967284, 4294967294)))
         self.assertEqual(b["keys"], [fold_in(key_of(8), c) for c in b["counts"]])
+        # one's cache still says 4294967284: the row refuses.
         s, b = one.post("/v1/sessions/x/keys", {"n": 2})
         self.assertEqual((s, b["error"]["code"]), (409, "failed_precondition"), b)
-        self.assertIn("4294967295", b["error"]["message"])
+        self.assertIn("at count 4294967294", b["error"]["message"])
         s, b = two.post("/v1/sessions/x/keys", {"n": 1})
         self.assertEqual(s, 200, b)
         self.assertEqual(b["counts"], [4294967294])  # the last: the count becomes 4294967295
         s, b = one.post("/v1/sessions/x/sample", {"distribution": "uniform"})
         self.assertEqual((s, b["error"]["code"]), (409, "failed_precondition"), b)
+
+    def test_concurrent_claims_at_the_end_of_a_stream(self):
+        """Claims of one stream made together are merged into one statement;
+        when the stream cannot give their total, each is made again alone:
+        every count up to the last is handed out once and the rest refused
+        with 409, none with 503."""
+        d = self.start()
+        self.assertEqual(d.post("/v1/sessions", {"name": "e", "rngs": {"default": 9}})[0], 201)
+        self.assertEqual(d.stop(), 0)
+        self.pg.psql("INSERT INTO keyfold_meta VALUES ('snapshot', 'near the end')", self.db)
+        one, two = self.start(), self.start()
+        self.assertEqual(one.post("/v1/admin/restore", {"advance": 4294967285})[0], 200)
+        for r in (one, two, one, two):  # both replicas' claims on
+            self.assertEqual(r.post("/v1/sessions/e/keys", {"n": 1})[0], 200)
+        results = []
+        barrier = threading.Barrier(12)
+
+        def draw():
+            conn = http.client.HTTPConnection(one.host, one.port, timeout=60)
+            barrier.wait()
+            results.append(call(conn, "POST", "/v1/sessions/e/keys", {"n": 1}))
+            conn.close()
+
+        ts = [threading.Thread(target=draw) for _ in range(12)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        granted = sorted(b["counts"][0] for st, b in results if st == 200)
+        self.assertEqual(granted, list(range(4294967289, 4294967295)), results)
+        self.assertEqual(sorted(st for st, _ in results), [200] * 6 + [409] * 6, results)
 
     def test_strict_restore_through_one_replica_unfences_all(self):
         self.restore_through_one("strict")
