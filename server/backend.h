@@ -57,14 +57,14 @@ typedef struct kd_record {
    * stream claim_stream, whose count is at byte claim_offset of the row's
    * blob, claimed in the store whatever this replica's cache holds — if the
    * row still belongs to the session created with claim_identity (its
-   * spec_check). The backend sets claimed (1 granted from claim_base with the
-   * stream's key claim_key, 2 exhausted; a missing row: conflict). A claim
-   * made alone is never merged with others (a merged one was exhausted). */
+   * spec_check). The backend sets claimed (ticket.h), claim_base and
+   * claim_key; a missing row is a conflict. A claim made alone is never
+   * merged with others. */
   uint32_t claim_stream;
   size_t claim_offset;
   uint64_t claim_n, claim_identity;
   int claim_alone;
-  int claimed;
+  kd_claim_result claimed;
   int claim_chained; /* the row was at expect: no other replica had changed it */
   uint32_t claim_base;
   kf_key claim_key;

@@ -546,7 +546,7 @@ static int read_claim(pg_backend *b, kd_record *leader) {
   int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
   if (!ok && res && PQresultStatus(res) != PGRES_PIPELINE_ABORTED)
     fprintf(stderr, "keyfoldd: store %s: commit failed: %s\n", b->base.where, pq_error(b->conn));
-  int claimed = 0;
+  kd_claim_result claimed = KD_CLAIM_NONE;
   uint32_t count = 0;
   kf_key key = {0, 0};
   int chained = 0;
@@ -557,7 +557,7 @@ static int read_claim(pg_backend *b, kd_record *leader) {
     count = (uint32_t)get_u64(PQgetvalue(res, 0, 0));
     key = kf_key_from_data((uint32_t)k[0] | (uint32_t)k[1] << 8 | (uint32_t)k[2] << 16 | (uint32_t)k[3] << 24,
                            (uint32_t)k[4] | (uint32_t)k[5] << 8 | (uint32_t)k[6] << 16 | (uint32_t)k[7] << 24);
-    claimed = 1;
+    claimed = KD_CLAIM_GRANTED;
   } else if (ok && PQntuples(res) != 0) {
     ok = 0;
   }
@@ -569,12 +569,12 @@ static int read_claim(pg_backend *b, kd_record *leader) {
   uint32_t next = count - (uint32_t)leader->claim_total;
   for (kd_record *r = leader; r; r = r->next) {
     if (r != leader && r->claim_leader != leader) continue;
-    r->conflict = claimed == 0;
+    r->conflict = claimed == KD_CLAIM_NONE;
     r->claimed = claimed;
     r->claim_chained = chained;
     r->claim_key = key;
     r->claim_base = next;
-    if (claimed == 1) next += (uint32_t)r->claim_n;
+    if (claimed == KD_CLAIM_GRANTED) next += (uint32_t)r->claim_n;
   }
   return ok ? 0 : -1;
 }
@@ -697,7 +697,7 @@ static PGresult *read_rows(pg_backend *b) {
 
 /* A claim leader granted nothing: the row read now tells why (rare). Still
  * the session's and the stream short of counts: exhausted when the run is
- * one claim, else each is made again alone (claimed 3). Otherwise the row
+ * one claim, else each is made again alone. Otherwise the row
  * was deleted or created again: a conflict, and the session is refreshed. */
 static void resolve_claim(pg_backend *b, kd_record *batch, kd_record *leader) {
   const char *values[1] = {leader->session->name};
@@ -711,7 +711,7 @@ static void resolve_claim(pg_backend *b, kd_record *batch, kd_record *leader) {
     for (kd_record *r = batch; r; r = r->next) {
       if (r != leader && r->claim_leader != leader) continue;
       r->conflict = 0;
-      r->claimed = leader->claim_total == leader->claim_n ? 2 : 3;
+      r->claimed = leader->claim_total == leader->claim_n ? KD_CLAIM_EXHAUSTED : KD_CLAIM_ALONE;
       r->claim_base = count;
     }
   } else if (read && b->hooks.refresh) {

@@ -136,8 +136,8 @@ static int finish_claim(kd_record *r, int ok) {
   r->ticket = NULL;
   if (!t) return 0;
   const int granted = ok && !r->conflict;
-  if (granted && r->claimed == 1 && !r->claim_chained) contended(r->session);
-  t->claimed = granted ? r->claimed : 0;
+  if (granted && r->claimed == KD_CLAIM_GRANTED && !r->claim_chained) contended(r->session);
+  t->claimed = granted ? r->claimed : KD_CLAIM_NONE;
   t->claim_base = r->claim_base;
   t->claim_hi = r->claim_key.hi;
   t->claim_lo = r->claim_key.lo;

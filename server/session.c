@@ -394,12 +394,13 @@ int kd_session_draw_claimed(kd_server *srv, kd_session *s, const char *stream, u
   if (claim->ticket) {
     kd_ticket *t = claim->ticket;
     claim->ticket = NULL;
-    const int ok = t->ok, claimed = t->claimed;
+    const int ok = t->ok;
+    const kd_claim_result claimed = t->claimed;
     const uint32_t base = t->claim_base;
     const kf_key key = kf_key_from_data(t->claim_hi, t->claim_lo);
     kd_ticket_release(t);
-    if (ok && claimed == 1) return draw_granted(srv, s, stream, n, keys, use, arg, key, base, out, err);
-    if (ok && claimed == 2) {
+    if (ok && claimed == KD_CLAIM_GRANTED) return draw_granted(srv, s, stream, n, keys, use, arg, key, base, out, err);
+    if (ok && claimed == KD_CLAIM_EXHAUSTED) {
       size_t index = 0;
       pthread_mutex_lock(&s->lock);
       int rc = kf_rngs_resolve(s->rngs, stream, &index);
@@ -411,7 +412,7 @@ int kd_session_draw_claimed(kd_server *srv, kd_session *s, const char *stream, u
     }
     /* Merged with others and refused together: this one claims alone. A
      * conflict: the session was refreshed, claim again. */
-    if (ok && claimed == 3) claim->alone = 1;
+    if (ok && claimed == KD_CLAIM_ALONE) claim->alone = 1;
   }
   if (claim->runs >= CLAIM_RUNS_MAX)
     return kd_fail(err, KD_UNAVAILABLE,

@@ -14,6 +14,14 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+/* What the store answered a claim (backend.h: KD_CHANGE_CLAIM). */
+typedef enum kd_claim_result {
+  KD_CLAIM_NONE,       /* not granted: the session's row was not there (a conflict) */
+  KD_CLAIM_GRANTED,    /* the counts from claim_base, with the stream's key */
+  KD_CLAIM_EXHAUSTED,  /* the stream cannot give that many counts (it is at claim_base) */
+  KD_CLAIM_ALONE       /* merged with others the stream could not all give: claim again alone */
+} kd_claim_result;
+
 typedef struct kd_ticket {
   pthread_mutex_t lock;
   pthread_cond_t cond;
@@ -23,11 +31,9 @@ typedef struct kd_ticket {
   int retry;                      /* failed changing nothing: the request may be replayed
                                      (a replica's stale cache, backend.h), set before completion */
   /* A claim (KD_CHANGE_CLAIM): the request runs again once it completes,
-   * and finds what the store granted (set before completion): claimed 1
-   * with the stream's key and the first count, 2 for a stream that cannot
-   * give that many counts; 0 (and not ok) when the session was not there. */
+   * and finds what the store answered (set before completion). */
   int resume;
-  int claimed;
+  kd_claim_result claimed;
   uint32_t claim_base, claim_hi, claim_lo;
   void (*notify)(void *arg);      /* armed by the waiter; called once when done */
   void *notify_arg;
