@@ -159,25 +159,20 @@ static uint64_t get_u64(const char *p) {
 
 static uint64_t count_weight(size_t i) { return 1000003u + 2u * (uint64_t)i; }
 
-/* A row's checks as schema 3 stores them; -1 for a malformed blob (or
- * ENOMEM). */
+/* A row's checks as schema 3 stores them; -1 for a malformed blob. */
 static int pg_checks(const char *name, const unsigned char *blob, size_t len, uint64_t *streams_check,
                      uint64_t *counts_check) {
   size_t offsets[KD_STREAMS_MAX];
   const int n = kd_row_count_offsets(blob, len, offsets);
-  unsigned char *masked = n < 0 ? NULL : malloc(len ? len : 1);
-  if (!masked) return -1;
-  memcpy(masked, blob, len);
+  if (n < 0) return -1;
   uint64_t sum = 0;
   for (int i = 0; i < n; i++) {
     const unsigned char *c = blob + offsets[i];
     const uint64_t count = (uint64_t)c[0] | (uint64_t)c[1] << 8 | (uint64_t)c[2] << 16 | (uint64_t)c[3] << 24;
     sum = (sum + count * count_weight((size_t)i)) % COUNTS_MOD;
-    memset(masked + offsets[i], 0, 4);
   }
-  *streams_check = kd_row_streams_check(name, masked, len);
+  *streams_check = kd_row_streams_check_without(name, blob, len, offsets, (size_t)n);
   *counts_check = sum;
-  free(masked);
   return 0;
 }
 
@@ -736,7 +731,8 @@ static void resolve_conflicts(pg_backend *b, kd_record *batch, PGresult **rows) 
     if (r->superseded_by || !r->session) continue;
     PGresult *res = rows[i++];
     kd_raw_row row;
-    const int found = res && PQntuples(res) == 1 && raw_row_of(res, 0, &row) == 0;
+    /* The row is only looked at (and its checks computed) on a conflict. */
+    const int found = r->conflict && res && PQntuples(res) == 1 && raw_row_of(res, 0, &row) == 0;
     if (r->conflict && found && row.version == r->version && r->change != KD_CHANGE_DELETE) {
       r->conflict = 0;
     } else if (r->conflict && res && r->change != KD_CHANGE_CREATE && b->hooks.refresh) {

@@ -466,9 +466,11 @@ int kd_durable_claim(kd_durable *d, kd_session *s, size_t stream, uint64_t n, in
   *ticket = NULL;
   kf_stream_state streams[KD_STREAMS_MAX];
   const size_t n_streams = kd_session_streams(s, streams, NULL);
+  if (stream >= n_streams) /* the caller resolved it in s, under the lock */
+    return kd_fail(err, KD_INVALID_ARGUMENT, "session '%s' has no stream %zu", s->name, stream);
   kd_record *r = calloc(1, sizeof *r);
   if (r) r->ticket = kd_ticket_new();
-  if (!r || !r->ticket || stream >= n_streams) {
+  if (!r || !r->ticket) {
     discard(r);
     return out_of_memory(err);
   }

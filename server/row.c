@@ -154,6 +154,18 @@ uint64_t kd_row_streams_check(const char *name, const unsigned char *blob, size_
   return fnv1a(fnv1a(FNV_BASIS, name, strlen(name) + 1), blob, len);
 }
 
+uint64_t kd_row_streams_check_without(const char *name, const unsigned char *blob, size_t len,
+                                      const size_t *offsets, size_t n) {
+  static const unsigned char zero[4];
+  uint64_t h = fnv1a(FNV_BASIS, name, strlen(name) + 1);
+  size_t at = 0;
+  for (size_t i = 0; i < n; i++) {
+    h = fnv1a(fnv1a(h, blob + at, offsets[i] - at), zero, 4);
+    at = offsets[i] + 4;
+  }
+  return fnv1a(h, blob + at, len - at);
+}
+
 uint64_t kd_model_checksum(const kf_model *model) {
   if (!model) return 0;
   uint64_t h = FNV_BASIS;

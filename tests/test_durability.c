@@ -305,6 +305,38 @@ START_TEST(malformed_blobs_are_refused) {
 }
 END_TEST
 
+/* The check without counts (PostgreSQL's schema 3): the usual check of the
+ * blob with its counts zeroed; blind to the counts, sees every other bit. */
+START_TEST(a_check_without_counts_sees_every_other_byte) {
+  kf_stream_state in[3];
+  fill_streams(in, 3);
+  size_t len;
+  unsigned char *blob = kd_row_encode_streams(in, 2, 1, &len);
+  ck_assert_ptr_nonnull(blob);
+  size_t offsets[KD_STREAMS_MAX];
+  ck_assert_int_eq(kd_row_count_offsets(blob, len, offsets), 3);
+  for (size_t i = 0; i < 2; i++) ck_assert_uint_eq(offsets[i], kd_row_count_offset(in, i));
+  unsigned char *zeroed = malloc(len);
+  ck_assert_ptr_nonnull(zeroed);
+  memcpy(zeroed, blob, len);
+  for (size_t i = 0; i < 3; i++) memset(zeroed + offsets[i], 0, 4);
+  const uint64_t check = kd_row_streams_check_without("exp1", blob, len, offsets, 3);
+  ck_assert_uint_eq(check, kd_row_streams_check("exp1", zeroed, len));
+  for (size_t i = 0; i < len; i++) {
+    int in_count = 0;
+    for (size_t k = 0; k < 3; k++) in_count |= i >= offsets[k] && i < offsets[k] + 4;
+    blob[i] ^= 0x10;
+    if (in_count)
+      ck_assert_uint_eq(kd_row_streams_check_without("exp1", blob, len, offsets, 3), check);
+    else
+      ck_assert_msg(kd_row_streams_check_without("exp1", blob, len, offsets, 3) != check, "byte %zu", i);
+    blob[i] ^= 0x10;
+  }
+  free(zeroed);
+  free(blob);
+}
+END_TEST
+
 START_TEST(row_checks_see_every_byte) {
   /* FNV-1a 64 of the name's bytes and its NUL: the check of an empty
    * name and blob is FNV-1a of one zero byte. */
@@ -662,6 +694,7 @@ static Suite *durability_suite(void) {
   tcase_add_test(r, malformed_blobs_are_refused);
   tcase_add_test(r, a_name_with_a_nul_inside_is_refused);
   tcase_add_test(r, row_checks_see_every_byte);
+  tcase_add_test(r, a_check_without_counts_sees_every_other_byte);
   suite_add_tcase(s, r);
   TCase *sp = tcase_create("spec");
   tcase_add_test(sp, a_spec_without_a_model_round_trips);

@@ -490,7 +490,38 @@ class DaemonTestCase(unittest.TestCase):
         assert rc == 0, "keyfoldd exited with %r" % rc
 
 
-class PostgresTestCase(unittest.TestCase):
+def call(conn, method, path, body=None):
+    """One request on a keep-alive connection: (status, parsed body)."""
+    data = json.dumps(body).encode() if body is not None else None
+    conn.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
+    r = conn.getresponse()
+    raw = r.read()
+    return r.status, (json.loads(raw) if raw else None)
+
+
+class PostgresDaemons:
+    """For a test case with self.url (a database): self.start() starts a
+    keyfoldd on it, killed and its directory removed when the test ends
+    (call watch_daemons() in setUp)."""
+
+    def watch_daemons(self):
+        self.daemons = []
+        self.addCleanup(self._reap)
+
+    def _reap(self):
+        for d in self.daemons:
+            if d.proc.poll() is None:
+                d.kill9()
+            if d.data_dir:
+                shutil.rmtree(d.data_dir, ignore_errors=True)
+
+    def start(self, *flags):
+        d = Daemon.start("--store", "postgres", "--postgres-url", self.url, *flags)
+        self.daemons.append(d)
+        return d
+
+
+class PostgresTestCase(PostgresDaemons, unittest.TestCase):
     """A throwaway cluster per class (self.pg, fsync as the class says), a
     new database per test (self.db, self.url) and the daemons self.start()
     started on it, killed and their directories removed when the test ends."""
@@ -507,20 +538,7 @@ class PostgresTestCase(unittest.TestCase):
     def setUp(self):
         self.db = self.pg.create_database()
         self.url = self.pg.url(self.db)
-        self.daemons = []
-        self.addCleanup(self._reap)
-
-    def _reap(self):
-        for d in self.daemons:
-            if d.proc.poll() is None:
-                d.kill9()
-            if d.data_dir:
-                shutil.rmtree(d.data_dir, ignore_errors=True)
-
-    def start(self, *flags):
-        d = Daemon.start("--store", "postgres", "--postgres-url", self.url, *flags)
-        self.daemons.append(d)
-        return d
+        self.watch_daemons()
 
 
 class StoreTestCase(unittest.TestCase):

@@ -26,10 +26,8 @@ target_session_attrs=read-write).
 Skipped (exit 77) when PostgreSQL's binaries are not installed.
 """
 import http.client
-import json
 import os
 import random
-import shutil
 import sys
 import threading
 import time
@@ -39,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import kfharness  # noqa: E402
-from kfharness import Daemon, PostgresCluster, fold_in, key_of, multi_host_url  # noqa: E402
+from kfharness import PostgresCluster, call, fold_in, key_of, multi_host_url  # noqa: E402
 
 if kfharness.postgres_missing():
     sys.stderr.write("test_failover: skipped: %s\n" % kfharness.postgres_missing())
@@ -48,15 +46,6 @@ if kfharness.postgres_missing():
 # On the primary's command line only: a base backup does not copy them, so
 # the promoted standby (with no standby of its own) does not wait for one.
 SYNCHRONOUS = {"synchronous_standby_names": "'*'", "synchronous_commit": "on"}
-
-
-def call(conn, method, path, body=None):
-    """One request on a keep-alive connection: (status, parsed body)."""
-    data = json.dumps(body).encode() if body is not None else None
-    conn.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
-    r = conn.getresponse()
-    raw = r.read()
-    return r.status, (json.loads(raw) if raw else None)
 
 
 def wait_for(d, path, status, timeout):
@@ -69,7 +58,7 @@ def wait_for(d, path, status, timeout):
     return None
 
 
-class FailoverCase(unittest.TestCase):
+class FailoverCase(kfharness.PostgresDaemons, unittest.TestCase):
     """A primary and its synchronous standby per test (a failover leaves
     them changed), a database on both, and the daemons self.start() started
     on the multi-host URL, killed when the test ends."""
@@ -92,20 +81,7 @@ class FailoverCase(unittest.TestCase):
             time.sleep(0.05)
         self.assertEqual(self.standby.psql("SELECT 1 FROM pg_database WHERE datname = '%s'" % self.db), "1")
         self.url = multi_host_url([getattr(self, h) for h in self.hosts], self.db)
-        self.daemons = []
-        self.addCleanup(self._reap)
-
-    def _reap(self):
-        for d in self.daemons:
-            if d.proc.poll() is None:
-                d.kill9()
-            if d.data_dir:
-                shutil.rmtree(d.data_dir, ignore_errors=True)
-
-    def start(self, *flags):
-        d = Daemon.start("--store", "postgres", "--postgres-url", self.url, *flags)
-        self.daemons.append(d)
-        return d
+        self.watch_daemons()
 
     def keyfoldd_connections(self, cluster):
         return int(cluster.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'keyfoldd'"))
@@ -129,9 +105,12 @@ class FailoverCase(unittest.TestCase):
             self.assertEqual(d.get("/v2/health/ready")[0], 503)
             self.assertEqual(d.get("/v2/health/live")[0], 200)
         self.standby.promote()
+        promoted = time.time()
         self.assertFalse(self.standby.in_recovery())
         for d in replicas:
             self.assertIsNotNone(wait_for(d, "/v2/health/ready", 200, 15), "ready again after the promotion")
+        sys.stderr.write("test_failover: %s: every replica ready %.2f s after the promotion\n"
+                         % (self.id().rsplit(".", 1)[-1], time.time() - promoted))
         return time.time()
 
 

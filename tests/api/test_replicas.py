@@ -21,7 +21,6 @@ three keyfoldd on one database, clients going through any of them.
 Skipped (exit 77) when PostgreSQL's binaries are not installed.
 """
 import http.client
-import json
 import os
 import random
 import sys
@@ -33,20 +32,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import kfharness  # noqa: E402
-from kfharness import fold_in, key_of  # noqa: E402
+from kfharness import call, fold_in, key_of  # noqa: E402
 
 if kfharness.postgres_missing():
     sys.stderr.write("test_replicas: skipped: %s\n" % kfharness.postgres_missing())
     sys.exit(77)
-
-
-def call(conn, method, path, body=None):
-    """One request on a keep-alive connection: (status, parsed body)."""
-    data = json.dumps(body).encode() if body is not None else None
-    conn.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
-    r = conn.getresponse()
-    raw = r.read()
-    return r.status, (json.loads(raw) if raw else None)
 
 
 def draw_concurrently(replicas, name, streams, clients=8, requests=40):

@@ -192,20 +192,26 @@ def request(port, method, path, body=None, headers=None):
 
 
 @unittest.skipUnless(os.access(NGINX, os.X_OK), "no nginx at %s (apt-get install nginx)" % NGINX)
+def start_topology(cls, *nginx_args):
+    """cls's REPLICAS replicas (cls.start_replica) and nginx in front of them
+    (Nginx(ports, *nginx_args)); on failure what started is torn down."""
+    cls.daemons = [None] * REPLICAS
+    cls.nginx = None
+    try:
+        for i in range(REPLICAS):
+            cls.start_replica(i)
+        cls.ports = [d.port for d in cls.daemons]
+        cls.nginx = Nginx(cls.ports, *nginx_args)
+    except BaseException:
+        cls.tearDownClass()
+        raise
+
+
 class ScaleOutTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = mkdtemp("keyfold-scaleout-")
-        cls.daemons = [None] * REPLICAS
-        cls.nginx = None
-        try:
-            for i in range(REPLICAS):
-                cls.start_replica(i)
-            cls.ports = [d.port for d in cls.daemons]
-            cls.nginx = Nginx(cls.ports)
-        except BaseException:
-            cls.tearDownClass()
-            raise
+        start_topology(cls)
 
     @classmethod
     def start_replica(cls, i, port=0):
@@ -390,24 +396,14 @@ class HaTest(unittest.TestCase):
             raise unittest.SkipTest("no throwaway PostgreSQL cluster: " + why)
         cls.pg = kfharness.PostgresCluster.start(fsync=False)
         cls.url = cls.pg.url(cls.pg.create_database())
-        cls.daemons = [None] * REPLICAS
-        cls.nginx = None
-        try:
-            for i in range(REPLICAS):
-                cls.start_replica(i)
-            cls.ports = [d.port for d in cls.daemons]
-            cls.nginx = Nginx(cls.ports, HA_TEMPLATE, "keyfold-ha")
-        except BaseException:
-            cls.tearDownClass()
-            raise
+        cls.started = []  # every daemon, also those a test replaced
+        start_topology(cls, HA_TEMPLATE, "keyfold-ha")
 
     @classmethod
     def start_replica(cls, i, port=0):
         cls.daemons[i] = Daemon.start("--listen", "127.0.0.1:%d" % port, "--store", "postgres",
                                       "--postgres-url", cls.url, "--max-connections-per-ip", "0")
         cls.started.append(cls.daemons[i])
-
-    started = []
 
     @classmethod
     def tearDownClass(cls):
